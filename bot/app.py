@@ -1,0 +1,73 @@
+"""The AsyncApp: one place that wires middleware, handlers and the error handler."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.response import BoltResponse
+
+from bot.deps import Deps
+from bot.i18n import t
+from handlers import register_all
+from handlers.context import actor_of, install_actor_middleware
+
+log = logging.getLogger("jirei.app")
+
+
+def build_app(deps: Deps, *, signing_secret: str, bot_token: str, bot_user_id: str | None = None) -> AsyncApp:
+    """`bot_user_id` given (console, demo, tests) skips the auth.test round trip."""
+    authorize = None
+    if bot_user_id:
+        async def authorize(**_):  # noqa: ANN001 - Bolt passes keyword arguments
+            return AuthorizeResult(enterprise_id=None, team_id=None, bot_user_id=bot_user_id,
+                                   bot_id="B" + bot_user_id, bot_token=bot_token)
+    app = AsyncApp(
+        signing_secret=signing_secret,
+        token=None if authorize else bot_token,
+        authorize=authorize,
+        client=deps.client,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+    install_event_dedupe(app, deps)
+    install_actor_middleware(app, deps)
+    register_all(app, deps)
+
+    @app.error
+    async def on_error(error, body, context, respond, logger):
+        # Only the error's type and where it happened; payloads carry names and case text.
+        log.error("handler failed: %s (%s)", type(error).__name__, _request_kind(body), exc_info=error)
+        lang = actor_of(context).lang
+        if respond is not None:
+            try:
+                await respond(response_type="ephemeral", replace_original=False, text=t("errors.generic", lang))
+            except Exception as reply_error:  # noqa: BLE001 - the reply is best effort, the log is not
+                log.warning("could not tell the user about the error: %s", type(reply_error).__name__)
+
+    return app
+
+
+def _request_kind(body: dict) -> str:
+    if not isinstance(body, dict):
+        return "unknown"
+    if "command" in body:
+        return f"command {body.get('command')}"
+    if body.get("type") == "event_callback":
+        return f"event {body.get('event', {}).get('type')}"
+    return str(body.get("type", "unknown"))
+
+
+def install_event_dedupe(app: AsyncApp, deps: Deps) -> None:
+    """Slack re-sends an event it thinks was missed; the event id is handled once, across restarts."""
+
+    @app.middleware
+    async def dedupe_events(body, next):
+        event_id = body.get("event_id") if isinstance(body, dict) and body.get("type") == "event_callback" else None
+        if event_id:
+            async with deps.uow() as uow:
+                first = await uow.processed.first_time(f"event:{event_id}", deps.clock.now())
+            if not first:
+                return BoltResponse(status=200, body="")  # acknowledged, no second effect
+        return await next()

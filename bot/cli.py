@@ -1,0 +1,120 @@
+"""What each `run_bot.py` mode does. Errors become CliError: one line, non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.logs import setup_logging
+from config.settings import MissingSetting, Settings
+from storage.crypto import Cipher, EncryptionKeyError, local_key
+
+log = logging.getLogger("jirei")
+
+LOCAL_KEY_FILE = ".jirei-local.key"
+
+
+class CliError(Exception):
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def load_settings(**overrides) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        first = err.errors()[0]
+        name = first.get("loc", ["?"])[0]
+        raise CliError(f"setting {name} is invalid: {first.get('msg')}") from None
+
+
+def cipher_for(settings: Settings, *, allow_local: bool) -> tuple[Cipher, str | None]:
+    """The configured key; for local use, the local key file (created if need be)."""
+    try:
+        if settings.encryption_key and settings.encryption_key.get_secret_value():
+            return Cipher(settings.encryption_key.get_secret_value()), None
+        path = Path(LOCAL_KEY_FILE)
+        if allow_local or path.exists():
+            key, created = local_key(path)
+            note = f"using the local encryption key in {path}" + (" (created now)" if created else "")
+            return Cipher(key), note
+    except EncryptionKeyError as err:
+        raise CliError(str(err)) from None
+    raise CliError("JIREI_ENCRYPTION_KEY is not set (generate one with: python -c "
+                   "\"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\")")
+
+
+async def run_command(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    mode = args.mode or settings.auto_mode()
+    if mode in ("console", "demo"):
+        from bot import local
+
+        if mode == "console":
+            return await local.run_console(settings)
+        return await local.run_demo(settings, lang=args.lang)
+    if mode == "check-anonymisation":
+        from bot.anonymisation import main_check_anonymisation
+
+        return main_check_anonymisation(args.file, args.format, lang=args.lang)
+    setup_logging(settings.log_level)
+    if mode in ("http", "socket"):
+        return await serve(settings, mode, getattr(args, "port", 3000), getattr(args, "host", "0.0.0.0"))
+    from bot import maintenance
+
+    return await maintenance.run(settings, args)
+
+
+async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
+    from bot.app import build_app
+    from bot.deps import build_deps
+    from bot.http_server import build_web_app
+    from bot.http_server import serve as serve_http
+    from bot.runtime import Runtime
+
+    try:
+        settings.require("SLACK_BOT_TOKEN", *(("SLACK_APP_TOKEN",) if mode == "socket" else ("SLACK_SIGNING_SECRET",)))
+    except MissingSetting as err:
+        raise CliError(f"{mode} mode needs {err.args[0]}") from None
+    cipher, _ = cipher_for(settings, allow_local=False)
+    deps = await build_deps(settings, cipher=cipher)
+    app = build_app(
+        deps,
+        signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "unused",
+        bot_token=settings.slack_bot_token.get_secret_value(),
+    )
+    runtime = Runtime(deps)
+    await runtime.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    runner = None
+    socket_handler = None
+    if mode == "http":
+        runner = await serve_http(build_web_app(app), host, port)
+        log.info("listening for Slack on port %s", port)
+    else:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        await socket_handler.connect_async()
+        metrics_app = build_web_app(app)
+        runner = await serve_http(metrics_app, "127.0.0.1", settings.metrics_port)
+        log.info("connected in Socket Mode; metrics on 127.0.0.1:%s", settings.metrics_port)
+    await stop.wait()
+    log.info("shutting down: no new work, finishing what is in flight")
+    if socket_handler is not None:
+        await socket_handler.disconnect_async()
+    if runner is not None:
+        await runner.cleanup()
+    await runtime.stop()
+    await deps.close()
+    log.info("stopped")
+    return 0

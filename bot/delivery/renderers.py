@@ -1,0 +1,65 @@
+"""Renderers: delivery kind -> the message to send, built at send time from the database.
+
+    @renderer("session_reminder")
+    async def render_reminder(ctx: RenderContext) -> Message | None: ...
+
+Returning None means the delivery is no longer owed (the person left, the session was
+cancelled): the dispatcher marks it `skipped` instead of sending.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from bot.deps import Deps
+from storage.models import Delivery
+from storage.uow import UnitOfWork
+
+
+@dataclass
+class Message:
+    """What to post. `channel` None means the recipient's DM (recipient is a user id)."""
+
+    text: str
+    blocks: list[dict] | None = None
+    channel: str | None = None
+    # A file to share with the message (materials): uploaded once, shared per recipient.
+    file_id: str | None = None
+    unfurl_links: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RenderContext:
+    deps: Deps
+    uow: UnitOfWork
+    delivery: Delivery
+
+    @property
+    def payload(self) -> dict:
+        return self.delivery.payload or {}
+
+
+Renderer = Callable[[RenderContext], Awaitable[Message | None]]
+RENDERERS: dict[str, Renderer] = {}
+
+
+def renderer(kind: str) -> Callable[[Renderer], Renderer]:
+    def register(func: Renderer) -> Renderer:
+        if kind in RENDERERS and RENDERERS[kind] is not func:
+            raise RuntimeError(f"two renderers for delivery kind {kind!r}")
+        RENDERERS[kind] = func
+        return func
+    return register
+
+
+class UnknownDeliveryKind(LookupError):
+    pass
+
+
+def renderer_for(kind: str) -> Renderer:
+    try:
+        return RENDERERS[kind]
+    except KeyError:
+        raise UnknownDeliveryKind(kind) from None

@@ -1,0 +1,69 @@
+"""Deps: the one object handlers and jobs receive. Built in run_bot.py (or a test), nowhere else."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.clock import Clock, SystemClock
+from config.settings import Settings
+from storage.crypto import Cipher
+from storage.db import make_engine, make_session_factory, migrate
+from storage.uow import UnitOfWork
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker
+    cipher: Cipher
+    clock: Clock
+    client: AsyncWebClient
+    tz: ZoneInfo
+    # Set when there is work to look at sooner than the next dispatcher tick.
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Background work started by handlers after ack; awaited on shutdown.
+    background: set[asyncio.Task] = field(default_factory=set)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, self.cipher)
+
+    @property
+    def admin_ids(self) -> frozenset[str]:
+        return self.settings.admin_ids
+
+    def wake_dispatcher(self) -> None:
+        self.wakeup.set()
+
+    async def close(self) -> None:
+        if self.background:
+            await asyncio.gather(*self.background, return_exceptions=True)
+        await self.engine.dispose()
+
+
+async def build_deps(
+    settings: Settings,
+    *,
+    cipher: Cipher,
+    clock: Clock | None = None,
+    client: AsyncWebClient | None = None,
+    run_migrations: bool = True,
+) -> Deps:
+    engine = make_engine(settings.database_url)
+    if run_migrations:
+        await migrate(engine)
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return Deps(
+        settings=settings,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        cipher=cipher,
+        clock=clock or SystemClock(),
+        client=client or AsyncWebClient(token=token, base_url=settings.slack_api_url),
+        tz=ZoneInfo(settings.timezone),
+    )

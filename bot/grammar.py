@@ -1,0 +1,431 @@
+"""The `/jirei` grammar (DESIGN §3): text in, a typed command out. Pure; no Slack, no database.
+
+    parse("join S3")                       -> Join(code="S3")
+    parse('admin case new title="…" theme=教育') -> CaseNew(title="…", theme="education", …)
+
+Anything malformed raises `CommandError(usage_key)`; the handler shows that usage line in the
+user's language. Values are validated here only as far as their shape goes (a code looks like
+S12, a user like U123); whether S12 exists is the service's business.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from config.reference import find_bureau, find_theme
+
+MAX_TEXT = 2000
+
+# Slack's clients turn straight quotes into curly ones; people type full-width spaces and 「」.
+_TRANSLATE = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "「": '"', "」": '"',
+                             "\u3000": " ", "＝": "="})
+_USER = re.compile(r"^<@([UW][A-Z0-9]{2,30})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,30})$")
+_CODE = {"case": re.compile(r"^C[1-9][0-9]{0,8}$"), "session": re.compile(r"^S[1-9][0-9]{0,8}$"),
+         "run": re.compile(r"^R[1-9][0-9]{0,8}$"), "group": re.compile(r"^G[1-9][0-9]{0,8}$")}
+
+
+class CommandError(ValueError):
+    """`key` is a catalog key (a usage line or a specific problem); `params` fill it in."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    admin: ClassVar[bool] = False
+    name: ClassVar[str] = ""
+
+
+class Help(Command):
+    name: ClassVar[str] = "help"
+
+
+class ProfileOpen(Command):
+    name: ClassVar[str] = "profile"
+
+
+class ProfileSet(Command):
+    name: ClassVar[str] = "profile set"
+    values: dict[str, str]
+
+
+class PledgeShow(Command):
+    name: ClassVar[str] = "pledge"
+
+
+class PledgeAccept(Command):
+    name: ClassVar[str] = "pledge accept"
+
+
+class SessionsList(Command):
+    name: ClassVar[str] = "sessions"
+
+
+class Join(Command):
+    name: ClassVar[str] = "join"
+    code: str
+
+
+class Leave(Command):
+    name: ClassVar[str] = "leave"
+    code: str
+
+
+class Mine(Command):
+    name: ClassVar[str] = "my"
+
+
+class Groups(Command):
+    name: ClassVar[str] = "groups"
+
+
+class Propose(Command):
+    name: ClassVar[str] = "propose"
+
+
+class ForgetMe(Command):
+    name: ClassVar[str] = "forget-me"
+    confirmed: bool = False
+
+
+class CaseNew(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin case new"
+    title: str
+    theme: str
+    lecturer: str | None = None
+
+
+class SessionNew(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin session new"
+    case: str
+    bureau: str
+    start: datetime
+    minutes: int
+    capacity: int
+    min_participants: int
+    deadline: datetime
+    release: datetime
+    format: Literal["hybrid", "online", "in_person"] = "hybrid"
+    facilitator: str | None = None
+    url: str | None = None
+    lottery: bool = False
+
+
+class Announce(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin announce"
+    code: str
+
+
+class Roster(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin roster"
+    code: str
+
+
+class Attend(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin attend"
+    code: str
+    users: tuple[str, ...]
+
+
+class MaterialAdd(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin material add"
+    case: str
+    url: str | None = None
+    kind: Literal["material", "commentary"] = "material"
+
+
+class SurveySend(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin survey send"
+    code: str
+
+
+class SurveyPlanning(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin survey planning"
+
+
+class Report(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin report"
+    code: str  # R1, or "year"
+    fiscal_year: int | None = None
+
+
+class Publish(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin publish"
+    case: str
+
+
+class NudgeNow(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin nudge"
+
+
+class RoleGrantCmd(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin role"
+    user: str
+    role: Literal["admin", "bureau_staff", "lecturer", "coordinator"]
+    bureau: str | None = None
+
+
+class AdminHelp(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin"
+
+
+# --- parsing helpers -----------------------------------------------------------------
+
+
+def tokenize(text: str) -> list[str]:
+    text = text.translate(_TRANSLATE).strip()
+    if len(text) > MAX_TEXT:
+        raise CommandError("usage.too_long")
+    try:
+        return shlex.split(text)
+    except ValueError:
+        raise CommandError("usage.unbalanced_quotes") from None
+
+
+def parse_user(token: str) -> str | None:
+    match = _USER.match(token.strip())
+    if not match:
+        return None
+    return match.group(1) or match.group(2)
+
+
+def parse_code(token: str, kind: str) -> str | None:
+    token = token.strip().upper()
+    return token if _CODE[kind].match(token) else None
+
+
+def split_pairs(tokens: list[str], usage: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for token in tokens:
+        key, sep, value = token.partition("=")
+        if not sep or not key:
+            raise CommandError(usage)
+        pairs[key.strip().lower()] = value.strip()
+    return pairs
+
+
+def _require_code(tokens: list[str], kind: str, usage: str) -> str:
+    if len(tokens) != 1:
+        raise CommandError(usage)
+    code = parse_code(tokens[0], kind)
+    if code is None:
+        raise CommandError("usage.bad_code", code=tokens[0][:20], usage_key=usage)
+    return code
+
+
+def parse_time(value: str, tz) -> datetime:
+    """ISO 8601; without an offset it is Japan time (the configured zone)."""
+    try:
+        moment = datetime.fromisoformat(value.replace("/", "-"))
+    except ValueError:
+        raise CommandError("usage.bad_time", value=value[:40]) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment
+
+
+def _int(value: str, field: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise CommandError("usage.bad_number", field=field, value=value[:20]) from None
+    if number < 0 or number > 100_000:
+        raise CommandError("usage.bad_number", field=field, value=value[:20])
+    return number
+
+
+def _user(value: str, field: str) -> str:
+    user = parse_user(value)
+    if user is None:
+        raise CommandError("usage.bad_user", field=field, value=value[:40])
+    return user
+
+
+PROFILE_KEYS = ("bureau", "prefecture", "affiliation", "themes", "lang", "name", "nudges", "online")
+
+
+def parse(text: str, tz) -> Command:
+    tokens = tokenize(text or "")
+    if not tokens:
+        return Help()
+    head, rest = tokens[0].lower(), tokens[1:]
+    if head in ("help", "ヘルプ", "?"):
+        return Help()
+    if head == "profile":
+        if not rest:
+            return ProfileOpen()
+        if rest[0].lower() != "set" or len(rest) == 1:
+            raise CommandError("usage.profile")
+        values = split_pairs(rest[1:], "usage.profile")
+        unknown = [key for key in values if key not in PROFILE_KEYS]
+        if unknown:
+            raise CommandError("usage.profile_unknown_key", field=unknown[0][:20])
+        return ProfileSet(values=values)
+    if head == "pledge":
+        if not rest:
+            return PledgeShow()
+        if [r.lower() for r in rest] == ["accept"]:
+            return PledgeAccept()
+        raise CommandError("usage.pledge")
+    if head == "sessions" and not rest:
+        return SessionsList()
+    if head == "join":
+        return Join(code=_require_code(rest, "session", "usage.join"))
+    if head == "leave":
+        return Leave(code=_require_code(rest, "session", "usage.leave"))
+    if head == "my" and not rest:
+        return Mine()
+    if head == "groups" and not rest:
+        return Groups()
+    if head == "propose" and not rest:
+        return Propose()
+    if head == "forget-me":
+        if not rest:
+            return ForgetMe()
+        if [r.lower() for r in rest] == ["confirm"]:
+            return ForgetMe(confirmed=True)
+        raise CommandError("usage.forget_me")
+    if head == "admin":
+        return _parse_admin(rest, tz)
+    raise CommandError("usage.unknown", word=head[:30])
+
+
+def _parse_admin(tokens: list[str], tz) -> Command:
+    if not tokens:
+        return AdminHelp()
+    head, rest = tokens[0].lower(), tokens[1:]
+    if head == "case":
+        if not rest or rest[0].lower() != "new":
+            raise CommandError("usage.case_new")
+        pairs = split_pairs(rest[1:], "usage.case_new")
+        title, theme_text = pairs.get("title", "").strip(), pairs.get("theme", "")
+        if not title or not theme_text or set(pairs) - {"title", "theme", "lecturer"}:
+            raise CommandError("usage.case_new")
+        if len(title) > 200:
+            raise CommandError("usage.title_too_long")
+        theme = find_theme(theme_text)
+        if theme is None:
+            raise CommandError("usage.bad_theme", value=theme_text[:40])
+        lecturer = _user(pairs["lecturer"], "lecturer") if "lecturer" in pairs else None
+        return CaseNew(title=title, theme=theme.code, lecturer=lecturer)
+    if head == "session":
+        if not rest or rest[0].lower() != "new":
+            raise CommandError("usage.session_new")
+        return _parse_session_new(split_pairs(rest[1:], "usage.session_new"), tz)
+    if head == "announce":
+        return Announce(code=_require_code(rest, "session", "usage.announce"))
+    if head == "roster":
+        return Roster(code=_require_code(rest, "session", "usage.roster"))
+    if head == "attend":
+        if len(rest) < 2:
+            raise CommandError("usage.attend")
+        code = _require_code(rest[:1], "session", "usage.attend")
+        return Attend(code=code, users=tuple(_user(token, "user") for token in rest[1:]))
+    if head == "material":
+        if len(rest) < 3 or rest[0].lower() != "add":
+            raise CommandError("usage.material_add")
+        case = _require_code(rest[1:2], "case", "usage.material_add")
+        pairs = split_pairs(rest[2:], "usage.material_add")
+        url = pairs.get("url", "")
+        if not re.match(r"^https://[^\s<>|]{3,1990}$", url) or set(pairs) - {"url", "kind"}:
+            raise CommandError("usage.material_add")
+        kind = pairs.get("kind", "material")
+        if kind not in ("material", "commentary"):
+            raise CommandError("usage.material_add")
+        return MaterialAdd(case=case, url=url, kind=kind)
+    if head == "survey":
+        if rest and rest[0].lower() == "send":
+            return SurveySend(code=_require_code(rest[1:], "session", "usage.survey"))
+        if [r.lower() for r in rest] == ["planning"]:
+            return SurveyPlanning()
+        raise CommandError("usage.survey")
+    if head == "report":
+        if len(rest) >= 1 and rest[0].lower() == "year":
+            if len(rest) > 2:
+                raise CommandError("usage.report")
+            year = _int(rest[1].upper().removeprefix("FY"), "FY") if len(rest) == 2 else None
+            return Report(code="year", fiscal_year=year)
+        return Report(code=_require_code(rest, "run", "usage.report"))
+    if head == "publish":
+        return Publish(case=_require_code(rest, "case", "usage.publish"))
+    if head == "nudge" and not rest:
+        return NudgeNow()
+    if head == "role":
+        if len(rest) != 2:
+            raise CommandError("usage.role")
+        user = _user(rest[0], "user")
+        role, _, bureau_text = rest[1].partition(":")
+        role = role.lower()
+        if role not in ("admin", "bureau_staff", "lecturer", "coordinator"):
+            raise CommandError("usage.role")
+        bureau = None
+        if role == "bureau_staff":
+            found = find_bureau(bureau_text) if bureau_text else None
+            if found is None:
+                raise CommandError("usage.bad_bureau", value=bureau_text[:30])
+            bureau = found.code
+        elif bureau_text:
+            raise CommandError("usage.role")
+        return RoleGrantCmd(user=user, role=role, bureau=bureau)
+    raise CommandError("usage.admin_unknown", word=head[:30])
+
+
+_SESSION_KEYS = {"case", "bureau", "start", "minutes", "capacity", "min", "deadline", "release",
+                 "format", "facilitator", "url", "lottery"}
+
+
+def _parse_session_new(pairs: dict[str, str], tz) -> SessionNew:
+    missing = [k for k in ("case", "bureau", "start", "minutes", "capacity", "min", "deadline", "release")
+               if not pairs.get(k)]
+    if missing or set(pairs) - _SESSION_KEYS:
+        raise CommandError("usage.session_new")
+    case = parse_code(pairs["case"], "case")
+    if case is None:
+        raise CommandError("usage.bad_code", code=pairs["case"][:20], usage_key="usage.session_new")
+    bureau = find_bureau(pairs["bureau"])
+    if bureau is None:
+        raise CommandError("usage.bad_bureau", value=pairs["bureau"][:30])
+    fmt = pairs.get("format", "hybrid").lower()
+    if fmt not in ("hybrid", "online", "in_person"):
+        raise CommandError("usage.bad_format", value=fmt[:20])
+    url = pairs.get("url")
+    if url is not None and not re.match(r"^https://[^\s<>|]{3,1990}$", url.strip("<>")):
+        raise CommandError("usage.bad_url")
+    lottery = pairs.get("lottery", "no").lower()
+    if lottery not in ("yes", "no"):
+        raise CommandError("usage.session_new")
+    return SessionNew(
+        case=case,
+        bureau=bureau.code,
+        start=parse_time(pairs["start"], tz),
+        minutes=_int(pairs["minutes"], "minutes"),
+        capacity=_int(pairs["capacity"], "capacity"),
+        min_participants=_int(pairs["min"], "min"),
+        deadline=parse_time(pairs["deadline"], tz),
+        release=parse_time(pairs["release"], tz),
+        format=fmt,
+        facilitator=_user(pairs["facilitator"], "facilitator") if pairs.get("facilitator") else None,
+        url=url.strip("<>") if url else None,
+        lottery=lottery == "yes",
+    )

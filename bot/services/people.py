@@ -1,0 +1,182 @@
+"""Who someone is to the bot (their roles), their profile, and the confidentiality pledge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from config.reference import bureau_for_prefecture, find_bureau, find_prefecture, find_theme
+from storage.models import Coordinator
+from storage.uow import UnitOfWork
+
+PLEDGE_VERSION = "2026-1"
+MAX_NAME = 100
+
+ROLE_ADMIN = "admin"
+ROLE_BUREAU_STAFF = "bureau_staff"
+ROLE_LECTURER = "lecturer"
+ROLE_COORDINATOR = "coordinator"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind a request, resolved from the payload's user id (never from a value)."""
+
+    user_id: str
+    lang: str = "ja"
+    is_admin: bool = False
+    staff_bureaus: frozenset[str] = frozenset()
+    is_lecturer: bool = False
+    has_profile: bool = False
+    pledged: bool = False
+    bureau: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.is_admin or bool(self.staff_bureaus)
+
+    def can_manage_bureau(self, bureau: str) -> bool:
+        return self.is_admin or bureau in self.staff_bureaus
+
+    @property
+    def role_names(self) -> tuple[str, ...]:
+        roles = []
+        if self.is_admin:
+            roles.append(ROLE_ADMIN)
+        if self.staff_bureaus:
+            roles.append(ROLE_BUREAU_STAFF)
+        if self.is_lecturer:
+            roles.append(ROLE_LECTURER)
+        roles.append(ROLE_COORDINATOR)
+        return tuple(roles)
+
+
+async def load_actor(uow: UnitOfWork, admin_ids: frozenset[str], user_id: str) -> Actor:
+    person = await uow.coordinators.get(user_id)
+    grants = await uow.roles.of(user_id)
+    return Actor(
+        user_id=user_id,
+        lang=person.lang if person else "ja",
+        is_admin=user_id in admin_ids or any(g.role == ROLE_ADMIN for g in grants),
+        staff_bureaus=frozenset(g.bureau for g in grants if g.role == ROLE_BUREAU_STAFF),
+        is_lecturer=any(g.role == ROLE_LECTURER for g in grants),
+        has_profile=bool(person and person.profile_complete),
+        pledged=bool(person and person.pledge_accepted_at),
+        bureau=person.bureau if person else None,
+    )
+
+
+class ProfileError(ValueError):
+    def __init__(self, key: str, field: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.field = field
+        self.params = params
+
+
+@dataclass
+class ProfileChange:
+    """Validated profile values; only the fields given are set."""
+
+    values: dict[str, object] = field(default_factory=dict)
+
+
+_ON = {"on", "yes", "true", "1", "オン", "はい"}
+_OFF = {"off", "no", "false", "0", "オフ", "いいえ"}
+_AFFILIATIONS = {"public": "public", "private": "private", "公的": "public", "行政": "public",
+                 "公": "public", "民間": "private", "民": "private"}
+
+
+def _switch(value: str, name: str) -> bool:
+    value = value.strip().lower()
+    if value in _ON:
+        return True
+    if value in _OFF:
+        return False
+    raise ProfileError("profile.error.switch", name)
+
+
+def validate_profile(values: dict[str, str]) -> ProfileChange:
+    """Turn `key=value` text (or modal input) into profile values, or raise ProfileError."""
+    change: dict[str, object] = {}
+    for key, raw in values.items():
+        value = raw.strip()
+        if key == "name":
+            if not value or len(value) > MAX_NAME or "<" in value or "@" in value:
+                raise ProfileError("profile.error.name", key, max=MAX_NAME)
+            change["name"] = value
+        elif key == "prefecture":
+            pref = find_prefecture(value)
+            if pref is None:
+                raise ProfileError("profile.error.prefecture", key, value=value[:20])
+            change["prefecture"] = pref
+            change["bureau"] = bureau_for_prefecture(pref).code
+        elif key == "bureau":
+            bureau = find_bureau(value)
+            if bureau is None:
+                raise ProfileError("profile.error.bureau", key, value=value[:20])
+            change.setdefault("bureau", bureau.code)
+        elif key == "affiliation":
+            affiliation = _AFFILIATIONS.get(value.lower())
+            if affiliation is None:
+                raise ProfileError("profile.error.affiliation", key)
+            change["affiliation"] = affiliation
+        elif key == "themes":
+            parts = [p for p in value.replace("、", ",").replace("，", ",").split(",") if p.strip()]
+            codes: list[str] = []
+            for part in parts:
+                theme = find_theme(part)
+                if theme is None:
+                    raise ProfileError("profile.error.theme", key, value=part.strip()[:20])
+                if theme.code not in codes:
+                    codes.append(theme.code)
+            change["themes"] = codes
+        elif key == "lang":
+            if value.lower() not in ("ja", "en"):
+                raise ProfileError("profile.error.lang", key)
+            change["lang"] = value.lower()
+        elif key == "nudges":
+            change["nudges_enabled"] = _switch(value, key)
+        elif key == "online":
+            change["online_ok"] = _switch(value, key)
+        else:
+            raise ProfileError("profile.error.unknown", key, key_name=key[:20])
+    if "prefecture" in change and "bureau" in values:
+        # Both given: the prefecture decides; a contradicting bureau is a mistake worth saying.
+        named = find_bureau(values["bureau"])
+        if named is not None and named.code != change["bureau"]:
+            raise ProfileError("profile.error.bureau_mismatch", "bureau")
+    return ProfileChange(change)
+
+
+async def update_profile(uow: UnitOfWork, now: datetime, user_id: str, change: ProfileChange) -> Coordinator:
+    person = await uow.coordinators.get_or_create(user_id, now)
+    for key, value in change.values.items():
+        setattr(person, key, value)
+    person.updated_at = now
+    await uow.audit.record(now, user_id, "profile.update", "ok", fields=sorted(change.values))
+    return person
+
+
+async def accept_pledge(uow: UnitOfWork, now: datetime, user_id: str) -> tuple[Coordinator, bool]:
+    """Record the pledge. Returns (person, newly_accepted)."""
+    person = await uow.coordinators.get_or_create(user_id, now)
+    if person.pledge_accepted_at is not None and person.pledge_version == PLEDGE_VERSION:
+        return person, False
+    person.pledge_accepted_at = now
+    person.pledge_version = PLEDGE_VERSION
+    person.updated_at = now
+    await uow.audit.record(now, user_id, "pledge.accept", "ok", version=PLEDGE_VERSION)
+    return person, True
+
+
+async def grant_role(
+    uow: UnitOfWork, now: datetime, actor: Actor, user_id: str, role: str, bureau: str | None
+) -> None:
+    """Admins only (the caller checks). `coordinator` removes every other role."""
+    if role == ROLE_COORDINATOR:
+        await uow.roles.revoke_all(user_id)
+    else:
+        await uow.roles.grant(user_id, role, bureau or "", actor.user_id, now)
+    await uow.coordinators.get_or_create(user_id, now)
+    await uow.audit.record(now, actor.user_id, "role.grant", "ok", target=user_id, role=role, bureau=bureau)

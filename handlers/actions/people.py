@@ -1,0 +1,36 @@
+"""Buttons: open the profile modal, accept the pledge."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import ids
+from bot.blocks.people import build_pledge_accepted, build_profile_modal
+from bot.deps import Deps
+from bot.i18n import t
+from bot.services import people
+from handlers.context import actor_of, message
+from handlers.home import refresh_home
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.action(ids.OPEN_PROFILE)
+    async def open_profile(ack, body, context, client):
+        await ack()
+        actor = actor_of(context)
+        async with deps.uow() as uow:
+            person = await uow.coordinators.get(actor.user_id)
+        await client.views_open(trigger_id=body["trigger_id"], view=build_profile_modal(person, actor.lang))
+
+    @app.action(ids.ACCEPT_PLEDGE)
+    async def accept_pledge(ack, body, context, client, respond):
+        await ack()
+        actor = actor_of(context)
+        async with deps.uow() as uow:
+            person, _ = await people.accept_pledge(uow, deps.clock.now(), actor.user_id)
+        blocks = build_pledge_accepted(actor.lang, person.profile_complete)
+        if body.get("container", {}).get("type") == "view":
+            await refresh_home(deps, client, actor.user_id)
+        else:
+            await respond(replace_original=False, response_type="ephemeral",
+                          **message(blocks, t("pledge.accepted", actor.lang)))

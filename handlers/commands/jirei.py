@@ -1,0 +1,95 @@
+"""`/jirei`: ack, parse the text into a command, hand it to the feature's handler.
+
+Feature handlers are registered into COMMANDS by command class; each is
+`async def handle(cmd, request: CommandRequest) -> None` and answers with `request.reply`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import grammar
+from bot.blocks.people import build_help, build_usage
+from bot.deps import Deps
+from bot.i18n import t
+from bot.services.people import Actor
+from handlers.context import actor_of, message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CommandRequest:
+    deps: Deps
+    actor: Actor
+    body: dict[str, Any]
+    respond: Callable[..., Awaitable[Any]]
+    client: Any
+
+    @property
+    def lang(self) -> str:
+        return self.actor.lang
+
+    async def reply(self, blocks: list[dict], fallback: str) -> None:
+        await self.respond(response_type="ephemeral", replace_original=False, **message(blocks, fallback))
+
+    async def reply_text(self, key: str, **params: object) -> None:
+        text = t(key, self.lang, **params)
+        await self.reply([{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}], text)
+
+
+Handler = Callable[[grammar.Command, CommandRequest], Awaitable[None]]
+COMMANDS: dict[type[grammar.Command], Handler] = {}
+
+
+def command_handler(*kinds: type[grammar.Command]):
+    def decorate(func: Handler) -> Handler:
+        for kind in kinds:
+            COMMANDS[kind] = func
+        return func
+    return decorate
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    # Importing the feature modules fills COMMANDS.
+    from handlers.commands import people  # noqa: F401
+    for module in ("sessions", "materials", "surveys", "groups", "review", "privacy"):
+        try:
+            __import__(f"handlers.commands.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"handlers.commands.{module}":
+                raise
+
+    @app.command("/jirei")
+    async def jirei(ack, body, context, respond, client):
+        actor = actor_of(context)
+        lang = actor.lang
+        try:
+            cmd = grammar.parse(body.get("text", ""), deps.tz)
+        except grammar.CommandError as err:
+            params = dict(err.params)
+            usage_key = params.pop("usage_key", None)
+            blocks = build_usage(err.key, lang, **params)
+            if usage_key:
+                blocks.insert(1, {"type": "context", "elements": [{"type": "mrkdwn", "text": t(usage_key, lang)}]})
+            await ack(response_type="ephemeral", **message(blocks, t(err.key, lang, **params)))
+            return
+        if isinstance(cmd, grammar.Help) or (isinstance(cmd, grammar.AdminHelp) and actor.is_staff):
+            await ack(response_type="ephemeral", **message(build_help(actor), t("help.title", lang)))
+            return
+        if cmd.admin and not actor.is_staff:
+            await ack(response_type="ephemeral", text=t("auth.refused", lang))
+            async with deps.uow() as uow:
+                await uow.audit.record(deps.clock.now(), actor.user_id, f"command.{cmd.name}", "refused")
+            return
+        handler = COMMANDS.get(type(cmd))
+        if handler is None:
+            await ack(response_type="ephemeral", **message(build_usage("usage.unknown", lang, word=cmd.name),
+                                                           t("usage.more", lang)))
+            return
+        await ack()
+        await handler(cmd, CommandRequest(deps=deps, actor=actor, body=body, respond=respond, client=client))

@@ -1,0 +1,45 @@
+"""What every handler needs from a request: the actor, and a way to answer in their language."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Awaitable, Callable
+
+from slack_bolt.context.async_context import AsyncBoltContext
+
+from bot.deps import Deps
+from bot.i18n import t
+from bot.services.people import Actor, load_actor
+
+
+def actor_of(context: AsyncBoltContext) -> Actor:
+    actor = context.get("actor")
+    return actor if actor is not None else Actor(user_id=context.user_id or "")
+
+
+def message(blocks: list[dict], fallback: str) -> dict[str, Any]:
+    """Keyword arguments for ack/respond/chat.postMessage: blocks plus the notification text."""
+    return {"blocks": blocks, "text": fallback[:3000]}
+
+
+def install_actor_middleware(app, deps: Deps) -> None:
+    """Resolve the person behind every request once, from the payload's user id."""
+
+    @app.middleware
+    async def load_actor_middleware(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]):
+        if context.user_id:
+            async with deps.uow() as uow:
+                context["actor"] = await load_actor(uow, deps.admin_ids, context.user_id)
+        return await next()
+
+
+def run_after_ack(deps: Deps, coroutine) -> asyncio.Task:
+    """Work that may be slow (fan-out, uploads) runs after the ack, tracked for clean shutdown."""
+    task = asyncio.create_task(coroutine)
+    deps.background.add(task)
+    task.add_done_callback(deps.background.discard)
+    return task
+
+
+def usage_text(key: str, lang: str, **params) -> str:
+    return t(key, lang, **params)

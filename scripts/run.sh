@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Install Jirei and run it. No Slack tokens set: the local console on SQLite.
+# Arguments go to run_bot.py, e.g. `bash scripts/run.sh demo`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/_venv.sh
+"$VENV_PY" -m pip install --quiet --disable-pip-version-check -e .
+exec "$VENV_PY" run_bot.py "$@"

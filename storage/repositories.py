@@ -1,0 +1,123 @@
+"""Repositories: the only place that writes SQL. Services get them through a UnitOfWork."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import AuditEntry, Coordinator, ProcessedRequest, RoleGrant
+
+
+class Coordinators:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, slack_user_id: str) -> Coordinator | None:
+        return await self.session.scalar(
+            select(Coordinator).where(Coordinator.slack_user_id == slack_user_id)
+        )
+
+    async def get_or_create(self, slack_user_id: str, now: datetime) -> Coordinator:
+        found = await self.get(slack_user_id)
+        if found is not None:
+            return found
+        person = Coordinator(slack_user_id=slack_user_id, themes=[], created_at=now, updated_at=now)
+        self.session.add(person)
+        await self.session.flush()
+        return person
+
+    async def many(self, slack_user_ids: Iterable[str]) -> dict[str, Coordinator]:
+        ids = list(set(slack_user_ids))
+        if not ids:
+            return {}
+        rows = await self.session.scalars(select(Coordinator).where(Coordinator.slack_user_id.in_(ids)))
+        return {row.slack_user_id: row for row in rows}
+
+    async def in_bureau(self, bureau: str, *, pledged_only: bool = False) -> list[Coordinator]:
+        query = select(Coordinator).where(Coordinator.bureau == bureau, Coordinator.active.is_(True))
+        if pledged_only:
+            query = query.where(Coordinator.pledge_accepted_at.is_not(None))
+        return list(await self.session.scalars(query.order_by(Coordinator.id)))
+
+    async def active(self) -> list[Coordinator]:
+        query = select(Coordinator).where(Coordinator.active.is_(True)).order_by(Coordinator.id)
+        return list(await self.session.scalars(query))
+
+    async def count(self) -> int:
+        return await self.session.scalar(select(func.count()).select_from(Coordinator)) or 0
+
+
+class Roles:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def of(self, slack_user_id: str) -> list[RoleGrant]:
+        rows = await self.session.scalars(select(RoleGrant).where(RoleGrant.slack_user_id == slack_user_id))
+        return list(rows)
+
+    async def grant(self, slack_user_id: str, role: str, bureau: str, by: str, now: datetime) -> RoleGrant:
+        existing = await self.session.scalar(
+            select(RoleGrant).where(
+                RoleGrant.slack_user_id == slack_user_id, RoleGrant.role == role, RoleGrant.bureau == bureau
+            )
+        )
+        if existing is not None:
+            return existing
+        grant = RoleGrant(slack_user_id=slack_user_id, role=role, bureau=bureau, granted_by=by, granted_at=now)
+        self.session.add(grant)
+        await self.session.flush()
+        return grant
+
+    async def revoke_all(self, slack_user_id: str) -> None:
+        await self.session.execute(delete(RoleGrant).where(RoleGrant.slack_user_id == slack_user_id))
+
+    async def holders(self, role: str) -> list[str]:
+        rows = await self.session.scalars(select(RoleGrant.slack_user_id).where(RoleGrant.role == role))
+        return sorted(set(rows))
+
+
+class AuditLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(
+        self, now: datetime, actor: str, action: str, outcome: str, target: str | None = None, **detail
+    ) -> None:
+        self.session.add(
+            AuditEntry(at=now, actor=actor, action=action, target=target, outcome=outcome, detail=detail)
+        )
+
+    async def entries(self, *, actor: str | None = None, action: str | None = None) -> list[AuditEntry]:
+        query = select(AuditEntry).order_by(AuditEntry.id)
+        if actor is not None:
+            query = query.where(AuditEntry.actor == actor)
+        if action is not None:
+            query = query.where(AuditEntry.action == action)
+        return list(await self.session.scalars(query))
+
+
+class ProcessedRequests:
+    """Keys of events and interactions already handled (Slack retries them)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def first_time(self, key: str, now: datetime) -> bool:
+        """Record `key`; False when it was seen before. Uses a savepoint, so a clash is harmless."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(ProcessedRequest(key=key, seen_at=now))
+        except IntegrityError:
+            return False
+        return True
+
+    async def forget_older_than(self, moment: datetime) -> int:
+        result = await self.session.execute(delete(ProcessedRequest).where(ProcessedRequest.seen_at < moment))
+        return result.rowcount or 0
+
+
+KEEP_PROCESSED_FOR = timedelta(hours=1)

@@ -1,0 +1,44 @@
+"""Unit of work: one transaction, its repositories, and the cipher for encrypted columns.
+
+    async with deps.uow() as uow:
+        person = await uow.coordinators.get(user_id)
+        ...
+    # committed here; rolled back if the block raised
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.crypto import Cipher
+from storage import repositories as repos
+
+
+class UnitOfWork:
+    def __init__(self, session_factory: async_sessionmaker, cipher: Cipher) -> None:
+        self._factory = session_factory
+        self.cipher = cipher
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.session = self._factory()
+        self.coordinators = repos.Coordinators(self.session)
+        self.roles = repos.Roles(self.session)
+        self.audit = repos.AuditLog(self.session)
+        self.processed = repos.ProcessedRequests(self.session)
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                await self.session.commit()
+            else:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def flush(self) -> None:
+        await self.session.flush()

@@ -1,0 +1,64 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL when JIREI_TEST_POSTGRES_URL is set),
+the manual clock, and the local workspace (fake Slack + real AsyncApp + driver).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.clock import ManualClock
+
+JST = ZoneInfo("Asia/Tokyo")
+POSTGRES_URL = os.environ.get("JIREI_TEST_POSTGRES_URL")  # postgresql+asyncpg://user:pw@host/db
+BACKENDS = ["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.skipif(
+    not POSTGRES_URL, reason="set JIREI_TEST_POSTGRES_URL to run the PostgreSQL tests")])]
+
+
+def pytest_configure(config):
+    os.environ.setdefault("JIREI_TIMEZONE", "Asia/Tokyo")
+
+
+async def _create_postgres_database() -> tuple[str, str]:
+    name = f"jirei_test_{uuid.uuid4().hex[:10]}"
+    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name, name
+
+
+async def _drop_postgres_database(name: str) -> None:
+    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+async def db_url(request, tmp_path):
+    """A fresh, empty database on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'jirei-test.db'}"
+        return
+    url, name = await _create_postgres_database()
+    try:
+        yield url
+    finally:
+        await _drop_postgres_database(name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'jirei-test.db'}"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2027, 4, 1, 9, 0, tzinfo=JST))

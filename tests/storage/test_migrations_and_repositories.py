@@ -1,0 +1,70 @@
+"""Storage on every backend: migrations apply, repositories read back what they wrote."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import inspect
+
+from bot.services import people
+from config.settings import Settings
+from storage.crypto import Cipher, generate_key
+from storage.db import make_engine, make_session_factory, migrate
+from storage.models import Base
+from storage.uow import UnitOfWork
+
+
+@pytest.fixture
+async def uow_factory(db_url):
+    engine = make_engine(db_url)
+    await migrate(engine)
+    factory = make_session_factory(engine)
+    cipher = Cipher(generate_key())
+    yield lambda: UnitOfWork(factory, cipher)
+    await engine.dispose()
+
+
+async def test_migrations_create_every_model_table_and_are_repeatable(db_url):
+    engine = make_engine(db_url)
+    await migrate(engine)
+    await migrate(engine)  # a second run is a no-op, not an error
+    async with engine.connect() as conn:
+        tables = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+    await engine.dispose()
+    assert set(Base.metadata.tables) <= tables
+    assert "alembic_version" in tables
+
+
+async def test_profile_roles_and_audit_round_trip(uow_factory, clock):
+    now = clock.now()
+    change = people.validate_profile({"name": "佐藤 花子", "prefecture": "沖縄", "affiliation": "民間",
+                                      "themes": "医療・福祉、教育", "lang": "en", "nudges": "off"})
+    async with uow_factory() as uow:
+        await people.update_profile(uow, now, "UCOORD01", change)
+        await people.accept_pledge(uow, now + timedelta(minutes=1), "UCOORD01")
+        admin = people.Actor(user_id="UADMIN01", is_admin=True)
+        await people.grant_role(uow, now, admin, "USTAFF01", "bureau_staff", "osaka")
+    async with uow_factory() as uow:
+        person = await uow.coordinators.get("UCOORD01")
+        staff = await people.load_actor(uow, frozenset(), "USTAFF01")
+        entries = await uow.audit.entries()
+    assert (person.prefecture, person.bureau, person.affiliation) == ("沖縄県", "fukuoka", "private")
+    assert person.themes == ["medical_welfare", "education"] and person.lang == "en"
+    assert person.nudges_enabled is False and person.profile_complete
+    assert person.pledge_accepted_at == now + timedelta(minutes=1)
+    assert staff.staff_bureaus == {"osaka"} and not staff.is_admin
+    assert [e.action for e in entries] == ["profile.update", "pledge.accept", "role.grant"]
+    # the audit log holds field names, never values
+    assert "佐藤" not in repr([e.detail for e in entries])
+
+
+async def test_processed_requests_are_seen_once(uow_factory, clock):
+    async with uow_factory() as uow:
+        assert await uow.processed.first_time("event:Ev1", clock.now())
+        assert not await uow.processed.first_time("event:Ev1", clock.now())
+    async with uow_factory() as uow:
+        assert not await uow.processed.first_time("event:Ev1", clock.now())
+
+
+def test_settings_normalise_database_urls():
+    assert Settings(DATABASE_URL="postgres://u:p@h/db").database_url == "postgresql+asyncpg://u:p@h/db"
+    assert Settings(DATABASE_URL="sqlite:///x.db").database_url == "sqlite+aiosqlite:///x.db"

@@ -1,0 +1,117 @@
+"""The /jirei grammar: every documented form parses, everything malformed names its usage."""
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import grammar
+from bot.grammar import CommandError, parse
+
+JST = ZoneInfo("Asia/Tokyo")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("", grammar.Help()),
+    ("help", grammar.Help()),
+    ("profile", grammar.ProfileOpen()),
+    ("pledge", grammar.PledgeShow()),
+    ("pledge accept", grammar.PledgeAccept()),
+    ("sessions", grammar.SessionsList()),
+    ("join S3", grammar.Join(code="S3")),
+    ("join s3", grammar.Join(code="S3")),
+    ("leave S12", grammar.Leave(code="S12")),
+    ("my", grammar.Mine()),
+    ("groups", grammar.Groups()),
+    ("propose", grammar.Propose()),
+    ("forget-me", grammar.ForgetMe()),
+    ("forget-me confirm", grammar.ForgetMe(confirmed=True)),
+    ("admin announce S1", grammar.Announce(code="S1")),
+    ("admin roster S2", grammar.Roster(code="S2")),
+    ("admin survey send S1", grammar.SurveySend(code="S1")),
+    ("admin survey planning", grammar.SurveyPlanning()),
+    ("admin report R1", grammar.Report(code="R1")),
+    ("admin report year FY2027", grammar.Report(code="year", fiscal_year=2027)),
+    ("admin publish C1", grammar.Publish(case="C1")),
+    ("admin nudge", grammar.NudgeNow()),
+    ("admin", grammar.AdminHelp()),
+])
+def test_simple_forms(text, expected):
+    assert parse(text, JST) == expected
+
+
+def test_users_in_every_documented_form():
+    cmd = parse("admin attend S1 <@U123> <@U456|hanako> U789", JST)
+    assert cmd == grammar.Attend(code="S1", users=("U123", "U456", "U789"))
+
+
+def test_role_with_bureau_by_japanese_name():
+    assert parse("admin role <@U1AB> bureau_staff:大阪", JST) == grammar.RoleGrantCmd(
+        user="U1AB", role="bureau_staff", bureau="osaka")
+    assert parse("admin role U1AB admin", JST).role == "admin"
+
+
+def test_case_new_with_smart_quotes_and_japanese_theme():
+    cmd = parse("admin case new title=“外国人患者の受診支援、通訳の手配” theme=医療・福祉 lecturer=<@ULEC1>", JST)
+    assert cmd == grammar.CaseNew(title="外国人患者の受診支援、通訳の手配", theme="medical_welfare", lecturer="ULEC1")
+
+
+def test_session_new_times_without_offset_are_japan_time():
+    cmd = parse("admin session new case=C1 bureau=東京 start=2027-05-15T14:00 minutes=120 capacity=30 "
+                "min=5 deadline=2027-05-01T17:00 release=2027-05-08T09:00 format=hybrid "
+                "facilitator=<@USTAFF1|staff> url=https://meet.example.jp/abc lottery=yes", JST)
+    assert cmd.bureau == "tokyo"
+    assert cmd.start == datetime(2027, 5, 15, 5, 0, tzinfo=timezone.utc)
+    assert cmd.facilitator == "USTAFF1" and cmd.lottery is True and cmd.url == "https://meet.example.jp/abc"
+
+
+def test_session_new_keeps_an_explicit_offset():
+    cmd = parse("admin session new case=C1 bureau=osaka start=2027-05-15T14:00+00:00 minutes=90 capacity=10 "
+                "min=3 deadline=2027-05-01T17:00 release=2027-05-08T09:00", JST)
+    assert cmd.start == datetime(2027, 5, 15, 14, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("text, key", [
+    ("frobnicate", "usage.unknown"),
+    ("join", "usage.join"),
+    ("join 3", "usage.bad_code"),
+    ("join S1 S2", "usage.join"),
+    ("profile set", "usage.profile"),
+    ("profile set colour=blue", "usage.profile_unknown_key"),
+    ("profile set name", "usage.profile"),
+    ("pledge maybe", "usage.pledge"),
+    ('admin case new title="x', "usage.unbalanced_quotes"),
+    ("admin case new title=x theme=cooking", "usage.bad_theme"),
+    ("admin case new theme=教育", "usage.case_new"),
+    ("admin session new case=C1", "usage.session_new"),
+    ("admin session new case=C1 bureau=mars start=2027-05-15T14:00 minutes=120 capacity=30 min=5 "
+     "deadline=2027-05-01T17:00 release=2027-05-08T09:00", "usage.bad_bureau"),
+    ("admin session new case=C1 bureau=tokyo start=tomorrow minutes=120 capacity=30 min=5 "
+     "deadline=2027-05-01T17:00 release=2027-05-08T09:00", "usage.bad_time"),
+    ("admin session new case=C1 bureau=tokyo start=2027-05-15T14:00 minutes=-1 capacity=30 min=5 "
+     "deadline=2027-05-01T17:00 release=2027-05-08T09:00", "usage.bad_number"),
+    ("admin attend S1 @someone", "usage.bad_user"),
+    ("admin role U123 king", "usage.role"),
+    ("admin role U123 bureau_staff:mars", "usage.bad_bureau"),
+    ("admin material add C1 url=http://insecure", "usage.material_add"),
+    ("admin frob", "usage.admin_unknown"),
+    ("x" * 2001, "usage.too_long"),
+])
+def test_malformed_input_names_its_usage(text, key):
+    with pytest.raises(CommandError) as caught:
+        parse(text, JST)
+    assert caught.value.key == key
+
+
+def test_every_error_key_exists_in_both_catalogs():
+    import re
+    from pathlib import Path
+
+    from bot.i18n import catalog
+
+    source = Path(grammar.__file__).read_text()
+    keys = set(re.findall(r'"(usage\.[a-z_]+)"', source))
+    assert keys, "expected usage keys in the grammar"
+    for lang in ("ja", "en"):
+        missing = keys - set(catalog(lang))
+        assert not missing, (lang, missing)
