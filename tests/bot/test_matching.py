@@ -23,7 +23,11 @@ def group_of(result: MatchResult, user_id: str):
 
 def test_ten_coordinators_in_osaka_sharing_themes_form_groups_with_nobody_left_out():
     candidates = [
-        candidate(f"U{i}", themes=(MEDICAL, EDUCATION) if i % 2 else (MEDICAL,), affiliation=("public", "private")[i % 3 == 0])
+        candidate(
+            f"U{i}",
+            themes=(MEDICAL, EDUCATION) if i % 2 else (MEDICAL,),
+            affiliation="private" if i % 3 == 0 else "public",
+        )
         for i in range(10)
     ]
     result = propose_groups(candidates, [])
