@@ -1,0 +1,530 @@
+"""The anonymisation checker: finds personal data in case material before it can be released.
+
+Kinds (stable strings, used in JSON): residence_card, my_number, phone, email, postal_code,
+address, birth_date, person_name. The checker prefers precision on ordinary words (pseudonyms such
+as "A氏", places such as "B市", themes, institutions, nationalities, visa statuses) and recall on
+identifiers. My Numbers are masked the moment they are found: the clear number is never stored in
+a Finding, printed or logged.
+
+Positions: ``line`` and ``column`` are 1-based and count characters of the checked text.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, TextIO
+
+from bot.documents import UnreadableDocument, UnsupportedDocument, extract_text
+from bot.i18n import t
+
+KINDS = ("residence_card", "my_number", "phone", "email", "postal_code", "address", "birth_date",
+         "person_name")
+
+# When two findings overlap, the more specific kind wins (a valid My Number is not also a phone
+# number; a postal code is not part of a name).
+_PRIORITY = {kind: rank for rank, kind in enumerate(KINDS)}
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    text: str
+    line: int
+    column: int
+    suggestion: str
+
+
+@dataclass(frozen=True)
+class _Hit:
+    kind: str
+    start: int
+    end: int
+
+
+# --- normalisation -----------------------------------------------------------------------------
+# Matching runs on a copy of the text with full-width ASCII folded to half-width and dash variants
+# folded to "-". Every replacement is one character for one, so offsets in the copy are offsets
+# in the original and findings quote the original text.
+_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FOLD.update({0x3000: " ", 0x00A0: " "})
+_FOLD.update({ord(dash): "-" for dash in "‐‑‒–—―−﹣"})
+
+
+def _fold(text: str) -> str:
+    return text.translate(_FOLD)
+
+
+# --- My Number ---------------------------------------------------------------------------------
+
+def my_number_check_digit(first_eleven: str) -> int:
+    """The check digit of a My Number (個人番号) from its first 11 digits.
+
+    The official rule (総務省令): with P(n) the n-th digit counted from the right of the 11 and
+    Q(n) = n + 1 for n <= 6, n - 5 for n >= 7, the remainder r = sum(P(n) * Q(n)) mod 11 gives
+    check digit 0 when r <= 1 and 11 - r otherwise.
+    """
+    digits = [int(d) for d in reversed(first_eleven)]
+    total = sum(p * (n + 1 if n <= 6 else n - 5) for n, p in enumerate(digits, start=1))
+    remainder = total % 11
+    return 0 if remainder <= 1 else 11 - remainder
+
+
+def is_my_number(candidate: str) -> bool:
+    digits = "".join(ch for ch in _fold(candidate) if ch.isascii() and ch.isdigit())
+    return len(digits) == 12 and my_number_check_digit(digits[:11]) == int(digits[11])
+
+
+def mask_my_number(s: str) -> str:
+    """Every digit but the last four replaced by "*", separators kept: "****-****-1234"."""
+    positions = [i for i, ch in enumerate(s) if ch.isdigit()]
+    hidden = set(positions[:-4]) if len(positions) > 4 else set(positions)
+    return "".join("*" if i in hidden else ch for i, ch in enumerate(s))
+
+
+_MY_NUMBER = re.compile(r"(?<![0-9])(?<![0-9]-)[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9])(?!-[0-9])")
+
+
+def _my_numbers(folded: str) -> Iterator[_Hit]:
+    for match in _MY_NUMBER.finditer(folded):
+        if is_my_number(match.group()):
+            yield _Hit("my_number", match.start(), match.end())
+
+
+# --- residence card, e-mail, phone, postal code -------------------------------------------------
+
+# Written compactly in either case, or grouped with spaces/hyphens in capitals only: grouped
+# lowercase ("to 1000 2000 of") is ordinary English.
+_RESIDENCE_CARD = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-Za-z]{2}[0-9]{8}[A-Za-z]{2}|[A-Z]{2}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[A-Z]{2})"
+    r"(?![A-Za-z0-9])")
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+_SEP = r"[ \-ー.]"
+_PHONE = re.compile(
+    r"(?<![0-9A-Za-z+\-])"
+    r"(?:\+81" + _SEP + r"?(?:\(0\)" + _SEP + r"?)?|\(0|0)"
+    r"[0-9]{0,4}(?:\)" + _SEP + r"?|" + _SEP + r"|\()?"
+    r"[0-9]{1,4}(?:\)" + _SEP + r"?|" + _SEP + r")?"
+    r"[0-9]{3,4}"
+    r"(?![0-9A-Za-z])(?!-[0-9])")
+_LONG_PHONE_PREFIXES = ("020", "050", "060", "070", "080", "090", "0800")
+
+
+def _is_phone_number(candidate: str) -> bool:
+    digits = re.sub(r"[^0-9]", "", candidate)
+    if candidate.startswith("+81"):
+        digits = "0" + digits[2:].removeprefix("0")
+    if not digits.startswith("0") or digits.startswith("00"):
+        return False
+    if len(digits) == 11:
+        return digits.startswith(_LONG_PHONE_PREFIXES)
+    return len(digits) == 10
+
+
+def _phones(folded: str) -> Iterator[_Hit]:
+    for match in _PHONE.finditer(folded):
+        if _is_phone_number(match.group()):
+            yield _Hit("phone", match.start(), match.end())
+
+
+_POSTAL_MARKED = re.compile(r"〒 ?[0-9]{3}-?[0-9]{4}(?![0-9])")
+_POSTAL_BARE = re.compile(r"(?<![0-9\-])[0-9]{3}-[0-9]{4}(?![0-9])(?!-[0-9])")
+_POSTAL_CUE_BEFORE = re.compile(r"(?:郵便番号|住所|所在地|〒|(?i:postal code|post code|zip(?: code)?))[^\n。]{0,4}$")
+
+
+def _postal_codes(folded: str, addresses: list[_Hit]) -> Iterator[_Hit]:
+    """"〒123-4567" anywhere; a bare "123-4567" only in an address context: after a label such as
+    郵便番号, just before a place name, or right next to an address found in the text."""
+    for match in _POSTAL_MARKED.finditer(folded):
+        yield _Hit("postal_code", match.start(), match.end())
+    for match in _POSTAL_BARE.finditer(folded):
+        before = folded[max(0, match.start() - 12):match.start()]
+        after = folded[match.end():match.end() + 12].lstrip(" ,、")
+        next_to_address = any(0 <= match.start() - a.end <= 3 or 0 <= a.start - match.end() <= 3
+                              for a in addresses)
+        if (next_to_address or _POSTAL_CUE_BEFORE.search(before) or _PLACE_START.match(after)
+                or _EN_PLACE_START.match(after)):
+            yield _Hit("postal_code", match.start(), match.end())
+
+
+# --- addresses ---------------------------------------------------------------------------------
+
+_PREFECTURES = (
+    "北海道 青森県 岩手県 宮城県 秋田県 山形県 福島県 茨城県 栃木県 群馬県 埼玉県 千葉県 東京都 神奈川県 "
+    "新潟県 富山県 石川県 福井県 山梨県 長野県 岐阜県 静岡県 愛知県 三重県 滋賀県 京都府 大阪府 兵庫県 "
+    "奈良県 和歌山県 鳥取県 島根県 岡山県 広島県 山口県 徳島県 香川県 愛媛県 高知県 福岡県 佐賀県 長崎県 "
+    "熊本県 大分県 宮崎県 鹿児島県 沖縄県").split()
+_KANJI = r"一-龥々〆ヶ"
+_KATAKANA = r"ァ-ヴー"
+# Real municipality names written in hiragana; other hiragana ends a place name (it is a particle).
+_HIRAGANA_PLACES = "さいたま|つくば|ひたちなか|いわき|かすみがうら|つくばみらい|いちき串木野|みどり|あきる野|ふじみ野|みよし|かほく|あわら|たつの|うきは|えびの|いなべ|南あわじ"
+_PLACE_START = re.compile(
+    "(?:" + "|".join(_PREFECTURES) + "|(?:" + _HIRAGANA_PLACES + ")市"
+    "|[" + _KANJI + _KATAKANA + "A-Za-z]{1,5}(?:市|区|郡))")
+_KANJI_NUMERAL = "[一二三四五六七八九十]+"
+_BLOCK_NUMBERS = (
+    r"(?:(?:[0-9]+|" + _KANJI_NUMERAL + r")丁目(?:[0-9]+(?:番地?|-)?(?:[0-9]+号?)?)?"
+    r"|[0-9]+番地(?:[0-9]+号?|-[0-9]+)?"
+    r"|[0-9]+番[0-9]+号?"
+    r"|[0-9]+(?:-[0-9]+){1,2}号?)")
+_ADDRESS = re.compile(
+    "(?:" + _PLACE_START.pattern + ")"
+    "(?:[" + _KANJI + _KATAKANA + "ノの]|[0-9]+(?:条|線|地割)|" + _HIRAGANA_PLACES + "){0,16}?"
+    " ?" + _BLOCK_NUMBERS +
+    r"(?![0-9])(?![回件人名歳才日月年時分%％割倍円])")
+# Labels that the loose place-name pattern can swallow when they run straight into an address.
+_ADDRESS_LABELS = ("現住所", "住所", "所在地", "居所", "自宅", "本籍")
+_EN_PLACE_START = re.compile(r"(?:Tokyo|Osaka|Kyoto|Hokkaido|[A-Z][a-z]+-(?:ku|shi|ken|cho|machi|gun))\b")
+_EN_ADDRESS = re.compile(
+    r"(?<![0-9A-Za-z-])[0-9]{1,4}(?:-[0-9]{1,4}){1,2},? "
+    r"[A-Z][A-Za-z]*(?:-[A-Za-z]+)*(?:,? [A-Z][A-Za-z]*(?:-[A-Za-z]+)*){0,4}")
+_EN_ADDRESS_UNIT = re.compile(r"-(?:ku|shi|cho|machi|mura|gun|ken)\b|\b(?:City|Ward|Town|Prefecture)\b")
+
+
+def _addresses(folded: str) -> Iterator[_Hit]:
+    for match in _ADDRESS.finditer(folded):
+        start, found = match.start(), match.group()
+        prefecture = min((found.find(p) for p in _PREFECTURES if p in found), default=-1)
+        if prefecture > 0:
+            start += prefecture
+        else:
+            label = next((lab for lab in _ADDRESS_LABELS if found.startswith(lab)), "")
+            start += len(label)
+        yield _Hit("address", start, match.end())
+    for match in _EN_ADDRESS.finditer(folded):
+        if _EN_ADDRESS_UNIT.search(match.group()):
+            yield _Hit("address", match.start(), match.end())
+
+
+# --- birth dates -------------------------------------------------------------------------------
+
+_ERA = r"(?:明治|大正|昭和|平成|令和)"
+_MONTHS_EN = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+              r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_FULL_DATES = re.compile(
+    r"(?<![0-9])(?:"
+    r"(?P<western>(?:19|20)[0-9]{2}年 ?[0-9]{1,2}月 ?[0-9]{1,2}日"
+    r"|(?:19|20)[0-9]{2}([/.\-])[0-9]{1,2}\2[0-9]{1,2}(?![0-9])"
+    r"|[0-9]{1,2}/[0-9]{1,2}/(?:19|20)[0-9]{2}"
+    r"|[0-9]{1,2}(?:st|nd|rd|th)? " + _MONTHS_EN + r",? (?:19|20)[0-9]{2}"
+    r"|" + _MONTHS_EN + r" [0-9]{1,2}(?:st|nd|rd|th)?,? (?:19|20)[0-9]{2})"
+    r"|(?P<old_era>(?:明治|大正|昭和)(?:[0-9]{1,2}|元)年 ?[0-9]{1,2}月 ?[0-9]{1,2}日"
+    r"|(?<![A-Za-z])[MTS]\.? ?[0-9]{1,2}[./][0-9]{1,2}[./][0-9]{1,2}(?![0-9]))"
+    r"|(?P<new_era>(?:平成|令和)(?:[0-9]{1,2}|元)年 ?[0-9]{1,2}月 ?[0-9]{1,2}日"
+    r"|(?<![A-Za-z])[HR]\.? ?[0-9]{1,2}[./][0-9]{1,2}[./][0-9]{1,2}(?![0-9]))"
+    r")")
+_YEAR_MONTH = re.compile(
+    r"(?<![0-9])(?:(?:19|20)[0-9]{2}|" + _ERA + r"(?:[0-9]{1,2}|元))年 ?[0-9]{1,2}月(?! ?[0-9])"
+    r"|(?<![0-9A-Za-z])" + _MONTHS_EN + r" (?:19|20)[0-9]{2}")
+# A birth cue must sit right next to the date: a label before it ("生年月日：", "born on") or a
+# word after it ("生まれ", "生", an age in brackets). A cue further away in the sentence is about
+# something else ("2019年4月1日に来日し、子の出生届を…").
+_BIRTH_CUE_BEFORE = re.compile(
+    r"(?:生年月日|誕生日|出生日|生誕)[ :：は、]{0,3}$"
+    r"|(?i:\bborn\b|\bbirth\b|\bDOB\b|D\.O\.B\.?)[^.;\n]{0,20}$")
+_BIRTH_CUE_AFTER = re.compile(
+    r"^(?: ?(?:に|の)?(?:生まれ|出生|誕生|生(?=[)）\s、。,]|$))"
+    r"| ?[（(] ?満?[0-9]{1,3} ?[歳才]"
+    r"|,? (?i:aged?) [0-9]{1,3})")
+
+
+def _has_birth_cue(folded: str, start: int, end: int, reach: int) -> bool:
+    line_start = folded.rfind("\n", 0, start) + 1
+    line_end = folded.find("\n", end)
+    before = folded[max(line_start, start - reach):start]
+    after = folded[end:(line_end if line_end != -1 else len(folded))][:12]
+    return bool(_BIRTH_CUE_BEFORE.search(before) or _BIRTH_CUE_AFTER.match(after))
+
+
+def _plausible_day(text: str) -> bool:
+    numbers = [int(n) for n in re.findall(r"[0-9]+", text)]
+    if len(numbers) < 3:
+        return True  # English month names: the regex already fixed the shape
+    if re.match(r"[0-9]{1,2}/[0-9]{1,2}/", text):  # dd/mm/yyyy or mm/dd/yyyy: either may hold the day
+        return numbers[0] <= 31 and numbers[1] <= 31 and min(numbers[0], numbers[1]) <= 12
+    month, day = numbers[-2], numbers[-1]
+    return 1 <= month <= 12 and 1 <= day <= 31
+
+
+def _birth_dates(folded: str) -> Iterator[_Hit]:
+    full_spans: list[tuple[int, int]] = []
+    for match in _FULL_DATES.finditer(folded):
+        if not _plausible_day(match.group()):
+            continue
+        full_spans.append(match.span())
+        # Shōwa and earlier dates, or forms like "S60.4.3", are practically always birth dates in
+        # present-day case material; recent dates are only birth dates when the text says so.
+        if match.group("old_era") or _has_birth_cue(folded, match.start(), match.end(), reach=24):
+            yield _Hit("birth_date", match.start(), match.end())
+    for match in _YEAR_MONTH.finditer(folded):
+        if any(s <= match.start() < e for s, e in full_spans):
+            continue
+        if _has_birth_cue(folded, match.start(), match.end(), reach=12):
+            yield _Hit("birth_date", match.start(), match.end())
+
+
+# --- person names ------------------------------------------------------------------------------
+
+_HONORIFICS = ("さん", "氏", "様", "さま", "くん", "君", "ちゃん")
+_NAME_CUES = ("名前", "氏名", "本名", "通称", "通称名")
+_NAME_SEPARATORS = frozenset({"・", "＝", "=", "･"})
+_KATAKANA_WORD = re.compile("^[" + _KATAKANA + "ヷ-ヺ]+$")
+_ASCII = re.compile(r"^[\x00-\x7f]+$")
+# Words SudachiPy's dictionary tags as personal names that, in case material, almost always mean
+# something else. Kept deliberately small; extend only after seeing a false alarm.
+_NOT_NAMES = frozenset({
+    "キリスト",  # the religion in 異文化・宗教 cases, not a person
+})
+
+# Prefectures (without 都/府/県) and the bureaus' cities: the dictionary also lists most of them
+# as surnames ("山口", "長野", "石川"), but alone in case material they are the place.
+_PLACES_ALSO_SURNAMES = frozenset(
+    [p[:-1] if p[-1] in "都府県" else p for p in _PREFECTURES] + "札幌 仙台 名古屋 広島 高松 福岡".split())
+
+_tokenizer = None
+
+
+def _sudachi():
+    """The SudachiPy tokenizer, built on first use: building it takes about a second."""
+    global _tokenizer
+    if _tokenizer is None:
+        from sudachipy import Dictionary
+
+        dictionary = Dictionary(dict="core")
+        _tokenizer = dictionary.tokenizer() if hasattr(dictionary, "tokenizer") else dictionary.create()
+    return _tokenizer
+
+
+@dataclass(frozen=True)
+class _Token:
+    surface: str
+    start: int
+    end: int
+    pos: tuple[str, ...]
+    oov: bool
+
+    @property
+    def is_name(self) -> bool:
+        # Latin letters ("A氏", "Ｂさん") are pseudonyms or romanised names, handled separately.
+        return (self.pos[:3] == ("名詞", "固有名詞", "人名") and not _ASCII.match(_fold(self.surface))
+                and self.surface not in _NOT_NAMES)
+
+    @property
+    def is_katakana(self) -> bool:
+        return bool(_KATAKANA_WORD.match(self.surface)) and self.pos[0] == "名詞" and "地名" not in self.pos
+
+    @property
+    def is_proper_or_unknown(self) -> bool:
+        return self.oov or (self.pos[1] == "固有名詞" and "地名" not in self.pos)
+
+
+_SENTENCE = re.compile(r"[^。！？!?\n]*[。！？!?]?")
+_SUDACHI_CHUNK = 2000  # characters; SudachiPy refuses very long inputs
+
+
+def _tokens(text: str) -> list[list[_Token]]:
+    """Tokens of each sentence, with offsets into ``text``."""
+    from sudachipy import SplitMode
+
+    tokenizer = _sudachi()
+    sentences: list[list[_Token]] = []
+    for match in _SENTENCE.finditer(text):
+        if not match.group().strip():
+            continue
+        for offset in range(match.start(), match.end(), _SUDACHI_CHUNK):
+            chunk = text[offset:min(match.end(), offset + _SUDACHI_CHUNK)]
+            sentences.append([
+                _Token(m.surface(), offset + m.begin(), offset + m.end(), tuple(m.part_of_speech()), m.is_oov())
+                for m in tokenizer.tokenize(chunk, SplitMode.C)])
+    return sentences
+
+
+def _name_runs(tokens: list[_Token]) -> Iterator[tuple[int, int]]:
+    """Index ranges [i, j) of tokens that may together form one person's name."""
+    i = 0
+    while i < len(tokens):
+        if not (tokens[i].is_name or tokens[i].is_katakana):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(tokens):
+            previous, current = tokens[j - 1], tokens[j]
+            if current.surface in _NAME_SEPARATORS and j + 1 < len(tokens) and (
+                    tokens[j + 1].is_name or tokens[j + 1].is_katakana):
+                j += 2  # "グエン・ヴァン・アン": the dot joins any two katakana words
+                continue
+            joined_by_space = current.surface.strip() == "" and j + 1 < len(tokens)
+            nxt = tokens[j + 1] if joined_by_space else current
+            # Without a dot, only name-like neighbours join ("山田太郎", "中村 健太", "マリア サントス"),
+            # so a loanword next to a name does not become part of it; two surnames in a row
+            # ("石川 福井" in a list of prefectures) are two words, not one name.
+            two_surnames = previous.pos[3:4] == ("姓",) and nxt.pos[3:4] == ("姓",)
+            if ((nxt.is_name or (nxt.is_katakana and nxt.oov)) and (previous.is_name or previous.oov)
+                    and not two_surnames):
+                j += 2 if joined_by_space else 1
+                continue
+            break
+        yield i, j
+        i = j
+
+
+def _is_person_name(run: list[_Token], before: str, after: str) -> bool:
+    words = [tok for tok in run if tok.surface not in _NAME_SEPARATORS]
+    honorific = after.startswith(_HONORIFICS)
+    cued = before.rstrip(" ：:は、").endswith(_NAME_CUES)
+    if any(tok.is_name for tok in words):
+        if not (honorific or cued) and all(w.surface in _PLACES_ALSO_SURNAMES for w in words):
+            return False
+        # A single-kanji surname (王, 金, 李…) is also an ordinary word; it needs an honorific.
+        return len("".join(w.surface for w in words)) >= 2 or honorific or cued
+    if cued:
+        return True
+    if not honorific:
+        return False
+    # Katakana next to an honorific: foreign names are often missing from the dictionary, so
+    # an unknown word or a dotted sequence is a name; a single known word is not ("ヘルパーさん").
+    return len(words) >= 2 or any(tok.is_proper_or_unknown for tok in words)
+
+
+def _japanese_names(text: str) -> Iterator[_Hit]:
+    for sentence in _tokens(text):
+        for i, j in _name_runs(sentence):
+            run = sentence[i:j]
+            start, end = run[0].start, run[-1].end
+            before = text[max(0, start - 6):start]
+            if _is_person_name(run, before, text[end:end + 3]):
+                yield _Hit("person_name", start, end)
+
+
+# "Tanaka", "O'Brien", "Jean-Luc", and passport style "NGUYEN".
+_CAPITALISED = r"[A-Z](?:[a-z]+|[A-Z]+(?![a-z]))(?:[-'][A-Z]?[a-z]+)?"
+_CAPITALISED_RUN = _CAPITALISED + r"(?: " + _CAPITALISED + r"){0,3}"
+_EN_HONORIFIC_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.? " + _CAPITALISED_RUN)
+_EN_CUED_NAME = re.compile(
+    r"(?:\bnamed|\bcalled|\bname is|\bname was|\bName ?:|氏名 ?[:：]?|名前(?:は|[:：]))\s*(?P<name>"
+    + _CAPITALISED_RUN + ")")
+_EN_NAME_WITH_AGE = re.compile(
+    r"(?P<name>" + _CAPITALISED + r"(?: " + _CAPITALISED + r"){1,3})"
+    r"(?= ?\([0-9]{1,3}\)|, aged? [0-9]|, an? [0-9]{1,3}-year-old| ?(?:さん|氏|様))")
+_EN_NAME_WITH_HONORIFIC_JA = re.compile(r"(?P<name>" + _CAPITALISED_RUN + r") ?(?=さん|氏|様)")
+# Capitalised words that are places, institutions or calendar words, never part of a name.
+_EN_NOT_NAME_WORDS = frozenset("""
+    Japan Japanese Tokyo Osaka Kyoto Nagoya Sapporo Sendai Hiroshima Takamatsu Fukuoka Immigration
+    Services Agency Bureau Regional City Ward Office Hall Hospital Clinic School Elementary Junior
+    High University Hello Work Labour Labor Standards Inspection Council Social Welfare Centre Center
+    Guidance Child Consultation Support Coordinator Coordinators Case Study Meeting Monday Tuesday
+    Wednesday Thursday Friday Saturday Sunday January February March April May June July August
+    September October November December The This That These Those Vietnam Vietnamese Philippines
+    Filipino Brazil Brazilian Nepal Nepalese Indonesia Indonesian China Chinese English Technical
+    Intern Training Specified Skilled Worker Permanent Resident Long-Term Dependent Company
+""".split())
+
+
+def _romanised_names(folded: str) -> Iterator[_Hit]:
+    for match in _EN_HONORIFIC_NAME.finditer(folded):
+        yield _Hit("person_name", match.start(), match.end())
+    for pattern in (_EN_CUED_NAME, _EN_NAME_WITH_AGE, _EN_NAME_WITH_HONORIFIC_JA):
+        for match in pattern.finditer(folded):
+            words = match.group("name").split(" ")
+            if not any(word in _EN_NOT_NAME_WORDS for word in words):
+                yield _Hit("person_name", match.start("name"), match.end("name"))
+
+
+def _person_names(text: str, folded: str) -> Iterator[_Hit]:
+    yield from _japanese_names(text)
+    yield from _romanised_names(folded)
+
+
+# --- putting it together -----------------------------------------------------------------------
+
+def _all_hits(text: str) -> Iterable[_Hit]:
+    folded = _fold(text)
+    yield from _my_numbers(folded)
+    yield from (_Hit("residence_card", m.start(), m.end()) for m in _RESIDENCE_CARD.finditer(folded))
+    yield from (_Hit("email", m.start(), m.end()) for m in _EMAIL.finditer(folded))
+    yield from _phones(folded)
+    addresses = list(_addresses(folded))
+    yield from addresses
+    yield from _postal_codes(folded, addresses)
+    yield from _birth_dates(folded)
+    yield from _person_names(text, folded)
+
+
+def _without_overlaps(hits: Iterable[_Hit]) -> list[_Hit]:
+    kept: list[_Hit] = []
+    for hit in sorted(hits, key=lambda h: (_PRIORITY[h.kind], h.start, -(h.end - h.start))):
+        if all(hit.end <= other.start or other.end <= hit.start for other in kept):
+            kept.append(hit)
+    return sorted(kept, key=lambda h: (h.start, _PRIORITY[h.kind]))
+
+
+def check_text(text: str, lang: str = "ja") -> list[Finding]:
+    """Personal data found in ``text``, in reading order; suggestions in ``lang``."""
+    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    findings = []
+    for hit in _without_overlaps(_all_hits(text)):
+        line = bisect.bisect_right(line_starts, hit.start)
+        found = text[hit.start:hit.end]
+        findings.append(Finding(
+            kind=hit.kind,
+            text=mask_my_number(found) if hit.kind == "my_number" else found,
+            line=line,
+            column=hit.start - line_starts[line - 1] + 1,
+            suggestion=t(f"anonymisation.suggestion.{hit.kind}", lang),
+        ))
+    return findings
+
+
+def check_document(data: bytes, filename: str, lang: str = "ja") -> list[Finding]:
+    """Extract the file's text and check it; raises UnsupportedDocument / UnreadableDocument."""
+    return check_text(extract_text(data, filename), lang=lang)
+
+
+def findings_as_json(findings: Iterable[Finding]) -> dict:
+    """The stable JSON shape: {"findings": [{"kind", "text", "line", "column", "suggestion"}]}."""
+    return {"findings": [asdict(finding) for finding in findings]}
+
+
+def format_finding(finding: Finding, lang: str = "ja") -> str:
+    """One line for people: ``line N: kind「text」→ suggestion``, localised."""
+    return t("anonymisation.cli.finding", lang, line=finding.line,
+             kind=t(f"anonymisation.kind.{finding.kind}", lang), text=finding.text,
+             suggestion=finding.suggestion)
+
+
+def main_check_anonymisation(path: str, fmt: str = "text", lang: str = "ja", out: TextIO | None = None,
+                             err: TextIO | None = None) -> int:
+    """`run_bot.py check-anonymisation FILE [--format json]`: 1 if anything found, 0 if clean,
+    2 (one line on ``err``) if the file is missing, unreadable or of an unsupported type."""
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else sys.stderr
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+        findings = check_document(data, file.name, lang=lang)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        print(t("anonymisation.cli.missing", lang, path=path), file=err)
+        return 2
+    except PermissionError:
+        print(t("anonymisation.cli.unreadable", lang, path=path), file=err)
+        return 2
+    except UnsupportedDocument as unsupported:
+        print(t("anonymisation.cli.unsupported", lang, path=path, kind=unsupported.kind), file=err)
+        return 2
+    except UnreadableDocument:
+        print(t("anonymisation.cli.unreadable", lang, path=path), file=err)
+        return 2
+    if fmt == "json":
+        print(json.dumps(findings_as_json(findings), ensure_ascii=False, indent=2), file=out)
+    elif findings:
+        for finding in findings:
+            print(format_finding(finding, lang), file=out)
+        print(t("anonymisation.cli.summary", lang, count=len(findings)), file=out)
+    else:
+        print(t("anonymisation.cli.clean", lang), file=out)
+    return 1 if findings else 0
