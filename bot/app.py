@@ -7,7 +7,9 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.delivery import kinds
 from bot.deps import Deps
 from bot.i18n import t
 from handlers import register_all
@@ -18,6 +20,7 @@ log = logging.getLogger("jirei.app")
 
 def build_app(deps: Deps, *, signing_secret: str, bot_token: str, bot_user_id: str | None = None) -> AsyncApp:
     """`bot_user_id` given (console, demo, tests) skips the auth.test round trip."""
+    kinds.load_all()
     authorize = None
     if bot_user_id:
         async def authorize(**_):  # noqa: ANN001 - Bolt passes keyword arguments
@@ -27,7 +30,8 @@ def build_app(deps: Deps, *, signing_secret: str, bot_token: str, bot_user_id: s
         signing_secret=signing_secret,
         token=None if authorize else bot_token,
         authorize=authorize,
-        client=deps.client,
+        # With `authorize`, Bolt gives each request a client carrying the authorized token.
+        client=AsyncWebClient(base_url=deps.settings.slack_api_url) if authorize else deps.client,
         process_before_response=False,
         raise_error_for_unhandled_request=False,
     )

@@ -21,6 +21,43 @@ PROFILE_NUDGES_INPUT = "profile_nudges_input"
 OPEN_PROFILE = "open_profile"
 ACCEPT_PLEDGE = "accept_pledge"
 
+# --- sessions -----------------------------------------------------------------
+SESSION_JOIN = "session_join"
+SESSION_LEAVE = "session_leave"
+SESSION_CHECKIN = "session_checkin"
+SESSION_ROSTER = "session_roster"
+
+# --- materials ------------------------------------------------------------------
+MATERIAL_READ = "material_read"
+MATERIAL_UPLOAD_OPEN = "material_upload_open"
+MATERIAL_UPLOAD_VIEW = "material_upload_view"
+MATERIAL_CASE_BLOCK = "material_case"
+MATERIAL_CASE_INPUT = "material_case_input"
+MATERIAL_KIND_BLOCK = "material_kind"
+MATERIAL_KIND_INPUT = "material_kind_input"
+MATERIAL_FILE_BLOCK = "material_file"
+MATERIAL_FILE_INPUT = "material_file_input"
+MATERIAL_CONFIRM = "material_confirm"
+
+# --- study groups ----------------------------------------------------------------
+NUDGE_ACCEPT = "nudge_accept"
+NUDGE_LATER = "nudge_later"
+NUDGE_STOP = "nudge_stop"
+PROPOSE_VIEW = "propose_view"
+PROPOSE_TITLE_BLOCK = "propose_title"
+PROPOSE_TITLE_INPUT = "propose_title_input"
+PROPOSE_THEME_BLOCK = "propose_theme"
+PROPOSE_THEME_INPUT = "propose_theme_input"
+PROPOSE_PLACE_BLOCK = "propose_place"
+PROPOSE_PLACE_INPUT = "propose_place_input"
+PROPOSE_START_BLOCK = "propose_start"
+PROPOSE_START_INPUT = "propose_start_input"
+PROPOSE_CAPACITY_BLOCK = "propose_capacity"
+PROPOSE_CAPACITY_INPUT = "propose_capacity_input"
+
+# --- privacy ---------------------------------------------------------------------
+FORGET_ME_CONFIRM = "forget_me_confirm"
+
 # --- surveys (owned by the survey feature) ----------------------------------
 # Buttons of one actions block need distinct action_ids, so each option button is
 # f"{SURVEY_CHOOSE}:{option_id}"; register the handler with SURVEY_CHOOSE_PATTERN

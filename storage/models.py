@@ -8,7 +8,7 @@ is stored only as ciphertext (`*_encrypted` columns, see storage/crypto.py).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import (
     JSON,
@@ -197,6 +197,10 @@ class CaseSession(Base):
     @property
     def code(self) -> str:
         return f"S{self.id}"
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.minutes)
 
 
 class Registration(Base):

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.crypto import Cipher
 from storage import repositories as repos
+from storage import material_repos, session_repos, study_group_repos
 
 
 class UnitOfWork:
@@ -26,6 +27,12 @@ class UnitOfWork:
         self.roles = repos.Roles(self.session)
         self.audit = repos.AuditLog(self.session)
         self.processed = repos.ProcessedRequests(self.session)
+        self.cases = session_repos.Cases(self.session)
+        self.sessions = session_repos.Sessions(self.session)
+        self.registrations = session_repos.Registrations(self.session)
+        self.material_reads = session_repos.MaterialReads(self.session)
+        self.materials = material_repos.Materials(self.session)
+        self.study_groups, self.nudges, self.study_group_activity = study_group_repos.repositories(self.session)
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:

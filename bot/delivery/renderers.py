@@ -18,14 +18,28 @@ from storage.uow import UnitOfWork
 
 
 @dataclass
+class FileUpload:
+    """A file to put beside a message (case material): decrypted only at send time."""
+
+    filename: str
+    content: bytes
+    title: str
+
+
+@dataclass
 class Message:
-    """What to post. `channel` None means the recipient's DM (recipient is a user id)."""
+    """What to post. `channel` None means the recipient's DM (recipient is a user id).
+
+    With `upload`, the dispatcher first posts the message (text, blocks, metadata), then uploads
+    the file into that message's thread in the same conversation (files_upload_v2 with
+    `channel` and `thread_ts`). Slack no longer lets a bot re-share one uploaded file into
+    other conversations, so each recipient's DM gets its own upload.
+    """
 
     text: str
     blocks: list[dict] | None = None
     channel: str | None = None
-    # A file to share with the message (materials): uploaded once, shared per recipient.
-    file_id: str | None = None
+    upload: FileUpload | None = None
     unfurl_links: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 

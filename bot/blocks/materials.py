@@ -1,0 +1,83 @@
+"""Block Kit for materials: the participant's DM, upload findings, publication. Pure builders."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot import ids
+from bot.blocks.kit import actions, button, context, escape, header, plain, section
+from bot.blocks.sessions import session_facts, session_title
+from bot.i18n import t
+from storage.models import Case, CaseSession, Material
+
+MAX_FINDINGS_SHOWN = 20
+
+
+def build_material_dm(item: CaseSession, case: Case, material: Material, lang: str, tz: ZoneInfo) -> list[dict]:
+    blocks = [
+        header(t("materials.dm_title", lang)),
+        section(f"*{item.code}　{session_title(item, case, lang)}*\n" + session_facts(item, case, lang, tz)),
+        section(t("materials.preparation", lang)),
+    ]
+    if material.url:
+        blocks.append(section(t("materials.link_line", lang, url=material.url)))
+    else:
+        blocks.append(context(t("materials.file_in_thread", lang)))
+    blocks.append(actions(button(t("materials.read_button", lang), ids.MATERIAL_READ, item.code, style="primary"),
+                          block_id=f"material_{item.code}"))
+    blocks.append(context(t("materials.confidential", lang)))
+    return blocks
+
+
+def build_findings(case: Case, material: Material, findings: list, lang: str) -> list[dict]:
+    """What the uploader sees: the findings (with the found text, which only they see) and a choice."""
+    if not findings:
+        return [section(t("materials.clean", lang, code=case.code, version=material.version))]
+    lines = [t("materials.finding_line", lang, line=f.line, kind=t(f"anonymisation.kind.{f.kind}", lang),
+               text=escape(f.text), suggestion=escape(f.suggestion))
+             for f in findings[:MAX_FINDINGS_SHOWN]]
+    if len(findings) > MAX_FINDINGS_SHOWN:
+        lines.append(t("materials.more_findings", lang, count=len(findings) - MAX_FINDINGS_SHOWN))
+    return [
+        section(t("materials.findings_intro", lang, code=case.code, version=material.version, count=len(findings))),
+        section("\n".join(lines)[:2900]),
+        section(t("materials.findings_next", lang)),
+        actions(button(t("materials.confirm_button", lang), ids.MATERIAL_CONFIRM, f"M{material.id}", style="danger",
+                       confirm={"title": plain(t("materials.confirm_title", lang)),
+                                "text": plain(t("materials.confirm_text", lang)),
+                                "confirm": plain(t("materials.confirm_yes", lang)),
+                                "deny": plain(t("common.cancel", lang))})),
+    ]
+
+
+def build_publication(case: Case, document: Material | None, part: str, lang: str) -> list[dict]:
+    key = "materials.portal_intro" if part == "material" else "materials.portal_commentary"
+    blocks = [section(t(key, lang, code=case.code, title=escape(case.title)))]
+    if document is not None and document.url:
+        blocks.append(section(t("materials.link_line", lang, url=document.url)))
+    blocks.append(context(t("materials.portal_footer", lang)))
+    return blocks
+
+
+def build_upload_modal(lang: str, case_codes: list[str]) -> dict:
+    options = [{"text": plain(code), "value": code} for code in case_codes[:100]] or [{"text": plain("—"), "value": "none"}]
+    return {
+        "type": "modal",
+        "callback_id": ids.MATERIAL_UPLOAD_VIEW,
+        "title": plain(t("materials.modal_title", lang)),
+        "submit": plain(t("common.submit", lang)),
+        "close": plain(t("common.cancel", lang)),
+        "blocks": [
+            section(t("materials.modal_intro", lang)),
+            {"type": "input", "block_id": ids.MATERIAL_CASE_BLOCK, "label": plain(t("materials.modal_case", lang)),
+             "element": {"type": "static_select", "action_id": ids.MATERIAL_CASE_INPUT, "options": options}},
+            {"type": "input", "block_id": ids.MATERIAL_KIND_BLOCK, "label": plain(t("materials.modal_kind", lang)),
+             "element": {"type": "static_select", "action_id": ids.MATERIAL_KIND_INPUT,
+                         "initial_option": {"text": plain(t("materials.kind.material", lang)), "value": "material"},
+                         "options": [{"text": plain(t("materials.kind.material", lang)), "value": "material"},
+                                     {"text": plain(t("materials.kind.commentary", lang)), "value": "commentary"}]}},
+            {"type": "input", "block_id": ids.MATERIAL_FILE_BLOCK, "label": plain(t("materials.modal_file", lang)),
+             "element": {"type": "file_input", "action_id": ids.MATERIAL_FILE_INPUT,
+                         "filetypes": ["pdf", "docx", "txt"], "max_files": 1}},
+        ],
+    }

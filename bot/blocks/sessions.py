@@ -1,0 +1,182 @@
+"""Block Kit for sessions: cards, lists, join results, rosters, group messages. Pure builders."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot import ids
+from bot.blocks.kit import actions, button, context, divider, escape, header, section
+from bot.i18n import t
+from bot.services.sessions import Roster, SessionSummary, bureau_label
+from bot.timefmt import format_datetime
+from config.reference import find_theme
+from storage.models import Case, CaseSession
+
+MAX_LISTED = 10
+
+
+def session_title(item: CaseSession, case: Case | None, lang: str) -> str:
+    if item.kind == "exchange":
+        return t("sessions.exchange_title", lang, bureau=bureau_label(item.bureau, lang))
+    if case is not None:
+        return escape(case.title)
+    return escape(item.title or item.code)
+
+
+def _theme(item: CaseSession, lang: str) -> str:
+    theme = find_theme(item.theme) if item.theme else None
+    return theme.name(lang) if theme else "—"
+
+
+def session_facts(item: CaseSession, case: Case | None, lang: str, tz: ZoneInfo, *,
+                  confirmed: int | None = None) -> str:
+    lines = [
+        t("sessions.card.when", lang, when=format_datetime(item.starts_at, lang, tz), minutes=item.minutes),
+        t("sessions.card.where", lang, bureau=bureau_label(item.bureau, lang),
+          format=t(f"sessions.format.{item.format}", lang)),
+        t("sessions.card.theme", lang, theme=_theme(item, lang)),
+        t("sessions.card.deadline", lang, when=format_datetime(item.deadline_at, lang, tz)),
+    ]
+    if confirmed is not None:
+        lines.append(t("sessions.card.seats", lang, taken=confirmed, capacity=item.capacity))
+    if item.lottery and item.status == "open":
+        lines.append(t("sessions.card.lottery", lang))
+    return "\n".join(lines)
+
+
+def build_session_card(summary: SessionSummary, lang: str, tz: ZoneInfo, *, with_buttons: bool = True) -> list[dict]:
+    item = summary.session
+    text = f"*{item.code}　{session_title(item, summary.case, lang)}*\n" + session_facts(
+        item, summary.case, lang, tz, confirmed=summary.confirmed)
+    blocks = [section(text)]
+    if summary.my_status:
+        blocks.append(context(t(f"sessions.my_status.{summary.my_status}", lang)))
+    if with_buttons and item.status in ("open", "confirmed"):
+        if summary.my_status in (None, "cancelled"):
+            blocks.append(actions(button(t("sessions.join_button", lang), ids.SESSION_JOIN, item.code, style="primary"),
+                                  block_id=f"session_{item.code}"))
+        elif summary.my_status in ("confirmed", "waitlisted", "applied"):
+            blocks.append(actions(button(t("sessions.leave_button", lang), ids.SESSION_LEAVE, item.code),
+                                  block_id=f"session_{item.code}"))
+    return blocks
+
+
+def build_sessions_list(summaries: list[SessionSummary], lang: str, tz: ZoneInfo) -> list[dict]:
+    if not summaries:
+        return [section(t("sessions.none_open", lang))]
+    blocks = [header(t("sessions.list_title", lang))]
+    for summary in summaries[:MAX_LISTED]:
+        blocks += build_session_card(summary, lang, tz) + [divider()]
+    if len(summaries) > MAX_LISTED:
+        blocks.append(context(t("sessions.more", lang, count=len(summaries) - MAX_LISTED)))
+    return blocks
+
+
+def build_my_list(summaries: list[SessionSummary], lang: str, tz: ZoneInfo) -> list[dict]:
+    if not summaries:
+        return [section(t("sessions.my_none", lang))]
+    blocks = [header(t("sessions.my_title", lang))]
+    for summary in summaries[:MAX_LISTED]:
+        blocks += build_session_card(summary, lang, tz) + [divider()]
+    return blocks
+
+
+def build_join_result(outcome: str, item: CaseSession, lang: str, position: int | None = None,
+                      status: str | None = None) -> list[dict]:
+    if outcome == "already":
+        key = f"sessions.join.already_{status}" if status in ("confirmed", "waitlisted", "applied", "attended") else "sessions.join.already_confirmed"
+    else:
+        key = f"sessions.join.{outcome}"
+    return [section(t(key, lang, code=item.code, position=position or 0))]
+
+
+def build_invitation(item: CaseSession, case: Case | None, lang: str, tz: ZoneInfo) -> list[dict]:
+    return [
+        section(t("sessions.invitation_intro", lang)),
+        section(f"*{item.code}　{session_title(item, case, lang)}*\n" + session_facts(item, case, lang, tz)),
+        actions(button(t("sessions.join_button", lang), ids.SESSION_JOIN, item.code, style="primary"),
+                block_id=f"session_{item.code}"),
+        context(t("sessions.invitation_footer", lang)),
+    ]
+
+
+def build_announcement(item: CaseSession, case: Case | None, lang: str, tz: ZoneInfo) -> list[dict]:
+    return [
+        header(t("sessions.announcement_title", lang)),
+        section(f"*{item.code}　{session_title(item, case, lang)}*\n" + session_facts(item, case, lang, tz)),
+        actions(button(t("sessions.join_button", lang), ids.SESSION_JOIN, item.code, style="primary"),
+                block_id=f"session_{item.code}"),
+    ]
+
+
+def build_confirmed(item: CaseSession, case: Case | None, lang: str, tz: ZoneInfo, group_no: int | None,
+                    members: list[str]) -> list[dict]:
+    blocks = [section(t("sessions.confirmed_intro", lang, code=item.code)),
+              section(f"*{session_title(item, case, lang)}*\n" + session_facts(item, case, lang, tz))]
+    if group_no is not None:
+        blocks.append(section(t("sessions.your_group", lang, group=group_no,
+                                members="、".join(escape(m) for m in members) if lang == "ja"
+                                else ", ".join(escape(m) for m in members))))
+    if item.release_at:
+        blocks.append(context(t("sessions.material_when", lang, when=format_datetime(item.release_at, lang, tz))))
+    return blocks
+
+
+def build_promoted(item: CaseSession, case: Case | None, lang: str, tz: ZoneInfo) -> list[dict]:
+    return [section(t("sessions.promoted", lang, code=item.code)),
+            section(f"*{session_title(item, case, lang)}*\n" + session_facts(item, case, lang, tz))]
+
+
+def build_lottery_waitlisted(item: CaseSession, lang: str) -> list[dict]:
+    return [section(t("sessions.lottery_waitlisted", lang, code=item.code))]
+
+
+def build_cancelled(item: CaseSession, case: Case | None, substitute: CaseSession, lang: str, tz: ZoneInfo) -> list[dict]:
+    return [
+        section(t("sessions.cancelled_intro", lang, code=item.code, title=session_title(item, case, lang))),
+        section(t("sessions.substitute_offer", lang)),
+        section(f"*{substitute.code}　{session_title(substitute, None, lang)}*\n" + session_facts(substitute, None, lang, tz)),
+        actions(button(t("sessions.join_button", lang), ids.SESSION_JOIN, substitute.code, style="primary"),
+                block_id=f"session_{substitute.code}"),
+    ]
+
+
+def build_facilitator_groups(item: CaseSession, case: Case | None, groups: dict[int, list[str]], lang: str,
+                             tz: ZoneInfo) -> list[dict]:
+    blocks = [section(t("sessions.facilitator_intro", lang, code=item.code, title=session_title(item, case, lang))),
+              section(session_facts(item, case, lang, tz))]
+    for number in sorted(groups)[:40]:
+        blocks.append(section(t("sessions.group_line", lang, group=number,
+                                members=", ".join(escape(m) for m in groups[number]))))
+    blocks.append(context(t("sessions.checkin_hint", lang, code=item.code)))
+    return blocks
+
+
+def build_roster(roster: Roster, lang: str, tz: ZoneInfo) -> list[dict]:
+    item = roster.session
+    blocks = [header(t("sessions.roster_title", lang, code=item.code)),
+              section(f"*{session_title(item, roster.case, lang)}*\n" + session_facts(item, roster.case, lang, tz)),
+              context(t(f"sessions.status.{item.status}", lang))]
+    counts: dict[str, int] = {}
+    for line in roster.lines:
+        counts[line.status] = counts.get(line.status, 0) + 1
+    blocks.append(section(" / ".join(t("sessions.count_line", lang, status=t(f"sessions.reg_status.{status}", lang), count=n)
+                                     for status, n in sorted(counts.items())) or t("sessions.roster_empty", lang)))
+    rows = []
+    for line in roster.lines:
+        if line.status == "cancelled":
+            continue
+        name = escape(line.name) if line.name else line.user_id
+        group = t("sessions.group_short", lang, group=line.group_no) if line.group_no else "—"
+        read = "📖" if line.read_material else "・"
+        rows.append(f"{read} <@{line.user_id}> {name}　{t(f'sessions.reg_status.{line.status}', lang)}　{group}")
+    chunk: list[str] = []
+    for row in rows:
+        if sum(len(r) + 1 for r in chunk) + len(row) > 2800:
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(row)
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    blocks.append(context(t("sessions.roster_legend", lang)))
+    return blocks[:50]

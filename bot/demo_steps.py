@@ -1,0 +1,201 @@
+"""The demo's steps, in order. Each is `async def step(demo)`; see bot/demo.py for the helpers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot import ids
+from bot import local_seed as seed
+from bot.demo import JST, OSAKA, START, TOKYO
+from bot.i18n import t
+
+CASE_TITLE = "外国人患者の受診同行と医療通訳の手配"
+S1_START = START.replace(month=5, day=15, hour=14)
+S2_START = START.replace(month=5, day=22, hour=14)
+DEADLINE_1 = START.replace(month=5, day=1, hour=17)
+RELEASE_1 = START.replace(month=5, day=7, hour=9)
+DEADLINE_2 = START.replace(month=5, day=8, hour=17)
+
+PLANTED = """【事例】外国人患者の受診同行
+相談者: グエン・ヴァン・アンさん（ベトナム国籍、30代、技能実習）
+在留カード番号 AB12345678CD、電話 090-1234-5678。
+住所は東京都新宿区西新宿2-8-1。生年月日 1990年4月3日。
+市役所の窓口で医療通訳の手配を相談した。
+"""
+CLEAN = """【事例】外国人患者の受診同行
+相談者: Aさん（ベトナム国籍、30代、技能実習）
+B市に住み、勤務先の寮で暮らしている。
+市役所の窓口で医療通訳の手配を相談した。病院の受付では言葉が通じず、受診を諦めかけていた。
+"""
+
+
+async def step_help(demo) -> None:
+    demo.heading("demo.step.help")
+    reply = await demo.command(TOKYO[0], "help")
+    demo.expect(reply.status == 200 and bool(reply.ack), t("demo.check.help_acked", demo.lang))
+    reply = await demo.command(seed.ADMIN, "help")
+    text = str(reply.ack)
+    demo.expect("admin session new" in text, t("demo.check.admin_help", demo.lang))
+    reply = await demo.command(TOKYO[0], "frobnicate", show=True)
+    demo.expect(reply.status == 200 and "frobnicate" in str(reply.ack), t("demo.check.usage", demo.lang))
+
+
+async def step_profile(demo) -> None:
+    demo.heading("demo.step.profile")
+    user = TOKYO[-1]
+    await demo.command(user, "profile set prefecture=山梨県 affiliation=public themes=医療・福祉,家庭・DV nudges=on")
+    await demo.command(user, "pledge")
+    await demo.command(user, "pledge accept")
+    reply = await demo.ws.driver.open_home(user)
+    home = demo.ws.fake.home_view(user)
+    demo.expect(home is not None and "✅" in str(home), t("demo.check.home_pledged", demo.lang))
+
+
+async def step_plan(demo) -> None:
+    demo.heading("demo.step.plan")
+    await demo.command(seed.ADMIN, f'admin case new title="{CASE_TITLE}" theme=医療・福祉 lecturer=<@{seed.LECTURER}>')
+    await demo.command(seed.ADMIN, "admin session new case=C1 bureau=tokyo start=2027-05-15T14:00 minutes=120 "
+                                   "capacity=10 min=5 deadline=2027-05-01T17:00 release=2027-05-07T09:00 "
+                                   f"facilitator=<@{seed.STAFF_TOKYO}> url=https://meet.example.jp/jirei-s1")
+    await demo.command(seed.STAFF_OSAKA, "admin session new case=C1 bureau=osaka start=2027-05-22T14:00 minutes=120 "
+                                         "capacity=20 min=5 deadline=2027-05-08T17:00 release=2027-05-14T09:00 "
+                                         f"facilitator=<@{seed.STAFF_OSAKA}>")
+    reply = await demo.command(seed.STAFF_OSAKA, "admin session new case=C1 bureau=tokyo start=2027-05-22T14:00 "
+                                                 "minutes=120 capacity=20 min=5 deadline=2027-05-08T17:00 "
+                                                 "release=2027-05-14T09:00")
+    async with demo.ws.deps.uow() as uow:
+        count = len(await uow.sessions.all())
+    demo.expect(count == 2, t("demo.check.sessions_created", demo.lang))
+    reply = await demo.command(TOKYO[1], "admin announce S1")
+    demo.expect("S1" not in str(demo.ws.fake.messages(demo.ws.announce_channel)), t("demo.check.refused", demo.lang))
+
+
+async def step_announce(demo) -> None:
+    demo.heading("demo.step.announce")
+    await demo.command(seed.ADMIN, "admin announce S1")
+    await demo.command(seed.STAFF_OSAKA, "admin announce S2")
+    invited = [u for u in TOKYO if demo.dm_with_action(u, ids.SESSION_JOIN)]
+    demo.expect(len(invited) == len(TOKYO), t("demo.check.invited", demo.lang, count=len(invited)))
+    demo.expect(not any(demo.dm_with_action(u, ids.SESSION_JOIN) and "S1" in str(demo.dm_with_action(u, ids.SESSION_JOIN))
+                        for u in OSAKA), t("demo.check.region_only", demo.lang))
+    posted = demo.ws.fake.messages(demo.ws.announce_channel)
+    demo.expect(len(posted) == 2, t("demo.check.announce_channel", demo.lang))
+
+
+async def step_join(demo) -> None:
+    demo.heading("demo.step.join")
+    for user in TOKYO:
+        message = demo.dm_with_action(user, ids.SESSION_JOIN)
+        await demo.press(user, message, ids.SESSION_JOIN, show=user in (TOKYO[0], TOKYO[-1]))
+    async with demo.ws.deps.uow() as uow:
+        confirmed = await uow.registrations.count(1, "confirmed")
+        waiting = await uow.registrations.count(1, "waitlisted")
+    demo.expect((confirmed, waiting) == (10, 1), t("demo.check.capacity", demo.lang, confirmed=confirmed, waiting=waiting))
+    await demo.command(TOKYO[2], "leave S1")
+    promoted = demo.last_dm(TOKYO[-1])
+    demo.expect(promoted is not None and "S1" in str(promoted), t("demo.check.promoted", demo.lang))
+    await demo.command(TOKYO[2], "join S1")
+    for user in OSAKA:
+        message = demo.dm_with_action(user, ids.SESSION_JOIN)
+        await demo.press(user, message, ids.SESSION_JOIN, show=False)
+    await demo.command(OSAKA[0], "my")
+
+
+async def step_material(demo) -> None:
+    demo.heading("demo.step.material")
+    from bot.services import materials
+    from bot.services.people import Actor
+
+    lecturer = Actor(user_id=seed.LECTURER, is_lecturer=True, lang=demo.lang)
+    async with demo.ws.deps.uow() as uow:
+        first = await materials.add_material_file(uow, demo.ws.clock.now(), lecturer, "C1", PLANTED.encode(), "case.txt")
+    kinds = sorted({f.kind for f in first.findings})
+    demo.say(t("demo.findings", demo.lang, kinds=", ".join(kinds)))
+    for finding in first.findings:
+        demo.say(f"    line {finding.line}: {finding.kind}")
+    demo.expect({"residence_card", "phone", "address", "birth_date", "person_name"} <= set(kinds),
+                t("demo.check.findings", demo.lang))
+    demo.expect(not first.releasable, t("demo.check.blocked", demo.lang))
+    async with demo.ws.deps.uow() as uow:
+        second = await materials.add_material_file(uow, demo.ws.clock.now(), lecturer, "C1", CLEAN.encode(), "case.txt")
+    demo.expect(second.releasable and not second.findings, t("demo.check.clean", demo.lang))
+
+
+async def step_deadline(demo) -> None:
+    demo.heading("demo.step.deadline")
+    await demo.advance_to(DEADLINE_1 + timedelta(minutes=1), t("demo.clock.deadline1", demo.lang))
+    confirmed_dm = demo.last_dm(TOKYO[0])
+    demo.say(demo.render(confirmed_dm) if confirmed_dm else "")
+    async with demo.ws.deps.uow() as uow:
+        s1 = await uow.sessions.get(1)
+        regs = await uow.registrations.for_session(1, "confirmed")
+    groups = sorted({r.group_no for r in regs})
+    demo.expect(s1.status == "confirmed" and groups == [1, 2], t("demo.check.groups", demo.lang))
+    await demo.advance_to(DEADLINE_2 + timedelta(minutes=1), t("demo.clock.deadline2", demo.lang))
+    cancelled_dm = demo.dm_with_action(OSAKA[0], ids.SESSION_JOIN)
+    demo.say(demo.render(cancelled_dm) if cancelled_dm else "")
+    async with demo.ws.deps.uow() as uow:
+        s2 = await uow.sessions.get(2)
+        substitute = await uow.sessions.get(3)
+    demo.expect(s2.status == "cancelled" and substitute is not None and substitute.kind == "exchange",
+                t("demo.check.cancelled", demo.lang))
+    offered = [u for u in OSAKA if "S3" in str(demo.dm_with_action(u, ids.SESSION_JOIN))]
+    demo.expect(len(offered) == len(OSAKA), t("demo.check.substitute_offered", demo.lang))
+    await demo.press(OSAKA[0], demo.dm_with_action(OSAKA[0], ids.SESSION_JOIN), ids.SESSION_JOIN)
+
+
+async def step_release(demo) -> None:
+    demo.heading("demo.step.release")
+    # Passing the release time also brings the seven-day reminder (15 May − 7 days = 8 May).
+    await demo.advance_to(RELEASE_1 + timedelta(minutes=1), t("demo.clock.release", demo.lang))
+    receivers = [u for u in TOKYO if demo.dm_with_action(u, ids.MATERIAL_READ)]
+    async with demo.ws.deps.uow() as uow:
+        confirmed = {r.user_id for r in await uow.registrations.for_session(1, "confirmed")}
+    demo.expect(set(receivers) == confirmed, t("demo.check.material_to_confirmed", demo.lang, count=len(receivers)))
+    outsiders = [u for u in OSAKA + [TOKYO[2]] if u not in confirmed and demo.dm_with_action(u, ids.MATERIAL_READ)]
+    demo.expect(not outsiders, t("demo.check.material_not_outsiders", demo.lang))
+    reader = sorted(confirmed)[0]
+    await demo.press(reader, demo.dm_with_action(reader, ids.MATERIAL_READ), ids.MATERIAL_READ)
+    reply = await demo.command(seed.STAFF_TOKYO, "admin roster S1")
+    demo.expect("📖" in str(reply.calls) or "📖" in str(demo.ws.fake.ephemerals(seed.STAFF_TOKYO)[-1:]),
+                t("demo.check.roster_read", demo.lang))
+
+
+async def step_reminders(demo) -> None:
+    demo.heading("demo.step.reminders")
+    await demo.advance_to(S1_START - timedelta(hours=1, minutes=-1), t("demo.clock.hour_before", demo.lang))
+    user = TOKYO[0]
+    reminders = [m for m in demo.dms(user) if t("demo.reminder_marker", demo.lang) in str(m.get("text"))]
+    demo.expect(len(reminders) >= 3, t("demo.check.reminders", demo.lang, count=len(reminders)))
+    if reminders:
+        demo.say(demo.render(reminders[-1]))
+    osaka_reminders = [m for m in demo.dms(OSAKA[1])
+                       if t("demo.reminder_marker", demo.lang) in str(m.get("text")) and "S2" in str(m.get("text"))]
+    demo.expect(not osaka_reminders, t("demo.check.no_reminder_cancelled", demo.lang))
+
+
+async def step_hold(demo) -> None:
+    demo.heading("demo.step.hold")
+    await demo.advance_to(S1_START + timedelta(minutes=5), t("demo.clock.start", demo.lang))
+    async with demo.ws.deps.uow() as uow:
+        confirmed = [r.user_id for r in await uow.registrations.for_session(1, "confirmed")]
+    present = confirmed[:-1]
+    await demo.command(seed.STAFF_TOKYO, "admin attend S1 " + " ".join(f"<@{u}>" for u in present))
+    await demo.advance_to(S1_START + timedelta(minutes=125), t("demo.clock.after", demo.lang))
+    async with demo.ws.deps.uow() as uow:
+        s1 = await uow.sessions.get(1)
+        no_show = await uow.registrations.count(1, "no_show")
+    demo.expect(s1.status == "held" and no_show == 1, t("demo.check.held", demo.lang))
+
+
+async def step_publish(demo) -> None:
+    demo.heading("demo.step.publish")
+    await demo.advance(timedelta(minutes=5), t("demo.clock.publish", demo.lang))
+    posts = demo.ws.fake.messages(demo.ws.portal_channel)
+    for post in posts[:1]:
+        demo.say(demo.render(post))
+    demo.expect(len(posts) >= 1 and "C1" in str(posts), t("demo.check.published", demo.lang))
+
+
+STEPS = [step_help, step_profile, step_plan, step_announce, step_join, step_material, step_deadline, step_release,
+         step_reminders, step_hold, step_publish]

@@ -1,0 +1,266 @@
+"""Case materials: the anonymisation check on every upload, encrypted storage, release only to
+confirmed participants who accepted the pledge, read receipts, and portal publication
+(DESIGN §2 items 5 and 9)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot import anonymisation, documents
+from bot.blocks import materials as blocks
+from bot.delivery import outbox
+from bot.delivery.renderers import FileUpload, Message, RenderContext, renderer
+from bot.deps import Deps
+from bot.i18n import t
+from bot.services.people import Actor
+from bot.services.sessions import SessionError
+from storage.models import Case, CaseSession, Material
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+RELEASE_STATUSES = ("open", "confirmed")
+
+
+@dataclass
+class MaterialResult:
+    material: Material
+    case: Case
+    findings: list[anonymisation.Finding]
+
+    @property
+    def releasable(self) -> bool:
+        return is_releasable(self.material)
+
+
+def is_releasable(material: Material) -> bool:
+    return material.deleted_at is None and (not material.findings or material.confirmed_at is not None)
+
+
+async def _case_for_upload(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str) -> Case:
+    case = await uow.cases.by_code(case_code)
+    if case is None:
+        raise SessionError("sessions.error.unknown_case", code=case_code)
+    if not (actor.is_admin or case.lecturer_user_id == actor.user_id):
+        await uow.audit.record(now, actor.user_id, "material.add", "refused", target=case.code)
+        raise SessionError("materials.error.not_allowed", code=case.code)
+    return case
+
+
+async def add_material_file(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str, data: bytes,
+                            filename: str, kind: str = "material", confirm: bool = False) -> MaterialResult:
+    """Check, encrypt and store a new version. With findings it is not releasable until confirmed."""
+    case = await _case_for_upload(uow, now, actor, case_code)
+    if len(data) > MAX_FILE_BYTES:
+        raise SessionError("materials.error.too_large", mb=MAX_FILE_BYTES // (1024 * 1024))
+    try:
+        text = documents.extract_text(data, filename)
+    except documents.UnsupportedDocument:
+        raise SessionError("materials.error.unsupported", filename=filename[:80]) from None
+    except documents.UnreadableDocument:
+        raise SessionError("materials.error.unreadable", filename=filename[:80]) from None
+    findings = anonymisation.check_text(text, lang=actor.lang)
+    material = await uow.materials.add(Material(
+        case_id=case.id, kind=kind, version=await uow.materials.next_version(case.id, kind),
+        filename=filename[:255], mimetype=None, url=None, content_encrypted=uow.cipher.encrypt(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        # Kinds and lines only: the found text itself is personal data and is not kept.
+        findings=[{"kind": f.kind, "line": f.line} for f in findings],
+        uploaded_by=actor.user_id, uploaded_at=now,
+    ))
+    if findings and confirm:
+        await _confirm(uow, now, actor, material)
+    await uow.audit.record(now, actor.user_id, "material.add", "ok", target=case.code, kind=kind,
+                           version=material.version, findings=len(findings))
+    return MaterialResult(material, case, findings)
+
+
+async def add_material_link(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str, url: str,
+                            kind: str = "material") -> MaterialResult:
+    """A link cannot be checked here; adding it is the uploader's confirmation that it is anonymised."""
+    case = await _case_for_upload(uow, now, actor, case_code)
+    material = await uow.materials.add(Material(
+        case_id=case.id, kind=kind, version=await uow.materials.next_version(case.id, kind), url=url,
+        findings=[], confirmed_by=actor.user_id, confirmed_at=now, uploaded_by=actor.user_id, uploaded_at=now,
+    ))
+    await uow.audit.record(now, actor.user_id, "material.add_link", "ok", target=case.code, kind=kind,
+                           version=material.version)
+    return MaterialResult(material, case, [])
+
+
+async def confirm_material(uow: UnitOfWork, now: datetime, actor: Actor, material_id: int) -> Material:
+    material = await uow.materials.get(material_id)
+    if material is None:
+        raise SessionError("materials.error.not_found")
+    case = await uow.cases.get(material.case_id)
+    if not (actor.is_admin or (case and case.lecturer_user_id == actor.user_id)):
+        await uow.audit.record(now, actor.user_id, "material.confirm", "refused", target=f"M{material_id}")
+        raise SessionError("materials.error.not_allowed", code=case.code if case else "")
+    await _confirm(uow, now, actor, material)
+    return material
+
+
+async def _confirm(uow: UnitOfWork, now: datetime, actor: Actor, material: Material) -> None:
+    material.confirmed_by, material.confirmed_at = actor.user_id, now
+    await uow.audit.record(now, actor.user_id, "material.confirm_findings", "ok", target=f"M{material.id}",
+                           findings=len(material.findings))
+
+
+async def releasable_material(uow: UnitOfWork, case_id: int) -> Material | None:
+    material = await uow.materials.latest(case_id, "material")
+    return material if material is not None and is_releasable(material) else None
+
+
+# --- release ------------------------------------------------------------------------------
+
+
+async def _enqueue_material(uow: UnitOfWork, now: datetime, item: CaseSession, material: Material, user_id: str) -> bool:
+    return await outbox.enqueue(uow, kind="material", recipient=user_id, due_at=now,
+                                dedupe_key=f"material:{item.code}:{user_id}:M{material.id}", now=now,
+                                payload={"session_id": item.id, "material_id": material.id}, session_id=item.id)
+
+
+async def release_for_session(uow: UnitOfWork, now: datetime, item: CaseSession) -> int:
+    """Queue the material for every confirmed participant who accepted the pledge. Idempotent."""
+    if item.case_id is None or item.release_at is None or item.release_at > now or item.status not in RELEASE_STATUSES:
+        return 0
+    material = await releasable_material(uow, item.case_id)
+    if material is None:
+        return 0
+    regs = await uow.registrations.for_session(item.id, "confirmed", "attended")
+    people = await uow.coordinators.many(r.user_id for r in regs)
+    queued = 0
+    for reg in regs:
+        person = people.get(reg.user_id)
+        if person is not None and person.pledge_accepted_at is not None:
+            queued += await _enqueue_material(uow, now, item, material, reg.user_id)
+    return queued
+
+
+async def on_participant_confirmed(uow: UnitOfWork, now: datetime, item: CaseSession, user_id: str) -> None:
+    """Someone confirmed after the release time gets the material at once."""
+    if item.case_id is None or item.release_at is None or item.release_at > now:
+        return
+    person = await uow.coordinators.get(user_id)
+    material = await releasable_material(uow, item.case_id)
+    if person is not None and person.pledge_accepted_at is not None and material is not None:
+        await _enqueue_material(uow, now, item, material, user_id)
+
+
+async def release_due_materials(deps: Deps) -> int:
+    """Periodic: sessions whose release time has come. Cheap when there is nothing to do."""
+    now = deps.clock.now()
+    queued = 0
+    async with deps.uow() as uow:
+        for item in await uow.sessions.with_status(*RELEASE_STATUSES):
+            if item.release_at is not None and item.release_at <= now < item.ends_at:
+                queued += await release_for_session(uow, now, item)
+    if queued:
+        deps.wake_dispatcher()
+    return queued
+
+
+@renderer("material")
+async def render_material(ctx: RenderContext) -> Message | None:
+    """Re-checked at send time: still confirmed, pledge accepted, session on, material intact."""
+    uow = ctx.uow
+    item = await uow.sessions.get(int(ctx.payload.get("session_id", 0)))
+    material = await uow.materials.get(int(ctx.payload.get("material_id", 0)))
+    user_id = ctx.delivery.recipient
+    reg = await uow.registrations.get(item.id, user_id) if item else None
+    person = await uow.coordinators.get(user_id)
+    if (item is None or material is None or reg is None or person is None or item.status not in RELEASE_STATUSES
+            or reg.status not in ("confirmed", "attended") or person.pledge_accepted_at is None
+            or not is_releasable(material)):
+        return None
+    case = await uow.cases.get(item.case_id)
+    lang = person.lang
+    upload = None
+    if material.content_encrypted is not None:
+        upload = FileUpload(filename=material.filename or "case.txt",
+                            content=uow.cipher.decrypt(material.content_encrypted),
+                            title=t("materials.file_title", lang, code=case.code, version=material.version))
+    return Message(text=t("materials.dm_text", lang, code=item.code),
+                   blocks=blocks.build_material_dm(item, case, material, lang, ctx.deps.tz), upload=upload)
+
+
+async def mark_read(uow: UnitOfWork, now: datetime, actor: Actor, session_code: str) -> bool:
+    item = await uow.sessions.by_code(session_code)
+    reg = await uow.registrations.get(item.id, actor.user_id) if item else None
+    if item is None or reg is None or reg.status not in ("confirmed", "attended"):
+        raise SessionError("materials.error.not_participant")
+    return await uow.material_reads.mark(item.id, actor.user_id, now)
+
+
+# --- publication ----------------------------------------------------------------------------
+
+
+@dataclass
+class PublishCheck:
+    case: Case
+    ready: bool
+    pending_sessions: list[str]
+    already: bool
+
+
+async def publication_check(uow: UnitOfWork, case: Case) -> PublishCheck:
+    """Ready when every session of the case that was not cancelled has been held."""
+    sessions = [s for s in await uow.sessions.for_case(case.id) if s.status != "cancelled"]
+    pending = [s.code for s in sessions if s.status not in ("held", "closed")]
+    return PublishCheck(case, bool(sessions) and not pending, pending, case.published_at is not None)
+
+
+async def publish(uow: UnitOfWork, now: datetime, actor: Actor | None, case: Case, portal_channel: str | None) -> PublishCheck:
+    check = await publication_check(uow, case)
+    if not check.ready or check.already or not portal_channel:
+        return check
+    case.published_at = now
+    for part in ("material", "commentary"):
+        await outbox.enqueue(uow, kind="portal_publication", recipient=portal_channel, due_at=now,
+                             dedupe_key=f"publish:{case.code}:{part}", now=now, payload={"case_id": case.id, "part": part})
+    await uow.audit.record(now, actor.user_id if actor else "system", "case.publish", "ok", target=case.code)
+    return check
+
+
+async def publish_when_complete(deps: Deps) -> int:
+    """Periodic: publish every case whose last session has been held."""
+    portal = deps.settings.portal_channel
+    if not portal:
+        return 0
+    published = 0
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        for case in await uow.cases.all():
+            if case.published_at is None:
+                check = await publish(uow, now, None, case, portal)
+                published += int(check.ready and not check.already)
+    if published:
+        deps.wake_dispatcher()
+    return published
+
+
+@renderer("portal_publication")
+async def render_publication(ctx: RenderContext) -> Message | None:
+    """The case (part "material") and then its commentary (part "commentary"), each with its file."""
+    case = await ctx.uow.cases.get(int(ctx.payload.get("case_id", 0)))
+    if case is None:
+        return None
+    part = ctx.payload.get("part", "material")
+    if part == "commentary":
+        document = await ctx.uow.materials.latest(case.id, "commentary")
+        if document is None or not is_releasable(document):
+            return None
+    else:
+        document = await releasable_material(ctx.uow, case.id)
+    upload = None
+    if document is not None and document.content_encrypted is not None:
+        upload = FileUpload(filename=document.filename or "case.txt",
+                            content=ctx.uow.cipher.decrypt(document.content_encrypted),
+                            title=t(f"materials.kind.{part}", "ja") + f" {case.code} v{document.version}")
+    return Message(text=t(f"materials.portal_text_{part}", "ja", code=case.code),
+                   blocks=blocks.build_publication(case, document, part, "ja"), channel=ctx.delivery.recipient,
+                   upload=upload)

@@ -1,0 +1,169 @@
+"""Session reminders: scheduled as outbox deliveries, moved with the session, dropped with it.
+
+One delivery per (session, start time, offset, person). The dedupe key carries the session's start
+time, so a moved session gets new keys (its old reminders are cancelled, already-sent ones do
+not block the new ones) while scheduling twice for the same start is a no-op:
+
+    reminder:S12:1440:U0123@20270515T0500Z
+
+Each reminder has a grace period (a third of its lead time, at most 12 hours): one that could
+not go out in time because the bot was down is skipped by the dispatcher, not sent late.
+The renderer re-checks everything at send time (still confirmed? session still on, same time?).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from bot.blocks.reminders import ReminderView, build_reminder
+from bot.delivery import outbox
+from bot.delivery.renderers import Message, RenderContext, renderer
+from storage.models import Case, CaseSession, Coordinator, Delivery, Registration
+from storage.uow import UnitOfWork
+
+REMINDER_KIND = "session_reminder"
+DEFAULT_OFFSETS_MINUTES = (7 * 24 * 60, 24 * 60, 60)
+ACTIVE_SESSION_STATUSES = ("open", "confirmed")
+MAX_GRACE_SECONDS = 12 * 3600
+
+
+def grace_seconds_for(offset_minutes: int) -> int:
+    """How late a reminder may still go out: a third of its lead time (1 h → 20 min), at most 12 h."""
+    return int(min(offset_minutes * 60 / 3, MAX_GRACE_SECONDS))
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc)
+
+
+def reminder_key(session_id: int, starts_at: datetime, offset_minutes: int, user_id: str) -> str:
+    return f"reminder:S{session_id}:{offset_minutes}:{user_id}@{_utc(starts_at):%Y%m%dT%H%MZ}"
+
+
+def offsets_of(session: CaseSession) -> list[int]:
+    offsets = session.reminder_offsets_minutes or list(DEFAULT_OFFSETS_MINUTES)
+    return sorted({int(m) for m in offsets if int(m) > 0}, reverse=True)
+
+
+async def _lecturer_of(uow: UnitOfWork, session: CaseSession) -> str | None:
+    if session.case_id is None:
+        return None
+    case = await uow.session.get(Case, session.case_id)
+    return case.lecturer_user_id if case else None
+
+
+async def schedule_person_reminders(uow: UnitOfWork, session: CaseSession, user_id: str, role: str,
+                                    now: datetime) -> int:
+    """One reminder per offset still in the future for `user_id` in `role`. Returns how many were added.
+
+    `role` is participant, facilitator or lecturer. Safe to call again: existing reminders stay,
+    and a person who left and came back gets their cancelled reminders back.
+    """
+    await uow.session.flush()  # a session created in this unit of work needs its id and defaults
+    if session.status not in ACTIVE_SESSION_STATUSES:
+        return 0
+    added = 0
+    for offset in offsets_of(session):
+        due_at = session.starts_at - timedelta(minutes=offset)
+        if due_at <= now:
+            continue
+        key = reminder_key(session.id, session.starts_at, offset, user_id)
+        payload = {"session_id": session.id, "role": role, "offset_minutes": offset,
+                   "starts_at": _utc(session.starts_at).isoformat()}
+        if await _enqueue_or_revive(uow, key=key, recipient=user_id, due_at=due_at, now=now, payload=payload,
+                                    session_id=session.id, grace_seconds=grace_seconds_for(offset)):
+            added += 1
+    return added
+
+
+async def _enqueue_or_revive(uow: UnitOfWork, *, key: str, recipient: str, due_at: datetime, now: datetime,
+                             payload: dict, session_id: int, grace_seconds: int) -> bool:
+    existing = await uow.session.scalar(select(Delivery).where(Delivery.dedupe_key == key))
+    if existing is None:
+        return await outbox.enqueue(uow, kind=REMINDER_KIND, recipient=recipient, due_at=due_at, dedupe_key=key,
+                                    now=now, payload=payload, session_id=session_id, grace_seconds=grace_seconds)
+    if existing.status != "cancelled":
+        return False  # pending, in flight or already sent for this very start time
+    existing.status, existing.due_at, existing.payload = "pending", due_at, payload
+    existing.grace_seconds, existing.attempts, existing.last_error = grace_seconds, 0, None
+    existing.outcome_unknown = False
+    return True
+
+
+async def schedule_session_reminders(uow: UnitOfWork, session: CaseSession, now: datetime) -> int:
+    """Reminders for the session's facilitator and lecturer (participants get theirs on confirmation)."""
+    added = 0
+    if session.facilitator_user_id:
+        added += await schedule_person_reminders(uow, session, session.facilitator_user_id, "facilitator", now)
+    lecturer = await _lecturer_of(uow, session)
+    if lecturer:
+        added += await schedule_person_reminders(uow, session, lecturer, "lecturer", now)
+    return added
+
+
+async def reschedule_session(uow: UnitOfWork, session: CaseSession, now: datetime) -> int:
+    """The session moved (its `starts_at` already changed): cancel pending reminders, schedule anew.
+
+    Confirmed participants, the facilitator and the lecturer get reminders for the new time;
+    an offset already sent for the old time is sent again for the new one.
+    """
+    await cancel_session(uow, session.id)
+    added = await schedule_session_reminders(uow, session, now)
+    confirmed = await uow.session.scalars(
+        select(Registration.user_id).where(Registration.session_id == session.id, Registration.status == "confirmed")
+    )
+    for user_id in list(confirmed):
+        added += await schedule_person_reminders(uow, session, user_id, "participant", now)
+    return added
+
+
+async def cancel_session(uow: UnitOfWork, session_id: int) -> int:
+    """Drop every pending reminder of a session (called off, or about to be rescheduled)."""
+    return await outbox.cancel_pending(uow, session_id=session_id, kinds=(REMINDER_KIND,))
+
+
+async def cancel_person(uow: UnitOfWork, session_id: int, user_id: str) -> int:
+    """Someone left: drop their participant reminders (a facilitator's own reminders stay)."""
+    rows = await uow.session.scalars(
+        select(Delivery).where(Delivery.session_id == session_id, Delivery.kind == REMINDER_KIND,
+                               Delivery.recipient == user_id, Delivery.status == "pending")
+    )
+    cancelled = 0
+    for row in rows:
+        if (row.payload or {}).get("role", "participant") == "participant":
+            row.status = "cancelled"
+            cancelled += 1
+    return cancelled
+
+
+@renderer(REMINDER_KIND)
+async def render_session_reminder(ctx: RenderContext) -> Message | None:
+    """Build the reminder now, or None when it is no longer owed."""
+    payload = ctx.payload
+    uow, user_id = ctx.uow, ctx.delivery.recipient
+    session = await uow.session.get(CaseSession, payload.get("session_id"))
+    if session is None or session.status not in ACTIVE_SESSION_STATUSES:
+        return None
+    if payload.get("starts_at") != _utc(session.starts_at).isoformat():
+        return None  # the session moved; its reminders for the new time are separate rows
+    role = payload.get("role", "participant")
+    case = await uow.session.get(Case, session.case_id) if session.case_id is not None else None
+    if role == "participant":
+        status = await uow.session.scalar(select(Registration.status).where(
+            Registration.session_id == session.id, Registration.user_id == user_id))
+        if status != "confirmed":
+            return None
+    elif role == "facilitator" and session.facilitator_user_id != user_id:
+        return None
+    elif role == "lecturer" and (case is None or case.lecturer_user_id != user_id):
+        return None
+    lang = await uow.session.scalar(select(Coordinator.lang).where(Coordinator.slack_user_id == user_id)) or "ja"
+    view = ReminderView(
+        session_code=session.code, title=session.title or (case.title if case else session.code),
+        starts_at=session.starts_at, minutes=session.minutes, format=session.format, place=session.place,
+        online_url=session.online_url, role=role, offset_minutes=int(payload.get("offset_minutes", 0)),
+    )
+    text, blocks = build_reminder(view, lang, ctx.deps.tz)
+    return Message(text=text, blocks=blocks)

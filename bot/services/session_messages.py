@@ -1,0 +1,107 @@
+"""Renderers for the session messages the outbox delivers (built at send time)."""
+
+from __future__ import annotations
+
+from bot.blocks import sessions as blocks
+from bot.delivery.renderers import Message, RenderContext, renderer
+from bot.i18n import t
+from bot.services.sessions import summarise
+from storage.models import CaseSession
+
+
+async def _context(ctx: RenderContext, key: str = "session_id") -> tuple[CaseSession | None, object, str]:
+    item = await ctx.uow.sessions.get(int(ctx.payload.get(key, 0)))
+    case = await ctx.uow.cases.get(item.case_id) if item and item.case_id else None
+    person = await ctx.uow.coordinators.get(ctx.delivery.recipient)
+    return item, case, person.lang if person else "ja"
+
+
+@renderer("session_invitation")
+async def render_invitation(ctx: RenderContext) -> Message | None:
+    item, case, lang = await _context(ctx)
+    if item is None or item.status != "open":
+        return None
+    mine = await ctx.uow.registrations.get(item.id, ctx.delivery.recipient)
+    if mine is not None and mine.status != "cancelled":
+        return None  # already registered: no need to invite
+    return Message(text=t("sessions.invitation_text", lang, code=item.code),
+                   blocks=blocks.build_invitation(item, case, lang, ctx.deps.tz))
+
+
+@renderer("session_announcement")
+async def render_announcement(ctx: RenderContext) -> Message | None:
+    item = await ctx.uow.sessions.get(int(ctx.payload.get("session_id", 0)))
+    if item is None or item.status != "open":
+        return None
+    case = await ctx.uow.cases.get(item.case_id) if item.case_id else None
+    return Message(text=t("sessions.invitation_text", "ja", code=item.code),
+                   blocks=blocks.build_announcement(item, case, "ja", ctx.deps.tz), channel=ctx.delivery.recipient)
+
+
+@renderer("waitlist_promoted")
+async def render_promoted(ctx: RenderContext) -> Message | None:
+    item, case, lang = await _context(ctx)
+    reg = await ctx.uow.registrations.get(item.id, ctx.delivery.recipient) if item else None
+    if item is None or reg is None or reg.status != "confirmed":
+        return None
+    return Message(text=t("sessions.promoted", lang, code=item.code), blocks=blocks.build_promoted(item, case, lang, ctx.deps.tz))
+
+
+@renderer("lottery_waitlisted")
+async def render_lottery_waitlisted(ctx: RenderContext) -> Message | None:
+    item, _case, lang = await _context(ctx)
+    if item is None:
+        return None
+    return Message(text=t("sessions.lottery_waitlisted", lang, code=item.code),
+                   blocks=blocks.build_lottery_waitlisted(item, lang))
+
+
+async def _group_members(ctx: RenderContext, item: CaseSession, group_no: int | None, exclude: str | None) -> list[str]:
+    regs = await ctx.uow.registrations.for_session(item.id, "confirmed", "attended")
+    people = await ctx.uow.coordinators.many(r.user_id for r in regs)
+    names = []
+    for reg in regs:
+        if reg.group_no == group_no and reg.user_id != exclude:
+            person = people.get(reg.user_id)
+            names.append(person.name if person and person.name else reg.user_id)
+    return names
+
+
+@renderer("session_confirmed")
+async def render_confirmed(ctx: RenderContext) -> Message | None:
+    item, case, lang = await _context(ctx)
+    reg = await ctx.uow.registrations.get(item.id, ctx.delivery.recipient) if item else None
+    if item is None or reg is None or reg.status not in ("confirmed", "attended") or item.status != "confirmed":
+        return None
+    members = await _group_members(ctx, item, reg.group_no, ctx.delivery.recipient)
+    return Message(text=t("sessions.confirmed_intro", lang, code=item.code),
+                   blocks=blocks.build_confirmed(item, case, lang, ctx.deps.tz, reg.group_no, members))
+
+
+@renderer("facilitator_groups")
+async def render_facilitator_groups(ctx: RenderContext) -> Message | None:
+    item, case, lang = await _context(ctx)
+    if item is None or item.status != "confirmed":
+        return None
+    regs = await ctx.uow.registrations.for_session(item.id, "confirmed", "attended")
+    people = await ctx.uow.coordinators.many(r.user_id for r in regs)
+    groups: dict[int, list[str]] = {}
+    for reg in regs:
+        person = people.get(reg.user_id)
+        groups.setdefault(reg.group_no or 0, []).append(person.name if person and person.name else reg.user_id)
+    return Message(text=t("sessions.facilitator_intro", lang, code=item.code, title=""),
+                   blocks=blocks.build_facilitator_groups(item, case, groups, lang, ctx.deps.tz))
+
+
+@renderer("session_cancelled")
+async def render_cancelled(ctx: RenderContext) -> Message | None:
+    item, case, lang = await _context(ctx)
+    substitute = await ctx.uow.sessions.get(int(ctx.payload.get("substitute_id", 0)))
+    if item is None or substitute is None:
+        return None
+    return Message(text=t("sessions.cancelled_intro", lang, code=item.code, title=""),
+                   blocks=blocks.build_cancelled(item, case, substitute, lang, ctx.deps.tz))
+
+
+async def summary_for(ctx: RenderContext, item: CaseSession):
+    return await summarise(ctx.uow, item, ctx.delivery.recipient)

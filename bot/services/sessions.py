@@ -1,0 +1,549 @@
+"""Cases and sessions: planning, registration with capacity and waitlist, the deadline decision,
+groups and attendance (DESIGN §2 items 2–4 and 7). No Slack, no SQL: a unit of work, `now`
+and plain values in; plain results out. Every message owed is enqueued in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot import grouping, lottery
+from bot.delivery import outbox
+from bot.services import reminders
+from bot.services.people import Actor
+from config.reference import bureaus, find_bureau
+from storage.models import Case, CaseSession, Coordinator, Registration
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MIN_MINUTES, MAX_MINUTES = 30, 480
+SUBSTITUTE_DELAY = timedelta(days=7)  # "one to two weeks later at the same hour"
+SUBSTITUTE_DEADLINE_BEFORE = timedelta(days=2)
+INVITATION_GRACE_SECONDS = 24 * 3600
+
+
+class SessionError(Exception):
+    """A refusal the user can act on: `key` is a catalog key, `params` fill it."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+# --- planning ------------------------------------------------------------------------------
+
+
+async def create_case(uow: UnitOfWork, now: datetime, actor: Actor, *, title: str, theme: str,
+                      lecturer: str | None) -> Case:
+    if not actor.is_admin:
+        await uow.audit.record(now, actor.user_id, "case.create", "refused")
+        raise SessionError("auth.admin_only")
+    case = await uow.cases.add(Case(title=title, theme=theme, lecturer_user_id=lecturer,
+                                    created_by=actor.user_id, created_at=now))
+    if lecturer:
+        await uow.roles.grant(lecturer, "lecturer", "", actor.user_id, now)
+    await uow.audit.record(now, actor.user_id, "case.create", "ok", target=case.code, theme=theme)
+    return case
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    case: str | None
+    bureau: str
+    start: datetime
+    minutes: int
+    capacity: int
+    min_participants: int
+    deadline: datetime
+    release: datetime | None
+    format: str = "hybrid"
+    facilitator: str | None = None
+    url: str | None = None
+    lottery: bool = False
+    kind: str = "official"
+    title: str | None = None
+    theme: str | None = None
+    place: str | None = None
+    study_group_id: int | None = None
+
+
+def validate_spec(spec: SessionSpec, now: datetime) -> None:
+    """Every rule a session must satisfy; the first one broken is reported."""
+    if find_bureau(spec.bureau) is None and spec.bureau != "online":
+        raise SessionError("sessions.error.unknown_bureau", bureau=spec.bureau)
+    if spec.start <= now:
+        raise SessionError("sessions.error.start_in_past")
+    if spec.deadline <= now:
+        raise SessionError("sessions.error.deadline_in_past")
+    if spec.deadline >= spec.start:
+        raise SessionError("sessions.error.deadline_after_start")
+    if spec.release is not None and spec.release > spec.start:
+        raise SessionError("sessions.error.release_after_start")
+    if not MIN_MINUTES <= spec.minutes <= MAX_MINUTES:
+        raise SessionError("sessions.error.minutes", low=MIN_MINUTES, high=MAX_MINUTES)
+    if spec.min_participants < 1:
+        raise SessionError("sessions.error.minimum")
+    if spec.capacity < spec.min_participants:
+        raise SessionError("sessions.error.capacity_below_minimum")
+    if spec.capacity > 1000:
+        raise SessionError("sessions.error.capacity_too_large")
+
+
+async def create_session(uow: UnitOfWork, now: datetime, actor: Actor, spec: SessionSpec) -> CaseSession:
+    case = None
+    if spec.kind == "official":
+        if not actor.can_manage_bureau(spec.bureau):
+            await uow.audit.record(now, actor.user_id, "session.create", "refused", bureau=spec.bureau)
+            raise SessionError("auth.other_bureau")
+        case = await uow.cases.by_code(spec.case or "")
+        if case is None:
+            raise SessionError("sessions.error.unknown_case", code=spec.case or "")
+    validate_spec(spec, now)
+    item = await uow.sessions.add(CaseSession(
+        kind=spec.kind, case_id=case.id if case else None, title=spec.title, theme=spec.theme or (case.theme if case else None),
+        bureau=spec.bureau, starts_at=spec.start, minutes=spec.minutes, capacity=spec.capacity,
+        min_participants=spec.min_participants, deadline_at=spec.deadline, release_at=spec.release,
+        format=spec.format, place=spec.place, facilitator_user_id=spec.facilitator, online_url=spec.url,
+        status="open", lottery=spec.lottery, study_group_id=spec.study_group_id,
+        created_by=actor.user_id, created_at=now,
+    ))
+    await reminders.schedule_session_reminders(uow, item, now)
+    await uow.audit.record(now, actor.user_id, "session.create", "ok", target=item.code, bureau=spec.bureau,
+                           kind=spec.kind)
+    return item
+
+
+async def managed_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str, action: str,
+                          *, lock: bool = False) -> CaseSession:
+    """The session, if the actor may manage it (admins; bureau staff of its bureau; its facilitator)."""
+    item = await uow.sessions.by_code(code, lock=lock)
+    if item is None:
+        raise SessionError("sessions.error.not_found", code=code)
+    allowed = actor.can_manage_bureau(item.bureau) or (
+        item.facilitator_user_id == actor.user_id and action in ("session.roster", "session.attend"))
+    if not allowed:
+        await uow.audit.record(now, actor.user_id, action, "refused", target=item.code)
+        raise SessionError("auth.other_bureau")
+    return item
+
+
+# --- announcing ------------------------------------------------------------------------------
+
+
+@dataclass
+class AnnounceResult:
+    session: CaseSession
+    invited: int
+    channel_posted: bool
+    batch_id: int | None
+
+
+async def announce(uow: UnitOfWork, now: datetime, actor: Actor, code: str,
+                   announce_channel: str | None) -> AnnounceResult:
+    from storage.models import FanoutBatch
+
+    item = await managed_session(uow, now, actor, code, "session.announce")
+    if item.status != "open":
+        raise SessionError("sessions.error.not_open", code=item.code)
+    people = await eligible_invitees(uow, item)
+    batch = FanoutBatch(kind="session_invitation", total=len(people), admin_user_id=actor.user_id, created_at=now)
+    uow.session.add(batch)
+    await uow.session.flush()
+    for person in people:
+        await outbox.enqueue(uow, kind="session_invitation", recipient=person.slack_user_id, due_at=now,
+                             dedupe_key=f"invite:{item.code}:{person.slack_user_id}", now=now,
+                             payload={"session_id": item.id}, session_id=item.id, batch_id=batch.id,
+                             grace_seconds=INVITATION_GRACE_SECONDS)
+    posted = False
+    if announce_channel:
+        posted = await outbox.enqueue(uow, kind="session_announcement", recipient=announce_channel, due_at=now,
+                                      dedupe_key=f"announce:{item.code}", now=now,
+                                      payload={"session_id": item.id}, session_id=item.id)
+    item.announced_at = item.announced_at or now
+    await uow.audit.record(now, actor.user_id, "session.announce", "ok", target=item.code, invited=len(people))
+    return AnnounceResult(item, len(people), posted, batch.id)
+
+
+async def eligible_invitees(uow: UnitOfWork, item: CaseSession) -> list[Coordinator]:
+    """Coordinators of the session's region (everyone, for an online session), profile complete."""
+    if item.bureau == "online" or item.format == "online" and item.kind != "official":
+        people = await uow.coordinators.active()
+    else:
+        people = await uow.coordinators.in_bureau(item.bureau)
+    return [p for p in people if p.profile_complete]
+
+
+# --- listing -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SessionSummary:
+    session: CaseSession
+    case: Case | None
+    confirmed: int
+    waitlisted: int
+    my_status: str | None
+
+
+async def open_sessions(uow: UnitOfWork, actor: Actor) -> list[SessionSummary]:
+    """Open sessions, the person's own region first, then by start time."""
+    items = await uow.sessions.with_status("open")
+    own = actor.bureau
+    items.sort(key=lambda s: (s.bureau != own, s.starts_at))
+    return [await summarise(uow, item, actor.user_id) for item in items]
+
+
+async def summarise(uow: UnitOfWork, item: CaseSession, user_id: str | None) -> SessionSummary:
+    case = await uow.cases.get(item.case_id) if item.case_id else None
+    mine = await uow.registrations.get(item.id, user_id) if user_id else None
+    return SessionSummary(
+        session=item, case=case,
+        confirmed=await uow.registrations.count(item.id, "confirmed", "attended"),
+        waitlisted=await uow.registrations.count(item.id, "waitlisted", "applied"),
+        my_status=mine.status if mine else None,
+    )
+
+
+async def my_registrations(uow: UnitOfWork, actor: Actor) -> list[SessionSummary]:
+    regs = [r for r in await uow.registrations.of_user(actor.user_id) if r.status != "cancelled"]
+    result = []
+    for reg in regs:
+        item = await uow.sessions.get(reg.session_id)
+        if item is not None:
+            result.append(await summarise(uow, item, actor.user_id))
+    return result
+
+
+# --- joining and leaving -------------------------------------------------------------------------
+
+
+@dataclass
+class JoinResult:
+    outcome: str  # confirmed | waitlisted | applied | already
+    session: CaseSession
+    position: int | None = None  # place on the waitlist
+    status: str | None = None
+
+
+async def join(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> JoinResult:
+    person = await uow.coordinators.get(actor.user_id)
+    if person is None or not person.profile_complete:
+        raise SessionError("sessions.error.needs_profile")
+    if person.pledge_accepted_at is None:
+        raise SessionError("sessions.error.needs_pledge")
+    item = await uow.sessions.by_code(code, lock=True)
+    if item is None:
+        raise SessionError("sessions.error.not_found", code=code)
+    if item.status != "open" or now >= item.deadline_at and not (item.status == "confirmed"):
+        if item.status == "confirmed" and now < item.starts_at:
+            pass  # late joiners may still take a free seat or the waitlist of a confirmed session
+        else:
+            raise SessionError("sessions.error.closed", code=item.code)
+    if item.status not in ("open", "confirmed"):
+        raise SessionError("sessions.error.closed", code=item.code)
+    existing = await uow.registrations.get(item.id, actor.user_id)
+    if existing is not None and existing.status != "cancelled":
+        position = await _waitlist_position(uow, item, existing) if existing.status == "waitlisted" else None
+        return JoinResult("already", item, position, existing.status)
+    if item.lottery and item.status == "open":
+        status = "applied"
+    else:
+        taken = await uow.registrations.count(item.id, "confirmed", "attended")
+        status = "confirmed" if taken < item.capacity else "waitlisted"
+    if existing is None:
+        reg = await uow.registrations.add(Registration(session_id=item.id, user_id=actor.user_id, status=status,
+                                                       registered_at=now, updated_at=now))
+    else:  # a returning person goes to the back of the queue
+        existing.status, existing.registered_at, existing.updated_at, existing.group_no = status, now, now, None
+        reg = existing
+        await uow.flush()
+    if status == "confirmed":
+        await after_confirmed(uow, now, item, actor.user_id)
+    await uow.audit.record(now, actor.user_id, "session.join", "ok", target=item.code, status=status)
+    position = await _waitlist_position(uow, item, reg) if status == "waitlisted" else None
+    return JoinResult(status, item, position, status)
+
+
+async def _waitlist_position(uow: UnitOfWork, item: CaseSession, reg: Registration) -> int:
+    waiting = await uow.registrations.for_session(item.id, "waitlisted")
+    return next((i for i, r in enumerate(waiting, 1) if r.id == reg.id), len(waiting))
+
+
+async def after_confirmed(uow: UnitOfWork, now: datetime, item: CaseSession, user_id: str) -> None:
+    """Everything owed to someone whose seat is confirmed: reminders, and material if released."""
+    await reminders.schedule_person_reminders(uow, item, user_id, "participant", now)
+    from bot.services import materials  # materials depend on sessions, not the other way round
+
+    await materials.on_participant_confirmed(uow, now, item, user_id)
+
+
+@dataclass
+class LeaveResult:
+    session: CaseSession
+    previous_status: str
+    promoted: str | None
+
+
+async def leave(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> LeaveResult:
+    item = await uow.sessions.by_code(code, lock=True)
+    if item is None:
+        raise SessionError("sessions.error.not_found", code=code)
+    reg = await uow.registrations.get(item.id, actor.user_id)
+    if reg is None or reg.status in ("cancelled",):
+        raise SessionError("sessions.error.not_registered", code=item.code)
+    if item.status not in ("open", "confirmed") or now >= item.starts_at:
+        raise SessionError("sessions.error.too_late_to_leave", code=item.code)
+    previous = reg.status
+    reg.status, reg.updated_at, reg.group_no = "cancelled", now, None
+    await uow.flush()
+    await reminders.cancel_person(uow, item.id, actor.user_id)
+    promoted = None
+    if previous == "confirmed":
+        promoted = await promote_next(uow, now, item)
+    await uow.audit.record(now, actor.user_id, "session.leave", "ok", target=item.code, status=previous)
+    return LeaveResult(item, previous, promoted)
+
+
+async def promote_next(uow: UnitOfWork, now: datetime, item: CaseSession) -> str | None:
+    """Fill a freed seat from the waitlist, in registration order, and tell the person."""
+    taken = await uow.registrations.count(item.id, "confirmed", "attended")
+    if taken >= item.capacity:
+        return None
+    nxt = await uow.registrations.first_waitlisted(item.id)
+    if nxt is None:
+        return None
+    nxt.status, nxt.updated_at = "confirmed", now
+    if item.status == "confirmed":
+        nxt.group_no = await _smallest_group(uow, item)
+    await uow.flush()
+    await after_confirmed(uow, now, item, nxt.user_id)
+    await outbox.enqueue(uow, kind="waitlist_promoted", recipient=nxt.user_id, due_at=now,
+                         dedupe_key=f"promoted:{item.code}:{nxt.user_id}:{int(now.timestamp())}", now=now,
+                         payload={"session_id": item.id}, session_id=item.id)
+    await uow.audit.record(now, "system", "session.promote", "ok", target=item.code)
+    return nxt.user_id
+
+
+async def _smallest_group(uow: UnitOfWork, item: CaseSession) -> int | None:
+    members = await uow.registrations.for_session(item.id, "confirmed", "attended")
+    sizes: dict[int, int] = {}
+    for reg in members:
+        if reg.group_no is not None:
+            sizes[reg.group_no] = sizes.get(reg.group_no, 0) + 1
+    return min(sizes, key=lambda g: (sizes[g], g)) if sizes else None
+
+
+# --- the deadline decision ---------------------------------------------------------------------
+
+
+@dataclass
+class Decision:
+    session: CaseSession
+    outcome: str  # confirmed | cancelled
+    participants: int
+    groups: list[list[str]] = field(default_factory=list)
+    substitute: CaseSession | None = None
+
+
+async def decide(uow: UnitOfWork, now: datetime, session_id: int) -> Decision | None:
+    """At the deadline: draw the lottery if any, then confirm with groups or call the session off."""
+    item = await uow.sessions.get(session_id, lock=True)
+    if item is None or item.status != "open" or item.deadline_at > now:
+        return None  # someone else decided already, or it moved
+    if item.lottery:
+        await _draw_lottery(uow, now, item)
+    confirmed = await uow.registrations.for_session(item.id, "confirmed")
+    if len(confirmed) < item.min_participants:
+        return await _call_off(uow, now, item)
+    people = await uow.coordinators.many(r.user_id for r in confirmed)
+    participants = [grouping.Participant(r.user_id, (people.get(r.user_id).affiliation if people.get(r.user_id) else None))
+                    for r in confirmed]
+    groups = grouping.split_into_groups(participants, item.group_min, item.group_max, seed=item.code)
+    by_user = {user: number for number, members in enumerate(groups, 1) for user in members}
+    for reg in confirmed:
+        reg.group_no, reg.updated_at = by_user[reg.user_id], now
+    item.status, item.decided_at = "confirmed", now
+    for reg in confirmed:
+        await outbox.enqueue(uow, kind="session_confirmed", recipient=reg.user_id, due_at=now,
+                             dedupe_key=f"confirmed:{item.code}:{reg.user_id}", now=now,
+                             payload={"session_id": item.id}, session_id=item.id)
+    if item.facilitator_user_id:
+        await outbox.enqueue(uow, kind="facilitator_groups", recipient=item.facilitator_user_id, due_at=now,
+                             dedupe_key=f"groups:{item.code}", now=now, payload={"session_id": item.id},
+                             session_id=item.id)
+    await uow.audit.record(now, "system", "session.confirm", "ok", target=item.code, participants=len(confirmed),
+                           groups=len(groups))
+    return Decision(item, "confirmed", len(confirmed), groups)
+
+
+async def _draw_lottery(uow: UnitOfWork, now: datetime, item: CaseSession) -> None:
+    applied = await uow.registrations.for_session(item.id, "applied")
+    history = await uow.registrations.attendance_counts([r.user_id for r in applied])
+    seed = f"{item.code}:{item.deadline_at.isoformat()}"
+    result = lottery.draw([lottery.Applicant(r.user_id, r.registered_at, history.get(r.user_id, 0)) for r in applied],
+                          item.capacity, seed)
+    winners = set(result.winners)
+    order = {user: i for i, user in enumerate(result.waitlist)}
+    for reg in applied:
+        reg.status = "confirmed" if reg.user_id in winners else "waitlisted"
+        reg.updated_at = now
+        if reg.user_id not in winners:
+            # The waitlist continues in the draw's order.
+            reg.registered_at = item.deadline_at + timedelta(microseconds=order.get(reg.user_id, 0))
+    await uow.flush()
+    for user in result.winners:
+        await after_confirmed(uow, now, item, user)
+    for user in result.waitlist:
+        await outbox.enqueue(uow, kind="lottery_waitlisted", recipient=user, due_at=now,
+                             dedupe_key=f"lottery:{item.code}:{user}", now=now, payload={"session_id": item.id},
+                             session_id=item.id)
+    await uow.audit.record(now, "system", "session.lottery", "ok", target=item.code, seed=seed,
+                           winners=len(result.winners), waitlisted=len(result.waitlist), trace=result.trace)
+
+
+async def _call_off(uow: UnitOfWork, now: datetime, item: CaseSession) -> Decision:
+    registrants = await uow.registrations.for_session(item.id, "confirmed", "waitlisted", "applied")
+    item.status, item.decided_at = "cancelled", now
+    await reminders.cancel_session(uow, item.id)
+    await outbox.cancel_pending(uow, session_id=item.id)
+    substitute = await uow.sessions.add(CaseSession(
+        kind="exchange", case_id=None, title=None, theme=item.theme, bureau=item.bureau,
+        starts_at=item.starts_at + SUBSTITUTE_DELAY, minutes=min(item.minutes, 90),
+        capacity=max(item.capacity, len(registrants), 2), min_participants=2,
+        deadline_at=item.starts_at + SUBSTITUTE_DELAY - SUBSTITUTE_DEADLINE_BEFORE, release_at=None,
+        format="online", facilitator_user_id=item.facilitator_user_id, online_url=item.online_url,
+        status="open", substitute_of_id=item.id, created_by="system", created_at=now,
+    ))
+    await reminders.schedule_session_reminders(uow, substitute, now)
+    for reg in registrants:
+        reg.status, reg.updated_at = "cancelled", now
+        await outbox.enqueue(uow, kind="session_cancelled", recipient=reg.user_id, due_at=now,
+                             dedupe_key=f"cancelled:{item.code}:{reg.user_id}", now=now,
+                             payload={"session_id": item.id, "substitute_id": substitute.id}, session_id=substitute.id)
+    await uow.audit.record(now, "system", "session.cancel", "ok", target=item.code, registrants=len(registrants),
+                           substitute=substitute.code)
+    return Decision(item, "cancelled", len(registrants), substitute=substitute)
+
+
+# --- the day itself --------------------------------------------------------------------------------
+
+
+@dataclass
+class AttendResult:
+    session: CaseSession
+    marked: list[str]
+    not_registered: list[str]
+
+
+async def attend(uow: UnitOfWork, now: datetime, actor: Actor, code: str, users: list[str]) -> AttendResult:
+    item = await managed_session(uow, now, actor, code, "session.attend")
+    if item.status not in ("confirmed", "held"):
+        raise SessionError("sessions.error.not_confirmed", code=item.code)
+    if now < item.starts_at - timedelta(hours=2):
+        raise SessionError("sessions.error.too_early_to_attend", code=item.code)
+    marked, unknown = [], []
+    for user in dict.fromkeys(users):
+        reg = await uow.registrations.get(item.id, user)
+        if reg is None or reg.status not in ("confirmed", "attended", "no_show"):
+            unknown.append(user)
+            continue
+        reg.status, reg.updated_at = "attended", now
+        marked.append(user)
+    await uow.audit.record(now, actor.user_id, "session.attend", "ok", target=item.code, marked=len(marked))
+    return AttendResult(item, marked, unknown)
+
+
+async def close_finished(uow: UnitOfWork, now: datetime, item: CaseSession) -> bool:
+    """After the session: held; attendance settled (no_show only where attendance was taken)."""
+    if item.status != "confirmed" or item.ends_at > now:
+        return False
+    regs = await uow.registrations.for_session(item.id, "confirmed", "attended")
+    attendance_taken = any(r.status == "attended" for r in regs)
+    if attendance_taken:
+        for reg in regs:
+            if reg.status == "confirmed":
+                reg.status, reg.updated_at = "no_show", now
+    item.status, item.held_at = "held", now
+    await uow.audit.record(now, "system", "session.held", "ok", target=item.code, attendance_taken=attendance_taken)
+    return True
+
+
+async def attendees(uow: UnitOfWork, item: CaseSession) -> list[Registration]:
+    """Who took part: those checked in, or everyone confirmed when no attendance was taken."""
+    regs = await uow.registrations.for_session(item.id, "attended", "confirmed")
+    attended = [r for r in regs if r.status == "attended"]
+    return attended or regs
+
+
+# --- roster and export ------------------------------------------------------------------------------
+
+
+@dataclass
+class RosterLine:
+    user_id: str
+    name: str | None
+    affiliation: str | None
+    status: str
+    group_no: int | None
+    read_material: bool
+    pledged: bool
+
+
+@dataclass
+class Roster:
+    session: CaseSession
+    case: Case | None
+    lines: list[RosterLine]
+
+
+async def roster(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> Roster:
+    item = await managed_session(uow, now, actor, code, "session.roster")
+    regs = await uow.registrations.for_session(item.id)
+    people = await uow.coordinators.many(r.user_id for r in regs)
+    readers = await uow.material_reads.readers(item.id)
+    case = await uow.cases.get(item.case_id) if item.case_id else None
+    lines = [RosterLine(r.user_id, people[r.user_id].name if r.user_id in people else None,
+                        people[r.user_id].affiliation if r.user_id in people else None, r.status, r.group_no,
+                        r.user_id in readers, bool(people.get(r.user_id) and people[r.user_id].pledge_accepted_at))
+             for r in regs]
+    await uow.audit.record(now, actor.user_id, "session.roster", "ok", target=item.code)
+    return Roster(item, case, lines)
+
+
+async def export_session(uow: UnitOfWork, code: str) -> dict:
+    """DESIGN §3's session export."""
+    from storage.models import Delivery
+    from sqlalchemy import select
+
+    item = await uow.sessions.by_code(code)
+    if item is None:
+        raise SessionError("sessions.error.not_found", code=code)
+    case = await uow.cases.get(item.case_id) if item.case_id else None
+    substitute = None
+    if item.status == "cancelled":
+        found = [s for s in await uow.sessions.all() if s.substitute_of_id == item.id]
+        substitute = found[0].code if found else None
+    regs = await uow.registrations.for_session(item.id)
+    deliveries = list(await uow.session.scalars(
+        select(Delivery).where(Delivery.session_id == item.id).order_by(Delivery.id)))
+    return {
+        "session": {
+            "code": item.code, "status": item.status, "bureau": item.bureau,
+            "case": case.code if case else None, "capacity": item.capacity,
+            "min_participants": item.min_participants, "starts_at": item.starts_at.isoformat(),
+            "substitute": substitute,
+        },
+        "registrations": [{"user_id": r.user_id, "status": r.status, "group": r.group_no,
+                           "registered_at": r.registered_at.isoformat()} for r in regs],
+        "deliveries": [{"user_id": d.recipient, "kind": d.kind, "status": d.status,
+                        "sent_at": d.sent_at.isoformat() if d.sent_at else None} for d in deliveries],
+    }
+
+
+def bureau_label(code: str, lang: str) -> str:
+    found = next((b for b in bureaus() if b.code == code), None)
+    return found.name(lang) if found else code

@@ -1,0 +1,65 @@
+"""読みました, the uploader's confirmation of findings, and the upload modal's opener."""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import grammar, ids
+from bot.blocks.materials import build_upload_modal
+from bot.deps import Deps
+from bot.i18n import t
+from bot.services import materials
+from bot.services.sessions import SessionError
+from handlers.context import actor_of
+
+
+def _value(body: dict) -> str:
+    return str((body.get("actions") or [{}])[0].get("value", ""))[:40]
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    async def say(respond, text: str) -> None:
+        await respond(response_type="ephemeral", replace_original=False, text=text)
+
+    @app.action(ids.MATERIAL_READ)
+    async def mark_read(ack, body, context, respond):
+        await ack()
+        actor = actor_of(context)
+        code = grammar.parse_code(_value(body), "session")
+        if code is None:
+            await say(respond, t("sessions.error.bad_button", actor.lang))
+            return
+        try:
+            async with deps.uow() as uow:
+                first = await materials.mark_read(uow, deps.clock.now(), actor, code)
+        except SessionError as err:
+            await say(respond, t(err.key, actor.lang, **err.params))
+            return
+        await say(respond, t("materials.read_thanks" if first else "materials.read_already", actor.lang))
+
+    @app.action(ids.MATERIAL_CONFIRM)
+    async def confirm_findings(ack, body, context, respond):
+        await ack()
+        actor = actor_of(context)
+        match = re.fullmatch(r"M([1-9][0-9]{0,8})", _value(body))
+        if match is None:
+            await say(respond, t("sessions.error.bad_button", actor.lang))
+            return
+        try:
+            async with deps.uow() as uow:
+                material = await materials.confirm_material(uow, deps.clock.now(), actor, int(match.group(1)))
+        except SessionError as err:
+            await say(respond, t(err.key, actor.lang, **err.params))
+            return
+        await say(respond, t("materials.confirmed", actor.lang, version=material.version))
+
+    @app.action(ids.MATERIAL_UPLOAD_OPEN)
+    async def open_upload(ack, body, context, client):
+        await ack()
+        actor = actor_of(context)
+        async with deps.uow() as uow:
+            cases = await uow.cases.all() if actor.is_admin else await uow.cases.by_lecturer(actor.user_id)
+        await client.views_open(trigger_id=body["trigger_id"],
+                                view=build_upload_modal(actor.lang, [c.code for c in cases]))

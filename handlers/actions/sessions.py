@@ -1,0 +1,82 @@
+"""Join / leave buttons and the facilitator's check-in. The session code is the only value read
+from the button; who clicked comes from the payload."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import grammar, ids
+from bot.blocks.sessions import build_join_result
+from bot.deps import Deps
+from bot.i18n import t
+from bot.services import sessions
+from bot.services.sessions import SessionError
+from handlers.context import actor_of, message
+
+
+def _code(body: dict, kind: str) -> str | None:
+    action = (body.get("actions") or [{}])[0]
+    return grammar.parse_code(str(action.get("value", ""))[:20], kind)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    async def answer(respond, lang: str, blocks: list[dict]) -> None:
+        await respond(response_type="ephemeral", replace_original=False,
+                      **message(blocks, blocks[0]["text"]["text"]))
+
+    @app.action(ids.SESSION_JOIN)
+    async def join_button(ack, body, context, respond):
+        await ack()
+        actor = actor_of(context)
+        code = _code(body, "session")
+        if code is None:
+            await respond(response_type="ephemeral", replace_original=False, text=t("sessions.error.bad_button", actor.lang))
+            return
+        try:
+            async with deps.uow() as uow:
+                result = await sessions.join(uow, deps.clock.now(), actor, code)
+        except SessionError as err:
+            await respond(response_type="ephemeral", replace_original=False, text=t(err.key, actor.lang, **err.params))
+            return
+        deps.wake_dispatcher()
+        await answer(respond, actor.lang, build_join_result(result.outcome, result.session, actor.lang, result.position,
+                                                            result.status))
+
+    @app.action(ids.SESSION_LEAVE)
+    async def leave_button(ack, body, context, respond):
+        await ack()
+        actor = actor_of(context)
+        code = _code(body, "session")
+        if code is None:
+            await respond(response_type="ephemeral", replace_original=False, text=t("sessions.error.bad_button", actor.lang))
+            return
+        try:
+            async with deps.uow() as uow:
+                result = await sessions.leave(uow, deps.clock.now(), actor, code)
+        except SessionError as err:
+            await respond(response_type="ephemeral", replace_original=False, text=t(err.key, actor.lang, **err.params))
+            return
+        deps.wake_dispatcher()
+        await respond(response_type="ephemeral", replace_original=False,
+                      text=t("sessions.left", actor.lang, code=result.session.code))
+
+    @app.action(ids.SESSION_CHECKIN)
+    async def checkin_button(ack, body, context, respond):
+        """Value "S1|U123": the facilitator (or staff) checks a participant in."""
+        await ack()
+        actor = actor_of(context)
+        raw = str((body.get("actions") or [{}])[0].get("value", ""))[:80]
+        code_text, _, user_text = raw.partition("|")
+        code, user = grammar.parse_code(code_text, "session"), grammar.parse_user(user_text)
+        if code is None or user is None:
+            await respond(response_type="ephemeral", replace_original=False, text=t("sessions.error.bad_button", actor.lang))
+            return
+        try:
+            async with deps.uow() as uow:
+                result = await sessions.attend(uow, deps.clock.now(), actor, code, [user])
+        except SessionError as err:
+            await respond(response_type="ephemeral", replace_original=False, text=t(err.key, actor.lang, **err.params))
+            return
+        await respond(response_type="ephemeral", replace_original=False,
+                      text=t("sessions.attended", actor.lang, code=code, count=len(result.marked),
+                             unknown=", ".join(f"<@{u}>" for u in result.not_registered) or "—"))

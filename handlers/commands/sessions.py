@@ -1,0 +1,121 @@
+"""sessions, join, leave, my, and the admin session commands."""
+
+from __future__ import annotations
+
+from bot import grammar
+from bot.blocks.kit import section
+from bot.blocks.sessions import build_join_result, build_my_list, build_roster, build_sessions_list
+from bot.i18n import t
+from bot.services import sessions
+from bot.services.sessions import SessionError, SessionSpec
+from handlers.commands.jirei import CommandRequest, command_handler
+
+
+async def _refuse(request: CommandRequest, err: SessionError) -> None:
+    await request.reply_text(err.key, **err.params)
+
+
+@command_handler(grammar.SessionsList)
+async def list_sessions(cmd: grammar.SessionsList, request: CommandRequest) -> None:
+    async with request.deps.uow() as uow:
+        summaries = await sessions.open_sessions(uow, request.actor)
+    await request.reply(build_sessions_list(summaries, request.lang, request.deps.tz), t("sessions.list_title", request.lang))
+
+
+@command_handler(grammar.Mine)
+async def my_sessions(cmd: grammar.Mine, request: CommandRequest) -> None:
+    async with request.deps.uow() as uow:
+        summaries = await sessions.my_registrations(uow, request.actor)
+    await request.reply(build_my_list(summaries, request.lang, request.deps.tz), t("sessions.my_title", request.lang))
+
+
+@command_handler(grammar.Join)
+async def join(cmd: grammar.Join, request: CommandRequest) -> None:
+    try:
+        async with request.deps.uow() as uow:
+            result = await sessions.join(uow, request.deps.clock.now(), request.actor, cmd.code)
+    except SessionError as err:
+        await _refuse(request, err)
+        return
+    request.deps.wake_dispatcher()
+    blocks = build_join_result(result.outcome, result.session, request.lang, result.position, result.status)
+    await request.reply(blocks, blocks[0]["text"]["text"])
+
+
+@command_handler(grammar.Leave)
+async def leave(cmd: grammar.Leave, request: CommandRequest) -> None:
+    try:
+        async with request.deps.uow() as uow:
+            result = await sessions.leave(uow, request.deps.clock.now(), request.actor, cmd.code)
+    except SessionError as err:
+        await _refuse(request, err)
+        return
+    request.deps.wake_dispatcher()
+    await request.reply_text("sessions.left", code=result.session.code)
+
+
+@command_handler(grammar.CaseNew)
+async def new_case(cmd: grammar.CaseNew, request: CommandRequest) -> None:
+    try:
+        async with request.deps.uow() as uow:
+            case = await sessions.create_case(uow, request.deps.clock.now(), request.actor, title=cmd.title,
+                                              theme=cmd.theme, lecturer=cmd.lecturer)
+    except SessionError as err:
+        await _refuse(request, err)
+        return
+    await request.reply_text("sessions.case_created", code=case.code)
+
+
+@command_handler(grammar.SessionNew)
+async def new_session(cmd: grammar.SessionNew, request: CommandRequest) -> None:
+    spec = SessionSpec(case=cmd.case, bureau=cmd.bureau, start=cmd.start, minutes=cmd.minutes, capacity=cmd.capacity,
+                       min_participants=cmd.min_participants, deadline=cmd.deadline, release=cmd.release,
+                       format=cmd.format, facilitator=cmd.facilitator, url=cmd.url, lottery=cmd.lottery)
+    try:
+        async with request.deps.uow() as uow:
+            item = await sessions.create_session(uow, request.deps.clock.now(), request.actor, spec)
+    except SessionError as err:
+        await _refuse(request, err)
+        return
+    await request.reply_text("sessions.session_created", code=item.code)
+
+
+@command_handler(grammar.Announce)
+async def announce(cmd: grammar.Announce, request: CommandRequest) -> None:
+    try:
+        async with request.deps.uow() as uow:
+            result = await sessions.announce(uow, request.deps.clock.now(), request.actor, cmd.code,
+                                             request.deps.settings.announce_channel)
+    except SessionError as err:
+        await _refuse(request, err)
+        return
+    text = t("sessions.announced", request.lang, code=result.session.code, count=result.invited)
+    await request.reply([section(text)], text)
+    from bot.services.progress import attach_progress_message
+
+    await attach_progress_message(request.deps, result.batch_id, request.actor.user_id, request.lang)
+    request.deps.wake_dispatcher()
+
+
+@command_handler(grammar.Roster)
+async def roster(cmd: grammar.Roster, request: CommandRequest) -> None:
+    try:
+        async with request.deps.uow() as uow:
+            result = await sessions.roster(uow, request.deps.clock.now(), request.actor, cmd.code)
+    except SessionError as err:
+        await _refuse(request, err)
+        return
+    await request.reply(build_roster(result, request.lang, request.deps.tz),
+                        t("sessions.roster_title", request.lang, code=cmd.code))
+
+
+@command_handler(grammar.Attend)
+async def attend(cmd: grammar.Attend, request: CommandRequest) -> None:
+    try:
+        async with request.deps.uow() as uow:
+            result = await sessions.attend(uow, request.deps.clock.now(), request.actor, cmd.code, list(cmd.users))
+    except SessionError as err:
+        await _refuse(request, err)
+        return
+    await request.reply_text("sessions.attended", code=result.session.code, count=len(result.marked),
+                             unknown=", ".join(f"<@{u}>" for u in result.not_registered) or "—")

@@ -1,0 +1,152 @@
+"""Repositories for cases, sessions, registrations and material reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Case, CaseSession, MaterialRead, Registration
+
+ACTIVE_STATUSES = ("applied", "confirmed", "waitlisted", "attended")
+
+
+def code_id(code: str, prefix: str) -> int | None:
+    if not code or code[0].upper() != prefix or not code[1:].isdigit():
+        return None
+    return int(code[1:])
+
+
+class Cases:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, case: Case) -> Case:
+        self.session.add(case)
+        await self.session.flush()
+        return case
+
+    async def by_code(self, code: str) -> Case | None:
+        case_id = code_id(code, "C")
+        return await self.session.get(Case, case_id) if case_id else None
+
+    async def get(self, case_id: int) -> Case | None:
+        return await self.session.get(Case, case_id)
+
+    async def all(self) -> list[Case]:
+        return list(await self.session.scalars(select(Case).order_by(Case.id)))
+
+    async def by_lecturer(self, user_id: str) -> list[Case]:
+        return list(await self.session.scalars(select(Case).where(Case.lecturer_user_id == user_id).order_by(Case.id)))
+
+
+class Sessions:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, item: CaseSession) -> CaseSession:
+        self.session.add(item)
+        await self.session.flush()
+        return item
+
+    async def by_code(self, code: str, *, lock: bool = False) -> CaseSession | None:
+        session_id = code_id(code, "S")
+        if session_id is None:
+            return None
+        return await self.get(session_id, lock=lock)
+
+    async def get(self, session_id: int, *, lock: bool = False) -> CaseSession | None:
+        query = select(CaseSession).where(CaseSession.id == session_id)
+        if lock and self.session.bind.dialect.name == "postgresql":
+            # Serialises registrations per session; SQLite's BEGIN IMMEDIATE already does.
+            query = query.with_for_update()
+        return await self.session.scalar(query.execution_options(populate_existing=True))
+
+    async def with_status(self, *statuses: str) -> list[CaseSession]:
+        query = select(CaseSession).where(CaseSession.status.in_(statuses)).order_by(CaseSession.starts_at)
+        return list(await self.session.scalars(query))
+
+    async def due_for_decision(self, now: datetime) -> list[int]:
+        query = select(CaseSession.id).where(CaseSession.status == "open", CaseSession.deadline_at <= now)
+        return list(await self.session.scalars(query.order_by(CaseSession.id)))
+
+    async def due_to_close(self, now: datetime) -> list[CaseSession]:
+        query = select(CaseSession).where(CaseSession.status == "confirmed", CaseSession.starts_at <= now)
+        return [s for s in await self.session.scalars(query) if s.ends_at <= now]
+
+    async def for_case(self, case_id: int) -> list[CaseSession]:
+        query = select(CaseSession).where(CaseSession.case_id == case_id).order_by(CaseSession.id)
+        return list(await self.session.scalars(query))
+
+    async def all(self) -> list[CaseSession]:
+        return list(await self.session.scalars(select(CaseSession).order_by(CaseSession.id)))
+
+
+class Registrations:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, session_id: int, user_id: str) -> Registration | None:
+        return await self.session.scalar(
+            select(Registration).where(Registration.session_id == session_id, Registration.user_id == user_id)
+        )
+
+    async def add(self, registration: Registration) -> Registration:
+        self.session.add(registration)
+        await self.session.flush()
+        return registration
+
+    async def count(self, session_id: int, *statuses: str) -> int:
+        query = select(func.count()).select_from(Registration).where(
+            Registration.session_id == session_id, Registration.status.in_(statuses))
+        return await self.session.scalar(query) or 0
+
+    async def for_session(self, session_id: int, *statuses: str) -> list[Registration]:
+        query = select(Registration).where(Registration.session_id == session_id)
+        if statuses:
+            query = query.where(Registration.status.in_(statuses))
+        return list(await self.session.scalars(query.order_by(Registration.registered_at, Registration.id)))
+
+    async def first_waitlisted(self, session_id: int) -> Registration | None:
+        query = (select(Registration)
+                 .where(Registration.session_id == session_id, Registration.status == "waitlisted")
+                 .order_by(Registration.registered_at, Registration.id).limit(1))
+        return await self.session.scalar(query)
+
+    async def of_user(self, user_id: str) -> list[Registration]:
+        query = select(Registration).where(Registration.user_id == user_id).order_by(Registration.registered_at)
+        return list(await self.session.scalars(query))
+
+    async def attendance_counts(self, user_ids: list[str]) -> dict[str, int]:
+        if not user_ids:
+            return {}
+        query = (select(Registration.user_id, func.count()).where(
+            Registration.user_id.in_(user_ids), Registration.status == "attended").group_by(Registration.user_id))
+        return {user: n for user, n in (await self.session.execute(query)).all()}
+
+    async def set_status(self, session_id: int, user_ids: list[str], status: str, now: datetime) -> int:
+        if not user_ids:
+            return 0
+        result = await self.session.execute(
+            update(Registration).where(Registration.session_id == session_id, Registration.user_id.in_(user_ids))
+            .values(status=status, updated_at=now))
+        return result.rowcount or 0
+
+
+class MaterialReads:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def mark(self, session_id: int, user_id: str, now: datetime) -> bool:
+        existing = await self.session.scalar(select(MaterialRead).where(
+            MaterialRead.session_id == session_id, MaterialRead.user_id == user_id))
+        if existing is not None:
+            return False
+        self.session.add(MaterialRead(session_id=session_id, user_id=user_id, read_at=now))
+        await self.session.flush()
+        return True
+
+    async def readers(self, session_id: int) -> set[str]:
+        rows = await self.session.scalars(select(MaterialRead.user_id).where(MaterialRead.session_id == session_id))
+        return set(rows)

@@ -1,0 +1,46 @@
+"""Dispatch-test fixtures: a LocalWorkspace (fake Slack + real AsyncApp + driver) per test."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.local import LocalWorkspace
+from bot.services import people
+from storage.crypto import Cipher, generate_key
+
+JST = ZoneInfo("Asia/Tokyo")
+START = datetime(2027, 4, 1, 9, 0, tzinfo=JST)
+
+
+@pytest.fixture
+async def ws(db_url):
+    async with LocalWorkspace.open(database_url=db_url, cipher=Cipher(generate_key()),
+                                   clock=ManualClock(START)) as workspace:
+        yield workspace
+
+
+async def add_coordinators(ws: LocalWorkspace, count: int, *, prefecture: str = "東京都", prefix: str = "UX",
+                           pledged: bool = True, affiliation_cycle=("public", "private")) -> list[str]:
+    """More coordinators than the seed has, with profiles (and the pledge)."""
+    users = []
+    now = ws.clock.now()
+    async with ws.deps.uow() as uow:
+        for i in range(count):
+            user_id = f"{prefix}{i:04d}"
+            ws.fake.add_user(user_id, f"テスト {i}")
+            change = people.validate_profile({"name": f"テスト {i}", "prefecture": prefecture,
+                                              "affiliation": affiliation_cycle[i % len(affiliation_cycle)],
+                                              "themes": "医療・福祉"})
+            await people.update_profile(uow, now, user_id, change)
+            if pledged:
+                await people.accept_pledge(uow, now, user_id)
+            users.append(user_id)
+    return users
+
+
+def texts(messages: list[dict]) -> str:
+    return "\n".join(str(m.get("text", "")) + str(m.get("blocks", "")) for m in messages)

@@ -1,0 +1,136 @@
+"""Issue 4's proofs, through the real AsyncApp: capacity under concurrency, the waitlist, the
+deadline decision with a substitute, and authorization."""
+
+import asyncio
+from datetime import timedelta
+
+from bot import ids
+from bot import local_seed as seed
+from tests.handlers.conftest import add_coordinators, texts
+
+SESSION = ("admin session new case=C1 bureau=tokyo start=2027-05-15T14:00 minutes=120 capacity={capacity} "
+           "min={minimum} deadline=2027-05-01T17:00 release=2027-05-07T09:00")
+
+
+async def plan(ws, capacity=30, minimum=5):
+    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
+    await ws.driver.command(seed.ADMIN, SESSION.format(capacity=capacity, minimum=minimum))
+
+
+async def test_forty_join_a_thirty_seat_session_at_once(ws):
+    await plan(ws)
+    people = await add_coordinators(ws, 40)
+    await asyncio.gather(*(ws.driver.command(user, "join S1") for user in people))
+    async with ws.deps.uow() as uow:
+        confirmed = await uow.registrations.for_session(1, "confirmed")
+        waitlisted = await uow.registrations.for_session(1, "waitlisted")
+    assert (len(confirmed), len(waitlisted)) == (30, 10)
+    # one confirmed person leaves: the earliest on the waitlist is confirmed and told
+    first_waiting = waitlisted[0].user_id
+    await ws.driver.command(confirmed[0].user_id, "leave S1")
+    await ws.run_due()
+    async with ws.deps.uow() as uow:
+        promoted = await uow.registrations.get(1, first_waiting)
+        assert await uow.registrations.count(1, "confirmed") == 30
+    assert promoted.status == "confirmed"
+    assert "繰り上がり" in texts(ws.fake.dm_messages(first_waiting))
+
+
+async def test_eight_joins_at_once_hold_one_registration(ws):
+    await plan(ws)
+    user = seed.COORDINATORS[0][0]
+    await asyncio.gather(*(ws.driver.command(user, "join S1") for _ in range(8)))
+    async with ws.deps.uow() as uow:
+        regs = await uow.registrations.for_session(1)
+    assert [r.user_id for r in regs] == [user] and regs[0].status == "confirmed"
+
+
+async def test_join_needs_profile_and_pledge(ws):
+    await plan(ws)
+    no_pledge = (await add_coordinators(ws, 1, pledged=False, prefix="UNP"))[0]
+    await ws.driver.command(no_pledge, "join S1")
+    assert "誓約" in texts(ws.fake.ephemerals(no_pledge)[-1:])
+    ws.fake.add_user("UNOPROF1", "プロフィールなし")
+    await ws.driver.command("UNOPROF1", "join S1")
+    assert "プロフィール" in texts(ws.fake.ephemerals("UNOPROF1")[-1:])
+    async with ws.deps.uow() as uow:
+        assert await uow.registrations.for_session(1) == []
+
+
+async def test_too_few_registrations_call_off_and_offer_a_substitute(ws):
+    await plan(ws, capacity=20, minimum=5)
+    three = [c[0] for c in seed.COORDINATORS[:3]]
+    for user in three:
+        await ws.driver.command(user, "join S1")
+    await ws.advance(timedelta(days=30, hours=8, minutes=5))  # past 1 May 17:00
+    async with ws.deps.uow() as uow:
+        s1 = await uow.sessions.get(1)
+        substitute = await uow.sessions.get(2)
+    assert s1.status == "cancelled"
+    assert substitute.kind == "exchange" and substitute.format == "online" and substitute.bureau == "tokyo"
+    assert substitute.starts_at == s1.starts_at + timedelta(days=7)
+    for user in three:
+        offer = next(m for m in reversed(ws.fake.dm_messages(user)) if ids.SESSION_JOIN in str(m.get("blocks")))
+        assert "S2" in str(offer["blocks"]) and "中止" in texts([offer])
+    # the offer's Join button works
+    await ws.driver.press(three[0], offer if three[0] == three[-1] else next(
+        m for m in reversed(ws.fake.dm_messages(three[0])) if "S2" in str(m.get("blocks"))), ids.SESSION_JOIN)
+    async with ws.deps.uow() as uow:
+        assert (await uow.registrations.get(2, three[0])).status == "confirmed"
+
+
+async def test_confirmed_session_is_split_into_groups_mixing_affiliations(ws):
+    await plan(ws, capacity=30, minimum=5)
+    people = await add_coordinators(ws, 11)
+    for user in people:
+        await ws.driver.command(user, "join S1")
+    await ws.advance(timedelta(days=30, hours=8, minutes=5))
+    async with ws.deps.uow() as uow:
+        regs = await uow.registrations.for_session(1, "confirmed")
+        coordinators = await uow.coordinators.many(r.user_id for r in regs)
+    groups: dict[int, list[str]] = {}
+    for reg in regs:
+        groups.setdefault(reg.group_no, []).append(coordinators[reg.user_id].affiliation)
+    assert sorted(len(g) for g in groups.values()) == [5, 6]
+    assert all({"public", "private"} <= set(g) for g in groups.values())
+    assert "班" in texts(ws.fake.dm_messages(people[0]))
+
+
+async def test_coordinators_admin_commands_are_refused_and_audited(ws):
+    user = seed.COORDINATORS[0][0]
+    reply = await ws.driver.command(user, "admin announce S1")
+    assert "事務局" in str(reply.ack)
+    async with ws.deps.uow() as uow:
+        refused = await uow.audit.entries(actor=user, action="command.admin announce")
+    assert [e.outcome for e in refused] == ["refused"]
+
+
+async def test_bureau_staff_cannot_manage_another_bureau(ws):
+    await plan(ws)
+    await ws.driver.command(seed.STAFF_OSAKA, "admin roster S1")
+    assert "担当外" in texts(ws.fake.ephemerals(seed.STAFF_OSAKA)[-1:])
+    await ws.driver.command(seed.STAFF_TOKYO, "admin roster S1")
+    assert "参加者名簿" in texts(ws.fake.ephemerals(seed.STAFF_TOKYO)[-1:])
+
+
+async def test_invalid_session_values_get_clear_messages(ws):
+    await ws.driver.command(seed.ADMIN, 'admin case new title="x" theme=教育')
+    cases = {
+        "start=2026-01-01T10:00": "開始日時が過去",
+        "deadline=2027-06-01T10:00": "申込締切は開始日時より前",
+        "capacity=3 min=5": "定員は最少催行人数以上",
+        "release=2027-06-01T10:00": "資料送付日時は開始日時より前",
+    }
+    base = dict(case="C1", bureau="tokyo", start="2027-05-15T14:00", minutes="120", capacity="30", min="5",
+                deadline="2027-05-01T17:00", release="2027-05-07T09:00")
+    for change, expected in cases.items():
+        values = dict(base)
+        for pair in change.split():
+            key, value = pair.split("=")
+            values[key] = value
+        text = "admin session new " + " ".join(f"{k}={v}" for k, v in values.items())
+        await ws.driver.command(seed.ADMIN, text)
+        assert expected in texts(ws.fake.ephemerals(seed.ADMIN)[-1:]), change
+    await ws.driver.command(seed.ADMIN, "admin session new " + " ".join(
+        f"{k}={v}" for k, v in {**base, "case": "C9"}.items()))
+    assert "C9" in texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
