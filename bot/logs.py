@@ -44,5 +44,5 @@ def setup_logging(level: str = "INFO", stream=None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Bolt and the SDK log request bodies at DEBUG; keep them quiet whatever the level.
-    for noisy in ("slack_bolt", "slack_sdk", "aiohttp.access", "apscheduler", "sqlalchemy.engine"):
+    for noisy in ("slack_bolt", "slack_sdk", "aiohttp.access", "apscheduler", "sqlalchemy.engine", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

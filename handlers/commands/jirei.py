@@ -54,6 +54,30 @@ def command_handler(*kinds: type[grammar.Command]):
     return decorate
 
 
+def _route_reports() -> None:
+    """`admin report R1` is a survey report, `admin report year` the yearly review: two features."""
+    survey_report = COMMANDS.get(grammar.Report)
+    if getattr(survey_report, "routes_reports", False):
+        return
+
+    async def report(cmd: grammar.Report, request: CommandRequest) -> None:
+        if cmd.code == "year":
+            try:
+                from handlers.commands.review import year_report
+            except ImportError:
+                year_report = None
+            if year_report is not None:
+                await year_report(cmd, request)
+                return
+        elif survey_report is not None:
+            await survey_report(cmd, request)
+            return
+        await request.reply_text("usage.report")
+
+    report.routes_reports = True
+    COMMANDS[grammar.Report] = report
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     # Importing the feature modules fills COMMANDS.
     from handlers.commands import people  # noqa: F401
@@ -63,6 +87,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except ModuleNotFoundError as exc:
             if exc.name != f"handlers.commands.{module}":
                 raise
+    _route_reports()
 
     @app.command("/jirei")
     async def jirei(ack, body, context, respond, client):
