@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.blocks import sessions as blocks
-from bot.delivery.renderers import Message, RenderContext, renderer
+from bot.calendar import session_ics
+from bot.delivery.renderers import FileUpload, Message, RenderContext, renderer
 from bot.i18n import t
 from bot.services.sessions import summarise
 from storage.models import CaseSession
@@ -44,7 +45,8 @@ async def render_promoted(ctx: RenderContext) -> Message | None:
     reg = await ctx.uow.registrations.get(item.id, ctx.delivery.recipient) if item else None
     if item is None or reg is None or reg.status != "confirmed":
         return None
-    return Message(text=t("sessions.promoted", lang, code=item.code), blocks=blocks.build_promoted(item, case, lang, ctx.deps.tz))
+    return Message(text=t("sessions.promoted", lang, code=item.code), blocks=blocks.build_promoted(item, case, lang, ctx.deps.tz),
+                   upload=calendar_invite(item, case, lang, ctx))
 
 
 @renderer("lottery_waitlisted")
@@ -75,7 +77,8 @@ async def render_confirmed(ctx: RenderContext) -> Message | None:
         return None
     members = await _group_members(ctx, item, reg.group_no, ctx.delivery.recipient)
     return Message(text=t("sessions.confirmed_intro", lang, code=item.code),
-                   blocks=blocks.build_confirmed(item, case, lang, ctx.deps.tz, reg.group_no, members))
+                   blocks=blocks.build_confirmed(item, case, lang, ctx.deps.tz, reg.group_no, members),
+                   upload=calendar_invite(item, case, lang, ctx))
 
 
 @renderer("facilitator_groups")
@@ -101,6 +104,12 @@ async def render_cancelled(ctx: RenderContext) -> Message | None:
         return None
     return Message(text=t("sessions.cancelled_intro", lang, code=item.code, title=""),
                    blocks=blocks.build_cancelled(item, case, substitute, lang, ctx.deps.tz))
+
+
+def calendar_invite(item: CaseSession, case, lang: str, ctx: RenderContext) -> FileUpload:
+    """An .ics with each confirmation, so the session lands in the person's calendar."""
+    return FileUpload(filename=f"jirei-{item.code}.ics", content=session_ics(item, case.title if case else None, lang, ctx.deps.tz),
+                      title=t("sessions.ics_title", lang, code=item.code))
 
 
 async def summary_for(ctx: RenderContext, item: CaseSession):

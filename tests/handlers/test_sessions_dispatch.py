@@ -94,6 +94,10 @@ async def test_confirmed_session_is_split_into_groups_mixing_affiliations(ws):
     assert sorted(len(g) for g in groups.values()) == [5, 6]
     assert all({"public", "private"} <= set(g) for g in groups.values())
     assert "班" in texts(ws.fake.dm_messages(people[0]))
+    # an .ics invite comes with the confirmation
+    files = [f for m in ws.fake.dm_messages(people[0]) for f in m.get("files") or []]
+    ics = [f for f in files if f.get("name", "").endswith(".ics")]
+    assert len(ics) == 1 and b"BEGIN:VEVENT" in ws.fake.file_content(ics[0]["id"])
 
 
 async def test_coordinators_admin_commands_are_refused_and_audited(ws):
