@@ -121,6 +121,13 @@ class SessionNew(Command):
     lottery: bool = False
 
 
+class SessionNewForm(Command):
+    """`admin session new` with nothing after it: the same, as a form."""
+
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin session new"
+
+
 class Announce(Command):
     admin: ClassVar[bool] = True
     name: ClassVar[str] = "admin announce"
@@ -332,6 +339,8 @@ def _parse_admin(tokens: list[str], tz) -> Command:
     if head == "session":
         if not rest or rest[0].lower() != "new":
             raise CommandError("usage.session_new")
+        if len(rest) == 1:
+            return SessionNewForm()
         return _parse_session_new(split_pairs(rest[1:], "usage.session_new"), tz)
     if head == "announce":
         return Announce(code=_require_code(rest, "session", "usage.announce"))

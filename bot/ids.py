@@ -26,6 +26,12 @@ SESSION_JOIN = "session_join"
 SESSION_LEAVE = "session_leave"
 SESSION_CHECKIN = "session_checkin"
 SESSION_ROSTER = "session_roster"
+SESSION_NEW_VIEW = "session_new_view"
+SESSION_FIELD_BLOCKS = {  # field name -> (block_id, action_id) of the new-session modal
+    name: (f"session_new_{name}", f"session_new_{name}_input")
+    for name in ("case", "bureau", "start", "minutes", "capacity", "min", "deadline", "release", "format",
+                 "facilitator", "url", "lottery")
+}
 
 # --- materials ------------------------------------------------------------------
 MATERIAL_READ = "material_read"

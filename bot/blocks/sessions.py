@@ -180,3 +180,54 @@ def build_roster(roster: Roster, lang: str, tz: ZoneInfo) -> list[dict]:
         blocks.append(section("\n".join(chunk)))
     blocks.append(context(t("sessions.roster_legend", lang)))
     return blocks[:50]
+
+
+def build_session_modal(case_codes: list[tuple[str, str]], bureau_codes: list[tuple[str, str]], lang: str,
+                        defaults: dict[str, int]) -> dict:
+    """The new-session form. `defaults` holds epoch seconds for the three times."""
+    from bot.blocks.kit import option, plain
+
+    def field(name: str, label: str, element: dict, optional: bool = False) -> dict:
+        block_id, action_id = ids.SESSION_FIELD_BLOCKS[name]
+        element["action_id"] = action_id
+        return {"type": "input", "block_id": block_id, "label": plain(label), "element": element, "optional": optional}
+
+    def select(choices: list[tuple[str, str]], initial: str | None = None) -> dict:
+        element = {"type": "static_select", "options": [option(label[:75], value) for value, label in choices[:100]]}
+        chosen = next((c for c in choices if c[0] == initial), None)
+        if chosen:
+            element["initial_option"] = option(chosen[1][:75], chosen[0])
+        return element
+
+    def number(initial: int, low: int, high: int) -> dict:
+        return {"type": "number_input", "is_decimal_allowed": False, "initial_value": str(initial),
+                "min_value": str(low), "max_value": str(high)}
+
+    formats = [(f, t(f"sessions.format.{f}", lang)) for f in ("hybrid", "online", "in_person")]
+    return {
+        "type": "modal",
+        "callback_id": ids.SESSION_NEW_VIEW,
+        "title": plain(t("sessions.modal.title", lang)),
+        "submit": plain(t("common.save", lang)),
+        "close": plain(t("common.cancel", lang)),
+        "blocks": [
+            section(t("sessions.modal.intro", lang)),
+            field("case", t("sessions.modal.case", lang), select(case_codes)),
+            field("bureau", t("sessions.modal.bureau", lang), select(bureau_codes)),
+            field("start", t("sessions.modal.start", lang),
+                  {"type": "datetimepicker", "initial_date_time": defaults["start"]}),
+            field("minutes", t("sessions.modal.minutes", lang), number(120, 30, 480)),
+            field("capacity", t("sessions.modal.capacity", lang), number(30, 1, 1000)),
+            field("min", t("sessions.modal.minimum", lang), number(5, 1, 1000)),
+            field("deadline", t("sessions.modal.deadline", lang),
+                  {"type": "datetimepicker", "initial_date_time": defaults["deadline"]}),
+            field("release", t("sessions.modal.release", lang),
+                  {"type": "datetimepicker", "initial_date_time": defaults["release"]}),
+            field("format", t("sessions.modal.format", lang), select(formats, "hybrid")),
+            field("facilitator", t("sessions.modal.facilitator", lang), {"type": "users_select"}, optional=True),
+            field("url", t("sessions.modal.url", lang), {"type": "url_text_input"}, optional=True),
+            field("lottery", t("sessions.modal.lottery", lang),
+                  {"type": "checkboxes", "options": [option(t("sessions.modal.lottery_yes", lang), "yes")]},
+                  optional=True),
+        ],
+    }

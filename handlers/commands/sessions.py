@@ -80,6 +80,29 @@ async def new_session(cmd: grammar.SessionNew, request: CommandRequest) -> None:
     await request.reply_text("sessions.session_created", code=item.code)
 
 
+@command_handler(grammar.SessionNewForm)
+async def new_session_form(cmd: grammar.SessionNewForm, request: CommandRequest) -> None:
+    from datetime import timedelta
+
+    from bot.blocks.sessions import build_session_modal
+    from config.reference import bureaus
+
+    actor, now = request.actor, request.deps.clock.now()
+    async with request.deps.uow() as uow:
+        cases = await uow.cases.all()
+    if not cases:
+        await request.reply_text("sessions.modal.no_cases")
+        return
+    lang = request.lang
+    case_choices = [(c.code, f"{c.code} {c.title}") for c in cases][-100:]
+    bureau_choices = [(b.code, b.name(lang)) for b in bureaus() if actor.can_manage_bureau(b.code)]
+    start = (now + timedelta(days=45)).replace(minute=0, second=0, microsecond=0)
+    defaults = {"start": int(start.timestamp()), "deadline": int((start - timedelta(days=14)).timestamp()),
+                "release": int((start - timedelta(days=7)).timestamp())}
+    await request.client.views_open(trigger_id=request.body["trigger_id"],
+                                    view=build_session_modal(case_choices, bureau_choices, lang, defaults))
+
+
 @command_handler(grammar.Announce)
 async def announce(cmd: grammar.Announce, request: CommandRequest) -> None:
     try:

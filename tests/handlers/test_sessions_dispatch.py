@@ -138,3 +138,40 @@ async def test_invalid_session_values_get_clear_messages(ws):
     await ws.driver.command(seed.ADMIN, "admin session new " + " ".join(
         f"{k}={v}" for k, v in {**base, "case": "C9"}.items()))
     assert "C9" in texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
+
+
+async def test_the_new_session_form_creates_a_session_and_reports_field_errors(ws):
+    from datetime import datetime as dt
+
+    await ws.driver.command(seed.ADMIN, 'admin case new title="x" theme=教育')
+    await ws.driver.command(seed.ADMIN, "admin session new")
+    view = ws.fake.current_view(seed.ADMIN)
+    assert view["callback_id"] == ids.SESSION_NEW_VIEW and ws.fake.violations == []
+
+    def value(name, v):
+        block_id, action_id = ids.SESSION_FIELD_BLOCKS[name]
+        return block_id, {action_id: v}
+
+    def stamp(text):
+        return {"type": "datetimepicker", "selected_date_time": int(dt.fromisoformat(text).timestamp())}
+
+    good = dict([value("case", "C1"), value("bureau", "tokyo"), value("start", stamp("2027-05-15T14:00+09:00")),
+                 value("minutes", {"type": "number_input", "value": "120"}),
+                 value("capacity", {"type": "number_input", "value": "3"}),
+                 value("min", {"type": "number_input", "value": "5"}),
+                 value("deadline", stamp("2027-05-01T17:00+09:00")), value("release", stamp("2027-05-07T09:00+09:00")),
+                 value("format", "online")])
+    reply = await ws.driver.submit_view(seed.ADMIN, view, good)
+    assert reply.ack["response_action"] == "errors"
+    assert ids.SESSION_FIELD_BLOCKS["capacity"][0] in reply.ack["errors"]
+    good.update(dict([value("capacity", {"type": "number_input", "value": "30"})]))
+    reply = await ws.driver.submit_view(seed.ADMIN, view, good)
+    assert not (reply.ack or {}).get("errors")
+    async with ws.deps.uow() as uow:
+        item = await uow.sessions.get(1)
+    assert (item.capacity, item.format, item.bureau) == (30, "online", "tokyo")
+    # bureau staff see only their own bureau in the form, and cannot create elsewhere
+    await ws.driver.command(seed.STAFF_OSAKA, "admin session new")
+    staff_view = ws.fake.current_view(seed.STAFF_OSAKA)
+    bureau_block = next(b for b in staff_view["blocks"] if b.get("block_id") == ids.SESSION_FIELD_BLOCKS["bureau"][0])
+    assert [o["value"] for o in bureau_block["element"]["options"]] == ["osaka"]

@@ -1,0 +1,83 @@
+"""The new-session form: the same checks as the command, errors back on the field concerned."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import ids
+from bot.deps import Deps
+from bot.i18n import t
+from bot.services import sessions
+from bot.services.sessions import SessionError, SessionSpec
+from handlers.context import actor_of
+
+# Which field a refusal belongs to, so the error shows under it.
+_FIELD_FOR_ERROR = {
+    "sessions.error.unknown_case": "case", "sessions.error.unknown_bureau": "bureau",
+    "auth.other_bureau": "bureau", "sessions.error.start_in_past": "start",
+    "sessions.error.deadline_in_past": "deadline", "sessions.error.deadline_after_start": "deadline",
+    "sessions.error.release_after_start": "release", "sessions.error.minutes": "minutes",
+    "sessions.error.minimum": "min", "sessions.error.capacity_below_minimum": "capacity",
+    "sessions.error.capacity_too_large": "capacity",
+}
+
+
+def read_form(state: dict) -> dict:
+    values = state.get("values", {})
+
+    def raw(name: str) -> dict:
+        block_id, action_id = ids.SESSION_FIELD_BLOCKS[name]
+        return values.get(block_id, {}).get(action_id) or {}
+
+    def moment(name: str) -> datetime | None:
+        stamp = raw(name).get("selected_date_time")
+        return datetime.fromtimestamp(int(stamp), timezone.utc) if stamp is not None else None
+
+    def integer(name: str) -> int | None:
+        try:
+            return int(str(raw(name).get("value", "")).strip())
+        except ValueError:
+            return None
+
+    return {
+        "case": (raw("case").get("selected_option") or {}).get("value"),
+        "bureau": (raw("bureau").get("selected_option") or {}).get("value"),
+        "start": moment("start"), "deadline": moment("deadline"), "release": moment("release"),
+        "minutes": integer("minutes"), "capacity": integer("capacity"), "min": integer("min"),
+        "format": (raw("format").get("selected_option") or {}).get("value") or "hybrid",
+        "facilitator": raw("facilitator").get("selected_user"),
+        "url": (raw("url").get("value") or "").strip() or None,
+        "lottery": bool(raw("lottery").get("selected_options")),
+    }
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.view(ids.SESSION_NEW_VIEW)
+    async def submit_session(ack, body, context, client):
+        actor = actor_of(context)
+        form = read_form(body["view"].get("state", {}))
+        missing = [name for name in ("case", "bureau", "start", "deadline", "release", "minutes", "capacity", "min")
+                   if form[name] is None]
+        if missing:
+            block_id = ids.SESSION_FIELD_BLOCKS[missing[0]][0]
+            await ack(response_action="errors", errors={block_id: t("sessions.modal.required", actor.lang)})
+            return
+        if form["url"] is not None and not form["url"].startswith("https://"):
+            await ack(response_action="errors", errors={ids.SESSION_FIELD_BLOCKS["url"][0]: t("usage.bad_url", actor.lang)})
+            return
+        spec = SessionSpec(case=form["case"], bureau=form["bureau"], start=form["start"], minutes=form["minutes"],
+                           capacity=form["capacity"], min_participants=form["min"], deadline=form["deadline"],
+                           release=form["release"], format=form["format"] if form["format"] in ("hybrid", "online", "in_person") else "hybrid",
+                           facilitator=form["facilitator"], url=form["url"], lottery=form["lottery"])
+        try:
+            async with deps.uow() as uow:
+                item = await sessions.create_session(uow, deps.clock.now(), actor, spec)
+        except SessionError as err:
+            field = _FIELD_FOR_ERROR.get(err.key, "case")
+            await ack(response_action="errors",
+                      errors={ids.SESSION_FIELD_BLOCKS[field][0]: t(err.key, actor.lang, **err.params)[:150]})
+            return
+        await ack()
+        await client.chat_postMessage(channel=actor.user_id, text=t("sessions.session_created", actor.lang, code=item.code))
