@@ -1,0 +1,82 @@
+"""run_bot.py as a process: modes, missing settings, and a clean SIGTERM."""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.localslack.driver import SlackDriver, dispatch_over_http
+from bot.localslack.server import FakeSlack
+from storage.crypto import generate_key
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "process-test-secret"
+
+
+def _env(tmp_path, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "JIREI_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'proc.db'}", **extra)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("mode, missing", [("http", "SLACK_BOT_TOKEN"), ("socket", "SLACK_BOT_TOKEN")])
+def test_a_mode_without_its_settings_names_the_missing_variable(tmp_path, mode, missing):
+    result = subprocess.run([sys.executable, "run_bot.py", mode], cwd=ROOT,
+                            env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert missing in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_mode_and_bad_arguments_are_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "run_bot.py", "export", "session"], cwd=ROOT, env=_env(
+        tmp_path, JIREI_ENCRYPTION_KEY=generate_key()), capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+async def test_http_mode_serves_and_stops_cleanly_on_sigterm(tmp_path):
+    port = _free_port()
+    async with FakeSlack() as fake:
+        fake.add_user("UCOORD01", "佐藤 花子")
+        env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-local", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.base_url,
+                   JIREI_ENCRYPTION_KEY=generate_key(), JIREI_DISPATCH_INTERVAL_SECONDS="0.5")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "run_bot.py", "http", "--port", str(port), "--host", "127.0.0.1", cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            async with aiohttp.ClientSession() as http:
+                for _ in range(100):
+                    try:
+                        async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                            if response.status == 200:
+                                break
+                    except aiohttp.ClientConnectionError:
+                        await asyncio.sleep(0.1)
+                else:
+                    pytest.fail("the bot did not come up")
+            driver = SlackDriver(fake, dispatch_over_http(f"http://127.0.0.1:{port}/slack/events"), SECRET)
+            reply = await driver.command("UCOORD01", "help", settle=False)
+            assert reply.status == 200 and "Jirei" in str(reply.ack)
+            process.send_signal(signal.SIGTERM)
+            _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    assert process.returncode == 0
+    log = err.decode()
+    assert "shutting down" in log and "stopped" in log and "Traceback" not in log
+    assert "佐藤" not in log  # no names in the logs
