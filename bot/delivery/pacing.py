@@ -33,11 +33,13 @@ class Rate:
         return cls(calls / 60.0, burst)
 
 
-# Slack's published tiers (calls per minute; "occasional bursts" allowed).
+# Slack's published tiers, in calls per minute. Slack counts per minute and allows bursts, so a
+# good part of a minute's budget may go at once (reconciling a handful of unknown sends after a
+# blip should not queue them 1.2 s apart); the steady rate then keeps to the budget.
 TIER_1 = Rate.per_minute(1, burst=1)
-TIER_2 = Rate.per_minute(20, burst=3)
-TIER_3 = Rate.per_minute(50, burst=5)
-TIER_4 = Rate.per_minute(100, burst=10)
+TIER_2 = Rate.per_minute(20, burst=8)
+TIER_3 = Rate.per_minute(50, burst=20)
+TIER_4 = Rate.per_minute(100, burst=40)
 # chat.postMessage is "special": about one per second per channel and a workspace-wide limit
 # Slack does not publish. DMs each go to a different channel, so the workspace limit binds;
 # 20/s is what Jirei is sized for (DESIGN §4), and Retry-After corrects us if Slack disagrees.

@@ -1,0 +1,94 @@
+"""The runtime: periodic jobs, ticks, the scheduler and the wake-up, a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from bot.delivery.renderers import FileUpload, Message, RenderContext, renderer
+from bot.runtime import PERIODIC_JOBS, periodic
+from tests.bot.delivery.conftest import dm_texts, enqueue_notes, make_runtime
+from bot.delivery import outbox
+
+
+@pytest.fixture
+def jobs():
+    saved = dict(PERIODIC_JOBS)
+    PERIODIC_JOBS.clear()
+    yield PERIODIC_JOBS
+    PERIODIC_JOBS.clear()
+    PERIODIC_JOBS.update(saved)
+
+
+async def test_every_tick_runs_the_periodic_jobs_before_dispatching(jobs, deps, fake, clock):
+    fake.add_user("URJOB", "job")
+    seen: list[str] = []
+
+    @periodic("enqueue_something")
+    async def enqueue_something(job_deps) -> None:
+        seen.append("enqueue")
+        await enqueue_notes(job_deps, ["URJOB"], due_at=job_deps.clock.now(), prefix="job")  # idempotent
+
+    @periodic("broken")
+    async def broken(job_deps) -> None:
+        raise RuntimeError("a bug in some feature")
+
+    runtime = make_runtime(deps)
+    first = await runtime.tick()
+    second = await runtime.tick()
+
+    assert (first.jobs_run, first.job_errors, first.sent) == (1, ["broken"], 1)
+    assert (second.sent, seen) == (0, ["enqueue", "enqueue"])
+    assert dm_texts(fake, "URJOB") == ["note 0"]
+
+
+def test_two_jobs_cannot_share_a_name(jobs):
+    @periodic("twin")
+    async def one(deps) -> None: ...
+
+    with pytest.raises(RuntimeError):
+        @periodic("twin")
+        async def other(deps) -> None: ...
+
+
+async def test_started_runtime_delivers_when_woken_and_stops_cleanly(jobs, deps, fake, clock):
+    fake.add_user("URWAKE", "wake")
+    runtime = make_runtime(deps)
+    await runtime.start()
+    try:
+        await enqueue_notes(deps, ["URWAKE"], due_at=clock.now() + timedelta(minutes=5))
+        clock.advance(timedelta(minutes=5))  # a ManualClock move wakes the dispatcher
+        for _ in range(200):
+            if dm_texts(fake, "URWAKE"):
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await runtime.stop()
+    assert dm_texts(fake, "URWAKE") == ["note 0"]
+    assert (await runtime.tick()).claimed == 0  # stopped: no new work
+
+
+@renderer("test_with_file")
+async def render_with_file(ctx: RenderContext) -> Message:
+    return Message(text="material", upload=FileUpload(filename="case.pdf", content=b"%PDF-1.4 test", title="Case"))
+
+
+async def test_a_file_goes_into_the_messages_thread_once_even_after_a_failed_upload(deps, fake, clock):
+    fake.add_user("URFILE", "file")
+    async with deps.uow() as uow:
+        await outbox.enqueue(uow, kind="test_with_file", recipient="URFILE", due_at=clock.now(), now=clock.now(),
+                             dedupe_key="file:URFILE")
+    fake.fail("files.completeUploadExternal", status=500, times=1)
+    runtime = make_runtime(deps)
+
+    first = await runtime.drain()
+    clock.advance(timedelta(seconds=10))
+    second = await runtime.drain()
+
+    assert (first.retried, second.reconciled) == (1, 1)
+    messages = fake.dm_messages("URFILE")
+    [post] = [m for m in messages if m.get("metadata")]
+    replies = [m for m in messages if m.get("thread_ts") == post["ts"] and m["ts"] != post["ts"]]
+    assert [file["name"] for reply in replies for file in reply["files"]] == ["case.pdf"]
