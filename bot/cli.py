@@ -89,7 +89,7 @@ async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "unused",
         bot_token=settings.slack_bot_token.get_secret_value(),
     )
-    runtime = Runtime(deps)
+    runtime = Runtime(deps, owner_id=settings.instance_id)
     await runtime.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

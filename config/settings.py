@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     encryption_key: SecretStr | None = Field(default=None, validation_alias="JIREI_ENCRYPTION_KEY")
     metrics_port: int = Field(default=9108, validation_alias="JIREI_METRICS_PORT")
     log_level: str = Field(default="INFO", validation_alias="JIREI_LOG_LEVEL")
+    # A stable name per bot process lets a restarted process take back its own claimed deliveries
+    # at once instead of waiting for their lease to expire; two live processes must not share one.
+    instance_id: str | None = Field(default=None, validation_alias="JIREI_INSTANCE_ID")
 
     @field_validator("database_url")
     @classmethod
