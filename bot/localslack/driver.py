@@ -27,6 +27,7 @@ from bot.localslack.server import Call, FakeSlack
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
+MAX_FILE_INPUT_FILES = 10  # Slack's default and ceiling for a file_input's max_files
 _SINGLE_OPTION_ELEMENTS = {"static_select", "external_select", "radio_buttons", "overflow"}
 _MULTI_OPTION_ELEMENTS = {"checkboxes", "multi_static_select", "multi_external_select"}
 _SELECTED_KEY = {
@@ -220,10 +221,15 @@ class SlackDriver:
                           values: dict[str, dict[str, Any]] | None = None, *, settle: bool = True) -> Reply:
         """A ``view_submission``; ``values`` maps block_id → action_id → value dict (or a plain value).
 
+        For a ``file_input`` the plain value is a list of file ids (from ``FakeSlack.add_user_file``)
+        or file dicts; it becomes Slack's ``{"type": "file_input", "files": [...]}``. A choice Slack's
+        client would not allow (too many files, a type outside ``filetypes``, someone else's file)
+        raises ValueError.
+
         The ack's response_action (errors, update, push, clear, or none = close) is applied to the
         fake's view stack as Slack would, before the bot's background work is awaited.
         """
-        state = {"values": {block_id: {action_id: self._state_value(view, block_id, action_id, value)
+        state = {"values": {block_id: {action_id: self._state_value(user_id, view, block_id, action_id, value)
                                        for action_id, value in actions.items()}
                             for block_id, actions in (values or {}).items()}}
         self.fake.record_view_state(view["id"], state)
@@ -415,13 +421,49 @@ class SlackDriver:
     def _ts(self) -> str:
         return f"{self._now():.6f}"
 
-    def _state_value(self, view: dict[str, Any], block_id: str, action_id: str, value: Any) -> dict[str, Any]:
+    def _state_value(self, user_id: str, view: dict[str, Any], block_id: str, action_id: str,
+                     value: Any) -> dict[str, Any]:
         if isinstance(value, dict):
             return value
         block, element = find_element(view.get("blocks", []), action_id, block_id)
+        if element.get("type") == "file_input":
+            return {"type": "file_input", "files": self._submitted_files(user_id, element, value)}
         action = build_action(block, element, value, action_ts="")
         return {key: item for key, item in action.items()
                 if key not in ("action_id", "block_id", "action_ts", "text")}
+
+    def _submitted_files(self, user_id: str, element: dict[str, Any], value: Any) -> list[dict[str, Any]]:
+        """The files a person attached to a file_input, as Slack's payload lists them."""
+        chosen = [] if value is None else [value] if isinstance(value, str) else list(value)
+        limit = element.get("max_files", MAX_FILE_INPUT_FILES)
+        if len(chosen) > limit:
+            raise ValueError(f"{element.get('action_id')!r} takes at most {limit} files, not {len(chosen)}")
+        allowed = {extension.lower().lstrip(".") for extension in element.get("filetypes") or []}
+        files = []
+        for item in chosen:
+            file = self._file_object(user_id, item)
+            _, dot, extension = str(file.get("name", "")).rpartition(".")
+            if allowed and (not dot or extension.lower() not in allowed):
+                raise ValueError(f"{file.get('name')!r} is not one of {sorted(allowed)} "
+                                 f"that {element.get('action_id')!r} accepts")
+            files.append(file)
+        return files
+
+    def _file_object(self, user_id: str, item: str | dict[str, Any]) -> dict[str, Any]:
+        if isinstance(item, str):
+            try:
+                file = self.fake.public_file(item)
+            except KeyError as error:
+                raise LookupError(f"no file {item!r}; add it with FakeSlack.add_user_file") from error
+        else:
+            try:
+                file = self.fake.public_file(item.get("id"))
+            except KeyError:
+                return copy.deepcopy(item)  # a file the fake never saw is sent as written
+            file.update(copy.deepcopy(item))
+        if file.get("user") != user_id:
+            raise ValueError(f"{user_id} cannot attach {file['id']!r}: a file_input holds only their own uploads")
+        return file
 
 
 def find_element(blocks: Iterable[dict[str, Any]], action_id: str,

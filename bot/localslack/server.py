@@ -377,6 +377,22 @@ class FakeSlack:
         """Store a bot message without a Web API call (a command ack shown in_channel)."""
         return self._store_message(self.conversations[channel_id], self._bot_message(text, blocks, None))
 
+    def add_user_file(self, user_id: str, filename: str, content: bytes, filetype: str | None = None) -> str:
+        """A file ``user_id`` uploaded into a modal's file_input; returns its id.
+
+        It is shared nowhere and private to the person, yet the bot may read it (``files.info``,
+        then ``GET url_private`` with the bot token), as Slack allows for files submitted in a modal.
+        ``filetype`` is Slack's short type (``pdf``, ``text``…); guessed from the name when omitted.
+        """
+        if user_id not in self.users:
+            raise KeyError(user_id)
+        file_id = f"F{next(self._ids):08d}"
+        record = self._file_record(file_id, filename, owner=user_id, size=len(content), filetype=filetype)
+        record.update(uploaded=True, completed=True)
+        self._files[file_id] = record
+        self._file_content[file_id] = bytes(content)
+        return file_id
+
     def add_ephemeral(self, user_id: str, channel_id: str | None, text: str | None,
                       blocks: list[dict] | None, source: str) -> dict[str, Any]:
         ephemeral = {
@@ -432,6 +448,10 @@ class FakeSlack:
 
     def file(self, file_id: str) -> dict[str, Any]:
         return copy.deepcopy(self._files[file_id])
+
+    def public_file(self, file_id: str) -> dict[str, Any]:
+        """The file object as the Web API and interaction payloads show it; KeyError if unknown."""
+        return copy.deepcopy(_public_file(self._files[file_id]))
 
     # ------------------------------------------------------------------ view stack (used by the driver)
 
@@ -583,8 +603,10 @@ class FakeSlack:
         file_id = request.match_info["file_id"]
         if file_id not in self._file_content:
             return web.Response(status=404, text="file_not_found", content_type="text/plain")
+        content = self._file_content[file_id]
+        self.calls.append(Call("download", {"file_id": file_id}, {"ok": True, "size": len(content)}, 200))
         mimetype = self._files[file_id].get("mimetype", "application/octet-stream")
-        return web.Response(status=200, body=self._file_content[file_id], content_type=mimetype)
+        return web.Response(status=200, body=content, content_type=mimetype)
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
         url_id = request.match_info["url_id"]
@@ -654,9 +676,7 @@ class FakeSlack:
             raise SlackError("no_text")
         self._check_message_content(text, blocks)
         metadata = self._check_metadata(params.get("metadata"))
-        thread_ts = params.get("thread_ts") or None
-        if thread_ts is not None and thread_ts not in conversation.by_ts:
-            raise SlackError("thread_not_found")
+        thread_ts = self._thread_root(conversation, params.get("thread_ts"))
         message = self._bot_message(text, blocks, metadata)
         if params.get("attachments"):
             message["attachments"] = params["attachments"]
@@ -945,14 +965,9 @@ class FakeSlack:
         if not filename or length < 0:
             raise SlackError("invalid_arguments")
         file_id = f"F{next(self._ids):08d}"
-        self._files[file_id] = {
-            "id": file_id, "name": filename, "title": filename, "mimetype": _guess_mimetype(filename),
-            "size": length, "user": self.bot_user_id, "created": int(self._wall_seconds()),
-            "alt_txt": params.get("alt_txt"), "channels": [], "groups": [], "ims": [],
-            "url_private": f"{self.root_url}/files/{file_id}",
-            "url_private_download": f"{self.root_url}/files/{file_id}",
-            "uploaded": False, "completed": False,
-        }
+        record = self._file_record(file_id, filename, owner=self.bot_user_id, size=length)
+        record["alt_txt"] = params.get("alt_txt")
+        self._files[file_id] = record
         return {"upload_url": f"{self.root_url}/upload/{file_id}", "file_id": file_id}
 
     def _files_complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -963,10 +978,17 @@ class FakeSlack:
         channel_ids = _split(params.get("channels")) or _split(params.get("channel_id"))
         for channel_id in channel_ids:
             targets.append(self._postable(channel_id))
+        thread_ts = None
+        if params.get("thread_ts"):
+            if len(targets) != 1:
+                # Slack's docs: a thread belongs to one conversation, so name exactly one.
+                raise SlackError("invalid_arguments")
+            thread_ts = self._thread_root(targets[0], params["thread_ts"])
         completed = []
         for entry in entries:
             file = self._files.get(entry.get("id", "")) if isinstance(entry, dict) else None
-            if file is None:
+            if file is None or file["user"] != self.bot_user_id:
+                # A person's upload is theirs to share; the bot can only complete its own.
                 raise SlackError("file_not_found")
             if not file["uploaded"]:
                 raise SlackError("file_upload_not_complete")  # Slack: the bytes never arrived
@@ -984,9 +1006,11 @@ class FakeSlack:
             message = self._bot_message(params.get("initial_comment") or "", params.get("blocks"), None)
             message["files"] = [_public_file(f) for f in shared]
             message["upload"] = True
-            if params.get("thread_ts"):
-                message["thread_ts"] = params["thread_ts"]
-            self._store_message(conversation, message)
+            if thread_ts is not None:
+                message["thread_ts"] = thread_ts
+            stored = self._store_message(conversation, message)
+            for file in shared:
+                self._record_share(file, conversation, stored)
         return {"files": [_public_file(f) for f in shared]}
 
     def _files_info(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -996,6 +1020,40 @@ class FakeSlack:
         return {"file": _public_file(file)}
 
     # ------------------------------------------------------------------ state helpers
+
+    def _file_record(self, file_id: str, filename: str, *, owner: str, size: int,
+                     filetype: str | None = None) -> dict[str, Any]:
+        created = int(self._wall_seconds())
+        return {
+            "id": file_id, "created": created, "timestamp": created, "name": filename, "title": filename,
+            "mimetype": _guess_mimetype(filename), "filetype": filetype or _slack_filetype(filename),
+            "size": size, "user": owner, "user_team": self.team_id, "mode": "hosted", "is_external": False,
+            "is_public": False, "channels": [], "groups": [], "ims": [], "shares": {},
+            "url_private": f"{self.root_url}/files/{file_id}",
+            "url_private_download": f"{self.root_url}/files/{file_id}",
+            "permalink": f"https://local.slack/files/{owner}/{file_id}/{filename}",
+            "uploaded": False, "completed": False,
+        }
+
+    def _record_share(self, file: dict[str, Any], conversation: Conversation, message: dict[str, Any]) -> None:
+        # files.info's ``shares`` is how a bot finds the message (and thread) its upload landed in.
+        visibility = "public" if conversation.kind == "public" else "private"
+        share: dict[str, Any] = {"ts": message["ts"], "team_id": self.team_id}
+        if conversation.name is not None:
+            share["channel_name"] = conversation.name
+        if message.get("thread_ts") not in (None, message["ts"]):
+            share["thread_ts"] = message["thread_ts"]
+        file["shares"].setdefault(visibility, {}).setdefault(conversation.id, []).append(share)
+        file["is_public"] = file["is_public"] or conversation.kind == "public"
+
+    def _thread_root(self, conversation: Conversation, thread_ts: Any) -> str | None:
+        """The ts a reply should carry: a reply's ts stands for its parent, as in Slack."""
+        if not thread_ts:
+            return None
+        parent = conversation.by_ts.get(thread_ts)
+        if parent is None:
+            raise SlackError("thread_not_found")
+        return parent.get("thread_ts") or parent["ts"]
 
     def _new_channel(self, name: str, *, is_private: bool, creator: str) -> Conversation:
         channel_id = f"C{next(self._ids):04d}"
@@ -1339,6 +1397,19 @@ def _public_file(file: dict[str, Any]) -> dict[str, Any]:
 
 def _guess_mimetype(filename: str) -> str:
     return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
+# Where Slack's short filetype differs from the file's extension.
+_FILETYPE_BY_EXTENSION = {"txt": "text", "jpeg": "jpg", "md": "markdown", "yml": "yaml", "htm": "html",
+                          "gz": "gzip", "tgz": "gzip", "py": "python", "js": "javascript", "sh": "shell"}
+
+
+def _slack_filetype(filename: str) -> str:
+    stem, dot, extension = filename.rpartition(".")
+    if not dot or not stem or not extension:
+        return "binary"
+    extension = extension.lower()
+    return _FILETYPE_BY_EXTENSION.get(extension, extension)
 
 
 __all__ = [

@@ -3,6 +3,7 @@ import json
 import time
 from urllib.parse import parse_qs
 
+import aiohttp
 import pytest
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -259,3 +260,114 @@ async def test_clicking_a_select_inside_a_modal_sends_the_view(fake, seen):
 async def fake_open(fake, user_id: str) -> None:
     client = AsyncWebClient(token="xoxb-local", base_url=fake.base_url)
     await client.views_open(trigger_id=fake.issue_trigger(user_id), view=SIGNUP_MODAL)
+
+
+UPLOAD_MODAL = {
+    "type": "modal",
+    "callback_id": "upload",
+    "title": {"type": "plain_text", "text": "資料の提出"},
+    "submit": {"type": "plain_text", "text": "提出"},
+    "blocks": [
+        {"type": "input", "block_id": "material", "label": {"type": "plain_text", "text": "資料"},
+         "element": {"type": "file_input", "action_id": "file", "filetypes": ["pdf", "txt"], "max_files": 1}},
+    ],
+}
+
+
+def build_upload_app(base_url: str, seen: list) -> AsyncApp:
+    """Opens a modal with a file_input; on submission downloads the file as Slack allows and posts its size."""
+    app = AsyncApp(signing_secret=SECRET, client=AsyncWebClient(token="xoxb-local", base_url=base_url))
+
+    @app.command("/jirei")
+    async def open_upload(ack, command, client):
+        await ack()
+        await client.views_open(trigger_id=command["trigger_id"], view=UPLOAD_MODAL)
+
+    @app.view("upload")
+    async def submitted(ack, body, view, client):
+        files = view["state"]["values"]["material"]["file"]["files"]
+        if not files:
+            await ack(response_action="errors", errors={"material": "ファイルを選んでください"})
+            return
+        await ack()
+        seen.append(files)
+        info = await client.files_info(file=files[0]["id"])
+        async with aiohttp.ClientSession() as http:
+            async with http.get(info["file"]["url_private"],
+                                headers={"Authorization": f"Bearer {client.token}"}) as response:
+                response.raise_for_status()
+                data = await response.read()
+        await client.chat_postMessage(channel=body["user"]["id"], text=f"{len(data)} bytes")
+
+    return app
+
+
+@pytest.fixture
+def upload_driver(fake, seen) -> SlackDriver:
+    return SlackDriver(fake, dispatch_to_app(build_upload_app(fake.base_url, seen)), SECRET)
+
+
+async def test_a_file_submitted_in_a_modal_is_downloaded_by_the_bot(fake, upload_driver, seen):
+    content = "外国人相談の事例".encode()
+    file_id = fake.add_user_file("U1", "case.txt", content)
+    await upload_driver.command("U1", "")
+    modal = fake.current_view("U1")
+
+    reply = await upload_driver.submit_view("U1", modal, {"material": {"file": [file_id]}})
+
+    assert reply.status == 200 and reply.ack is None and fake.current_view("U1") is None
+    [[file]] = seen
+    assert file["id"] == file_id and file["name"] == "case.txt" and file["user"] == "U1"
+    assert (file["mimetype"], file["filetype"]) == ("text/plain", "text")
+    assert file["url_private"] == f"{fake.root_url}/files/{file_id}"
+    assert [c.method for c in reply.calls] == ["files.info", "download", "chat.postMessage"]
+    assert [m["text"] for m in fake.dm_messages("U1")] == [f"{len(content)} bytes"]
+
+
+async def test_file_input_state_is_slacks_shape_and_a_dict_overrides_fields(fake, seen):
+    captured: list[str] = []
+
+    async def dispatch(body, headers):
+        captured.append(body)
+        return DispatchResult(200, "")
+
+    driver = SlackDriver(fake, dispatch, SECRET)
+    file_id = fake.add_user_file("U1", "case.pdf", b"%PDF")
+    await AsyncWebClient(token="xoxb-local", base_url=fake.base_url).views_open(
+        trigger_id=fake.issue_trigger("U1"), view=UPLOAD_MODAL)
+
+    await driver.submit_view("U1", fake.current_view("U1"), {"material": {"file": [{"id": file_id, "title": "報告"}]}})
+
+    payload = json.loads(parse_qs(captured[0])["payload"][0])
+    state = payload["view"]["state"]["values"]["material"]["file"]
+    assert state["type"] == "file_input" and [f["id"] for f in state["files"]] == [file_id]
+    assert state["files"][0]["title"] == "報告" and state["files"][0]["size"] == 4
+    assert "uploaded" not in state["files"][0] and "completed" not in state["files"][0]
+
+
+async def test_an_empty_file_input_reaches_the_bot_as_no_files(fake, upload_driver, seen):
+    await upload_driver.command("U1", "")
+    reply = await upload_driver.submit_view("U1", fake.current_view("U1"), {"material": {"file": []}})
+    assert reply.ack == {"response_action": "errors", "errors": {"material": "ファイルを選んでください"}}
+    assert seen == [] and fake.current_view("U1") is not None
+
+
+async def test_file_input_refuses_what_slacks_client_would_not_allow(fake, upload_driver, seen):
+    await upload_driver.command("U1", "")
+    modal = fake.current_view("U1")
+    pdf = fake.add_user_file("U1", "a.pdf", b"1")
+    second = fake.add_user_file("U1", "b.pdf", b"2")
+    sheet = fake.add_user_file("U1", "list.xlsx", b"3")
+    someone_elses = fake.add_user_file("U2", "c.pdf", b"4")
+    fake.reset_calls()
+
+    with pytest.raises(ValueError, match="at most 1"):
+        await upload_driver.submit_view("U1", modal, {"material": {"file": [pdf, second]}})
+    with pytest.raises(ValueError, match="list.xlsx"):
+        await upload_driver.submit_view("U1", modal, {"material": {"file": [sheet]}})
+    with pytest.raises(ValueError, match="their own uploads"):
+        await upload_driver.submit_view("U1", modal, {"material": {"file": [someone_elses]}})
+    with pytest.raises(LookupError, match="F404"):
+        await upload_driver.submit_view("U1", modal, {"material": {"file": ["F404"]}})
+
+    assert seen == [] and fake.calls == [] and fake.current_view("U1")["id"] == modal["id"]
