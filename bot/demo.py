@@ -88,7 +88,7 @@ class Demo:
 
     async def press(self, user: str, message: dict, label_or_action: str, show: bool = True):
         self.activities.clear()
-        self.say(f"\n👤 {self.name(user)}: [{label_or_action}]")
+        self.say(f"\n👤 {self.name(user)}: [{self._button_label(message, label_or_action)}]")
         reply = await self.ws.driver.press(user, message, label_or_action)
         await self.ws.run_due()
         if show:
@@ -102,6 +102,14 @@ class Demo:
 
     async def advance_to(self, moment: datetime, label: str) -> None:
         await self.advance(moment - self.ws.clock.now(), label)
+
+    @staticmethod
+    def _button_label(message: dict, label_or_action: str) -> str:
+        for block in message.get("blocks") or []:
+            for element in block.get("elements") or []:
+                if element.get("action_id") == label_or_action:
+                    return element.get("text", {}).get("text", label_or_action)
+        return label_or_action
 
     def show_for(self, user: str, limit: int = 3) -> None:
         shown = 0
@@ -128,7 +136,7 @@ class Demo:
         return self.ws.fake.dm_messages(user)
 
     def last_dm(self, user: str) -> dict | None:
-        messages = [m for m in self.dms(user) if m.get("user") == self.ws.fake.bot_user_id]
+        messages = [m for m in self.dms(user) if m.get("user") == self.ws.fake.bot_user_id and m.get("blocks")]
         return messages[-1] if messages else None
 
     def dm_with_action(self, user: str, action_id: str) -> dict | None:

@@ -103,22 +103,34 @@ async def step_join(demo) -> None:
 
 async def step_material(demo) -> None:
     demo.heading("demo.step.material")
-    from bot.services import materials
-    from bot.services.people import Actor
+    lecturer = seed.LECTURER
+    for version, text in ((1, PLANTED), (2, CLEAN)):
+        await demo.command(lecturer, "admin material add C1")
+        form = demo.ws.fake.current_view(lecturer)
+        file_id = demo.ws.fake.add_user_file(lecturer, "case.txt", text.encode())
+        demo.activities.clear()
+        demo.say(f"\n👤 {demo.name(lecturer)}: 📎 case.txt (v{version})")
+        await demo.ws.driver.submit_view(lecturer, form, {
+            ids.MATERIAL_CASE_BLOCK: {ids.MATERIAL_CASE_INPUT: "C1"},
+            ids.MATERIAL_KIND_BLOCK: {ids.MATERIAL_KIND_INPUT: "material"},
+            ids.MATERIAL_FILE_BLOCK: {ids.MATERIAL_FILE_INPUT: [file_id]},
+        })
+        await demo.ws.run_due()
+        demo.show_for(lecturer)
+        async with demo.ws.deps.uow() as uow:
+            from bot.services.materials import is_releasable
 
-    lecturer = Actor(user_id=seed.LECTURER, is_lecturer=True, lang=demo.lang)
-    async with demo.ws.deps.uow() as uow:
-        first = await materials.add_material_file(uow, demo.ws.clock.now(), lecturer, "C1", PLANTED.encode(), "case.txt")
-    kinds = sorted({f.kind for f in first.findings})
-    demo.say(t("demo.findings", demo.lang, kinds=", ".join(kinds)))
-    for finding in first.findings:
-        demo.say(f"    line {finding.line}: {finding.kind}")
-    demo.expect({"residence_card", "phone", "address", "birth_date", "person_name"} <= set(kinds),
-                t("demo.check.findings", demo.lang))
-    demo.expect(not first.releasable, t("demo.check.blocked", demo.lang))
-    async with demo.ws.deps.uow() as uow:
-        second = await materials.add_material_file(uow, demo.ws.clock.now(), lecturer, "C1", CLEAN.encode(), "case.txt")
-    demo.expect(second.releasable and not second.findings, t("demo.check.clean", demo.lang))
+            material = await uow.materials.latest(1, "material")
+        if version == 1:
+            kinds = {f["kind"] for f in material.findings}
+            demo.expect({"residence_card", "phone", "address", "birth_date", "person_name"} <= kinds,
+                        t("demo.check.findings", demo.lang))
+            demo.expect(not is_releasable(material), t("demo.check.blocked", demo.lang))
+            # the found text is shown to the uploader only, never stored
+            demo.expect("AB12345678CD" not in str(material.findings), t("demo.check.findings_not_stored", demo.lang))
+        else:
+            demo.expect(material.version == 2 and is_releasable(material) and not material.findings,
+                        t("demo.check.clean", demo.lang))
 
 
 async def step_deadline(demo) -> None:

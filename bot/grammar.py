@@ -41,6 +41,8 @@ class CommandError(ValueError):
 class Command(BaseModel):
     model_config = ConfigDict(frozen=True)
     admin: ClassVar[bool] = False
+    # Admin commands a lecturer may also use (for their own cases; the service checks which).
+    lecturer_ok: ClassVar[bool] = False
     name: ClassVar[str] = ""
 
 
@@ -148,7 +150,10 @@ class Attend(Command):
 
 
 class MaterialAdd(Command):
+    """With a url: a link. Without: the upload form (files are checked on upload)."""
+
     admin: ClassVar[bool] = True
+    lecturer_ok: ClassVar[bool] = True
     name: ClassVar[str] = "admin material add"
     case: str
     url: str | None = None
@@ -352,9 +357,11 @@ def _parse_admin(tokens: list[str], tz) -> Command:
         code = _require_code(rest[:1], "session", "usage.attend")
         return Attend(code=code, users=tuple(_user(token, "user") for token in rest[1:]))
     if head == "material":
-        if len(rest) < 3 or rest[0].lower() != "add":
+        if len(rest) < 2 or rest[0].lower() != "add":
             raise CommandError("usage.material_add")
         case = _require_code(rest[1:2], "case", "usage.material_add")
+        if len(rest) == 2:
+            return MaterialAdd(case=case)
         pairs = split_pairs(rest[2:], "usage.material_add")
         url = pairs.get("url", "")
         if not re.match(r"^https://[^\s<>|]{3,1990}$", url) or set(pairs) - {"url", "kind"}:

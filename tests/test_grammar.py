@@ -94,6 +94,7 @@ def test_session_new_keeps_an_explicit_offset():
     ("admin role U123 king", "usage.role"),
     ("admin role U123 bureau_staff:mars", "usage.bad_bureau"),
     ("admin material add C1 url=http://insecure", "usage.material_add"),
+    ("admin material add", "usage.material_add"),
     ("admin frob", "usage.admin_unknown"),
     ("x" * 2001, "usage.too_long"),
 ])

@@ -70,7 +70,8 @@ def build_upload_modal(lang: str, case_codes: list[str]) -> dict:
         "blocks": [
             section(t("materials.modal_intro", lang)),
             {"type": "input", "block_id": ids.MATERIAL_CASE_BLOCK, "label": plain(t("materials.modal_case", lang)),
-             "element": {"type": "static_select", "action_id": ids.MATERIAL_CASE_INPUT, "options": options}},
+             "element": {"type": "static_select", "action_id": ids.MATERIAL_CASE_INPUT, "options": options,
+                         "initial_option": options[0]}},
             {"type": "input", "block_id": ids.MATERIAL_KIND_BLOCK, "label": plain(t("materials.modal_kind", lang)),
              "element": {"type": "static_select", "action_id": ids.MATERIAL_KIND_INPUT,
                          "initial_option": {"text": plain(t("materials.kind.material", lang)), "value": "material"},

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from bot import grammar
+from bot.blocks.materials import build_upload_modal
 from bot.services import materials
 from bot.services.sessions import SessionError
 from handlers.commands.jirei import CommandRequest, command_handler
 
 
 @command_handler(grammar.MaterialAdd)
-async def add_link(cmd: grammar.MaterialAdd, request: CommandRequest) -> None:
+async def add_material(cmd: grammar.MaterialAdd, request: CommandRequest) -> None:
+    if cmd.url is None:
+        await open_upload_form(cmd, request)
+        return
     try:
         async with request.deps.uow() as uow:
             result = await materials.add_material_link(uow, request.deps.clock.now(), request.actor, cmd.case,
@@ -46,3 +50,14 @@ async def publish(cmd: grammar.Publish, request: CommandRequest) -> None:
     else:
         deps.wake_dispatcher()
         await request.reply_text("materials.published", code=cmd.case)
+
+
+async def open_upload_form(cmd: grammar.MaterialAdd, request: CommandRequest) -> None:
+    actor = request.actor
+    async with request.deps.uow() as uow:
+        cases = await uow.cases.all() if actor.is_admin else await uow.cases.by_lecturer(actor.user_id)
+    if cmd.case not in [c.code for c in cases]:
+        await request.reply_text("materials.error.not_allowed", code=cmd.case)
+        return
+    codes = [cmd.case] + [c.code for c in cases if c.code != cmd.case]
+    await request.client.views_open(trigger_id=request.body["trigger_id"], view=build_upload_modal(request.lang, codes))
