@@ -175,3 +175,14 @@ async def test_the_new_session_form_creates_a_session_and_reports_field_errors(w
     staff_view = ws.fake.current_view(seed.STAFF_OSAKA)
     bureau_block = next(b for b in staff_view["blocks"] if b.get("block_id") == ids.SESSION_FIELD_BLOCKS["bureau"][0])
     assert [o["value"] for o in bureau_block["element"]["options"]] == ["osaka"]
+
+
+async def test_an_announcement_shows_the_admin_one_updating_progress_message(ws):
+    await plan(ws)
+    people = await add_coordinators(ws, 30)
+    await ws.driver.command(seed.ADMIN, "admin announce S1")
+    await ws.run_due()
+    progress = [m for m in ws.fake.dm_messages(seed.ADMIN) if "/41" in str(m.get("text"))]
+    assert len(progress) == 1, "one message, updated in place"
+    assert "配信完了 41/41" in progress[0]["text"]
+    assert all(any(ids.SESSION_JOIN in str(m.get("blocks")) for m in ws.fake.dm_messages(u)) for u in people)
