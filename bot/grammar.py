@@ -43,6 +43,9 @@ class Command(BaseModel):
     admin: ClassVar[bool] = False
     # Admin commands a lecturer may also use (for their own cases; the service checks which).
     lecturer_ok: ClassVar[bool] = False
+    # Admin commands a session's facilitator may use for that session (self-run sessions are
+    # facilitated by coordinators); the service checks that they facilitate it.
+    facilitator_ok: ClassVar[bool] = False
     name: ClassVar[str] = ""
 
 
@@ -138,12 +141,14 @@ class Announce(Command):
 
 class Roster(Command):
     admin: ClassVar[bool] = True
+    facilitator_ok: ClassVar[bool] = True
     name: ClassVar[str] = "admin roster"
     code: str
 
 
 class Attend(Command):
     admin: ClassVar[bool] = True
+    facilitator_ok: ClassVar[bool] = True
     name: ClassVar[str] = "admin attend"
     code: str
     users: tuple[str, ...]

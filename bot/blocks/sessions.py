@@ -13,6 +13,7 @@ from config.reference import find_theme
 from storage.models import Case, CaseSession
 
 MAX_LISTED = 10
+MAX_CHECKIN_ROWS = 40  # one section each; a message holds 50 blocks
 
 
 def session_title(item: CaseSession, case: Case | None, lang: str) -> str:
@@ -162,6 +163,19 @@ def build_roster(roster: Roster, lang: str, tz: ZoneInfo) -> list[dict]:
         counts[line.status] = counts.get(line.status, 0) + 1
     blocks.append(section(" / ".join(t("sessions.count_line", lang, status=t(f"sessions.reg_status.{status}", lang), count=n)
                                      for status, n in sorted(counts.items())) or t("sessions.roster_empty", lang)))
+    present = [line for line in roster.lines if line.status != "cancelled"]
+    if item.status in ("confirmed", "held") and len(present) <= MAX_CHECKIN_ROWS:
+        # A check-in sheet: one row per participant, with a button until they are checked in.
+        for line in present:
+            name = escape(line.name) if line.name else line.user_id
+            group = t("sessions.group_short", lang, group=line.group_no) if line.group_no else "—"
+            text = f"{'📖' if line.read_material else '・'} {name}　{t(f'sessions.reg_status.{line.status}', lang)}　{group}"
+            accessory = None
+            if line.status in ("confirmed", "no_show"):
+                accessory = button(t("sessions.checkin_button", lang), ids.SESSION_CHECKIN, f"{item.code}|{line.user_id}")
+            blocks.append(section(text, accessory=accessory))
+        blocks.append(context(t("sessions.roster_legend", lang)))
+        return blocks[:50]
     rows = []
     for line in roster.lines:
         if line.status == "cancelled":

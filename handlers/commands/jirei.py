@@ -106,7 +106,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if isinstance(cmd, grammar.Help) or (isinstance(cmd, grammar.AdminHelp) and actor.is_staff):
             await ack(response_type="ephemeral", **message(build_help(actor), t("help.title", lang)))
             return
-        if cmd.admin and not (actor.is_staff or (cmd.lecturer_ok and actor.is_lecturer)):
+        if cmd.admin and not (actor.is_staff or (cmd.lecturer_ok and actor.is_lecturer) or cmd.facilitator_ok):
             await ack(response_type="ephemeral", text=t("auth.refused", lang))
             async with deps.uow() as uow:
                 await uow.audit.record(deps.clock.now(), actor.user_id, f"command.{cmd.name}", "refused")

@@ -186,3 +186,29 @@ async def test_an_announcement_shows_the_admin_one_updating_progress_message(ws)
     assert len(progress) == 1, "one message, updated in place"
     assert "配信完了 41/41" in progress[0]["text"]
     assert all(any(ids.SESSION_JOIN in str(m.get("blocks")) for m in ws.fake.dm_messages(u)) for u in people)
+
+
+async def test_the_facilitator_checks_people_in_from_the_roster(ws):
+    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
+    facilitator = seed.COORDINATORS[-1][0]  # a coordinator facilitating, as in a self-run session
+    await ws.driver.command(seed.ADMIN, SESSION.format(capacity=10, minimum=2) + f" facilitator=<@{facilitator}>")
+    people = [c[0] for c in seed.COORDINATORS[:4]]
+    for user in people:
+        await ws.driver.command(user, "join S1")
+    await ws.advance(timedelta(days=44, hours=4))  # the session day, 13:00 Japan time
+    await ws.driver.command(facilitator, "admin roster S1")
+    sheet = ws.fake.ephemerals(facilitator)[-1]
+    checkins = [b for b in sheet["blocks"] if b.get("accessory", {}).get("action_id") == ids.SESSION_CHECKIN]
+    assert len(checkins) == 4
+    # identity comes from the payload: a participant pressing someone's button is refused
+    await ws.driver.click(people[1], ids.SESSION_CHECKIN, checkins[0]["accessory"]["value"], message=sheet,
+                          block_id=checkins[0].get("block_id"))
+    async with ws.deps.uow() as uow:
+        assert await uow.registrations.count(1, "attended") == 0
+    await ws.driver.click(facilitator, ids.SESSION_CHECKIN, checkins[0]["accessory"]["value"], message=sheet,
+                          block_id=checkins[0].get("block_id"))
+    async with ws.deps.uow() as uow:
+        assert await uow.registrations.count(1, "attended") == 1
+    # another coordinator cannot see the roster
+    await ws.driver.command(people[2], "admin roster S1")
+    assert "参加者名簿" not in texts(ws.fake.ephemerals(people[2])[-1:])
