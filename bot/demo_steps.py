@@ -211,3 +211,71 @@ async def step_publish(demo) -> None:
 
 STEPS = [step_help, step_profile, step_plan, step_announce, step_join, step_material, step_deadline, step_release,
          step_reminders, step_hold, step_publish]
+
+
+async def step_study_groups(demo) -> None:
+    """After S1: its groups introduced; matching nudges in office hours; three accept; a proposal; a stop."""
+    from bot.services.study_groups import next_sensible_time
+
+    demo.heading("groups.demo.step")
+    fake = demo.ws.fake
+    introduced = [c for c in fake.conversations.values() if c.kind == "mpim" and "S1" in str(fake.messages(c.id))]
+    if introduced:
+        demo.say(demo.render(fake.messages(introduced[0].id)[0]))
+    demo.expect(len(introduced) == 2, t("groups.demo.check.introduced", demo.lang, count=len(introduced)))
+
+    await demo.command(seed.ADMIN, "admin nudge")
+    due = next_sensible_time(demo.ws.clock.now(), JST)
+    await demo.advance_to(due + timedelta(minutes=1), t("groups.demo.clock_nudges", demo.lang))
+    nudged = [u for u in TOKYO + OSAKA if demo.dm_with_action(u, ids.NUDGE_ACCEPT)]
+    demo.expect(len(nudged) >= 3, t("groups.demo.check.nudged", demo.lang, count=len(nudged)))
+    local = demo.ws.clock.now().astimezone(JST)
+    demo.expect(local.weekday() < 5 and 10 <= local.hour < 18, t("groups.demo.check.office_hours", demo.lang))
+    if not nudged:
+        return
+    demo.say(demo.render(demo.dm_with_action(nudged[0], ids.NUDGE_ACCEPT)))
+
+    async with demo.ws.deps.uow() as uow:
+        forming = await uow.study_groups.with_status("forming")
+        group = next((g for g in forming if g.bureau == "tokyo"), forming[0])
+        members = [m.user_id for m in await uow.study_groups.members(group.id)]
+    for user in members[:3]:
+        await demo.press(user, demo.dm_with_action(user, ids.NUDGE_ACCEPT), ids.NUDGE_ACCEPT, show=user == members[2])
+    async with demo.ws.deps.uow() as uow:
+        group = await uow.study_groups.get(group.id)
+    kit = fake.messages(group.channel_id) if group.channel_id else []
+    if kit:
+        demo.say(demo.render(kit[0]))
+    demo.expect(group.status == "active" and "check-anonymisation" in str(kit), t("groups.demo.check.space", demo.lang))
+
+    proposer = members[0]
+    await demo.command(proposer, "propose", show=False)
+    start = (demo.ws.clock.now() + timedelta(days=14)).astimezone(JST).replace(hour=14, minute=0, second=0,
+                                                                              microsecond=0)
+    values = {
+        ids.PROPOSE_TITLE_BLOCK: {ids.PROPOSE_TITLE_INPUT: "在留資格変更の相談を受けたとき"},
+        ids.PROPOSE_THEME_BLOCK: {ids.PROPOSE_THEME_INPUT: "immigration"},
+        ids.PROPOSE_PLACE_BLOCK: {ids.PROPOSE_PLACE_INPUT: ""},
+        ids.PROPOSE_START_BLOCK: {ids.PROPOSE_START_INPUT: int(start.timestamp())},
+        ids.PROPOSE_CAPACITY_BLOCK: {ids.PROPOSE_CAPACITY_INPUT: "6"},
+    }
+    await demo.ws.driver.submit_view(proposer, fake.current_view(proposer), values)
+    await demo.ws.run_due()
+    async with demo.ws.deps.uow() as uow:
+        proposed = [s for s in await uow.sessions.all() if s.kind == "self_run"]
+    item = proposed[-1] if proposed else None
+    posted = fake.messages(group.channel_id)[-1:] if group.channel_id else []
+    if posted:
+        demo.say(demo.render(posted[0]))
+    demo.expect(item is not None and item.study_group_id == group.id and item.code in str(posted),
+                t("groups.demo.check.proposed", demo.lang, code=item.code if item else "S?"))
+
+    quitter = next((u for u in nudged if u not in members[:3]), None)
+    if quitter is not None:
+        await demo.press(quitter, demo.dm_with_action(quitter, ids.NUDGE_ACCEPT), ids.NUDGE_STOP)
+        async with demo.ws.deps.uow() as uow:
+            person = await uow.coordinators.get(quitter)
+        demo.expect(person is not None and not person.nudges_enabled, t("groups.demo.check.stopped", demo.lang))
+
+
+STEPS.append(step_study_groups)

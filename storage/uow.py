@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.crypto import Cipher
 from storage import repositories as repos
-from storage import material_repos, session_repos, study_group_repos
+from storage import material_repos, session_repos, study_group_repos, survey_repos
 
 
 class UnitOfWork:
@@ -33,6 +33,7 @@ class UnitOfWork:
         self.material_reads = session_repos.MaterialReads(self.session)
         self.materials = material_repos.Materials(self.session)
         self.study_groups, self.nudges, self.study_group_activity = study_group_repos.repositories(self.session)
+        self.surveys = survey_repos.Surveys(self.session)
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:

@@ -1,0 +1,54 @@
+"""The nudge's buttons: accept, not now, stop. The nudge number is the only value read from the
+button; whether it is the presser's own nudge is checked against the payload's user."""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import ids
+from bot.blocks.study_groups import build_nudge_answered
+from bot.deps import Deps
+from bot.i18n import t
+from bot.services import study_groups
+from bot.services.sessions import SessionError
+from handlers.context import actor_of, message
+
+ANSWERS = {ids.NUDGE_ACCEPT: "accept", ids.NUDGE_LATER: "later", ids.NUDGE_STOP: "stop"}
+
+
+def _nudge_id(body: dict) -> int | None:
+    value = str((body.get("actions") or [{}])[0].get("value", ""))[:20]
+    match = re.fullmatch(r"N([1-9][0-9]{0,9})", value)
+    return int(match.group(1)) if match else None
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    async def answer(ack, body, context, respond, action_id: str) -> None:
+        await ack()
+        actor = actor_of(context)
+        nudge_id = _nudge_id(body)
+        if nudge_id is None:
+            await respond(response_type="ephemeral", replace_original=False,
+                          text=t("sessions.error.bad_button", actor.lang))
+            return
+        try:
+            async with deps.uow() as uow:
+                result = await study_groups.answer_nudge(uow, deps.clock.now(), actor, nudge_id, ANSWERS[action_id])
+        except SessionError as err:
+            await respond(response_type="ephemeral", replace_original=False, text=t(err.key, actor.lang, **err.params))
+            return
+        deps.wake_dispatcher()  # the space job opens the group's channel on the next tick
+        blocks = build_nudge_answered(result.outcome, actor.lang, code=result.group_code, accepted=result.accepted,
+                                      needed=result.needed)
+        await respond(replace_original=True, **message(blocks, blocks[0]["text"]["text"]))
+
+    def listener_for(action_id: str):
+        # Bolt passes arguments by name, so the action is bound here rather than as a parameter.
+        async def listener(ack, body, context, respond):
+            await answer(ack, body, context, respond, action_id)
+        return listener
+
+    for action_id in ANSWERS:
+        app.action(action_id)(listener_for(action_id))

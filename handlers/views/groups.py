@@ -1,0 +1,67 @@
+"""The propose modal: field errors shown beside the field; the new self-run session sent as a DM."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import ids
+from bot.blocks.study_groups import build_proposed
+from bot.deps import Deps
+from bot.i18n import t
+from bot.services import study_groups
+from bot.services.sessions import SessionError
+from handlers.context import actor_of, message
+
+FIELD_BLOCKS = {
+    "title": ids.PROPOSE_TITLE_BLOCK,
+    "theme": ids.PROPOSE_THEME_BLOCK,
+    "place": ids.PROPOSE_PLACE_BLOCK,
+    "start": ids.PROPOSE_START_BLOCK,
+    "capacity": ids.PROPOSE_CAPACITY_BLOCK,
+}
+
+
+def parse_form(values: dict) -> study_groups.ProposalForm:
+    """The modal's state as typed (nothing validated yet)."""
+    def field(block: str, action: str) -> dict:
+        return values.get(block, {}).get(action, {}) or {}
+
+    selected = field(ids.PROPOSE_THEME_BLOCK, ids.PROPOSE_THEME_INPUT).get("selected_option") or {}
+    stamp = field(ids.PROPOSE_START_BLOCK, ids.PROPOSE_START_INPUT).get("selected_date_time")
+    try:
+        start = datetime.fromtimestamp(int(stamp), tz=timezone.utc) if stamp not in (None, "") else None
+    except (TypeError, ValueError, OverflowError):
+        start = None
+    return study_groups.ProposalForm(
+        title=str(field(ids.PROPOSE_TITLE_BLOCK, ids.PROPOSE_TITLE_INPUT).get("value") or ""),
+        theme=str(selected.get("value") or ""),
+        place=str(field(ids.PROPOSE_PLACE_BLOCK, ids.PROPOSE_PLACE_INPUT).get("value") or ""),
+        start=start,
+        capacity=str(field(ids.PROPOSE_CAPACITY_BLOCK, ids.PROPOSE_CAPACITY_INPUT).get("value") or ""),
+    )
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.view(ids.PROPOSE_VIEW)
+    async def submit_proposal(ack, body, context, client):
+        actor = actor_of(context)
+        now = deps.clock.now()
+        try:
+            proposal = study_groups.validate_proposal(parse_form(body["view"]["state"]["values"]), now)
+        except study_groups.ProposalError as err:
+            await ack(response_action="errors",
+                      errors={FIELD_BLOCKS[err.field]: t(err.key, actor.lang, **err.params)[:150]})
+            return
+        await ack()
+        try:
+            async with deps.uow() as uow:
+                result = await study_groups.propose_session(uow, now, deps.tz, actor, proposal)
+        except SessionError as err:
+            await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
+            return
+        deps.wake_dispatcher()
+        blocks = build_proposed(result.session, result.invited, result.group.channel_id if result.group else None,
+                                actor.lang, deps.tz)
+        await client.chat_postMessage(channel=actor.user_id, **message(blocks, blocks[0]["text"]["text"]))

@@ -1,0 +1,313 @@
+"""Issue 7's proofs through the real AsyncApp and the fake Slack: introductions after a session,
+matching nudges (nobody left out, no repeats, stop), the group's space with its starter kit, and a
+self-run session from `/jirei propose` through registration and reminders."""
+
+from datetime import datetime, timedelta
+from itertools import combinations
+
+from sqlalchemy import select
+
+from bot import ids
+from bot import local_seed as seed
+from bot.services import people
+from bot.services.study_groups import study_group_metrics
+from storage.models import Nudge, StudyGroup, SurveyInvite, SurveyRun
+from tests.handlers.conftest import JST, texts
+
+OSAKA_THEMES = ("医療・福祉,教育", "医療・福祉,労働", "医療・福祉", "医療・福祉,教育", "医療・福祉,家庭・DV")
+
+
+async def add_people(ws, count: int, *, prefix: str, prefecture: str = "大阪府", themes=OSAKA_THEMES) -> list[str]:
+    users = []
+    now = ws.clock.now()
+    async with ws.deps.uow() as uow:
+        for i in range(count):
+            user_id = f"{prefix}{i:03d}"
+            ws.fake.add_user(user_id, f"{prefix.lower()}{i}")
+            change = people.validate_profile({"name": f"大阪 {i}", "prefecture": prefecture,
+                                              "affiliation": ("public", "private")[i % 2],
+                                              "themes": themes[i % len(themes)]})
+            await people.update_profile(uow, now, user_id, change)
+            await people.accept_pledge(uow, now, user_id)
+            users.append(user_id)
+    return users
+
+
+async def seeded_nudges_off(ws) -> None:
+    """Keeps the seeded coordinators out of the matching, so a test sees only its own people."""
+    async with ws.deps.uow() as uow:
+        for user_id, *_ in seed.COORDINATORS:
+            await people.update_profile(uow, ws.clock.now(), user_id, people.ProfileChange({"nudges_enabled": False}))
+
+
+def nudge_message(ws, user: str) -> dict | None:
+    for message in reversed(ws.fake.dm_messages(user)):
+        if ids.NUDGE_ACCEPT in str(message.get("blocks")):
+            return message
+    return None
+
+
+async def groups_and_members(ws) -> dict[str, list[str]]:
+    async with ws.deps.uow() as uow:
+        groups = await uow.study_groups.with_status("forming", "active", "closed")
+        return {g.code: sorted(m.user_id for m in await uow.study_groups.members(g.id)) for g in groups}
+
+
+async def nudge_now(ws) -> None:
+    await ws.driver.command(seed.ADMIN, "admin nudge")
+    await ws.run_due()
+
+
+async def accept(ws, users: list[str]) -> None:
+    for user in users:
+        await ws.driver.press(user, nudge_message(ws, user), ids.NUDGE_ACCEPT)
+    await ws.run_due()
+
+
+async def form_group(ws) -> tuple[StudyGroup, list[str]]:
+    """Ten Osaka coordinators nudged; the first group's first three accept."""
+    await seeded_nudges_off(ws)
+    await add_people(ws, 10, prefix="UOSA")
+    await nudge_now(ws)
+    await ws.advance(timedelta(hours=1))  # 09:00 → 10:00 on a Thursday: nudges go out
+    members = next(iter((await groups_and_members(ws)).values()))
+    await accept(ws, members[:3])
+    async with ws.deps.uow() as uow:
+        group = (await uow.study_groups.with_status("active"))[0]
+    return group, members
+
+
+async def test_ten_osaka_coordinators_sharing_themes_get_two_groups_and_nobody_is_left_out(ws):
+    osaka = await add_people(ws, 10, prefix="UOSA")
+    await nudge_now(ws)
+    report = texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
+    assert "マッチング" in report
+    groups = await groups_and_members(ws)
+    osaka_groups = [members for members in groups.values() if set(members) & set(osaka)]
+    assert len(osaka_groups) >= 2
+    assert set(osaka) <= {u for members in osaka_groups for u in members}
+    assert all(3 <= len(members) <= 6 for members in groups.values())
+    # Nudges wait for office hours: 09:00 on a Thursday → 10:00.
+    assert not any(nudge_message(ws, u) for u in osaka)
+    await ws.advance(timedelta(hours=1))
+    assert all(nudge_message(ws, u) for u in osaka)
+    # Everyone eligible (the seeded coordinators too) was nudged or told why not.
+    async with ws.deps.uow() as uow:
+        nudged = {n.user_id for n in await uow.session.scalars(select(Nudge))}
+    for user_id, *_ in seed.COORDINATORS:
+        dms = texts(ws.fake.dm_messages(user_id))
+        assert user_id in nudged or "今回は" in dms, user_id
+
+
+async def test_accepting_opens_a_private_channel_with_the_starter_kit(ws):
+    group, members = await form_group(ws)
+    channel = ws.fake.conversations[group.channel_id]
+    assert channel.kind == "private"
+    assert set(channel.members) == {ws.fake.bot_user_id, *members[:3]}
+    kit = texts(ws.fake.messages(group.channel_id))
+    for part in ("check-anonymisation", "/jirei pledge accept", "5〜6人", "90〜120分", "進行役", "記録係",
+                 "/jirei propose"):
+        assert part in kit, part
+    # the answered nudge lost its buttons; the third acceptor was told the group is complete
+    assert ids.NUDGE_ACCEPT not in str(nudge_message(ws, members[2]) or "")
+    assert "3 人がそろいました" in texts(ws.fake.dm_messages(members[2]))
+    # a fourth member who accepts later is invited and welcomed
+    await accept(ws, [members[3]])
+    assert members[3] in channel.members
+    assert f"<@{members[3]}>" in texts(ws.fake.messages(group.channel_id)[-1:])
+
+
+async def test_only_the_person_nudged_can_answer_and_not_now_does_not_count(ws):
+    await seeded_nudges_off(ws)
+    await add_people(ws, 10, prefix="UOSA")
+    await nudge_now(ws)
+    await ws.advance(timedelta(hours=1))
+    members = next(iter((await groups_and_members(ws)).values()))
+    someone_elses = nudge_message(ws, members[0])
+    await ws.driver.press(members[1], someone_elses, ids.NUDGE_ACCEPT)
+    assert "あなた宛てではありません" in texts(ws.fake.ephemerals(members[1])[-1:])
+    await accept(ws, members[:2])
+    await ws.driver.press(members[2], nudge_message(ws, members[2]), ids.NUDGE_LATER)
+    await ws.run_due()
+    async with ws.deps.uow() as uow:
+        assert await uow.study_groups.with_status("active") == []
+        statuses = {n.user_id: n.status for n in await uow.session.scalars(select(Nudge))}
+    assert (statuses[members[0]], statuses[members[1]], statuses[members[2]]) == ("accepted", "accepted", "later")
+
+
+async def test_stop_ends_further_nudges(ws):
+    await seeded_nudges_off(ws)
+    osaka = await add_people(ws, 10, prefix="UOSA")
+    await nudge_now(ws)
+    await ws.advance(timedelta(hours=1))
+    quitter = osaka[0]
+    await ws.driver.press(quitter, nudge_message(ws, quitter), ids.NUDGE_STOP)
+    async with ws.deps.uow() as uow:
+        assert (await uow.coordinators.get(quitter)).nudges_enabled is False
+    assert "お送りしません" in texts(ws.fake.dm_messages(quitter)[-1:])
+    before = len(ws.fake.dm_messages(quitter))
+    # a month later (past the frequency cap) the next matching passes them by entirely
+    await ws.advance(timedelta(days=31))
+    await nudge_now(ws)
+    await ws.advance(timedelta(days=4))  # whatever the weekday, office hours come
+    assert len(ws.fake.dm_messages(quitter)) == before
+    async with ws.deps.uow() as uow:
+        nudges = [n for n in await uow.session.scalars(select(Nudge)) if n.user_id == quitter]
+    assert len(nudges) == 1
+
+
+async def test_no_repeat_grouping_within_the_cool_down(ws):
+    await seeded_nudges_off(ws)
+    osaka = await add_people(ws, 15, prefix="UOSA", themes=("医療・福祉",))
+    await nudge_now(ws)
+    first = await groups_and_members(ws)
+    assert sorted(len(m) for m in first.values()) == [5, 5, 5]
+    await ws.advance(timedelta(hours=1))
+    for user in osaka:  # nobody forms a group this time
+        await ws.driver.press(user, nudge_message(ws, user), ids.NUDGE_LATER)
+    await ws.advance(timedelta(days=31))  # past the frequency cap, well within the six-month cool-down
+    await nudge_now(ws)
+    second = {code: members for code, members in (await groups_and_members(ws)).items() if code not in first}
+    assert second, "new groups mixing the earlier ones are possible"
+    earlier_pairs = {pair for members in first.values() for pair in combinations(members, 2)}
+    later_pairs = {pair for members in second.values() for pair in combinations(members, 2)}
+    assert not earlier_pairs & later_pairs
+    # anyone who could not be placed without a repeat is told so (once)
+    placed = {u for members in second.values() for u in members}
+    await ws.advance(timedelta(days=4))
+    for user in set(osaka) - placed:
+        assert "半年" in texts(ws.fake.dm_messages(user)[-1:]), user
+
+
+async def test_discussion_groups_are_introduced_in_a_group_dm_after_the_session(ws):
+    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
+    await ws.driver.command(seed.ADMIN, "admin session new case=C1 bureau=tokyo start=2027-05-15T14:00 minutes=120 "
+                                        "capacity=30 min=5 deadline=2027-05-01T17:00 release=2027-05-07T09:00")
+    tokyo = [u for u, _n, pref, *_ in seed.COORDINATORS if pref not in ("大阪府", "京都府", "兵庫県")]
+    for user in tokyo:
+        await ws.driver.command(user, "join S1")
+    start = datetime(2027, 5, 15, 14, 0, tzinfo=JST)
+    await ws.advance(start + timedelta(minutes=130) - ws.clock.now())
+    async with ws.deps.uow() as uow:
+        assert (await uow.sessions.get(1)).status == "held"
+        regs = await uow.registrations.for_session(1)
+    groups: dict[int, set[str]] = {}
+    for reg in regs:
+        groups.setdefault(reg.group_no, set()).add(reg.user_id)
+    group_dms = [c for c in ws.fake.conversations.values() if c.kind == "mpim"]
+    assert {frozenset(c.members) - {ws.fake.bot_user_id} for c in group_dms} == {frozenset(g) for g in groups.values()}
+    assert len(group_dms) == len(groups) == 2
+    for conversation in group_dms:
+        text = texts(ws.fake.messages(conversation.id))
+        assert "受診同行の事例" in text and "/jirei propose" in text
+        assert all(f"<@{u}>" in text for u in conversation.members if u != ws.fake.bot_user_id)
+
+
+async def test_admin_nudge_is_for_admins(ws):
+    await ws.driver.command(seed.STAFF_OSAKA, "admin nudge")
+    assert "管理者" in texts(ws.fake.ephemerals(seed.STAFF_OSAKA)[-1:])
+    await ws.driver.command(seed.COORDINATORS[0][0], "admin nudge")
+    async with ws.deps.uow() as uow:
+        assert await uow.study_groups.with_status("forming") == []
+
+
+async def propose(ws, user: str, values: dict) -> None:
+    await ws.driver.command(user, "propose")
+    view = ws.fake.current_view(user)
+    assert view["callback_id"] == ids.PROPOSE_VIEW
+    await ws.driver.submit_view(user, view, values)
+    await ws.run_due()
+
+
+def proposal_values(start: datetime, *, title="在留資格変更の相談事例", place="", capacity="6") -> dict:
+    return {
+        ids.PROPOSE_TITLE_BLOCK: {ids.PROPOSE_TITLE_INPUT: title},
+        ids.PROPOSE_THEME_BLOCK: {ids.PROPOSE_THEME_INPUT: "immigration"},
+        ids.PROPOSE_PLACE_BLOCK: {ids.PROPOSE_PLACE_INPUT: place},
+        ids.PROPOSE_START_BLOCK: {ids.PROPOSE_START_INPUT: int(start.timestamp())},
+        ids.PROPOSE_CAPACITY_BLOCK: {ids.PROPOSE_CAPACITY_INPUT: capacity},
+    }
+
+
+async def test_propose_modal_shows_field_errors(ws):
+    user = seed.COORDINATORS[0][0]
+    await ws.driver.command(user, "propose")
+    view = ws.fake.current_view(user)
+    reply = await ws.driver.submit_view(user, view, proposal_values(ws.clock.now() + timedelta(hours=5)))
+    assert reply.ack["response_action"] == "errors" and ids.PROPOSE_START_BLOCK in reply.ack["errors"]
+    reply = await ws.driver.submit_view(user, view, proposal_values(ws.clock.now() + timedelta(days=9), capacity="2"))
+    assert ids.PROPOSE_CAPACITY_BLOCK in reply.ack["errors"]
+    async with ws.deps.uow() as uow:
+        assert await uow.sessions.all() == []
+
+
+async def test_a_self_run_session_goes_through_registration_and_reminders(ws):
+    group, members = await form_group(ws)
+    proposer, second, third = members[:3]
+    start = datetime(2027, 4, 20, 14, 0, tzinfo=JST)
+    await propose(ws, proposer, proposal_values(start, place="大阪市国際交流センター"))
+    async with ws.deps.uow() as uow:
+        item = await uow.sessions.get(1)
+        assert await uow.registrations.count(1, "confirmed") == 1  # the proposer takes part
+    assert (item.kind, item.facilitator_user_id, item.study_group_id, item.bureau) == \
+        ("self_run", proposer, group.id, "osaka")
+    assert item.min_participants == 3 and item.deadline_at == start - timedelta(days=1)
+    assert "S1" in texts(ws.fake.messages(group.channel_id)[-1:])  # announced in the group's space
+    assert "S1" in texts(ws.fake.dm_messages(proposer)[-1:])
+    # nearby coordinators outside the group are invited by DM, with a Join button
+    outsider = next(f"UOSA{i:03d}" for i in range(10) if f"UOSA{i:03d}" not in members)
+    invitation = next(m for m in reversed(ws.fake.dm_messages(outsider)) if ids.SESSION_JOIN in str(m.get("blocks")))
+    await ws.driver.press(outsider, invitation, ids.SESSION_JOIN)
+    await ws.driver.command(second, "join S1")
+    async with ws.deps.uow() as uow:
+        assert await uow.registrations.count(1, "confirmed") == 3
+    # the deadline confirms it (three is the minimum), then the reminders come
+    await ws.advance(start - timedelta(minutes=30) - ws.clock.now())
+    async with ws.deps.uow() as uow:
+        assert (await uow.sessions.get(1)).status == "confirmed"
+    for user in (proposer, second, outsider):
+        reminders = [m for m in ws.fake.dm_messages(user) if "リマインダー" in texts([m]) and "S1" in texts([m])]
+        assert len(reminders) >= 2, user
+    assert not [m for m in ws.fake.dm_messages(third) if "リマインダー" in texts([m])]
+    await ws.driver.command(proposer, "groups")
+    overview = texts(ws.fake.ephemerals(proposer)[-1:])
+    assert group.code in overview and "S1" in overview
+    # held: the secretariat's numbers
+    await ws.driver.command(seed.ADMIN, f"admin attend S1 <@{proposer}> <@{second}> <@{outsider}>")
+    await ws.advance(timedelta(hours=3))
+    async with ws.deps.uow() as uow:
+        assert (await uow.sessions.get(1)).status == "held"
+        metrics = await study_group_metrics(uow, ws.clock.now() - timedelta(days=365))
+    assert metrics["groups_formed"] == 1 and metrics["nudges_accepted"] == 3
+    assert metrics["self_run_held"] == 1 and metrics["self_run_attendance"] == 3
+
+
+async def test_self_run_session_gets_the_post_session_survey(ws):
+    group, members = await form_group(ws)
+    start = datetime(2027, 4, 20, 14, 0, tzinfo=JST)
+    await propose(ws, members[0], proposal_values(start))
+    for user in members[1:3]:
+        await ws.driver.command(user, "join S1")
+    await ws.advance(start + timedelta(hours=3) - ws.clock.now())
+    async with ws.deps.uow() as uow:
+        assert (await uow.sessions.get(1)).status == "held"
+        runs = list(await uow.session.scalars(select(SurveyRun).where(SurveyRun.session_id == 1)))
+        invited = set(await uow.session.scalars(select(SurveyInvite.user_id).where(SurveyInvite.run_id == runs[0].id)))
+    assert len(runs) == 1 and invited == set(members[:3])
+    for user in members[:3]:
+        assert ids.SURVEY_START in str(ws.fake.dm_messages(user)), user
+    # a self-run group already has its space: no extra introduction group DM
+    assert not [c for c in ws.fake.conversations.values() if c.kind == "mpim"]
+
+
+async def test_groups_lists_open_proposals_near_me_first(ws):
+    group, members = await form_group(ws)
+    await propose(ws, members[0], proposal_values(datetime(2027, 4, 20, 14, 0, tzinfo=JST), title="対面の会",
+                                                  place="大阪"))
+    await propose(ws, members[1], proposal_values(datetime(2027, 4, 21, 14, 0, tzinfo=JST), title="オンラインの会"))
+    await ws.driver.command(members[2], "groups")
+    text = texts(ws.fake.ephemerals(members[2])[-1:])
+    assert group.code in text and text.index("対面の会") < text.index("オンラインの会")
+    await ws.driver.command(seed.COORDINATORS[0][0], "groups")
+    text = texts(ws.fake.ephemerals(seed.COORDINATORS[0][0])[-1:])
+    assert "まだ自主勉強会に参加していません" in text and "オンラインの会" in text
