@@ -64,6 +64,11 @@ PROPOSE_CAPACITY_INPUT = "propose_capacity_input"
 # --- privacy ---------------------------------------------------------------------
 FORGET_ME_CONFIRM = "forget_me_confirm"
 
+# --- home tab and yearly review --------------------------------------------------
+# The Home tab has no response_url, so its 読みました button has its own handler, which
+# marks the material read and republishes the tab.
+HOME_MATERIAL_READ = "home_material_read"
+
 # --- surveys (owned by the survey feature) ----------------------------------
 # Buttons of one actions block need distinct action_ids, so each option button is
 # f"{SURVEY_CHOOSE}:{option_id}"; register the handler with SURVEY_CHOOSE_PATTERN
