@@ -132,9 +132,13 @@ def build_lottery_waitlisted(item: CaseSession, lang: str) -> list[dict]:
     return [section(t("sessions.lottery_waitlisted", lang, code=item.code))]
 
 
-def build_cancelled(item: CaseSession, case: Case | None, substitute: CaseSession, lang: str, tz: ZoneInfo) -> list[dict]:
+def build_cancelled(item: CaseSession, case: Case | None, substitute: CaseSession | None, lang: str,
+                    tz: ZoneInfo) -> list[dict]:
+    intro = section(t("sessions.cancelled_intro", lang, code=item.code, title=session_title(item, case, lang)))
+    if substitute is None:
+        return [intro, context(t("sessions.cancelled_no_substitute", lang))]
     return [
-        section(t("sessions.cancelled_intro", lang, code=item.code, title=session_title(item, case, lang))),
+        intro,
         section(t("sessions.substitute_offer", lang)),
         section(f"*{substitute.code}　{session_title(substitute, None, lang)}*\n" + session_facts(substitute, None, lang, tz)),
         actions(button(t("sessions.join_button", lang), ids.SESSION_JOIN, substitute.code, style="primary"),

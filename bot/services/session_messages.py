@@ -99,8 +99,9 @@ async def render_facilitator_groups(ctx: RenderContext) -> Message | None:
 @renderer("session_cancelled")
 async def render_cancelled(ctx: RenderContext) -> Message | None:
     item, case, lang = await _context(ctx)
-    substitute = await ctx.uow.sessions.get(int(ctx.payload.get("substitute_id", 0)))
-    if item is None or substitute is None:
+    substitute_id = ctx.payload.get("substitute_id")
+    substitute = await ctx.uow.sessions.get(int(substitute_id)) if substitute_id else None
+    if item is None:
         return None
     return Message(text=t("sessions.cancelled_intro", lang, code=item.code, title=""),
                    blocks=blocks.build_cancelled(item, case, substitute, lang, ctx.deps.tz))

@@ -406,26 +406,32 @@ async def _draw_lottery(uow: UnitOfWork, now: datetime, item: CaseSession) -> No
 
 
 async def _call_off(uow: UnitOfWork, now: datetime, item: CaseSession) -> Decision:
+    """Too few at the deadline. An official session is replaced by an online 意見交換会 for the
+    same people (the plan's answer to "too few applicants"); an exchange meeting or a self-run
+    session is simply called off."""
     registrants = await uow.registrations.for_session(item.id, "confirmed", "waitlisted", "applied")
     item.status, item.decided_at = "cancelled", now
     await reminders.cancel_session(uow, item.id)
     await outbox.cancel_pending(uow, session_id=item.id)
-    substitute = await uow.sessions.add(CaseSession(
-        kind="exchange", case_id=None, title=None, theme=item.theme, bureau=item.bureau,
-        starts_at=item.starts_at + SUBSTITUTE_DELAY, minutes=min(item.minutes, 90),
-        capacity=max(item.capacity, len(registrants), 2), min_participants=2,
-        deadline_at=item.starts_at + SUBSTITUTE_DELAY - SUBSTITUTE_DEADLINE_BEFORE, release_at=None,
-        format="online", facilitator_user_id=item.facilitator_user_id, online_url=item.online_url,
-        status="open", substitute_of_id=item.id, created_by="system", created_at=now,
-    ))
-    await reminders.schedule_session_reminders(uow, substitute, now)
+    substitute = None
+    if item.kind == "official":
+        substitute = await uow.sessions.add(CaseSession(
+            kind="exchange", case_id=None, title=None, theme=item.theme, bureau=item.bureau,
+            starts_at=item.starts_at + SUBSTITUTE_DELAY, minutes=min(item.minutes, 90),
+            capacity=max(item.capacity, len(registrants), 2), min_participants=2,
+            deadline_at=item.starts_at + SUBSTITUTE_DELAY - SUBSTITUTE_DEADLINE_BEFORE, release_at=None,
+            format="online", facilitator_user_id=item.facilitator_user_id, online_url=item.online_url,
+            status="open", substitute_of_id=item.id, created_by="system", created_at=now,
+        ))
+        await reminders.schedule_session_reminders(uow, substitute, now)
     for reg in registrants:
         reg.status, reg.updated_at = "cancelled", now
         await outbox.enqueue(uow, kind="session_cancelled", recipient=reg.user_id, due_at=now,
                              dedupe_key=f"cancelled:{item.code}:{reg.user_id}", now=now,
-                             payload={"session_id": item.id, "substitute_id": substitute.id}, session_id=substitute.id)
+                             payload={"session_id": item.id, "substitute_id": substitute.id if substitute else None},
+                             session_id=substitute.id if substitute else None)
     await uow.audit.record(now, "system", "session.cancel", "ok", target=item.code, registrants=len(registrants),
-                           substitute=substitute.code)
+                           substitute=substitute.code if substitute else None)
     return Decision(item, "cancelled", len(registrants), substitute=substitute)
 
 

@@ -212,3 +212,14 @@ async def test_the_facilitator_checks_people_in_from_the_roster(ws):
     # another coordinator cannot see the roster
     await ws.driver.command(people[2], "admin roster S1")
     assert "参加者名簿" not in texts(ws.fake.ephemerals(people[2])[-1:])
+
+
+async def test_a_substitute_exchange_meeting_called_off_is_not_replaced_again(ws):
+    await plan(ws, capacity=20, minimum=5)
+    await ws.driver.command(seed.COORDINATORS[0][0], "join S1")
+    await ws.advance(timedelta(days=30, hours=8, minutes=5))  # S1 called off; S2 is its substitute
+    await ws.advance(timedelta(days=14))  # nobody joined S2 (minimum 2): called off, nothing new
+    async with ws.deps.uow() as uow:
+        everything = await uow.sessions.all()
+    assert [(s.code, s.kind, s.status) for s in everything] == [("S1", "official", "cancelled"),
+                                                                  ("S2", "exchange", "cancelled")]
