@@ -218,7 +218,7 @@ async def test_a_substitute_exchange_meeting_called_off_is_not_replaced_again(ws
     await plan(ws, capacity=20, minimum=5)
     await ws.driver.command(seed.COORDINATORS[0][0], "join S1")
     await ws.advance(timedelta(days=30, hours=8, minutes=5))  # S1 called off; S2 is its substitute
-    await ws.advance(timedelta(days=14))  # nobody joined S2 (minimum 2): called off, nothing new
+    await ws.advance(timedelta(days=20))  # past S2's deadline (20 May) with nobody: called off, nothing new
     async with ws.deps.uow() as uow:
         everything = await uow.sessions.all()
     assert [(s.code, s.kind, s.status) for s in everything] == [("S1", "official", "cancelled"),
