@@ -279,3 +279,125 @@ async def step_study_groups(demo) -> None:
 
 
 STEPS.append(step_study_groups)
+
+
+# --- survey: the planning survey answered in the DMs (issue 6) -------------------------------------
+
+# (need, group size, duration, themes, free text: how and which) for the fourteen coordinators.
+SURVEY_ANSWERS = [
+    ("needed", "people_5_6", "min_90", ("medical_welfare", "immigration"), ("dm", "opinion_dm")),
+    ("needed", "people_3_4", "min_120", ("education", "family_dv"), None),
+    ("needed", "people_5_6", "min_120", ("medical_welfare", "education"), ("modal", "opinion_modal")),
+    ("needed", "people_5_6", "min_90", ("immigration", "labor"), ("dm", "opinion_venue")),
+    ("not_needed", None, None, None, None),
+    ("needed", "people_3_4", "min_90", ("medical_welfare", "public_services"), ("modal", "opinion_online")),
+    ("needed", "people_5_6", "min_150", ("family_dv",), None),
+    ("needed", "people_7_8", "min_120", ("education", "immigration", "labor"), ("dm", "opinion_time")),
+    ("needed", "people_5_6", "min_90", ("medical_welfare",), None),
+    ("needed", "people_3_4", "min_120", ("public_services", "culture_religion"), None),
+    ("not_needed", "people_5_6", "min_90", ("other",), None),
+    ("needed", "people_5_6", "min_180", ("immigration", "education"), None),
+    ("needed", "people_5_6", "min_120", ("medical_welfare", "family_dv"), None),
+    ("needed", "people_3_4", "min_90", ("labor",), None),
+]
+
+
+def _survey_dialog(demo, user: str, code: str) -> dict | None:
+    """The newest dialog message of run `code` in the person's DM (it is updated in place)."""
+    for message in reversed(demo.dms(user)):
+        text = str(message.get("blocks"))
+        if f"'{ids.SURVEY_ANSWER_BLOCK}:" in text and f"'{code}|" in text:
+            return message
+    return None
+
+
+def _button_label(message: dict, action_id: str) -> str:
+    for block in message.get("blocks") or []:
+        for element in block.get("elements") or []:
+            if element.get("action_id") == action_id:
+                return (element.get("text") or {}).get("text", action_id)
+    return action_id
+
+
+async def _answer_planning(demo, user: str, code: str, answer: tuple, show: bool) -> None:
+    """One person through the whole dialog; with `show`, the transcript shows each question."""
+    from bot.blocks.surveys import survey_value
+
+    driver, fake = demo.ws.driver, demo.ws.fake
+
+    async def press(message: dict, action_id: str) -> None:
+        await driver.press(user, message, action_id)
+        if show:
+            demo.say(f"\n👤 {demo.name(user)}: [{_button_label(message, action_id)}]")
+            current = fake.message(message["channel"], message["ts"])
+            demo.say(demo.render(current if current.get("edited") else demo.last_dm(user)))
+
+    invitation = next(m for m in reversed(demo.dms(user)) if ids.SURVEY_START in str(m.get("blocks"))
+                      and f"'{code}|" in str(m.get("blocks")))
+    if show:
+        demo.say(f"\n📩 {demo.name(user)}")
+        demo.say(demo.render(invitation))
+    await press(invitation, ids.SURVEY_START)
+    need, size, minutes, themes, opinion = answer
+    for choice in (need, size, minutes):
+        message = _survey_dialog(demo, user, code)
+        await press(message, f"{ids.SURVEY_CHOOSE}:{choice}" if choice else ids.SURVEY_SKIP)
+    message = _survey_dialog(demo, user, code)
+    if themes:
+        await driver.click(user, ids.SURVEY_MULTI, [survey_value(code, "themes", theme) for theme in themes],
+                           message=message)
+        if show:
+            labels = [o["text"]["text"] for b in message["blocks"] for e in b.get("elements") or []
+                      if e.get("action_id") == ids.SURVEY_MULTI for o in e["options"]
+                      if o["value"].rsplit("|", 1)[-1] in themes]
+            demo.say(f"\n👤 {demo.name(user)}: ☑ {', '.join(labels)}")
+        await press(fake.message(message["channel"], message["ts"]), ids.SURVEY_NEXT)
+    else:
+        await press(message, ids.SURVEY_SKIP)
+    message = _survey_dialog(demo, user, code)
+    if opinion is None:
+        await press(message, ids.SURVEY_SKIP)
+        return
+    how, key = opinion
+    text = t(f"survey_runs.demo.{key}", demo.lang)
+    if how == "dm":
+        await driver.send_dm(user, text)
+    else:
+        await driver.press(user, message, ids.SURVEY_TEXT_OPEN)
+        await driver.submit_view(user, fake.current_view(user), {ids.SURVEY_TEXT_BLOCK: {ids.SURVEY_TEXT_INPUT: text}})
+    if show:
+        demo.say(f"\n👤 {demo.name(user)}: {text}")
+        demo.say(demo.render(demo.last_dm(user)))
+
+
+async def step_survey(demo) -> None:
+    """The demo coordinators answer the planning survey in their DMs; the report is printed."""
+    from bot.services import surveys
+    from bot.surveys.report import render_text
+
+    demo.heading("survey_runs.demo.step")
+    await demo.command(seed.ADMIN, "admin survey planning")
+    async with demo.ws.deps.uow() as uow:
+        run = (await uow.surveys.open_runs("planning"))[-1]
+    people = TOKYO + OSAKA
+    for index, (user, answer) in enumerate(zip(people, SURVEY_ANSWERS)):
+        await _answer_planning(demo, user, run.code, answer, show=index == 0)
+    await demo.ws.run_due()
+    async with demo.ws.deps.uow() as uow:
+        invites = [await uow.surveys.invite(run.id, user) for user in people]
+        unfinished = [p for p in [await uow.surveys.progress(run.id, user) for user in people] if p is not None]
+        _, survey, report = await surveys.export_run(uow, run.code)
+    finished = sum(1 for invite in invites if invite is not None and invite.completed)
+    demo.expect(finished == len(people), t("survey_runs.demo.check_answered", demo.lang, count=len(people)))
+    demo.expect(not unfinished, t("survey_runs.demo.check_progress_gone", demo.lang))
+    await demo.command(seed.ADMIN, f"admin report {run.code}")
+    demo.say("")
+    demo.say(t("survey_runs.demo.report_heading", demo.lang))
+    for line in render_text(report, survey, demo.lang).splitlines():
+        demo.say("    " + line)
+    demo.expect(report.respondents == len(people), t("survey_runs.demo.check_totals", demo.lang, count=len(people)))
+    charts = [f for m in demo.dms(seed.ADMIN) for f in m.get("files") or [] if f.get("name") == f"{run.code}.png"]
+    demo.expect(len(charts) == 1, t("survey_runs.demo.check_chart", demo.lang))
+
+
+STEPS.append(step_survey)

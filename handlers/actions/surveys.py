@@ -1,0 +1,284 @@
+"""The survey dialog's buttons, radio buttons and checkboxes in the DM, and DM replies as
+free-text answers.
+
+The run code and question id are read from the element's value (``run|question|option``);
+who answers is always the payload's user. Each answer updates the dialog message in place
+(chat.update on the container's ts), so the DM shows one question at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import ids
+from bot.blocks.kit import section
+from bot.blocks.surveys import (
+    SurveyValue,
+    build_dialog_error,
+    build_question_message,
+    build_text_answer_modal,
+    build_thank_you,
+    parse_survey_value,
+)
+from bot.deps import Deps
+from bot.i18n import t
+from bot.services import surveys
+from bot.services.people import Actor
+from bot.services.sessions import SessionError
+from bot.services.surveys import DialogState, DialogStatus, Step
+from bot.surveys.dialog import Outcome, current_question
+from handlers.context import actor_of, message
+from handlers.events.people import DM_HANDLERS
+
+MAX_VALUE = 200  # longer than any value we build: anything longer is not ours
+
+
+# --- reading the payload ------------------------------------------------------------------------
+
+
+def _action(body: dict) -> dict:
+    actions = body.get("actions")
+    return actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+
+
+def _parse(value: Any) -> SurveyValue | None:
+    return parse_survey_value(value) if isinstance(value, str) and len(value) <= MAX_VALUE else None
+
+
+def _element_value(action: dict) -> SurveyValue | None:
+    """A button's value, or a radio button's selected option."""
+    selected = action.get("selected_option")
+    return _parse(action.get("value") if selected is None else (selected or {}).get("value"))
+
+
+def _selection(options: Any, run_code: str, question_id: str) -> tuple[str, ...]:
+    """Option ids of selected checkbox options that belong to this question."""
+    chosen = []
+    for item in options if isinstance(options, list) else []:
+        parsed = _parse((item or {}).get("value")) if isinstance(item, dict) else None
+        if parsed and parsed.run_code == run_code and parsed.question_id == question_id:
+            chosen.append(parsed.option_id)
+    return tuple(chosen)
+
+
+def _checkbox_target(body: dict, action: dict) -> SurveyValue | None:
+    """Run and question of a checkbox change; an emptied selection names no option, so they are
+    read from the message's own copy of the element."""
+    for item in action.get("selected_options") or []:
+        parsed = _parse((item or {}).get("value")) if isinstance(item, dict) else None
+        if parsed:
+            return parsed
+    for block in (body.get("message") or {}).get("blocks") or []:
+        if block.get("block_id") != action.get("block_id"):
+            continue
+        for element in block.get("elements") or []:
+            for option in element.get("options") or []:
+                parsed = _parse(option.get("value"))
+                if parsed:
+                    return parsed
+    return None
+
+
+def _state_selection(body: dict, target: SurveyValue) -> tuple[str, ...] | None:
+    """The checkboxes' current state sent along with a Next click, if Slack sent it."""
+    values = (body.get("state") or {}).get("values") or {}
+    block = values.get(f"{ids.SURVEY_ANSWER_BLOCK}:{target.question_id}") or {}
+    element = block.get(ids.SURVEY_MULTI)
+    if not isinstance(element, dict) or "selected_options" not in element:
+        return None
+    return _selection(element.get("selected_options"), target.run_code, target.question_id)
+
+
+def _container(body: dict) -> tuple[str | None, str | None]:
+    container = body.get("container") or {}
+    return container.get("channel_id"), container.get("message_ts")
+
+
+# --- rendering ---------------------------------------------------------------------------------------
+
+
+def dialog_blocks(state: DialogState, lang: str) -> list[dict]:
+    if state.status is DialogStatus.COMPLETED:
+        return build_thank_you(lang)
+    if state.status is DialogStatus.CLOSED:
+        return [section(t("survey_runs.closed", lang))]
+    return build_question_message(state.survey, state.progress, state.run_code, lang)
+
+
+def dialog_text(state: DialogState, lang: str) -> str:
+    """The notification text of a dialog message."""
+    if state.status is DialogStatus.CLOSED:
+        return t("survey_runs.closed", lang)
+    question = current_question(state.survey, state.progress)
+    if state.status is DialogStatus.COMPLETED or question is None:
+        return t("surveys.thank_you.title", lang)
+    return t("survey_runs.dialog_text", lang, title=state.survey.title.get(lang), number=state.progress.step + 1,
+             total=len(state.survey.questions))
+
+
+async def _ephemeral(respond, text: str) -> None:
+    await respond(response_type="ephemeral", replace_original=False, text=text)
+
+
+async def _show_in_place(client, body: dict, state: DialogState, lang: str) -> None:
+    channel, ts = _container(body)
+    if channel and ts:
+        await client.chat_update(channel=channel, ts=ts,
+                                 **message(dialog_blocks(state, lang), dialog_text(state, lang)))
+
+
+# --- the dialog ----------------------------------------------------------------------------------------
+
+
+def _step_for(kind: str, body: dict, action: dict) -> tuple[SurveyValue | None, Step | None]:
+    if kind == "multi":
+        target = _checkbox_target(body, action)
+        if target is None:
+            return None, None
+        chosen = _selection(action.get("selected_options"), target.run_code, target.question_id)
+        return target, Step("multi", target.question_id, option_ids=chosen)
+    target = _element_value(action)
+    if target is None:
+        return None, None
+    if kind == "choose":
+        return target, Step("choose", target.question_id, option_id=target.option_id)
+    if kind == "next":
+        return target, Step("next", target.question_id, option_ids=_state_selection(body, target))
+    return target, Step(kind, target.question_id)  # skip, back
+
+
+async def _answer(deps: Deps, kind: str, body: dict, actor: Actor, client, respond) -> None:
+    action = _action(body)
+    target, step = _step_for(kind, body, action)
+    if target is None or step is None:
+        await _ephemeral(respond, t("survey_runs.error.bad_button", actor.lang))
+        return
+    try:
+        async with deps.uow() as uow:
+            state = await surveys.act(uow, deps.clock.now(), actor.user_id, target.run_code, step,
+                                      interaction=str(action.get("action_ts") or "")[:40] or None)
+    except SessionError as err:
+        await _ephemeral(respond, t(err.key, actor.lang, **err.params))
+        return
+    if state.outcome is Outcome.RECORDED:
+        return  # a checkbox changed: the message already shows it
+    if state.outcome is Outcome.INVALID:
+        blocks = build_dialog_error(state.error_key, actor.lang)
+        await respond(response_type="ephemeral", replace_original=False, **message(blocks, blocks[0]["text"]["text"]))
+        return
+    # Advanced, went back, done — or stale input, in which case the message is brought up to date.
+    await _show_in_place(client, body, state, actor.lang)
+
+
+async def _start(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
+    target = _element_value(_action(body))
+    if target is None:
+        await _ephemeral(respond, t("survey_runs.error.bad_button", actor.lang))
+        return
+    try:
+        async with deps.uow() as uow:
+            state = await surveys.begin(uow, deps.clock.now(), actor.user_id, target.run_code)
+    except SessionError as err:
+        await _ephemeral(respond, t(err.key, actor.lang, **err.params))
+        return
+    if state.status is DialogStatus.COMPLETED:
+        await _ephemeral(respond, t("survey_runs.already_completed", actor.lang))
+        return
+    if state.status is DialogStatus.CLOSED:
+        await _ephemeral(respond, t("survey_runs.closed", actor.lang))
+        return
+    channel, _ = _container(body)
+    await client.chat_postMessage(channel=channel or actor.user_id,
+                                  **message(dialog_blocks(state, actor.lang), dialog_text(state, actor.lang)))
+
+
+async def _open_text_modal(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
+    target = _element_value(_action(body))
+    if target is None:
+        await _ephemeral(respond, t("survey_runs.error.bad_button", actor.lang))
+        return
+    try:
+        async with deps.uow() as uow:
+            state = await surveys.current(uow, deps.clock.now(), actor.user_id, target.run_code)
+    except SessionError as err:
+        await _ephemeral(respond, t(err.key, actor.lang, **err.params))
+        return
+    question = current_question(state.survey, state.progress) if state.answering else None
+    if question is None or question.id != target.question_id or question.kind != "text":
+        await _show_in_place(client, body, state, actor.lang)  # a stale message: show where they are
+        return
+    view = build_text_answer_modal(state.survey, state.progress, state.run_code, actor.lang)
+    # The dialog message to update after the submission. Only its ts travels: the channel is
+    # always the submitter's own DM, so a forged ts can touch nothing else.
+    _, ts = _container(body)
+    view["private_metadata"] = json.dumps({"value": view["private_metadata"], "ts": ts or ""})
+    await client.views_open(trigger_id=body.get("trigger_id"), view=view)
+
+
+def _unescape(text: str) -> str:
+    # Slack escapes these three in message text; the answer is stored as the person typed it.
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+async def answer_by_dm(deps: Deps, actor: Actor, event: dict, client) -> bool:
+    """A DM reply answers the open free-text question, if one of this person's dialogs waits for it."""
+    text = event.get("text")
+    if not isinstance(text, str) or not actor.user_id:
+        return False
+    async with deps.uow() as uow:
+        state = await surveys.answer_by_text(uow, deps.clock.now(), actor.user_id, _unescape(text))
+    if state is None:
+        return False
+    channel = event.get("channel") or actor.user_id
+    if state.outcome is Outcome.INVALID:
+        blocks = build_dialog_error(state.error_key, actor.lang)
+        await client.chat_postMessage(channel=channel, **message(blocks, blocks[0]["text"]["text"]))
+        return True
+    # The reply is below the dialog message, so the next question follows as a new message.
+    await client.chat_postMessage(channel=channel,
+                                  **message(dialog_blocks(state, actor.lang), dialog_text(state, actor.lang)))
+    return True
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    if answer_by_dm not in DM_HANDLERS:
+        DM_HANDLERS.append(answer_by_dm)
+
+    @app.action(ids.SURVEY_START)
+    async def start(ack, body, context, client, respond):
+        await ack()
+        await _start(deps, body, actor_of(context), client, respond)
+
+    @app.action(re.compile(ids.SURVEY_CHOOSE_PATTERN))
+    async def choose(ack, body, context, client, respond):
+        await ack()
+        await _answer(deps, "choose", body, actor_of(context), client, respond)
+
+    @app.action(ids.SURVEY_MULTI)
+    async def multi(ack, body, context, client, respond):
+        await ack()
+        await _answer(deps, "multi", body, actor_of(context), client, respond)
+
+    @app.action(ids.SURVEY_NEXT)
+    async def next_question(ack, body, context, client, respond):
+        await ack()
+        await _answer(deps, "next", body, actor_of(context), client, respond)
+
+    @app.action(ids.SURVEY_SKIP)
+    async def skip(ack, body, context, client, respond):
+        await ack()
+        await _answer(deps, "skip", body, actor_of(context), client, respond)
+
+    @app.action(ids.SURVEY_BACK)
+    async def back(ack, body, context, client, respond):
+        await ack()
+        await _answer(deps, "back", body, actor_of(context), client, respond)
+
+    @app.action(ids.SURVEY_TEXT_OPEN)
+    async def open_text(ack, body, context, client, respond):
+        await ack()
+        await _open_text_modal(deps, body, actor_of(context), client, respond)

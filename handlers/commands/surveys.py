@@ -1,0 +1,72 @@
+"""`admin survey planning`, `admin survey send S1` and `admin report R1`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot import grammar
+from bot.blocks.kit import section
+from bot.blocks.surveys import render_blocks
+from bot.i18n import t
+from bot.services import surveys
+from bot.services.progress import attach_progress_message
+from bot.services.sessions import SessionError
+from bot.surveys.chart import render_chart_png
+from bot.timefmt import format_datetime
+from handlers.commands.jirei import CommandRequest, command_handler
+
+log = logging.getLogger(__name__)
+
+
+async def _announce_sent(request: CommandRequest, started: surveys.RunStarted) -> None:
+    lang = request.lang
+    text = t("survey_runs.sent", lang, code=started.run.code, count=started.invited,
+             deadline=format_datetime(started.run.deadline_at, lang, request.deps.tz))
+    await request.reply([section(text)], text)
+    await attach_progress_message(request.deps, started.batch_id, request.actor.user_id, lang)
+    request.deps.wake_dispatcher()
+
+
+@command_handler(grammar.SurveyPlanning)
+async def send_planning(cmd: grammar.SurveyPlanning, request: CommandRequest) -> None:
+    try:
+        async with request.deps.uow() as uow:
+            started = await surveys.start_planning_survey(uow, request.deps.clock.now(), request.actor)
+    except SessionError as err:
+        await request.reply_text(err.key, **err.params)
+        return
+    await _announce_sent(request, started)
+
+
+@command_handler(grammar.SurveySend)
+async def send_post_session(cmd: grammar.SurveySend, request: CommandRequest) -> None:
+    try:
+        async with request.deps.uow() as uow:
+            started = await surveys.send_post_session_survey(uow, request.deps.clock.now(), request.actor, cmd.code)
+    except SessionError as err:
+        await request.reply_text(err.key, **err.params)
+        return
+    await _announce_sent(request, started)
+
+
+@command_handler(grammar.Report)
+async def report(cmd: grammar.Report, request: CommandRequest) -> None:
+    """The tables in the reply; the bar chart uploaded to the asker's DM."""
+    lang = request.lang
+    try:
+        async with request.deps.uow() as uow:
+            result = await surveys.run_report(uow, request.deps.clock.now(), request.actor, cmd.code)
+    except SessionError as err:
+        await request.reply_text(err.key, **err.params)
+        return
+    code = result.run.code
+    await request.reply(render_blocks(result.report, result.survey, lang),
+                        t("survey_runs.report_text", lang, code=code))
+    # Drawing takes about a second of CPU: off the event loop.
+    png = await asyncio.get_running_loop().run_in_executor(None, render_chart_png, result.report, result.survey, lang)
+    opened = await request.client.conversations_open(users=request.actor.user_id)
+    await request.client.files_upload_v2(channel=opened["channel"]["id"], content=png, filename=f"{code}.png",
+                                         title=t("survey_runs.chart_title", lang, code=code),
+                                         initial_comment=t("survey_runs.chart_comment", lang, code=code))
+    log.info("survey report shown", extra={"run": code})
