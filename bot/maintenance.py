@@ -297,8 +297,7 @@ async def _export_survey(uow: UnitOfWork, code: str, fmt: str) -> bytes:
 
 
 _CODE_PREFIX = {"session": "S", "case": "C", "survey": "R"}
-NOT_FOUND_KEYS = ("sessions.error.not_found", "sessions.error.unknown_case", "surveys.error.not_found",
-                  "surveys.error.unknown_run")
+NOT_FOUND_KEYS = ("sessions.error.not_found", "sessions.error.unknown_case", "survey_runs.error.unknown_run")
 
 
 async def cmd_export(settings: Settings, args: argparse.Namespace, clock: Clock, console: Console) -> int:
