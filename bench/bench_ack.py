@@ -1,0 +1,215 @@
+"""Benchmark: `/jirei` ack latency, Jirei's app against a bare Bolt app that only acks.
+
+    python bench/bench_ack.py [--requests 1000] [--concurrency 20] [--sessions 200] [--coordinators 10000]
+                              [--database URL]
+
+Both apps are real slack_bolt AsyncApps served over HTTP by aiohttp on loopback (bot.http_server),
+each in its own process, driven by the same client: `concurrency` workers sending signed slash
+commands back to back. The client and the fake Slack (which takes the answers sent to response_url)
+share the benchmark's process. Jirei's database holds `sessions` open sessions and `coordinators`
+coordinators (bulk inserts). The mix of commands is help, sessions, my and join, from different
+coordinators. Latency is from sending the request to reading the ack. Jirei's work after the ack
+shares its process's event loop with the acks, as it does in production.
+Printed: p50 and p99 of each app and the ratios; the goal is Jirei's p99 <= 1.3 x the bare app's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import multiprocessing
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import aiohttp  # noqa: E402
+from aiohttp import web  # noqa: E402
+from slack_bolt.async_app import AsyncApp  # noqa: E402
+from slack_bolt.authorization import AuthorizeResult  # noqa: E402
+from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
+
+from bench.bench_queries import bench_user, seed_bulk  # noqa: E402
+from bot.app import build_app  # noqa: E402
+from bot.clock import SystemClock  # noqa: E402
+from bot.deps import build_deps  # noqa: E402
+from bot.http_server import build_web_app  # noqa: E402
+from bot.local import seed_people  # noqa: E402
+from bot.localslack.driver import FORM, SlackDriver  # noqa: E402
+from bot.localslack.server import FakeSlack  # noqa: E402
+from config.settings import Settings  # noqa: E402
+from storage.crypto import Cipher, generate_key  # noqa: E402
+
+SECRET = "bench-signing-secret"
+TOKEN = "xoxb-bench"
+BOT_USER = "UBOTBENCH"
+GOAL_P99_RATIO = 1.3
+
+
+def bare_app(fake_url: str) -> AsyncApp:
+    async def authorize(**_):
+        return AuthorizeResult(enterprise_id=None, team_id=None, bot_user_id=BOT_USER, bot_id="B" + BOT_USER,
+                               bot_token=TOKEN)
+
+    app = AsyncApp(signing_secret=SECRET, authorize=authorize, client=AsyncWebClient(base_url=fake_url),
+                   process_before_response=False)
+
+    @app.command("/jirei")
+    async def only_ack(ack):
+        await ack()
+
+    return app
+
+
+async def serve(app: AsyncApp) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(build_web_app(app), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    return runner, f"http://127.0.0.1:{port}/slack/events"
+
+
+@dataclass
+class Timings:
+    seconds: list[float]
+    by_command: dict[str, list[float]]
+    failures: int = 0
+
+    def percentile(self, p: int, command: str | None = None) -> float:
+        data = self.seconds if command is None else self.by_command[command]
+        return statistics.quantiles(data, n=100, method="inclusive")[p - 1] * 1000
+
+
+MIX = ("help", "sessions", "my", "join")
+
+
+def command_mix(sessions: int, coordinators: int, mix: tuple[str, ...] = MIX):
+    """(user, text) forever, cycling through `mix`, each time by another coordinator."""
+    joins = itertools.count()
+    for n in itertools.count():
+        user, word = bench_user(n % coordinators), mix[n % len(mix)]
+        yield user, f"join S{1 + next(joins) % max(sessions, 1)}" if word == "join" else word
+
+
+async def drive(url: str, driver: SlackDriver, requests: int, concurrency: int, mix) -> Timings:
+    timings: list[float] = []
+    by_command: dict[str, list[float]] = {}
+    failures = 0
+    counter = itertools.count()
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        async def worker() -> None:
+            nonlocal failures
+            while next(counter) < requests:
+                user, text = next(mix)
+                body = driver.command_body(user, text)
+                headers = driver.headers_for(body, FORM)
+                started = time.perf_counter()
+                async with http.post(url, data=body.encode(), headers=headers) as response:
+                    await response.read()
+                    failures += response.status != 200
+                elapsed = time.perf_counter() - started
+                timings.append(elapsed)
+                by_command.setdefault(text.split()[0], []).append(elapsed)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Timings(timings, by_command, failures)
+
+
+def _serve_in_child(kind: str, fake_url: str, database_url: str, ports) -> None:
+    """Child process: build one app and serve it until terminated (its own interpreter and loop)."""
+
+    async def main() -> None:
+        if kind == "bare":
+            app = bare_app(fake_url)
+        else:
+            settings = Settings(DATABASE_URL=database_url, SLACK_API_URL=fake_url, SLACK_BOT_TOKEN=TOKEN,
+                                SLACK_SIGNING_SECRET=SECRET)
+            deps = await build_deps(settings, cipher=Cipher(generate_key()), clock=SystemClock(), run_migrations=False)
+            app = build_app(deps, signing_secret=SECRET, bot_token=TOKEN, bot_user_id=BOT_USER)
+        _, url = await serve(app)
+        ports.put(url)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+async def seed_database(database_url: str, fake_url: str, sessions: int, coordinators: int) -> None:
+    settings = Settings(DATABASE_URL=database_url, SLACK_API_URL=fake_url, SLACK_BOT_TOKEN=TOKEN)
+    clock = SystemClock()
+    deps = await build_deps(settings, cipher=Cipher(generate_key()), clock=clock)
+    await seed_people(deps, clock.now(), profiles=True)
+    await seed_bulk(deps, sessions=sessions, coordinators=coordinators, now=clock.now().astimezone(timezone.utc))
+    await deps.close()
+
+
+async def run(requests: int, concurrency: int, sessions: int, coordinators: int, database: str | None,
+              mix: tuple[str, ...] = MIX) -> dict:
+    fake = FakeSlack(bot_token=TOKEN, bot_user_id=BOT_USER, wall_clock=time.time)
+    await fake.start()
+    for i in range(coordinators):
+        fake.add_user(bench_user(i), f"u{i}")
+    driver = SlackDriver(fake, dispatch=None, signing_secret=SECRET)
+    context = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory() as folder:
+        database_url = database or f"sqlite+aiosqlite:///{folder}/ack.db"
+        await seed_database(database_url, fake.base_url, sessions, coordinators)
+        results = {}
+        try:
+            for name, kind in (("bare Bolt", "bare"), ("Jirei", "jirei")):
+                ports = context.Queue()
+                child = context.Process(target=_serve_in_child, args=(kind, fake.base_url, database_url, ports),
+                                        daemon=True)
+                child.start()
+                try:
+                    url = await asyncio.get_running_loop().run_in_executor(None, ports.get, True, 60)
+                    warm = max(concurrency * 2, requests // 10)
+                    await drive(url, driver, warm, concurrency, command_mix(sessions, coordinators, mix))
+                    results[name] = await drive(url, driver, requests, concurrency,
+                                                command_mix(sessions, coordinators, mix))
+                    await asyncio.sleep(0.5)  # answers after the ack reach the fake before the app stops
+                finally:
+                    child.terminate()
+                    child.join(10)
+        finally:
+            await fake.stop()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--coordinators", type=int, default=10_000)
+    parser.add_argument("--database", help="database URL for Jirei (default: a temporary SQLite file)")
+    parser.add_argument("--mix", default=",".join(MIX), help="commands to cycle through (default: %(default)s)")
+    args = parser.parse_args()
+    mix = tuple(word.strip() for word in args.mix.split(",") if word.strip())
+    results = asyncio.run(run(args.requests, args.concurrency, args.sessions, args.coordinators, args.database, mix))
+    bare, jirei = results["bare Bolt"], results["Jirei"]
+    print(f"/jirei ack over HTTP on loopback: {args.requests} requests, {args.concurrency} concurrent; "
+          f"{args.sessions} sessions and {args.coordinators} coordinators stored")
+    print(f"{'':<12}{'p50 ms':>10}{'p99 ms':>10}{'not 200':>9}   p50/p99 by command")
+    for name, timings in results.items():
+        detail = "  ".join(f"{c} {timings.percentile(50, c):.1f}/{timings.percentile(99, c):.1f}"
+                           for c in sorted(timings.by_command))
+        print(f"{name:<12}{timings.percentile(50):>10.2f}{timings.percentile(99):>10.2f}{timings.failures:>9}"
+              f"   {detail}")
+    ratio50 = jirei.percentile(50) / bare.percentile(50)
+    ratio99 = jirei.percentile(99) / bare.percentile(99)
+    print(f"{'ratio':<12}{ratio50:>9.2f}x{ratio99:>9.2f}x")
+    verdict = "met" if ratio99 <= GOAL_P99_RATIO else "NOT met"
+    print(f"goal p99 <= {GOAL_P99_RATIO}x the bare app: {verdict}")
+    return 0 if ratio99 <= GOAL_P99_RATIO else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Request ids, command metrics, and once-only interactions: Bolt middleware installed first.
+
+    install_observability(app, deps)   # in build_app, before any other middleware
+
+Bolt's global middleware does not wrap the listener (`next()` only lets the chain go on), so the
+time to ack is taken by putting a timing `ack` into the context: the listener acks through it.
+
+Logs carry the request id, the command's grammar name, the outcome and the time: never the
+command text, a payload value or a name.
+
+Interactions: Slack (or an impatient double click through a flaky network) may deliver the same
+block_actions or view_submission twice. Each is keyed (`action:{user}:{action_ts}:{action_id}`,
+`view:{view_id}:{view_hash}`) in processed_requests, in the same table and for the same hour as
+event ids, so a second delivery is acknowledged with no second effect, across restarts and
+replicas. A submission answered with validation errors is forgotten again, so the corrected one
+goes through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from typing import Any, Awaitable, Callable
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.response import BoltResponse
+
+from bot import grammar
+from bot.deps import Deps
+from bot.logs import new_request_id
+from bot.metrics import COMMAND_LATENCY, COMMANDS
+from bot.runtime import periodic
+from storage.privacy_repos import forget_processed_key
+from storage.repositories import KEEP_PROCESSED_FOR
+
+log = logging.getLogger("jirei.requests")
+
+MAX_KEY = 200  # processed_requests.key
+
+
+def command_label(text: str, tz) -> str:
+    """The grammar name of a command ("join", "admin roster"), or "invalid": never the text."""
+    try:
+        return grammar.parse(text, tz).name
+    except grammar.CommandError:
+        return "invalid"
+
+
+def command_outcome(label: str, cmd_is_admin: bool, actor: Any) -> str:
+    if label == "invalid":
+        return "usage"
+    if cmd_is_admin and not getattr(actor, "is_staff", False):
+        return "refused"
+    return "ok"
+
+
+def interaction_key(body: Any) -> str | None:
+    """The once-only key of a block_actions or view_submission payload; None for anything else."""
+    if not isinstance(body, dict):
+        return None
+    kind = body.get("type")
+    if kind == "block_actions":
+        user = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else None
+        actions = body.get("actions")
+        action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+        action_ts, action_id = action.get("action_ts"), action.get("action_id")
+        if not (user and action_ts and action_id):
+            return None  # not a payload Slack sends: nothing to dedupe it against
+        key = f"action:{user}:{action_ts}:{action_id}"
+    elif kind == "view_submission":
+        view = body.get("view") if isinstance(body.get("view"), dict) else {}
+        if not (view.get("id") and view.get("hash")):
+            return None
+        key = f"view:{view['id']}:{view['hash']}"
+    else:
+        return None
+    if len(key) > MAX_KEY:
+        # Forged ids can be any length; the column is not.
+        key = key.split(":", 1)[0] + ":sha256:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
+    return key
+
+
+class ObservedAck(AsyncAck):
+    """Bolt's ack, with a hook run once when the listener acknowledges."""
+
+    def __init__(self, on_ack: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        super().__init__()
+        self._on_ack = on_ack
+        self._observed = False
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        response = await super().__call__(*args, **kwargs)
+        if not self._observed:
+            self._observed = True
+            await self._on_ack(kwargs)
+        return response
+
+
+def install_observability(app: AsyncApp, deps: Deps) -> None:
+    @app.middleware
+    async def observe_request(body, context: AsyncBoltContext, next: Callable[[], Awaitable[None]]):
+        context["request_id"] = new_request_id()
+        started = time.perf_counter()
+        is_command = isinstance(body, dict) and body.get("command") == "/jirei"
+        label, admin_command = "", False
+        if is_command:
+            text = str(body.get("text", ""))
+            label = command_label(text, deps.tz)
+            admin_command = label.startswith("admin ")
+        key = interaction_key(body)
+
+        async def on_ack(ack_arguments: dict[str, Any]) -> None:
+            elapsed = time.perf_counter() - started
+            if is_command:
+                outcome = command_outcome(label, admin_command, context.get("actor"))
+                COMMANDS.labels(command=label, outcome=outcome).inc()
+                COMMAND_LATENCY.labels(command=label).observe(elapsed)
+                log.info("command %s: %s, acked in %.1f ms", label, outcome, elapsed * 1000)
+            if key is not None and ack_arguments.get("response_action") == "errors":
+                async with deps.uow() as uow:
+                    await forget_processed_key(uow.session, key)
+
+        context["ack"] = ObservedAck(on_ack)
+        if key is not None:
+            async with deps.uow() as uow:
+                first = await uow.processed.first_time(key, deps.clock.now())
+            if not first:
+                log.info("repeated %s acknowledged without effect", key.split(":", 1)[0])
+                return BoltResponse(status=200, body="")
+        return await next()
+
+
+@periodic("processed_requests_cleanup")
+async def forget_old_request_keys(deps: Deps) -> int:
+    """Keys are needed for minutes (Slack retries within about one); an hour is kept."""
+    async with deps.uow() as uow:
+        return await uow.processed.forget_older_than(deps.clock.now() - KEEP_PROCESSED_FOR)

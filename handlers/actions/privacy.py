@@ -1,0 +1,21 @@
+"""The forget-me button. Whom to forget comes from the payload's user, never from the button's value."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import ids
+from bot.deps import Deps
+from handlers.commands.privacy import done_text, forget
+from handlers.context import actor_of
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.action(ids.FORGET_ME_CONFIRM)
+    async def confirm_forget_me(ack, context, respond):
+        await ack()
+        actor = actor_of(context)
+        if not actor.user_id:
+            return  # not a payload Slack sends: there is nobody to forget
+        result = await forget(deps, actor)
+        await respond(response_type="ephemeral", replace_original=True, text=done_text(result, actor.lang))

@@ -1,0 +1,121 @@
+"""SQL for forgetting a person and for material retention (bot/services/privacy.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AuditEntry,
+    Case,
+    CaseSession,
+    Coordinator,
+    Delivery,
+    FanoutBatch,
+    Material,
+    MaterialRead,
+    Nudge,
+    ProcessedRequest,
+    Registration,
+    RoleGrant,
+    StudyGroupMember,
+    SurveyInvite,
+    SurveyProgress,
+    SurveyRun,
+)
+
+FORGET_ME_ACTION = "privacy.forget_me"
+
+# Rows that only exist because of the person and mean nothing without them: deleted.
+PERSONAL_ROWS = {
+    "survey_progress": SurveyProgress.user_id,
+    "material_reads": MaterialRead.user_id,
+    "nudges": Nudge.user_id,
+    "study_group_members": StudyGroupMember.user_id,
+    "role_grants": RoleGrant.slack_user_id,
+    "coordinators": Coordinator.slack_user_id,
+}
+
+# Columns that name the person in rows that must stay (counts, capacity, history): the user id
+# is replaced by a tombstone, so totals stay right and nothing leads back to the person.
+USER_COLUMNS = (
+    Registration.user_id,
+    SurveyInvite.user_id,
+    Delivery.recipient,
+    AuditEntry.actor,
+    AuditEntry.target,
+    RoleGrant.granted_by,
+    Case.lecturer_user_id,
+    Case.created_by,
+    CaseSession.facilitator_user_id,
+    CaseSession.created_by,
+    Material.uploaded_by,
+    Material.confirmed_by,
+    FanoutBatch.admin_user_id,
+    SurveyRun.created_by,
+)
+
+
+class PrivacyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def delete_personal_rows(self, user_id: str) -> dict[str, int]:
+        """Delete every row that exists only for this person; returns counts by table."""
+        counts: dict[str, int] = {}
+        for table, column in PERSONAL_ROWS.items():
+            result = await self.session.execute(delete(column.class_).where(column == user_id))
+            counts[table] = result.rowcount or 0
+        return counts
+
+    async def replace_user_id(self, user_id: str, tombstone: str) -> dict[str, int]:
+        """Put `tombstone` wherever `user_id` names the person in rows that are kept."""
+        counts: dict[str, int] = {}
+        for column in USER_COLUMNS:
+            result = await self.session.execute(
+                update(column.class_).where(column == user_id).values({column.key: tombstone})
+                .execution_options(synchronize_session=False))
+            counts[f"{column.class_.__tablename__}.{column.key}"] = result.rowcount or 0
+        # Dedupe keys spell the recipient (e.g. material:S1:U123:M4).
+        await self.session.execute(
+            update(Delivery)
+            .where(Delivery.recipient == tombstone, Delivery.dedupe_key.contains(user_id, autoescape=True))
+            .values(dedupe_key=func.replace(Delivery.dedupe_key, user_id, tombstone))
+            .execution_options(synchronize_session=False))
+        return counts
+
+    async def future_registrations(self, user_id: str, now: datetime) -> list[str]:
+        """Codes of sessions still ahead where the person holds or waits for a seat."""
+        rows = await self.session.execute(
+            select(CaseSession.id).join(Registration, Registration.session_id == CaseSession.id)
+            .where(Registration.user_id == user_id,
+                   Registration.status.in_(("confirmed", "waitlisted", "applied")),
+                   CaseSession.status.in_(("open", "confirmed")), CaseSession.starts_at > now)
+            .order_by(CaseSession.id))
+        return [f"S{session_id}" for (session_id,) in rows]
+
+    async def materials_past_retention(self, published_before: datetime) -> list[Material]:
+        """Materials still holding content whose case was published before the given moment."""
+        rows = await self.session.scalars(
+            select(Material).join(Case, Case.id == Material.case_id)
+            .where(Case.published_at.is_not(None), Case.published_at <= published_before,
+                   Material.deleted_at.is_(None))
+            .order_by(Material.id))
+        return list(rows)
+
+    async def count_rows(self, user_id: str) -> int:
+        """Rows anywhere that still carry this user id (0 after forgetting, bar the audit of it)."""
+        total = 0
+        for column in (*PERSONAL_ROWS.values(), *USER_COLUMNS):
+            query = select(func.count()).select_from(column.class_).where(column == user_id)
+            if column.class_ is AuditEntry:
+                query = query.where(AuditEntry.action != FORGET_ME_ACTION)
+            total += await self.session.scalar(query) or 0
+        return total
+
+
+async def forget_processed_key(session: AsyncSession, key: str) -> None:
+    """Let an interaction through again (a modal answered with validation errors is resubmitted)."""
+    await session.execute(delete(ProcessedRequest).where(ProcessedRequest.key == key))

@@ -1,0 +1,326 @@
+"""Hostile input through the real AsyncApp: `/jirei` text, button payloads, modal submissions, DMs.
+
+Random Unicode, very long text, control characters, broadcast mentions, forged codes, forged button
+values and private_metadata, other people's ids. Every example must get a 200 and an answer, raise
+nothing, echo no broadcast mention to Slack, and change nothing it had no business changing.
+
+Hypothesis runs synchronously, so each test owns an event loop and one workspace (SQLite) that all
+its examples share; derandomize keeps the suite deterministic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import re
+from datetime import datetime
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text as sql
+
+from bot import grammar, ids
+from bot import local_seed as seed
+from bot.clock import ManualClock
+from bot.i18n import t
+from bot.local import LocalWorkspace
+from bot.localslack.driver import FORM
+from bot.services import materials
+from bot.services.people import Actor
+from storage.crypto import Cipher, generate_key
+from storage.models import Base
+
+JST = ZoneInfo("Asia/Tokyo")
+START = datetime(2027, 4, 1, 9, 0, tzinfo=JST)
+STRANGER = "USTRANGER7"
+USERS = (seed.ADMIN, seed.STAFF_TOKYO, seed.STAFF_OSAKA, seed.LECTURER, seed.COORDINATORS[0][0],
+         seed.COORDINATORS[12][0], STRANGER)
+BROADCAST = re.compile(r"<!(channel|here|everyone|subteam\^)", re.IGNORECASE)
+HOSTILE = ["<!channel>", "<!here>", "<!everyone>", "<!subteam^S0123ABC>", "<!here|here>", "<!channel|@channel>",
+           "@channel", "<@U0ADMIN>", "<@UADMIN01|admin>", "<#C0001|general>", "<https://evil.example|click>",
+           "S0", "S999999999", "S1", "S2", "C1", "C999", "M1", "M0", "R1", "G1", "S1|UADMIN01", "UADMIN01",
+           "UCOORD02", "'; DROP TABLE registrations; --", "\x00", "\u202e", "\ufeff", "\r\n", "\t", "🙂" * 50,
+           '"', "「", "＝", "=", "&lt;!channel&gt;", "*bold*", "`code`", "x" * 3001, "あ" * 2100]
+PERMISSIVE = dict(deadline=None, derandomize=True, database=None,
+                  suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                         HealthCheck.data_too_large, HealthCheck.large_base_example])
+
+# Tables whose rows a refusal or a usage error must not change.
+WATCHED = [table.name for table in Base.metadata.sorted_tables if table.name not in ("processed_requests",)]
+
+words = st.one_of(st.text(max_size=30), st.sampled_from(HOSTILE),
+                  st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=31), max_size=8))
+heads = st.sampled_from(["", "help", "profile", "profile set", "pledge", "pledge accept", "sessions", "join", "leave",
+                         "my", "groups", "forget-me", "admin", "admin case new", "admin session new", "admin announce",
+                         "admin roster", "admin attend S1", "admin material add C1", "admin survey send",
+                         "admin report", "admin publish", "admin nudge", "admin role", "ヘルプ"])
+pairs = st.builds(lambda k, v: f"{k}={v}", st.sampled_from(["name", "title", "theme", "bureau", "prefecture", "case",
+                                                            "start", "capacity", "min", "url", "lecturer", "lang",
+                                                            "themes", "affiliation", "kind", "deadline"]), words)
+command_texts = st.one_of(
+    st.text(max_size=200),
+    st.builds(lambda h, args: " ".join([h, *args]), heads, st.lists(st.one_of(words, pairs), max_size=6)),
+    st.builds(lambda h, w, n: f"{h} {w * n}", heads, st.sampled_from(HOSTILE), st.integers(1, 400)),
+)
+
+
+class Harness:
+    """One event loop and one workspace for all the examples of a test."""
+
+    def __init__(self, url: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._opened = LocalWorkspace.open(database_url=url, cipher=Cipher(generate_key()), clock=ManualClock(START))
+        self.ws: LocalWorkspace = self.run(self._opened.__aenter__())
+        self.errors: list[logging.LogRecord] = []
+        self._ts = itertools.count(1)
+        self.run(self._plan())
+
+    def run(self, coroutine):
+        return self.loop.run_until_complete(coroutine)
+
+    def close(self) -> None:
+        self.run(self._opened.__aexit__(None, None, None))
+        self.loop.close()
+
+    async def _plan(self) -> None:
+        ws = self.ws
+        ws.fake.add_user(STRANGER, "誰か")
+        await ws.driver.command(seed.ADMIN, f'admin case new title="事例" theme=教育 lecturer={seed.LECTURER}')
+        for bureau in ("tokyo", "osaka"):
+            await ws.driver.command(seed.ADMIN, f"admin session new case=C1 bureau={bureau} start=2027-05-15T14:00 "
+                                                "minutes=120 capacity=30 min=1 deadline=2027-05-01T17:00 "
+                                                "release=2027-05-07T09:00")
+        async with ws.deps.uow() as uow:
+            await materials.add_material_file(uow, ws.clock.now(), Actor(seed.ADMIN, is_admin=True), "C1",
+                                              b"case text", "case.txt")
+
+    def next_ts(self) -> str:
+        return f"1800000000.{next(self._ts):06d}"
+
+    async def counts(self) -> dict[str, int]:
+        query = " UNION ALL ".join(f"SELECT '{name}', COUNT(*) FROM {name}" for name in WATCHED)
+        async with self.ws.deps.uow() as uow:
+            return dict((await uow.session.execute(sql(query))).all())
+
+
+class ErrorCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def harness(sqlite_url):
+    harness = Harness(sqlite_url)
+    collector = ErrorCollector()
+    logging.getLogger().addHandler(collector)
+    harness.errors = collector.records
+    try:
+        yield harness
+    finally:
+        logging.getLogger().removeHandler(collector)
+        harness.close()
+
+
+def everything_sent(reply) -> str:
+    return json.dumps([reply.ack, [(c.method, c.params) for c in reply.calls]], ensure_ascii=False)
+
+
+def check_reply(harness: Harness, reply, *, expect_answer: bool = True, known_echo: bool = False) -> str:
+    sent = everything_sent(reply)
+    assert reply.status == 200
+    assert known_echo or not BROADCAST.search(sent), "a broadcast mention went out to Slack"
+    assert not harness.errors, [r.getMessage() for r in harness.errors]
+    assert t("errors.generic", "ja") not in sent and t("errors.generic", "en") not in sent
+    if expect_answer:
+        assert reply.ack and (reply.ack.get("text") or reply.ack.get("blocks")) or reply.calls, "no answer"
+    assert harness.ws.fake.violations == []
+    return sent
+
+
+def changed(before: dict[str, int], after: dict[str, int]) -> set[str]:
+    return {name for name in before if before[name] != after[name]}
+
+
+def expected_changes(user: str, text: str) -> set[str] | None:
+    """Tables a command may change: none for a usage error, the audit for a refusal, None = any."""
+    try:
+        cmd = grammar.parse(text, JST)
+    except grammar.CommandError:
+        return set()
+    staff = user in (seed.ADMIN, seed.STAFF_TOKYO, seed.STAFF_OSAKA)
+    if cmd.admin and not staff and not (getattr(cmd, "lecturer_ok", False) and user == seed.LECTURER):
+        return {"audit_log"}
+    return None
+
+
+@settings(max_examples=150, **PERMISSIVE)
+@given(user=st.sampled_from(USERS), text=command_texts)
+def check_command(harness, user, text):
+    before = harness.run(harness.counts())
+    reply = harness.run(harness.ws.driver.command(user, text))
+    allowed = expected_changes(user, text)
+    # Usage errors quoting the text back are a known gap: see test_usage_errors_do_not_echo_broadcast_mentions.
+    check_reply(harness, reply, known_echo=allowed == set())
+    if allowed is not None:
+        assert changed(before, harness.run(harness.counts())) <= allowed, text
+
+
+def test_jirei_command_text(harness):
+    check_command(harness)
+
+
+@pytest.mark.xfail(strict=True, reason="handlers/commands/jirei.py (CommandError branch) and bot/blocks/people.py "
+                                       "build_usage put the grammar's quoted word/value into the ack unescaped; "
+                                       "they need kit.escape")
+@pytest.mark.parametrize("text", ["<!channel>", "join <!here>", "admin case new title=x theme=<!everyone>",
+                                  "admin role <!channel> admin"])
+def test_usage_errors_do_not_echo_broadcast_mentions(harness, text):
+    reply = harness.run(harness.ws.driver.command(seed.COORDINATORS[0][0], text))
+    check_reply(harness, reply)
+
+
+# --- interactions -------------------------------------------------------------------------------
+
+ACTION_IDS = sorted({value for name, value in vars(ids).items()
+                     if name.isupper() and isinstance(value, str) and not name.endswith(("_BLOCK", "_BLOCKS", "_VIEW",
+                                                                                          "_INPUT", "_PATTERN"))})
+VIEW_IDS = sorted({value for name, value in vars(ids).items() if name.endswith("_VIEW") and isinstance(value, str)})
+# Pressing these does something to the presser whatever the value says (that is the point of them).
+VALUE_FREE = {ids.ACCEPT_PLEDGE, ids.FORGET_ME_CONFIRM, ids.OPEN_PROFILE, ids.MATERIAL_UPLOAD_OPEN}
+garbage = st.one_of(st.text(max_size=60), st.sampled_from([h for h in HOSTILE if not re.search(r"[SCMRG][0-9]", h)]),
+                    st.text(min_size=2001, max_size=2100, alphabet="xyz<>!|@")).filter(
+    lambda v: not re.search(r"[SCMRGscmrg][1-9]", v))
+forged = st.one_of(garbage, st.sampled_from(HOSTILE))
+
+
+def block_actions(harness: Harness, user: str, action_id: str, value: str, metadata: str | None) -> str:
+    fake, ws = harness.ws.fake, harness.ws
+    channel = fake.dm_channel_id(user)
+    ts = harness.next_ts()
+    action = {"action_id": action_id, "block_id": "fuzz", "type": "button", "value": value, "action_ts": ts,
+              "text": {"type": "plain_text", "text": "x"}, "selected_option": {"text": {"type": "plain_text",
+                                                                                       "text": "x"}, "value": value}}
+    payload = {"type": "block_actions", "user": {"id": user, "username": "u", "name": "u", "team_id": fake.team_id},
+               "api_app_id": ws.driver.api_app_id, "token": "t", "trigger_id": fake.issue_trigger(user),
+               "team": {"id": fake.team_id, "domain": "local"}, "actions": [action], "state": {"values": {}}}
+    if metadata is None:
+        payload.update(container={"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": True},
+                       channel={"id": channel, "name": "directmessage"},
+                       message={"ts": ts, "text": value[:100], "blocks": []},
+                       response_url=fake.issue_response_url(user, channel, ts, ephemeral=True))
+    else:
+        view = {"id": "VFUZZ" + ts[-6:], "type": "modal", "callback_id": metadata[:50], "private_metadata": metadata,
+                "hash": ts, "state": {"values": {}}, "blocks": []}
+        payload.update(container={"type": "view", "view_id": view["id"]}, view=view)
+    return urlencode({"payload": json.dumps(payload, ensure_ascii=False)})
+
+
+@settings(max_examples=150, **PERMISSIVE)
+@given(user=st.sampled_from(USERS), action_id=st.sampled_from(ACTION_IDS), value=forged)
+def check_action(harness, user, action_id, value):
+    before = harness.run(harness.counts())
+    reply = harness.run(harness.ws.driver.send_raw(block_actions(harness, user, action_id, value, None), FORM))
+    if reply.status == 404:
+        # Not a listener of this app (ids.py also names blocks and future features): Bolt says so.
+        assert reply.calls == [] and not harness.errors
+        return
+    check_reply(harness, reply, expect_answer=False)
+    if action_id not in VALUE_FREE and not re.search(r"[SCMRGscmrg][1-9]", value):
+        assert changed(before, harness.run(harness.counts())) <= {"audit_log"}, (action_id, value)
+
+
+def test_forged_button_payloads(harness):
+    check_action(harness)
+
+
+@pytest.mark.xfail(strict=True, reason="buttons pressed in a view (the Home tab, a modal) have no response_url: "
+                                       "handlers/actions/sessions.py and materials.py answer with respond(), which "
+                                       "raises; Bolt then resets the ack and Slack gets no 200 (3 s, then 404)")
+@pytest.mark.parametrize("action_id, value", [(ids.SESSION_LEAVE, "S1"), (ids.MATERIAL_READ, "<!channel>")])
+def test_buttons_pressed_in_a_view_are_answered(harness, action_id, value):
+    reply = harness.run(harness.ws.driver.send_raw(
+        block_actions(harness, seed.COORDINATORS[0][0], action_id, value, "home"), FORM))
+    check_reply(harness, reply, expect_answer=False)
+
+
+def view_submission(harness: Harness, user: str, callback_id: str, metadata: str, state: dict) -> str:
+    fake = harness.ws.fake
+    ts = harness.next_ts()
+    view = {"id": "VSUB" + ts[-6:], "team_id": fake.team_id, "type": "modal", "callback_id": callback_id,
+            "private_metadata": metadata, "hash": ts, "state": {"values": state}, "blocks": [],
+            "title": {"type": "plain_text", "text": "x"}}
+    payload = {"type": "view_submission", "team": {"id": fake.team_id, "domain": "local"},
+               "user": {"id": user, "username": "u", "name": "u", "team_id": fake.team_id},
+               "api_app_id": harness.ws.driver.api_app_id, "token": "t", "trigger_id": fake.issue_trigger(user),
+               "view": view, "response_urls": []}
+    return urlencode({"payload": json.dumps(payload, ensure_ascii=False)})
+
+
+BLOCK_IDS = sorted({value for name, value in vars(ids).items() if name.endswith("_BLOCK") and isinstance(value, str)})
+INPUT_IDS = sorted({value for name, value in vars(ids).items() if name.endswith("_INPUT") and isinstance(value, str)})
+element_state = st.one_of(
+    st.builds(lambda v: {"type": "plain_text_input", "value": v}, forged),
+    st.builds(lambda v: {"type": "static_select", "selected_option": {"value": v, "text": {"type": "plain_text",
+                                                                                            "text": "x"}}}, forged),
+    st.builds(lambda vs: {"type": "multi_static_select", "selected_options": [{"value": v} for v in vs]},
+              st.lists(forged, max_size=3)),
+    st.builds(lambda v: {"type": "datetimepicker", "selected_date_time": v}, st.integers(-2**40, 2**40)),
+    st.builds(lambda v: {"type": "file_input", "files": [{"id": v}]}, forged),
+    st.just({}), st.just({"type": "plain_text_input", "value": None}),
+)
+states = st.dictionaries(st.one_of(st.sampled_from(BLOCK_IDS), st.text(max_size=10)),
+                         st.dictionaries(st.one_of(st.sampled_from(INPUT_IDS), st.text(max_size=10)), element_state,
+                                         max_size=3), max_size=6)
+
+
+@settings(max_examples=100, **PERMISSIVE)
+@given(user=st.sampled_from(USERS), callback_id=st.sampled_from(VIEW_IDS), metadata=forged, state=states)
+def check_submission(harness, user, callback_id, metadata, state):
+    before = harness.run(harness.counts())
+    reply = harness.run(harness.ws.driver.send_raw(view_submission(harness, user, callback_id, metadata, state), FORM))
+    if reply.status == 404:
+        assert reply.calls == [] and not harness.errors
+        return
+    check_reply(harness, reply, expect_answer=False)
+    # Forged state may be a valid profile (a person may save theirs); nothing else may change.
+    allowed = {"audit_log", "coordinators"} if callback_id == ids.PROFILE_VIEW else {"audit_log"}
+    assert changed(before, harness.run(harness.counts())) <= allowed, callback_id
+
+
+def test_forged_modal_submissions(harness):
+    check_submission(harness)
+
+
+@settings(max_examples=80, **PERMISSIVE)
+@given(user=st.sampled_from(USERS), text=st.one_of(st.text(max_size=300), st.sampled_from(HOSTILE),
+                                                   st.builds(" ".join, st.lists(words, max_size=8))))
+def check_dm(harness, user, text):
+    reply = harness.run(harness.ws.driver.send_dm(user, text))
+    check_reply(harness, reply, expect_answer=False)
+
+
+def test_direct_messages(harness):
+    check_dm(harness)
+
+
+def test_broadcast_mentions_in_a_profile_name_never_reach_a_message(harness):
+    """Saved text that is shown to others later (a name on a roster) stays inert."""
+    ws = harness.ws
+    user = seed.COORDINATORS[0][0]
+    for name in ("<!channel>", "<!here> さん", "@everyone"):
+        reply = harness.run(ws.driver.command(user, f'profile set name="{name}"'))
+        check_reply(harness, reply)
+    harness.run(ws.driver.command(user, "join S1"))
+    reply = harness.run(ws.driver.command(seed.ADMIN, "admin roster S1"))
+    check_reply(harness, reply)
+    for call in ws.fake.calls:
+        assert not BROADCAST.search(json.dumps(call.params, ensure_ascii=False)), call.method

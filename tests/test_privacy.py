@@ -1,0 +1,231 @@
+"""`/jirei forget-me` and material retention, through the real AsyncApp on every backend."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import ids
+from bot import local_seed as seed
+from bot.clock import ManualClock
+from bot.local import LocalWorkspace
+from bot.services import materials, privacy
+from bot.services.people import Actor
+from storage.crypto import Cipher, generate_key
+from storage.models import (
+    AuditEntry,
+    Coordinator,
+    Delivery,
+    MaterialRead,
+    Nudge,
+    Registration,
+    RoleGrant,
+    StudyGroup,
+    StudyGroupMember,
+    SurveyInvite,
+    SurveyProgress,
+    SurveyRun,
+)
+from storage.privacy_repos import PrivacyRepository
+
+JST = ZoneInfo("Asia/Tokyo")
+START = datetime(2027, 4, 1, 9, 0, tzinfo=JST)
+ADMIN = Actor(user_id=seed.ADMIN, is_admin=True)
+FIRST, SECOND, THIRD = (c[0] for c in seed.COORDINATORS[:3])
+FIRST_NAME = seed.COORDINATORS[0][1]
+SESSION = ("admin session new case=C1 bureau=tokyo start=2027-05-15T14:00 minutes=120 capacity={capacity} "
+           "min=1 deadline=2027-05-01T17:00 release=2027-05-07T09:00")
+
+
+@pytest.fixture
+async def ws(db_url):
+    async with LocalWorkspace.open(database_url=db_url, cipher=Cipher(generate_key()),
+                                   clock=ManualClock(START)) as workspace:
+        yield workspace
+
+
+def texts(messages: list[dict]) -> str:
+    return "\n".join(str(m.get("text", "")) + str(m.get("blocks", "")) for m in messages)
+
+
+async def plan(ws, capacity: int) -> None:
+    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
+    await ws.driver.command(seed.ADMIN, SESSION.format(capacity=capacity))
+
+
+async def count(ws, model, *where) -> int:
+    async with ws.deps.uow() as uow:
+        return await uow.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+async def test_forget_me_first_explains_and_changes_nothing(ws):
+    before = await count(ws, Coordinator)
+    reply = await ws.driver.command(FIRST, "forget-me")
+    prompt = ws.fake.ephemerals(FIRST)[-1]
+    assert reply.status == 200
+    assert ids.FORGET_ME_CONFIRM in str(prompt["blocks"]) and "削除" in texts([prompt])
+    assert await count(ws, Coordinator) == before
+    async with ws.deps.uow() as uow:
+        assert (await uow.coordinators.get(FIRST)).name == FIRST_NAME
+    assert ws.fake.violations == []
+
+
+async def test_the_button_forgets_a_waiting_seat_moves_up_and_pending_messages_are_cancelled(ws):
+    await plan(ws, capacity=2)
+    for user in (FIRST, SECOND, THIRD):
+        await ws.driver.command(user, "join S1")
+    await ws.run_due()
+    assert await count(ws, Delivery, Delivery.recipient == FIRST, Delivery.status == "pending") > 0
+
+    await ws.driver.command(FIRST, "forget-me")
+    await ws.driver.press(FIRST, ws.fake.ephemerals(FIRST)[-1], ids.FORGET_ME_CONFIRM)
+    await ws.run_due()
+
+    assert "削除しました" in texts(ws.fake.ephemerals(FIRST)[-1:])
+    async with ws.deps.uow() as uow:
+        regs = await uow.registrations.for_session(1)
+        assert await uow.coordinators.get(FIRST) is None
+        assert await uow.roles.of(FIRST) == []
+        assert await PrivacyRepository(uow.session).count_rows(FIRST) == 0
+        audit = await uow.audit.entries(action="privacy.forget_me")
+    by_user = {r.user_id: r.status for r in regs}
+    assert by_user[SECOND] == "confirmed" and by_user[THIRD] == "confirmed"  # promoted from the waitlist
+    tombstones = [u for u in by_user if u.startswith(privacy.TOMBSTONE_PREFIX)]
+    assert len(regs) == 3 and len(tombstones) == 1 and by_user[tombstones[0]] == "cancelled"
+    assert await count(ws, Delivery, Delivery.recipient == FIRST) == 0
+    assert await count(ws, Delivery, Delivery.recipient == tombstones[0], Delivery.status == "pending") == 0
+    assert await count(ws, Delivery, Delivery.dedupe_key.contains(FIRST)) == 0
+    # Audited under their id (they asked), with counts only: no name, no tombstone.
+    assert [(e.actor, e.outcome) for e in audit] == [(FIRST, "ok")]
+    assert FIRST_NAME not in str(audit[0].detail) and tombstones[0] not in str(audit[0].detail)
+    assert "繰り上がり" in texts(ws.fake.dm_messages(THIRD))
+
+
+async def test_forgetting_after_a_session_keeps_anonymous_counts_and_deletes_the_rest(ws):
+    await plan(ws, capacity=30)
+    for user in (FIRST, SECOND):
+        await ws.driver.command(user, "join S1")
+    await ws.advance(timedelta(days=45))  # past 15 May: decided, released, held
+    now = ws.clock.now()
+    async with ws.deps.uow() as uow:
+        assert (await uow.sessions.get(1)).status == "held"
+        await uow.material_reads.mark(1, FIRST, now)
+        run = SurveyRun(survey_id="post_session", session_id=1, opens_at=now, deadline_at=now + timedelta(days=7),
+                        created_by=seed.ADMIN, created_at=now)
+        uow.session.add(run)
+        group = StudyGroup(bureau="tokyo", themes=["education"], created_at=now)
+        uow.session.add(group)
+        await uow.flush()
+        uow.session.add_all([
+            SurveyInvite(run_id=run.id, user_id=FIRST), SurveyInvite(run_id=run.id, user_id=SECOND),
+            SurveyProgress(run_id=run.id, user_id=FIRST, state_encrypted=uow.cipher.encrypt(b"{}"), updated_at=now),
+            StudyGroupMember(group_id=group.id, user_id=FIRST, status="accepted"),
+            Nudge(group_id=group.id, user_id=FIRST, sent_at=now),
+        ])
+    registrations_before = await count(ws, Registration, Registration.session_id == 1)
+    invites_before = await count(ws, SurveyInvite)
+
+    reply = await ws.driver.command(FIRST, "forget-me confirm")
+
+    assert reply.status == 200 and "削除しました" in texts(ws.fake.ephemerals(FIRST)[-1:])
+    assert await count(ws, Registration, Registration.session_id == 1) == registrations_before
+    assert await count(ws, Registration, Registration.user_id.startswith(privacy.TOMBSTONE_PREFIX),
+                       Registration.status.in_(("attended", "confirmed"))) == 1
+    assert await count(ws, SurveyInvite) == invites_before  # invited counts stay right
+    assert await count(ws, SurveyInvite, SurveyInvite.user_id == FIRST) == 0
+    for model, column in ((MaterialRead, MaterialRead.user_id), (SurveyProgress, SurveyProgress.user_id),
+                          (StudyGroupMember, StudyGroupMember.user_id), (Nudge, Nudge.user_id),
+                          (RoleGrant, RoleGrant.slack_user_id), (Coordinator, Coordinator.slack_user_id)):
+        assert await count(ws, model, column == FIRST) == 0, model.__tablename__
+    # Everyone else is untouched.
+    async with ws.deps.uow() as uow:
+        assert (await uow.coordinators.get(SECOND)).name == seed.COORDINATORS[1][1]
+        assert (await uow.registrations.get(1, SECOND)) is not None
+    assert await count(ws, AuditEntry, AuditEntry.actor == FIRST) == 1  # only the forget-me entry
+
+
+async def test_forgetting_twice_or_as_a_stranger_is_harmless(ws):
+    ws.fake.add_user("USTRANGER1", "知らない人")
+    for user in ("USTRANGER1", FIRST, FIRST):
+        reply = await ws.driver.command(user, "forget-me confirm")
+        assert reply.status == 200
+        assert "削除しました" in texts(ws.fake.ephemerals(user)[-1:])
+    assert await count(ws, AuditEntry, AuditEntry.action == "privacy.forget_me") == 3
+
+
+async def test_a_forgotten_person_can_start_again(ws):
+    await ws.driver.command(FIRST, "forget-me confirm")
+    await ws.driver.command(FIRST, 'profile set name="新しい 名前" prefecture=東京都 affiliation=public')
+    async with ws.deps.uow() as uow:
+        person = await uow.coordinators.get(FIRST)
+    assert person.name == "新しい 名前" and person.pledge_accepted_at is None
+
+
+# --- retention -----------------------------------------------------------------------------
+
+
+async def add_published_case(ws) -> None:
+    await ws.driver.command(seed.ADMIN, 'admin case new title="保存期間の事例" theme=教育')
+    async with ws.deps.uow() as uow:
+        await materials.add_material_file(uow, ws.clock.now(), ADMIN, "C1", "事例の本文です。".encode(), "case.txt")
+        case = await uow.cases.by_code("C1")
+        case.published_at = ws.clock.now()
+
+
+async def material_state(ws) -> tuple[bool, datetime | None]:
+    async with ws.deps.uow() as uow:
+        material = (await uow.materials.for_case(1))[0]
+    return material.content_encrypted is not None, material.deleted_at
+
+
+async def test_material_is_deleted_the_configured_days_after_publication(ws, monkeypatch):
+    monkeypatch.delenv(privacy.RETENTION_ENV, raising=False)
+    await add_published_case(ws)
+    ws.clock.advance(timedelta(days=89))
+    await ws.run_due()
+    assert await material_state(ws) == (True, None)
+    ws.clock.advance(timedelta(days=2))
+    await ws.run_due()
+    has_content, deleted_at = await material_state(ws)
+    assert not has_content and deleted_at == ws.clock.now()
+    async with ws.deps.uow() as uow:
+        audit = await uow.audit.entries(action="material.retention_delete")
+        assert not materials.is_releasable((await uow.materials.for_case(1))[0])
+    assert [(e.target, e.detail["retention_days"]) for e in audit] == [("C1", 90)]
+
+
+async def test_retention_days_come_from_the_environment(ws, monkeypatch):
+    monkeypatch.setenv(privacy.RETENTION_ENV, "10")
+    await add_published_case(ws)
+    ws.clock.advance(timedelta(days=9))
+    await ws.run_due()
+    assert (await material_state(ws))[0]
+    ws.clock.advance(timedelta(days=1))
+    await ws.run_due()
+    assert not (await material_state(ws))[0]
+
+
+async def test_unpublished_cases_keep_their_material(ws, monkeypatch):
+    monkeypatch.setenv(privacy.RETENTION_ENV, "0")
+    await ws.driver.command(seed.ADMIN, 'admin case new title="未公開" theme=教育')
+    async with ws.deps.uow() as uow:
+        await materials.add_material_file(uow, ws.clock.now(), ADMIN, "C1", b"plain text", "case.txt")
+    ws.clock.advance(timedelta(days=400))
+    await ws.run_due()
+    assert await material_state(ws) == (True, None)
+
+
+@pytest.mark.parametrize("raw, days", [(None, 90), ("", 90), ("30", 30), ("0", 0), (" 7 ", 7), ("-1", 90),
+                                       ("ninety", 90), ("1.5", 90)])
+def test_material_retention_days(raw, days):
+    environ = {} if raw is None else {privacy.RETENTION_ENV: raw}
+    assert privacy.material_retention_days(environ) == days
+
+
+def test_tombstones_look_like_user_ids_and_do_not_repeat():
+    stones = {privacy.new_tombstone() for _ in range(200)}
+    assert len(stones) == 200
+    assert all(s.startswith("UFORGOT") and s.isalnum() and s.isupper() and len(s) <= 32 for s in stones)
