@@ -10,6 +10,8 @@ S12, a user like U123); whether S12 exists is the service's business.
 
 from __future__ import annotations
 
+from bot.text import escape
+
 import re
 import shlex
 from datetime import datetime
@@ -35,7 +37,8 @@ class CommandError(ValueError):
     def __init__(self, key: str, **params: object) -> None:
         super().__init__(key)
         self.key = key
-        self.params = params
+        # Values echo what the person typed: make them inert in mrkdwn (no <!channel>, no links).
+        self.params = {k: escape(v) if isinstance(v, str) else v for k, v in params.items()}
 
 
 class Command(BaseModel):

@@ -43,6 +43,7 @@ def setup_logging(level: str = "INFO", stream=None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Bolt and the SDK log request bodies at DEBUG; keep them quiet whatever the level.
-    for noisy in ("slack_bolt", "slack_sdk", "aiohttp.access", "apscheduler", "sqlalchemy.engine", "alembic"):
+    # Bolt and the SDK log request bodies, the database drivers SQL parameters (names), at DEBUG:
+    # keep them quiet whatever the level.
+    for noisy in ("slack_bolt", "slack_sdk", "aiohttp.access", "apscheduler", "sqlalchemy.engine", "alembic", "aiosqlite", "asyncpg"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -9,7 +9,8 @@ Logs carry the request id, the command's grammar name, the outcome and the time:
 command text, a payload value or a name.
 
 Interactions: Slack (or an impatient double click through a flaky network) may deliver the same
-block_actions or view_submission twice. Each is keyed (`action:{user}:{action_ts}:{action_id}`,
+block_actions or view_submission twice. Each is keyed (`action:{user}:{action_ts}` — not the action id,
+which can name the option a person chose in a survey —
 `view:{view_id}:{view_hash}`) in processed_requests, in the same table and for the same hour as
 event ids, so a second delivery is acknowledged with no second effect, across restarts and
 replicas. A submission answered with validation errors is forgotten again, so the corrected one
@@ -69,7 +70,7 @@ def interaction_key(body: Any) -> str | None:
         action_ts, action_id = action.get("action_ts"), action.get("action_id")
         if not (user and action_ts and action_id):
             return None  # not a payload Slack sends: nothing to dedupe it against
-        key = f"action:{user}:{action_ts}:{action_id}"
+        key = f"action:{user}:{action_ts}"
     elif kind == "view_submission":
         view = body.get("view") if isinstance(body.get("view"), dict) else {}
         if not (view.get("id") and view.get("hash")):

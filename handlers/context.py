@@ -43,3 +43,15 @@ def run_after_ack(deps: Deps, coroutine) -> asyncio.Task:
 
 def usage_text(key: str, lang: str, **params) -> str:
     return t(key, lang, **params)
+
+
+async def answer(body: dict, respond, client, user_id: str, **msg: Any) -> None:
+    """Answer the person who pressed a button, only to them.
+
+    Buttons in messages come with a response_url (an ephemeral reply in place). Buttons on the
+    Home tab or in a modal do not, so there the answer goes to the person's DM instead.
+    """
+    if body.get("response_url") or (body.get("container") or {}).get("type") == "message":
+        await respond(response_type="ephemeral", replace_original=False, **msg)
+    else:
+        await client.chat_postMessage(channel=user_id, **msg)

@@ -37,6 +37,11 @@ class Cases:
     async def all(self) -> list[Case]:
         return list(await self.session.scalars(select(Case).order_by(Case.id)))
 
+    async def many(self, case_ids: list[int]) -> dict[int, Case]:
+        if not case_ids:
+            return {}
+        return {c.id: c for c in await self.session.scalars(select(Case).where(Case.id.in_(case_ids)))}
+
     async def by_lecturer(self, user_id: str) -> list[Case]:
         return list(await self.session.scalars(select(Case).where(Case.lecturer_user_id == user_id).order_by(Case.id)))
 
@@ -82,6 +87,12 @@ class Sessions:
     async def all(self) -> list[CaseSession]:
         return list(await self.session.scalars(select(CaseSession).order_by(CaseSession.id)))
 
+    async def many(self, session_ids: list[int]) -> dict[int, CaseSession]:
+        if not session_ids:
+            return {}
+        rows = await self.session.scalars(select(CaseSession).where(CaseSession.id.in_(session_ids)))
+        return {row.id: row for row in rows}
+
 
 class Registrations:
     def __init__(self, session: AsyncSession) -> None:
@@ -113,6 +124,26 @@ class Registrations:
                  .where(Registration.session_id == session_id, Registration.status == "waitlisted")
                  .order_by(Registration.registered_at, Registration.id).limit(1))
         return await self.session.scalar(query)
+
+    async def status_counts(self, session_ids: list[int]) -> dict[int, dict[str, int]]:
+        """{session id: {status: count}} for many sessions in one query."""
+        if not session_ids:
+            return {}
+        rows = await self.session.execute(
+            select(Registration.session_id, Registration.status, func.count())
+            .where(Registration.session_id.in_(session_ids))
+            .group_by(Registration.session_id, Registration.status))
+        counts: dict[int, dict[str, int]] = {}
+        for session_id, status, n in rows.all():
+            counts.setdefault(session_id, {})[status] = n
+        return counts
+
+    async def of_user_in(self, user_id: str, session_ids: list[int]) -> dict[int, Registration]:
+        if not session_ids:
+            return {}
+        rows = await self.session.scalars(select(Registration).where(
+            Registration.user_id == user_id, Registration.session_id.in_(session_ids)))
+        return {row.session_id: row for row in rows}
 
     async def of_user(self, user_id: str) -> list[Registration]:
         query = select(Registration).where(Registration.user_id == user_id).order_by(Registration.registered_at)

@@ -178,9 +178,6 @@ def test_jirei_command_text(harness):
     check_command(harness)
 
 
-@pytest.mark.xfail(strict=True, reason="handlers/commands/jirei.py (CommandError branch) and bot/blocks/people.py "
-                                       "build_usage put the grammar's quoted word/value into the ack unescaped; "
-                                       "they need kit.escape")
 @pytest.mark.parametrize("text", ["<!channel>", "join <!here>", "admin case new title=x theme=<!everyone>",
                                   "admin role <!channel> admin"])
 def test_usage_errors_do_not_echo_broadcast_mentions(harness, text):
@@ -242,9 +239,6 @@ def test_forged_button_payloads(harness):
     check_action(harness)
 
 
-@pytest.mark.xfail(strict=True, reason="buttons pressed in a view (the Home tab, a modal) have no response_url: "
-                                       "handlers/actions/sessions.py and materials.py answer with respond(), which "
-                                       "raises; Bolt then resets the ack and Slack gets no 200 (3 s, then 404)")
 @pytest.mark.parametrize("action_id, value", [(ids.SESSION_LEAVE, "S1"), (ids.MATERIAL_READ, "<!channel>")])
 def test_buttons_pressed_in_a_view_are_answered(harness, action_id, value):
     reply = harness.run(harness.ws.driver.send_raw(

@@ -49,7 +49,7 @@ def production_logging():
             logging.getLogger(name).setLevel(logging.NOTSET)
 
 
-# aiosqlite logs every statement with its parameters at DEBUG: see the xfail test at the end.
+# aiosqlite logs every statement with its parameters at DEBUG: production logging quiets it (last test).
 KNOWN_LEAKY = ("aiosqlite",)
 
 
@@ -166,7 +166,5 @@ def test_the_json_formatter_keeps_only_the_exception_type_and_place():
     assert NAME not in json.dumps(entry, ensure_ascii=False)
 
 
-@pytest.mark.xfail(strict=True, reason="bot/logs.py setup_logging does not quiet 'aiosqlite', which logs every SQL "
-                                       "statement with its parameters (names, profile values) at DEBUG")
 def test_production_logging_quiets_every_library_that_logs_sql_parameters(production_logging):
     assert logging.getLogger("aiosqlite").getEffectiveLevel() >= logging.WARNING

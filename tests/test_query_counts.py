@@ -19,8 +19,5 @@ async def test_queries_per_command_do_not_grow_with_data(counts):
     assert all(counts[10][label] > 0 for label in CONSTANT)
 
 
-@pytest.mark.xfail(strict=True, reason="`/jirei sessions` runs a few queries per open session "
-                                       "(bot/services/sessions.py open_sessions -> summarise per session): "
-                                       "40 queries at 10 sessions, 705 at 200")
 async def test_the_sessions_list_does_not_grow_with_data(counts):
     assert counts[10]["sessions"] == counts[200]["sessions"]

@@ -180,7 +180,7 @@ async def test_keys_are_kept_ten_minutes_and_forgotten_after_an_hour(ws):
 
 @pytest.mark.parametrize("body, expected", [
     ({"type": "block_actions", "user": {"id": "U1"}, "actions": [{"action_id": "a", "action_ts": "1.2"}]},
-     "action:U1:1.2:a"),
+     "action:U1:1.2"),
     ({"type": "view_submission", "view": {"id": "V1", "hash": "h"}}, "view:V1:h"),
     ({"type": "block_actions", "user": {"id": "U1"}, "actions": []}, None),
     ({"type": "block_actions", "user": "U1", "actions": [{"action_id": "a", "action_ts": "1"}]}, None),
@@ -191,6 +191,13 @@ async def test_keys_are_kept_ten_minutes_and_forgotten_after_an_hour(ws):
 ])
 def test_interaction_keys(body, expected):
     assert interaction_key(body) == expected
+
+
+def test_the_key_does_not_name_the_option_chosen():
+    # A survey option button's action id names the option; the key must not link a person to it.
+    body = {"type": "block_actions", "user": {"id": "U1"},
+            "actions": [{"action_id": "survey_choose:necessary", "action_ts": "1.2"}]}
+    assert "necessary" not in interaction_key(body)
 
 
 def test_forged_long_ids_make_keys_that_fit_the_column():

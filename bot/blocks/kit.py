@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.text import escape  # noqa: F401  (re-exported: builders import it from here)
+
 Block = dict[str, Any]
 
 
@@ -63,6 +65,3 @@ def option(text: str, value: str) -> dict:
     return {"text": plain(text[:75]), "value": value}
 
 
-def escape(text: str) -> str:
-    """Make user-supplied text inert in mrkdwn: no mentions, no <!channel>, no links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.text import escape
+
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -71,7 +73,8 @@ class ProfileError(ValueError):
         super().__init__(key)
         self.key = key
         self.field = field
-        self.params = params
+        # Values echo what the person typed: make them inert in mrkdwn (no <!channel>, no links).
+        self.params = {k: escape(v) if isinstance(v, str) else v for k, v in params.items()}
 
 
 @dataclass

@@ -5,6 +5,8 @@ and plain values in; plain results out. Every message owed is enqueued in the sa
 
 from __future__ import annotations
 
+from bot.text import escape
+
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,7 +33,8 @@ class SessionError(Exception):
     def __init__(self, key: str, **params: object) -> None:
         super().__init__(key)
         self.key = key
-        self.params = params
+        # Values echo what the person typed: make them inert in mrkdwn (no <!channel>, no links).
+        self.params = {k: escape(v) if isinstance(v, str) else v for k, v in params.items()}
 
 
 # --- planning ------------------------------------------------------------------------------
@@ -190,11 +193,29 @@ class SessionSummary:
 
 
 async def open_sessions(uow: UnitOfWork, actor: Actor) -> list[SessionSummary]:
-    """Open sessions, the person's own region first, then by start time."""
+    """Open sessions, the person's own region first, then by start time (a fixed number of
+    queries, however many sessions there are)."""
     items = await uow.sessions.with_status("open")
     own = actor.bureau
     items.sort(key=lambda s: (s.bureau != own, s.starts_at))
-    return [await summarise(uow, item, actor.user_id) for item in items]
+    return await summarise_many(uow, items, actor.user_id)
+
+
+async def summarise_many(uow: UnitOfWork, items: list[CaseSession], user_id: str | None) -> list[SessionSummary]:
+    ids = [item.id for item in items]
+    counts = await uow.registrations.status_counts(ids)
+    cases = await uow.cases.many(sorted({item.case_id for item in items if item.case_id}))
+    mine = await uow.registrations.of_user_in(user_id, ids) if user_id else {}
+    summaries = []
+    for item in items:
+        n = counts.get(item.id, {})
+        summaries.append(SessionSummary(
+            session=item, case=cases.get(item.case_id) if item.case_id else None,
+            confirmed=n.get("confirmed", 0) + n.get("attended", 0),
+            waitlisted=n.get("waitlisted", 0) + n.get("applied", 0),
+            my_status=mine[item.id].status if item.id in mine else None,
+        ))
+    return summaries
 
 
 async def summarise(uow: UnitOfWork, item: CaseSession, user_id: str | None) -> SessionSummary:
@@ -210,12 +231,8 @@ async def summarise(uow: UnitOfWork, item: CaseSession, user_id: str | None) -> 
 
 async def my_registrations(uow: UnitOfWork, actor: Actor) -> list[SessionSummary]:
     regs = [r for r in await uow.registrations.of_user(actor.user_id) if r.status != "cancelled"]
-    result = []
-    for reg in regs:
-        item = await uow.sessions.get(reg.session_id)
-        if item is not None:
-            result.append(await summarise(uow, item, actor.user_id))
-    return result
+    found = await uow.sessions.many([r.session_id for r in regs])
+    return await summarise_many(uow, [found[r.session_id] for r in regs if r.session_id in found], actor.user_id)
 
 
 # --- joining and leaving -------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from bot.deps import Deps
 from bot.i18n import t
 from bot.services import materials
 from bot.services.sessions import SessionError
-from handlers.context import actor_of
+from handlers.context import actor_of, answer
 
 
 def _value(body: dict) -> str:
@@ -20,40 +20,38 @@ def _value(body: dict) -> str:
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    async def say(respond, text: str) -> None:
-        await respond(response_type="ephemeral", replace_original=False, text=text)
 
     @app.action(ids.MATERIAL_READ)
-    async def mark_read(ack, body, context, respond):
+    async def mark_read(ack, body, context, respond, client):
         await ack()
         actor = actor_of(context)
         code = grammar.parse_code(_value(body), "session")
         if code is None:
-            await say(respond, t("sessions.error.bad_button", actor.lang))
+            await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
             return
         try:
             async with deps.uow() as uow:
                 first = await materials.mark_read(uow, deps.clock.now(), actor, code)
         except SessionError as err:
-            await say(respond, t(err.key, actor.lang, **err.params))
+            await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
             return
-        await say(respond, t("materials.read_thanks" if first else "materials.read_already", actor.lang))
+        await answer(body, respond, client, actor.user_id, text=t("materials.read_thanks" if first else "materials.read_already", actor.lang))
 
     @app.action(ids.MATERIAL_CONFIRM)
-    async def confirm_findings(ack, body, context, respond):
+    async def confirm_findings(ack, body, context, respond, client):
         await ack()
         actor = actor_of(context)
         match = re.fullmatch(r"M([1-9][0-9]{0,8})", _value(body))
         if match is None:
-            await say(respond, t("sessions.error.bad_button", actor.lang))
+            await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
             return
         try:
             async with deps.uow() as uow:
                 material = await materials.confirm_material(uow, deps.clock.now(), actor, int(match.group(1)))
         except SessionError as err:
-            await say(respond, t(err.key, actor.lang, **err.params))
+            await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
             return
-        await say(respond, t("materials.confirmed", actor.lang, version=material.version))
+        await answer(body, respond, client, actor.user_id, text=t("materials.confirmed", actor.lang, version=material.version))
 
     @app.action(ids.MATERIAL_UPLOAD_OPEN)
     async def open_upload(ack, body, context, client):

@@ -11,72 +11,68 @@ from bot.deps import Deps
 from bot.i18n import t
 from bot.services import sessions
 from bot.services.sessions import SessionError
-from handlers.context import actor_of, message
+from handlers.context import actor_of, answer, message
 
 
-def _code(body: dict, kind: str) -> str | None:
-    action = (body.get("actions") or [{}])[0]
-    return grammar.parse_code(str(action.get("value", ""))[:20], kind)
+def _value(body: dict, limit: int = 20) -> str:
+    return str((body.get("actions") or [{}])[0].get("value", ""))[:limit]
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    async def answer(respond, lang: str, blocks: list[dict]) -> None:
-        await respond(response_type="ephemeral", replace_original=False,
-                      **message(blocks, blocks[0]["text"]["text"]))
+    async def say(body, respond, client, user_id: str, text: str) -> None:
+        await answer(body, respond, client, user_id, text=text)
 
     @app.action(ids.SESSION_JOIN)
-    async def join_button(ack, body, context, respond):
+    async def join_button(ack, body, context, respond, client):
         await ack()
         actor = actor_of(context)
-        code = _code(body, "session")
+        code = grammar.parse_code(_value(body), "session")
         if code is None:
-            await respond(response_type="ephemeral", replace_original=False, text=t("sessions.error.bad_button", actor.lang))
+            await say(body, respond, client, actor.user_id, t("sessions.error.bad_button", actor.lang))
             return
         try:
             async with deps.uow() as uow:
                 result = await sessions.join(uow, deps.clock.now(), actor, code)
         except SessionError as err:
-            await respond(response_type="ephemeral", replace_original=False, text=t(err.key, actor.lang, **err.params))
+            await say(body, respond, client, actor.user_id, t(err.key, actor.lang, **err.params))
             return
         deps.wake_dispatcher()
-        await answer(respond, actor.lang, build_join_result(result.outcome, result.session, actor.lang, result.position,
-                                                            result.status))
+        blocks = build_join_result(result.outcome, result.session, actor.lang, result.position, result.status)
+        await answer(body, respond, client, actor.user_id, **message(blocks, blocks[0]["text"]["text"]))
 
     @app.action(ids.SESSION_LEAVE)
-    async def leave_button(ack, body, context, respond):
+    async def leave_button(ack, body, context, respond, client):
         await ack()
         actor = actor_of(context)
-        code = _code(body, "session")
+        code = grammar.parse_code(_value(body), "session")
         if code is None:
-            await respond(response_type="ephemeral", replace_original=False, text=t("sessions.error.bad_button", actor.lang))
+            await say(body, respond, client, actor.user_id, t("sessions.error.bad_button", actor.lang))
             return
         try:
             async with deps.uow() as uow:
                 result = await sessions.leave(uow, deps.clock.now(), actor, code)
         except SessionError as err:
-            await respond(response_type="ephemeral", replace_original=False, text=t(err.key, actor.lang, **err.params))
+            await say(body, respond, client, actor.user_id, t(err.key, actor.lang, **err.params))
             return
         deps.wake_dispatcher()
-        await respond(response_type="ephemeral", replace_original=False,
-                      text=t("sessions.left", actor.lang, code=result.session.code))
+        await say(body, respond, client, actor.user_id, t("sessions.left", actor.lang, code=result.session.code))
 
     @app.action(ids.SESSION_CHECKIN)
-    async def checkin_button(ack, body, context, respond):
+    async def checkin_button(ack, body, context, respond, client):
         """Value "S1|U123": the facilitator (or staff) checks a participant in."""
         await ack()
         actor = actor_of(context)
-        raw = str((body.get("actions") or [{}])[0].get("value", ""))[:80]
-        code_text, _, user_text = raw.partition("|")
+        code_text, _, user_text = _value(body, 80).partition("|")
         code, user = grammar.parse_code(code_text, "session"), grammar.parse_user(user_text)
         if code is None or user is None:
-            await respond(response_type="ephemeral", replace_original=False, text=t("sessions.error.bad_button", actor.lang))
+            await say(body, respond, client, actor.user_id, t("sessions.error.bad_button", actor.lang))
             return
         try:
             async with deps.uow() as uow:
                 result = await sessions.attend(uow, deps.clock.now(), actor, code, [user])
         except SessionError as err:
-            await respond(response_type="ephemeral", replace_original=False, text=t(err.key, actor.lang, **err.params))
+            await say(body, respond, client, actor.user_id, t(err.key, actor.lang, **err.params))
             return
-        await respond(response_type="ephemeral", replace_original=False,
-                      text=t("sessions.attended", actor.lang, code=code, count=len(result.marked),
-                             unknown=", ".join(f"<@{u}>" for u in result.not_registered) or "—"))
+        await say(body, respond, client, actor.user_id,
+                  t("sessions.attended", actor.lang, code=code, count=len(result.marked),
+                    unknown=", ".join(f"<@{u}>" for u in result.not_registered) or "—"))
