@@ -37,6 +37,7 @@ from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
 
 from bench.bench_queries import bench_user, seed_bulk  # noqa: E402
 from bot.app import build_app  # noqa: E402
+from bot.tuning import tune_gc_for_latency  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.deps import build_deps  # noqa: E402
 from bot.http_server import build_web_app  # noqa: E402
@@ -134,6 +135,7 @@ def _serve_in_child(kind: str, fake_url: str, database_url: str, ports) -> None:
                                 SLACK_SIGNING_SECRET=SECRET)
             deps = await build_deps(settings, cipher=Cipher(generate_key()), clock=SystemClock(), run_migrations=False)
             app = build_app(deps, signing_secret=SECRET, bot_token=TOKEN, bot_user_id=BOT_USER)
+            tune_gc_for_latency()  # as `run_bot.py http|socket` does once the process is built
         _, url = await serve(app)
         ports.put(url)
         await asyncio.Event().wait()

@@ -81,10 +81,12 @@ async def seed_bulk(deps, *, sessions: int, coordinators: int, now: datetime,
 class QueryCounter:
     """Counts statements sent to the database while `counting()` is open."""
 
-    def __init__(self, engine) -> None:
+    def __init__(self, *engines) -> None:
         self.count = 0
         self._active = False
-        event.listen(engine.sync_engine, "before_cursor_execute", self._on_execute)
+        for engine in engines:
+            if engine is not None:  # the read-only engine exists on SQLite only
+                event.listen(engine.sync_engine, "before_cursor_execute", self._on_execute)
 
     def _on_execute(self, *_args) -> None:
         if self._active:
@@ -122,7 +124,7 @@ async def queries_per_command(database_url: str, *, sessions: int, coordinators:
     clock = ManualClock(START)
     async with LocalWorkspace.open(database_url=database_url, cipher=Cipher(generate_key()), clock=clock) as ws:
         await seed_bulk(ws.deps, sessions=sessions, coordinators=coordinators, now=clock.now())
-        counter = QueryCounter(ws.deps.engine)
+        counter = QueryCounter(ws.deps.engine, ws.deps.read_engine)
         # Warm up: the first use of a connection asks the server about itself.
         await ws.driver.command(seed.COORDINATORS[1][0], "join S2")
         for probe in probes():

@@ -77,6 +77,7 @@ async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
     from bot.http_server import build_web_app
     from bot.http_server import serve as serve_http
     from bot.runtime import Runtime
+    from bot.tuning import tune_gc_for_latency
 
     try:
         settings.require("SLACK_BOT_TOKEN", *(("SLACK_APP_TOKEN",) if mode == "socket" else ("SLACK_SIGNING_SECRET",)))
@@ -91,6 +92,7 @@ async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
     )
     runtime = Runtime(deps, owner_id=settings.instance_id)
     await runtime.start()
+    tune_gc_for_latency()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -32,12 +32,12 @@ B市に住み、勤務先の寮で暮らしている。
 async def step_help(demo) -> None:
     demo.heading("demo.step.help")
     reply = await demo.command(TOKYO[0], "help")
-    demo.expect(reply.status == 200 and bool(reply.ack), t("demo.check.help_acked", demo.lang))
+    demo.expect(reply.status == 200 and bool(reply.answer), t("demo.check.help_acked", demo.lang))
     reply = await demo.command(seed.ADMIN, "help")
-    text = str(reply.ack)
+    text = str(reply.answer)
     demo.expect("admin session new" in text, t("demo.check.admin_help", demo.lang))
     reply = await demo.command(TOKYO[0], "frobnicate", show=True)
-    demo.expect(reply.status == 200 and "frobnicate" in str(reply.ack), t("demo.check.usage", demo.lang))
+    demo.expect(reply.status == 200 and "frobnicate" in str(reply.answer), t("demo.check.usage", demo.lang))
 
 
 async def step_profile(demo) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from bot.clock import Clock, SystemClock
 from config.settings import Settings
 from storage.crypto import Cipher
-from storage.db import make_engine, make_session_factory, migrate
+from storage.db import is_sqlite, make_engine, make_session_factory, migrate
 from storage.uow import UnitOfWork
 
 
@@ -25,12 +25,18 @@ class Deps:
     clock: Clock
     client: AsyncWebClient
     tz: ZoneInfo
+    # Reads that write nothing (lists, the actor behind a request): on SQLite they never wait
+    # for the writer lock. On PostgreSQL this is the same engine.
+    read_engine: AsyncEngine | None = None
+    read_session_factory: async_sessionmaker | None = None
     # Set when there is work to look at sooner than the next dispatcher tick.
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # Background work started by handlers after ack; awaited on shutdown.
     background: set[asyncio.Task] = field(default_factory=set)
 
-    def uow(self) -> UnitOfWork:
+    def uow(self, *, read_only: bool = False) -> UnitOfWork:
+        if read_only and self.read_session_factory is not None:
+            return UnitOfWork(self.read_session_factory, self.cipher, read_only=True)
         return UnitOfWork(self.session_factory, self.cipher)
 
     @property
@@ -44,6 +50,8 @@ class Deps:
         if self.background:
             await asyncio.gather(*self.background, return_exceptions=True)
         await self.engine.dispose()
+        if self.read_engine is not None:
+            await self.read_engine.dispose()
 
 
 async def build_deps(
@@ -58,6 +66,7 @@ async def build_deps(
     if run_migrations:
         await migrate(engine)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    read_engine = make_engine(settings.database_url, read_only=True) if is_sqlite(settings.database_url) else None
     return Deps(
         settings=settings,
         engine=engine,
@@ -66,4 +75,6 @@ async def build_deps(
         clock=clock or SystemClock(),
         client=client or AsyncWebClient(token=token, base_url=settings.slack_api_url),
         tz=ZoneInfo(settings.timezone),
+        read_engine=read_engine,
+        read_session_factory=make_session_factory(read_engine) if read_engine is not None else None,
     )

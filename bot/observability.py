@@ -50,12 +50,11 @@ def command_label(text: str, tz) -> str:
         return "invalid"
 
 
-def command_outcome(label: str, cmd_is_admin: bool, actor: Any) -> str:
-    if label == "invalid":
-        return "usage"
-    if cmd_is_admin and not getattr(actor, "is_staff", False):
-        return "refused"
-    return "ok"
+def record_command(context: AsyncBoltContext, label: str, outcome: str) -> None:
+    """Count a command by grammar name and outcome (ok, usage, refused) and log it: no text."""
+    COMMANDS.labels(command=label, outcome=outcome).inc()
+    elapsed = context.get("acked_in_seconds")
+    log.info("command %s: %s, acked in %s ms", label, outcome, f"{elapsed * 1000:.1f}" if elapsed is not None else "-")
 
 
 def interaction_key(body: Any) -> str | None:
@@ -106,20 +105,15 @@ def install_observability(app: AsyncApp, deps: Deps) -> None:
         context["request_id"] = new_request_id()
         started = time.perf_counter()
         is_command = isinstance(body, dict) and body.get("command") == "/jirei"
-        label, admin_command = "", False
-        if is_command:
-            text = str(body.get("text", ""))
-            label = command_label(text, deps.tz)
-            admin_command = label.startswith("admin ")
+        label = command_label(str(body.get("text", "")), deps.tz) if is_command else ""
         key = interaction_key(body)
 
         async def on_ack(ack_arguments: dict[str, Any]) -> None:
             elapsed = time.perf_counter() - started
             if is_command:
-                outcome = command_outcome(label, admin_command, context.get("actor"))
-                COMMANDS.labels(command=label, outcome=outcome).inc()
+                # The outcome is known only after the ack; the listener records it (record_command).
+                context["acked_in_seconds"] = elapsed
                 COMMAND_LATENCY.labels(command=label).observe(elapsed)
-                log.info("command %s: %s, acked in %.1f ms", label, outcome, elapsed * 1000)
             if key is not None and ack_arguments.get("response_action") == "errors":
                 async with deps.uow() as uow:
                     await forget_processed_key(uow.session, key)

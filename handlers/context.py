@@ -26,11 +26,22 @@ def install_actor_middleware(app, deps: Deps) -> None:
     """Resolve the person behind every request once, from the payload's user id."""
 
     @app.middleware
-    async def load_actor_middleware(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]):
-        if context.user_id:
-            async with deps.uow() as uow:
+    async def load_actor_middleware(body, context: AsyncBoltContext, next: Callable[[], Awaitable[None]]):
+        # A slash command acks before anything else and loads its actor after (actor_after_ack).
+        is_command = isinstance(body, dict) and "command" in body
+        if context.user_id and not is_command:
+            async with deps.uow(read_only=True) as uow:
                 context["actor"] = await load_actor(uow, deps.admin_ids, context.user_id)
         return await next()
+
+
+async def actor_after_ack(deps: Deps, context: AsyncBoltContext) -> Actor:
+    actor = context.get("actor")
+    if actor is None and context.user_id:
+        async with deps.uow(read_only=True) as uow:
+            actor = await load_actor(uow, deps.admin_ids, context.user_id)
+        context["actor"] = actor
+    return actor if actor is not None else Actor(user_id=context.user_id or "")
 
 
 def run_after_ack(deps: Deps, coroutine) -> asyncio.Task:

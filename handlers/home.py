@@ -10,7 +10,7 @@ from bot.services.review import home_data
 
 async def refresh_home(deps: Deps, client, user_id: str) -> None:
     """One section per role the person holds; the identity is the event's user, never a value."""
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         actor = await load_actor(uow, deps.admin_ids, user_id)
         data = await home_data(uow, deps.clock.now(), deps.tz, actor)
     await client.views_publish(user_id=user_id, view=build_home_tab(data, actor.lang, deps.tz))

@@ -17,16 +17,18 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def make_engine(url: str, *, echo: bool = False, read_only: bool = False) -> AsyncEngine:
+    """`read_only` (SQLite): transactions begin DEFERRED, so readers never wait for the writer
+    lock (WAL lets them read a consistent snapshot while someone writes)."""
     if is_sqlite(url):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
-        _serialise_sqlite_writers(engine)
+        _serialise_sqlite_writers(engine, begin="BEGIN" if read_only else "BEGIN IMMEDIATE")
     else:
         engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
     return engine
 
 
-def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
+def _serialise_sqlite_writers(engine: AsyncEngine, begin: str = "BEGIN IMMEDIATE") -> None:
     """SQLite: WAL, a busy timeout, and BEGIN IMMEDIATE.
 
     Every transaction takes the write lock up front, so a read-then-write (count the seats,
@@ -45,7 +47,7 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(begin)
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker:

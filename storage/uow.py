@@ -16,9 +16,10 @@ from storage import material_repos, session_repos, study_group_repos, survey_rep
 
 
 class UnitOfWork:
-    def __init__(self, session_factory: async_sessionmaker, cipher: Cipher) -> None:
+    def __init__(self, session_factory: async_sessionmaker, cipher: Cipher, *, read_only: bool = False) -> None:
         self._factory = session_factory
         self.cipher = cipher
+        self.read_only = read_only
         self.session: AsyncSession
 
     async def __aenter__(self) -> "UnitOfWork":
@@ -38,8 +39,10 @@ class UnitOfWork:
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         try:
-            if exc_type is None:
+            if exc_type is None and not self.read_only:
                 await self.session.commit()
+            elif exc_type is None:
+                pass  # nothing to keep; close() below ends the read snapshot and keeps loaded values
             else:
                 await self.session.rollback()
         finally:

@@ -133,7 +133,7 @@ async def count_sessions(ws) -> int:
 
 
 def answer_text(reply) -> str:
-    parts = [str(reply.ack or "")]
+    parts = [str(reply.answer)]
     parts += [str(call.params) for call in reply.calls]
     return "\n".join(parts)
 

@@ -52,7 +52,7 @@ async def test_help_is_acknowledged_with_the_help_text(served):
     _server, driver, _fake = served
     reply = await driver.command("UCOORD01", "help")
     assert reply.status == 200
-    text = str(reply.ack)
+    text = str(reply.answer)
     assert "/jirei join S1" in text and "admin session new" not in text
 
 
@@ -61,8 +61,8 @@ async def test_malformed_input_gets_usage_never_a_500(served, text):
     _server, driver, _fake = served
     reply = await driver.command("UCOORD01", text)
     assert reply.status == 200
-    assert reply.ack and (reply.ack.get("blocks") or reply.ack.get("text"))
-    assert "Traceback" not in str(reply.ack)
+    assert reply.answer and (reply.answer[0].get("blocks") or reply.answer[0].get("text"))
+    assert "Traceback" not in str(reply.answer)
 
 
 async def test_healthz_and_metrics(served):

@@ -60,6 +60,13 @@ class Reply:
     body: str = ""
     headers: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def answer(self) -> list[dict[str, Any]]:
+        """What the person was shown in reply: the ack's text or blocks, then whatever the bot
+        posted to the response_url (an app may ack at once and answer a moment later)."""
+        shown = [self.ack] if self.ack and (self.ack.get("text") or self.ack.get("blocks")) else []
+        return shown + [call.params for call in self.calls if call.method == "response_url"]
+
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
 
@@ -120,6 +127,7 @@ class SlackDriver:
         self.settle_timeout = settle_timeout
         self._now = now
         self._baseline: set[asyncio.Task] | None = None  # tasks alive when the current window began
+        self._in_flight = 0  # interactions under way; concurrent ones share one settle window
 
     # ------------------------------------------------------------------ slash commands
 
@@ -398,14 +406,21 @@ class SlackDriver:
             headers["X-Slack-Signature"] = signature
         headers.update(extra_headers or {})
 
-        self.mark()
+        # Interactions sent concurrently share one settle window: a later one must not count the
+        # earlier ones' background work as "already running before" and stop waiting for it.
+        if self._in_flight == 0:
+            self.mark()
+        self._in_flight += 1
         first_call = len(self.fake.calls)
-        result = await self.dispatch(body, headers)
-        ack = _parse_ack(result.body, result.headers)
-        if after_ack is not None:
-            after_ack(result, ack)
-        if settle:
-            await self.settle()
+        try:
+            result = await self.dispatch(body, headers)
+            ack = _parse_ack(result.body, result.headers)
+            if after_ack is not None:
+                after_ack(result, ack)
+            if settle:
+                await self.settle()
+        finally:
+            self._in_flight -= 1
         return Reply(result.status, ack, self.fake.calls[first_call:], result.body, result.headers)
 
     # ------------------------------------------------------------------ helpers

@@ -17,7 +17,8 @@ from bot.blocks.people import build_help, build_usage
 from bot.deps import Deps
 from bot.i18n import t
 from bot.services.people import Actor
-from handlers.context import actor_of, message
+from bot.observability import record_command
+from handlers.context import actor_after_ack, message
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.command("/jirei")
     async def jirei(ack, body, context, respond, client):
-        actor = actor_of(context)
+        # Ack first, with nothing: no database work stands between Slack and the ack, so it is
+        # as fast under load as an app that only acks. Every answer follows through respond().
+        await ack()
+        actor = await actor_after_ack(deps, context)
+        request = CommandRequest(deps=deps, actor=actor, body=body, respond=respond, client=client)
         lang = actor.lang
         try:
             cmd = grammar.parse(body.get("text", ""), deps.tz)
@@ -101,20 +106,23 @@ def register(app: AsyncApp, deps: Deps) -> None:
             blocks = build_usage(err.key, lang, **params)
             if usage_key:
                 blocks.insert(1, {"type": "context", "elements": [{"type": "mrkdwn", "text": t(usage_key, lang)}]})
-            await ack(response_type="ephemeral", **message(blocks, t(err.key, lang, **params)))
+            record_command(context, "invalid", "usage")
+            await request.reply(blocks, t(err.key, lang, **params))
             return
         if isinstance(cmd, grammar.Help) or (isinstance(cmd, grammar.AdminHelp) and actor.is_staff):
-            await ack(response_type="ephemeral", **message(build_help(actor), t("help.title", lang)))
+            record_command(context, cmd.name, "ok")
+            await request.reply(build_help(actor), t("help.title", lang))
             return
         if cmd.admin and not (actor.is_staff or (cmd.lecturer_ok and actor.is_lecturer) or cmd.facilitator_ok):
-            await ack(response_type="ephemeral", text=t("auth.refused", lang))
+            record_command(context, cmd.name, "refused")
             async with deps.uow() as uow:
                 await uow.audit.record(deps.clock.now(), actor.user_id, f"command.{cmd.name}", "refused")
+            await request.reply_text("auth.refused")
             return
         handler = COMMANDS.get(type(cmd))
         if handler is None:
-            await ack(response_type="ephemeral", **message(build_usage("usage.unknown", lang, word=cmd.name),
-                                                           t("usage.more", lang)))
+            record_command(context, cmd.name, "usage")
+            await request.reply(build_usage("usage.unknown", lang, word=cmd.name), t("usage.more", lang))
             return
-        await ack()
-        await handler(cmd, CommandRequest(deps=deps, actor=actor, body=body, respond=respond, client=client))
+        record_command(context, cmd.name, "ok")
+        await handler(cmd, request)

@@ -11,7 +11,7 @@ from handlers.commands.jirei import CommandRequest, command_handler
 
 @command_handler(grammar.ProfileOpen)
 async def open_profile(cmd: grammar.ProfileOpen, request: CommandRequest) -> None:
-    async with request.deps.uow() as uow:
+    async with request.deps.uow(read_only=True) as uow:
         person = await uow.coordinators.get(request.actor.user_id)
     await request.client.views_open(trigger_id=request.body["trigger_id"],
                                     view=build_profile_modal(person, request.lang))
@@ -32,7 +32,7 @@ async def set_profile(cmd: grammar.ProfileSet, request: CommandRequest) -> None:
 
 @command_handler(grammar.PledgeShow)
 async def show_pledge(cmd: grammar.PledgeShow, request: CommandRequest) -> None:
-    async with request.deps.uow() as uow:
+    async with request.deps.uow(read_only=True) as uow:
         person = await uow.coordinators.get(request.actor.user_id)
     await request.reply(build_pledge(person, request.lang), t("pledge.title", request.lang))
 

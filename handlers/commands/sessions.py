@@ -17,14 +17,14 @@ async def _refuse(request: CommandRequest, err: SessionError) -> None:
 
 @command_handler(grammar.SessionsList)
 async def list_sessions(cmd: grammar.SessionsList, request: CommandRequest) -> None:
-    async with request.deps.uow() as uow:
+    async with request.deps.uow(read_only=True) as uow:
         summaries = await sessions.open_sessions(uow, request.actor)
     await request.reply(build_sessions_list(summaries, request.lang, request.deps.tz), t("sessions.list_title", request.lang))
 
 
 @command_handler(grammar.Mine)
 async def my_sessions(cmd: grammar.Mine, request: CommandRequest) -> None:
-    async with request.deps.uow() as uow:
+    async with request.deps.uow(read_only=True) as uow:
         summaries = await sessions.my_registrations(uow, request.actor)
     await request.reply(build_my_list(summaries, request.lang, request.deps.tz), t("sessions.my_title", request.lang))
 

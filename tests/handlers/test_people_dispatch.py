@@ -79,11 +79,11 @@ async def test_home_tab_shows_profile_and_pledge_state(ws):
 async def test_help_differs_by_role_and_language(ws):
     coordinator = await ws.driver.command(seed.COORDINATORS[0][0], "help")
     admin = await ws.driver.command(seed.ADMIN, "help")
-    assert "admin session new" not in str(coordinator.ack)
-    assert "admin session new" in str(admin.ack)
+    assert "admin session new" not in str(coordinator.answer)
+    assert "admin session new" in str(admin.answer)
     await ws.driver.command(seed.COORDINATORS[1][0], "profile set lang=en")
     english = await ws.driver.command(seed.COORDINATORS[1][0], "help")
-    assert "How to use Jirei" in str(english.ack)
+    assert "How to use Jirei" in str(english.answer)
 
 
 async def test_a_retried_event_has_one_effect(ws):

@@ -103,7 +103,7 @@ async def test_confirmed_session_is_split_into_groups_mixing_affiliations(ws):
 async def test_coordinators_admin_commands_are_refused_and_audited(ws):
     user = seed.COORDINATORS[0][0]
     reply = await ws.driver.command(user, "admin announce S1")
-    assert "事務局" in str(reply.ack)
+    assert "事務局" in str(reply.answer)
     async with ws.deps.uow() as uow:
         refused = await uow.audit.entries(actor=user, action="command.admin announce")
     assert [e.outcome for e in refused] == ["refused"]

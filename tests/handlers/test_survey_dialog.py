@@ -299,7 +299,7 @@ async def test_a_held_session_sends_its_attendees_the_post_session_survey(ws):
 
 async def test_survey_commands_are_for_the_secretariat(ws):
     reply = await ws.driver.command(COORDINATORS[0], "admin survey planning")
-    assert "事務局" in str(reply.ack)
+    assert "事務局" in str(reply.answer)
     await ws.driver.command(seed.STAFF_TOKYO, "admin survey planning")
     assert "管理者" in texts(ws.fake.ephemerals(seed.STAFF_TOKYO)[-1:])
     await ws.driver.command(seed.ADMIN, "admin report R9")
