@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     # A stable name per bot process lets a restarted process take back its own claimed deliveries
     # at once instead of waiting for their lease to expire; two live processes must not share one.
     instance_id: str | None = Field(default=None, validation_alias="JIREI_INSTANCE_ID")
+    # Days a published case keeps its material content (then it is deleted; the record stays).
+    material_retention_days: int = Field(default=90, ge=0, validation_alias="JIREI_MATERIAL_RETENTION_DAYS")
 
     @field_validator("database_url")
     @classmethod

@@ -197,8 +197,8 @@ async def test_material_is_deleted_the_configured_days_after_publication(ws, mon
     assert [(e.target, e.detail["retention_days"]) for e in audit] == [("C1", 90)]
 
 
-async def test_retention_days_come_from_the_environment(ws, monkeypatch):
-    monkeypatch.setenv(privacy.RETENTION_ENV, "10")
+async def test_retention_days_come_from_the_settings(ws):
+    ws.deps.settings.material_retention_days = 10
     await add_published_case(ws)
     ws.clock.advance(timedelta(days=9))
     await ws.run_due()
@@ -208,8 +208,8 @@ async def test_retention_days_come_from_the_environment(ws, monkeypatch):
     assert not (await material_state(ws))[0]
 
 
-async def test_unpublished_cases_keep_their_material(ws, monkeypatch):
-    monkeypatch.setenv(privacy.RETENTION_ENV, "0")
+async def test_unpublished_cases_keep_their_material(ws):
+    ws.deps.settings.material_retention_days = 0
     await ws.driver.command(seed.ADMIN, 'admin case new title="未公開" theme=教育')
     async with ws.deps.uow() as uow:
         await materials.add_material_file(uow, ws.clock.now(), ADMIN, "C1", b"plain text", "case.txt")
@@ -218,11 +218,21 @@ async def test_unpublished_cases_keep_their_material(ws, monkeypatch):
     assert await material_state(ws) == (True, None)
 
 
-@pytest.mark.parametrize("raw, days", [(None, 90), ("", 90), ("30", 30), ("0", 0), (" 7 ", 7), ("-1", 90),
-                                       ("ninety", 90), ("1.5", 90)])
+@pytest.mark.parametrize("raw, days", [(None, 90), ("30", 30), ("0", 0), (" 7 ", 7)])
 def test_material_retention_days(raw, days):
-    environ = {} if raw is None else {privacy.RETENTION_ENV: raw}
-    assert privacy.material_retention_days(environ) == days
+    from config.settings import Settings
+
+    settings = Settings() if raw is None else Settings(JIREI_MATERIAL_RETENTION_DAYS=raw)
+    assert privacy.material_retention_days(settings) == days
+
+
+@pytest.mark.parametrize("raw", ["-1", "ninety", "1.5"])
+def test_a_bad_retention_setting_stops_the_bot_with_one_line(raw):
+    from bot.cli import CliError, load_settings
+
+    with pytest.raises(CliError) as caught:
+        load_settings(JIREI_MATERIAL_RETENTION_DAYS=raw)
+    assert "JIREI_MATERIAL_RETENTION_DAYS" in str(caught.value)
 
 
 def test_tombstones_look_like_user_ids_and_do_not_repeat():

@@ -14,11 +14,9 @@ published to the portal (JIREI_MATERIAL_RETENTION_DAYS, default 90).
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Mapping
 
 from bot.delivery import outbox
 from bot.deps import Deps
@@ -32,8 +30,6 @@ from storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 TOMBSTONE_PREFIX = "UFORGOT"
-RETENTION_ENV = "JIREI_MATERIAL_RETENTION_DAYS"
-DEFAULT_RETENTION_DAYS = 90
 
 
 def _repo(uow: UnitOfWork) -> PrivacyRepository:
@@ -83,20 +79,9 @@ async def forget_me(uow: UnitOfWork, now: datetime, actor: Actor, *, tombstone: 
 # --- retention ------------------------------------------------------------------------------
 
 
-def material_retention_days(environ: Mapping[str, str] | None = None) -> int:
-    """Days a published case keeps its material. Set JIREI_MATERIAL_RETENTION_DAYS (default 90)."""
-    raw = (os.environ if environ is None else environ).get(RETENTION_ENV, "").strip()
-    if not raw:
-        return DEFAULT_RETENTION_DAYS
-    try:
-        days = int(raw)
-    except ValueError:
-        days = -1
-    if days < 0:
-        # Keeping material longer than configured would be the worse mistake; the default is the plan's.
-        log.warning("%s is not a whole number of days; using %s", RETENTION_ENV, DEFAULT_RETENTION_DAYS)
-        return DEFAULT_RETENTION_DAYS
-    return days
+def material_retention_days(settings) -> int:
+    """Days a published case keeps its material: JIREI_MATERIAL_RETENTION_DAYS (Settings, default 90)."""
+    return settings.material_retention_days
 
 
 @dataclass
@@ -124,7 +109,7 @@ async def delete_expired_materials(uow: UnitOfWork, now: datetime, retention_day
 @periodic("material_retention")
 async def apply_material_retention(deps: Deps) -> int:
     async with deps.uow() as uow:
-        result = await delete_expired_materials(uow, deps.clock.now(), material_retention_days())
+        result = await delete_expired_materials(uow, deps.clock.now(), material_retention_days(deps.settings))
     if result.materials:
         log.info("retention deleted %s materials of %s", len(result.materials), ",".join(result.cases))
     return len(result.materials)
