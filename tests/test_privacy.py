@@ -181,8 +181,8 @@ async def material_state(ws) -> tuple[bool, datetime | None]:
     return material.content_encrypted is not None, material.deleted_at
 
 
-async def test_material_is_deleted_the_configured_days_after_publication(ws, monkeypatch):
-    monkeypatch.delenv(privacy.RETENTION_ENV, raising=False)
+async def test_material_is_deleted_the_configured_days_after_publication(ws):
+    assert ws.deps.settings.material_retention_days == 90  # the default
     await add_published_case(ws)
     ws.clock.advance(timedelta(days=89))
     await ws.run_due()
