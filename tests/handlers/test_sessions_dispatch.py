@@ -223,3 +223,35 @@ async def test_a_substitute_exchange_meeting_called_off_is_not_replaced_again(ws
         everything = await uow.sessions.all()
     assert [(s.code, s.kind, s.status) for s in everything] == [("S1", "official", "cancelled"),
                                                                   ("S2", "exchange", "cancelled")]
+
+
+async def test_an_oversubscribed_lottery_session_draws_first_timers_first_and_audits_the_draw(ws):
+    from storage.models import CaseSession, Registration
+
+    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
+    people = await add_coordinators(ws, 6)
+    veterans = people[:3]
+    async with ws.deps.uow() as uow:  # three of them attended an earlier session
+        earlier = CaseSession(kind="official", bureau="tokyo", starts_at=ws.clock.now() - timedelta(days=90),
+                              minutes=120, capacity=10, min_participants=1, deadline_at=ws.clock.now() - timedelta(days=100),
+                              status="held", created_by=seed.ADMIN, created_at=ws.clock.now())
+        uow.session.add(earlier)
+        await uow.flush()
+        for user in veterans:
+            uow.session.add(Registration(session_id=earlier.id, user_id=user, status="attended",
+                                         registered_at=ws.clock.now(), updated_at=ws.clock.now()))
+    await ws.driver.command(seed.ADMIN, SESSION.format(capacity=3, minimum=2) + " lottery=yes")
+    async with ws.deps.uow() as uow:
+        code = (await uow.sessions.all())[-1].code
+    for user in people:
+        await ws.driver.command(user, f"join {code}")
+    assert "抽選" in texts(ws.fake.ephemerals(people[0])[-1:])
+    await ws.advance(timedelta(days=30, hours=8, minutes=5))
+    async with ws.deps.uow() as uow:
+        item = await uow.sessions.by_code(code)
+        winners = {r.user_id for r in await uow.registrations.for_session(item.id, "confirmed")}
+        waiting = {r.user_id for r in await uow.registrations.for_session(item.id, "waitlisted")}
+        draw = await uow.audit.entries(action="session.lottery")
+    assert winners == set(people[3:]) and waiting == set(veterans)
+    assert draw[0].detail["seed"].startswith(code) and len(draw[0].detail["trace"]) == 6
+    assert all("キャンセル待ち" in texts(ws.fake.dm_messages(user)) for user in veterans)
