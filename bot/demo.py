@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from bot import ids
 from bot import local_seed as seed
 from bot.clock import ManualClock
 from bot.i18n import t

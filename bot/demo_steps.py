@@ -46,7 +46,7 @@ async def step_profile(demo) -> None:
     await demo.command(user, "profile set prefecture=山梨県 affiliation=public themes=医療・福祉,家庭・DV nudges=on")
     await demo.command(user, "pledge")
     await demo.command(user, "pledge accept")
-    reply = await demo.ws.driver.open_home(user)
+    await demo.ws.driver.open_home(user)
     home = demo.ws.fake.home_view(user)
     demo.expect(home is not None and "✅" in str(home), t("demo.check.home_pledged", demo.lang))
 
@@ -60,13 +60,13 @@ async def step_plan(demo) -> None:
     await demo.command(seed.STAFF_OSAKA, "admin session new case=C1 bureau=osaka start=2027-05-22T14:00 minutes=120 "
                                          "capacity=20 min=5 deadline=2027-05-08T17:00 release=2027-05-14T09:00 "
                                          f"facilitator=<@{seed.STAFF_OSAKA}>")
-    reply = await demo.command(seed.STAFF_OSAKA, "admin session new case=C1 bureau=tokyo start=2027-05-22T14:00 "
+    await demo.command(seed.STAFF_OSAKA, "admin session new case=C1 bureau=tokyo start=2027-05-22T14:00 "
                                                  "minutes=120 capacity=20 min=5 deadline=2027-05-08T17:00 "
                                                  "release=2027-05-14T09:00")
     async with demo.ws.deps.uow() as uow:
         count = len(await uow.sessions.all())
     demo.expect(count == 2, t("demo.check.sessions_created", demo.lang))
-    reply = await demo.command(TOKYO[1], "admin announce S1")
+    await demo.command(TOKYO[1], "admin announce S1")
     demo.expect("S1" not in str(demo.ws.fake.messages(demo.ws.announce_channel)), t("demo.check.refused", demo.lang))
 
 

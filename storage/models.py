@@ -20,7 +20,6 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
-    Text,
     TypeDecorator,
     UniqueConstraint,
 )

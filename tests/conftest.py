@@ -14,6 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.clock import ManualClock
+from storage.crypto import Cipher, generate_key
+from storage.db import make_engine, make_session_factory, migrate
+from storage.uow import UnitOfWork
 
 JST = ZoneInfo("Asia/Tokyo")
 POSTGRES_URL = os.environ.get("JIREI_TEST_POSTGRES_URL")  # postgresql+asyncpg://user:pw@host/db
@@ -52,6 +55,17 @@ async def db_url(request, tmp_path):
         yield url
     finally:
         await _drop_postgres_database(name)
+
+
+@pytest.fixture
+async def uow_factory(db_url):
+    """Units of work on a fresh, migrated database (each backend), for service and storage tests."""
+    engine = make_engine(db_url)
+    await migrate(engine)
+    factory = make_session_factory(engine)
+    cipher = Cipher(generate_key())
+    yield lambda: UnitOfWork(factory, cipher)
+    await engine.dispose()
 
 
 @pytest.fixture

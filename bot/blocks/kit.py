@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.text import escape  # noqa: F401  (re-exported: builders import it from here)
+from bot.text import escape  # noqa: F401 - builders import it from here
 
 Block = dict[str, Any]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import ids
-from bot.blocks.kit import actions, button, context, divider, escape, fields, header, mrkdwn, option, plain, section
+from bot.blocks.kit import actions, button, context, divider, escape, fields, header, option, plain, section
 from bot.i18n import t
 from bot.services.people import Actor
 from config.reference import bureaus, prefectures, themes

@@ -9,22 +9,9 @@ import pytest
 from openpyxl import Workbook
 
 from bot.services import plan as plans
-from storage.crypto import Cipher, generate_key
-from storage.db import make_engine, make_session_factory, migrate
-from storage.uow import UnitOfWork
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 JST = ZoneInfo("Asia/Tokyo")
-
-
-@pytest.fixture
-async def uow_factory(db_url):
-    engine = make_engine(db_url)
-    await migrate(engine)
-    factory = make_session_factory(engine)
-    cipher = Cipher(generate_key())
-    yield lambda: UnitOfWork(factory, cipher)
-    await engine.dispose()
 
 
 async def load(uow_factory, now, data: bytes, filename: str) -> plans.PlanResult:

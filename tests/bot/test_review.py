@@ -14,8 +14,6 @@ from bot.blocks.home import build_home_tab
 from bot.localslack.blockkit import validate_view
 from bot.services import review
 from bot.services.people import Actor
-from storage.crypto import Cipher, generate_key
-from storage.db import make_engine, make_session_factory, migrate
 from storage.models import (
     Case,
     CaseSession,
@@ -32,16 +30,6 @@ from storage.uow import UnitOfWork
 JST = ZoneInfo("Asia/Tokyo")
 CREATED = datetime(2027, 3, 1, tzinfo=JST)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture
-async def uow_factory(db_url):
-    engine = make_engine(db_url)
-    await migrate(engine)
-    factory = make_session_factory(engine)
-    cipher = Cipher(generate_key())
-    yield lambda: UnitOfWork(factory, cipher)
-    await engine.dispose()
 
 
 def meeting(bureau: str, start: datetime, status: str, *, kind: str = "official", case_id: int | None = 1,

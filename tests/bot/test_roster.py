@@ -8,9 +8,6 @@ import pytest
 from openpyxl import Workbook
 
 from bot.services import roster
-from storage.crypto import Cipher, generate_key
-from storage.db import make_engine, make_session_factory, migrate
-from storage.uow import UnitOfWork
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PREFECTURES = ["沖縄県", "東京都", "大阪府", "北海道", "宮城県", "愛知県", "広島県", "香川県", "福岡県"]
@@ -40,16 +37,6 @@ def xlsx_bytes(rows: list[list[str]], header: list[str] = HEADER) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-@pytest.fixture
-async def uow_factory(db_url):
-    engine = make_engine(db_url)
-    await migrate(engine)
-    factory = make_session_factory(engine)
-    cipher = Cipher(generate_key())
-    yield lambda: UnitOfWork(factory, cipher)
-    await engine.dispose()
 
 
 async def _import(uow_factory, now, data: bytes, filename: str) -> roster.ImportResult:

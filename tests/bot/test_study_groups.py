@@ -12,10 +12,7 @@ from bot.localslack.blockkit import validate_message_blocks, validate_view
 from bot.services import people, study_groups
 from bot.services.people import Actor
 from bot.services.study_groups import ProposalError, ProposalForm, next_sensible_time, validate_proposal
-from storage.crypto import Cipher, generate_key
-from storage.db import make_engine, make_session_factory, migrate
 from storage.models import CaseSession, StudyGroup
-from storage.uow import UnitOfWork
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -127,16 +124,6 @@ async def test_slack_trouble_leaves_the_space_for_a_later_tick():
 
 
 # --- on a database --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def uow_factory(db_url):
-    engine = make_engine(db_url)
-    await migrate(engine)
-    factory = make_session_factory(engine)
-    cipher = Cipher(generate_key())
-    yield lambda: UnitOfWork(factory, cipher)
-    await engine.dispose()
 
 
 async def add_people(uow, now, count: int, prefecture: str, themes: str, *, prefix: str, **extra) -> list[str]:

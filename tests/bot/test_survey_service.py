@@ -18,10 +18,7 @@ from bot.services.people import Actor
 from bot.services.surveys import DialogStatus, Step, SurveyError
 from bot.surveys.dialog import Outcome
 from bot.surveys.report import MIN_CELL
-from storage.crypto import Cipher, generate_key
-from storage.db import make_engine, make_session_factory, migrate
 from storage.models import CaseSession, Delivery, ProcessedRequest, Registration, SurveyResponse
-from storage.uow import UnitOfWork
 
 JST = ZoneInfo("Asia/Tokyo")
 ADMIN = Actor(user_id="UADMIN", is_admin=True)
@@ -29,16 +26,6 @@ TOKYO_STAFF = Actor(user_id="USTAFFT", staff_bureaus=frozenset({"tokyo"}))
 OSAKA_STAFF = Actor(user_id="USTAFFO", staff_bureaus=frozenset({"osaka"}))
 NOT_NEEDED = [Step("choose", "need", option_id="not_needed"), Step("skip", "group_size"), Step("skip", "duration"),
               Step("skip", "themes"), Step("skip", "format_opinion")]
-
-
-@pytest.fixture
-async def uow_factory(db_url):
-    engine = make_engine(db_url)
-    await migrate(engine)
-    factory = make_session_factory(engine)
-    cipher = Cipher(generate_key())
-    yield lambda: UnitOfWork(factory, cipher)
-    await engine.dispose()
 
 
 async def add_people(uow_factory, now, count: int, prefecture: str = "東京都", prefix: str = "UT") -> list[str]:

@@ -57,7 +57,7 @@ async def test_ten_confirmed_receive_it_once_and_nobody_else(ws):
     assert sorted(r.recipient for r in rows) == sorted(confirmed) and {r.status for r in rows} == {"sent"}
     # the read button of someone else's DM does nothing for an outsider
     message = received_material(ws, confirmed[0])[0]
-    await ws.driver.click(outsider, ids.MATERIAL_READ, "S1", message=message, block_id=f"material_S1")
+    await ws.driver.click(outsider, ids.MATERIAL_READ, "S1", message=message, block_id="material_S1")
     async with ws.deps.uow() as uow:
         assert await uow.material_reads.readers(1) == set()
     # a waitlisted person promoted after the release gets it at once

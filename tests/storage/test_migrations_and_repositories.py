@@ -2,25 +2,12 @@
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import inspect
 
 from bot.services import people
 from config.settings import Settings
-from storage.crypto import Cipher, generate_key
-from storage.db import make_engine, make_session_factory, migrate
+from storage.db import make_engine, migrate
 from storage.models import Base
-from storage.uow import UnitOfWork
-
-
-@pytest.fixture
-async def uow_factory(db_url):
-    engine = make_engine(db_url)
-    await migrate(engine)
-    factory = make_session_factory(engine)
-    cipher = Cipher(generate_key())
-    yield lambda: UnitOfWork(factory, cipher)
-    await engine.dispose()
 
 
 async def test_migrations_create_every_model_table_and_are_repeatable(db_url):

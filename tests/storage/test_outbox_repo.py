@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
 
 from bot.delivery import outbox
 from storage import outbox_repo
@@ -14,16 +13,6 @@ from storage.db import make_engine, make_session_factory, migrate
 from storage.uow import UnitOfWork
 
 LEASE = timedelta(minutes=2)
-
-
-@pytest.fixture
-async def uow_factory(db_url):
-    engine = make_engine(db_url)
-    await migrate(engine)
-    factory = make_session_factory(engine)
-    cipher = Cipher(generate_key())
-    yield lambda: UnitOfWork(factory, cipher)
-    await engine.dispose()
 
 
 async def add(uow_factory, now, count, *, due_in=timedelta(0), prefix="k"):
