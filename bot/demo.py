@@ -47,6 +47,7 @@ class Demo:
                 self.activities: list[Activity] = []
                 ws.fake.on_record = self.activities.append
                 self.say(t("demo.intro", self.lang))
+                self.say(t("demo.key_note", self.lang))
                 for step in self.steps():
                     await step()
         self.say("")
