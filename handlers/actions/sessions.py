@@ -6,6 +6,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot import grammar, ids
+from bot.blocks.kit import section
 from bot.blocks.sessions import build_join_result
 from bot.deps import Deps
 from bot.i18n import t
@@ -22,9 +23,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def say(body, respond, client, user_id: str, text: str) -> None:
         await answer(body, respond, client, user_id, text=text)
 
-    @app.action(ids.SESSION_JOIN)
-    async def join_button(ack, body, context, respond, client):
-        await ack()
+    async def session_button(body, context, respond, client, act) -> None:
+        """Read the session code from the button, run `act(uow, now, actor, code)`, answer the presser."""
         actor = actor_of(context)
         code = grammar.parse_code(_value(body), "session")
         if code is None:
@@ -32,30 +32,32 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         try:
             async with deps.uow() as uow:
-                result = await sessions.join(uow, deps.clock.now(), actor, code)
+                blocks = await act(uow, deps.clock.now(), actor, code)
         except SessionError as err:
             await say(body, respond, client, actor.user_id, t(err.key, actor.lang, **err.params))
             return
         deps.wake_dispatcher()
-        blocks = build_join_result(result.outcome, result.session, actor.lang, result.position, result.status)
         await answer(body, respond, client, actor.user_id, **message(blocks, blocks[0]["text"]["text"]))
+
+    @app.action(ids.SESSION_JOIN)
+    async def join_button(ack, body, context, respond, client):
+        await ack()
+
+        async def join(uow, now, actor, code):
+            result = await sessions.join(uow, now, actor, code)
+            return build_join_result(result.outcome, result.session, actor.lang, result.position, result.status)
+
+        await session_button(body, context, respond, client, join)
 
     @app.action(ids.SESSION_LEAVE)
     async def leave_button(ack, body, context, respond, client):
         await ack()
-        actor = actor_of(context)
-        code = grammar.parse_code(_value(body), "session")
-        if code is None:
-            await say(body, respond, client, actor.user_id, t("sessions.error.bad_button", actor.lang))
-            return
-        try:
-            async with deps.uow() as uow:
-                result = await sessions.leave(uow, deps.clock.now(), actor, code)
-        except SessionError as err:
-            await say(body, respond, client, actor.user_id, t(err.key, actor.lang, **err.params))
-            return
-        deps.wake_dispatcher()
-        await say(body, respond, client, actor.user_id, t("sessions.left", actor.lang, code=result.session.code))
+
+        async def leave(uow, now, actor, code):
+            result = await sessions.leave(uow, now, actor, code)
+            return [section(t("sessions.left", actor.lang, code=result.session.code))]
+
+        await session_button(body, context, respond, client, leave)
 
     @app.action(ids.SESSION_CHECKIN)
     async def checkin_button(ack, body, context, respond, client):
