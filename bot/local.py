@@ -28,6 +28,7 @@ from config.settings import Settings
 from storage.crypto import Cipher
 
 SIGNING_SECRET = "local-signing-secret"
+CONSOLE_LOG = "jirei-console.log"
 BOT_TOKEN = "xoxb-local"
 
 
@@ -124,14 +125,22 @@ async def run_console(settings: Settings) -> int:
     from bot.cli import cipher_for
     from bot.console import Console
 
+    from bot.logs import setup_logging
+
     cipher, note = cipher_for(settings, allow_local=True)
     if note:
         print(f"[jirei] {note}", file=sys.stderr)
+    # The terminal is the workspace: the bot's own (JSON, name-free) logs go to a file beside it.
+    log_file = open(CONSOLE_LOG, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole session
+    setup_logging(settings.log_level, stream=log_file)
+    print(f"[jirei] logs: {CONSOLE_LOG}", file=sys.stderr)
     async with LocalWorkspace.open(database_url=settings.database_url, cipher=cipher) as workspace:
         return await Console(workspace).run()
 
 
 async def run_demo(settings: Settings, lang: str = "ja") -> int:
     from bot.demo import Demo
+    from bot.logs import setup_logging
 
+    setup_logging("WARNING")  # the transcript is the output; only problems are logged (JSON, stderr)
     return await Demo(lang=lang).run()
