@@ -71,6 +71,26 @@ async def run_command(args: argparse.Namespace) -> int:
     return await maintenance.run(settings, args)
 
 
+async def check_tokens(settings: Settings, client, mode: str) -> None:
+    """Ask Slack once whether the tokens are good: a refused token is one clear line, not a retry loop."""
+    import aiohttp
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    checks = [("SLACK_BOT_TOKEN", client.auth_test)]
+    if mode == "socket":
+        app_token = settings.slack_app_token.get_secret_value()
+        app_client = AsyncWebClient(base_url=settings.slack_api_url)
+        checks.append(("SLACK_APP_TOKEN", lambda: app_client.apps_connections_open(app_token=app_token)))
+    for name, call in checks:
+        try:
+            await call()
+        except SlackApiError as err:
+            raise CliError(f"Slack refused {name} ({err.response.get('error', 'error')})") from None
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+            raise CliError(f"cannot reach Slack at {settings.slack_api_url}") from None
+
+
 async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
     from bot.app import build_app
     from bot.deps import build_deps
@@ -85,6 +105,11 @@ async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
         raise CliError(f"{mode} mode needs {err.args[0]}") from None
     cipher, _ = cipher_for(settings, allow_local=False)
     deps = await build_deps(settings, cipher=cipher)
+    try:
+        await check_tokens(settings, deps.client, mode)
+    except CliError:
+        await deps.close()
+        raise
     app = build_app(
         deps,
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "unused",
@@ -105,11 +130,17 @@ async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
     else:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+        runner = await serve_http(build_web_app(app), "127.0.0.1", settings.metrics_port)
         socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
-        await socket_handler.connect_async()
-        metrics_app = build_web_app(app)
-        runner = await serve_http(metrics_app, "127.0.0.1", settings.metrics_port)
-        log.info("connected in Socket Mode; metrics on 127.0.0.1:%s", settings.metrics_port)
+        # Connecting retries for as long as Slack is unreachable; a stop signal must still end it.
+        connecting = asyncio.create_task(socket_handler.connect_async())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if connecting.done() and connecting.exception() is None:
+            log.info("connected in Socket Mode; metrics on 127.0.0.1:%s", settings.metrics_port)
+        else:
+            connecting.cancel()
+        stopping.cancel()
     await stop.wait()
     log.info("shutting down: no new work, finishing what is in flight")
     if socket_handler is not None:

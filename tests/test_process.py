@@ -85,3 +85,58 @@ async def test_http_mode_serves_and_stops_cleanly_on_sigterm(tmp_path):
     log = err.decode()
     assert "shutting down" in log and "stopped" in log and "Traceback" not in log
     assert "佐藤" not in log  # no names in the logs
+
+
+@pytest.mark.slow
+async def test_socket_mode_answers_a_command_and_stops_cleanly_on_sigterm(tmp_path):
+    metrics_port = _free_port()
+    async with FakeSlack() as fake:
+        fake.add_user("UCOORD01", "佐藤 花子")
+        env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-local", SLACK_APP_TOKEN=fake.app_token,
+                   SLACK_API_URL=fake.base_url, JIREI_ENCRYPTION_KEY=generate_key(),
+                   JIREI_METRICS_PORT=str(metrics_port))
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "run_bot.py", "socket", cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            for _ in range(200):
+                if fake.socket_connected:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the bot did not connect")
+            driver = SlackDriver(fake, dispatch_over_http("http://127.0.0.1:9/unused"), SECRET)
+            from urllib.parse import parse_qsl
+
+            payload = dict(parse_qsl(driver.command_body("UCOORD01", "help")))
+            ack = await fake.socket_send("slash_commands", payload)
+            assert ack["envelope_id"]
+            for _ in range(100):
+                if fake.responses:
+                    break
+                await asyncio.sleep(0.05)
+            assert "Jirei" in str([response.body for response in fake.responses])
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{metrics_port}/healthz") as response:
+                    assert response.status == 200
+            process.send_signal(signal.SIGTERM)
+            _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    assert process.returncode == 0
+    assert "stopped" in err.decode() and "Traceback" not in err.decode()
+
+
+def test_a_refused_app_token_is_one_line(tmp_path):
+    async def run() -> subprocess.CompletedProcess:
+        async with FakeSlack() as fake:
+            env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-local", SLACK_APP_TOKEN="xapp-wrong",
+                       SLACK_API_URL=fake.base_url, JIREI_ENCRYPTION_KEY=generate_key())
+            return await asyncio.to_thread(subprocess.run, [sys.executable, "run_bot.py", "socket"], cwd=ROOT,
+                                           env=env, capture_output=True, text=True, timeout=60)
+
+    result = asyncio.run(run())
+    assert result.returncode == 2
+    assert result.stderr.strip() == "jirei: Slack refused SLACK_APP_TOKEN (invalid_auth)"

@@ -219,6 +219,9 @@ class FakeSlack:
         bot_name: str = "jirei",
     ) -> None:
         self.bot_token = bot_token
+        self.app_token = "xapp-local"  # Socket Mode's app-level token (apps.connections.open)
+        self._sockets: list[web.WebSocketResponse] = []
+        self._socket_acks: dict[str, asyncio.Future] = {}
         self.bot_user_id = bot_user_id
         self.bot_id = "B" + bot_user_id.removeprefix("U")
         self.team_id = team_id
@@ -298,6 +301,7 @@ class FakeSlack:
         app.router.add_post("/upload/{file_id}", self._handle_upload)
         app.router.add_post("/response/{url_id}", self._handle_response_url)
         app.router.add_get("/files/{file_id}", self._handle_download)
+        app.router.add_get("/socket-mode", self._handle_socket_mode)
         app.middlewares.append(_close_connection)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -546,6 +550,45 @@ class FakeSlack:
                 return 429, _fault_body(429), _retry_after(429, math.ceil(wait))
         return None
 
+    # ------------------------------------------------------------------ Socket Mode
+
+    @property
+    def socket_connected(self) -> bool:
+        return any(not ws.closed for ws in self._sockets)
+
+    async def socket_send(self, envelope_type: str, payload: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
+        """Deliver an envelope (slash_commands, interactive, events_api) over Socket Mode, as Slack
+        does, and return the app's acknowledgement ({"envelope_id", "payload"?})."""
+        ws = next(ws for ws in self._sockets if not ws.closed)
+        envelope_id = secrets.token_hex(8)
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._socket_acks[envelope_id] = future
+        await ws.send_json({"envelope_id": envelope_id, "type": envelope_type, "payload": payload,
+                            "accepts_response_payload": envelope_type != "events_api", "retry_attempt": 0,
+                            "retry_reason": ""})
+        try:
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            self._socket_acks.pop(envelope_id, None)
+
+    async def _handle_socket_mode(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": len(self._sockets),
+                            "connection_info": {"app_id": self.app_id}, "debug_info": {"host": "jirei-fake"}})
+        try:
+            async for frame in ws:
+                if frame.type != web.WSMsgType.TEXT:
+                    continue
+                ack = json.loads(frame.data)
+                future = self._socket_acks.get(ack.get("envelope_id", ""))
+                if future is not None and not future.done():
+                    future.set_result(ack)
+        finally:
+            self._sockets.remove(ws)
+        return ws
+
     # ------------------------------------------------------------------ HTTP handlers
 
     async def _handle_api(self, request: web.Request) -> web.Response:
@@ -561,6 +604,11 @@ class FakeSlack:
             if seconds:
                 await asyncio.sleep(seconds)
         status, body, headers = 200, None, {}
+        if method == "apps.connections.open":
+            # Socket Mode: the app-level token, answered with the WebSocket URL.
+            body = ({"ok": True, "url": self.root_url.replace("http://", "ws://") + "/socket-mode"}
+                    if token == self.app_token else {"ok": False, "error": "invalid_auth"})
+            return web.json_response(body)
         if token is None:
             body = {"ok": False, "error": "not_authed"}
         elif token != self.bot_token:
@@ -1278,7 +1326,8 @@ class FakeSlack:
 async def _close_connection(request: web.Request, handler: Callable) -> web.StreamResponse:
     # An idle keep-alive connection keeps a server task alive; settle() would wait for it.
     response = await handler(request)
-    response.force_close()
+    if not isinstance(response, web.WebSocketResponse):
+        response.force_close()
     return response
 
 
