@@ -31,8 +31,6 @@ class Deps:
     read_session_factory: async_sessionmaker | None = None
     # Set when there is work to look at sooner than the next dispatcher tick.
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
-    # Background work started by handlers after ack; awaited on shutdown.
-    background: set[asyncio.Task] = field(default_factory=set)
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
         if read_only and self.read_session_factory is not None:
@@ -47,8 +45,6 @@ class Deps:
         self.wakeup.set()
 
     async def close(self) -> None:
-        if self.background:
-            await asyncio.gather(*self.background, return_exceptions=True)
         await self.engine.dispose()
         if self.read_engine is not None:
             await self.read_engine.dispose()

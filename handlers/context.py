@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Awaitable, Callable
 
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.deps import Deps
-from bot.i18n import t
 from bot.services.people import Actor, load_actor
 
 
@@ -44,16 +42,6 @@ async def actor_after_ack(deps: Deps, context: AsyncBoltContext) -> Actor:
     return actor if actor is not None else Actor(user_id=context.user_id or "")
 
 
-def run_after_ack(deps: Deps, coroutine) -> asyncio.Task:
-    """Work that may be slow (fan-out, uploads) runs after the ack, tracked for clean shutdown."""
-    task = asyncio.create_task(coroutine)
-    deps.background.add(task)
-    task.add_done_callback(deps.background.discard)
-    return task
-
-
-def usage_text(key: str, lang: str, **params) -> str:
-    return t(key, lang, **params)
 
 
 async def answer(body: dict, respond, client, user_id: str, **msg: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -57,9 +57,3 @@ async def cancel_pending(uow: UnitOfWork, *, session_id: int | None = None, kind
     result = await uow.session.execute(statement.values(status="cancelled"))
     return result.rowcount or 0
 
-
-async def pending_for(uow: UnitOfWork, *, session_id: int, kinds: tuple[str, ...] = ()) -> list[Delivery]:
-    query = select(Delivery).where(Delivery.session_id == session_id, Delivery.status == "pending")
-    if kinds:
-        query = query.where(Delivery.kind.in_(kinds))
-    return list(await uow.session.scalars(query.order_by(Delivery.id)))

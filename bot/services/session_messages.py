@@ -6,7 +6,6 @@ from bot.blocks import sessions as blocks
 from bot.calendar import session_ics
 from bot.delivery.renderers import FileUpload, Message, RenderContext, renderer
 from bot.i18n import t
-from bot.services.sessions import summarise
 from storage.models import CaseSession
 
 
@@ -112,6 +111,3 @@ def calendar_invite(item: CaseSession, case, lang: str, ctx: RenderContext) -> F
     return FileUpload(filename=f"jirei-{item.code}.ics", content=session_ics(item, case.title if case else None, lang, ctx.deps.tz),
                       title=t("sessions.ics_title", lang, code=item.code))
 
-
-async def summary_for(ctx: RenderContext, item: CaseSession):
-    return await summarise(ctx.uow, item, ctx.delivery.recipient)
