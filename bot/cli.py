@@ -17,6 +17,7 @@ from storage.crypto import Cipher, EncryptionKeyError, local_key
 log = logging.getLogger("jirei")
 
 LOCAL_KEY_FILE = ".jirei-local.key"
+SHUTDOWN_GRACE_SECONDS = 10
 
 
 class CliError(Exception):
@@ -69,6 +70,15 @@ async def run_command(args: argparse.Namespace) -> int:
     from bot import maintenance
 
     return await maintenance.run(settings, args)
+
+
+async def finish_listener_work(timeout: float) -> None:
+    """Bolt runs what follows an ack in tasks of its own; let those in flight finish (bounded)."""
+    listeners = [task for task in asyncio.all_tasks()
+                 if "run_ack_function_asynchronously" in getattr(task.get_coro(), "__qualname__", "")]
+    if listeners:
+        log.info("waiting for %s handlers to finish", len(listeners))
+        await asyncio.wait(listeners, timeout=timeout)
 
 
 async def check_tokens(settings: Settings, client, mode: str) -> None:
@@ -148,6 +158,7 @@ async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
     if runner is not None:
         await runner.cleanup()
     await runtime.stop()
+    await finish_listener_work(SHUTDOWN_GRACE_SECONDS)
     await deps.close()
     log.info("stopped")
     return 0

@@ -140,3 +140,17 @@ def test_a_refused_app_token_is_one_line(tmp_path):
     result = asyncio.run(run())
     assert result.returncode == 2
     assert result.stderr.strip() == "jirei: Slack refused SLACK_APP_TOKEN (invalid_auth)"
+
+
+async def test_shutdown_waits_for_work_that_follows_an_ack():
+    from bot.cli import finish_listener_work
+
+    finished = []
+
+    async def run_ack_function_asynchronously():  # the name Bolt gives the task after an ack
+        await asyncio.sleep(0.2)
+        finished.append(True)
+
+    task = asyncio.ensure_future(run_ack_function_asynchronously())
+    await finish_listener_work(timeout=5)
+    assert finished == [True] and task.done()
