@@ -54,3 +54,30 @@ async def answer(body: dict, respond, client, user_id: str, **msg: Any) -> None:
         await respond(response_type="ephemeral", replace_original=False, **msg)
     else:
         await client.chat_postMessage(channel=user_id, **msg)
+
+
+# What session_button returns when it has already answered the presser (a bad code, a refusal).
+NOT_DONE = object()
+
+
+async def session_button(deps: Deps, body: dict, context: AsyncBoltContext, respond, client, act):
+    """A button whose value is a session code: read the code (the only value taken from the button),
+    run `act(uow, now, actor, code)` in one unit of work and return its result. A bad code or a
+    refusal is answered to the presser, and NOT_DONE is returned."""
+    from bot import grammar
+    from bot.i18n import t
+    from bot.services.sessions import SessionError
+
+    actor = actor_of(context)
+    value = str((body.get("actions") or [{}])[0].get("value", ""))[:20]
+    code = grammar.parse_code(value, "session")
+    if code is None:
+        await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
+        return NOT_DONE
+    try:
+        async with deps.uow() as uow:
+            return await act(uow, deps.clock.now(), actor, code)
+    except SessionError as err:
+        await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
+        return NOT_DONE
+

@@ -6,13 +6,13 @@ import re
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import grammar, ids
+from bot import ids
 from bot.blocks.materials import build_upload_modal
 from bot.deps import Deps
 from bot.i18n import t
 from bot.services import materials
 from bot.services.sessions import SessionError
-from handlers.context import actor_of, answer
+from handlers.context import NOT_DONE, actor_of, answer, session_button
 
 
 def _value(body: dict) -> str:
@@ -24,18 +24,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(ids.MATERIAL_READ)
     async def mark_read(ack, body, context, respond, client):
         await ack()
+        first = await session_button(deps, body, context, respond, client, materials.mark_read)
+        if first is NOT_DONE:
+            return
         actor = actor_of(context)
-        code = grammar.parse_code(_value(body), "session")
-        if code is None:
-            await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
-            return
-        try:
-            async with deps.uow() as uow:
-                first = await materials.mark_read(uow, deps.clock.now(), actor, code)
-        except SessionError as err:
-            await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
-            return
-        await answer(body, respond, client, actor.user_id, text=t("materials.read_thanks" if first else "materials.read_already", actor.lang))
+        await answer(body, respond, client, actor.user_id,
+                     text=t("materials.read_thanks" if first else "materials.read_already", actor.lang))
 
     @app.action(ids.MATERIAL_CONFIRM)
     async def confirm_findings(ack, body, context, respond, client):

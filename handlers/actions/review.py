@@ -7,52 +7,32 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import grammar, ids
+from bot import ids
 from bot.blocks.sessions import build_roster
 from bot.deps import Deps
 from bot.i18n import t
 from bot.services import materials, sessions
-from bot.services.sessions import SessionError
-from handlers.context import actor_of, message
+from handlers.context import NOT_DONE, actor_of, message, session_button
 from handlers.home import refresh_home
 
-
-def _session_code(body: dict) -> str | None:
-    value = str((body.get("actions") or [{}])[0].get("value", ""))[:20]
-    return grammar.parse_code(value, "session")
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(ids.SESSION_ROSTER)
-    async def roster_button(ack, body, context, client):
+    async def roster_button(ack, body, context, client, respond):
         await ack()
+        result = await session_button(deps, body, context, respond, client, sessions.roster)
+        if result is NOT_DONE:
+            return
         actor = actor_of(context)
-        code = _session_code(body)
-        if code is None:
-            await client.chat_postMessage(channel=actor.user_id, text=t("sessions.error.bad_button", actor.lang))
-            return
-        try:
-            async with deps.uow() as uow:
-                result = await sessions.roster(uow, deps.clock.now(), actor, code)
-        except SessionError as err:
-            await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
-            return
         await client.chat_postMessage(channel=actor.user_id, **message(
-            build_roster(result, actor.lang, deps.tz), t("sessions.roster_title", actor.lang, code=code)))
+            build_roster(result, actor.lang, deps.tz), t("sessions.roster_title", actor.lang, code=result.session.code)))
 
     @app.action(ids.HOME_MATERIAL_READ)
-    async def material_read_button(ack, body, context, client):
+    async def material_read_button(ack, body, context, client, respond):
         await ack()
+        if await session_button(deps, body, context, respond, client, materials.mark_read) is NOT_DONE:
+            return
         actor = actor_of(context)
-        code = _session_code(body)
-        if code is None:
-            await client.chat_postMessage(channel=actor.user_id, text=t("sessions.error.bad_button", actor.lang))
-            return
-        try:
-            async with deps.uow() as uow:
-                await materials.mark_read(uow, deps.clock.now(), actor, code)
-        except SessionError as err:
-            await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
-            return
         # The tab is the answer: the material leaves the "to read" list.
         await refresh_home(deps, client, actor.user_id)

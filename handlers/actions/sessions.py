@@ -12,7 +12,7 @@ from bot.deps import Deps
 from bot.i18n import t
 from bot.services import sessions
 from bot.services.sessions import SessionError
-from handlers.context import actor_of, answer, message
+from handlers.context import NOT_DONE, actor_of, answer, message, session_button
 
 
 def _value(body: dict, limit: int = 20) -> str:
@@ -23,21 +23,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def say(body, respond, client, user_id: str, text: str) -> None:
         await answer(body, respond, client, user_id, text=text)
 
-    async def session_button(body, context, respond, client, act) -> None:
-        """Read the session code from the button, run `act(uow, now, actor, code)`, answer the presser."""
-        actor = actor_of(context)
-        code = grammar.parse_code(_value(body), "session")
-        if code is None:
-            await say(body, respond, client, actor.user_id, t("sessions.error.bad_button", actor.lang))
-            return
-        try:
-            async with deps.uow() as uow:
-                blocks = await act(uow, deps.clock.now(), actor, code)
-        except SessionError as err:
-            await say(body, respond, client, actor.user_id, t(err.key, actor.lang, **err.params))
+    async def answer_with(body, context, respond, client, act) -> None:
+        blocks = await session_button(deps, body, context, respond, client, act)
+        if blocks is NOT_DONE:
             return
         deps.wake_dispatcher()
-        await answer(body, respond, client, actor.user_id, **message(blocks, blocks[0]["text"]["text"]))
+        await answer(body, respond, client, actor_of(context).user_id, **message(blocks, blocks[0]["text"]["text"]))
 
     @app.action(ids.SESSION_JOIN)
     async def join_button(ack, body, context, respond, client):
@@ -47,7 +38,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             result = await sessions.join(uow, now, actor, code)
             return build_join_result(result.outcome, result.session, actor.lang, result.position, result.status)
 
-        await session_button(body, context, respond, client, join)
+        await answer_with(body, context, respond, client, join)
 
     @app.action(ids.SESSION_LEAVE)
     async def leave_button(ack, body, context, respond, client):
@@ -57,7 +48,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             result = await sessions.leave(uow, now, actor, code)
             return [section(t("sessions.left", actor.lang, code=result.session.code))]
 
-        await session_button(body, context, respond, client, leave)
+        await answer_with(body, context, respond, client, leave)
 
     @app.action(ids.SESSION_CHECKIN)
     async def checkin_button(ack, body, context, respond, client):
