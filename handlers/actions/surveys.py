@@ -253,30 +253,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         await _start(deps, body, actor_of(context), client, respond)
 
-    @app.action(re.compile(ids.SURVEY_CHOOSE_PATTERN))
-    async def choose(ack, body, context, client, respond):
-        await ack()
-        await _answer(deps, "choose", body, actor_of(context), client, respond)
+    def answering(step: str):
+        async def handle(ack, body, context, client, respond):
+            await ack()
+            await _answer(deps, step, body, actor_of(context), client, respond)
+        return handle
 
-    @app.action(ids.SURVEY_MULTI)
-    async def multi(ack, body, context, client, respond):
-        await ack()
-        await _answer(deps, "multi", body, actor_of(context), client, respond)
-
-    @app.action(ids.SURVEY_NEXT)
-    async def next_question(ack, body, context, client, respond):
-        await ack()
-        await _answer(deps, "next", body, actor_of(context), client, respond)
-
-    @app.action(ids.SURVEY_SKIP)
-    async def skip(ack, body, context, client, respond):
-        await ack()
-        await _answer(deps, "skip", body, actor_of(context), client, respond)
-
-    @app.action(ids.SURVEY_BACK)
-    async def back(ack, body, context, client, respond):
-        await ack()
-        await _answer(deps, "back", body, actor_of(context), client, respond)
+    # Every answer button takes the same path; only the dialog step differs.
+    for action, step in ((re.compile(ids.SURVEY_CHOOSE_PATTERN), "choose"), (ids.SURVEY_MULTI, "multi"),
+                         (ids.SURVEY_NEXT, "next"), (ids.SURVEY_SKIP, "skip"), (ids.SURVEY_BACK, "back")):
+        app.action(action)(answering(step))
 
     @app.action(ids.SURVEY_TEXT_OPEN)
     async def open_text(ack, body, context, client, respond):
