@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+
+import aiohttp
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -10,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
+from bot.turns import Turns
 from config.settings import Settings
 from storage.crypto import Cipher
 from storage.db import is_sqlite, make_engine, make_session_factory, migrate
@@ -31,6 +34,10 @@ class Deps:
     read_session_factory: async_sessionmaker | None = None
     # Set when there is work to look at sooner than the next dispatcher tick.
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Work after an ack takes a turn, so acks never queue behind many answers (bot/turns.py).
+    turns: Turns = field(default_factory=Turns)
+    # One HTTP session for the process's answers to response_url (kept-alive connections).
+    _http: aiohttp.ClientSession | None = None
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
         if read_only and self.read_session_factory is not None:
@@ -41,10 +48,17 @@ class Deps:
     def admin_ids(self) -> frozenset[str]:
         return self.settings.admin_ids
 
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        return self._http
+
     def wake_dispatcher(self) -> None:
         self.wakeup.set()
 
     async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
         await self.engine.dispose()
         if self.read_engine is not None:
             await self.read_engine.dispose()

@@ -92,37 +92,49 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.command("/jirei")
     async def jirei(ack, body, context, respond, client):
-        # Ack first, with nothing: no database work stands between Slack and the ack, so it is
-        # as fast under load as an app that only acks. Every answer follows through respond().
+        # Ack first, with nothing: no database work stands between Slack and the ack. The answer
+        # follows through respond(), in a turn (bot/turns.py) so answers never crowd out acks.
         await ack()
-        actor = await actor_after_ack(deps, context)
-        request = CommandRequest(deps=deps, actor=actor, body=body, respond=respond, client=client)
-        lang = actor.lang
         try:
-            cmd = grammar.parse(body.get("text", ""), deps.tz)
+            cmd, error = grammar.parse(body.get("text", ""), deps.tz), None
         except grammar.CommandError as err:
-            params = dict(err.params)
-            usage_key = params.pop("usage_key", None)
-            blocks = build_usage(err.key, lang, **params)
-            if usage_key:
-                blocks.insert(1, {"type": "context", "elements": [{"type": "mrkdwn", "text": t(usage_key, lang)}]})
-            record_command(context, "invalid", "usage")
-            await request.reply(blocks, t(err.key, lang, **params))
-            return
-        if isinstance(cmd, grammar.Help) or (isinstance(cmd, grammar.AdminHelp) and actor.is_staff):
-            record_command(context, cmd.name, "ok")
-            await request.reply(build_help(actor), t("help.title", lang))
-            return
-        if cmd.admin and not (actor.is_staff or (cmd.lecturer_ok and actor.is_lecturer) or cmd.facilitator_ok):
-            record_command(context, cmd.name, "refused")
-            async with deps.uow() as uow:
-                await uow.audit.record(deps.clock.now(), actor.user_id, f"command.{cmd.name}", "refused")
-            await request.reply_text("auth.refused")
-            return
-        handler = COMMANDS.get(type(cmd))
-        if handler is None:
-            record_command(context, cmd.name, "usage")
-            await request.reply(build_usage("usage.unknown", lang, word=cmd.name), t("usage.more", lang))
-            return
+            cmd, error = None, err
+        async with deps.turns.turn(urgent=cmd is not None and cmd.opens_modal):
+            actor = await actor_after_ack(deps, context)
+            request = CommandRequest(deps=deps, actor=actor, body=body, respond=respond, client=client)
+            if cmd is None:
+                await _usage(error, request, context)
+            else:
+                await _run(cmd, request, context)
+
+
+async def _usage(err: grammar.CommandError, request: CommandRequest, context) -> None:
+    lang = request.lang
+    params = dict(err.params)
+    usage_key = params.pop("usage_key", None)
+    blocks = build_usage(err.key, lang, **params)
+    if usage_key:
+        blocks.insert(1, {"type": "context", "elements": [{"type": "mrkdwn", "text": t(usage_key, lang)}]})
+    record_command(context, "invalid", "usage")
+    await request.reply(blocks, t(err.key, lang, **params))
+
+
+async def _run(cmd: grammar.Command, request: CommandRequest, context) -> None:
+    deps, actor, lang = request.deps, request.actor, request.lang
+    if isinstance(cmd, grammar.Help) or (isinstance(cmd, grammar.AdminHelp) and actor.is_staff):
         record_command(context, cmd.name, "ok")
-        await handler(cmd, request)
+        await request.reply(build_help(actor), t("help.title", lang))
+        return
+    if cmd.admin and not (actor.is_staff or (cmd.lecturer_ok and actor.is_lecturer) or cmd.facilitator_ok):
+        record_command(context, cmd.name, "refused")
+        async with deps.uow() as uow:
+            await uow.audit.record(deps.clock.now(), actor.user_id, f"command.{cmd.name}", "refused")
+        await request.reply_text("auth.refused")
+        return
+    handler = COMMANDS.get(type(cmd))
+    if handler is None:
+        record_command(context, cmd.name, "usage")
+        await request.reply(build_usage("usage.unknown", lang, word=cmd.name), t("usage.more", lang))
+        return
+    record_command(context, cmd.name, "ok")
+    await handler(cmd, request)
