@@ -7,8 +7,10 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from storage.inline_sqlite import inline_creator
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -21,14 +23,23 @@ def make_engine(url: str, *, echo: bool = False, read_only: bool = False) -> Asy
     """`read_only` (SQLite): transactions begin DEFERRED, so readers never wait for the writer
     lock (WAL lets them read a consistent snapshot while someone writes)."""
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
-        _serialise_sqlite_writers(engine, begin="BEGIN" if read_only else "BEGIN IMMEDIATE")
+        begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+        path = make_url(url).database
+        if path and path != ":memory:":
+            # Statements run in the loop's thread; a lock is waited for asynchronously
+            # (storage/inline_sqlite.py), so SQLite's own busy wait is off.
+            engine = create_async_engine(url, echo=echo, async_creator=inline_creator(path))
+            _serialise_sqlite_writers(engine, begin=begin, busy_timeout_ms=0)
+        else:
+            engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+            _serialise_sqlite_writers(engine, begin=begin)
     else:
         engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
     return engine
 
 
-def _serialise_sqlite_writers(engine: AsyncEngine, begin: str = "BEGIN IMMEDIATE") -> None:
+def _serialise_sqlite_writers(engine: AsyncEngine, begin: str = "BEGIN IMMEDIATE",
+                              busy_timeout_ms: float = 30_000) -> None:
     """SQLite: WAL, a busy timeout, and BEGIN IMMEDIATE.
 
     Every transaction takes the write lock up front, so a read-then-write (count the seats,
@@ -41,7 +52,10 @@ def _serialise_sqlite_writers(engine: AsyncEngine, begin: str = "BEGIN IMMEDIATE
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        # WAL with synchronous=NORMAL: a commit is not flushed to disk at once, only at checkpoints.
+        # The database stays consistent after a crash; a power cut may lose the last commits.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
