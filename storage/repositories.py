@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Iterable
+from dataclasses import dataclass
+from typing import Any, Iterable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, bindparam, cast, delete, false, func, literal, null, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,13 @@ class Coordinators:
         return await self.session.scalar(
             select(Coordinator).where(Coordinator.slack_user_id == slack_user_id)
         )
+
+    async def identity(self, slack_user_id: str) -> "Identity":
+        """What every request needs to know about its person, in one statement (no ORM objects):
+        the profile's few fields and the role grants. Runs before most answers, so it is lean."""
+        rows = (await self.session.execute(_IDENTITY, {"user_id": slack_user_id})).all()
+        person = next((row for row in rows if row.kind == "person"), None)
+        return Identity(person=person, grants=tuple((row.role, row.bureau) for row in rows if row.kind == "grant"))
 
     async def get_or_create(self, slack_user_id: str, now: datetime) -> Coordinator:
         found = await self.get(slack_user_id)
@@ -49,6 +57,27 @@ class Coordinators:
 
     async def count(self) -> int:
         return await self.session.scalar(select(func.count()).select_from(Coordinator)) or 0
+
+
+@dataclass(frozen=True)
+class Identity:
+    person: Any  # a row with lang, bureau, name, prefecture, affiliation, pledged; None if unknown
+    grants: tuple[tuple[str, str], ...]  # (role, bureau)
+
+
+def _identity_statement():
+    people, grants = Coordinator.__table__.c, RoleGrant.__table__.c
+    text = cast(null(), String)
+    return union_all(
+        select(literal("person", String).label("kind"), people.lang, people.bureau, people.name, people.prefecture,
+               people.affiliation, people.pledge_accepted_at.is_not(None).label("pledged"), text.label("role"))
+        .where(people.slack_user_id == bindparam("user_id")),
+        select(literal("grant", String), text, grants.bureau, text, text, text, false(), grants.role)
+        .where(grants.slack_user_id == bindparam("user_id")),
+    )
+
+
+_IDENTITY = _identity_statement()
 
 
 class Roles:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case as sql_case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Case, CaseSession, MaterialRead, Registration
@@ -71,6 +71,17 @@ class Sessions:
     async def with_status(self, *statuses: str) -> list[CaseSession]:
         query = select(CaseSession).where(CaseSession.status.in_(statuses)).order_by(CaseSession.starts_at)
         return list(await self.session.scalars(query))
+
+    async def open_first(self, own_bureau: str | None, limit: int) -> tuple[list[CaseSession], int]:
+        """The first `limit` open sessions, the given bureau's first, then by start time; and how
+        many are open in all. Two queries, however many sessions there are."""
+        query = select(CaseSession).where(CaseSession.status == "open")
+        order = [CaseSession.starts_at, CaseSession.id]
+        if own_bureau:
+            order.insert(0, sql_case((CaseSession.bureau == own_bureau, 0), else_=1))
+        items = list(await self.session.scalars(query.order_by(*order).limit(limit)))
+        total = await self.session.scalar(select(func.count()).where(CaseSession.status == "open"))
+        return items, int(total or 0)
 
     async def due_for_decision(self, now: datetime) -> list[int]:
         query = select(CaseSession.id).where(CaseSession.status == "open", CaseSession.deadline_at <= now)

@@ -62,14 +62,17 @@ def build_session_card(summary: SessionSummary, lang: str, tz: ZoneInfo, *, with
     return blocks
 
 
-def build_sessions_list(summaries: list[SessionSummary], lang: str, tz: ZoneInfo) -> list[dict]:
+def build_sessions_list(summaries: list[SessionSummary], lang: str, tz: ZoneInfo, *, total: int | None = None) -> list[dict]:
+    """The first MAX_LISTED of `summaries`; `total` (if more are open than were loaded) counts the rest."""
     if not summaries:
         return [section(t("sessions.none_open", lang))]
     blocks = [header(t("sessions.list_title", lang))]
-    for summary in summaries[:MAX_LISTED]:
+    shown = summaries[:MAX_LISTED]
+    for summary in shown:
         blocks += build_session_card(summary, lang, tz) + [divider()]
-    if len(summaries) > MAX_LISTED:
-        blocks.append(context(t("sessions.more", lang, count=len(summaries) - MAX_LISTED)))
+    more = (total if total is not None else len(summaries)) - len(shown)
+    if more > 0:
+        blocks.append(context(t("sessions.more", lang, count=more)))
     return blocks
 
 

@@ -37,7 +37,8 @@ async def enqueue(
     )
     dialect = uow.session.bind.dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Delivery).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    # The table, not the mapped class: a plain INSERT, without the ORM's bulk machinery.
+    statement = insert(Delivery.__table__).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
     result = await uow.session.execute(statement)
     return bool(result.rowcount)
 

@@ -54,16 +54,16 @@ class Actor:
 
 
 async def load_actor(uow: UnitOfWork, admin_ids: frozenset[str], user_id: str) -> Actor:
-    person = await uow.coordinators.get(user_id)
-    grants = await uow.roles.of(user_id)
+    found = await uow.coordinators.identity(user_id)
+    person, grants = found.person, found.grants
     return Actor(
         user_id=user_id,
         lang=person.lang if person else "ja",
-        is_admin=user_id in admin_ids or any(g.role == ROLE_ADMIN for g in grants),
-        staff_bureaus=frozenset(g.bureau for g in grants if g.role == ROLE_BUREAU_STAFF),
-        is_lecturer=any(g.role == ROLE_LECTURER for g in grants),
-        has_profile=bool(person and person.profile_complete),
-        pledged=bool(person and person.pledge_accepted_at),
+        is_admin=user_id in admin_ids or any(role == ROLE_ADMIN for role, _ in grants),
+        staff_bureaus=frozenset(bureau for role, bureau in grants if role == ROLE_BUREAU_STAFF),
+        is_lecturer=any(role == ROLE_LECTURER for role, _ in grants),
+        has_profile=bool(person and person.name and person.prefecture and person.bureau and person.affiliation),
+        pledged=bool(person and person.pledged),
         bureau=person.bureau if person else None,
     )
 

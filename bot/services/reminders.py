@@ -64,23 +64,26 @@ async def schedule_person_reminders(uow: UnitOfWork, session: CaseSession, user_
     await uow.session.flush()  # a session created in this unit of work needs its id and defaults
     if session.status not in ACTIVE_SESSION_STATUSES:
         return 0
+    owed = [(offset, session.starts_at - timedelta(minutes=offset)) for offset in offsets_of(session)]
+    owed = [(offset, due_at, reminder_key(session.id, session.starts_at, offset, user_id))
+            for offset, due_at in owed if due_at > now]
+    if not owed:
+        return 0
+    found = await uow.session.scalars(select(Delivery).where(Delivery.dedupe_key.in_([key for *_, key in owed])))
+    existing = {delivery.dedupe_key: delivery for delivery in found}
     added = 0
-    for offset in offsets_of(session):
-        due_at = session.starts_at - timedelta(minutes=offset)
-        if due_at <= now:
-            continue
-        key = reminder_key(session.id, session.starts_at, offset, user_id)
+    for offset, due_at, key in owed:
         payload = {"session_id": session.id, "role": role, "offset_minutes": offset,
                    "starts_at": _utc(session.starts_at).isoformat()}
-        if await _enqueue_or_revive(uow, key=key, recipient=user_id, due_at=due_at, now=now, payload=payload,
-                                    session_id=session.id, grace_seconds=grace_seconds_for(offset)):
+        if await _enqueue_or_revive(uow, existing.get(key), key=key, recipient=user_id, due_at=due_at, now=now,
+                                    payload=payload, session_id=session.id, grace_seconds=grace_seconds_for(offset)):
             added += 1
     return added
 
 
-async def _enqueue_or_revive(uow: UnitOfWork, *, key: str, recipient: str, due_at: datetime, now: datetime,
-                             payload: dict, session_id: int, grace_seconds: int) -> bool:
-    existing = await uow.session.scalar(select(Delivery).where(Delivery.dedupe_key == key))
+async def _enqueue_or_revive(uow: UnitOfWork, existing: Delivery | None, *, key: str, recipient: str,
+                             due_at: datetime, now: datetime, payload: dict, session_id: int,
+                             grace_seconds: int) -> bool:
     if existing is None:
         return await outbox.enqueue(uow, kind=REMINDER_KIND, recipient=recipient, due_at=due_at, dedupe_key=key,
                                     now=now, payload=payload, session_id=session_id, grace_seconds=grace_seconds)

@@ -192,13 +192,21 @@ class SessionSummary:
     my_status: str | None
 
 
-async def open_sessions(uow: UnitOfWork, actor: Actor) -> list[SessionSummary]:
-    """Open sessions, the person's own region first, then by start time (a fixed number of
-    queries, however many sessions there are)."""
-    items = await uow.sessions.with_status("open")
-    own = actor.bureau
-    items.sort(key=lambda s: (s.bureau != own, s.starts_at))
-    return await summarise_many(uow, items, actor.user_id)
+@dataclass
+class SessionPage:
+    summaries: list[SessionSummary]
+    total: int  # open sessions in all; the page shows the first few
+
+    @property
+    def more(self) -> int:
+        return max(self.total - len(self.summaries), 0)
+
+
+async def open_sessions(uow: UnitOfWork, actor: Actor, limit: int) -> SessionPage:
+    """The first `limit` open sessions, the person's own region first, then by start time (a fixed
+    number of queries, however many sessions there are), and how many are open in all."""
+    items, total = await uow.sessions.open_first(actor.bureau, limit)
+    return SessionPage(await summarise_many(uow, items, actor.user_id), total)
 
 
 async def summarise_many(uow: UnitOfWork, items: list[CaseSession], user_id: str | None) -> list[SessionSummary]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import grammar
 from bot.blocks.kit import section
-from bot.blocks.sessions import build_join_result, build_my_list, build_roster, build_sessions_list
+from bot.blocks.sessions import MAX_LISTED, build_join_result, build_my_list, build_roster, build_sessions_list
 from bot.i18n import t
 from bot.services import sessions
 from bot.services.sessions import SessionError, SessionSpec
@@ -18,8 +18,9 @@ async def _refuse(request: CommandRequest, err: SessionError) -> None:
 @command_handler(grammar.SessionsList)
 async def list_sessions(cmd: grammar.SessionsList, request: CommandRequest) -> None:
     async with request.deps.uow(read_only=True) as uow:
-        summaries = await sessions.open_sessions(uow, request.actor)
-    await request.reply(build_sessions_list(summaries, request.lang, request.deps.tz), t("sessions.list_title", request.lang))
+        page = await sessions.open_sessions(uow, request.actor, limit=MAX_LISTED)
+    blocks = build_sessions_list(page.summaries, request.lang, request.deps.tz, total=page.total)
+    await request.reply(blocks, t("sessions.list_title", request.lang))
 
 
 @command_handler(grammar.Mine)

@@ -2,6 +2,7 @@
 deadline decision with a substitute, and authorization."""
 
 import asyncio
+import re
 from datetime import timedelta
 
 from bot import ids
@@ -255,3 +256,24 @@ async def test_an_oversubscribed_lottery_session_draws_first_timers_first_and_au
     assert winners == set(people[3:]) and waiting == set(veterans)
     assert draw[0].detail["seed"].startswith(code) and len(draw[0].detail["trace"]) == 6
     assert all("キャンセル待ち" in texts(ws.fake.dm_messages(user)) for user in veterans)
+
+
+async def test_the_list_shows_ten_own_region_first_and_counts_the_rest(ws):
+    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
+    for n in range(13):
+        bureau = "osaka" if n >= 10 else "tokyo"  # the Osaka ones start last
+        await ws.driver.command(seed.ADMIN, f"admin session new case=C1 bureau={bureau} start=2027-05-{10 + n}T14:00 "
+                                            "minutes=120 capacity=30 min=5 deadline=2027-05-01T17:00 "
+                                            "release=2027-05-07T09:00")
+    async with ws.deps.uow() as uow:
+        items = await uow.sessions.with_status("open")
+    osaka_codes = [s.code for s in items if s.bureau == "osaka"]
+    tokyo_codes = [s.code for s in items if s.bureau != "osaka"]  # by start time
+    assert len(osaka_codes) == 3 and len(items) == 13
+    person = (await add_coordinators(ws, 1, prefecture="大阪府", prefix="UOS"))[0]
+    await ws.driver.command(person, "sessions")
+    listing = texts(ws.fake.ephemerals(person)[-1:])
+    blocks = ws.fake.ephemerals(person)[-1]["blocks"]
+    shown = [m.group(1) for b in blocks if b["type"] == "section" for m in [re.match(r"\*(S\d+)", b["text"]["text"])] if m]
+    assert shown == osaka_codes + tokyo_codes[:7]
+    assert "ほかに 3 件あります。" in listing
