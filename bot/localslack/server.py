@@ -79,6 +79,7 @@ class ResponseRecord:
     channel_id: str | None
     body: dict[str, Any]
     status: int
+    received_at: float = 0.0  # the fake's monotonic clock
 
 
 @dataclass
@@ -294,15 +295,20 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Serve on loopback; returns the Web API base URL (``http://127.0.0.1:PORT/api/``)."""
+    async def start(self, host: str = "127.0.0.1", port: int = 0, *, keep_alive: bool = False) -> str:
+        """Serve on loopback; returns the Web API base URL (``http://127.0.0.1:PORT/api/``).
+
+        Connections close after each answer unless `keep_alive` (as Slack keeps them): an idle
+        kept-alive connection keeps a server task alive, which settle() would wait for. The
+        benchmarks keep them alive, as the real Slack does."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
         app.router.add_post("/response/{url_id}", self._handle_response_url)
         app.router.add_get("/files/{file_id}", self._handle_download)
         app.router.add_get("/socket-mode", self._handle_socket_mode)
-        app.middlewares.append(_close_connection)
+        if not keep_alive:
+            app.middlewares.append(_close_connection)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -674,7 +680,8 @@ class FakeSlack:
             if status == 200:
                 registered.uses += 1
         self.responses.append(ResponseRecord(url_id, registered.user_id if registered else "",
-                                             registered.channel_id if registered else None, body, status))
+                                             registered.channel_id if registered else None, body, status,
+                                             self._monotonic()))
         self.calls.append(Call("response_url", body, {"ok": status == 200, "answer": answer}, status))
         return web.Response(status=status, text=answer, content_type="text/plain")
 
