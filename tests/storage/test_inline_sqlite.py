@@ -52,3 +52,27 @@ async def test_a_writer_waits_for_another_process_lock_while_the_loop_runs(sqlit
     assert actors == ["U1", "U2"]  # both writes kept, one after the other
     other.close()
     await engine.dispose()
+
+
+async def test_a_long_run_of_statements_lets_other_tasks_run_between_them(sqlite_url):
+    engine = make_engine(sqlite_url)
+    await migrate(engine)
+    ran_between = 0
+
+    async def other_task():
+        nonlocal ran_between
+        while True:
+            ran_between += 1
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(other_task())
+    await asyncio.sleep(0)
+    before = ran_between
+    async with engine.connect() as conn:
+        for n in range(2000):  # every statement completes at once; no await really waits
+            await conn.execute(text("SELECT :n"), {"n": n})
+    other.cancel()
+    # The loop was shared during the run, every half millisecond, not only at its ends (which give
+    # about three turns when the slices are switched off).
+    assert ran_between - before >= 20
+    await engine.dispose()
