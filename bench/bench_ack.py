@@ -4,9 +4,9 @@
                               [--database URL] [--mix help,sessions,my,join]
 
 Both apps are real slack_bolt AsyncApps served over HTTP by aiohttp on loopback (bot.http_server),
-each in its own process, driven by the same client: `concurrency` workers sending signed slash
-commands back to back. The client and the fake Slack (which takes the answers sent to response_url,
-over kept-alive connections as Slack's servers do) share the benchmark's process. Jirei's database
+each in its own process, driven by the same client in a process of its own: `concurrency` workers
+sending signed slash commands (made ahead) back to back. The fake Slack, which takes the answers sent
+to response_url over kept-alive connections as Slack's servers do, is in the benchmark's process. Jirei's database
 holds `sessions` open sessions and `coordinators` coordinators (bulk inserts). The mix of commands
 is help, sessions, my and join, from different coordinators. Ack latency is from sending the
 request to reading the ack. Jirei's work after the ack shares its process's event loop with the
@@ -116,31 +116,58 @@ def command_mix(sessions: int, coordinators: int, mix: tuple[str, ...] = MIX):
         yield user, f"join S{1 + next(joins) % max(sessions, 1)}" if word == "join" else word
 
 
-async def drive(url: str, driver: SlackDriver, requests: int, concurrency: int, mix) -> Timings:
-    timings: list[float] = []
-    by_command: dict[str, list[float]] = {}
-    sent: dict[str, float] = {}  # response_url id -> when the command was sent (the fake's clock)
+def signed_requests(driver: SlackDriver, count: int, mix) -> list[tuple[str, str, dict[str, str], str]]:
+    """`count` signed slash commands, made ahead: (command word, body, headers, response_url id)."""
+    made = []
+    for _ in range(count):
+        user, text = next(mix)
+        body = driver.command_body(user, text)
+        url_id = parse_qs(body)["response_url"][0].rsplit("/", 1)[1]
+        made.append((text.split()[0], body, driver.headers_for(body, FORM), url_id))
+    return made
+
+
+async def drive(url: str, requests: list[tuple[str, str, dict[str, str], str]], concurrency: int) -> dict:
+    """Send `requests` with `concurrency` workers back to back; each ack's latency, and when each was sent."""
+    timings: list[tuple[str, float]] = []
+    sent: dict[str, float] = {}  # response_url id -> when the command was sent (CLOCK_MONOTONIC)
     failures = 0
-    counter = itertools.count()
+    queue = iter(requests)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as http:
         async def worker() -> None:
             nonlocal failures
-            while next(counter) < requests:
-                user, text = next(mix)
-                body = driver.command_body(user, text)
-                headers = driver.headers_for(body, FORM)
-                sent[parse_qs(body)["response_url"][0].rsplit("/", 1)[1]] = time.monotonic()
+            for word, body, headers, url_id in queue:
+                sent[url_id] = time.monotonic()
                 started = time.perf_counter()
                 async with http.post(url, data=body.encode(), headers=headers) as response:
                     await response.read()
                     failures += response.status != 200
-                elapsed = time.perf_counter() - started
-                timings.append(elapsed)
-                by_command.setdefault(text.split()[0], []).append(elapsed)
+                timings.append((word, time.perf_counter() - started))
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Timings(timings, by_command, failures), sent
+    return {"timings": timings, "sent": sent, "failures": failures}
+
+
+def _load_in_child(url: str, requests: list, concurrency: int, results) -> None:
+    """Child process: the load client alone, so the fake Slack taking the answers (in the parent)
+    never delays the reading of an ack."""
+    results.put(asyncio.run(drive(url, requests, concurrency)))
+
+
+async def load(context, url: str, requests: list, concurrency: int) -> tuple[Timings, dict[str, float]]:
+    results = context.Queue()
+    client = context.Process(target=_load_in_child, args=(url, requests, concurrency, results), daemon=True)
+    client.start()
+    try:
+        outcome = await asyncio.get_running_loop().run_in_executor(None, results.get, True, 600)
+    finally:
+        client.join(10)
+    by_command: dict[str, list[float]] = {}
+    for word, seconds in outcome["timings"]:
+        by_command.setdefault(word, []).append(seconds)
+    timings = Timings([seconds for _, seconds in outcome["timings"]], by_command, outcome["failures"])
+    return timings, outcome["sent"]
 
 
 async def answered(fake: FakeSlack, sent: dict[str, float], wait_seconds: float) -> tuple[list[float], int]:
@@ -204,13 +231,14 @@ async def run(requests: int, concurrency: int, sessions: int, coordinators: int,
                 child.start()
                 try:
                     url = await asyncio.get_running_loop().run_in_executor(None, ports.get, True, 60)
-                    warm = max(concurrency * 2, requests // 10)
-                    _, warm_sent = await drive(url, driver, warm, concurrency, command_mix(sessions, coordinators, mix))
+                    commands = command_mix(sessions, coordinators, mix)
+                    warm = signed_requests(driver, max(concurrency * 2, requests // 10), commands)
+                    measured = signed_requests(driver, requests, commands)
+                    _, warm_sent = await load(context, url, warm, concurrency)
                     if kind == "jirei":
                         await answered(fake, warm_sent, 120)
                     cpu_before = process_cpu_seconds(child.pid)
-                    timings, sent = await drive(url, driver, requests, concurrency,
-                                                command_mix(sessions, coordinators, mix))
+                    timings, sent = await load(context, url, measured, concurrency)
                     if kind == "jirei":
                         timings.answers, timings.unanswered = await answered(fake, sent, 120)
                     timings.cpu_per_request = (process_cpu_seconds(child.pid) - cpu_before) / requests
