@@ -29,7 +29,6 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
-from bot import grammar
 from bot.deps import Deps
 from bot.logs import new_request_id
 from bot.metrics import COMMAND_LATENCY, COMMANDS
@@ -42,18 +41,14 @@ log = logging.getLogger("jirei.requests")
 MAX_KEY = 200  # processed_requests.key
 
 
-def command_label(text: str, tz) -> str:
-    """The grammar name of a command ("join", "admin roster"), or "invalid": never the text."""
-    try:
-        return grammar.parse(text, tz).name
-    except grammar.CommandError:
-        return "invalid"
-
-
 def record_command(context: AsyncBoltContext, label: str, outcome: str) -> None:
-    """Count a command by grammar name and outcome (ok, usage, refused) and log it: no text."""
+    """Count a command by grammar name and outcome (ok, usage, refused), observe how fast it was
+    acked, and log it: no text. Called once per command, after the ack, where the command's text
+    has been parsed (the ack itself waits for no parsing)."""
     COMMANDS.labels(command=label, outcome=outcome).inc()
     elapsed = context.get("acked_in_seconds")
+    if elapsed is not None:
+        COMMAND_LATENCY.labels(command=label).observe(elapsed)
     log.info("command %s: %s, acked in %s ms", label, outcome, f"{elapsed * 1000:.1f}" if elapsed is not None else "-")
 
 
@@ -105,15 +100,13 @@ def install_observability(app: AsyncApp, deps: Deps) -> None:
         context["request_id"] = new_request_id()
         started = time.perf_counter()
         is_command = isinstance(body, dict) and body.get("command") == "/jirei"
-        label = command_label(str(body.get("text", "")), deps.tz) if is_command else ""
         key = interaction_key(body)
 
         async def on_ack(ack_arguments: dict[str, Any]) -> None:
             elapsed = time.perf_counter() - started
             if is_command:
-                # The outcome is known only after the ack; the listener records it (record_command).
+                # The command's name and outcome are known only after the ack: record_command.
                 context["acked_in_seconds"] = elapsed
-                COMMAND_LATENCY.labels(command=label).observe(elapsed)
             if key is not None and ack_arguments.get("response_action") == "errors":
                 async with deps.uow() as uow:
                     await forget_processed_key(uow.session, key)

@@ -6,7 +6,6 @@ from bot import grammar
 from bot.blocks.study_groups import build_groups_overview, build_matching_report, build_propose_modal
 from bot.i18n import t
 from bot.services import study_groups
-from bot.services.sessions import SessionError
 from handlers.commands.jirei import CommandRequest, command_handler
 
 
@@ -20,26 +19,18 @@ async def my_groups(cmd: grammar.Groups, request: CommandRequest) -> None:
 
 @command_handler(grammar.Propose)
 async def open_propose_modal(cmd: grammar.Propose, request: CommandRequest) -> None:
-    try:
-        async with request.deps.uow() as uow:
-            await study_groups.check_may_propose(uow, request.actor)
-            group = await study_groups.proposer_group(uow, request.actor.user_id)
-    except SessionError as err:
-        await request.reply_text(err.key, **err.params)
-        return
+    async with request.deps.uow() as uow:
+        await study_groups.check_may_propose(uow, request.actor)
+        group = await study_groups.proposer_group(uow, request.actor.user_id)
     view = build_propose_modal(request.lang, request.deps.clock.now(), request.deps.tz, group.code if group else None)
     await request.client.views_open(trigger_id=request.body["trigger_id"], view=view)
 
 
 @command_handler(grammar.NudgeNow)
 async def nudge_now(cmd: grammar.NudgeNow, request: CommandRequest) -> None:
-    try:
-        async with request.deps.uow() as uow:
-            report = await study_groups.run_matching_now(uow, request.deps.clock.now(), request.deps.tz,
-                                                         request.actor)
-    except SessionError as err:
-        await request.reply_text(err.key, **err.params)
-        return
+    async with request.deps.uow() as uow:
+        report = await study_groups.run_matching_now(uow, request.deps.clock.now(), request.deps.tz,
+                                                     request.actor)
     request.deps.wake_dispatcher()
     blocks = build_matching_report(report, request.lang, request.deps.tz)
     await request.reply(blocks, blocks[0]["text"]["text"])

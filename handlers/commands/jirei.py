@@ -2,6 +2,7 @@
 
 Feature handlers are registered into COMMANDS by command class; each is
 `async def handle(cmd, request: CommandRequest) -> None` and answers with `request.reply`.
+A SessionError a handler lets through (a refusal, with a catalog key) is answered here.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bot.blocks.people import build_help, build_usage
 from bot.deps import Deps
 from bot.i18n import t
 from bot.services.people import Actor
+from bot.services.sessions import SessionError
 from bot.observability import record_command
 from handlers.context import actor_after_ack, message
 
@@ -137,4 +139,7 @@ async def _run(cmd: grammar.Command, request: CommandRequest, context) -> None:
         await request.reply(build_usage("usage.unknown", lang, word=cmd.name), t("usage.more", lang))
         return
     record_command(context, cmd.name, "ok")
-    await handler(cmd, request)
+    try:
+        await handler(cmd, request)
+    except SessionError as err:  # a refusal with its reason (the unit of work was rolled back)
+        await request.reply_text(err.key, **err.params)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from bot import grammar
 from bot.blocks.materials import build_upload_modal
 from bot.services import materials
-from bot.services.sessions import SessionError
 from handlers.commands.jirei import CommandRequest, command_handler
 
 
@@ -14,13 +13,9 @@ async def add_material(cmd: grammar.MaterialAdd, request: CommandRequest) -> Non
     if cmd.url is None:
         await open_upload_form(cmd, request)
         return
-    try:
-        async with request.deps.uow() as uow:
-            result = await materials.add_material_link(uow, request.deps.clock.now(), request.actor, cmd.case,
-                                                       cmd.url or "", cmd.kind)
-    except SessionError as err:
-        await request.reply_text(err.key, **err.params)
-        return
+    async with request.deps.uow() as uow:
+        result = await materials.add_material_link(uow, request.deps.clock.now(), request.actor, cmd.case,
+                                                   cmd.url or "", cmd.kind)
     await request.reply_text("materials.link_added", code=result.case.code, version=result.material.version)
 
 

@@ -7,12 +7,8 @@ from bot.blocks.kit import section
 from bot.blocks.sessions import MAX_LISTED, build_join_result, build_my_list, build_roster, build_sessions_list
 from bot.i18n import t
 from bot.services import sessions
-from bot.services.sessions import SessionError, SessionSpec
+from bot.services.sessions import SessionSpec
 from handlers.commands.jirei import CommandRequest, command_handler
-
-
-async def _refuse(request: CommandRequest, err: SessionError) -> None:
-    await request.reply_text(err.key, **err.params)
 
 
 @command_handler(grammar.SessionsList)
@@ -32,12 +28,8 @@ async def my_sessions(cmd: grammar.Mine, request: CommandRequest) -> None:
 
 @command_handler(grammar.Join)
 async def join(cmd: grammar.Join, request: CommandRequest) -> None:
-    try:
-        async with request.deps.uow() as uow:
-            result = await sessions.join(uow, request.deps.clock.now(), request.actor, cmd.code)
-    except SessionError as err:
-        await _refuse(request, err)
-        return
+    async with request.deps.uow() as uow:
+        result = await sessions.join(uow, request.deps.clock.now(), request.actor, cmd.code)
     request.deps.wake_dispatcher()
     blocks = build_join_result(result.outcome, result.session, request.lang, result.position, result.status)
     await request.reply(blocks, blocks[0]["text"]["text"])
@@ -45,25 +37,17 @@ async def join(cmd: grammar.Join, request: CommandRequest) -> None:
 
 @command_handler(grammar.Leave)
 async def leave(cmd: grammar.Leave, request: CommandRequest) -> None:
-    try:
-        async with request.deps.uow() as uow:
-            result = await sessions.leave(uow, request.deps.clock.now(), request.actor, cmd.code)
-    except SessionError as err:
-        await _refuse(request, err)
-        return
+    async with request.deps.uow() as uow:
+        result = await sessions.leave(uow, request.deps.clock.now(), request.actor, cmd.code)
     request.deps.wake_dispatcher()
     await request.reply_text("sessions.left", code=result.session.code)
 
 
 @command_handler(grammar.CaseNew)
 async def new_case(cmd: grammar.CaseNew, request: CommandRequest) -> None:
-    try:
-        async with request.deps.uow() as uow:
-            case = await sessions.create_case(uow, request.deps.clock.now(), request.actor, title=cmd.title,
-                                              theme=cmd.theme, lecturer=cmd.lecturer)
-    except SessionError as err:
-        await _refuse(request, err)
-        return
+    async with request.deps.uow() as uow:
+        case = await sessions.create_case(uow, request.deps.clock.now(), request.actor, title=cmd.title,
+                                          theme=cmd.theme, lecturer=cmd.lecturer)
     await request.reply_text("sessions.case_created", code=case.code)
 
 
@@ -72,12 +56,8 @@ async def new_session(cmd: grammar.SessionNew, request: CommandRequest) -> None:
     spec = SessionSpec(case=cmd.case, bureau=cmd.bureau, start=cmd.start, minutes=cmd.minutes, capacity=cmd.capacity,
                        min_participants=cmd.min_participants, deadline=cmd.deadline, release=cmd.release,
                        format=cmd.format, facilitator=cmd.facilitator, url=cmd.url, lottery=cmd.lottery)
-    try:
-        async with request.deps.uow() as uow:
-            item = await sessions.create_session(uow, request.deps.clock.now(), request.actor, spec)
-    except SessionError as err:
-        await _refuse(request, err)
-        return
+    async with request.deps.uow() as uow:
+        item = await sessions.create_session(uow, request.deps.clock.now(), request.actor, spec)
     await request.reply_text("sessions.session_created", code=item.code)
 
 
@@ -106,13 +86,9 @@ async def new_session_form(cmd: grammar.SessionNewForm, request: CommandRequest)
 
 @command_handler(grammar.Announce)
 async def announce(cmd: grammar.Announce, request: CommandRequest) -> None:
-    try:
-        async with request.deps.uow() as uow:
-            result = await sessions.announce(uow, request.deps.clock.now(), request.actor, cmd.code,
-                                             request.deps.settings.announce_channel)
-    except SessionError as err:
-        await _refuse(request, err)
-        return
+    async with request.deps.uow() as uow:
+        result = await sessions.announce(uow, request.deps.clock.now(), request.actor, cmd.code,
+                                         request.deps.settings.announce_channel)
     text = t("sessions.announced", request.lang, code=result.session.code, count=result.invited)
     await request.reply([section(text)], text)
     from bot.services.progress import attach_progress_message
@@ -123,23 +99,15 @@ async def announce(cmd: grammar.Announce, request: CommandRequest) -> None:
 
 @command_handler(grammar.Roster)
 async def roster(cmd: grammar.Roster, request: CommandRequest) -> None:
-    try:
-        async with request.deps.uow() as uow:
-            result = await sessions.roster(uow, request.deps.clock.now(), request.actor, cmd.code)
-    except SessionError as err:
-        await _refuse(request, err)
-        return
+    async with request.deps.uow() as uow:
+        result = await sessions.roster(uow, request.deps.clock.now(), request.actor, cmd.code)
     await request.reply(build_roster(result, request.lang, request.deps.tz),
                         t("sessions.roster_title", request.lang, code=cmd.code))
 
 
 @command_handler(grammar.Attend)
 async def attend(cmd: grammar.Attend, request: CommandRequest) -> None:
-    try:
-        async with request.deps.uow() as uow:
-            result = await sessions.attend(uow, request.deps.clock.now(), request.actor, cmd.code, list(cmd.users))
-    except SessionError as err:
-        await _refuse(request, err)
-        return
+    async with request.deps.uow() as uow:
+        result = await sessions.attend(uow, request.deps.clock.now(), request.actor, cmd.code, list(cmd.users))
     await request.reply_text("sessions.attended", code=result.session.code, count=len(result.marked),
                              unknown=", ".join(f"<@{u}>" for u in result.not_registered) or "—")

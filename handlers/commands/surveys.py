@@ -11,7 +11,6 @@ from bot.blocks.surveys import render_blocks
 from bot.i18n import t
 from bot.services import surveys
 from bot.services.progress import attach_progress_message
-from bot.services.sessions import SessionError
 from bot.surveys.chart import render_chart_png
 from bot.timefmt import format_datetime
 from handlers.commands.jirei import CommandRequest, command_handler
@@ -30,23 +29,15 @@ async def _announce_sent(request: CommandRequest, started: surveys.RunStarted) -
 
 @command_handler(grammar.SurveyPlanning)
 async def send_planning(cmd: grammar.SurveyPlanning, request: CommandRequest) -> None:
-    try:
-        async with request.deps.uow() as uow:
-            started = await surveys.start_planning_survey(uow, request.deps.clock.now(), request.actor)
-    except SessionError as err:
-        await request.reply_text(err.key, **err.params)
-        return
+    async with request.deps.uow() as uow:
+        started = await surveys.start_planning_survey(uow, request.deps.clock.now(), request.actor)
     await _announce_sent(request, started)
 
 
 @command_handler(grammar.SurveySend)
 async def send_post_session(cmd: grammar.SurveySend, request: CommandRequest) -> None:
-    try:
-        async with request.deps.uow() as uow:
-            started = await surveys.send_post_session_survey(uow, request.deps.clock.now(), request.actor, cmd.code)
-    except SessionError as err:
-        await request.reply_text(err.key, **err.params)
-        return
+    async with request.deps.uow() as uow:
+        started = await surveys.send_post_session_survey(uow, request.deps.clock.now(), request.actor, cmd.code)
     await _announce_sent(request, started)
 
 
@@ -54,12 +45,8 @@ async def send_post_session(cmd: grammar.SurveySend, request: CommandRequest) ->
 async def report(cmd: grammar.Report, request: CommandRequest) -> None:
     """The tables in the reply; the bar chart uploaded to the asker's DM."""
     lang = request.lang
-    try:
-        async with request.deps.uow() as uow:
-            result = await surveys.run_report(uow, request.deps.clock.now(), request.actor, cmd.code)
-    except SessionError as err:
-        await request.reply_text(err.key, **err.params)
-        return
+    async with request.deps.uow() as uow:
+        result = await surveys.run_report(uow, request.deps.clock.now(), request.actor, cmd.code)
     code = result.run.code
     await request.reply(render_blocks(result.report, result.survey, lang),
                         t("survey_runs.report_text", lang, code=code))
