@@ -127,6 +127,14 @@ async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
     )
     runtime = Runtime(deps, owner_id=settings.instance_id)
     await runtime.start()
+    workers = None
+    if settings.answer_workers:
+        from bot.answer_workers import AnswerWorkers
+        from bot.observability import count_command
+
+        workers = AnswerWorkers(settings.answer_workers, on_outcome=count_command, on_wake=deps.wake_dispatcher)
+        await workers.start()
+        deps.answer_workers = workers
     tune_gc_for_latency()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -157,8 +165,10 @@ async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
         await socket_handler.disconnect_async()
     if runner is not None:
         await runner.cleanup()
-    await runtime.stop()
     await finish_listener_work(SHUTDOWN_GRACE_SECONDS)
+    if workers is not None:
+        await workers.stop(SHUTDOWN_GRACE_SECONDS)
+    await runtime.stop()
     await deps.close()
     log.info("stopped")
     return 0

@@ -6,6 +6,7 @@ import asyncio
 
 import aiohttp
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -36,6 +37,8 @@ class Deps:
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # Work after an ack takes a turn, so acks never queue behind many answers (bot/turns.py).
     turns: Turns = field(default_factory=Turns)
+    # Set in a serving process with JIREI_ANSWER_WORKERS > 0: commands are answered there.
+    answer_workers: Any = None
     # One HTTP session for the process's answers to response_url (kept-alive connections).
     _http: aiohttp.ClientSession | None = None
 

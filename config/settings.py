@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = Field(default=5.0, gt=0, validation_alias="JIREI_DISPATCH_INTERVAL_SECONDS")
     encryption_key: SecretStr | None = Field(default=None, validation_alias="JIREI_ENCRYPTION_KEY")
     metrics_port: int = Field(default=9108, validation_alias="JIREI_METRICS_PORT")
+    # http/socket: processes that build the answers to /jirei while this one acks (0: this one).
+    answer_workers: int = Field(default=1, ge=0, le=32, validation_alias="JIREI_ANSWER_WORKERS")
     log_level: str = Field(default="INFO", validation_alias="JIREI_LOG_LEVEL")
     # A stable name per bot process lets a restarted process take back its own claimed deliveries
     # at once instead of waiting for their lease to expire; two live processes must not share one.

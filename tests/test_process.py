@@ -75,6 +75,16 @@ async def test_http_mode_serves_and_stops_cleanly_on_sigterm(tmp_path):
                     break
                 await asyncio.sleep(0.05)
             assert "Jirei" in str([response.body for response in fake.responses])
+            # The answer came from the answer worker; the serving process counts it for /metrics.
+            async with aiohttp.ClientSession() as http:
+                for _ in range(50):
+                    async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                        exposition = await response.text()
+                    if 'jirei_commands_total{command="help",outcome="ok"} 1.0' in exposition:
+                        break
+                    await asyncio.sleep(0.05)
+            assert 'jirei_commands_total{command="help",outcome="ok"} 1.0' in exposition
+            assert 'jirei_command_seconds_count{command="help"} 1.0' in exposition
             process.send_signal(signal.SIGTERM)
             _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
         finally:
@@ -84,6 +94,8 @@ async def test_http_mode_serves_and_stops_cleanly_on_sigterm(tmp_path):
     assert process.returncode == 0
     log = err.decode()
     assert "shutting down" in log and "stopped" in log and "Traceback" not in log
+    assert "answer worker 1 started" in log  # JIREI_ANSWER_WORKERS defaults to 1
+    assert "command help: ok" in log  # logged by the worker, which answered
     assert "佐藤" not in log  # no names in the logs
 
 

@@ -19,7 +19,7 @@ from bot.deps import Deps
 from bot.i18n import t
 from bot.services.people import Actor
 from bot.services.sessions import SessionError
-from bot.observability import record_command
+from bot.observability import observe_ack, record_command
 from handlers.context import actor_after_ack, message
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             cmd, error = grammar.parse(body.get("text", ""), deps.tz), None
         except grammar.CommandError as err:
             cmd, error = None, err
+        if deps.answer_workers is not None:  # answered in another process (bot/answer_workers.py)
+            observe_ack(context, cmd.name if cmd is not None else "invalid")
+            if await deps.answer_workers.hand_over(body, context.get("request_id")):
+                return
         async with deps.turns.turn(urgent=cmd is not None and cmd.opens_modal):
             actor = await actor_after_ack(deps, context)
             request = CommandRequest(deps=deps, actor=actor, body=body, respond=respond, client=client)
