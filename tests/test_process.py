@@ -25,6 +25,13 @@ def _env(tmp_path, **extra) -> dict:
     return env
 
 
+async def _stop_with_sigterm(process: asyncio.subprocess.Process) -> str:
+    """Send SIGTERM, wait for the process to end; its stderr (the logs)."""
+    process.send_signal(signal.SIGTERM)
+    _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    return err.decode()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -85,14 +92,12 @@ async def test_http_mode_serves_and_stops_cleanly_on_sigterm(tmp_path):
                     await asyncio.sleep(0.05)
             assert 'jirei_commands_total{command="help",outcome="ok"} 1.0' in exposition
             assert 'jirei_command_seconds_count{command="help"} 1.0' in exposition
-            process.send_signal(signal.SIGTERM)
-            _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+            log = await _stop_with_sigterm(process)
         finally:
             if process.returncode is None:
                 process.kill()
                 await process.wait()
     assert process.returncode == 0
-    log = err.decode()
     assert "shutting down" in log and "stopped" in log and "Traceback" not in log
     assert "answer worker 1 started" in log  # JIREI_ANSWER_WORKERS defaults to 1
     assert "command help: ok" in log  # logged by the worker, which answered
@@ -131,14 +136,13 @@ async def test_socket_mode_answers_a_command_and_stops_cleanly_on_sigterm(tmp_pa
             async with aiohttp.ClientSession() as http:
                 async with http.get(f"http://127.0.0.1:{metrics_port}/healthz") as response:
                     assert response.status == 200
-            process.send_signal(signal.SIGTERM)
-            _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+            log = await _stop_with_sigterm(process)
         finally:
             if process.returncode is None:
                 process.kill()
                 await process.wait()
     assert process.returncode == 0
-    assert "stopped" in err.decode() and "Traceback" not in err.decode()
+    assert "stopped" in log and "Traceback" not in log
 
 
 def test_a_refused_app_token_is_one_line(tmp_path):
