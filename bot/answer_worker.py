@@ -42,6 +42,7 @@ async def main() -> int:
     observability.outcome_reporter = lambda label, outcome: report({"command": label, "outcome": outcome})
     wakes = asyncio.create_task(forward_wakes(deps))
     tune_gc_for_latency()
+    report({"ready": True})
 
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=2 * 1024 * 1024)
