@@ -9,9 +9,10 @@ the same AsyncApp and handlers as the serving process, answers through the respo
 reports back, on its stdout, each command's outcome (for /metrics) and when the dispatcher has
 new deliveries to send. With N = 0 the serving process answers itself.
 
-Measured with bench/bench_ack.py (SQLite, 2 cores, seven runs each): with one worker the ack p99 was
-1.02–1.18× the bare Bolt app's; answered in the serving process, 1.16–1.49×. Running the worker
-niced (10) measured no better, so it runs at the same priority.
+Measured with bench/bench_ack.py (SQLite, 2 cores): with one worker the ack p50 was 0.98–1.10×
+the bare Bolt app's and the p99 1.07–1.22× (nine runs of ten; 1.95× in one). Answered in the
+serving process, p50 1.22–1.23× and p99 1.15–1.32× (three runs). A niced worker (10) measured
+no better, so it runs at the same priority.
 
 A worker takes commands once it has reported itself ready. One that has died is started again
 (at most every RESPAWN_PAUSE_SECONDS). A command no ready worker can take is answered in the
