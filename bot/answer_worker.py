@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -34,6 +35,10 @@ async def main() -> int:
     from bot.logs import setup_logging
     from bot.tuning import tune_gc_for_latency
 
+    # A stop signal sent to the whole process group (Ctrl-C, systemd) is for the serving process:
+    # it closes our stdin, and we finish what we were given. It kills us if we take too long.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, signal.SIG_IGN)
     settings = load_settings()
     setup_logging(settings.log_level)
     cipher, _ = cipher_for(settings, allow_local=False)

@@ -32,6 +32,18 @@ async def _stop_with_sigterm(process: asyncio.subprocess.Process) -> str:
     return err.decode()
 
 
+async def _wait_healthy(port: int) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(100):
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.1)
+    pytest.fail("the bot did not come up")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -64,16 +76,7 @@ async def test_http_mode_serves_and_stops_cleanly_on_sigterm(tmp_path):
             sys.executable, "run_bot.py", "http", "--port", str(port), "--host", "127.0.0.1", cwd=ROOT, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         try:
-            async with aiohttp.ClientSession() as http:
-                for _ in range(100):
-                    try:
-                        async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                            if response.status == 200:
-                                break
-                    except aiohttp.ClientConnectionError:
-                        await asyncio.sleep(0.1)
-                else:
-                    pytest.fail("the bot did not come up")
+            await _wait_healthy(port)
             driver = SlackDriver(fake, dispatch_over_http(f"http://127.0.0.1:{port}/slack/events"), SECRET)
             reply = await driver.command("UCOORD01", "help", settle=False)
             assert reply.status == 200
@@ -102,6 +105,35 @@ async def test_http_mode_serves_and_stops_cleanly_on_sigterm(tmp_path):
     assert "answer worker 1 started" in log  # JIREI_ANSWER_WORKERS defaults to 1
     assert "command help: ok" in log  # logged by the worker, which answered
     assert "佐藤" not in log  # no names in the logs
+
+
+@pytest.mark.slow
+async def test_a_stop_signal_to_the_whole_group_still_answers_what_was_acked(tmp_path):
+    """Ctrl-C or systemd signal the serving process and its answer worker together: the worker
+    ignores it, finishes the command it was handed once its pipe closes, and exits."""
+    port = _free_port()
+    async with FakeSlack() as fake:
+        fake.add_user("UCOORD01", "佐藤 花子")
+        env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-local", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.base_url,
+                   JIREI_ENCRYPTION_KEY=generate_key())
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "run_bot.py", "http", "--port", str(port), "--host", "127.0.0.1", cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True)
+        try:
+            await _wait_healthy(port)
+            driver = SlackDriver(fake, dispatch_over_http(f"http://127.0.0.1:{port}/slack/events"), SECRET)
+            reply = await driver.command("UCOORD01", "sessions", settle=False)
+            assert reply.status == 200
+            os.killpg(process.pid, signal.SIGTERM)  # the serving process and its worker, at once
+            _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+        finally:
+            if process.returncode is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                await process.wait()
+    assert process.returncode == 0
+    log = err.decode()
+    assert "stopped" in log and "Traceback" not in log
+    assert len(fake.responses) == 1 and fake.responses[0].status == 200  # answered after the signal
 
 
 @pytest.mark.slow
