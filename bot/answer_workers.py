@@ -10,7 +10,7 @@ reports back, on its stdout, each command's outcome (for /metrics) and when the 
 new deliveries to send. With N = 0 the serving process answers itself.
 
 Measured with bench/bench_ack.py (SQLite, 2 cores): with one worker the ack p50 was 0.98–1.10×
-the bare Bolt app's and the p99 1.07–1.22× (nine runs of ten; 1.95× in one). Answered in the
+the bare Bolt app's and the p99 1.02–1.25× (fourteen runs of sixteen; 1.35× and 1.95× in two). Answered in the
 serving process, p50 1.22–1.23× and p99 1.15–1.32× (three runs). A niced worker (10) measured
 no better, so it runs at the same priority.
 
