@@ -371,26 +371,25 @@ async def _owed(ctx: RenderContext) -> tuple[SurveyRun, Survey, str] | None:
     return run, load_survey(run.survey_id), person.lang if person else "ja"
 
 
-@renderer(INVITATION_KIND)
-async def render_invitation(ctx: RenderContext) -> Message | None:
+async def _owed_message(ctx: RenderContext, text_key: str, build) -> Message | None:
+    """The invitation or the reminder: the same facts, another wording and layout."""
     owed = await _owed(ctx)
     if owed is None:
         return None
     run, survey, lang = owed
     deadline = format_datetime(run.deadline_at, lang, ctx.deps.tz)
-    return Message(text=t("survey_runs.invitation_text", lang, title=survey.title.get(lang), code=run.code),
-                   blocks=build_invitation(survey, run.code, deadline, lang))
+    return Message(text=t(text_key, lang, title=survey.title.get(lang), code=run.code),
+                   blocks=build(survey, run.code, deadline, lang))
+
+
+@renderer(INVITATION_KIND)
+async def render_invitation(ctx: RenderContext) -> Message | None:
+    return await _owed_message(ctx, "survey_runs.invitation_text", build_invitation)
 
 
 @renderer(REMINDER_KIND)
 async def render_reminder(ctx: RenderContext) -> Message | None:
-    owed = await _owed(ctx)
-    if owed is None:
-        return None
-    run, survey, lang = owed
-    deadline = format_datetime(run.deadline_at, lang, ctx.deps.tz)
-    return Message(text=t("survey_runs.reminder_text", lang, title=survey.title.get(lang), code=run.code),
-                   blocks=build_reminder(survey, run.code, deadline, lang))
+    return await _owed_message(ctx, "survey_runs.reminder_text", build_reminder)
 
 
 # --- reports and exports -----------------------------------------------------------------------------
