@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -25,11 +26,40 @@ def _env(tmp_path, **extra) -> dict:
     return env
 
 
-async def _stop_with_sigterm(process: asyncio.subprocess.Process) -> str:
-    """Send SIGTERM, wait for the process to end; its stderr (the logs)."""
-    process.send_signal(signal.SIGTERM)
+@asynccontextmanager
+async def _bot(*arguments: str, env: dict, own_group: bool = False):
+    """`run_bot.py ARGUMENTS` as a process (in a process group of its own if asked), killed if
+    the test leaves it running."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "run_bot.py", *arguments, cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, start_new_session=own_group)
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            if own_group:
+                os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
+            await process.wait()
+
+
+async def _stop_with_sigterm(process: asyncio.subprocess.Process, *, whole_group: bool = False) -> str:
+    """Send SIGTERM (to the process, or to its whole group), wait for it to end; its stderr (the logs)."""
+    if whole_group:
+        os.killpg(process.pid, signal.SIGTERM)
+    else:
+        process.send_signal(signal.SIGTERM)
     _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
     return err.decode()
+
+
+async def _first_answer(fake: FakeSlack) -> None:
+    """The bot acks at once and answers through the response_url: wait for that answer."""
+    for _ in range(100):
+        if fake.responses:
+            return
+        await asyncio.sleep(0.05)
 
 
 async def _wait_healthy(port: int) -> None:
@@ -72,18 +102,12 @@ async def test_http_mode_serves_and_stops_cleanly_on_sigterm(tmp_path):
         fake.add_user("UCOORD01", "佐藤 花子")
         env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-local", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.base_url,
                    JIREI_ENCRYPTION_KEY=generate_key(), JIREI_DISPATCH_INTERVAL_SECONDS="0.5")
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "run_bot.py", "http", "--port", str(port), "--host", "127.0.0.1", cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        try:
+        async with _bot("http", "--port", str(port), "--host", "127.0.0.1", env=env) as process:
             await _wait_healthy(port)
             driver = SlackDriver(fake, dispatch_over_http(f"http://127.0.0.1:{port}/slack/events"), SECRET)
             reply = await driver.command("UCOORD01", "help", settle=False)
             assert reply.status == 200
-            for _ in range(100):  # the bot acks at once and answers through the response_url
-                if fake.responses:
-                    break
-                await asyncio.sleep(0.05)
+            await _first_answer(fake)
             assert "Jirei" in str([response.body for response in fake.responses])
             # The answer came from the answer worker; the serving process counts it for /metrics.
             async with aiohttp.ClientSession() as http:
@@ -96,10 +120,6 @@ async def test_http_mode_serves_and_stops_cleanly_on_sigterm(tmp_path):
             assert 'jirei_commands_total{command="help",outcome="ok"} 1.0' in exposition
             assert 'jirei_command_seconds_count{command="help"} 1.0' in exposition
             log = await _stop_with_sigterm(process)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
     assert process.returncode == 0
     assert "shutting down" in log and "stopped" in log and "Traceback" not in log
     assert "answer worker 1 started" in log  # JIREI_ANSWER_WORKERS defaults to 1
@@ -116,22 +136,14 @@ async def test_a_stop_signal_to_the_whole_group_still_answers_what_was_acked(tmp
         fake.add_user("UCOORD01", "佐藤 花子")
         env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-local", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.base_url,
                    JIREI_ENCRYPTION_KEY=generate_key())
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "run_bot.py", "http", "--port", str(port), "--host", "127.0.0.1", cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True)
-        try:
+        async with _bot("http", "--port", str(port), "--host", "127.0.0.1", env=env, own_group=True) as process:
             await _wait_healthy(port)
             driver = SlackDriver(fake, dispatch_over_http(f"http://127.0.0.1:{port}/slack/events"), SECRET)
             reply = await driver.command("UCOORD01", "sessions", settle=False)
             assert reply.status == 200
-            os.killpg(process.pid, signal.SIGTERM)  # the serving process and its worker, at once
-            _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
-        finally:
-            if process.returncode is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                await process.wait()
+            # The serving process and its worker, at once.
+            log = await _stop_with_sigterm(process, whole_group=True)
     assert process.returncode == 0
-    log = err.decode()
     assert "stopped" in log and "Traceback" not in log
     assert len(fake.responses) == 1 and fake.responses[0].status == 200  # answered after the signal
 
@@ -144,10 +156,7 @@ async def test_socket_mode_answers_a_command_and_stops_cleanly_on_sigterm(tmp_pa
         env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-local", SLACK_APP_TOKEN=fake.app_token,
                    SLACK_API_URL=fake.base_url, JIREI_ENCRYPTION_KEY=generate_key(),
                    JIREI_METRICS_PORT=str(metrics_port))
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "run_bot.py", "socket", cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        try:
+        async with _bot("socket", env=env) as process:
             for _ in range(200):
                 if fake.socket_connected:
                     break
@@ -160,19 +169,12 @@ async def test_socket_mode_answers_a_command_and_stops_cleanly_on_sigterm(tmp_pa
             payload = dict(parse_qsl(driver.command_body("UCOORD01", "help")))
             ack = await fake.socket_send("slash_commands", payload)
             assert ack["envelope_id"]
-            for _ in range(100):
-                if fake.responses:
-                    break
-                await asyncio.sleep(0.05)
+            await _first_answer(fake)
             assert "Jirei" in str([response.body for response in fake.responses])
             async with aiohttp.ClientSession() as http:
                 async with http.get(f"http://127.0.0.1:{metrics_port}/healthz") as response:
                     assert response.status == 200
             log = await _stop_with_sigterm(process)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
     assert process.returncode == 0
     assert "stopped" in log and "Traceback" not in log
 
