@@ -9,6 +9,18 @@ from storage.db import make_engine, migrate
 from storage.inline_sqlite import InlineConnection
 
 
+def counting(pause: float) -> tuple[list[int], asyncio.Task]:
+    """A task that counts how often the loop lets it run: ([count], task)."""
+    count = [0]
+
+    async def count_turns() -> None:
+        while True:
+            count[0] += 1
+            await asyncio.sleep(pause)
+
+    return count, asyncio.create_task(count_turns())
+
+
 async def test_file_databases_use_inline_connections(sqlite_url):
     engine = make_engine(sqlite_url)
     await migrate(engine)
@@ -26,24 +38,16 @@ async def test_a_writer_waits_for_another_process_lock_while_the_loop_runs(sqlit
     other.execute("BEGIN IMMEDIATE")
     other.execute("INSERT INTO audit_log (at, actor, action, outcome, detail) VALUES ('2027-04-01 00:00:00', 'U1', 'a', 'ok', '{}')")
 
-    ticks = 0
-
-    async def ticker():
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0.005)
-
     async def write():
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO audit_log (at, actor, action, outcome, detail) "
                                     "VALUES ('2027-04-01 00:00:01', 'U2', 'b', 'ok', '{}')"))
 
-    ticking = asyncio.create_task(ticker())
+    ticks, ticking = counting(pause=0.005)
     writing = asyncio.create_task(write())
     await asyncio.sleep(0.2)
     assert not writing.done()  # still waiting for the lock...
-    assert ticks >= 10  # ...and the loop kept running meanwhile
+    assert ticks[0] >= 10  # ...and the loop kept running meanwhile
     other.execute("COMMIT")
     await asyncio.wait_for(writing, 5)
     ticking.cancel()
@@ -57,22 +61,14 @@ async def test_a_writer_waits_for_another_process_lock_while_the_loop_runs(sqlit
 async def test_a_long_run_of_statements_lets_other_tasks_run_between_them(sqlite_url):
     engine = make_engine(sqlite_url)
     await migrate(engine)
-    ran_between = 0
-
-    async def other_task():
-        nonlocal ran_between
-        while True:
-            ran_between += 1
-            await asyncio.sleep(0)
-
-    other = asyncio.create_task(other_task())
+    ran_between, counter = counting(pause=0)
     await asyncio.sleep(0)
-    before = ran_between
+    before = ran_between[0]
     async with engine.connect() as conn:
         for n in range(2000):  # every statement completes at once; no await really waits
             await conn.execute(text("SELECT :n"), {"n": n})
-    other.cancel()
+    counter.cancel()
     # The loop was shared during the run, every half millisecond, not only at its ends (which give
     # about three turns when the slices are switched off).
-    assert ran_between - before >= 20
+    assert ran_between[0] - before >= 20
     await engine.dispose()
