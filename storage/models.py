@@ -63,6 +63,12 @@ class Base(DeclarativeBase):
 # --- people -------------------------------------------------------------------
 
 
+def profile_is_complete(name: str | None, prefecture: str | None, bureau: str | None,
+                        affiliation: str | None) -> bool:
+    """What a profile needs before its person can join a session (also read without the model)."""
+    return bool(name and prefecture and bureau and affiliation)
+
+
 class Coordinator(Base):
     """A person known to the bot: their profile and pledge. Keyed by Slack user id."""
 
@@ -86,7 +92,7 @@ class Coordinator(Base):
 
     @property
     def profile_complete(self) -> bool:
-        return bool(self.name and self.prefecture and self.bureau and self.affiliation)
+        return profile_is_complete(self.name, self.prefecture, self.bureau, self.affiliation)
 
 
 class RoleGrant(Base):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from config.reference import bureau_for_prefecture, find_bureau, find_prefecture, find_theme
-from storage.models import Coordinator
+from storage.models import Coordinator, profile_is_complete
 from storage.uow import UnitOfWork
 
 PLEDGE_VERSION = "2026-1"
@@ -62,7 +62,8 @@ async def load_actor(uow: UnitOfWork, admin_ids: frozenset[str], user_id: str) -
         is_admin=user_id in admin_ids or any(role == ROLE_ADMIN for role, _ in grants),
         staff_bureaus=frozenset(bureau for role, bureau in grants if role == ROLE_BUREAU_STAFF),
         is_lecturer=any(role == ROLE_LECTURER for role, _ in grants),
-        has_profile=bool(person and person.name and person.prefecture and person.bureau and person.affiliation),
+        has_profile=bool(person and profile_is_complete(person.name, person.prefecture, person.bureau,
+                                                       person.affiliation)),
         pledged=bool(person and person.pledged),
         bureau=person.bureau if person else None,
     )
