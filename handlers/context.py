@@ -25,23 +25,21 @@ def install_actor_middleware(app, deps: Deps) -> None:
 
     @app.middleware
     async def load_actor_middleware(body, context: AsyncBoltContext, next: Callable[[], Awaitable[None]]):
-        # A slash command acks before anything else and loads its actor after (actor_after_ack).
+        # A slash command acks before anything else and resolves its actor after the ack.
         is_command = isinstance(body, dict) and "command" in body
-        if context.user_id and not is_command:
-            async with deps.uow(read_only=True) as uow:
-                context["actor"] = await load_actor(uow, deps.admin_ids, context.user_id)
+        if not is_command:
+            await resolve_actor(deps, context)
         return await next()
 
 
-async def actor_after_ack(deps: Deps, context: AsyncBoltContext) -> Actor:
+async def resolve_actor(deps: Deps, context: AsyncBoltContext) -> Actor:
+    """The person behind the request, loaded once and kept in the context."""
     actor = context.get("actor")
     if actor is None and context.user_id:
         async with deps.uow(read_only=True) as uow:
             actor = await load_actor(uow, deps.admin_ids, context.user_id)
         context["actor"] = actor
     return actor if actor is not None else Actor(user_id=context.user_id or "")
-
-
 
 
 async def answer(body: dict, respond, client, user_id: str, **msg: Any) -> None:

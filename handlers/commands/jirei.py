@@ -20,7 +20,7 @@ from bot.i18n import t
 from bot.services.people import Actor
 from bot.services.sessions import SessionError
 from bot.observability import observe_ack, record_command
-from handlers.context import actor_after_ack, message
+from handlers.context import resolve_actor, message
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             if await deps.answer_workers.hand_over(body, context.get("request_id")):
                 return
         async with deps.turns.turn(urgent=cmd is not None and cmd.opens_modal):
-            actor = await actor_after_ack(deps, context)
+            actor = await resolve_actor(deps, context)
             request = CommandRequest(deps=deps, actor=actor, body=body, respond=respond, client=client)
             if cmd is None:
                 await _usage(error, request, context)
