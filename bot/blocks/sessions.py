@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from bot import ids
 from bot.blocks.kit import actions, button, context, divider, escape, header, section
 from bot.i18n import t
-from bot.services.sessions import Roster, SessionSummary, bureau_label
+from bot.services.sessions import Roster, SessionPage, SessionSummary, bureau_label
 from bot.timefmt import format_datetime
 from config.reference import find_theme
 from storage.models import Case, CaseSession
@@ -62,17 +62,15 @@ def build_session_card(summary: SessionSummary, lang: str, tz: ZoneInfo, *, with
     return blocks
 
 
-def build_sessions_list(summaries: list[SessionSummary], lang: str, tz: ZoneInfo, *, total: int | None = None) -> list[dict]:
-    """The first MAX_LISTED of `summaries`; `total` (if more are open than were loaded) counts the rest."""
-    if not summaries:
+def build_sessions_list(page: SessionPage, lang: str, tz: ZoneInfo) -> list[dict]:
+    if not page.summaries:
         return [section(t("sessions.none_open", lang))]
     blocks = [header(t("sessions.list_title", lang))]
-    shown = summaries[:MAX_LISTED]
+    shown = page.summaries[:MAX_LISTED]
     for summary in shown:
         blocks += build_session_card(summary, lang, tz) + [divider()]
-    more = (total if total is not None else len(summaries)) - len(shown)
-    if more > 0:
-        blocks.append(context(t("sessions.more", lang, count=more)))
+    if page.total > len(shown):
+        blocks.append(context(t("sessions.more", lang, count=page.total - len(shown))))
     return blocks
 
 

@@ -195,11 +195,7 @@ class SessionSummary:
 @dataclass
 class SessionPage:
     summaries: list[SessionSummary]
-    total: int  # open sessions in all; the page shows the first few
-
-    @property
-    def more(self) -> int:
-        return max(self.total - len(self.summaries), 0)
+    total: int  # open sessions in all; the page holds the first few
 
 
 async def open_sessions(uow: UnitOfWork, actor: Actor, limit: int) -> SessionPage:

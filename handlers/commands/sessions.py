@@ -15,8 +15,7 @@ from handlers.commands.jirei import CommandRequest, command_handler
 async def list_sessions(cmd: grammar.SessionsList, request: CommandRequest) -> None:
     async with request.deps.uow(read_only=True) as uow:
         page = await sessions.open_sessions(uow, request.actor, limit=MAX_LISTED)
-    blocks = build_sessions_list(page.summaries, request.lang, request.deps.tz, total=page.total)
-    await request.reply(blocks, t("sessions.list_title", request.lang))
+    await request.reply(build_sessions_list(page, request.lang, request.deps.tz), t("sessions.list_title", request.lang))
 
 
 @command_handler(grammar.Mine)
