@@ -14,6 +14,7 @@ import sys
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+
 def report(entry: dict) -> None:
     sys.stdout.write(json.dumps(entry) + "\n")
     sys.stdout.flush()

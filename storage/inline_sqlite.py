@@ -123,9 +123,6 @@ class InlineCursor:
 class _RunNow:
     """Stands in for aiosqlite's request queue: SQLAlchemy sets the isolation level through it."""
 
-    def __init__(self) -> None:
-        pass
-
     @staticmethod
     def put_nowait(item: tuple[Any, Callable[[], Any]]) -> None:
         future, function = item
@@ -160,9 +157,7 @@ class InlineConnection:
         self._conn.rollback()
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._connection = None
-            self._conn.close()
+        self.stop()
 
     def stop(self) -> None:
         if self._connection is not None:

@@ -16,7 +16,6 @@ from handlers.context import NOT_DONE, actor_of, message, session_button
 from handlers.home import refresh_home
 
 
-
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(ids.SESSION_ROSTER)
     async def roster_button(ack, body, context, client, respond):
