@@ -6,13 +6,15 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from storage.inline_sqlite import inline_creator
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# PostgreSQL advisory lock key taken around every migration (any fixed 64-bit number will do).
+MIGRATION_LOCK_KEY = 0x4A495245_4D494752  # "JIREMIGR"
 
 
 def is_sqlite(url: str) -> bool:
@@ -76,8 +78,19 @@ def _alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+def hold_migration_lock(connection: Connection) -> None:
+    """PostgreSQL: wait for the migration lock, held until the migration's transaction ends.
+
+    Replicas starting together migrate one after the other; the later ones find the schema at head
+    and do nothing. (SQLite needs nothing: BEGIN IMMEDIATE already lets one writer in at a time.)
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+
 async def migrate(engine: AsyncEngine) -> None:
-    """Bring the database to the newest schema (run at startup and by `run_bot.py migrate`)."""
+    """Bring the database to the newest schema (run at startup and by `run_bot.py migrate`);
+    storage/migrations/env.py takes the migration lock."""
 
     def _upgrade(connection: Connection) -> None:
         command.upgrade(_alembic_config(connection), "head")
