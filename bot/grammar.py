@@ -10,8 +10,6 @@ S12, a user like U123); whether S12 exists is the service's business.
 
 from __future__ import annotations
 
-from bot.text import escape
-
 import re
 import shlex
 from datetime import datetime
@@ -19,16 +17,16 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.i18n import LANGUAGES, t
+from bot.text import escape, normalise, same_words
 from config.reference import find_bureau, find_theme
 
 MAX_TEXT = 2000
 
-# Slack's clients turn straight quotes into curly ones; people type full-width spaces and 「」.
-_TRANSLATE = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "「": '"', "」": '"',
-                             "\u3000": " ", "＝": "="})
 _USER = re.compile(r"^<@([UW][A-Z0-9]{2,30})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,30})$")
 _CODE = {"case": re.compile(r"^C[1-9][0-9]{0,8}$"), "session": re.compile(r"^S[1-9][0-9]{0,8}$"),
          "run": re.compile(r"^R[1-9][0-9]{0,8}$"), "group": re.compile(r"^G[1-9][0-9]{0,8}$")}
+_EXAMPLE = {"case": "C1", "session": "S1", "run": "R1", "group": "G1"}
 
 
 class CommandError(ValueError):
@@ -195,7 +193,7 @@ class SurveyPlanning(Command):
 class Report(Command):
     admin: ClassVar[bool] = True
     name: ClassVar[str] = "admin report"
-    code: str  # R1, or "year"
+    code: str  # R1, a session's S1 (its post-session survey), or "year"
     fiscal_year: int | None = None
 
 
@@ -227,7 +225,7 @@ class AdminHelp(Command):
 
 
 def tokenize(text: str) -> list[str]:
-    text = text.translate(_TRANSLATE).strip()
+    text = normalise(text).strip()
     if len(text) > MAX_TEXT:
         raise CommandError("usage.too_long")
     try:
@@ -243,9 +241,11 @@ def parse_user(token: str) -> str | None:
     return match.group(1) or match.group(2)
 
 
-def parse_code(token: str, kind: str) -> str | None:
+def parse_code(token: str, kind: str | tuple[str, ...]) -> str | None:
+    """The code in canonical form if it is of `kind` (or one of several kinds), else None."""
     token = token.strip().upper()
-    return token if _CODE[kind].match(token) else None
+    kinds = (kind,) if isinstance(kind, str) else kind
+    return token if any(_CODE[k].match(token) for k in kinds) else None
 
 
 def split_pairs(tokens: list[str], usage: str) -> dict[str, str]:
@@ -258,12 +258,14 @@ def split_pairs(tokens: list[str], usage: str) -> dict[str, str]:
     return pairs
 
 
-def _require_code(tokens: list[str], kind: str, usage: str) -> str:
+def _require_code(tokens: list[str], kind: str | tuple[str, ...], usage: str) -> str:
     if len(tokens) != 1:
         raise CommandError(usage)
     code = parse_code(tokens[0], kind)
     if code is None:
-        raise CommandError("usage.bad_code", code=tokens[0][:20], usage_key=usage)
+        kinds = (kind,) if isinstance(kind, str) else kind
+        raise CommandError("usage.bad_code", code=tokens[0][:20], expected=" / ".join(_EXAMPLE[k] for k in kinds),
+                           usage_key=usage)
     return code
 
 
@@ -293,6 +295,25 @@ def _user(value: str, field: str) -> str:
     if user is None:
         raise CommandError("usage.bad_user", field=field, value=value[:40])
     return user
+
+
+ROLES = ("admin", "bureau_staff", "lecturer", "coordinator")
+# Besides the codes and the names the catalogs show (事務局（管理者）, 地方局担当者, …), the words
+# people use for them.
+_ROLE_WORDS = {"事務局": "admin", "管理者": "admin", "secretariat": "admin", "地方局": "bureau_staff",
+               "地方局職員": "bureau_staff", "staff": "bureau_staff", "コーディネーター": "coordinator",
+               "外国人支援コーディネーター": "coordinator"}
+
+
+def find_role(text: str) -> str | None:
+    """A role by its code, its name in either catalog, or a common word for it."""
+    key = normalise(text).strip().lower()
+    if key in ROLES:
+        return key
+    for role in ROLES:
+        if any(same_words(key, t(f"role.{role}", lang)) for lang in LANGUAGES):
+            return role
+    return _ROLE_WORDS.get(key)
 
 
 PROFILE_KEYS = ("bureau", "prefecture", "affiliation", "themes", "lang", "name", "nudges", "online")
@@ -403,7 +424,8 @@ def _parse_admin(tokens: list[str], tz) -> Command:
                 raise CommandError("usage.report")
             year = _int(rest[1].upper().removeprefix("FY"), "FY") if len(rest) == 2 else None
             return Report(code="year", fiscal_year=year)
-        return Report(code=_require_code(rest, "run", "usage.report"))
+        # A session's code names its post-session survey (the service finds the run).
+        return Report(code=_require_code(rest, ("run", "session"), "usage.report"))
     if head == "publish":
         return Publish(case=_require_code(rest, "case", "usage.publish"))
     if head == "nudge" and not rest:
@@ -412,9 +434,9 @@ def _parse_admin(tokens: list[str], tz) -> Command:
         if len(rest) != 2:
             raise CommandError("usage.role")
         user = _user(rest[0], "user")
-        role, _, bureau_text = rest[1].partition(":")
-        role = role.lower()
-        if role not in ("admin", "bureau_staff", "lecturer", "coordinator"):
+        role_text, _, bureau_text = rest[1].partition(":")
+        role = find_role(role_text)
+        if role is None:
             raise CommandError("usage.role")
         bureau = None
         if role == "bureau_staff":
@@ -439,7 +461,8 @@ def _parse_session_new(pairs: dict[str, str], tz) -> SessionNew:
         raise CommandError("usage.session_new")
     case = parse_code(pairs["case"], "case")
     if case is None:
-        raise CommandError("usage.bad_code", code=pairs["case"][:20], usage_key="usage.session_new")
+        raise CommandError("usage.bad_code", code=pairs["case"][:20], expected=_EXAMPLE["case"],
+                           usage_key="usage.session_new")
     bureau = find_bureau(pairs["bureau"])
     if bureau is None:
         raise CommandError("usage.bad_bureau", value=pairs["bureau"][:30])

@@ -90,6 +90,6 @@ def find_bureau(text: str) -> Bureau | None:
 def find_theme(text: str) -> Theme | None:
     key = text.strip()
     for th in themes():
-        if key.lower() == th.code or key in (th.name_ja, th.name_en):
+        if key.lower() in (th.code, th.name_en.lower()) or key == th.name_ja:
             return th
     return None

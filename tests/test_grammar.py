@@ -31,6 +31,9 @@ JST = ZoneInfo("Asia/Tokyo")
     ("admin survey send S1", grammar.SurveySend(code="S1")),
     ("admin survey planning", grammar.SurveyPlanning()),
     ("admin report R1", grammar.Report(code="R1")),
+    ("admin report S1", grammar.Report(code="S1")),
+    ("ｊｏｉｎ　Ｓ１", grammar.Join(code="S1")),
+    ("ＪＯＩＮ ｓ２", grammar.Join(code="S2")),
     ("admin report year FY2027", grammar.Report(code="year", fiscal_year=2027)),
     ("admin publish C1", grammar.Publish(case="C1")),
     ("admin nudge", grammar.NudgeNow()),
@@ -38,6 +41,26 @@ JST = ZoneInfo("Asia/Tokyo")
 ])
 def test_simple_forms(text, expected):
     assert parse(text, JST) == expected
+
+
+@pytest.mark.parametrize("word, role", [
+    ("事務局", "admin"), ("事務局（管理者）", "admin"), ("管理者", "admin"), ("Secretariat (admin)", "admin"),
+    ("講師", "lecturer"), ("Lecturer", "lecturer"), ("認証者", "coordinator"), ("コーディネーター", "coordinator"),
+    ("ｌｅｃｔｕｒｅｒ", "lecturer"),
+])
+def test_roles_by_their_catalog_names(word, role):
+    assert parse(f'admin role U1AB "{word}"', JST) == grammar.RoleGrantCmd(user="U1AB", role=role)
+
+
+def test_bureau_staff_by_japanese_name():
+    assert parse("admin role U1AB 地方局担当者:名古屋", JST) == grammar.RoleGrantCmd(
+        user="U1AB", role="bureau_staff", bureau="nagoya")
+
+
+def test_a_code_of_the_wrong_kind_names_the_kind_expected():
+    with pytest.raises(CommandError) as caught:
+        parse("admin report C1", JST)
+    assert caught.value.key == "usage.bad_code" and caught.value.params["expected"] == "R1 / S1"
 
 
 def test_users_in_every_documented_form():

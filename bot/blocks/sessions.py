@@ -9,7 +9,7 @@ from bot.blocks.kit import actions, button, context, divider, escape, header, se
 from bot.i18n import t
 from bot.services.sessions import Roster, SessionPage, SessionSummary, bureau_label
 from bot.timefmt import format_datetime
-from config.reference import find_theme
+from config.reference import find_bureau, find_theme
 from storage.models import Case, CaseSession
 
 MAX_LISTED = 10
@@ -29,12 +29,19 @@ def _theme(item: CaseSession, lang: str) -> str:
     return theme.name(lang) if theme else "—"
 
 
+def _where(item: CaseSession, lang: str) -> str:
+    """Bureau and format; a session held online has no bureau to name, only its format."""
+    fmt = t(f"sessions.format.{item.format}", lang)
+    if find_bureau(item.bureau) is None:
+        return t("sessions.card.where_online", lang, format=fmt)
+    return t("sessions.card.where", lang, bureau=bureau_label(item.bureau, lang), format=fmt)
+
+
 def session_facts(item: CaseSession, case: Case | None, lang: str, tz: ZoneInfo, *,
                   confirmed: int | None = None) -> str:
     lines = [
         t("sessions.card.when", lang, when=format_datetime(item.starts_at, lang, tz), minutes=item.minutes),
-        t("sessions.card.where", lang, bureau=bureau_label(item.bureau, lang),
-          format=t(f"sessions.format.{item.format}", lang)),
+        _where(item, lang),
         t("sessions.card.theme", lang, theme=_theme(item, lang)),
         t("sessions.card.deadline", lang, when=format_datetime(item.deadline_at, lang, tz)),
     ]

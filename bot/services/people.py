@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bot.text import escape
+from bot.text import escape, same_words
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.i18n import LANGUAGES, t
 from config.reference import bureau_for_prefecture, find_bureau, find_prefecture, find_theme
 from storage.models import Coordinator, profile_is_complete
 from storage.uow import UnitOfWork
@@ -91,11 +92,21 @@ _AFFILIATIONS = {"public": "public", "private": "private", "公的": "public", "
                  "公": "public", "民間": "private", "民": "private"}
 
 
+def _named(key_prefix: str, codes: tuple[str, ...], value: str) -> str | None:
+    """The code whose name in either catalog (`profile.affiliation.public` → 公的機関) is `value`:
+    the names the error messages list are accepted as they are shown."""
+    for code in codes:
+        if any(same_words(value, t(f"{key_prefix}.{code}", lang)) for lang in LANGUAGES):
+            return code
+    return None
+
+
 def _switch(value: str, name: str) -> bool:
     value = value.strip().lower()
-    if value in _ON:
+    named = _named("profile.switch", ("enabled", "disabled"), value)
+    if value in _ON or named == "enabled":
         return True
-    if value in _OFF:
+    if value in _OFF or named == "disabled":
         return False
     raise ProfileError("profile.error.switch", name)
 
@@ -121,7 +132,8 @@ def validate_profile(values: dict[str, str]) -> ProfileChange:
                 raise ProfileError("profile.error.bureau", key, value=value[:20])
             change.setdefault("bureau", bureau.code)
         elif key == "affiliation":
-            affiliation = _AFFILIATIONS.get(value.lower())
+            affiliation = _AFFILIATIONS.get(value.lower()) or _named("profile.affiliation", ("public", "private"),
+                                                                      value)
             if affiliation is None:
                 raise ProfileError("profile.error.affiliation", key)
             change["affiliation"] = affiliation
@@ -136,9 +148,10 @@ def validate_profile(values: dict[str, str]) -> ProfileChange:
                     codes.append(theme.code)
             change["themes"] = codes
         elif key == "lang":
-            if value.lower() not in ("ja", "en"):
+            lang = value.lower() if value.lower() in LANGUAGES else _named("profile.lang", LANGUAGES, value)
+            if lang is None:
                 raise ProfileError("profile.error.lang", key)
-            change["lang"] = value.lower()
+            change["lang"] = lang
         elif key == "nudges":
             change["nudges_enabled"] = _switch(value, key)
         elif key == "online":

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from bot import grouping, lottery
 from bot.delivery import outbox
+from bot.i18n import t
 from bot.services import reminders
 from bot.services.people import Actor
 from config.reference import bureaus, find_bureau
@@ -572,5 +573,8 @@ async def export_session(uow: UnitOfWork, code: str) -> dict:
 
 
 def bureau_label(code: str, lang: str) -> str:
+    """A bureau's name; sessions held online (substitutes, self-run) belong to none."""
     found = next((b for b in bureaus() if b.code == code), None)
-    return found.name(lang) if found else code
+    if found is not None:
+        return found.name(lang)
+    return t("sessions.bureau_online", lang) if code == "online" else code

@@ -6,6 +6,7 @@ from bot import grammar
 from bot.blocks.people import build_pledge, build_pledge_accepted, build_profile_modal, build_profile_saved
 from bot.i18n import t
 from bot.services import people
+from bot.services.sessions import bureau_label
 from handlers.commands.jirei import CommandRequest, command_handler
 
 
@@ -59,4 +60,6 @@ async def grant_role(cmd: grammar.RoleGrantCmd, request: CommandRequest) -> None
         await request.reply_text("auth.admin_only")
         return
     role = t(f"role.{cmd.role}", request.lang)
-    await request.reply_text("role.granted", user=f"<@{cmd.user}>", role=role, bureau=cmd.bureau or "")
+    if cmd.bureau:
+        role = t("role.with_bureau", request.lang, role=role, bureau=bureau_label(cmd.bureau, request.lang))
+    await request.reply_text("role.granted", user=f"<@{cmd.user}>", role=role)

@@ -6,6 +6,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
 from bot.i18n import t
+from bot.text import normalise
 from handlers.context import actor_of
 from handlers.home import refresh_home
 
@@ -28,4 +29,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         for handler in DM_HANDLERS:
             if await handler(deps, actor, event, client):
                 return
-        await client.chat_postMessage(channel=event["channel"], text=t("dm.hint", actor.lang))
+        text = normalise(str(event.get("text") or "")).strip()
+        # `／jirei my` typed as a message: a command only when it starts the message box, in ASCII.
+        key = "dm.command_hint" if text.lower().startswith("/jirei") else "dm.hint"
+        await client.chat_postMessage(channel=event["channel"], text=t(key, actor.lang))

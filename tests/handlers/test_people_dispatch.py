@@ -105,3 +105,48 @@ async def test_answers_go_over_the_process_one_kept_alive_http_session(ws):
     await ws.driver.command(user, "help")
     assert ws.deps._http is pooled
     assert len(ws.fake.ephemerals(user)) == 2
+
+
+# --- codes and widths people do not think in (issue 16) -------------------------------------------------
+
+
+async def test_profile_set_takes_the_names_its_messages_show(ws):
+    ws.fake.add_user(NEWCOMER, "新人 さん")
+    await ws.driver.command(NEWCOMER, "profile set affiliation=maybe")
+    refusal = texts(ws.fake.ephemerals(NEWCOMER)[-1:])
+    assert "公的機関" in refusal and "民間団体" in refusal
+    await ws.driver.command(NEWCOMER, "profile set name=新人 prefecture=愛知県 affiliation=公的機関 nudges=受け取らない")
+    await ws.driver.command(NEWCOMER, "profile set lang=English")
+    async with ws.deps.uow() as uow:
+        person = await uow.coordinators.get(NEWCOMER)
+    assert (person.affiliation, person.nudges_enabled, person.lang) == ("public", False, "en")
+    await ws.driver.command(NEWCOMER, 'profile set affiliation="Private organisation" lang=日本語')
+    async with ws.deps.uow() as uow:
+        person = await uow.coordinators.get(NEWCOMER)
+    assert (person.affiliation, person.lang) == ("private", "ja")
+
+
+async def test_admin_role_takes_japanese_role_names_and_answers_without_codes(ws):
+    ws.fake.add_user(NEWCOMER, "新人 さん")
+    await ws.driver.command(seed.ADMIN, f"admin role <@{NEWCOMER}> 地方局担当者:名古屋")
+    answer = texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
+    assert "地方局担当者（名古屋）" in answer and "nagoya" not in answer and "bureau_staff" not in answer
+    await ws.driver.command(seed.ADMIN, f"admin role <@{NEWCOMER}> 講師")
+    await ws.driver.command(seed.ADMIN, "admin role U0LECT2 事務局")
+    async with ws.deps.uow() as uow:
+        newcomer = (await uow.coordinators.identity(NEWCOMER)).grants
+        secretariat = (await uow.coordinators.identity("U0LECT2")).grants
+    assert {role for role, _ in newcomer} == {"bureau_staff", "lecturer"}
+    assert [role for role, _ in secretariat] == ["admin"]
+
+
+async def test_full_width_commands_are_understood_and_a_typed_command_gets_a_hint(ws):
+    user = seed.COORDINATORS[0][0]
+    await ws.driver.command(user, "ｈｅｌｐ")
+    assert "/jirei profile" in texts(ws.fake.ephemerals(user)[-1:])
+    await ws.driver.command(user, "ｊｏｉｎ　Ｓ１")
+    assert "S1 という開催は見つかりません" in texts(ws.fake.ephemerals(user)[-1:])
+    await ws.driver.send_dm(user, "／jirei my")
+    assert "全角の「／」" in texts(ws.fake.dm_messages(user)[-1:])
+    await ws.driver.send_dm(user, "こんにちは")
+    assert "/jirei help" in texts(ws.fake.dm_messages(user)[-1:])
