@@ -105,7 +105,7 @@ def _answer_blocks(question: Question, progress: Progress, run_code: str, lang: 
                                         for o in question.options if o.id in selected]
         return [context(t("surveys.dialog.multi_hint", lang)), actions(boxes, block_id=block_id)]
     blocks = [actions(button(t("surveys.dialog.text_open", lang), ids.SURVEY_TEXT_OPEN, value(), style="primary"),
-                      block_id=block_id)]
+                      button(t("surveys.dialog.cancel", lang), ids.SURVEY_CANCEL, value()), block_id=block_id)]
     if isinstance(current, str) and current:
         blocks.append(context(t("surveys.dialog.text_current", lang, answer=escape(_shorten(current, 500)))))
     blocks.append(context(t("surveys.dialog.text_dm_hint", lang)))
@@ -155,6 +155,16 @@ def build_text_answer_modal(survey: Survey, progress: Progress, run_code: str, l
 def build_dialog_error(error_key: str, lang: str) -> list[dict]:
     """An ephemeral note for an INVALID transition (``Transition.error_key``)."""
     return [section(t(error_key, lang, max=MAX_TEXT_LENGTH))]
+
+
+def build_paused(lang: str) -> list[dict]:
+    """After the dialog's cancel: what happened to the answers and how to come back."""
+    return [section(t("surveys.paused.body", lang)), context(t("surveys.paused.resume", lang))]
+
+
+def build_not_an_answer(lang: str) -> list[dict]:
+    """A DM that reads as a command while a text question waits: not taken as the answer."""
+    return [section(t("surveys.not_an_answer.body", lang)), context(t("surveys.not_an_answer.hint", lang))]
 
 
 def build_thank_you(lang: str) -> list[dict]:

@@ -190,6 +190,9 @@ async def begin(uow: UnitOfWork, now: datetime, user_id: str, run_code: str) -> 
     if status is not DialogStatus.ANSWERING:
         return DialogState(run.code, survey, status)
     progress = await _load_progress(uow, now, run, user_id, create=True)
+    if progress.paused:
+        progress = progress.model_copy(update={"paused": False})
+        await _save_progress(uow, now, run, user_id, progress)
     return DialogState(run.code, survey, status, progress)
 
 
@@ -218,13 +221,25 @@ async def act(uow: UnitOfWork, now: datetime, user_id: str, run_code: str, step:
     if transition.outcome is Outcome.DONE:
         await _complete(uow, run, survey, user_id, transition.progress)
         return DialogState(run.code, survey, DialogStatus.COMPLETED, transition.progress, Outcome.DONE)
-    await _save_progress(uow, now, run, user_id, transition.progress)
-    return DialogState(run.code, survey, status, transition.progress, transition.outcome)
+    progress = transition.progress.model_copy(update={"paused": False})  # answering again resumes
+    await _save_progress(uow, now, run, user_id, progress)
+    return DialogState(run.code, survey, status, progress, transition.outcome)
 
 
-async def answer_by_text(uow: UnitOfWork, now: datetime, user_id: str, text: str) -> DialogState | None:
-    """A DM reply answers the person's open free-text question (the most recently touched one);
-    None when no dialog of theirs is waiting for text, so the DM is someone else's business."""
+async def pause(uow: UnitOfWork, now: datetime, user_id: str, run_code: str) -> DialogState:
+    """The dialog's cancel button: answers kept, DMs no longer taken as answers until resumed."""
+    run, survey, status = await _checked(uow, now, user_id, run_code)
+    if status is not DialogStatus.ANSWERING:
+        return DialogState(run.code, survey, status, outcome=Outcome.IGNORED)
+    progress = await _load_progress(uow, now, run, user_id, create=True, lock=True)
+    progress = progress.model_copy(update={"paused": True})
+    await _save_progress(uow, now, run, user_id, progress)
+    return DialogState(run.code, survey, status, progress)
+
+
+async def waiting_for_text(uow: UnitOfWork, now: datetime, user_id: str) -> tuple[SurveyRun, Survey, Progress] | None:
+    """The person's dialog whose open free-text question a DM would answer (the most recently
+    touched), or None."""
     for row in await uow.surveys.progress_of_user(user_id):
         run = await uow.surveys.run(row.run_id)
         if run is None or run.deadline_at <= now:
@@ -232,9 +247,26 @@ async def answer_by_text(uow: UnitOfWork, now: datetime, user_id: str, text: str
         survey = load_survey(run.survey_id)
         progress = Progress.model_validate(uow.cipher.decrypt_json(row.state_encrypted))
         question = dialog.current_question(survey, progress)
-        if question is not None and question.kind == "text":
-            return await act(uow, now, user_id, run.code, Step("text", question.id, text=text))
+        if question is not None and question.kind == "text" and not progress.paused:
+            return run, survey, progress
     return None
+
+
+async def pause_waiting(uow: UnitOfWork, now: datetime, user_id: str) -> DialogState | None:
+    """「キャンセル」 typed in the DM: pause the dialog waiting for text, if there is one."""
+    waiting = await waiting_for_text(uow, now, user_id)
+    return await pause(uow, now, user_id, waiting[0].code) if waiting else None
+
+
+async def answer_by_text(uow: UnitOfWork, now: datetime, user_id: str, text: str) -> DialogState | None:
+    """A DM reply answers the person's open free-text question (the most recently touched one);
+    None when no dialog of theirs is waiting for text, so the DM is someone else's business."""
+    waiting = await waiting_for_text(uow, now, user_id)
+    if waiting is None:
+        return None
+    run, survey, progress = waiting
+    question = dialog.current_question(survey, progress)
+    return await act(uow, now, user_id, run.code, Step("text", question.id, text=text))
 
 
 def _apply(survey: Survey, progress: Progress, step: Step) -> dialog.Transition:
@@ -419,10 +451,9 @@ async def tally_run(uow: UnitOfWork, run: SurveyRun) -> RunReport:
 
 
 async def run_report(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> RunReport:
-    """`admin report R1`: admins; bureau staff for runs of their own bureau's sessions."""
-    run = await uow.surveys.run_by_code(code)
-    if run is None:
-        raise SurveyError("survey_runs.error.unknown_run", code=code)
+    """`admin report R1` (or `S1`, its session's post-session survey): admins; bureau staff for
+    runs of their own bureau's sessions."""
+    run = await _run_named(uow, code)
     allowed = actor.is_admin
     if not allowed and run.session_id is not None:
         item = await uow.sessions.get(run.session_id)
@@ -434,6 +465,22 @@ async def run_report(uow: UnitOfWork, now: datetime, actor: Actor, code: str) ->
     await uow.audit.record(now, actor.user_id, "survey.report", "ok", target=run.code,
                            respondents=result.report.respondents)
     return result
+
+
+async def _run_named(uow: UnitOfWork, code: str) -> SurveyRun:
+    """A run by its own code, or a session's post-session run by the session's code."""
+    if code.startswith("S"):
+        item = await uow.sessions.by_code(code)
+        if item is None:
+            raise SurveyError("sessions.error.not_found", code=code)
+        runs = await uow.surveys.runs_for_session(item.id, POST_SESSION_SURVEY)
+        if not runs:
+            raise SurveyError("survey_runs.error.no_run_for_session", code=item.code)
+        return runs[-1]
+    run = await uow.surveys.run_by_code(code)
+    if run is None:
+        raise SurveyError("survey_runs.error.unknown_run", code=code)
+    return run
 
 
 async def export_run(uow: UnitOfWork, code: str) -> tuple[dict, Survey, SurveyReport]:

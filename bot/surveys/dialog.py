@@ -34,6 +34,9 @@ class Progress(BaseModel):
     step: int = Field(default=0, ge=0)
     answers: dict[str, Answer] = Field(default_factory=dict)
     done: bool = False
+    # Set by the person's cancel: their DMs are no longer taken as answers until they come back
+    # to the dialog (any button of it); the answers given so far are kept.
+    paused: bool = False
 
 
 class Outcome(StrEnum):

@@ -19,6 +19,8 @@ from bot.blocks.kit import section
 from bot.blocks.surveys import (
     SurveyValue,
     build_dialog_error,
+    build_not_an_answer,
+    build_paused,
     build_question_message,
     build_text_answer_modal,
     build_thank_you,
@@ -31,6 +33,7 @@ from bot.services.people import Actor
 from bot.services.sessions import SessionError
 from bot.services.surveys import DialogState, DialogStatus, Step
 from bot.surveys.dialog import Outcome, current_question
+from bot.text import normalise
 from handlers.context import actor_of, message
 from handlers.events.people import DM_HANDLERS
 
@@ -174,16 +177,24 @@ async def _answer(deps: Deps, kind: str, body: dict, actor: Actor, client, respo
     await _show_in_place(client, body, state, actor.lang)
 
 
-async def _start(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
+async def _run_dialog(deps: Deps, body: dict, actor: Actor, respond, service) -> DialogState | None:
+    """The button's run, handed to `service(uow, now, user_id, run_code)`; None (the person told
+    why) when the button or the run cannot be used."""
     target = _element_value(_action(body))
     if target is None:
         await _ephemeral(respond, t("survey_runs.error.bad_button", actor.lang))
-        return
+        return None
     try:
         async with deps.uow() as uow:
-            state = await surveys.begin(uow, deps.clock.now(), actor.user_id, target.run_code)
+            return await service(uow, deps.clock.now(), actor.user_id, target.run_code)
     except SessionError as err:
         await _ephemeral(respond, t(err.key, actor.lang, **err.params))
+        return None
+
+
+async def _start(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
+    state = await _run_dialog(deps, body, actor, respond, surveys.begin)
+    if state is None:
         return
     if state.status is DialogStatus.COMPLETED:
         await _ephemeral(respond, t("survey_runs.already_completed", actor.lang))
@@ -197,17 +208,11 @@ async def _start(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
 
 
 async def _open_text_modal(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
-    target = _element_value(_action(body))
-    if target is None:
-        await _ephemeral(respond, t("survey_runs.error.bad_button", actor.lang))
-        return
-    try:
-        async with deps.uow() as uow:
-            state = await surveys.current(uow, deps.clock.now(), actor.user_id, target.run_code)
-    except SessionError as err:
-        await _ephemeral(respond, t(err.key, actor.lang, **err.params))
+    state = await _run_dialog(deps, body, actor, respond, surveys.current)
+    if state is None:
         return
     question = current_question(state.survey, state.progress) if state.answering else None
+    target = _element_value(_action(body))
     if question is None or question.id != target.question_id or question.kind != "text":
         await _show_in_place(client, body, state, actor.lang)  # a stale message: show where they are
         return
@@ -224,16 +229,41 @@ def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+_CANCEL_WORDS = {"キャンセル", "cancel", "中断", "やめる", "stop"}
+_COMMAND_WORDS = {"help", "ヘルプ", "?", "jirei"}
+
+
+def _reads_as_command(text: str) -> bool:
+    """`help`, `/jirei …`, `／jirei …`: meant for the bot, not an answer to a survey question."""
+    words = normalise(text).strip().lower().split()
+    return bool(words) and (words[0].startswith("/") or words[0] in _COMMAND_WORDS)
+
+
 async def answer_by_dm(deps: Deps, actor: Actor, event: dict, client) -> bool:
     """A DM reply answers the open free-text question, if one of this person's dialogs waits for it."""
     text = event.get("text")
     if not isinstance(text, str) or not actor.user_id:
         return False
+    channel = event.get("channel") or actor.user_id
+    # 「キャンセル」 pauses the waiting dialog; `help` or `/jirei …` is left unanswered, said so.
+    if normalise(text).strip().lower() in _CANCEL_WORDS:
+        found, build = surveys.pause_waiting, build_paused
+    elif _reads_as_command(text):
+        found, build = surveys.waiting_for_text, build_not_an_answer
+    else:
+        found = build = None
+    if found is not None:
+        async with deps.uow() as uow:
+            waiting = await found(uow, deps.clock.now(), actor.user_id)
+        if waiting is None:
+            return False
+        blocks = build(actor.lang)
+        await client.chat_postMessage(channel=channel, **message(blocks, blocks[0]["text"]["text"]))
+        return True
     async with deps.uow() as uow:
         state = await surveys.answer_by_text(uow, deps.clock.now(), actor.user_id, _unescape(text))
     if state is None:
         return False
-    channel = event.get("channel") or actor.user_id
     if state.outcome is Outcome.INVALID:
         blocks = build_dialog_error(state.error_key, actor.lang)
         await client.chat_postMessage(channel=channel, **message(blocks, blocks[0]["text"]["text"]))
@@ -242,6 +272,19 @@ async def answer_by_dm(deps: Deps, actor: Actor, event: dict, client) -> bool:
     await client.chat_postMessage(channel=channel,
                                   **message(dialog_blocks(state, actor.lang), dialog_text(state, actor.lang)))
     return True
+
+
+async def _pause(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
+    state = await _run_dialog(deps, body, actor, respond, surveys.pause)
+    if state is None:
+        return
+    if not state.answering:
+        await _show_in_place(client, body, state, actor.lang)
+        return
+    channel, ts = _container(body)
+    if channel and ts:
+        blocks = build_paused(actor.lang)
+        await client.chat_update(channel=channel, ts=ts, **message(blocks, blocks[0]["text"]["text"]))
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -263,6 +306,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
     for action, step in ((re.compile(ids.SURVEY_CHOOSE_PATTERN), "choose"), (ids.SURVEY_MULTI, "multi"),
                          (ids.SURVEY_NEXT, "next"), (ids.SURVEY_SKIP, "skip"), (ids.SURVEY_BACK, "back")):
         app.action(action)(answering(step))
+
+    @app.action(ids.SURVEY_CANCEL)
+    async def cancel(ack, body, context, client, respond):
+        await ack()
+        await _pause(deps, body, actor_of(context), client, respond)
 
     @app.action(ids.SURVEY_TEXT_OPEN)
     async def open_text(ack, body, context, client, respond):

@@ -278,6 +278,8 @@ async def test_a_held_session_sends_its_attendees_the_post_session_survey(ws):
         await ws.driver.command(user, "join S1")
     await ws.driver.command(seed.STAFF_TOKYO, "admin survey send S1")
     assert "開催済みになっていません" in texts(ws.fake.ephemerals(seed.STAFF_TOKYO)[-1:])
+    await ws.driver.command(seed.STAFF_TOKYO, "admin report S1")
+    assert "S1 のアンケートはまだ送信されていません" in texts(ws.fake.ephemerals(seed.STAFF_TOKYO)[-1:])
     await ws.advance(timedelta(days=44, hours=7))  # 15 May 16:00, the session has ended
     async with ws.deps.uow() as uow:
         assert (await uow.sessions.get(1)).status == "held"
@@ -292,6 +294,9 @@ async def test_a_held_session_sends_its_attendees_the_post_session_survey(ws):
     await ws.driver.command(seed.STAFF_TOKYO, "admin survey send S1")
     assert "送信済み" in texts(ws.fake.ephemerals(seed.STAFF_TOKYO)[-1:])
     await ws.driver.command(seed.STAFF_TOKYO, f"admin report {run.code}")
+    assert "回答者 1人（対象 6人）" in texts(ws.fake.ephemerals(seed.STAFF_TOKYO)[-1:])
+    # The session's code names its survey too (issue 16: "S1 is not a code" was the answer).
+    await ws.driver.command(seed.STAFF_TOKYO, "admin report s1")
     assert "回答者 1人（対象 6人）" in texts(ws.fake.ephemerals(seed.STAFF_TOKYO)[-1:])
     await ws.driver.command(seed.STAFF_OSAKA, f"admin report {run.code}")
     assert "担当外" in texts(ws.fake.ephemerals(seed.STAFF_OSAKA)[-1:])
@@ -313,3 +318,73 @@ async def test_survey_commands_are_for_the_secretariat(ws):
     ws.fake.add_user("UOUTSIDER", "部外者")
     await ws.driver.press("UOUTSIDER", invitation(ws, COORDINATORS[0], code), ids.SURVEY_START)
     assert "対象になっていません" in texts(ws.fake.ephemerals("UOUTSIDER")[-1:])
+
+
+# --- a DM while a text question waits (issue 16) ---------------------------------------------------------
+
+
+async def _held_session_run(ws) -> tuple[list[str], str]:
+    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
+    await ws.driver.command(seed.ADMIN, SESSION)
+    tokyo = COORDINATORS[:6]
+    for user in tokyo:
+        await ws.driver.command(user, "join S1")
+    await ws.advance(timedelta(days=44, hours=7))
+    async with ws.deps.uow() as uow:
+        run = (await uow.surveys.runs_for_session(1, "post_session"))[0]
+    return tokyo, run.code
+
+
+async def _answer_until_text(ws, user: str, run_code: str) -> dict:
+    """Choose the first option of every question up to the first free-text one; its message."""
+    survey = load_survey("post_session")
+    await ws.driver.press(user, invitation(ws, user, run_code), ids.SURVEY_START)
+    message = dialog_message(ws, user, run_code)
+    for question in survey.questions:
+        if question.kind == "text":
+            return message
+        first = question.options[0].id
+        if question.kind == "multi":
+            await ws.driver.click(user, ids.SURVEY_MULTI, [survey_value(run_code, question.id, first)], message=message)
+            await ws.driver.press(user, ws.fake.message(message["channel"], message["ts"]), ids.SURVEY_NEXT)
+        elif len(question.options) <= 5:
+            await ws.driver.press(user, message, f"{ids.SURVEY_CHOOSE}:{first}")
+        else:
+            await ws.driver.click(user, ids.SURVEY_CHOOSE, survey_value(run_code, question.id, first), message=message)
+        message = dialog_message(ws, user, run_code)
+    raise AssertionError("the post-session survey has no free-text question")
+
+
+async def test_help_typed_during_a_text_question_is_not_the_answer_and_cancel_pauses(ws):
+    tokyo, code = await _held_session_run(ws)
+    user = tokyo[0]
+    await _answer_until_text(ws, user, code)
+    for typed in ("help", "／jirei my", "/jirei help"):
+        await ws.driver.send_dm(user, typed)
+        assert "回答として受け取っていません" in texts(ws.fake.dm_messages(user)[-1:])
+    await ws.driver.send_dm(user, "キャンセル")
+    assert "中断しました" in texts(ws.fake.dm_messages(user)[-1:])
+    # Paused: a DM is the bot's ordinary hint, not an answer.
+    await ws.driver.send_dm(user, "とても参考になりました")
+    assert "/jirei help" in texts(ws.fake.dm_messages(user)[-1:])
+    _, responses, _, _ = await stored(ws, code)
+    assert responses == []
+    # Coming back resumes where they were; the DM answers again.
+    await ws.driver.press(user, invitation(ws, user, code), ids.SURVEY_START)
+    await ws.driver.send_dm(user, "とても参考になりました")
+    assert "ご回答ありがとうございました" in texts(ws.fake.dm_messages(user)[-1:])
+    _, responses, _, _ = await stored(ws, code)
+    assert len(responses) == 1
+
+
+async def test_the_cancel_button_pauses_the_dialog_in_place(ws):
+    tokyo, code = await _held_session_run(ws)
+    user = tokyo[1]
+    message = await _answer_until_text(ws, user, code)
+    await ws.driver.press(user, message, ids.SURVEY_CANCEL)
+    assert "中断しました" in texts([ws.fake.message(message["channel"], message["ts"])])
+    await ws.driver.send_dm(user, "cancel")  # nothing waits any more: the ordinary hint
+    assert "/jirei help" in texts(ws.fake.dm_messages(user)[-1:])
+    await ws.driver.press(user, invitation(ws, user, code), ids.SURVEY_START)
+    assert shown_question(dialog_message(ws, user, code)) == next(
+        q.id for q in load_survey("post_session").questions if q.kind == "text")
