@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file")
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument("--lang", choices=("ja", "en"), default="ja")
+    check.add_argument("--propose", action="store_true", help="also write the proposed anonymised version")
+    check.add_argument("--output", help="with --propose: the file to write (.docx keeps a Word file's layout)")
     export = modes.add_parser("export", help="export a session, case, survey or the coordinators")
     export.add_argument("what", choices=("session", "case", "survey", "coordinators"))
     export.add_argument("code", nargs="?")

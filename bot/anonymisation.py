@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
+from bot.clock import Clock, SystemClock
 from bot.documents import UnreadableDocument, UnsupportedDocument, extract_text
 from bot.i18n import t
 
@@ -28,6 +29,20 @@ KINDS = ("residence_card", "my_number", "phone", "email", "postal_code", "addres
 # When two findings overlap, the more specific kind wins (a valid My Number is not also a phone
 # number; a postal code is not part of a name).
 _PRIORITY = {kind: rank for rank, kind in enumerate(KINDS)}
+
+
+# The longest text checked, in characters: more than any 20 MB upload of Japanese text holds, and
+# about two minutes of checking on one core. Longer text is refused, never checked in part.
+MAX_CHECK_CHARS = 8_000_000
+
+
+class TextTooLong(ValueError):
+    """The text is longer than ``MAX_CHECK_CHARS``; ``limit`` is that bound."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"text of {length} characters is longer than the {MAX_CHECK_CHARS} checked")
+        self.length = length
+        self.limit = MAX_CHECK_CHARS
 
 
 @dataclass(frozen=True)
@@ -142,11 +157,13 @@ def _postal_codes(folded: str, addresses: list[_Hit]) -> Iterator[_Hit]:
     郵便番号, just before a place name, or right next to an address found in the text."""
     for match in _POSTAL_MARKED.finditer(folded):
         yield _Hit("postal_code", match.start(), match.end())
+    address_starts = {a.start for a in addresses}
+    address_ends = {a.end for a in addresses}
     for match in _POSTAL_BARE.finditer(folded):
         before = folded[max(0, match.start() - 12):match.start()]
         after = folded[match.end():match.end() + 12].lstrip(" ,、")
-        next_to_address = any(0 <= match.start() - a.end <= 3 or 0 <= a.start - match.end() <= 3
-                              for a in addresses)
+        next_to_address = any(match.start() - gap in address_ends or match.end() + gap in address_starts
+                              for gap in range(4))
         if (next_to_address or _POSTAL_CUE_BEFORE.search(before) or _PLACE_START.match(after)
                 or _EN_PLACE_START.match(after)):
             yield _Hit("postal_code", match.start(), match.end())
@@ -154,7 +171,7 @@ def _postal_codes(folded: str, addresses: list[_Hit]) -> Iterator[_Hit]:
 
 # --- addresses ---------------------------------------------------------------------------------
 
-_PREFECTURES = (
+PREFECTURES = (
     "北海道 青森県 岩手県 宮城県 秋田県 山形県 福島県 茨城県 栃木県 群馬県 埼玉県 千葉県 東京都 神奈川県 "
     "新潟県 富山県 石川県 福井県 山梨県 長野県 岐阜県 静岡県 愛知県 三重県 滋賀県 京都府 大阪府 兵庫県 "
     "奈良県 和歌山県 鳥取県 島根県 岡山県 広島県 山口県 徳島県 香川県 愛媛県 高知県 福岡県 佐賀県 長崎県 "
@@ -164,7 +181,7 @@ _KATAKANA = r"ァ-ヴー"
 # Real municipality names written in hiragana; other hiragana ends a place name (it is a particle).
 _HIRAGANA_PLACES = "さいたま|つくば|ひたちなか|いわき|かすみがうら|つくばみらい|いちき串木野|みどり|あきる野|ふじみ野|みよし|かほく|あわら|たつの|うきは|えびの|いなべ|南あわじ"
 _PLACE_START = re.compile(
-    "(?:" + "|".join(_PREFECTURES) + "|(?:" + _HIRAGANA_PLACES + ")市"
+    "(?:" + "|".join(PREFECTURES) + "|(?:" + _HIRAGANA_PLACES + ")市"
     "|[" + _KANJI + _KATAKANA + "A-Za-z]{1,5}(?:市|区|郡))")
 _KANJI_NUMERAL = "[一二三四五六七八九十]+"
 _BLOCK_NUMBERS = (
@@ -189,7 +206,7 @@ _EN_ADDRESS_UNIT = re.compile(r"-(?:ku|shi|cho|machi|mura|gun|ken)\b|\b(?:City|W
 def _addresses(folded: str) -> Iterator[_Hit]:
     for match in _ADDRESS.finditer(folded):
         start, found = match.start(), match.group()
-        prefecture = min((found.find(p) for p in _PREFECTURES if p in found), default=-1)
+        prefecture = min((found.find(p) for p in PREFECTURES if p in found), default=-1)
         if prefecture > 0:
             start += prefecture
         else:
@@ -234,10 +251,10 @@ _BIRTH_CUE_AFTER = re.compile(
 
 
 def _has_birth_cue(folded: str, start: int, end: int, reach: int) -> bool:
-    line_start = folded.rfind("\n", 0, start) + 1
-    line_end = folded.find("\n", end)
-    before = folded[max(line_start, start - reach):start]
-    after = folded[end:(line_end if line_end != -1 else len(folded))][:12]
+    # Only the same line counts; the window is cut first so a text without line breaks costs
+    # no more than one with them.
+    before = folded[max(0, start - reach):start].rpartition("\n")[2]
+    after = folded[end:end + 12].partition("\n")[0]
     return bool(_BIRTH_CUE_BEFORE.search(before) or _BIRTH_CUE_AFTER.match(after))
 
 
@@ -252,17 +269,20 @@ def _plausible_day(text: str) -> bool:
 
 
 def _birth_dates(folded: str) -> Iterator[_Hit]:
-    full_spans: list[tuple[int, int]] = []
+    full_starts: list[int] = []  # in order: finditer moves forward and the spans do not overlap
+    full_ends: list[int] = []
     for match in _FULL_DATES.finditer(folded):
         if not _plausible_day(match.group()):
             continue
-        full_spans.append(match.span())
+        full_starts.append(match.start())
+        full_ends.append(match.end())
         # Shōwa and earlier dates, or forms like "S60.4.3", are practically always birth dates in
         # present-day case material; recent dates are only birth dates when the text says so.
         if match.group("old_era") or _has_birth_cue(folded, match.start(), match.end(), reach=24):
             yield _Hit("birth_date", match.start(), match.end())
     for match in _YEAR_MONTH.finditer(folded):
-        if any(s <= match.start() < e for s, e in full_spans):
+        inside = bisect.bisect_right(full_starts, match.start()) - 1
+        if inside >= 0 and match.start() < full_ends[inside]:
             continue
         if _has_birth_cue(folded, match.start(), match.end(), reach=12):
             yield _Hit("birth_date", match.start(), match.end())
@@ -284,20 +304,31 @@ _NOT_NAMES = frozenset({
 # Prefectures (without 都/府/県) and the bureaus' cities: the dictionary also lists most of them
 # as surnames ("山口", "長野", "石川"), but alone in case material they are the place.
 _PLACES_ALSO_SURNAMES = frozenset(
-    [p[:-1] if p[-1] in "都府県" else p for p in _PREFECTURES] + "札幌 仙台 名古屋 広島 高松 福岡".split())
+    [p[:-1] if p[-1] in "都府県" else p for p in PREFECTURES] + "札幌 仙台 名古屋 広島 高松 福岡".split())
 
 _tokenizer = None
+_pos_of = None
+_parts_of_speech: dict[int, tuple[str, ...]] = {}
 
 
 def _sudachi():
-    """The SudachiPy tokenizer, built on first use: building it takes about a second."""
-    global _tokenizer
+    """The SudachiPy tokenizer, built once per process on first use (about a second). Only the
+    part-of-speech field is loaded, and each part-of-speech tuple is built once, by its id."""
+    global _tokenizer, _pos_of
     if _tokenizer is None:
-        from sudachipy import Dictionary
+        from sudachipy import Dictionary, SplitMode
 
         dictionary = Dictionary(dict="core")
-        _tokenizer = dictionary.tokenizer() if hasattr(dictionary, "tokenizer") else dictionary.create()
+        _pos_of = dictionary.pos_of
+        _tokenizer = dictionary.tokenizer(mode=SplitMode.C, fields={"pos"})
     return _tokenizer
+
+
+def _part_of_speech(pos_id: int) -> tuple[str, ...]:
+    found = _parts_of_speech.get(pos_id)
+    if found is None:
+        found = _parts_of_speech[pos_id] = tuple(_pos_of(pos_id))
+    return found
 
 
 @dataclass(frozen=True)
@@ -329,8 +360,6 @@ _SUDACHI_CHUNK = 2000  # characters; SudachiPy refuses very long inputs
 
 def _tokens(text: str) -> list[list[_Token]]:
     """Tokens of each sentence, with offsets into ``text``."""
-    from sudachipy import SplitMode
-
     tokenizer = _sudachi()
     sentences: list[list[_Token]] = []
     for match in _SENTENCE.finditer(text):
@@ -339,8 +368,8 @@ def _tokens(text: str) -> list[list[_Token]]:
         for offset in range(match.start(), match.end(), _SUDACHI_CHUNK):
             chunk = text[offset:min(match.end(), offset + _SUDACHI_CHUNK)]
             sentences.append([
-                _Token(m.surface(), offset + m.begin(), offset + m.end(), tuple(m.part_of_speech()), m.is_oov())
-                for m in tokenizer.tokenize(chunk, SplitMode.C)])
+                _Token(m.surface(), offset + m.begin(), offset + m.end(), _part_of_speech(m.part_of_speech_id()), m.is_oov())
+                for m in tokenizer.tokenize(chunk)])
     return sentences
 
 
@@ -455,19 +484,27 @@ def _all_hits(text: str) -> Iterable[_Hit]:
     yield from _person_names(text, folded)
 
 
-def _without_overlaps(hits: Iterable[_Hit]) -> list[_Hit]:
+def _without_overlaps(hits: Iterable[_Hit], length: int) -> list[_Hit]:
+    """The hits that overlap no hit of a more specific kind (or an earlier, longer one of the same
+    kind). A map of taken characters makes each test cost the hit's length, not the number of hits
+    kept, so the whole check stays linear in the text."""
+    taken = bytearray(length)
     kept: list[_Hit] = []
     for hit in sorted(hits, key=lambda h: (_PRIORITY[h.kind], h.start, -(h.end - h.start))):
-        if all(hit.end <= other.start or other.end <= hit.start for other in kept):
+        if taken.find(1, hit.start, hit.end) == -1:
+            taken[hit.start:hit.end] = b"\x01" * (hit.end - hit.start)
             kept.append(hit)
     return sorted(kept, key=lambda h: (h.start, _PRIORITY[h.kind]))
 
 
 def check_text(text: str, lang: str = "ja") -> list[Finding]:
-    """Personal data found in ``text``, in reading order; suggestions in ``lang``."""
+    """Personal data found in ``text``, in reading order; suggestions in ``lang``. The time is
+    linear in the text; a text longer than ``MAX_CHECK_CHARS`` raises TextTooLong."""
+    if len(text) > MAX_CHECK_CHARS:
+        raise TextTooLong(len(text))
     line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
     findings = []
-    for hit in _without_overlaps(_all_hits(text)):
+    for hit in _without_overlaps(_all_hits(text), len(text)):
         line = bisect.bisect_right(line_starts, hit.start)
         found = text[hit.start:hit.end]
         findings.append(Finding(
@@ -498,15 +535,19 @@ def format_finding(finding: Finding, lang: str = "ja") -> str:
 
 
 def main_check_anonymisation(path: str, fmt: str = "text", lang: str = "ja", out: TextIO | None = None,
-                             err: TextIO | None = None) -> int:
-    """`run_bot.py check-anonymisation FILE [--format json]`: 1 if anything found, 0 if clean,
-    2 (one line on ``err``) if the file is missing, unreadable or of an unsupported type."""
+                             err: TextIO | None = None, propose: bool = False, output: str | None = None,
+                             clock: Clock | None = None) -> int:
+    """`run_bot.py check-anonymisation FILE [--format json] [--propose [--output FILE]]`: 1 if
+    anything found, 0 if clean, 2 (one line on ``err``) if the file is missing, unreadable, too
+    long or of an unsupported type. With ``propose`` the anonymised version is written to
+    ``output`` (a .docx stays a .docx) or printed."""
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     file = Path(path)
     try:
         data = file.read_bytes()
-        findings = check_document(data, file.name, lang=lang)
+        text = extract_text(data, file.name)
+        findings = check_text(text, lang=lang)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         print(t("anonymisation.cli.missing", lang, path=path), file=err)
         return 2
@@ -519,6 +560,9 @@ def main_check_anonymisation(path: str, fmt: str = "text", lang: str = "ja", out
     except UnreadableDocument:
         print(t("anonymisation.cli.unreadable", lang, path=path), file=err)
         return 2
+    except TextTooLong as too_long:
+        print(t("anonymisation.cli.too_long", lang, path=path, limit=too_long.limit), file=err)
+        return 2
     if fmt == "json":
         print(json.dumps(findings_as_json(findings), ensure_ascii=False, indent=2), file=out)
     elif findings:
@@ -527,4 +571,32 @@ def main_check_anonymisation(path: str, fmt: str = "text", lang: str = "ja", out
         print(t("anonymisation.cli.summary", lang, count=len(findings)), file=out)
     else:
         print(t("anonymisation.cli.clean", lang), file=out)
+    if propose:
+        return _write_proposal(data, file.name, text, findings, lang, out, err, output,
+                               clock or SystemClock()) or (1 if findings else 0)
     return 1 if findings else 0
+
+
+def _write_proposal(data: bytes, filename: str, text: str, findings: list[Finding], lang: str, out: TextIO,
+                    err: TextIO, output: str | None, clock: Clock) -> int:
+    from bot.pseudonymisation import propose_document
+
+    proposed = propose_document(data, filename, text, findings, clock.now().date(), lang)
+    if proposed.layout_lost:
+        print(t("anonymisation.cli.layout_lost", lang), file=out)
+    if output is None:
+        print(t("anonymisation.cli.proposal_follows", lang), file=out)
+        print(proposed.proposal.text, file=out)
+        return 0
+    target = Path(output)
+    try:
+        if proposed.docx is not None and target.suffix.lower() == ".docx":
+            target.write_bytes(proposed.docx)
+        else:
+            target.write_text(proposed.proposal.text, encoding="utf-8")
+    except OSError:
+        print(t("anonymisation.cli.cannot_write", lang, path=output), file=err)
+        return 2
+    print(t("anonymisation.cli.proposal_written", lang, path=output, count=len(proposed.proposal.replacements)),
+          file=out)
+    return 0
