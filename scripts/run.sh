@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
-"$VENV_PY" -m pip install --quiet --disable-pip-version-check -e .
+install_jirei .
 exec "$VENV_PY" run_bot.py "$@"

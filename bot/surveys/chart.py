@@ -2,7 +2,7 @@
 
 Uses matplotlib's object API with the Agg canvas directly, so nothing touches
 pyplot's global state or the process-wide backend. The Japanese font is the
-IPAexGothic file shipped inside japanize-matplotlib, loaded by path: importing
+IPAexGothic file shipped inside matplotlib-fontja, loaded by path: importing
 that package would rewrite global rcParams as a side effect.
 """
 
@@ -29,10 +29,10 @@ _BAR_COLOR = "#2f6f9f"
 
 @lru_cache(maxsize=1)
 def japanese_font() -> font_manager.FontProperties:
-    """IPAexGothic from japanize-matplotlib's package data, registered with matplotlib once."""
-    spec = importlib.util.find_spec("japanize_matplotlib")
+    """IPAexGothic from matplotlib-fontja's package data, registered with matplotlib once."""
+    spec = importlib.util.find_spec("matplotlib_fontja")
     if spec is None or spec.origin is None:
-        raise RuntimeError("japanize-matplotlib is not installed; it provides the Japanese chart font")
+        raise RuntimeError("matplotlib-fontja is not installed; it provides the Japanese chart font")
     path = Path(spec.origin).parent / "fonts" / "ipaexg.ttf"
     font_manager.fontManager.addfont(str(path))
     return font_manager.FontProperties(fname=str(path))

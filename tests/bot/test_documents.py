@@ -12,6 +12,7 @@ import pytest
 
 from bot.anonymisation import check_document
 from bot.documents import UnreadableDocument, UnsupportedDocument, document_kind, extract_text
+from bot.surveys.chart import japanese_font
 
 
 def ascii_pdf(lines: list[str]) -> bytes:
@@ -43,8 +44,7 @@ def ascii_pdf(lines: list[str]) -> bytes:
 
 
 def japanese_pdf(lines: list[str]) -> bytes:
-    """A PDF with Japanese text, drawn by matplotlib in the IPAexGothic font japanize_matplotlib ships."""
-    import japanize_matplotlib  # noqa: F401  (registers the Japanese font)
+    """A PDF with Japanese text, drawn by matplotlib in the IPAexGothic font matplotlib-fontja ships."""
     import matplotlib as mpl
     from matplotlib.backends.backend_pdf import FigureCanvasPdf
     from matplotlib.figure import Figure
@@ -52,7 +52,7 @@ def japanese_pdf(lines: list[str]) -> bytes:
     with mpl.rc_context({"pdf.fonttype": 42}):
         figure = Figure(figsize=(8, 1 + len(lines) * 0.5))
         for index, line in enumerate(lines):
-            figure.text(0.05, 0.9 - index * 0.8 / len(lines), line, fontfamily="IPAexGothic")
+            figure.text(0.05, 0.9 - index * 0.8 / len(lines), line, fontproperties=japanese_font())
         buffer = io.BytesIO()
         FigureCanvasPdf(figure).print_pdf(buffer)
     return buffer.getvalue()
