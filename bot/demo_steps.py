@@ -203,6 +203,10 @@ async def step_hold(demo) -> None:
 async def step_publish(demo) -> None:
     demo.heading("demo.step.publish")
     await demo.advance(timedelta(minutes=5), t("demo.clock.publish", demo.lang))
+    # Only Tokyo has held C1: the plan publishes after every bureau, so nothing is posted yet.
+    demo.expect(demo.ws.fake.messages(demo.ws.portal_channel) == [], t("demo.check.publish_waits", demo.lang))
+    await demo.command(seed.ADMIN, "admin publish C1")
+    await demo.command(seed.ADMIN, "admin publish C1 confirm")
     posts = demo.ws.fake.messages(demo.ws.portal_channel)
     for post in posts[:1]:
         demo.say(demo.render(post))

@@ -198,9 +198,13 @@ class Report(Command):
 
 
 class Publish(Command):
+    """`admin publish C1`: publish if every bureau has held the case, else show which have not;
+    `admin publish C1 confirm` (or the button) publishes before they have."""
+
     admin: ClassVar[bool] = True
     name: ClassVar[str] = "admin publish"
     case: str
+    confirmed: bool = False
 
 
 class NudgeNow(Command):
@@ -427,7 +431,9 @@ def _parse_admin(tokens: list[str], tz) -> Command:
         # A session's code names its post-session survey (the service finds the run).
         return Report(code=_require_code(rest, ("run", "session"), "usage.report"))
     if head == "publish":
-        return Publish(case=_require_code(rest, "case", "usage.publish"))
+        confirmed = len(rest) == 2 and rest[1].lower() == "confirm"
+        return Publish(case=_require_code(rest[:1] if confirmed else rest, "case", "usage.publish"),
+                       confirmed=confirmed)
     if head == "nudge" and not rest:
         return NudgeNow()
     if head == "role":

@@ -44,6 +44,7 @@ MATERIAL_KIND_INPUT = "material_kind_input"
 MATERIAL_FILE_BLOCK = "material_file"
 MATERIAL_FILE_INPUT = "material_file_input"
 MATERIAL_CONFIRM = "material_confirm"
+PUBLISH_EARLY = "publish_early"  # value: the case code
 
 # --- study groups ----------------------------------------------------------------
 NUDGE_ACCEPT = "nudge_accept"

@@ -192,6 +192,19 @@ async def count_failed(uow: UnitOfWork) -> int:
         select(func.count()).select_from(Delivery).where(Delivery.status == "failed")) or 0)
 
 
+async def sent_without_follow_up(uow: UnitOfWork, kind: str, suffix: str, follow_up_suffix: str) -> list[Delivery]:
+    """Sent deliveries of `kind` whose dedupe key ends in `suffix` and whose follow-up (the same
+    key ending in `follow_up_suffix`) is not queued yet: a message that must come after another."""
+    follow_up = Delivery.__table__.alias("follow_up")
+    wanted = func.substr(Delivery.dedupe_key, 1, func.length(Delivery.dedupe_key) - len(suffix)) + follow_up_suffix
+    query = (select(Delivery)
+             .where(Delivery.kind == kind, Delivery.status == "sent",
+                    Delivery.dedupe_key.endswith(suffix, autoescape=True),
+                    ~select(follow_up.c.id).where(follow_up.c.dedupe_key == wanted).exists())
+             .order_by(Delivery.id))
+    return list(await uow.session.scalars(query))
+
+
 # --- fan-out batches -----------------------------------------------------------------------
 
 

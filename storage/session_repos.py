@@ -37,6 +37,9 @@ class Cases:
     async def all(self) -> list[Case]:
         return list(await self.session.scalars(select(Case).order_by(Case.id)))
 
+    async def unpublished(self) -> list[Case]:
+        return list(await self.session.scalars(select(Case).where(Case.published_at.is_(None)).order_by(Case.id)))
+
     async def many(self, case_ids: list[int]) -> dict[int, Case]:
         if not case_ids:
             return {}
@@ -93,6 +96,13 @@ class Sessions:
 
     async def for_case(self, case_id: int) -> list[CaseSession]:
         query = select(CaseSession).where(CaseSession.case_id == case_id).order_by(CaseSession.id)
+        return list(await self.session.scalars(query))
+
+    async def substitutes_of(self, session_ids: list[int]) -> list[CaseSession]:
+        """The substitute 意見交換会 created for the given (called-off) sessions."""
+        if not session_ids:
+            return []
+        query = select(CaseSession).where(CaseSession.substitute_of_id.in_(session_ids)).order_by(CaseSession.id)
         return list(await self.session.scalars(query))
 
     async def all(self) -> list[CaseSession]:

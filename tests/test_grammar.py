@@ -36,6 +36,7 @@ JST = ZoneInfo("Asia/Tokyo")
     ("ＪＯＩＮ ｓ２", grammar.Join(code="S2")),
     ("admin report year FY2027", grammar.Report(code="year", fiscal_year=2027)),
     ("admin publish C1", grammar.Publish(case="C1")),
+    ("admin publish c1 confirm", grammar.Publish(case="C1", confirmed=True)),
     ("admin nudge", grammar.NudgeNow()),
     ("admin", grammar.AdminHelp()),
 ])

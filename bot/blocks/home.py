@@ -43,6 +43,7 @@ MAX_STAFF_SESSIONS = 12
 MAX_LECTURER_CASES = 6
 MAX_LINES_PER_CASE = 5
 MAX_FAILED = 10
+MAX_CASES = 8
 
 def percent(rate: float | None, lang: str) -> str:
     return t("home_tab.percent_unknown", lang) if rate is None else f"{rate * 100:.0f}%"
@@ -211,6 +212,7 @@ def admin_blocks(home: AdminHome, lang: str, tz: ZoneInfo) -> list[dict]:
         blocks += _more(len(home.surveys) - MAX_SURVEYS, lang)
     else:
         blocks.append(context(t("home_tab.admin.no_surveys", lang)))
+    blocks += publication_standing(home.cases, lang)
     groups = home.study_groups
     statuses = "・".join(f"{t(f'home_tab.group_status.{status}', lang)} {n}"
                          for status, n in sorted(groups.groups_by_status.items())) or "—"
@@ -229,6 +231,20 @@ def admin_blocks(home: AdminHome, lang: str, tz: ZoneInfo) -> list[dict]:
         blocks.append(context(t("home_tab.admin.failed_none", lang)))
     blocks.append(context(t("home_tab.admin.report_hint", lang)))
     return blocks
+
+
+def publication_standing(cases: list, lang: str) -> list[dict]:
+    """Each case not yet on the portal: how many of the eight bureaus have held it, and which not."""
+    blocks = [section(t("home_tab.admin.cases_heading", lang))]
+    if not cases:
+        return blocks + [context(t("home_tab.admin.no_cases", lang))]
+    lines = []
+    for check in cases[:MAX_CASES]:
+        to_go = ("、" if lang == "ja" else ", ").join(bureau_label(code, lang) for code in check.to_go)
+        key = "home_tab.admin.case_ready" if check.ready else "home_tab.admin.case_line"
+        lines.append(t(key, lang, code=check.case.code, title=escape(check.case.title), done=len(check.done),
+                       total=len(check.done) + len(check.to_go), to_go=to_go))
+    return blocks + text_sections(lines) + _more(len(cases) - MAX_CASES, lang)
 
 
 def _recipient(recipient: str) -> str:

@@ -8,6 +8,7 @@ from bot import ids
 from bot.blocks.kit import actions, button, context, escape, header, plain, section
 from bot.blocks.sessions import session_facts, session_title
 from bot.i18n import t
+from bot.services.sessions import bureau_label
 from storage.models import Case, CaseSession, Material
 
 MAX_FINDINGS_SHOWN = 20
@@ -50,13 +51,38 @@ def build_findings(case: Case, material: Material, findings: list, lang: str) ->
     ]
 
 
-def build_publication(case: Case, document: Material | None, part: str, lang: str) -> list[dict]:
-    key = "materials.portal_intro" if part == "material" else "materials.portal_commentary"
+def build_publication(case: Case, document: Material | None, part: str, lang: str, *, early: bool = False) -> list[dict]:
+    if part == "commentary":
+        key = "materials.portal_commentary"
+    else:
+        key = "materials.portal_intro_early" if early else "materials.portal_intro"
     blocks = [section(t(key, lang, code=case.code, title=escape(case.title)))]
     if document is not None and document.url:
         blocks.append(section(t("materials.link_line", lang, url=document.url)))
     blocks.append(context(t("materials.portal_footer", lang)))
     return blocks
+
+
+def bureau_names(codes: list[str], lang: str) -> str:
+    return ("、" if lang == "ja" else ", ").join(bureau_label(code, lang) for code in codes) or "—"
+
+
+def build_publication_standing(check, lang: str) -> list[dict]:
+    """`admin publish` before every bureau has held the case: who has, who has not, and the
+    explicit way to publish now (a confirm step)."""
+    code = check.case.code
+    return [
+        section(t("materials.not_ready", lang, code=code)),
+        section(t("materials.bureaus_done", lang, count=len(check.done), names=bureau_names(check.done, lang)) + "\n"
+                + t("materials.bureaus_to_go", lang, count=len(check.to_go), names=bureau_names(check.to_go, lang))),
+        actions(button(t("materials.publish_early_button", lang), ids.PUBLISH_EARLY, code, style="danger",
+                       confirm={"title": plain(t("materials.publish_early_title", lang)),
+                                "text": plain(t("materials.publish_early_text", lang, code=code,
+                                                count=len(check.to_go))),
+                                "confirm": plain(t("materials.publish_early_yes", lang)),
+                                "deny": plain(t("common.cancel", lang))})),
+        context(t("materials.publish_early_hint", lang, code=code)),
+    ]
 
 
 def build_upload_modal(lang: str, case_codes: list[str]) -> dict:

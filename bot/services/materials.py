@@ -17,6 +17,8 @@ from bot.deps import Deps
 from bot.i18n import t
 from bot.services.people import Actor
 from bot.services.sessions import SessionError
+from config.reference import bureaus
+from storage import outbox_repo
 from storage.models import Case, CaseSession, Material
 from storage.uow import UnitOfWork
 
@@ -198,46 +200,95 @@ async def mark_read(uow: UnitOfWork, now: datetime, actor: Actor, session_code: 
 
 # --- publication ----------------------------------------------------------------------------
 
+HELD_STATUSES = ("held", "closed")
+
 
 @dataclass
 class PublishCheck:
+    """Where a case stands against the plan's rule: published once every bureau has held it."""
+
     case: Case
-    ready: bool
-    pending_sessions: list[str]
+    done: list[str]  # bureau codes that have held the case (or its substitute 意見交換会)
+    to_go: list[str]  # bureau codes that have not, in the reference order
     already: bool
 
-
-async def publication_check(uow: UnitOfWork, case: Case) -> PublishCheck:
-    """Ready when every session of the case that was not cancelled has been held."""
-    sessions = [s for s in await uow.sessions.for_case(case.id) if s.status != "cancelled"]
-    pending = [s.code for s in sessions if s.status not in ("held", "closed")]
-    return PublishCheck(case, bool(sessions) and not pending, pending, case.published_at is not None)
+    @property
+    def ready(self) -> bool:
+        return not self.to_go
 
 
-async def publish(uow: UnitOfWork, now: datetime, actor: Actor | None, case: Case, portal_channel: str | None) -> PublishCheck:
-    check = await publication_check(uow, case)
-    if not check.ready or check.already or not portal_channel:
+async def bureaus_done(uow: UnitOfWork, case: Case) -> PublishCheck:
+    """A bureau has held a case when one of its sessions on the case was held, or when its session
+    was called off and the substitute 意見交換会 created for it was held (DESIGN §2 item 9)."""
+    sessions = [s for s in await uow.sessions.for_case(case.id) if s.kind == "official"]
+    substitutes = await uow.sessions.substitutes_of([s.id for s in sessions if s.status == "cancelled"])
+    held_substitutes = {s.substitute_of_id for s in substitutes if s.status in HELD_STATUSES}
+    done = {s.bureau for s in sessions if s.status in HELD_STATUSES or s.id in held_substitutes}
+    order = [b.code for b in bureaus()]
+    return PublishCheck(case, [code for code in order if code in done], [code for code in order if code not in done],
+                        case.published_at is not None)
+
+
+async def publish(uow: UnitOfWork, now: datetime, actor: Actor | None, case: Case, portal_channel: str | None,
+                  *, early: bool = False) -> PublishCheck:
+    """Post the case to the portal once every bureau has held it; `early` (an admin's explicit
+    choice, after seeing which bureaus have not) posts it before. Only the announcement is queued
+    here: its commentary is queued once the announcement is out (`queue_commentaries`), as a reply
+    in its thread, so it can never arrive first."""
+    check = await bureaus_done(uow, case)
+    if (not check.ready and not early) or check.already or not portal_channel:
         return check
     case.published_at = now
-    for part in ("material", "commentary"):
-        await outbox.enqueue(uow, kind="portal_publication", recipient=portal_channel, due_at=now,
-                             dedupe_key=f"publish:{case.code}:{part}", now=now, payload={"case_id": case.id, "part": part})
-    await uow.audit.record(now, actor.user_id if actor else "system", "case.publish", "ok", target=case.code)
+    await outbox.enqueue(uow, kind="portal_publication", recipient=portal_channel, due_at=now,
+                         dedupe_key=f"publish:{case.code}:material", now=now,
+                         payload={"case_id": case.id, "part": "material", "early": not check.ready})
+    await uow.audit.record(now, actor.user_id if actor else "system", "case.publish", "ok", target=case.code,
+                           early=not check.ready, to_go=len(check.to_go))
     return check
 
 
+async def publish_case(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str, portal_channel: str | None,
+                       *, early: bool) -> PublishCheck:
+    """`admin publish CASE [confirm]`: the case's standing, and its publication when every bureau
+    has held it or when the admin confirmed publishing before they have."""
+    if not actor.is_admin:
+        await uow.audit.record(now, actor.user_id, "case.publish", "refused", target=case_code)
+        raise SessionError("auth.admin_only")
+    case = await uow.cases.by_code(case_code)
+    if case is None:
+        raise SessionError("sessions.error.unknown_case", code=case_code)
+    if not portal_channel:
+        raise SessionError("materials.no_portal")
+    return await publish(uow, now, actor, case, portal_channel, early=early)
+
+
+async def queue_commentaries(uow: UnitOfWork, now: datetime) -> int:
+    """Each published case whose announcement has been posted gets its commentary, in the thread."""
+    queued = 0
+    for announcement in await outbox_repo.sent_without_follow_up(uow, "portal_publication", ":material",
+                                                                  ":commentary"):
+        payload = announcement.payload or {}
+        case_code = announcement.dedupe_key.split(":")[1]
+        queued += await outbox.enqueue(
+            uow, kind="portal_publication", recipient=announcement.recipient, due_at=now,
+            dedupe_key=f"publish:{case_code}:commentary", now=now,
+            payload={"case_id": payload.get("case_id"), "part": "commentary",
+                     "thread_ts": announcement.slack_ts, "channel": announcement.slack_channel})
+    return queued
+
+
 async def publish_when_complete(deps: Deps) -> int:
-    """Periodic: publish every case whose last session has been held."""
+    """Periodic: publish every case that every bureau has held; then the commentaries that follow."""
     portal = deps.settings.portal_channel
     if not portal:
         return 0
     published = 0
     now = deps.clock.now()
     async with deps.uow() as uow:
-        for case in await uow.cases.all():
-            if case.published_at is None:
-                check = await publish(uow, now, None, case, portal)
-                published += int(check.ready and not check.already)
+        for case in await uow.cases.unpublished():
+            check = await publish(uow, now, None, case, portal)
+            published += int(check.ready and not check.already)
+        published += await queue_commentaries(uow, now)
     if published:
         deps.wake_dispatcher()
     return published
@@ -261,6 +312,7 @@ async def render_publication(ctx: RenderContext) -> Message | None:
         upload = FileUpload(filename=document.filename or "case.txt",
                             content=ctx.uow.cipher.decrypt(document.content_encrypted),
                             title=t(f"materials.kind.{part}", "ja") + f" {case.code} v{document.version}")
+    extra = {"thread_ts": ctx.payload["thread_ts"]} if part == "commentary" and ctx.payload.get("thread_ts") else {}
     return Message(text=t(f"materials.portal_text_{part}", "ja", code=case.code),
-                   blocks=blocks.build_publication(case, document, part, "ja"), channel=ctx.delivery.recipient,
-                   upload=upload)
+                   blocks=blocks.build_publication(case, document, part, "ja", early=bool(ctx.payload.get("early"))),
+                   channel=ctx.payload.get("channel") or ctx.delivery.recipient, upload=upload, extra=extra)

@@ -187,6 +187,8 @@ class AdminHome:
     study_groups: StudyGroupGlance
     failed: list[FailedDelivery]
     failed_total: int
+    # Cases not yet on the portal, each with the bureaus that have held it and those to go.
+    cases: list = field(default_factory=list)
 
 
 @dataclass
@@ -305,8 +307,11 @@ async def admin_home(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> AdminHome:
     runs = await repo.runs_opening_between(start, end)
     invites = await repo.invite_counts(run.id for run in runs)
     surveys = [SurveyRate(run.code, run.survey_id, run.status, *invites.get(run.id, (0, 0))) for run in runs]
+    from bot.services.materials import bureaus_done
+
+    standing = [await bureaus_done(uow, case) for case in await uow.cases.unpublished()]
     return AdminHome(year, glances, surveys, await _study_group_glance(uow, start, end),
-                     await failed_deliveries(uow, limit=MAX_FAILED_SHOWN), await count_failed(uow))
+                     await failed_deliveries(uow, limit=MAX_FAILED_SHOWN), await count_failed(uow), standing)
 
 
 async def _study_group_glance(uow: UnitOfWork, start: datetime, end: datetime) -> StudyGroupGlance:

@@ -6,12 +6,14 @@ import re
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import ids
+from bot import grammar, ids
 from bot.blocks.materials import build_upload_modal
 from bot.deps import Deps
 from bot.i18n import t
 from bot.services import materials
 from bot.services.sessions import SessionError
+from handlers.commands.jirei import CommandRequest
+from handlers.commands.materials import publish
 from handlers.context import NOT_DONE, actor_of, answer, session_button
 
 
@@ -46,6 +48,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
             return
         await answer(body, respond, client, actor.user_id, text=t("materials.confirmed", actor.lang, version=material.version))
+
+    @app.action(ids.PUBLISH_EARLY)
+    async def publish_early(ack, body, context, respond, client):
+        """The confirm step of `admin publish`: the same command, confirmed (the service checks the admin)."""
+        await ack()
+        actor = actor_of(context)
+        code = grammar.parse_code(_value(body), "case")
+        if code is None:
+            await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
+            return
+        request = CommandRequest(deps=deps, actor=actor, body=body, respond=respond, client=client)
+        try:
+            await publish(grammar.Publish(case=code, confirmed=True), request)
+        except SessionError as err:
+            await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
 
     @app.action(ids.MATERIAL_UPLOAD_OPEN)
     async def open_upload(ack, body, context, client):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot import grammar
-from bot.blocks.materials import build_upload_modal
+from bot.blocks.materials import bureau_names, build_publication_standing, build_upload_modal
+from bot.i18n import t
 from bot.services import materials
 from handlers.commands.jirei import CommandRequest, command_handler
 
@@ -21,30 +22,19 @@ async def add_material(cmd: grammar.MaterialAdd, request: CommandRequest) -> Non
 
 @command_handler(grammar.Publish)
 async def publish(cmd: grammar.Publish, request: CommandRequest) -> None:
-    deps = request.deps
-    if not request.actor.is_admin:
-        async with deps.uow() as uow:
-            await uow.audit.record(deps.clock.now(), request.actor.user_id, "case.publish", "refused", target=cmd.case)
-        await request.reply_text("auth.admin_only")
-        return
+    deps, lang = request.deps, request.lang
     async with deps.uow() as uow:
-        case = await uow.cases.by_code(cmd.case)
-        if case is None:
-            check = None
-        else:
-            check = await materials.publish(uow, deps.clock.now(), request.actor, case, deps.settings.portal_channel)
-    if check is None:
-        await request.reply_text("sessions.error.unknown_case", code=cmd.case)
-    elif not deps.settings.portal_channel:
-        await request.reply_text("materials.no_portal")
-    elif check.already:
-        await request.reply_text("materials.already_published", code=cmd.case)
-    elif not check.ready:
-        await request.reply_text("materials.not_ready", code=cmd.case,
-                                 pending=", ".join(check.pending_sessions) or "—")
+        check = await materials.publish_case(uow, deps.clock.now(), request.actor, cmd.case,
+                                             deps.settings.portal_channel, early=cmd.confirmed)
+    if check.already:
+        await request.reply_text("materials.already_published", code=check.case.code)
+    elif not check.ready and not cmd.confirmed:
+        await request.reply(build_publication_standing(check, lang),
+                            t("materials.not_ready", lang, code=check.case.code))
     else:
         deps.wake_dispatcher()
-        await request.reply_text("materials.published", code=cmd.case)
+        await request.reply_text("materials.published" if check.ready else "materials.published_early",
+                                 code=check.case.code, to_go=bureau_names(check.to_go, lang))
 
 
 async def open_upload_form(cmd: grammar.MaterialAdd, request: CommandRequest) -> None:

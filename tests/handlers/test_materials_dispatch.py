@@ -1,5 +1,5 @@
 """Issue 5's proofs through the real AsyncApp: the material reaches exactly the confirmed,
-pledged participants, once; nobody else can obtain it; publication waits for the last session."""
+pledged participants, once; nobody else can obtain it; publication waits for every bureau."""
 
 from datetime import timedelta
 
@@ -100,12 +100,14 @@ async def test_a_material_with_findings_is_not_released_until_confirmed(ws):
     assert len(received_material(ws, user)) == 1
 
 
-async def test_publication_waits_for_the_last_bureaus_session(ws):
+async def test_publication_waits_for_every_bureau_not_just_the_sessions_created(ws):
     await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行" theme=医療・福祉')
     await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
                                                        deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
     await ws.driver.command(seed.ADMIN, SESSION.format(bureau="osaka", start="2027-06-12T14:00", capacity=10,
                                                        deadline="2027-05-29T17:00", release="2027-06-05T09:00"))
+    for code in ("S1", "S2"):
+        await ws.driver.command(seed.ADMIN, f"admin announce {code}")
     await upload(ws)
     for user in [c[0] for c in seed.COORDINATORS[:2]]:
         await ws.driver.command(user, "join S1")
@@ -113,9 +115,8 @@ async def test_publication_waits_for_the_last_bureaus_session(ws):
         await ws.driver.command(user, "join S2")
     await ws.advance(timedelta(days=45))  # S1 held (15 May); S2 not yet
     assert ws.fake.messages(ws.portal_channel) == []
-    await ws.driver.command(seed.ADMIN, "admin publish C1")
-    assert "S2" in texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
+    await ws.advance(timedelta(days=28))  # S2 held (12 June): every session created so far, two bureaus of eight
     assert ws.fake.messages(ws.portal_channel) == []
-    await ws.advance(timedelta(days=28))  # S2 held (12 June)
-    posts = ws.fake.messages(ws.portal_channel)
-    assert posts and "C1" in texts(posts)
+    await ws.driver.command(seed.ADMIN, "admin publish C1")
+    shown = texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
+    assert "（2局）" in shown and "（6局）" in shown and "札幌" in shown
