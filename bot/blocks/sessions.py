@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from bot import ids
 from bot.blocks.kit import actions, button, context, divider, escape, header, section
 from bot.i18n import t
-from bot.services.sessions import Roster, SessionPage, SessionSummary, bureau_label
+from bot.services.sessions import AttendResult, Roster, SessionPage, SessionSummary, bureau_label
 from bot.timefmt import format_datetime
 from config.reference import find_bureau, find_theme
 from storage.models import Case, CaseSession
@@ -57,7 +57,9 @@ def build_session_card(summary: SessionSummary, lang: str, tz: ZoneInfo, *, with
     text = f"*{item.code}　{session_title(item, summary.case, lang)}*\n" + session_facts(
         item, summary.case, lang, tz, confirmed=summary.confirmed)
     blocks = [section(text)]
-    if summary.my_status:
+    if summary.my_status == "waitlisted" and summary.my_position:
+        blocks.append(context(t("sessions.my_waitlist_position", lang, position=summary.my_position)))
+    elif summary.my_status:
         blocks.append(context(t(f"sessions.my_status.{summary.my_status}", lang)))
     if with_buttons and item.status in ("open", "confirmed"):
         if summary.my_status in (None, "cancelled"):
@@ -158,9 +160,12 @@ def build_facilitator_groups(item: CaseSession, case: Case | None, groups: dict[
                              tz: ZoneInfo) -> list[dict]:
     blocks = [section(t("sessions.facilitator_intro", lang, code=item.code, title=session_title(item, case, lang))),
               section(session_facts(item, case, lang, tz))]
-    for number in sorted(groups)[:40]:
+    for number in sorted(groups)[:39]:
         blocks.append(section(t("sessions.group_line", lang, group=number,
                                 members=", ".join(escape(m) for m in groups[number]))))
+    # The check-in sheet (the roster with a button per participant) is one press away.
+    blocks.append(actions(button(t("sessions.checkin_sheet_button", lang), ids.SESSION_ROSTER, item.code,
+                                 style="primary"), block_id=f"checkin_{item.code}"))
     blocks.append(context(t("sessions.checkin_hint", lang, code=item.code)))
     return blocks
 
@@ -183,7 +188,7 @@ def build_roster(roster: Roster, lang: str, tz: ZoneInfo) -> list[dict]:
             group = t("sessions.group_short", lang, group=line.group_no) if line.group_no else "—"
             text = f"{'📖' if line.read_material else '・'} {name}　{t(f'sessions.reg_status.{line.status}', lang)}　{group}"
             accessory = None
-            if line.status in ("confirmed", "no_show"):
+            if line.status != "attended":  # a waitlisted person who came is checked in too
                 accessory = button(t("sessions.checkin_button", lang), ids.SESSION_CHECKIN, f"{item.code}|{line.user_id}")
             blocks.append(section(text, accessory=accessory))
         blocks.append(context(t("sessions.roster_legend", lang)))
@@ -257,3 +262,11 @@ def build_session_modal(case_codes: list[tuple[str, str]], bureau_codes: list[tu
                   optional=True),
         ],
     }
+
+
+def attended_text(result: AttendResult, lang: str) -> str:
+    """`admin attend` and the check-in button: how many were recorded, and who came unexpected."""
+    text = t("sessions.attended", lang, code=result.session.code, count=len(result.marked))
+    if result.walk_ins:
+        text += "\n" + t("sessions.attended_walk_ins", lang, users=", ".join(f"<@{u}>" for u in result.walk_ins))
+    return text

@@ -191,6 +191,7 @@ class SessionSummary:
     confirmed: int
     waitlisted: int
     my_status: str | None
+    my_position: int | None = None  # the person's place on the waitlist, where it was looked up
 
 
 @dataclass
@@ -237,7 +238,13 @@ async def summarise(uow: UnitOfWork, item: CaseSession, user_id: str | None) -> 
 async def my_registrations(uow: UnitOfWork, actor: Actor) -> list[SessionSummary]:
     regs = [r for r in await uow.registrations.of_user(actor.user_id) if r.status != "cancelled"]
     found = await uow.sessions.many([r.session_id for r in regs])
-    return await summarise_many(uow, [found[r.session_id] for r in regs if r.session_id in found], actor.user_id)
+    summaries = await summarise_many(uow, [found[r.session_id] for r in regs if r.session_id in found],
+                                     actor.user_id)
+    waiting = {r.session_id: r for r in regs if r.status == "waitlisted"}
+    for summary in summaries:
+        if summary.session.id in waiting:
+            summary.my_position = await _waitlist_position(uow, summary.session, waiting[summary.session.id])
+    return summaries
 
 
 # --- joining and leaving -------------------------------------------------------------------------
@@ -464,7 +471,9 @@ async def _call_off(uow: UnitOfWork, now: datetime, item: CaseSession) -> Decisi
 class AttendResult:
     session: CaseSession
     marked: list[str]
-    not_registered: list[str]
+    # Among `marked`: people who came without a confirmed seat (waitlisted, not drawn, withdrawn,
+    # or never registered); they are recorded as attended all the same.
+    walk_ins: list[str]
 
 
 async def attend(uow: UnitOfWork, now: datetime, actor: Actor, code: str, users: list[str]) -> AttendResult:
@@ -473,16 +482,20 @@ async def attend(uow: UnitOfWork, now: datetime, actor: Actor, code: str, users:
         raise SessionError("sessions.error.not_confirmed", code=item.code)
     if now < item.starts_at - timedelta(hours=2):
         raise SessionError("sessions.error.too_early_to_attend", code=item.code)
-    marked, unknown = [], []
+    marked, walk_ins = [], []
     for user in dict.fromkeys(users):
         reg = await uow.registrations.get(item.id, user)
-        if reg is None or reg.status not in ("confirmed", "attended", "no_show"):
-            unknown.append(user)
-            continue
+        if reg is None:
+            reg = await uow.registrations.add(Registration(session_id=item.id, user_id=user, status="attended",
+                                                           registered_at=now, updated_at=now))
+            walk_ins.append(user)
+        elif reg.status not in ("confirmed", "attended", "no_show"):
+            walk_ins.append(user)
         reg.status, reg.updated_at = "attended", now
         marked.append(user)
-    await uow.audit.record(now, actor.user_id, "session.attend", "ok", target=item.code, marked=len(marked))
-    return AttendResult(item, marked, unknown)
+    await uow.audit.record(now, actor.user_id, "session.attend", "ok", target=item.code, marked=len(marked),
+                           walk_ins=len(walk_ins))
+    return AttendResult(item, marked, walk_ins)
 
 
 async def close_finished(uow: UnitOfWork, now: datetime, item: CaseSession) -> bool:

@@ -7,7 +7,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import grammar, ids
 from bot.blocks.kit import section
-from bot.blocks.sessions import build_join_result
+from bot.blocks.sessions import attended_text, build_join_result
 from bot.deps import Deps
 from bot.i18n import t
 from bot.services import sessions
@@ -66,6 +66,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except SessionError as err:
             await say(body, respond, client, actor.user_id, t(err.key, actor.lang, **err.params))
             return
-        await say(body, respond, client, actor.user_id,
-                  t("sessions.attended", actor.lang, code=code, count=len(result.marked),
-                    unknown=", ".join(f"<@{u}>" for u in result.not_registered) or "—"))
+        await say(body, respond, client, actor.user_id, attended_text(result, actor.lang))

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from bot import grammar
 from bot.blocks.kit import section
-from bot.blocks.sessions import MAX_LISTED, build_join_result, build_my_list, build_roster, build_sessions_list
+from bot.blocks.sessions import (
+    MAX_LISTED,
+    attended_text,
+    build_join_result,
+    build_my_list,
+    build_roster,
+    build_sessions_list,
+)
 from bot.i18n import t
 from bot.services import sessions
 from bot.services.sessions import SessionSpec
@@ -108,5 +115,5 @@ async def roster(cmd: grammar.Roster, request: CommandRequest) -> None:
 async def attend(cmd: grammar.Attend, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         result = await sessions.attend(uow, request.deps.clock.now(), request.actor, cmd.code, list(cmd.users))
-    await request.reply_text("sessions.attended", code=result.session.code, count=len(result.marked),
-                             unknown=", ".join(f"<@{u}>" for u in result.not_registered) or "—")
+    text = attended_text(result, request.lang)
+    await request.reply([section(text)], text)

@@ -277,3 +277,41 @@ async def test_the_list_shows_ten_own_region_first_and_counts_the_rest(ws):
     shown = [m.group(1) for b in blocks if b["type"] == "section" for m in [re.match(r"\*(S\d+)", b["text"]["text"])] if m]
     assert shown == osaka_codes + tokyo_codes[:7]
     assert "ほかに 3 件あります。" in listing
+
+
+async def test_a_waitlisted_person_and_a_walk_in_who_came_are_recorded_as_attended(ws):
+    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
+    facilitator = seed.COORDINATORS[-1][0]
+    await ws.driver.command(seed.ADMIN, SESSION.format(capacity=2, minimum=2) + f" facilitator=<@{facilitator}>")
+    people = [c[0] for c in seed.COORDINATORS[:3]]
+    for user in people:
+        await ws.driver.command(user, "join S1")
+    walk_in = "UWALKIN01"
+    ws.fake.add_user(walk_in, "当日 参加")
+    await ws.advance(timedelta(days=44, hours=4))  # the session day, 13:00 Japan time
+    # The facilitator's group message opens the check-in sheet (what their Home tab promises).
+    groups_message = next(m for m in reversed(ws.fake.dm_messages(facilitator))
+                          if ids.SESSION_ROSTER in str(m.get("blocks")))
+    await ws.driver.press(facilitator, groups_message, ids.SESSION_ROSTER)
+    sheet = ws.fake.dm_messages(facilitator)[-1]
+    checkins = [b for b in sheet["blocks"] if b.get("accessory", {}).get("action_id") == ids.SESSION_CHECKIN]
+    assert len(checkins) == 3  # the waitlisted person has a button too
+    await ws.driver.command(facilitator, f"admin attend S1 <@{people[2]}> <@{walk_in}>")
+    answer = texts(ws.fake.ephemerals(facilitator)[-1:])
+    assert "2 人の出席を記録しました" in answer and f"<@{people[2]}>" in answer and f"<@{walk_in}>" in answer
+    async with ws.deps.uow() as uow:
+        assert (await uow.registrations.get(1, people[2])).status == "attended"
+        assert (await uow.registrations.get(1, walk_in)).status == "attended"
+
+
+async def test_my_shows_the_waitlist_place_and_a_withdraw_button(ws):
+    await plan(ws, capacity=1, minimum=1)
+    first, second, third = [c[0] for c in seed.COORDINATORS[:3]]
+    for user in (first, second, third):
+        await ws.driver.command(user, "join S1")
+    await ws.driver.command(third, "my")
+    mine = ws.fake.ephemerals(third)[-1]
+    assert "キャンセル待ち（2番目）" in texts([mine])
+    await ws.driver.press(third, mine, ids.SESSION_LEAVE)
+    async with ws.deps.uow() as uow:
+        assert (await uow.registrations.get(1, third)).status == "cancelled"
