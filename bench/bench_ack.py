@@ -76,7 +76,7 @@ def bare_app(fake_url: str) -> AsyncApp:
 
 
 async def serve(app: AsyncApp) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(build_web_app(app), access_log=None)
+    runner = web.AppRunner(build_web_app(app, SECRET), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

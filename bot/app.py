@@ -14,10 +14,14 @@ from bot.deps import Deps
 from bot.i18n import t
 from bot.observability import install_observability
 from bot.respond import install_pooled_respond
+from bot.signing import VERIFIED, SignedOnly
 from handlers import register_all
 from handlers.context import actor_of, install_actor_middleware
 
 log = logging.getLogger("jirei.app")
+# Bolt gives each of its loggers the level of the logger it is handed (else the root's, whatever is
+# set on "slack_bolt"); below WARNING they write request bodies, which carry names and free text.
+BOLT_LOG = logging.getLogger("slack_bolt")
 
 
 def build_app(deps: Deps, *, signing_secret: str, bot_token: str, bot_user_id: str | None = None) -> AsyncApp:
@@ -28,8 +32,12 @@ def build_app(deps: Deps, *, signing_secret: str, bot_token: str, bot_user_id: s
         async def authorize(**_):  # noqa: ANN001 - Bolt passes keyword arguments
             return AuthorizeResult(enterprise_id=None, team_id=None, bot_user_id=bot_user_id,
                                    bot_id="B" + bot_user_id, bot_token=bot_token)
+    BOLT_LOG.setLevel(logging.WARNING)
     app = AsyncApp(
         signing_secret=signing_secret,
+        logger=BOLT_LOG,
+        request_verification_enabled=False,  # SignedOnly instead: its failures are refusals, not errors
+        before_authorize=SignedOnly(signing_secret),
         token=None if authorize else bot_token,
         authorize=authorize,
         # With `authorize`, Bolt gives each request a client carrying the authorized token.
@@ -48,7 +56,8 @@ def build_app(deps: Deps, *, signing_secret: str, bot_token: str, bot_user_id: s
         # Only the error's type and where it happened; payloads carry names and case text.
         log.error("handler failed: %s (%s)", type(error).__name__, _request_kind(body), exc_info=error)
         lang = actor_of(context).lang
-        if respond is not None:
+        # Only a request Slack signed (or sent by socket) has a response_url that is Slack's own.
+        if respond is not None and context.get(VERIFIED):
             try:
                 await respond(response_type="ephemeral", replace_original=False, text=t("errors.generic", lang))
             except Exception as reply_error:  # noqa: BLE001 - the reply is best effort, the log is not
@@ -63,7 +72,8 @@ def _request_kind(body: dict) -> str:
     if "command" in body:
         return f"command {body.get('command')}"
     if body.get("type") == "event_callback":
-        return f"event {body.get('event', {}).get('type')}"
+        event = body.get("event")
+        return f"event {event.get('type') if isinstance(event, dict) else None}"
     return str(body.get("type", "unknown"))
 
 

@@ -105,8 +105,7 @@ async def check_tokens(settings: Settings, client, mode: str) -> None:
 async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
     from bot.app import build_app
     from bot.deps import build_deps
-    from bot.http_server import build_web_app
-    from bot.http_server import serve as serve_http
+    from bot.http_server import start_listeners
     from bot.runtime import Runtime
     from bot.tuning import tune_gc_for_latency
 
@@ -141,22 +140,21 @@ async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    runner = None
+    runners = await start_listeners(settings, app if mode == "http" else None, host=host, port=port)
     socket_handler = None
     if mode == "http":
-        runner = await serve_http(build_web_app(app), host, port)
-        log.info("listening for Slack on port %s", port)
+        log.info("listening for Slack on port %s; metrics on %s:%s", port, settings.metrics_host,
+                 settings.metrics_port)
     else:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-        runner = await serve_http(build_web_app(app), "127.0.0.1", settings.metrics_port)
         socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
         # Connecting retries for as long as Slack is unreachable; a stop signal must still end it.
         connecting = asyncio.create_task(socket_handler.connect_async())
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if connecting.done() and connecting.exception() is None:
-            log.info("connected in Socket Mode; metrics on 127.0.0.1:%s", settings.metrics_port)
+            log.info("connected in Socket Mode; metrics on %s:%s", settings.metrics_host, settings.metrics_port)
         else:
             connecting.cancel()
         stopping.cancel()
@@ -164,7 +162,7 @@ async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
     log.info("shutting down: no new work, finishing what is in flight")
     if socket_handler is not None:
         await socket_handler.disconnect_async()
-    if runner is not None:
+    for runner in runners:
         await runner.cleanup()
     await finish_listener_work(SHUTDOWN_GRACE_SECONDS)
     if workers is not None:

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     portal_channel: str | None = Field(default=None, validation_alias="JIREI_PORTAL_CHANNEL")
     dispatch_interval_seconds: float = Field(default=5.0, gt=0, validation_alias="JIREI_DISPATCH_INTERVAL_SECONDS")
     encryption_key: SecretStr | None = Field(default=None, validation_alias="JIREI_ENCRYPTION_KEY")
+    # /metrics and /healthz for operators, on a listener of their own (HTTP and Socket Mode).
+    metrics_host: str = Field(default="127.0.0.1", validation_alias="JIREI_METRICS_HOST")
     metrics_port: int = Field(default=9108, validation_alias="JIREI_METRICS_PORT")
     # http/socket: processes that build the answers to /jirei while this one acks (0: this one).
     answer_workers: int = Field(default=1, ge=0, le=32, validation_alias="JIREI_ANSWER_WORKERS")

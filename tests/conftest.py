@@ -4,6 +4,8 @@ the manual clock, and the local workspace (fake Slack + real AsyncApp + driver).
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import uuid
 from datetime import datetime
@@ -14,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.clock import ManualClock
+from bot.logs import setup_logging
 from storage.crypto import Cipher, generate_key
 from storage.db import make_engine, make_session_factory, migrate
 from storage.uow import UnitOfWork
@@ -76,3 +79,20 @@ def sqlite_url(tmp_path) -> str:
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(datetime(2027, 4, 1, 9, 0, tzinfo=JST))
+
+
+@pytest.fixture
+def production_logging():
+    """setup_logging as run_bot.py does, keeping pytest's capture handlers beside the JSON one."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    stream = io.StringIO()
+    setup_logging("DEBUG", stream=stream)
+    root.handlers.extend(saved_handlers)
+    try:
+        yield stream
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+        for name in ("slack_bolt", "slack_sdk", "aiohttp.access", "apscheduler", "sqlalchemy.engine", "alembic"):
+            logging.getLogger(name).setLevel(logging.NOTSET)

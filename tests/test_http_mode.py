@@ -1,39 +1,77 @@
-"""HTTP mode: what Slack's servers see when they call POST /slack/events."""
+"""HTTP mode: what Slack's servers see when they call POST /slack/events, and who sees /metrics."""
 
+import hashlib
+import hmac
+import json
+import logging
+import socket
 import time
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.app import build_app
 from bot.deps import build_deps
-from bot.http_server import build_web_app
-from bot.localslack.driver import SlackDriver, dispatch_over_http
+from bot.http_server import MAX_BODY, build_web_app, start_listeners
+from bot.i18n import t
+from bot.localslack.driver import FORM, JSON, SlackDriver, dispatch_over_http, dispatch_to_app
 from bot.localslack.server import FakeSlack
 from config.settings import Settings
 from storage.crypto import Cipher, generate_key
 
 SECRET = "http-test-secret"
+NAME = "秘密川 太郎"
+FREE_TEXT = "相談者は夫からの暴力で避難中です"
 
 
 @pytest.fixture
-async def served(sqlite_url):
+async def stack(sqlite_url):
+    """The fake Slack, and the real app on a fresh database."""
     async with FakeSlack() as fake:
         fake.add_user("UCOORD01", "佐藤 花子")
-        base = fake.base_url
-        deps = await build_deps(Settings(DATABASE_URL=sqlite_url, SLACK_API_URL=base, SLACK_BOT_TOKEN="xoxb-local",
-                                         SLACK_SIGNING_SECRET=SECRET), cipher=Cipher(generate_key()))
+        settings = Settings(DATABASE_URL=sqlite_url, SLACK_API_URL=fake.base_url, SLACK_BOT_TOKEN="xoxb-local",
+                            SLACK_SIGNING_SECRET=SECRET)
+        deps = await build_deps(settings, cipher=Cipher(generate_key()))
         app = build_app(deps, signing_secret=SECRET, bot_token="xoxb-local", bot_user_id=fake.bot_user_id)
-        server = TestServer(build_web_app(app))
-        await server.start_server()
-        url = str(server.make_url("/slack/events"))
-        driver = SlackDriver(fake, dispatch_over_http(url), SECRET)
         try:
-            yield server, driver, fake
+            yield fake, app, settings
         finally:
-            await server.close()
             await deps.close()
+
+
+@pytest.fixture
+async def served(stack):
+    fake, app, _settings = stack
+    server = TestServer(build_web_app(app, SECRET))
+    await server.start_server()
+    url = str(server.make_url("/slack/events"))
+    driver = SlackDriver(fake, dispatch_over_http(url), SECRET)
+    try:
+        yield server, driver, fake
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def recorder():
+    """A local server standing in for any URL an attacker might name: it records every request."""
+    seen: list[str] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append(f"{request.method} {request.path}")
+        return web.json_response({"ok": True})
+
+    web_app = web.Application()
+    web_app.router.add_route("*", "/{tail:.*}", record)
+    server = TestServer(web_app)
+    await server.start_server()
+    try:
+        yield str(server.make_url("/hook")), seen
+    finally:
+        await server.close()
 
 
 async def test_unsigned_and_stale_requests_are_refused(served):
@@ -65,11 +103,208 @@ async def test_malformed_input_gets_usage_never_a_500(served, text):
     assert "Traceback" not in str(reply.answer)
 
 
-async def test_healthz_and_metrics(served):
+async def test_the_slack_listener_answers_healthz_but_not_metrics(served):
     server, _driver, _fake = served
     async with aiohttp.ClientSession() as http:
         async with http.get(str(server.make_url("/healthz"))) as response:
             assert response.status == 200 and (await response.json()) == {"ok": True}
         async with http.get(str(server.make_url("/metrics"))) as response:
-            assert response.status == 200
-            assert "jirei_deliveries_pending" in await response.text()
+            assert response.status == 404
+
+
+# --- requests Slack did not sign ------------------------------------------------------------------
+
+TS, SIG = "X-Slack-Request-Timestamp", "X-Slack-Signature"
+
+
+def signature(body: bytes, timestamp: str, secret: str = SECRET) -> str:
+    """Slack's signature of raw bytes (the driver signs text)."""
+    return "v0=" + hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+
+
+def forgeries(body: bytes) -> dict[str, dict[str, str]]:
+    """Every way of sending `body` without Slack's signature, as the headers that go with it."""
+    now = str(int(time.time()))
+    stale, future = str(int(time.time()) - 6 * 60), str(int(time.time()) + 6 * 60)
+    good = signature(body, now)
+    full_width_now = now.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    return {
+        "timestamp abc": {TS: "abc", SIG: good},
+        "timestamp empty": {TS: "", SIG: good},
+        "timestamp 1.5": {TS: "1.5", SIG: good},
+        "timestamp 1e3": {TS: "1e3", SIG: good},
+        "timestamp with spaces": {TS: f" {now} ", SIG: signature(body, f" {now} ")},
+        "timestamp in full-width digits": {TS: full_width_now, SIG: good},
+        "timestamp missing": {SIG: good},
+        "signature missing": {TS: now},
+        "both headers missing": {},
+        "signature not ASCII": {TS: now, SIG: "v0=" + "é" * 64},
+        "signature in full-width hex": {TS: now, SIG: "v0=" + "０" * 64},
+        "signature empty": {TS: now, SIG: ""},
+        "stale, signed": {TS: stale, SIG: signature(body, stale)},
+        "from the future, signed": {TS: future, SIG: signature(body, future)},
+        "wrong signature": {TS: now, SIG: "v0=" + "0" * 64},
+        "signed with another secret": {TS: now, SIG: signature(body, now, "another-secret")},
+        "signature of another body": {TS: now, SIG: signature(body + b" ", now)},
+    }
+
+
+def bodies(fake: FakeSlack, hook: str) -> dict[str, tuple[bytes, str]]:
+    """Payloads naming `hook` wherever Slack puts a URL to answer through, and malformed ones."""
+    command = urlencode({"command": "/jirei", "text": f'profile set name="{NAME}"', "user_id": "UCOORD01",
+                         "channel_id": fake.dm_channel_id("UCOORD01"), "team_id": "TLOCAL", "response_url": hook,
+                         "trigger_id": "1.2.3"})
+    action = {"type": "block_actions", "user": {"id": "UCOORD01"}, "team": {"id": "TLOCAL"}, "response_url": hook,
+              "actions": [{"action_id": "nonexistent", "block_id": "b", "action_ts": "1.2", "value": FREE_TEXT}]}
+    submission = {"type": "view_submission", "user": {"id": "UCOORD01"}, "team": {"id": "TLOCAL"},
+                  "view": {"id": "V1", "hash": "h", "callback_id": "x", "state": {"values": {}}},
+                  "response_urls": [{"response_url": hook, "block_id": "b", "action_id": "a", "channel_id": "D1"}]}
+    event = {"type": "event_callback", "team_id": "TLOCAL", "event_id": "Ev1",
+             "event": {"type": "message", "channel_type": "im", "user": "UCOORD01", "text": FREE_TEXT}}
+    return {
+        "command": (command.encode(), FORM),
+        "button": (urlencode({"payload": json.dumps(action)}).encode(), FORM),
+        "submission": (urlencode({"payload": json.dumps(submission)}).encode(), FORM),
+        "event": (json.dumps(event).encode(), JSON),
+        "invalid UTF-8": (b"command=%2Fjirei&text=\\xff\\xfe&response_url=" + hook.encode() + b"&x=\xff\xfe", FORM),
+        "payload not JSON": (b"payload=not json", FORM),
+        "payload a list": (b"payload=[]", FORM),
+        "deep JSON": (b"payload=" + b"[" * 100_000, FORM),
+        "empty": (b"", FORM),
+    }
+
+
+async def post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, data=body, headers=headers) as response:
+            await response.read()
+            return response.status
+
+
+async def test_every_forged_request_is_refused_with_401_before_its_body_is_read(served, recorder):
+    server, driver, fake = served
+    hook, seen = recorder
+    url = str(server.make_url("/slack/events"))
+    statuses = {}
+    driver.mark()
+    for body_name, (body, content_type) in bodies(fake, hook).items():
+        for forgery, headers in forgeries(body).items():
+            statuses[body_name, forgery] = await post(url, body, {"Content-Type": content_type, **headers})
+    await driver.settle()
+    assert {status for status in statuses.values()} == {401}, {k: v for k, v in statuses.items() if v != 401}
+    assert seen == []  # the bot called no URL a forged body named
+    assert fake.calls == [] and fake.responses == []
+
+
+async def test_forged_requests_dispatched_into_the_app_are_refused_too(stack, recorder):
+    """The check as a Bolt middleware (console, tests, any other adapter): the same refusals."""
+    fake, app, _settings = stack
+    hook, seen = recorder
+    driver = SlackDriver(fake, dispatch_to_app(app), SECRET)
+    dispatch = dispatch_to_app(app)
+    statuses = {}
+    driver.mark()
+    for body_name in ("command", "button", "submission", "event"):
+        body, content_type = bodies(fake, hook)[body_name]
+        for forgery, headers in forgeries(body).items():
+            result = await dispatch(body.decode(), {"Content-Type": content_type, **headers})
+            statuses[body_name, forgery] = result.status
+    await driver.settle()
+    assert {status for status in statuses.values()} == {401}, {k: v for k, v in statuses.items() if v != 401}
+    assert seen == [] and fake.calls == [] and fake.responses == []
+
+
+async def test_the_error_handler_answers_only_requests_slack_signed(stack, recorder):
+    """Should anything fail before the signature is checked (Bolt's ssl_check runs first), the error
+    handler still never answers through a URL the request named; after the check it answers."""
+    from slack_bolt.middleware.async_custom_middleware import AsyncCustomMiddleware
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    fake, app, _settings = stack
+    hook, seen = recorder
+
+    async def fail(next):  # noqa: A002 - Bolt's name
+        raise RuntimeError("broken")
+
+    app._async_middleware_list.insert(0, AsyncCustomMiddleware(app_name=app.name, func=fail))
+    body = bodies(fake, hook)["command"][0].decode()
+    response = await app.async_dispatch(AsyncBoltRequest(body=body, headers={"Content-Type": FORM}))
+    assert response.status == 500 and seen == [] and fake.responses == []
+
+    app._async_middleware_list.pop(0)
+    app.use(AsyncCustomMiddleware(app_name=app.name, func=fail))  # after the check: a signed request fails
+    driver = SlackDriver(fake, dispatch_to_app(app), SECRET)
+    reply = await driver.command("UCOORD01", "help")
+    assert reply.status == 500 and seen == []
+    assert t("errors.generic", "ja") in str(reply.answer)
+
+
+# --- the operators' listener --------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("host_setting, bound_to", [(None, "127.0.0.1"), ("0.0.0.0", "0.0.0.0")])
+async def test_metrics_have_a_listener_of_their_own_on_loopback_unless_set(stack, host_setting, bound_to):
+    fake, app, settings = stack
+    metrics_port = free_port()
+    chosen = {"JIREI_METRICS_HOST": host_setting} if host_setting else {}
+    settings = Settings(DATABASE_URL=settings.database_url, SLACK_SIGNING_SECRET=SECRET,
+                        JIREI_METRICS_PORT=metrics_port, **chosen)
+    runners = await start_listeners(settings, app, host="127.0.0.1", port=0)
+    try:
+        ops, slack = runners
+        assert [address[:2] for address in ops.addresses] == [(bound_to, metrics_port)]
+        slack_port = slack.addresses[0][1]
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{metrics_port}/metrics") as response:
+                assert response.status == 200 and "jirei_deliveries_pending" in await response.text()
+            async with http.get(f"http://127.0.0.1:{metrics_port}/healthz") as response:
+                assert response.status == 200
+            async with http.get(f"http://127.0.0.1:{slack_port}/metrics") as response:
+                assert response.status == 404  # whoever reaches Slack's endpoint does not get the metrics
+            async with http.get(f"http://127.0.0.1:{slack_port}/healthz") as response:
+                assert response.status == 200
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+
+
+
+# --- what a refusal leaves in the log -------------------------------------------------------------
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+async def test_a_refused_request_is_one_log_line_with_no_body(served, stack, recorder, production_logging, caplog,
+                                                               level):
+    """A stale but genuine request carries names and free text: none of it reaches the log, whatever
+    the level; an unsigned 1 MiB body is one short line; a bigger one is refused with 413."""
+    server, driver, fake = served
+    _fake, app, _settings = stack
+    hook, _seen = recorder
+    logging.getLogger().setLevel(level)
+    caplog.set_level(level)
+    url = str(server.make_url("/slack/events"))
+    body = bodies(fake, hook)["command"][0] + urlencode({"note": FREE_TEXT}).encode()
+    stale = forgeries(body)["stale, signed"]
+    big = (b"text=" + urlencode({"x": NAME}).encode() * (MAX_BODY // 40))[:MAX_BODY]
+    sent = [
+        await post(url, body, {"Content-Type": FORM, **stale}),
+        await post(url, body, {"Content-Type": FORM}),
+        await post(url, body, {"Content-Type": FORM, **forgeries(body)["timestamp abc"]}),
+        await post(url, big, {"Content-Type": FORM, TS: str(int(time.time())), SIG: "v0=" + "0" * 64}),
+        await post(url, big + b"x", {"Content-Type": FORM}),
+        (await dispatch_to_app(app)(body.decode(), {"Content-Type": FORM, **stale})).status,
+    ]
+    assert sent == [401, 401, 401, 401, 413, 401]
+    logged = [record for record in caplog.records if not record.name.startswith("aiosqlite")]
+    refusals = [record.getMessage() for record in logged if "refused" in record.getMessage()]
+    assert len(refusals) == len(sent)  # one line per request
+    assert all(len(line) < 100 for line in refusals), refusals
+    everything = "\n".join(record.getMessage() + repr(record.__dict__) for record in logged)
+    everything += production_logging.getvalue()
+    assert NAME not in everything and FREE_TEXT not in everything and "秘密川" not in everything
+    assert "UCOORD01" not in everything
+    assert max(len(line) for line in production_logging.getvalue().splitlines()) < 1000

@@ -18,7 +18,7 @@ from bot import ids
 from bot import local_seed as seed
 from bot.clock import ManualClock
 from bot.local import LocalWorkspace
-from bot.logs import JsonFormatter, request_id, setup_logging
+from bot.logs import JsonFormatter, request_id
 from bot.metrics import COMMAND_LATENCY, COMMANDS, render
 from storage.crypto import Cipher, generate_key
 
@@ -30,23 +30,6 @@ DM_TEXT = "昨日の相談者は夫からの暴力で避難中です"
 MATERIAL = ("相談者: 山田 花子（1985年4月1日生）\n在留カード番号 AB12345678CD\n電話 090-1234-5678\n"
             "住所 東京都新宿区西新宿2-8-1\n")
 SECRETS = (NAME, "秘密川", DM_TEXT, "暴力で避難", "山田 花子", "AB12345678CD", "090-1234-5678", "西新宿2-8-1")
-
-
-@pytest.fixture
-def production_logging():
-    """setup_logging as run_bot.py does, keeping pytest's capture handlers beside the JSON one."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    stream = io.StringIO()
-    setup_logging("DEBUG", stream=stream)
-    root.handlers.extend(saved_handlers)
-    try:
-        yield stream
-    finally:
-        root.handlers[:] = saved_handlers
-        root.setLevel(saved_level)
-        for name in ("slack_bolt", "slack_sdk", "aiohttp.access", "apscheduler", "sqlalchemy.engine", "alembic"):
-            logging.getLogger(name).setLevel(logging.NOTSET)
 
 
 # aiosqlite logs every statement with its parameters at DEBUG: production logging quiets it (last test).

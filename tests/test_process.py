@@ -64,7 +64,7 @@ async def _first_answer(fake: FakeSlack) -> None:
 
 async def _wait_healthy(port: int) -> None:
     async with aiohttp.ClientSession() as http:
-        for _ in range(100):
+        for _ in range(600):  # a start takes seconds on a busy machine
             try:
                 async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
                     if response.status == 200:
@@ -97,11 +97,12 @@ def test_unknown_mode_and_bad_arguments_are_one_line(tmp_path):
 
 @pytest.mark.slow
 async def test_http_mode_serves_and_stops_cleanly_on_sigterm(tmp_path):
-    port = _free_port()
+    port, metrics_port = _free_port(), _free_port()
     async with FakeSlack() as fake:
         fake.add_user("UCOORD01", "佐藤 花子")
         env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-local", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.base_url,
-                   JIREI_ENCRYPTION_KEY=generate_key(), JIREI_DISPATCH_INTERVAL_SECONDS="0.5")
+                   JIREI_ENCRYPTION_KEY=generate_key(), JIREI_DISPATCH_INTERVAL_SECONDS="0.5",
+                   JIREI_METRICS_PORT=str(metrics_port))
         async with _bot("http", "--port", str(port), "--host", "127.0.0.1", env=env) as process:
             await _wait_healthy(port)
             driver = SlackDriver(fake, dispatch_over_http(f"http://127.0.0.1:{port}/slack/events"), SECRET)
@@ -112,13 +113,16 @@ async def test_http_mode_serves_and_stops_cleanly_on_sigterm(tmp_path):
             # The answer came from the answer worker; the serving process counts it for /metrics.
             async with aiohttp.ClientSession() as http:
                 for _ in range(50):
-                    async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    async with http.get(f"http://127.0.0.1:{metrics_port}/metrics") as response:
                         exposition = await response.text()
                     if 'jirei_commands_total{command="help",outcome="ok"} 1.0' in exposition:
                         break
                     await asyncio.sleep(0.05)
             assert 'jirei_commands_total{command="help",outcome="ok"} 1.0' in exposition
             assert 'jirei_command_seconds_count{command="help"} 1.0' in exposition
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    assert response.status == 404  # not on the port Slack reaches
             log = await _stop_with_sigterm(process)
     assert process.returncode == 0
     assert "shutting down" in log and "stopped" in log and "Traceback" not in log
@@ -135,7 +139,7 @@ async def test_a_stop_signal_to_the_whole_group_still_answers_what_was_acked(tmp
     async with FakeSlack() as fake:
         fake.add_user("UCOORD01", "佐藤 花子")
         env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-local", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.base_url,
-                   JIREI_ENCRYPTION_KEY=generate_key())
+                   JIREI_ENCRYPTION_KEY=generate_key(), JIREI_METRICS_PORT=str(_free_port()))
         async with _bot("http", "--port", str(port), "--host", "127.0.0.1", env=env, own_group=True) as process:
             await _wait_healthy(port)
             driver = SlackDriver(fake, dispatch_over_http(f"http://127.0.0.1:{port}/slack/events"), SECRET)
@@ -157,7 +161,7 @@ async def test_socket_mode_answers_a_command_and_stops_cleanly_on_sigterm(tmp_pa
                    SLACK_API_URL=fake.base_url, JIREI_ENCRYPTION_KEY=generate_key(),
                    JIREI_METRICS_PORT=str(metrics_port))
         async with _bot("socket", env=env) as process:
-            for _ in range(200):
+            for _ in range(600):  # a start takes seconds on a busy machine
                 if fake.socket_connected:
                     break
                 await asyncio.sleep(0.05)
