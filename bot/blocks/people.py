@@ -138,7 +138,7 @@ def build_home(person: Coordinator | None, actor: Actor, lang: str, when_pledged
     blocks.append(divider())
     if when_pledged:
         blocks.append(section(t("home.pledge_done", lang, when=when_pledged)))
-    else:
+    elif not actor.is_staff:  # the secretariat and bureau staff receive no case material to pledge for
         blocks.append(section(t("home.pledge_missing", lang)))
         blocks.append(actions(button(t("pledge.accept_button", lang), ids.ACCEPT_PLEDGE, style="primary")))
     roles = ", ".join(t(f"role.{name}", lang) for name in actor.role_names)

@@ -32,11 +32,18 @@ class ReminderView:
 
 
 def time_until(offset_minutes: int, lang: str) -> str:
-    """'7日後' / 'in 1 hour': the largest whole unit of the reminder offset."""
+    """'明日' / '7日後' / 'in an hour': the largest whole unit of the reminder offset, in the words
+    people use for one day, one week and one hour."""
     if offset_minutes >= 24 * 60 and offset_minutes % (24 * 60) == 0:
-        return t("delivery.reminder.until.days", lang, count=offset_minutes // (24 * 60))
+        days = offset_minutes // (24 * 60)
+        if days in (1, 7):
+            return t("delivery.reminder.until.tomorrow" if days == 1 else "delivery.reminder.until.week", lang)
+        return t("delivery.reminder.until.days", lang, count=days)
     if offset_minutes >= 60 and offset_minutes % 60 == 0:
-        return t("delivery.reminder.until.hours", lang, count=offset_minutes // 60)
+        hours = offset_minutes // 60
+        if hours == 1:
+            return t("delivery.reminder.until.hour", lang)
+        return t("delivery.reminder.until.hours", lang, count=hours)
     return t("delivery.reminder.until.minutes", lang, count=offset_minutes)
 
 
@@ -52,7 +59,7 @@ def build_reminder(view: ReminderView, lang: str, tz: ZoneInfo = JST) -> tuple[s
     lead = t(f"delivery.reminder.lead.{role}", lang, until=time_until(view.offset_minutes, lang))
     details = [
         t("delivery.reminder.when", lang, when=when, minutes=view.minutes),
-        t("delivery.reminder.format_line", lang, format=t(f"delivery.reminder.format.{view.format}", lang))
+        t("delivery.reminder.format_line", lang, format=t(f"sessions.format.{view.format}", lang))
         if view.format in ("hybrid", "online", "in_person") else None,
         t("delivery.reminder.place", lang, place=escape(view.place))
         if view.place and view.format != "online" else None,

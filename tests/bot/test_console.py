@@ -53,7 +53,7 @@ async def test_buttons_are_pressed_by_number_and_the_clock_moves_work(console):
     await shell.handle(":dm 1")
     assert "[1]" in out.getvalue()
     await shell.handle("1")  # the Join button of the invitation
-    assert "参加が確定しました" in out.getvalue()
+    assert "申込みを受け付けました" in out.getvalue()
     await shell.handle(":time +31d")
     assert "開催が決まりました" in out.getvalue()
     await shell.handle(":time backwards")

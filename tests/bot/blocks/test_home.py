@@ -135,6 +135,16 @@ def test_a_newcomer_without_anything_sees_hints_not_errors():
     assert ids.SESSION_ROSTER not in action_ids(view["blocks"])
 
 
+@pytest.mark.parametrize("actor, asked", [
+    (Actor(user_id="UC"), True),
+    (Actor(user_id="UA", is_admin=True), False),
+    (Actor(user_id="US", staff_bureaus=frozenset({"tokyo"})), False),
+])
+def test_only_those_who_receive_material_are_asked_for_the_pledge(actor, asked):
+    view = build_home_tab(HomeData(actor, None, CoordinatorHome([], [], [], [])), "ja", JST)
+    assert (ids.ACCEPT_PLEDGE in action_ids(view["blocks"])) is asked
+
+
 def test_staff_row_shows_status_fill_rate_and_date_in_japan_time():
     item = session(3, "confirmed")
     data = HomeData(Actor(user_id="US", staff_bureaus=frozenset({"tokyo"})), None, CoordinatorHome([], [], [], []),

@@ -17,7 +17,7 @@ def test_reminder_in_japanese_shows_japan_time_and_weekday():
     text, blocks = build_reminder(view(), "ja")
     assert "2027年5月15日(土) 14:00" in text
     body = str(blocks)
-    assert "1日後" in body and "https://meet.example/x" in body
+    assert "*明日* です" in body and "https://meet.example/x" in body
     assert "会議室" not in body  # online only: no venue
     assert "<@here>" not in body and "&lt;@here&gt;" in body
 
@@ -26,14 +26,19 @@ def test_reminder_in_english_and_hybrid_hides_the_link_from_participants():
     text, blocks = build_reminder(view(format="hybrid", offset_minutes=60), "en")
     body = str(blocks)
     assert text.startswith("Reminder: S3")
-    assert "in 1 hour(s)" in body and "会議室" in body and "meet.example" not in body
+    assert "in an hour" in body and "会議室" in body and "meet.example" not in body
     _, lecturer_blocks = build_reminder(view(format="hybrid", role="lecturer"), "en")
     assert "meet.example" in str(lecturer_blocks)
 
 
 def test_time_until_picks_the_largest_whole_unit():
-    assert time_until(7 * 24 * 60, "ja") == "7日後"
-    assert time_until(90, "en") == "in 90 minute(s)"
+    assert time_until(3 * 24 * 60, "ja") == "3日後"
+    assert time_until(90, "en") == "in 90 minutes"
+
+
+def test_time_until_says_tomorrow_a_week_and_an_hour_as_people_do():
+    assert [time_until(m, "ja") for m in (24 * 60, 7 * 24 * 60, 60, 120)] == ["明日", "1週間後", "1時間後", "2時間後"]
+    assert [time_until(m, "en") for m in (24 * 60, 7 * 24 * 60, 60)] == ["tomorrow", "in a week", "in an hour"]
 
 
 def test_fanout_progress_text():

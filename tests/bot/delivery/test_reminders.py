@@ -76,11 +76,11 @@ async def test_reminders_arrive_in_japan_time_in_each_persons_language(deps, fak
     [japanese] = fake.dm_messages(PARTICIPANT)
     assert "2027年4月11日(日) 9:00" in japanese["text"] and f"S{session_id}" in japanese["text"]
     body = str(japanese["blocks"])
-    assert "7日後" in body and "東京出入国在留管理局" in body
+    assert "1週間後" in body and "東京出入国在留管理局" in body
     assert "https://meet.example/abc" not in body  # hybrid: participants meet in person
     assert "https://meet.example/abc" in str(fake.dm_messages(LECTURER)[0]["blocks"])
     [english] = fake.dm_messages(ENGLISH)
-    assert english["text"].startswith("Reminder:") and "in 7 day(s)" in str(english["blocks"])
+    assert english["text"].startswith("Reminder:") and "in a week" in str(english["blocks"])
 
 
 async def test_a_cancelled_session_never_reminds_anyone(deps, fake, session_id, clock):
