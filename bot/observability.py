@@ -8,18 +8,23 @@ time to ack is taken by putting a timing `ack` into the context: the listener ac
 Logs carry the request id, the command's grammar name, the outcome and the time: never the
 command text, a payload value or a name.
 
-Interactions: Slack (or an impatient double click through a flaky network) may deliver the same
-block_actions or view_submission twice. Each is keyed (`action:{user}:{action_ts}` — not the action id,
-which can name the option a person chose in a survey —
-`view:{view_id}:{view_hash}`) in processed_requests, in the same table and for the same hour as
-event ids, so a second delivery is acknowledged with no second effect, across restarts and
-replicas. A submission answered with validation errors is forgotten again, so the corrected one
-goes through.
+Once only: Slack (or an impatient double click through a flaky network) may deliver the same
+block_actions or view_submission twice, and anyone who caught a signed `/jirei` request may send it
+again within the five minutes its signature is accepted. Each is keyed in processed_requests, in
+the same table and for the same hour as event ids, so a second delivery is acknowledged with no
+second effect, across restarts and replicas. A submission answered with validation errors is
+forgotten again, so the corrected one goes through.
+
+The keys are keyed hashes (`Cipher.keyed_digest`) of what identifies the request — a click's user
+and action_ts (not the action id, which can name the option a person chose in a survey), a view's
+id and hash, a command's whole body (Slack gives each invocation its own trigger_id, so two
+genuine commands never share a body; the same holds in Socket Mode and the console, where there
+is no signature) — so the table holds no user id and nothing that can be recomputed from guesses.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import logging
 import time
 from typing import Any, Awaitable, Callable
@@ -37,8 +42,6 @@ from storage.privacy_repos import forget_processed_key
 from storage.repositories import KEEP_PROCESSED_FOR
 
 log = logging.getLogger("jirei.requests")
-
-MAX_KEY = 200  # processed_requests.key
 
 
 # In an answer worker: passes each command's outcome to the serving process (bot/answer_worker.py).
@@ -70,11 +73,14 @@ def count_command(label: str, outcome: str) -> None:
     COMMANDS.labels(command=label, outcome=outcome).inc()
 
 
-def interaction_key(body: Any) -> str | None:
-    """The once-only key of a block_actions or view_submission payload; None for anything else."""
+def once_only_key(body: Any, digest: Callable[[str], str]) -> str | None:
+    """The once-only key of a block_actions, view_submission or /jirei payload; None for anything
+    else. `digest` is the keyed hash (`Cipher.keyed_digest`)."""
     if not isinstance(body, dict):
         return None
     kind = body.get("type")
+    if body.get("command") == "/jirei":
+        return "command:" + digest(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str))
     if kind == "block_actions":
         user = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else None
         actions = body.get("actions")
@@ -82,18 +88,13 @@ def interaction_key(body: Any) -> str | None:
         action_ts, action_id = action.get("action_ts"), action.get("action_id")
         if not (user and action_ts and action_id):
             return None  # not a payload Slack sends: nothing to dedupe it against
-        key = f"action:{user}:{action_ts}"
-    elif kind == "view_submission":
+        return "action:" + digest(f"{user}|{action_ts}")
+    if kind == "view_submission":
         view = body.get("view") if isinstance(body.get("view"), dict) else {}
         if not (view.get("id") and view.get("hash")):
             return None
-        key = f"view:{view['id']}:{view['hash']}"
-    else:
-        return None
-    if len(key) > MAX_KEY:
-        # Forged ids can be any length; the column is not.
-        key = key.split(":", 1)[0] + ":sha256:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
-    return key
+        return "view:" + digest(f"{view['id']}|{view['hash']}")
+    return None
 
 
 class ObservedAck(AsyncAck):
@@ -119,7 +120,8 @@ def install_observability(app: AsyncApp, deps: Deps) -> None:
         context["request_id"] = adopt_request_id(handed_over_id) if handed_over_id else new_request_id()
         started = time.perf_counter()
         is_command = isinstance(body, dict) and body.get("command") == "/jirei"
-        key = interaction_key(body)
+        # A command handed over to an answer worker was checked by the serving process.
+        key = None if context.get("handed_over") else once_only_key(body, deps.cipher.keyed_digest)
 
         async def on_ack(ack_arguments: dict[str, Any]) -> None:
             elapsed = time.perf_counter() - started
@@ -142,6 +144,11 @@ def install_observability(app: AsyncApp, deps: Deps) -> None:
 
 @periodic("processed_requests_cleanup")
 async def forget_old_request_keys(deps: Deps) -> int:
-    """Keys are needed for minutes (Slack retries within about one); an hour is kept."""
+    """Keys are needed for minutes (Slack retries within about one, a signature is accepted for
+    five); an hour is kept. Wiping the write-ahead log here too catches one that a reader kept
+    from being wiped after a survey completion or a forget-me (storage/db.py)."""
     async with deps.uow() as uow:
-        return await uow.processed.forget_older_than(deps.clock.now() - KEEP_PROCESSED_FOR)
+        forgotten = await uow.processed.forget_older_than(deps.clock.now() - KEEP_PROCESSED_FOR)
+        if forgotten:
+            uow.wipe_freed_pages()
+        return forgotten

@@ -7,8 +7,12 @@ for new data and all of them accepted for reading, so a key can be rotated witho
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +32,22 @@ class Cipher:
             self._fernet = MultiFernet([Fernet(part.encode()) for part in parts])
         except (ValueError, TypeError) as exc:
             raise EncryptionKeyError("JIREI_ENCRYPTION_KEY is not a valid Fernet key") from exc
+        # A key of its own for keyed hashes, derived from the primary key (never the key itself).
+        self._digest_key = hmac.new(base64.urlsafe_b64decode(parts[0]), b"jirei:keyed-digest", hashlib.sha256).digest()
 
     def encrypt(self, data: bytes) -> bytes:
         return self._fernet.encrypt(data)
+
+    def encrypt_at(self, data: bytes, moment: datetime) -> bytes:
+        """Encrypt with `moment` as the token's timestamp (a Fernet token carries its creation time
+        in clear): for ciphertext whose time of writing would tell something, such as a survey
+        response's completion time."""
+        return self._fernet.encrypt_at_time(data, int(moment.timestamp()))
+
+    def keyed_digest(self, text: str) -> str:
+        """An HMAC of `text` (hex, 40 characters): stable for equal text, and without the key it
+        cannot be recomputed from guesses (user ids and Slack timestamps are easy to guess)."""
+        return hmac.new(self._digest_key, text.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:40]
 
     def decrypt(self, token: bytes) -> bytes:
         try:
@@ -42,8 +59,9 @@ class Cipher:
         """Re-encrypt under the primary key (used by the key rotation command)."""
         return self._fernet.rotate(token)
 
-    def encrypt_json(self, value: Any) -> bytes:
-        return self.encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    def encrypt_json(self, value: Any, *, at: datetime | None = None) -> bytes:
+        data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        return self.encrypt(data) if at is None else self.encrypt_at(data, at)
 
     def decrypt_json(self, token: bytes) -> Any:
         return json.loads(self.decrypt(token))

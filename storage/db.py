@@ -59,11 +59,33 @@ def _serialise_sqlite_writers(engine: AsyncEngine, begin: str = "BEGIN IMMEDIATE
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows are overwritten with zeros, not left in free pages for anyone who reads
+        # the file (a finished survey's progress, a forgotten person's name).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn):
         conn.exec_driver_sql(begin)
+
+
+async def wipe_write_ahead_log(engine: AsyncEngine) -> bool:
+    """SQLite: copy the write-ahead log into the database and truncate it, so the pages of
+    deleted rows and the order of recent writes do not linger there; nothing on PostgreSQL.
+
+    Never waits: when a reader still uses the log, it is left for the next wipe (the periodic
+    clean-up calls this too) and False is returned.
+    """
+    if engine.dialect.name != "sqlite":
+        return True
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        # On the driver's own connection: SQLAlchemy would wrap the pragma in BEGIN IMMEDIATE,
+        # and a checkpoint cannot run inside a transaction.
+        cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy, _log_frames, _copied = await cursor.fetchone()
+        await cursor.close()
+    return not busy
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker:

@@ -335,9 +335,13 @@ def _random_id() -> str:
 
 
 class SurveyResponse(Base):
-    """A complete, anonymous response: random id, no user, no time (see SurveyInvite)."""
+    """A complete, anonymous response: random id, no user, no time (see SurveyInvite).
+
+    Stored in the order of the random id (SQLite: WITHOUT ROWID; a rowid table keeps the order
+    of writing, which is the order people finished)."""
 
     __tablename__ = "survey_responses"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=_random_id)
     run_id: Mapped[int] = mapped_column(ForeignKey("survey_runs.id"), index=True)

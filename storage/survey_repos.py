@@ -14,12 +14,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Coordinator, ProcessedRequest, SurveyInvite, SurveyProgress, SurveyResponse, SurveyRun
+from storage.models import Coordinator, SurveyInvite, SurveyProgress, SurveyResponse, SurveyRun
 from storage.session_repos import code_id
-
-
-def _like_literal(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class Surveys:
@@ -146,17 +142,3 @@ class Surveys:
         query = (select(SurveyResponse.bureau, SurveyResponse.answers_encrypted)
                  .where(SurveyResponse.run_id == run_id).order_by(SurveyResponse.id))
         return [(bureau, answers) for bureau, answers in (await self.session.execute(query)).all()]
-
-    # --- interaction keys -----------------------------------------------------------------------
-
-    async def forget_survey_actions(self, user_id: str, action_prefix: str) -> int:
-        """Drop the person's once-only keys of survey buttons (`action:{user}:{ts}:{action_id}`).
-
-        An option button's action_id names the option chosen, so such a key joins the person to
-        an answer. Once the response is complete the dialog ignores any replay anyway (the invite
-        is completed), so the keys have nothing left to protect.
-        """
-        pattern = f"action:{_like_literal(user_id)}:%:{_like_literal(action_prefix)}%"
-        result = await self.session.execute(
-            delete(ProcessedRequest).where(ProcessedRequest.key.like(pattern, escape="\\")))
-        return result.rowcount or 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.crypto import Cipher
+from storage.db import wipe_write_ahead_log
 from storage import repositories as repos
 from storage import material_repos, session_repos, study_group_repos, survey_repos
 
@@ -21,6 +22,7 @@ class UnitOfWork:
         self.cipher = cipher
         self.read_only = read_only
         self.session: AsyncSession
+        self._wipe_after_commit = False
 
     async def __aenter__(self) -> "UnitOfWork":
         self.session = self._factory()
@@ -41,12 +43,20 @@ class UnitOfWork:
         try:
             if exc_type is None and not self.read_only:
                 await self.session.commit()
+                if self._wipe_after_commit:
+                    await wipe_write_ahead_log(self.session.bind)
             elif exc_type is None:
                 pass  # nothing to keep; close() below ends the read snapshot and keeps loaded values
             else:
                 await self.session.rollback()
         finally:
             await self.session.close()
+
+    def wipe_freed_pages(self) -> None:
+        """After this transaction commits, wipe the write-ahead log too: for a transaction that
+        deleted what tied data to a person (deleted rows are zeroed in the database itself, see
+        storage/db.py, but the log keeps the old pages and the order of writes)."""
+        self._wipe_after_commit = True
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from bot import local_seed as seed
 from bot.clock import ManualClock
 from bot.local import LocalWorkspace
 from bot.localslack.driver import FORM
-from bot.observability import interaction_key
+from bot.observability import once_only_key
 from storage.crypto import Cipher, generate_key
 from storage.models import AuditEntry, ProcessedRequest
 
@@ -112,6 +113,33 @@ async def test_a_second_press_of_the_same_button_is_a_new_action(ws):
     assert reply.calls_to("response_url")
 
 
+async def test_a_signed_command_sent_again_within_its_five_minutes_has_no_second_effect(ws):
+    await plan(ws)
+    recorder = Recorder(ws)
+    await ws.driver.command(USER, "join S1")
+    body = recorder.bodies[-1]
+    answers = len(ws.fake.ephemerals(USER))
+    ws.clock.advance(timedelta(minutes=2))
+    replay = await ws.driver.send_raw(body, FORM)  # validly signed, the same body
+    assert replay.status == 200 and replay.calls == []
+    assert await audit_count(ws, "session.join") == 1
+    assert len(ws.fake.ephemerals(USER)) == answers
+    # The same words typed again are a new command (Slack gives it its own trigger_id).
+    await ws.driver.command(USER, "join S1")
+    assert len(ws.fake.ephemerals(USER)) == answers + 1
+
+
+async def test_once_only_keys_hold_no_user_id(ws):
+    await plan(ws)
+    recorder = Recorder(ws)
+    await ws.driver.command(USER, "my")
+    await press_join(ws, recorder)
+    async with ws.deps.uow() as uow:
+        keys = list(await uow.session.scalars(select(ProcessedRequest.key)))
+    assert {k.split(":", 1)[0] for k in keys} >= {"command", "action"}
+    assert not [k for k in keys if USER in k or seed.ADMIN in k]
+
+
 async def test_the_same_view_submission_sent_twice_saves_once(ws):
     ws.fake.add_user(NEWCOMER, "新人")
     recorder = Recorder(ws)
@@ -178,30 +206,44 @@ async def test_keys_are_kept_ten_minutes_and_forgotten_after_an_hour(ws):
     assert not [k for k in keys if k.startswith("action:")]
 
 
+def _shown(text: str) -> str:
+    """Stands in for the keyed hash, to show what a key is made of."""
+    return f"<{text}>"
+
+
 @pytest.mark.parametrize("body, expected", [
     ({"type": "block_actions", "user": {"id": "U1"}, "actions": [{"action_id": "a", "action_ts": "1.2"}]},
-     "action:U1:1.2"),
-    ({"type": "view_submission", "view": {"id": "V1", "hash": "h"}}, "view:V1:h"),
+     "action:<U1|1.2>"),
+    ({"type": "view_submission", "view": {"id": "V1", "hash": "h"}}, "view:<V1|h>"),
+    ({"command": "/jirei", "text": "my", "trigger_id": "1.2.x"},
+     'command:<{"command": "/jirei", "text": "my", "trigger_id": "1.2.x"}>'),
     ({"type": "block_actions", "user": {"id": "U1"}, "actions": []}, None),
     ({"type": "block_actions", "user": "U1", "actions": [{"action_id": "a", "action_ts": "1"}]}, None),
     ({"type": "view_submission", "view": "V1"}, None),
     ({"type": "view_closed", "view": {"id": "V1", "hash": "h"}}, None),
-    ({"command": "/jirei"}, None),
+    ({"command": "/other"}, None),
     ("not a dict", None),
 ])
-def test_interaction_keys(body, expected):
-    assert interaction_key(body) == expected
+def test_once_only_keys(body, expected):
+    assert once_only_key(body, _shown) == expected
 
 
-def test_the_key_does_not_name_the_option_chosen():
-    # A survey option button's action id names the option; the key must not link a person to it.
+def test_keys_are_keyed_hashes_without_user_ids_or_option_names():
+    # A survey option button's action id names the option; the key must not link a person to it,
+    # and a plain hash of a user id and a timestamp would be found by trying them.
+    cipher = Cipher(generate_key())
     body = {"type": "block_actions", "user": {"id": "U1"},
             "actions": [{"action_id": "survey_choose:necessary", "action_ts": "1.2"}]}
-    assert "necessary" not in interaction_key(body)
+    key = once_only_key(body, cipher.keyed_digest)
+    assert "necessary" not in key and "U1" not in key
+    assert key != "action:" + hashlib.sha256(b"U1|1.2").hexdigest()[:40]
+    assert key != once_only_key(body, Cipher(generate_key()).keyed_digest)
+    assert key == once_only_key(body, cipher.keyed_digest)
 
 
 def test_forged_long_ids_make_keys_that_fit_the_column():
+    cipher = Cipher(generate_key())
     body = {"type": "block_actions", "user": {"id": "U" * 500}, "actions": [{"action_id": "x" * 300, "action_ts": "1"}]}
-    key = interaction_key(body)
-    assert key.startswith("action:sha256:") and len(key) <= 200
-    assert key == interaction_key(body) and key != interaction_key({**body, "user": {"id": "U" * 499}})
+    key = once_only_key(body, cipher.keyed_digest)
+    assert key.startswith("action:") and len(key) <= 200
+    assert key != once_only_key({**body, "user": {"id": "U" * 499}}, cipher.keyed_digest)

@@ -4,18 +4,21 @@ The anonymity promise, in storage terms:
 - while someone answers, `survey_progress` ties their encrypted Progress to them;
 - completing flips `survey_invites.completed`, inserts the response and deletes the progress in
   one transaction; the response carries a random id, the run, the answers (encrypted) and at
-  most a bureau — no user id and no time;
+  most a bureau — no user id and no time. Its Fernet token carries the run's opening time, not
+  the completion time (a token's timestamp is readable without the key);
 - a response names its bureau only once at least MIN_CELL people of that bureau have completed
   the run, so the completed flags (kept for reminders) cannot single out whose response it is;
-- the once-only keys of the person's survey buttons (whose action ids name the option chosen)
-  are dropped on completion, and nothing about answering goes to the audit log.
+- the once-only keys of survey buttons are keyed hashes (no user id, no action id), and nothing
+  about answering goes to the audit log;
+- after the completing transaction the database's freed pages and its write-ahead log are wiped
+  (`uow.wipe_freed_pages()`), so the deleted progress and the order of the writes are not left
+  on disk.
 
 No Slack and no SQL here: a unit of work, `now` and plain values in, dataclasses out.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -44,8 +47,6 @@ PLANNING_OPEN_FOR = timedelta(days=14)
 POST_SESSION_OPEN_FOR = timedelta(days=7)
 INVITATION_KIND = "survey_invitation"
 REMINDER_KIND = "survey_reminder"
-# Every survey action_id (bot/ids.py) starts with this; see Surveys.forget_survey_actions.
-SURVEY_ACTION_PREFIX = "survey_"
 
 
 class SurveyError(SessionError):
@@ -208,12 +209,10 @@ async def act(uow: UnitOfWork, now: datetime, user_id: str, run_code: str, step:
     """Apply one answer, skip, back or next. `interaction` is Slack's action_ts: a request seen
     before (a retry) changes nothing. Stale input is IGNORED by the dialog itself."""
     run, survey, status = await _checked(uow, now, user_id, run_code)
-    if status is DialogStatus.COMPLETED:
-        await uow.surveys.forget_survey_actions(user_id, SURVEY_ACTION_PREFIX)
     if status is not DialogStatus.ANSWERING:
         return DialogState(run.code, survey, status, outcome=Outcome.IGNORED)
     progress = await _load_progress(uow, now, run, user_id, create=True, lock=True)
-    if interaction and not await uow.processed.first_time(_interaction_key(user_id, interaction), now):
+    if interaction and not await uow.processed.first_time(_interaction_key(uow, user_id, interaction), now):
         return DialogState(run.code, survey, status, progress, Outcome.IGNORED)
     transition = _apply(survey, progress, step)
     if not transition.changed:
@@ -291,11 +290,11 @@ def _apply(survey: Survey, progress: Progress, step: Step) -> dialog.Transition:
     return dialog.answer_text(survey, progress, step.question_id, step.text)
 
 
-def _interaction_key(user_id: str, action_ts: str) -> str:
-    # Hashed so processed_requests holds no user id for the dialog; the action id (which names
-    # the option) is deliberately not part of it.
-    digest = hashlib.sha256(f"{user_id}|{action_ts}".encode("utf-8", "replace")).hexdigest()[:40]
-    return f"survey-action:{digest}"
+def _interaction_key(uow: UnitOfWork, user_id: str, action_ts: str) -> str:
+    # A keyed hash, so processed_requests holds no user id (a plain hash of a user id and a
+    # Slack timestamp is found by trying the few of each); the action id (which names the
+    # option) is deliberately not part of it.
+    return f"survey-action:{uow.cipher.keyed_digest(f'{user_id}|{action_ts}')}"
 
 
 async def _checked(uow: UnitOfWork, now: datetime, user_id: str,
@@ -344,9 +343,11 @@ async def _complete(uow: UnitOfWork, run: SurveyRun, survey: Survey, user_id: st
     if person is not None and person.bureau:
         if await uow.surveys.completed_in_bureau(run.id, person.bureau) >= MIN_CELL:
             bureau = person.bureau
-    await uow.surveys.add_response(run.id, bureau, uow.cipher.encrypt_json(dialog.final_answers(survey, progress)))
+    # Stamped with the run's opening time, shared by every response of the run.
+    answers = uow.cipher.encrypt_json(dialog.final_answers(survey, progress), at=run.opens_at)
+    await uow.surveys.add_response(run.id, bureau, answers)
     await uow.surveys.delete_progress(run.id, user_id)
-    await uow.surveys.forget_survey_actions(user_id, SURVEY_ACTION_PREFIX)
+    uow.wipe_freed_pages()
     # Deliberately not logged or audited: a timed line per completion would order the responses.
     return True
 

@@ -1,12 +1,18 @@
-"""After a response is complete, no stored row joins an answer to a user id: every table is read
-back (encrypted columns decrypted) after people answered through the real dialog."""
+"""After a response is complete, nothing stored joins an answer to a user id: every table is read
+back (encrypted columns decrypted) after people answered through the real dialog, and so are the
+raw database file and its write-ahead log (keys, times, token timestamps, storage order)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import base64
+import re
+import struct
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import LargeBinary, select
+from sqlalchemy import LargeBinary, select, text
+from sqlalchemy.engine import make_url
 
 from bot import ids
 from bot import local_seed as seed
@@ -94,3 +100,78 @@ async def test_no_row_joins_a_completed_answer_to_a_person(db_url):
     invites = {row["user_id"]: row for row, _ in tables["survey_invites"]}
     assert set(next(iter(invites.values()))) == {"id", "run_id", "user_id", "completed"}
     assert all(invites[u]["completed"] for u in respondents) and not invites[answering]["completed"]
+
+
+# --- the database file itself ------------------------------------------------------------------------
+
+# A Fernet token as stored (base64url text): version byte 0x80, then its creation time in clear.
+FERNET_TOKEN = re.compile(rb"gAAAAA[A-Za-z0-9_\-]{40,}={0,2}")
+
+
+def _token_time(token: bytes) -> datetime:
+    head = base64.urlsafe_b64decode(token[:12])  # the version byte and the 8-byte timestamp
+    return datetime.fromtimestamp(struct.unpack(">Q", head[1:9])[0], timezone.utc)
+
+
+def _raw_bytes(database: Path) -> bytes:
+    """The database file and its write-ahead log, as anyone who copies them reads them."""
+    wal = database.with_name(database.name + "-wal")
+    return database.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+async def test_the_database_file_and_its_log_do_not_tie_a_response_to_its_person(sqlite_url):
+    cipher = Cipher(generate_key())
+    database = Path(make_url(sqlite_url).database)
+    clock = ManualClock(START)
+    async with LocalWorkspace.open(database_url=sqlite_url, cipher=cipher, clock=clock) as ws:
+        code = await send_planning(ws)
+        async with ws.deps.uow() as uow:
+            opened = (await uow.surveys.run_by_code(code)).opens_at
+        respondents = COORDINATORS[:6]
+        finished_at = {}
+        for index, user in enumerate(respondents):
+            # One after another, each at a time of their own (to the second).
+            clock.advance(timedelta(minutes=7, seconds=13))
+            finished_at[user] = clock.now()
+            answers = {"need": "needed", "group_size": "people_5_6", "duration": "min_120", "themes": ["labor"],
+                       "format_opinion": MARKERS[index]}
+            await answer_survey(ws, user, code, answers, text_by="modal" if index % 2 else "dm")
+        await ws.run_due()
+        tables = await _every_row(ws, cipher)
+        async with ws.deps.uow() as uow:
+            # The order a plain scan returns is the order the rows are kept in.
+            scan_order = list(await uow.session.scalars(text("SELECT id FROM survey_responses")))
+            schema = await uow.session.scalar(
+                text("SELECT sql FROM sqlite_master WHERE name = 'survey_responses'"))
+        raw = _raw_bytes(database)
+
+    assert tables["survey_progress"] == []
+    responses = tables["survey_responses"]
+    assert len(responses) == len(respondents)
+
+    # Keys: no once-only key names a person (nor could one be recomputed: they are keyed hashes).
+    keys = [row["key"] for row, _ in tables["processed_requests"]]
+    assert keys and not [k for k in keys for u in COORDINATORS if u in k]
+
+    # Times: a row that names a respondent holds no time at which they answered, and the
+    # responses' tokens all carry the run's opening time, not the time each was completed.
+    for table, rows in tables.items():
+        for row, text_ in rows:
+            for user, moment in finished_at.items():
+                if user in text_:
+                    assert moment not in row.values(), (table, row)
+    assert {_token_time(bytes(row["answers_encrypted"])) for row, _ in responses} == {opened}
+
+    # Storage order: rows are kept in the order of their random ids, not in the order written.
+    assert "WITHOUT ROWID" in schema.upper()
+    assert scan_order == sorted(scan_order) and len(set(scan_order)) == len(respondents)
+
+    # The raw file and its log: the only tokens left are those of live rows (deleted progress was
+    # zeroed, not left in free pages or old log frames), so none carries a respondent's time.
+    live = {bytes(row[c]) for rows in tables.values() for row, _ in rows for c in row
+            if isinstance(row[c], (bytes, bytearray)) and row[c].startswith(b"gAAAAA")}
+    found = set(FERNET_TOKEN.findall(raw))
+    assert found and found <= live
+    assert not {_token_time(t) for t in found} & set(finished_at.values())
+    for user in COORDINATORS:
+        assert f"action:{user}".encode() not in raw
