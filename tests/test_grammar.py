@@ -45,7 +45,7 @@ def test_simple_forms(text, expected):
 
 
 @pytest.mark.parametrize("word, role", [
-    ("事務局", "admin"), ("事務局（管理者）", "admin"), ("管理者", "admin"), ("Secretariat (admin)", "admin"),
+    ("事務局", "admin"), ("事務局（管理者）", "admin"), ("管理者", "admin"), ("Secretariat (administrator)", "admin"),
     ("講師", "lecturer"), ("Lecturer", "lecturer"), ("認証者", "coordinator"), ("コーディネーター", "coordinator"),
     ("ｌｅｃｔｕｒｅｒ", "lecturer"),
 ])
