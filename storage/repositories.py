@@ -108,6 +108,11 @@ class Roles:
         rows = await self.session.scalars(select(RoleGrant.slack_user_id).where(RoleGrant.role == role))
         return sorted(set(rows))
 
+    async def staff_of(self, bureau: str) -> list[str]:
+        rows = await self.session.scalars(select(RoleGrant.slack_user_id).where(
+            RoleGrant.role == "bureau_staff", RoleGrant.bureau == bureau))
+        return sorted(set(rows))
+
 
 class AuditLog:
     def __init__(self, session: AsyncSession) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot import ids
@@ -154,6 +155,52 @@ def build_cancelled(item: CaseSession, case: Case | None, substitute: CaseSessio
         actions(button(t("sessions.join_button", lang), ids.SESSION_JOIN, substitute.code, style="primary"),
                 block_id=f"session_{substitute.code}"),
     ]
+
+
+def build_waitlist_confirmed(item: CaseSession, case: Case | None, position: int, lang: str,
+                             tz: ZoneInfo) -> list[dict]:
+    return [section(t("sessions.waitlist_confirmed", lang, code=item.code, position=position)),
+            section(f"*{session_title(item, case, lang)}*\n" + session_facts(item, case, lang, tz))]
+
+
+STAFF_OUTCOMES = ("confirmed", "called_off", "cancelled")
+
+
+@dataclass(frozen=True)
+class StaffNotice:
+    outcome: str  # one of STAFF_OUTCOMES
+    participants: int = 0
+    groups: int = 0
+    waitlisted: int = 0
+    registrants: int = 0
+    reason: str = ""
+
+
+def build_staff_notice(item: CaseSession, case: Case | None, substitute: CaseSession | None, notice: StaffNotice,
+                       lang: str, tz: ZoneInfo) -> list[dict]:
+    """For the secretariat and the bureau's staff: what became of a session, and what to do next."""
+    title = session_title(item, case, lang)
+    if notice.outcome == "confirmed":
+        lines = [t("sessions.staff.confirmed", lang, code=item.code, title=title, participants=notice.participants,
+                   groups=notice.groups, waitlisted=notice.waitlisted)]
+    elif notice.outcome == "called_off":
+        lines = [t("sessions.staff.called_off", lang, code=item.code, title=title, registrants=notice.registrants,
+                   minimum=item.min_participants)]
+    else:
+        lines = [t("sessions.staff.cancelled", lang, code=item.code, title=title, registrants=notice.registrants)]
+        if notice.reason:
+            lines.append(t("sessions.staff.reason", lang, reason=escape(notice.reason)))
+    blocks = [section("\n".join(lines)), section(session_facts(item, case, lang, tz))]
+    if substitute is not None:
+        blocks.append(section(t("sessions.staff.substitute", lang, code=substitute.code,
+                                registrants=notice.registrants) + "\n"
+                              + session_facts(substitute, None, lang, tz)))
+        blocks.append(context(t("sessions.staff.meeting_url", lang, url=substitute.online_url)
+                              if substitute.online_url else
+                              t("sessions.staff.meeting_url_missing", lang, code=substitute.code)))
+    elif notice.outcome != "confirmed":
+        blocks.append(context(t("sessions.staff.registrants_told", lang, count=notice.registrants)))
+    return blocks
 
 
 def build_facilitator_groups(item: CaseSession, case: Case | None, groups: dict[int, list[str]], lang: str,

@@ -106,6 +106,40 @@ async def render_cancelled(ctx: RenderContext) -> Message | None:
                    blocks=blocks.build_cancelled(item, case, substitute, lang, ctx.deps.tz))
 
 
+@renderer("waitlist_session_confirmed")
+async def render_waitlist_confirmed(ctx: RenderContext) -> Message | None:
+    """The session goes ahead and the person is still waiting: their place, and a promise kept by
+    promote_next (a freed seat is offered at once)."""
+    item, case, lang = await _context(ctx)
+    reg = await ctx.uow.registrations.get(item.id, ctx.delivery.recipient) if item else None
+    if item is None or reg is None or reg.status != "waitlisted" or item.status != "confirmed":
+        return None
+    waiting = await ctx.uow.registrations.for_session(item.id, "waitlisted")
+    position = next((i for i, r in enumerate(waiting, 1) if r.id == reg.id), len(waiting))
+    return Message(text=t("sessions.waitlist_confirmed", lang, code=item.code, position=position),
+                   blocks=blocks.build_waitlist_confirmed(item, case, position, lang, ctx.deps.tz))
+
+
+@renderer("staff_session_notice")
+async def render_staff_notice(ctx: RenderContext) -> Message | None:
+    """What the deadline (or a cancellation) decided, for the secretariat and the bureau's staff."""
+    item, case, lang = await _context(ctx)
+    if item is None:
+        return None
+    substitute_id = ctx.payload.get("substitute_id")
+    substitute = await ctx.uow.sessions.get(int(substitute_id)) if substitute_id else None
+    outcome = str(ctx.payload.get("outcome", ""))
+    if outcome not in blocks.STAFF_OUTCOMES:
+        return None
+    notice = blocks.StaffNotice(outcome=outcome, participants=int(ctx.payload.get("participants") or 0),
+                                groups=int(ctx.payload.get("groups") or 0),
+                                waitlisted=int(ctx.payload.get("waitlisted") or 0),
+                                registrants=int(ctx.payload.get("registrants") or 0),
+                                reason=str(ctx.payload.get("reason") or ""))
+    built = blocks.build_staff_notice(item, case, substitute, notice, lang, ctx.deps.tz)
+    return Message(text=built[0]["text"]["text"][:300], blocks=built)
+
+
 def calendar_invite(item: CaseSession, case, lang: str, ctx: RenderContext) -> FileUpload:
     """An .ics with each confirmation, so the session lands in the person's calendar."""
     return FileUpload(filename=f"jirei-{item.code}.ics", content=session_ics(item, case.title if case else None, lang, ctx.deps.tz),

@@ -378,8 +378,29 @@ class Decision:
     substitute: CaseSession | None = None
 
 
-async def decide(uow: UnitOfWork, now: datetime, session_id: int) -> Decision | None:
-    """At the deadline: draw the lottery if any, then confirm with groups or call the session off."""
+async def staff_to_tell(uow: UnitOfWork, item: CaseSession, secretariat: frozenset[str]) -> list[str]:
+    """Who must hear what became of a session: the secretariat (JIREI_ADMINS and admin roles) and the
+    bureau's staff; for a self-run session, its proposer, who runs it."""
+    if item.kind == "self_run":
+        return [item.created_by]
+    people = set(secretariat) | set(await uow.roles.holders("admin")) | set(await uow.roles.staff_of(item.bureau))
+    return sorted(people)
+
+
+async def tell_staff(uow: UnitOfWork, now: datetime, item: CaseSession, outcome: str, secretariat: frozenset[str],
+                     **facts: object) -> None:
+    """A notice of the session's outcome (confirmed | called_off | cancelled) to those who run it.
+    `facts` are counts and ids only; the renderer builds the text at send time."""
+    for user in await staff_to_tell(uow, item, secretariat):
+        await outbox.enqueue(uow, kind="staff_session_notice", recipient=user, due_at=now,
+                             dedupe_key=f"staff:{outcome}:{item.code}:{user}", now=now,
+                             payload={"session_id": item.id, "outcome": outcome, **facts}, session_id=item.id)
+
+
+async def decide(uow: UnitOfWork, now: datetime, session_id: int,
+                 secretariat: frozenset[str] = frozenset()) -> Decision | None:
+    """At the deadline: draw the lottery if any, then confirm with groups or call the session off.
+    Either way the secretariat and the bureau's staff are told (`secretariat`: JIREI_ADMINS)."""
     item = await uow.sessions.get(session_id, lock=True)
     if item is None or item.status != "open" or item.deadline_at > now:
         return None  # someone else decided already, or it moved
@@ -387,7 +408,7 @@ async def decide(uow: UnitOfWork, now: datetime, session_id: int) -> Decision | 
         await _draw_lottery(uow, now, item)
     confirmed = await uow.registrations.for_session(item.id, "confirmed")
     if len(confirmed) < item.min_participants:
-        return await _call_off(uow, now, item)
+        return await _call_off(uow, now, item, secretariat)
     people = await uow.coordinators.many(r.user_id for r in confirmed)
     participants = [grouping.Participant(r.user_id, (people.get(r.user_id).affiliation if people.get(r.user_id) else None))
                     for r in confirmed]
@@ -404,6 +425,13 @@ async def decide(uow: UnitOfWork, now: datetime, session_id: int) -> Decision | 
         await outbox.enqueue(uow, kind="facilitator_groups", recipient=item.facilitator_user_id, due_at=now,
                              dedupe_key=f"groups:{item.code}", now=now, payload={"session_id": item.id},
                              session_id=item.id)
+    waiting = await uow.registrations.for_session(item.id, "waitlisted")
+    for reg in waiting:  # still on the waitlist: they hear that the session goes ahead, and their place
+        await outbox.enqueue(uow, kind="waitlist_session_confirmed", recipient=reg.user_id, due_at=now,
+                             dedupe_key=f"confirmed_waiting:{item.code}:{reg.user_id}", now=now,
+                             payload={"session_id": item.id}, session_id=item.id)
+    await tell_staff(uow, now, item, "confirmed", secretariat, participants=len(confirmed), groups=len(groups),
+                     waitlisted=len(waiting))
     await uow.audit.record(now, "system", "session.confirm", "ok", target=item.code, participants=len(confirmed),
                            groups=len(groups))
     return Decision(item, "confirmed", len(confirmed), groups)
@@ -434,7 +462,7 @@ async def _draw_lottery(uow: UnitOfWork, now: datetime, item: CaseSession) -> No
                            winners=len(result.winners), waitlisted=len(result.waitlist), trace=result.trace)
 
 
-async def _call_off(uow: UnitOfWork, now: datetime, item: CaseSession) -> Decision:
+async def _call_off(uow: UnitOfWork, now: datetime, item: CaseSession, secretariat: frozenset[str]) -> Decision:
     """Too few at the deadline. An official session is replaced by an online 意見交換会 for the
     same people (the plan's answer to "too few applicants"); an exchange meeting or a self-run
     session is simply called off."""
@@ -451,6 +479,7 @@ async def _call_off(uow: UnitOfWork, now: datetime, item: CaseSession) -> Decisi
             deadline_at=item.starts_at + SUBSTITUTE_DELAY - SUBSTITUTE_DEADLINE_BEFORE, release_at=None,
             format="online", facilitator_user_id=item.facilitator_user_id, online_url=item.online_url,
             status="open", substitute_of_id=item.id, created_by="system", created_at=now,
+            announced_at=now,  # offered to the same people at once, below
         ))
         await reminders.schedule_session_reminders(uow, substitute, now)
     for reg in registrants:
@@ -458,7 +487,9 @@ async def _call_off(uow: UnitOfWork, now: datetime, item: CaseSession) -> Decisi
         await outbox.enqueue(uow, kind="session_cancelled", recipient=reg.user_id, due_at=now,
                              dedupe_key=f"cancelled:{item.code}:{reg.user_id}", now=now,
                              payload={"session_id": item.id, "substitute_id": substitute.id if substitute else None},
-                             session_id=substitute.id if substitute else None)
+                             session_id=item.id)
+    await tell_staff(uow, now, item, "called_off", secretariat, registrants=len(registrants),
+                     substitute_id=substitute.id if substitute else None)
     await uow.audit.record(now, "system", "session.cancel", "ok", target=item.code, registrants=len(registrants),
                            substitute=substitute.code if substitute else None)
     return Decision(item, "cancelled", len(registrants), substitute=substitute)
