@@ -11,8 +11,9 @@ import asyncio
 import re
 import shlex
 import sys
+import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot import local_seed as seed
@@ -50,14 +51,38 @@ class Console:
     async def run(self) -> int:
         self.say(t("console.banner", self.lang))
         self.say(t("console.you_are", self.lang, user=self._label(self.user)))
+        self.say(t("console.now", self.lang, now=format_datetime(self.ws.clock.now(), self.lang, self.ws.deps.tz)))
         while True:
             try:
-                line = await asyncio.to_thread(input, f"[{self._label(self.user)}] > ")
+                line = await self.ask(f"[{self._label(self.user)}] > ")
             except EOFError:
                 self.say("")
                 return 0
             if not await self.handle(line.strip()):
                 return 0
+
+    async def ask(self, prompt: str) -> str:
+        """One line from the terminal. The read blocks in a daemon thread of its own (not the
+        loop's executor, which is joined on exit), so Ctrl-C ends the console at once."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[str] = loop.create_future()
+
+        def settle(line: str | None, error: BaseException | None) -> None:
+            if not answer.done():
+                answer.set_exception(error) if error is not None else answer.set_result(line or "")
+
+        def read() -> None:
+            try:
+                line, error = input(prompt), None
+            except BaseException as exc:  # EOFError (end of input) travels to the loop as it is
+                line, error = None, exc
+            try:
+                loop.call_soon_threadsafe(settle, line, error)
+            except RuntimeError:
+                pass  # the console has already ended
+
+        threading.Thread(target=read, name="console-input", daemon=True).start()
+        return await answer
 
     async def handle(self, line: str) -> bool:
         """One line of input; False means quit."""
@@ -130,15 +155,17 @@ class Console:
             amount, unit = int(match.group(1)), match.group(2)
             delta = {"d": timedelta(days=amount), "h": timedelta(hours=amount), "m": timedelta(minutes=amount)}[unit]
         else:
-            target = datetime.fromisoformat(args[0])
-            if target.tzinfo is None:
-                target = target.replace(tzinfo=self.ws.deps.tz)
-            delta = target - self.ws.clock.now()
+            epoch = _read_time("datetimepicker", args[0], self.ws.deps.tz)
+            if epoch is None:
+                self.say(t("console.bad_datetime", self.lang, value=args[0][:40]))
+                return
+            delta = datetime.fromtimestamp(epoch, self.ws.deps.tz) - self.ws.clock.now()
             if delta < timedelta(0):
                 self.say(t("console.time_backwards", self.lang))
                 return
         self.activities.clear()
         await self.ws.advance(delta)
+        await self.ws.remember_clock()
         self.say(t("console.now", self.lang, now=format_datetime(self.ws.clock.now(), self.lang, self.ws.deps.tz)))
         await self._show_activity()
 
@@ -222,19 +249,28 @@ class Console:
             return
         self.say(t("console.cannot_press", self.lang))
 
-    async def _choose(self, control: Control) -> Any:
+    async def _choose(self, control: Control, current: Any = None) -> Any:
+        """The options' values picked by number; Enter keeps `current` (None: nothing chosen)."""
         for index, option in enumerate(control.options, 1):
             self.say(f"   {index}) {option.label}")
         multi = control.kind in ("checkboxes", "multi_static_select")
-        answer = await asyncio.to_thread(input, t("console.choose_many" if multi else "console.choose_one", self.lang))
-        picks = [int(p) for p in re.split(r"[ ,]+", answer.strip()) if p.isdigit()]
+        prompt = t("console.choose_many" if multi else "console.choose_one", self.lang)
+        if current:
+            kept = [option.label for option in control.options
+                    if option.value in (current if isinstance(current, list) else [current])]
+            prompt = t("console.keep", self.lang, value=", ".join(kept) or _describe(current)) + prompt
+        answer = (await self.ask(prompt)).strip()
+        if not answer:
+            return current
+        picks = [int(p) for p in re.split(r"[ ,]+", answer) if p.isdigit()]
         values = [control.options[p - 1].value for p in picks if 1 <= p <= len(control.options)]
         if not values:
             return [] if multi else None
         return values if multi else values[0]
 
     async def _fill(self, view: dict) -> None:
-        """Walk the modal's inputs one by one, then submit (or close)."""
+        """Walk the modal's inputs one by one, then submit (or close). Enter keeps the value a
+        field already shows, as Slack submits it untouched."""
         rendered = render_view(view, 1, lang=self.lang)
         self.say(rendered.text)
         values: dict[str, dict[str, Any]] = {}
@@ -244,21 +280,19 @@ class Console:
             element = block.get("element", {})
             label = (block.get("label") or {}).get("text", "")
             control = next((c for c in rendered.controls if c.action_id == element.get("action_id")), None)
+            current = _current_value(element)
             if control is not None and control.options:
                 self.say(f"● {label}")
-                choice = await self._choose(control)
-                if choice in (None, []):
-                    continue
+                choice = await self._choose(control, current)
             elif element.get("type") == "file_input":
                 self.say(t("console.file_input", self.lang, label=label))
                 continue
             else:
-                answer = await asyncio.to_thread(input, f"● {label}: ")
-                if not answer.strip():
-                    continue
-                choice = answer
+                choice = await self._typed_value(element, label, current)
+            if choice in (None, [], ""):
+                continue
             values.setdefault(block["block_id"], {})[element["action_id"]] = choice
-        answer = (await asyncio.to_thread(input, t("console.submit_prompt", self.lang))).strip().lower()
+        answer = (await self.ask(t("console.submit_prompt", self.lang))).strip().lower()
         if answer in ("n", "no", "いいえ"):
             await self._act(self.ws.driver.close_view(self.user, view))
             return
@@ -269,6 +303,23 @@ class Console:
                 self.say(t("console.field_error", self.lang, field=block_id, error=error))
         await self.ws.run_due()
         await self._show_activity()
+
+    async def _typed_value(self, element: dict, label: str, current: Any) -> Any:
+        """A typed field; dates and times as people write them (Japan time), asked again until
+        they read as one."""
+        kind = element.get("type", "")
+        shown = _show_time(kind, current, self.ws.deps.tz) if kind in _TIME_PICKERS else current
+        prompt = f"● {label}" + (f" [{shown}]" if shown not in (None, "") else "") + ": "
+        while True:
+            answer = (await self.ask(prompt)).strip()
+            if not answer:
+                return current
+            if kind not in _TIME_PICKERS:
+                return answer
+            value = _read_time(kind, answer, self.ws.deps.tz)
+            if value is not None:
+                return value
+            self.say(t(f"console.bad_{_TIME_PICKERS[kind]}", self.lang, value=answer[:40]))
 
     # ------------------------------------------------------------------ helpers
 
@@ -285,3 +336,47 @@ class Console:
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
+
+
+# Slack's date and time pickers, and what the console asks for in each.
+_TIME_PICKERS = {"datetimepicker": "datetime", "datepicker": "date", "timepicker": "time"}
+
+
+def _current_value(element: dict) -> Any:
+    """What the field shows before anyone touches it, in the form a submission carries."""
+    if isinstance(element.get("initial_option"), dict):
+        return element["initial_option"].get("value")
+    if element.get("initial_options"):
+        return [option.get("value") for option in element["initial_options"]]
+    for key in ("initial_date_time", "initial_date", "initial_time", "initial_user", "initial_users",
+                "initial_conversation", "initial_channel", "initial_value"):
+        if element.get(key) not in (None, "", []):
+            return element[key]
+    return None
+
+
+def _describe(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _show_time(kind: str, value: Any, tz) -> Any:
+    if kind == "datetimepicker" and isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, tz).strftime("%Y-%m-%dT%H:%M")
+    return value
+
+
+def _read_time(kind: str, text: str, tz) -> Any:
+    """`2027-05-15T13:00` (Japan time unless an offset is given), or epoch seconds, for a date
+    and time; `2027-05-15` for a date; `13:00` for a time. None if it is none of these."""
+    text = text.replace("/", "-").replace(" ", "T", 1) if kind == "datetimepicker" else text.replace("/", "-")
+    try:
+        if kind == "datetimepicker":
+            if text.isdigit():
+                return int(text)
+            moment = datetime.fromisoformat(text)
+            return int((moment if moment.tzinfo else moment.replace(tzinfo=tz)).timestamp())
+        if kind == "datepicker":
+            return date.fromisoformat(text).isoformat()
+        return time.fromisoformat(text).strftime("%H:%M")
+    except ValueError:
+        return None

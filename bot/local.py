@@ -47,7 +47,7 @@ class LocalWorkspace:
     @asynccontextmanager
     async def open(cls, *, database_url: str, cipher: Cipher, clock: ManualClock | None = None,
                    seed_profiles: bool = True, english: tuple[str, ...] = (),
-                   extra_settings: dict | None = None) -> AsyncIterator["LocalWorkspace"]:
+                   extra_settings: dict | None = None, resume_clock: bool = False) -> AsyncIterator["LocalWorkspace"]:
         clock = clock or ManualClock(datetime.now(timezone.utc).replace(microsecond=0))
         fake = FakeSlack(bot_token=BOT_TOKEN, wall_clock=lambda: clock.now().timestamp())
         base_url = await fake.start()
@@ -64,6 +64,8 @@ class LocalWorkspace:
                 JIREI_PORTAL_CHANNEL=portal, JIREI_DISPATCH_INTERVAL_SECONDS=1, **(extra_settings or {}),
             )
             deps = await build_deps(settings, cipher=cipher, clock=clock)
+            if resume_clock:
+                await _resume_clock(deps, clock)
             app = build_app(deps, signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN, bot_user_id=fake.bot_user_id)
             driver = SlackDriver(fake, dispatch_to_app(app), SIGNING_SECRET)
             runtime = Runtime(deps)
@@ -83,6 +85,11 @@ class LocalWorkspace:
             await self.runtime.drain()
             await self.driver.settle()
 
+    async def remember_clock(self) -> None:
+        """Write down where the clock was moved to, so a console reopened later resumes there."""
+        async with self.deps.uow() as uow:
+            await uow.audit.record(self.clock.now(), "console", "clock.moved", "ok")
+
     async def advance(self, delta: timedelta) -> None:
         """Move the clock from one scheduled moment to the next, running what falls due at each,
         so that work happens in order and exactly when it would have (reminders keep their grace)."""
@@ -97,6 +104,15 @@ class LocalWorkspace:
             else:
                 self.clock.set(max(upcoming, self.clock.now() + timedelta(seconds=1)))
             await self.run_due()
+
+
+async def _resume_clock(deps: Deps, clock: ManualClock) -> None:
+    """A console reopened on its database carries on from the last moment that database knows
+    (the clock had been moved ahead of the wall clock), never from before it."""
+    async with deps.uow(read_only=True) as uow:
+        latest = await uow.audit.latest_at()
+    if latest is not None and latest > clock.now():
+        clock.set(latest)
 
 
 async def seed_people(deps: Deps, now: datetime, *, profiles: bool, english: tuple[str, ...] = ()) -> None:
@@ -134,7 +150,7 @@ async def run_console(settings: Settings) -> int:
     log_file = open(CONSOLE_LOG, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole session
     setup_logging(settings.log_level, stream=log_file)
     print(f"[jirei] logs: {CONSOLE_LOG}", file=sys.stderr)
-    async with LocalWorkspace.open(database_url=settings.database_url, cipher=cipher) as workspace:
+    async with LocalWorkspace.open(database_url=settings.database_url, cipher=cipher, resume_clock=True) as workspace:
         return await Console(workspace).run()
 
 

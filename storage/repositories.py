@@ -125,6 +125,10 @@ class AuditLog:
             AuditEntry(at=now, actor=actor, action=action, target=target, outcome=outcome, detail=detail)
         )
 
+    async def latest_at(self) -> datetime | None:
+        """When the newest entry was written: the last moment the database knows of."""
+        return await self.session.scalar(select(func.max(AuditEntry.at)))
+
     async def entries(self, *, actor: str | None = None, action: str | None = None) -> list[AuditEntry]:
         query = select(AuditEntry).order_by(AuditEntry.id)
         if actor is not None:
