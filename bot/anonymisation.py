@@ -23,7 +23,8 @@ from bot.clock import Clock, SystemClock
 from bot.documents import UnreadableDocument, UnsupportedDocument, extract_text
 from bot.i18n import t
 
-KINDS = ("residence_card", "my_number", "phone", "email", "postal_code", "address", "birth_date",
+KINDS = ("residence_card", "my_number", "passport", "bank_account", "insurance_number", "vehicle_plate",
+         "sns_id", "phone", "email", "postal_code", "address", "birth_date", "school", "facility",
          "person_name")
 
 # When two findings overlap, the more specific kind wins (a valid My Number is not also a phone
@@ -127,7 +128,29 @@ _PHONE = re.compile(
     r"[0-9]{1,4}(?:\)" + _SEP + r"?|" + _SEP + r")?"
     r"[0-9]{3,4}"
     r"(?![0-9A-Za-z])(?!-[0-9])")
-_LONG_PHONE_PREFIXES = ("020", "050", "060", "070", "080", "090", "0800")
+_LONG_PHONE_PREFIXES = ("020", "050", "060", "070", "080", "090")
+
+
+# Toll-free and navigation numbers belong to organisations, never to a person.
+_PUBLIC_PREFIXES = ("0120", "0570", "0800", "0180", "0990")
+_MOBILE_PREFIXES = ("050", "060", "070", "080", "090")
+# A landline right after the name of a public body or a helpline is that body's published number.
+_PUBLIC_CONTEXT = re.compile("(?:" + "|".join(
+    ("出入国在留管理局", "労働基準監督署", "労働局", "ハローワーク", "役所", "役場", "年金事務所", "税務署", "警察署",
+     "裁判所", "法務局", "保健所", "センター", "相談所", "福祉事務所", "大使館", "領事館", "協会", "協議会", "機構",
+     "ダイヤル", "ホットライン", "ほっとライン", "相談窓口", "法テラス", "FRESC", "代表")) + ")")
+_PERSONAL_CONTEXT = re.compile("自宅|携帯|本人|連絡先|相談者|夫|妻|母|父|勤務先|実家")
+
+
+def _is_public_number(folded: str, start: int, digits: str) -> bool:
+    if digits.startswith(_PUBLIC_PREFIXES):
+        return True
+    if digits.startswith(_MOBILE_PREFIXES):
+        return False
+    before = folded[max(0, start - 30):start].rpartition("\n")[2]
+    public = [m.end() for m in _PUBLIC_CONTEXT.finditer(before)]
+    personal = [m.end() for m in _PERSONAL_CONTEXT.finditer(before)]
+    return bool(public) and (not personal or personal[-1] < public[-1])
 
 
 def _is_phone_number(candidate: str) -> bool:
@@ -143,8 +166,10 @@ def _is_phone_number(candidate: str) -> bool:
 
 def _phones(folded: str) -> Iterator[_Hit]:
     for match in _PHONE.finditer(folded):
-        if _is_phone_number(match.group()):
-            yield _Hit("phone", match.start(), match.end())
+        found = match.group()
+        if _is_phone_number(found) and not _is_public_number(folded, match.start(), re.sub(r"[^0-9]", "", found)):
+            start = match.start() + (1 if found.startswith("(") and ")" not in found else 0)
+            yield _Hit("phone", start, match.end())
 
 
 _POSTAL_MARKED = re.compile(r"〒 ?[0-9]{3}-?[0-9]{4}(?![0-9])")
@@ -184,15 +209,24 @@ _PLACE_START = re.compile(
     "(?:" + "|".join(PREFECTURES) + "|(?:" + _HIRAGANA_PLACES + ")市"
     "|[" + _KANJI + _KATAKANA + "A-Za-z]{1,5}(?:市|区|郡))")
 _KANJI_NUMERAL = "[一二三四五六七八九十]+"
+_NUMBER = r"(?:[0-9]+|" + _KANJI_NUMERAL + r")"
 _BLOCK_NUMBERS = (
-    r"(?:(?:[0-9]+|" + _KANJI_NUMERAL + r")丁目(?:[0-9]+(?:番地?|-)?(?:[0-9]+号?)?)?"
-    r"|[0-9]+番地(?:[0-9]+号?|-[0-9]+)?"
-    r"|[0-9]+番[0-9]+号?"
+    r"(?:" + _NUMBER + r"丁目(?:" + _NUMBER + r"(?:番地?(?:の" + _NUMBER + r")?|-)?(?:" + _NUMBER + r"号?)?)?"
+    r"|" + _NUMBER + r"番地(?:の" + _NUMBER + r"|" + _NUMBER + r"号?|-[0-9]+)?"
+    r"|" + _NUMBER + r"番" + _NUMBER + r"号?"
     r"|[0-9]+(?:-[0-9]+){1,2}号?)")
+# What follows the street number: a building ("グリーンハイツ", "保見団地", "サンライズビル") and a
+# floor or room ("201号室", "3号棟504", "12-305", "5F", "12階"), or only a room ("-203").
+_BUILDING_WORDS = ("マンション|ハイツ|コーポ|アパート|荘|ビル|レジデンス|メゾン|ハイム|団地|住宅|寮|タワー|ヒルズ"
+                   "|コート|パレス|プラザ|館|棟|ハウス|ヴィラ|シャトー|カーサ")
+_ROOM = r"(?:[0-9]{1,3}号棟 ?)?(?:[0-9]{1,4}号室|[0-9]{1,4}-[0-9]{2,4}|[0-9]{1,3}(?:F|階)|[0-9]{1,4}号|[0-9]{2,4})"
+_BUILDING = (r"(?: ?(?:[" + _KANJI + _KATAKANA + r"A-Za-z・]{0,14}?(?:" + _BUILDING_WORDS + r")[" + _KANJI + _KATAKANA
+             + r"A-Za-z]{0,8}(?: ?" + _ROOM + r")?|[" + _KANJI + _KATAKANA + r"A-Za-z・]{1,14}? ?" + _ROOM
+             + r")|-[0-9]{2,4}|" + r" ?[0-9]{1,4}号室)?")
 _ADDRESS = re.compile(
     "(?:" + _PLACE_START.pattern + ")"
     "(?:[" + _KANJI + _KATAKANA + "ノの]|[0-9]+(?:条|線|地割)|" + _HIRAGANA_PLACES + "){0,16}?"
-    " ?" + _BLOCK_NUMBERS +
+    " ?" + _BLOCK_NUMBERS + _BUILDING +
     r"(?![0-9])(?![回件人名歳才日月年時分%％割倍円])")
 # Labels that the loose place-name pattern can swallow when they run straight into an address.
 _ADDRESS_LABELS = ("現住所", "住所", "所在地", "居所", "自宅", "本籍")
@@ -250,6 +284,17 @@ _BIRTH_CUE_AFTER = re.compile(
     r"|,? (?i:aged?) [0-9]{1,3})")
 
 
+# "長男ラジュ（平成20年9月14日）": a full date alone in brackets right after a person.
+_PERSON_BEFORE_BRACKET = re.compile(
+    "(?:" + "|".join(("長男", "長女", "次男", "次女", "三男", "三女", "息子", "娘", "子", "妻", "夫", "母", "父",
+                      "本人", "相談者", "さん", "氏", "様", "くん", "ちゃん")) + ")"
+    "[^、。（(）)\n]{0,12}[（(]$")
+
+
+def _dated_person(folded: str, start: int, end: int) -> bool:
+    return folded[end:end + 1] in ("）", ")") and bool(_PERSON_BEFORE_BRACKET.search(folded[max(0, start - 16):start]))
+
+
 def _has_birth_cue(folded: str, start: int, end: int, reach: int) -> bool:
     # Only the same line counts; the window is cut first so a text without line breaks costs
     # no more than one with them.
@@ -278,7 +323,8 @@ def _birth_dates(folded: str) -> Iterator[_Hit]:
         full_ends.append(match.end())
         # Shōwa and earlier dates, or forms like "S60.4.3", are practically always birth dates in
         # present-day case material; recent dates are only birth dates when the text says so.
-        if match.group("old_era") or _has_birth_cue(folded, match.start(), match.end(), reach=24):
+        if (match.group("old_era") or _has_birth_cue(folded, match.start(), match.end(), reach=24)
+                or _dated_person(folded, match.start(), match.end())):
             yield _Hit("birth_date", match.start(), match.end())
     for match in _YEAR_MONTH.finditer(folded):
         inside = bisect.bisect_right(full_starts, match.start()) - 1
@@ -290,8 +336,20 @@ def _birth_dates(folded: str) -> Iterator[_Hit]:
 
 # --- person names ------------------------------------------------------------------------------
 
-_HONORIFICS = ("さん", "氏", "様", "さま", "くん", "君", "ちゃん")
+_HONORIFICS = ("さん", "氏", "様", "さま", "くん", "君", "ちゃん", "師", "牧師", "先生")
 _NAME_CUES = ("名前", "氏名", "本名", "通称", "通称名")
+# A family word right before a word makes it a name: "長男ラジュ", "妻のアナ", "母：ローザ".
+_FAMILY_WORDS = ("長男", "長女", "次男", "次女", "三男", "三女", "息子", "娘", "妻", "夫", "母", "父", "兄", "姉",
+                 "弟", "妹", "祖母", "祖父", "孫", "配偶者", "婚約者", "内縁の夫", "内縁の妻", "元夫", "元妻", "喪主")
+_FAMILY_CUE = re.compile("(?:" + "|".join(_FAMILY_WORDS) + ")(?:の|は|：|:|・| )?$")
+# Katakana words that take an honorific without being a name ("ヘルパーさん", "オーナー様").
+_ROLE_WORDS = frozenset("""ヘルパー ケアマネ ケアマネジャー ママ パパ ボランティア スタッフ ドライバー コック シェフ
+    オーナー マネージャー マネジャー リーダー トレーナー ガイド ホスト パート バイト アルバイト カウンセラー ワーカー
+    ソーシャルワーカー コーディネーター ナース ドクター シスター ブラザー ファザー マザー ベビーシッター ゲスト
+    メンバー パートナー サポーター ファン ユーザー クライアント オペレーター インストラクター ティーチャー""".split())
+# Festivals and religious words the dictionary may take for names.
+_RELIGIOUS_WORDS = frozenset("ラマダン ラマダーン イード ディワリ ダサイン テト ハラール ノウルーズ ソンクラーン "
+                             "クリスマス イースター ハヌカ ナマズ サラート".split())
 _NAME_SEPARATORS = frozenset({"・", "＝", "=", "･"})
 _KATAKANA_WORD = re.compile("^[" + _KATAKANA + "ヷ-ヺ]+$")
 _ASCII = re.compile(r"^[\x00-\x7f]+$")
@@ -299,7 +357,7 @@ _ASCII = re.compile(r"^[\x00-\x7f]+$")
 # something else. Kept deliberately small; extend only after seeing a false alarm.
 _NOT_NAMES = frozenset({
     "キリスト",  # the religion in 異文化・宗教 cases, not a person
-})
+}) | _RELIGIOUS_WORDS
 
 # Prefectures (without 都/府/県) and the bureaus' cities: the dictionary also lists most of them
 # as surnames ("山口", "長野", "石川"), but alone in case material they are the place.
@@ -348,6 +406,11 @@ class _Token:
     @property
     def is_katakana(self) -> bool:
         return bool(_KATAKANA_WORD.match(self.surface)) and self.pos[0] == "名詞" and "地名" not in self.pos
+
+    @property
+    def is_katakana_word(self) -> bool:
+        """Katakana and a noun, places included ("サントス", "リマ" are also given names)."""
+        return bool(_KATAKANA_WORD.match(self.surface)) and self.pos[0] == "名詞"
 
     @property
     def is_proper_or_unknown(self) -> bool:
@@ -405,19 +468,38 @@ def _name_runs(tokens: list[_Token]) -> Iterator[tuple[int, int]]:
 def _is_person_name(run: list[_Token], before: str, after: str) -> bool:
     words = [tok for tok in run if tok.surface not in _NAME_SEPARATORS]
     honorific = after.startswith(_HONORIFICS)
-    cued = before.rstrip(" ：:は、").endswith(_NAME_CUES)
+    labelled = before.rstrip(" ：:は、").endswith(_NAME_CUES)
+    family = bool(_FAMILY_CUE.search(before))
+    cued = labelled or family
+    if after.startswith(PUBLIC_BODY_SUFFIXES) or any(w.surface in _NOT_NAMES for w in words):
+        return False  # "長野労働基準監督署", "ラマダン中"
     if any(tok.is_name for tok in words):
         if not (honorific or cued) and all(w.surface in _PLACES_ALSO_SURNAMES for w in words):
             return False
         # A single-kanji surname (王, 金, 李…) is also an ordinary word; it needs an honorific.
         return len("".join(w.surface for w in words)) >= 2 or honorific or cued
-    if cued:
-        return True
-    if not honorific:
+    if not (honorific or cued):
         return False
-    # Katakana next to an honorific: foreign names are often missing from the dictionary, so
-    # an unknown word or a dotted sequence is a name; a single known word is not ("ヘルパーさん").
-    return len(words) >= 2 or any(tok.is_proper_or_unknown for tok in words)
+    if (family and not (honorific or labelled or after.startswith(("（", "(")))
+            and not any(w.is_proper_or_unknown or "地名" in w.pos for w in words)):
+        return False  # "配偶者ビザ": a family word before an ordinary word ("長女ソフィア（5歳）" is a name)
+    # Katakana next to an honorific or after a family word: foreign names are often missing from
+    # the dictionary or are also ordinary words and places ("タマンさん", "長女リマ"); a word for a
+    # role is not a name ("ヘルパーさん").
+    return len(words) >= 2 or not all(w.surface in _ROLE_WORDS or not w.is_katakana_word for w in words)
+
+
+# A one-kanji surname and a given name the dictionary does not join ("張偉さん", "趙磊（32歳）").
+_GIVEN_NAME_AFTER = re.compile("^[" + _KANJI + "]{1,2}(?=さん|氏|様|くん|ちゃん|[（(][0-9０-９]|[（(][^）)]{0,6}[・ぁ-ん])")
+_CHINESE_SURNAMES = frozenset("王 李 張 劉 陳 楊 黄 趙 周 呉 徐 孫 馬 朱 胡 郭 何 林 高 羅 鄭 梁 謝 宋 唐 許 韓 馮 鄧 曹 "
+                              "彭 曾 蕭 董 潘 袁 蔡 蒋 余 杜 葉 程 魏 蘇 呂 丁 沈 姚 盧 姜 崔 鍾 譚 陸 汪 范 金 廖 賈 夏 "
+                              "韋 方 鄒 孟 熊 秦 邱 尹 薛 閻 段 雷 侯 龍 史 陶 黎 賀 顧 毛 郝 龔 邵 錢 武 戴 孔 湯 朴 申 "
+                              "権 洪 全 文 裵 柳 南 河 成 車 禹 具 閔".split())
+# A name given after a label: "氏名は陳美玲", "名前：NGUYEN THI HUONG".
+_LABELLED_NAME = re.compile(
+    r"(?:氏名|名前|本名|通称名?)(?:は|：|:| |　)[ 　]*(?P<name>[" + _KANJI + r"]{2,5}(?![" + _KANJI + r"ぁ-ん])"
+    r"|[" + _KATAKANA + r"]{2,}(?:[・＝=][" + _KATAKANA + r"]+)*)")
+_NOT_A_NAME_AFTER_LABEL = ("不明", "非公開", "省略", "未定", "記載", "匿名", "仮名", "不詳", "確認", "変更", "欄", "表記")
 
 
 def _japanese_names(text: str) -> Iterator[_Hit]:
@@ -425,9 +507,26 @@ def _japanese_names(text: str) -> Iterator[_Hit]:
         for i, j in _name_runs(sentence):
             run = sentence[i:j]
             start, end = run[0].start, run[-1].end
+            if len(run) == 1 and run[0].surface in _CHINESE_SURNAMES:
+                given = _GIVEN_NAME_AFTER.match(text[end:end + 12])
+                end += given.end() if given else 0
+            # "レ・ヴァン・トゥアン": a one-letter first word the dictionary does not call a noun
+            while start >= 2 and text[start - 1] in _NAME_SEPARATORS and _KATAKANA_WORD.match(text[start - 2]):
+                start -= 2
+                while start > 0 and _KATAKANA_WORD.match(text[start - 1]):
+                    start -= 1
             before = text[max(0, start - 6):start]
-            if _is_person_name(run, before, text[end:end + 3]):
+            if _is_person_name(run, before, text[end:end + 6]):
                 yield _Hit("person_name", start, end)
+        # A Chinese surname the dictionary takes for a word ("王" is also "king"), with its given name
+        for k, token in enumerate(sentence):
+            if token.surface in _CHINESE_SURNAMES and not token.is_name:
+                given = _GIVEN_NAME_AFTER.match(text[token.end:token.end + 12])
+                if given:
+                    yield _Hit("person_name", token.start, token.end + given.end())
+    for match in _LABELLED_NAME.finditer(text):
+        if not match.group("name").startswith(_NOT_A_NAME_AFTER_LABEL):
+            yield _Hit("person_name", match.start("name"), match.end("name"))
 
 
 # "Tanaka", "O'Brien", "Jean-Luc", and passport style "NGUYEN".
@@ -454,7 +553,21 @@ _EN_NOT_NAME_WORDS = frozenset("""
 """.split())
 
 
+# Two to four capitalised words set in Japanese text ("（Maria Lourdes SANTOS、40代）", "名前：LI MEI")
+# are a romanised name; English prose around them would be English, not Japanese.
+_LATIN_WORD = r"[A-ZÀ-Ý](?:[a-zà-ÿ]+|[A-ZÀ-Ý]+(?![a-zà-ÿ]))(?:[-'][A-ZÀ-Ý]?[a-zà-ÿ]+)?"
+_NAME_IN_JAPANESE = re.compile(
+    r"(?:(?<=[\u3000-\u30ff\u4e00-\u9fff\uff08\uff1a（：、「(])|^)(?P<name>" + _LATIN_WORD + r"(?: " + _LATIN_WORD
+    + r"){1,3})(?=[\u3000-\u30ff\u4e00-\u9fff）、」。（(),]|$)", re.MULTILINE)
+_EN_NOT_NAME_WORDS_IN_JA = frozenset("LINE ID Facebook Instagram WeChat WhatsApp Messenger Google Hello Work NPO "
+                                     "DV JR PDF Word Excel Zoom Teams Slack FRESC OTIT JITCO".split())
+
+
 def _romanised_names(folded: str) -> Iterator[_Hit]:
+    for match in _NAME_IN_JAPANESE.finditer(folded):
+        words = match.group("name").split(" ")
+        if not any(w in _EN_NOT_NAME_WORDS or w in _EN_NOT_NAME_WORDS_IN_JA for w in words):
+            yield _Hit("person_name", match.start("name"), match.end("name"))
     for match in _EN_HONORIFIC_NAME.finditer(folded):
         yield _Hit("person_name", match.start(), match.end())
     for pattern in (_EN_CUED_NAME, _EN_NAME_WITH_AGE, _EN_NAME_WITH_HONORIFIC_JA):
@@ -469,11 +582,149 @@ def _person_names(text: str, folded: str) -> Iterator[_Hit]:
     yield from _romanised_names(folded)
 
 
+# --- numbers known by their label: passport, bank account, insurance and pension, SNS ids ---------
+# Each kind is a label followed, on the same line and within a few characters, by a value of the
+# kind's shape. The label is not part of the finding; the value is.
+_GAP = r"[ \t:：は=＝（(、,]{0,4}"
+_PASSPORT = re.compile(
+    r"(?:旅券|パスポート|(?i:passport))(?:番号|No\.?|ナンバー|(?i: ?(?:no\.?|number)))?" + _GAP +
+    r"(?P<value>[A-Z]{1,2}[0-9]{6,8}[A-Z]?)(?![0-9A-Za-z])"
+    r"|(?<![0-9A-Za-z])(?P<bare>[A-Z]{2}[0-9]{7})(?![0-9A-Za-z])")
+_BANK_ACCOUNT = re.compile(
+    r"(?:口座番号|口座|普通預金|当座預金|普通|当座|貯蓄預金|記号番号|ゆうちょ(?:銀行)?)[^0-9\n。]{0,12}?"
+    r"(?P<value>[0-9]{5}-[0-9]{6,8}|(?<![0-9-])[0-9]{7})(?![0-9-])")
+_INSURANCE = re.compile(
+    r"(?:被保険者(?:証)?番号|保険者番号|保険証(?:の)?(?:番号|記号番号)?|基礎年金番号|年金番号|年金手帳(?:の)?番号"
+    r"|(?:雇用|介護|健康|国民健康)保険(?:被保険者)?(?:証)?(?:の)?番号|記号番号)" + _GAP +
+    r"(?P<value>[0-9]{4}-?[0-9]{6}(?:-?[0-9])?|(?<![0-9])[0-9]{6,10}(?![0-9]))(?![0-9-])"
+    r"|(?P<pair>記号 ?[:：]? ?[0-9]{1,8}[ ・、,]{0,2}番号 ?[:：]? ?[0-9]{1,8})(?![0-9])")
+_SNS_SERVICES = (r"LINE|ライン|Facebook|facebook|フェイスブック|FB|Instagram|instagram|インスタグラム|インスタ"
+                 r"|WeChat|ウィーチャット|微信|WhatsApp|ワッツアップ|Viber|Zalo|KakaoTalk|カカオトーク|Messenger"
+                 r"|メッセンジャー|Twitter|ツイッター|TikTok|Telegram|Skype|QQ|X")
+_SNS = re.compile(
+    r"(?<![A-Za-z])(?:" + _SNS_SERVICES + r") ?(?:の)?(?:ID|ＩＤ|アカウント|ユーザー名|ユーザーネーム|番号)?"
+    r" ?[:：は=＝] ?(?P<value>(?:https?://)?(?:www\.)?[A-Za-z0-9-]+\.(?:com|me|jp)/[A-Za-z0-9._/~\-]+"
+    r"|\+[0-9][0-9 \-]{7,16}[0-9]|@?[A-Za-z0-9][A-Za-z0-9._\-]{2,40})(?![A-Za-z0-9@])"
+    r"|(?<![A-Za-z0-9.])(?P<url>(?:https?://)?(?:www\.)?(?:facebook|fb|instagram|twitter|x|tiktok)\.com"
+    r"/[A-Za-z0-9._\-]+|line\.me/[A-Za-z0-9/._~\-]+)"
+    r"|(?<![A-Za-z0-9._%+\-@])(?P<handle>@[A-Za-z0-9_][A-Za-z0-9_.]{2,29})(?![A-Za-z0-9@])")
+
+
+def _labelled_numbers(folded: str) -> Iterator[_Hit]:
+    for kind, pattern, groups in (("passport", _PASSPORT, ("value", "bare")),
+                                  ("bank_account", _BANK_ACCOUNT, ("value",)),
+                                  ("insurance_number", _INSURANCE, ("value", "pair")),
+                                  ("sns_id", _SNS, ("value", "url", "handle"))):
+        for match in pattern.finditer(folded):
+            group = next(g for g in groups if match.group(g))
+            value = match.group(group)
+            if kind == "sns_id" and "@" in value[1:]:
+                continue  # an e-mail address, found as such
+            yield _Hit(kind, match.start(group), match.end(group))
+
+
+# --- vehicle plates ----------------------------------------------------------------------------
+# 品川 300 さ 12-34: the office's place name, a class number, one hiragana, the serial.
+_VEHICLE_PLATE = re.compile(
+    r"(?:(?<![" + _KANJI + r"])[" + _KANJI + r"]{1,4}|(?<![ぁ-ん])[ぁ-ん]{2,5}) ?[0-9]{2,3} ?[あ-をん] ?"
+    r"(?:[0-9]{1,2}-[0-9]{2}|[0-9]{4}|[・.]{1,3}[0-9]{1,3})(?![0-9])")
+
+
+# --- named schools and facilities --------------------------------------------------------------
+# A school or facility is named when a proper noun, an unknown word or a word in kana stands
+# before its type ("佐鳴台小学校", "ひまわり保育園", "大和田メンタルクリニック") or after a type
+# that comes first ("株式会社サンワーク", "グループホームひだまりの家"). Generic ones ("近くの小学校",
+# "総合病院", "弁当工場", "〇〇病院", "X市立Y小学校") are not, nor are public bodies.
+_SCHOOL_TYPES = ("小学校|中学校|高等学校|高校|中等教育学校|義務教育学校|特別支援学校|幼稚園|保育園|保育所|こども園"
+                 "|短期大学|大学校|大学|専門学校|日本語学校|日本語学院|学院|学園|インターナショナルスクール")
+_FACILITY_SUFFIXES = ("病院|クリニック|医院|診療所|医療センター|歯科|薬局|苑|荘|ホーム|ハウス|シェルター|寮"
+                      "|株式会社|有限会社|合同会社|工業|製作所|精工|縫製|食品|水産|建設|運輸|物流|商事|産業|工場|農園|農場"
+                      "|商店|店|ストア|マート|食堂|レストラン|寺院|教会|モスク")
+_FACILITY_PREFIXES = ("株式会社|有限会社|合同会社|\\(株\\)|（株）|㈱|\\(有\\)|（有）|㈲|グループホーム|老人ホーム"
+                      "|特別養護老人ホーム|有料老人ホーム|シェルター|女性シェルター|マスジド|モスク|レストラン|カフェ")
+_NAMED_SUFFIX = re.compile(
+    r"(?P<before>[" + _KANJI + _KATAKANA + r"ぁ-んA-Za-z・ ]{1,24})(?P<type>" + _SCHOOL_TYPES + "|"
+    + _FACILITY_SUFFIXES + r")(?P<cls> ?[0-9一二三四五六]年生? ?[0-9一二三四五六七八九A-Za-z]{1,2}組)?")
+_NAMED_PREFIX = re.compile(r"(?P<type>" + _FACILITY_PREFIXES + r") ?(?P<after>[" + _KANJI + _KATAKANA
+                           + r"ぁ-んA-Za-z・0-9 ]{1,16})")
+_SCHOOL_TYPE = re.compile("(?:" + _SCHOOL_TYPES + ")$")
+_LEGAL_FORMS = ("株式会社", "有限会社", "合同会社", "(株)", "（株）", "㈱", "(有)", "（有）", "㈲")
+_KANA_WORD = re.compile(r"^[ぁ-んァ-ヴー]{2,}$")
+# Kana words that describe rather than name ("こども病院", "ケアハウス" are types, not names).
+_GENERIC_KANA = frozenset("こども こころ おとな ことば みんな にほんご ケア デイ ショート ナイト メンタル レディース "
+                          "ファミリー シルバー コンビニ スーパー ドラッグ ペット カレー ラーメン パン".split())
+# Public bodies, never a private facility or a person: "大阪出入国在留管理局", "岐阜労働基準監督署".
+PUBLIC_BODY_SUFFIXES = ("出入国在留管理局", "入国管理局", "労働基準監督署", "労働局", "公共職業安定所", "ハローワーク",
+                        "市役所", "区役所", "町役場", "村役場", "役所", "役場", "年金事務所", "税務署", "警察署",
+                        "家庭裁判所", "地方裁判所", "法務局", "保健所", "保健センター", "児童相談所", "福祉事務所",
+                        "大使館", "総領事館", "領事館", "国際交流協会", "社会福祉協議会", "教育委員会",
+                        "外国人技能実習機構", "支援センター", "インフォメーションセンター", "相談センター")
+
+
+def _is_proper_word(token: _Token) -> bool:
+    surface = token.surface.strip()
+    if not surface or re.fullmatch(r"[A-Za-zＡ-Ｚａ-ｚ]|[〇○△□◇×＊*]+", surface):
+        return False  # pseudonyms: "X市立Y小学校", "〇〇病院"
+    if token.pos[1] == "固有名詞" or token.oov:
+        return "国" not in token.pos  # "ベトナム食品" is a kind of shop, not its name
+    return bool(_KANA_WORD.match(surface)) and surface not in _GENERIC_KANA and token.pos[0] == "名詞"
+
+
+_NAME_PART_POS = ("名詞", "接頭辞", "接尾辞")
+
+
+def _name_tokens(tokens: list[_Token]) -> list[_Token]:
+    """The words of a name: nouns (and their prefixes and suffixes), "・", and "の" inside
+    "ひだまりの家"; a particle, a verb or punctuation ends them."""
+    kept: list[_Token] = []
+    for i, token in enumerate(tokens):
+        joined_by_no = (token.surface == "の" and kept and i + 1 < len(tokens)
+                        and tokens[i + 1].surface in ("家", "郷", "里", "森", "園", "丘", "杜", "舎"))
+        if token.pos[0] in _NAME_PART_POS or token.surface in ("・", " ") or joined_by_no:
+            kept.append(token)
+            continue
+        break
+    while kept and kept[-1].surface in ("・", " "):
+        kept.pop()
+    return kept
+
+
+def _named_facilities(folded: str) -> Iterator[_Hit]:
+    for match in _NAMED_SUFFIX.finditer(folded):
+        before = match.group("before")
+        sentences = _tokens(before)
+        words = _name_tokens(list(reversed(sentences[-1]))) if sentences else []
+        words.reverse()
+        if words and words[-1].end != len(before):
+            continue  # something that is not a name stands right before the type
+        if match.group("type") == "店" and before.endswith(("支", "本")):
+            continue  # a bank's branch or head office
+        kind = "school" if _SCHOOL_TYPE.search(match.group("type")) else "facility"
+        is_legal_form = match.group("type") in _LEGAL_FORMS
+        if not words or not (is_legal_form or any(_is_proper_word(w) for w in words)):
+            continue
+        start = match.start("before") + words[0].start
+        name = folded[start:match.end()]
+        if name.lstrip().startswith(PUBLIC_BODY_SUFFIXES) or any(b in name for b in PUBLIC_BODY_SUFFIXES):
+            continue
+        start += len(name) - len(name.lstrip())
+        yield _Hit(kind, start, match.end())
+    for match in _NAMED_PREFIX.finditer(folded):
+        sentences = _tokens(match.group("after"))
+        words = _name_tokens(sentences[0]) if sentences else []
+        if not words or not (match.group("type") in _LEGAL_FORMS or any(_is_proper_word(w) for w in words)):
+            continue
+        yield _Hit("facility", match.start(), match.start("after") + words[-1].end)
+
+
 # --- putting it together -----------------------------------------------------------------------
 
 def _all_hits(text: str) -> Iterable[_Hit]:
     folded = _fold(text)
     yield from _my_numbers(folded)
+    yield from _labelled_numbers(folded)
+    yield from (_Hit("vehicle_plate", m.start(), m.end()) for m in _VEHICLE_PLATE.finditer(folded))
+    yield from _named_facilities(folded)
     yield from (_Hit("residence_card", m.start(), m.end()) for m in _RESIDENCE_CARD.finditer(folded))
     yield from (_Hit("email", m.start(), m.end()) for m in _EMAIL.finditer(folded))
     yield from _phones(folded)

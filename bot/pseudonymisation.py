@@ -174,7 +174,7 @@ def _placeholder(placeholders: _Placeholders, kind: str, original: str, text: st
         return placeholders.person(original, text[end:end + 3].startswith(_HONORIFICS)), end
     if kind == "address":
         return placeholders.place(original), end
-    if kind in ("school", "workplace"):
+    if kind in ("school", "facility"):
         return placeholders.facility(original), end
     if kind == "birth_date":
         band = placeholders.age_band(original)

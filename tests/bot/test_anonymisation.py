@@ -45,6 +45,9 @@ PSEUDONYMS = {
 }
 
 VALID_MY_NUMBER = "526018159084"
+# The kinds this corpus was written for; the later ones are planted in tests/bot/anonymisation_corpus.
+FIRST_KINDS = ("residence_card", "my_number", "phone", "email", "postal_code", "address", "birth_date",
+               "person_name")
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def test_corpus_is_big_enough_and_plants_every_kind_in_every_case():
     english = [c for c in CASES if c.name.startswith("en_")]
     assert len(japanese) >= 12 and len(english) >= 2
     for case in CASES:
-        assert {p.kind for p in case.planted} == set(KINDS), case.name
+        assert {p.kind for p in case.planted} == set(FIRST_KINDS), case.name
 
 
 def test_recall_per_kind_and_false_alarms_over_the_corpus():
@@ -141,7 +144,7 @@ def test_recall_per_kind_and_false_alarms_over_the_corpus():
             if not any(s < item.end and item.start < s + len(f.text) for f, s in zip(hits, starts)):
                 missed.append((case.name, item.kind, item.text if item.kind != "my_number" else "(my number)"))
     print("\nrecall per kind over", len(CASES), "cases:")
-    for kind in KINDS:
+    for kind in FIRST_KINDS:
         print(f"  {kind:15s} {found[kind]:3d}/{planted[kind]:3d} = {100 * found[kind] / planted[kind]:5.1f} %")
     print("missed:", missed or "none")
     print("false alarms in planted versions:", len(false_alarms),
@@ -205,7 +208,7 @@ def test_grouped_lowercase_digits_are_not_residence_cards():
 
 
 @pytest.mark.parametrize("text", ["090-1234-5678", "０９０－１２３４－５６７８", "+81-90-1234-5678",
-                                  "+81 3 1234 5678", "03-1234-5678", "(03)1234-5678", "0120-123-456",
+                                  "+81 3 1234 5678", "03-1234-5678", "(03)1234-5678", "0766-23-4567",
                                   "09012345678", "電話：0566-12-3456", "090.1234.5678", "TEL(090)1234-5678"])
 def test_phone_numbers(text):
     assert kinds(text) == ["phone"]
@@ -405,3 +408,64 @@ def test_check_document_reads_a_docx(tmp_path):
     document.save(buffer)
     found = [(f.kind, f.text) for f in check_document(buffer.getvalue(), "case.docx")]
     assert found == [("person_name", "山田太郎"), ("phone", "090-1234-5678")]
+
+
+# --- the kinds added for issue 15 ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text, kind, found", [
+    ("旅券番号：TZ1234567", "passport", "TZ1234567"),
+    ("パスポート No. P7654321A を預かった", "passport", "P7654321A"),
+    ("口座番号 1234567 に振り込む", "bank_account", "1234567"),
+    ("ゆうちょ銀行 記号番号 10130-12345678", "bank_account", "10130-12345678"),
+    ("基礎年金番号：1234-567890", "insurance_number", "1234-567890"),
+    ("雇用保険被保険者番号 5012-345678-9", "insurance_number", "5012-345678-9"),
+    ("保険証は記号 12 番号 345", "insurance_number", "記号 12 番号 345"),
+    ("夫の車（練馬 500 さ 12-34）", "vehicle_plate", "練馬 500 さ 12-34"),
+    ("LINE ID：abc_123", "sns_id", "abc_123"),
+    ("連絡は facebook.com/some.person で", "sns_id", "facebook.com/some.person"),
+    ("インスタは @some.one_22 です", "sns_id", "@some.one_22"),
+    ("長男は豊島区立池袋小学校3年2組に在籍", "school", "豊島区立池袋小学校3年2組"),
+    ("娘はひまわり保育園に通う", "school", "ひまわり保育園"),
+    ("株式会社ミナミ精工で働く", "facility", "株式会社ミナミ精工"),
+    ("特別養護老人ホームさくら苑の職員", "facility", "特別養護老人ホームさくら苑"),
+])
+def test_new_kinds(text, kind, found):
+    assert [(f.kind, f.text) for f in check_text(text)] == [(kind, found)]
+
+
+@pytest.mark.parametrize("text", [
+    "よりそいホットライン（0120-279-338）を案内した。", "ナビダイヤル 0570-013904 に電話した。",
+    "東京出入国在留管理局（03-5796-7111）に問い合わせた。", "岐阜労働基準監督署に申告した。",
+    "長野労働基準監督署に相談した。", "ラマダン中は日中に食事をしない。イードの日は休む。",
+    "近くの小学校に通う。", "総合病院を受診した。", "弁当工場で働いている。", "〇〇病院と△△小学校。",
+    "X市立Y小学校に通う。", "配偶者ビザを更新した。", "ヘルパーさんが来た。", "A社の寮に住む。",
+])
+def test_public_numbers_agencies_and_generic_places_are_not_flagged(text):
+    assert check_text(text) == []
+
+
+def test_a_mobile_number_after_an_agency_name_is_still_personal():
+    assert kinds("ハローワークの担当者の携帯 090-1234-5678") == ["phone"]
+
+
+@pytest.mark.parametrize("text, name", [
+    ("氏名は陳美玲、中国籍", "陳美玲"), ("張偉さんが来所した", "張偉"), ("長男ラジュ（8歳）", "ラジュ"),
+    ("タマンさんと面談した", "タマン"), ("レ・ヴァン・トゥアンさん", "レ・ヴァン・トゥアン"),
+    ("（Maria Lourdes SANTOS、40代）", "Maria Lourdes SANTOS"), ("ウィジェラトネ師が来た", "ウィジェラトネ"),
+])
+def test_names_found_by_context(text, name):
+    assert ("person_name", name) in [(f.kind, f.text) for f in check_text(text)]
+
+
+@pytest.mark.parametrize("text, address", [
+    ("住所：さいたま市大宮区桜木町四丁目二番地の七に住む", "さいたま市大宮区桜木町四丁目二番地の七"),
+    ("横浜市青葉区青葉台二丁目5番地の3 グリーンハイツ201号室", "横浜市青葉区青葉台二丁目5番地の3 グリーンハイツ201号室"),
+    ("豊島区南大塚3-45-2 メゾン大塚302", "豊島区南大塚3-45-2 メゾン大塚302"),
+])
+def test_addresses_cover_lot_numbers_buildings_and_rooms(text, address):
+    assert [(f.kind, f.text) for f in check_text(text)] == [("address", address)]
+
+
+def test_recent_era_birth_date_in_brackets_after_a_person():
+    assert kinds("長女ソフィア（平成29年2月3日）の就学") == ["person_name", "birth_date"]
+    assert kinds("出生届を提出（令和5年4月1日）した") == []

@@ -50,7 +50,7 @@ def test_places_facilities_and_schools():
     text = "東京都新宿区西新宿2-8-1に住み、新宿区立若葉小学校3年2組に通う。勤務先は株式会社山川製作所。"
     findings = [finding(text, "address", "東京都新宿区西新宿2-8-1"),
                 finding(text, "school", "新宿区立若葉小学校3年2組"),
-                finding(text, "workplace", "株式会社山川製作所")]
+                finding(text, "facility", "株式会社山川製作所")]
     proposal = propose_anonymised(text, findings, TODAY)
     assert proposal.text == "東京都X区に住み、〇〇小学校に通う。勤務先は△△製作所。"
 

@@ -1,0 +1,150 @@
+"""Recall and precision of the anonymisation checker, per kind, on the project's corpus.
+
+    python bench/anonymisation_quality.py [--corpus DIR] [--misses]
+
+The corpus (tests/bot/anonymisation_corpus/*.yaml) holds case texts in 相談の概要／経過／課題 form
+with their planted identifiers marked ``[[kind|text]]``; texts without marks are clean and must
+raise nothing. A planted identifier is found when a finding of the same kind covers all of it;
+a finding is right when it overlaps a planted identifier (of any kind: it still protects it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.anonymisation import KINDS, Finding, check_text  # noqa: E402
+
+CORPUS = ROOT / "tests/bot/anonymisation_corpus"
+MARK = re.compile(r"\[\[(?P<kind>[a-z_]+)\|(?P<text>[^\]|]+)\]\]")
+
+
+@dataclass(frozen=True)
+class Planted:
+    kind: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class CorpusText:
+    id: str
+    theme: str
+    text: str
+    planted: tuple[Planted, ...]
+
+
+def parse_marks(source: str) -> tuple[str, tuple[Planted, ...]]:
+    """The text with its marks resolved, and where each planted identifier sits in it."""
+    parts: list[str] = []
+    planted: list[Planted] = []
+    position = length = 0
+    for mark in MARK.finditer(source):
+        parts.append(source[position:mark.start()])
+        length += mark.start() - position
+        kind, text = mark.group("kind"), mark.group("text")
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r} in {text!r}")
+        planted.append(Planted(kind, length, length + len(text)))
+        parts.append(text)
+        length += len(text)
+        position = mark.end()
+    parts.append(source[position:])
+    return "".join(parts), tuple(planted)
+
+
+def load_corpus(directory: Path = CORPUS) -> list[CorpusText]:
+    texts: list[CorpusText] = []
+    for path in sorted(directory.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for entry in data["texts"]:
+            text, planted = parse_marks(entry["text"])
+            texts.append(CorpusText(entry["id"], data["theme"], text, planted))
+    return texts
+
+
+def offsets(text: str, finding: Finding) -> tuple[int, int]:
+    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    start = line_starts[finding.line - 1] + finding.column - 1
+    return start, start + len(finding.text)
+
+
+@dataclass
+class Quality:
+    planted: Counter = field(default_factory=Counter)
+    found: Counter = field(default_factory=Counter)
+    flagged: Counter = field(default_factory=Counter)
+    right: Counter = field(default_factory=Counter)
+    misses: list[str] = field(default_factory=list)
+    false_alarms: list[str] = field(default_factory=list)
+
+    def recall(self, kind: str | None = None) -> float:
+        planted = self.planted[kind] if kind else sum(self.planted.values())
+        found = self.found[kind] if kind else sum(self.found.values())
+        return found / planted if planted else 1.0
+
+    def precision(self, kind: str | None = None) -> float:
+        flagged = self.flagged[kind] if kind else sum(self.flagged.values())
+        right = self.right[kind] if kind else sum(self.right.values())
+        return right / flagged if flagged else 1.0
+
+
+def measure(texts: list[CorpusText]) -> Quality:
+    quality = Quality()
+    for case in texts:
+        spans = [(finding, *offsets(case.text, finding)) for finding in check_text(case.text)]
+        for planted in case.planted:
+            quality.planted[planted.kind] += 1
+            if any(f.kind == planted.kind and s <= planted.start and planted.end <= e for f, s, e in spans):
+                quality.found[planted.kind] += 1
+            else:
+                got = [f"{f.kind}「{case.text[s:e]}」" for f, s, e in spans if s < planted.end and planted.start < e]
+                quality.misses.append(f"{case.id} {planted.kind}「{case.text[planted.start:planted.end]}」"
+                                      f" got {', '.join(got) or 'nothing'}")
+        for finding, start, end in spans:
+            quality.flagged[finding.kind] += 1
+            if any(p.start < end and start < p.end for p in case.planted):
+                quality.right[finding.kind] += 1
+            else:
+                quality.false_alarms.append(f"{case.id} {finding.kind}「{finding.text}」")
+    return quality
+
+
+def report(quality: Quality) -> str:
+    lines = [f"{'kind':<18}{'planted':>8}{'found':>7}{'recall':>8}{'flagged':>9}{'precision':>10}"]
+    for kind in KINDS:
+        if quality.planted[kind] or quality.flagged[kind]:
+            lines.append(f"{kind:<18}{quality.planted[kind]:>8}{quality.found[kind]:>7}"
+                         f"{quality.recall(kind):>8.2f}{quality.flagged[kind]:>9}{quality.precision(kind):>10.2f}")
+    lines.append(f"{'overall':<18}{sum(quality.planted.values()):>8}{sum(quality.found.values()):>7}"
+                 f"{quality.recall():>8.2f}{sum(quality.flagged.values()):>9}{quality.precision():>10.2f}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--misses", action="store_true", help="also list every miss and false alarm")
+    args = parser.parse_args()
+    texts = load_corpus(args.corpus)
+    quality = measure(texts)
+    clean = sum(1 for text in texts if not text.planted)
+    print(f"{len(texts)} texts ({clean} clean), {len({t.theme for t in texts})} themes")
+    print(report(quality))
+    if args.misses:
+        print("\nmisses:", *quality.misses, sep="\n  ")
+        print("false alarms:", *quality.false_alarms, sep="\n  ")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
