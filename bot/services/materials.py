@@ -65,7 +65,10 @@ async def add_material_file(uow: UnitOfWork, now: datetime, actor: Actor, case_c
         raise SessionError("materials.error.unsupported", filename=filename[:80]) from None
     except documents.UnreadableDocument:
         raise SessionError("materials.error.unreadable", filename=filename[:80]) from None
-    findings = anonymisation.check_text(text, lang=actor.lang)
+    try:
+        findings = anonymisation.check_text(text, lang=actor.lang)
+    except anonymisation.TextTooLong:
+        raise SessionError("materials.error.too_large", mb=MAX_FILE_BYTES // (1024 * 1024)) from None
     material = await uow.materials.add(Material(
         case_id=case.id, kind=kind, version=await uow.materials.next_version(case.id, kind),
         filename=filename[:255], mimetype=None, url=None, content_encrypted=uow.cipher.encrypt(data),
