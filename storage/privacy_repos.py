@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, cast, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -58,6 +59,33 @@ USER_COLUMNS = (
 )
 
 
+# JSON columns that can name people: an audit entry's detail (a lottery's trace) and a delivery's
+# payload (a group introduction's members, a study group's newcomers).
+JSON_COLUMNS = (AuditEntry.detail, Delivery.payload)
+# Values beside a person's id that lead back to them without it: a lottery ticket is the hash of
+# the draw's seed and the user id; the time they applied matches their registration.
+TRACES_OF_A_PERSON = ("ticket", "applied_at")
+
+
+def without_person(value: Any, user_id: str, tombstone: str) -> Any:
+    """`value` (decoded JSON) with `user_id` gone: dropped from lists (a group introduction still
+    to be sent then leaves them out), replaced by the tombstone in any other text, and the traces
+    beside it removed."""
+    if isinstance(value, dict):
+        names_them = user_id in value.values()
+        return {key: without_person(item, user_id, tombstone) for key, item in value.items()
+                if not (names_them and key in TRACES_OF_A_PERSON)}
+    if isinstance(value, list):
+        return [without_person(item, user_id, tombstone) for item in value if item != user_id]
+    if isinstance(value, str):
+        return value.replace(user_id, tombstone)
+    return value
+
+
+def _names(column, user_id: str):
+    return cast(column, String).contains(user_id, autoescape=True)
+
+
 class PrivacyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -84,6 +112,24 @@ class PrivacyRepository:
             .where(Delivery.recipient == tombstone, Delivery.dedupe_key.contains(user_id, autoescape=True))
             .values(dedupe_key=func.replace(Delivery.dedupe_key, user_id, tombstone))
             .execution_options(synchronize_session=False))
+        # The channel a direct message went to is the person's own DM channel: an id of theirs.
+        result = await self.session.execute(
+            update(Delivery).where(Delivery.recipient == tombstone, Delivery.slack_channel.is_not(None))
+            .values(slack_channel=None).execution_options(synchronize_session=False))
+        counts["deliveries.slack_channel"] = result.rowcount or 0
+        result = await self.session.execute(
+            update(FanoutBatch).where(FanoutBatch.admin_user_id == tombstone, FanoutBatch.progress_channel.is_not(None))
+            .values(progress_channel=None).execution_options(synchronize_session=False))
+        counts["fanout_batches.progress_channel"] = result.rowcount or 0
+        for column in JSON_COLUMNS:
+            rows = await self.session.scalars(
+                select(column.class_).where(_names(column, user_id)).execution_options(populate_existing=True))
+            changed = 0
+            for row in rows:
+                setattr(row, column.key, without_person(getattr(row, column.key), user_id, tombstone))
+                changed += 1
+            counts[f"{column.class_.__tablename__}.{column.key}"] = changed
+        await self.session.flush()
         return counts
 
     async def future_registrations(self, user_id: str, now: datetime) -> list[str]:
@@ -110,6 +156,11 @@ class PrivacyRepository:
         total = 0
         for column in (*PERSONAL_ROWS.values(), *USER_COLUMNS):
             query = select(func.count()).select_from(column.class_).where(column == user_id)
+            if column.class_ is AuditEntry:
+                query = query.where(AuditEntry.action != FORGET_ME_ACTION)
+            total += await self.session.scalar(query) or 0
+        for column in JSON_COLUMNS:
+            query = select(func.count()).select_from(column.class_).where(_names(column, user_id))
             if column.class_ is AuditEntry:
                 query = query.where(AuditEntry.action != FORGET_ME_ACTION)
             total += await self.session.scalar(query) or 0

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import io
+import re
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
-from bot import ids
+from bot import ids, lottery
 from bot import local_seed as seed
 from bot.clock import ManualClock
+from bot.demo import TOKYO, Demo
+from bot.demo_steps import STEPS
 from bot.local import LocalWorkspace
 from bot.services import materials, privacy
+from bot.services.study_groups import INTRODUCTION_KIND
 from bot.services.people import Actor
 from storage.crypto import Cipher, generate_key
 from storage.models import (
@@ -239,3 +246,89 @@ def test_tombstones_look_like_user_ids_and_do_not_repeat():
     stones = {privacy.new_tombstone() for _ in range(200)}
     assert len(stones) == 200
     assert all(s.startswith("UFORGOT") and s.isalnum() and s.isupper() and len(s) <= 32 for s in stones)
+
+
+# --- nothing left in the file ----------------------------------------------------------------------
+
+
+async def test_forgetting_someone_who_took_part_in_everything_leaves_no_trace_in_the_database_file(sqlite_url):
+    """The whole demo (a session held with groups and introductions, the planning survey, nudges, a
+    study group and its proposal), then a lottery; one person who was in all of it forgets
+    themselves; the raw file and its write-ahead log hold neither their id nor their name, except
+    the forget-me audit entry."""
+    database = Path(make_url(sqlite_url).database)
+    async with LocalWorkspace.open(database_url=sqlite_url, cipher=Cipher(generate_key()),
+                                   clock=ManualClock(START)) as ws:
+        demo = Demo(out=io.StringIO())
+        demo.ws, demo.activities = ws, []
+        ws.fake.on_record = demo.activities.append
+        for step in STEPS:
+            await step(demo)
+        assert demo.failures == []
+        person = await _in_everything(ws)
+        async with ws.deps.uow() as uow:
+            name = (await uow.coordinators.get(person)).name
+        dm_channel = ws.fake.dm_channel_id(person)
+
+        # A lottery they apply to, drawn at its deadline.
+        deadline = ws.clock.now() + timedelta(days=3)
+        await ws.driver.command(seed.ADMIN, "admin session new case=C1 bureau=tokyo "
+                                f"start={(deadline + timedelta(days=10)).astimezone(JST):%Y-%m-%dT%H:%M} minutes=90 "
+                                f"capacity=2 min=1 deadline={deadline.astimezone(JST):%Y-%m-%dT%H:%M} "
+                                f"release={(deadline + timedelta(days=5)).astimezone(JST):%Y-%m-%dT%H:%M} lottery=yes")
+        async with ws.deps.uow() as uow:
+            drawn = max(await uow.sessions.all(), key=lambda s: s.id)
+        assert drawn.lottery, texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
+        for user in [person, *[u for u in TOKYO if u != person][:3]]:
+            await ws.driver.command(user, f"join {drawn.code}")
+            assert "抽選" in texts(ws.fake.ephemerals(user)[-1:]), texts(ws.fake.ephemerals(user)[-1:])
+        await ws.advance(timedelta(days=3, minutes=1))
+        async with ws.deps.uow() as uow:
+            trace = (await uow.audit.entries(action="session.lottery"))[-1].detail["trace"]
+        ticket = lottery.ticket(f"{drawn.code}:{drawn.deadline_at.isoformat()}", person)
+        assert person in str(trace) and ticket in str(trace)  # the test can see what it looks for
+
+        await ws.driver.command(person, "forget-me confirm")
+        raw = _raw_bytes(database)
+        async with ws.deps.uow() as uow:
+            assert await PrivacyRepository(uow.session).count_rows(person) == 0
+
+    at = [m.start() for m in re.finditer(re.escape(person.encode()), raw)]
+    # Where the id is left, it is the forget-me entry's actor (followed by its action, as SQLite
+    # writes the columns of a row one after another).
+    assert at and all(raw[i + len(person):].startswith(b"privacy.forget_me") for i in at)
+    for trace_of_them in (name, dm_channel, ticket):
+        assert trace_of_them.encode() not in raw, trace_of_them
+
+
+async def _in_everything(ws) -> str:
+    """A coordinator who attended S1 (its groups, their introduction), answered the planning survey,
+    was nudged and joined the study group."""
+    async with ws.deps.uow() as uow:
+        attended = {r.user_id for r in await uow.registrations.for_session(1, "attended")}
+        members = {m.user_id for g in await uow.study_groups.with_status("active")
+                   for m in await uow.study_groups.members(g.id) if m.status == "accepted"}
+        nudged = set(await uow.session.scalars(select(Nudge.user_id)))
+        completed = set(await uow.session.scalars(select(SurveyInvite.user_id).where(SurveyInvite.completed.is_(True))))
+        introduced = {u for d in await uow.session.scalars(select(Delivery).where(Delivery.kind == INTRODUCTION_KIND))
+                      for u in d.payload.get("members", [])}
+    everywhere = sorted(attended & members & nudged & completed & introduced)
+    assert everywhere, (attended, members, nudged, completed, introduced)
+    return everywhere[0]
+
+
+def _raw_bytes(database: Path) -> bytes:
+    wal = database.with_name(database.name + "-wal")
+    return database.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def test_a_person_is_taken_out_of_json_details_and_payloads():
+    from storage.privacy_repos import without_person
+
+    trace = {"seed": "S4:x", "trace": [
+        {"position": 1, "user_id": "UA1", "ticket": "ab", "applied_at": "2027-06-01T00:00:00", "outcome": "won"},
+        {"position": 2, "user_id": "UB2", "ticket": "cd", "applied_at": "2027-06-01T00:01:00", "outcome": "lost"}]}
+    assert without_person(trace, "UA1", "UFORGOT1") == {"seed": "S4:x", "trace": [
+        {"position": 1, "user_id": "UFORGOT1", "outcome": "won"}, trace["trace"][1]]}
+    assert without_person({"members": ["UA1", "UB2"], "note": "<@UA1>"}, "UA1", "UFORGOT1") == {
+        "members": ["UB2"], "note": "<@UFORGOT1>"}

@@ -4,8 +4,10 @@ forget_me removes what exists only for the person (profile, roles, survey progre
 nudges, study-group memberships), gives up their seats in sessions still ahead (the waitlist moves
 up as if they had left), cancels what the bot still owed them, and replaces their user id by a
 random tombstone everywhere a row must stay for the counts to stay right (registrations, survey
-invitations, sent deliveries, the audit log). The one record left with their id is the audit entry
-saying that they asked; it holds counts only.
+invitations, sent deliveries, the audit log, and inside a lottery's trace or a delivery's payload);
+their DM channel id goes from sent deliveries. The one record left with their id is the audit entry
+saying that they asked (operators need it to forget them again after restoring a backup); it holds
+counts only. The database's freed pages and its write-ahead log are wiped after the commit.
 
 Retention: a case's material and commentary are deleted a number of days after the case was
 published to the portal (JIREI_MATERIAL_RETENTION_DAYS, default 90).
@@ -73,6 +75,7 @@ async def forget_me(uow: UnitOfWork, now: datetime, actor: Actor, *, tombstone: 
                            sessions_left=len(result.sessions_left), deliveries_cancelled=result.deliveries_cancelled,
                            registrations_kept=result.registrations_kept,
                            deleted=sum(result.deleted.values()))
+    uow.wipe_freed_pages()
     return result
 
 
