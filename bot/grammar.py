@@ -105,6 +105,12 @@ class Propose(Command):
     modal: ClassVar[bool] = True
 
 
+class Check(Command):
+    """`/jirei check`: the personal-data check in a modal, answered to the asker alone."""
+    name: ClassVar[str] = "check"
+    modal: ClassVar[bool] = True
+
+
 class ForgetMe(Command):
     name: ClassVar[str] = "forget-me"
     confirmed: bool = False
@@ -358,6 +364,8 @@ def parse(text: str, tz) -> Command:
         return Groups()
     if head == "propose" and not rest:
         return Propose()
+    if head == "check" and not rest:
+        return Check()
     if head == "forget-me":
         if not rest:
             return ForgetMe()

@@ -88,3 +88,11 @@ SURVEY_TEXT_BLOCK = "survey_text"
 SURVEY_TEXT_INPUT = "survey_text_input"
 SURVEY_ANSWER_BLOCK = "survey_answer"
 SURVEY_NAV_BLOCK = "survey_nav"
+
+# /jirei check: the personal-data check for everyone (nothing stored)
+CHECK_VIEW = "check_view"
+CHECK_RESULT_VIEW = "check_result_view"
+CHECK_TEXT_BLOCK = "check_text"
+CHECK_TEXT_INPUT = "check_text_input"
+CHECK_FILE_BLOCK = "check_file"
+CHECK_FILE_INPUT = "check_file_input"

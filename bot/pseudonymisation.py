@@ -278,3 +278,15 @@ def _replace_in_paragraph(paragraph, swaps: list[tuple[str, str]], mask_my_numbe
     for run, new in zip(runs, texts):
         if run.text != new:
             run.text = new
+
+
+def propose_file(data: bytes, filename: str, today: date, lang: str = "ja") -> DocumentProposal:
+    """Extract, check and propose in one call (run it off the event loop: it is CPU work). Raises
+    what extract_text and check_text raise for files they refuse."""
+    text = documents.extract_text(data, filename)
+    return propose_document(data, filename, text, anonymisation.check_text(text, lang=lang), today, lang)
+
+
+def propose_text(text: str, today: date, lang: str = "ja") -> Proposal:
+    """Check a pasted text and propose its anonymised version."""
+    return propose_anonymised(text, anonymisation.check_text(text, lang=lang), today, lang)

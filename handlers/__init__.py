@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import import_module
 
 SURFACES = ("actions", "views", "events")
-FEATURES = ("people", "sessions", "materials", "surveys", "groups", "review", "privacy")
+FEATURES = ("people", "sessions", "materials", "surveys", "groups", "review", "privacy", "checks")
 
 
 def register_all(app, deps) -> None:

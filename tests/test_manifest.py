@@ -98,6 +98,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations.invite": {"groups:write"},
     "views.open": set(),
     "views.publish": set(),
+    "views.update": set(),  # /jirei check answers in its own modal
     "files.info": {"files:read"},
     "files.download": {"files:read"},
     "files.upload.v2": {"files:write"},  # slack_sdk's files.getUploadURLExternal + files.completeUploadExternal

@@ -84,7 +84,7 @@ def _route_reports() -> None:
 def register(app: AsyncApp, deps: Deps) -> None:
     # Importing the feature modules fills COMMANDS.
     from handlers.commands import people  # noqa: F401
-    for module in ("sessions", "materials", "surveys", "groups", "review", "privacy"):
+    for module in ("sessions", "materials", "surveys", "groups", "review", "privacy", "checks"):
         try:
             __import__(f"handlers.commands.{module}")
         except ModuleNotFoundError as exc:

@@ -1,0 +1,48 @@
+"""The `/jirei check` modal: the pasted text or attached file is checked off the event loop and the
+findings and proposal replace the modal, so only the asker sees them. Nothing of the text is stored
+in the database or written to the log."""
+
+from __future__ import annotations
+
+import asyncio
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import ids
+from bot.anonymisation import TextTooLong
+from bot.blocks.checks import build_check_result, build_checking_view, build_refusal_view
+from bot.deps import Deps
+from bot.documents import UnreadableDocument, UnsupportedDocument
+from bot.i18n import t
+from bot.pseudonymisation import propose_file, propose_text
+from handlers.context import actor_of
+from handlers.views.materials import download_file
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.view(ids.CHECK_VIEW)
+    async def submit_check(ack, body, context, client):
+        actor = actor_of(context)
+        lang = actor.lang
+        values = body["view"]["state"]["values"]
+        pasted = (values.get(ids.CHECK_TEXT_BLOCK, {}).get(ids.CHECK_TEXT_INPUT, {}).get("value") or "").strip()
+        files = values.get(ids.CHECK_FILE_BLOCK, {}).get(ids.CHECK_FILE_INPUT, {}).get("files") or []
+        if not pasted and not files:
+            await ack(response_action="errors", errors={ids.CHECK_TEXT_BLOCK: t("checks.nothing_given", lang)})
+            return
+        await ack(response_action="update", view=build_checking_view(lang))
+        today = deps.clock.now().astimezone(deps.tz).date()
+        try:
+            if files:
+                data, filename = await download_file(deps, client, files[0]["id"])
+                proposed = await asyncio.to_thread(propose_file, data, filename, today, lang)
+                view = build_check_result(proposed.proposal, lang, layout_lost=proposed.layout_lost)
+            else:
+                view = build_check_result(await asyncio.to_thread(propose_text, pasted, today, lang), lang)
+        except UnsupportedDocument as unsupported:
+            view = build_refusal_view(lang, "checks.unsupported", kind=unsupported.kind)
+        except UnreadableDocument:
+            view = build_refusal_view(lang, "checks.unreadable")
+        except TextTooLong as too_long:
+            view = build_refusal_view(lang, "checks.too_long", limit=too_long.limit)
+        await client.views_update(view_id=body["view"]["id"], view=view)
