@@ -18,6 +18,9 @@ from bot.pseudonymisation import propose_file, propose_text
 from handlers.context import actor_of
 from handlers.views.materials import download_file
 
+# Slack waits 3 seconds for a view_submission's ack.
+ANSWER_IN_ACK_SECONDS = 2.0
+
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.view(ids.CHECK_VIEW)
@@ -30,19 +33,28 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if not pasted and not files:
             await ack(response_action="errors", errors={ids.CHECK_TEXT_BLOCK: t("checks.nothing_given", lang)})
             return
+        # Answer in the ack when the check is quick (a pasted text almost always is), so no later
+        # views.update can race the ack's own update; otherwise show "checking" and update after.
+        work = asyncio.ensure_future(_check(deps, client, lang, pasted, files))
+        done, _ = await asyncio.wait({work}, timeout=ANSWER_IN_ACK_SECONDS)
+        if done:
+            await ack(response_action="update", view=work.result())
+            return
         await ack(response_action="update", view=build_checking_view(lang))
-        today = deps.clock.now().astimezone(deps.tz).date()
-        try:
-            if files:
-                data, filename = await download_file(deps, client, files[0]["id"])
-                proposed = await asyncio.to_thread(propose_file, data, filename, today, lang)
-                view = build_check_result(proposed.proposal, lang, layout_lost=proposed.layout_lost)
-            else:
-                view = build_check_result(await asyncio.to_thread(propose_text, pasted, today, lang), lang)
-        except UnsupportedDocument as unsupported:
-            view = build_refusal_view(lang, "checks.unsupported", kind=unsupported.kind)
-        except UnreadableDocument:
-            view = build_refusal_view(lang, "checks.unreadable")
-        except TextTooLong as too_long:
-            view = build_refusal_view(lang, "checks.too_long", limit=too_long.limit)
-        await client.views_update(view_id=body["view"]["id"], view=view)
+        await client.views_update(view_id=body["view"]["id"], view=await work)
+
+
+async def _check(deps: Deps, client, lang: str, pasted: str, files: list[dict]) -> dict:
+    today = deps.clock.now().astimezone(deps.tz).date()
+    try:
+        if files:
+            data, filename = await download_file(deps, client, files[0]["id"])
+            proposed = await asyncio.to_thread(propose_file, data, filename, today, lang)
+            return build_check_result(proposed.proposal, lang, layout_lost=proposed.layout_lost)
+        return build_check_result(await asyncio.to_thread(propose_text, pasted, today, lang), lang)
+    except UnsupportedDocument as unsupported:
+        return build_refusal_view(lang, "checks.unsupported", kind=unsupported.kind)
+    except UnreadableDocument:
+        return build_refusal_view(lang, "checks.unreadable")
+    except TextTooLong as too_long:
+        return build_refusal_view(lang, "checks.too_long", limit=too_long.limit)

@@ -79,3 +79,24 @@ async def test_an_empty_check_is_refused_in_the_form(ws):
     await ws.driver.command(user, "check")
     reply = await ws.driver.submit_view(user, ws.fake.current_view(user), {})
     assert reply.ack["response_action"] == "errors"
+
+
+async def test_a_slow_check_shows_checking_then_the_answer(ws, monkeypatch):
+    from handlers.views import checks
+
+    import time
+
+    monkeypatch.setattr(checks, "ANSWER_IN_ACK_SECONDS", 0)
+    original = checks.propose_text
+
+    def slow_propose(*args):
+        time.sleep(0.3)  # in the worker thread: the ack has long reached Slack by then
+        return original(*args)
+
+    monkeypatch.setattr(checks, "propose_text", slow_propose)
+    user = seed.COORDINATORS[0][0]
+    await ws.driver.command(user, "check")
+    reply = await ws.driver.submit_view(user, ws.fake.current_view(user),
+                                        {ids.CHECK_TEXT_BLOCK: {ids.CHECK_TEXT_INPUT: CASE}})
+    assert "⏳" in str(reply.ack["view"]["blocks"])
+    assert "相談者のAさん" in rendered(ws.fake.current_view(user))
