@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     instance_id: str | None = Field(default=None, validation_alias="JIREI_INSTANCE_ID")
     # Days a published case keeps its material content (then it is deleted; the record stays).
     material_retention_days: int = Field(default=90, ge=0, validation_alias="JIREI_MATERIAL_RETENTION_DAYS")
+    # Self-run sessions one person may propose in a calendar month (each invites their region by DM).
+    proposals_per_month: int = Field(default=2, ge=1, le=100, validation_alias="JIREI_PROPOSALS_PER_MONTH")
 
     @field_validator("database_url")
     @classmethod

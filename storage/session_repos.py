@@ -108,6 +108,12 @@ class Sessions:
     async def all(self) -> list[CaseSession]:
         return list(await self.session.scalars(select(CaseSession).order_by(CaseSession.id)))
 
+    async def count_proposed_by(self, user_id: str, since: datetime) -> int:
+        """Self-run sessions `user_id` proposed since `since`, called off or not."""
+        return await self.session.scalar(
+            select(func.count()).select_from(CaseSession)
+            .where(CaseSession.kind == "self_run", CaseSession.created_by == user_id, CaseSession.created_at >= since)) or 0
+
     async def many(self, session_ids: list[int]) -> dict[int, CaseSession]:
         if not session_ids:
             return {}

@@ -574,12 +574,21 @@ async def proposer_group(uow: UnitOfWork, user_id: str) -> StudyGroup | None:
     return None
 
 
-async def check_may_propose(uow: UnitOfWork, actor: Actor) -> Coordinator:
+async def check_may_propose(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor,
+                            per_month: int) -> Coordinator:
+    """A complete profile, the pledge, and fewer than `per_month` proposals this calendar month
+    (Japan time): each proposal invites the whole region by DM, so one person cannot flood it."""
     person = await uow.coordinators.get(actor.user_id)
     if person is None or not person.profile_complete:
         raise StudyGroupError("sessions.error.needs_profile")
     if person.pledge_accepted_at is None:
         raise StudyGroupError("sessions.error.needs_pledge")
+    month = now.astimezone(tz).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    proposed = await uow.sessions.count_proposed_by(actor.user_id, month)
+    if proposed >= per_month:
+        next_month = (month + timedelta(days=32)).replace(day=1)
+        raise StudyGroupError("groups.error.proposal_limit", limit=per_month, count=proposed,
+                              next=format_date(next_month, actor.lang, tz))
     return person
 
 
@@ -590,9 +599,10 @@ class ProposeResult:
     invited: int
 
 
-async def propose_session(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor, proposal: Proposal) -> ProposeResult:
+async def propose_session(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor, proposal: Proposal,
+                          *, per_month: int) -> ProposeResult:
     """A self-run session the proposer facilitates (and takes part in), announced to their group and nearby."""
-    person = await check_may_propose(uow, actor)
+    person = await check_may_propose(uow, now, tz, actor, per_month)
     group = await proposer_group(uow, actor.user_id)
     online = proposal.place is None
     spec = SessionSpec(

@@ -20,7 +20,8 @@ async def my_groups(cmd: grammar.Groups, request: CommandRequest) -> None:
 @command_handler(grammar.Propose)
 async def open_propose_modal(cmd: grammar.Propose, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
-        await study_groups.check_may_propose(uow, request.actor)
+        await study_groups.check_may_propose(uow, request.deps.clock.now(), request.deps.tz, request.actor,
+                                             request.deps.settings.proposals_per_month)
         group = await study_groups.proposer_group(uow, request.actor.user_id)
     view = build_propose_modal(request.lang, request.deps.clock.now(), request.deps.tz, group.code if group else None)
     await request.client.views_open(trigger_id=request.body["trigger_id"], view=view)

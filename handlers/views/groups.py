@@ -57,7 +57,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         try:
             async with deps.uow() as uow:
-                result = await study_groups.propose_session(uow, now, deps.tz, actor, proposal)
+                result = await study_groups.propose_session(uow, now, deps.tz, actor, proposal,
+                                                            per_month=deps.settings.proposals_per_month)
         except SessionError as err:
             await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
             return

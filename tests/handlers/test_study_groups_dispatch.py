@@ -311,3 +311,40 @@ async def test_groups_lists_open_proposals_near_me_first(ws):
     await ws.driver.command(seed.COORDINATORS[0][0], "groups")
     text = texts(ws.fake.ephemerals(seed.COORDINATORS[0][0])[-1:])
     assert "まだ自主勉強会に参加していません" in text and "オンラインの会" in text
+
+
+async def test_proposals_are_capped_per_person_per_month(ws):
+    """Each proposal invites the region by DM: the third in a month is refused, in the person's
+    language, both when the form is asked for and when a form opened earlier is sent."""
+    assert ws.deps.settings.proposals_per_month == 2
+    group, members = await form_group(ws)
+    proposer = members[0]
+    start = datetime(2027, 4, 20, 14, 0, tzinfo=JST)
+    forms = []
+    for _ in range(3):  # forms opened while proposals were still allowed
+        await ws.driver.command(proposer, "propose")
+        forms.append(ws.fake.current_view(proposer))
+    for day, form in enumerate(forms[:2]):
+        await ws.driver.submit_view(proposer, form, proposal_values(start + timedelta(days=day)))
+        await ws.run_due()
+    invitations = sum(len(ws.fake.dm_messages(u)) for u in (f"UOSA{i:03d}" for i in range(10)) if u != proposer)
+
+    await ws.driver.command(proposer, "propose")
+    refusal = texts(ws.fake.ephemerals(proposer)[-1:])
+    assert "月2件まで" in refusal and "2027年5月1日" in refusal, refusal
+    await ws.driver.submit_view(proposer, forms[2], proposal_values(start + timedelta(days=2)))
+    await ws.run_due()
+    assert "月2件まで" in texts(ws.fake.dm_messages(proposer)[-1:])
+    async with ws.deps.uow() as uow:
+        assert len([s for s in await uow.sessions.all() if s.kind == "self_run"]) == 2
+    assert sum(len(ws.fake.dm_messages(u)) for u in (f"UOSA{i:03d}" for i in range(10)) if u != proposer) == invitations
+
+    await ws.driver.command(proposer, "profile set lang=en")
+    await ws.driver.command(proposer, "propose")
+    assert "up to 2 study sessions a month" in texts(ws.fake.ephemerals(proposer)[-1:])
+    # Someone else in the group still may; and so may the proposer next month.
+    await ws.driver.command(members[1], "propose")
+    assert ws.fake.current_view(members[1])["callback_id"] == ids.PROPOSE_VIEW
+    await ws.advance(datetime(2027, 5, 1, 0, 5, tzinfo=JST) - ws.clock.now())
+    await ws.driver.command(proposer, "propose")
+    assert ws.fake.current_view(proposer)["callback_id"] == ids.PROPOSE_VIEW
