@@ -44,6 +44,8 @@ MATERIAL_KIND_INPUT = "material_kind_input"
 MATERIAL_FILE_BLOCK = "material_file"
 MATERIAL_FILE_INPUT = "material_file_input"
 MATERIAL_CONFIRM = "material_confirm"
+MATERIAL_ACCEPT_PROPOSAL = "material_accept_proposal"
+MATERIAL_WITHDRAW = "material_withdraw"
 PUBLISH_EARLY = "publish_early"  # value: the case code
 
 # --- study groups ----------------------------------------------------------------

@@ -5,9 +5,11 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot import ids
+from bot.blocks.checks import build_proposed_text, build_replacements
 from bot.blocks.kit import actions, button, context, escape, header, plain, section
 from bot.blocks.sessions import session_facts, session_title
 from bot.i18n import t
+from bot.pseudonymisation import Proposal
 from bot.services.sessions import bureau_label
 from storage.models import Case, CaseSession, Material
 
@@ -30,10 +32,14 @@ def build_material_dm(item: CaseSession, case: Case, material: Material, lang: s
     return blocks
 
 
-def build_findings(case: Case, material: Material, findings: list, lang: str) -> list[dict]:
-    """What the uploader sees: the findings (with the found text, which only they see) and a choice."""
+def build_findings(case: Case, material: Material, findings: list, lang: str,
+                   proposal: Proposal | None = None) -> list[dict]:
+    """What the uploader sees: the findings (with the found text, which only they see) and a choice;
+    with a proposal, the proposal as before → after and the choice to accept it or withdraw."""
     if not findings:
         return [section(t("materials.clean", lang, code=case.code, version=material.version))]
+    if proposal is not None and proposal.changed:
+        return _proposal_blocks(case, material, proposal, lang)
     lines = [t("materials.finding_line", lang, line=f.line, kind=t(f"anonymisation.kind.{f.kind}", lang),
                text=escape(f.text), suggestion=escape(f.suggestion))
              for f in findings[:MAX_FINDINGS_SHOWN]]
@@ -43,11 +49,30 @@ def build_findings(case: Case, material: Material, findings: list, lang: str) ->
         section(t("materials.findings_intro", lang, code=case.code, version=material.version, count=len(findings))),
         section("\n".join(lines)[:2900]),
         section(t("materials.findings_next", lang)),
-        actions(button(t("materials.confirm_button", lang), ids.MATERIAL_CONFIRM, f"M{material.id}", style="danger",
-                       confirm={"title": plain(t("materials.confirm_title", lang)),
-                                "text": plain(t("materials.confirm_text", lang)),
-                                "confirm": plain(t("materials.confirm_yes", lang)),
-                                "deny": plain(t("common.cancel", lang))})),
+        actions(_confirm_button(material, lang)),
+    ]
+
+
+def _confirm_button(material: Material, lang: str) -> dict:
+    return button(t("materials.confirm_button", lang), ids.MATERIAL_CONFIRM, f"M{material.id}", style="danger",
+                  confirm={"title": plain(t("materials.confirm_title", lang)),
+                           "text": plain(t("materials.confirm_text", lang)),
+                           "confirm": plain(t("materials.confirm_yes", lang)),
+                           "deny": plain(t("common.cancel", lang))})
+
+
+def _proposal_blocks(case: Case, material: Material, proposal: Proposal, lang: str) -> list[dict]:
+    value = f"M{material.id}"
+    return [
+        section(t("materials.proposal_intro", lang, code=case.code, version=material.version,
+                  count=len(proposal.replacements))),
+        section(build_replacements(proposal, lang)[:2900]),
+        *build_proposed_text(proposal, lang),
+        section(t("materials.proposal_next", lang)),
+        actions(button(t("materials.accept_proposal_button", lang), ids.MATERIAL_ACCEPT_PROPOSAL, value,
+                       style="primary"),
+                button(t("materials.withdraw_button", lang), ids.MATERIAL_WITHDRAW, value),
+                _confirm_button(material, lang)),
     ]
 
 

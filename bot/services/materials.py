@@ -97,16 +97,74 @@ async def add_material_link(uow: UnitOfWork, now: datetime, actor: Actor, case_c
     return MaterialResult(material, case, [])
 
 
-async def confirm_material(uow: UnitOfWork, now: datetime, actor: Actor, material_id: int) -> Material:
+async def _own_material(uow: UnitOfWork, now: datetime, actor: Actor, material_id: int,
+                         action: str) -> tuple[Material, Case]:
+    """The material, if the actor may act on it (an admin, or the case's lecturer)."""
     material = await uow.materials.get(material_id)
     if material is None:
         raise SessionError("materials.error.not_found")
     case = await uow.cases.get(material.case_id)
-    if not (actor.is_admin or (case and case.lecturer_user_id == actor.user_id)):
-        await uow.audit.record(now, actor.user_id, "material.confirm", "refused", target=f"M{material_id}")
+    if case is None or not (actor.is_admin or case.lecturer_user_id == actor.user_id):
+        await uow.audit.record(now, actor.user_id, action, "refused", target=f"M{material_id}")
         raise SessionError("materials.error.not_allowed", code=case.code if case else "")
+    return material, case
+
+
+async def confirm_material(uow: UnitOfWork, now: datetime, actor: Actor, material_id: int) -> Material:
+    material, _ = await _own_material(uow, now, actor, material_id, "material.confirm")
     await _confirm(uow, now, actor, material)
     return material
+
+
+# --- the anonymisation proposal: accept it, or withdraw the upload --------------------------------
+
+async def material_content(uow: UnitOfWork, now: datetime, actor: Actor, material_id: int) -> tuple[bytes, str, int]:
+    """The stored file of a flagged version (bytes, file name, version), for its proposal to be
+    made (off the loop and outside this transaction)."""
+    material, _ = await _own_material(uow, now, actor, material_id, "material.accept_proposal")
+    if material.content_encrypted is None or material.deleted_at is not None:
+        raise SessionError("materials.error.not_found")
+    return uow.cipher.decrypt(material.content_encrypted), material.filename or "case.txt", material.version
+
+
+def proposed_filename(filename: str, is_docx: bool) -> str:
+    """A .docx stays a .docx; anything else becomes text (a PDF's layout is lost)."""
+    if is_docx:
+        return filename
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    return f"{stem}.txt"
+
+
+async def accept_proposal(uow: UnitOfWork, now: datetime, actor: Actor, material_id: int, content: bytes,
+                          filename: str, remaining: list[anonymisation.Finding]) -> MaterialResult:
+    """Store the anonymised ``content`` as the next version and discard the flagged original's
+    bytes. ``remaining`` are the findings of the proposed text (normally none)."""
+    original, case = await _own_material(uow, now, actor, material_id, "material.accept_proposal")
+    if original.content_encrypted is None or original.deleted_at is not None:
+        raise SessionError("materials.error.not_found")
+    material = await uow.materials.add(Material(
+        case_id=case.id, kind=original.kind, version=await uow.materials.next_version(case.id, original.kind),
+        filename=filename[:255], mimetype=None, url=None, content_encrypted=uow.cipher.encrypt(content),
+        sha256=hashlib.sha256(content).hexdigest(), findings=[{"kind": f.kind, "line": f.line} for f in remaining],
+        uploaded_by=actor.user_id, uploaded_at=now,
+    ))
+    _discard(original, now)
+    await uow.audit.record(now, actor.user_id, "material.accept_proposal", "ok", target=case.code,
+                           replaced=original.version, version=material.version, findings=len(remaining))
+    return MaterialResult(material, case, remaining)
+
+
+async def withdraw_material(uow: UnitOfWork, now: datetime, actor: Actor, material_id: int) -> Material:
+    """The uploader takes a flagged version back: its bytes are discarded and it is never released."""
+    material, case = await _own_material(uow, now, actor, material_id, "material.withdraw")
+    _discard(material, now)
+    await uow.audit.record(now, actor.user_id, "material.withdraw", "ok", target=case.code, version=material.version)
+    return material
+
+
+def _discard(material: Material, now: datetime) -> None:
+    material.content_encrypted = None
+    material.deleted_at = now
 
 
 async def _confirm(uow: UnitOfWork, now: datetime, actor: Actor, material: Material) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from slack_bolt.async_app import AsyncApp
 
 from bot import grammar, ids
+from bot.anonymisation import check_text
 from bot.blocks.materials import build_upload_modal
 from bot.deps import Deps
 from bot.i18n import t
+from bot.pseudonymisation import propose_file
 from bot.services import materials
 from bot.services.sessions import SessionError
 from handlers.commands.jirei import CommandRequest
@@ -19,6 +22,15 @@ from handlers.context import NOT_DONE, actor_of, answer, session_button
 
 def _value(body: dict) -> str:
     return str((body.get("actions") or [{}])[0].get("value", ""))[:40]
+
+
+async def _material_id(body: dict, respond, client, actor) -> int | None:
+    """The material a button names ("M12"); a malformed value is answered and gives None."""
+    match = re.fullmatch(r"M([1-9][0-9]{0,8})", _value(body))
+    if match is None:
+        await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
+        return None
+    return int(match.group(1))
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -37,17 +49,58 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def confirm_findings(ack, body, context, respond, client):
         await ack()
         actor = actor_of(context)
-        match = re.fullmatch(r"M([1-9][0-9]{0,8})", _value(body))
-        if match is None:
-            await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
+        material_id = await _material_id(body, respond, client, actor)
+        if material_id is None:
             return
         try:
             async with deps.uow() as uow:
-                material = await materials.confirm_material(uow, deps.clock.now(), actor, int(match.group(1)))
+                material = await materials.confirm_material(uow, deps.clock.now(), actor, material_id)
         except SessionError as err:
             await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
             return
         await answer(body, respond, client, actor.user_id, text=t("materials.confirmed", actor.lang, version=material.version))
+
+    @app.action(ids.MATERIAL_ACCEPT_PROPOSAL)
+    async def accept_proposal(ack, body, context, respond, client):
+        await ack()
+        actor = actor_of(context)
+        material_id = await _material_id(body, respond, client, actor)
+        if material_id is None:
+            return
+        try:
+            async with deps.uow() as uow:
+                data, filename, replaced = await materials.material_content(uow, deps.clock.now(), actor, material_id)
+            today = deps.clock.now().astimezone(deps.tz).date()
+            proposed = await asyncio.to_thread(propose_file, data, filename, today, actor.lang)
+            remaining = await asyncio.to_thread(check_text, proposed.proposal.text, actor.lang)
+            content = proposed.docx if proposed.docx is not None else proposed.proposal.text.encode("utf-8")
+            async with deps.uow() as uow:
+                result = await materials.accept_proposal(
+                    uow, deps.clock.now(), actor, material_id, content,
+                    materials.proposed_filename(filename, proposed.docx is not None), remaining)
+        except SessionError as err:
+            await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
+            return
+        key = "materials.proposal_accepted_findings" if remaining else "materials.proposal_accepted"
+        await answer(body, respond, client, actor.user_id, text=t(key, actor.lang, version=result.material.version,
+                                                                  replaced=replaced,
+                                                                  count=len(remaining)))
+
+    @app.action(ids.MATERIAL_WITHDRAW)
+    async def withdraw(ack, body, context, respond, client):
+        await ack()
+        actor = actor_of(context)
+        material_id = await _material_id(body, respond, client, actor)
+        if material_id is None:
+            return
+        try:
+            async with deps.uow() as uow:
+                material = await materials.withdraw_material(uow, deps.clock.now(), actor, material_id)
+        except SessionError as err:
+            await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
+            return
+        await answer(body, respond, client, actor.user_id, text=t("materials.withdrawn", actor.lang,
+                                                                  version=material.version))
 
     @app.action(ids.PUBLISH_EARLY)
     async def publish_early(ack, body, context, respond, client):

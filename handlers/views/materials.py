@@ -3,6 +3,8 @@ uploader sees the findings in a DM and must fix or confirm them before release."
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 
@@ -10,6 +12,7 @@ from bot import ids
 from bot.blocks.materials import build_findings
 from bot.deps import Deps
 from bot.i18n import t
+from bot.pseudonymisation import propose_file
 from bot.services import materials
 from bot.services.sessions import SessionError
 from handlers.context import actor_of, message
@@ -49,5 +52,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except SessionError as err:
             await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
             return
-        blocks = build_findings(result.case, result.material, result.findings, actor.lang)
+        proposal = None
+        if result.findings:  # the anonymised version to offer, made off the event loop
+            today = deps.clock.now().astimezone(deps.tz).date()
+            proposal = (await asyncio.to_thread(propose_file, data, filename, today, actor.lang)).proposal
+        blocks = build_findings(result.case, result.material, result.findings, actor.lang, proposal)
         await client.chat_postMessage(channel=actor.user_id, **message(blocks, t("materials.checked", actor.lang)))

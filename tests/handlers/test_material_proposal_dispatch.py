@@ -1,0 +1,79 @@
+"""A flagged upload gets the anonymisation proposal as before → after; accepting it stores the
+anonymised text as the new version, which is what participants receive, and the original's bytes
+are gone from the database file."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot import ids
+from bot import local_seed as seed
+from storage.models import Material
+from tests.handlers.conftest import add_coordinators, texts
+from tests.handlers.test_materials_dispatch import SESSION, received_material, upload
+
+FLAGGED = "【事例】相談者の山田花子さん（電話 090-1234-5678）は、夫の暴力から避難している。\n"
+ANONYMISED = "【事例】相談者のAさん（電話 ***-****-****）は、夫の暴力から避難している。\n"
+
+
+async def flagged_upload(ws) -> dict:
+    await ws.driver.command(seed.ADMIN, 'admin case new title="避難" theme=家庭・DV')
+    await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
+                                                       deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
+    await upload(ws, FLAGGED.encode())
+    return ws.fake.dm_messages(seed.ADMIN)[-1]
+
+
+async def test_accepting_the_proposal_stores_and_sends_the_anonymised_text_only(ws, db_url):
+    findings = await flagged_upload(ws)
+    shown = texts([findings])
+    assert "山田花子" in shown and "090-1234-5678" in shown and ANONYMISED.strip() in shown  # before → after
+    async with ws.deps.uow() as uow:
+        original = (await uow.session.scalars(select(Material))).one()
+        original_token = bytes(original.content_encrypted)
+    await ws.driver.press(seed.ADMIN, findings, ids.MATERIAL_ACCEPT_PROPOSAL)
+    assert "第2版" in texts(ws.fake.dm_messages(seed.ADMIN)[-1:]) or "第2版" in str(ws.fake.ephemerals(seed.ADMIN))
+    async with ws.deps.uow() as uow:
+        rows = {m.version: m for m in await uow.session.scalars(select(Material))}
+        assert rows[1].content_encrypted is None and rows[1].deleted_at is not None
+        assert uow.cipher.decrypt(rows[2].content_encrypted).decode() == ANONYMISED
+        assert rows[2].findings == [] and rows[2].filename == "case.txt"
+    users = await add_coordinators(ws, 2, prefix="UPR")
+    for user in users:
+        await ws.driver.command(user, "join S1")
+    await ws.advance(timedelta(days=36, hours=1))  # past the release
+    for user in users:
+        assert len(received_material(ws, user)) == 1
+        files = [f for m in ws.fake.dm_messages(user) for f in m.get("files") or [] if f["name"] == "case.txt"]
+        assert [ws.fake.file_content(f["id"]).decode() for f in files] == [ANONYMISED]
+    if db_url.startswith("sqlite"):
+        path = Path(db_url.split("///", 1)[1])
+        with sqlite3.connect(path) as raw:
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        stored = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        assert original_token not in stored and original_token[:60] not in stored
+
+
+async def test_withdrawing_deletes_the_file_and_nothing_is_released(ws):
+    findings = await flagged_upload(ws)
+    await ws.driver.press(seed.ADMIN, findings, ids.MATERIAL_WITHDRAW)
+    async with ws.deps.uow() as uow:
+        (material,) = list(await uow.session.scalars(select(Material)))
+        assert material.content_encrypted is None and material.deleted_at is not None
+    user = (await add_coordinators(ws, 1, prefix="UWD"))[0]
+    await ws.driver.command(user, "join S1")
+    await ws.driver.command(seed.COORDINATORS[0][0], "join S1")
+    await ws.advance(timedelta(days=36, hours=1))
+    assert received_material(ws, user) == []
+
+
+async def test_only_the_uploader_side_may_accept(ws):
+    findings = await flagged_upload(ws)
+    outsider = seed.COORDINATORS[0][0]
+    await ws.driver.click(outsider, ids.MATERIAL_ACCEPT_PROPOSAL, "M1", message=findings)
+    async with ws.deps.uow() as uow:
+        assert len(list(await uow.session.scalars(select(Material)))) == 1
