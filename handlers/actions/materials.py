@@ -45,31 +45,38 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await answer(body, respond, client, actor.user_id,
                      text=t("materials.read_thanks" if first else "materials.read_already", actor.lang))
 
-    @app.action(ids.MATERIAL_CONFIRM)
-    async def confirm_findings(ack, body, context, respond, client):
-        await ack()
+    async def on_material_button(body, context, respond, client, work) -> None:
+        """A button naming a material ("M12"): ``work(actor, material_id)`` returns the answer's
+        text; a refusal (SessionError) is answered instead."""
         actor = actor_of(context)
         material_id = await _material_id(body, respond, client, actor)
         if material_id is None:
             return
         try:
+            text = await work(actor, material_id)
+        except SessionError as err:
+            text = t(err.key, actor.lang, **err.params)
+        await answer(body, respond, client, actor.user_id, text=text)
+
+    @app.action(ids.MATERIAL_CONFIRM)
+    async def confirm_findings(ack, body, context, respond, client):
+        await ack()
+
+        async def confirm(actor, material_id: int) -> str:
             async with deps.uow() as uow:
                 material = await materials.confirm_material(uow, deps.clock.now(), actor, material_id)
-        except SessionError as err:
-            await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
-            return
-        await answer(body, respond, client, actor.user_id, text=t("materials.confirmed", actor.lang, version=material.version))
+            return t("materials.confirmed", actor.lang, version=material.version)
+
+        await on_material_button(body, context, respond, client, confirm)
 
     @app.action(ids.MATERIAL_ACCEPT_PROPOSAL)
     async def accept_proposal(ack, body, context, respond, client):
         await ack()
-        actor = actor_of(context)
-        material_id = await _material_id(body, respond, client, actor)
-        if material_id is None:
-            return
-        try:
+
+        async def accept(actor, material_id: int) -> str:
             async with deps.uow() as uow:
                 data, filename, replaced = await materials.material_content(uow, deps.clock.now(), actor, material_id)
+            # The proposal is made again from the stored file, off the loop and outside a transaction.
             today = deps.clock.now().astimezone(deps.tz).date()
             proposed = await asyncio.to_thread(propose_file, data, filename, today, actor.lang)
             remaining = await asyncio.to_thread(check_text, proposed.proposal.text, actor.lang)
@@ -78,29 +85,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 result = await materials.accept_proposal(
                     uow, deps.clock.now(), actor, material_id, content,
                     materials.proposed_filename(filename, proposed.docx is not None), remaining)
-        except SessionError as err:
-            await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
-            return
-        key = "materials.proposal_accepted_findings" if remaining else "materials.proposal_accepted"
-        await answer(body, respond, client, actor.user_id, text=t(key, actor.lang, version=result.material.version,
-                                                                  replaced=replaced,
-                                                                  count=len(remaining)))
+            key = "materials.proposal_accepted_findings" if remaining else "materials.proposal_accepted"
+            return t(key, actor.lang, version=result.material.version, replaced=replaced, count=len(remaining))
+
+        await on_material_button(body, context, respond, client, accept)
 
     @app.action(ids.MATERIAL_WITHDRAW)
     async def withdraw(ack, body, context, respond, client):
         await ack()
-        actor = actor_of(context)
-        material_id = await _material_id(body, respond, client, actor)
-        if material_id is None:
-            return
-        try:
+
+        async def take_back(actor, material_id: int) -> str:
             async with deps.uow() as uow:
                 material = await materials.withdraw_material(uow, deps.clock.now(), actor, material_id)
-        except SessionError as err:
-            await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
-            return
-        await answer(body, respond, client, actor.user_id, text=t("materials.withdrawn", actor.lang,
-                                                                  version=material.version))
+            return t("materials.withdrawn", actor.lang, version=material.version)
+
+        await on_material_button(body, context, respond, client, take_back)
 
     @app.action(ids.PUBLISH_EARLY)
     async def publish_early(ack, body, context, respond, client):
