@@ -205,12 +205,10 @@ async def step_publish(demo) -> None:
     await demo.advance(timedelta(minutes=5), t("demo.clock.publish", demo.lang))
     # Only Tokyo has held C1: the plan publishes after every bureau, so nothing is posted yet.
     demo.expect(demo.ws.fake.messages(demo.ws.portal_channel) == [], t("demo.check.publish_waits", demo.lang))
+    # The secretariat sees which bureaus are still to hold it; it is published after all of them
+    # (step_rest_of_year), not earlier.
     await demo.command(seed.ADMIN, "admin publish C1")
-    await demo.command(seed.ADMIN, "admin publish C1 confirm")
-    posts = demo.ws.fake.messages(demo.ws.portal_channel)
-    for post in posts[:1]:
-        demo.say(demo.render(post))
-    demo.expect(len(posts) >= 1 and "C1" in str(posts), t("demo.check.published", demo.lang))
+    demo.expect(demo.ws.fake.messages(demo.ws.portal_channel) == [], t("demo.check.publish_standing", demo.lang))
 
 
 STEPS = [step_help, step_profile, step_plan, step_announce, step_join, step_material, step_deadline, step_release,
@@ -405,3 +403,232 @@ async def step_survey(demo) -> None:
 
 
 STEPS.append(step_survey)
+
+
+# --- the rest of the year (issue 16): roster, pledge, plan, lottery, publication, reviews ---------------------
+
+# Coordinators the secretariat imports from its roster: one for each bureau the seed does not cover, two
+# for Nagoya (where a session draws lots). Nobody has taken the pledge yet.
+ROSTER = [
+    ("URNAGOYA1", "中村 由美", "愛知県", "public", "教育"),
+    ("URNAGOYA2", "林 美玲", "岐阜県", "private", "医療・福祉"),
+    ("URSAPPORO", "佐々木 健", "北海道", "public", "医療・福祉"),
+    ("URSENDAI1", "高田 恵", "宮城県", "private", "労働"),
+    ("URHIROSHI", "松本 翔", "広島県", "public", "入管手続"),
+    ("URTAKAMAT", "岡田 咲", "香川県", "private", "教育"),
+    ("URFUKUOKA", "Nguyen Thi Lan", "福岡県", "private", "医療・福祉"),
+]
+NEWCOMER = ROSTER[0][0]
+
+# The rest of C1's year: the six bureaus not yet planned, in June (Nagoya by lottery, one seat).
+PLAN = """sessions:
+  - {case: C1, bureau: sapporo, start: "2027-06-05 14:00", minutes: 120, capacity: 5, min: 1, deadline: "2027-05-28 17:00"}
+  - {case: C1, bureau: sendai, start: "2027-06-06 14:00", minutes: 120, capacity: 5, min: 1, deadline: "2027-05-28 17:00"}
+  - {case: C1, bureau: 名古屋, start: "2027-06-12 14:00", minutes: 120, capacity: 1, min: 1, deadline: "2027-05-28 17:00", lottery: true}
+  - {case: C1, bureau: hiroshima, start: "2027-06-13 14:00", minutes: 120, capacity: 5, min: 1, deadline: "2027-05-28 17:00"}
+  - {case: C1, bureau: takamatsu, start: "2027-06-19 14:00", minutes: 120, capacity: 5, min: 1, deadline: "2027-05-28 17:00"}
+  - {case: C1, bureau: fukuoka, start: "2027-06-20 14:00", minutes: 90, capacity: 5, min: 1, deadline: "2027-05-28 17:00"}
+"""
+PLAN_DEADLINE = START.replace(month=5, day=28, hour=17)
+LAST_SESSION_END = START.replace(month=6, day=20, hour=16)
+
+
+async def step_roster(demo) -> None:
+    """The secretariat imports its roster; a newcomer reads the pledge and gives it."""
+    from bot.services.roster import import_roster, parse_roster
+
+    demo.heading("demo.step.roster")
+    for user, name, *_ in ROSTER:
+        demo.ws.fake.add_user(user, name)
+    lines = ["slack_user_id,name,prefecture,affiliation,themes,lang"]
+    lines += [f"{user},{name},{prefecture},{affiliation},{theme},{demo.lang}"
+              for user, name, prefecture, affiliation, theme in ROSTER]
+    demo.say("\n$ python run_bot.py import-roster roster.csv")
+    async with demo.ws.deps.uow() as uow:
+        result = await import_roster(uow, demo.ws.clock.now(), parse_roster("\n".join(lines).encode(), "roster.csv"))
+    demo.say(f"  {result.summary()}")
+    async with demo.ws.deps.uow() as uow:
+        people = await uow.coordinators.many([user for user, *_ in ROSTER])
+    demo.expect(result.created == len(ROSTER) and {p.bureau for p in people.values()} == {
+        "nagoya", "sapporo", "sendai", "hiroshima", "takamatsu", "fukuoka"}, t("demo.check.roster", demo.lang,
+                                                                                  count=result.created))
+    demo.expect(not any(p.pledge_accepted_at for p in people.values()), t("demo.check.roster_unpledged", demo.lang))
+    await demo.ws.driver.open_home(NEWCOMER)
+    demo.expect(ids.ACCEPT_PLEDGE in str(demo.ws.fake.home_view(NEWCOMER)), t("demo.check.pledge_asked", demo.lang))
+    await demo.command(NEWCOMER, "pledge")
+    await demo.press(NEWCOMER, demo.ws.fake.home_view(NEWCOMER), ids.ACCEPT_PLEDGE)
+    for user, *_ in ROSTER[1:]:
+        await demo.command(user, "pledge accept", show=False)
+    async with demo.ws.deps.uow() as uow:
+        people = await uow.coordinators.many([user for user, *_ in ROSTER])
+    home = demo.ws.fake.home_view(NEWCOMER)
+    demo.expect(all(p.pledge_accepted_at for p in people.values()) and ids.ACCEPT_PLEDGE not in str(home),
+                t("demo.check.pledge_given", demo.lang))
+
+
+async def step_session_survey(demo) -> None:
+    """S1's attendees answer the post-session survey; the secretariat reads its report by the session's code."""
+    from bot.surveys.definitions import load_survey
+
+    demo.heading("demo.step.session_survey")
+    async with demo.ws.deps.uow() as uow:
+        run = (await uow.surveys.runs_for_session(1, "post_session"))[0]
+        attended = [r.user_id for r in await uow.registrations.for_session(1, "attended")]
+    survey = load_survey("post_session")
+    answering = attended[:3]
+    for index, user in enumerate(answering):
+        invitation = next(m for m in reversed(demo.dms(user)) if f"'{run.code}|" in str(m.get("blocks"))
+                          and ids.SURVEY_START in str(m.get("blocks")))
+        if index == 0:
+            demo.say(demo.render(invitation))
+        await demo.ws.driver.press(user, invitation, ids.SURVEY_START)
+        for question in survey.questions:
+            message = _survey_dialog(demo, user, run.code)
+            if question.kind == "text":
+                await demo.ws.driver.send_dm(user, t("demo.survey_text", demo.lang))
+            elif question.kind == "multi":
+                from bot.blocks.surveys import survey_value
+
+                await demo.ws.driver.click(user, ids.SURVEY_MULTI,
+                                           [survey_value(run.code, question.id, question.options[0].id)],
+                                           message=message)
+                await demo.ws.driver.press(user, demo.ws.fake.message(message["channel"], message["ts"]),
+                                           ids.SURVEY_NEXT)
+            elif len(question.options) <= 5:
+                await demo.ws.driver.press(user, message, f"{ids.SURVEY_CHOOSE}:{question.options[index % 2].id}")
+            else:
+                from bot.blocks.surveys import survey_value
+
+                await demo.ws.driver.click(user, ids.SURVEY_CHOOSE,
+                                           survey_value(run.code, question.id, question.options[0].id),
+                                           message=message)
+        await demo.ws.run_due()
+    async with demo.ws.deps.uow() as uow:
+        completed = [await uow.surveys.invite(run.id, user) for user in answering]
+    demo.expect(all(invite is not None and invite.completed for invite in completed),
+                t("demo.check.session_survey_answered", demo.lang, count=len(answering)))
+    await demo.command(seed.ADMIN, "admin report S1")
+    report = str(demo.ws.fake.ephemerals(seed.ADMIN)[-1:])
+    demo.expect(t("surveys.report.respondents_line", demo.lang, respondents=len(answering), invited=len(attended))
+                in report, t("demo.check.session_report", demo.lang, count=len(answering)))
+
+
+async def step_rest_of_year(demo) -> None:
+    """The plan for the other six bureaus is loaded; a draw in Nagoya; Osaka's substitute held;
+    once all eight bureaus have held C1 it is published, the commentary in the announcement's thread."""
+    from bot.services.plan import load_plan, parse_plan
+
+    demo.heading("demo.step.rest_of_year")
+    await demo.command(seed.LECTURER, "admin material add C1 url=https://example.jp/jirei/c1-commentary.pdf "
+                                      "kind=commentary")
+    demo.say("\n$ python run_bot.py load-plan plan.yaml")
+    async with demo.ws.deps.uow() as uow:
+        result = await load_plan(uow, demo.ws.clock.now(), parse_plan(PLAN.encode(), "plan.yaml", JST))
+    demo.say(f"  {result.summary()}")
+    demo.expect(result.sessions_new == 6, t("demo.check.plan_loaded", demo.lang, count=result.sessions_new))
+    async with demo.ws.deps.uow() as uow:
+        planned = {s.bureau: s.code for s in await uow.sessions.all() if s.code in result.created}
+    for index, code in enumerate(planned.values()):
+        await demo.command(seed.ADMIN, f"admin announce {code}", show=index == 0)
+    for user, _, prefecture, *_ in ROSTER:
+        from config.reference import bureau_for_prefecture
+
+        code = planned[bureau_for_prefecture(prefecture).code]
+        message = demo.dm_with_action(user, ids.SESSION_JOIN)
+        if message is not None and code in str(message):
+            await demo.press(user, message, ids.SESSION_JOIN, show=user == NEWCOMER)
+        else:
+            await demo.command(user, f"join {code}", show=False)
+    # A second Osaka participant joins the substitute exchange meeting, so that it can go ahead.
+    await demo.command(OSAKA[1], "join S3")
+
+    await demo.advance_to(PLAN_DEADLINE + timedelta(minutes=1), t("demo.clock.plan_deadline", demo.lang))
+    async with demo.ws.deps.uow() as uow:
+        nagoya = await uow.sessions.by_code(planned["nagoya"])
+        drawn = {r.user_id: r.status for r in await uow.registrations.for_session(nagoya.id)}
+        substitute = await uow.sessions.get(3)
+        decided = [await uow.sessions.by_code(code) for code in planned.values()]
+    demo.expect(sorted(drawn.values()) == ["confirmed", "waitlisted"], t("demo.check.lottery", demo.lang))
+    loser = next((user for user, status in drawn.items() if status == "waitlisted"), None)
+    if loser is not None:
+        demo.say(demo.render(demo.last_dm(loser)))
+    demo.expect(substitute.status == "confirmed" and all(s.status == "confirmed" for s in decided),
+                t("demo.check.rest_confirmed", demo.lang))
+
+    await demo.advance_to(LAST_SESSION_END + timedelta(minutes=30), t("demo.clock.year_end", demo.lang))
+    async with demo.ws.deps.uow() as uow:
+        substitute = await uow.sessions.get(3)
+        held = [await uow.sessions.by_code(code) for code in planned.values()]
+        case = await uow.cases.by_code("C1")
+    demo.expect(substitute.status in ("held", "closed") and all(s.status in ("held", "closed") for s in held),
+                t("demo.check.all_held", demo.lang))
+    posts = demo.ws.fake.messages(demo.ws.portal_channel)
+    announcement = posts[0] if posts else {}
+    in_thread = [p for p in posts[1:] if p.get("thread_ts") == announcement.get("ts")]
+    for post in [announcement, *in_thread[:1]] if posts else []:
+        demo.say(demo.render(post))
+    demo.expect(case.published_at is not None and "C1" in str(announcement),
+                t("demo.check.published_after_all", demo.lang))
+    demo.expect(bool(in_thread), t("demo.check.commentary_follows", demo.lang))
+
+
+async def step_home_tabs(demo) -> None:
+    """The Home tab as each role sees it."""
+    from bot.services.sessions import bureau_label
+
+    demo.heading("demo.step.home_tabs")
+    lang = demo.lang
+    expected = [
+        (seed.ADMIN, t("home_tab.admin.bureaus_heading", lang)),
+        (seed.STAFF_TOKYO, t("home_tab.staff.heading", lang, bureaus=bureau_label("tokyo", lang))),
+        (seed.LECTURER, t("home_tab.lecturer.heading", lang)),
+        (TOKYO[0], t("home_tab.coordinator.heading", lang)),
+    ]
+    for user, heading in expected:
+        demo.activities.clear()
+        demo.say(f"\n👤 {demo.name(user)}: 🏠")
+        await demo.ws.driver.open_home(user)
+        await demo.ws.run_due()
+        home = demo.ws.fake.home_view(user)
+        if user in (seed.ADMIN, TOKYO[0]):
+            demo.say(render_view_text(demo, home))
+        demo.expect(home is not None and heading in str(home),
+                    t("demo.check.home_tab", lang, name=demo.name(user), heading=heading.strip("*")))
+    staff_home = str(demo.ws.fake.home_view(seed.STAFF_TOKYO))
+    demo.expect(ids.ACCEPT_PLEDGE not in staff_home, t("demo.check.staff_no_pledge", lang))
+
+
+def render_view_text(demo, view: dict | None) -> str:
+    from bot.localslack.render import render_view
+
+    text = render_view(view, lang=demo.lang).text if view else ""
+    return "\n".join("    │ " + line for line in text.splitlines()[:40])
+
+
+async def step_year_review(demo) -> None:
+    """The secretariat's yearly review: the tables, and the workbook and chart in its DM."""
+    demo.heading("demo.step.year_review")
+    await demo.command(seed.ADMIN, "admin report year")
+    review = str(demo.ws.fake.ephemerals(seed.ADMIN)[-1:])
+    demo.expect(t("home_tab.review.title", demo.lang, year=2027) in review, t("demo.check.review", demo.lang))
+    files = [f.get("name") for m in demo.dms(seed.ADMIN) for f in m.get("files") or []]
+    demo.expect("jirei-review-FY2027.xlsx" in files and "jirei-review-FY2027.png" in files,
+                t("demo.check.review_files", demo.lang))
+
+
+async def step_forget_me(demo) -> None:
+    """A coordinator asks Jirei to forget them."""
+    demo.heading("demo.step.forget_me")
+    user = ROSTER[-1][0]
+    await demo.command(user, "forget-me")
+    await demo.command(user, "forget-me confirm")
+    async with demo.ws.deps.uow() as uow:
+        person = await uow.coordinators.get(user)
+        registrations = await uow.registrations.of_user(user)
+    demo.expect(person is None and all(r.user_id != user or r.status in ("attended", "no_show")
+                                       for r in registrations), t("demo.check.forgotten", demo.lang))
+
+
+STEPS[:] = [step_help, step_roster, step_profile, step_plan, step_announce, step_join, step_material, step_deadline,
+            step_release, step_reminders, step_hold, step_publish, step_study_groups, step_survey,
+            step_session_survey, step_rest_of_year, step_home_tabs, step_year_review, step_forget_me]
