@@ -252,10 +252,17 @@ async def render_material(ctx: RenderContext) -> Message | None:
 
 
 async def mark_read(uow: UnitOfWork, now: datetime, actor: Actor, session_code: str) -> bool:
+    """読みました: only a participant the material has been released to can have read it."""
     item = await uow.sessions.by_code(session_code)
     reg = await uow.registrations.get(item.id, actor.user_id) if item else None
     if item is None or reg is None or reg.status not in ("confirmed", "attended"):
         raise SessionError("materials.error.not_participant")
+    person = await uow.coordinators.get(actor.user_id)
+    released = (item.case_id is not None and item.release_at is not None and item.release_at <= now
+                and person is not None and person.pledge_accepted_at is not None
+                and await releasable_material(uow, item.case_id) is not None)
+    if not released:
+        raise SessionError("materials.error.not_released", code=item.code)
     return await uow.material_reads.mark(item.id, actor.user_id, now)
 
 

@@ -120,3 +120,30 @@ async def test_publication_waits_for_every_bureau_not_just_the_sessions_created(
     await ws.driver.command(seed.ADMIN, "admin publish C1")
     shown = texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
     assert "（2局）" in shown and "（6局）" in shown and "札幌" in shown
+
+
+async def test_read_cannot_be_recorded_before_the_material_is_released(ws):
+    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行" theme=医療・福祉')
+    await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
+                                                       deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
+    await upload(ws)
+    people = await add_coordinators(ws, 2, prefix="URD")
+    for user in people:
+        await ws.driver.command(user, "join S1")
+    await ws.advance(timedelta(days=31))  # confirmed at the deadline, before the release
+    # A button built by hand (signed by Slack all the same) on one of their DMs.
+    button = {"type": "button", "action_id": ids.MATERIAL_READ, "value": "S1", "text": {"type": "plain_text", "text": "x"}}
+    earlier = {**ws.fake.dm_messages(people[0])[-1],
+               "blocks": [{"type": "actions", "block_id": "material_S1", "elements": [button]}]}
+    reply = await ws.driver.click(people[0], ids.MATERIAL_READ, "S1", message=earlier, block_id="material_S1")
+    assert "まだお届けしていません" in texts(reply.answer)
+    async with ws.deps.uow() as uow:
+        assert (await uow.sessions.get(1)).status == "confirmed"
+        assert await uow.material_reads.readers(1) == set()
+
+    await ws.advance(timedelta(days=6, hours=1))  # past the release
+    message = received_material(ws, people[0])[0]
+    reply = await ws.driver.press(people[0], message, ids.MATERIAL_READ)
+    assert "まだ" not in texts(reply.answer)
+    async with ws.deps.uow() as uow:
+        assert await uow.material_reads.readers(1) == {people[0]}
