@@ -111,6 +111,12 @@ class Check(Command):
     modal: ClassVar[bool] = True
 
 
+class GuardSet(Command):
+    """`/jirei guard on|off` in a study group's channel: its personal-data guard."""
+    name: ClassVar[str] = "guard"
+    on: bool
+
+
 class ForgetMe(Command):
     name: ClassVar[str] = "forget-me"
     confirmed: bool = False
@@ -366,6 +372,10 @@ def parse(text: str, tz) -> Command:
         return Propose()
     if head == "check" and not rest:
         return Check()
+    if head == "guard":
+        if [r.lower() for r in rest] in (["on"], ["off"]):
+            return GuardSet(on=rest[0].lower() == "on")
+        raise CommandError("usage.guard")
     if head == "forget-me":
         if not rest:
             return ForgetMe()

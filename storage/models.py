@@ -358,9 +358,11 @@ class StudyGroup(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     bureau: Mapped[str | None] = mapped_column(String(16))
     themes: Mapped[list] = mapped_column(default=list)
-    channel_id: Mapped[str | None] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32), index=True)
     status: Mapped[str] = mapped_column(String(16), default="forming")  # forming | active | closed
     created_at: Mapped[datetime]
+    # The personal-data guard on the group's channel, switched off by one of its members (when).
+    guard_off_at: Mapped[datetime | None]
 
     @property
     def code(self) -> str:

@@ -26,6 +26,9 @@ class StudyGroups:
             query = query.with_for_update(skip_locked=True)
         return await self.session.scalar(query.execution_options(populate_existing=True))
 
+    async def by_channel(self, channel_id: str) -> StudyGroup | None:
+        return await self.session.scalar(select(StudyGroup).where(StudyGroup.channel_id == channel_id))
+
     async def by_code(self, code: str) -> StudyGroup | None:
         group_id = code_id(code, "G")
         return await self.get(group_id) if group_id else None

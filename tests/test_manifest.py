@@ -75,9 +75,9 @@ async def test_manifest_declares_every_command_and_event_the_app_registers(manif
     declared_commands = {c["command"] for c in manifest["features"]["slash_commands"]}
     declared_events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert commands == declared_commands == {"/jirei"}
-    # message.im is how the "message" listener receives DMs.
+    # message.im is how the "message" listener receives DMs; message.groups feeds the study groups' guard.
     assert events == {"app_home_opened", "message"}
-    assert {"app_home_opened", "message.im"} == declared_events
+    assert {"app_home_opened", "message.im", "message.groups"} == declared_events
 
 
 # The bot scopes each Web API method needs, for the kinds of conversation Jirei uses it on. A method
@@ -98,6 +98,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations.invite": {"groups:write"},
     "views.open": set(),
     "views.publish": set(),
+    "chat.postEphemeral": {"chat:write"},  # the personal-data guard, to the poster alone
+    "chat.getPermalink": set(),
     "views.update": set(),  # /jirei check answers in its own modal
     "files.info": {"files:read"},
     "files.download": {"files:read"},

@@ -78,3 +78,17 @@ def build_check_result(proposal: Proposal, lang: str, *, layout_lost: bool = Fal
         blocks.append(context(t("anonymisation.cli.layout_lost", lang)))
     blocks.append(context(t("checks.nothing_kept", lang)))
     return _result_view(lang, blocks)
+
+
+def build_guard_note(kinds: tuple[str, ...], proposal: Proposal, permalink: str | None, lang: str) -> list[dict]:
+    """The poster's ephemeral note: what was found, the proposed rewrite, and how to delete the
+    message (Slack lets no app delete or edit a person's message)."""
+    names = ("、" if lang == "ja" else ", ").join(t(f"anonymisation.kind.{kind}", lang) for kind in kinds)
+    blocks = [section(t("guard.found", lang, kinds=names)), *build_proposed_text(proposal, lang),
+              section(t("guard.how_to_delete", lang))]
+    if permalink:
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "text": plain(t("guard.open_message", lang)), "action_id": ids.GUARD_OPEN_MESSAGE,
+             "url": permalink}]})
+    blocks.append(context(t("guard.nothing_kept", lang)))
+    return blocks

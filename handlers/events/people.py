@@ -21,7 +21,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await refresh_home(deps, client, event["user"])
 
-    @app.event("message")
+    async def in_direct_message(event) -> bool:
+        return event.get("channel_type") == "im"
+
+    # Only DMs: messages in private channels go to the personal-data guard (handlers/events/checks.py).
+    @app.event("message", matchers=[in_direct_message])
     async def direct_message(event, client, context, say):
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
