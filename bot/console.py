@@ -21,6 +21,7 @@ from bot.i18n import t
 from bot.local import LocalWorkspace
 from bot.localslack.render import Control, render_message, render_view
 from bot.localslack.server import Activity
+from bot.services.sessions import bureau_label
 from bot.timefmt import format_datetime
 
 _DELTA = re.compile(r"^\+(\d+)([dhm])$")
@@ -324,8 +325,10 @@ class Console:
     # ------------------------------------------------------------------ helpers
 
     def _people(self) -> list[tuple[str, str]]:
-        roles = {seed.ADMIN: "admin", seed.STAFF_TOKYO: "bureau_staff:tokyo", seed.STAFF_OSAKA: "bureau_staff:osaka",
-                 seed.LECTURER: "lecturer"}
+        staff = {seed.STAFF_TOKYO: "tokyo", seed.STAFF_OSAKA: "osaka"}
+        roles = {user_id: t("role.with_bureau", self.lang, role=t("role.bureau_staff", self.lang),
+                            bureau=bureau_label(bureau, self.lang)) for user_id, bureau in staff.items()}
+        roles |= {seed.ADMIN: t("role.admin", self.lang), seed.LECTURER: t("role.lecturer", self.lang)}
         listed = [(user_id, f"{name}（{roles[user_id]}）") for user_id, name in seed.STAFF]
         listed += [(user_id, f"{name}（{prefecture}）") for user_id, name, prefecture, *_ in seed.COORDINATORS]
         return listed

@@ -38,6 +38,7 @@ async def test_help_users_and_switching(console):
     text = out.getvalue()
     assert ":time +2d" in text and "Jirei の使い方" in text
     assert "UCOORD02" in text and "事務局 管理者 UADMIN01" in text
+    assert "地方局担当者（東京）" in text and "（bureau_staff:tokyo）" not in text  # roles by name, not code
     assert "admin session new" in text  # the admin's help
     assert "Traceback" not in text
 
