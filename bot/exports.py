@@ -11,9 +11,10 @@ list flattened with the same column names, for CSV and .xlsx:
 - .xlsx: one sheet, a bold header row, the header frozen, an auto-filter, and column widths
   from the content (full-width characters count double).
 
-Cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` at the start of text) are
-neutralised: names and titles come from people, and a file the secretariat opens must not
-execute them.
+Cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, their full-width forms, or a
+tab or line break at the start of text) are neutralised, and control characters a terminal would
+act on are dropped: names and titles come from people, and a file the secretariat opens (or an
+export printed to a terminal) must not execute them.
 
 Reading (`read_sheets`): the secretariat's CSV (UTF-8 with or without a BOM, or cp932, what
 Japanese Excel writes by default) or .xlsx, as `Sheet`s of rows keyed by normalised header,
@@ -34,13 +35,16 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from bot.text import clean_input
+
 FORMATS = ("json", "csv", "xlsx")
 LIST_SEPARATOR = ";"
 MIN_COLUMN_WIDTH, MAX_COLUMN_WIDTH = 8, 60
 # Excel refuses sheet titles over 31 characters or with any of these characters.
 _MAX_SHEET_TITLE = 31
 _SHEET_TITLE_FORBIDDEN = set("[]:*?/\\")
-_FORMULA_STARTS = ("=", "+", "-", "@")
+# Japanese input methods type the full-width forms, which Excel and LibreOffice read as the ASCII ones.
+_FORMULA_STARTS = ("=", "+", "-", "@", "＝", "＋", "－", "＠", "\t", "\r", "\n")
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,14 @@ def cell_text(value: Any) -> str | int | float:
         return value.isoformat()
     if isinstance(value, (list, tuple)):
         value = LIST_SEPARATOR.join(str(item) for item in value)
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return inert(str(value))
+
+
+def inert(text: str) -> str:
+    """Text a spreadsheet shows as text and a terminal prints as text: no formula, no control character."""
+    text = clean_input(text, multiline=True)
+    # Some spreadsheets skip leading blanks before they look for a formula.
+    return "'" + text if text.lstrip(" \n\u3000").startswith(_FORMULA_STARTS) else text
 
 
 def to_json(document: Any) -> bytes:
@@ -222,7 +232,13 @@ def _sheet(name: str, raw_rows: Iterable[Sequence[Any]], aliases: Mapping[str, s
 
 def read_csv(data: bytes, aliases: Mapping[str, str] | None = None) -> Sheet:
     text = decode_csv(data)
-    return _sheet("", csv.reader(io.StringIO(text, newline="")), aliases)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _sheet("", reader, aliases)
+    except csv.Error as err:
+        if "field limit" in str(err):
+            raise SheetError(f"line {reader.line_num}: a cell is larger than {csv.field_size_limit() // 1024} KiB") from None
+        raise SheetError(f"line {reader.line_num}: {err}") from None
 
 
 def read_xlsx(data: bytes, aliases: Mapping[str, str] | None = None) -> list[Sheet]:

@@ -12,6 +12,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from bot.exports import inert
 from bot.i18n import t
 from bot.surveys.definitions import Question, Survey
 from bot.surveys.report import MIN_CELL, QuestionResult, SurveyReport, format_mean, scale_ends
@@ -60,7 +61,7 @@ def report_csv(report: SurveyReport, survey: Survey, lang: str = "ja") -> bytes:
     writer.writerow(CSV_COLUMNS)
     for question, result in zip(survey.questions, report.questions):
         for answer, count in _rows(question, result, lang):
-            writer.writerow((question.id, question.text.get(lang), _inert(answer), count))
+            writer.writerow((question.id, question.text.get(lang), inert(answer), count))
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -120,6 +121,3 @@ def _sheet_title(title: str) -> str:
     return "".join(ch for ch in title if ch not in "[]:*?/\\")[:_MAX_SHEET_TITLE] or "Sheet"
 
 
-def _inert(text: str) -> str:
-    # Excel runs a CSV cell starting with = + - @ as a formula; a respondent's words must not.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

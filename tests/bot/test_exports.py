@@ -37,6 +37,18 @@ def test_csv_starts_with_a_bom_and_reads_back_as_utf8():
     assert b"\r\n" in data  # Excel's line ends
 
 
+@pytest.mark.parametrize("typed", ["=1+1", "+1", "-1", "@SUM(A1)", "＝1+1", "＋1", "－1", "＠SUM(A1)",
+                                   "\t=1+1", "\r=1+1", "\n=1+1"])
+def test_every_formula_start_is_neutralised_full_width_and_whitespace_included(typed):
+    assert str(exports.cell_text(typed)).startswith("'")
+
+
+def test_cells_carry_no_control_characters():
+    cell = exports.cell_text("佐藤\x1b[2J\x00\ufeff\u200b\u202e花子\x07")
+    assert cell == "佐藤[2J花子"
+    assert exports.cell_text("一行目\r\n二行目") == "一行目\n二行目"  # free text keeps its lines
+
+
 def test_xlsx_opens_with_a_frozen_bold_header_and_sized_columns():
     book = load_workbook(io.BytesIO(exports.to_xlsx(TABLE)))
     sheet = book.active
