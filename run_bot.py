@@ -17,8 +17,16 @@ import sys
 from bot.cli import CliError, run_command
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes are one line (`jirei: …`) and exit code 2, like every other refusal; --help stays."""
+
+    def error(self, message: str):
+        mode = self.prog.removeprefix("run_bot.py").strip()
+        self.exit(2, f"jirei: {mode + ': ' if mode else ''}{message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="run_bot.py", description="Jirei, the case study meeting bot")
+    parser = OneLineParser(prog="run_bot.py", description="Jirei, the case study meeting bot")
     modes = parser.add_subparsers(dest="mode")
     modes.add_parser("console", help="local workspace in this terminal (no Slack, SQLite)")
     demo = modes.add_parser("demo", help="the whole lifecycle, scripted, on the local Slack")
@@ -47,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("what", choices=("session", "case", "survey", "coordinators"))
     export.add_argument("code", nargs="?")
     export.add_argument("--format", choices=("json", "csv", "xlsx"), default="json")
-    export.add_argument("--output")
+    export.add_argument("--output", help="write to this file (mode 0600) instead of stdout")
+    export.add_argument("--force", action="store_true", help="overwrite the --output file if it exists")
     modes.add_parser("rotate-key", help="re-encrypt stored data under the first JIREI_ENCRYPTION_KEY")
     return parser
 

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
 from bot.clock import Clock, SystemClock
-from bot.documents import UnreadableDocument, UnsupportedDocument, extract_text
+from bot.documents import (MAX_DOCX_BYTES, MAX_FILE_BYTES, MAX_PDF_PAGES, DocumentTooLarge, FileTooLarge,
+                           NotRegularFile, UnreadableDocument, UnsupportedDocument, extract_text, read_regular_file)
 from bot.i18n import t
 
 KINDS = ("residence_card", "my_number", "passport", "bank_account", "insurance_number", "vehicle_plate",
@@ -796,7 +797,7 @@ def main_check_anonymisation(path: str, fmt: str = "text", lang: str = "ja", out
     err = err if err is not None else sys.stderr
     file = Path(path)
     try:
-        data = file.read_bytes()
+        data = read_regular_file(file, MAX_FILE_BYTES)
         text = extract_text(data, file.name)
         findings = check_text(text, lang=lang)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
@@ -804,6 +805,16 @@ def main_check_anonymisation(path: str, fmt: str = "text", lang: str = "ja", out
         return 2
     except PermissionError:
         print(t("anonymisation.cli.unreadable", lang, path=path), file=err)
+        return 2
+    except NotRegularFile:
+        print(t("anonymisation.cli.not_a_file", lang, path=path), file=err)
+        return 2
+    except FileTooLarge as too_large:
+        print(t("anonymisation.cli.too_large", lang, path=path, mb=too_large.limit // (1024 * 1024)), file=err)
+        return 2
+    except DocumentTooLarge:
+        print(t("anonymisation.cli.too_big_to_read", lang, path=path, pages=MAX_PDF_PAGES,
+                mb=MAX_DOCX_BYTES // (1024 * 1024)), file=err)
         return 2
     except UnsupportedDocument as unsupported:
         print(t("anonymisation.cli.unsupported", lang, path=path, kind=unsupported.kind), file=err)

@@ -1,19 +1,38 @@
 """Plain text out of the files people attach as case material: PDF, Word (.docx) and text.
 
 Everything happens in memory: material may hold personal data, so nothing is written to disk
-and nothing is fetched from the network.
+and nothing is fetched from the network. Extraction is bounded: a .docx is refused from its zip
+directory when it would expand beyond MAX_DOCX_BYTES (a zip bomb is never inflated), a PDF beyond
+MAX_PDF_PAGES pages or MAX_TEXT_CHARS characters (DocumentTooLarge), so neither the extraction
+nor the personal-data check that follows can take unbounded memory or time.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+import os
+import stat
 import zipfile
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_MIMETYPE = "application/pdf"
 
 TEXT_EXTENSIONS = frozenset({".txt", ".text", ".md", ".csv", ".tsv"})
+
+# The largest file taken as case material, from Slack or from the command line.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+# Text extracted from a PDF stops here; the personal-data check refuses longer text anyway
+# (bot.anonymisation.MAX_CHECK_CHARS, the same figure).
+MAX_TEXT_CHARS = 8_000_000
+MAX_PDF_PAGES = 2_000
+# What a .docx may expand to, from the sizes its zip directory declares (zipfile never inflates a
+# member beyond its declared size). The XML is what python-docx parses into a tree, so it is
+# bounded tighter than the whole package, whose pictures are only held as bytes.
+MAX_DOCX_BYTES = 64 * 1024 * 1024
+MAX_DOCX_XML_BYTES = 16 * 1024 * 1024
+MAX_DOCX_MEMBERS = 5_000
 
 
 class UnsupportedDocument(ValueError):
@@ -30,6 +49,48 @@ class UnreadableDocument(ValueError):
     def __init__(self, kind: str, reason: str) -> None:
         super().__init__(f"cannot read {kind} document: {reason}")
         self.kind = kind
+
+
+class DocumentTooLarge(UnreadableDocument):
+    """A readable document beyond one of the bounds above; ``limit`` names which one."""
+
+    def __init__(self, kind: str, limit: str) -> None:
+        super().__init__(kind, f"beyond the {limit} bound")
+        self.limit = limit
+
+
+class NotRegularFile(ValueError):
+    """A path that names a directory, a device or a pipe rather than a file."""
+
+
+class FileTooLarge(ValueError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"larger than {limit} bytes")
+        self.limit = limit
+
+
+def read_regular_file(path: str | Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; OSError when it cannot be opened.
+
+    A device, a pipe or a directory is refused before anything is read (NotRegularFile), and so is
+    a file over the limit (FileTooLarge), so `/dev/zero` cannot fill the memory."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFile(str(path))
+        if info.st_size > limit:
+            raise FileTooLarge(limit)
+        chunks, size = [], 0
+        while size <= limit and (chunk := os.read(fd, min(1024 * 1024, limit + 1 - size))):
+            chunks.append(chunk)
+            size += len(chunk)
+        data = b"".join(chunks)
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # it grew after the size was read
+        raise FileTooLarge(limit)
+    return data
 
 
 def extract_text(data: bytes, filename: str, mimetype: str | None = None) -> str:
@@ -101,11 +162,22 @@ def _pdf_text(data: bytes) -> str:
     # pypdf reports damaged files through its own errors and, for broken object structures,
     # through the ordinary built-in ones; all of them mean "this PDF cannot be read".
     broken = (PyPdfError, ValueError, KeyError, IndexError, TypeError, AttributeError, zipfile.BadZipFile)
+    # pypdf narrates damaged structures on its logger; the caller reports the outcome once.
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise UnreadableDocument("pdf", "the file is password-protected")
-        return "\n".join((page.extract_text() or "") for page in reader.pages)
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise DocumentTooLarge("pdf", "pages")
+        pages: list[str] = []
+        length = 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            length += len(pages[-1]) + 1
+            if length > MAX_TEXT_CHARS:
+                raise DocumentTooLarge("pdf", "characters")
+        return "\n".join(pages)
     except UnreadableDocument:
         raise
     except broken as err:
@@ -116,6 +188,7 @@ def _docx_text(data: bytes) -> str:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    _check_docx_sizes(data)
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as err:
@@ -127,6 +200,21 @@ def _docx_text(data: bytes) -> str:
                 lines.extend(_block_lines(part))
     lines.extend(_block_lines(document))
     return "\n".join(lines)
+
+
+def _check_docx_sizes(data: bytes) -> None:
+    """Refuse a package that would expand beyond the bounds, reading only its zip directory."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as err:
+        raise UnreadableDocument("docx", type(err).__name__) from None
+    if len(members) > MAX_DOCX_MEMBERS:
+        raise DocumentTooLarge("docx", "zip entries")
+    if sum(member.file_size for member in members) > MAX_DOCX_BYTES:
+        raise DocumentTooLarge("docx", "uncompressed size")
+    if sum(member.file_size for member in members if member.filename.endswith((".xml", ".rels"))) > MAX_DOCX_XML_BYTES:
+        raise DocumentTooLarge("docx", "uncompressed size")
 
 
 def _block_lines(container) -> list[str]:

@@ -15,6 +15,7 @@ import argparse
 import importlib
 import importlib.util
 import logging
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from cryptography.fernet import InvalidToken
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import exports
+from bot import documents, exports
 from bot.cli import CliError, cipher_for
 from bot.clock import Clock, SystemClock
 from bot.deps import Deps, build_deps
@@ -40,6 +41,7 @@ from storage.models import Material, SurveyProgress, SurveyResponse
 from storage.uow import UnitOfWork
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+MAX_INPUT_BYTES = 20 * 1024 * 1024  # rosters and plans; material has its own limit (the same today)
 PROGRESS_FROM_ROWS = 100  # smaller files finish before a counter would be read
 ROTATE_BATCH = 200
 
@@ -127,11 +129,16 @@ def describe_refusal(err: SessionError) -> str:
         return f"{err.key} {err.params}" if err.params else err.key
 
 
-def read_input(path: str) -> bytes:
-    file = Path(path)
-    if not file.is_file():
-        raise CliError(f"{path}: no such file", EXIT_REFUSED)
-    return file.read_bytes()
+def read_input(path: str, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """A regular file of at most `limit` bytes, or a one-line refusal."""
+    try:
+        return documents.read_regular_file(path, limit)
+    except (FileNotFoundError, NotADirectoryError):
+        raise CliError(f"{path}: no such file", EXIT_REFUSED) from None
+    except documents.NotRegularFile:
+        raise CliError(f"{path}: not a regular file", EXIT_REFUSED) from None
+    except documents.FileTooLarge as err:
+        raise CliError(f"{path}: larger than {err.limit // (1024 * 1024)} MB", EXIT_REFUSED) from None
 
 
 async def open_deps(settings: Settings, clock: Clock, console: Console) -> Deps:
@@ -205,27 +212,30 @@ def _optional_service(module: str, function: str) -> Callable[..., Any] | None:
 
 
 async def cmd_add_material(settings: Settings, args: argparse.Namespace, clock: Clock, console: Console) -> int:
-    add_material_file = _optional_service("bot.services.materials", "add_material_file")
-    if add_material_file is None:
-        raise CliError("add-material is not available in this build (no materials service)", EXIT_FAILED)
-    data = read_input(args.file)
+    from bot.services import materials
+
+    data = read_input(args.file, materials.MAX_FILE_BYTES)
     deps = await open_deps(settings, clock, console)
     try:
+        async with deps.uow() as uow:  # an unknown case is refused before the file is checked
+            await materials.case_for_upload(uow, clock.now(), plans.SYSTEM_ACTOR, args.case)
+        checked = await materials.check_file(data, Path(args.file).name, "en")
         async with deps.uow() as uow:
-            result = await add_material_file(uow, clock.now(), plans.SYSTEM_ACTOR, args.case, data,
-                                             Path(args.file).name, args.kind, args.confirm)
+            result = await materials.add_material_file(uow, clock.now(), plans.SYSTEM_ACTOR, args.case, checked,
+                                                       args.kind, args.confirm)
     finally:
         await deps.close()
-    material, findings = result.material, list(result.findings)
+    material = result.material
+    places = [(f.kind, "file name") for f in result.name_findings] + [(f.kind, f"line {f.line}") for f in result.findings]
     console.say(f"added {material.kind} version {material.version} to {result.case.code} "
                 f"({len(data)} bytes, encrypted)")
-    if not findings:
+    if not places:
         console.say("anonymisation check: nothing found")
         return EXIT_OK
     # Kinds and lines only: the found text is the personal data itself.
-    where = ", ".join(f"{finding.kind} (line {finding.line})" for finding in findings[:10])
-    more = f" and {len(findings) - 10} more" if len(findings) > 10 else ""
-    console.say(f"anonymisation check: {len(findings)} possible personal data: {where}{more}")
+    where = ", ".join(f"{kind} ({place})" for kind, place in places[:10])
+    more = f" and {len(places) - 10} more" if len(places) > 10 else ""
+    console.say(f"anonymisation check: {len(places)} possible personal data: {where}{more}")
     if args.confirm:
         console.say("findings confirmed: the material can be released")
     else:
@@ -323,11 +333,23 @@ async def cmd_export(settings: Settings, args: argparse.Namespace, clock: Clock,
     finally:
         await deps.close()
     if output:
-        Path(output).write_bytes(data)
+        write_private_file(output, data, overwrite=args.force)
         console.note(f"wrote {output} ({len(data)} bytes)")
     else:
         console.write_bytes(data)
     return EXIT_OK
+
+
+def write_private_file(path: str, data: bytes, *, overwrite: bool) -> None:
+    """Write an export readable by its owner only (0600); an existing file is kept unless `overwrite`."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise CliError(f"{path} exists: give --force to overwrite it", EXIT_REFUSED) from None
+    with os.fdopen(fd, "wb") as file:
+        os.fchmod(fd, 0o600)  # an overwritten file keeps its old mode otherwise
+        file.write(data)
 
 
 async def _export_bytes(deps: Deps, what: str, code: str, fmt: str) -> bytes:
@@ -347,6 +369,7 @@ async def _export_bytes(deps: Deps, what: str, code: str, fmt: str) -> bytes:
 
 ENCRYPTED_COLUMNS = (
     (Material, "content_encrypted", "materials"),
+    (Material, "filename_encrypted", "material file names"),
     (SurveyProgress, "state_encrypted", "survey progress records"),
     (SurveyResponse, "answers_encrypted", "survey responses"),
 )

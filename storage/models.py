@@ -151,7 +151,10 @@ class Material(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # material | commentary
     version: Mapped[int] = mapped_column(Integer)
+    # The neutral name (case-C1-material.pdf); the uploader's own name, when it passed the personal-data
+    # check, is kept encrypted beside it and is the name the file is sent under.
     filename: Mapped[str | None] = mapped_column(String(255))
+    filename_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     mimetype: Mapped[str | None] = mapped_column(String(100))
     url: Mapped[str | None] = mapped_column(String(2000))
     content_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)

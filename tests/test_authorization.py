@@ -120,9 +120,10 @@ async def ws(db_url):
         await workspace.driver.command(seed.ADMIN, 'admin case new title="別の事例" theme=教育')
         for bureau in ("tokyo", "osaka"):
             await workspace.driver.command(seed.ADMIN, f"admin session new case=C1 bureau={bureau} {SESSION_TIMES}")
+        checked = await materials.check_file("電話 03-1234-5678 に連絡。".encode(), "case.txt")
         async with workspace.deps.uow() as uow:
             await materials.add_material_file(uow, workspace.clock.now(), Actor(seed.ADMIN, is_admin=True), "C1",
-                                              "電話 03-1234-5678 に連絡。".encode(), "case.txt")
+                                              checked)
         assert (await count_sessions(workspace)) == 2
         yield workspace
 
@@ -216,9 +217,9 @@ async def test_lecturers_and_coordinators_see_only_their_own_cases_in_the_upload
 
 
 async def test_a_lecturer_cannot_confirm_another_cases_material(ws):
+    checked = await materials.check_file("電話 03-1234-5678".encode(), "other.txt")
     async with ws.deps.uow() as uow:
-        await materials.add_material_file(uow, ws.clock.now(), Actor(seed.ADMIN, is_admin=True), "C2",
-                                          "電話 03-1234-5678".encode(), "other.txt")
+        await materials.add_material_file(uow, ws.clock.now(), Actor(seed.ADMIN, is_admin=True), "C2", checked)
     reply = await ws.driver.click(seed.LECTURER, ids.MATERIAL_CONFIRM,
                                   message=button_message(ws, seed.LECTURER, ids.MATERIAL_CONFIRM, "M2"))
     assert classify(reply) == "refused"

@@ -95,9 +95,9 @@ class Harness:
             await ws.driver.command(seed.ADMIN, f"admin session new case=C1 bureau={bureau} start=2027-05-15T14:00 "
                                                 "minutes=120 capacity=30 min=1 deadline=2027-05-01T17:00 "
                                                 "release=2027-05-07T09:00")
+        checked = await materials.check_file(b"case text", "case.txt")
         async with ws.deps.uow() as uow:
-            await materials.add_material_file(uow, ws.clock.now(), Actor(seed.ADMIN, is_admin=True), "C1",
-                                              b"case text", "case.txt")
+            await materials.add_material_file(uow, ws.clock.now(), Actor(seed.ADMIN, is_admin=True), "C1", checked)
 
     def next_ts(self) -> str:
         return f"1800000000.{next(self._ts):06d}"

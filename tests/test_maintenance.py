@@ -269,18 +269,19 @@ def test_rotate_key_re_encrypts_everything_under_the_new_key(cli, tmp_path, monk
     monkeypatch.setenv("JIREI_ENCRYPTION_KEY", f"{new_key},{old_key}")
     code, out, err = cli("rotate-key")
     assert code == 0
-    assert out == "re-encrypted under the first key: 1 materials, 1 survey progress records, 2 survey responses\n"
+    assert out == ("re-encrypted under the first key: 1 materials, 1 material file names, 1 survey progress records, "
+                   "2 survey responses\n")
 
     async def read_all(uow):
         materials = list(await uow.session.scalars(select(Material)))
         progress = list(await uow.session.scalars(select(SurveyProgress)))
         responses = list(await uow.session.scalars(select(SurveyResponse)))
-        return ([uow.cipher.decrypt(m.content_encrypted) for m in materials],
+        return ([(uow.cipher.decrypt(m.content_encrypted), uow.cipher.decrypt(m.filename_encrypted)) for m in materials],
                 [uow.cipher.decrypt_json(p.state_encrypted) for p in progress],
                 sorted(uow.cipher.decrypt_json(r.answers_encrypted)["q1"] for r in responses))
     # Only the new key now: everything reads.
     contents, progress, answers = with_uow(tmp_path, new_key, read_all)
-    assert contents == ["匿名化済みの事例です。\n".encode()]
+    assert contents == [("匿名化済みの事例です。\n".encode(), b"case.txt")]
     assert progress == [{"step": 2}] and set(answers) == {"また参加したい", "とても良かった"}
 
 
@@ -311,3 +312,73 @@ def test_progress_counter_only_on_a_terminal_and_for_large_jobs():
             counter(done, total)
         counter.finish()
     assert small.getvalue() == "" and piped.getvalue() == ""
+
+
+# --- what the command line refuses, in one line (issue 14, item 12) ----------------------------------
+
+
+def test_a_roster_cell_over_the_csv_field_limit_is_one_line(cli, tmp_path):
+    rows = roster_rows(3)
+    rows[1][1] = "長" * (130 * 1024)
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(csv_bytes(rows))
+    code, out, err = cli("import-roster", str(roster))
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, "line 3: a cell is larger than 128 KiB")
+
+
+def test_devices_pipes_and_oversized_files_are_refused_before_they_are_read(cli, tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", str(fifo)):
+        code, out, err = cli("check-anonymisation", path, "--lang", "en")
+        assert (code, out, err) == (2, "", f"Not a regular file (a device, a pipe or a directory): {path}\n")
+        code, out, err = cli("import-roster", path)
+        assert (code, out) == (2, "")
+        assert_one_line_error(err, f"{path}: not a regular file")
+    large = tmp_path / "large.txt"
+    with large.open("wb") as file:
+        file.truncate(21 * 1024 * 1024)  # sparse: nothing is written
+    code, out, err = cli("check-anonymisation", str(large), "--lang", "en")
+    assert (code, out, err) == (2, "", f"The file is too large (at most 20 MB): {large}\n")
+    code, out, err = cli("add-material", "C1", str(large))
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, "larger than 20 MB")
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["export", "session", "--format", "yaml"], "jirei: export: argument --format: invalid choice: 'yaml'"),
+    (["check-anonymisation"], "jirei: check-anonymisation: the following arguments are required: file"),
+    (["no-such-mode"], "jirei: argument mode: invalid choice: 'no-such-mode'"),
+])
+def test_usage_mistakes_are_one_line_and_exit_2(cli, argv, expected):
+    code, out, err = cli(*argv)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and err.startswith(expected), err
+
+
+def test_a_corrupt_pdf_is_one_line(cli, tmp_path):
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\nstartxref\n999\n%%EOF\n")
+    code, out, err = cli("check-anonymisation", str(broken), "--lang", "en")
+    assert (code, out) == (2, "")
+    assert err == f"Cannot read the file (damaged or password-protected): {broken}\n"
+
+
+def test_an_export_file_is_private_and_never_silently_replaced(cli, tmp_path):
+    assert cli("load-plan", str(FIXTURES / "plan.yaml"))[0] == 0
+    target = tmp_path / "coordinators.csv"
+    code, _, err = cli("export", "coordinators", "--format", "csv", "--output", str(target))
+    assert code == 0 and "wrote" in err
+    assert os.stat(target).st_mode & 0o777 == 0o600
+    first = target.read_bytes()
+
+    target.write_bytes(b"keep me")
+    os.chmod(target, 0o644)
+    code, out, err = cli("export", "coordinators", "--format", "csv", "--output", str(target))
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, "exists: give --force to overwrite it")
+    assert target.read_bytes() == b"keep me"
+
+    code, _, _ = cli("export", "coordinators", "--format", "csv", "--output", str(target), "--force")
+    assert code == 0 and target.read_bytes() == first and os.stat(target).st_mode & 0o777 == 0o600

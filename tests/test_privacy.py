@@ -176,8 +176,9 @@ async def test_a_forgotten_person_can_start_again(ws):
 
 async def add_published_case(ws) -> None:
     await ws.driver.command(seed.ADMIN, 'admin case new title="保存期間の事例" theme=教育')
+    checked = await materials.check_file("事例の本文です。".encode(), "case.txt")
     async with ws.deps.uow() as uow:
-        await materials.add_material_file(uow, ws.clock.now(), ADMIN, "C1", "事例の本文です。".encode(), "case.txt")
+        await materials.add_material_file(uow, ws.clock.now(), ADMIN, "C1", checked)
         case = await uow.cases.by_code("C1")
         case.published_at = ws.clock.now()
 
@@ -218,8 +219,9 @@ async def test_retention_days_come_from_the_settings(ws):
 async def test_unpublished_cases_keep_their_material(ws):
     ws.deps.settings.material_retention_days = 0
     await ws.driver.command(seed.ADMIN, 'admin case new title="未公開" theme=教育')
+    checked = await materials.check_file(b"plain text", "case.txt")
     async with ws.deps.uow() as uow:
-        await materials.add_material_file(uow, ws.clock.now(), ADMIN, "C1", b"plain text", "case.txt")
+        await materials.add_material_file(uow, ws.clock.now(), ADMIN, "C1", checked)
     ws.clock.advance(timedelta(days=400))
     await ws.run_due()
     assert await material_state(ws) == (True, None)

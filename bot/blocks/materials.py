@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Sequence
 from zoneinfo import ZoneInfo
 
 from bot import ids
@@ -32,21 +33,26 @@ def build_material_dm(item: CaseSession, case: Case, material: Material, lang: s
     return blocks
 
 
-def build_findings(case: Case, material: Material, findings: list, lang: str,
-                   proposal: Proposal | None = None) -> list[dict]:
+def build_findings(case: Case, material: Material, findings: Sequence, lang: str, proposal: Proposal | None = None,
+                   name_findings: Sequence = ()) -> list[dict]:
     """What the uploader sees: the findings (with the found text, which only they see) and a choice;
-    with a proposal, the proposal as before → after and the choice to accept it or withdraw."""
-    if not findings:
+    with a proposal, the proposal as before → after and the choice to accept it or withdraw.
+    Findings in the file's name come first, with the neutral name the file will be sent under."""
+    count = len(findings) + len(name_findings)
+    if not count:
         return [section(t("materials.clean", lang, code=case.code, version=material.version))]
+    name_lines = [t("materials.filename_finding_line", lang, kind=t(f"anonymisation.kind.{f.kind}", lang),
+                    text=escape(f.text), filename=escape(material.filename or ""))
+                  for f in name_findings[:MAX_FINDINGS_SHOWN]]
     if proposal is not None and proposal.changed:
-        return _proposal_blocks(case, material, proposal, lang)
-    lines = [t("materials.finding_line", lang, line=f.line, kind=t(f"anonymisation.kind.{f.kind}", lang),
-               text=escape(f.text), suggestion=escape(f.suggestion))
-             for f in findings[:MAX_FINDINGS_SHOWN]]
-    if len(findings) > MAX_FINDINGS_SHOWN:
-        lines.append(t("materials.more_findings", lang, count=len(findings) - MAX_FINDINGS_SHOWN))
+        return _proposal_blocks(case, material, proposal, lang, name_lines)
+    lines = name_lines + [t("materials.finding_line", lang, line=f.line, kind=t(f"anonymisation.kind.{f.kind}", lang),
+                            text=escape(f.text), suggestion=escape(f.suggestion))
+                          for f in findings[:MAX_FINDINGS_SHOWN - len(name_lines)]]
+    if count > len(lines):
+        lines.append(t("materials.more_findings", lang, count=count - len(lines)))
     return [
-        section(t("materials.findings_intro", lang, code=case.code, version=material.version, count=len(findings))),
+        section(t("materials.findings_intro", lang, code=case.code, version=material.version, count=count)),
         section("\n".join(lines)[:2900]),
         section(t("materials.findings_next", lang)),
         actions(_confirm_button(material, lang)),
@@ -61,11 +67,13 @@ def _confirm_button(material: Material, lang: str) -> dict:
                            "deny": plain(t("common.cancel", lang))})
 
 
-def _proposal_blocks(case: Case, material: Material, proposal: Proposal, lang: str) -> list[dict]:
+def _proposal_blocks(case: Case, material: Material, proposal: Proposal, lang: str,
+                     name_lines: list[str]) -> list[dict]:
     value = f"M{material.id}"
     return [
         section(t("materials.proposal_intro", lang, code=case.code, version=material.version,
                   count=len(proposal.replacements))),
+        *([section("\n".join(name_lines)[:2900])] if name_lines else []),
         section(build_replacements(proposal, lang)[:2900]),
         *build_proposed_text(proposal, lang),
         section(t("materials.proposal_next", lang)),

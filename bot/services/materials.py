@@ -4,10 +4,13 @@ confirmed participants who accepted the pledge, read receipts, and portal public
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import PurePath
 
 from bot import anonymisation, documents
 from bot.blocks import materials as blocks
@@ -17,15 +20,29 @@ from bot.deps import Deps
 from bot.i18n import t
 from bot.services.people import Actor
 from bot.services.sessions import SessionError
+from bot.text import clean_input
 from config.reference import bureaus
 from storage import outbox_repo
+from storage.crypto import Cipher
 from storage.models import Case, CaseSession, Material
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = documents.MAX_FILE_BYTES
+MAX_FILENAME_CHARS = 255
 RELEASE_STATUSES = ("open", "confirmed")
+_SAFE_EXTENSION = re.compile(r"\.[a-z0-9]{1,8}")
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """An uploaded file after the personal-data check of its content and of its name."""
+
+    data: bytes
+    filename: str
+    findings: list[anonymisation.Finding]
+    name_findings: list[anonymisation.Finding] = field(default_factory=list)
 
 
 @dataclass
@@ -33,6 +50,7 @@ class MaterialResult:
     material: Material
     case: Case
     findings: list[anonymisation.Finding]
+    name_findings: list[anonymisation.Finding] = field(default_factory=list)
 
     @property
     def releasable(self) -> bool:
@@ -43,7 +61,10 @@ def is_releasable(material: Material) -> bool:
     return material.deleted_at is None and (not material.findings or material.confirmed_at is not None)
 
 
-async def _case_for_upload(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str) -> Case:
+async def case_for_upload(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str) -> Case:
+    """The case `actor` may add material to (the secretariat, or the case's lecturer); else a refusal.
+
+    Asked before a file is fetched or read, and again when the checked file is stored."""
     case = await uow.cases.by_code(case_code)
     if case is None:
         raise SessionError("sessions.error.unknown_case", code=case_code)
@@ -53,41 +74,79 @@ async def _case_for_upload(uow: UnitOfWork, now: datetime, actor: Actor, case_co
     return case
 
 
-async def add_material_file(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str, data: bytes,
-                            filename: str, kind: str = "material", confirm: bool = False) -> MaterialResult:
-    """Check, encrypt and store a new version. With findings it is not releasable until confirmed."""
-    case = await _case_for_upload(uow, now, actor, case_code)
+def too_large() -> SessionError:
+    return SessionError("materials.error.too_large", mb=MAX_FILE_BYTES // (1024 * 1024))
+
+
+async def check_file(data: bytes, filename: str, lang: str = "ja") -> CheckedFile:
+    """Extract the text and look for personal data in it and in the file's name.
+
+    This is the slow part of an upload, so it runs in a worker thread, and no transaction is open
+    while it runs: the caller stores the result afterwards (add_material_file)."""
     if len(data) > MAX_FILE_BYTES:
-        raise SessionError("materials.error.too_large", mb=MAX_FILE_BYTES // (1024 * 1024))
+        raise too_large()
+    filename = clean_input(filename).strip()[:MAX_FILENAME_CHARS] or "material"
     try:
-        text = documents.extract_text(data, filename)
+        findings, name_findings = await asyncio.to_thread(_check, data, filename, lang)
     except documents.UnsupportedDocument:
         raise SessionError("materials.error.unsupported", filename=filename[:80]) from None
+    except (documents.DocumentTooLarge, anonymisation.TextTooLong):
+        raise SessionError("materials.error.too_long", filename=filename[:80], chars=anonymisation.MAX_CHECK_CHARS,
+                           pages=documents.MAX_PDF_PAGES, mb=documents.MAX_DOCX_BYTES // (1024 * 1024)) from None
     except documents.UnreadableDocument:
         raise SessionError("materials.error.unreadable", filename=filename[:80]) from None
-    try:
-        findings = anonymisation.check_text(text, lang=actor.lang)
-    except anonymisation.TextTooLong:
-        raise SessionError("materials.error.too_large", mb=MAX_FILE_BYTES // (1024 * 1024)) from None
+    return CheckedFile(data, filename, findings, name_findings)
+
+
+def _check(data: bytes, filename: str, lang: str) -> tuple[list[anonymisation.Finding], list[anonymisation.Finding]]:
+    text = documents.extract_text(data, filename)
+    # "_" joins words in file names; as a space it lets the name be read like a sentence (one
+    # character for one, so the findings quote the name as it was).
+    return anonymisation.check_text(text, lang=lang), anonymisation.check_text(filename.replace("_", " "), lang=lang)
+
+
+def neutral_filename(case_code: str, kind: str, filename: str) -> str:
+    """A name that says nothing about anyone, such as case-C1-material.txt (the extension is kept)."""
+    extension = PurePath(filename).suffix.lower()
+    return f"case-{case_code}-{kind}" + (extension if _SAFE_EXTENSION.fullmatch(extension) else "")
+
+
+def sent_filename(cipher: Cipher, material: Material) -> str:
+    """The name the file is sent under: the uploader's own if it passed the check, else the neutral one."""
+    if material.filename_encrypted is not None:
+        return cipher.decrypt(material.filename_encrypted).decode()
+    return material.filename or "case.txt"
+
+
+async def add_material_file(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str, checked: CheckedFile,
+                            kind: str = "material", confirm: bool = False) -> MaterialResult:
+    """Store a checked file, encrypted, as a new version. With findings it is not releasable until confirmed.
+
+    A name with personal data is never stored or sent: the file goes under its neutral name, and
+    the finding waits for the uploader's confirmation like those in the content."""
+    case = await case_for_upload(uow, now, actor, case_code)
+    data = checked.data
+    own_name = None if checked.name_findings else uow.cipher.encrypt(checked.filename.encode())
+    findings = [{"kind": f.kind, "line": 0, "in": "filename"} for f in checked.name_findings]
+    # Kinds and lines only: the found text itself is personal data and is not kept.
+    findings += [{"kind": f.kind, "line": f.line} for f in checked.findings]
     material = await uow.materials.add(Material(
         case_id=case.id, kind=kind, version=await uow.materials.next_version(case.id, kind),
-        filename=filename[:255], mimetype=None, url=None, content_encrypted=uow.cipher.encrypt(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        # Kinds and lines only: the found text itself is personal data and is not kept.
-        findings=[{"kind": f.kind, "line": f.line} for f in findings],
-        uploaded_by=actor.user_id, uploaded_at=now,
+        filename=neutral_filename(case.code, kind, checked.filename), filename_encrypted=own_name, mimetype=None,
+        url=None, content_encrypted=uow.cipher.encrypt(data), sha256=hashlib.sha256(data).hexdigest(),
+        findings=findings, uploaded_by=actor.user_id, uploaded_at=now,
     ))
     if findings and confirm:
         await _confirm(uow, now, actor, material)
     await uow.audit.record(now, actor.user_id, "material.add", "ok", target=case.code, kind=kind,
                            version=material.version, findings=len(findings))
-    return MaterialResult(material, case, findings)
+    return MaterialResult(material, case, list(checked.findings), list(checked.name_findings))
 
 
 async def add_material_link(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str, url: str,
                             kind: str = "material") -> MaterialResult:
     """A link cannot be checked here; adding it is the uploader's confirmation that it is anonymised."""
-    case = await _case_for_upload(uow, now, actor, case_code)
+    case = await case_for_upload(uow, now, actor, case_code)
     material = await uow.materials.add(Material(
         case_id=case.id, kind=kind, version=await uow.materials.next_version(case.id, kind), url=url,
         findings=[], confirmed_by=actor.user_id, confirmed_at=now, uploaded_by=actor.user_id, uploaded_at=now,
@@ -124,7 +183,7 @@ async def material_content(uow: UnitOfWork, now: datetime, actor: Actor, materia
     material, _ = await _own_material(uow, now, actor, material_id, "material.accept_proposal")
     if material.content_encrypted is None or material.deleted_at is not None:
         raise SessionError("materials.error.not_found")
-    return uow.cipher.decrypt(material.content_encrypted), material.filename or "case.txt", material.version
+    return uow.cipher.decrypt(material.content_encrypted), sent_filename(uow.cipher, material), material.version
 
 
 def proposed_filename(filename: str, is_docx: bool) -> str:
@@ -144,8 +203,10 @@ async def accept_proposal(uow: UnitOfWork, now: datetime, actor: Actor, material
         raise SessionError("materials.error.not_found")
     material = await uow.materials.add(Material(
         case_id=case.id, kind=original.kind, version=await uow.materials.next_version(case.id, original.kind),
-        filename=filename[:255], mimetype=None, url=None, content_encrypted=uow.cipher.encrypt(content),
-        sha256=hashlib.sha256(content).hexdigest(), findings=[{"kind": f.kind, "line": f.line} for f in remaining],
+        filename=neutral_filename(case.code, original.kind, filename),
+        filename_encrypted=uow.cipher.encrypt(filename[:MAX_FILENAME_CHARS].encode()), mimetype=None, url=None,
+        content_encrypted=uow.cipher.encrypt(content), sha256=hashlib.sha256(content).hexdigest(),
+        findings=[{"kind": f.kind, "line": f.line} for f in remaining],
         uploaded_by=actor.user_id, uploaded_at=now,
     ))
     _discard(original, now)
@@ -163,7 +224,7 @@ async def withdraw_material(uow: UnitOfWork, now: datetime, actor: Actor, materi
 
 
 def _discard(material: Material, now: datetime) -> None:
-    material.content_encrypted = None
+    material.content_encrypted = material.filename_encrypted = None
     material.deleted_at = now
 
 
@@ -244,7 +305,7 @@ async def render_material(ctx: RenderContext) -> Message | None:
     lang = person.lang
     upload = None
     if material.content_encrypted is not None:
-        upload = FileUpload(filename=material.filename or "case.txt",
+        upload = FileUpload(filename=sent_filename(uow.cipher, material),
                             content=uow.cipher.decrypt(material.content_encrypted),
                             title=t("materials.file_title", lang, code=case.code, version=material.version))
     return Message(text=t("materials.dm_text", lang, code=item.code),
@@ -377,7 +438,7 @@ async def render_publication(ctx: RenderContext) -> Message | None:
         document = await releasable_material(ctx.uow, case.id)
     upload = None
     if document is not None and document.content_encrypted is not None:
-        upload = FileUpload(filename=document.filename or "case.txt",
+        upload = FileUpload(filename=sent_filename(ctx.uow.cipher, document),
                             content=ctx.uow.cipher.decrypt(document.content_encrypted),
                             title=t(f"materials.kind.{part}", "ja") + f" {case.code} v{document.version}")
     extra = {"thread_ts": ctx.payload["thread_ts"]} if part == "commentary" and ctx.payload.get("thread_ts") else {}

@@ -97,7 +97,7 @@ async def delete_expired_materials(uow: UnitOfWork, now: datetime, retention_day
     """Delete the content of every material whose case was published `retention_days` ago or more."""
     result = RetentionResult()
     for material in await _repo(uow).materials_past_retention(now - timedelta(days=retention_days)):
-        material.content_encrypted = None
+        material.content_encrypted = material.filename_encrypted = None
         material.deleted_at = now
         result.materials.append(material.id)
         case_code = f"C{material.case_id}"

@@ -1,5 +1,6 @@
-"""The upload modal: the file is fetched from Slack, checked and stored encrypted; the
-uploader sees the findings in a DM and must fix or confirm them before release."""
+"""The upload modal: the submitter's right is checked, then the file is fetched from Slack (to its
+end, within the size limit), checked off the event loop and stored encrypted; the uploader sees
+the findings in a DM and must fix or confirm them before release."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import ids
 from bot.blocks.materials import build_findings
@@ -14,19 +16,48 @@ from bot.deps import Deps
 from bot.i18n import t
 from bot.pseudonymisation import propose_file
 from bot.services import materials
+from bot.services.people import Actor
 from bot.services.sessions import SessionError
 from handlers.context import actor_of, message
 
+DOWNLOAD_CHUNK_BYTES = 256 * 1024
+DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=120, sock_read=30)
 
-async def download_file(deps: Deps, client, file_id: str) -> tuple[bytes, str]:
-    info = await client.files_info(file=file_id)
-    meta = info["file"]
-    token = deps.settings.slack_bot_token.get_secret_value() if deps.settings.slack_bot_token else ""
-    async with aiohttp.ClientSession() as http:
-        async with http.get(meta["url_private"], headers={"Authorization": f"Bearer {token}"}) as response:
-            response.raise_for_status()
-            data = await response.content.read(materials.MAX_FILE_BYTES + 1)
-    return data, meta.get("name") or "material"
+
+async def download_file(deps: Deps, client, file_id: str, limit: int = materials.MAX_FILE_BYTES) -> tuple[bytes, str]:
+    """The whole file and its name; a file over `limit` bytes is refused without being read further.
+
+    One read() returns only what has arrived so far, so the body is read chunk by chunk to its end."""
+    try:
+        meta = (await client.files_info(file=file_id))["file"]
+        if int(meta.get("size") or 0) > limit:
+            raise materials.too_large()
+        token = deps.settings.slack_bot_token.get_secret_value() if deps.settings.slack_bot_token else ""
+        async with aiohttp.ClientSession(timeout=DOWNLOAD_TIMEOUT) as http:
+            async with http.get(meta["url_private"], headers={"Authorization": f"Bearer {token}"}) as response:
+                response.raise_for_status()
+                if (response.content_length or 0) > limit:
+                    raise materials.too_large()
+                chunks, size = [], 0
+                async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK_BYTES):
+                    size += len(chunk)
+                    if size > limit:
+                        raise materials.too_large()
+                    chunks.append(chunk)
+    except (SlackApiError, SlackClientError, aiohttp.ClientError, asyncio.TimeoutError, KeyError):
+        raise SessionError("materials.error.download_failed") from None
+    return b"".join(chunks), str(meta.get("name") or "material")
+
+
+async def receive_upload(deps: Deps, client, actor: Actor, case_code: str, file_id: str,
+                         kind: str) -> tuple[materials.MaterialResult, materials.CheckedFile]:
+    """Right first, then the file; the check runs outside any transaction; then it is stored."""
+    async with deps.uow() as uow:
+        await materials.case_for_upload(uow, deps.clock.now(), actor, case_code)
+    data, filename = await download_file(deps, client, file_id)
+    checked = await materials.check_file(data, filename, actor.lang)
+    async with deps.uow() as uow:
+        return await materials.add_material_file(uow, deps.clock.now(), actor, case_code, checked, kind), checked
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -45,16 +76,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if kind not in ("material", "commentary"):
             kind = "material"
         await ack()
-        data, filename = await download_file(deps, client, files[0]["id"])
         try:
-            async with deps.uow() as uow:
-                result = await materials.add_material_file(uow, deps.clock.now(), actor, case_code, data, filename, kind)
+            result, checked = await receive_upload(deps, client, actor, case_code, files[0]["id"], kind)
         except SessionError as err:
             await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
             return
         proposal = None
         if result.findings:  # the anonymised version to offer, made off the event loop
             today = deps.clock.now().astimezone(deps.tz).date()
-            proposal = (await asyncio.to_thread(propose_file, data, filename, today, actor.lang)).proposal
-        blocks = build_findings(result.case, result.material, result.findings, actor.lang, proposal)
+            proposal = (await asyncio.to_thread(propose_file, checked.data, checked.filename, today,
+                                                actor.lang)).proposal
+        blocks = build_findings(result.case, result.material, result.findings, actor.lang, proposal,
+                                result.name_findings)
         await client.chat_postMessage(channel=actor.user_id, **message(blocks, t("materials.checked", actor.lang)))

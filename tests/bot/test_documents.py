@@ -7,11 +7,14 @@ import io
 import os
 import socket
 import tempfile
+import zipfile
 
 import pytest
 
+from bot import documents
 from bot.anonymisation import check_document
-from bot.documents import UnreadableDocument, UnsupportedDocument, document_kind, extract_text
+from bot.documents import (DocumentTooLarge, FileTooLarge, NotRegularFile, UnreadableDocument, UnsupportedDocument,
+                           document_kind, extract_text, read_regular_file)
 from bot.surveys.chart import japanese_font
 
 
@@ -183,6 +186,75 @@ def test_docx_findings():
 def test_corrupt_docx_is_unreadable(data):
     with pytest.raises(UnreadableDocument):
         extract_text(data, "broken.docx")
+
+
+def docx_with_member(name: str, size: int) -> bytes:
+    """A real .docx with one more member of `size` zero bytes, which deflate shrinks a thousandfold."""
+    buffer = io.BytesIO(docx_bytes())
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive, archive.open(name, "w") as member:
+        chunk = bytes(1024 * 1024)
+        for _ in range(size // len(chunk)):
+            member.write(chunk)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name, size", [("word/media/bomb.bin", 80 * 1024 * 1024),
+                                        ("word/bomb.xml", 20 * 1024 * 1024)])
+def test_a_docx_zip_bomb_is_refused_from_its_directory_without_being_parsed(name, size, monkeypatch):
+    import docx
+
+    bomb = docx_with_member(name, size)
+    assert len(bomb) < size // 100
+
+    def parse(*args, **kwargs):
+        raise AssertionError("a zip bomb must be refused before it is parsed")
+
+    monkeypatch.setattr(docx, "Document", parse)
+    with pytest.raises(DocumentTooLarge) as refused:
+        extract_text(bomb, "bomb.docx")
+    assert refused.value.limit == "uncompressed size"
+
+
+def test_a_docx_with_too_many_members_is_refused(monkeypatch):
+    monkeypatch.setattr(documents, "MAX_DOCX_MEMBERS", 5)
+    with pytest.raises(DocumentTooLarge):
+        extract_text(docx_bytes(), "many.docx")
+
+
+def test_pdf_extraction_is_bounded_in_pages_and_characters(monkeypatch):
+    pdf = ascii_pdf(["Phone 03-1234-5678"] * 3)
+    monkeypatch.setattr(documents, "MAX_PDF_PAGES", 0)
+    with pytest.raises(DocumentTooLarge) as refused:
+        extract_text(pdf, "long.pdf")
+    assert refused.value.limit == "pages"
+    monkeypatch.setattr(documents, "MAX_PDF_PAGES", 10)
+    monkeypatch.setattr(documents, "MAX_TEXT_CHARS", 20)
+    with pytest.raises(DocumentTooLarge) as refused:
+        extract_text(pdf, "long.pdf")
+    assert refused.value.limit == "characters"
+
+
+def test_a_corrupt_pdf_says_nothing_on_its_own(capsys):
+    with pytest.raises(UnreadableDocument):
+        extract_text(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\nstartxref\n999\n%%EOF\n", "broken.pdf")
+    assert capsys.readouterr() == ("", "")
+
+
+# --- reading local files (the CLI) ------------------------------------------------------------------
+
+def test_only_regular_files_within_the_limit_are_read(tmp_path):
+    small = tmp_path / "case.txt"
+    small.write_bytes(b"x" * 100)
+    assert read_regular_file(small, 100) == b"x" * 100
+    with pytest.raises(FileTooLarge):
+        read_regular_file(small, 99)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", fifo, tmp_path):  # never read: a device, a pipe with no writer, a directory
+        with pytest.raises(NotRegularFile):
+            read_regular_file(path, 100)
+    with pytest.raises(FileNotFoundError):
+        read_regular_file(tmp_path / "missing.txt", 100)
 
 
 # --- no files, no network ------------------------------------------------------------------------

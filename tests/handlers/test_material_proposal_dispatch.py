@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot import ids
 from bot import local_seed as seed
+from bot.services import materials
 from storage.models import Material
 from tests.handlers.conftest import add_coordinators, texts
 from tests.handlers.test_materials_dispatch import SESSION, received_material, upload
@@ -41,7 +42,7 @@ async def test_accepting_the_proposal_stores_and_sends_the_anonymised_text_only(
         rows = {m.version: m for m in await uow.session.scalars(select(Material))}
         assert rows[1].content_encrypted is None and rows[1].deleted_at is not None
         assert uow.cipher.decrypt(rows[2].content_encrypted).decode() == ANONYMISED
-        assert rows[2].findings == [] and rows[2].filename == "case.txt"
+        assert rows[2].findings == [] and materials.sent_filename(uow.cipher, rows[2]) == "case.txt"
     users = await add_coordinators(ws, 2, prefix="UPR")
     for user in users:
         await ws.driver.command(user, "join S1")

@@ -1,13 +1,18 @@
 """Issue 5's proofs through the real AsyncApp: the material reaches exactly the confirmed,
 pledged participants, once; nobody else can obtain it; publication waits for every bureau."""
 
+import asyncio
+import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
-from bot import ids
+from bot import anonymisation, ids
 from bot import local_seed as seed
-from storage.models import Delivery
+from bot.i18n import t
+from bot.services import materials
+from storage.models import Delivery, Material
 from tests.handlers.conftest import add_coordinators, texts
 
 CLEAN = "【事例】Aさん（30代）は市役所で医療通訳の手配を相談した。\n".encode()
@@ -15,15 +20,16 @@ SESSION = ("admin session new case=C1 bureau={bureau} start={start} minutes=120 
            "deadline={deadline} release={release}")
 
 
-async def upload(ws, data: bytes = CLEAN) -> None:
+async def upload(ws, data: bytes = CLEAN, filename: str = "case.txt", *, check_seconds: float | None = None) -> None:
     await ws.driver.command(seed.ADMIN, "admin material add C1")
     form = ws.fake.current_view(seed.ADMIN)
-    file_id = ws.fake.add_user_file(seed.ADMIN, "case.txt", data)
+    file_id = ws.fake.add_user_file(seed.ADMIN, filename, data)
     await ws.driver.submit_view(seed.ADMIN, form, {
         ids.MATERIAL_CASE_BLOCK: {ids.MATERIAL_CASE_INPUT: "C1"},
         ids.MATERIAL_KIND_BLOCK: {ids.MATERIAL_KIND_INPUT: "material"},
         ids.MATERIAL_FILE_BLOCK: {ids.MATERIAL_FILE_INPUT: [file_id]},
-    })
+    }, settle=False)
+    await ws.driver.settle(check_seconds)  # a large file's check takes a while on a loaded machine
 
 
 def received_material(ws, user: str) -> list[dict]:
@@ -147,3 +153,144 @@ async def test_read_cannot_be_recorded_before_the_material_is_released(ws):
     assert "まだ" not in texts(reply.answer)
     async with ws.deps.uow() as uow:
         assert await uow.material_reads.readers(1) == {people[0]}
+
+
+# --- what an upload reads, checks and keeps (issue 14, items 5, 6 and 10) -----------------------------
+
+
+async def stored_materials(ws) -> list[tuple[bytes, str, list]]:
+    """Every stored version: its decrypted content, the name it is sent under, its findings."""
+    async with ws.deps.uow() as uow:
+        rows = await uow.materials.for_case(1)
+        return [(uow.cipher.decrypt(m.content_encrypted), materials.sent_filename(uow.cipher, m), m.findings)
+                for m in rows]
+
+
+def downloads(ws) -> list:
+    return [call for call in ws.fake.calls if call.method in ("download", "files.info")]
+
+
+def text_of_size(size: int) -> bytes:
+    """A clean case padded to `size` bytes, with a phone number on its very last line."""
+    last = "\n最後の行: 連絡先 090-1234-5678\n".encode()
+    filler = CLEAN * ((size - len(last)) // len(CLEAN))
+    return filler + b" " * (size - len(filler) - len(last)) + last
+
+
+@pytest.mark.slow
+async def test_uploads_are_read_to_their_end_and_over_the_limit_refused_naming_it(ws):
+    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行" theme=医療・福祉')
+    sizes = (1_500_000, 10_000_000)
+    for size in sizes:
+        await upload(ws, text_of_size(size), check_seconds=600)
+    stored = await stored_materials(ws)
+    assert [len(content) for content, _, _ in stored] == list(sizes)
+    for (content, _, findings), size in zip(stored, sizes):
+        assert content == text_of_size(size)  # whole, byte for byte
+        last_line = content.decode().count("\n")
+        assert findings == [{"kind": "phone", "line": last_line}]  # checked to its last line
+
+    await upload(ws, b"x" * 21_000_000)
+    refusal = ws.fake.dm_messages(seed.ADMIN)[-1]["text"]
+    assert refusal == t("materials.error.too_large", "ja", mb=20) and "20MB" in refusal
+    assert len(await stored_materials(ws)) == 2
+
+
+async def test_a_file_larger_than_slack_said_is_cut_off_at_the_limit(ws, monkeypatch):
+    monkeypatch.setattr(materials, "MAX_FILE_BYTES", 1_000_000)
+    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行" theme=医療・福祉')
+    await ws.driver.command(seed.ADMIN, "admin material add C1")
+    form = ws.fake.current_view(seed.ADMIN)
+    file_id = ws.fake.add_user_file(seed.ADMIN, "case.txt", CLEAN * 30_000)
+    ws.fake._files[file_id]["size"] = 1_000  # files.info understates it: only the stream tells
+    await ws.driver.submit_view(seed.ADMIN, form, {
+        ids.MATERIAL_CASE_BLOCK: {ids.MATERIAL_CASE_INPUT: "C1"},
+        ids.MATERIAL_FILE_BLOCK: {ids.MATERIAL_FILE_INPUT: [file_id]},
+    })
+    assert ws.fake.dm_messages(seed.ADMIN)[-1]["text"] == t("materials.error.too_large", "ja", mb=0)
+    assert await stored_materials(ws) == []
+
+
+async def test_the_right_to_upload_is_checked_before_the_file_is_fetched(ws):
+    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行" theme=医療・福祉')
+    await ws.driver.command(seed.ADMIN, "admin material add C1")
+    form = ws.fake.current_view(seed.ADMIN)  # a form the coordinator could never open
+    coordinator = seed.COORDINATORS[0][0]
+    file_id = ws.fake.add_user_file(coordinator, "case.txt", CLEAN)
+    await ws.driver.submit_view(coordinator, form, {
+        ids.MATERIAL_CASE_BLOCK: {ids.MATERIAL_CASE_INPUT: "C1"},
+        ids.MATERIAL_FILE_BLOCK: {ids.MATERIAL_FILE_INPUT: [file_id]},
+    })
+    assert "C1" in ws.fake.dm_messages(coordinator)[-1]["text"]
+    assert downloads(ws) == [] and await stored_materials(ws) == []
+
+
+NAMED = "相談者_山田太郎_在留カードAB12345678CD.txt"
+
+
+async def test_a_file_name_with_personal_data_is_never_stored_or_sent(ws):
+    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行" theme=医療・福祉')
+    await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
+                                                       deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
+    await upload(ws, CLEAN, NAMED)
+    findings = ws.fake.dm_messages(seed.ADMIN)[-1]
+    shown = texts([findings])
+    assert "山田太郎" in shown and "AB12345678CD" in shown and "case-C1-material.txt" in shown  # to the uploader only
+    assert await stored_materials(ws) == [(CLEAN, "case-C1-material.txt", [
+        {"kind": "person_name", "line": 0, "in": "filename"}, {"kind": "residence_card", "line": 0, "in": "filename"}])]
+    async with ws.deps.uow() as uow:
+        row = (await uow.materials.for_case(1))[0]
+        assert (row.filename, row.filename_encrypted) == ("case-C1-material.txt", None)
+
+    user = seed.COORDINATORS[0][0]
+    for joiner in (user, seed.COORDINATORS[1][0]):
+        await ws.driver.command(joiner, "join S1")
+    await ws.advance(timedelta(days=36, hours=1))
+    assert received_material(ws, user) == []  # not released until the uploader confirms the name
+    await ws.driver.press(seed.ADMIN, findings, ids.MATERIAL_CONFIRM)
+    await ws.advance(timedelta(minutes=5))
+    assert len(received_material(ws, user)) == 1
+    sent = [f["name"] for m in ws.fake.dm_messages(user) for f in m.get("files") or []]
+    assert "case-C1-material.txt" in sent and not [name for name in sent if "山田" in name]
+    # Only Slack's answer about the upload and the findings DM to the uploader ever carried the name.
+    carried = [(c.method, c.params.get("channel")) for c in ws.fake.calls if "山田" in str(c.params) + str(c.response)]
+    assert carried == [("files.info", None), ("chat.postMessage", seed.ADMIN)]
+
+
+async def test_a_clean_file_name_is_kept_encrypted_and_sent_as_it_was(ws):
+    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行" theme=医療・福祉')
+    await upload(ws, CLEAN, "受診同行の事例\u202e.txt")
+    assert await stored_materials(ws) == [(CLEAN, "受診同行の事例.txt", [])]
+    async with ws.deps.uow() as uow:
+        row = (await uow.materials.for_case(1))[0]
+        assert row.filename == "case-C1-material.txt" and "受診".encode() not in row.filename_encrypted
+
+
+async def test_the_check_runs_in_a_worker_thread_while_no_transaction_is_open(ws, monkeypatch):
+    checking, finish = threading.Event(), threading.Event()
+    threads = []
+    check_text = anonymisation.check_text
+
+    def held_check(text, lang="ja"):
+        threads.append(threading.get_ident())
+        checking.set()
+        finish.wait(60)
+        return check_text(text, lang=lang)
+
+    monkeypatch.setattr(anonymisation, "check_text", held_check)
+    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行" theme=医療・福祉')
+    await ws.driver.command(seed.ADMIN, "admin material add C1")
+    form = ws.fake.current_view(seed.ADMIN)
+    file_id = ws.fake.add_user_file(seed.ADMIN, "case.txt", CLEAN)
+    await ws.driver.submit_view(seed.ADMIN, form, {
+        ids.MATERIAL_CASE_BLOCK: {ids.MATERIAL_CASE_INPUT: "C1"},
+        ids.MATERIAL_FILE_BLOCK: {ids.MATERIAL_FILE_INPUT: [file_id]},
+    }, settle=False)
+    assert await asyncio.to_thread(checking.wait, 60)
+    # While the check runs the event loop is free, and the database takes a write at once.
+    async with ws.deps.uow() as uow:
+        await uow.audit.record(ws.clock.now(), seed.ADMIN, "test.write", "ok")
+    finish.set()
+    await ws.driver.settle(60)
+    assert threading.get_ident() not in threads and len(threads) == 2  # the content, then the name
+    assert [content for content, _, _ in await stored_materials(ws)] == [CLEAN]
