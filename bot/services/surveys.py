@@ -236,6 +236,18 @@ async def pause(uow: UnitOfWork, now: datetime, user_id: str, run_code: str) -> 
     return DialogState(run.code, survey, status, progress)
 
 
+async def remember_message(uow: UnitOfWork, now: datetime, user_id: str, run_code: str, channel: str,
+                           ts: str) -> None:
+    """The dialog message just posted (after the post, in a transaction of its own): the one the
+    dialog updates from now on. Nothing when the dialog has ended meanwhile."""
+    run = await uow.surveys.run_by_code(run_code)
+    row = await uow.surveys.progress(run.id, user_id, lock=True) if run else None
+    if row is None:
+        return
+    progress = Progress.model_validate(uow.cipher.decrypt_json(row.state_encrypted))
+    await _save_progress(uow, now, run, user_id, progress.model_copy(update={"channel": channel, "message_ts": ts}))
+
+
 async def waiting_for_text(uow: UnitOfWork, now: datetime, user_id: str) -> tuple[SurveyRun, Survey, Progress] | None:
     """The person's dialog whose open free-text question a DM would answer (the most recently
     touched), or None."""

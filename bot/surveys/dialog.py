@@ -37,6 +37,10 @@ class Progress(BaseModel):
     # Set by the person's cancel: their DMs are no longer taken as answers until they come back
     # to the dialog (any button of it); the answers given so far are kept.
     paused: bool = False
+    # The dialog message the bot posted (their DM channel and its ts): the only message the
+    # dialog ever updates, whatever message a payload claims to come from.
+    channel: str = ""
+    message_ts: str = ""
 
 
 class Outcome(StrEnum):

@@ -8,7 +8,6 @@ who answers is always the payload's user. Each answer updates the dialog message
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -96,11 +95,6 @@ def _state_selection(body: dict, target: SurveyValue) -> tuple[str, ...] | None:
     return _selection(element.get("selected_options"), target.run_code, target.question_id)
 
 
-def _container(body: dict) -> tuple[str | None, str | None]:
-    container = body.get("container") or {}
-    return container.get("channel_id"), container.get("message_ts")
-
-
 # --- rendering ---------------------------------------------------------------------------------------
 
 
@@ -127,11 +121,35 @@ async def _ephemeral(respond, text: str) -> None:
     await respond(response_type="ephemeral", replace_original=False, text=text)
 
 
-async def _show_in_place(client, body: dict, state: DialogState, lang: str) -> None:
-    channel, ts = _container(body)
-    if channel and ts:
-        await client.chat_update(channel=channel, ts=ts,
-                                 **message(dialog_blocks(state, lang), dialog_text(state, lang)))
+async def post_dialog(deps: Deps, client, actor: Actor, state: DialogState) -> None:
+    """A new dialog message in the person's DM, remembered as the one to update from now on."""
+    posted = await client.chat_postMessage(channel=actor.user_id, **message(dialog_blocks(state, actor.lang),
+                                                                             dialog_text(state, actor.lang)))
+    if state.answering:
+        async with deps.uow() as uow:
+            await surveys.remember_message(uow, deps.clock.now(), actor.user_id, state.run_code,
+                                           str(posted.get("channel") or ""), str(posted.get("ts") or ""))
+
+
+async def show_dialog(deps: Deps, client, actor: Actor, state: DialogState, respond=None,
+                      blocks: list[dict] | None = None) -> None:
+    """Show `state` (or `blocks`) in the dialog message the bot posted and stored — never in the
+    message a payload names as its container, which a forged payload could point at any bot
+    message. With none stored (a dialog started before this was kept): a new dialog message, or
+    a short note when there is nothing left to answer."""
+    progress = state.progress
+    if progress.channel and progress.message_ts:
+        content = (message(blocks, blocks[0]["text"]["text"]) if blocks
+                   else message(dialog_blocks(state, actor.lang), dialog_text(state, actor.lang)))
+        await client.chat_update(channel=progress.channel, ts=progress.message_ts, **content)
+    elif blocks:
+        if respond is not None:
+            await _ephemeral(respond, blocks[0]["text"]["text"])
+    elif state.answering or state.outcome is Outcome.DONE or respond is None:
+        await post_dialog(deps, client, actor, state)
+    else:
+        key = "survey_runs.already_completed" if state.status is DialogStatus.COMPLETED else "survey_runs.closed"
+        await _ephemeral(respond, t(key, actor.lang))
 
 
 # --- the dialog ----------------------------------------------------------------------------------------
@@ -174,7 +192,7 @@ async def _answer(deps: Deps, kind: str, body: dict, actor: Actor, client, respo
         await respond(response_type="ephemeral", replace_original=False, **message(blocks, blocks[0]["text"]["text"]))
         return
     # Advanced, went back, done — or stale input, in which case the message is brought up to date.
-    await _show_in_place(client, body, state, actor.lang)
+    await show_dialog(deps, client, actor, state, respond)
 
 
 async def _run_dialog(deps: Deps, body: dict, actor: Actor, respond, service) -> DialogState | None:
@@ -202,9 +220,7 @@ async def _start(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
     if state.status is DialogStatus.CLOSED:
         await _ephemeral(respond, t("survey_runs.closed", actor.lang))
         return
-    channel, _ = _container(body)
-    await client.chat_postMessage(channel=channel or actor.user_id,
-                                  **message(dialog_blocks(state, actor.lang), dialog_text(state, actor.lang)))
+    await post_dialog(deps, client, actor, state)
 
 
 async def _open_text_modal(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
@@ -214,13 +230,9 @@ async def _open_text_modal(deps: Deps, body: dict, actor: Actor, client, respond
     question = current_question(state.survey, state.progress) if state.answering else None
     target = _element_value(_action(body))
     if question is None or question.id != target.question_id or question.kind != "text":
-        await _show_in_place(client, body, state, actor.lang)  # a stale message: show where they are
+        await show_dialog(deps, client, actor, state, respond)  # a stale message: show where they are
         return
     view = build_text_answer_modal(state.survey, state.progress, state.run_code, actor.lang)
-    # The dialog message to update after the submission. Only its ts travels: the channel is
-    # always the submitter's own DM, so a forged ts can touch nothing else.
-    _, ts = _container(body)
-    view["private_metadata"] = json.dumps({"value": view["private_metadata"], "ts": ts or ""})
     await client.views_open(trigger_id=body.get("trigger_id"), view=view)
 
 
@@ -269,8 +281,7 @@ async def answer_by_dm(deps: Deps, actor: Actor, event: dict, client) -> bool:
         await client.chat_postMessage(channel=channel, **message(blocks, blocks[0]["text"]["text"]))
         return True
     # The reply is below the dialog message, so the next question follows as a new message.
-    await client.chat_postMessage(channel=channel,
-                                  **message(dialog_blocks(state, actor.lang), dialog_text(state, actor.lang)))
+    await post_dialog(deps, client, actor, state)
     return True
 
 
@@ -278,13 +289,7 @@ async def _pause(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
     state = await _run_dialog(deps, body, actor, respond, surveys.pause)
     if state is None:
         return
-    if not state.answering:
-        await _show_in_place(client, body, state, actor.lang)
-        return
-    channel, ts = _container(body)
-    if channel and ts:
-        blocks = build_paused(actor.lang)
-        await client.chat_update(channel=channel, ts=ts, **message(blocks, blocks[0]["text"]["text"]))
+    await show_dialog(deps, client, actor, state, respond, blocks=build_paused(actor.lang) if state.answering else None)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from slack_bolt.async_app import AsyncApp
 
 from bot import ids
@@ -14,24 +12,15 @@ from bot.services import surveys
 from bot.services.sessions import SessionError
 from bot.services.surveys import Step
 from bot.surveys.dialog import MAX_TEXT_LENGTH, Outcome
-from handlers.actions.surveys import dialog_blocks, dialog_text
-from handlers.context import actor_of, message
+from handlers.actions.surveys import show_dialog
+from handlers.context import actor_of
 
 MAX_METADATA = 400
 
 
-def _metadata(view: dict) -> tuple[str, str]:
-    """(survey value, dialog message ts) from the modal's private_metadata."""
+def _survey_value(view: dict) -> str:
     raw = view.get("private_metadata") or ""
-    if len(raw) > MAX_METADATA:
-        return "", ""
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
-        return "", ""
-    if not isinstance(data, dict):
-        return "", ""
-    return str(data.get("value") or ""), str(data.get("ts") or "")
+    return raw if isinstance(raw, str) and len(raw) <= MAX_METADATA else ""
 
 
 def _typed_text(view: dict) -> str:
@@ -44,8 +33,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.view(ids.SURVEY_TEXT_VIEW)
     async def submit_text(ack, body, view, context, client):
         actor = actor_of(context)
-        value, ts = _metadata(view)
-        target = parse_survey_value(value)
+        target = parse_survey_value(_survey_value(view))
         if target is None:
             await ack(response_action="errors",
                       errors={ids.SURVEY_TEXT_BLOCK: t("survey_runs.error.bad_button", actor.lang)})
@@ -63,10 +51,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
                       errors={ids.SURVEY_TEXT_BLOCK: t(state.error_key, actor.lang, max=MAX_TEXT_LENGTH)})
             return
         await ack()
-        opened = await client.conversations_open(users=actor.user_id)
-        channel = opened["channel"]["id"]
-        content = message(dialog_blocks(state, actor.lang), dialog_text(state, actor.lang))
-        if ts:
-            await client.chat_update(channel=channel, ts=ts, **content)
-        else:
-            await client.chat_postMessage(channel=channel, **content)
+        await show_dialog(deps, client, actor, state)

@@ -256,7 +256,8 @@ async def test_reminders_reach_only_those_who_have_not_finished_and_the_run_clos
     # After the deadline nothing more is taken.
     message = dialog_message(ws, started, code)
     await ws.driver.press(started, message, f"{ids.SURVEY_CHOOSE}:people_3_4")
-    assert "終了しました" in texts([ws.fake.message(message["channel"], message["ts"])])
+    # Said to them alone: the dialog's progress (and so its message) is gone with the deadline.
+    assert "終了しました" in texts(ws.fake.ephemerals(started)[-1:])
     await ws.driver.press(silent[-1], invitation(ws, silent[-1], code), ids.SURVEY_START)
     assert "終了しました" in texts(ws.fake.ephemerals(silent[-1])[-1:])
     _, responses, _, _ = await stored(ws, code)
@@ -388,3 +389,21 @@ async def test_the_cancel_button_pauses_the_dialog_in_place(ws):
     await ws.driver.press(user, invitation(ws, user, code), ids.SURVEY_START)
     assert shown_question(dialog_message(ws, user, code)) == next(
         q.id for q in load_survey("post_session").questions if q.kind == "text")
+
+
+async def test_the_dialog_updates_only_its_own_message_whatever_container_a_payload_names(ws):
+    code = await send_planning(ws)
+    user, other = COORDINATORS[0], COORDINATORS[1]
+    await ws.driver.press(user, invitation(ws, user, code), ids.SURVEY_START)
+    dialog = dialog_message(ws, user, code)
+    await ws.driver.press(user, dialog, f"{ids.SURVEY_CHOOSE}:needed")
+    dialog = ws.fake.message(dialog["channel"], dialog["ts"])
+    assert shown_question(dialog) == "group_size"
+    # Back, in a payload whose container is another bot message: someone else's invitation.
+    victim = invitation(ws, other, code)
+    before = json.dumps(ws.fake.message(victim["channel"], victim["ts"]), sort_keys=True)
+    await ws.driver.click(user, ids.SURVEY_BACK, message={**victim, "blocks": dialog["blocks"]})
+    assert json.dumps(ws.fake.message(victim["channel"], victim["ts"]), sort_keys=True) == before
+    assert shown_question(ws.fake.message(dialog["channel"], dialog["ts"])) == "need"
+    # Not even attempted.
+    assert not [c for c in ws.fake.calls if c.method == "chat.update" and c.params.get("ts") == victim["ts"]]
