@@ -14,7 +14,7 @@ from bot.deps import Deps
 from bot.i18n import t
 from bot.observability import install_observability
 from bot.respond import install_pooled_respond
-from bot.signing import VERIFIED, SignedOnly
+from bot.signing import VERIFIED, Admission
 from handlers import register_all
 from handlers.context import actor_of, install_actor_middleware
 
@@ -36,8 +36,8 @@ def build_app(deps: Deps, *, signing_secret: str, bot_token: str, bot_user_id: s
     app = AsyncApp(
         signing_secret=signing_secret,
         logger=BOLT_LOG,
-        request_verification_enabled=False,  # SignedOnly instead: its failures are refusals, not errors
-        before_authorize=SignedOnly(signing_secret),
+        request_verification_enabled=False,  # Admission instead: its failures are refusals, not errors
+        before_authorize=Admission(signing_secret),
         token=None if authorize else bot_token,
         authorize=authorize,
         # With `authorize`, Bolt gives each request a client carrying the authorized token.

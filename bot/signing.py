@@ -9,10 +9,11 @@ verification raises on such headers, and its error handler then saw the unverifi
 refusal is one log line with the reason and never the body, which may be a genuine but stale
 request carrying names and free text.
 
-HTTP mode checks the raw bytes before Bolt parses them (bot/http_server.py); `SignedOnly` is the
+HTTP mode checks the raw bytes before Bolt parses them (bot/http_server.py); `Admission` is the
 same check as a Bolt middleware, in the place of Bolt's, for requests dispatched straight into the
-app. It marks the context of every request it lets through (Socket Mode's need no signature), and
-only such a request is ever answered through its `response_url` (bot/app.py).
+app, followed by the check of the body's shape. It marks the context of every request Slack signed
+(Socket Mode's need no signature), and only such a request is ever answered through its
+`response_url` (bot/app.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from typing import Awaitable, Callable
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+
+from bot.payloads import clean_text, payload_problem
 
 log = logging.getLogger("jirei.requests")
 
@@ -64,8 +67,9 @@ def refuse(problem: str, status: int = 401) -> None:
     log.warning("refused a request: %s (%s)", problem, status)
 
 
-class SignedOnly(AsyncMiddleware):
-    """Bolt's request verification, where a check that raises is a refusal and the body is not logged."""
+class Admission(AsyncMiddleware):
+    """Bolt's request verification, where a check that raises is a refusal and the body is not
+    logged; then the body's shape (bot/payloads.py): 400 for what Slack would not send."""
 
     def __init__(self, signing_secret: str) -> None:
         self._secret = signing_secret
@@ -79,6 +83,11 @@ class SignedOnly(AsyncMiddleware):
                 refuse(problem)
                 return BoltResponse(status=401, body={"error": "invalid request"})
         req.context[VERIFIED] = True
+        problem = payload_problem(req.body)
+        if problem:
+            refuse(problem, 400)
+            return BoltResponse(status=400, body={"error": "invalid request"})
+        clean_text(req.body)
         return await next()
 
 

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text as sql
@@ -27,9 +28,10 @@ from sqlalchemy import text as sql
 from bot import grammar, ids
 from bot import local_seed as seed
 from bot.clock import ManualClock
+from bot.http_server import build_web_app
 from bot.i18n import t
-from bot.local import LocalWorkspace
-from bot.localslack.driver import FORM
+from bot.local import SIGNING_SECRET, LocalWorkspace
+from bot.localslack.driver import FORM, SlackDriver, dispatch_over_http
 from bot.services import materials
 from bot.services.people import Actor
 from storage.crypto import Cipher, generate_key
@@ -79,11 +81,22 @@ class Harness:
         self.errors: list[logging.LogRecord] = []
         self._ts = itertools.count(1)
         self.run(self._plan())
+        self._server: TestServer | None = None
 
     def run(self, coroutine):
         return self.loop.run_until_complete(coroutine)
 
+    def over_http(self) -> SlackDriver:
+        """A driver sending through the HTTP adapter, as Slack's servers do (started on first use)."""
+        if self._server is None:
+            self._server = TestServer(build_web_app(self.ws.app, SIGNING_SECRET))
+            self.run(self._server.start_server())
+        url = str(self._server.make_url("/slack/events"))
+        return SlackDriver(self.ws.fake, dispatch_over_http(url), SIGNING_SECRET)
+
     def close(self) -> None:
+        if self._server is not None:
+            self.run(self._server.close())
         self.run(self._opened.__aexit__(None, None, None))
         self.loop.close()
 
@@ -109,12 +122,15 @@ class Harness:
 
 
 class ErrorCollector(logging.Handler):
+    """Errors, and anything logged with a traceback."""
+
     def __init__(self) -> None:
-        super().__init__(logging.ERROR)
+        super().__init__(logging.DEBUG)
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+        if record.levelno >= logging.ERROR or record.exc_info:
+            self.records.append(record)
 
 
 @pytest.fixture
@@ -281,8 +297,10 @@ states = st.dictionaries(st.one_of(st.sampled_from(BLOCK_IDS), st.text(max_size=
 def check_submission(harness, user, callback_id, metadata, state):
     before = harness.run(harness.counts())
     reply = harness.run(harness.ws.driver.send_raw(view_submission(harness, user, callback_id, metadata, state), FORM))
-    if reply.status == 404:
+    if reply.status in (400, 404):
+        # 400: not a shape Slack sends (a date outside 1970-2105); 404: no listener of this app.
         assert reply.calls == [] and not harness.errors
+        assert changed(before, harness.run(harness.counts())) == set()
         return
     check_reply(harness, reply, expect_answer=False)
     # Forged state may be a valid profile (a person may save theirs); nothing else may change.
@@ -318,3 +336,99 @@ def test_broadcast_mentions_in_a_profile_name_never_reach_a_message(harness):
     check_reply(harness, reply)
     for call in ws.fake.calls:
         assert not BROADCAST.search(json.dumps(call.params, ensure_ascii=False)), call.method
+
+
+# --- payload shapes -------------------------------------------------------------------------------
+# A payload Slack would send, with one to three places in it replaced by any JSON value or removed:
+# what a bug or a leaked signing secret could send. Each gets a 200, a 400 (not a shape Slack sends)
+# or a 404 (no listener), never an error, and changes nothing.
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), garbage,
+              st.sampled_from([1e20, -1, 2**64, "abc", "", "\x00", "\ud800", "S999", "V1", []])),
+    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.text(max_size=8), children,
+                                                                                max_size=3)),
+    max_leaves=6)
+REMOVE = object()
+
+
+def payload_templates(harness: Harness, user: str) -> dict[str, dict]:
+    """Payloads as Slack sends them that change nothing when they come as they are."""
+    fake, ts = harness.ws.fake, harness.next_ts()
+    channel = fake.dm_channel_id(user)
+    who = {"id": user, "username": "u", "name": "u", "team_id": fake.team_id}
+    team = {"id": fake.team_id, "domain": "local"}
+    button = {"action_id": ids.SESSION_JOIN, "block_id": "b", "type": "button", "value": "S999", "action_ts": ts}
+    values = {block: {action: {"type": "datetimepicker", "selected_date_time": 1800000000}
+                      if name in ("start", "deadline", "release") else {"type": "plain_text_input", "value": "x"}}
+              for name, (block, action) in ids.SESSION_FIELD_BLOCKS.items()}
+    view = {"id": "VSHAPE" + ts[-6:], "team_id": fake.team_id, "type": "modal", "callback_id": ids.SESSION_NEW_VIEW,
+            "private_metadata": "", "hash": ts, "state": {"values": values}, "blocks": []}
+    message = {"type": "message", "channel": channel, "user": user, "text": "x", "ts": ts, "event_ts": ts,
+               "channel_type": "im"}
+    return {
+        "button in a message": {
+            "type": "block_actions", "user": who, "api_app_id": "ALOCAL", "token": "t", "team": team,
+            "trigger_id": fake.issue_trigger(user), "actions": [button], "state": {"values": {}},
+            "container": {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": True},
+            "channel": {"id": channel, "name": "directmessage"}, "message": {"ts": ts, "text": "x", "blocks": []},
+            "response_url": fake.issue_response_url(user, channel, ts, ephemeral=True)},
+        "button in a view": {
+            "type": "block_actions", "user": who, "api_app_id": "ALOCAL", "token": "t", "team": team,
+            "trigger_id": fake.issue_trigger(user), "actions": [button],
+            "container": {"type": "view", "view_id": view["id"]}, "view": {**view, "callback_id": "home"}},
+        "new session form": {
+            "type": "view_submission", "user": who, "api_app_id": "ALOCAL", "token": "t", "team": team,
+            "trigger_id": fake.issue_trigger(user), "view": view, "response_urls": []},
+        "message event": {
+            "type": "event_callback", "team_id": fake.team_id, "api_app_id": "ALOCAL", "event": message,
+            "event_id": "Ev" + ts.replace(".", ""), "event_time": 1800000000},
+    }
+
+
+def paths(value, prefix=()) -> list[tuple]:
+    """Every place inside `value` (not the payload itself)."""
+    found = []
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        found.append(prefix + (key,))
+        found.extend(paths(child, prefix + (key,)))
+    return found
+
+
+def put(payload: dict, path: tuple, new) -> None:
+    parent = payload
+    for key in path[:-1]:
+        parent = parent[key]
+    if new is REMOVE and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = None if new is REMOVE else new
+
+
+@settings(max_examples=200, **PERMISSIVE)
+@given(user=st.sampled_from(USERS), kind=st.sampled_from(["button in a message", "button in a view",
+                                                          "new session form", "message event"]),
+       data=st.data())
+def check_shape(harness, user, kind, data):
+    harness.errors.clear()  # each example answers for its own
+    payload = payload_templates(harness, user)[kind]
+    for _ in range(data.draw(st.integers(1, 3))):
+        places = paths(payload)
+        if not places:
+            break
+        put(payload, data.draw(st.sampled_from(places)), data.draw(st.one_of(st.just(REMOVE), json_values)))
+    if kind == "message event":
+        body, content_type = json.dumps(payload), "application/json"
+    else:
+        body, content_type = urlencode({"payload": json.dumps(payload)}), FORM
+    before = harness.run(harness.counts())
+    reply = harness.run(harness.over_http().send_raw(body, content_type))
+    assert reply.status in (200, 400, 404), reply.status
+    assert not harness.errors, [(r.name, r.getMessage()) for r in harness.errors]
+    assert harness.ws.fake.violations == []
+    assert changed(before, harness.run(harness.counts())) <= {"audit_log"}, (kind, payload)
+
+
+def test_payload_shapes(harness):
+    check_shape(harness)

@@ -1,7 +1,5 @@
 """HTTP mode: what Slack's servers see when they call POST /slack/events, and who sees /metrics."""
 
-import hashlib
-import hmac
 import json
 import logging
 import socket
@@ -17,7 +15,7 @@ from bot.app import build_app
 from bot.deps import build_deps
 from bot.http_server import MAX_BODY, build_web_app, start_listeners
 from bot.i18n import t
-from bot.localslack.driver import FORM, JSON, SlackDriver, dispatch_over_http, dispatch_to_app
+from bot.localslack.driver import FORM, JSON, SlackDriver, dispatch_over_http, dispatch_to_app, sign
 from bot.localslack.server import FakeSlack
 from config.settings import Settings
 from storage.crypto import Cipher, generate_key
@@ -117,23 +115,18 @@ async def test_the_slack_listener_answers_healthz_but_not_metrics(served):
 TS, SIG = "X-Slack-Request-Timestamp", "X-Slack-Signature"
 
 
-def signature(body: bytes, timestamp: str, secret: str = SECRET) -> str:
-    """Slack's signature of raw bytes (the driver signs text)."""
-    return "v0=" + hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
-
-
 def forgeries(body: bytes) -> dict[str, dict[str, str]]:
     """Every way of sending `body` without Slack's signature, as the headers that go with it."""
     now = str(int(time.time()))
     stale, future = str(int(time.time()) - 6 * 60), str(int(time.time()) + 6 * 60)
-    good = signature(body, now)
+    good = sign(SECRET, body, now)
     full_width_now = now.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
     return {
         "timestamp abc": {TS: "abc", SIG: good},
         "timestamp empty": {TS: "", SIG: good},
         "timestamp 1.5": {TS: "1.5", SIG: good},
         "timestamp 1e3": {TS: "1e3", SIG: good},
-        "timestamp with spaces": {TS: f" {now} ", SIG: signature(body, f" {now} ")},
+        "timestamp with spaces": {TS: f" {now} ", SIG: sign(SECRET, body, f" {now} ")},
         "timestamp in full-width digits": {TS: full_width_now, SIG: good},
         "timestamp missing": {SIG: good},
         "signature missing": {TS: now},
@@ -141,11 +134,11 @@ def forgeries(body: bytes) -> dict[str, dict[str, str]]:
         "signature not ASCII": {TS: now, SIG: "v0=" + "é" * 64},
         "signature in full-width hex": {TS: now, SIG: "v0=" + "０" * 64},
         "signature empty": {TS: now, SIG: ""},
-        "stale, signed": {TS: stale, SIG: signature(body, stale)},
-        "from the future, signed": {TS: future, SIG: signature(body, future)},
+        "stale, signed": {TS: stale, SIG: sign(SECRET, body, stale)},
+        "from the future, signed": {TS: future, SIG: sign(SECRET, body, future)},
         "wrong signature": {TS: now, SIG: "v0=" + "0" * 64},
-        "signed with another secret": {TS: now, SIG: signature(body, now, "another-secret")},
-        "signature of another body": {TS: now, SIG: signature(body + b" ", now)},
+        "signed with another secret": {TS: now, SIG: sign("another-secret", body, now)},
+        "signature of another body": {TS: now, SIG: sign(SECRET, body + b" ", now)},
     }
 
 
@@ -174,22 +167,19 @@ def bodies(fake: FakeSlack, hook: str) -> dict[str, tuple[bytes, str]]:
     }
 
 
-async def post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(url, data=body, headers=headers) as response:
-            await response.read()
-            return response.status
+async def status_of(send, body: bytes, headers: dict[str, str]) -> int:
+    return (await send(body, headers)).status
 
 
 async def test_every_forged_request_is_refused_with_401_before_its_body_is_read(served, recorder):
     server, driver, fake = served
     hook, seen = recorder
-    url = str(server.make_url("/slack/events"))
+    send = dispatch_over_http(str(server.make_url("/slack/events")))
     statuses = {}
     driver.mark()
     for body_name, (body, content_type) in bodies(fake, hook).items():
         for forgery, headers in forgeries(body).items():
-            statuses[body_name, forgery] = await post(url, body, {"Content-Type": content_type, **headers})
+            statuses[body_name, forgery] = await status_of(send, body, {"Content-Type": content_type, **headers})
     await driver.settle()
     assert {status for status in statuses.values()} == {401}, {k: v for k, v in statuses.items() if v != 401}
     assert seen == []  # the bot called no URL a forged body named
@@ -286,16 +276,16 @@ async def test_a_refused_request_is_one_log_line_with_no_body(served, stack, rec
     hook, _seen = recorder
     logging.getLogger().setLevel(level)
     caplog.set_level(level)
-    url = str(server.make_url("/slack/events"))
+    send = dispatch_over_http(str(server.make_url("/slack/events")))
     body = bodies(fake, hook)["command"][0] + urlencode({"note": FREE_TEXT}).encode()
     stale = forgeries(body)["stale, signed"]
     big = (b"text=" + urlencode({"x": NAME}).encode() * (MAX_BODY // 40))[:MAX_BODY]
     sent = [
-        await post(url, body, {"Content-Type": FORM, **stale}),
-        await post(url, body, {"Content-Type": FORM}),
-        await post(url, body, {"Content-Type": FORM, **forgeries(body)["timestamp abc"]}),
-        await post(url, big, {"Content-Type": FORM, TS: str(int(time.time())), SIG: "v0=" + "0" * 64}),
-        await post(url, big + b"x", {"Content-Type": FORM}),
+        await status_of(send, body, {"Content-Type": FORM, **stale}),
+        await status_of(send, body, {"Content-Type": FORM}),
+        await status_of(send, body, {"Content-Type": FORM, **forgeries(body)["timestamp abc"]}),
+        await status_of(send, big, {"Content-Type": FORM, TS: str(int(time.time())), SIG: "v0=" + "0" * 64}),
+        await status_of(send, big + b"x", {"Content-Type": FORM}),
         (await dispatch_to_app(app)(body.decode(), {"Content-Type": FORM, **stale})).status,
     ]
     assert sent == [401, 401, 401, 401, 413, 401]

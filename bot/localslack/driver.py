@@ -71,7 +71,7 @@ class Reply:
         return [call for call in self.calls if call.method == method]
 
 
-Dispatch = Callable[[str, dict[str, str]], Awaitable[DispatchResult]]
+Dispatch = Callable[[str | bytes, dict[str, str]], Awaitable[DispatchResult]]
 
 
 class SettleTimeout(TimeoutError):
@@ -94,11 +94,12 @@ def dispatch_to_app(app: Any) -> Dispatch:
 def dispatch_over_http(url: str, *, timeout: float = 10.0) -> Dispatch:
     """Dispatch to a running bot's HTTP endpoint, e.g. ``http://127.0.0.1:3000/slack/events``."""
 
-    async def dispatch(body: str, headers: dict[str, str]) -> DispatchResult:
+    async def dispatch(body: str | bytes, headers: dict[str, str]) -> DispatchResult:
         # A fresh closing connection each time: a kept-alive one would hold a server task open.
         connector = aiohttp.TCPConnector(force_close=True)
+        raw = body if isinstance(body, bytes) else body.encode("utf-8")  # bytes: sent as they are, even invalid
         async with aiohttp.ClientSession(connector=connector) as session:
-            async with session.post(url, data=body.encode("utf-8"), headers=headers,
+            async with session.post(url, data=raw, headers=headers,
                                     timeout=aiohttp.ClientTimeout(total=timeout)) as response:
                 text = await response.text()
                 return DispatchResult(response.status, text, dict(response.headers))
@@ -106,9 +107,9 @@ def dispatch_over_http(url: str, *, timeout: float = 10.0) -> Dispatch:
     return dispatch
 
 
-def sign(signing_secret: str, body: str, timestamp: int) -> str:
+def sign(signing_secret: str, body: str | bytes, timestamp: int | str) -> str:
     """Slack's request signature: ``v0=`` + HMAC-SHA256 of ``v0:{timestamp}:{body}``."""
-    base = f"v0:{timestamp}:{body}".encode("utf-8")
+    base = f"v0:{timestamp}:".encode("utf-8") + (body if isinstance(body, bytes) else body.encode("utf-8"))
     return "v0=" + hmac.new(signing_secret.encode("utf-8"), base, hashlib.sha256).hexdigest()
 
 
@@ -340,17 +341,18 @@ class SlackDriver:
 
     # ------------------------------------------------------------------ raw sending
 
-    async def send_raw(self, body: str, content_type: str = JSON, *, signature: str | None = "auto",
+    async def send_raw(self, body: str | bytes, content_type: str = JSON, *, signature: str | None = "auto",
                        timestamp: int | None = None, extra_headers: dict[str, str] | None = None,
                        settle: bool = True) -> Reply:
-        """Send ``body`` as is. signature: "auto" signs correctly, None omits it, any other string is sent."""
+        """Send ``body`` as is (bytes: even invalid UTF-8). signature: "auto" signs correctly, None omits
+        it, any other string is sent."""
         return await self._interact(body, content_type, settle=settle, extra_headers=extra_headers,
                                     signature=signature, timestamp=timestamp)
 
     async def unsigned(self, body: str, content_type: str = JSON, *, settle: bool = True) -> Reply:
         return await self.send_raw(body, content_type, signature=None, settle=settle)
 
-    def headers_for(self, body: str, content_type: str, *, timestamp: int | None = None) -> dict[str, str]:
+    def headers_for(self, body: str | bytes, content_type: str, *, timestamp: int | None = None) -> dict[str, str]:
         timestamp = int(self._now()) if timestamp is None else timestamp
         return {
             "Content-Type": content_type,
@@ -395,7 +397,7 @@ class SlackDriver:
                 raise SettleTimeout(f"still running after settle timeout: {names}")
             await asyncio.wait(pending, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
 
-    async def _interact(self, body: str, content_type: str, *, settle: bool,
+    async def _interact(self, body: str | bytes, content_type: str, *, settle: bool,
                         after_ack: Callable[[DispatchResult, dict[str, Any] | None], None] | None = None,
                         extra_headers: dict[str, str] | None = None, signature: str | None = "auto",
                         timestamp: int | None = None) -> Reply:
