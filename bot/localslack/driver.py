@@ -118,13 +118,14 @@ class SlackDriver:
 
     def __init__(self, fake: FakeSlack, dispatch: Dispatch, signing_secret: str, team_id: str = "TLOCAL",
                  api_app_id: str = "ALOCAL", *, now: Callable[[], float] = time.time,
-                 team_domain: str = "local", settle_timeout: float = 5.0) -> None:
+                 team_domain: str = "local", settle_timeout: float = 30.0) -> None:
         self.fake = fake
         self.dispatch = dispatch
         self.signing_secret = signing_secret
         self.team_id = team_id
         self.api_app_id = api_app_id
         self.team_domain = team_domain
+        # A deadlock detector, not a speed check: generous, so a loaded CI machine never trips it.
         self.settle_timeout = settle_timeout
         self._now = now
         self._baseline: set[asyncio.Task] | None = None  # tasks alive when the current window began
