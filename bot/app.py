@@ -16,7 +16,7 @@ from bot.observability import install_observability
 from bot.respond import install_pooled_respond
 from bot.signing import VERIFIED, Admission
 from handlers import register_all
-from handlers.context import actor_of, install_actor_middleware
+from handlers.context import actor_of, install_actor_middleware, install_input_cleaning
 
 log = logging.getLogger("jirei.app")
 # Bolt gives each of its loggers the level of the logger it is handed (else the root's, whatever is
@@ -48,6 +48,7 @@ def build_app(deps: Deps, *, signing_secret: str, bot_token: str, bot_user_id: s
     install_observability(app, deps)  # first: the request id and the timing ack cover the rest
     install_pooled_respond(app, deps)
     install_event_dedupe(app, deps)
+    install_input_cleaning(app)
     install_actor_middleware(app, deps)
     register_all(app, deps)
 

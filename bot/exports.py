@@ -205,7 +205,7 @@ def _cell_str(value: Any) -> str:
         return str(int(value))
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
-    return str(value).strip()
+    return clean_input(str(value)).strip()
 
 
 def _sheet(name: str, raw_rows: Iterable[Sequence[Any]], aliases: Mapping[str, str] | None) -> Sheet:

@@ -48,6 +48,7 @@ import yaml
 from bot.exports import Sheet, SheetError, SheetRow, read_sheets
 from bot.services.people import Actor
 from bot.services.sessions import SessionError, SessionSpec, create_case, create_session, validate_spec
+from bot.text import clean_input
 from config.reference import find_bureau, find_theme
 from storage.models import Case
 from storage.uow import UnitOfWork
@@ -211,7 +212,7 @@ def _text(value: Any) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip()
+    return clean_input(str(value)).strip()
 
 
 def _parse_case(where: str, values: dict[str, str], tz: ZoneInfo) -> PlannedCase:
