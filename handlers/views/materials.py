@@ -24,10 +24,12 @@ DOWNLOAD_CHUNK_BYTES = 256 * 1024
 DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=120, sock_read=30)
 
 
-async def download_file(deps: Deps, client, file_id: str, limit: int = materials.MAX_FILE_BYTES) -> tuple[bytes, str]:
-    """The whole file and its name; a file over `limit` bytes is refused without being read further.
+async def download_file(deps: Deps, client, file_id: str, limit: int | None = None) -> tuple[bytes, str]:
+    """The whole file and its name; a file over `limit` bytes (materials.MAX_FILE_BYTES unless given)
+    is refused without being read further.
 
     One read() returns only what has arrived so far, so the body is read chunk by chunk to its end."""
+    limit = materials.MAX_FILE_BYTES if limit is None else limit
     try:
         meta = (await client.files_info(file=file_id))["file"]
         if int(meta.get("size") or 0) > limit:

@@ -197,7 +197,11 @@ async def test_uploads_are_read_to_their_end_and_over_the_limit_refused_naming_i
 
 
 async def test_a_file_larger_than_slack_said_is_cut_off_at_the_limit(ws, monkeypatch):
+    async def never_checked(*args, **kwargs):
+        raise AssertionError("the download must stop at the limit, before anything is checked")
+
     monkeypatch.setattr(materials, "MAX_FILE_BYTES", 1_000_000)
+    monkeypatch.setattr(materials, "check_file", never_checked)
     await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行" theme=医療・福祉')
     await ws.driver.command(seed.ADMIN, "admin material add C1")
     form = ws.fake.current_view(seed.ADMIN)
