@@ -521,6 +521,13 @@ async def step_rest_of_year(demo) -> None:
     demo.heading("demo.step.rest_of_year")
     await demo.command(seed.LECTURER, "admin material add C1 url=https://example.jp/jirei/c1-commentary.pdf "
                                       "kind=commentary")
+    # A linked file cannot be checked by Jirei: the lecturer says it was checked before it can go out.
+    added = next(m for m in reversed(demo.ws.fake.ephemerals(seed.LECTURER)) if ids.MATERIAL_LINK_CHECK_OPEN in str(m))
+    await demo.press(seed.LECTURER, added, ids.MATERIAL_LINK_CHECK_OPEN, show=False)
+    await demo.ws.driver.submit_view(seed.LECTURER, demo.ws.fake.current_view(seed.LECTURER),
+                                     {ids.MATERIAL_LINK_CHECK_BLOCK: {ids.MATERIAL_LINK_CHECK_INPUT: ["checked"]}})
+    await demo.ws.run_due()
+    demo.show_for(seed.LECTURER)
     demo.say("\n$ python run_bot.py load-plan plan.yaml")
     async with demo.ws.deps.uow() as uow:
         result = await load_plan(uow, demo.ws.clock.now(), parse_plan(PLAN.encode(), "plan.yaml", JST))

@@ -46,6 +46,10 @@ MATERIAL_FILE_INPUT = "material_file_input"
 MATERIAL_CONFIRM = "material_confirm"
 MATERIAL_ACCEPT_PROPOSAL = "material_accept_proposal"
 MATERIAL_WITHDRAW = "material_withdraw"
+MATERIAL_LINK_CHECK_OPEN = "material_link_check_open"
+MATERIAL_LINK_CHECK_VIEW = "material_link_check_view"
+MATERIAL_LINK_CHECK_BLOCK = "material_link_check"
+MATERIAL_LINK_CHECK_INPUT = "material_link_check_input"
 PUBLISH_EARLY = "publish_early"  # value: the case code
 
 # --- study groups ----------------------------------------------------------------

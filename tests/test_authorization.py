@@ -70,6 +70,9 @@ COMMANDS = [
     (grammar.Groups, "groups", EVERYONE),
     (grammar.Propose, "propose", EVERYONE),
     (grammar.ForgetMe, "forget-me", EVERYONE),
+    (grammar.Check, "check", EVERYONE),
+    # Outside a study group's channel everyone gets the same answer (use it in the channel).
+    (grammar.GuardSet, "guard off", EVERYONE),
     (grammar.AdminHelp, "admin", STAFF),
     (grammar.CaseNew, 'admin case new title="新しい事例" theme=教育', ADMIN_ONLY),
     (grammar.SessionNew, "admin session new case=C1 bureau={b} " + SESSION_TIMES, OWN_BUREAU),
@@ -99,6 +102,9 @@ ACTIONS = [
     (ids.MATERIAL_READ, "{s}", EVERYONE),
     (ids.MATERIAL_CONFIRM, "M1", row("ok", "refused", "refused", "ok", "refused", "refused")),
     (ids.MATERIAL_UPLOAD_OPEN, None, EVERYONE),
+    (ids.MATERIAL_ACCEPT_PROPOSAL, "M1", row("ok", "refused", "refused", "ok", "refused", "refused")),
+    (ids.MATERIAL_LINK_CHECK_OPEN, "M1", row("ok", "refused", "refused", "ok", "refused", "refused")),
+    (ids.MATERIAL_WITHDRAW, "M1", row("ok", "refused", "refused", "ok", "refused", "refused")),
 ]
 
 

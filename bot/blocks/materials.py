@@ -84,6 +84,31 @@ def _proposal_blocks(case: Case, material: Material, proposal: Proposal, lang: s
     ]
 
 
+def build_link_added(case: Case, material: Material, lang: str) -> list[dict]:
+    """A link is not released until its uploader confirms that the linked file was checked."""
+    return [section(t("materials.link_added", lang, code=case.code, version=material.version)),
+            actions(button(t("materials.link_check_button", lang), ids.MATERIAL_LINK_CHECK_OPEN, f"M{material.id}",
+                           style="primary"))]
+
+
+def build_link_check_modal(material_id: int, url: str, lang: str) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": ids.MATERIAL_LINK_CHECK_VIEW,
+        "private_metadata": f"M{material_id}",
+        "title": plain(t("materials.link_check_title", lang)),
+        "submit": plain(t("materials.link_check_submit", lang)),
+        "close": plain(t("common.cancel", lang)),
+        "blocks": [
+            section(t("materials.link_check_intro", lang, url=escape(url))),
+            {"type": "input", "block_id": ids.MATERIAL_LINK_CHECK_BLOCK,
+             "label": plain(t("materials.link_check_label", lang)),
+             "element": {"type": "checkboxes", "action_id": ids.MATERIAL_LINK_CHECK_INPUT,
+                         "options": [{"text": plain(t("materials.link_check_option", lang)[:75]), "value": "checked"}]}},
+        ],
+    }
+
+
 def build_publication(case: Case, document: Material | None, part: str, lang: str, *, early: bool = False) -> list[dict]:
     if part == "commentary":
         key = "materials.portal_commentary"

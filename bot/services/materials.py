@@ -58,7 +58,10 @@ class MaterialResult:
 
 
 def is_releasable(material: Material) -> bool:
-    return material.deleted_at is None and (not material.findings or material.confirmed_at is not None)
+    """Not deleted, and checked: a file with no findings, or confirmed by its uploader (a link
+    cannot be checked here, so it always needs the uploader's confirmation)."""
+    checked = not material.findings and material.url is None
+    return material.deleted_at is None and (checked or material.confirmed_at is not None)
 
 
 async def case_for_upload(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str) -> Case:
@@ -145,11 +148,12 @@ async def add_material_file(uow: UnitOfWork, now: datetime, actor: Actor, case_c
 
 async def add_material_link(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str, url: str,
                             kind: str = "material") -> MaterialResult:
-    """A link cannot be checked here; adding it is the uploader's confirmation that it is anonymised."""
+    """A link cannot be checked here: it is not released until the uploader confirms, in a form,
+    that the linked file was checked (confirm_material)."""
     case = await case_for_upload(uow, now, actor, case_code)
     material = await uow.materials.add(Material(
         case_id=case.id, kind=kind, version=await uow.materials.next_version(case.id, kind), url=url,
-        findings=[], confirmed_by=actor.user_id, confirmed_at=now, uploaded_by=actor.user_id, uploaded_at=now,
+        findings=[], uploaded_by=actor.user_id, uploaded_at=now,
     ))
     await uow.audit.record(now, actor.user_id, "material.add_link", "ok", target=case.code, kind=kind,
                            version=material.version)
@@ -167,6 +171,14 @@ async def _own_material(uow: UnitOfWork, now: datetime, actor: Actor, material_i
         await uow.audit.record(now, actor.user_id, action, "refused", target=f"M{material_id}")
         raise SessionError("materials.error.not_allowed", code=case.code if case else "")
     return material, case
+
+
+async def link_material(uow: UnitOfWork, now: datetime, actor: Actor, material_id: int) -> Material:
+    """A link version the actor may mark as checked."""
+    material, _ = await _own_material(uow, now, actor, material_id, "material.link_check")
+    if material.url is None or material.deleted_at is not None:
+        raise SessionError("materials.error.not_found")
+    return material
 
 
 async def confirm_material(uow: UnitOfWork, now: datetime, actor: Actor, material_id: int) -> Material:

@@ -126,7 +126,7 @@ class MaterialVersion:
     kind: str
     version: int
     findings: int
-    state: str  # clean | needs_confirmation | confirmed | deleted
+    state: str  # clean | needs_confirmation | confirmed | deleted | link_unchecked | link_confirmed
     uploaded_at: datetime
 
 
@@ -272,6 +272,8 @@ async def staff_home(uow: UnitOfWork, now: datetime, staff_bureaus: Iterable[str
 def material_state(material: Material) -> str:
     if material.deleted_at is not None:
         return "deleted"
+    if material.url is not None:
+        return "link_confirmed" if material.confirmed_at is not None else "link_unchecked"
     if not material.findings:
         return "clean"
     return "confirmed" if material.confirmed_at is not None else "needs_confirmation"

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import grammar, ids
 from bot.anonymisation import check_text
-from bot.blocks.materials import build_upload_modal
+from bot.blocks.materials import build_link_check_modal, build_upload_modal
 from bot.deps import Deps
 from bot.i18n import t
 from bot.pseudonymisation import propose_file
@@ -47,7 +47,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     async def on_material_button(body, context, respond, client, work) -> None:
         """A button naming a material ("M12"): ``work(actor, material_id)`` returns the answer's
-        text; a refusal (SessionError) is answered instead."""
+        text (None: nothing to say); a refusal (SessionError) is answered instead."""
         actor = actor_of(context)
         material_id = await _material_id(body, respond, client, actor)
         if material_id is None:
@@ -56,7 +56,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             text = await work(actor, material_id)
         except SessionError as err:
             text = t(err.key, actor.lang, **err.params)
-        await answer(body, respond, client, actor.user_id, text=text)
+        if text is not None:
+            await answer(body, respond, client, actor.user_id, text=text)
 
     @app.action(ids.MATERIAL_CONFIRM)
     async def confirm_findings(ack, body, context, respond, client):
@@ -100,6 +101,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return t("materials.withdrawn", actor.lang, version=material.version)
 
         await on_material_button(body, context, respond, client, take_back)
+
+    @app.action(ids.MATERIAL_LINK_CHECK_OPEN)
+    async def open_link_check(ack, body, context, respond, client):
+        await ack()
+
+        async def open_form(actor, material_id: int) -> str | None:
+            async with deps.uow() as uow:
+                material = await materials.link_material(uow, deps.clock.now(), actor, material_id)
+            await client.views_open(trigger_id=body["trigger_id"],
+                                    view=build_link_check_modal(material.id, material.url or "", actor.lang))
+            return None
+
+        await on_material_button(body, context, respond, client, open_form)
 
     @app.action(ids.PUBLISH_EARLY)
     async def publish_early(ack, body, context, respond, client):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import grammar
-from bot.blocks.materials import bureau_names, build_publication_standing, build_upload_modal
+from bot.blocks.materials import bureau_names, build_link_added, build_publication_standing, build_upload_modal
 from bot.i18n import t
 from bot.services import materials
 from handlers.commands.jirei import CommandRequest, command_handler
@@ -17,7 +17,8 @@ async def add_material(cmd: grammar.MaterialAdd, request: CommandRequest) -> Non
     async with request.deps.uow() as uow:
         result = await materials.add_material_link(uow, request.deps.clock.now(), request.actor, cmd.case,
                                                    cmd.url or "", cmd.kind)
-    await request.reply_text("materials.link_added", code=result.case.code, version=result.material.version)
+    await request.reply(build_link_added(result.case, result.material, request.lang),
+                        t("materials.link_added", request.lang, code=result.case.code, version=result.material.version))
 
 
 @command_handler(grammar.Publish)

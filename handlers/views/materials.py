@@ -5,6 +5,7 @@ the findings in a DM and must fix or confirm them before release."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
@@ -91,3 +92,27 @@ def register(app: AsyncApp, deps: Deps) -> None:
         blocks = build_findings(result.case, result.material, result.findings, actor.lang, proposal,
                                 result.name_findings)
         await client.chat_postMessage(channel=actor.user_id, **message(blocks, t("materials.checked", actor.lang)))
+
+    @app.view(ids.MATERIAL_LINK_CHECK_VIEW)
+    async def submit_link_check(ack, body, context, client):
+        actor = actor_of(context)
+        view = body["view"]
+        chosen = (view["state"]["values"].get(ids.MATERIAL_LINK_CHECK_BLOCK, {})
+                  .get(ids.MATERIAL_LINK_CHECK_INPUT, {}).get("selected_options") or [])
+        if not any(option.get("value") == "checked" for option in chosen):
+            await ack(response_action="errors",
+                      errors={ids.MATERIAL_LINK_CHECK_BLOCK: t("materials.link_check_option", actor.lang)})
+            return
+        await ack()
+        match = re.fullmatch(r"M([1-9][0-9]{0,8})", str(view.get("private_metadata") or ""))
+        try:
+            if match is None:
+                raise SessionError("materials.error.not_found")
+            async with deps.uow() as uow:
+                material = await materials.link_material(uow, deps.clock.now(), actor, int(match.group(1)))
+                await materials.confirm_material(uow, deps.clock.now(), actor, material.id)
+        except SessionError as err:
+            await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
+            return
+        await client.chat_postMessage(channel=actor.user_id, text=t("materials.link_checked", actor.lang,
+                                                                    version=material.version))

@@ -24,6 +24,10 @@ async def plan(ws, *, joiners: int = 1) -> None:
     await ws.driver.command(seed.ADMIN, "admin session new case=C1 bureau=tokyo start=2027-05-15T14:00 minutes=120 "
                                         "capacity=10 min=5 deadline=2027-05-01T17:00 release=2027-05-07T09:00")
     await ws.driver.command(seed.ADMIN, "admin material add C1 url=https://files.example.jp/c1.pdf")
+    (added,) = [m for m in ws.fake.ephemerals(seed.ADMIN) if ids.MATERIAL_LINK_CHECK_OPEN in str(m)]
+    await ws.driver.press(seed.ADMIN, added, ids.MATERIAL_LINK_CHECK_OPEN)  # the linked file was checked
+    await ws.driver.submit_view(seed.ADMIN, ws.fake.current_view(seed.ADMIN),
+                                {ids.MATERIAL_LINK_CHECK_BLOCK: {ids.MATERIAL_LINK_CHECK_INPUT: ["checked"]}})
     for user in TOKYO[:joiners]:
         await ws.driver.command(user, "join S1")
 

@@ -78,3 +78,27 @@ async def test_only_the_uploader_side_may_accept(ws):
     await ws.driver.click(outsider, ids.MATERIAL_ACCEPT_PROPOSAL, "M1", message=findings)
     async with ws.deps.uow() as uow:
         assert len(list(await uow.session.scalars(select(Material)))) == 1
+
+
+async def test_a_link_is_released_only_once_its_uploader_confirms_it_was_checked(ws):
+    lecturer = seed.LECTURER
+    await ws.driver.command(seed.ADMIN, f'admin case new title="避難" theme=家庭・DV lecturer=<@{lecturer}>')
+    await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
+                                                       deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
+    await ws.driver.command(lecturer, "admin material add C1 url=https://files.example.jp/c1.pdf")
+    (answer,) = [m for m in ws.fake.ephemerals(lecturer) if ids.MATERIAL_LINK_CHECK_OPEN in str(m)]
+    await ws.driver.open_home(lecturer)
+    home = str(ws.fake.home_view(lecturer))
+    assert "未確認のリンク" in home and "指摘なし" not in home
+    users = await add_coordinators(ws, 2, prefix="ULK")
+    for user in users:
+        await ws.driver.command(user, "join S1")
+    await ws.advance(timedelta(days=36, hours=1))  # past the release: an unchecked link is not sent
+    assert received_material(ws, users[0]) == []
+    await ws.driver.press(lecturer, answer, ids.MATERIAL_LINK_CHECK_OPEN)
+    await ws.driver.submit_view(lecturer, ws.fake.current_view(lecturer),
+                                {ids.MATERIAL_LINK_CHECK_BLOCK: {ids.MATERIAL_LINK_CHECK_INPUT: ["checked"]}})
+    await ws.driver.open_home(lecturer)
+    assert "リンク先を確認済み" in str(ws.fake.home_view(lecturer))
+    await ws.advance(timedelta(minutes=10))
+    assert all(len(received_material(ws, user)) == 1 for user in users)
