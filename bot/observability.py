@@ -12,7 +12,8 @@ Once only: Slack (or an impatient double click through a flaky network) may deli
 block_actions or view_submission twice, and anyone who caught a signed `/jirei` request may send it
 again within the five minutes its signature is accepted. Each is keyed in processed_requests, in
 the same table and for the same hour as event ids, so a second delivery is acknowledged with no
-second effect, across restarts and replicas. A submission answered with validation errors is
+second effect, across restarts and replicas (a command is looked up just after its ack, which
+nothing may delay: `command_repeated`). A submission answered with validation errors is
 forgotten again, so the corrected one goes through.
 
 The keys are keyed hashes (`Cipher.keyed_digest`) of what identifies the request — a click's user
@@ -120,8 +121,8 @@ def install_observability(app: AsyncApp, deps: Deps) -> None:
         context["request_id"] = adopt_request_id(handed_over_id) if handed_over_id else new_request_id()
         started = time.perf_counter()
         is_command = isinstance(body, dict) and body.get("command") == "/jirei"
-        # A command handed over to an answer worker was checked by the serving process.
-        key = None if context.get("handed_over") else once_only_key(body, deps.cipher.keyed_digest)
+        # A command is checked after its ack (handlers/commands/jirei.py: nothing stands before it).
+        key = None if is_command else once_only_key(body, deps.cipher.keyed_digest)
 
         async def on_ack(ack_arguments: dict[str, Any]) -> None:
             elapsed = time.perf_counter() - started
@@ -133,13 +134,23 @@ def install_observability(app: AsyncApp, deps: Deps) -> None:
                     await forget_processed_key(uow.session, key)
 
         context["ack"] = ObservedAck(on_ack)
-        if key is not None:
-            async with deps.uow() as uow:
-                first = await uow.processed.first_time(key, deps.clock.now())
-            if not first:
-                log.info("repeated %s acknowledged without effect", key.split(":", 1)[0])
-                return BoltResponse(status=200, body="")
+        if key is not None and await _seen_before(deps, key):
+            return BoltResponse(status=200, body="")
         return await next()
+
+
+async def _seen_before(deps: Deps, key: str) -> bool:
+    async with deps.uow() as uow:
+        first = await uow.processed.first_time(key, deps.clock.now())
+    if not first:
+        log.info("repeated %s acknowledged without effect", key.split(":", 1)[0])
+    return not first
+
+
+async def command_repeated(deps: Deps, body: Any) -> bool:
+    """True for a /jirei body handled before (the same signed request sent again): answered already."""
+    key = once_only_key(body, deps.cipher.keyed_digest)
+    return key is not None and await _seen_before(deps, key)
 
 
 @periodic("processed_requests_cleanup")

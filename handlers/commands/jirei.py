@@ -19,7 +19,7 @@ from bot.deps import Deps
 from bot.i18n import t
 from bot.services.people import Actor
 from bot.services.sessions import SessionError
-from bot.observability import observe_ack, record_command
+from bot.observability import command_repeated, observe_ack, record_command
 from handlers.context import resolve_actor, message
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         # Ack first, with nothing: no database work stands between Slack and the ack. The answer
         # follows through respond(), in a turn (bot/turns.py) so answers never crowd out acks.
         await ack()
+        # A command handed to an answer worker was checked by the process that acked it.
+        if not context.get("handed_over") and await command_repeated(deps, body):
+            return
         try:
             cmd, error = grammar.parse(body.get("text", ""), deps.tz), None
         except grammar.CommandError as err:
