@@ -643,9 +643,11 @@ _FACILITY_SUFFIXES = ("病院|クリニック|医院|診療所|医療センタ�
                       "|商店|店|ストア|マート|食堂|レストラン|寺院|教会|モスク")
 _FACILITY_PREFIXES = ("株式会社|有限会社|合同会社|\\(株\\)|（株）|㈱|\\(有\\)|（有）|㈲|グループホーム|老人ホーム"
                       "|特別養護老人ホーム|有料老人ホーム|シェルター|女性シェルター|マスジド|モスク|レストラン|カフェ")
-_NAMED_SUFFIX = re.compile(
-    r"(?P<before>[" + _KANJI + _KATAKANA + r"ぁ-んA-Za-z・ ]{1,24})(?P<type>" + _SCHOOL_TYPES + "|"
-    + _FACILITY_SUFFIXES + r")(?P<cls> ?[0-9一二三四五六]年生? ?[0-9一二三四五六七八九A-Za-z]{1,2}組)?")
+# Each type word is looked at on its own, with the name-like characters before it: a type that
+# turns out to name nothing ("…会社の寮") must not hide another one inside its window.
+_SUFFIX_TYPE = re.compile(r"(?P<type>" + _SCHOOL_TYPES + "|" + _FACILITY_SUFFIXES
+                          + r")(?P<cls> ?[0-9一二三四五六]年生? ?[0-9一二三四五六七八九A-Za-z]{1,2}組)?")
+_NAME_BEFORE = re.compile(r"[" + _KANJI + _KATAKANA + r"ぁ-んA-Za-z・ ]{1,24}$")
 _NAMED_PREFIX = re.compile(r"(?P<type>" + _FACILITY_PREFIXES + r") ?(?P<after>[" + _KANJI + _KATAKANA
                            + r"ぁ-んA-Za-z・0-9 ]{1,16})")
 _SCHOOL_TYPE = re.compile("(?:" + _SCHOOL_TYPES + ")$")
@@ -691,8 +693,11 @@ def _name_tokens(tokens: list[_Token]) -> list[_Token]:
 
 
 def _named_facilities(folded: str) -> Iterator[_Hit]:
-    for match in _NAMED_SUFFIX.finditer(folded):
-        before = match.group("before")
+    for match in _SUFFIX_TYPE.finditer(folded):
+        window = _NAME_BEFORE.search(folded, max(0, match.start() - 24), match.start())
+        if window is None:
+            continue
+        before = window.group()
         sentences = _tokens(before)
         words = _name_tokens(list(reversed(sentences[-1]))) if sentences else []
         words.reverse()
@@ -701,10 +706,10 @@ def _named_facilities(folded: str) -> Iterator[_Hit]:
         if match.group("type") == "店" and before.endswith(("支", "本")):
             continue  # a bank's branch or head office
         kind = "school" if _SCHOOL_TYPE.search(match.group("type")) else "facility"
-        is_legal_form = match.group("type") in _LEGAL_FORMS
-        if not words or not (is_legal_form or any(_is_proper_word(w) for w in words)):
+        # Even before 株式会社 the name must be a name: "IT企業株式会社テックブリッジ" is named after it.
+        if not words or not any(_is_proper_word(w) for w in words):
             continue
-        start = match.start("before") + words[0].start
+        start = window.start() + words[0].start
         name = folded[start:match.end()]
         if name.lstrip().startswith(PUBLIC_BODY_SUFFIXES) or any(b in name for b in PUBLIC_BODY_SUFFIXES):
             continue

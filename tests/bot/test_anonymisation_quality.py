@@ -1,5 +1,5 @@
-"""The checker against the project's own corpus (tests/bot/anonymisation_corpus): 63 case texts in
-相談の概要／経過／課題 form across the seven themes, every kind planted, and clean texts written with
+"""The checker against the project's own corpus (tests/bot/anonymisation_corpus): 71 case texts in
+相談の概要／経過／課題 form across the seven themes and その他, every kind planted, and clean texts written with
 pseudonyms, public helplines and agency names. ``python bench/anonymisation_quality.py --misses``
 prints the same figures with every miss."""
 
@@ -15,7 +15,8 @@ TEXTS = load_corpus(CORPUS)
 
 def test_the_corpus_covers_every_theme_and_kind():
     assert len(TEXTS) >= 60
-    assert len({text.theme for text in TEXTS}) == 7
+    assert {text.theme for text in TEXTS} >= {"medical_welfare", "immigration", "education", "family_dv", "labor",
+                                             "public_services", "culture_religion"}
     assert {p.kind for text in TEXTS for p in text.planted} == set(KINDS)
     assert sum(1 for text in TEXTS if not text.planted) >= 14
 
