@@ -1,4 +1,4 @@
-"""The checker against the project's own corpus (tests/bot/anonymisation_corpus): 71 case texts in
+"""The checker against the project's own corpus (tests/bot/anonymisation_corpus): 79 case texts in
 相談の概要／経過／課題 form across the seven themes and その他, every kind planted, and clean texts written with
 pseudonyms, public helplines and agency names. ``python bench/anonymisation_quality.py --misses``
 prints the same figures with every miss."""
