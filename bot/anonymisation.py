@@ -657,7 +657,10 @@ _LEGAL_FORMS = ("株式会社", "有限会社", "合同会社", "(株)", "（株
 _KANA_WORD = re.compile(r"^[ぁ-んァ-ヴー]{2,}$")
 # Kana words that describe rather than name ("こども病院", "ケアハウス" are types, not names).
 _GENERIC_KANA = frozenset("こども こころ おとな ことば みんな にほんご ケア デイ ショート ナイト メンタル レディース "
-                          "ファミリー シルバー コンビニ スーパー ドラッグ ペット カレー ラーメン パン".split())
+                          "ファミリー シルバー コンビニ スーパー ドラッグ ペット カレー ラーメン パン".split()
+                          # denominations: "カトリック教会" is a kind of church, not its name
+                          + "カトリック プロテスタント ルーテル バプテスト 聖公会 正教会 イスラム ヒンドゥー 仏教 "
+                            "キリスト教 キリスト モルモン".split())
 # Public bodies, never a private facility or a person: "大阪出入国在留管理局", "岐阜労働基準監督署".
 PUBLIC_BODY_SUFFIXES = ("出入国在留管理局", "入国管理局", "労働基準監督署", "労働局", "公共職業安定所", "ハローワーク",
                         "市役所", "区役所", "町役場", "村役場", "役所", "役場", "年金事務所", "税務署", "警察署",
@@ -668,6 +671,8 @@ PUBLIC_BODY_SUFFIXES = ("出入国在留管理局", "入国管理局", "労働�
 
 def _is_proper_word(token: _Token) -> bool:
     surface = token.surface.strip()
+    if surface in _GENERIC_KANA:
+        return False
     if not surface or re.fullmatch(r"[A-Za-zＡ-Ｚａ-ｚ]|[〇○△□◇×＊*]+", surface):
         return False  # pseudonyms: "X市立Y小学校", "〇〇病院"
     if token.pos[1] == "固有名詞" or token.oov:
