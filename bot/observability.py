@@ -39,6 +39,7 @@ from bot.deps import Deps
 from bot.logs import adopt_request_id, new_request_id
 from bot.metrics import COMMAND_LATENCY, COMMANDS
 from bot.runtime import periodic
+from storage.db import wipe_owed
 from storage.privacy_repos import forget_processed_key
 from storage.repositories import KEEP_PROCESSED_FOR
 
@@ -156,10 +157,10 @@ async def command_repeated(deps: Deps, body: Any) -> bool:
 @periodic("processed_requests_cleanup")
 async def forget_old_request_keys(deps: Deps) -> int:
     """Keys are needed for minutes (Slack retries within about one, a signature is accepted for
-    five); an hour is kept. Wiping the write-ahead log here too catches one that a reader kept
-    from being wiped after a survey completion or a forget-me (storage/db.py)."""
+    five); an hour is kept. A wipe of the write-ahead log that a reader kept from happening after
+    a survey completion or a forget-me is done here (storage/db.py)."""
     async with deps.uow() as uow:
         forgotten = await uow.processed.forget_older_than(deps.clock.now() - KEEP_PROCESSED_FOR)
-        if forgotten:
+        if wipe_owed(deps.engine):
             uow.wipe_freed_pages()
         return forgotten

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import weakref
 from pathlib import Path
 
 from alembic import command
@@ -73,8 +75,8 @@ async def wipe_write_ahead_log(engine: AsyncEngine) -> bool:
     """SQLite: copy the write-ahead log into the database and truncate it, so the pages of
     deleted rows and the order of recent writes do not linger there; nothing on PostgreSQL.
 
-    Never waits: when a reader still uses the log, it is left for the next wipe (the periodic
-    clean-up calls this too) and False is returned.
+    Never waits: when a reader or a writer still uses the log, False is returned and the wipe is
+    owed (`wipe_owed`): the periodic clean-up tries again.
     """
     if engine.dialect.name != "sqlite":
         return True
@@ -82,10 +84,25 @@ async def wipe_write_ahead_log(engine: AsyncEngine) -> bool:
         raw = await conn.get_raw_connection()
         # On the driver's own connection: SQLAlchemy would wrap the pragma in BEGIN IMMEDIATE,
         # and a checkpoint cannot run inside a transaction.
-        cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        busy, _log_frames, _copied = await cursor.fetchone()
-        await cursor.close()
+        try:
+            cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _log_frames, _copied = await cursor.fetchone()
+            await cursor.close()
+        except sqlite3.OperationalError:  # locked for longer than a statement waits: owed
+            busy = True
+    if busy:
+        _WIPES_OWED.add(engine.sync_engine)
+    else:
+        _WIPES_OWED.discard(engine.sync_engine)
     return not busy
+
+
+_WIPES_OWED: weakref.WeakSet = weakref.WeakSet()
+
+
+def wipe_owed(engine: AsyncEngine) -> bool:
+    """A wipe of the write-ahead log was asked for and could not be done yet."""
+    return engine.sync_engine in _WIPES_OWED
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker:

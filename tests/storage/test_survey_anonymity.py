@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import re
+import sqlite3
 import struct
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,6 +20,7 @@ from bot import local_seed as seed
 from bot.clock import ManualClock
 from bot.local import LocalWorkspace
 from storage.crypto import Cipher, generate_key
+from storage.db import wipe_owed
 from storage.models import Base
 from tests.handlers.test_survey_dialog import answer_survey, dialog_message, invitation, send_planning
 
@@ -175,3 +177,23 @@ async def test_the_database_file_and_its_log_do_not_tie_a_response_to_its_person
     assert not {_token_time(t) for t in found} & set(finished_at.values())
     for user in COORDINATORS:
         assert f"action:{user}".encode() not in raw
+
+
+async def test_a_wipe_a_reader_prevents_is_owed_and_done_by_the_periodic_clean_up(sqlite_url):
+    cipher = Cipher(generate_key())
+    database = Path(make_url(sqlite_url).database)
+    async with LocalWorkspace.open(database_url=sqlite_url, cipher=cipher, clock=ManualClock(START)) as ws:
+        engine = ws.deps.engine
+        async with ws.deps.uow() as uow:
+            await uow.processed.first_time("event:Ev1", ws.clock.now())
+        reader = sqlite3.connect(database)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM processed_requests").fetchall()  # holds a snapshot
+        async with ws.deps.uow() as uow:
+            await uow.processed.first_time("event:Ev2", ws.clock.now())
+            uow.wipe_freed_pages()
+        assert wipe_owed(engine)
+        reader.rollback()
+        reader.close()
+        await ws.run_due()
+        assert not wipe_owed(engine)
