@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import t
 from bot.services.people import Actor
-from bot.services.sessions import SessionSummary, bureau_label
+from bot.services.sessions import SessionSummary, bureau_label, waitlist_position
 from bot.surveys.definitions import SurveyDefinitionError, load_survey
 from bot.surveys.report import MIN_CELL
 from config.reference import bureaus, find_theme, themes
@@ -230,7 +230,8 @@ async def coordinator_home(uow: UnitOfWork, now: datetime, actor: Actor, cases: 
         summaries.append(SessionSummary(
             session=item, case=cases.get(item.case_id) if item.case_id else None,
             confirmed=sum(by_status.get(s, 0) for s in SEAT_STATUSES),
-            waitlisted=sum(by_status.get(s, 0) for s in QUEUE_STATUSES), my_status=reg.status))
+            waitlisted=sum(by_status.get(s, 0) for s in QUEUE_STATUSES), my_status=reg.status,
+            my_position=await waitlist_position(uow, item, reg) if reg.status == "waitlisted" else None))
     return CoordinatorHome(
         sessions=summaries,
         materials_to_read=await _materials_to_read(uow, now, actor, mine, cases),

@@ -243,7 +243,7 @@ async def my_registrations(uow: UnitOfWork, actor: Actor) -> list[SessionSummary
     waiting = {r.session_id: r for r in regs if r.status == "waitlisted"}
     for summary in summaries:
         if summary.session.id in waiting:
-            summary.my_position = await _waitlist_position(uow, summary.session, waiting[summary.session.id])
+            summary.my_position = await waitlist_position(uow, summary.session, waiting[summary.session.id])
     return summaries
 
 
@@ -276,7 +276,7 @@ async def join(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> JoinR
         raise SessionError("sessions.error.closed", code=item.code)
     existing = await uow.registrations.get(item.id, actor.user_id)
     if existing is not None and existing.status != "cancelled":
-        position = await _waitlist_position(uow, item, existing) if existing.status == "waitlisted" else None
+        position = await waitlist_position(uow, item, existing) if existing.status == "waitlisted" else None
         return JoinResult("already", item, position, existing.status)
     if item.lottery and item.status == "open":
         status = "applied"
@@ -293,11 +293,11 @@ async def join(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> JoinR
     if status == "confirmed":
         await after_confirmed(uow, now, item, actor.user_id)
     await uow.audit.record(now, actor.user_id, "session.join", "ok", target=item.code, status=status)
-    position = await _waitlist_position(uow, item, reg) if status == "waitlisted" else None
+    position = await waitlist_position(uow, item, reg) if status == "waitlisted" else None
     return JoinResult(status, item, position, status)
 
 
-async def _waitlist_position(uow: UnitOfWork, item: CaseSession, reg: Registration) -> int:
+async def waitlist_position(uow: UnitOfWork, item: CaseSession, reg: Registration) -> int:
     waiting = await uow.registrations.for_session(item.id, "waitlisted")
     return next((i for i, r in enumerate(waiting, 1) if r.id == reg.id), len(waiting))
 

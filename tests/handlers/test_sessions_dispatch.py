@@ -312,6 +312,8 @@ async def test_my_shows_the_waitlist_place_and_a_withdraw_button(ws):
     await ws.driver.command(third, "my")
     mine = ws.fake.ephemerals(third)[-1]
     assert "キャンセル待ち（2番目）" in texts([mine])
+    await ws.driver.open_home(third)
+    assert "キャンセル待ち（2番目）" in str(ws.fake.home_view(third))
     await ws.driver.press(third, mine, ids.SESSION_LEAVE)
     async with ws.deps.uow() as uow:
         assert (await uow.registrations.get(1, third)).status == "cancelled"
