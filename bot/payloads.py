@@ -1,7 +1,7 @@
 """The shape of what Slack sends, checked once before any listener reads it.
 
     problem = payload_problem(body)   # None, or why the body is not something Slack sends
-    clean_text(body)                  # in place: no NUL, no lone surrogate in any string
+    clean_inputs(body)                # in place: no NUL, no lone surrogate in what people typed
 
 Handlers read payloads the way Slack writes them (`body["view"]["state"]["values"]`, an action's
 `selected_date_time` as an integer). A signed body of another shape (a `view` that is null, a
@@ -9,8 +9,8 @@ Handlers read payloads the way Slack writes them (`body["view"]["state"]["values
 rather than becoming an error in a handler. Only the fields Jirei reads are described; anything
 else passes as it is.
 
-Strings are stored and compared in the database: PostgreSQL refuses NUL, and no driver encodes a
-lone surrogate, so both are taken out of every string first (a name typed with one is kept without it).
+What people type is stored: PostgreSQL refuses NUL, and no driver encodes a lone surrogate, so both
+are taken out of typed and picked values first (a name typed with one is kept without it).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class View(_Part):
     hash: str = None
     private_metadata: str = None
     state: State = None
-    blocks: list[dict] = None
+    blocks: list[Any] = None
 
 
 class Container(_Part):
@@ -89,7 +89,7 @@ class Container(_Part):
 class Message(_Part):
     ts: str = None
     text: str = None
-    blocks: list[dict] = None
+    blocks: list[Any] = None
 
 
 class Event(_Part):
@@ -172,17 +172,32 @@ _FIELD_NAMES = frozenset(name for model in (Body, Event, View, State, Container,
                                             Option, FileRef) for name in model.model_fields)
 
 
-def clean_text(value: Any) -> Any:
-    """`value` with NUL and lone surrogates taken out of every string (lists and dicts in place)."""
-    if isinstance(value, str):
-        return _clean(value)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            value[key] = clean_text(item)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            value[index] = clean_text(item)
-    return value
+def clean_inputs(body: dict) -> None:
+    """Take NUL and lone surrogates out of what people typed or picked, in place: a command's text,
+    actions' values, a view's inputs and private_metadata, a message event's text (what Jirei
+    stores). Call it on a body `payload_problem` accepted."""
+    _clean_field(body, "text")
+    for action in body.get("actions") or ():
+        _clean_picked(action)
+    view = body.get("view") or {}
+    _clean_field(view, "private_metadata")
+    for state in (view.get("state"), body.get("state")):
+        for inputs in ((state or {}).get("values") or {}).values():
+            for picked in inputs.values():
+                _clean_picked(picked)
+    _clean_field(body.get("event") or {}, "text")
+
+
+def _clean_picked(picked: dict) -> None:
+    _clean_field(picked, "value")
+    _clean_field(picked.get("selected_option") or {}, "value")
+    for option in picked.get("selected_options") or ():
+        _clean_field(option, "value")
+
+
+def _clean_field(holder: dict, name: str) -> None:
+    if isinstance(holder.get(name), str):
+        holder[name] = _clean(holder[name])
 
 
 def _clean(text: str) -> str:

@@ -29,7 +29,7 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.payloads import clean_text, payload_problem
+from bot.payloads import clean_inputs, payload_problem
 
 log = logging.getLogger("jirei.requests")
 
@@ -87,7 +87,7 @@ class Admission(AsyncMiddleware):
         if problem:
             refuse(problem, 400)
             return BoltResponse(status=400, body={"error": "invalid request"})
-        clean_text(req.body)
+        clean_inputs(req.body)
         return await next()
 
 

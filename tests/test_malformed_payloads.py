@@ -22,7 +22,7 @@ from bot.clock import ManualClock
 from bot.http_server import build_web_app
 from bot.local import SIGNING_SECRET, LocalWorkspace
 from bot.localslack.driver import FORM, JSON, SlackDriver, dispatch_over_http
-from bot.payloads import clean_text, payload_problem
+from bot.payloads import clean_inputs, payload_problem
 from storage.crypto import Cipher, generate_key
 from storage.models import Base
 
@@ -169,10 +169,19 @@ async def test_a_nul_in_a_name_is_taken_out_not_a_500(over_http, errors):
     assert [record.getMessage() for record in errors] == []
 
 
-def test_clean_text_takes_out_nul_and_lone_surrogates_in_place():
-    body = {"a": ["x\x00y", {"b": "\ud800z"}], "n": 3, "ok": "事例"}
-    assert clean_text(body) is body
-    assert body == {"a": ["xy", {"b": "\ufffdz"}], "n": 3, "ok": "事例"}
+def test_typed_and_picked_values_lose_nul_and_lone_surrogates():
+    body = {"type": "view_submission", "user": {"id": "U1"}, "text": "a\x00",
+            "actions": [{"action_id": "a", "value": "x\x00y", "selected_options": [{"value": "\ud800z"}]}],
+            "view": {"id": "V1", "private_metadata": "m\x00", "state": {"values": {"b": {"a": {
+                "value": "山\x00田", "selected_option": {"value": "\x00o"}}}}}},
+            "event": {"type": "message", "text": "\ud800"}, "message": {"blocks": [{"text": "\x00"}]}}
+    clean_inputs(body)
+    assert (body["text"], body["actions"][0]["value"], body["actions"][0]["selected_options"][0]["value"]) == (
+        "a", "xy", "\ufffdz")
+    assert body["view"]["private_metadata"] == "m"
+    assert body["view"]["state"]["values"]["b"]["a"] == {"value": "山田", "selected_option": {"value": "o"}}
+    assert body["event"]["text"] == "\ufffd"
+    assert body["message"]["blocks"] == [{"text": "\x00"}]  # Slack's copy of the bot's own message: not stored
 
 
 @pytest.mark.parametrize("body", [
