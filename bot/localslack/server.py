@@ -4,7 +4,9 @@ It is an aiohttp application on loopback. Point ``AsyncWebClient(base_url=fake_u
 the bot cannot tell the difference for the methods Jirei uses: it keeps users, conversations,
 messages, ephemerals, views and files; checks Block Kit limits (``blockkit.py``); and records
 every call. Fault switches (failures, rate limits, outages, delays) let tests prove the bot
-survives a bad day at Slack. A call answered with a fault never takes effect.
+survives a bad day at Slack. A call answered with a fault never takes effect. ``latency`` plays
+Slack over the internet: every Web API call, file upload and response_url post waits that many
+seconds before it is taken.
 """
 
 from __future__ import annotations
@@ -218,7 +220,9 @@ class FakeSlack:
         wall_clock: Callable[[], float] | None = None,
         on_record: RecordHook | None = None,
         bot_name: str = "jirei",
+        latency: float = 0.0,
     ) -> None:
+        self.latency = latency
         self.bot_token = bot_token
         self.app_token = "xapp-local"  # Socket Mode's app-level token (apps.connections.open)
         self._sockets: list[web.WebSocketResponse] = []
@@ -605,10 +609,11 @@ class FakeSlack:
         if auth_header.startswith("Bearer "):
             token = auth_header.removeprefix("Bearer ").strip()
 
+        seconds = self.latency
         if self._outage is None or self._monotonic() >= self._outage[1]:
-            seconds = self._delays.get(method)
-            if seconds:
-                await asyncio.sleep(seconds)
+            seconds += self._delays.get(method, 0.0)
+        if seconds:
+            await asyncio.sleep(seconds)
         status, body, headers = 200, None, {}
         if method == "apps.connections.open":
             # Socket Mode: the app-level token, answered with the WebSocket URL.
@@ -645,6 +650,8 @@ class FakeSlack:
         if file is None:
             return web.Response(status=404, text="file_not_found", content_type="text/plain")
         data = await _read_upload(request)
+        if self.latency:
+            await asyncio.sleep(self.latency)
         self._file_content[file_id] = data
         file["size"] = len(data)
         file["uploaded"] = True
@@ -668,6 +675,8 @@ class FakeSlack:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             return web.Response(status=400, text="invalid_payload", content_type="text/plain")
+        if self.latency:
+            await asyncio.sleep(self.latency)
         registered = self._response_urls.get(url_id)
         if registered is None:
             status, answer = 404, "invalid_url"

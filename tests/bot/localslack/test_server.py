@@ -179,6 +179,20 @@ async def test_delay_makes_a_method_slow_enough_to_time_out(fake):
     assert (await slow.users_info(user="U1"))["ok"]
 
 
+async def test_latency_holds_every_web_api_call_and_response_url_post(fake):
+    fake.latency = 0.5
+    slow = AsyncWebClient(token="xoxb-local", base_url=fake.base_url, timeout=0.1)
+    with pytest.raises(asyncio.TimeoutError):
+        await slow.chat_postMessage(channel="U1", text="x")
+    url = fake.issue_response_url("U1", "DU1")
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.1)) as http:
+        with pytest.raises(asyncio.TimeoutError):
+            await http.post(url, json={"text": "late"})
+    fake.latency = 0.0
+    assert (await slow.users_info(user="U1"))["ok"]
+    assert await response_url_post(url, {"text": "now"}) == (200, "ok")
+
+
 async def test_channel_and_user_checks(fake, client):
     fake.add_user("U9", "gone", deleted=True)
     with pytest.raises(SlackApiError) as missing:
