@@ -41,10 +41,7 @@ from slack_bolt.authorization import AuthorizeResult  # noqa: E402
 from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
 
 from bench.bench_queries import bench_user, seed_bulk  # noqa: E402
-from bot.answer_workers import AnswerWorkers  # noqa: E402
 from bot.app import build_app  # noqa: E402
-from bot.observability import count_command  # noqa: E402
-from bot.tuning import tune_gc_for_latency  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.deps import build_deps  # noqa: E402
 from bot.http_server import build_web_app  # noqa: E402
@@ -103,7 +100,7 @@ def percentile(data: list[float], p: int) -> float:
 
 
 def process_cpu_seconds(pid: int) -> float:
-    """CPU seconds of a process and of its living children (the answer workers)."""
+    """CPU seconds of a process and of its living children."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     children = Path(f"/proc/{pid}/task/{pid}/children")
@@ -190,9 +187,8 @@ async def answered(fake: FakeSlack, sent: dict[str, float], wait_seconds: float)
         await asyncio.sleep(0.05)
 
 
-def _serve_in_child(kind: str, fake_url: str, database_url: str, answer_workers: int, ports) -> None:
-    """Child process: build one app and serve it until terminated (its own interpreter and loop).
-    Jirei's answer workers (if any) are this child's children, as under `run_bot.py http`."""
+def _serve_in_child(kind: str, fake_url: str, database_url: str, ports) -> None:
+    """Child process: build one app and serve it until terminated (its own interpreter and loop)."""
 
     async def main() -> None:
         if kind == "bare":
@@ -200,17 +196,11 @@ def _serve_in_child(kind: str, fake_url: str, database_url: str, answer_workers:
         else:
             key = generate_key()
             environment = {"DATABASE_URL": database_url, "SLACK_API_URL": fake_url, "SLACK_BOT_TOKEN": TOKEN,
-                           "SLACK_SIGNING_SECRET": SECRET, "JIREI_ENCRYPTION_KEY": key,
-                           "JIREI_ANSWER_WORKERS": str(answer_workers)}
-            os.environ.update(environment)  # what the answer workers read
+                           "SLACK_SIGNING_SECRET": SECRET, "JIREI_ENCRYPTION_KEY": key}
+            os.environ.update(environment)
             settings = Settings()
             deps = await build_deps(settings, cipher=Cipher(key), clock=SystemClock(), run_migrations=False)
             app = build_app(deps, signing_secret=SECRET, bot_token=TOKEN, bot_user_id=BOT_USER)
-            if answer_workers:
-                workers = AnswerWorkers(answer_workers, on_outcome=count_command, on_wake=deps.wake_dispatcher)
-                await workers.start()
-                deps.answer_workers = workers
-            tune_gc_for_latency()  # as `run_bot.py http|socket` does once the process is built
         _, url = await serve(app)
         ports.put(url)
         await asyncio.Event().wait()
@@ -228,7 +218,7 @@ async def seed_database(database_url: str, fake_url: str, sessions: int, coordin
 
 
 async def run(requests: int, concurrency: int, sessions: int, coordinators: int, database: str | None,
-              mix: tuple[str, ...] = MIX, answer_workers: int = 1) -> dict:
+              mix: tuple[str, ...] = MIX) -> dict:
     fake = FakeSlack(bot_token=TOKEN, bot_user_id=BOT_USER, wall_clock=time.time)
     await fake.start(keep_alive=True)  # as Slack's servers do
     for i in range(coordinators):
@@ -243,7 +233,7 @@ async def run(requests: int, concurrency: int, sessions: int, coordinators: int,
             for name, kind in (("bare Bolt", "bare"), ("Jirei", "jirei")):
                 ports = context.Queue()
                 child = context.Process(target=_serve_in_child,
-                                        args=(kind, fake.base_url, database_url, answer_workers, ports),
+                                        args=(kind, fake.base_url, database_url, ports),
                                         daemon=True)
                 child.start()
                 try:
@@ -276,17 +266,12 @@ def main() -> int:
     parser.add_argument("--coordinators", type=int, default=10_000)
     parser.add_argument("--database", help="database URL for Jirei (default: a temporary SQLite file)")
     parser.add_argument("--mix", default=",".join(MIX), help="commands to cycle through (default: %(default)s)")
-    parser.add_argument("--answer-workers", type=int, default=1,
-                        help="Jirei's JIREI_ANSWER_WORKERS (default: %(default)s, as the bot's; 0: answers in the "
-                             "process that acks)")
     args = parser.parse_args()
     mix = tuple(word.strip() for word in args.mix.split(",") if word.strip())
-    results = asyncio.run(run(args.requests, args.concurrency, args.sessions, args.coordinators, args.database, mix,
-                              args.answer_workers))
+    results = asyncio.run(run(args.requests, args.concurrency, args.sessions, args.coordinators, args.database, mix))
     bare, jirei = results["bare Bolt"], results["Jirei"]
     print(f"/jirei ack over HTTP on loopback: {args.requests} requests, {args.concurrency} concurrent; "
-          f"{args.sessions} sessions and {args.coordinators} coordinators stored; "
-          f"Jirei with {args.answer_workers} answer worker(s)")
+          f"{args.sessions} sessions and {args.coordinators} coordinators stored")
     print(f"{'':<12}{'p50 ms':>10}{'p99 ms':>10}{'not 200':>9}{'CPU ms/req':>12}   p50/p99 by command")
     for name, timings in results.items():
         detail = "  ".join(f"{c} {timings.percentile(50, c):.1f}/{timings.percentile(99, c):.1f}"

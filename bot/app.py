@@ -13,7 +13,6 @@ from bot.delivery import kinds
 from bot.deps import Deps
 from bot.i18n import t
 from bot.observability import install_observability
-from bot.respond import install_pooled_respond
 from bot.signing import VERIFIED, Admission
 from handlers import register_all
 from handlers.context import actor_of, install_actor_middleware, install_input_cleaning
@@ -46,7 +45,6 @@ def build_app(deps: Deps, *, signing_secret: str, bot_token: str, bot_user_id: s
         raise_error_for_unhandled_request=False,
     )
     install_observability(app, deps)  # first: the request id and the timing ack cover the rest
-    install_pooled_respond(app, deps)
     install_event_dedupe(app, deps)
     install_input_cleaning(app)
     install_actor_middleware(app, deps)

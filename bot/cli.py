@@ -107,7 +107,6 @@ async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
     from bot.deps import build_deps
     from bot.http_server import start_listeners
     from bot.runtime import Runtime
-    from bot.tuning import tune_gc_for_latency
 
     try:
         settings.require("SLACK_BOT_TOKEN", *(("SLACK_APP_TOKEN",) if mode == "socket" else ("SLACK_SIGNING_SECRET",)))
@@ -127,15 +126,6 @@ async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
     )
     runtime = Runtime(deps, owner_id=settings.instance_id)
     await runtime.start()
-    workers = None
-    if settings.answer_workers:
-        from bot.answer_workers import AnswerWorkers
-        from bot.observability import count_command
-
-        workers = AnswerWorkers(settings.answer_workers, on_outcome=count_command, on_wake=deps.wake_dispatcher)
-        await workers.start()
-        deps.answer_workers = workers
-    tune_gc_for_latency()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -165,8 +155,6 @@ async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
     for runner in runners:
         await runner.cleanup()
     await finish_listener_work(SHUTDOWN_GRACE_SECONDS)
-    if workers is not None:
-        await workers.stop(SHUTDOWN_GRACE_SECONDS)
     await runtime.stop()
     await deps.close()
     log.info("stopped")

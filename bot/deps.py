@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.turns import Turns
 from config.settings import Settings
 from storage.crypto import Cipher
 from storage.db import is_sqlite, make_engine, make_session_factory, migrate
@@ -34,12 +31,6 @@ class Deps:
     read_session_factory: async_sessionmaker | None = None
     # Set when there is work to look at sooner than the next dispatcher tick.
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
-    # Work after an ack takes a turn, so acks never queue behind many answers (bot/turns.py).
-    turns: Turns = field(default_factory=Turns)
-    # Set in a serving process with JIREI_ANSWER_WORKERS > 0: commands are answered there.
-    answer_workers: Any = None
-    # One HTTP session for the process's answers to response_url (kept-alive connections).
-    _http: aiohttp.ClientSession | None = None
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
         if read_only and self.read_session_factory is not None:
@@ -50,17 +41,10 @@ class Deps:
     def admin_ids(self) -> frozenset[str]:
         return self.settings.admin_ids
 
-    def http(self) -> aiohttp.ClientSession:
-        if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        return self._http
-
     def wake_dispatcher(self) -> None:
         self.wakeup.set()
 
     async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()
         await self.engine.dispose()
         if self.read_engine is not None:
             await self.read_engine.dispose()

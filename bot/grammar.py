@@ -47,13 +47,7 @@ class Command(BaseModel):
     # Admin commands a session's facilitator may use for that session (self-run sessions are
     # facilitated by coordinators); the service checks that they facilitate it.
     facilitator_ok: ClassVar[bool] = False
-    # Opens a modal: its trigger_id lasts 3 seconds, so its answer goes before others (bot/turns.py).
-    modal: ClassVar[bool] = False
     name: ClassVar[str] = ""
-
-    @property
-    def opens_modal(self) -> bool:
-        return self.modal
 
 
 class Help(Command):
@@ -62,7 +56,6 @@ class Help(Command):
 
 class ProfileOpen(Command):
     name: ClassVar[str] = "profile"
-    modal: ClassVar[bool] = True
 
 
 class ProfileSet(Command):
@@ -102,7 +95,6 @@ class Groups(Command):
 
 class Propose(Command):
     name: ClassVar[str] = "propose"
-    modal: ClassVar[bool] = True
 
 
 class Check(Command):
@@ -151,7 +143,6 @@ class SessionNewForm(Command):
     """`admin session new` with nothing after it: the same, as a form."""
 
     admin: ClassVar[bool] = True
-    modal: ClassVar[bool] = True
     name: ClassVar[str] = "admin session new"
 
 
@@ -185,10 +176,6 @@ class MaterialAdd(Command):
     case: str
     url: str | None = None
     kind: Literal["material", "commentary"] = "material"
-
-    @property
-    def opens_modal(self) -> bool:
-        return self.url is None
 
 
 class SurveySend(Command):

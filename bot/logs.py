@@ -12,11 +12,7 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", d
 
 
 def new_request_id() -> str:
-    return adopt_request_id(uuid.uuid4().hex[:12])
-
-
-def adopt_request_id(rid: str) -> str:
-    """Carry on a request id given by another process (an answer worker's command)."""
+    rid = uuid.uuid4().hex[:12]
     request_id.set(rid)
     return rid
 

@@ -36,7 +36,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
 from bot.deps import Deps
-from bot.logs import adopt_request_id, new_request_id
+from bot.logs import new_request_id
 from bot.metrics import COMMAND_LATENCY, COMMANDS
 from bot.runtime import periodic
 from storage.db import wipe_owed
@@ -46,14 +46,10 @@ from storage.repositories import KEEP_PROCESSED_FOR
 log = logging.getLogger("jirei.requests")
 
 
-# In an answer worker: passes each command's outcome to the serving process (bot/answer_worker.py).
-outcome_reporter: Callable[[str, str], None] | None = None
-
-
 def observe_ack(context: AsyncBoltContext, label: str) -> None:
     """How fast the command was acked, by grammar name; once per command, in the process that acked."""
     elapsed = context.get("acked_in_seconds")
-    if elapsed is not None and not context.get("ack_observed") and not context.get("handed_over"):
+    if elapsed is not None and not context.get("ack_observed"):
         COMMAND_LATENCY.labels(command=label).observe(elapsed)
         context["ack_observed"] = True
 
@@ -63,16 +59,9 @@ def record_command(context: AsyncBoltContext, label: str, outcome: str) -> None:
     acked, and log it: no text. Called once per command, after the ack, where the command's text
     has been parsed (the ack itself waits for no parsing)."""
     COMMANDS.labels(command=label, outcome=outcome).inc()
-    if outcome_reporter is not None:
-        outcome_reporter(label, outcome)
     observe_ack(context, label)
     elapsed = context.get("acked_in_seconds")
     log.info("command %s: %s, acked in %s ms", label, outcome, f"{elapsed * 1000:.1f}" if elapsed is not None else "-")
-
-
-def count_command(label: str, outcome: str) -> None:
-    """A command an answer worker handled, counted in the serving process (which serves /metrics)."""
-    COMMANDS.labels(command=label, outcome=outcome).inc()
 
 
 def once_only_key(body: Any, digest: Callable[[str], str]) -> str | None:
@@ -118,8 +107,7 @@ class ObservedAck(AsyncAck):
 def install_observability(app: AsyncApp, deps: Deps) -> None:
     @app.middleware
     async def observe_request(body, context: AsyncBoltContext, next: Callable[[], Awaitable[None]]):
-        handed_over_id = context.get("request_id") if context.get("handed_over") else None
-        context["request_id"] = adopt_request_id(handed_over_id) if handed_over_id else new_request_id()
+        context["request_id"] = new_request_id()
         started = time.perf_counter()
         is_command = isinstance(body, dict) and body.get("command") == "/jirei"
         # A command is checked after its ack (handlers/commands/jirei.py: nothing stands before it).

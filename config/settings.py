@@ -29,8 +29,6 @@ class Settings(BaseSettings):
     # /metrics and /healthz for operators, on a listener of their own (HTTP and Socket Mode).
     metrics_host: str = Field(default="127.0.0.1", validation_alias="JIREI_METRICS_HOST")
     metrics_port: int = Field(default=9108, validation_alias="JIREI_METRICS_PORT")
-    # http/socket: processes that build the answers to /jirei while this one acks (0: this one).
-    answer_workers: int = Field(default=1, ge=0, le=32, validation_alias="JIREI_ANSWER_WORKERS")
     log_level: str = Field(default="INFO", validation_alias="JIREI_LOG_LEVEL")
     # A stable name per bot process lets a restarted process take back its own claimed deliveries
     # at once instead of waiting for their lease to expire; two live processes must not share one.

@@ -9,14 +9,13 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-
-from storage.inline_sqlite import inline_creator
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # PostgreSQL advisory lock key taken around every migration (any fixed 64-bit number will do).
 MIGRATION_LOCK_KEY = 0x4A495245_4D494752  # "JIREMIGR"
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
 def is_sqlite(url: str) -> bool:
@@ -27,24 +26,17 @@ def make_engine(url: str, *, echo: bool = False, read_only: bool = False) -> Asy
     """`read_only` (SQLite): transactions begin DEFERRED, so readers never wait for the writer
     lock (WAL lets them read a consistent snapshot while someone writes)."""
     if is_sqlite(url):
-        begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
-        path = make_url(url).database
-        if path and path != ":memory:":
-            # Statements run in the loop's thread; a lock is waited for asynchronously
-            # (storage/inline_sqlite.py), so SQLite's own busy wait is off.
-            engine = create_async_engine(url, echo=echo, async_creator=inline_creator(path))
-            _serialise_sqlite_writers(engine, begin=begin, busy_timeout_ms=0)
-        else:
-            engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
-            _serialise_sqlite_writers(engine, begin=begin)
+        # aiosqlite runs each connection in its own thread; `timeout` is SQLite's busy timeout,
+        # so a writer waiting for the lock waits there, never in the event loop.
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        _serialise_sqlite_writers(engine, begin="BEGIN" if read_only else "BEGIN IMMEDIATE")
     else:
         engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
     return engine
 
 
-def _serialise_sqlite_writers(engine: AsyncEngine, begin: str = "BEGIN IMMEDIATE",
-                              busy_timeout_ms: float = 30_000) -> None:
-    """SQLite: WAL, a busy timeout, and BEGIN IMMEDIATE.
+def _serialise_sqlite_writers(engine: AsyncEngine, begin: str) -> None:
+    """SQLite: WAL and BEGIN IMMEDIATE.
 
     Every transaction takes the write lock up front, so a read-then-write (count the seats,
     then add a registration) cannot interleave with another one. That is what keeps capacity
@@ -59,7 +51,6 @@ def _serialise_sqlite_writers(engine: AsyncEngine, begin: str = "BEGIN IMMEDIATE
         # WAL with synchronous=NORMAL: a commit is not flushed to disk at once, only at checkpoints.
         # The database stays consistent after a crash; a power cut may lose the last commits.
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         # Deleted rows are overwritten with zeros, not left in free pages for anyone who reads
         # the file (a finished survey's progress, a forgotten person's name).

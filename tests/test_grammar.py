@@ -140,13 +140,3 @@ def test_every_error_key_exists_in_both_catalogs():
     for lang in ("ja", "en"):
         missing = keys - set(catalog(lang))
         assert not missing, (lang, missing)
-
-
-@pytest.mark.parametrize("text, opens", [
-    ("profile", True), ("propose", True), ("admin session new", True),
-    ("admin material add C1", True), ("admin material add C1 url=https://example.org/a.pdf", False),
-    ("help", False), ("sessions", False), ("join S1", False), ("profile set name=佐藤", False),
-])
-def test_commands_that_open_a_modal_say_so(text, opens):
-    # Their answers go first (bot/turns.py): a trigger_id lasts three seconds.
-    assert parse(text, ZoneInfo("Asia/Tokyo")).opens_modal is opens

@@ -19,7 +19,7 @@ from bot.deps import Deps
 from bot.i18n import t
 from bot.services.people import Actor
 from bot.services.sessions import SessionError
-from bot.observability import command_repeated, observe_ack, record_command
+from bot.observability import command_repeated, record_command
 from handlers.context import resolve_actor, message
 
 log = logging.getLogger(__name__)
@@ -95,26 +95,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.command("/jirei")
     async def jirei(ack, body, context, respond, client):
         # Ack first, with nothing: no database work stands between Slack and the ack. The answer
-        # follows through respond(), in a turn (bot/turns.py) so answers never crowd out acks.
+        # follows through respond(); answers to other commands run beside it on the same loop.
         await ack()
-        # A command handed to an answer worker was checked by the process that acked it.
-        if not context.get("handed_over") and await command_repeated(deps, body):
+        if await command_repeated(deps, body):
             return
         try:
             cmd, error = grammar.parse(body.get("text", ""), deps.tz), None
         except grammar.CommandError as err:
             cmd, error = None, err
-        if deps.answer_workers is not None:  # answered in another process (bot/answer_workers.py)
-            observe_ack(context, cmd.name if cmd is not None else "invalid")
-            if await deps.answer_workers.hand_over(body, context.get("request_id")):
-                return
-        async with deps.turns.turn(urgent=cmd is not None and cmd.opens_modal):
-            actor = await resolve_actor(deps, context)
-            request = CommandRequest(deps=deps, actor=actor, body=body, respond=respond, client=client)
-            if cmd is None:
-                await _usage(error, request, context)
-            else:
-                await _run(cmd, request, context)
+        actor = await resolve_actor(deps, context)
+        request = CommandRequest(deps=deps, actor=actor, body=body, respond=respond, client=client)
+        if cmd is None:
+            await _usage(error, request, context)
+        else:
+            await _run(cmd, request, context)
 
 
 async def _usage(err: grammar.CommandError, request: CommandRequest, context) -> None:

@@ -96,17 +96,6 @@ async def test_a_retried_event_has_one_effect(ws):
     assert len(replies) == 1 and "/jirei help" in replies[0]["text"]
 
 
-async def test_answers_go_over_the_process_one_kept_alive_http_session(ws):
-    user = seed.COORDINATORS[0][0]
-    assert ws.deps._http is None
-    await ws.driver.command(user, "help")
-    pooled = ws.deps._http  # created by the answer (bot/respond.py), not by this test
-    assert pooled is not None and not pooled.closed
-    await ws.driver.command(user, "help")
-    assert ws.deps._http is pooled
-    assert len(ws.fake.ephemerals(user)) == 2
-
-
 # --- codes and widths people do not think in (issue 16) -------------------------------------------------
 
 
