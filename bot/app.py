@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
 
 from bot.delivery import kinds
 from bot.deps import Deps
@@ -45,6 +47,7 @@ def build_app(deps: Deps, *, signing_secret: str, bot_token: str, bot_user_id: s
         raise_error_for_unhandled_request=False,
     )
     install_observability(app, deps)  # first: the request id and the timing ack cover the rest
+    install_pooled_respond(app, deps)
     install_event_dedupe(app, deps)
     install_input_cleaning(app)
     install_actor_middleware(app, deps)
@@ -87,4 +90,28 @@ def install_event_dedupe(app: AsyncApp, deps: Deps) -> None:
                 first = await uow.processed.first_time(f"event:{event_id}", deps.clock.now())
             if not first:
                 return BoltResponse(status=200, body="")  # acknowledged, no second effect
+        return await next()
+
+
+class PooledRespond:
+    """respond() as listeners call it, sent over the process's one HTTP session (Deps.http).
+
+    Bolt's own respond() opens a new session, and so a new connection, for every answer; under
+    load that set-up costs more than building the answer.
+    """
+
+    def __init__(self, response_url: str, session) -> None:  # noqa: ANN001 - an aiohttp.ClientSession
+        self._client = AsyncWebhookClient(url=response_url, session=session)
+
+    async def __call__(self, text: str | dict = "", **fields: Any) -> WebhookResponse:
+        if isinstance(text, dict):
+            return await self._client.send_dict(text)
+        return await self._client.send(text=text, **fields)
+
+
+def install_pooled_respond(app: AsyncApp, deps: Deps) -> None:
+    @app.middleware
+    async def pooled_respond(context, next):
+        if context.response_url:
+            context["respond"] = PooledRespond(context.response_url, deps.http())
         return await next()

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -31,6 +32,8 @@ class Deps:
     read_session_factory: async_sessionmaker | None = None
     # Set when there is work to look at sooner than the next dispatcher tick.
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # One HTTP session for the answers sent to response_urls: their connections are kept alive.
+    _http: aiohttp.ClientSession | None = None
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
         if read_only and self.read_session_factory is not None:
@@ -41,10 +44,17 @@ class Deps:
     def admin_ids(self) -> frozenset[str]:
         return self.settings.admin_ids
 
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        return self._http
+
     def wake_dispatcher(self) -> None:
         self.wakeup.set()
 
     async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
         await self.engine.dispose()
         if self.read_engine is not None:
             await self.read_engine.dispose()
