@@ -104,6 +104,9 @@ class Runtime:
         self._stopping = False
         self._recovered = False
         self._next_wake_seconds: float | None = None
+        # The periodic jobs run on the scheduler's interval (and when a manual clock moves); a
+        # wake-up after a command only dispatches what it queued.
+        self._jobs_due = True
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -116,7 +119,7 @@ class Runtime:
         self._scheduler.start()
         on_change = getattr(self.deps.clock, "on_change", None)
         if on_change is not None:
-            on_change(lambda _moment: self.deps.wake_dispatcher())
+            on_change(lambda _moment: self._wake_with_jobs())
         self._wake_task = asyncio.create_task(self._wake_loop(), name="jirei-dispatch")
         self.deps.wake_dispatcher()  # look at once: work may have come due while the bot was down
 
@@ -136,6 +139,10 @@ class Runtime:
 
     async def _scheduled_wake(self) -> None:
         # A coroutine, so APScheduler runs it on the loop (asyncio.Event is not thread-safe).
+        self._wake_with_jobs()
+
+    def _wake_with_jobs(self) -> None:
+        self._jobs_due = True
         self.deps.wake_dispatcher()
 
     async def _wake_loop(self) -> None:
@@ -147,22 +154,24 @@ class Runtime:
             if self._stopping:
                 return
             self.deps.wakeup.clear()
+            jobs, self._jobs_due = self._jobs_due, False
             try:
-                await self.tick()
+                await self.tick(jobs=jobs)
             except Exception:
                 # The loop must outlive a database hiccup; the next wake tries again.
                 log.exception("dispatcher tick failed")
 
     # --- ticking ---------------------------------------------------------------------------
 
-    async def tick(self) -> TickResult:
-        """Run every periodic job, then dispatch everything due now. Returns the counts."""
+    async def tick(self, *, jobs: bool = True) -> TickResult:
+        """Run every periodic job (unless `jobs` is false), then dispatch everything due now.
+        Returns the counts."""
         result = TickResult()
         async with self._tick_lock:
             if self._stopping:
                 return result
             await self._recover_own_leases()
-            for name, job in list(PERIODIC_JOBS.items()):
+            for name, job in list(PERIODIC_JOBS.items()) if jobs else ():
                 try:
                     await job(self.deps)
                     result.jobs_run += 1
@@ -195,7 +204,7 @@ class Runtime:
 
     async def _observe_queue(self, result: TickResult) -> None:
         now = self.deps.clock.now()
-        async with self.deps.uow() as uow:
+        async with self.deps.uow(read_only=True) as uow:
             stats = await outbox_repo.queue_stats(uow, now)
         result.due_after, result.pending_after = stats.due, stats.pending
         DELIVERIES_PENDING.set(stats.pending)

@@ -70,6 +70,34 @@ async def test_started_runtime_delivers_when_woken_and_stops_cleanly(jobs, deps,
     assert (await runtime.tick()).claimed == 0  # stopped: no new work
 
 
+async def test_a_wake_up_after_a_command_dispatches_without_running_the_jobs(jobs, deps, fake, clock):
+    fake.add_user("URCMD", "cmd")
+    runs: list[str] = []
+
+    @periodic("counted")
+    async def counted(job_deps) -> None:
+        runs.append("job")
+
+    deps.settings = deps.settings.model_copy(update={"dispatch_interval_seconds": 3600.0})  # no scheduled tick
+    runtime = make_runtime(deps)
+    await runtime.start()  # the first look runs the jobs (work may have come due while down)
+    try:
+        for _ in range(200):
+            if runs:
+                break
+            await asyncio.sleep(0.02)
+        await enqueue_notes(deps, ["URCMD"], due_at=clock.now())
+        deps.wake_dispatcher()  # what a command does after queueing a message
+        for _ in range(200):
+            if dm_texts(fake, "URCMD"):
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await runtime.stop()
+    assert dm_texts(fake, "URCMD") == ["note 0"]
+    assert runs == ["job"]
+
+
 @renderer("test_with_file")
 async def render_with_file(ctx: RenderContext) -> Message:
     return Message(text="material", upload=FileUpload(filename="case.pdf", content=b"%PDF-1.4 test", title="Case"))
