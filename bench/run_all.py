@@ -1,6 +1,6 @@
 """Run every benchmark in bench/ (bench_*.py), one after another, and print what each printed.
 
-    python bench/run_all.py [--only ack,memory]
+    python bench/run_all.py [--only peak,memory]
 
 Each benchmark runs in its own process with its default arguments, so their figures do not disturb
 one another. The exit code is non-zero if any benchmark failed (its own goal check or an error).
@@ -24,7 +24,7 @@ def benchmarks(only: set[str] | None = None) -> list[Path]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", help="comma-separated names, e.g. ack,queries")
+    parser.add_argument("--only", help="comma-separated names, e.g. peak,queries")
     args = parser.parse_args()
     only = {name.strip() for name in args.only.split(",")} if args.only else None
     summary = []
