@@ -37,6 +37,25 @@ async def test_forty_join_a_thirty_seat_session_at_once(ws):
     assert "繰り上がり" in texts(ws.fake.dm_messages(first_waiting))
 
 
+def join_button(ws, user: str) -> dict:
+    """A message in the person's DM carrying the Join button for S1, as announcements do."""
+    button = {"type": "button", "text": {"type": "plain_text", "text": "参加"}, "action_id": ids.SESSION_JOIN,
+              "value": "S1"}
+    return {"channel": ws.fake.dm_channel_id(user), "ts": "1700000000.000100", "text": "S1",
+            "blocks": [{"type": "actions", "block_id": "join", "elements": [button]}]}
+
+
+async def test_forty_press_join_on_a_thirty_seat_session_at_once(ws):
+    await plan(ws)
+    people = await add_coordinators(ws, 40)
+    await asyncio.gather(*(ws.driver.click(user, ids.SESSION_JOIN, message=join_button(ws, user)) for user in people))
+    async with ws.deps.uow() as uow:
+        confirmed = await uow.registrations.for_session(1, "confirmed")
+        waitlisted = await uow.registrations.for_session(1, "waitlisted")
+    assert (len(confirmed), len(waitlisted)) == (30, 10)
+    assert sorted(r.user_id for r in confirmed + waitlisted) == sorted(people)
+
+
 async def test_eight_joins_at_once_hold_one_registration(ws):
     await plan(ws)
     user = seed.COORDINATORS[0][0]
