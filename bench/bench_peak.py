@@ -98,7 +98,7 @@ def _serve_in_child(kind: str, fake_url: str, database_url: str, urls) -> None:
             deps = await build_deps(settings, cipher=Cipher(KEY), run_migrations=False)
             app = build_app(deps, signing_secret=SECRET, bot_token=TOKEN, bot_user_id=BOT_USER)
             await Runtime(deps).start()
-        runner = web.AppRunner(build_web_app(app), access_log=None)
+        runner = web.AppRunner(build_web_app(app, SECRET), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -265,8 +265,9 @@ def main() -> int:
             ok = ok and lost == 0
         if latency == GOAL_LATENCY:
             ok = ok and jirei.p(99) <= GOAL_P99_RATIO * bare.p(99) and max(jirei.acks) < GOAL_ACK_SECONDS
+    verdict = ("met" if ok else "NOT met") if GOAL_LATENCY in latencies else "not measured"
     print(f"goal at {GOAL_LATENCY * 1000:.0f} ms: Jirei's answer p99 <= {GOAL_P99_RATIO}x the bare app's, "
-          f"every ack < {GOAL_ACK_SECONDS:g} s: {'met' if ok else 'NOT met'} (times in ms)")
+          f"every ack < {GOAL_ACK_SECONDS:g} s: {verdict} (times in ms)")
     return 0 if ok else 1
 
 

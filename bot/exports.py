@@ -31,10 +31,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Iterable, Mapping, Sequence
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from bot.text import clean_input
 
 FORMATS = ("json", "csv", "xlsx")
@@ -120,6 +116,11 @@ def sheet_title(title: str) -> str:
 
 
 def to_xlsx(table: Table) -> bytes:
+    # openpyxl is imported where a workbook is made: the bot would otherwise carry it from start-up.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = sheet_title(table.title)

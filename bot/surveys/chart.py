@@ -13,10 +13,7 @@ import io
 import textwrap
 from functools import lru_cache
 from pathlib import Path
-
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from bot.i18n import t
 from bot.surveys.definitions import CHOICE_KINDS, Survey
@@ -26,10 +23,15 @@ _FIGURE_WIDTH_INCHES = 8.0
 _DPI = 100
 _BAR_COLOR = "#2f6f9f"
 
+if TYPE_CHECKING:  # matplotlib itself is imported when a chart is drawn: it is heavy to carry idle
+    from matplotlib.font_manager import FontProperties
+
 
 @lru_cache(maxsize=1)
-def japanese_font() -> font_manager.FontProperties:
+def japanese_font() -> FontProperties:
     """IPAexGothic from matplotlib-fontja's package data, registered with matplotlib once."""
+    from matplotlib import font_manager
+
     spec = importlib.util.find_spec("matplotlib_fontja")
     if spec is None or spec.origin is None:
         raise RuntimeError("matplotlib-fontja is not installed; it provides the Japanese chart font")
@@ -39,6 +41,9 @@ def japanese_font() -> font_manager.FontProperties:
 
 
 def render_chart_png(report: SurveyReport, survey: Survey, lang: str = "ja") -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     font = japanese_font()
     pairs = [(q, r) for q, r in zip(survey.questions, report.questions) if q.kind in CHOICE_KINDS]
     # Each panel is as tall as its options need, so an 8-theme question is not squeezed.
@@ -80,7 +85,7 @@ def render_chart_png(report: SurveyReport, survey: Survey, lang: str = "ja") -> 
     return buffer.getvalue()
 
 
-def _note(axes, text: str, font: font_manager.FontProperties) -> None:
+def _note(axes, text: str, font: FontProperties) -> None:
     axes.axis("off")
     axes.text(0.5, 0.5, text, ha="center", va="center", fontproperties=font, fontsize=10, color="#666666",
               transform=axes.transAxes)

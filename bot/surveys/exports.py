@@ -9,9 +9,6 @@ from __future__ import annotations
 import csv
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from bot.exports import inert
 from bot.i18n import t
 from bot.surveys.definitions import Question, Survey
@@ -67,6 +64,9 @@ def report_csv(report: SurveyReport, survey: Survey, lang: str = "ja") -> bytes:
 
 def report_xlsx(report: SurveyReport, survey: Survey, lang: str = "ja") -> bytes:
     """A workbook: the summary sheet in the seed's layout, then a sheet of free-text answers."""
+    from openpyxl import Workbook  # here, not at start-up: most processes never write a workbook
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     summary = workbook.active
     summary.title = _sheet_title(t("surveys.report.sheet_summary", lang))
