@@ -37,14 +37,32 @@ async def render_bench_note(ctx: RenderContext) -> Message:
     return Message(text=f"bench {ctx.payload['n']}")
 
 
-async def run(recipients: int, rate: float, failure_ratio: float) -> int:
+async def tick_until_all_sent(runtime: Runtime) -> tuple[TickResult, float]:
+    """Tick until nothing is pending; the counts and the seconds it took."""
+    totals = TickResult()
+    started = time.perf_counter()
+    while True:
+        result = await runtime.tick()
+        totals.merge(result)
+        if result.pending_after == 0:
+            return totals, time.perf_counter() - started
+        await asyncio.sleep(0.01)
+
+
+async def limited_fake(users: list[str], rate: float, failure_ratio: float) -> tuple[FakeSlack, str]:
+    """A fake Slack that knows `users`, allows `rate` chat.postMessage/s and fails a share of them."""
     fake = FakeSlack(bot_token=TOKEN, wall_clock=time.time)
     base_url = await fake.start()
-    users = [f"UB{index:05d}" for index in range(recipients)]
     for user in users:
         fake.add_user(user, user.lower())
     fake.set_rate_limit("chat.postMessage", per_second=rate)
     fake.fail_ratio("chat.postMessage", failure_ratio, status=500, seed=7)
+    return fake, base_url
+
+
+async def run(recipients: int, rate: float, failure_ratio: float) -> int:
+    users = [f"UB{index:05d}" for index in range(recipients)]
+    fake, base_url = await limited_fake(users, rate, failure_ratio)
 
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(DATABASE_URL=f"sqlite+aiosqlite:///{folder}/bench.db", SLACK_API_URL=base_url,
@@ -57,15 +75,7 @@ async def run(recipients: int, rate: float, failure_ratio: float) -> int:
                 await outbox.enqueue(uow, kind=KIND, recipient=user, due_at=now, now=now,
                                      dedupe_key=f"bench:{user}", payload={"n": index})
         runtime = Runtime(deps, "bench")
-        totals = TickResult()
-        started = time.perf_counter()
-        while True:
-            result = await runtime.tick()
-            totals.merge(result)
-            if result.pending_after == 0:
-                break
-            await asyncio.sleep(0.01)
-        elapsed = time.perf_counter() - started
+        totals, elapsed = await tick_until_all_sent(runtime)
         async with deps.uow() as uow:
             failed = await outbox_repo.count_failed(uow)
         await runtime.stop()

@@ -1,7 +1,10 @@
 """The dispatcher: claim due deliveries under a lease, render, send at the rate limit, record.
 
 One `dispatch_due()` keeps up to `max_in_flight` deliveries moving: it claims as slots free up,
-so the pacer — not the database or the round trip — sets the pace. For each claimed row:
+so the pacer — not the database or the round trip — sets the pace. Each Web API method is a lane:
+a delivery whose message is out and whose file waits for the files budget (Tier 4, about 100 a
+minute) leaves its slot to the next messages, and the files go out in the order their messages did.
+For each claimed row:
 
 1. render it (a renderer returning None means "no longer owed" → skipped);
 2. if a previous attempt's outcome is unknown, look for it in Slack first (reconcile);
@@ -21,7 +24,7 @@ import random
 import time
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Any, Callable, Coroutine
 
 from sqlalchemy import select
 
@@ -37,6 +40,7 @@ from storage.models import Coordinator, Delivery
 log = logging.getLogger(__name__)
 
 POST_METHOD = "chat.postMessage"
+UPLOAD_METHOD = "files.getUploadURLExternal"
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class Dispatcher:
         self._monotonic = monotonic
         self._progress_shown_at: dict[int, float] = {}
         self._stopping = False
+        self._files_lane: set[asyncio.Task] = set()
 
     @property
     def lease(self) -> timedelta:
@@ -101,6 +106,7 @@ class Dispatcher:
         stats = DispatchStats()
         refill_at = max(1, self.config.max_in_flight // 4)
         in_flight: set[asyncio.Task] = set()
+        self._files_lane = set()
         batches: set[int] = set()
         while True:
             free = self.config.max_in_flight - len(in_flight)
@@ -113,9 +119,11 @@ class Dispatcher:
                     if row.batch_id is not None:
                         batches.add(row.batch_id)
                     in_flight.add(asyncio.create_task(self._process(row, stats), name=f"delivery-{row.id}"))
-            if not in_flight:
+            if not in_flight and not self._files_lane:
                 break
-            done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(in_flight | self._files_lane, return_when=asyncio.FIRST_COMPLETED)
+            in_flight -= done
+            self._files_lane -= done
             for task in done:
                 if not task.cancelled() and task.exception() is not None:
                     # The row stays claimed; its lease runs out and it is reconciled then.
@@ -152,7 +160,8 @@ class Dispatcher:
                 return
         if posted is not None:
             if message is not None and message.upload is not None:
-                await self._finish_upload(row, message.upload, posted, stats, outcome="reconciled", check_thread=True)
+                self._upload_in_lane(row, self._finish_upload(row, message.upload, posted, stats, outcome="reconciled",
+                                                              check_thread=True))
             else:
                 await self._record(row, stats, "reconciled", outbox_repo.mark_sent, channel=posted.channel,
                                    ts=posted.ts, now=self.deps.clock.now())
@@ -188,7 +197,12 @@ class Dispatcher:
             await self._record(row, stats, "sent", outbox_repo.mark_sent, channel=posted.channel, ts=posted.ts,
                                now=self.deps.clock.now())
         else:
-            await self._finish_upload(row, message.upload, posted, stats, outcome="sent", check_thread=False)
+            self._upload_in_lane(row, self._finish_upload(row, message.upload, posted, stats, outcome="sent",
+                                                          check_thread=False))
+
+    def _upload_in_lane(self, row: Delivery, upload: Coroutine[Any, Any, None]) -> None:
+        """The file goes on in the files lane; the message's slot is free for the next delivery."""
+        self._files_lane.add(asyncio.create_task(upload, name=f"delivery-{row.id}-file"))
 
     async def _finish_upload(self, row: Delivery, upload: FileUpload, posted: Found, stats: DispatchStats, *,
                              outcome: str, check_thread: bool) -> None:
@@ -201,6 +215,11 @@ class Dispatcher:
                     stats.lost += 1
                     return
             row.slack_channel, row.slack_ts = posted.channel, posted.ts
+        # Waiting for the files budget may outlast the lease: hold the row for the wait as well, so
+        # no claimer (this process included) takes it and uploads the file a second time.
+        if not await self._lease_covers_send(row, wait=self.pacer.delay(UPLOAD_METHOD)):
+            stats.lost += 1
+            return
         if check_thread:
             check = await self.sender.thread_has_upload(posted.channel, posted.ts, upload.filename)
             if not check.ok:
@@ -228,13 +247,14 @@ class Dispatcher:
             return None
         return row.created_at - self.config.reconcile_margin
 
-    async def _lease_covers_send(self, row: Delivery) -> bool:
-        """Renew the lease if the send could outlive it, so no other process takes the row mid-send."""
+    async def _lease_covers_send(self, row: Delivery, wait: float = 0.0) -> bool:
+        """Renew the lease if the send (after `wait` seconds) could outlive it, so no other process
+        takes the row mid-send."""
         now = self.deps.clock.now()
-        margin = timedelta(seconds=self.config.send_timeout_seconds * 2)
+        margin = timedelta(seconds=self.config.send_timeout_seconds * 2 + wait)
         if row.lease_until is not None and row.lease_until - now > margin:
             return True
-        until = now + self.lease
+        until = now + self.lease + timedelta(seconds=wait)
         async with self.deps.uow() as uow:
             kept = await outbox_repo.extend_lease(uow, row.id, owner=self.owner, until=until)
         if kept:

@@ -7,10 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from bot.delivery.renderers import FileUpload, Message, RenderContext, renderer
-from bot.runtime import PERIODIC_JOBS, periodic
-from tests.bot.delivery.conftest import dm_texts, enqueue_notes, make_runtime
 from bot.delivery import outbox
+from bot.delivery.dispatcher import DispatchConfig
+from bot.delivery.pacing import Pacer, Rate
+from bot.delivery.renderers import FileUpload, Message, RenderContext, renderer
+from bot.runtime import PERIODIC_JOBS, Runtime, periodic
+from tests.bot.delivery.conftest import dm_texts, enqueue_notes, make_runtime, users
 
 
 @pytest.fixture
@@ -120,3 +122,35 @@ async def test_a_file_goes_into_the_messages_thread_once_even_after_a_failed_upl
     [post] = [m for m in messages if m.get("metadata")]
     replies = [m for m in messages if m.get("thread_ts") == post["ts"] and m["ts"] != post["ts"]]
     assert [file["name"] for reply in replies for file in reply["files"]] == ["case.pdf"]
+
+
+async def test_files_waiting_for_their_budget_do_not_hold_back_messages(deps, fake, clock):
+    """Three messages with files, due first, then six plain messages; two deliveries in flight and
+    a files budget of one upload now and the next in a quarter of an hour. The plain messages go
+    out while the files wait in their lane, and the files keep their order."""
+    with_files, plain = users(3, "URF"), users(6, "URN")
+    for user in with_files + plain:
+        fake.add_user(user, user.lower())
+    now = clock.now()
+    async with deps.uow() as uow:
+        for user in with_files:
+            await outbox.enqueue(uow, kind="test_with_file", recipient=user, due_at=now - timedelta(seconds=1),
+                                 now=now - timedelta(minutes=1), dedupe_key=f"file:{user}")
+    await enqueue_notes(deps, plain, due_at=now)
+    fast, files = Rate(500.0, burst=50), Rate(0.001, burst=1)
+    pacer = Pacer({"chat.postMessage": fast, "conversations.history": fast, "conversations.open": fast,
+                   "files.getUploadURLExternal": files, "files.completeUploadExternal": files})
+    runtime = Runtime(deps, "lanes", pacer=pacer, config=DispatchConfig(max_in_flight=2, send_timeout_seconds=5.0))
+    dispatching = asyncio.create_task(runtime.dispatcher.dispatch_due())
+    try:
+        for _ in range(300):
+            if all(dm_texts(fake, user) for user in plain):
+                break
+            await asyncio.sleep(0.02)
+        assert [len(dm_texts(fake, user)) for user in plain] == [1] * 6
+        assert [len(dm_texts(fake, user)) for user in with_files] == [2, 1, 1]  # the first file is in its thread
+    finally:
+        runtime.dispatcher.stop_claiming()
+        for task in asyncio.all_tasks():
+            if task.get_name().startswith("delivery-") or task is dispatching:
+                task.cancel()
