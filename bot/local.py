@@ -30,6 +30,7 @@ from storage.crypto import Cipher
 SIGNING_SECRET = "local-signing-secret"
 CONSOLE_LOG = "jirei-console.log"
 BOT_TOKEN = "xoxb-local"
+SETTLE_SECONDS = 60.0  # how long the driver waits for a command's work before it calls it stuck
 
 
 @dataclass
@@ -67,7 +68,9 @@ class LocalWorkspace:
             if resume_clock:
                 await _resume_clock(deps, clock)
             app = build_app(deps, signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN, bot_user_id=fake.bot_user_id)
-            driver = SlackDriver(fake, dispatch_to_app(app), SIGNING_SECRET)
+            # A command's work may take seconds the first time on a busy machine: the first chart
+            # imports matplotlib, the first upload check loads the SudachiPy dictionary.
+            driver = SlackDriver(fake, dispatch_to_app(app), SIGNING_SECRET, settle_timeout=SETTLE_SECONDS)
             runtime = Runtime(deps)
             workspace = cls(fake, deps, app, driver, runtime, clock, announce, portal)
             await seed_people(deps, clock.now(), profiles=seed_profiles, english=english)
