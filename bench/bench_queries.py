@@ -69,7 +69,7 @@ async def seed_bulk(deps, *, sessions: int, coordinators: int, now: datetime,
             starts_at=now + timedelta(days=60, hours=i), minutes=120, capacity=30, min_participants=1,
             deadline_at=now + timedelta(days=30), release_at=now + timedelta(days=50), format="hybrid",
             status="open", lottery=False, group_min=5, group_max=6, reminder_offsets_minutes=[10080, 1440, 60],
-            created_by=seed.ADMIN, created_at=now) for i in range(sessions)])
+            created_by=seed.ADMIN, created_at=now, announced_at=now) for i in range(sessions)])
         registrations = [dict(session_id=first_session + 1 + s, user_id=bench_user((s * registrations_per_session + r)
                                                                                    % max(coordinators, 1)),
                               status="confirmed", registered_at=now, updated_at=now)

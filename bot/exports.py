@@ -28,7 +28,7 @@ import io
 import json
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any, Iterable, Mapping, Sequence
 
 from bot.text import clean_input
@@ -55,6 +55,11 @@ class Table:
     def from_records(cls, columns: Sequence[str], records: Iterable[Mapping[str, Any]],
                      title: str = "export") -> "Table":
         return cls(tuple(columns), [tuple(record.get(name) for name in columns) for record in records], title)
+
+
+def local_iso(moment: datetime | None, tz: tzinfo) -> str | None:
+    """A stored (UTC) time as people read it: ISO 8601 in Japan time, with its offset (+09:00)."""
+    return moment.astimezone(tz).isoformat() if moment else None
 
 
 def cell_text(value: Any) -> str | int | float:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import shlex
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -78,6 +78,7 @@ class SessionsList(Command):
 class Join(Command):
     name: ClassVar[str] = "join"
     code: str
+    elsewhere_ok: bool = False  # `join S1 confirm`: yes, in another region
 
 
 class Leave(Command):
@@ -137,6 +138,33 @@ class SessionNew(Command):
     facilitator: str | None = None
     url: str | None = None
     lottery: bool = False
+    place: str | None = None
+    allow_duplicate: bool = False  # `duplicate=ok`: create it even if an identical session exists
+
+
+class SessionEdit(Command):
+    """`admin session edit S1 key=value…`: `changes` under SessionNew's field names."""
+
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin session edit"
+    code: str
+    changes: dict[str, Any]
+
+
+class SessionCancel(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin session cancel"
+    code: str
+    reason: str | None = None
+
+
+class CaseEdit(Command):
+    """`admin case edit C1 title=… theme=… lecturer=@U`."""
+
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin case edit"
+    code: str
+    changes: dict[str, Any]
 
 
 class SessionNewForm(Command):
@@ -348,7 +376,9 @@ def parse(text: str, tz) -> Command:
     if head == "sessions" and not rest:
         return SessionsList()
     if head == "join":
-        return Join(code=_require_code(rest, "session", "usage.join"))
+        confirmed = len(rest) == 2 and rest[1].lower() == "confirm"
+        return Join(code=_require_code(rest[:1] if confirmed else rest, "session", "usage.join"),
+                    elsewhere_ok=confirmed)
     if head == "leave":
         return Leave(code=_require_code(rest, "session", "usage.leave"))
     if head == "my" and not rest:
@@ -379,6 +409,8 @@ def _parse_admin(tokens: list[str], tz) -> Command:
         return AdminHelp()
     head, rest = tokens[0].lower(), tokens[1:]
     if head == "case":
+        if rest and rest[0].lower() == "edit":
+            return _parse_case_edit(rest[1:])
         if not rest or rest[0].lower() != "new":
             raise CommandError("usage.case_new")
         pairs = split_pairs(rest[1:], "usage.case_new")
@@ -393,7 +425,17 @@ def _parse_admin(tokens: list[str], tz) -> Command:
         lecturer = _user(pairs["lecturer"], "lecturer") if "lecturer" in pairs else None
         return CaseNew(title=title, theme=theme.code, lecturer=lecturer)
     if head == "session":
-        if not rest or rest[0].lower() != "new":
+        verb = rest[0].lower() if rest else ""
+        if verb == "edit":
+            return _parse_session_edit(rest[1:], tz)
+        if verb == "cancel":
+            if len(rest) < 2:
+                raise CommandError("usage.session_cancel")
+            reason = " ".join(rest[2:]).strip()
+            if len(reason) > 500:
+                raise CommandError("usage.too_long")
+            return SessionCancel(code=_require_code(rest[1:2], "session", "usage.session_cancel"), reason=reason or None)
+        if verb != "new":
             raise CommandError("usage.session_new")
         if len(rest) == 1:
             return SessionNewForm()
@@ -462,41 +504,94 @@ def _parse_admin(tokens: list[str], tz) -> Command:
 
 
 _SESSION_KEYS = {"case", "bureau", "start", "minutes", "capacity", "min", "deadline", "release",
-                 "format", "facilitator", "url", "lottery"}
+                 "format", "facilitator", "url", "lottery", "place", "duplicate"}
+# What `admin session edit` may change; the case and the bureau make it another session.
+EDITABLE_SESSION_KEYS = ("start", "minutes", "capacity", "min", "deadline", "release", "format", "facilitator",
+                         "url", "place")
+
+
+def _session_values(pairs: dict[str, str], tz, usage: str) -> dict[str, object]:
+    """The given `key=value` pairs of a session, typed, under SessionNew's field names."""
+    values: dict[str, object] = {}
+    if "case" in pairs:
+        case = parse_code(pairs["case"], "case")
+        if case is None:
+            raise CommandError("usage.bad_code", code=pairs["case"][:20], expected=_EXAMPLE["case"], usage_key=usage)
+        values["case"] = case
+    if "bureau" in pairs:
+        bureau = find_bureau(pairs["bureau"])
+        if bureau is None:
+            raise CommandError("usage.bad_bureau", value=pairs["bureau"][:30])
+        values["bureau"] = bureau.code
+    for key in ("start", "deadline", "release"):
+        if key in pairs:
+            values[key] = parse_time(pairs[key], tz)
+    for key, field in (("minutes", "minutes"), ("capacity", "capacity"), ("min", "min_participants")):
+        if key in pairs:
+            values[field] = _int(pairs[key], key)
+    if "format" in pairs:
+        fmt = pairs["format"].lower()
+        if fmt not in ("hybrid", "online", "in_person"):
+            raise CommandError("usage.bad_format", value=fmt[:20])
+        values["format"] = fmt
+    if pairs.get("facilitator"):
+        values["facilitator"] = _user(pairs["facilitator"], "facilitator")
+    if "url" in pairs:
+        url = pairs["url"].strip("<>")
+        if url and not re.match(r"^https://[^\s<>|]{3,1990}$", url):
+            raise CommandError("usage.bad_url")
+        values["url"] = url or None
+    if "place" in pairs:
+        if len(pairs["place"]) > 200:
+            raise CommandError("usage.place_too_long")
+        values["place"] = pairs["place"].strip() or None
+    if "lottery" in pairs:
+        lottery = pairs["lottery"].lower()
+        if lottery not in ("yes", "no"):
+            raise CommandError(usage)
+        values["lottery"] = lottery == "yes"
+    return values
 
 
 def _parse_session_new(pairs: dict[str, str], tz) -> SessionNew:
     missing = [k for k in ("case", "bureau", "start", "minutes", "capacity", "min", "deadline", "release")
                if not pairs.get(k)]
-    if missing or set(pairs) - _SESSION_KEYS:
+    if missing or set(pairs) - _SESSION_KEYS or pairs.get("duplicate", "ok").lower() != "ok":
         raise CommandError("usage.session_new")
-    case = parse_code(pairs["case"], "case")
-    if case is None:
-        raise CommandError("usage.bad_code", code=pairs["case"][:20], expected=_EXAMPLE["case"],
-                           usage_key="usage.session_new")
-    bureau = find_bureau(pairs["bureau"])
-    if bureau is None:
-        raise CommandError("usage.bad_bureau", value=pairs["bureau"][:30])
-    fmt = pairs.get("format", "hybrid").lower()
-    if fmt not in ("hybrid", "online", "in_person"):
-        raise CommandError("usage.bad_format", value=fmt[:20])
-    url = pairs.get("url")
-    if url is not None and not re.match(r"^https://[^\s<>|]{3,1990}$", url.strip("<>")):
-        raise CommandError("usage.bad_url")
-    lottery = pairs.get("lottery", "no").lower()
-    if lottery not in ("yes", "no"):
-        raise CommandError("usage.session_new")
-    return SessionNew(
-        case=case,
-        bureau=bureau.code,
-        start=parse_time(pairs["start"], tz),
-        minutes=_int(pairs["minutes"], "minutes"),
-        capacity=_int(pairs["capacity"], "capacity"),
-        min_participants=_int(pairs["min"], "min"),
-        deadline=parse_time(pairs["deadline"], tz),
-        release=parse_time(pairs["release"], tz),
-        format=fmt,
-        facilitator=_user(pairs["facilitator"], "facilitator") if pairs.get("facilitator") else None,
-        url=url.strip("<>") if url else None,
-        lottery=lottery == "yes",
-    )
+    return SessionNew(**_session_values(pairs, tz, "usage.session_new"), allow_duplicate="duplicate" in pairs)
+
+
+def _parse_session_edit(tokens: list[str], tz) -> SessionEdit:
+    if len(tokens) < 2:
+        raise CommandError("usage.session_edit")
+    code = _require_code(tokens[:1], "session", "usage.session_edit")
+    pairs = split_pairs(tokens[1:], "usage.session_edit")
+    unknown = sorted(set(pairs) - set(EDITABLE_SESSION_KEYS))
+    if unknown:
+        raise CommandError("usage.session_edit_key", field=unknown[0][:20])
+    return SessionEdit(code=code, changes=_session_values(pairs, tz, "usage.session_edit"))
+
+
+def _parse_case_edit(tokens: list[str]) -> CaseEdit:
+    if len(tokens) < 2:
+        raise CommandError("usage.case_edit")
+    code = _require_code(tokens[:1], "case", "usage.case_edit")
+    pairs = split_pairs(tokens[1:], "usage.case_edit")
+    if set(pairs) - {"title", "theme", "lecturer"}:
+        raise CommandError("usage.case_edit")
+    changes: dict[str, object] = {}
+    if "title" in pairs:
+        title = pairs["title"].strip()
+        if not title:
+            raise CommandError("usage.case_edit")
+        if len(title) > 200:
+            raise CommandError("usage.title_too_long")
+        changes["title"] = title
+    if "theme" in pairs:
+        theme = find_theme(pairs["theme"])
+        if theme is None:
+            raise CommandError("usage.bad_theme", value=pairs["theme"][:40])
+        changes["theme"] = theme.code
+    if "lecturer" in pairs:
+        changes["lecturer"] = _user(pairs["lecturer"], "lecturer") if pairs["lecturer"] else None
+    return CaseEdit(code=code, changes=changes)

@@ -23,6 +23,7 @@ ACCEPT_PLEDGE = "accept_pledge"
 
 # --- sessions -----------------------------------------------------------------
 SESSION_JOIN = "session_join"
+SESSION_JOIN_ELSEWHERE = "session_join_elsewhere"  # "join anyway" for a session in another region
 SESSION_LEAVE = "session_leave"
 SESSION_CHECKIN = "session_checkin"
 SESSION_ROSTER = "session_roster"
@@ -50,6 +51,7 @@ MATERIAL_LINK_CHECK_OPEN = "material_link_check_open"
 MATERIAL_LINK_CHECK_VIEW = "material_link_check_view"
 MATERIAL_LINK_CHECK_BLOCK = "material_link_check"
 MATERIAL_LINK_CHECK_INPUT = "material_link_check_input"
+SESSION_NEW_DUPLICATE = "session_new_duplicate"  # value: the command text with duplicate=ok
 PUBLISH_EARLY = "publish_early"  # value: the case code
 
 # --- study groups ----------------------------------------------------------------

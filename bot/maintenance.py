@@ -46,7 +46,9 @@ PROGRESS_FROM_ROWS = 100  # smaller files finish before a counter would be read
 ROTATE_BATCH = 200
 
 COORDINATOR_COLUMNS = ("slack_user_id", "name", "prefecture", "bureau", "affiliation", "themes", "lang",
-                       "pledge_accepted_at")
+                       "pledge_accepted_at", "role")
+# A person's role in the export: the first of these they hold (everyone else is a coordinator).
+ROLE_ORDER = ("admin", "bureau_staff", "lecturer")
 REGISTRATION_COLUMNS = ("user_id", "status", "group", "registered_at")
 CASE_SESSION_COLUMNS = ("code", "status", "bureau", "starts_at", "confirmed", "attended")
 # Statuses of someone who held a seat: confirmed before the day, then attended or not.
@@ -246,26 +248,36 @@ async def cmd_add_material(settings: Settings, args: argparse.Namespace, clock: 
 # --- export -------------------------------------------------------------------------------------------------
 
 
-async def export_coordinators(uow: UnitOfWork) -> tuple[dict, exports.Table]:
+async def export_coordinators(uow: UnitOfWork, tz: ZoneInfo,
+                              admins: frozenset[str] = frozenset()) -> tuple[dict, exports.Table]:
+    """DESIGN §3's coordinator fields, and `role`: staff and admins are people the bot knows too,
+    so each row says which they are (admin | bureau_staff | lecturer | coordinator)."""
     people = await uow.coordinators.active()
+    held: dict[str, set[str]] = {}
+    for role in ROLE_ORDER:
+        for user in await uow.roles.holders(role):
+            held.setdefault(user, set()).add(role)
+    for user in admins:
+        held.setdefault(user, set()).add("admin")
     records = [{
         "slack_user_id": p.slack_user_id, "name": p.name, "prefecture": p.prefecture, "bureau": p.bureau,
         "affiliation": p.affiliation, "themes": list(p.themes or []), "lang": p.lang,
-        "pledge_accepted_at": _iso(p.pledge_accepted_at),
+        "pledge_accepted_at": exports.local_iso(p.pledge_accepted_at, tz),
+        "role": next((role for role in ROLE_ORDER if role in held.get(p.slack_user_id, ())), "coordinator"),
     } for p in people]
     return {"coordinators": records}, exports.Table.from_records(COORDINATOR_COLUMNS, records, "coordinators")
 
 
-async def export_session(uow: UnitOfWork, code: str) -> tuple[dict, exports.Table]:
+async def export_session(uow: UnitOfWork, code: str, tz: ZoneInfo) -> tuple[dict, exports.Table]:
     from bot.services.sessions import export_session as session_document
 
-    document = await session_document(uow, code)
+    document = await session_document(uow, code, tz)
     table = exports.Table.from_records(REGISTRATION_COLUMNS, document["registrations"],
                                        f"{document['session']['code']} registrations")
     return document, table
 
 
-async def export_case(uow: UnitOfWork, code: str) -> tuple[dict, exports.Table]:
+async def export_case(uow: UnitOfWork, code: str, tz: ZoneInfo) -> tuple[dict, exports.Table]:
     """The case, its sessions with seat and attendance counts, and its materials (never their content)."""
     case = await uow.cases.by_code(code)
     if case is None:
@@ -273,23 +285,21 @@ async def export_case(uow: UnitOfWork, code: str) -> tuple[dict, exports.Table]:
     sessions = []
     for item in await uow.sessions.for_case(case.id):
         sessions.append({
-            "code": item.code, "status": item.status, "bureau": item.bureau, "starts_at": _iso(item.starts_at),
+            "code": item.code, "status": item.status, "bureau": item.bureau,
+            "starts_at": exports.local_iso(item.starts_at, tz),
             "confirmed": await uow.registrations.count(item.id, *SEATED_STATUSES),
             "attended": await uow.registrations.count(item.id, "attended"),
         })
-    materials = [{"kind": m.kind, "version": m.version, "filename": m.filename, "uploaded_at": _iso(m.uploaded_at)}
+    materials = [{"kind": m.kind, "version": m.version, "filename": m.filename,
+                  "uploaded_at": exports.local_iso(m.uploaded_at, tz)}
                  for m in await uow.materials.for_case(case.id) if m.deleted_at is None]
     document = {
         "case": {"code": case.code, "title": case.title, "theme": case.theme, "lecturer": case.lecturer_user_id,
-                 "published_at": _iso(case.published_at)},
+                 "published_at": exports.local_iso(case.published_at, tz)},
         "sessions": sessions,
         "materials": materials,
     }
     return document, exports.Table.from_records(CASE_SESSION_COLUMNS, sessions, f"{case.code} sessions")
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 async def _export_survey(uow: UnitOfWork, code: str, fmt: str) -> bytes:
@@ -357,11 +367,11 @@ async def _export_bytes(deps: Deps, what: str, code: str, fmt: str) -> bytes:
         if what == "survey":
             return await _export_survey(uow, code, fmt)
         if what == "coordinators":
-            document, table = await export_coordinators(uow)
+            document, table = await export_coordinators(uow, deps.tz, deps.settings.admin_ids)
         elif what == "session":
-            document, table = await export_session(uow, code)
+            document, table = await export_session(uow, code, deps.tz)
         else:
-            document, table = await export_case(uow, code)
+            document, table = await export_case(uow, code, deps.tz)
         return exports.render(document, table, fmt)
 
 

@@ -77,13 +77,15 @@ class Sessions:
 
     async def open_first(self, own_bureau: str | None, limit: int) -> tuple[list[CaseSession], int]:
         """The first `limit` open sessions, the given bureau's first, then by start time; and how
-        many are open in all. Two queries, however many sessions there are."""
-        query = select(CaseSession).where(CaseSession.status == "open")
+        many are open in all. Two queries, however many sessions there are. Sessions not yet
+        announced are nobody's to see."""
+        listed = (CaseSession.status == "open", CaseSession.announced_at.is_not(None))
+        query = select(CaseSession).where(*listed)
         order = [CaseSession.starts_at, CaseSession.id]
         if own_bureau:
             order.insert(0, sql_case((CaseSession.bureau == own_bureau, 0), else_=1))
         items = list(await self.session.scalars(query.order_by(*order).limit(limit)))
-        total = await self.session.scalar(select(func.count()).where(CaseSession.status == "open"))
+        total = await self.session.scalar(select(func.count()).where(*listed))
         return items, int(total or 0)
 
     async def due_for_decision(self, now: datetime) -> list[int]:

@@ -25,6 +25,7 @@ from bot.services import materials
 from bot.services.people import Actor
 from handlers.commands import jirei
 from storage.crypto import Cipher, generate_key
+from tests.handlers.conftest import announced
 
 JST = ZoneInfo("Asia/Tokyo")
 START = datetime(2027, 4, 1, 9, 0, tzinfo=JST)
@@ -90,6 +91,10 @@ COMMANDS = [
     (grammar.Publish, "admin publish C1", ADMIN_ONLY),
     (grammar.NudgeNow, "admin nudge", STAFF_UNSPECIFIED),
     (grammar.RoleGrantCmd, f"admin role {OTHER} lecturer", ADMIN_ONLY),
+    (grammar.CaseEdit, 'admin case edit C2 title="別の事例（改）"', ADMIN_ONLY),
+    # Last: they change the session the rows above act on.
+    (grammar.SessionEdit, "admin session edit {s} place=会議室", OWN_BUREAU),
+    (grammar.SessionCancel, "admin session cancel {s}", OWN_BUREAU),
 ]
 
 # (action_id, value) -> outcomes; the forget-me button has its own test below.
@@ -105,6 +110,8 @@ ACTIONS = [
     (ids.MATERIAL_ACCEPT_PROPOSAL, "M1", row("ok", "refused", "refused", "ok", "refused", "refused")),
     (ids.MATERIAL_LINK_CHECK_OPEN, "M1", row("ok", "refused", "refused", "ok", "refused", "refused")),
     (ids.MATERIAL_WITHDRAW, "M1", row("ok", "refused", "refused", "ok", "refused", "refused")),
+    (ids.SESSION_JOIN_ELSEWHERE, "{s}", EVERYONE),
+    (ids.PUBLISH_EARLY, "C1", ADMIN_ONLY),
 ]
 
 
@@ -131,6 +138,7 @@ async def ws(db_url):
             await materials.add_material_file(uow, workspace.clock.now(), Actor(seed.ADMIN, is_admin=True), "C1",
                                               checked)
         assert (await count_sessions(workspace)) == 2
+        await announced(workspace)
         yield workspace
 
 

@@ -36,6 +36,7 @@ from bot.services import materials
 from bot.services.people import Actor
 from storage.crypto import Cipher, generate_key
 from storage.models import Base
+from tests.handlers.conftest import announced
 
 JST = ZoneInfo("Asia/Tokyo")
 START = datetime(2027, 4, 1, 9, 0, tzinfo=JST)
@@ -108,6 +109,7 @@ class Harness:
             await ws.driver.command(seed.ADMIN, f"admin session new case=C1 bureau={bureau} start=2027-05-15T14:00 "
                                                 "minutes=120 capacity=30 min=1 deadline=2027-05-01T17:00 "
                                                 "release=2027-05-07T09:00")
+        await announced(ws)
         checked = await materials.check_file(b"case text", "case.txt")
         async with ws.deps.uow() as uow:
             await materials.add_material_file(uow, ws.clock.now(), Actor(seed.ADMIN, is_admin=True), "C1", checked)

@@ -21,6 +21,7 @@ from bot.local import LocalWorkspace
 from bot.logs import JsonFormatter, request_id
 from bot.metrics import COMMAND_LATENCY, COMMANDS, render
 from storage.crypto import Cipher, generate_key
+from tests.handlers.conftest import announced
 
 JST = ZoneInfo("Asia/Tokyo")
 START = datetime(2027, 4, 1, 9, 0, tzinfo=JST)
@@ -70,6 +71,7 @@ async def test_a_full_flow_logs_no_name_no_dm_text_and_no_case_text(db_url, capl
         await ws.run_due()
         findings = next(m for m in reversed(ws.fake.dm_messages(seed.LECTURER)) if ids.MATERIAL_CONFIRM in str(m))
         await ws.driver.press(seed.LECTURER, findings, ids.MATERIAL_CONFIRM)
+        await announced(ws)
         await ws.driver.command(PERSON, "join S1")
         await ws.advance(timedelta(days=37))  # past the release on 7 May
         await ws.driver.command(PERSON, "forget-me confirm")

@@ -135,6 +135,7 @@ def test_load_plan_twice_and_a_bad_plan(cli, tmp_path):
 def _seed_registrations(tmp_path: Path, key: str) -> None:
     """Three coordinators of Tokyo pledge and join S1 (the plan's Tokyo session)."""
     async def work(uow):
+        (await uow.sessions.by_code("S1")).announced_at = BEFORE_THE_PLAN
         for user in ("U00000001", "U00000010", "U00000019"):  # 東京都 in roster_rows
             await people.accept_pledge(uow, BEFORE_THE_PLAN, user)
             await sessions.join(uow, BEFORE_THE_PLAN, people.Actor(user_id=user), "S1")
@@ -161,12 +162,21 @@ def test_exports_have_the_documented_shapes(cli, tmp_path, monkeypatch):
                for r in document["registrations"])
     assert all(set(d) == {"user_id", "kind", "status", "sent_at"} for d in document["deliveries"])
 
+    assert document["session"]["starts_at"].endswith("+09:00")  # Japan time, with its offset
+    assert all(r["registered_at"].endswith("+09:00") for r in document["registrations"])
+
+    async def make_staff(uow):
+        await uow.roles.grant("U00000002", "bureau_staff", "tokyo", "UADMIN", BEFORE_THE_PLAN)
+    with_uow(tmp_path, os.environ["JIREI_ENCRYPTION_KEY"], make_staff)
     code, out, _ = cli("export", "coordinators")
-    first = json.loads(out)["coordinators"][0]
+    records = json.loads(out)["coordinators"]
+    assert {r["slack_user_id"]: r["role"] for r in records}["U00000002"] == "bureau_staff"
+    first = records[0]
     assert list(first) == ["slack_user_id", "name", "prefecture", "bureau", "affiliation", "themes", "lang",
-                           "pledge_accepted_at"]
+                           "pledge_accepted_at", "role"]
     assert first["slack_user_id"] == "U00000001" and first["themes"] == ["immigration", "labor"]
-    assert first["pledge_accepted_at"].startswith("2027-04-01T00:00")
+    assert first["pledge_accepted_at"] == "2027-04-01T09:00:00+09:00"  # Japan time, with its offset
+    assert first["role"] == "coordinator"
 
     code, out, _ = cli("export", "case", "C1")
     case_doc = json.loads(out)
@@ -184,7 +194,7 @@ def test_exports_have_the_documented_shapes(cli, tmp_path, monkeypatch):
     code, out, _ = cli("export", "coordinators", "--format", "csv")
     rows = list(csv.reader(io.StringIO(out.lstrip("\ufeff"))))
     assert rows[0] == ["slack_user_id", "name", "prefecture", "bureau", "affiliation", "themes", "lang",
-                       "pledge_accepted_at"]
+                       "pledge_accepted_at", "role"]
     assert rows[1][1] == "認証者 1" and rows[1][5] == "immigration;labor"
 
     target = tmp_path / "case.xlsx"

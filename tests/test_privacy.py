@@ -37,6 +37,7 @@ from storage.models import (
     SurveyRun,
 )
 from storage.privacy_repos import PrivacyRepository
+from tests.handlers.conftest import announced
 
 JST = ZoneInfo("Asia/Tokyo")
 START = datetime(2027, 4, 1, 9, 0, tzinfo=JST)
@@ -61,6 +62,7 @@ def texts(messages: list[dict]) -> str:
 async def plan(ws, capacity: int) -> None:
     await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
     await ws.driver.command(seed.ADMIN, SESSION.format(capacity=capacity))
+    await announced(ws)
 
 
 async def count(ws, model, *where) -> int:

@@ -18,6 +18,7 @@ from bot.localslack.driver import FORM
 from bot.observability import once_only_key
 from storage.crypto import Cipher, generate_key
 from storage.models import AuditEntry, ProcessedRequest
+from tests.handlers.conftest import announced
 
 JST = ZoneInfo("Asia/Tokyo")
 START = datetime(2027, 4, 1, 9, 0, tzinfo=JST)
@@ -60,6 +61,7 @@ async def plan(ws) -> None:
     await ws.driver.command(seed.ADMIN, 'admin case new title="再送の事例" theme=教育')
     await ws.driver.command(seed.ADMIN, "admin session new case=C1 bureau=tokyo start=2027-05-15T14:00 minutes=120 "
                                         "capacity=30 min=1 deadline=2027-05-01T17:00 release=2027-05-07T09:00")
+    await announced(ws)
 
 
 async def press_join(ws, recorder: Recorder) -> str:

@@ -260,7 +260,8 @@ def _recipient(recipient: str) -> str:
 
 
 def _tally_line(name: str, tally: Tally, lang: str) -> str:
-    exchanges = t("home_tab.review.exchanges", lang, count=tally.exchanges_held) if tally.exchanges_held else ""
+    exchanges = t("home_tab.review.exchanges", lang, held=tally.exchanges_held, count=tally.exchanges,
+                  participants=tally.exchange_participants) if tally.exchanges else ""
     return t("home_tab.review.tally_line", lang, name=name, held=tally.held, cancelled=tally.cancelled,
              planned=tally.planned, participants=tally.participants, rate=percent(tally.attendance_rate, lang),
              exchanges=exchanges)

@@ -43,6 +43,7 @@ def session_facts(item: CaseSession, case: Case | None, lang: str, tz: ZoneInfo,
     lines = [
         t("sessions.card.when", lang, when=format_datetime(item.starts_at, lang, tz), minutes=item.minutes),
         _where(item, lang),
+        t("sessions.card.place", lang, place=escape(item.place)) if item.place else None,
         t("sessions.card.theme", lang, theme=_theme(item, lang)),
         t("sessions.card.deadline", lang, when=format_datetime(item.deadline_at, lang, tz)),
     ]
@@ -50,7 +51,7 @@ def session_facts(item: CaseSession, case: Case | None, lang: str, tz: ZoneInfo,
         lines.append(t("sessions.card.seats", lang, taken=confirmed, capacity=item.capacity))
     if item.lottery and item.status == "open":
         lines.append(t("sessions.card.lottery", lang))
-    return "\n".join(lines)
+    return "\n".join(line for line in lines if line)
 
 
 def build_session_card(summary: SessionSummary, lang: str, tz: ZoneInfo, *, with_buttons: bool = True) -> list[dict]:
@@ -94,7 +95,13 @@ def build_my_list(summaries: list[SessionSummary], lang: str, tz: ZoneInfo) -> l
 
 
 def build_join_result(outcome: str, item: CaseSession, lang: str, position: int | None = None,
-                      status: str | None = None) -> list[dict]:
+                      status: str | None = None, *, home_bureau: str | None = None) -> list[dict]:
+    if outcome == "elsewhere":
+        return [section(t("sessions.join.elsewhere", lang, code=item.code, bureau=bureau_label(item.bureau, lang),
+                          home=bureau_label(home_bureau or "", lang))),
+                actions(button(t("sessions.join.elsewhere_button", lang), ids.SESSION_JOIN_ELSEWHERE, item.code,
+                               style="primary"), block_id=f"elsewhere_{item.code}"),
+                context(t("sessions.join.elsewhere_hint", lang, code=item.code))]
     if outcome == "already":
         key = f"sessions.join.already_{status}" if status in ("confirmed", "waitlisted", "applied", "attended") else "sessions.join.already_confirmed"
     else:
@@ -155,6 +162,39 @@ def build_cancelled(item: CaseSession, case: Case | None, substitute: CaseSessio
         actions(button(t("sessions.join_button", lang), ids.SESSION_JOIN, substitute.code, style="primary"),
                 block_id=f"session_{substitute.code}"),
     ]
+
+
+def build_cancelled_by_staff(item: CaseSession, case: Case | None, reason: str, lang: str, tz: ZoneInfo) -> list[dict]:
+    blocks = [section(t("sessions.cancelled_by_staff", lang, code=item.code, title=session_title(item, case, lang)))]
+    if reason:
+        blocks.append(section(t("sessions.staff.reason", lang, reason=escape(reason))))
+    blocks.append(section(session_facts(item, case, lang, tz)))
+    return blocks + [context(t("sessions.cancelled_no_substitute", lang))]
+
+
+CHANGE_LABELS = ("start", "minutes", "capacity", "min_participants", "deadline", "release", "format", "facilitator",
+                 "url", "place")
+
+
+def changed_names(changed: list[str], lang: str) -> str:
+    return ("・" if lang == "ja" else ", ").join(t(f"sessions.changed_field.{name}", lang) for name in changed) or "—"
+
+
+def build_duplicate_warning(existing: str, command_text: str, lang: str) -> list[dict]:
+    """`admin session new` for a session that already exists: say so, and offer to go on."""
+    again = f"{command_text.strip()} duplicate=ok"
+    blocks = [section(t("sessions.duplicate_warning", lang, code=existing))]
+    if len(again) <= 2000:  # a button's value holds at most 2,000 characters
+        blocks.append(actions(button(t("sessions.duplicate_create", lang), ids.SESSION_NEW_DUPLICATE, again)))
+    return blocks + [context(t("sessions.duplicate_hint", lang))]
+
+
+def build_changed(item: CaseSession, case: Case | None, changed: list[str], lang: str, tz: ZoneInfo) -> list[dict]:
+    blocks = [section(t("sessions.changed_intro", lang, code=item.code, what=changed_names(changed, lang))),
+              section(f"*{session_title(item, case, lang)}*\n" + session_facts(item, case, lang, tz))]
+    if item.online_url and ("url" in changed or item.format == "online"):
+        blocks.append(section(t("delivery.reminder.online_url", lang, url=escape(item.online_url))))
+    return blocks
 
 
 def build_waitlist_confirmed(item: CaseSession, case: Case | None, position: int, lang: str,

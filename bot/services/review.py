@@ -354,7 +354,9 @@ class Tally:
     participants: int = 0
     attended: int = 0
     expected: int = 0  # seats held at sessions where attendance was taken
+    exchanges: int = 0  # substitute 意見交換会 created for called-off sessions
     exchanges_held: int = 0
+    exchange_participants: int = 0
 
     @property
     def attendance_rate(self) -> float | None:
@@ -362,22 +364,24 @@ class Tally:
         return self.attended / self.expected if self.expected else None
 
     def add(self, item: CaseSession, by_status: dict[str, int]) -> None:
+        attended, no_show, confirmed = (by_status.get(s, 0) for s in ("attended", "no_show", "confirmed"))
+        # Without a check-in everyone with a seat counts as a participant (as in sessions.attendees).
+        participants = attended if attended + no_show else confirmed
         if item.kind == "exchange":
-            self.exchanges_held += int(item.status == "held")
+            self.exchanges += 1
+            if item.status == "held":
+                self.exchanges_held += 1
+                self.exchange_participants += participants
             return
         self.planned += 1
         self.cancelled += int(item.status == "cancelled")
         if item.status != "held":
             return
         self.held += 1
-        attended, no_show, confirmed = (by_status.get(s, 0) for s in ("attended", "no_show", "confirmed"))
+        self.participants += participants
         if attended + no_show:
-            self.participants += attended
             self.attended += attended
             self.expected += attended + no_show + confirmed
-        else:
-            # No check-in was taken: everyone with a seat counts as a participant (as in sessions.attendees).
-            self.participants += confirmed
 
 
 @dataclass(frozen=True)
@@ -434,30 +438,38 @@ async def yearly_review(uow: UnitOfWork, fiscal_year: int, tz: ZoneInfo) -> Year
     by_theme: dict[str, Tally] = {}
     total = Tally("total")
     groups_by_bureau: dict[str, StudyGroupTally] = {}
+    study_total = StudyGroupTally("total")
+    # Formed groups only: a group the matcher proposed is not formed until its members accepted.
+    groups = [g for g in await repo.groups_created_between(start, end) if g.channel_id or g.status == "active"]
+    group_bureaus = {g.id: g.bureau for g in groups}
+    bureau_codes = {b.code for b in bureaus()}
+
+    def study_rows(bureau: str | None) -> list[StudyGroupTally]:
+        """The bureau's row and the total; an online group or session with no bureau counts in the total only."""
+        if bureau not in bureau_codes:
+            return [study_total]
+        return [groups_by_bureau.setdefault(bureau, StudyGroupTally(bureau)), study_total]
+
     for item in items:
         by_status = counts.get(item.id, {})
         if item.kind == "self_run":
             if item.status == "held":
-                entry = groups_by_bureau.setdefault(item.bureau, StudyGroupTally(item.bureau))
-                entry.self_run_held += 1
-                entry.self_run_participants += by_status.get("attended", 0) or by_status.get("confirmed", 0)
+                bureau = item.bureau if item.bureau in bureau_codes else group_bureaus.get(item.study_group_id)
+                for entry in study_rows(bureau):
+                    entry.self_run_held += 1
+                    entry.self_run_participants += by_status.get("attended", 0) or by_status.get("confirmed", 0)
             continue
         case = cases.get(item.case_id) if item.case_id else None
         theme = item.theme or (case.theme if case else None) or NO_THEME
         for tally in (by_bureau.setdefault(item.bureau, Tally(item.bureau)),
                       by_theme.setdefault(theme, Tally(theme)), total):
             tally.add(item, by_status)
-    groups = await repo.groups_created_between(start, end)
     members = await repo.accepted_members(g.id for g in groups)
     for group in groups:
-        entry = groups_by_bureau.setdefault(group.bureau or "online", StudyGroupTally(group.bureau or "online"))
-        entry.groups += 1
-        entry.active += int(group.status == "active")
-        entry.members += members.get(group.id, 0)
-    study_total = StudyGroupTally("total")
-    for entry in groups_by_bureau.values():
-        for name in ("groups", "active", "members", "self_run_held", "self_run_participants"):
-            setattr(study_total, name, getattr(study_total, name) + getattr(entry, name))
+        for entry in study_rows(group.bureau):
+            entry.groups += 1
+            entry.active += int(group.status == "active")
+            entry.members += members.get(group.id, 0)
     return YearReview(
         fiscal_year=fiscal_year, starts=start, ends=end,
         by_bureau=sorted(by_bureau.values(), key=lambda tally: _bureau_order(tally.key)),
@@ -517,12 +529,13 @@ def review_workbook(review: YearReview, lang: str) -> bytes:
 
     def tally_rows(tallies: list[Tally], name) -> list[list]:
         return [[name(tl.key), tl.planned, tl.held, tl.cancelled, tl.participants, tl.attended, tl.expected,
-                 round(tl.attendance_rate, 4) if tl.attendance_rate is not None else None, tl.exchanges_held]
+                 round(tl.attendance_rate, 4) if tl.attendance_rate is not None else None, tl.exchanges,
+                 tl.exchanges_held, tl.exchange_participants]
                 for tl in tallies]
 
     tally_header = [t(f"home_tab.review.column.{c}", lang) for c in
                     ("planned", "held", "cancelled", "participants", "attended", "expected", "attendance_rate",
-                     "exchanges_held")]
+                     "exchanges", "exchanges_held", "exchange_participants")]
     total_name = t("home_tab.review.total", lang)
     sheets = [
         (t("home_tab.review.sheet.bureau", lang), [t("home_tab.review.column.bureau", lang)] + tally_header,

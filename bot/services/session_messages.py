@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from bot.blocks import sessions as blocks
 from bot.calendar import session_ics
 from bot.delivery.renderers import FileUpload, Message, RenderContext, renderer
 from bot.i18n import t
 from storage.models import CaseSession
+
+log = logging.getLogger(__name__)
 
 
 async def _context(ctx: RenderContext, key: str = "session_id") -> tuple[CaseSession | None, object, str]:
@@ -102,8 +106,37 @@ async def render_cancelled(ctx: RenderContext) -> Message | None:
     substitute = await ctx.uow.sessions.get(int(substitute_id)) if substitute_id else None
     if item is None:
         return None
+    if ctx.payload.get("by_staff"):
+        reason = _reason(ctx)
+        return Message(text=t("sessions.cancelled_by_staff", lang, code=item.code, title=""),
+                       blocks=blocks.build_cancelled_by_staff(item, case, reason, lang, ctx.deps.tz))
     return Message(text=t("sessions.cancelled_intro", lang, code=item.code, title=""),
                    blocks=blocks.build_cancelled(item, case, substitute, lang, ctx.deps.tz))
+
+
+def _reason(ctx: RenderContext) -> str:
+    """The staff's reason for a cancellation, kept as ciphertext in the payload."""
+    token = ctx.payload.get("reason_encrypted")
+    if not token:
+        return ""
+    try:
+        return ctx.uow.cipher.decrypt(str(token).encode()).decode()
+    except Exception:  # noqa: BLE001 - a key rotated away: the notice goes out without its reason
+        log.warning("delivery %s: the cancellation reason could not be decrypted", ctx.delivery.id)
+        return ""
+
+
+@renderer("session_changed")
+async def render_changed(ctx: RenderContext) -> Message | None:
+    """`admin session edit` changed the session: what changed, and the session as it is now."""
+    item, case, lang = await _context(ctx)
+    reg = await ctx.uow.registrations.get(item.id, ctx.delivery.recipient) if item else None
+    if item is None or reg is None or reg.status == "cancelled" or item.status not in ("open", "confirmed"):
+        return None
+    changed = [str(name) for name in ctx.payload.get("changed") or [] if name in blocks.CHANGE_LABELS]
+    built = blocks.build_changed(item, case, changed, lang, ctx.deps.tz)
+    return Message(text=built[0]["text"]["text"][:300], blocks=built,
+                   upload=calendar_invite(item, case, lang, ctx) if reg.status == "confirmed" else None)
 
 
 @renderer("waitlist_session_confirmed")
@@ -134,8 +167,7 @@ async def render_staff_notice(ctx: RenderContext) -> Message | None:
     notice = blocks.StaffNotice(outcome=outcome, participants=int(ctx.payload.get("participants") or 0),
                                 groups=int(ctx.payload.get("groups") or 0),
                                 waitlisted=int(ctx.payload.get("waitlisted") or 0),
-                                registrants=int(ctx.payload.get("registrants") or 0),
-                                reason=str(ctx.payload.get("reason") or ""))
+                                registrants=int(ctx.payload.get("registrants") or 0), reason=_reason(ctx))
     built = blocks.build_staff_notice(item, case, substitute, notice, lang, ctx.deps.tz)
     return Message(text=built[0]["text"]["text"][:300], blocks=built)
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from bot.text import escape
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot import grouping, lottery
 from bot.delivery import outbox
@@ -75,13 +76,14 @@ class SessionSpec:
     study_group_id: int | None = None
 
 
-def validate_spec(spec: SessionSpec, now: datetime) -> None:
-    """Every rule a session must satisfy; the first one broken is reported."""
+def validate_spec(spec: SessionSpec, now: datetime, *, decided: bool = False) -> None:
+    """Every rule a session must satisfy; the first one broken is reported. A `decided` session's
+    deadline has passed by design, so only the rules about what is still to come apply."""
     if find_bureau(spec.bureau) is None and spec.bureau != "online":
         raise SessionError("sessions.error.unknown_bureau", bureau=spec.bureau)
     if spec.start <= now:
         raise SessionError("sessions.error.start_in_past")
-    if spec.deadline <= now:
+    if spec.deadline <= now and not decided:
         raise SessionError("sessions.error.deadline_in_past")
     if spec.deadline >= spec.start:
         raise SessionError("sessions.error.deadline_after_start")
@@ -97,7 +99,17 @@ def validate_spec(spec: SessionSpec, now: datetime) -> None:
         raise SessionError("sessions.error.capacity_too_large")
 
 
-async def create_session(uow: UnitOfWork, now: datetime, actor: Actor, spec: SessionSpec) -> CaseSession:
+class DuplicateSession(SessionError):
+    """The same case at the same bureau and start already exists (not cancelled): a warning the
+    creator may override."""
+
+    def __init__(self, existing: str) -> None:
+        super().__init__("sessions.duplicate_warning", code=existing)
+        self.existing = existing
+
+
+async def create_session(uow: UnitOfWork, now: datetime, actor: Actor, spec: SessionSpec, *,
+                         allow_duplicate: bool = True) -> CaseSession:
     case = None
     if spec.kind == "official":
         if not actor.can_manage_bureau(spec.bureau):
@@ -107,6 +119,11 @@ async def create_session(uow: UnitOfWork, now: datetime, actor: Actor, spec: Ses
         if case is None:
             raise SessionError("sessions.error.unknown_case", code=spec.case or "")
     validate_spec(spec, now)
+    if not allow_duplicate and case is not None:
+        twin = next((s for s in await uow.sessions.for_case(case.id)
+                     if s.bureau == spec.bureau and s.starts_at == spec.start and s.status != "cancelled"), None)
+        if twin is not None:
+            raise DuplicateSession(twin.code)
     item = await uow.sessions.add(CaseSession(
         kind=spec.kind, case_id=case.id if case else None, title=spec.title, theme=spec.theme or (case.theme if case else None),
         bureau=spec.bureau, starts_at=spec.start, minutes=spec.minutes, capacity=spec.capacity,
@@ -133,6 +150,123 @@ async def managed_session(uow: UnitOfWork, now: datetime, actor: Actor, code: st
         await uow.audit.record(now, actor.user_id, action, "refused", target=item.code)
         raise SessionError("auth.other_bureau")
     return item
+
+
+# --- editing and cancelling -------------------------------------------------------------------
+
+# SessionSpec field -> CaseSession attribute, for what `admin session edit` may change.
+EDITABLE = {"start": "starts_at", "minutes": "minutes", "capacity": "capacity", "min_participants": "min_participants",
+            "deadline": "deadline_at", "release": "release_at", "format": "format",
+            "facilitator": "facilitator_user_id", "url": "online_url", "place": "place"}
+DECIDED_AT_DEADLINE = ("deadline", "min_participants")
+LIVE_STATUSES = ("open", "confirmed")
+
+
+@dataclass
+class EditResult:
+    session: CaseSession
+    changed: list[str]  # SessionSpec field names, in EDITABLE's order
+    told: int  # registrants told of the change
+
+
+def _spec_of(item: CaseSession) -> SessionSpec:
+    return SessionSpec(case=None, bureau=item.bureau, start=item.starts_at, minutes=item.minutes,
+                       capacity=item.capacity, min_participants=item.min_participants, deadline=item.deadline_at,
+                       release=item.release_at, format=item.format, facilitator=item.facilitator_user_id,
+                       url=item.online_url, lottery=item.lottery, kind=item.kind, title=item.title, theme=item.theme,
+                       place=item.place)
+
+
+async def edit_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str, changes: dict) -> EditResult:
+    """`admin session edit`: change what may change, keep every rule of a new session, move the
+    reminders with the session, fill new seats from the waitlist, tell the registrants."""
+    item = await managed_session(uow, now, actor, code, "session.edit", lock=True)
+    if item.status not in LIVE_STATUSES:
+        raise SessionError("sessions.error.not_editable", code=item.code)
+    decided = item.status == "confirmed"
+    current = _spec_of(item)
+    wanted = replace(current, **{k: v for k, v in changes.items() if k in EDITABLE})
+    changed = [k for k in EDITABLE if getattr(wanted, k) != getattr(current, k)]
+    if not changed:
+        return EditResult(item, [], 0)
+    if decided and set(changed) & set(DECIDED_AT_DEADLINE):
+        raise SessionError("sessions.error.decided_already", code=item.code)
+    validate_spec(wanted, now, decided=decided)
+    taken = await uow.registrations.count(item.id, "confirmed", "attended")
+    if wanted.capacity < taken:
+        raise SessionError("sessions.error.capacity_below_taken", code=item.code, taken=taken)
+    for field_name in changed:
+        setattr(item, EDITABLE[field_name], getattr(wanted, field_name))
+    await uow.flush()
+    if {"start", "minutes", "facilitator"} & set(changed):
+        await reminders.reschedule_session(uow, item, now)
+    if "capacity" in changed:
+        while await promote_next(uow, now, item):
+            pass
+    registrants = await uow.registrations.for_session(item.id, "confirmed", "waitlisted", "applied")
+    for reg in registrants:
+        await outbox.enqueue(uow, kind="session_changed", recipient=reg.user_id, due_at=now,
+                             dedupe_key=f"changed:{item.code}:{reg.user_id}:{int(now.timestamp())}", now=now,
+                             payload={"session_id": item.id, "changed": changed}, session_id=item.id)
+    await uow.audit.record(now, actor.user_id, "session.edit", "ok", target=item.code, changed=changed,
+                           told=len(registrants))
+    return EditResult(item, changed, len(registrants))
+
+
+@dataclass
+class CancelResult:
+    session: CaseSession
+    told: int
+
+
+async def cancel_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str, reason: str | None,
+                         secretariat: frozenset[str] = frozenset()) -> CancelResult:
+    """`admin session cancel`: the session is off; its registrants, the secretariat, the bureau's
+    staff, its facilitator and lecturer are told; nothing more is sent for it."""
+    item = await managed_session(uow, now, actor, code, "session.cancel", lock=True)
+    if item.status not in LIVE_STATUSES:
+        raise SessionError("sessions.error.not_editable", code=item.code)
+    registrants = await uow.registrations.for_session(item.id, "confirmed", "waitlisted", "applied")
+    item.status, item.decided_at = "cancelled", now
+    await reminders.cancel_session(uow, item.id)
+    await outbox.cancel_pending(uow, session_id=item.id)
+    # Free text by the staff: kept only as ciphertext, like every other free text.
+    facts = {"reason_encrypted": uow.cipher.encrypt(reason.encode()).decode()} if reason else {}
+    for reg in registrants:
+        reg.status, reg.updated_at = "cancelled", now
+        await outbox.enqueue(uow, kind="session_cancelled", recipient=reg.user_id, due_at=now,
+                             dedupe_key=f"cancelled:{item.code}:{reg.user_id}", now=now,
+                             payload={"session_id": item.id, "by_staff": True, **facts}, session_id=item.id)
+    await tell_staff(uow, now, item, "cancelled", secretariat, registrants=len(registrants), **facts)
+    await uow.audit.record(now, actor.user_id, "session.cancel", "ok", target=item.code, registrants=len(registrants),
+                           by="staff")
+    return CancelResult(item, len(registrants))
+
+
+async def edit_case(uow: UnitOfWork, now: datetime, actor: Actor, code: str, changes: dict) -> Case:
+    """`admin case edit`: title, theme, lecturer. A new lecturer gets the role and the reminders."""
+    if not actor.is_admin:
+        await uow.audit.record(now, actor.user_id, "case.edit", "refused", target=code)
+        raise SessionError("auth.admin_only")
+    case = await uow.cases.by_code(code)
+    if case is None:
+        raise SessionError("sessions.error.unknown_case", code=code)
+    fields = {"title": "title", "theme": "theme", "lecturer": "lecturer_user_id"}
+    changed = [k for k in fields if k in changes and changes[k] != getattr(case, fields[k])]
+    for key in changed:
+        setattr(case, fields[key], changes[key])
+    await uow.flush()
+    if "lecturer" in changed:
+        if case.lecturer_user_id:
+            await uow.roles.grant(case.lecturer_user_id, "lecturer", "", actor.user_id, now)
+        for item in await uow.sessions.for_case(case.id):
+            if item.status in LIVE_STATUSES:
+                await reminders.reschedule_session(uow, item, now)
+    if "theme" in changed:
+        for item in await uow.sessions.for_case(case.id):
+            item.theme = case.theme
+    await uow.audit.record(now, actor.user_id, "case.edit", "ok", target=case.code, changed=changed)
+    return case
 
 
 # --- announcing ------------------------------------------------------------------------------
@@ -252,20 +386,28 @@ async def my_registrations(uow: UnitOfWork, actor: Actor) -> list[SessionSummary
 
 @dataclass
 class JoinResult:
-    outcome: str  # confirmed | waitlisted | applied | already
+    outcome: str  # confirmed | waitlisted | applied | already | elsewhere (asked to confirm; nothing done)
     session: CaseSession
     position: int | None = None  # place on the waitlist
     status: str | None = None
+    home_bureau: str | None = None  # the person's own bureau, for "elsewhere"
 
 
-async def join(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> JoinResult:
+def held_elsewhere(item: CaseSession, home_bureau: str | None) -> bool:
+    """A session people must travel to, in another bureau's region than the person's own."""
+    return bool(home_bureau) and item.bureau != home_bureau and item.format != "online"
+
+
+async def join(uow: UnitOfWork, now: datetime, actor: Actor, code: str, *, elsewhere_ok: bool = False) -> JoinResult:
+    """Register for a session. One in another region (not online) is first answered with
+    "elsewhere", so the person confirms they can travel there (`elsewhere_ok`)."""
     person = await uow.coordinators.get(actor.user_id)
     if person is None or not person.profile_complete:
         raise SessionError("sessions.error.needs_profile")
     if person.pledge_accepted_at is None:
         raise SessionError("sessions.error.needs_pledge")
     item = await uow.sessions.by_code(code, lock=True)
-    if item is None:
+    if item is None or item.announced_at is None:  # invisible until announced
         raise SessionError("sessions.error.not_found", code=code)
     if item.status != "open" or now >= item.deadline_at and not (item.status == "confirmed"):
         if item.status == "confirmed" and now < item.starts_at:
@@ -278,6 +420,8 @@ async def join(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> JoinR
     if existing is not None and existing.status != "cancelled":
         position = await waitlist_position(uow, item, existing) if existing.status == "waitlisted" else None
         return JoinResult("already", item, position, existing.status)
+    if held_elsewhere(item, person.bureau) and not elsewhere_ok:
+        return JoinResult("elsewhere", item, home_bureau=person.bureau)
     if item.lottery and item.status == "open":
         status = "applied"
     else:
@@ -387,11 +531,19 @@ async def staff_to_tell(uow: UnitOfWork, item: CaseSession, secretariat: frozens
     return sorted(people)
 
 
+async def _facilitator_and_lecturer(uow: UnitOfWork, item: CaseSession) -> set[str]:
+    case = await uow.cases.get(item.case_id) if item.case_id else None
+    return {user for user in (item.facilitator_user_id, case.lecturer_user_id if case else None) if user}
+
+
 async def tell_staff(uow: UnitOfWork, now: datetime, item: CaseSession, outcome: str, secretariat: frozenset[str],
                      **facts: object) -> None:
     """A notice of the session's outcome (confirmed | called_off | cancelled) to those who run it.
     `facts` are counts and ids only; the renderer builds the text at send time."""
-    for user in await staff_to_tell(uow, item, secretariat):
+    people = set(await staff_to_tell(uow, item, secretariat))
+    if outcome != "confirmed":  # those who were to run it (a confirmed facilitator has the groups message)
+        people |= await _facilitator_and_lecturer(uow, item)
+    for user in sorted(people):
         await outbox.enqueue(uow, kind="staff_session_notice", recipient=user, due_at=now,
                              dedupe_key=f"staff:{outcome}:{item.code}:{user}", now=now,
                              payload={"session_id": item.id, "outcome": outcome, **facts}, session_id=item.id)
@@ -586,8 +738,10 @@ async def roster(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> Ros
     return Roster(item, case, lines)
 
 
-async def export_session(uow: UnitOfWork, code: str) -> dict:
-    """DESIGN §3's session export."""
+async def export_session(uow: UnitOfWork, code: str, tz: ZoneInfo) -> dict:
+    """DESIGN §3's session export; times in Japan time with their offset (+09:00)."""
+    from bot.exports import local_iso
+
     from storage.models import Delivery
     from sqlalchemy import select
 
@@ -597,7 +751,7 @@ async def export_session(uow: UnitOfWork, code: str) -> dict:
     case = await uow.cases.get(item.case_id) if item.case_id else None
     substitute = None
     if item.status == "cancelled":
-        found = [s for s in await uow.sessions.all() if s.substitute_of_id == item.id]
+        found = await uow.sessions.substitutes_of([item.id])
         substitute = found[0].code if found else None
     regs = await uow.registrations.for_session(item.id)
     deliveries = list(await uow.session.scalars(
@@ -606,13 +760,13 @@ async def export_session(uow: UnitOfWork, code: str) -> dict:
         "session": {
             "code": item.code, "status": item.status, "bureau": item.bureau,
             "case": case.code if case else None, "capacity": item.capacity,
-            "min_participants": item.min_participants, "starts_at": item.starts_at.isoformat(),
+            "min_participants": item.min_participants, "starts_at": local_iso(item.starts_at, tz),
             "substitute": substitute,
         },
         "registrations": [{"user_id": r.user_id, "status": r.status, "group": r.group_no,
-                           "registered_at": r.registered_at.isoformat()} for r in regs],
+                           "registered_at": local_iso(r.registered_at, tz)} for r in regs],
         "deliveries": [{"user_id": d.recipient, "kind": d.kind, "status": d.status,
-                        "sent_at": d.sent_at.isoformat() if d.sent_at else None} for d in deliveries],
+                        "sent_at": local_iso(d.sent_at, tz)} for d in deliveries],
     }
 
 

@@ -613,7 +613,8 @@ async def propose_session(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: A
         title=proposal.title, theme=proposal.theme, place=proposal.place, study_group_id=group.id if group else None,
     )
     item = await sessions.create_session(uow, now, actor, spec)
-    await sessions.join(uow, now, actor, item.code)
+    item.announced_at = now  # announced below, to the group and nearby
+    await sessions.join(uow, now, actor, item.code, elsewhere_ok=True)
     if group is not None and group.channel_id:
         await outbox.enqueue(uow, kind=ANNOUNCEMENT_KIND, recipient=group.channel_id, due_at=now,
                              dedupe_key=f"self_run:{item.code}:{group.channel_id}", now=now,

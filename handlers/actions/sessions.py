@@ -12,6 +12,8 @@ from bot.deps import Deps
 from bot.i18n import t
 from bot.services import sessions
 from bot.services.sessions import SessionError
+from handlers.commands.jirei import CommandRequest
+from handlers.commands.sessions import new_session
 from handlers.context import NOT_DONE, actor_of, answer, message, session_button
 
 
@@ -31,14 +33,35 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await answer(body, respond, client, actor_of(context).user_id, **message(blocks, blocks[0]["text"]["text"]))
 
     @app.action(ids.SESSION_JOIN)
-    async def join_button(ack, body, context, respond, client):
+    @app.action(ids.SESSION_JOIN_ELSEWHERE)
+    async def join_button(ack, body, action, context, respond, client):
         await ack()
+        elsewhere_ok = action.get("action_id") == ids.SESSION_JOIN_ELSEWHERE
 
         async def join(uow, now, actor, code):
-            result = await sessions.join(uow, now, actor, code)
-            return build_join_result(result.outcome, result.session, actor.lang, result.position, result.status)
+            result = await sessions.join(uow, now, actor, code, elsewhere_ok=elsewhere_ok)
+            return build_join_result(result.outcome, result.session, actor.lang, result.position, result.status,
+                                     home_bureau=result.home_bureau)
 
         await answer_with(body, context, respond, client, join)
+
+    @app.action(ids.SESSION_NEW_DUPLICATE)
+    async def create_duplicate(ack, body, context, respond, client):
+        """The duplicate warning's button: the same command, with duplicate=ok (every check runs again)."""
+        await ack()
+        actor = actor_of(context)
+        try:
+            cmd = grammar.parse(_value(body, 2000), deps.tz)
+        except grammar.CommandError:
+            cmd = None
+        if not isinstance(cmd, grammar.SessionNew) or not cmd.allow_duplicate:
+            await say(body, respond, client, actor.user_id, t("sessions.error.bad_button", actor.lang))
+            return
+        request = CommandRequest(deps=deps, actor=actor, body=body, respond=respond, client=client)
+        try:
+            await new_session(cmd, request)
+        except SessionError as err:
+            await say(body, respond, client, actor.user_id, t(err.key, actor.lang, **err.params))
 
     @app.action(ids.SESSION_LEAVE)
     async def leave_button(ack, body, context, respond, client):

@@ -44,10 +44,13 @@ async def year_report(cmd: grammar.Report, request: CommandRequest) -> None:
     title = t("home_tab.review.files_comment", lang, year=year)
     try:
         opened = await request.client.conversations_open(users=actor.user_id)
+        # Each file once, each with its own title, so the two are told apart at a glance.
         await request.client.files_upload_v2(
             channel=opened["channel"]["id"], initial_comment=title,
-            file_uploads=[{"content": workbook, "filename": f"jirei-review-FY{year}.xlsx", "title": title},
-                          {"content": chart, "filename": f"jirei-review-FY{year}.png", "title": title}])
+            file_uploads=[{"content": workbook, "filename": f"jirei-review-FY{year}.xlsx",
+                           "title": t("home_tab.review.file_workbook", lang, year=year)},
+                          {"content": chart, "filename": f"jirei-review-FY{year}.png",
+                           "title": t("home_tab.review.file_chart", lang, year=year)}])
     except SlackApiError as exc:
         log.warning("yearly review upload failed: %s", exc.response.get("error"))
         await request.reply_text("home_tab.review.upload_failed")

@@ -7,10 +7,12 @@ from bot.blocks.kit import section
 from bot.blocks.sessions import (
     MAX_LISTED,
     attended_text,
+    build_duplicate_warning,
     build_join_result,
     build_my_list,
     build_roster,
     build_sessions_list,
+    changed_names,
 )
 from bot.i18n import t
 from bot.services import sessions
@@ -35,9 +37,11 @@ async def my_sessions(cmd: grammar.Mine, request: CommandRequest) -> None:
 @command_handler(grammar.Join)
 async def join(cmd: grammar.Join, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
-        result = await sessions.join(uow, request.deps.clock.now(), request.actor, cmd.code)
+        result = await sessions.join(uow, request.deps.clock.now(), request.actor, cmd.code,
+                                     elsewhere_ok=cmd.elsewhere_ok)
     request.deps.wake_dispatcher()
-    blocks = build_join_result(result.outcome, result.session, request.lang, result.position, result.status)
+    blocks = build_join_result(result.outcome, result.session, request.lang, result.position, result.status,
+                               home_bureau=result.home_bureau)
     await request.reply(blocks, blocks[0]["text"]["text"])
 
 
@@ -61,10 +65,48 @@ async def new_case(cmd: grammar.CaseNew, request: CommandRequest) -> None:
 async def new_session(cmd: grammar.SessionNew, request: CommandRequest) -> None:
     spec = SessionSpec(case=cmd.case, bureau=cmd.bureau, start=cmd.start, minutes=cmd.minutes, capacity=cmd.capacity,
                        min_participants=cmd.min_participants, deadline=cmd.deadline, release=cmd.release,
-                       format=cmd.format, facilitator=cmd.facilitator, url=cmd.url, lottery=cmd.lottery)
-    async with request.deps.uow() as uow:
-        item = await sessions.create_session(uow, request.deps.clock.now(), request.actor, spec)
+                       format=cmd.format, facilitator=cmd.facilitator, url=cmd.url, lottery=cmd.lottery,
+                       place=cmd.place)
+    try:
+        async with request.deps.uow() as uow:
+            item = await sessions.create_session(uow, request.deps.clock.now(), request.actor, spec,
+                                                 allow_duplicate=cmd.allow_duplicate)
+    except sessions.DuplicateSession as warning:
+        text = str(request.body.get("text", ""))
+        await request.reply(build_duplicate_warning(warning.existing, text, request.lang),
+                            t(warning.key, request.lang, **warning.params))
+        return
     await request.reply_text("sessions.session_created", code=item.code)
+
+
+@command_handler(grammar.SessionEdit)
+async def edit_session(cmd: grammar.SessionEdit, request: CommandRequest) -> None:
+    async with request.deps.uow() as uow:
+        result = await sessions.edit_session(uow, request.deps.clock.now(), request.actor, cmd.code, cmd.changes)
+    request.deps.wake_dispatcher()
+    if not result.changed:
+        await request.reply_text("sessions.edit_nothing", code=result.session.code)
+        return
+    await request.reply_text("sessions.edited", code=result.session.code, count=result.told,
+                             what=changed_names(result.changed, request.lang))
+
+
+@command_handler(grammar.SessionCancel)
+async def cancel_session(cmd: grammar.SessionCancel, request: CommandRequest) -> None:
+    deps = request.deps
+    async with deps.uow() as uow:
+        result = await sessions.cancel_session(uow, deps.clock.now(), request.actor, cmd.code, cmd.reason,
+                                               deps.settings.admin_ids)
+    deps.wake_dispatcher()
+    await request.reply_text("sessions.cancelled_done", code=result.session.code, count=result.told)
+
+
+@command_handler(grammar.CaseEdit)
+async def edit_case(cmd: grammar.CaseEdit, request: CommandRequest) -> None:
+    async with request.deps.uow() as uow:
+        case = await sessions.edit_case(uow, request.deps.clock.now(), request.actor, cmd.code, cmd.changes)
+    request.deps.wake_dispatcher()
+    await request.reply_text("sessions.case_edited", code=case.code)
 
 
 @command_handler(grammar.SessionNewForm)

@@ -17,7 +17,7 @@ from handlers.context import actor_of
 _FIELD_FOR_ERROR = {
     "sessions.error.unknown_case": "case", "sessions.error.unknown_bureau": "bureau",
     "auth.other_bureau": "bureau", "sessions.error.start_in_past": "start",
-    "sessions.error.deadline_in_past": "deadline", "sessions.error.deadline_after_start": "deadline",
+    "sessions.error.deadline_in_past": "deadline", "sessions.duplicate_warning": "start", "sessions.error.deadline_after_start": "deadline",
     "sessions.error.release_after_start": "release", "sessions.error.minutes": "minutes",
     "sessions.error.minimum": "min", "sessions.error.capacity_below_minimum": "capacity",
     "sessions.error.capacity_too_large": "capacity",
@@ -73,7 +73,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                            facilitator=form["facilitator"], url=form["url"], lottery=form["lottery"])
         try:
             async with deps.uow() as uow:
-                item = await sessions.create_session(uow, deps.clock.now(), actor, spec)
+                item = await sessions.create_session(uow, deps.clock.now(), actor, spec, allow_duplicate=False)
         except SessionError as err:
             field = _FIELD_FOR_ERROR.get(err.key, "case")
             await ack(response_action="errors",

@@ -33,8 +33,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def meeting(bureau: str, start: datetime, status: str, *, kind: str = "official", case_id: int | None = 1,
-            theme: str | None = None, capacity: int = 30) -> CaseSession:
+            theme: str | None = None, capacity: int = 30, study_group_id: int | None = None) -> CaseSession:
     return CaseSession(kind=kind, case_id=case_id, theme=theme, bureau=bureau, starts_at=start, minutes=120,
+                       study_group_id=study_group_id,
                        capacity=capacity, min_participants=5, deadline_at=start - timedelta(days=14),
                        release_at=start - timedelta(days=7), status=status, created_by="UADMIN", created_at=CREATED)
 
@@ -70,11 +71,17 @@ async def known_year(uow: UnitOfWork) -> None:
     # A self-run study session in Tokyo, held without check-in.
     await add_session(uow, meeting("tokyo", at(2027, 8, 1, 10), "held", kind="self_run", case_id=None,
                                    theme="education"), confirmed=3)
-    tokyo_group = StudyGroup(bureau="tokyo", themes=["education"], status="active", created_at=at(2027, 6, 1, 9))
+    tokyo_group = StudyGroup(bureau="tokyo", themes=["education"], status="active", channel_id="CGT",
+                             created_at=at(2027, 6, 1, 9))
+    # Osaka: a group the matcher proposed that nobody formed; it is not a group formed this year.
     osaka_group = StudyGroup(bureau="osaka", themes=[], status="forming", created_at=at(2027, 11, 1, 9))
     old_group = StudyGroup(bureau="tokyo", themes=[], status="active", created_at=at(2026, 11, 1, 9))
-    uow.session.add_all([tokyo_group, osaka_group, old_group])
+    # An online group across regions, with an online self-run session: in the total, under no bureau.
+    online_group = StudyGroup(bureau=None, themes=[], status="active", channel_id="CGO", created_at=at(2027, 7, 1, 9))
+    uow.session.add_all([tokyo_group, osaka_group, old_group, online_group])
     await uow.flush()
+    await add_session(uow, meeting("online", at(2027, 8, 20, 19), "held", kind="self_run", case_id=None,
+                                   theme="education", study_group_id=online_group.id), confirmed=4)
     uow.session.add_all([StudyGroupMember(group_id=tokyo_group.id, user_id=f"UG{n}", status="accepted") for n in range(3)]
                         + [StudyGroupMember(group_id=tokyo_group.id, user_id="UG9", status="invited")])
     # R1: 10 invited, 6 answered (5 from Tokyo, 1 from Osaka); R2: 3 answers only.
@@ -126,10 +133,15 @@ async def test_yearly_review_numbers_per_bureau_and_theme(uow_factory):
     assert surveys["R2"].responses == 3 and surveys["R2"].by_bureau is None
 
     groups = {g.bureau: g for g in result.study_groups}
+    assert list(groups) == ["tokyo"]  # no "online" pseudo-bureau; Osaka's proposal was never formed
     assert (groups["tokyo"].groups, groups["tokyo"].active, groups["tokyo"].members) == (1, 1, 3)
     assert (groups["tokyo"].self_run_held, groups["tokyo"].self_run_participants) == (1, 3)
-    assert (groups["osaka"].groups, groups["osaka"].active) == (1, 0)
-    assert (result.study_total.groups, result.study_total.self_run_held) == (2, 1)
+    total = result.study_total
+    assert (total.groups, total.active, total.self_run_held, total.self_run_participants) == (2, 2, 2, 7)
+    # the substitute exchange meeting is in the review: created, held, and its participants
+    osaka = next(t for t in result.by_bureau if t.key == "osaka")
+    assert (osaka.exchanges, osaka.exchanges_held, osaka.exchange_participants) == (1, 1, 2)
+    assert (result.total.exchanges, result.total.exchange_participants) == (1, 2)
 
 
 async def test_review_files_open_and_carry_the_numbers(uow_factory):
@@ -142,7 +154,9 @@ async def test_review_files_open_and_carry_the_numbers(uow_factory):
     rows = [[c.value for c in row] for row in book["By bureau"].iter_rows()]
     assert rows[0][:4] == ["Bureau", "Planned", "Held", "Cancelled"]
     tokyo = next(r for r in rows if r[0] == "Tokyo")
-    assert tokyo[1:9] == [3, 2, 1, 10, 4, 5, 0.8, 0]
+    assert tokyo[1:11] == [3, 2, 1, 10, 4, 5, 0.8, 0, 0, 0]
+    osaka = next(r for r in rows if r[0] == "Osaka")
+    assert osaka[8:11] == [1, 1, 2]  # substitute exchanges created, held, their participants
     assert rows[-1][0] == "Total"
     surveys = [[c.value for c in row] for row in book["Surveys"].iter_rows(min_row=2)]
     assert surveys[0][0] == "R1" and surveys[0][4:8] == [10, 6, 0.6, 6]

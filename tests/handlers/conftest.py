@@ -44,3 +44,11 @@ async def add_coordinators(ws: LocalWorkspace, count: int, *, prefecture: str = 
 
 def texts(messages: list[dict]) -> str:
     return "\n".join(str(m.get("text", "")) + str(m.get("blocks", "")) for m in messages)
+
+
+async def announced(ws: LocalWorkspace) -> None:
+    """Every session planned so far is announced (sessions are invisible and unjoinable until then);
+    for tests whose subject is not the announcement itself, so no invitations are sent."""
+    async with ws.deps.uow() as uow:
+        for item in await uow.sessions.all():
+            item.announced_at = item.announced_at or ws.clock.now()

@@ -11,7 +11,7 @@ from bot import ids
 from bot import local_seed as seed
 from bot.localslack.blockkit import validate_view
 from storage.models import SurveyInvite, SurveyRun
-from tests.handlers.conftest import texts
+from tests.handlers.conftest import announced, texts
 
 COORDINATOR = seed.COORDINATORS[0][0]
 TOKYO = [c[0] for c in seed.COORDINATORS if c[2] not in ("大阪府", "京都府", "兵庫県")]
@@ -28,6 +28,7 @@ async def plan(ws, *, joiners: int = 1) -> None:
     await ws.driver.press(seed.ADMIN, added, ids.MATERIAL_LINK_CHECK_OPEN)  # the linked file was checked
     await ws.driver.submit_view(seed.ADMIN, ws.fake.current_view(seed.ADMIN),
                                 {ids.MATERIAL_LINK_CHECK_BLOCK: {ids.MATERIAL_LINK_CHECK_INPUT: ["checked"]}})
+    await announced(ws)
     for user in TOKYO[:joiners]:
         await ws.driver.command(user, "join S1")
 
@@ -130,9 +131,12 @@ async def test_admin_report_year_sends_message_workbook_and_chart(ws):
     assert "2027年度 事例検討会の振り返り" in texts([message]) and len(message["blocks"]) <= 50
     assert "開催 1・中止 0（計画 1）・参加 5 人" in texts([message])
 
-    upload = next(m for m in ws.fake.dm_messages(seed.ADMIN) if m.get("files"))
+    uploads = [m for m in ws.fake.dm_messages(seed.ADMIN) if m.get("files")]
+    assert len(uploads) == 1  # each file attached once
+    upload = uploads[0]
     names = sorted(f["name"] for f in upload["files"])
     assert names == ["jirei-review-FY2027.png", "jirei-review-FY2027.xlsx"]
+    assert sorted(f["title"] for f in upload["files"]) == ["2027年度の振り返り（Excel）", "2027年度の振り返り（グラフ）"]
     by_name = {f["name"]: ws.fake.file_content(f["id"]) for f in upload["files"]}
     book = load_workbook(io.BytesIO(by_name["jirei-review-FY2027.xlsx"]))
     assert book.sheetnames == ["地方局別", "テーマ別", "アンケート", "自主勉強会"]

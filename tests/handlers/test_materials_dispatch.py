@@ -13,7 +13,7 @@ from bot import local_seed as seed
 from bot.i18n import t
 from bot.services import materials
 from storage.models import Delivery, Material
-from tests.handlers.conftest import add_coordinators, texts
+from tests.handlers.conftest import add_coordinators, announced, texts
 
 CLEAN = "【事例】Aさん（30代）は市役所で医療通訳の手配を相談した。\n".encode()
 SESSION = ("admin session new case=C1 bureau={bureau} start={start} minutes=120 capacity={capacity} min=2 "
@@ -41,6 +41,7 @@ async def test_ten_confirmed_receive_it_once_and_nobody_else(ws):
     await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
                                                        deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
     await upload(ws)
+    await announced(ws)
     confirmed = await add_coordinators(ws, 10, prefix="UCF")
     waitlisted = await add_coordinators(ws, 2, prefix="UWL")
     outsider = (await add_coordinators(ws, 1, prefix="UOUT"))[0]
@@ -77,6 +78,7 @@ async def test_without_the_pledge_nothing_arrives_even_when_confirmed(ws):
     await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
                                                        deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
     await upload(ws)
+    await announced(ws)
     user, other = await add_coordinators(ws, 2, prefix="UPL")
     for joiner in (user, other):
         await ws.driver.command(joiner, "join S1")
@@ -93,6 +95,7 @@ async def test_a_material_with_findings_is_not_released_until_confirmed(ws):
     await upload(ws, "相談者の電話番号は090-1234-5678です。".encode())
     findings = ws.fake.dm_messages(seed.ADMIN)[-1]
     assert "090-1234-5678" in texts([findings])  # shown to the uploader only
+    await announced(ws)
     user = seed.COORDINATORS[0][0]
     for joiner in (user, seed.COORDINATORS[1][0]):  # the minimum is two
         await ws.driver.command(joiner, "join S1")

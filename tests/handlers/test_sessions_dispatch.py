@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bot import ids
 from bot import local_seed as seed
-from tests.handlers.conftest import add_coordinators, texts
+from tests.handlers.conftest import add_coordinators, announced, texts
 
 SESSION = ("admin session new case=C1 bureau=tokyo start=2027-05-15T14:00 minutes=120 capacity={capacity} "
            "min={minimum} deadline=2027-05-01T17:00 release=2027-05-07T09:00")
@@ -16,6 +16,7 @@ SESSION = ("admin session new case=C1 bureau=tokyo start=2027-05-15T14:00 minute
 async def plan(ws, capacity=30, minimum=5):
     await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
     await ws.driver.command(seed.ADMIN, SESSION.format(capacity=capacity, minimum=minimum))
+    await announced(ws)
 
 
 async def test_forty_join_a_thirty_seat_session_at_once(ws):
@@ -212,6 +213,7 @@ async def test_the_facilitator_checks_people_in_from_the_roster(ws):
     await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
     facilitator = seed.COORDINATORS[-1][0]  # a coordinator facilitating, as in a self-run session
     await ws.driver.command(seed.ADMIN, SESSION.format(capacity=10, minimum=2) + f" facilitator=<@{facilitator}>")
+    await announced(ws)
     people = [c[0] for c in seed.COORDINATORS[:4]]
     for user in people:
         await ws.driver.command(user, "join S1")
@@ -261,6 +263,7 @@ async def test_an_oversubscribed_lottery_session_draws_first_timers_first_and_au
             uow.session.add(Registration(session_id=earlier.id, user_id=user, status="attended",
                                          registered_at=ws.clock.now(), updated_at=ws.clock.now()))
     await ws.driver.command(seed.ADMIN, SESSION.format(capacity=3, minimum=2) + " lottery=yes")
+    await announced(ws)
     async with ws.deps.uow() as uow:
         code = (await uow.sessions.all())[-1].code
     for user in people:
@@ -284,6 +287,7 @@ async def test_the_list_shows_ten_own_region_first_and_counts_the_rest(ws):
         await ws.driver.command(seed.ADMIN, f"admin session new case=C1 bureau={bureau} start=2027-05-{10 + n}T14:00 "
                                             "minutes=120 capacity=30 min=5 deadline=2027-05-01T17:00 "
                                             "release=2027-05-07T09:00")
+    await announced(ws)
     async with ws.deps.uow() as uow:
         items = await uow.sessions.with_status("open")
     osaka_codes = [s.code for s in items if s.bureau == "osaka"]
@@ -302,6 +306,7 @@ async def test_a_waitlisted_person_and_a_walk_in_who_came_are_recorded_as_attend
     await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
     facilitator = seed.COORDINATORS[-1][0]
     await ws.driver.command(seed.ADMIN, SESSION.format(capacity=2, minimum=2) + f" facilitator=<@{facilitator}>")
+    await announced(ws)
     people = [c[0] for c in seed.COORDINATORS[:3]]
     for user in people:
         await ws.driver.command(user, "join S1")

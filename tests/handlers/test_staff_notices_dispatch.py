@@ -6,6 +6,7 @@ and the staff; waitlisted people hear that the session goes ahead."""
 from datetime import timedelta
 
 from bot import local_seed as seed
+from bot.services import sessions
 from tests.handlers.conftest import add_coordinators, texts
 
 SESSION = ("admin session new case=C1 bureau={bureau} start=2027-05-15T14:00 minutes=120 capacity={capacity} "
@@ -55,7 +56,12 @@ async def test_a_call_off_and_its_substitute_are_reported_with_the_meeting_url(w
     assert notices(ws, seed.STAFF_TOKYO, "S1") == []
     async with ws.deps.uow() as uow:
         substitute = await uow.sessions.get(2)
+        exported = {code: await sessions.export_session(uow, code, ws.deps.tz) for code in ("S1", "S2")}
     assert substitute.online_url == "https://meet.example.jp/s1" and substitute.announced_at is not None
+    # the call-off notices are listed under the session called off, not under its substitute
+    assert sorted(d["user_id"] for d in exported["S1"]["deliveries"] if d["kind"] == "session_cancelled") == joiners
+    assert not [d for d in exported["S2"]["deliveries"] if d["kind"] == "session_cancelled"]
+    assert exported["S1"]["session"]["substitute"] == "S2"
 
     # one of them joins the substitute; it too falls short (minimum 2) and is called off in turn
     await ws.driver.command(joiners[0], "join S2")

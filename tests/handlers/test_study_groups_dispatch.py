@@ -12,7 +12,7 @@ from bot import local_seed as seed
 from bot.services import people
 from bot.services.study_groups import study_group_metrics
 from storage.models import Nudge, StudyGroup, SurveyInvite, SurveyRun
-from tests.handlers.conftest import JST, texts
+from tests.handlers.conftest import JST, announced, texts
 
 OSAKA_THEMES = ("医療・福祉,教育", "医療・福祉,労働", "医療・福祉", "医療・福祉,教育", "医療・福祉,家庭・DV")
 
@@ -183,6 +183,7 @@ async def test_discussion_groups_are_introduced_in_a_group_dm_after_the_session(
     await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
     await ws.driver.command(seed.ADMIN, "admin session new case=C1 bureau=tokyo start=2027-05-15T14:00 minutes=120 "
                                         "capacity=30 min=5 deadline=2027-05-01T17:00 release=2027-05-07T09:00")
+    await announced(ws)
     tokyo = [u for u, _n, pref, *_ in seed.COORDINATORS if pref not in ("大阪府", "京都府", "兵庫県")]
     for user in tokyo:
         await ws.driver.command(user, "join S1")

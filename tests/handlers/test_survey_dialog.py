@@ -14,7 +14,7 @@ from bot.services import surveys
 from bot.surveys.definitions import load_survey
 from bot.surveys.report import render_text
 from tests.bot.surveys.seed_data import drive_seed_respondents, seed_tables
-from tests.handlers.conftest import add_coordinators, texts
+from tests.handlers.conftest import add_coordinators, announced, texts
 
 PLANNING = load_survey("planning")
 COORDINATORS = [c[0] for c in seed.COORDINATORS]
@@ -274,6 +274,7 @@ SESSION = ("admin session new case=C1 bureau=tokyo start=2027-05-15T14:00 minute
 async def test_a_held_session_sends_its_attendees_the_post_session_survey(ws):
     await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
     await ws.driver.command(seed.ADMIN, SESSION)
+    await announced(ws)
     tokyo = COORDINATORS[:6]
     for user in tokyo:
         await ws.driver.command(user, "join S1")
@@ -327,6 +328,7 @@ async def test_survey_commands_are_for_the_secretariat(ws):
 async def _held_session_run(ws) -> tuple[list[str], str]:
     await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
     await ws.driver.command(seed.ADMIN, SESSION)
+    await announced(ws)
     tokyo = COORDINATORS[:6]
     for user in tokyo:
         await ws.driver.command(user, "join S1")
