@@ -146,6 +146,7 @@ class SessionEdit(Command):
     """`admin session edit S1 key=value…`: `changes` under SessionNew's field names."""
 
     admin: ClassVar[bool] = True
+    facilitator_ok: ClassVar[bool] = True  # a self-run session's proposer (the service checks)
     name: ClassVar[str] = "admin session edit"
     code: str
     changes: dict[str, Any]
@@ -153,6 +154,7 @@ class SessionEdit(Command):
 
 class SessionCancel(Command):
     admin: ClassVar[bool] = True
+    facilitator_ok: ClassVar[bool] = True  # a self-run session's proposer (the service checks)
     name: ClassVar[str] = "admin session cancel"
     code: str
     reason: str | None = None
@@ -200,6 +202,7 @@ class MaterialAdd(Command):
 
     admin: ClassVar[bool] = True
     lecturer_ok: ClassVar[bool] = True
+    facilitator_ok: ClassVar[bool] = True  # a self-run session's proposer, for its case (the service checks)
     name: ClassVar[str] = "admin material add"
     case: str
     url: str | None = None

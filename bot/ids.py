@@ -69,6 +69,8 @@ PROPOSE_START_BLOCK = "propose_start"
 PROPOSE_START_INPUT = "propose_start_input"
 PROPOSE_CAPACITY_BLOCK = "propose_capacity"
 PROPOSE_CAPACITY_INPUT = "propose_capacity_input"
+PROPOSE_URL_BLOCK = "propose_url"
+PROPOSE_URL_INPUT = "propose_url_input"
 
 # --- privacy ---------------------------------------------------------------------
 FORGET_ME_CONFIRM = "forget_me_confirm"

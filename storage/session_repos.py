@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case as sql_case, func, select, update
+from sqlalchemy import case as sql_case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Case, CaseSession, MaterialRead, Registration
@@ -44,6 +44,11 @@ class Cases:
         if not case_ids:
             return {}
         return {c.id: c for c in await self.session.scalars(select(Case).where(Case.id.in_(case_ids)))}
+
+    async def uploadable_by(self, user_id: str) -> list[Case]:
+        """The cases a non-admin may add material to: theirs as lecturer or as a self-run's proposer."""
+        query = select(Case).where(or_(Case.lecturer_user_id == user_id, Case.created_by == user_id)).order_by(Case.id)
+        return list(await self.session.scalars(query))
 
     async def by_lecturer(self, user_id: str) -> list[Case]:
         return list(await self.session.scalars(select(Case).where(Case.lecturer_user_id == user_id).order_by(Case.id)))

@@ -280,6 +280,7 @@ async def test_forgetting_someone_who_took_part_in_everything_leaves_no_trace_in
                                 f"start={(deadline + timedelta(days=10)).astimezone(JST):%Y-%m-%dT%H:%M} minutes=90 "
                                 f"capacity=2 min=1 deadline={deadline.astimezone(JST):%Y-%m-%dT%H:%M} "
                                 f"release={(deadline + timedelta(days=5)).astimezone(JST):%Y-%m-%dT%H:%M} lottery=yes")
+        await announced(ws)
         async with ws.deps.uow() as uow:
             drawn = max(await uow.sessions.all(), key=lambda s: s.id)
         assert drawn.lottery, texts(ws.fake.ephemerals(seed.ADMIN)[-1:])

@@ -29,6 +29,7 @@ class ReminderView:
     online_url: str | None
     role: str  # participant | facilitator | lecturer
     offset_minutes: int
+    contact: str | None = None  # who runs it, for a self-run session: its proposer (not the secretariat)
 
 
 def time_until(offset_minutes: int, lang: str) -> str:
@@ -67,8 +68,15 @@ def build_reminder(view: ReminderView, lang: str, tz: ZoneInfo = JST) -> tuple[s
         if shows_online_url(view) else None,
     ]
     body = "\n".join(line for line in details if line)
-    footer_key = "delivery.reminder.footer.participant" if role == "participant" else "delivery.reminder.footer.staff"
-    blocks = [header(title), section(lead), section(body), context(t(footer_key, lang, code=view.session_code))]
+    if view.contact and role == "participant":
+        footer = (t("delivery.reminder.footer.participant", lang, code=view.session_code) + "\n"
+                  + t("delivery.reminder.footer.contact", lang, user=f"<@{view.contact}>"))
+    elif view.contact:
+        footer = t("delivery.reminder.footer.self_run_facilitator", lang, code=view.session_code)
+    else:
+        key = "delivery.reminder.footer.participant" if role == "participant" else "delivery.reminder.footer.staff"
+        footer = t(key, lang, code=view.session_code)
+    blocks = [header(title), section(lead), section(body), context(footer)]
     text = t("delivery.reminder.fallback", lang, code=view.session_code, title=view.title, when=when)
     return text, blocks
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import ids
@@ -129,14 +130,16 @@ def build_announcement(item: CaseSession, case: Case | None, lang: str, tz: Zone
 
 
 def build_confirmed(item: CaseSession, case: Case | None, lang: str, tz: ZoneInfo, group_no: int | None,
-                    members: list[str]) -> list[dict]:
+                    members: list[str], now: datetime | None = None) -> list[dict]:
+    """The seat confirmed at the deadline. The material's release time is promised only while it is
+    still ahead (`now`); past it, the material has already gone out to those it is for."""
     blocks = [section(t("sessions.confirmed_intro", lang, code=item.code)),
               section(f"*{session_title(item, case, lang)}*\n" + session_facts(item, case, lang, tz))]
     if group_no is not None:
         blocks.append(section(t("sessions.your_group", lang, group=group_no,
                                 members="、".join(escape(m) for m in members) if lang == "ja"
                                 else ", ".join(escape(m) for m in members))))
-    if item.release_at:
+    if item.release_at and case is not None and (now is None or item.release_at > now):
         blocks.append(context(t("sessions.material_when", lang, when=format_datetime(item.release_at, lang, tz))))
     return blocks
 

@@ -14,7 +14,7 @@ from bot.blocks.kit import actions, button, context, divider, escape, header, op
 from bot.i18n import t
 from bot.timefmt import format_datetime
 from config.reference import bureaus, find_theme, themes
-from storage.models import CaseSession
+from storage.models import Case, CaseSession
 
 if TYPE_CHECKING:
     from bot.services.study_groups import GroupsOverview, MatchingReport
@@ -201,15 +201,27 @@ def build_propose_modal(lang: str, now: datetime, tz: ZoneInfo, group_code: str 
              "label": plain(t("groups.modal.capacity_label", lang)), "hint": plain(t("groups.modal.capacity_hint", lang)),
              "element": {"type": "number_input", "action_id": ids.PROPOSE_CAPACITY_INPUT, "is_decimal_allowed": False,
                          "initial_value": "6", "min_value": "3", "max_value": "30"}},
+            {"type": "input", "block_id": ids.PROPOSE_URL_BLOCK, "optional": True,
+             "label": plain(t("groups.modal.url_label", lang)), "hint": plain(t("groups.modal.url_hint", lang)),
+             "element": {"type": "url_text_input", "action_id": ids.PROPOSE_URL_INPUT}},
         ],
     }
 
 
-def build_proposed(item: CaseSession, invited: int, channel_id: str | None, lang: str, tz: ZoneInfo) -> list[dict]:
+def build_proposed(item: CaseSession, case: Case, invited: int, channel_id: str | None, lang: str, tz: ZoneInfo,
+                   now: datetime) -> list[dict]:
+    """The proposer's confirmation: what was done, and how to attach the case material. It promises
+    only what will happen: the material goes out at the release time, or at once if that has passed."""
     blocks = [section(t("groups.proposal.created", lang, code=item.code, invited=invited)),
               *self_run_card(item, lang, tz, with_join=False)]
     if channel_id:
         blocks.append(context(t("groups.proposal.posted_to_group", lang, channel=f"<#{channel_id}>")))
+    if item.release_at is not None and item.release_at > now:
+        when = t("groups.proposal.material_at", lang, when=format_datetime(item.release_at, lang, tz))
+    else:
+        when = t("groups.proposal.material_now", lang)
+    blocks += [section(t("groups.proposal.material", lang, code=case.code, when=when)),
+               actions(button(t("groups.proposal.material_button", lang), ids.MATERIAL_UPLOAD_OPEN, case.code))]
     return blocks
 
 

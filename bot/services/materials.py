@@ -64,14 +64,20 @@ def is_releasable(material: Material) -> bool:
     return material.deleted_at is None and (checked or material.confirmed_at is not None)
 
 
+def may_upload(actor: Actor, case: Case) -> bool:
+    """Admins; the case's lecturer; the coordinator who proposed the self-run session the case is
+    for (only admins create the official cases)."""
+    return actor.is_admin or actor.user_id in (case.lecturer_user_id, case.created_by)
+
+
 async def case_for_upload(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str) -> Case:
-    """The case `actor` may add material to (the secretariat, or the case's lecturer); else a refusal.
+    """The case `actor` may add material to (see may_upload); else a refusal.
 
     Asked before a file is fetched or read, and again when the checked file is stored."""
     case = await uow.cases.by_code(case_code)
     if case is None:
         raise SessionError("sessions.error.unknown_case", code=case_code)
-    if not (actor.is_admin or case.lecturer_user_id == actor.user_id):
+    if not may_upload(actor, case):
         await uow.audit.record(now, actor.user_id, "material.add", "refused", target=case.code)
         raise SessionError("materials.error.not_allowed", code=case.code)
     return case
@@ -162,12 +168,12 @@ async def add_material_link(uow: UnitOfWork, now: datetime, actor: Actor, case_c
 
 async def _own_material(uow: UnitOfWork, now: datetime, actor: Actor, material_id: int,
                          action: str) -> tuple[Material, Case]:
-    """The material, if the actor may act on it (an admin, or the case's lecturer)."""
+    """The material, if the actor may act on it (see may_upload)."""
     material = await uow.materials.get(material_id)
     if material is None:
         raise SessionError("materials.error.not_found")
     case = await uow.cases.get(material.case_id)
-    if case is None or not (actor.is_admin or case.lecturer_user_id == actor.user_id):
+    if case is None or not may_upload(actor, case):
         await uow.audit.record(now, actor.user_id, action, "refused", target=f"M{material_id}")
         raise SessionError("materials.error.not_allowed", code=case.code if case else "")
     return material, case
@@ -352,6 +358,7 @@ class PublishCheck:
     done: list[str]  # bureau codes that have held the case (or its substitute 意見交換会)
     to_go: list[str]  # bureau codes that have not, in the reference order
     already: bool
+    self_run: bool = False  # the case of a self-run session: its group's, never for the portal
 
     @property
     def ready(self) -> bool:
@@ -361,13 +368,15 @@ class PublishCheck:
 async def bureaus_done(uow: UnitOfWork, case: Case) -> PublishCheck:
     """A bureau has held a case when one of its sessions on the case was held, or when its session
     was called off and the substitute 意見交換会 created for it was held (DESIGN §2 item 9)."""
-    sessions = [s for s in await uow.sessions.for_case(case.id) if s.kind == "official"]
+    everything = await uow.sessions.for_case(case.id)
+    sessions = [s for s in everything if s.kind == "official"]
     substitutes = await uow.sessions.substitutes_of([s.id for s in sessions if s.status == "cancelled"])
     held_substitutes = {s.substitute_of_id for s in substitutes if s.status in HELD_STATUSES}
     done = {s.bureau for s in sessions if s.status in HELD_STATUSES or s.id in held_substitutes}
     order = [b.code for b in bureaus()]
     return PublishCheck(case, [code for code in order if code in done], [code for code in order if code not in done],
-                        case.published_at is not None)
+                        case.published_at is not None,
+                        self_run=bool(everything) and all(s.kind == "self_run" for s in everything))
 
 
 async def publish(uow: UnitOfWork, now: datetime, actor: Actor | None, case: Case, portal_channel: str | None,
@@ -377,7 +386,7 @@ async def publish(uow: UnitOfWork, now: datetime, actor: Actor | None, case: Cas
     here: its commentary is queued once the announcement is out (`queue_commentaries`), as a reply
     in its thread, so it can never arrive first."""
     check = await bureaus_done(uow, case)
-    if (not check.ready and not early) or check.already or not portal_channel:
+    if (not check.ready and not early) or check.already or check.self_run or not portal_channel:
         return check
     case.published_at = now
     await outbox.enqueue(uow, kind="portal_publication", recipient=portal_channel, due_at=now,
@@ -400,7 +409,10 @@ async def publish_case(uow: UnitOfWork, now: datetime, actor: Actor, case_code: 
         raise SessionError("sessions.error.unknown_case", code=case_code)
     if not portal_channel:
         raise SessionError("materials.no_portal")
-    return await publish(uow, now, actor, case, portal_channel, early=early)
+    check = await publish(uow, now, actor, case, portal_channel, early=early)
+    if check.self_run:
+        raise SessionError("materials.error.self_run_case", code=case.code)
+    return check
 
 
 async def queue_commentaries(uow: UnitOfWork, now: datetime) -> int:

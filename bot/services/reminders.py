@@ -167,6 +167,7 @@ async def render_session_reminder(ctx: RenderContext) -> Message | None:
         session_code=session.code, title=session.title or (case.title if case else session.code),
         starts_at=session.starts_at, minutes=session.minutes, format=session.format, place=session.place,
         online_url=session.online_url, role=role, offset_minutes=int(payload.get("offset_minutes", 0)),
+        contact=session.created_by if session.kind == "self_run" else None,
     )
     text, blocks = build_reminder(view, lang, ctx.deps.tz)
     return Message(text=text, blocks=blocks)

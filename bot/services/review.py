@@ -312,7 +312,8 @@ async def admin_home(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> AdminHome:
     surveys = [SurveyRate(run.code, run.survey_id, run.status, *invites.get(run.id, (0, 0))) for run in runs]
     from bot.services.materials import bureaus_done
 
-    standing = [await bureaus_done(uow, case) for case in await uow.cases.unpublished()]
+    standing = [check for check in [await bureaus_done(uow, case) for case in await uow.cases.unpublished()]
+                if not check.self_run]
     return AdminHome(year, glances, surveys, await _study_group_glance(uow, start, end),
                      await failed_deliveries(uow, limit=MAX_FAILED_SHOWN), await count_failed(uow), standing)
 

@@ -80,7 +80,8 @@ async def render_confirmed(ctx: RenderContext) -> Message | None:
         return None
     members = await _group_members(ctx, item, reg.group_no, ctx.delivery.recipient)
     return Message(text=t("sessions.confirmed_intro", lang, code=item.code),
-                   blocks=blocks.build_confirmed(item, case, lang, ctx.deps.tz, reg.group_no, members),
+                   blocks=blocks.build_confirmed(item, case, lang, ctx.deps.tz, reg.group_no, members,
+                                                 ctx.deps.clock.now()),
                    upload=calendar_invite(item, case, lang, ctx))
 
 

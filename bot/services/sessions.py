@@ -145,7 +145,9 @@ async def managed_session(uow: UnitOfWork, now: datetime, actor: Actor, code: st
     if item is None:
         raise SessionError("sessions.error.not_found", code=code)
     allowed = actor.can_manage_bureau(item.bureau) or (
-        item.facilitator_user_id == actor.user_id and action in ("session.roster", "session.attend"))
+        item.facilitator_user_id == actor.user_id and action in ("session.roster", "session.attend")) or (
+        # a self-run session is its proposer's to change or call off
+        item.kind == "self_run" and item.created_by == actor.user_id and action in ("session.edit", "session.cancel"))
     if not allowed:
         await uow.audit.record(now, actor.user_id, action, "refused", target=item.code)
         raise SessionError("auth.other_bureau")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
@@ -46,7 +47,7 @@ from bot.services.people import Actor
 from bot.services.sessions import SessionError, SessionSpec
 from bot.timefmt import format_date
 from config.reference import find_theme
-from storage.models import CaseSession, Coordinator, Nudge, StudyGroup
+from storage.models import Case, CaseSession, Coordinator, Nudge, StudyGroup
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -518,6 +519,7 @@ class ProposalForm:
     place: str
     start: datetime | None
     capacity: str
+    url: str = ""
 
 
 class ProposalError(StudyGroupError):
@@ -535,6 +537,7 @@ class Proposal:
     place: str | None  # None: online
     start: datetime
     capacity: int
+    url: str | None = None  # the meeting URL (online, or for those joining from afar)
 
 
 def validate_proposal(form: ProposalForm, now: datetime) -> Proposal:
@@ -563,7 +566,11 @@ def validate_proposal(form: ProposalForm, now: datetime) -> Proposal:
     if not PROPOSAL_MIN_PARTICIPANTS <= capacity <= PROPOSAL_MAX_CAPACITY:
         raise ProposalError("capacity", "groups.error.capacity", low=PROPOSAL_MIN_PARTICIPANTS,
                             high=PROPOSAL_MAX_CAPACITY)
-    return Proposal(title=title, theme=theme.code, place=place or None, start=form.start, capacity=capacity)
+    url = form.url.strip().strip("<>")
+    if url and not re.match(r"^https://[^\s<>|]{3,1990}$", url):
+        raise ProposalError("url", "groups.error.url")
+    return Proposal(title=title, theme=theme.code, place=place or None, start=form.start, capacity=capacity,
+                    url=url or None)
 
 
 async def proposer_group(uow: UnitOfWork, user_id: str) -> StudyGroup | None:
@@ -597,6 +604,7 @@ class ProposeResult:
     session: CaseSession
     group: StudyGroup | None
     invited: int
+    case: Case  # where the proposer's material goes (the same check and pledge-gated release)
 
 
 async def propose_session(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor, proposal: Proposal,
@@ -608,11 +616,19 @@ async def propose_session(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: A
     spec = SessionSpec(
         case=None, bureau="online" if online else (person.bureau or "online"), start=proposal.start,
         minutes=PROPOSAL_MINUTES, capacity=proposal.capacity, min_participants=PROPOSAL_MIN_PARTICIPANTS,
-        deadline=proposal.start - PROPOSAL_DEADLINE_BEFORE, release=proposal.start - PROPOSAL_RELEASE_BEFORE,
+        deadline=proposal.start - PROPOSAL_DEADLINE_BEFORE,
+        # Never a release time already past: a proposal two days ahead releases at once.
+        release=max(now, proposal.start - PROPOSAL_RELEASE_BEFORE),
         format="online" if online else "in_person", facilitator=actor.user_id, kind="self_run",
-        title=proposal.title, theme=proposal.theme, place=proposal.place, study_group_id=group.id if group else None,
+        title=proposal.title, theme=proposal.theme, place=proposal.place, url=proposal.url,
+        study_group_id=group.id if group else None,
     )
     item = await sessions.create_session(uow, now, actor, spec)
+    # The session's own case: the proposer attaches its material through the same upload check,
+    # and it is released only to confirmed participants who accepted the pledge.
+    case = await uow.cases.add(Case(title=proposal.title, theme=proposal.theme, lecturer_user_id=None,
+                                    created_by=actor.user_id, created_at=now))
+    item.case_id = case.id
     item.announced_at = now  # announced below, to the group and nearby
     await sessions.join(uow, now, actor, item.code, elsewhere_ok=True)
     if group is not None and group.channel_id:
@@ -627,7 +643,7 @@ async def propose_session(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: A
             now=now, payload={"session_id": item.id}, session_id=item.id))
     await uow.audit.record(now, actor.user_id, "study_group.propose", "ok", target=item.code,
                            group=group.code if group else None, invited=invited)
-    return ProposeResult(item, group, invited)
+    return ProposeResult(item, group, invited, case)
 
 
 async def _neighbours(uow: UnitOfWork, proposer: Coordinator, group: StudyGroup | None) -> list[str]:

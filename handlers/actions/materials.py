@@ -135,6 +135,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         actor = actor_of(context)
         async with deps.uow() as uow:
-            cases = await uow.cases.all() if actor.is_admin else await uow.cases.by_lecturer(actor.user_id)
-        await client.views_open(trigger_id=body["trigger_id"],
-                                view=build_upload_modal(actor.lang, [c.code for c in cases]))
+            cases = await uow.cases.all() if actor.is_admin else await uow.cases.uploadable_by(actor.user_id)
+        codes = [c.code for c in cases]
+        wanted = _value(body)  # the case the button was for (a proposal's own), chosen first
+        if wanted in codes:
+            codes = [wanted] + [code for code in codes if code != wanted]
+        await client.views_open(trigger_id=body["trigger_id"], view=build_upload_modal(actor.lang, codes))

@@ -41,7 +41,7 @@ async def publish(cmd: grammar.Publish, request: CommandRequest) -> None:
 async def open_upload_form(cmd: grammar.MaterialAdd, request: CommandRequest) -> None:
     actor = request.actor
     async with request.deps.uow() as uow:
-        cases = await uow.cases.all() if actor.is_admin else await uow.cases.by_lecturer(actor.user_id)
+        cases = await uow.cases.all() if actor.is_admin else await uow.cases.uploadable_by(actor.user_id)
     if cmd.case not in [c.code for c in cases]:
         await request.reply_text("materials.error.not_allowed", code=cmd.case)
         return

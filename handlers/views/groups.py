@@ -20,6 +20,7 @@ FIELD_BLOCKS = {
     "place": ids.PROPOSE_PLACE_BLOCK,
     "start": ids.PROPOSE_START_BLOCK,
     "capacity": ids.PROPOSE_CAPACITY_BLOCK,
+    "url": ids.PROPOSE_URL_BLOCK,
 }
 
 
@@ -40,6 +41,7 @@ def parse_form(values: dict) -> study_groups.ProposalForm:
         place=str(field(ids.PROPOSE_PLACE_BLOCK, ids.PROPOSE_PLACE_INPUT).get("value") or ""),
         start=start,
         capacity=str(field(ids.PROPOSE_CAPACITY_BLOCK, ids.PROPOSE_CAPACITY_INPUT).get("value") or ""),
+        url=str(field(ids.PROPOSE_URL_BLOCK, ids.PROPOSE_URL_INPUT).get("value") or ""),
     )
 
 
@@ -63,6 +65,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
             return
         deps.wake_dispatcher()
-        blocks = build_proposed(result.session, result.invited, result.group.channel_id if result.group else None,
-                                actor.lang, deps.tz)
+        blocks = build_proposed(result.session, result.case, result.invited,
+                                result.group.channel_id if result.group else None, actor.lang, deps.tz, now)
         await client.chat_postMessage(channel=actor.user_id, **message(blocks, blocks[0]["text"]["text"]))

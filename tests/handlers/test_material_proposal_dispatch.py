@@ -14,7 +14,7 @@ from bot import ids
 from bot import local_seed as seed
 from bot.services import materials
 from storage.models import Material
-from tests.handlers.conftest import add_coordinators, texts
+from tests.handlers.conftest import add_coordinators, announced, texts
 from tests.handlers.test_materials_dispatch import SESSION, received_material, upload
 
 FLAGGED = "【事例】相談者の山田花子さん（電話 090-1234-5678）は、夫の暴力から避難している。\n"
@@ -44,6 +44,7 @@ async def test_accepting_the_proposal_stores_and_sends_the_anonymised_text_only(
         assert uow.cipher.decrypt(rows[2].content_encrypted).decode() == ANONYMISED
         assert rows[2].findings == [] and materials.sent_filename(uow.cipher, rows[2]) == "case.txt"
     users = await add_coordinators(ws, 2, prefix="UPR")
+    await announced(ws)
     for user in users:
         await ws.driver.command(user, "join S1")
     await ws.advance(timedelta(days=36, hours=1))  # past the release
@@ -66,6 +67,7 @@ async def test_withdrawing_deletes_the_file_and_nothing_is_released(ws):
         (material,) = list(await uow.session.scalars(select(Material)))
         assert material.content_encrypted is None and material.deleted_at is not None
     user = (await add_coordinators(ws, 1, prefix="UWD"))[0]
+    await announced(ws)
     await ws.driver.command(user, "join S1")
     await ws.driver.command(seed.COORDINATORS[0][0], "join S1")
     await ws.advance(timedelta(days=36, hours=1))

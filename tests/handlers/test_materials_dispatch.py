@@ -137,6 +137,7 @@ async def test_read_cannot_be_recorded_before_the_material_is_released(ws):
                                                        deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
     await upload(ws)
     people = await add_coordinators(ws, 2, prefix="URD")
+    await announced(ws)
     for user in people:
         await ws.driver.command(user, "join S1")
     await ws.advance(timedelta(days=31))  # confirmed at the deadline, before the release

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot import ids
 from bot import local_seed as seed
+from bot.i18n import t
 from bot.services import people
 from bot.services.study_groups import study_group_metrics
 from storage.models import Nudge, StudyGroup, SurveyInvite, SurveyRun
@@ -349,3 +350,63 @@ async def test_proposals_are_capped_per_person_per_month(ws):
     await ws.advance(datetime(2027, 5, 1, 0, 5, tzinfo=JST) - ws.clock.now())
     await ws.driver.command(proposer, "propose")
     assert ws.fake.current_view(proposer)["callback_id"] == ids.PROPOSE_VIEW
+
+
+async def test_a_self_run_session_gets_material_through_the_same_check_and_pledge(ws):
+    """The proposer attaches a case: the same anonymisation check, then only confirmed participants
+    who accepted the pledge receive it; the meeting URL and the proposer are in the reminders."""
+    group, members = await form_group(ws)
+    proposer, second, third = members[:3]
+    start = datetime(2027, 4, 20, 14, 0, tzinfo=JST)
+    values = proposal_values(start)
+    values[ids.PROPOSE_URL_BLOCK] = {ids.PROPOSE_URL_INPUT: "https://meet.example.jp/g1"}
+    await propose(ws, proposer, values)
+    confirmation = next(m for m in reversed(ws.fake.dm_messages(proposer)) if ids.MATERIAL_UPLOAD_OPEN in str(m))
+    shown = texts([confirmation])
+    assert "C1" in shown and "誓約" in shown and "4月17日" in shown  # released 3 days before, not yet past
+    async with ws.deps.uow() as uow:
+        item = await uow.sessions.get(1)
+        case = await uow.cases.get(item.case_id)
+    assert (case.code, case.created_by, item.online_url) == ("C1", proposer, "https://meet.example.jp/g1")
+
+    # the proposer's upload goes through the same check: a phone number is found and blocks release
+    async def submit_upload(text: str) -> None:
+        form = ws.fake.current_view(proposer)
+        file_id = ws.fake.add_user_file(proposer, "case.txt", text.encode())
+        await ws.driver.submit_view(proposer, form, {
+            ids.MATERIAL_CASE_BLOCK: {ids.MATERIAL_CASE_INPUT: "C1"},
+            ids.MATERIAL_KIND_BLOCK: {ids.MATERIAL_KIND_INPUT: "material"},
+            ids.MATERIAL_FILE_BLOCK: {ids.MATERIAL_FILE_INPUT: [file_id]},
+        })
+        await ws.run_due()
+
+    await ws.driver.press(proposer, confirmation, ids.MATERIAL_UPLOAD_OPEN)
+    await submit_upload("相談者の電話は090-1234-5678。")
+    assert "090-1234-5678" in texts(ws.fake.dm_messages(proposer)[-3:])  # the findings, to the uploader only
+    await ws.driver.command(proposer, "admin material add C1")  # a clean version, by the command
+    await submit_upload("【事例】Aさん（30代）は在留資格の変更を相談した。")
+    # nobody else may add material to it
+    await ws.driver.command(second, "admin material add C1 url=https://example.org/x.pdf")
+    assert "企画者" in texts(ws.fake.ephemerals(second)[-1:])
+
+    await ws.driver.command(second, "join S1")
+    await ws.driver.command(third, "join S1")
+    async with ws.deps.uow() as uow:  # the third has not (or no longer) accepted the pledge
+        (await uow.coordinators.get(third)).pledge_accepted_at = None
+    await ws.advance(start - timedelta(hours=2) - ws.clock.now())  # past the release and the deadline
+
+    def material(user):
+        return [m for m in ws.fake.dm_messages(user) if ids.MATERIAL_READ in str(m.get("blocks"))]
+
+    assert len(material(proposer)) == 1 and len(material(second)) == 1 and material(third) == []
+    reminder = next(m for m in reversed(ws.fake.dm_messages(second)) if "リマインダー" in texts([m]))
+    assert f"<@{proposer}>" in texts([reminder]) and "事務局" not in texts([reminder])
+    assert "https://meet.example.jp/g1" in texts([reminder])  # an online session: its meeting URL
+    own = next(m for m in reversed(ws.fake.dm_messages(proposer)) if "リマインダー" in texts([m]))
+    assert "admin session edit S1" in texts([own]) and "事務局" not in texts([own])
+    intro = t("sessions.confirmed_intro", "ja", code="S1")
+    confirmed = next(m for m in ws.fake.dm_messages(second) if intro in texts([m]))
+    assert "お送りします" not in texts([confirmed])  # no promise of material at a time already past
+    # the group's case never goes to the portal
+    await ws.driver.command(seed.ADMIN, "admin publish C1 confirm")
+    assert "掲載しません" in texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
