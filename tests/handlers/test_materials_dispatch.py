@@ -251,6 +251,7 @@ async def test_a_file_name_with_personal_data_is_never_stored_or_sent(ws):
         assert (row.filename, row.filename_encrypted) == ("case-C1-material.txt", None)
 
     user = seed.COORDINATORS[0][0]
+    await announced(ws)
     for joiner in (user, seed.COORDINATORS[1][0]):
         await ws.driver.command(joiner, "join S1")
     await ws.advance(timedelta(days=36, hours=1))
