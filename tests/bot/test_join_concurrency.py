@@ -20,9 +20,10 @@ async def _session_and_people(uow_factory, now) -> list[str]:
     async with uow_factory() as uow:
         case = await sessions.create_case(uow, now, ADMIN, title="受診同行の事例", theme="medical_welfare", lecturer=None)
         start = now + timedelta(days=45)
-        await sessions.create_session(uow, now, ADMIN, SessionSpec(
+        item = await sessions.create_session(uow, now, ADMIN, SessionSpec(
             case=case.code, bureau="tokyo", start=start, minutes=120, capacity=SEATS, min_participants=5,
             deadline=start - timedelta(days=14), release=start - timedelta(days=7)))
+        item.announced_at = now  # sessions are joinable once announced
         users = []
         for i in range(PEOPLE):
             user_id = f"UJ{i:04d}"
