@@ -12,7 +12,7 @@ from bot.delivery.pacing import Pacer, Rate
 from bot.delivery.renderers import Message, RenderContext, renderer
 from bot.deps import Deps, build_deps
 from bot.localslack.server import FakeSlack, ManualMonotonic
-from bot.runtime import Runtime
+from bot.runtime import PERIODIC_JOBS, Runtime
 from config.settings import Settings
 from storage.crypto import Cipher, generate_key
 
@@ -89,3 +89,13 @@ async def enqueue_notes(deps: Deps, recipients: list[str], *, due_at: datetime, 
 
 def dm_texts(fake: FakeSlack, user: str) -> list[str]:
     return [m.get("text", "") for m in fake.dm_messages(user)]
+
+
+@pytest.fixture
+def jobs():
+    """No periodic jobs but the test's own: which are registered depends on what was imported."""
+    saved = dict(PERIODIC_JOBS)
+    PERIODIC_JOBS.clear()
+    yield PERIODIC_JOBS
+    PERIODIC_JOBS.clear()
+    PERIODIC_JOBS.update(saved)

@@ -9,15 +9,17 @@ from sqlalchemy import select
 
 from bot.services import reminders
 from storage.models import Case, CaseSession, Coordinator, Delivery, Registration
-from tests.bot.delivery.conftest import make_runtime
+from tests.bot.delivery.conftest import jobs, make_runtime  # noqa: F401
+
+# Only the reminders are under test: the periodic jobs other features register (which depend on
+# what earlier tests imported) would confirm the session at its deadline and send more.
+pytestmark = pytest.mark.usefixtures("jobs")
 
 FACILITATOR, LECTURER, PARTICIPANT, ENGLISH = "UFACIL", "ULECT", "UPART", "UENG"
 
 
 @pytest.fixture
 async def session_id(deps, fake, clock):
-    # min_participants=1: when the session-deadline job runs (other features register it), the
-    # session is confirmed, not called off, so only the reminders themselves are under test.
     now = clock.now()
     for user in (FACILITATOR, LECTURER, PARTICIPANT, ENGLISH):
         fake.add_user(user, user.lower())

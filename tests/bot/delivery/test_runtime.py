@@ -11,17 +11,8 @@ from bot.delivery import outbox
 from bot.delivery.dispatcher import DispatchConfig
 from bot.delivery.pacing import Pacer, Rate
 from bot.delivery.renderers import FileUpload, Message, RenderContext, renderer
-from bot.runtime import PERIODIC_JOBS, Runtime, periodic
-from tests.bot.delivery.conftest import dm_texts, enqueue_notes, make_runtime, users
-
-
-@pytest.fixture
-def jobs():
-    saved = dict(PERIODIC_JOBS)
-    PERIODIC_JOBS.clear()
-    yield PERIODIC_JOBS
-    PERIODIC_JOBS.clear()
-    PERIODIC_JOBS.update(saved)
+from bot.runtime import Runtime, periodic
+from tests.bot.delivery.conftest import dm_texts, enqueue_notes, jobs, make_runtime, users  # noqa: F401
 
 
 async def test_every_tick_runs_the_periodic_jobs_before_dispatching(jobs, deps, fake, clock):
