@@ -366,6 +366,8 @@ class StudyGroup(Base):
     created_at: Mapped[datetime]
     # The personal-data guard on the group's channel, switched off by one of its members (when).
     guard_off_at: Mapped[datetime | None]
+    # Set while one process opens the group's Slack space (outside any transaction); others wait.
+    space_claimed_until: Mapped[datetime | None]
 
     @property
     def code(self) -> str:

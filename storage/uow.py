@@ -8,12 +8,24 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.crypto import Cipher
 from storage.db import wipe_write_ahead_log
 from storage import repositories as repos
 from storage import material_repos, session_repos, study_group_repos, survey_repos
+
+# The unit of work the running task is inside, if any. A task started inside one inherits it, so
+# what counts is whether that unit of work is still open, not merely that it was set.
+_current: ContextVar["UnitOfWork | None"] = ContextVar("jirei_unit_of_work", default=None)
+
+
+def transaction_open() -> bool:
+    """True while the calling task is inside `async with uow` (no Slack call may happen then)."""
+    uow = _current.get()
+    return uow is not None and uow.is_open
 
 
 class UnitOfWork:
@@ -23,9 +35,12 @@ class UnitOfWork:
         self.read_only = read_only
         self.session: AsyncSession
         self._wipe_after_commit = False
+        self.is_open = False
 
     async def __aenter__(self) -> "UnitOfWork":
         self.session = self._factory()
+        self.is_open = True
+        self._entered = _current.set(self)
         self.coordinators = repos.Coordinators(self.session)
         self.roles = repos.Roles(self.session)
         self.audit = repos.AuditLog(self.session)
@@ -50,6 +65,8 @@ class UnitOfWork:
             else:
                 await self.session.rollback()
         finally:
+            self.is_open = False
+            _current.reset(self._entered)
             await self.session.close()
 
     def wipe_freed_pages(self) -> None:

@@ -13,13 +13,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
+from slack_sdk.web.async_base_client import AsyncBaseClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.clock import ManualClock
 from bot.logs import setup_logging
 from storage.crypto import Cipher, generate_key
 from storage.db import make_engine, make_session_factory, migrate
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, transaction_open
 
 JST = ZoneInfo("Asia/Tokyo")
 POSTGRES_URL = os.environ.get("JIREI_TEST_POSTGRES_URL")  # postgresql+asyncpg://user:pw@host/db
@@ -96,3 +98,28 @@ def production_logging():
         root.setLevel(saved_level)
         for name in ("slack_bolt", "slack_sdk", "aiohttp.access", "apscheduler", "sqlalchemy.engine", "alembic"):
             logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+@pytest.fixture(autouse=True)
+def no_slack_call_inside_a_transaction(monkeypatch):
+    """Every test fails if it made a Slack call (Web API or response_url) while the calling task was
+    inside a unit of work: Slack is slow, and a transaction held across it holds locks and a connection."""
+    calls = record_slack_calls_inside_transactions(monkeypatch)
+    yield calls
+    assert not calls, f"Slack called inside a transaction: {calls}"
+
+
+def record_slack_calls_inside_transactions(monkeypatch) -> list[str]:
+    calls: list[str] = []
+
+    def guarded(original, name_of):
+        async def call(self, *args, **kwargs):
+            if transaction_open():
+                calls.append(name_of(args))
+            return await original(self, *args, **kwargs)
+        return call
+
+    monkeypatch.setattr(AsyncBaseClient, "api_call", guarded(AsyncBaseClient.api_call, lambda args: args[0]))
+    monkeypatch.setattr(AsyncWebhookClient, "send_dict",
+                        guarded(AsyncWebhookClient.send_dict, lambda args: "response_url"))
+    return calls

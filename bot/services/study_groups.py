@@ -71,6 +71,8 @@ ANNOUNCEMENT_KIND = "self_run_announcement"
 # A group DM holds at most 8 people besides the bot.
 MAX_GROUP_DM = 8
 SPACE_RETRY = timedelta(minutes=5)
+# How long a process may take to open a group's space before another one may try.
+SPACE_CLAIM = timedelta(minutes=10)
 
 PROPOSAL_MINUTES = 120
 PROPOSAL_MIN_PARTICIPANTS = 3
@@ -416,21 +418,27 @@ async def _open_group_spaces(deps: Deps, now: datetime) -> int:
     ready = [g.id for g in forming if counts.get(g.id, 0) >= MIN_GROUP and g.channel_id is None]
     opened = 0
     for group_id in ready:
-        # The row lock (PostgreSQL) keeps a second process from opening a second space.
+        claimed = await _claim_space(deps, group_id, now)
+        if claimed is None:
+            continue
+        group, user_ids = claimed
+        # Slack is asked with no transaction open; the claim keeps a second process away meanwhile.
+        space = await open_space(deps.client, group, user_ids)
+        invited = space is not None and (space.kind == "group_dm"
+                                         or await _invite(deps.client, group, space.channel_id, user_ids))
         async with deps.uow() as uow:
             group = await uow.study_groups.get(group_id, lock=True)
-            if group is None or group.status != "forming" or group.channel_id is not None:
+            if group is None or group.channel_id is not None:
                 continue
-            accepted = await uow.study_groups.members(group.id, "accepted")
-            user_ids = [m.user_id for m in accepted]
-            space = await open_space(deps.client, group, user_ids)
+            group.space_claimed_until = None
             if space is None:
-                continue
+                continue  # tried again on the next run
             group.channel_id, group.status = space.channel_id, "active"
-            if space.kind == "group_dm" or await _invite(deps.client, group, space.channel_id, user_ids):
-                for member in accepted:
-                    member.joined_at = now
-            # Otherwise the newcomers step invites them on a later tick; the kit waits in the channel.
+            if invited:
+                for member in await uow.study_groups.members(group.id, "accepted"):
+                    if member.user_id in user_ids:
+                        member.joined_at = now
+            # Otherwise the newcomers step invites them on a later run; the kit waits in the channel.
             await outbox.enqueue(uow, kind=KIT_KIND, recipient=space.channel_id, due_at=now,
                                  dedupe_key=f"kit:{group.code}:{space.channel_id}", now=now,
                                  payload={"group_id": group.id})
@@ -438,6 +446,18 @@ async def _open_group_spaces(deps: Deps, now: datetime) -> int:
                                    members=len(user_ids))
             opened += 1
     return opened
+
+
+async def _claim_space(deps: Deps, group_id: int, now: datetime) -> tuple[StudyGroup, list[str]] | None:
+    """The group (if still waiting for its space and not claimed by another process) and who accepted."""
+    async with deps.uow() as uow:
+        group = await uow.study_groups.get(group_id, lock=True)
+        if group is None or group.status != "forming" or group.channel_id is not None:
+            return None
+        if group.space_claimed_until is not None and group.space_claimed_until > now:
+            return None
+        group.space_claimed_until = now + SPACE_CLAIM
+        return group, [m.user_id for m in await uow.study_groups.members(group.id, "accepted")]
 
 
 async def _invite(client, group: StudyGroup, channel: str, user_ids: list[str]) -> bool:
@@ -449,54 +469,71 @@ async def _invite(client, group: StudyGroup, channel: str, user_ids: list[str]) 
     return True
 
 
+@dataclass(frozen=True)
+class NewcomersAdded:
+    channel: str  # where the newcomers are now
+    kind: str | None  # KIT_KIND (a new space: the kit goes there), WELCOME_KIND, None (refused for good)
+    error: str | None = None
+
+
 async def _add_newcomers(deps: Deps, now: datetime) -> int:
     """Accepted members not yet in their group's space: invited to the channel, or a new group DM."""
     async with deps.uow() as uow:
-        waiting: dict[int, list[str]] = {}
+        waiting: dict[int, tuple[StudyGroup, list[str]]] = {}
         for group, member in await uow.study_groups.awaiting_space():
-            waiting.setdefault(group.id, []).append(member.user_id)
+            waiting.setdefault(group.id, (group, []))[1].append(member.user_id)
     added = 0
-    for group_id, newcomers in waiting.items():
+    for group_id, (group, newcomers) in waiting.items():
+        outcome = await _bring_in(deps, group, newcomers)
+        if outcome is None:
+            continue
         async with deps.uow() as uow:
-            group = await uow.study_groups.get(group_id, lock=True)
-            if group is None or group.channel_id is None:
-                continue
-            channel, kind = group.channel_id, KIT_KIND
-            try:
-                await deps.client.conversations_invite(channel=channel, users=",".join(newcomers))
-                kind = WELCOME_KIND
-            except SLACK_FAILURES as exc:
-                error = _slack_error(exc)
-                if error == "already_in_channel":
-                    kind = WELCOME_KIND
-                elif error == "method_not_supported_for_channel_type":
-                    # A group DM cannot grow: open a new one with everyone and hand out the kit there.
-                    everyone = [m.user_id for m in await uow.study_groups.members(group.id, "accepted")]
-                    space = await open_space_dm_only(deps.client, everyone)
-                    if space is None:
-                        continue
-                    channel = group.channel_id = space
-                elif error in TRANSIENT_SLACK_ERRORS:
-                    log.warning("study group %s: invite failed: %s", group.id, error)
-                    continue
-                else:
-                    # Permanent (a deactivated account…): recorded, and not tried on every tick.
-                    log.warning("study group %s: invite refused: %s", group.id, error)
-                    await uow.audit.record(now, "system", "study_group.invite", "error", target=group.code,
-                                           error=error)
-                    kind = None
-            for member in await uow.study_groups.members(group.id, "accepted"):
+            current = await uow.study_groups.get(group_id, lock=True)
+            if current is None or current.channel_id != group.channel_id:
+                continue  # another process moved the group meanwhile; its newcomers are seen next run
+            current.channel_id = outcome.channel
+            if outcome.error:
+                # Permanent (a deactivated account…): recorded, and not tried on every run.
+                await uow.audit.record(now, "system", "study_group.invite", "error", target=current.code,
+                                       error=outcome.error)
+            for member in await uow.study_groups.members(current.id, "accepted"):
                 if member.user_id in newcomers:
                     member.joined_at = now
-            if kind == KIT_KIND:
-                await outbox.enqueue(uow, kind=KIT_KIND, recipient=channel, due_at=now,
-                                     dedupe_key=f"kit:{group.code}:{channel}", now=now, payload={"group_id": group.id})
-            elif kind == WELCOME_KIND:
-                await outbox.enqueue(uow, kind=WELCOME_KIND, recipient=channel, due_at=now,
-                                     dedupe_key=f"welcome:{group.code}:{'-'.join(sorted(newcomers))}"[:200], now=now,
-                                     payload={"group_id": group.id, "users": sorted(newcomers)})
+            if outcome.kind == KIT_KIND:
+                await outbox.enqueue(uow, kind=KIT_KIND, recipient=outcome.channel, due_at=now,
+                                     dedupe_key=f"kit:{current.code}:{outcome.channel}", now=now,
+                                     payload={"group_id": current.id})
+            elif outcome.kind == WELCOME_KIND:
+                await outbox.enqueue(uow, kind=WELCOME_KIND, recipient=outcome.channel, due_at=now,
+                                     dedupe_key=f"welcome:{current.code}:{'-'.join(sorted(newcomers))}"[:200],
+                                     now=now, payload={"group_id": current.id, "users": sorted(newcomers)})
             added += len(newcomers)
     return added
+
+
+async def _bring_in(deps: Deps, group: StudyGroup, newcomers: list[str]) -> NewcomersAdded | None:
+    """Slack's side of adding newcomers (no transaction open); None to try again on the next run.
+
+    Safe to repeat: inviting someone already in is `already_in_channel`, and opening a group DM
+    with the same people returns the same conversation."""
+    try:
+        await deps.client.conversations_invite(channel=group.channel_id, users=",".join(newcomers))
+        return NewcomersAdded(group.channel_id, WELCOME_KIND)
+    except SLACK_FAILURES as exc:
+        error = _slack_error(exc)
+    if error == "already_in_channel":
+        return NewcomersAdded(group.channel_id, WELCOME_KIND)
+    if error == "method_not_supported_for_channel_type":
+        # A group DM cannot grow: open a new one with everyone and hand out the kit there.
+        async with deps.uow() as uow:
+            everyone = [m.user_id for m in await uow.study_groups.members(group.id, "accepted")]
+        channel = await open_space_dm_only(deps.client, everyone)
+        return NewcomersAdded(channel, KIT_KIND) if channel else None
+    if error in TRANSIENT_SLACK_ERRORS:
+        log.warning("study group %s: invite failed: %s", group.id, error)
+        return None
+    log.warning("study group %s: invite refused: %s", group.id, error)
+    return NewcomersAdded(group.channel_id, None, error)
 
 
 async def open_space_dm_only(client, members: list[str]) -> str | None:

@@ -118,6 +118,24 @@ async def test_accepting_opens_a_private_channel_with_the_starter_kit(ws):
     assert f"<@{members[3]}>" in texts(ws.fake.messages(group.channel_id)[-1:])
 
 
+async def test_a_space_another_process_is_opening_is_not_opened_twice(ws):
+    await seeded_nudges_off(ws)
+    await add_people(ws, 10, prefix="UOSA")
+    await nudge_now(ws)
+    await ws.advance(timedelta(hours=1))
+    members = next(iter((await groups_and_members(ws)).values()))
+    async with ws.deps.uow() as uow:  # another process claimed the space and is talking to Slack
+        group = (await uow.study_groups.with_status("forming"))[0]
+        group.space_claimed_until = ws.clock.now() + timedelta(minutes=10)
+    await accept(ws, members[:3])
+    assert not [c for c in ws.fake.conversations.values() if c.kind == "private"]
+    await ws.advance(timedelta(minutes=11))  # that process died: its claim ran out
+    async with ws.deps.uow() as uow:
+        group = await uow.study_groups.get(group.id)
+    assert group.status == "active" and group.space_claimed_until is None
+    assert set(ws.fake.conversations[group.channel_id].members) == {ws.fake.bot_user_id, *members[:3]}
+
+
 async def test_only_the_person_nudged_can_answer_and_not_now_does_not_count(ws):
     await seeded_nudges_off(ws)
     await add_people(ws, 10, prefix="UOSA")
