@@ -93,6 +93,7 @@ async def test_a_link_is_released_only_once_its_uploader_confirms_it_was_checked
     home = str(ws.fake.home_view(lecturer))
     assert "未確認のリンク" in home and "指摘なし" not in home
     users = await add_coordinators(ws, 2, prefix="ULK")
+    await announced(ws)
     for user in users:
         await ws.driver.command(user, "join S1")
     await ws.advance(timedelta(days=36, hours=1))  # past the release: an unchecked link is not sent
