@@ -20,11 +20,11 @@ import pytest
 from bot.blocks import people as people_blocks
 from bot.blocks import sessions as session_blocks
 from bot.blocks import study_groups as group_blocks
-from bot.blocks.home import build_home_tab
+from bot.blocks.home import build_home_tab, build_year_review
 from bot.blocks.reminders import ReminderView, build_reminder
 from bot.calendar import session_ics
 from bot.grammar import ROLES
-from bot.services.review import CoordinatorHome, HomeData, SessionRow, StaffHome
+from bot.services.review import CoordinatorHome, HomeData, SessionRow, StaffHome, StudyGroupTally, Tally, YearReview
 from bot.services.people import Actor
 from bot.services.sessions import AttendResult, Roster, RosterLine, SessionSummary
 from config.reference import bureaus, themes
@@ -170,6 +170,20 @@ def test_home_tabs_name_roles_and_staff_bureaus_not_codes(lang):
     staff_bureaus = tuple(b.code for b in bureaus())
     assert_no_code_leaks(staff_bureaus,
                          lambda code: person_messages(person(bureau=code), actor("bureau_staff", code), lang))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_yearly_review_names_bureaus_and_themes_not_codes(lang):
+    def review(bureau: str = "tokyo", theme: str = "education") -> list:
+        tally = dict(planned=2, held=1, cancelled=1, participants=12, exchanges=1, exchanges_held=1,
+                     exchange_participants=4)
+        return build_year_review(YearReview(
+            fiscal_year=2027, starts=NOW, ends=NOW + timedelta(days=365),
+            by_bureau=[Tally(bureau, **tally)], by_theme=[Tally(theme, **tally)], total=Tally("total", **tally),
+            surveys=[], study_groups=[StudyGroupTally(bureau, groups=1, active=1, members=3)]), lang, JST)
+
+    assert_no_code_leaks(BUREAUS, lambda code: review(bureau=code))
+    assert_no_code_leaks(THEMES, lambda code: review(theme=code))
 
 
 def test_the_comparison_catches_a_leak():
