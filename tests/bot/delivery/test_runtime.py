@@ -142,6 +142,10 @@ async def test_files_waiting_for_their_budget_do_not_hold_back_messages(deps, fa
         assert [len(dm_texts(fake, user)) for user in with_files] == [2, 1, 1]  # the first file is in its thread
     finally:
         runtime.dispatcher.stop_claiming()
-        for task in asyncio.all_tasks():
-            if task.get_name().startswith("delivery-") or task is dispatching:
-                task.cancel()
+        stopping = [task for task in asyncio.all_tasks()
+                    if task.get_name().startswith("delivery-") or task is dispatching]
+        for task in stopping:
+            task.cancel()
+        # Let them unwind while the store is still open: cancelled mid-statement, a task rolls its
+        # connection back, and after the fixture has closed the engine that would wait forever.
+        await asyncio.gather(*stopping, return_exceptions=True)
