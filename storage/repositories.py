@@ -17,10 +17,19 @@ class Coordinators:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def add(self, person: Coordinator) -> Coordinator:
+        self.session.add(person)
+        return person
+
     async def get(self, slack_user_id: str) -> Coordinator | None:
         return await self.session.scalar(
             select(Coordinator).where(Coordinator.slack_user_id == slack_user_id)
         )
+
+    async def lang_of(self, slack_user_id: str) -> str:
+        """The person's language; Japanese for someone the bot does not know."""
+        return await self.session.scalar(
+            select(Coordinator.lang).where(Coordinator.slack_user_id == slack_user_id)) or "ja"
 
     async def identity(self, slack_user_id: str) -> "Identity":
         """What every request needs to know about its person, in one statement (no ORM objects):

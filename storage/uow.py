@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.crypto import Cipher
 from storage.db import wipe_write_ahead_log
 from storage import repositories as repos
-from storage import material_repos, session_repos, study_group_repos, survey_repos
+from storage import delivery_repos, material_repos, session_repos, study_group_repos, survey_repos
+from storage.privacy_repos import PrivacyRepository
+from storage.review_repos import ReviewRepository
 
 # The unit of work the running task is inside, if any. A task started inside one inherits it, so
 # what counts is whether that unit of work is still open, not merely that it was set.
@@ -52,6 +54,9 @@ class UnitOfWork:
         self.materials = material_repos.Materials(self.session)
         self.study_groups, self.nudges, self.study_group_activity = study_group_repos.repositories(self.session)
         self.surveys = survey_repos.Surveys(self.session)
+        self.deliveries = delivery_repos.Deliveries(self.session)
+        self.privacy = PrivacyRepository(self.session)
+        self.review = ReviewRepository(self.session)
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:

@@ -97,12 +97,7 @@ async def next_session_moment(uow: UnitOfWork, now: datetime) -> datetime | None
 
 @next_due
 async def next_delivery_moment(uow: UnitOfWork, now: datetime) -> datetime | None:
-    from sqlalchemy import func, select
-
-    from storage.models import Delivery
-
-    return await uow.session.scalar(
-        select(func.min(Delivery.due_at)).where(Delivery.status == "pending", Delivery.due_at > now))
+    return await uow.deliveries.next_due_after(now)
 
 
 async def next_scheduled(deps: Deps) -> datetime | None:

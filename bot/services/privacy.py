@@ -26,16 +26,12 @@ from bot.runtime import periodic
 from bot.services import sessions
 from bot.services.people import Actor
 from bot.services.sessions import SessionError
-from storage.privacy_repos import FORGET_ME_ACTION, PrivacyRepository
+from storage.privacy_repos import FORGET_ME_ACTION
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 TOMBSTONE_PREFIX = "UFORGOT"
-
-
-def _repo(uow: UnitOfWork) -> PrivacyRepository:
-    return PrivacyRepository(uow.session)
 
 
 def new_tombstone() -> str:
@@ -57,7 +53,7 @@ class ForgetResult:
 
 async def forget_me(uow: UnitOfWork, now: datetime, actor: Actor, *, tombstone: str | None = None) -> ForgetResult:
     """Remove or anonymise everything the bot holds about `actor`. Idempotent; always allowed."""
-    repo = _repo(uow)
+    repo = uow.privacy
     result = ForgetResult()
     for code in await repo.future_registrations(actor.user_id, now):
         try:
@@ -96,7 +92,7 @@ class RetentionResult:
 async def delete_expired_materials(uow: UnitOfWork, now: datetime, retention_days: int) -> RetentionResult:
     """Delete the content of every material whose case was published `retention_days` ago or more."""
     result = RetentionResult()
-    for material in await _repo(uow).materials_past_retention(now - timedelta(days=retention_days)):
+    for material in await uow.privacy.materials_past_retention(now - timedelta(days=retention_days)):
         material.content_encrypted = material.filename_encrypted = None
         material.deleted_at = now
         result.materials.append(material.id)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from bot.blocks.reminders import build_fanout_progress
 from bot.deps import Deps
 from storage import outbox_repo
-from storage.models import FanoutBatch
 
 
 async def attach_progress_message(deps: Deps, batch_id: int | None, admin_user_id: str, lang: str) -> None:
@@ -24,7 +23,7 @@ async def attach_progress_message(deps: Deps, batch_id: int | None, admin_user_i
                                          finished=progress.complete)
     response = await deps.client.chat_postMessage(channel=admin_user_id, text=text, blocks=blocks)
     async with deps.uow() as uow:
-        batch = await uow.session.get(FanoutBatch, batch_id)
+        batch = await uow.deliveries.batch(batch_id)
         if batch is None:
             return
         batch.progress_channel, batch.progress_ts, batch.admin_user_id = response["channel"], response["ts"], admin_user_id

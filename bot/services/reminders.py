@@ -15,12 +15,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
-
 from bot.blocks.reminders import ReminderView, build_reminder
 from bot.delivery import outbox
 from bot.delivery.renderers import Message, RenderContext, renderer
-from storage.models import Case, CaseSession, Coordinator, Delivery, Registration
+from storage.models import CaseSession, Delivery
 from storage.uow import UnitOfWork
 
 REMINDER_KIND = "session_reminder"
@@ -50,7 +48,7 @@ def offsets_of(session: CaseSession) -> list[int]:
 async def _lecturer_of(uow: UnitOfWork, session: CaseSession) -> str | None:
     if session.case_id is None:
         return None
-    case = await uow.session.get(Case, session.case_id)
+    case = await uow.cases.get(session.case_id)
     return case.lecturer_user_id if case else None
 
 
@@ -61,7 +59,7 @@ async def schedule_person_reminders(uow: UnitOfWork, session: CaseSession, user_
     `role` is participant, facilitator or lecturer. Safe to call again: existing reminders stay,
     and a person who left and came back gets their cancelled reminders back.
     """
-    await uow.session.flush()  # a session created in this unit of work needs its id and defaults
+    await uow.flush()  # a session created in this unit of work needs its id and defaults
     if session.status not in ACTIVE_SESSION_STATUSES:
         return 0
     owed = [(offset, session.starts_at - timedelta(minutes=offset)) for offset in offsets_of(session)]
@@ -69,8 +67,7 @@ async def schedule_person_reminders(uow: UnitOfWork, session: CaseSession, user_
             for offset, due_at in owed if due_at > now]
     if not owed:
         return 0
-    found = await uow.session.scalars(select(Delivery).where(Delivery.dedupe_key.in_([key for *_, key in owed])))
-    existing = {delivery.dedupe_key: delivery for delivery in found}
+    existing = await uow.deliveries.by_dedupe_keys(key for *_, key in owed)
     added = 0
     for offset, due_at, key in owed:
         payload = {"session_id": session.id, "role": role, "offset_minutes": offset,
@@ -114,11 +111,8 @@ async def reschedule_session(uow: UnitOfWork, session: CaseSession, now: datetim
     """
     await cancel_session(uow, session.id)
     added = await schedule_session_reminders(uow, session, now)
-    confirmed = await uow.session.scalars(
-        select(Registration.user_id).where(Registration.session_id == session.id, Registration.status == "confirmed")
-    )
-    for user_id in list(confirmed):
-        added += await schedule_person_reminders(uow, session, user_id, "participant", now)
+    for registration in await uow.registrations.for_session(session.id, "confirmed"):
+        added += await schedule_person_reminders(uow, session, registration.user_id, "participant", now)
     return added
 
 
@@ -129,10 +123,7 @@ async def cancel_session(uow: UnitOfWork, session_id: int) -> int:
 
 async def cancel_person(uow: UnitOfWork, session_id: int, user_id: str) -> int:
     """Someone left: drop their participant reminders (a facilitator's own reminders stay)."""
-    rows = await uow.session.scalars(
-        select(Delivery).where(Delivery.session_id == session_id, Delivery.kind == REMINDER_KIND,
-                               Delivery.recipient == user_id, Delivery.status == "pending")
-    )
+    rows = await uow.deliveries.pending_to(user_id, session_id=session_id, kind=REMINDER_KIND)
     cancelled = 0
     for row in rows:
         if (row.payload or {}).get("role", "participant") == "participant":
@@ -146,23 +137,22 @@ async def render_session_reminder(ctx: RenderContext) -> Message | None:
     """Build the reminder now, or None when it is no longer owed."""
     payload = ctx.payload
     uow, user_id = ctx.uow, ctx.delivery.recipient
-    session = await uow.session.get(CaseSession, payload.get("session_id"))
+    session = await uow.sessions.get(int(payload.get("session_id", 0)))
     if session is None or session.status not in ACTIVE_SESSION_STATUSES:
         return None
     if payload.get("starts_at") != _utc(session.starts_at).isoformat():
         return None  # the session moved; its reminders for the new time are separate rows
     role = payload.get("role", "participant")
-    case = await uow.session.get(Case, session.case_id) if session.case_id is not None else None
+    case = await uow.cases.get(session.case_id) if session.case_id is not None else None
     if role == "participant":
-        status = await uow.session.scalar(select(Registration.status).where(
-            Registration.session_id == session.id, Registration.user_id == user_id))
-        if status != "confirmed":
+        registration = await uow.registrations.get(session.id, user_id)
+        if registration is None or registration.status != "confirmed":
             return None
     elif role == "facilitator" and session.facilitator_user_id != user_id:
         return None
     elif role == "lecturer" and (case is None or case.lecturer_user_id != user_id):
         return None
-    lang = await uow.session.scalar(select(Coordinator.lang).where(Coordinator.slack_user_id == user_id)) or "ja"
+    lang = await uow.coordinators.lang_of(user_id)
     view = ReminderView(
         session_code=session.code, title=session.title or (case.title if case else session.code),
         starts_at=session.starts_at, minutes=session.minutes, format=session.format, place=session.place,

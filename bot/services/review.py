@@ -21,7 +21,6 @@ from bot.surveys.report import MIN_CELL
 from config.reference import bureaus, find_theme, themes
 from storage.models import Case, CaseSession, Coordinator, Material, StudyGroup, SurveyRun
 from storage.outbox_repo import FailedDelivery, count_failed, failed_deliveries
-from storage.review_repos import ReviewRepository
 from storage.uow import UnitOfWork
 
 FISCAL_YEAR_FIRST_MONTH = 4  # the Japanese fiscal year runs April to March
@@ -31,10 +30,6 @@ LIVE_STATUSES = ("open", "confirmed")
 # Staff still need a held session on their Home tab for a while: late check-ins, the roster.
 STAFF_LOOKBACK = timedelta(days=14)
 MAX_FAILED_SHOWN = 10
-
-
-def _repo(uow: UnitOfWork) -> ReviewRepository:
-    return ReviewRepository(uow.session)
 
 
 # --- fiscal years ------------------------------------------------------------------------------
@@ -217,7 +212,7 @@ async def home_data(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor) 
 
 
 async def coordinator_home(uow: UnitOfWork, now: datetime, actor: Actor, cases: dict[int, Case]) -> CoordinatorHome:
-    repo = _repo(uow)
+    repo = uow.review
     mine = [(reg, item) for reg, item in await repo.registrations_of(actor.user_id) if reg.status != "cancelled"]
     # Coming sessions first (soonest on top), then the past ones, most recent first.
     coming = [pair for pair in mine if pair[1].ends_at > now]
@@ -247,7 +242,7 @@ async def _materials_to_read(uow: UnitOfWork, now: datetime, actor: Actor, mine,
 
     if not actor.pledged:
         return []
-    read = await _repo(uow).sessions_read_by(actor.user_id)
+    read = await uow.review.sessions_read_by(actor.user_id)
     result = []
     for reg, item in mine:
         if (reg.status in SEAT_STATUSES and item.status in RELEASE_STATUSES and item.case_id in cases
@@ -259,12 +254,12 @@ async def _materials_to_read(uow: UnitOfWork, now: datetime, actor: Actor, mine,
 
 async def _my_groups(uow: UnitOfWork, user_id: str) -> list[MyStudyGroup]:
     groups = [group for group, _ in await uow.study_groups.of_user(user_id, "accepted") if group.status != "closed"]
-    members = await _repo(uow).accepted_members(g.id for g in groups)
+    members = await uow.review.accepted_members(g.id for g in groups)
     return [MyStudyGroup(group, members.get(group.id, 0)) for group in groups]
 
 
 async def staff_home(uow: UnitOfWork, now: datetime, staff_bureaus: Iterable[str], cases: dict[int, Case]) -> StaffHome:
-    repo = _repo(uow)
+    repo = uow.review
     items = await repo.sessions_of_bureaus(staff_bureaus, not_before=now - STAFF_LOOKBACK)
     counts = await repo.registration_counts(item.id for item in items)
     return StaffHome(tuple(sorted(staff_bureaus)), _rows(items, counts, cases))
@@ -281,7 +276,7 @@ def material_state(material: Material) -> str:
 
 
 async def lecturer_home(uow: UnitOfWork, lectured: list[Case]) -> LecturerHome:
-    repo = _repo(uow)
+    repo = uow.review
     result = []
     for case in sorted(lectured, key=lambda c: c.id, reverse=True):
         items = await uow.sessions.for_case(case.id)
@@ -293,7 +288,7 @@ async def lecturer_home(uow: UnitOfWork, lectured: list[Case]) -> LecturerHome:
 
 
 async def admin_home(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> AdminHome:
-    repo = _repo(uow)
+    repo = uow.review
     year = fiscal_year_of(now, tz)
     start, end = fiscal_year_bounds(year, tz)
     items = [s for s in await repo.sessions_starting_between(start, end) if s.kind != "self_run"]
@@ -319,7 +314,7 @@ async def admin_home(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> AdminHome:
 
 
 async def _study_group_glance(uow: UnitOfWork, start: datetime, end: datetime) -> StudyGroupGlance:
-    repo = _repo(uow)
+    repo = uow.review
     groups = await repo.groups_created_between(start, end)
     by_status: dict[str, int] = {}
     for group in groups:
@@ -430,7 +425,7 @@ NO_THEME = "none"
 
 async def yearly_review(uow: UnitOfWork, fiscal_year: int, tz: ZoneInfo) -> YearReview:
     """The year's numbers per bureau and theme; sessions count in the year they (were to) start."""
-    repo = _repo(uow)
+    repo = uow.review
     start, end = fiscal_year_bounds(fiscal_year, tz)
     items = await repo.sessions_starting_between(start, end)
     counts = await repo.registration_counts(item.id for item in items)
@@ -490,7 +485,7 @@ def bureau_breakdown(responses: dict[str | None, int]) -> dict[str, int] | None:
 
 
 async def _survey_summaries(uow: UnitOfWork, start: datetime, end: datetime) -> list[SurveySummary]:
-    repo = _repo(uow)
+    repo = uow.review
     runs: list[SurveyRun] = await repo.runs_opening_between(start, end)
     invites = await repo.invite_counts(run.id for run in runs)
     responses = await repo.response_counts_by_bureau(run.id for run in runs)

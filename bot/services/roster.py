@@ -159,7 +159,7 @@ async def import_roster(uow: UnitOfWork, now: datetime, entries: list[RosterEntr
         if person is None:
             person = Coordinator(slack_user_id=entry.slack_user_id, themes=[], lang="ja", created_at=now,
                                  updated_at=now)
-            uow.session.add(person)
+            await uow.coordinators.add(person)
             known[entry.slack_user_id] = person
             created += 1
         else:

@@ -291,8 +291,7 @@ async def announce(uow: UnitOfWork, now: datetime, actor: Actor, code: str,
         raise SessionError("sessions.error.not_open", code=item.code)
     people = await eligible_invitees(uow, item)
     batch = FanoutBatch(kind="session_invitation", total=len(people), admin_user_id=actor.user_id, created_at=now)
-    uow.session.add(batch)
-    await uow.session.flush()
+    await uow.deliveries.add_batch(batch)
     for person in people:
         await outbox.enqueue(uow, kind="session_invitation", recipient=person.slack_user_id, due_at=now,
                              dedupe_key=f"invite:{item.code}:{person.slack_user_id}", now=now,
@@ -744,9 +743,6 @@ async def export_session(uow: UnitOfWork, code: str, tz: ZoneInfo) -> dict:
     """DESIGN §3's session export; times in Japan time with their offset (+09:00)."""
     from bot.exports import local_iso
 
-    from storage.models import Delivery
-    from sqlalchemy import select
-
     item = await uow.sessions.by_code(code)
     if item is None:
         raise SessionError("sessions.error.not_found", code=code)
@@ -756,8 +752,7 @@ async def export_session(uow: UnitOfWork, code: str, tz: ZoneInfo) -> dict:
         found = await uow.sessions.substitutes_of([item.id])
         substitute = found[0].code if found else None
     regs = await uow.registrations.for_session(item.id)
-    deliveries = list(await uow.session.scalars(
-        select(Delivery).where(Delivery.session_id == item.id).order_by(Delivery.id)))
+    deliveries = await uow.deliveries.of_session(item.id)
     return {
         "session": {
             "code": item.code, "status": item.status, "bureau": item.bureau,

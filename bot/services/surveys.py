@@ -129,9 +129,7 @@ async def _open_run(uow: UnitOfWork, now: datetime, survey_id: str, user_ids: li
     batch_id = None
     if batch_admin is not None:
         batch = FanoutBatch(kind=INVITATION_KIND, total=len(people), admin_user_id=batch_admin, created_at=now)
-        uow.session.add(batch)
-        await uow.session.flush()
-        batch_id = batch.id
+        batch_id = (await uow.deliveries.add_batch(batch)).id
     until_deadline = int((deadline - now).total_seconds())
     for user in people:
         await outbox.enqueue(uow, kind=INVITATION_KIND, recipient=user, due_at=now,
