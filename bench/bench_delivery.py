@@ -20,10 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.clock import SystemClock  # noqa: E402
 from bot.delivery import outbox  # noqa: E402
-from bot.delivery.renderers import Message, RenderContext, renderer  # noqa: E402
+from bot.delivery.renderers import Message, RenderContext  # noqa: E402
 from bot.deps import build_deps  # noqa: E402
 from bot.localslack.server import FakeSlack  # noqa: E402
 from bot.runtime import Runtime, TickResult  # noqa: E402
+from bot.wiring import Feature, wire  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from storage import outbox_repo  # noqa: E402
 from storage.crypto import Cipher, generate_key  # noqa: E402
@@ -32,9 +33,11 @@ TOKEN = "xoxb-bench"
 KIND = "bench_note"
 
 
-@renderer(KIND)
 async def render_bench_note(ctx: RenderContext) -> Message:
     return Message(text=f"bench {ctx.payload['n']}")
+
+
+BENCH_NOTES = wire([Feature("bench_notes", renderers={KIND: render_bench_note})])
 
 
 async def tick_until_all_sent(runtime: Runtime) -> tuple[TickResult, float]:
@@ -74,7 +77,7 @@ async def run(recipients: int, rate: float, failure_ratio: float) -> int:
             for index, user in enumerate(users):
                 await outbox.enqueue(uow, kind=KIND, recipient=user, due_at=now, now=now,
                                      dedupe_key=f"bench:{user}", payload={"n": index})
-        runtime = Runtime(deps, "bench")
+        runtime = Runtime(deps, BENCH_NOTES, "bench")
         totals, elapsed = await tick_until_all_sent(runtime)
         async with deps.uow() as uow:
             failed = await outbox_repo.count_failed(uow)

@@ -38,6 +38,7 @@ from bot.localslack.server import FakeSlack  # noqa: E402
 from bot import local_seed as seed  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.delivery.pacing import Pacer, Rate  # noqa: E402
+from bot.features import WIRING  # noqa: E402
 from bot.local import LocalWorkspace  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from storage.crypto import Cipher, generate_key  # noqa: E402
@@ -119,7 +120,7 @@ async def run(recipients: int, database: str | None) -> dict[str, float]:
         url = database or f"sqlite+aiosqlite:///{folder}/memory.db"
         async with LocalWorkspace.open(database_url=url, cipher=Cipher(generate_key()),
                                        clock=ManualClock(START)) as ws:
-            ws.runtime = Runtime(ws.deps, pacer=Pacer(default=UNPACED, rates={
+            ws.runtime = Runtime(ws.deps, WIRING, pacer=Pacer(default=UNPACED, rates={
                 method: UNPACED for method in ("chat.postMessage", "chat.update", "conversations.open")}))
             ws.driver.settle_timeout = 120.0  # announcing to a thousand people takes a while on a busy machine
             tokyo_seeded = sum(1 for c in seed.COORDINATORS if c[2] not in ("大阪府", "京都府", "兵庫県"))

@@ -84,6 +84,7 @@ def _serve_in_child(kind: str, fake_url: str, database_url: str, urls) -> None:
     """Child process: one app served over HTTP until terminated, Jirei as `run_bot.py http` runs."""
     from bot.app import build_app
     from bot.deps import build_deps
+    from bot.features import WIRING
     from bot.http_server import build_web_app
     from bot.runtime import Runtime
     from config.settings import Settings
@@ -96,8 +97,8 @@ def _serve_in_child(kind: str, fake_url: str, database_url: str, urls) -> None:
             settings = Settings(DATABASE_URL=database_url, SLACK_API_URL=fake_url, SLACK_BOT_TOKEN=TOKEN,
                                 SLACK_SIGNING_SECRET=SECRET, JIREI_ENCRYPTION_KEY=KEY)
             deps = await build_deps(settings, cipher=Cipher(KEY), run_migrations=False)
-            app = build_app(deps, signing_secret=SECRET, bot_token=TOKEN, bot_user_id=BOT_USER)
-            await Runtime(deps).start()
+            app = build_app(deps, WIRING, signing_secret=SECRET, bot_token=TOKEN, bot_user_id=BOT_USER)
+            await Runtime(deps, WIRING).start()
         runner = web.AppRunner(build_web_app(app, SECRET), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -26,10 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.bench_delivery import TOKEN, limited_fake, tick_until_all_sent  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.delivery import outbox  # noqa: E402
-from bot.delivery.renderers import FileUpload, Message, RenderContext, renderer  # noqa: E402
+from bot.delivery.renderers import FileUpload, Message, RenderContext  # noqa: E402
 from bot.deps import build_deps  # noqa: E402
 from bot.localslack.server import Activity  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
+from bot.wiring import Feature, wire  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from storage.crypto import Cipher, generate_key  # noqa: E402
 
@@ -39,17 +40,19 @@ MATERIAL = b"%PDF-1.4 " + b"x" * 50_000
 FILE_METHODS = ("files.getUploadURLExternal", "files.completeUploadExternal")
 
 
-@renderer("bench_confirmation")
 async def render_confirmation(ctx: RenderContext) -> Message:
     n = ctx.payload["n"]
     return Message(text=f"confirmed {n}", upload=FileUpload(filename=f"s{n}.ics", content=b"BEGIN:VCALENDAR",
                                                             title="calendar"))
 
 
-@renderer("bench_material")
 async def render_material(ctx: RenderContext) -> Message:
     n = ctx.payload["n"]
     return Message(text=f"material {n}", upload=FileUpload(filename=f"case{n}.pdf", content=MATERIAL, title="case"))
+
+
+BENCH_RELEASE = wire([Feature("bench_release", renderers={"bench_confirmation": render_confirmation,
+                                                            "bench_material": render_material})])
 
 
 def _top_level(message: dict) -> bool:
@@ -78,7 +81,7 @@ async def run(people: int, rate: float, failure_ratio: float, files_per_minute: 
                                      dedupe_key=f"confirmed:{user}", payload={"n": index})
                 await outbox.enqueue(uow, kind="bench_material", recipient=user, due_at=release, now=deadline,
                                      dedupe_key=f"material:{user}", payload={"n": index})
-        runtime = Runtime(deps, "bench")
+        runtime = Runtime(deps, BENCH_RELEASE, "bench")
         started = time.perf_counter()
         totals, files_done = await tick_until_all_sent(runtime)
         await runtime.stop()

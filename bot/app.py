@@ -11,13 +11,14 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
 
-from bot.delivery import kinds
 from bot.deps import Deps
 from bot.i18n import t
 from bot.observability import install_observability
 from bot.signing import VERIFIED, Admission
-from handlers import register_all
+from bot.wiring import Wiring
+from handlers.commands import jirei
 from handlers.context import actor_of, install_actor_middleware, install_input_cleaning
+from handlers.events.people import register_direct_messages
 
 log = logging.getLogger("jirei.app")
 # Bolt gives each of its loggers the level of the logger it is handed (else the root's, whatever is
@@ -25,9 +26,10 @@ log = logging.getLogger("jirei.app")
 BOLT_LOG = logging.getLogger("slack_bolt")
 
 
-def build_app(deps: Deps, *, signing_secret: str, bot_token: str, bot_user_id: str | None = None) -> AsyncApp:
-    """`bot_user_id` given (console, demo, tests) skips the auth.test round trip."""
-    kinds.load_all()
+def build_app(deps: Deps, wiring: Wiring, *, signing_secret: str, bot_token: str,
+              bot_user_id: str | None = None) -> AsyncApp:
+    """The app with /jirei and the listeners of every feature in `wiring` (bot/features.py).
+    `bot_user_id` given (console, demo, tests) skips the auth.test round trip."""
     authorize = None
     if bot_user_id:
         async def authorize(**_):  # noqa: ANN001 - Bolt passes keyword arguments
@@ -51,7 +53,10 @@ def build_app(deps: Deps, *, signing_secret: str, bot_token: str, bot_user_id: s
     install_event_dedupe(app, deps)
     install_input_cleaning(app)
     install_actor_middleware(app, deps)
-    register_all(app, deps)
+    jirei.register(app, deps)
+    for register in wiring.listeners:
+        register(app, deps)
+    register_direct_messages(app, deps, wiring.dm_handlers)
 
     @app.error
     async def on_error(error, body, context, respond, logger):

@@ -105,6 +105,7 @@ async def check_tokens(settings: Settings, client, mode: str) -> None:
 async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
     from bot.app import build_app
     from bot.deps import build_deps
+    from bot.features import WIRING
     from bot.http_server import start_listeners
     from bot.runtime import Runtime
 
@@ -120,11 +121,11 @@ async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
         await deps.close()
         raise
     app = build_app(
-        deps,
+        deps, WIRING,
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "unused",
         bot_token=settings.slack_bot_token.get_secret_value(),
     )
-    runtime = Runtime(deps, owner_id=settings.instance_id)
+    runtime = Runtime(deps, WIRING, owner_id=settings.instance_id)
     await runtime.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -20,10 +20,12 @@ from bot import local_seed as seed
 from bot.app import build_app
 from bot.clock import ManualClock
 from bot.deps import Deps, build_deps
+from bot.features import WIRING
 from bot.localslack.driver import SlackDriver, dispatch_to_app
 from bot.localslack.server import FakeSlack
 from bot.runtime import Runtime
 from bot.services import people
+from bot.services.jobs import next_scheduled
 from config.settings import Settings
 from storage.crypto import Cipher
 
@@ -67,11 +69,12 @@ class LocalWorkspace:
             deps = await build_deps(settings, cipher=cipher, clock=clock)
             if resume_clock:
                 await _resume_clock(deps, clock)
-            app = build_app(deps, signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN, bot_user_id=fake.bot_user_id)
+            app = build_app(deps, WIRING, signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN,
+                            bot_user_id=fake.bot_user_id)
             # A command's work may take seconds the first time on a busy machine: the first chart
             # imports matplotlib, the first upload check loads the SudachiPy dictionary.
             driver = SlackDriver(fake, dispatch_to_app(app), SIGNING_SECRET, settle_timeout=SETTLE_SECONDS)
-            runtime = Runtime(deps)
+            runtime = Runtime(deps, WIRING)
             workspace = cls(fake, deps, app, driver, runtime, clock, announce, portal)
             await seed_people(deps, clock.now(), profiles=seed_profiles, english=english)
             try:
@@ -96,12 +99,10 @@ class LocalWorkspace:
     async def advance(self, delta: timedelta) -> None:
         """Move the clock from one scheduled moment to the next, running what falls due at each,
         so that work happens in order and exactly when it would have (reminders keep their grace)."""
-        from bot.services.jobs import next_scheduled
-
         target = self.clock.now() + delta
         await self.run_due()
         while self.clock.now() < target:
-            upcoming = await next_scheduled(self.deps)
+            upcoming = await next_scheduled(self.deps, WIRING.next_due)
             if upcoming is None or upcoming > target:
                 self.clock.set(target)
             else:

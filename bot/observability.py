@@ -38,7 +38,6 @@ from slack_bolt.response import BoltResponse
 from bot.deps import Deps
 from bot.logs import new_request_id
 from bot.metrics import COMMAND_LATENCY, COMMANDS
-from bot.runtime import periodic
 from storage.db import wipe_owed
 from storage.privacy_repos import forget_processed_key
 from storage.repositories import KEEP_PROCESSED_FOR
@@ -142,7 +141,6 @@ async def command_repeated(deps: Deps, body: Any) -> bool:
     return key is not None and await _seen_before(deps, key)
 
 
-@periodic("processed_requests_cleanup")
 async def forget_old_request_keys(deps: Deps) -> int:
     """Keys are needed for minutes (Slack retries within about one, a signature is accepted for
     five); an hour is kept. A wipe of the write-ahead log that a reader kept from happening after

@@ -1,6 +1,6 @@
 """The runtime: periodic jobs and the outbox dispatcher, ticked by APScheduler and woken at once.
 
-    runtime = Runtime(deps)
+    runtime = Runtime(deps, WIRING)
     await runtime.start()      # APScheduler ticks every JIREI_DISPATCH_INTERVAL_SECONDS
     ...
     await runtime.stop()       # no new work; in-flight sends finish
@@ -9,11 +9,8 @@ The console and the tests do not start it: they move the ManualClock and call `t
 `drain()` themselves. APScheduler only keeps time (an in-memory job store, nothing in it that
 cannot be rebuilt at start); every message owed is a row in the database (DESIGN §4).
 
-Features add periodic work with a decorator; a job runs on every tick, so it must be idempotent
-and cheap when there is nothing to do:
-
-    @periodic("deadline_decisions")
-    async def decide_due_sessions(deps: Deps) -> None: ...
+The jobs and renderers are those bot/features.py lists (`Runtime(deps, WIRING)`); a job runs on
+every tick, so it must be idempotent and cheap when there is nothing to do.
 """
 
 from __future__ import annotations
@@ -25,33 +22,18 @@ import socket
 import uuid
 from dataclasses import dataclass, field, fields
 from datetime import timezone
-from typing import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-import bot.services.reminders  # noqa: F401  (registers the session_reminder renderer)
 from bot.clock import ManualClock
 from bot.delivery.dispatcher import DispatchConfig, Dispatcher, DispatchStats
 from bot.delivery.pacing import Pacer
 from bot.deps import Deps
 from bot.metrics import DELIVERIES_PENDING, DISPATCH_LAG
+from bot.wiring import Wiring
 from storage import outbox_repo
 
 log = logging.getLogger(__name__)
-
-PeriodicJob = Callable[[Deps], Awaitable[None]]
-PERIODIC_JOBS: dict[str, PeriodicJob] = {}
-
-
-def periodic(name: str) -> Callable[[PeriodicJob], PeriodicJob]:
-    """Register `async def job(deps)` to run on every tick, before deliveries are dispatched."""
-    def register(job: PeriodicJob) -> PeriodicJob:
-        if name in PERIODIC_JOBS and PERIODIC_JOBS[name] is not job:
-            raise RuntimeError(f"two periodic jobs named {name!r}")
-        PERIODIC_JOBS[name] = job
-        return job
-    return register
-
 
 def default_owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -90,14 +72,16 @@ class TickResult:
 
 
 class Runtime:
-    def __init__(self, deps: Deps, owner_id: str | None = None, *, pacer: Pacer | None = None,
+    def __init__(self, deps: Deps, wiring: Wiring, owner_id: str | None = None, *, pacer: Pacer | None = None,
                  config: DispatchConfig | None = None) -> None:
         self.deps = deps
+        self.jobs = wiring.jobs
         self.owner_id = owner_id or default_owner_id()
         if config is None:
             # A manual clock and Slack's ts cannot be compared: search history by count only.
             config = DispatchConfig(reconcile_time_window=not isinstance(deps.clock, ManualClock))
-        self.dispatcher = Dispatcher(deps, owner=self.owner_id, pacer=pacer, config=config)
+        self.dispatcher = Dispatcher(deps, owner=self.owner_id, renderers=wiring.renderers, pacer=pacer,
+                                     config=config)
         self._tick_lock = asyncio.Lock()
         self._scheduler: AsyncIOScheduler | None = None
         self._wake_task: asyncio.Task | None = None
@@ -171,14 +155,14 @@ class Runtime:
             if self._stopping:
                 return result
             await self._recover_own_leases()
-            for name, job in list(PERIODIC_JOBS.items()) if jobs else ():
+            for job in self.jobs if jobs else ():
                 try:
-                    await job(self.deps)
+                    await job.run(self.deps)
                     result.jobs_run += 1
                 except Exception:
                     # One broken job must not stop the others or the deliveries.
-                    log.exception("periodic job %s failed", name)
-                    result.job_errors.append(name)
+                    log.exception("periodic job %s failed", job.name)
+                    result.job_errors.append(job.name)
             result.absorb(await self.dispatcher.dispatch_due())
             await self._observe_queue(result)
         return result

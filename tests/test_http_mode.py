@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import build_app
 from bot.deps import build_deps
+from bot.features import WIRING
 from bot.http_server import MAX_BODY, build_web_app, start_listeners
 from bot.i18n import t
 from bot.localslack.driver import FORM, JSON, SlackDriver, dispatch_over_http, dispatch_to_app, sign
@@ -33,7 +34,7 @@ async def stack(sqlite_url):
         settings = Settings(DATABASE_URL=sqlite_url, SLACK_API_URL=fake.base_url, SLACK_BOT_TOKEN="xoxb-local",
                             SLACK_SIGNING_SECRET=SECRET)
         deps = await build_deps(settings, cipher=Cipher(generate_key()))
-        app = build_app(deps, signing_secret=SECRET, bot_token="xoxb-local", bot_user_id=fake.bot_user_id)
+        app = build_app(deps, WIRING, signing_secret=SECRET, bot_token="xoxb-local", bot_user_id=fake.bot_user_id)
         try:
             yield fake, app, settings
         finally:

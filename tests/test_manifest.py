@@ -62,13 +62,14 @@ def _registered(app) -> tuple[set[str], set[str]]:
 async def test_manifest_declares_every_command_and_event_the_app_registers(manifest, sqlite_url):
     from bot.app import build_app
     from bot.deps import build_deps
+    from bot.features import WIRING
     from config.settings import Settings
     from storage.crypto import Cipher, generate_key
 
     deps = await build_deps(Settings(DATABASE_URL=sqlite_url, SLACK_API_URL="http://127.0.0.1:9/api/"),
                             cipher=Cipher(generate_key()))
     try:
-        app = build_app(deps, signing_secret="s", bot_token="xoxb-x", bot_user_id="UBOT")
+        app = build_app(deps, WIRING, signing_secret="s", bot_token="xoxb-x", bot_user_id="UBOT")
         commands, events = _registered(app)
     finally:
         await deps.close()

@@ -24,13 +24,13 @@ import random
 import time
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import Any, Callable, Coroutine
+from typing import Any, Callable, Coroutine, Mapping
 
 from sqlalchemy import select
 
 from bot.blocks.reminders import build_fanout_progress
 from bot.delivery.pacing import Pacer
-from bot.delivery.renderers import FileUpload, Message, RenderContext, UnknownDeliveryKind, renderer_for
+from bot.delivery.renderers import FileUpload, Message, RenderContext, Renderer, UnknownDeliveryKind
 from bot.delivery.sending import CallResult, Found, SlackSender, sending_client
 from bot.deps import Deps
 from bot.metrics import DELIVERIES
@@ -80,10 +80,12 @@ class DispatchStats:
 
 
 class Dispatcher:
-    def __init__(self, deps: Deps, *, owner: str, pacer: Pacer | None = None, config: DispatchConfig | None = None,
+    def __init__(self, deps: Deps, *, owner: str, renderers: Mapping[str, Renderer],
+                 pacer: Pacer | None = None, config: DispatchConfig | None = None,
                  rng: random.Random | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.deps = deps
         self.owner = owner
+        self.renderers = renderers
         self.config = config or DispatchConfig()
         self.pacer = pacer or Pacer()
         self.sender = SlackSender(sending_client(deps.client), self.pacer, timeout=self.config.send_timeout_seconds)
@@ -237,7 +239,9 @@ class Dispatcher:
             await self._after_failure(row, result, stats, outcome_unknown=result.outcome_unknown)
 
     async def _render(self, row: Delivery) -> Message | None:
-        render = renderer_for(row.kind)
+        render = self.renderers.get(row.kind)
+        if render is None:
+            raise UnknownDeliveryKind(row.kind)
         async with self.deps.uow() as uow:
             return await render(RenderContext(self.deps, uow, row))
 

@@ -1,7 +1,8 @@
 """Renderers: delivery kind -> the message to send, built at send time from the database.
 
-    @renderer("session_reminder")
     async def render_reminder(ctx: RenderContext) -> Message | None: ...
+
+Each feature hands its renderers over by kind (bot/features.py); the dispatcher is given them all.
 
 Returning None means the delivery is no longer owed (the person left, the session was
 cancelled): the dispatcher marks it `skipped` instead of sending.
@@ -56,24 +57,7 @@ class RenderContext:
 
 
 Renderer = Callable[[RenderContext], Awaitable[Message | None]]
-RENDERERS: dict[str, Renderer] = {}
-
-
-def renderer(kind: str) -> Callable[[Renderer], Renderer]:
-    def register(func: Renderer) -> Renderer:
-        if kind in RENDERERS and RENDERERS[kind] is not func:
-            raise RuntimeError(f"two renderers for delivery kind {kind!r}")
-        RENDERERS[kind] = func
-        return func
-    return register
 
 
 class UnknownDeliveryKind(LookupError):
     pass
-
-
-def renderer_for(kind: str) -> Renderer:
-    try:
-        return RENDERERS[kind]
-    except KeyError:
-        raise UnknownDeliveryKind(kind) from None

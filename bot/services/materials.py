@@ -15,7 +15,7 @@ from pathlib import PurePath
 from bot import anonymisation, documents
 from bot.blocks import materials as blocks
 from bot.delivery import outbox
-from bot.delivery.renderers import FileUpload, Message, RenderContext, renderer
+from bot.delivery.renderers import FileUpload, Message, RenderContext
 from bot.deps import Deps
 from bot.i18n import t
 from bot.services.people import Actor
@@ -306,7 +306,6 @@ async def release_due_materials(deps: Deps) -> int:
     return queued
 
 
-@renderer("material")
 async def render_material(ctx: RenderContext) -> Message | None:
     """Re-checked at send time: still confirmed, pledge accepted, session on, material intact."""
     uow = ctx.uow
@@ -447,7 +446,6 @@ async def publish_when_complete(deps: Deps) -> int:
     return published
 
 
-@renderer("portal_publication")
 async def render_publication(ctx: RenderContext) -> Message | None:
     """The case (part "material") and then its commentary (part "commentary"), each with its file."""
     case = await ctx.uow.cases.get(int(ctx.payload.get("case_id", 0)))

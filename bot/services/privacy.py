@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 
 from bot.delivery import outbox
 from bot.deps import Deps
-from bot.runtime import periodic
 from bot.services import sessions
 from bot.services.people import Actor
 from bot.services.sessions import SessionError
@@ -105,7 +104,6 @@ async def delete_expired_materials(uow: UnitOfWork, now: datetime, retention_day
     return result
 
 
-@periodic("material_retention")
 async def apply_material_retention(deps: Deps) -> int:
     async with deps.uow() as uow:
         result = await delete_expired_materials(uow, deps.clock.now(), material_retention_days(deps.settings))

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot.blocks.reminders import ReminderView, build_reminder
 from bot.delivery import outbox
-from bot.delivery.renderers import Message, RenderContext, renderer
+from bot.delivery.renderers import Message, RenderContext
 from storage.models import CaseSession, Delivery
 from storage.uow import UnitOfWork
 
@@ -132,7 +132,6 @@ async def cancel_person(uow: UnitOfWork, session_id: int, user_id: str) -> int:
     return cancelled
 
 
-@renderer(REMINDER_KIND)
 async def render_session_reminder(ctx: RenderContext) -> Message | None:
     """Build the reminder now, or None when it is no longer owed."""
     payload = ctx.payload

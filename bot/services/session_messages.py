@@ -6,7 +6,7 @@ import logging
 
 from bot.blocks import sessions as blocks
 from bot.calendar import session_ics
-from bot.delivery.renderers import FileUpload, Message, RenderContext, renderer
+from bot.delivery.renderers import FileUpload, Message, RenderContext
 from bot.i18n import t
 from storage.models import CaseSession
 
@@ -20,7 +20,6 @@ async def _context(ctx: RenderContext, key: str = "session_id") -> tuple[CaseSes
     return item, case, person.lang if person else "ja"
 
 
-@renderer("session_invitation")
 async def render_invitation(ctx: RenderContext) -> Message | None:
     item, case, lang = await _context(ctx)
     if item is None or item.status != "open":
@@ -32,7 +31,6 @@ async def render_invitation(ctx: RenderContext) -> Message | None:
                    blocks=blocks.build_invitation(item, case, lang, ctx.deps.tz))
 
 
-@renderer("session_announcement")
 async def render_announcement(ctx: RenderContext) -> Message | None:
     item = await ctx.uow.sessions.get(int(ctx.payload.get("session_id", 0)))
     if item is None or item.status != "open":
@@ -42,7 +40,6 @@ async def render_announcement(ctx: RenderContext) -> Message | None:
                    blocks=blocks.build_announcement(item, case, "ja", ctx.deps.tz), channel=ctx.delivery.recipient)
 
 
-@renderer("waitlist_promoted")
 async def render_promoted(ctx: RenderContext) -> Message | None:
     item, case, lang = await _context(ctx)
     reg = await ctx.uow.registrations.get(item.id, ctx.delivery.recipient) if item else None
@@ -52,7 +49,6 @@ async def render_promoted(ctx: RenderContext) -> Message | None:
                    upload=calendar_invite(item, case, lang, ctx))
 
 
-@renderer("lottery_waitlisted")
 async def render_lottery_waitlisted(ctx: RenderContext) -> Message | None:
     item, _case, lang = await _context(ctx)
     if item is None:
@@ -72,7 +68,6 @@ async def _group_members(ctx: RenderContext, item: CaseSession, group_no: int | 
     return names
 
 
-@renderer("session_confirmed")
 async def render_confirmed(ctx: RenderContext) -> Message | None:
     item, case, lang = await _context(ctx)
     reg = await ctx.uow.registrations.get(item.id, ctx.delivery.recipient) if item else None
@@ -85,7 +80,6 @@ async def render_confirmed(ctx: RenderContext) -> Message | None:
                    upload=calendar_invite(item, case, lang, ctx))
 
 
-@renderer("facilitator_groups")
 async def render_facilitator_groups(ctx: RenderContext) -> Message | None:
     item, case, lang = await _context(ctx)
     if item is None or item.status != "confirmed":
@@ -100,7 +94,6 @@ async def render_facilitator_groups(ctx: RenderContext) -> Message | None:
                    blocks=blocks.build_facilitator_groups(item, case, groups, lang, ctx.deps.tz))
 
 
-@renderer("session_cancelled")
 async def render_cancelled(ctx: RenderContext) -> Message | None:
     item, case, lang = await _context(ctx)
     substitute_id = ctx.payload.get("substitute_id")
@@ -127,7 +120,6 @@ def _reason(ctx: RenderContext) -> str:
         return ""
 
 
-@renderer("session_changed")
 async def render_changed(ctx: RenderContext) -> Message | None:
     """`admin session edit` changed the session: what changed, and the session as it is now."""
     item, case, lang = await _context(ctx)
@@ -140,7 +132,6 @@ async def render_changed(ctx: RenderContext) -> Message | None:
                    upload=calendar_invite(item, case, lang, ctx) if reg.status == "confirmed" else None)
 
 
-@renderer("waitlist_session_confirmed")
 async def render_waitlist_confirmed(ctx: RenderContext) -> Message | None:
     """The session goes ahead and the person is still waiting: their place, and a promise kept by
     promote_next (a freed seat is offered at once)."""
@@ -154,7 +145,6 @@ async def render_waitlist_confirmed(ctx: RenderContext) -> Message | None:
                    blocks=blocks.build_waitlist_confirmed(item, case, position, lang, ctx.deps.tz))
 
 
-@renderer("staff_session_notice")
 async def render_staff_notice(ctx: RenderContext) -> Message | None:
     """What the deadline (or a cancellation) decided, for the secretariat and the bureau's staff."""
     item, case, lang = await _context(ctx)

@@ -1,7 +1,7 @@
 """Toward self-organised study groups (DESIGN §2 items 7 and 10, issue 7).
 
 - **Introductions.** When a session is held, each discussion group's members are introduced to
-  each other in a group DM (a follow-up in `jobs.AFTER_HELD`, delivered through the outbox).
+  each other in a group DM (a follow-up of a held session, bot/features.py AFTER_HELD, delivered through the outbox).
 - **Matching.** `admin nudge` on demand, and a monthly run: eligible coordinators (active,
   nudges on, profile complete, pledged, not in an active study group, not nudged in the last
   30 days) are grouped by `bot.matching.propose_groups`, avoiding anyone grouped together in
@@ -37,12 +37,10 @@ from bot import matching
 from bot.blocks import study_groups as blocks
 from bot.blocks.kit import escape
 from bot.delivery import outbox
-from bot.delivery.renderers import Message, RenderContext, renderer
+from bot.delivery.renderers import Message, RenderContext
 from bot.deps import Deps
 from bot.i18n import t
-from bot.runtime import periodic
 from bot.services import sessions
-from bot.services.jobs import AFTER_HELD
 from bot.services.people import Actor
 from bot.services.sessions import SessionError, SessionSpec
 from bot.timefmt import format_date
@@ -147,8 +145,6 @@ async def introduce_discussion_groups(uow: UnitOfWork, now: datetime, item: Case
     return introduced
 
 
-AFTER_HELD.append(introduce_discussion_groups)
-
 
 # --- matching ------------------------------------------------------------------------------------
 
@@ -251,7 +247,6 @@ async def matching_due(uow: UnitOfWork, now: datetime) -> bool:
     return now >= last + MATCHING_INTERVAL
 
 
-@periodic("study_group_matching")
 async def monthly_matching(deps: Deps) -> int:
     now = deps.clock.now()
     async with deps.uow() as uow:
@@ -380,7 +375,6 @@ async def open_space(client, group: StudyGroup, members: list[str]) -> Space | N
         return None
 
 
-@periodic("study_group_spaces")
 async def open_study_group_spaces(deps: Deps) -> int:
     """Open what the outbox cannot: group DMs for introductions, spaces for groups that formed."""
     now = deps.clock.now()
@@ -765,7 +759,6 @@ async def _person_lang(ctx: RenderContext) -> tuple[Coordinator | None, str]:
     return person, person.lang if person else "ja"
 
 
-@renderer(NUDGE_KIND)
 async def render_nudge(ctx: RenderContext) -> Message | None:
     nudge = await ctx.uow.nudges.get(int(ctx.payload.get("nudge_id", 0)))
     person, lang = await _person_lang(ctx)
@@ -779,7 +772,6 @@ async def render_nudge(ctx: RenderContext) -> Message | None:
                    blocks=blocks.build_nudge(nudge.id, max(others, 0), group.bureau, group.themes or [], lang))
 
 
-@renderer(UNMATCHED_KIND)
 async def render_unmatched(ctx: RenderContext) -> Message | None:
     person, lang = await _person_lang(ctx)
     reason = str(ctx.payload.get("reason", ""))
@@ -797,7 +789,6 @@ async def _group_and_lang(ctx: RenderContext) -> tuple[StudyGroup | None, list[s
     return group, members, _lang_for([people.get(u) for u in members])
 
 
-@renderer(KIT_KIND)
 async def render_kit(ctx: RenderContext) -> Message | None:
     group, members, lang = await _group_and_lang(ctx)
     if group is None or group.status == "closed" or group.channel_id != ctx.delivery.recipient:
@@ -806,7 +797,6 @@ async def render_kit(ctx: RenderContext) -> Message | None:
                    blocks=blocks.build_kit(group.code, group.bureau, group.themes or [], members, lang))
 
 
-@renderer(WELCOME_KIND)
 async def render_welcome(ctx: RenderContext) -> Message | None:
     group, _members, lang = await _group_and_lang(ctx)
     if group is None or group.channel_id != ctx.delivery.recipient:
@@ -816,7 +806,6 @@ async def render_welcome(ctx: RenderContext) -> Message | None:
                    blocks=blocks.build_welcome(group.code, newcomers, lang))
 
 
-@renderer(INTRODUCTION_KIND)
 async def render_introduction(ctx: RenderContext) -> Message | None:
     channel = ctx.payload.get("channel")
     if not channel:
@@ -845,7 +834,6 @@ async def _open_self_run(ctx: RenderContext) -> CaseSession | None:
     return item if item is not None and item.kind == "self_run" and item.status == "open" else None
 
 
-@renderer(INVITATION_KIND)
 async def render_self_run_invitation(ctx: RenderContext) -> Message | None:
     item = await _open_self_run(ctx)
     person, lang = await _person_lang(ctx)
@@ -859,7 +847,6 @@ async def render_self_run_invitation(ctx: RenderContext) -> Message | None:
                    blocks=blocks.build_self_run_invitation(item, group.code if group else None, lang, ctx.deps.tz))
 
 
-@renderer(ANNOUNCEMENT_KIND)
 async def render_self_run_announcement(ctx: RenderContext) -> Message | None:
     item = await _open_self_run(ctx)
     if item is None:

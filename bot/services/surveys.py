@@ -26,10 +26,9 @@ from typing import Literal
 
 from bot.blocks.surveys import build_invitation, build_reminder
 from bot.delivery import outbox
-from bot.delivery.renderers import Message, RenderContext, renderer
+from bot.delivery.renderers import Message, RenderContext
 from bot.i18n import t
-from bot.runtime import periodic
-from bot.services import jobs, sessions
+from bot.services import sessions
 from bot.services.people import Actor
 from bot.services.sessions import SessionError
 from bot.surveys import dialog
@@ -104,7 +103,7 @@ async def send_post_session_survey(uow: UnitOfWork, now: datetime, actor: Actor,
 
 
 async def start_post_session_survey(uow: UnitOfWork, now: datetime, session: CaseSession) -> None:
-    """Follow-up of a held session (jobs.AFTER_HELD): its attendees get the post-session survey."""
+    """Follow-up of a held session (bot/features.py AFTER_HELD): its attendees get the post-session survey."""
     if await uow.surveys.runs_for_session(session.id, POST_SESSION_SURVEY):
         return
     people = [reg.user_id for reg in await sessions.attendees(uow, session)]
@@ -115,8 +114,6 @@ async def start_post_session_survey(uow: UnitOfWork, now: datetime, session: Cas
     await uow.audit.record(now, "system", "survey.send", "ok", target=started.run.code, survey=POST_SESSION_SURVEY,
                            session=session.code, invited=started.invited)
 
-
-jobs.AFTER_HELD.append(start_post_session_survey)
 
 
 async def _open_run(uow: UnitOfWork, now: datetime, survey_id: str, user_ids: list[str], *, created_by: str,
@@ -378,7 +375,6 @@ async def close_run(uow: UnitOfWork, now: datetime, run_id: int) -> bool:
     return True
 
 
-@periodic("survey_runs_closing")
 async def close_due_runs(deps) -> int:
     now = deps.clock.now()
     async with deps.uow() as uow:
@@ -393,7 +389,6 @@ async def close_due_runs(deps) -> int:
     return closed
 
 
-@jobs.next_due
 async def next_survey_deadline(uow: UnitOfWork, now: datetime) -> datetime | None:
     return await uow.surveys.next_deadline(now)
 
@@ -425,12 +420,10 @@ async def _owed_message(ctx: RenderContext, text_key: str, build) -> Message | N
                    blocks=build(survey, run.code, deadline, lang))
 
 
-@renderer(INVITATION_KIND)
 async def render_invitation(ctx: RenderContext) -> Message | None:
     return await _owed_message(ctx, "survey_runs.invitation_text", build_invitation)
 
 
-@renderer(REMINDER_KIND)
 async def render_reminder(ctx: RenderContext) -> Message | None:
     return await _owed_message(ctx, "survey_runs.reminder_text", build_reminder)
 

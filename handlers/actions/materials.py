@@ -15,7 +15,7 @@ from bot.i18n import t
 from bot.pseudonymisation import propose_file
 from bot.services import materials
 from bot.services.sessions import SessionError
-from handlers.commands.jirei import CommandRequest
+from handlers.commands.request import CommandRequest
 from handlers.commands.materials import publish
 from handlers.context import NOT_DONE, actor_of, answer, session_button
 

@@ -34,7 +34,6 @@ from bot.services.surveys import DialogState, DialogStatus, Step
 from bot.surveys.dialog import Outcome, current_question
 from bot.text import normalise
 from handlers.context import actor_of, message
-from handlers.events.people import DM_HANDLERS
 
 MAX_VALUE = 200  # longer than any value we build: anything longer is not ours
 
@@ -293,9 +292,6 @@ async def _pause(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    if answer_by_dm not in DM_HANDLERS:
-        DM_HANDLERS.append(answer_by_dm)
-
     @app.action(ids.SURVEY_START)
     async def start(ack, body, context, client, respond):
         await ack()

@@ -5,15 +5,13 @@ from __future__ import annotations
 from bot import grammar
 from bot.blocks.checks import build_check_modal
 from bot.services import guard
-from handlers.commands.jirei import CommandRequest, command_handler
+from handlers.commands.request import CommandRequest
 
 
-@command_handler(grammar.Check)
 async def open_check(cmd: grammar.Check, request: CommandRequest) -> None:
     await request.client.views_open(trigger_id=request.body["trigger_id"], view=build_check_modal(request.lang))
 
 
-@command_handler(grammar.GuardSet)
 async def set_guard(cmd: grammar.GuardSet, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         group = await guard.set_guard(uow, request.deps.clock.now(), request.actor,

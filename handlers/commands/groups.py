@@ -6,10 +6,9 @@ from bot import grammar
 from bot.blocks.study_groups import build_groups_overview, build_matching_report, build_propose_modal
 from bot.i18n import t
 from bot.services import study_groups
-from handlers.commands.jirei import CommandRequest, command_handler
+from handlers.commands.request import CommandRequest
 
 
-@command_handler(grammar.Groups)
 async def my_groups(cmd: grammar.Groups, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         overview = await study_groups.overview(uow, request.actor)
@@ -17,7 +16,6 @@ async def my_groups(cmd: grammar.Groups, request: CommandRequest) -> None:
                         t("groups.overview.title", request.lang))
 
 
-@command_handler(grammar.Propose)
 async def open_propose_modal(cmd: grammar.Propose, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         await study_groups.check_may_propose(uow, request.deps.clock.now(), request.deps.tz, request.actor,
@@ -27,7 +25,6 @@ async def open_propose_modal(cmd: grammar.Propose, request: CommandRequest) -> N
     await request.client.views_open(trigger_id=request.body["trigger_id"], view=view)
 
 
-@command_handler(grammar.NudgeNow)
 async def nudge_now(cmd: grammar.NudgeNow, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         report = await study_groups.run_matching_now(uow, request.deps.clock.now(), request.deps.tz,

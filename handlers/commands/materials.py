@@ -6,10 +6,9 @@ from bot import grammar
 from bot.blocks.materials import bureau_names, build_link_added, build_publication_standing, build_upload_modal
 from bot.i18n import t
 from bot.services import materials
-from handlers.commands.jirei import CommandRequest, command_handler
+from handlers.commands.request import CommandRequest
 
 
-@command_handler(grammar.MaterialAdd)
 async def add_material(cmd: grammar.MaterialAdd, request: CommandRequest) -> None:
     if cmd.url is None:
         await open_upload_form(cmd, request)
@@ -21,7 +20,6 @@ async def add_material(cmd: grammar.MaterialAdd, request: CommandRequest) -> Non
                         t("materials.link_added", request.lang, code=result.case.code, version=result.material.version))
 
 
-@command_handler(grammar.Publish)
 async def publish(cmd: grammar.Publish, request: CommandRequest) -> None:
     deps, lang = request.deps, request.lang
     async with deps.uow() as uow:

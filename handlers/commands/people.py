@@ -7,10 +7,9 @@ from bot.blocks.people import build_pledge, build_pledge_accepted, build_profile
 from bot.i18n import t
 from bot.services import people
 from bot.services.sessions import bureau_label
-from handlers.commands.jirei import CommandRequest, command_handler
+from handlers.commands.request import CommandRequest
 
 
-@command_handler(grammar.ProfileOpen)
 async def open_profile(cmd: grammar.ProfileOpen, request: CommandRequest) -> None:
     async with request.deps.uow(read_only=True) as uow:
         person = await uow.coordinators.get(request.actor.user_id)
@@ -18,7 +17,6 @@ async def open_profile(cmd: grammar.ProfileOpen, request: CommandRequest) -> Non
                                     view=build_profile_modal(person, request.lang))
 
 
-@command_handler(grammar.ProfileSet)
 async def set_profile(cmd: grammar.ProfileSet, request: CommandRequest) -> None:
     try:
         change = people.validate_profile(cmd.values)
@@ -31,21 +29,18 @@ async def set_profile(cmd: grammar.ProfileSet, request: CommandRequest) -> None:
     await request.reply(build_profile_saved(person, lang), t("profile.saved", lang))
 
 
-@command_handler(grammar.PledgeShow)
 async def show_pledge(cmd: grammar.PledgeShow, request: CommandRequest) -> None:
     async with request.deps.uow(read_only=True) as uow:
         person = await uow.coordinators.get(request.actor.user_id)
     await request.reply(build_pledge(person, request.lang), t("pledge.title", request.lang))
 
 
-@command_handler(grammar.PledgeAccept)
 async def accept_pledge(cmd: grammar.PledgeAccept, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         person, _ = await people.accept_pledge(uow, request.deps.clock.now(), request.actor.user_id)
     await request.reply(build_pledge_accepted(request.lang, person.profile_complete), t("pledge.accepted", request.lang))
 
 
-@command_handler(grammar.RoleGrantCmd)
 async def grant_role(cmd: grammar.RoleGrantCmd, request: CommandRequest) -> None:
     actor = request.actor
     async with request.deps.uow() as uow:

@@ -8,7 +8,7 @@ from bot.deps import Deps
 from bot.i18n import t
 from bot.services import privacy
 from bot.services.people import Actor
-from handlers.commands.jirei import CommandRequest, command_handler
+from handlers.commands.request import CommandRequest
 
 
 def build_forget_me_prompt(lang: str) -> list[Block]:
@@ -38,7 +38,6 @@ async def forget(deps: Deps, actor: Actor) -> privacy.ForgetResult:
     return result
 
 
-@command_handler(grammar.ForgetMe)
 async def forget_me(cmd: grammar.ForgetMe, request: CommandRequest) -> None:
     if not cmd.confirmed:
         await request.reply(build_forget_me_prompt(request.lang), t("privacy.prompt.title", request.lang))

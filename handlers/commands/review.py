@@ -1,7 +1,6 @@
 """`admin report year [FY]`: the secretariat's yearly review as a message, an .xlsx and a chart.
 
-Not registered with @command_handler: `grammar.Report` also carries survey codes (R1), and the
-/jirei router sends `code == "year"` here.
+`grammar.Report` also carries survey codes (R1): the /jirei router sends `code == "year"` here.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from bot import grammar
 from bot.blocks.home import build_year_review
 from bot.i18n import t
 from bot.services import review
-from handlers.commands.jirei import CommandRequest
+from handlers.commands.request import CommandRequest
 
 log = logging.getLogger(__name__)
 

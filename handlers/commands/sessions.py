@@ -17,24 +17,21 @@ from bot.blocks.sessions import (
 from bot.i18n import t
 from bot.services import sessions
 from bot.services.sessions import SessionSpec
-from handlers.commands.jirei import CommandRequest, command_handler
+from handlers.commands.request import CommandRequest
 
 
-@command_handler(grammar.SessionsList)
 async def list_sessions(cmd: grammar.SessionsList, request: CommandRequest) -> None:
     async with request.deps.uow(read_only=True) as uow:
         page = await sessions.open_sessions(uow, request.actor, limit=MAX_LISTED)
     await request.reply(build_sessions_list(page, request.lang, request.deps.tz), t("sessions.list_title", request.lang))
 
 
-@command_handler(grammar.Mine)
 async def my_sessions(cmd: grammar.Mine, request: CommandRequest) -> None:
     async with request.deps.uow(read_only=True) as uow:
         summaries = await sessions.my_registrations(uow, request.actor)
     await request.reply(build_my_list(summaries, request.lang, request.deps.tz), t("sessions.my_title", request.lang))
 
 
-@command_handler(grammar.Join)
 async def join(cmd: grammar.Join, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         result = await sessions.join(uow, request.deps.clock.now(), request.actor, cmd.code,
@@ -45,7 +42,6 @@ async def join(cmd: grammar.Join, request: CommandRequest) -> None:
     await request.reply(blocks, blocks[0]["text"]["text"])
 
 
-@command_handler(grammar.Leave)
 async def leave(cmd: grammar.Leave, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         result = await sessions.leave(uow, request.deps.clock.now(), request.actor, cmd.code)
@@ -53,7 +49,6 @@ async def leave(cmd: grammar.Leave, request: CommandRequest) -> None:
     await request.reply_text("sessions.left", code=result.session.code)
 
 
-@command_handler(grammar.CaseNew)
 async def new_case(cmd: grammar.CaseNew, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         case = await sessions.create_case(uow, request.deps.clock.now(), request.actor, title=cmd.title,
@@ -61,7 +56,6 @@ async def new_case(cmd: grammar.CaseNew, request: CommandRequest) -> None:
     await request.reply_text("sessions.case_created", code=case.code)
 
 
-@command_handler(grammar.SessionNew)
 async def new_session(cmd: grammar.SessionNew, request: CommandRequest) -> None:
     spec = SessionSpec(case=cmd.case, bureau=cmd.bureau, start=cmd.start, minutes=cmd.minutes, capacity=cmd.capacity,
                        min_participants=cmd.min_participants, deadline=cmd.deadline, release=cmd.release,
@@ -79,7 +73,6 @@ async def new_session(cmd: grammar.SessionNew, request: CommandRequest) -> None:
     await request.reply_text("sessions.session_created", code=item.code)
 
 
-@command_handler(grammar.SessionEdit)
 async def edit_session(cmd: grammar.SessionEdit, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         result = await sessions.edit_session(uow, request.deps.clock.now(), request.actor, cmd.code, cmd.changes)
@@ -91,7 +84,6 @@ async def edit_session(cmd: grammar.SessionEdit, request: CommandRequest) -> Non
                              what=changed_names(result.changed, request.lang))
 
 
-@command_handler(grammar.SessionCancel)
 async def cancel_session(cmd: grammar.SessionCancel, request: CommandRequest) -> None:
     deps = request.deps
     async with deps.uow() as uow:
@@ -101,7 +93,6 @@ async def cancel_session(cmd: grammar.SessionCancel, request: CommandRequest) ->
     await request.reply_text("sessions.cancelled_done", code=result.session.code, count=result.told)
 
 
-@command_handler(grammar.CaseEdit)
 async def edit_case(cmd: grammar.CaseEdit, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         case = await sessions.edit_case(uow, request.deps.clock.now(), request.actor, cmd.code, cmd.changes)
@@ -109,7 +100,6 @@ async def edit_case(cmd: grammar.CaseEdit, request: CommandRequest) -> None:
     await request.reply_text("sessions.case_edited", code=case.code)
 
 
-@command_handler(grammar.SessionNewForm)
 async def new_session_form(cmd: grammar.SessionNewForm, request: CommandRequest) -> None:
     from datetime import timedelta
 
@@ -132,7 +122,6 @@ async def new_session_form(cmd: grammar.SessionNewForm, request: CommandRequest)
                                     view=build_session_modal(case_choices, bureau_choices, lang, defaults))
 
 
-@command_handler(grammar.Announce)
 async def announce(cmd: grammar.Announce, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         result = await sessions.announce(uow, request.deps.clock.now(), request.actor, cmd.code,
@@ -145,7 +134,6 @@ async def announce(cmd: grammar.Announce, request: CommandRequest) -> None:
     request.deps.wake_dispatcher()
 
 
-@command_handler(grammar.Roster)
 async def roster(cmd: grammar.Roster, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         result = await sessions.roster(uow, request.deps.clock.now(), request.actor, cmd.code)
@@ -153,7 +141,6 @@ async def roster(cmd: grammar.Roster, request: CommandRequest) -> None:
                         t("sessions.roster_title", request.lang, code=cmd.code))
 
 
-@command_handler(grammar.Attend)
 async def attend(cmd: grammar.Attend, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         result = await sessions.attend(uow, request.deps.clock.now(), request.actor, cmd.code, list(cmd.users))

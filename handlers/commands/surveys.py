@@ -13,7 +13,7 @@ from bot.services import surveys
 from bot.services.progress import attach_progress_message
 from bot.surveys.chart import render_chart_png
 from bot.timefmt import format_datetime
-from handlers.commands.jirei import CommandRequest, command_handler
+from handlers.commands.request import CommandRequest
 
 log = logging.getLogger(__name__)
 
@@ -27,21 +27,18 @@ async def _announce_sent(request: CommandRequest, started: surveys.RunStarted) -
     request.deps.wake_dispatcher()
 
 
-@command_handler(grammar.SurveyPlanning)
 async def send_planning(cmd: grammar.SurveyPlanning, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         started = await surveys.start_planning_survey(uow, request.deps.clock.now(), request.actor)
     await _announce_sent(request, started)
 
 
-@command_handler(grammar.SurveySend)
 async def send_post_session(cmd: grammar.SurveySend, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         started = await surveys.send_post_session_survey(uow, request.deps.clock.now(), request.actor, cmd.code)
     await _announce_sent(request, started)
 
 
-@command_handler(grammar.Report)
 async def report(cmd: grammar.Report, request: CommandRequest) -> None:
     """The tables in the reply; the bar chart uploaded to the asker's DM."""
     lang = request.lang

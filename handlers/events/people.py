@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
 from bot.i18n import t
 from bot.text import normalise
+from bot.wiring import DmHandler
 from handlers.context import actor_of
 from handlers.home import refresh_home
-
-# Other features (the survey dialog) may claim a DM first; they return True when they did.
-DM_HANDLERS: list = []
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -21,16 +21,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await refresh_home(deps, client, event["user"])
 
-    async def in_direct_message(event) -> bool:
-        return event.get("channel_type") == "im"
 
-    # Only DMs: messages in private channels go to the personal-data guard (handlers/events/checks.py).
+async def in_direct_message(event) -> bool:
+    return event.get("channel_type") == "im"
+
+
+def register_direct_messages(app: AsyncApp, deps: Deps, dm_handlers: Sequence[DmHandler]) -> None:
+    """Features (the survey dialog) may claim a DM first, in order; they return True when they did.
+    Only DMs: messages in private channels go to the personal-data guard (handlers/events/checks.py)."""
+
     @app.event("message", matchers=[in_direct_message])
     async def direct_message(event, client, context, say):
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
         actor = actor_of(context)
-        for handler in DM_HANDLERS:
+        for handler in dm_handlers:
             if await handler(deps, actor, event, client):
                 return
         text = normalise(str(event.get("text") or "")).strip()

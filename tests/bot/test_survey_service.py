@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot import features
 from bot.delivery.renderers import RenderContext
 from bot.services import people, surveys
 from bot.services.people import Actor
@@ -123,7 +124,7 @@ async def test_a_held_session_gets_one_post_session_run_for_its_attendees(uow_fa
         async with uow_factory() as uow:
             await surveys.send_post_session_survey(uow, now, TOKYO_STAFF, item.code)
     assert again.value.key == "survey_runs.error.already_sent"
-    assert surveys.start_post_session_survey in surveys.jobs.AFTER_HELD
+    assert surveys.start_post_session_survey in features.AFTER_HELD
 
 
 async def test_send_needs_a_held_session_of_ones_own_bureau(uow_factory, clock):

@@ -9,10 +9,12 @@ import pytest
 from bot.delivery import outbox
 from bot.delivery.dispatcher import DispatchConfig
 from bot.delivery.pacing import Pacer, Rate
-from bot.delivery.renderers import Message, RenderContext, renderer
+from bot.delivery.renderers import Message, RenderContext
 from bot.deps import Deps, build_deps
 from bot.localslack.server import FakeSlack, ManualMonotonic
-from bot.runtime import PERIODIC_JOBS, Runtime
+from bot.features import WIRING
+from bot.runtime import Runtime
+from bot.wiring import Feature, Wiring, wire
 from config.settings import Settings
 from storage.crypto import Cipher, generate_key
 
@@ -20,12 +22,15 @@ TOKEN = "xoxb-test"
 NOTE_KIND = "test_note"
 
 
-@renderer(NOTE_KIND)
 async def render_note(ctx: RenderContext) -> Message | None:
     """A test message: its text is test data, not a user-facing string."""
     if ctx.payload.get("withdrawn"):
         return None
     return Message(text=f"note {ctx.payload.get('n')}", channel=ctx.payload.get("channel"))
+
+
+TEST_NOTES = Feature("test_notes", renderers={NOTE_KIND: render_note})
+DELIVERIES_ONLY = wire([Feature("jirei", renderers=WIRING.renderers), TEST_NOTES])
 
 
 def fast_pacer(per_second: float = 500.0) -> Pacer:
@@ -72,10 +77,11 @@ async def deps(make_deps, db_url) -> Deps:
     return await make_deps(db_url)
 
 
-def make_runtime(deps: Deps, owner: str = "test-runtime", **config) -> Runtime:
+def make_runtime(deps: Deps, owner: str = "test-runtime", *, wiring: Wiring | None = None, **config) -> Runtime:
+    """A runtime that only delivers (Jirei's kinds and the test note), unless given a wiring of its own."""
     settings = dict(reconcile_time_window=True, send_timeout_seconds=5.0)
     settings.update(config)
-    return Runtime(deps, owner, pacer=fast_pacer(), config=DispatchConfig(**settings))
+    return Runtime(deps, wiring or DELIVERIES_ONLY, owner, pacer=fast_pacer(), config=DispatchConfig(**settings))
 
 
 async def enqueue_notes(deps: Deps, recipients: list[str], *, due_at: datetime, prefix: str = "note",
@@ -89,13 +95,3 @@ async def enqueue_notes(deps: Deps, recipients: list[str], *, due_at: datetime, 
 
 def dm_texts(fake: FakeSlack, user: str) -> list[str]:
     return [m.get("text", "") for m in fake.dm_messages(user)]
-
-
-@pytest.fixture
-def jobs():
-    """No periodic jobs but the test's own: which are registered depends on what was imported."""
-    saved = dict(PERIODIC_JOBS)
-    PERIODIC_JOBS.clear()
-    yield PERIODIC_JOBS
-    PERIODIC_JOBS.clear()
-    PERIODIC_JOBS.update(saved)

@@ -9,11 +9,10 @@ from sqlalchemy import select
 
 from bot.services import reminders
 from storage.models import Case, CaseSession, Coordinator, Delivery, Registration
-from tests.bot.delivery.conftest import jobs, make_runtime  # noqa: F401
+from tests.bot.delivery.conftest import make_runtime
 
-# Only the reminders are under test: the periodic jobs other features register (which depend on
-# what earlier tests imported) would confirm the session at its deadline and send more.
-pytestmark = pytest.mark.usefixtures("jobs")
+# Only the reminders are under test: make_runtime runs no periodic jobs (they would confirm the
+# session at its deadline and send more), it only delivers.
 
 FACILITATOR, LECTURER, PARTICIPANT, ENGLISH = "UFACIL", "ULECT", "UPART", "UENG"
 

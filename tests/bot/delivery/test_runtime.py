@@ -10,25 +10,25 @@ import pytest
 from bot.delivery import outbox
 from bot.delivery.dispatcher import DispatchConfig
 from bot.delivery.pacing import Pacer, Rate
-from bot.delivery.renderers import FileUpload, Message, RenderContext, renderer
-from bot.runtime import Runtime, periodic
-from tests.bot.delivery.conftest import dm_texts, enqueue_notes, jobs, make_runtime, users  # noqa: F401
+from bot.delivery.renderers import FileUpload, Message, RenderContext
+from bot.runtime import Runtime
+from bot.wiring import Feature, Job, wire
+from tests.bot.delivery.conftest import TEST_NOTES, dm_texts, enqueue_notes, make_runtime, users  # noqa: F401
 
 
-async def test_every_tick_runs_the_periodic_jobs_before_dispatching(jobs, deps, fake, clock):
+async def test_every_tick_runs_the_periodic_jobs_before_dispatching(deps, fake, clock):
     fake.add_user("URJOB", "job")
     seen: list[str] = []
 
-    @periodic("enqueue_something")
     async def enqueue_something(job_deps) -> None:
         seen.append("enqueue")
         await enqueue_notes(job_deps, ["URJOB"], due_at=job_deps.clock.now(), prefix="job")  # idempotent
 
-    @periodic("broken")
     async def broken(job_deps) -> None:
         raise RuntimeError("a bug in some feature")
 
-    runtime = make_runtime(deps)
+    jobs = Feature("jobs", jobs=(Job("enqueue_something", enqueue_something), Job("broken", broken)))
+    runtime = make_runtime(deps, wiring=wire([TEST_NOTES, jobs]))
     first = await runtime.tick()
     second = await runtime.tick()
 
@@ -37,18 +37,18 @@ async def test_every_tick_runs_the_periodic_jobs_before_dispatching(jobs, deps, 
     assert dm_texts(fake, "URJOB") == ["note 0"]
 
 
-def test_two_jobs_cannot_share_a_name(jobs):
-    @periodic("twin")
+def test_two_jobs_cannot_share_a_name_nor_two_renderers_a_kind():
     async def one(deps) -> None: ...
 
-    with pytest.raises(RuntimeError):
-        @periodic("twin")
-        async def other(deps) -> None: ...
+    with pytest.raises(ValueError, match="twin"):
+        wire([Feature("a", jobs=(Job("twin", one),)), Feature("b", jobs=(Job("twin", one),))])
+    with pytest.raises(ValueError, match="test_note"):
+        wire([TEST_NOTES, TEST_NOTES])
 
 
-async def test_started_runtime_delivers_when_woken_and_stops_cleanly(jobs, deps, fake, clock):
+async def test_started_runtime_delivers_when_woken_and_stops_cleanly(deps, fake, clock):
     fake.add_user("URWAKE", "wake")
-    runtime = make_runtime(deps)
+    runtime = make_runtime(deps, wiring=wire([TEST_NOTES]))
     await runtime.start()
     try:
         await enqueue_notes(deps, ["URWAKE"], due_at=clock.now() + timedelta(minutes=5))
@@ -63,16 +63,15 @@ async def test_started_runtime_delivers_when_woken_and_stops_cleanly(jobs, deps,
     assert (await runtime.tick()).claimed == 0  # stopped: no new work
 
 
-async def test_a_wake_up_after_a_command_dispatches_without_running_the_jobs(jobs, deps, fake, clock):
+async def test_a_wake_up_after_a_command_dispatches_without_running_the_jobs(deps, fake, clock):
     fake.add_user("URCMD", "cmd")
     runs: list[str] = []
 
-    @periodic("counted")
     async def counted(job_deps) -> None:
         runs.append("job")
 
     deps.settings = deps.settings.model_copy(update={"dispatch_interval_seconds": 3600.0})  # no scheduled tick
-    runtime = make_runtime(deps)
+    runtime = make_runtime(deps, wiring=wire([TEST_NOTES, Feature("counted", jobs=(Job("counted", counted),))]))
     await runtime.start()  # the first look runs the jobs (work may have come due while down)
     try:
         for _ in range(200):
@@ -91,9 +90,11 @@ async def test_a_wake_up_after_a_command_dispatches_without_running_the_jobs(job
     assert runs == ["job"]
 
 
-@renderer("test_with_file")
 async def render_with_file(ctx: RenderContext) -> Message:
     return Message(text="material", upload=FileUpload(filename="case.pdf", content=b"%PDF-1.4 test", title="Case"))
+
+
+WITH_FILE = Feature("files", renderers={"test_with_file": render_with_file})
 
 
 async def test_a_file_goes_into_the_messages_thread_once_even_after_a_failed_upload(deps, fake, clock):
@@ -102,7 +103,7 @@ async def test_a_file_goes_into_the_messages_thread_once_even_after_a_failed_upl
         await outbox.enqueue(uow, kind="test_with_file", recipient="URFILE", due_at=clock.now(), now=clock.now(),
                              dedupe_key="file:URFILE")
     fake.fail("files.completeUploadExternal", status=500, times=1)
-    runtime = make_runtime(deps)
+    runtime = make_runtime(deps, wiring=wire([WITH_FILE]))
 
     first = await runtime.drain()
     clock.advance(timedelta(seconds=10))
@@ -131,7 +132,8 @@ async def test_files_waiting_for_their_budget_do_not_hold_back_messages(deps, fa
     fast, files = Rate(500.0, burst=50), Rate(0.001, burst=1)
     pacer = Pacer({"chat.postMessage": fast, "conversations.history": fast, "conversations.open": fast,
                    "files.getUploadURLExternal": files, "files.completeUploadExternal": files})
-    runtime = Runtime(deps, "lanes", pacer=pacer, config=DispatchConfig(max_in_flight=2, send_timeout_seconds=5.0))
+    runtime = Runtime(deps, wire([WITH_FILE, TEST_NOTES]), "lanes", pacer=pacer,
+                      config=DispatchConfig(max_in_flight=2, send_timeout_seconds=5.0))
     dispatching = asyncio.create_task(runtime.dispatcher.dispatch_due())
     try:
         for _ in range(300):

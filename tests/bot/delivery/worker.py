@@ -19,9 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 from bot.clock import SystemClock  # noqa: E402
 from bot.delivery.dispatcher import DispatchConfig  # noqa: E402
 from bot.delivery.pacing import Pacer, Rate  # noqa: E402
-from bot.delivery.renderers import Message, RenderContext, renderer  # noqa: E402
+from bot.delivery.renderers import Message, RenderContext  # noqa: E402
 from bot.deps import build_deps  # noqa: E402
 from bot.runtime import Runtime, TickResult  # noqa: E402
+from bot.wiring import Feature, wire  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from storage.crypto import Cipher, generate_key  # noqa: E402
 
@@ -29,9 +30,11 @@ PROCESS_KIND = "process_note"
 TOKEN = "xoxb-test"
 
 
-@renderer(PROCESS_KIND)
 async def render_process_note(ctx: RenderContext) -> Message:
     return Message(text=f"note {ctx.payload.get('n')}")
+
+
+PROCESS_NOTES = wire([Feature("process_notes", renderers={PROCESS_KIND: render_process_note})])
 
 
 async def main() -> int:
@@ -46,7 +49,7 @@ async def main() -> int:
     fast = Rate(200.0, burst=20)
     pacer = Pacer({"chat.postMessage": Rate(args.rate, burst=5), "conversations.history": fast,
                    "conversations.open": fast})
-    runtime = Runtime(deps, args.owner, pacer=pacer,
+    runtime = Runtime(deps, PROCESS_NOTES, args.owner, pacer=pacer,
                       config=DispatchConfig(send_timeout_seconds=5.0, backoff_base_seconds=0.2))
     total = TickResult()
     try:

@@ -1,0 +1,123 @@
+"""The composition of Jirei: every feature and what it hands over, as plain values.
+
+bot/app.py registers the listeners (and /jirei, whose router is handlers/commands/jirei.py ROUTES),
+bot/runtime.py runs the jobs and hands the renderers to the dispatcher, the console and the tests
+jump the clock with `next_due`. Nothing registers itself on import: what is not listed here does
+not run.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from bot import observability
+from bot.services import jobs as session_jobs
+from bot.services import materials, privacy, reminders, session_messages, study_groups, surveys
+from bot.wiring import Feature, Job, wire
+from handlers.actions import checks as check_actions
+from handlers.actions import groups as group_actions
+from handlers.actions import materials as material_actions
+from handlers.actions import people as people_actions
+from handlers.actions import privacy as privacy_actions
+from handlers.actions import review as review_actions
+from handlers.actions import sessions as session_actions
+from handlers.actions import surveys as survey_actions
+from handlers.events import checks as check_events
+from handlers.events import people as people_events
+from handlers.views import checks as check_views
+from handlers.views import groups as group_views
+from handlers.views import materials as material_views
+from handlers.views import people as people_views
+from handlers.views import sessions as session_views
+from handlers.views import surveys as survey_views
+
+# What follows a held session, in its closing transaction.
+AFTER_HELD = (surveys.start_post_session_survey, study_groups.introduce_discussion_groups)
+
+PEOPLE = Feature(
+    name="people",
+    listeners=(people_actions.register, people_views.register, people_events.register),
+)
+
+SESSIONS = Feature(
+    name="sessions",
+    listeners=(session_actions.register, session_views.register),
+    renderers={
+        "session_invitation": session_messages.render_invitation,
+        "session_announcement": session_messages.render_announcement,
+        "waitlist_promoted": session_messages.render_promoted,
+        "lottery_waitlisted": session_messages.render_lottery_waitlisted,
+        "session_confirmed": session_messages.render_confirmed,
+        "facilitator_groups": session_messages.render_facilitator_groups,
+        "session_cancelled": session_messages.render_cancelled,
+        "session_changed": session_messages.render_changed,
+        "waitlist_session_confirmed": session_messages.render_waitlist_confirmed,
+        "staff_session_notice": session_messages.render_staff_notice,
+        reminders.REMINDER_KIND: reminders.render_session_reminder,
+    },
+    jobs=(
+        Job("session_decisions", session_jobs.decide_due_sessions),
+        Job("sessions_closing", partial(session_jobs.close_finished_sessions, follow_ups=AFTER_HELD)),
+    ),
+    next_due=(session_jobs.next_session_moment, session_jobs.next_delivery_moment),
+)
+
+MATERIALS = Feature(
+    name="materials",
+    listeners=(material_actions.register, material_views.register),
+    renderers={
+        "material": materials.render_material,
+        "portal_publication": materials.render_publication,
+    },
+    jobs=(
+        Job("materials_release", session_jobs.release_materials),
+        Job("portal_publication", session_jobs.publish_complete_cases),
+    ),
+)
+
+SURVEYS = Feature(
+    name="surveys",
+    listeners=(survey_actions.register, survey_views.register),
+    renderers={
+        surveys.INVITATION_KIND: surveys.render_invitation,
+        surveys.REMINDER_KIND: surveys.render_reminder,
+    },
+    jobs=(Job("survey_runs_closing", surveys.close_due_runs),),
+    next_due=(surveys.next_survey_deadline,),
+    dm_handlers=(survey_actions.answer_by_dm,),
+)
+
+STUDY_GROUPS = Feature(
+    name="study_groups",
+    listeners=(group_actions.register, group_views.register),
+    renderers={
+        study_groups.NUDGE_KIND: study_groups.render_nudge,
+        study_groups.UNMATCHED_KIND: study_groups.render_unmatched,
+        study_groups.KIT_KIND: study_groups.render_kit,
+        study_groups.WELCOME_KIND: study_groups.render_welcome,
+        study_groups.INTRODUCTION_KIND: study_groups.render_introduction,
+        study_groups.INVITATION_KIND: study_groups.render_self_run_invitation,
+        study_groups.ANNOUNCEMENT_KIND: study_groups.render_self_run_announcement,
+    },
+    jobs=(
+        Job("study_group_matching", study_groups.monthly_matching),
+        Job("study_group_spaces", study_groups.open_study_group_spaces),
+    ),
+)
+
+REVIEW = Feature(name="review", listeners=(review_actions.register,))
+
+# /jirei check (the personal-data check) and the guard on study groups' channels.
+CHECKS = Feature(name="checks", listeners=(check_actions.register, check_views.register, check_events.register))
+
+PRIVACY = Feature(
+    name="privacy",
+    listeners=(privacy_actions.register,),
+    jobs=(
+        Job("material_retention", privacy.apply_material_retention),
+        Job("processed_requests_cleanup", observability.forget_old_request_keys),
+    ),
+)
+
+FEATURES = (PEOPLE, SESSIONS, MATERIALS, SURVEYS, STUDY_GROUPS, REVIEW, PRIVACY, CHECKS)
+WIRING = wire(FEATURES)
