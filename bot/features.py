@@ -8,6 +8,7 @@ not run.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 from bot import observability
@@ -30,6 +31,8 @@ from handlers.views import materials as material_views
 from handlers.views import people as people_views
 from handlers.views import sessions as session_views
 from handlers.views import surveys as survey_views
+
+MINUTE = timedelta(minutes=1)
 
 # What follows a held session, in its closing transaction.
 AFTER_HELD = (surveys.start_post_session_survey, study_groups.introduce_discussion_groups)
@@ -56,8 +59,10 @@ SESSIONS = Feature(
         reminders.REMINDER_KIND: reminders.render_session_reminder,
     },
     jobs=(
-        Job("session_decisions", session_jobs.decide_due_sessions),
-        Job("sessions_closing", partial(session_jobs.close_finished_sessions, follow_ups=AFTER_HELD)),
+        # A deadline is decided within a minute; a session ends and its follow-ups start within one.
+        Job("session_decisions", session_jobs.decide_due_sessions, every=MINUTE),
+        Job("sessions_closing", partial(session_jobs.close_finished_sessions, follow_ups=AFTER_HELD),
+            every=MINUTE),
     ),
     next_due=(session_jobs.next_session_moment, session_jobs.next_delivery_moment),
 )
@@ -70,8 +75,8 @@ MATERIALS = Feature(
         "portal_publication": materials.render_publication,
     },
     jobs=(
-        Job("materials_release", session_jobs.release_materials),
-        Job("portal_publication", session_jobs.publish_complete_cases),
+        Job("materials_release", session_jobs.release_materials, every=MINUTE),
+        Job("portal_publication", session_jobs.publish_complete_cases, every=10 * MINUTE),
     ),
 )
 
@@ -82,7 +87,7 @@ SURVEYS = Feature(
         surveys.INVITATION_KIND: surveys.render_invitation,
         surveys.REMINDER_KIND: surveys.render_reminder,
     },
-    jobs=(Job("survey_runs_closing", surveys.close_due_runs),),
+    jobs=(Job("survey_runs_closing", surveys.close_due_runs, every=5 * MINUTE),),
     next_due=(surveys.next_survey_deadline,),
     dm_handlers=(survey_actions.answer_by_dm,),
 )
@@ -100,8 +105,10 @@ STUDY_GROUPS = Feature(
         study_groups.ANNOUNCEMENT_KIND: study_groups.render_self_run_announcement,
     },
     jobs=(
-        Job("study_group_matching", study_groups.monthly_matching),
-        Job("study_group_spaces", study_groups.open_study_group_spaces),
+        # The monthly matching looks each weekday morning whether a month has passed since the last.
+        Job("study_group_matching", study_groups.monthly_matching, cron="0 10 * * mon-fri"),
+        # A group's channel opens within a minute of its third acceptance.
+        Job("study_group_spaces", study_groups.open_study_group_spaces, every=MINUTE),
     ),
 )
 
@@ -114,8 +121,8 @@ PRIVACY = Feature(
     name="privacy",
     listeners=(privacy_actions.register,),
     jobs=(
-        Job("material_retention", privacy.apply_material_retention),
-        Job("processed_requests_cleanup", observability.forget_old_request_keys),
+        Job("material_retention", privacy.apply_material_retention, cron="30 3 * * *"),
+        Job("processed_requests_cleanup", observability.forget_old_request_keys, every=60 * MINUTE),
     ),
 )
 

@@ -1,16 +1,18 @@
-"""The runtime: periodic jobs and the outbox dispatcher, ticked by APScheduler and woken at once.
+"""The runtime: the periodic jobs, each on its own APScheduler trigger, and the outbox dispatcher.
 
     runtime = Runtime(deps, WIRING)
-    await runtime.start()      # APScheduler ticks every JIREI_DISPATCH_INTERVAL_SECONDS
-    ...
-    await runtime.stop()       # no new work; in-flight sends finish
+    await runtime.start()      # every job on its cadence; the dispatcher every
+    ...                        # JIREI_DISPATCH_INTERVAL_SECONDS and whenever woken
+    await runtime.stop()       # no new work; in-flight jobs and sends finish
 
-The console and the tests do not start it: they move the ManualClock and call `tick()` or
-`drain()` themselves. APScheduler only keeps time (an in-memory job store, nothing in it that
-cannot be rebuilt at start); every message owed is a row in the database (DESIGN §4).
+The jobs and renderers are those bot/features.py lists. A wake-up (`deps.wake_dispatcher()`, after a
+command enqueued something) runs only the dispatcher; each job runs when its trigger fires
+(`Job(every=…)` or `Job(cron=…)`), idempotent and safe in several processes at once.
 
-The jobs and renderers are those bot/features.py lists (`Runtime(deps, WIRING)`); a job runs on
-every tick, so it must be idempotent and cheap when there is nothing to do.
+The console and the tests do not start it: they move the ManualClock and call `run_due_jobs()`,
+`tick()` (every job once, then the dispatcher) or `drain()` themselves. APScheduler only keeps time
+(an in-memory job store, nothing in it that cannot be rebuilt at start); every message owed is a
+row in the database (DESIGN §4).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass, field, fields
-from datetime import timezone
+from datetime import datetime, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -30,10 +32,12 @@ from bot.delivery.dispatcher import DispatchConfig, Dispatcher, DispatchStats
 from bot.delivery.pacing import Pacer
 from bot.deps import Deps
 from bot.metrics import DELIVERIES_PENDING, DISPATCH_LAG
-from bot.wiring import Wiring
+from bot.wiring import Job, Wiring
 from storage import outbox_repo
 
 log = logging.getLogger(__name__)
+
+JOB_MISFIRE_GRACE_SECONDS = 300
 
 def default_owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -83,14 +87,12 @@ class Runtime:
         self.dispatcher = Dispatcher(deps, owner=self.owner_id, renderers=wiring.renderers, pacer=pacer,
                                      config=config)
         self._tick_lock = asyncio.Lock()
+        self._running_jobs: set[asyncio.Task] = set()
         self._scheduler: AsyncIOScheduler | None = None
         self._wake_task: asyncio.Task | None = None
         self._stopping = False
         self._recovered = False
         self._next_wake_seconds: float | None = None
-        # The periodic jobs run on the scheduler's interval (and when a manual clock moves); a
-        # wake-up after a command only dispatches what it queued.
-        self._jobs_due = True
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -100,10 +102,18 @@ class Runtime:
         # The scheduled job only wakes the loop below, so ticks never overlap or pile up.
         self._scheduler.add_job(self._scheduled_wake, "interval", seconds=interval, id="dispatch",
                                 coalesce=True, max_instances=1)
+        for job in self.jobs:
+            # An interval job also runs at start: work may have come due while the bot was down
+            # (APScheduler keeps wall-clock time). A run missed by less than its grace (a busy loop,
+            # a short pause) still happens, once.
+            first_run = {"next_run_time": datetime.now(timezone.utc)} if job.every is not None else {}
+            self._scheduler.add_job(self._run_scheduled, job.trigger(self.deps.tz), args=[job], id=job.name,
+                                    coalesce=True, max_instances=1, misfire_grace_time=JOB_MISFIRE_GRACE_SECONDS,
+                                    **first_run)
         self._scheduler.start()
         on_change = getattr(self.deps.clock, "on_change", None)
         if on_change is not None:
-            on_change(lambda _moment: self._wake_with_jobs())
+            on_change(lambda _moment: self.deps.wake_dispatcher())
         self._wake_task = asyncio.create_task(self._wake_loop(), name="jirei-dispatch")
         self.deps.wake_dispatcher()  # look at once: work may have come due while the bot was down
 
@@ -118,15 +128,13 @@ class Runtime:
             self.deps.wake_dispatcher()
             await self._wake_task
             self._wake_task = None
+        if self._running_jobs:
+            await asyncio.wait(self._running_jobs)
         async with self._tick_lock:
             pass  # a tick started by the console or a test finishes first
 
     async def _scheduled_wake(self) -> None:
         # A coroutine, so APScheduler runs it on the loop (asyncio.Event is not thread-safe).
-        self._wake_with_jobs()
-
-    def _wake_with_jobs(self) -> None:
-        self._jobs_due = True
         self.deps.wake_dispatcher()
 
     async def _wake_loop(self) -> None:
@@ -138,33 +146,58 @@ class Runtime:
             if self._stopping:
                 return
             self.deps.wakeup.clear()
-            jobs, self._jobs_due = self._jobs_due, False
             try:
-                await self.tick(jobs=jobs)
+                await self.dispatch()
             except Exception:
                 # The loop must outlive a database hiccup; the next wake tries again.
                 log.exception("dispatcher tick failed")
 
-    # --- ticking ---------------------------------------------------------------------------
+    async def _run_scheduled(self, job: Job) -> None:
+        # A coroutine, so APScheduler runs it on the loop; stop() waits for it.
+        if self._stopping:
+            return
+        task = asyncio.current_task()
+        self._running_jobs.add(task)
+        try:
+            await self._run_job(job, TickResult())
+        finally:
+            self._running_jobs.discard(task)
 
-    async def tick(self, *, jobs: bool = True) -> TickResult:
-        """Run every periodic job (unless `jobs` is false), then dispatch everything due now.
-        Returns the counts."""
+    # --- running by hand (console, tests) and dispatching ---------------------------------
+
+    async def run_due_jobs(self) -> TickResult:
+        """Every periodic job once, now (each does only what is due at the clock's time)."""
+        result = TickResult()
+        for job in self.jobs:
+            await self._run_job(job, result)
+        return result
+
+    async def _run_job(self, job: Job, result: TickResult) -> None:
+        try:
+            await job.run(self.deps)
+            result.jobs_run += 1
+        except Exception:
+            # One broken job must not stop the others or the deliveries.
+            log.exception("periodic job %s failed", job.name)
+            result.job_errors.append(job.name)
+
+    async def dispatch(self) -> TickResult:
+        """Send everything due now (what a wake-up runs). Returns the counts."""
         result = TickResult()
         async with self._tick_lock:
             if self._stopping:
                 return result
             await self._recover_own_leases()
-            for job in self.jobs if jobs else ():
-                try:
-                    await job.run(self.deps)
-                    result.jobs_run += 1
-                except Exception:
-                    # One broken job must not stop the others or the deliveries.
-                    log.exception("periodic job %s failed", job.name)
-                    result.job_errors.append(job.name)
             result.absorb(await self.dispatcher.dispatch_due())
             await self._observe_queue(result)
+        return result
+
+    async def tick(self) -> TickResult:
+        """Every periodic job once, then dispatch everything due now (console and tests)."""
+        if self._stopping:
+            return TickResult()
+        result = await self.run_due_jobs()
+        result.merge(await self.dispatch())
         return result
 
     async def drain(self, max_rounds: int = 20) -> TickResult:

@@ -14,9 +14,13 @@ two jobs of one name. Nothing registers itself on import.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 if TYPE_CHECKING:
     from bot.delivery.renderers import Renderer
@@ -33,10 +37,24 @@ DmHandler = Callable[..., Awaitable[bool]]
 
 @dataclass(frozen=True)
 class Job:
-    """Periodic work: idempotent, cheap when there is nothing to do, safe to run in several processes."""
+    """Periodic work: idempotent, cheap when there is nothing to do, safe to run in several processes.
+
+    Its cadence is APScheduler's: `every` (an interval) or `cron` (a crontab line in JIREI_TIMEZONE).
+    """
 
     name: str
     run: JobRun
+    every: timedelta | None = None
+    cron: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.every is None) == (self.cron is None):
+            raise ValueError(f"job {self.name!r} needs exactly one of every= and cron=")
+
+    def trigger(self, tz: tzinfo) -> BaseTrigger:
+        if self.every is not None:
+            return IntervalTrigger(seconds=self.every.total_seconds(), timezone=tz)
+        return CronTrigger.from_crontab(self.cron, timezone=tz)
 
 
 @dataclass(frozen=True)

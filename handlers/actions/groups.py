@@ -39,7 +39,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except SessionError as err:
             await respond(response_type="ephemeral", replace_original=False, text=t(err.key, actor.lang, **err.params))
             return
-        deps.wake_dispatcher()  # the space job opens the group's channel on the next tick
+        deps.wake_dispatcher()  # the space job opens the group's channel within its minute
         blocks = build_nudge_answered(result.outcome, actor.lang, code=result.group_code, accepted=result.accepted,
                                       needed=result.needed)
         await respond(replace_original=True, **message(blocks, blocks[0]["text"]["text"]))

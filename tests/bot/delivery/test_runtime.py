@@ -13,7 +13,18 @@ from bot.delivery.pacing import Pacer, Rate
 from bot.delivery.renderers import FileUpload, Message, RenderContext
 from bot.runtime import Runtime
 from bot.wiring import Feature, Job, wire
-from tests.bot.delivery.conftest import TEST_NOTES, dm_texts, enqueue_notes, make_runtime, users  # noqa: F401
+from tests.bot.delivery.conftest import TEST_NOTES, dm_texts, enqueue_notes, make_runtime, users
+
+DAY = timedelta(days=1)
+
+
+async def eventually(condition, rounds: int = 500) -> bool:
+    """Let the started runtime work until `condition()` holds (or give up: False)."""
+    for _ in range(rounds):
+        if condition():
+            return True
+        await asyncio.sleep(0.02)
+    return condition()
 
 
 async def test_every_tick_runs_the_periodic_jobs_before_dispatching(deps, fake, clock):
@@ -27,7 +38,8 @@ async def test_every_tick_runs_the_periodic_jobs_before_dispatching(deps, fake, 
     async def broken(job_deps) -> None:
         raise RuntimeError("a bug in some feature")
 
-    jobs = Feature("jobs", jobs=(Job("enqueue_something", enqueue_something), Job("broken", broken)))
+    jobs = Feature("jobs", jobs=(Job("enqueue_something", enqueue_something, every=DAY),
+                                 Job("broken", broken, every=DAY)))
     runtime = make_runtime(deps, wiring=wire([TEST_NOTES, jobs]))
     first = await runtime.tick()
     second = await runtime.tick()
@@ -41,9 +53,43 @@ def test_two_jobs_cannot_share_a_name_nor_two_renderers_a_kind():
     async def one(deps) -> None: ...
 
     with pytest.raises(ValueError, match="twin"):
-        wire([Feature("a", jobs=(Job("twin", one),)), Feature("b", jobs=(Job("twin", one),))])
+        wire([Feature("a", jobs=(Job("twin", one, every=DAY),)), Feature("b", jobs=(Job("twin", one, every=DAY),))])
     with pytest.raises(ValueError, match="test_note"):
         wire([TEST_NOTES, TEST_NOTES])
+
+
+def test_a_job_has_exactly_one_cadence():
+    async def one(deps) -> None: ...
+
+    with pytest.raises(ValueError, match="every= and cron="):
+        Job("none", one)
+    with pytest.raises(ValueError, match="every= and cron="):
+        Job("both", one, every=DAY, cron="0 10 * * *")
+
+
+async def test_the_scheduler_runs_each_job_on_its_trigger_and_wake_ups_run_only_the_dispatcher(deps, fake, clock):
+    fake.add_user("URSCHED", "sched")
+    runs = {"often": 0, "daily": 0}
+
+    def counting(name):
+        async def run(job_deps) -> None:
+            runs[name] += 1
+        return run
+
+    jobs = Feature("jobs", jobs=(Job("often", counting("often"), every=timedelta(seconds=0.05)),
+                                 Job("daily", counting("daily"), cron="0 10 * * *")))
+    runtime = make_runtime(deps, wiring=wire([TEST_NOTES, jobs]))
+    await runtime.start()
+    try:
+        for index in range(3):  # three commands' worth of wake-ups
+            await enqueue_notes(deps, ["URSCHED"], due_at=clock.now(), prefix=f"wake{index}")
+            deps.wake_dispatcher()
+            assert await eventually(lambda: len(dm_texts(fake, "URSCHED")) > index)
+        assert await eventually(lambda: runs["often"] >= 3)
+    finally:
+        await runtime.stop()
+    assert runs["daily"] == 0  # not its time: neither the interval jobs nor the wake-ups ran it
+    assert len(dm_texts(fake, "URSCHED")) == 3
 
 
 async def test_started_runtime_delivers_when_woken_and_stops_cleanly(deps, fake, clock):
@@ -71,7 +117,7 @@ async def test_a_wake_up_after_a_command_dispatches_without_running_the_jobs(dep
         runs.append("job")
 
     deps.settings = deps.settings.model_copy(update={"dispatch_interval_seconds": 3600.0})  # no scheduled tick
-    runtime = make_runtime(deps, wiring=wire([TEST_NOTES, Feature("counted", jobs=(Job("counted", counted),))]))
+    runtime = make_runtime(deps, wiring=wire([TEST_NOTES, Feature("counted", jobs=(Job("counted", counted, every=DAY),))]))
     await runtime.start()  # the first look runs the jobs (work may have come due while down)
     try:
         for _ in range(200):
