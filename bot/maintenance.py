@@ -12,8 +12,6 @@ database or the file system failed.
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import logging
 import os
 import sys
@@ -206,13 +204,6 @@ async def cmd_load_plan(settings: Settings, args: argparse.Namespace, clock: Clo
 # --- add-material --------------------------------------------------------------------------------------
 
 
-def _optional_service(module: str, function: str) -> Callable[..., Any] | None:
-    """A service another piece provides, if it is installed in this build."""
-    if importlib.util.find_spec(module) is None:
-        return None
-    return getattr(importlib.import_module(module), function, None)
-
-
 async def cmd_add_material(settings: Settings, args: argparse.Namespace, clock: Clock, console: Console) -> int:
     from bot.services import materials
 
@@ -303,9 +294,7 @@ async def export_case(uow: UnitOfWork, code: str, tz: ZoneInfo) -> tuple[dict, e
 
 
 async def _export_survey(uow: UnitOfWork, code: str, fmt: str) -> bytes:
-    export_run = _optional_service("bot.services.surveys", "export_run")
-    if export_run is None:
-        raise CliError("export survey is not available in this build yet (no survey service)", EXIT_FAILED)
+    from bot.services.surveys import export_run
     from bot.surveys.exports import report_csv, report_xlsx
 
     document, survey, report = await export_run(uow, code)

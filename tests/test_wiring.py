@@ -1,0 +1,64 @@
+"""The wiring is read, not run: bot/features.py lists what runs, and nothing finds code by name.
+
+Read from the source with `ast` (nothing executed): no module of the bot imports a module named by
+a string (`importlib.import_module`, `__import__`), and none swallows a failed import (an
+`except ImportError` / `ModuleNotFoundError` would hide a feature that silently stopped loading).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from bot.features import FEATURES, WIRING
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("bot", "handlers", "storage", "config")
+IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
+
+
+def sources() -> list[Path]:
+    return sorted(path for package in PACKAGES for path in (ROOT / package).rglob("*.py")) + [ROOT / "run_bot.py"]
+
+
+def string_imports(tree: ast.AST) -> list[int]:
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in ("import_module", "__import__"):
+                lines.append(node.lineno)
+    return lines
+
+
+def swallowed_imports(tree: ast.AST) -> list[int]:
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ExceptHandler) and node.type is not None:
+            caught = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+            if any(getattr(item, "id", getattr(item, "attr", None)) in IMPORT_ERRORS for item in caught):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_nothing_is_imported_by_name_from_a_string_and_no_failed_import_is_swallowed():
+    found = []
+    for path in sources():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found += [f"{path.relative_to(ROOT)}:{line} imports by name" for line in string_imports(tree)]
+        found += [f"{path.relative_to(ROOT)}:{line} swallows an ImportError" for line in swallowed_imports(tree)]
+    assert found == []
+
+
+def test_the_checker_sees_what_it_looks_for():
+    assert string_imports(ast.parse("import importlib\nimportlib.import_module('bot.x')")) == [2]
+    assert swallowed_imports(ast.parse("try:\n    import x\nexcept (ImportError, OSError):\n    pass")) == [3]
+
+
+def test_every_feature_is_wired_and_every_job_has_a_cadence():
+    names = [feature.name for feature in FEATURES]
+    assert len(names) == len(set(names))
+    assert {job.name for job in WIRING.jobs} == {job.name for feature in FEATURES for job in feature.jobs}
+    assert all((job.every is None) != (job.cron is None) for job in WIRING.jobs)
+    assert sum(len(feature.renderers) for feature in FEATURES) == len(WIRING.renderers)
