@@ -163,9 +163,11 @@ async def test_a_file_goes_into_the_messages_thread_once_even_after_a_failed_upl
 
 
 async def test_files_waiting_for_their_budget_do_not_hold_back_messages(deps, fake, clock):
-    """Three messages with files, due first, then six plain messages; two deliveries in flight and
-    a files budget of one upload now and the next in a quarter of an hour. The plain messages go
-    out while the files wait in their lane, and the files keep their order."""
+    """Three messages with files, due first, then six plain messages; one delivery in flight and a
+    files budget of one upload now and the next in a quarter of an hour. The plain messages go out
+    while the files wait in their lane (without the lane, the one slot would wait for the files'
+    budget), and the files keep their order. One in flight, so that the order the files reach their
+    lane is the order they were claimed in: with more, two posts in flight may finish either way."""
     with_files, plain = users(3, "URF"), users(6, "URN")
     for user in with_files + plain:
         fake.add_user(user, user.lower())
@@ -179,7 +181,7 @@ async def test_files_waiting_for_their_budget_do_not_hold_back_messages(deps, fa
     pacer = Pacer({"chat.postMessage": fast, "conversations.history": fast, "conversations.open": fast,
                    "files.getUploadURLExternal": files, "files.completeUploadExternal": files})
     runtime = Runtime(deps, wire([WITH_FILE, TEST_NOTES]), "lanes", pacer=pacer,
-                      config=DispatchConfig(max_in_flight=2, send_timeout_seconds=5.0))
+                      config=DispatchConfig(max_in_flight=1, send_timeout_seconds=5.0))
     dispatching = asyncio.create_task(runtime.dispatcher.dispatch_due())
     try:
         for _ in range(300):
