@@ -12,8 +12,16 @@ from datetime import timedelta
 from functools import partial
 
 from bot import observability
-from bot.services import jobs as session_jobs
-from bot.services import materials, privacy, reminders, session_messages, study_groups, surveys
+from bot.jobs import materials as material_jobs
+from bot.jobs import privacy as privacy_jobs
+from bot.jobs import sessions as session_jobs
+from bot.jobs import study_groups as study_group_jobs
+from bot.jobs import surveys as survey_jobs
+from bot.messages import materials as material_messages
+from bot.messages import sessions as session_messages
+from bot.messages import study_groups as study_group_messages
+from bot.messages import surveys as survey_messages
+from bot.services import reminders, study_groups, surveys
 from bot.wiring import Feature, Job, wire
 from handlers.actions import checks as check_actions
 from handlers.actions import groups as group_actions
@@ -56,7 +64,7 @@ SESSIONS = Feature(
         "session_changed": session_messages.render_changed,
         "waitlist_session_confirmed": session_messages.render_waitlist_confirmed,
         "staff_session_notice": session_messages.render_staff_notice,
-        reminders.REMINDER_KIND: reminders.render_session_reminder,
+        reminders.REMINDER_KIND: session_messages.render_session_reminder,
     },
     jobs=(
         # A deadline is decided within a minute; a session ends and its follow-ups start within one.
@@ -71,12 +79,12 @@ MATERIALS = Feature(
     name="materials",
     listeners=(material_actions.register, material_views.register),
     renderers={
-        "material": materials.render_material,
-        "portal_publication": materials.render_publication,
+        "material": material_messages.render_material,
+        "portal_publication": material_messages.render_publication,
     },
     jobs=(
-        Job("materials_release", session_jobs.release_materials, every=MINUTE),
-        Job("portal_publication", session_jobs.publish_complete_cases, every=10 * MINUTE),
+        Job("materials_release", material_jobs.release_due_materials, every=MINUTE),
+        Job("portal_publication", material_jobs.publish_when_complete, every=10 * MINUTE),
     ),
 )
 
@@ -84,10 +92,10 @@ SURVEYS = Feature(
     name="surveys",
     listeners=(survey_actions.register, survey_views.register),
     renderers={
-        surveys.INVITATION_KIND: surveys.render_invitation,
-        surveys.REMINDER_KIND: surveys.render_reminder,
+        surveys.INVITATION_KIND: survey_messages.render_invitation,
+        surveys.REMINDER_KIND: survey_messages.render_reminder,
     },
-    jobs=(Job("survey_runs_closing", surveys.close_due_runs, every=5 * MINUTE),),
+    jobs=(Job("survey_runs_closing", survey_jobs.close_due_runs, every=5 * MINUTE),),
     next_due=(surveys.next_survey_deadline,),
     dm_handlers=(survey_actions.answer_by_dm,),
 )
@@ -96,19 +104,19 @@ STUDY_GROUPS = Feature(
     name="study_groups",
     listeners=(group_actions.register, group_views.register),
     renderers={
-        study_groups.NUDGE_KIND: study_groups.render_nudge,
-        study_groups.UNMATCHED_KIND: study_groups.render_unmatched,
-        study_groups.KIT_KIND: study_groups.render_kit,
-        study_groups.WELCOME_KIND: study_groups.render_welcome,
-        study_groups.INTRODUCTION_KIND: study_groups.render_introduction,
-        study_groups.INVITATION_KIND: study_groups.render_self_run_invitation,
-        study_groups.ANNOUNCEMENT_KIND: study_groups.render_self_run_announcement,
+        study_groups.NUDGE_KIND: study_group_messages.render_nudge,
+        study_groups.UNMATCHED_KIND: study_group_messages.render_unmatched,
+        study_groups.KIT_KIND: study_group_messages.render_kit,
+        study_groups.WELCOME_KIND: study_group_messages.render_welcome,
+        study_groups.INTRODUCTION_KIND: study_group_messages.render_introduction,
+        study_groups.INVITATION_KIND: study_group_messages.render_self_run_invitation,
+        study_groups.ANNOUNCEMENT_KIND: study_group_messages.render_self_run_announcement,
     },
     jobs=(
         # The monthly matching looks each weekday morning whether a month has passed since the last.
-        Job("study_group_matching", study_groups.monthly_matching, cron="0 10 * * mon-fri"),
+        Job("study_group_matching", study_group_jobs.monthly_matching, cron="0 10 * * mon-fri"),
         # A group's channel opens within a minute of its third acceptance.
-        Job("study_group_spaces", study_groups.open_study_group_spaces, every=MINUTE),
+        Job("study_group_spaces", study_group_jobs.open_study_group_spaces, every=MINUTE),
     ),
 )
 
@@ -121,7 +129,7 @@ PRIVACY = Feature(
     name="privacy",
     listeners=(privacy_actions.register,),
     jobs=(
-        Job("material_retention", privacy.apply_material_retention, cron="30 3 * * *"),
+        Job("material_retention", privacy_jobs.apply_material_retention, cron="30 3 * * *"),
         Job("processed_requests_cleanup", observability.forget_old_request_keys, every=60 * MINUTE),
     ),
 )

@@ -21,11 +21,11 @@ from bot.app import build_app
 from bot.clock import ManualClock
 from bot.deps import Deps, build_deps
 from bot.features import WIRING
+from bot.jobs.sessions import next_scheduled
 from bot.localslack.driver import SlackDriver, dispatch_to_app
 from bot.localslack.server import FakeSlack
 from bot.runtime import Runtime
 from bot.services import people
-from bot.services.jobs import next_scheduled
 from config.settings import Settings
 from storage.crypto import Cipher
 

@@ -16,13 +16,13 @@ from bot.timefmt import format_datetime
 from config.reference import bureaus, find_theme, themes
 from storage.models import Case, CaseSession
 
+from bot.services.study_groups import PLACE_MAX, TITLE_MAX
+
 if TYPE_CHECKING:
     from bot.services.study_groups import GroupsOverview, MatchingReport
 
 ONLINE = "online"
 MAX_LISTED = 8
-TITLE_MAX = 100
-PLACE_MAX = 150
 
 
 def _join(items: Iterable[str], lang: str) -> str:

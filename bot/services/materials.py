@@ -13,11 +13,7 @@ from datetime import datetime
 from pathlib import PurePath
 
 from bot import anonymisation, documents
-from bot.blocks import materials as blocks
 from bot.delivery import outbox
-from bot.delivery.renderers import FileUpload, Message, RenderContext
-from bot.deps import Deps
-from bot.i18n import t
 from bot.services.people import Actor
 from bot.services.sessions import SessionError
 from bot.text import clean_input
@@ -293,42 +289,6 @@ async def on_participant_confirmed(uow: UnitOfWork, now: datetime, item: CaseSes
         await _enqueue_material(uow, now, item, material, user_id)
 
 
-async def release_due_materials(deps: Deps) -> int:
-    """Periodic: sessions whose release time has come. Cheap when there is nothing to do."""
-    now = deps.clock.now()
-    queued = 0
-    async with deps.uow() as uow:
-        for item in await uow.sessions.with_status(*RELEASE_STATUSES):
-            if item.release_at is not None and item.release_at <= now < item.ends_at:
-                queued += await release_for_session(uow, now, item)
-    if queued:
-        deps.wake_dispatcher()
-    return queued
-
-
-async def render_material(ctx: RenderContext) -> Message | None:
-    """Re-checked at send time: still confirmed, pledge accepted, session on, material intact."""
-    uow = ctx.uow
-    item = await uow.sessions.get(int(ctx.payload.get("session_id", 0)))
-    material = await uow.materials.get(int(ctx.payload.get("material_id", 0)))
-    user_id = ctx.delivery.recipient
-    reg = await uow.registrations.get(item.id, user_id) if item else None
-    person = await uow.coordinators.get(user_id)
-    if (item is None or material is None or reg is None or person is None or item.status not in RELEASE_STATUSES
-            or reg.status not in ("confirmed", "attended") or person.pledge_accepted_at is None
-            or not is_releasable(material)):
-        return None
-    case = await uow.cases.get(item.case_id)
-    lang = person.lang
-    upload = None
-    if material.content_encrypted is not None:
-        upload = FileUpload(filename=sent_filename(uow.cipher, material),
-                            content=uow.cipher.decrypt(material.content_encrypted),
-                            title=t("materials.file_title", lang, code=case.code, version=material.version))
-    return Message(text=t("materials.dm_text", lang, code=item.code),
-                   blocks=blocks.build_material_dm(item, case, material, lang, ctx.deps.tz), upload=upload)
-
-
 async def mark_read(uow: UnitOfWork, now: datetime, actor: Actor, session_code: str) -> bool:
     """読みました: only a participant the material has been released to can have read it."""
     item = await uow.sessions.by_code(session_code)
@@ -427,43 +387,3 @@ async def queue_commentaries(uow: UnitOfWork, now: datetime) -> int:
             payload={"case_id": payload.get("case_id"), "part": "commentary",
                      "thread_ts": announcement.slack_ts, "channel": announcement.slack_channel})
     return queued
-
-
-async def publish_when_complete(deps: Deps) -> int:
-    """Periodic: publish every case that every bureau has held; then the commentaries that follow."""
-    portal = deps.settings.portal_channel
-    if not portal:
-        return 0
-    published = 0
-    now = deps.clock.now()
-    async with deps.uow() as uow:
-        for case in await uow.cases.unpublished():
-            check = await publish(uow, now, None, case, portal)
-            published += int(check.ready and not check.already)
-        published += await queue_commentaries(uow, now)
-    if published:
-        deps.wake_dispatcher()
-    return published
-
-
-async def render_publication(ctx: RenderContext) -> Message | None:
-    """The case (part "material") and then its commentary (part "commentary"), each with its file."""
-    case = await ctx.uow.cases.get(int(ctx.payload.get("case_id", 0)))
-    if case is None:
-        return None
-    part = ctx.payload.get("part", "material")
-    if part == "commentary":
-        document = await ctx.uow.materials.latest(case.id, "commentary")
-        if document is None or not is_releasable(document):
-            return None
-    else:
-        document = await releasable_material(ctx.uow, case.id)
-    upload = None
-    if document is not None and document.content_encrypted is not None:
-        upload = FileUpload(filename=sent_filename(ctx.uow.cipher, document),
-                            content=ctx.uow.cipher.decrypt(document.content_encrypted),
-                            title=t(f"materials.kind.{part}", "ja") + f" {case.code} v{document.version}")
-    extra = {"thread_ts": ctx.payload["thread_ts"]} if part == "commentary" and ctx.payload.get("thread_ts") else {}
-    return Message(text=t(f"materials.portal_text_{part}", "ja", code=case.code),
-                   blocks=blocks.build_publication(case, document, part, "ja", early=bool(ctx.payload.get("early"))),
-                   channel=ctx.payload.get("channel") or ctx.delivery.recipient, upload=upload, extra=extra)

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.delivery import outbox
-from bot.deps import Deps
 from bot.services import sessions
 from bot.services.people import Actor
 from bot.services.sessions import SessionError
@@ -102,11 +101,3 @@ async def delete_expired_materials(uow: UnitOfWork, now: datetime, retention_day
         await uow.audit.record(now, "system", "material.retention_delete", "ok", target=case_code,
                                retention_days=retention_days)
     return result
-
-
-async def apply_material_retention(deps: Deps) -> int:
-    async with deps.uow() as uow:
-        result = await delete_expired_materials(uow, deps.clock.now(), material_retention_days(deps.settings))
-    if result.materials:
-        log.info("retention deleted %s materials of %s", len(result.materials), ",".join(result.cases))
-    return len(result.materials)

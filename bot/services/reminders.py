@@ -8,16 +8,15 @@ not block the new ones) while scheduling twice for the same start is a no-op:
 
 Each reminder has a grace period (a third of its lead time, at most 12 hours): one that could
 not go out in time because the bot was down is skipped by the dispatcher, not sent late.
-The renderer re-checks everything at send time (still confirmed? session still on, same time?).
+Its renderer (bot/messages/sessions.py) re-checks everything at send time (still confirmed? session
+still on, same time?).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from bot.blocks.reminders import ReminderView, build_reminder
 from bot.delivery import outbox
-from bot.delivery.renderers import Message, RenderContext
 from storage.models import CaseSession, Delivery
 from storage.uow import UnitOfWork
 
@@ -32,12 +31,12 @@ def grace_seconds_for(offset_minutes: int) -> int:
     return int(min(offset_minutes * 60 / 3, MAX_GRACE_SECONDS))
 
 
-def _utc(moment: datetime) -> datetime:
+def utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
 def reminder_key(session_id: int, starts_at: datetime, offset_minutes: int, user_id: str) -> str:
-    return f"reminder:S{session_id}:{offset_minutes}:{user_id}@{_utc(starts_at):%Y%m%dT%H%MZ}"
+    return f"reminder:S{session_id}:{offset_minutes}:{user_id}@{utc(starts_at):%Y%m%dT%H%MZ}"
 
 
 def offsets_of(session: CaseSession) -> list[int]:
@@ -71,7 +70,7 @@ async def schedule_person_reminders(uow: UnitOfWork, session: CaseSession, user_
     added = 0
     for offset, due_at, key in owed:
         payload = {"session_id": session.id, "role": role, "offset_minutes": offset,
-                   "starts_at": _utc(session.starts_at).isoformat()}
+                   "starts_at": utc(session.starts_at).isoformat()}
         if await _enqueue_or_revive(uow, existing.get(key), key=key, recipient=user_id, due_at=due_at, now=now,
                                     payload=payload, session_id=session.id, grace_seconds=grace_seconds_for(offset)):
             added += 1
@@ -130,33 +129,3 @@ async def cancel_person(uow: UnitOfWork, session_id: int, user_id: str) -> int:
             row.status = "cancelled"
             cancelled += 1
     return cancelled
-
-
-async def render_session_reminder(ctx: RenderContext) -> Message | None:
-    """Build the reminder now, or None when it is no longer owed."""
-    payload = ctx.payload
-    uow, user_id = ctx.uow, ctx.delivery.recipient
-    session = await uow.sessions.get(int(payload.get("session_id", 0)))
-    if session is None or session.status not in ACTIVE_SESSION_STATUSES:
-        return None
-    if payload.get("starts_at") != _utc(session.starts_at).isoformat():
-        return None  # the session moved; its reminders for the new time are separate rows
-    role = payload.get("role", "participant")
-    case = await uow.cases.get(session.case_id) if session.case_id is not None else None
-    if role == "participant":
-        registration = await uow.registrations.get(session.id, user_id)
-        if registration is None or registration.status != "confirmed":
-            return None
-    elif role == "facilitator" and session.facilitator_user_id != user_id:
-        return None
-    elif role == "lecturer" and (case is None or case.lecturer_user_id != user_id):
-        return None
-    lang = await uow.coordinators.lang_of(user_id)
-    view = ReminderView(
-        session_code=session.code, title=session.title or (case.title if case else session.code),
-        starts_at=session.starts_at, minutes=session.minutes, format=session.format, place=session.place,
-        online_url=session.online_url, role=role, offset_minutes=int(payload.get("offset_minutes", 0)),
-        contact=session.created_by if session.kind == "self_run" else None,
-    )
-    text, blocks = build_reminder(view, lang, ctx.deps.tz)
-    return Message(text=text, blocks=blocks)

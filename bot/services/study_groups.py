@@ -16,13 +16,12 @@
 - **Overview and metrics.** `/jirei groups`, and `study_group_metrics` for the secretariat.
 
 Who may do what is decided here; Slack is touched only by the periodic job that opens the
-spaces (creating conversations is not a message, so the outbox cannot do it) and by the
-dispatcher that delivers what this module enqueues.
+spaces (bot/jobs/study_groups.py: creating conversations is not a message, so the outbox cannot
+do it) and by the dispatcher that delivers what this module enqueues (bot/messages/study_groups.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections import Counter
@@ -30,16 +29,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import aiohttp
-from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import matching
-from bot.blocks import study_groups as blocks
-from bot.blocks.kit import escape
 from bot.delivery import outbox
-from bot.delivery.renderers import Message, RenderContext
-from bot.deps import Deps
-from bot.i18n import t
 from bot.services import sessions
 from bot.services.people import Actor
 from bot.services.sessions import SessionError, SessionSpec
@@ -68,11 +60,11 @@ ANNOUNCEMENT_KIND = "self_run_announcement"
 
 # A group DM holds at most 8 people besides the bot.
 MAX_GROUP_DM = 8
-SPACE_RETRY = timedelta(minutes=5)
-# How long a process may take to open a group's space before another one may try.
-SPACE_CLAIM = timedelta(minutes=10)
 
 PROPOSAL_MINUTES = 120
+# The propose form's limits (the modal sets them as max_length too).
+TITLE_MAX = 100
+PLACE_MAX = 150
 PROPOSAL_MIN_PARTICIPANTS = 3
 PROPOSAL_MAX_CAPACITY = 30
 PROPOSAL_MIN_LEAD = timedelta(days=2)
@@ -80,17 +72,9 @@ PROPOSAL_MAX_LEAD = timedelta(days=366)
 PROPOSAL_DEADLINE_BEFORE = timedelta(days=1)
 PROPOSAL_RELEASE_BEFORE = timedelta(days=3)
 
-# Slack answers after which no retry helps the bot create a channel: use a group DM instead.
-TRANSIENT_SLACK_ERRORS = frozenset({"ratelimited", "rate_limited", "internal_error", "fatal_error",
-                                    "service_unavailable", "request_timeout", "transport_error"})
-
 
 class StudyGroupError(SessionError):
     """A refusal the user can act on (a catalog key and its parameters)."""
-
-
-class IntroductionNotAddressed(RuntimeError):
-    """An introduction reached the dispatcher before its group DM was opened (never expected)."""
 
 
 # --- time --------------------------------------------------------------------------------------
@@ -110,12 +94,6 @@ def next_sensible_time(now: datetime, tz: ZoneInfo) -> datetime:
         if local < datetime.combine(day, closes_at, tz):
             return now
     raise AssertionError("a week always has a weekday")
-
-
-def _lang_for(people: list[Coordinator | None]) -> str:
-    """A shared conversation is in English only when everyone in it chose English."""
-    known = [p for p in people if p is not None]
-    return "en" if known and all(p.lang == "en" for p in known) else "ja"
 
 
 # --- introductions after a session ---------------------------------------------------------------
@@ -143,7 +121,6 @@ async def introduce_discussion_groups(uow: UnitOfWork, now: datetime, item: Case
     if introduced:
         await uow.audit.record(now, "system", "study_groups.introduce", "ok", target=item.code, groups=introduced)
     return introduced
-
 
 
 # --- matching ------------------------------------------------------------------------------------
@@ -247,20 +224,6 @@ async def matching_due(uow: UnitOfWork, now: datetime) -> bool:
     return now >= last + MATCHING_INTERVAL
 
 
-async def monthly_matching(deps: Deps) -> int:
-    now = deps.clock.now()
-    async with deps.uow() as uow:
-        if not await matching_due(uow, now):
-            return 0
-        # Two processes ticking together: the first to claim the day's key runs the matching.
-        if not await uow.processed.first_time(f"{MATCHING_ACTION}:{now:%Y%m%d}", now):
-            return 0
-        report = await run_matching(uow, now, deps.tz)
-    log.info("study-group matching ran", extra={"groups": len(report.group_codes), "nudged": report.nudged})
-    deps.wake_dispatcher()
-    return report.nudged
-
-
 # --- answering a nudge ---------------------------------------------------------------------------
 
 
@@ -323,221 +286,6 @@ async def _stop(uow: UnitOfWork, now: datetime, actor: Actor, nudge: Nudge, memb
     return NudgeAnswer("stopped", code)
 
 
-# --- Slack spaces (the periodic job) -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Space:
-    channel_id: str
-    kind: str  # private_channel | group_dm
-
-
-def _slack_error(exc: Exception) -> str:
-    if isinstance(exc, SlackApiError):
-        return str((exc.response or {}).get("error") or "unknown_error")
-    return "transport_error"
-
-
-SLACK_FAILURES = (SlackApiError, SlackClientError, aiohttp.ClientError, asyncio.TimeoutError)
-
-
-async def open_group_dm(client, members: list[str]) -> str:
-    answer = await client.conversations_open(users=",".join(members))
-    return answer["channel"]["id"]
-
-
-def channel_name(group: StudyGroup, attempt: int) -> str:
-    """jirei-g3-osaka, then jirei-g3-osaka-2 … (lowercase, no spaces: Slack's rule for names)."""
-    base = f"jirei-{group.code.lower()}-{(group.bureau or 'online').lower()}"
-    return base if attempt == 0 else f"{base}-{attempt + 1}"
-
-
-async def open_space(client, group: StudyGroup, members: list[str]) -> Space | None:
-    """A private channel with the members; a group DM if channels cannot be created; None to retry later."""
-    for attempt in range(5):
-        try:
-            created = await client.conversations_create(name=channel_name(group, attempt), is_private=True)
-        except SLACK_FAILURES as exc:
-            error = _slack_error(exc)
-            if error == "name_taken":
-                continue
-            if error in TRANSIENT_SLACK_ERRORS:
-                log.warning("study group %s: channel creation failed: %s", group.id, error)
-                return None
-            log.info("study group %s: no channel (%s), using a group DM", group.id, error)
-            break
-        else:
-            return Space(created["channel"]["id"], "private_channel")
-    try:
-        return Space(await open_group_dm(client, members), "group_dm")
-    except SLACK_FAILURES as exc:
-        log.warning("study group %s: group DM failed: %s", group.id, _slack_error(exc))
-        return None
-
-
-async def open_study_group_spaces(deps: Deps) -> int:
-    """Open what the outbox cannot: group DMs for introductions, spaces for groups that formed."""
-    now = deps.clock.now()
-    done = await _address_introductions(deps, now)
-    done += await _open_group_spaces(deps, now)
-    done += await _add_newcomers(deps, now)
-    if done:
-        deps.wake_dispatcher()
-    return done
-
-
-async def _address_introductions(deps: Deps, now: datetime) -> int:
-    async with deps.uow() as uow:
-        waiting = [(row.id, list((row.payload or {}).get("members", [])))
-                   for row in await uow.study_group_activity.pending_deliveries(INTRODUCTION_KIND)
-                   if not (row.payload or {}).get("channel")]
-    addressed = 0
-    for delivery_id, members in waiting:
-        try:
-            channel = await open_group_dm(deps.client, members)
-        except SLACK_FAILURES as exc:
-            log.warning("introduction %s: group DM failed: %s", delivery_id, _slack_error(exc))
-            async with deps.uow() as uow:
-                await uow.study_group_activity.postpone_delivery(delivery_id, now + SPACE_RETRY)
-            continue
-        async with deps.uow() as uow:
-            addressed += int(await uow.study_group_activity.address_delivery(delivery_id, channel))
-    return addressed
-
-
-async def _open_group_spaces(deps: Deps, now: datetime) -> int:
-    async with deps.uow() as uow:
-        forming = await uow.study_groups.with_status("forming")
-        counts = await uow.study_groups.accepted_counts([g.id for g in forming])
-    ready = [g.id for g in forming if counts.get(g.id, 0) >= MIN_GROUP and g.channel_id is None]
-    opened = 0
-    for group_id in ready:
-        claimed = await _claim_space(deps, group_id, now)
-        if claimed is None:
-            continue
-        group, user_ids = claimed
-        # Slack is asked with no transaction open; the claim keeps a second process away meanwhile.
-        space = await open_space(deps.client, group, user_ids)
-        invited = space is not None and (space.kind == "group_dm"
-                                         or await _invite(deps.client, group, space.channel_id, user_ids))
-        async with deps.uow() as uow:
-            group = await uow.study_groups.get(group_id, lock=True)
-            if group is None or group.channel_id is not None:
-                continue
-            group.space_claimed_until = None
-            if space is None:
-                continue  # tried again on the next run
-            group.channel_id, group.status = space.channel_id, "active"
-            if invited:
-                for member in await uow.study_groups.members(group.id, "accepted"):
-                    if member.user_id in user_ids:
-                        member.joined_at = now
-            # Otherwise the newcomers step invites them on a later run; the kit waits in the channel.
-            await outbox.enqueue(uow, kind=KIT_KIND, recipient=space.channel_id, due_at=now,
-                                 dedupe_key=f"kit:{group.code}:{space.channel_id}", now=now,
-                                 payload={"group_id": group.id})
-            await uow.audit.record(now, "system", "study_group.space", "ok", target=group.code, kind=space.kind,
-                                   members=len(user_ids))
-            opened += 1
-    return opened
-
-
-async def _claim_space(deps: Deps, group_id: int, now: datetime) -> tuple[StudyGroup, list[str]] | None:
-    """The group (if still waiting for its space and not claimed by another process) and who accepted."""
-    async with deps.uow() as uow:
-        group = await uow.study_groups.get(group_id, lock=True)
-        if group is None or group.status != "forming" or group.channel_id is not None:
-            return None
-        if group.space_claimed_until is not None and group.space_claimed_until > now:
-            return None
-        group.space_claimed_until = now + SPACE_CLAIM
-        return group, [m.user_id for m in await uow.study_groups.members(group.id, "accepted")]
-
-
-async def _invite(client, group: StudyGroup, channel: str, user_ids: list[str]) -> bool:
-    try:
-        await client.conversations_invite(channel=channel, users=",".join(user_ids))
-    except SLACK_FAILURES as exc:
-        log.warning("study group %s: invite failed: %s", group.id, _slack_error(exc))
-        return False
-    return True
-
-
-@dataclass(frozen=True)
-class NewcomersAdded:
-    channel: str  # where the newcomers are now
-    kind: str | None  # KIT_KIND (a new space: the kit goes there), WELCOME_KIND, None (refused for good)
-    error: str | None = None
-
-
-async def _add_newcomers(deps: Deps, now: datetime) -> int:
-    """Accepted members not yet in their group's space: invited to the channel, or a new group DM."""
-    async with deps.uow() as uow:
-        waiting: dict[int, tuple[StudyGroup, list[str]]] = {}
-        for group, member in await uow.study_groups.awaiting_space():
-            waiting.setdefault(group.id, (group, []))[1].append(member.user_id)
-    added = 0
-    for group_id, (group, newcomers) in waiting.items():
-        outcome = await _bring_in(deps, group, newcomers)
-        if outcome is None:
-            continue
-        async with deps.uow() as uow:
-            current = await uow.study_groups.get(group_id, lock=True)
-            if current is None or current.channel_id != group.channel_id:
-                continue  # another process moved the group meanwhile; its newcomers are seen next run
-            current.channel_id = outcome.channel
-            if outcome.error:
-                # Permanent (a deactivated account…): recorded, and not tried on every run.
-                await uow.audit.record(now, "system", "study_group.invite", "error", target=current.code,
-                                       error=outcome.error)
-            for member in await uow.study_groups.members(current.id, "accepted"):
-                if member.user_id in newcomers:
-                    member.joined_at = now
-            if outcome.kind == KIT_KIND:
-                await outbox.enqueue(uow, kind=KIT_KIND, recipient=outcome.channel, due_at=now,
-                                     dedupe_key=f"kit:{current.code}:{outcome.channel}", now=now,
-                                     payload={"group_id": current.id})
-            elif outcome.kind == WELCOME_KIND:
-                await outbox.enqueue(uow, kind=WELCOME_KIND, recipient=outcome.channel, due_at=now,
-                                     dedupe_key=f"welcome:{current.code}:{'-'.join(sorted(newcomers))}"[:200],
-                                     now=now, payload={"group_id": current.id, "users": sorted(newcomers)})
-            added += len(newcomers)
-    return added
-
-
-async def _bring_in(deps: Deps, group: StudyGroup, newcomers: list[str]) -> NewcomersAdded | None:
-    """Slack's side of adding newcomers (no transaction open); None to try again on the next run.
-
-    Safe to repeat: inviting someone already in is `already_in_channel`, and opening a group DM
-    with the same people returns the same conversation."""
-    try:
-        await deps.client.conversations_invite(channel=group.channel_id, users=",".join(newcomers))
-        return NewcomersAdded(group.channel_id, WELCOME_KIND)
-    except SLACK_FAILURES as exc:
-        error = _slack_error(exc)
-    if error == "already_in_channel":
-        return NewcomersAdded(group.channel_id, WELCOME_KIND)
-    if error == "method_not_supported_for_channel_type":
-        # A group DM cannot grow: open a new one with everyone and hand out the kit there.
-        async with deps.uow() as uow:
-            everyone = [m.user_id for m in await uow.study_groups.members(group.id, "accepted")]
-        channel = await open_space_dm_only(deps.client, everyone)
-        return NewcomersAdded(channel, KIT_KIND) if channel else None
-    if error in TRANSIENT_SLACK_ERRORS:
-        log.warning("study group %s: invite failed: %s", group.id, error)
-        return None
-    log.warning("study group %s: invite refused: %s", group.id, error)
-    return NewcomersAdded(group.channel_id, None, error)
-
-
-async def open_space_dm_only(client, members: list[str]) -> str | None:
-    try:
-        return await open_group_dm(client, members[:MAX_GROUP_DM])
-    except SLACK_FAILURES as exc:
-        log.warning("group DM failed: %s", _slack_error(exc))
-        return None
-
-
 # --- proposing a self-run session ----------------------------------------------------------------
 
 
@@ -573,16 +321,16 @@ class Proposal:
 
 def validate_proposal(form: ProposalForm, now: datetime) -> Proposal:
     title = " ".join(form.title.split())
-    if not title or len(title) > blocks.TITLE_MAX:
-        raise ProposalError("title", "groups.error.title", max=blocks.TITLE_MAX)
+    if not title or len(title) > TITLE_MAX:
+        raise ProposalError("title", "groups.error.title", max=TITLE_MAX)
     theme = find_theme(form.theme) if form.theme else None
     if theme is None:
         raise ProposalError("theme", "groups.error.theme")
     place = " ".join(form.place.split())
     if place.lower() in ("online", "オンライン"):
         place = ""
-    if len(place) > blocks.PLACE_MAX:
-        raise ProposalError("place", "groups.error.place", max=blocks.PLACE_MAX)
+    if len(place) > PLACE_MAX:
+        raise ProposalError("place", "groups.error.place", max=PLACE_MAX)
     if form.start is None:
         raise ProposalError("start", "groups.error.start_missing")
     if form.start < now + PROPOSAL_MIN_LEAD:
@@ -749,111 +497,3 @@ async def study_group_metrics(uow: UnitOfWork, since: datetime) -> dict:
         "self_run_held": len(held),
         "self_run_attendance": attendance,
     }
-
-
-# --- renderers -----------------------------------------------------------------------------------
-
-
-async def _person_lang(ctx: RenderContext) -> tuple[Coordinator | None, str]:
-    person = await ctx.uow.coordinators.get(ctx.delivery.recipient)
-    return person, person.lang if person else "ja"
-
-
-async def render_nudge(ctx: RenderContext) -> Message | None:
-    nudge = await ctx.uow.nudges.get(int(ctx.payload.get("nudge_id", 0)))
-    person, lang = await _person_lang(ctx)
-    if nudge is None or nudge.status != "sent" or person is None or not person.nudges_enabled:
-        return None
-    group = await ctx.uow.study_groups.get(nudge.group_id)
-    if group is None or group.status == "closed":
-        return None
-    others = len(await ctx.uow.study_groups.members(group.id, "invited", "accepted")) - 1
-    return Message(text=t("groups.nudge.title", lang),
-                   blocks=blocks.build_nudge(nudge.id, max(others, 0), group.bureau, group.themes or [], lang))
-
-
-async def render_unmatched(ctx: RenderContext) -> Message | None:
-    person, lang = await _person_lang(ctx)
-    reason = str(ctx.payload.get("reason", ""))
-    if person is None or not person.nudges_enabled or reason not in {r.value for r in matching.UnmatchedReason}:
-        return None
-    return Message(text=t("groups.nudge.title", lang), blocks=blocks.build_unmatched(reason, lang))
-
-
-async def _group_and_lang(ctx: RenderContext) -> tuple[StudyGroup | None, list[str], str]:
-    group = await ctx.uow.study_groups.get(int(ctx.payload.get("group_id", 0)))
-    if group is None:
-        return None, [], "ja"
-    members = [m.user_id for m in await ctx.uow.study_groups.members(group.id, "accepted")]
-    people = await ctx.uow.coordinators.many(members)
-    return group, members, _lang_for([people.get(u) for u in members])
-
-
-async def render_kit(ctx: RenderContext) -> Message | None:
-    group, members, lang = await _group_and_lang(ctx)
-    if group is None or group.status == "closed" or group.channel_id != ctx.delivery.recipient:
-        return None  # the group moved to another space; that space gets its own kit
-    return Message(text=t("groups.kit.title", lang, code=group.code), channel=group.channel_id,
-                   blocks=blocks.build_kit(group.code, group.bureau, group.themes or [], members, lang))
-
-
-async def render_welcome(ctx: RenderContext) -> Message | None:
-    group, _members, lang = await _group_and_lang(ctx)
-    if group is None or group.channel_id != ctx.delivery.recipient:
-        return None
-    newcomers = [str(u) for u in ctx.payload.get("users", [])]
-    return Message(text=t("groups.kit.title", lang, code=group.code), channel=group.channel_id,
-                   blocks=blocks.build_welcome(group.code, newcomers, lang))
-
-
-async def render_introduction(ctx: RenderContext) -> Message | None:
-    channel = ctx.payload.get("channel")
-    if not channel:
-        raise IntroductionNotAddressed(ctx.delivery.id)
-    item = await ctx.uow.sessions.get(int(ctx.payload.get("session_id", 0)))
-    if item is None:
-        return None
-    members = [str(u) for u in ctx.payload.get("members", [])]
-    people = await ctx.uow.coordinators.many(members)
-    lang = _lang_for([people.get(u) for u in members])
-    case = await ctx.uow.cases.get(item.case_id) if item.case_id else None
-    if case is not None:
-        title = escape(case.title)
-    elif item.kind == "exchange":
-        title = t("groups.intro.exchange", lang)
-    else:
-        title = escape(item.title or item.code)
-    held_on = format_date(item.starts_at, lang, ctx.deps.tz)
-    return Message(text=t("groups.intro.text", lang, code=item.code), channel=str(channel),
-                   blocks=blocks.build_introduction(item.code, title, held_on, int(ctx.payload.get("group_no", 0)),
-                                                    members, lang))
-
-
-async def _open_self_run(ctx: RenderContext) -> CaseSession | None:
-    item = await ctx.uow.sessions.get(int(ctx.payload.get("session_id", 0)))
-    return item if item is not None and item.kind == "self_run" and item.status == "open" else None
-
-
-async def render_self_run_invitation(ctx: RenderContext) -> Message | None:
-    item = await _open_self_run(ctx)
-    person, lang = await _person_lang(ctx)
-    if item is None or person is None or not person.nudges_enabled:
-        return None
-    mine = await ctx.uow.registrations.get(item.id, person.slack_user_id)
-    if mine is not None and mine.status != "cancelled":
-        return None  # already registered
-    group = await ctx.uow.study_groups.get(item.study_group_id) if item.study_group_id else None
-    return Message(text=t("groups.proposal.invitation_text", lang, code=item.code),
-                   blocks=blocks.build_self_run_invitation(item, group.code if group else None, lang, ctx.deps.tz))
-
-
-async def render_self_run_announcement(ctx: RenderContext) -> Message | None:
-    item = await _open_self_run(ctx)
-    if item is None:
-        return None
-    group = await ctx.uow.study_groups.get(item.study_group_id) if item.study_group_id else None
-    members = [m.user_id for m in await ctx.uow.study_groups.members(group.id, "accepted")] if group else []
-    people = await ctx.uow.coordinators.many(members)
-    lang = _lang_for([people.get(u) for u in members])
-    return Message(text=t("groups.proposal.invitation_text", lang, code=item.code), channel=ctx.delivery.recipient,
-                   blocks=blocks.build_self_run_announcement(item, lang, ctx.deps.tz))

@@ -24,10 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from bot.blocks.surveys import build_invitation, build_reminder
 from bot.delivery import outbox
-from bot.delivery.renderers import Message, RenderContext
-from bot.i18n import t
 from bot.services import sessions
 from bot.services.people import Actor
 from bot.services.sessions import SessionError
@@ -113,7 +110,6 @@ async def start_post_session_survey(uow: UnitOfWork, now: datetime, session: Cas
                               deadline=now + POST_SESSION_OPEN_FOR, batch_admin=None)
     await uow.audit.record(now, "system", "survey.send", "ok", target=started.run.code, survey=POST_SESSION_SURVEY,
                            session=session.code, invited=started.invited)
-
 
 
 async def _open_run(uow: UnitOfWork, now: datetime, survey_id: str, user_ids: list[str], *, created_by: str,
@@ -375,57 +371,8 @@ async def close_run(uow: UnitOfWork, now: datetime, run_id: int) -> bool:
     return True
 
 
-async def close_due_runs(deps) -> int:
-    now = deps.clock.now()
-    async with deps.uow() as uow:
-        due = await uow.surveys.due_to_close(now)
-        # A click racing the close may have saved progress just after it was deleted: it goes
-        # on the next tick, so no unfinished answers outlive their run.
-        await uow.surveys.delete_progress_of_closed_runs()
-    closed = 0
-    for run_id in due:
-        async with deps.uow() as uow:  # one transaction per run: one failure stops nothing else
-            closed += await close_run(uow, now, run_id)
-    return closed
-
-
 async def next_survey_deadline(uow: UnitOfWork, now: datetime) -> datetime | None:
     return await uow.surveys.next_deadline(now)
-
-
-# --- invitations and reminders (rendered at send time) ----------------------------------------------
-
-
-async def _owed(ctx: RenderContext) -> tuple[SurveyRun, Survey, str] | None:
-    """The run, survey and language, if this person still owes an answer; None otherwise."""
-    run = await ctx.uow.surveys.run(int(ctx.payload.get("run_id", 0)))
-    now = ctx.deps.clock.now()
-    if run is None or run.status != "open" or run.deadline_at <= now:
-        return None
-    invite = await ctx.uow.surveys.invite(run.id, ctx.delivery.recipient)
-    if invite is None or invite.completed:
-        return None
-    person = await ctx.uow.coordinators.get(ctx.delivery.recipient)
-    return run, load_survey(run.survey_id), person.lang if person else "ja"
-
-
-async def _owed_message(ctx: RenderContext, text_key: str, build) -> Message | None:
-    """The invitation or the reminder: the same facts, another wording and layout."""
-    owed = await _owed(ctx)
-    if owed is None:
-        return None
-    run, survey, lang = owed
-    deadline = format_datetime(run.deadline_at, lang, ctx.deps.tz)
-    return Message(text=t(text_key, lang, title=survey.title.get(lang), code=run.code),
-                   blocks=build(survey, run.code, deadline, lang))
-
-
-async def render_invitation(ctx: RenderContext) -> Message | None:
-    return await _owed_message(ctx, "survey_runs.invitation_text", build_invitation)
-
-
-async def render_reminder(ctx: RenderContext) -> Message | None:
-    return await _owed_message(ctx, "survey_runs.reminder_text", build_reminder)
 
 
 # --- reports and exports -----------------------------------------------------------------------------

@@ -128,7 +128,7 @@ async def announce(cmd: grammar.Announce, request: CommandRequest) -> None:
                                          request.deps.settings.announce_channel)
     text = t("sessions.announced", request.lang, code=result.session.code, count=result.invited)
     await request.reply([section(text)], text)
-    from bot.services.progress import attach_progress_message
+    from bot.delivery.progress import attach_progress_message
 
     await attach_progress_message(request.deps, result.batch_id, request.actor.user_id, request.lang)
     request.deps.wake_dispatcher()

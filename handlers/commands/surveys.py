@@ -10,7 +10,7 @@ from bot.blocks.kit import section
 from bot.blocks.surveys import render_blocks
 from bot.i18n import t
 from bot.services import surveys
-from bot.services.progress import attach_progress_message
+from bot.delivery.progress import attach_progress_message
 from bot.surveys.chart import render_chart_png
 from bot.timefmt import format_datetime
 from handlers.commands.request import CommandRequest

@@ -8,6 +8,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import study_groups as blocks
+from bot.jobs import study_groups as study_group_jobs
 from bot.localslack.blockkit import validate_message_blocks, validate_view
 from bot.services import people, study_groups
 from bot.services.people import Actor
@@ -103,8 +104,8 @@ GROUP = StudyGroup(id=7, bureau="osaka", themes=["medical_welfare"], status="for
 
 async def test_a_private_channel_is_created_and_a_taken_name_gets_a_suffix():
     client = FakeClient("name_taken")
-    space = await study_groups.open_space(client, GROUP, ["U1", "U2", "U3"])
-    assert space == study_groups.Space("C100", "private_channel")
+    space = await study_group_jobs.open_space(client, GROUP, ["U1", "U2", "U3"])
+    assert space == study_group_jobs.Space("C100", "private_channel")
     assert [c[1]["name"] for c in client.calls] == ["jirei-g7-osaka", "jirei-g7-osaka-2"]
     assert all(c[1]["is_private"] for c in client.calls)
 
@@ -112,14 +113,14 @@ async def test_a_private_channel_is_created_and_a_taken_name_gets_a_suffix():
 @pytest.mark.parametrize("error", ["restricted_action", "missing_scope", "no_permission"])
 async def test_without_permission_to_create_channels_a_group_dm_is_used(error):
     client = FakeClient(error)
-    space = await study_groups.open_space(client, GROUP, ["U1", "U2", "U3"])
-    assert space == study_groups.Space("G200", "group_dm")
+    space = await study_group_jobs.open_space(client, GROUP, ["U1", "U2", "U3"])
+    assert space == study_group_jobs.Space("G200", "group_dm")
     assert client.calls[-1] == ("open", {"users": "U1,U2,U3"})
 
 
 async def test_slack_trouble_leaves_the_space_for_a_later_tick():
     client = FakeClient("ratelimited")
-    assert await study_groups.open_space(client, GROUP, ["U1", "U2", "U3"]) is None
+    assert await study_group_jobs.open_space(client, GROUP, ["U1", "U2", "U3"]) is None
     assert [c[0] for c in client.calls] == ["create"]
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot import features
 from bot.delivery.renderers import RenderContext
+from bot.messages import surveys as survey_messages
 from bot.services import people, surveys
 from bot.services.people import Actor
 from bot.services.surveys import DialogStatus, Step, SurveyError
@@ -299,8 +300,8 @@ async def render(uow_factory, now, delivery_id: int):
         delivery = await uow.session.get(Delivery, delivery_id)
         ctx = RenderContext(FakeDeps(FakeClock(now)), uow, delivery)
         if delivery.kind == surveys.REMINDER_KIND:
-            return await surveys.render_reminder(ctx)
-        return await surveys.render_invitation(ctx)
+            return await survey_messages.render_reminder(ctx)
+        return await survey_messages.render_invitation(ctx)
 
 
 async def test_reminders_render_only_for_those_not_finished_and_the_run_closes_at_its_deadline(uow_factory, clock):

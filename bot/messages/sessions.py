@@ -1,13 +1,16 @@
-"""Renderers for the session messages the outbox delivers (built at send time)."""
+"""Sessions' messages: the renderers of what the outbox delivers about sessions (invitations,
+confirmations, changes, reminders), built at send time."""
 
 from __future__ import annotations
 
 import logging
 
 from bot.blocks import sessions as blocks
+from bot.blocks.reminders import ReminderView, build_reminder
 from bot.calendar import session_ics
 from bot.delivery.renderers import FileUpload, Message, RenderContext
 from bot.i18n import t
+from bot.services.reminders import ACTIVE_SESSION_STATUSES, utc
 from storage.models import CaseSession
 
 log = logging.getLogger(__name__)
@@ -168,3 +171,32 @@ def calendar_invite(item: CaseSession, case, lang: str, ctx: RenderContext) -> F
     return FileUpload(filename=f"jirei-{item.code}.ics", content=session_ics(item, case.title if case else None, lang, ctx.deps.tz),
                       title=t("sessions.ics_title", lang, code=item.code))
 
+
+async def render_session_reminder(ctx: RenderContext) -> Message | None:
+    """Build the reminder now, or None when it is no longer owed."""
+    payload = ctx.payload
+    uow, user_id = ctx.uow, ctx.delivery.recipient
+    session = await uow.sessions.get(int(payload.get("session_id", 0)))
+    if session is None or session.status not in ACTIVE_SESSION_STATUSES:
+        return None
+    if payload.get("starts_at") != utc(session.starts_at).isoformat():
+        return None  # the session moved; its reminders for the new time are separate rows
+    role = payload.get("role", "participant")
+    case = await uow.cases.get(session.case_id) if session.case_id is not None else None
+    if role == "participant":
+        registration = await uow.registrations.get(session.id, user_id)
+        if registration is None or registration.status != "confirmed":
+            return None
+    elif role == "facilitator" and session.facilitator_user_id != user_id:
+        return None
+    elif role == "lecturer" and (case is None or case.lecturer_user_id != user_id):
+        return None
+    lang = await uow.coordinators.lang_of(user_id)
+    view = ReminderView(
+        session_code=session.code, title=session.title or (case.title if case else session.code),
+        starts_at=session.starts_at, minutes=session.minutes, format=session.format, place=session.place,
+        online_url=session.online_url, role=role, offset_minutes=int(payload.get("offset_minutes", 0)),
+        contact=session.created_by if session.kind == "self_run" else None,
+    )
+    text, blocks = build_reminder(view, lang, ctx.deps.tz)
+    return Message(text=text, blocks=blocks)

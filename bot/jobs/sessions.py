@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Awaitable, Callable, Sequence
 
 from bot.deps import Deps
-from bot.services import materials, sessions
+from bot.services import sessions
 from bot.wiring import NextDue
 from storage.models import CaseSession
 from storage.uow import UnitOfWork
@@ -57,14 +57,6 @@ async def close_finished_sessions(deps: Deps, follow_ups: Sequence[AfterHeld] = 
     if closed:
         deps.wake_dispatcher()
     return closed
-
-
-async def release_materials(deps: Deps) -> int:
-    return await materials.release_due_materials(deps)
-
-
-async def publish_complete_cases(deps: Deps) -> int:
-    return await materials.publish_when_complete(deps)
 
 
 # --- when is the next thing due? (lets the console and tests jump the clock event to event) ---

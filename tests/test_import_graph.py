@@ -1,0 +1,119 @@
+"""The shape of the code, read from its imports (with `ast`, nothing run):
+
+- services decide and write: they import neither Slack, HTTP, the Deps (which carry the Slack
+  client), Block Kit builders, renderers (bot/messages), jobs (bot/jobs), handlers nor SQLAlchemy
+  (all SQL is behind the unit of work's repositories);
+- no import circle joins services with messages or Block Kit builders.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("bot", "handlers", "storage", "config")
+SERVICES = "bot.services"
+NOT_FOR_SERVICES = ("slack_sdk", "slack_bolt", "aiohttp", "sqlalchemy", "bot.deps", "bot.blocks", "bot.messages",
+                    "bot.delivery.renderers", "bot.jobs", "bot.localslack", "handlers")
+MESSAGES = ("bot.blocks", "bot.messages")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module `path` imports, wherever in the file (except under `if TYPE_CHECKING:`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = {id(node) for block in ast.walk(tree) if isinstance(block, ast.If)
+               and getattr(block.test, "id", getattr(block.test, "attr", None)) == "TYPE_CHECKING"
+               for node in ast.walk(block)}
+    found: set[str] = set()
+    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    modules = {module_name(path): path for package in PACKAGES for path in (ROOT / package).rglob("*.py")}
+    return {name: {target for target in imports_of(path) if target in modules and target != name}
+            for name, path in modules.items()}
+
+
+def within(name: str, prefixes) -> bool:
+    return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
+
+
+def strongly_connected(edges: dict[str, set[str]]) -> list[set[str]]:
+    """Tarjan's algorithm, iterative: the groups of modules that import each other in a circle."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[set[str]] = []
+    counter = 0
+    for root in edges:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(edges[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(edges[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
+                    if member == node:
+                        break
+                groups.append(group)
+    return [group for group in groups if len(group) > 1]
+
+
+def test_services_import_neither_slack_nor_block_kit_nor_sql():
+    offending = {}
+    for path in (ROOT / "bot" / "services").rglob("*.py"):
+        bad = sorted(target for target in imports_of(path) if within(target, NOT_FOR_SERVICES))
+        if bad:
+            offending[module_name(path)] = bad
+    assert offending == {}
+
+
+def test_no_import_circle_joins_services_and_messages():
+    circles = [sorted(group) for group in strongly_connected(graph())
+               if any(within(m, (SERVICES,)) for m in group) and any(within(m, MESSAGES) for m in group)]
+    assert circles == []
+
+
+def test_the_circle_finder_finds_a_circle():
+    assert strongly_connected({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
