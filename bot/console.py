@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shlex
+import signal
 import sys
 import threading
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ from bot.services.sessions import bureau_label
 from bot.timefmt import format_datetime
 
 _DELTA = re.compile(r"^\+(\d+)([dhm])$")
+
+
+EXIT_INTERRUPTED = 130  # what a shell reports for a program ended by Ctrl-C
 
 
 @dataclass
@@ -53,14 +57,25 @@ class Console:
         self.say(t("console.banner", self.lang))
         self.say(t("console.you_are", self.lang, user=self._label(self.user)))
         self.say(t("console.now", self.lang, now=format_datetime(self.ws.clock.now(), self.lang, self.ws.deps.tz)))
-        while True:
-            try:
-                line = await self.ask(f"[{self._label(self.user)}] > ")
-            except EOFError:
-                self.say("")
-                return 0
-            if not await self.handle(line.strip()):
-                return 0
+        # Ctrl-C may reach the thread reading the terminal instead of the loop's: a handler on the
+        # loop (asyncio's wake-up fd) wakes it whichever thread the signal reached, and ends the console.
+        loop, console = asyncio.get_running_loop(), asyncio.current_task()
+        loop.add_signal_handler(signal.SIGINT, console.cancel)
+        try:
+            while True:
+                try:
+                    line = await self.ask(f"[{self._label(self.user)}] > ")
+                except EOFError:
+                    self.say("")
+                    return 0
+                if not await self.handle(line.strip()):
+                    return 0
+        except asyncio.CancelledError:
+            console.uncancel()
+            self.say("")
+            return EXIT_INTERRUPTED
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
 
     async def ask(self, prompt: str) -> str:
         """One line from the terminal. The read blocks in a daemon thread of its own (not the
