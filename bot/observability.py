@@ -41,6 +41,7 @@ from bot.metrics import COMMAND_LATENCY, COMMANDS
 from storage.db import wipe_owed
 from storage.privacy_repos import forget_processed_key
 from storage.repositories import KEEP_PROCESSED_FOR
+from storage.uow import UnitOfWork
 
 log = logging.getLogger("jirei.requests")
 
@@ -129,16 +130,22 @@ def install_observability(app: AsyncApp, deps: Deps) -> None:
 
 async def _seen_before(deps: Deps, key: str) -> bool:
     async with deps.uow() as uow:
-        first = await uow.processed.first_time(key, deps.clock.now())
+        return await _recorded_before(uow, deps, key)
+
+
+async def _recorded_before(uow: UnitOfWork, deps: Deps, key: str) -> bool:
+    first = await uow.processed.first_time(key, deps.clock.now())
     if not first:
         log.info("repeated %s acknowledged without effect", key.split(":", 1)[0])
     return not first
 
 
-async def command_repeated(deps: Deps, body: Any) -> bool:
-    """True for a /jirei body handled before (the same signed request sent again): answered already."""
+async def command_repeated(uow: UnitOfWork, deps: Deps, body: Any) -> bool:
+    """True for a /jirei body handled before (the same signed request sent again): answered already.
+    The key is recorded in the caller's unit of work, kept when it commits (handlers/context.py
+    reads the command's person in the same one)."""
     key = once_only_key(body, deps.cipher.keyed_digest)
-    return key is not None and await _seen_before(deps, key)
+    return key is not None and await _recorded_before(uow, deps, key)
 
 
 async def forget_old_request_keys(deps: Deps) -> int:

@@ -7,6 +7,7 @@ from typing import Any, Awaitable, Callable
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.deps import Deps
+from bot.observability import command_repeated
 from bot.services.people import Actor, load_actor
 from bot.text import clean_input
 
@@ -64,6 +65,18 @@ def _clean_typed_text(body: dict) -> None:
         for action_id, field in (fields.items() if isinstance(fields, dict) else ()):
             if isinstance(field, dict) and isinstance(field.get("value"), str):
                 field["value"] = clean_input(field["value"], multiline=(block_id, action_id) in multiline)
+
+
+async def resolve_command_actor(deps: Deps, context: AsyncBoltContext, body: dict) -> Actor | None:
+    """A /jirei command's person, read in the unit of work that records the command's once-only
+    key (bot/observability.py): one transaction before the answer, not two. None for a command
+    handled before (the same signed request sent again): it has been answered already."""
+    async with deps.uow() as uow:
+        if await command_repeated(uow, deps, body):
+            return None
+        if context.user_id:
+            context["actor"] = await load_actor(uow, deps.admin_ids, context.user_id)
+    return actor_of(context)
 
 
 async def resolve_actor(deps: Deps, context: AsyncBoltContext) -> Actor:

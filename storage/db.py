@@ -16,6 +16,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # PostgreSQL advisory lock key taken around every migration (any fixed 64-bit number will do).
 MIGRATION_LOCK_KEY = 0x4A495245_4D494752  # "JIREMIGR"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+POSTGRES_RECYCLE_SECONDS = 30 * 60
 
 
 def is_sqlite(url: str) -> bool:
@@ -31,7 +32,12 @@ def make_engine(url: str, *, echo: bool = False, read_only: bool = False) -> Asy
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
         _serialise_sqlite_writers(engine, begin="BEGIN" if read_only else "BEGIN IMMEDIATE")
     else:
-        engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        # No pre-ping: it costs a round trip on every checkout, i.e. on every unit of work. A
+        # connection the server dropped fails the one statement that finds it; SQLAlchemy then
+        # discards it and every connection opened before it, so the next unit of work reconnects.
+        # Connections are renewed every half hour, before idle timeouts of proxies and firewalls.
+        engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10,
+                                     pool_recycle=POSTGRES_RECYCLE_SECONDS)
     return engine
 
 

@@ -6,11 +6,20 @@ from datetime import datetime, timedelta
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import String, bindparam, cast, delete, false, func, literal, null, select, union_all
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, String, Table, bindparam, cast, delete, false, func, literal, null, select, union_all
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEntry, Coordinator, ProcessedRequest, RoleGrant
+
+
+def insert_unless_present(session: AsyncSession, table: Table, unique: list[str], **values: Any) -> Insert:
+    """INSERT … ON CONFLICT (`unique`) DO NOTHING, on SQLite or PostgreSQL: the result's rowcount
+    says whether the row was added. The table, not the mapped class: a plain INSERT, without the
+    ORM's bulk machinery."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    return insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
 
 
 class Coordinators:
@@ -154,13 +163,11 @@ class ProcessedRequests:
         self.session = session
 
     async def first_time(self, key: str, now: datetime) -> bool:
-        """Record `key`; False when it was seen before. Uses a savepoint, so a clash is harmless."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(ProcessedRequest(key=key, seen_at=now))
-        except IntegrityError:
-            return False
-        return True
+        """Record `key`; False when it was seen before. One statement that skips a key already
+        there (two at once: the second waits for the first to commit, then skips)."""
+        statement = insert_unless_present(self.session, ProcessedRequest.__table__, ["key"],
+                                          key=key, seen_at=now)
+        return bool((await self.session.execute(statement)).rowcount)
 
     async def forget_older_than(self, moment: datetime) -> int:
         result = await self.session.execute(delete(ProcessedRequest).where(ProcessedRequest.seen_at < moment))

@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Coordinator, SurveyInvite, SurveyProgress, SurveyResponse, SurveyRun
+from storage.repositories import insert_unless_present
 from storage.session_repos import code_id
 
 
@@ -113,10 +112,9 @@ class Surveys:
 
     async def create_progress(self, run_id: int, user_id: str, state: bytes, now: datetime) -> None:
         """Insert the first progress unless a concurrent click already did."""
-        insert = pg_insert if self._postgres else sqlite_insert
-        await self.session.execute(
-            insert(SurveyProgress).values(run_id=run_id, user_id=user_id, state_encrypted=state, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["run_id", "user_id"]))
+        await self.session.execute(insert_unless_present(
+            self.session, SurveyProgress.__table__, ["run_id", "user_id"],
+            run_id=run_id, user_id=user_id, state_encrypted=state, updated_at=now))
 
     async def delete_progress(self, run_id: int, user_id: str) -> None:
         await self.session.execute(

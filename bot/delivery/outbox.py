@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.models import Delivery
+from storage.repositories import insert_unless_present
 from storage.uow import UnitOfWork
 
 
@@ -35,10 +34,7 @@ async def enqueue(
         status="pending", attempts=0, session_id=session_id, batch_id=batch_id,
         grace_seconds=grace_seconds, created_at=now, outcome_unknown=False,
     )
-    dialect = uow.session.bind.dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    # The table, not the mapped class: a plain INSERT, without the ORM's bulk machinery.
-    statement = insert(Delivery.__table__).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    statement = insert_unless_present(uow.session, Delivery.__table__, ["dedupe_key"], **values)
     result = await uow.session.execute(statement)
     return bool(result.rowcount)
 

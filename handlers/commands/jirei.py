@@ -15,10 +15,10 @@ from bot.blocks.people import build_help, build_usage
 from bot.deps import Deps
 from bot.i18n import t
 from bot.services.sessions import SessionError
-from bot.observability import command_repeated, record_command
+from bot.observability import record_command
 from handlers.commands import checks, groups, materials, people, privacy, review, sessions, surveys
 from handlers.commands.request import CommandRequest, Handler
-from handlers.context import resolve_actor
+from handlers.context import resolve_command_actor
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +77,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         # Ack first, with nothing: no database work stands between Slack and the ack. The answer
         # follows through respond(); answers to other commands run beside it on the same loop.
         await ack()
-        if await command_repeated(deps, body):
+        actor = await resolve_command_actor(deps, context, body)
+        if actor is None:  # the same request sent again: answered already
             return
         try:
             cmd, error = grammar.parse(body.get("text", ""), deps.tz), None
         except grammar.CommandError as err:
             cmd, error = None, err
-        actor = await resolve_actor(deps, context)
         request = CommandRequest(deps=deps, actor=actor, body=body, respond=respond, client=client)
         if cmd is None:
             await _usage(error, request, context)
