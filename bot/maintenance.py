@@ -31,7 +31,7 @@ from bot.deps import Deps, build_deps
 from bot.i18n import CatalogError, t
 from bot.services import plan as plans
 from bot.services import roster
-from bot.services.sessions import SessionError
+from bot.services.refusal import Refusal
 from config.settings import Settings
 from storage.crypto import EncryptionKeyError
 from storage.db import make_engine, migrate
@@ -67,7 +67,7 @@ async def run(settings: Settings, args: argparse.Namespace, *, clock: Clock | No
         return await command(settings, args, clock or SystemClock(), console)
     except (roster.RosterError, plans.PlanError) as err:
         raise CliError(str(err), EXIT_REFUSED) from None
-    except SessionError as err:
+    except Refusal as err:
         raise CliError(describe_refusal(err), EXIT_REFUSED) from None
     except SQLAlchemyError as err:
         # The first line only: later lines of a driver's message can quote row values.
@@ -121,7 +121,7 @@ class ProgressCounter:
             self.stream.flush()
 
 
-def describe_refusal(err: SessionError) -> str:
+def describe_refusal(err: Refusal) -> str:
     """A service's refusal in English; its catalog text is written for Slack users but reads fine."""
     try:
         return t(err.key, "en", **err.params).replace("`", "")
@@ -272,7 +272,7 @@ async def export_case(uow: UnitOfWork, code: str, tz: ZoneInfo) -> tuple[dict, e
     """The case, its sessions with seat and attendance counts, and its materials (never their content)."""
     case = await uow.cases.by_code(code)
     if case is None:
-        raise SessionError("sessions.error.unknown_case", code=code)
+        raise Refusal("sessions.error.unknown_case", code=code)
     sessions = []
     for item in await uow.sessions.for_case(case.id):
         sessions.append({
@@ -325,7 +325,7 @@ async def cmd_export(settings: Settings, args: argparse.Namespace, clock: Clock,
     deps = await open_deps(settings, clock, console)
     try:
         data = await _export_bytes(deps, what, code, fmt)
-    except SessionError as err:
+    except Refusal as err:
         if err.key in NOT_FOUND_KEYS:
             raise CliError(f"no {what} {code}", EXIT_REFUSED) from None
         raise

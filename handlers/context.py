@@ -111,7 +111,7 @@ async def session_button(deps: Deps, body: dict, context: AsyncBoltContext, resp
     refusal is answered to the presser, and NOT_DONE is returned."""
     from bot import grammar
     from bot.i18n import t
-    from bot.services.sessions import SessionError
+    from bot.services.refusal import Refusal
 
     actor = actor_of(context)
     value = str((body.get("actions") or [{}])[0].get("value", ""))[:20]
@@ -122,7 +122,7 @@ async def session_button(deps: Deps, body: dict, context: AsyncBoltContext, resp
     try:
         async with deps.uow() as uow:
             return await act(uow, deps.clock.now(), actor, code)
-    except SessionError as err:
+    except Refusal as err:
         await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
         return NOT_DONE
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from bot.pseudonymisation import Proposal, propose_text
 from bot.services.people import Actor
-from bot.services.sessions import SessionError
+from bot.services.refusal import Refusal
 from storage.models import StudyGroup
 from storage.uow import UnitOfWork
 
@@ -43,11 +43,11 @@ async def set_guard(uow: UnitOfWork, now: datetime, actor: Actor, channel_id: st
     """A member of the channel's study group switches its guard on or off (recorded)."""
     group = await uow.study_groups.by_channel(channel_id) if channel_id else None
     if group is None:
-        raise SessionError("guard.error.not_a_group_channel")
+        raise Refusal("guard.error.not_a_group_channel")
     member = await uow.study_groups.member(group.id, actor.user_id)
     if member is None or member.status != "accepted":
         await uow.audit.record(now, actor.user_id, "guard.set", "refused", target=group.code)
-        raise SessionError("guard.error.not_a_member")
+        raise Refusal("guard.error.not_a_member")
     group.guard_off_at = None if on else now
     await uow.audit.record(now, actor.user_id, "guard.set", "ok", target=group.code, on=on)
     return group

@@ -15,7 +15,7 @@ from pathlib import PurePath
 from bot import anonymisation, documents
 from bot.delivery import outbox
 from bot.services.people import Actor
-from bot.services.sessions import SessionError
+from bot.services.refusal import Refusal
 from bot.text import clean_input
 from config.reference import bureaus
 from storage import outbox_repo
@@ -72,15 +72,15 @@ async def case_for_upload(uow: UnitOfWork, now: datetime, actor: Actor, case_cod
     Asked before a file is fetched or read, and again when the checked file is stored."""
     case = await uow.cases.by_code(case_code)
     if case is None:
-        raise SessionError("sessions.error.unknown_case", code=case_code)
+        raise Refusal("sessions.error.unknown_case", code=case_code)
     if not may_upload(actor, case):
         await uow.audit.record(now, actor.user_id, "material.add", "refused", target=case.code)
-        raise SessionError("materials.error.not_allowed", code=case.code)
+        raise Refusal("materials.error.not_allowed", code=case.code)
     return case
 
 
-def too_large() -> SessionError:
-    return SessionError("materials.error.too_large", mb=MAX_FILE_BYTES // (1024 * 1024))
+def too_large() -> Refusal:
+    return Refusal("materials.error.too_large", mb=MAX_FILE_BYTES // (1024 * 1024))
 
 
 async def check_file(data: bytes, filename: str, lang: str = "ja") -> CheckedFile:
@@ -94,12 +94,12 @@ async def check_file(data: bytes, filename: str, lang: str = "ja") -> CheckedFil
     try:
         findings, name_findings = await asyncio.to_thread(_check, data, filename, lang)
     except documents.UnsupportedDocument:
-        raise SessionError("materials.error.unsupported", filename=filename[:80]) from None
+        raise Refusal("materials.error.unsupported", filename=filename[:80]) from None
     except (documents.DocumentTooLarge, anonymisation.TextTooLong):
-        raise SessionError("materials.error.too_long", filename=filename[:80], chars=anonymisation.MAX_CHECK_CHARS,
+        raise Refusal("materials.error.too_long", filename=filename[:80], chars=anonymisation.MAX_CHECK_CHARS,
                            pages=documents.MAX_PDF_PAGES, mb=documents.MAX_DOCX_BYTES // (1024 * 1024)) from None
     except documents.UnreadableDocument:
-        raise SessionError("materials.error.unreadable", filename=filename[:80]) from None
+        raise Refusal("materials.error.unreadable", filename=filename[:80]) from None
     return CheckedFile(data, filename, findings, name_findings)
 
 
@@ -167,11 +167,11 @@ async def _own_material(uow: UnitOfWork, now: datetime, actor: Actor, material_i
     """The material, if the actor may act on it (see may_upload)."""
     material = await uow.materials.get(material_id)
     if material is None:
-        raise SessionError("materials.error.not_found")
+        raise Refusal("materials.error.not_found")
     case = await uow.cases.get(material.case_id)
     if case is None or not may_upload(actor, case):
         await uow.audit.record(now, actor.user_id, action, "refused", target=f"M{material_id}")
-        raise SessionError("materials.error.not_allowed", code=case.code if case else "")
+        raise Refusal("materials.error.not_allowed", code=case.code if case else "")
     return material, case
 
 
@@ -179,7 +179,7 @@ async def link_material(uow: UnitOfWork, now: datetime, actor: Actor, material_i
     """A link version the actor may mark as checked."""
     material, _ = await _own_material(uow, now, actor, material_id, "material.link_check")
     if material.url is None or material.deleted_at is not None:
-        raise SessionError("materials.error.not_found")
+        raise Refusal("materials.error.not_found")
     return material
 
 
@@ -196,7 +196,7 @@ async def material_content(uow: UnitOfWork, now: datetime, actor: Actor, materia
     made (off the loop and outside this transaction)."""
     material, _ = await _own_material(uow, now, actor, material_id, "material.accept_proposal")
     if material.content_encrypted is None or material.deleted_at is not None:
-        raise SessionError("materials.error.not_found")
+        raise Refusal("materials.error.not_found")
     return uow.cipher.decrypt(material.content_encrypted), sent_filename(uow.cipher, material), material.version
 
 
@@ -214,7 +214,7 @@ async def accept_proposal(uow: UnitOfWork, now: datetime, actor: Actor, material
     bytes. ``remaining`` are the findings of the proposed text (normally none)."""
     original, case = await _own_material(uow, now, actor, material_id, "material.accept_proposal")
     if original.content_encrypted is None or original.deleted_at is not None:
-        raise SessionError("materials.error.not_found")
+        raise Refusal("materials.error.not_found")
     material = await uow.materials.add(Material(
         case_id=case.id, kind=original.kind, version=await uow.materials.next_version(case.id, original.kind),
         filename=neutral_filename(case.code, original.kind, filename),
@@ -294,13 +294,13 @@ async def mark_read(uow: UnitOfWork, now: datetime, actor: Actor, session_code: 
     item = await uow.sessions.by_code(session_code)
     reg = await uow.registrations.get(item.id, actor.user_id) if item else None
     if item is None or reg is None or reg.status not in ("confirmed", "attended"):
-        raise SessionError("materials.error.not_participant")
+        raise Refusal("materials.error.not_participant")
     person = await uow.coordinators.get(actor.user_id)
     released = (item.case_id is not None and item.release_at is not None and item.release_at <= now
                 and person is not None and person.pledge_accepted_at is not None
                 and await releasable_material(uow, item.case_id) is not None)
     if not released:
-        raise SessionError("materials.error.not_released", code=item.code)
+        raise Refusal("materials.error.not_released", code=item.code)
     return await uow.material_reads.mark(item.id, actor.user_id, now)
 
 
@@ -362,15 +362,15 @@ async def publish_case(uow: UnitOfWork, now: datetime, actor: Actor, case_code: 
     has held it or when the admin confirmed publishing before they have."""
     if not actor.is_admin:
         await uow.audit.record(now, actor.user_id, "case.publish", "refused", target=case_code)
-        raise SessionError("auth.admin_only")
+        raise Refusal("auth.admin_only")
     case = await uow.cases.by_code(case_code)
     if case is None:
-        raise SessionError("sessions.error.unknown_case", code=case_code)
+        raise Refusal("sessions.error.unknown_case", code=case_code)
     if not portal_channel:
-        raise SessionError("materials.no_portal")
+        raise Refusal("materials.no_portal")
     check = await publish(uow, now, actor, case, portal_channel, early=early)
     if check.self_run:
-        raise SessionError("materials.error.self_run_case", code=case.code)
+        raise Refusal("materials.error.self_run_case", code=case.code)
     return check
 
 

@@ -47,7 +47,8 @@ import yaml
 
 from bot.exports import Sheet, SheetError, SheetRow, read_sheets
 from bot.services.people import Actor
-from bot.services.sessions import SessionError, SessionSpec, create_case, create_session, validate_spec
+from bot.services.refusal import Refusal
+from bot.services.sessions import SessionSpec, create_case, create_session, validate_spec
 from bot.text import clean_input
 from config.reference import find_bureau, find_theme
 from storage.models import Case
@@ -347,7 +348,7 @@ def _check_duplicates(plan: Plan) -> None:
 # --- loading -------------------------------------------------------------------------------------
 
 
-def _spec_problem(where: str, err: SessionError) -> PlanError:
+def _spec_problem(where: str, err: Refusal) -> PlanError:
     field_name, template = _SPEC_PROBLEMS.get(err.key, ("", err.key))
     return PlanError(where, field_name, template.format(**err.params) if err.params else template)
 
@@ -376,7 +377,7 @@ async def load_plan(uow: UnitOfWork, now: datetime, plan: Plan, *, actor: Actor 
         # Only what will be written is held to the rules: a session loaded last year may be past now.
         try:
             validate_spec(item.spec, now)
-        except SessionError as err:
+        except Refusal as err:
             raise _spec_problem(item.where, err) from None
         new_sessions.append(item)
 
@@ -395,7 +396,7 @@ async def load_plan(uow: UnitOfWork, now: datetime, plan: Plan, *, actor: Actor 
         spec = replace(item.spec, case=case_code)
         try:
             session = await create_session(uow, now, actor, spec)
-        except SessionError as err:
+        except Refusal as err:
             raise _spec_problem(item.where, err) from None
         created.append(session.code)
         if on_progress is not None:

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from bot.delivery import outbox
 from bot.services import sessions
 from bot.services.people import Actor
-from bot.services.sessions import SessionError
+from bot.services.refusal import Refusal
 from storage.privacy_repos import FORGET_ME_ACTION
 from storage.uow import UnitOfWork
 
@@ -56,7 +56,7 @@ async def forget_me(uow: UnitOfWork, now: datetime, actor: Actor, *, tombstone: 
     for code in await repo.future_registrations(actor.user_id, now):
         try:
             await sessions.leave(uow, now, actor, code)
-        except SessionError as err:
+        except Refusal as err:
             # Too late to leave (it is starting): the seat stays, anonymised, as history.
             log.info("forget-me kept a registration in %s: %s", code, err.key)
             continue

@@ -5,8 +5,6 @@ and plain values in; plain results out. Every message owed is enqueued in the sa
 
 from __future__ import annotations
 
-from bot.text import escape
-
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -17,6 +15,7 @@ from bot.delivery import outbox
 from bot.i18n import t
 from bot.services import reminders
 from bot.services.people import Actor
+from bot.services.refusal import Refusal
 from config.reference import bureaus, find_bureau
 from storage.models import Case, CaseSession, Coordinator, Registration
 from storage.uow import UnitOfWork
@@ -29,16 +28,6 @@ SUBSTITUTE_DEADLINE_BEFORE = timedelta(days=2)
 INVITATION_GRACE_SECONDS = 24 * 3600
 
 
-class SessionError(Exception):
-    """A refusal the user can act on: `key` is a catalog key, `params` fill it."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        # Values echo what the person typed: make them inert in mrkdwn (no <!channel>, no links).
-        self.params = {k: escape(v) if isinstance(v, str) else v for k, v in params.items()}
-
-
 # --- planning ------------------------------------------------------------------------------
 
 
@@ -46,7 +35,7 @@ async def create_case(uow: UnitOfWork, now: datetime, actor: Actor, *, title: st
                       lecturer: str | None) -> Case:
     if not actor.is_admin:
         await uow.audit.record(now, actor.user_id, "case.create", "refused")
-        raise SessionError("auth.admin_only")
+        raise Refusal("auth.admin_only")
     case = await uow.cases.add(Case(title=title, theme=theme, lecturer_user_id=lecturer,
                                     created_by=actor.user_id, created_at=now))
     if lecturer:
@@ -80,26 +69,26 @@ def validate_spec(spec: SessionSpec, now: datetime, *, decided: bool = False) ->
     """Every rule a session must satisfy; the first one broken is reported. A `decided` session's
     deadline has passed by design, so only the rules about what is still to come apply."""
     if find_bureau(spec.bureau) is None and spec.bureau != "online":
-        raise SessionError("sessions.error.unknown_bureau", bureau=spec.bureau)
+        raise Refusal("sessions.error.unknown_bureau", bureau=spec.bureau)
     if spec.start <= now:
-        raise SessionError("sessions.error.start_in_past")
+        raise Refusal("sessions.error.start_in_past")
     if spec.deadline <= now and not decided:
-        raise SessionError("sessions.error.deadline_in_past")
+        raise Refusal("sessions.error.deadline_in_past")
     if spec.deadline >= spec.start:
-        raise SessionError("sessions.error.deadline_after_start")
+        raise Refusal("sessions.error.deadline_after_start")
     if spec.release is not None and spec.release > spec.start:
-        raise SessionError("sessions.error.release_after_start")
+        raise Refusal("sessions.error.release_after_start")
     if not MIN_MINUTES <= spec.minutes <= MAX_MINUTES:
-        raise SessionError("sessions.error.minutes", low=MIN_MINUTES, high=MAX_MINUTES)
+        raise Refusal("sessions.error.minutes", low=MIN_MINUTES, high=MAX_MINUTES)
     if spec.min_participants < 1:
-        raise SessionError("sessions.error.minimum")
+        raise Refusal("sessions.error.minimum")
     if spec.capacity < spec.min_participants:
-        raise SessionError("sessions.error.capacity_below_minimum")
+        raise Refusal("sessions.error.capacity_below_minimum")
     if spec.capacity > 1000:
-        raise SessionError("sessions.error.capacity_too_large")
+        raise Refusal("sessions.error.capacity_too_large")
 
 
-class DuplicateSession(SessionError):
+class DuplicateSession(Refusal):
     """The same case at the same bureau and start already exists (not cancelled): a warning the
     creator may override."""
 
@@ -114,10 +103,10 @@ async def create_session(uow: UnitOfWork, now: datetime, actor: Actor, spec: Ses
     if spec.kind == "official":
         if not actor.can_manage_bureau(spec.bureau):
             await uow.audit.record(now, actor.user_id, "session.create", "refused", bureau=spec.bureau)
-            raise SessionError("auth.other_bureau")
+            raise Refusal("auth.other_bureau")
         case = await uow.cases.by_code(spec.case or "")
         if case is None:
-            raise SessionError("sessions.error.unknown_case", code=spec.case or "")
+            raise Refusal("sessions.error.unknown_case", code=spec.case or "")
     validate_spec(spec, now)
     if not allow_duplicate and case is not None:
         twin = next((s for s in await uow.sessions.for_case(case.id)
@@ -143,14 +132,14 @@ async def managed_session(uow: UnitOfWork, now: datetime, actor: Actor, code: st
     """The session, if the actor may manage it (admins; bureau staff of its bureau; its facilitator)."""
     item = await uow.sessions.by_code(code, lock=lock)
     if item is None:
-        raise SessionError("sessions.error.not_found", code=code)
+        raise Refusal("sessions.error.not_found", code=code)
     allowed = actor.can_manage_bureau(item.bureau) or (
         item.facilitator_user_id == actor.user_id and action in ("session.roster", "session.attend")) or (
         # a self-run session is its proposer's to change or call off
         item.kind == "self_run" and item.created_by == actor.user_id and action in ("session.edit", "session.cancel"))
     if not allowed:
         await uow.audit.record(now, actor.user_id, action, "refused", target=item.code)
-        raise SessionError("auth.other_bureau")
+        raise Refusal("auth.other_bureau")
     return item
 
 
@@ -184,7 +173,7 @@ async def edit_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str, 
     reminders with the session, fill new seats from the waitlist, tell the registrants."""
     item = await managed_session(uow, now, actor, code, "session.edit", lock=True)
     if item.status not in LIVE_STATUSES:
-        raise SessionError("sessions.error.not_editable", code=item.code)
+        raise Refusal("sessions.error.not_editable", code=item.code)
     decided = item.status == "confirmed"
     current = _spec_of(item)
     wanted = replace(current, **{k: v for k, v in changes.items() if k in EDITABLE})
@@ -192,11 +181,11 @@ async def edit_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str, 
     if not changed:
         return EditResult(item, [], 0)
     if decided and set(changed) & set(DECIDED_AT_DEADLINE):
-        raise SessionError("sessions.error.decided_already", code=item.code)
+        raise Refusal("sessions.error.decided_already", code=item.code)
     validate_spec(wanted, now, decided=decided)
     taken = await uow.registrations.count(item.id, "confirmed", "attended")
     if wanted.capacity < taken:
-        raise SessionError("sessions.error.capacity_below_taken", code=item.code, taken=taken)
+        raise Refusal("sessions.error.capacity_below_taken", code=item.code, taken=taken)
     for field_name in changed:
         setattr(item, EDITABLE[field_name], getattr(wanted, field_name))
     await uow.flush()
@@ -227,7 +216,7 @@ async def cancel_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str
     staff, its facilitator and lecturer are told; nothing more is sent for it."""
     item = await managed_session(uow, now, actor, code, "session.cancel", lock=True)
     if item.status not in LIVE_STATUSES:
-        raise SessionError("sessions.error.not_editable", code=item.code)
+        raise Refusal("sessions.error.not_editable", code=item.code)
     registrants = await uow.registrations.for_session(item.id, "confirmed", "waitlisted", "applied")
     item.status, item.decided_at = "cancelled", now
     await reminders.cancel_session(uow, item.id)
@@ -249,10 +238,10 @@ async def edit_case(uow: UnitOfWork, now: datetime, actor: Actor, code: str, cha
     """`admin case edit`: title, theme, lecturer. A new lecturer gets the role and the reminders."""
     if not actor.is_admin:
         await uow.audit.record(now, actor.user_id, "case.edit", "refused", target=code)
-        raise SessionError("auth.admin_only")
+        raise Refusal("auth.admin_only")
     case = await uow.cases.by_code(code)
     if case is None:
-        raise SessionError("sessions.error.unknown_case", code=code)
+        raise Refusal("sessions.error.unknown_case", code=code)
     fields = {"title": "title", "theme": "theme", "lecturer": "lecturer_user_id"}
     changed = [k for k in fields if k in changes and changes[k] != getattr(case, fields[k])]
     for key in changed:
@@ -288,7 +277,7 @@ async def announce(uow: UnitOfWork, now: datetime, actor: Actor, code: str,
 
     item = await managed_session(uow, now, actor, code, "session.announce")
     if item.status != "open":
-        raise SessionError("sessions.error.not_open", code=item.code)
+        raise Refusal("sessions.error.not_open", code=item.code)
     people = await eligible_invitees(uow, item)
     batch = FanoutBatch(kind="session_invitation", total=len(people), admin_user_id=actor.user_id, created_at=now)
     await uow.deliveries.add_batch(batch)
@@ -404,19 +393,19 @@ async def join(uow: UnitOfWork, now: datetime, actor: Actor, code: str, *, elsew
     "elsewhere", so the person confirms they can travel there (`elsewhere_ok`)."""
     person = await uow.coordinators.get(actor.user_id)
     if person is None or not person.profile_complete:
-        raise SessionError("sessions.error.needs_profile")
+        raise Refusal("sessions.error.needs_profile")
     if person.pledge_accepted_at is None:
-        raise SessionError("sessions.error.needs_pledge")
+        raise Refusal("sessions.error.needs_pledge")
     item = await uow.sessions.by_code(code, lock=True)
     if item is None or item.announced_at is None:  # invisible until announced
-        raise SessionError("sessions.error.not_found", code=code)
+        raise Refusal("sessions.error.not_found", code=code)
     if item.status != "open" or now >= item.deadline_at and not (item.status == "confirmed"):
         if item.status == "confirmed" and now < item.starts_at:
             pass  # late joiners may still take a free seat or the waitlist of a confirmed session
         else:
-            raise SessionError("sessions.error.closed", code=item.code)
+            raise Refusal("sessions.error.closed", code=item.code)
     if item.status not in ("open", "confirmed"):
-        raise SessionError("sessions.error.closed", code=item.code)
+        raise Refusal("sessions.error.closed", code=item.code)
     existing = await uow.registrations.get(item.id, actor.user_id)
     if existing is not None and existing.status != "cancelled":
         position = await waitlist_position(uow, item, existing) if existing.status == "waitlisted" else None
@@ -465,12 +454,12 @@ class LeaveResult:
 async def leave(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> LeaveResult:
     item = await uow.sessions.by_code(code, lock=True)
     if item is None:
-        raise SessionError("sessions.error.not_found", code=code)
+        raise Refusal("sessions.error.not_found", code=code)
     reg = await uow.registrations.get(item.id, actor.user_id)
     if reg is None or reg.status in ("cancelled",):
-        raise SessionError("sessions.error.not_registered", code=item.code)
+        raise Refusal("sessions.error.not_registered", code=item.code)
     if item.status not in ("open", "confirmed") or now >= item.starts_at:
-        raise SessionError("sessions.error.too_late_to_leave", code=item.code)
+        raise Refusal("sessions.error.too_late_to_leave", code=item.code)
     previous = reg.status
     reg.status, reg.updated_at, reg.group_no = "cancelled", now, None
     await uow.flush()
@@ -663,9 +652,9 @@ class AttendResult:
 async def attend(uow: UnitOfWork, now: datetime, actor: Actor, code: str, users: list[str]) -> AttendResult:
     item = await managed_session(uow, now, actor, code, "session.attend")
     if item.status not in ("confirmed", "held"):
-        raise SessionError("sessions.error.not_confirmed", code=item.code)
+        raise Refusal("sessions.error.not_confirmed", code=item.code)
     if now < item.starts_at - timedelta(hours=2):
-        raise SessionError("sessions.error.too_early_to_attend", code=item.code)
+        raise Refusal("sessions.error.too_early_to_attend", code=item.code)
     marked, walk_ins = [], []
     for user in dict.fromkeys(users):
         reg = await uow.registrations.get(item.id, user)
@@ -745,7 +734,7 @@ async def export_session(uow: UnitOfWork, code: str, tz: ZoneInfo) -> dict:
 
     item = await uow.sessions.by_code(code)
     if item is None:
-        raise SessionError("sessions.error.not_found", code=code)
+        raise Refusal("sessions.error.not_found", code=code)
     case = await uow.cases.get(item.case_id) if item.case_id else None
     substitute = None
     if item.status == "cancelled":

@@ -34,7 +34,8 @@ from bot import matching
 from bot.delivery import outbox
 from bot.services import sessions
 from bot.services.people import Actor
-from bot.services.sessions import SessionError, SessionSpec
+from bot.services.refusal import Refusal
+from bot.services.sessions import SessionSpec
 from bot.timefmt import format_date
 from config.reference import find_theme
 from storage.models import Case, CaseSession, Coordinator, Nudge, StudyGroup
@@ -73,7 +74,7 @@ PROPOSAL_DEADLINE_BEFORE = timedelta(days=1)
 PROPOSAL_RELEASE_BEFORE = timedelta(days=3)
 
 
-class StudyGroupError(SessionError):
+class StudyGroupError(Refusal):
     """A refusal the user can act on (a catalog key and its parameters)."""
 
 

@@ -27,7 +27,7 @@ from typing import Literal
 from bot.delivery import outbox
 from bot.services import sessions
 from bot.services.people import Actor
-from bot.services.sessions import SessionError
+from bot.services.refusal import Refusal
 from bot.surveys import dialog
 from bot.surveys.definitions import Survey, load_survey
 from bot.surveys.dialog import Outcome, Progress
@@ -45,8 +45,8 @@ INVITATION_KIND = "survey_invitation"
 REMINDER_KIND = "survey_reminder"
 
 
-class SurveyError(SessionError):
-    """A refusal the user can act on (a SessionError, so the operators' CLI handles it too)."""
+class SurveyError(Refusal):
+    """A refusal the user can act on (a Refusal, so the operators' CLI handles it too)."""
 
 
 # --- sending -------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from bot.blocks.study_groups import build_nudge_answered
 from bot.deps import Deps
 from bot.i18n import t
 from bot.services import study_groups
-from bot.services.sessions import SessionError
+from bot.services.refusal import Refusal
 from handlers.context import actor_of, message
 
 ANSWERS = {ids.NUDGE_ACCEPT: "accept", ids.NUDGE_LATER: "later", ids.NUDGE_STOP: "stop"}
@@ -36,7 +36,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             async with deps.uow() as uow:
                 result = await study_groups.answer_nudge(uow, deps.clock.now(), actor, nudge_id, ANSWERS[action_id])
-        except SessionError as err:
+        except Refusal as err:
             await respond(response_type="ephemeral", replace_original=False, text=t(err.key, actor.lang, **err.params))
             return
         deps.wake_dispatcher()  # the space job opens the group's channel within its minute

@@ -14,7 +14,7 @@ from bot.deps import Deps
 from bot.i18n import t
 from bot.pseudonymisation import propose_file
 from bot.services import materials
-from bot.services.sessions import SessionError
+from bot.services.refusal import Refusal
 from handlers.commands.request import CommandRequest
 from handlers.commands.materials import publish
 from handlers.context import NOT_DONE, actor_of, answer, session_button
@@ -47,14 +47,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     async def on_material_button(body, context, respond, client, work) -> None:
         """A button naming a material ("M12"): ``work(actor, material_id)`` returns the answer's
-        text (None: nothing to say); a refusal (SessionError) is answered instead."""
+        text (None: nothing to say); a refusal (Refusal) is answered instead."""
         actor = actor_of(context)
         material_id = await _material_id(body, respond, client, actor)
         if material_id is None:
             return
         try:
             text = await work(actor, material_id)
-        except SessionError as err:
+        except Refusal as err:
             text = t(err.key, actor.lang, **err.params)
         if text is not None:
             await answer(body, respond, client, actor.user_id, text=text)
@@ -127,7 +127,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         request = CommandRequest(deps=deps, actor=actor, body=body, respond=respond, client=client)
         try:
             await publish(grammar.Publish(case=code, confirmed=True), request)
-        except SessionError as err:
+        except Refusal as err:
             await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
 
     @app.action(ids.MATERIAL_UPLOAD_OPEN)

@@ -11,7 +11,7 @@ from bot.blocks.sessions import attended_text, build_join_result
 from bot.deps import Deps
 from bot.i18n import t
 from bot.services import sessions
-from bot.services.sessions import SessionError
+from bot.services.refusal import Refusal
 from handlers.commands.jirei import CommandRequest
 from handlers.commands.sessions import new_session
 from handlers.context import NOT_DONE, actor_of, answer, message, session_button
@@ -60,7 +60,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         request = CommandRequest(deps=deps, actor=actor, body=body, respond=respond, client=client)
         try:
             await new_session(cmd, request)
-        except SessionError as err:
+        except Refusal as err:
             await say(body, respond, client, actor.user_id, t(err.key, actor.lang, **err.params))
 
     @app.action(ids.SESSION_LEAVE)
@@ -86,7 +86,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             async with deps.uow() as uow:
                 result = await sessions.attend(uow, deps.clock.now(), actor, code, [user])
-        except SessionError as err:
+        except Refusal as err:
             await say(body, respond, client, actor.user_id, t(err.key, actor.lang, **err.params))
             return
         await say(body, respond, client, actor.user_id, attended_text(result, actor.lang))

@@ -29,7 +29,7 @@ from bot.deps import Deps
 from bot.i18n import t
 from bot.services import surveys
 from bot.services.people import Actor
-from bot.services.sessions import SessionError
+from bot.services.refusal import Refusal
 from bot.services.surveys import DialogState, DialogStatus, Step
 from bot.surveys.dialog import Outcome, current_question
 from bot.text import normalise
@@ -181,7 +181,7 @@ async def _answer(deps: Deps, kind: str, body: dict, actor: Actor, client, respo
         async with deps.uow() as uow:
             state = await surveys.act(uow, deps.clock.now(), actor.user_id, target.run_code, step,
                                       interaction=str(action.get("action_ts") or "")[:40] or None)
-    except SessionError as err:
+    except Refusal as err:
         await _ephemeral(respond, t(err.key, actor.lang, **err.params))
         return
     if state.outcome is Outcome.RECORDED:
@@ -204,7 +204,7 @@ async def _run_dialog(deps: Deps, body: dict, actor: Actor, respond, service) ->
     try:
         async with deps.uow() as uow:
             return await service(uow, deps.clock.now(), actor.user_id, target.run_code)
-    except SessionError as err:
+    except Refusal as err:
         await _ephemeral(respond, t(err.key, actor.lang, **err.params))
         return None
 

@@ -1,7 +1,7 @@
 """`/jirei`: ack, parse the text into a command, hand it to the handler ROUTES names for it.
 
 Each handler is `async def handle(cmd, request: CommandRequest) -> None` and answers with
-`request.reply`. A SessionError a handler lets through (a refusal, with a catalog key) is answered here.
+`request.reply`. A Refusal a handler lets through (a refusal, with a catalog key) is answered here.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from bot import grammar
 from bot.blocks.people import build_help, build_usage
 from bot.deps import Deps
 from bot.i18n import t
-from bot.services.sessions import SessionError
+from bot.services.refusal import Refusal
 from bot.observability import record_command
 from handlers.commands import checks, groups, materials, people, privacy, review, sessions, surveys
 from handlers.commands.request import CommandRequest, Handler
@@ -114,5 +114,5 @@ async def _run(cmd: grammar.Command, request: CommandRequest, context) -> None:
     record_command(context, cmd.name, "ok")
     try:
         await handler(cmd, request)
-    except SessionError as err:  # a refusal with its reason (the unit of work was rolled back)
+    except Refusal as err:  # a refusal with its reason (the unit of work was rolled back)
         await request.reply_text(err.key, **err.params)

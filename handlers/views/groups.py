@@ -11,7 +11,7 @@ from bot.blocks.study_groups import build_proposed
 from bot.deps import Deps
 from bot.i18n import t
 from bot.services import study_groups
-from bot.services.sessions import SessionError
+from bot.services.refusal import Refusal
 from handlers.context import actor_of, message
 
 FIELD_BLOCKS = {
@@ -61,7 +61,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             async with deps.uow() as uow:
                 result = await study_groups.propose_session(uow, now, deps.tz, actor, proposal,
                                                             per_month=deps.settings.proposals_per_month)
-        except SessionError as err:
+        except Refusal as err:
             await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
             return
         deps.wake_dispatcher()

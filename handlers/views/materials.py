@@ -18,7 +18,7 @@ from bot.i18n import t
 from bot.pseudonymisation import propose_file
 from bot.services import materials
 from bot.services.people import Actor
-from bot.services.sessions import SessionError
+from bot.services.refusal import Refusal
 from handlers.context import actor_of, message
 
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
@@ -48,7 +48,7 @@ async def download_file(deps: Deps, client, file_id: str, limit: int | None = No
                         raise materials.too_large()
                     chunks.append(chunk)
     except (SlackApiError, SlackClientError, aiohttp.ClientError, asyncio.TimeoutError, KeyError):
-        raise SessionError("materials.error.download_failed") from None
+        raise Refusal("materials.error.download_failed") from None
     return b"".join(chunks), str(meta.get("name") or "material")
 
 
@@ -81,7 +81,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         try:
             result, checked = await receive_upload(deps, client, actor, case_code, files[0]["id"], kind)
-        except SessionError as err:
+        except Refusal as err:
             await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
             return
         proposal = None
@@ -107,11 +107,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         match = re.fullmatch(r"M([1-9][0-9]{0,8})", str(view.get("private_metadata") or ""))
         try:
             if match is None:
-                raise SessionError("materials.error.not_found")
+                raise Refusal("materials.error.not_found")
             async with deps.uow() as uow:
                 material = await materials.link_material(uow, deps.clock.now(), actor, int(match.group(1)))
                 await materials.confirm_material(uow, deps.clock.now(), actor, material.id)
-        except SessionError as err:
+        except Refusal as err:
             await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
             return
         await client.chat_postMessage(channel=actor.user_id, text=t("materials.link_checked", actor.lang,

@@ -10,7 +10,8 @@ from bot import ids
 from bot.deps import Deps
 from bot.i18n import t
 from bot.services import sessions
-from bot.services.sessions import SessionError, SessionSpec
+from bot.services.refusal import Refusal
+from bot.services.sessions import SessionSpec
 from handlers.context import actor_of
 
 # Which field a refusal belongs to, so the error shows under it.
@@ -74,7 +75,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             async with deps.uow() as uow:
                 item = await sessions.create_session(uow, deps.clock.now(), actor, spec, allow_duplicate=False)
-        except SessionError as err:
+        except Refusal as err:
             field = _FIELD_FOR_ERROR.get(err.key, "case")
             await ack(response_action="errors",
                       errors={ids.SESSION_FIELD_BLOCKS[field][0]: t(err.key, actor.lang, **err.params)[:150]})

@@ -9,7 +9,7 @@ from bot.blocks.surveys import parse_survey_value
 from bot.deps import Deps
 from bot.i18n import t
 from bot.services import surveys
-from bot.services.sessions import SessionError
+from bot.services.refusal import Refusal
 from bot.services.surveys import Step
 from bot.surveys.dialog import MAX_TEXT_LENGTH, Outcome
 from handlers.actions.surveys import show_dialog
@@ -43,7 +43,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             async with deps.uow() as uow:
                 state = await surveys.act(uow, deps.clock.now(), actor.user_id, target.run_code,
                                           Step("text", target.question_id, text=_typed_text(view)))
-        except SessionError as err:
+        except Refusal as err:
             await ack(response_action="errors", errors={ids.SURVEY_TEXT_BLOCK: t(err.key, actor.lang, **err.params)})
             return
         if state.outcome is Outcome.INVALID:

@@ -6,12 +6,12 @@ import pytest
 from bot import anonymisation
 from bot.i18n import t
 from bot.services import materials
-from bot.services.sessions import SessionError
+from bot.services.refusal import Refusal
 from tests.bot.test_documents import docx_with_member
 
 
 async def refusal(data: bytes, filename: str, lang: str) -> str:
-    with pytest.raises(SessionError) as refused:
+    with pytest.raises(Refusal) as refused:
         await materials.check_file(data, filename, lang)
     return t(refused.value.key, lang, **refused.value.params)
 
