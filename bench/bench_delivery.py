@@ -26,7 +26,6 @@ from bot.localslack.server import FakeSlack  # noqa: E402
 from bot.runtime import Runtime, TickResult  # noqa: E402
 from bot.wiring import Feature, wire  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from storage import outbox_repo  # noqa: E402
 from storage.crypto import Cipher, generate_key  # noqa: E402
 
 TOKEN = "xoxb-bench"
@@ -80,7 +79,7 @@ async def run(recipients: int, rate: float, failure_ratio: float) -> int:
         runtime = Runtime(deps, BENCH_NOTES, "bench")
         totals, elapsed = await tick_until_all_sent(runtime)
         async with deps.uow() as uow:
-            failed = await outbox_repo.count_failed(uow)
+            failed = await uow.outbox.count_failed()
         await runtime.stop()
         await deps.close()
     await fake.stop()

@@ -33,7 +33,6 @@ from bot.delivery.pacing import Pacer
 from bot.deps import Deps
 from bot.metrics import DELIVERIES_PENDING, DISPATCH_LAG
 from bot.wiring import Job, Wiring
-from storage import outbox_repo
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +213,7 @@ class Runtime:
         if self._recovered:
             return
         async with self.deps.uow() as uow:
-            released = await outbox_repo.release_own_leases(uow, owner=self.owner_id)
+            released = await uow.outbox.release_own_leases(owner=self.owner_id)
         if released:
             log.info("released %s deliveries claimed by an earlier run of %s", released, self.owner_id)
         self._recovered = True
@@ -222,7 +221,7 @@ class Runtime:
     async def _observe_queue(self, result: TickResult) -> None:
         now = self.deps.clock.now()
         async with self.deps.uow(read_only=True) as uow:
-            stats = await outbox_repo.queue_stats(uow, now)
+            stats = await uow.outbox.queue_stats(now)
         result.due_after, result.pending_after = stats.due, stats.pending
         DELIVERIES_PENDING.set(stats.pending)
         DISPATCH_LAG.set(max(0.0, (now - stats.oldest_due_at).total_seconds()) if stats.oldest_due_at else 0.0)

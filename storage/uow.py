@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.crypto import Cipher
 from storage.db import wipe_write_ahead_log
 from storage import repositories as repos
-from storage import delivery_repos, material_repos, session_repos, study_group_repos, survey_repos
+from storage import material_repos, outbox_repo, session_repos, study_group_repos, survey_repos
 from storage.privacy_repos import PrivacyRepository
 from storage.review_repos import ReviewRepository
 
@@ -54,7 +54,7 @@ class UnitOfWork:
         self.materials = material_repos.Materials(self.session)
         self.study_groups, self.nudges, self.study_group_activity = study_group_repos.repositories(self.session)
         self.surveys = survey_repos.Surveys(self.session)
-        self.deliveries = delivery_repos.Deliveries(self.session)
+        self.outbox = outbox_repo.Outbox(self.session)
         self.privacy = PrivacyRepository(self.session)
         self.review = ReviewRepository(self.session)
         return self

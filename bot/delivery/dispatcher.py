@@ -26,7 +26,6 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, Callable, Coroutine, Mapping
 
-from sqlalchemy import select
 
 from bot.blocks.reminders import build_fanout_progress
 from bot.delivery.pacing import Pacer
@@ -34,8 +33,8 @@ from bot.delivery.renderers import FileUpload, Message, RenderContext, Renderer,
 from bot.delivery.sending import CallResult, Found, SlackSender, sending_client
 from bot.deps import Deps
 from bot.metrics import DELIVERIES
-from storage import outbox_repo
-from storage.models import Coordinator, Delivery
+from storage.outbox_repo import Outbox
+from storage.models import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +113,7 @@ class Dispatcher:
             free = self.config.max_in_flight - len(in_flight)
             if not self._stopping and free > 0 and (not in_flight or free >= refill_at):
                 async with self.deps.uow() as uow:
-                    rows = await outbox_repo.claim_due(uow, owner=self.owner, now=self.deps.clock.now(),
+                    rows = await uow.outbox.claim_due(owner=self.owner, now=self.deps.clock.now(),
                                                        lease=self.lease, limit=free)
                 stats.claimed += len(rows)
                 for row in rows:
@@ -165,17 +164,17 @@ class Dispatcher:
                 self._upload_in_lane(row, self._finish_upload(row, message.upload, posted, stats, outcome="reconciled",
                                                               check_thread=True))
             else:
-                await self._record(row, stats, "reconciled", outbox_repo.mark_sent, channel=posted.channel,
+                await self._record(row, stats, "reconciled", Outbox.mark_sent, channel=posted.channel,
                                    ts=posted.ts, now=self.deps.clock.now())
             return
 
         if message is None:
-            await self._record(row, stats, "skipped", outbox_repo.mark_skipped, reason="not_owed")
+            await self._record(row, stats, "skipped", Outbox.mark_skipped, reason="not_owed")
             return
         now = self.deps.clock.now()
         if row.grace_seconds is not None and now > row.due_at + timedelta(seconds=row.grace_seconds):
             log.info("delivery %s (%s) skipped: past its grace period", row.id, row.kind)
-            await self._record(row, stats, "expired", outbox_repo.mark_skipped, reason="expired")
+            await self._record(row, stats, "expired", Outbox.mark_skipped, reason="expired")
             return
         if row.attempts > self.config.max_attempts:
             await self._finish_failed(row, row.last_error or "too_many_attempts", stats)
@@ -183,7 +182,7 @@ class Dispatcher:
 
         wait = self.pacer.delay(POST_METHOD)
         if wait > self.config.max_pacer_hold_seconds:
-            await self._record(row, stats, "deferred", outbox_repo.mark_retry, due_at=now + timedelta(seconds=wait),
+            await self._record(row, stats, "deferred", Outbox.mark_retry, due_at=now + timedelta(seconds=wait),
                                error=row.last_error, outcome_unknown=False)
             return
         await self.pacer.acquire(POST_METHOD)
@@ -196,7 +195,7 @@ class Dispatcher:
             return
         posted = Found(result.data.get("channel") or target, result.data.get("ts") or "")
         if message.upload is None:
-            await self._record(row, stats, "sent", outbox_repo.mark_sent, channel=posted.channel, ts=posted.ts,
+            await self._record(row, stats, "sent", Outbox.mark_sent, channel=posted.channel, ts=posted.ts,
                                now=self.deps.clock.now())
         else:
             self._upload_in_lane(row, self._finish_upload(row, message.upload, posted, stats, outcome="sent",
@@ -212,7 +211,7 @@ class Dispatcher:
         if row.slack_ts != posted.ts:
             # Remember the post before the slower upload, so a retry never posts the message twice.
             async with self.deps.uow() as uow:
-                if not await outbox_repo.mark_posted(uow, row.id, owner=self.owner, channel=posted.channel,
+                if not await uow.outbox.mark_posted(row.id, owner=self.owner, channel=posted.channel,
                                                      ts=posted.ts):
                     stats.lost += 1
                     return
@@ -228,12 +227,12 @@ class Dispatcher:
                 await self._after_failure(row, check, stats, outcome_unknown=True)
                 return
             if check.data["found"]:
-                await self._record(row, stats, outcome, outbox_repo.mark_sent, channel=posted.channel,
+                await self._record(row, stats, outcome, Outbox.mark_sent, channel=posted.channel,
                                    ts=posted.ts, now=self.deps.clock.now())
                 return
         result = await self.sender.upload_into_thread(posted.channel, posted.ts, upload)
         if result.ok:
-            await self._record(row, stats, outcome, outbox_repo.mark_sent, channel=posted.channel, ts=posted.ts,
+            await self._record(row, stats, outcome, Outbox.mark_sent, channel=posted.channel, ts=posted.ts,
                                now=self.deps.clock.now())
         else:
             await self._after_failure(row, result, stats, outcome_unknown=result.outcome_unknown)
@@ -260,7 +259,7 @@ class Dispatcher:
             return True
         until = now + self.lease + timedelta(seconds=wait)
         async with self.deps.uow() as uow:
-            kept = await outbox_repo.extend_lease(uow, row.id, owner=self.owner, until=until)
+            kept = await uow.outbox.extend_lease(row.id, owner=self.owner, until=until)
         if kept:
             row.lease_until = until
         else:
@@ -277,7 +276,7 @@ class Dispatcher:
             await self._finish_failed(row, error, stats)
             return
         delay = self.backoff_seconds(row.attempts, result)
-        await self._record(row, stats, "retried", outbox_repo.mark_retry,
+        await self._record(row, stats, "retried", Outbox.mark_retry,
                            due_at=self.deps.clock.now() + timedelta(seconds=delay), error=error,
                            outcome_unknown=outcome_unknown)
 
@@ -291,11 +290,11 @@ class Dispatcher:
 
     async def _finish_failed(self, row: Delivery, error: str, stats: DispatchStats) -> None:
         log.warning("delivery %s (%s) failed: %s", row.id, row.kind, error)
-        await self._record(row, stats, "failed", outbox_repo.mark_failed, error=error)
+        await self._record(row, stats, "failed", Outbox.mark_failed, error=error)
 
     async def _record(self, row: Delivery, stats: DispatchStats, outcome: str, write, **values) -> None:
         async with self.deps.uow() as uow:
-            kept = await write(uow, row.id, owner=self.owner, **values)
+            kept = await write(uow.outbox, row.id, owner=self.owner, **values)
         if not kept:
             # Another process holds the row now; it reconciles before sending, so nothing doubles.
             log.warning("delivery %s (%s): lease lost before recording %s", row.id, row.kind, outcome)
@@ -317,16 +316,13 @@ class Dispatcher:
             return
         self._progress_shown_at[batch_id] = moment
         async with self.deps.uow() as uow:
-            progress = await outbox_repo.batch_progress(uow, batch_id)
+            progress = await uow.outbox.batch_progress(batch_id)
             if progress is None or not (progress.progress_channel and progress.progress_ts):
                 return
             if progress.finished_at is not None:
                 return
-            final = progress.complete and await outbox_repo.finish_batch(uow, batch_id, self.deps.clock.now())
-            lang = "ja"
-            if progress.admin_user_id:
-                lang = await uow.session.scalar(
-                    select(Coordinator.lang).where(Coordinator.slack_user_id == progress.admin_user_id)) or "ja"
+            final = progress.complete and await uow.outbox.finish_batch(batch_id, self.deps.clock.now())
+            lang = await uow.coordinators.lang_of(progress.admin_user_id) if progress.admin_user_id else "ja"
         if progress.complete and not final:
             return  # another process finished the batch and shows the final count
         text, blocks = build_fanout_progress(progress.done, progress.total, progress.failed, lang, finished=final)

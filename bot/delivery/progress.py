@@ -9,24 +9,23 @@ from __future__ import annotations
 
 from bot.blocks.reminders import build_fanout_progress
 from bot.deps import Deps
-from storage import outbox_repo
 
 
 async def attach_progress_message(deps: Deps, batch_id: int | None, admin_user_id: str, lang: str) -> None:
     if batch_id is None:
         return
     async with deps.uow() as uow:
-        progress = await outbox_repo.batch_progress(uow, batch_id)
+        progress = await uow.outbox.batch_progress(batch_id)
     if progress is None:
         return
     text, blocks = build_fanout_progress(progress.done, progress.total, progress.failed, lang,
                                          finished=progress.complete)
     response = await deps.client.chat_postMessage(channel=admin_user_id, text=text, blocks=blocks)
     async with deps.uow() as uow:
-        batch = await uow.deliveries.batch(batch_id)
+        batch = await uow.outbox.batch(batch_id)
         if batch is None:
             return
         batch.progress_channel, batch.progress_ts, batch.admin_user_id = response["channel"], response["ts"], admin_user_id
     if progress.complete:
         async with deps.uow() as uow:
-            await outbox_repo.finish_batch(uow, batch_id, deps.clock.now())
+            await uow.outbox.finish_batch(batch_id, deps.clock.now())

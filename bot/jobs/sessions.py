@@ -74,7 +74,7 @@ async def next_session_moment(uow: UnitOfWork, now: datetime) -> datetime | None
 
 
 async def next_delivery_moment(uow: UnitOfWork, now: datetime) -> datetime | None:
-    return await uow.deliveries.next_due_after(now)
+    return await uow.outbox.next_due_after(now)
 
 
 async def next_scheduled(deps: Deps, providers: Sequence[NextDue]) -> datetime | None:

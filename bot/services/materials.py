@@ -18,7 +18,6 @@ from bot.services.people import Actor
 from bot.services.refusal import Refusal
 from bot.text import clean_input
 from config.reference import bureaus
-from storage import outbox_repo
 from storage.crypto import Cipher
 from storage.models import Case, CaseSession, Material
 from storage.uow import UnitOfWork
@@ -377,7 +376,7 @@ async def publish_case(uow: UnitOfWork, now: datetime, actor: Actor, case_code: 
 async def queue_commentaries(uow: UnitOfWork, now: datetime) -> int:
     """Each published case whose announcement has been posted gets its commentary, in the thread."""
     queued = 0
-    for announcement in await outbox_repo.sent_without_follow_up(uow, "portal_publication", ":material",
+    for announcement in await uow.outbox.sent_without_follow_up("portal_publication", ":material",
                                                                   ":commentary"):
         payload = announcement.payload or {}
         case_code = announcement.dedupe_key.split(":")[1]

@@ -66,7 +66,7 @@ async def schedule_person_reminders(uow: UnitOfWork, session: CaseSession, user_
             for offset, due_at in owed if due_at > now]
     if not owed:
         return 0
-    existing = await uow.deliveries.by_dedupe_keys(key for *_, key in owed)
+    existing = await uow.outbox.by_dedupe_keys(key for *_, key in owed)
     added = 0
     for offset, due_at, key in owed:
         payload = {"session_id": session.id, "role": role, "offset_minutes": offset,
@@ -122,7 +122,7 @@ async def cancel_session(uow: UnitOfWork, session_id: int) -> int:
 
 async def cancel_person(uow: UnitOfWork, session_id: int, user_id: str) -> int:
     """Someone left: drop their participant reminders (a facilitator's own reminders stay)."""
-    rows = await uow.deliveries.pending_to(user_id, session_id=session_id, kind=REMINDER_KIND)
+    rows = await uow.outbox.pending_to(user_id, session_id=session_id, kind=REMINDER_KIND)
     cancelled = 0
     for row in rows:
         if (row.payload or {}).get("role", "participant") == "participant":

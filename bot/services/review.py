@@ -20,7 +20,7 @@ from bot.surveys.definitions import SurveyDefinitionError, load_survey
 from bot.surveys.report import MIN_CELL
 from config.reference import bureaus, find_theme, themes
 from storage.models import Case, CaseSession, Coordinator, Material, StudyGroup, SurveyRun
-from storage.outbox_repo import FailedDelivery, count_failed, failed_deliveries
+from storage.outbox_repo import FailedDelivery
 from storage.uow import UnitOfWork
 
 FISCAL_YEAR_FIRST_MONTH = 4  # the Japanese fiscal year runs April to March
@@ -310,7 +310,7 @@ async def admin_home(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> AdminHome:
     standing = [check for check in [await bureaus_done(uow, case) for case in await uow.cases.unpublished()]
                 if not check.self_run]
     return AdminHome(year, glances, surveys, await _study_group_glance(uow, start, end),
-                     await failed_deliveries(uow, limit=MAX_FAILED_SHOWN), await count_failed(uow), standing)
+                     await uow.outbox.failed_deliveries(limit=MAX_FAILED_SHOWN), await uow.outbox.count_failed(), standing)
 
 
 async def _study_group_glance(uow: UnitOfWork, start: datetime, end: datetime) -> StudyGroupGlance:

@@ -280,7 +280,7 @@ async def announce(uow: UnitOfWork, now: datetime, actor: Actor, code: str,
         raise Refusal("sessions.error.not_open", code=item.code)
     people = await eligible_invitees(uow, item)
     batch = FanoutBatch(kind="session_invitation", total=len(people), admin_user_id=actor.user_id, created_at=now)
-    await uow.deliveries.add_batch(batch)
+    await uow.outbox.add_batch(batch)
     for person in people:
         await outbox.enqueue(uow, kind="session_invitation", recipient=person.slack_user_id, due_at=now,
                              dedupe_key=f"invite:{item.code}:{person.slack_user_id}", now=now,
@@ -741,7 +741,7 @@ async def export_session(uow: UnitOfWork, code: str, tz: ZoneInfo) -> dict:
         found = await uow.sessions.substitutes_of([item.id])
         substitute = found[0].code if found else None
     regs = await uow.registrations.for_session(item.id)
-    deliveries = await uow.deliveries.of_session(item.id)
+    deliveries = await uow.outbox.of_session(item.id)
     return {
         "session": {
             "code": item.code, "status": item.status, "bureau": item.bureau,

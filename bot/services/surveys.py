@@ -122,7 +122,7 @@ async def _open_run(uow: UnitOfWork, now: datetime, survey_id: str, user_ids: li
     batch_id = None
     if batch_admin is not None:
         batch = FanoutBatch(kind=INVITATION_KIND, total=len(people), admin_user_id=batch_admin, created_at=now)
-        batch_id = (await uow.deliveries.add_batch(batch)).id
+        batch_id = (await uow.outbox.add_batch(batch)).id
     until_deadline = int((deadline - now).total_seconds())
     for user in people:
         await outbox.enqueue(uow, kind=INVITATION_KIND, recipient=user, due_at=now,

@@ -7,7 +7,6 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.delivery.sending import METADATA_EVENT_TYPE, SlackSender, sending_client
-from storage import outbox_repo
 from storage.models import Delivery, FanoutBatch
 from tests.bot.delivery.conftest import NOTE_KIND, dm_texts, enqueue_notes, fast_pacer, make_runtime, users
 
@@ -55,8 +54,8 @@ async def test_permanent_errors_fail_with_the_code_and_are_listed_for_admins(dep
 
     assert (result.sent, result.failed) == (1, 2)
     async with deps.uow() as uow:
-        failed = await outbox_repo.failed_deliveries(uow)
-        assert await outbox_repo.count_failed(uow) == 2
+        failed = await uow.outbox.failed_deliveries()
+        assert await uow.outbox.count_failed() == 2
     assert {(f.recipient, f.last_error) for f in failed} == {("URGONE", "account_inactive"),
                                                              ("URNOBODY", "channel_not_found")}
     assert all(f.kind == NOTE_KIND for f in failed)
@@ -175,7 +174,7 @@ async def test_a_dead_processs_claims_are_reconciled_after_the_lease(deps, fake,
         fake.add_user(user, user.lower())
     await enqueue_notes(deps, recipients, due_at=clock.now())
     async with deps.uow() as uow:
-        ghost_rows = await outbox_repo.claim_due(uow, owner="ghost", now=clock.now(), lease=timedelta(minutes=2),
+        ghost_rows = await uow.outbox.claim_due(owner="ghost", now=clock.now(), lease=timedelta(minutes=2),
                                                  limit=4)
     # The ghost posted two of its four rows, then died before recording anything.
     sender = SlackSender(sending_client(deps.client), fast_pacer())
