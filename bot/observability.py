@@ -39,7 +39,6 @@ from bot.deps import Deps
 from bot.logs import new_request_id
 from bot.metrics import COMMAND_LATENCY, COMMANDS
 from storage.db import wipe_owed
-from storage.privacy_repos import forget_processed_key
 from storage.repositories import KEEP_PROCESSED_FOR
 from storage.uow import UnitOfWork
 
@@ -120,7 +119,7 @@ def install_observability(app: AsyncApp, deps: Deps) -> None:
                 context["acked_in_seconds"] = elapsed
             if key is not None and ack_arguments.get("response_action") == "errors":
                 async with deps.uow() as uow:
-                    await forget_processed_key(uow.session, key)
+                    await uow.processed.forget(key)
 
         context["ack"] = ObservedAck(on_ack)
         if key is not None and await _seen_before(deps, key):

@@ -18,7 +18,6 @@ from storage.models import (
     Material,
     MaterialRead,
     Nudge,
-    ProcessedRequest,
     Registration,
     RoleGrant,
     StudyGroupMember,
@@ -165,8 +164,3 @@ class PrivacyRepository:
                 query = query.where(AuditEntry.action != FORGET_ME_ACTION)
             total += await self.session.scalar(query) or 0
         return total
-
-
-async def forget_processed_key(session: AsyncSession, key: str) -> None:
-    """Let an interaction through again (a modal answered with validation errors is resubmitted)."""
-    await session.execute(delete(ProcessedRequest).where(ProcessedRequest.key == key))

@@ -173,5 +173,9 @@ class ProcessedRequests:
         result = await self.session.execute(delete(ProcessedRequest).where(ProcessedRequest.seen_at < moment))
         return result.rowcount or 0
 
+    async def forget(self, key: str) -> None:
+        """Let an interaction through again (a modal answered with validation errors is resubmitted)."""
+        await self.session.execute(delete(ProcessedRequest).where(ProcessedRequest.key == key))
+
 
 KEEP_PROCESSED_FOR = timedelta(hours=1)

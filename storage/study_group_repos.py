@@ -177,8 +177,3 @@ class StudyGroupActivity:
                  .group_by(Registration.status))
         counts = {status: n for status, n in (await self.session.execute(query)).all()}
         return counts.get("attended", 0), counts.get("confirmed", 0)
-
-
-def repositories(session) -> tuple[StudyGroups, Nudges, StudyGroupActivity]:
-    """The three repositories, for the unit of work's single line."""
-    return StudyGroups(session), Nudges(session), StudyGroupActivity(session)
