@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import AuditEntry, Coordinator, ProcessedRequest, RoleGrant
 
 
-def insert_unless_present(session: AsyncSession, table: Table, unique: list[str], **values: Any) -> Insert:
-    """INSERT … ON CONFLICT (`unique`) DO NOTHING, on SQLite or PostgreSQL: the result's rowcount
-    says whether the row was added. The table, not the mapped class: a plain INSERT, without the
-    ORM's bulk machinery."""
+def insert_unless_present(session: AsyncSession, table: Table, unique: list[str],
+                          rows: dict[str, Any] | list[dict[str, Any]]) -> Insert:
+    """INSERT … ON CONFLICT (`unique`) DO NOTHING of one row or several (one statement), on SQLite
+    or PostgreSQL: the result's rowcount says how many were added. The table, not the mapped
+    class: a plain INSERT, without the ORM's bulk machinery."""
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    return insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
+    return insert(table).values(rows).on_conflict_do_nothing(index_elements=unique)
 
 
 class Coordinators:
@@ -166,7 +167,7 @@ class ProcessedRequests:
         """Record `key`; False when it was seen before. One statement that skips a key already
         there (two at once: the second waits for the first to commit, then skips)."""
         statement = insert_unless_present(self.session, ProcessedRequest.__table__, ["key"],
-                                          key=key, seen_at=now)
+                                          {"key": key, "seen_at": now})
         return bool((await self.session.execute(statement)).rowcount)
 
     async def forget_older_than(self, moment: datetime) -> int:

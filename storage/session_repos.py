@@ -82,7 +82,7 @@ class Sessions:
 
     async def open_first(self, own_bureau: str | None, limit: int) -> tuple[list[CaseSession], int]:
         """The first `limit` open sessions, the given bureau's first, then by start time; and how
-        many are open in all. Two queries, however many sessions there are. Sessions not yet
+        many are open in all. One or two queries, however many sessions there are. Sessions not yet
         announced are nobody's to see."""
         listed = (CaseSession.status == "open", CaseSession.announced_at.is_not(None))
         query = select(CaseSession).where(*listed)
@@ -90,6 +90,8 @@ class Sessions:
         if own_bureau:
             order.insert(0, sql_case((CaseSession.bureau == own_bureau, 0), else_=1))
         items = list(await self.session.scalars(query.order_by(*order).limit(limit)))
+        if len(items) < limit:
+            return items, len(items)  # every open session is listed: nothing more to count
         total = await self.session.scalar(select(func.count()).where(*listed))
         return items, int(total or 0)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 
@@ -11,8 +12,7 @@ from storage.repositories import insert_unless_present
 from storage.uow import UnitOfWork
 
 
-async def enqueue(
-    uow: UnitOfWork,
+def pending_delivery(
     *,
     kind: str,
     recipient: str,
@@ -23,20 +23,32 @@ async def enqueue(
     session_id: int | None = None,
     batch_id: int | None = None,
     grace_seconds: int | None = None,
-) -> bool:
-    """Add a delivery unless one with the same dedupe key exists. True when added.
+) -> dict:
+    """The row of a delivery waiting to be sent, for `enqueue_many`.
 
     `payload` is a reference (codes and ids), never personal text: the renderer builds the
     message from the database at send time.
     """
-    values = dict(
+    return dict(
         kind=kind, recipient=recipient, due_at=due_at, dedupe_key=dedupe_key, payload=payload or {},
         status="pending", attempts=0, session_id=session_id, batch_id=batch_id,
         grace_seconds=grace_seconds, created_at=now, outcome_unknown=False,
     )
-    statement = insert_unless_present(uow.session, Delivery.__table__, ["dedupe_key"], **values)
-    result = await uow.session.execute(statement)
-    return bool(result.rowcount)
+
+
+async def enqueue(uow: UnitOfWork, **delivery: Any) -> bool:
+    """Add a delivery (the fields of `pending_delivery`) unless one with the same dedupe key
+    exists. True when added."""
+    return bool(await enqueue_many(uow, [pending_delivery(**delivery)]))
+
+
+async def enqueue_many(uow: UnitOfWork, rows: list[dict]) -> int:
+    """Add deliveries (`pending_delivery` rows) in one statement, skipping any whose dedupe key
+    exists. How many were added."""
+    if not rows:
+        return 0
+    result = await uow.session.execute(insert_unless_present(uow.session, Delivery.__table__, ["dedupe_key"], rows))
+    return result.rowcount or 0
 
 
 async def cancel_pending(uow: UnitOfWork, *, session_id: int | None = None, kinds: tuple[str, ...] = (),

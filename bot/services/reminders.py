@@ -67,22 +67,21 @@ async def schedule_person_reminders(uow: UnitOfWork, session: CaseSession, user_
     if not owed:
         return 0
     existing = await uow.outbox.by_dedupe_keys(key for *_, key in owed)
-    added = 0
+    revived, new = 0, []
     for offset, due_at, key in owed:
         payload = {"session_id": session.id, "role": role, "offset_minutes": offset,
                    "starts_at": utc(session.starts_at).isoformat()}
-        if await _enqueue_or_revive(uow, existing.get(key), key=key, recipient=user_id, due_at=due_at, now=now,
-                                    payload=payload, session_id=session.id, grace_seconds=grace_seconds_for(offset)):
-            added += 1
-    return added
+        if key not in existing:
+            new.append(outbox.pending_delivery(kind=REMINDER_KIND, recipient=user_id, due_at=due_at, dedupe_key=key,
+                                               now=now, payload=payload, session_id=session.id,
+                                               grace_seconds=grace_seconds_for(offset)))
+        elif _revive(existing[key], due_at=due_at, payload=payload, grace_seconds=grace_seconds_for(offset)):
+            revived += 1
+    # One INSERT for all of them: a join runs this while it holds the session's row lock.
+    return revived + await outbox.enqueue_many(uow, new)
 
 
-async def _enqueue_or_revive(uow: UnitOfWork, existing: Delivery | None, *, key: str, recipient: str,
-                             due_at: datetime, now: datetime, payload: dict, session_id: int,
-                             grace_seconds: int) -> bool:
-    if existing is None:
-        return await outbox.enqueue(uow, kind=REMINDER_KIND, recipient=recipient, due_at=due_at, dedupe_key=key,
-                                    now=now, payload=payload, session_id=session_id, grace_seconds=grace_seconds)
+def _revive(existing: Delivery, *, due_at: datetime, payload: dict, grace_seconds: int) -> bool:
     if existing.status != "cancelled":
         return False  # pending, in flight or already sent for this very start time
     existing.status, existing.due_at, existing.payload = "pending", due_at, payload

@@ -331,11 +331,14 @@ async def open_sessions(uow: UnitOfWork, actor: Actor, limit: int) -> SessionPag
     return SessionPage(await summarise_many(uow, items, actor.user_id), total)
 
 
-async def summarise_many(uow: UnitOfWork, items: list[CaseSession], user_id: str | None) -> list[SessionSummary]:
+async def summarise_many(uow: UnitOfWork, items: list[CaseSession], user_id: str | None, *,
+                         mine: dict[int, Registration] | None = None) -> list[SessionSummary]:
+    """`mine`: the person's registrations by session id, when the caller has read them already."""
     ids = [item.id for item in items]
     counts = await uow.registrations.status_counts(ids)
     cases = await uow.cases.many(sorted({item.case_id for item in items if item.case_id}))
-    mine = await uow.registrations.of_user_in(user_id, ids) if user_id else {}
+    if mine is None:
+        mine = await uow.registrations.of_user_in(user_id, ids) if user_id else {}
     summaries = []
     for item in items:
         n = counts.get(item.id, {})
@@ -363,7 +366,7 @@ async def my_registrations(uow: UnitOfWork, actor: Actor) -> list[SessionSummary
     regs = [r for r in await uow.registrations.of_user(actor.user_id) if r.status != "cancelled"]
     found = await uow.sessions.many([r.session_id for r in regs])
     summaries = await summarise_many(uow, [found[r.session_id] for r in regs if r.session_id in found],
-                                     actor.user_id)
+                                     actor.user_id, mine={r.session_id: r for r in regs})
     waiting = {r.session_id: r for r in regs if r.status == "waitlisted"}
     for summary in summaries:
         if summary.session.id in waiting:

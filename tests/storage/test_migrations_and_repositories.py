@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from sqlalchemy import inspect
 
-from bot.services import people
+from bot.services import people, sessions
+from bot.services.sessions import SessionSpec
 from config.settings import Settings
 from storage.db import make_engine, migrate
 from storage.models import Base
@@ -55,3 +56,21 @@ async def test_processed_requests_are_seen_once(uow_factory, clock):
 def test_settings_normalise_database_urls():
     assert Settings(DATABASE_URL="postgres://u:p@h/db").database_url == "postgresql+asyncpg://u:p@h/db"
     assert Settings(DATABASE_URL="sqlite:///x.db").database_url == "sqlite+aiosqlite:///x.db"
+
+
+async def test_the_open_sessions_page_counts_every_open_session_whatever_the_page_holds(uow_factory, clock):
+    now = clock.now()
+    admin = people.Actor(user_id="UADMIN01", is_admin=True)
+    async with uow_factory() as uow:
+        case = await sessions.create_case(uow, now, admin, title="受診同行の事例", theme="medical_welfare", lecturer=None)
+        for bureau in ("tokyo", "osaka", "tokyo"):
+            start = now + timedelta(days=45)
+            item = await sessions.create_session(uow, now, admin, SessionSpec(
+                case=case.code, bureau=bureau, start=start, minutes=120, capacity=30, min_participants=5,
+                deadline=start - timedelta(days=14), release=start - timedelta(days=7)), allow_duplicate=True)
+            item.announced_at = now
+    async with uow_factory() as uow:
+        whole, whole_total = await uow.sessions.open_first("osaka", 10)
+        first, total = await uow.sessions.open_first("osaka", 2)
+    assert ([s.bureau for s in whole], whole_total) == (["osaka", "tokyo", "tokyo"], 3)
+    assert ([s.bureau for s in first], total) == (["osaka", "tokyo"], 3)
