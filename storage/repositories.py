@@ -14,13 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import AuditEntry, Coordinator, ProcessedRequest, RoleGrant
 
 
-def insert_unless_present(session: AsyncSession, table: Table, unique: list[str],
-                          rows: dict[str, Any] | list[dict[str, Any]]) -> Insert:
-    """INSERT … ON CONFLICT (`unique`) DO NOTHING of one row or several (one statement), on SQLite
-    or PostgreSQL: the result's rowcount says how many were added. The table, not the mapped
-    class: a plain INSERT, without the ORM's bulk machinery."""
+def insert_unless_present(session: AsyncSession, table: Table, unique: list[str]) -> Insert:
+    """INSERT … ON CONFLICT (`unique`) DO NOTHING, on SQLite or PostgreSQL. The values go with the
+    execution, so the statement is compiled once: `(await session.execute(statement, row)).rowcount`
+    is 1 when the row was added. For several rows in one statement, add RETURNING and execute it
+    with the list of rows: one row comes back per row added. The table, not the mapped class: a
+    plain INSERT, without the ORM's bulk machinery."""
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    return insert(table).values(rows).on_conflict_do_nothing(index_elements=unique)
+    return insert(table).on_conflict_do_nothing(index_elements=unique)
 
 
 class Coordinators:
@@ -166,9 +167,8 @@ class ProcessedRequests:
     async def first_time(self, key: str, now: datetime) -> bool:
         """Record `key`; False when it was seen before. One statement that skips a key already
         there (two at once: the second waits for the first to commit, then skips)."""
-        statement = insert_unless_present(self.session, ProcessedRequest.__table__, ["key"],
-                                          {"key": key, "seen_at": now})
-        return bool((await self.session.execute(statement)).rowcount)
+        statement = insert_unless_present(self.session, ProcessedRequest.__table__, ["key"])
+        return bool((await self.session.execute(statement, {"key": key, "seen_at": now})).rowcount)
 
     async def forget_older_than(self, moment: datetime) -> int:
         result = await self.session.execute(delete(ProcessedRequest).where(ProcessedRequest.seen_at < moment))

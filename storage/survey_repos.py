@@ -112,9 +112,8 @@ class Surveys:
 
     async def create_progress(self, run_id: int, user_id: str, state: bytes, now: datetime) -> None:
         """Insert the first progress unless a concurrent click already did."""
-        await self.session.execute(insert_unless_present(
-            self.session, SurveyProgress.__table__, ["run_id", "user_id"],
-            {"run_id": run_id, "user_id": user_id, "state_encrypted": state, "updated_at": now}))
+        await self.session.execute(insert_unless_present(self.session, SurveyProgress.__table__, ["run_id", "user_id"]),
+                                   {"run_id": run_id, "user_id": user_id, "state_encrypted": state, "updated_at": now})
 
     async def delete_progress(self, run_id: int, user_id: str) -> None:
         await self.session.execute(

@@ -47,8 +47,8 @@ async def enqueue_many(uow: UnitOfWork, rows: list[dict]) -> int:
     exists. How many were added."""
     if not rows:
         return 0
-    result = await uow.session.execute(insert_unless_present(uow.session, Delivery.__table__, ["dedupe_key"], rows))
-    return result.rowcount or 0
+    statement = insert_unless_present(uow.session, Delivery.__table__, ["dedupe_key"]).returning(Delivery.id)
+    return len((await uow.session.execute(statement, rows)).all())
 
 
 async def cancel_pending(uow: UnitOfWork, *, session_id: int | None = None, kinds: tuple[str, ...] = (),
