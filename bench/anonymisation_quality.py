@@ -22,7 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.anonymisation import KINDS, Finding, check_text  # noqa: E402
+from bot.core.anonymisation import KINDS, Finding, check_text  # noqa: E402
 
 CORPUS = ROOT / "tests/bot/anonymisation_corpus"
 MARK = re.compile(r"\[\[(?P<kind>[a-z_]+)\|(?P<text>[^\]|]+)\]\]")

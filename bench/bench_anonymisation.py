@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.anonymisation import check_text  # noqa: E402
+from bot.core.anonymisation import check_text  # noqa: E402
 
 MARK = re.compile(r"\[\[[a-z_]+\|(?P<text>[^\]|]+)(?:\|[^\]]*)?\]\]")
 MB = 1_000_000
@@ -48,7 +48,7 @@ def text_of_size(texts: list[str], megabytes: float) -> str:
 
 
 def first_check_seconds() -> float:
-    code = ("import time; t = time.perf_counter(); from bot.anonymisation import check_text; "
+    code = ("import time; t = time.perf_counter(); from bot.core.anonymisation import check_text; "
             "check_text('相談者の山田太郎さん'); print(time.perf_counter() - t)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     return float(done.stdout.strip())

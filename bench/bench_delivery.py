@@ -18,11 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.clock import SystemClock  # noqa: E402
+from bot.core.clock import SystemClock  # noqa: E402
 from bot.delivery import outbox  # noqa: E402
 from bot.delivery.renderers import Message, RenderContext  # noqa: E402
 from bot.deps import build_deps  # noqa: E402
-from bot.localslack.server import FakeSlack  # noqa: E402
+from bot.local.slack.server import FakeSlack  # noqa: E402
 from bot.runtime import Runtime, TickResult  # noqa: E402
 from bot.wiring import Feature, wire  # noqa: E402
 from config.settings import Settings  # noqa: E402

@@ -33,13 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, select  # noqa: E402
 
 from bench.bench_queries import bench_user, seed_bulk  # noqa: E402
-from bot.localslack.driver import SlackDriver, dispatch_over_http  # noqa: E402
-from bot.localslack.server import FakeSlack  # noqa: E402
-from bot import local_seed as seed  # noqa: E402
-from bot.clock import ManualClock  # noqa: E402
+from bot.local.slack.driver import SlackDriver, dispatch_over_http  # noqa: E402
+from bot.local.slack.server import FakeSlack  # noqa: E402
+from bot.local import seed  # noqa: E402
+from bot.core.clock import ManualClock  # noqa: E402
 from bot.delivery.pacing import Pacer, Rate  # noqa: E402
 from bot.features import WIRING  # noqa: E402
-from bot.local import LocalWorkspace  # noqa: E402
+from bot.local.workspace import LocalWorkspace  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from storage.crypto import Cipher, generate_key  # noqa: E402
 from storage.models import Delivery  # noqa: E402

@@ -46,8 +46,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bench.bench_queries import bench_user, seed_bulk  # noqa: E402
-from bot.localslack.driver import FORM, SlackDriver  # noqa: E402
-from bot.localslack.server import Activity, FakeSlack  # noqa: E402
+from bot.local.slack.driver import FORM, SlackDriver  # noqa: E402
+from bot.local.slack.server import Activity, FakeSlack  # noqa: E402
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench"
@@ -176,9 +176,9 @@ async def fresh_postgres(url: str) -> None:
 async def seed(database_url: str, fake_url: str, sessions: int, people: int) -> None:
     """Jirei's database: the demo's people, `people` coordinators with profiles, `sessions` open
     sessions of 30 seats (S1, S2, …) nobody has joined yet."""
-    from bot.clock import SystemClock
+    from bot.core.clock import SystemClock
     from bot.deps import build_deps
-    from bot.local import seed_people
+    from bot.local.workspace import seed_people
     from config.settings import Settings
     from storage.crypto import Cipher
 

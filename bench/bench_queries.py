@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import event, insert  # noqa: E402
 
-from bot import local_seed as seed  # noqa: E402
-from bot.clock import ManualClock  # noqa: E402
-from bot.local import LocalWorkspace  # noqa: E402
-from bot.services.people import PLEDGE_VERSION  # noqa: E402
+from bot.local import seed  # noqa: E402
+from bot.core.clock import ManualClock  # noqa: E402
+from bot.local.workspace import LocalWorkspace  # noqa: E402
+from bot.people.service import PLEDGE_VERSION  # noqa: E402
 from storage.crypto import Cipher, generate_key  # noqa: E402
 from storage.models import Case, CaseSession, Coordinator, Registration  # noqa: E402
 

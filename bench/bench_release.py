@@ -24,11 +24,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_delivery import TOKEN, limited_fake, tick_until_all_sent  # noqa: E402
-from bot.clock import SystemClock  # noqa: E402
+from bot.core.clock import SystemClock  # noqa: E402
 from bot.delivery import outbox  # noqa: E402
 from bot.delivery.renderers import FileUpload, Message, RenderContext  # noqa: E402
 from bot.deps import build_deps  # noqa: E402
-from bot.localslack.server import Activity  # noqa: E402
+from bot.local.slack.server import Activity  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.wiring import Feature, wire  # noqa: E402
 from config.settings import Settings  # noqa: E402

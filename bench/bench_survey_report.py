@@ -4,7 +4,7 @@
 
 Stores `responses` encrypted planning-survey responses (random but valid answers, fixed seed) in
 a fresh SQLite database (or the one given), then times, in one run, what `admin report R1` and
-`export survey R1` do with them: read every row, decrypt each, tally (bot/services/surveys.py
+`export survey R1` do with them: read every row, decrypt each, tally (bot/surveys/service.py
 `tally_run`), and render the seed-form text. Prints the total and the per-response cost.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.services.surveys import tally_run  # noqa: E402
+from bot.surveys.service import tally_run  # noqa: E402
 from bot.surveys.definitions import Survey, load_survey  # noqa: E402
 from bot.surveys.report import render_text  # noqa: E402
 from storage.crypto import Cipher, generate_key  # noqa: E402

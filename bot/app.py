@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
 
 from bot.deps import Deps
-from bot.i18n import t
+from bot.core.i18n import t
 from bot.observability import install_observability
 from bot.signing import VERIFIED, Admission
 from bot.wiring import Wiring

@@ -55,13 +55,13 @@ async def run_command(args: argparse.Namespace) -> int:
     settings = load_settings()
     mode = args.mode or settings.auto_mode()
     if mode in ("console", "demo"):
-        from bot import local
+        from bot.local import workspace as local
 
         if mode == "console":
             return await local.run_console(settings)
         return await local.run_demo(settings, lang=args.lang)
     if mode == "check-anonymisation":
-        from bot.anonymisation import main_check_anonymisation
+        from bot.core.anonymisation import main_check_anonymisation
 
         return main_check_anonymisation(args.file, args.format, lang=args.lang, propose=args.propose,
                                         output=args.output)

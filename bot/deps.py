@@ -10,7 +10,7 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.clock import Clock, SystemClock
+from bot.core.clock import Clock, SystemClock
 from config.settings import Settings
 from storage.crypto import Cipher
 from storage.db import is_sqlite, make_engine, make_session_factory, migrate

@@ -12,16 +12,18 @@ from datetime import timedelta
 from functools import partial
 
 from bot import observability
-from bot.jobs import materials as material_jobs
-from bot.jobs import privacy as privacy_jobs
-from bot.jobs import sessions as session_jobs
-from bot.jobs import study_groups as study_group_jobs
-from bot.jobs import surveys as survey_jobs
-from bot.messages import materials as material_messages
-from bot.messages import sessions as session_messages
-from bot.messages import study_groups as study_group_messages
-from bot.messages import surveys as survey_messages
-from bot.services import reminders, study_groups, surveys
+from bot.materials import jobs as material_jobs
+from bot.privacy import jobs as privacy_jobs
+from bot.sessions import jobs as session_jobs
+from bot.study_groups import jobs as study_group_jobs
+from bot.surveys import jobs as survey_jobs
+from bot.materials import messages as material_messages
+from bot.sessions import messages as session_messages
+from bot.study_groups import messages as study_group_messages
+from bot.surveys import messages as survey_messages
+from bot.sessions import reminders
+from bot.study_groups import service as study_groups
+from bot.surveys import service as surveys
 from bot.wiring import Feature, Job, wire
 from handlers.actions import checks as check_actions
 from handlers.actions import groups as group_actions

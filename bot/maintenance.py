@@ -24,14 +24,15 @@ from cryptography.fernet import InvalidToken
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import documents, exports
+from bot.core import documents
+from bot.core import exports
 from bot.cli import CliError, cipher_for
-from bot.clock import Clock, SystemClock
+from bot.core.clock import Clock, SystemClock
 from bot.deps import Deps, build_deps
-from bot.i18n import CatalogError, t
-from bot.services import plan as plans
-from bot.services import roster
-from bot.services.refusal import Refusal
+from bot.core.i18n import CatalogError, t
+from bot.sessions import plan as plans
+from bot.people import roster
+from bot.core.refusal import Refusal
 from config.settings import Settings
 from storage.crypto import EncryptionKeyError
 from storage.db import make_engine, migrate
@@ -205,7 +206,7 @@ async def cmd_load_plan(settings: Settings, args: argparse.Namespace, clock: Clo
 
 
 async def cmd_add_material(settings: Settings, args: argparse.Namespace, clock: Clock, console: Console) -> int:
-    from bot.services import materials
+    from bot.materials import service as materials
 
     data = read_input(args.file, materials.MAX_FILE_BYTES)
     deps = await open_deps(settings, clock, console)
@@ -260,7 +261,7 @@ async def export_coordinators(uow: UnitOfWork, tz: ZoneInfo,
 
 
 async def export_session(uow: UnitOfWork, code: str, tz: ZoneInfo) -> tuple[dict, exports.Table]:
-    from bot.services.sessions import export_session as session_document
+    from bot.sessions.service import export_session as session_document
 
     document = await session_document(uow, code, tz)
     table = exports.Table.from_records(REGISTRATION_COLUMNS, document["registrations"],
@@ -294,7 +295,7 @@ async def export_case(uow: UnitOfWork, code: str, tz: ZoneInfo) -> tuple[dict, e
 
 
 async def _export_survey(uow: UnitOfWork, code: str, fmt: str) -> bytes:
-    from bot.services.surveys import export_run
+    from bot.surveys.service import export_run
     from bot.surveys.exports import report_csv, report_xlsx
 
     document, survey, report = await export_run(uow, code)

@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.clock import ManualClock
+from bot.core.clock import ManualClock
 from bot.delivery.dispatcher import DispatchConfig, Dispatcher, DispatchStats
 from bot.delivery.pacing import Pacer
 from bot.deps import Deps

@@ -8,8 +8,8 @@ from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.deps import Deps
 from bot.observability import command_repeated
-from bot.services.people import Actor, load_actor
-from bot.text import clean_input
+from bot.people.service import Actor, load_actor
+from bot.core.text import clean_input
 
 
 def actor_of(context: AsyncBoltContext) -> Actor:
@@ -35,7 +35,7 @@ def install_actor_middleware(app, deps: Deps) -> None:
 
 
 def install_input_cleaning(app) -> None:
-    """What people type reaches no listener with control characters (bot.text.clean_input): the
+    """What people type reaches no listener with control characters (bot.core.text.clean_input): the
     command text, a message's text and every text field of a submitted form, cleaned in place.
     Line breaks stay only where people can type them: messages and multiline fields."""
 
@@ -109,9 +109,9 @@ async def session_button(deps: Deps, body: dict, context: AsyncBoltContext, resp
     """A button whose value is a session code: read the code (the only value taken from the button),
     run `act(uow, now, actor, code)` in one unit of work and return its result. A bad code or a
     refusal is answered to the presser, and NOT_DONE is returned."""
-    from bot import grammar
-    from bot.i18n import t
-    from bot.services.refusal import Refusal
+    from bot.core import grammar
+    from bot.core.i18n import t
+    from bot.core.refusal import Refusal
 
     actor = actor_of(context)
     value = str((body.get("actions") or [{}])[0].get("value", ""))[:20]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.blocks.home import build_home_tab
+from bot.review.blocks import build_home_tab
 from bot.deps import Deps
-from bot.services.people import load_actor
-from bot.services.review import home_data
+from bot.people.service import load_actor
+from bot.review.service import home_data
 
 
 async def refresh_home(deps: Deps, client, user_id: str) -> None:

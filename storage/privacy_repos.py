@@ -1,4 +1,4 @@
-"""SQL for forgetting a person and for material retention (bot/services/privacy.py)."""
+"""SQL for forgetting a person and for material retention (bot/privacy/service.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Survey runs, invites, dialog progress and anonymous responses (bot/services/surveys.py).
+"""Survey runs, invites, dialog progress and anonymous responses (bot/surveys/service.py).
 
 The anonymity rules live in the shape of these queries: responses are written and read
 without any user id or time, and read back in the order of their random ids, never in the

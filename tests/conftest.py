@@ -17,7 +17,7 @@ from slack_sdk.web.async_base_client import AsyncBaseClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.clock import ManualClock
+from bot.core.clock import ManualClock
 from bot.logs import setup_logging
 from storage.crypto import Cipher, generate_key
 from storage.db import make_engine, make_session_factory, migrate

@@ -16,13 +16,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import grammar, ids
-from bot import local_seed as seed
-from bot.clock import ManualClock
-from bot.i18n import t
-from bot.local import LocalWorkspace
-from bot.services import materials
-from bot.services.people import Actor
+from bot import ids
+from bot.core import grammar
+from bot.local import seed
+from bot.core.clock import ManualClock
+from bot.core.i18n import t
+from bot.local.workspace import LocalWorkspace
+from bot.materials import service as materials
+from bot.people.service import Actor
 from handlers.commands import jirei
 from storage.crypto import Cipher, generate_key
 from tests.handlers.conftest import announced

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import CatalogError, catalog, t
+from bot.core.i18n import CatalogError, catalog, t
 
 ROOT = Path(__file__).resolve().parents[1]
 

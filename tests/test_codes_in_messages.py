@@ -17,16 +17,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.blocks import people as people_blocks
-from bot.blocks import sessions as session_blocks
-from bot.blocks import study_groups as group_blocks
-from bot.blocks.home import build_home_tab, build_year_review
-from bot.blocks.reminders import ReminderView, build_reminder
-from bot.calendar import session_ics
-from bot.grammar import ROLES
-from bot.services.review import CoordinatorHome, HomeData, SessionRow, StaffHome, StudyGroupTally, Tally, YearReview
-from bot.services.people import Actor
-from bot.services.sessions import AttendResult, Roster, RosterLine, SessionSummary
+from bot.people import blocks as people_blocks
+from bot.sessions import blocks as session_blocks
+from bot.study_groups import blocks as group_blocks
+from bot.review.blocks import build_home_tab, build_year_review
+from bot.sessions.reminder_blocks import ReminderView, build_reminder
+from bot.core.calendar import session_ics
+from bot.core.grammar import ROLES
+from bot.review.service import CoordinatorHome, HomeData, SessionRow, StaffHome, StudyGroupTally, Tally, YearReview
+from bot.people.service import Actor
+from bot.sessions.service import AttendResult, Roster, RosterLine, SessionSummary
 from config.reference import bureaus, themes
 from storage.models import Case, CaseSession, Coordinator
 

@@ -25,15 +25,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text as sql
 
-from bot import grammar, ids
-from bot import local_seed as seed
-from bot.clock import ManualClock
+from bot import ids
+from bot.core import grammar
+from bot.local import seed
+from bot.core.clock import ManualClock
 from bot.http_server import build_web_app
-from bot.i18n import t
-from bot.local import SIGNING_SECRET, LocalWorkspace
-from bot.localslack.driver import FORM, SlackDriver, dispatch_over_http
-from bot.services import materials
-from bot.services.people import Actor
+from bot.core.i18n import t
+from bot.local.workspace import SIGNING_SECRET, LocalWorkspace
+from bot.local.slack.driver import FORM, SlackDriver, dispatch_over_http
+from bot.materials import service as materials
+from bot.people.service import Actor
 from storage.crypto import Cipher, generate_key
 from storage.models import Base
 from tests.handlers.conftest import announced

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import grammar
-from bot.grammar import CommandError, parse
+from bot.core import grammar
+from bot.core.grammar import CommandError, parse
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -132,7 +132,7 @@ def test_every_error_key_exists_in_both_catalogs():
     import re
     from pathlib import Path
 
-    from bot.i18n import catalog
+    from bot.core.i18n import catalog
 
     source = Path(grammar.__file__).read_text()
     keys = set(re.findall(r'"(usage\.[a-z_]+)"', source))

@@ -15,9 +15,9 @@ from bot.app import build_app
 from bot.deps import build_deps
 from bot.features import WIRING
 from bot.http_server import MAX_BODY, build_web_app, start_listeners
-from bot.i18n import t
-from bot.localslack.driver import FORM, JSON, SlackDriver, dispatch_over_http, dispatch_to_app, sign
-from bot.localslack.server import FakeSlack
+from bot.core.i18n import t
+from bot.local.slack.driver import FORM, JSON, SlackDriver, dispatch_over_http, dispatch_to_app, sign
+from bot.local.slack.server import FakeSlack
 from config.settings import Settings
 from storage.crypto import Cipher, generate_key
 

@@ -1,9 +1,13 @@
 """The shape of the code, read from its imports (with `ast`, nothing run):
 
-- services decide and write: they import neither Slack, HTTP, the Deps (which carry the Slack
-  client), Block Kit builders, renderers (bot/messages), jobs (bot/jobs), handlers nor SQLAlchemy
-  (all SQL is behind the unit of work's repositories);
-- no import circle joins services with messages or Block Kit builders.
+- a feature's services (bot/<feature>/service.py and the other rule modules beside it) decide and
+  write: they import neither Slack, HTTP, the Deps (which carry the Slack client), Block Kit
+  builders (blocks.py), renderers (messages.py), jobs (jobs.py), handlers nor SQLAlchemy (all SQL
+  is behind the unit of work's repositories);
+- bot/core/ is Slack-agnostic: no Slack, no HTTP, no Deps, no features, no handlers;
+- no import circle joins services with messages or Block Kit builders;
+- the local Slack, the console and the demo (bot/local/) are reached only from bot/cli.py's
+  console and demo modes: no serving module imports them.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bot", "handlers", "storage", "config")
-SERVICES = "bot.services"
-NOT_FOR_SERVICES = ("slack_sdk", "slack_bolt", "aiohttp", "sqlalchemy", "bot.deps", "bot.blocks", "bot.messages",
-                    "bot.delivery.renderers", "bot.jobs", "bot.localslack", "handlers")
-MESSAGES = ("bot.blocks", "bot.messages")
+FEATURES = ("sessions", "materials", "surveys", "study_groups", "people", "review", "privacy", "checks")
+SLACK_SIDE = ("blocks", "messages", "jobs", "reminder_blocks")  # a feature's modules that speak Slack
+NOT_FOR_SERVICES = ("slack_sdk", "slack_bolt", "aiohttp", "sqlalchemy", "bot.deps", "bot.kit",
+                    "bot.delivery.renderers", "bot.local", "handlers")
+NOT_FOR_CORE = ("slack_sdk", "slack_bolt", "aiohttp", "bot.deps", "bot.kit", "bot.delivery", "bot.local",
+                "handlers", *(f"bot.{feature}" for feature in FEATURES))
 
 
 def module_name(path: Path) -> str:
@@ -54,6 +60,19 @@ def graph() -> dict[str, set[str]]:
 
 def within(name: str, prefixes) -> bool:
     return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
+
+
+def is_message(name: str) -> bool:
+    """Block Kit builders and renderers: bot.kit and a feature's blocks.py / messages.py."""
+    parts = name.split(".")
+    return name == "bot.kit" or (len(parts) == 3 and parts[1] in FEATURES and parts[2] in SLACK_SIDE
+                                 and parts[2] != "jobs")
+
+
+def is_service(name: str) -> bool:
+    """A feature's rule modules: service.py and the others beside it that are not its Slack side."""
+    parts = name.split(".")
+    return len(parts) == 3 and parts[0] == "bot" and parts[1] in FEATURES and parts[2] not in SLACK_SIDE
 
 
 def strongly_connected(edges: dict[str, set[str]]) -> list[set[str]]:
@@ -100,18 +119,48 @@ def strongly_connected(edges: dict[str, set[str]]) -> list[set[str]]:
     return [group for group in groups if len(group) > 1]
 
 
+def modules() -> dict[str, Path]:
+    return {module_name(path): path for package in PACKAGES for path in (ROOT / package).rglob("*.py")}
+
+
+def test_every_feature_has_its_folder_and_its_service():
+    found = modules()
+    assert [feature for feature in FEATURES if f"bot.{feature}.service" not in found] == []
+    assert not (ROOT / "bot" / "services").exists() and not (ROOT / "bot" / "blocks").exists()
+
+
 def test_services_import_neither_slack_nor_block_kit_nor_sql():
     offending = {}
-    for path in (ROOT / "bot" / "services").rglob("*.py"):
-        bad = sorted(target for target in imports_of(path) if within(target, NOT_FOR_SERVICES))
+    services = {name: path for name, path in modules().items() if is_service(name)}
+    assert "bot.sessions.service" in services and "bot.sessions.blocks" not in services
+    for name, path in services.items():
+        bad = sorted(target for target in imports_of(path)
+                     if within(target, NOT_FOR_SERVICES) or is_message(target) or target.endswith(".jobs"))
         if bad:
-            offending[module_name(path)] = bad
+            offending[name] = bad
     assert offending == {}
+
+
+def test_core_is_slack_agnostic():
+    offending = {}
+    for name, path in modules().items():
+        if within(name, ("bot.core",)):
+            bad = sorted(target for target in imports_of(path) if within(target, NOT_FOR_CORE))
+            if bad:
+                offending[name] = bad
+    assert offending == {}
+
+
+def test_no_serving_module_imports_the_local_slack():
+    offending = sorted(name for name, path in modules().items()
+                       if not within(name, ("bot.local",)) and name != "bot.cli"
+                       and any(within(target, ("bot.local",)) for target in imports_of(path)))
+    assert offending == []
 
 
 def test_no_import_circle_joins_services_and_messages():
     circles = [sorted(group) for group in strongly_connected(graph())
-               if any(within(m, (SERVICES,)) for m in group) and any(within(m, MESSAGES) for m in group)]
+               if any(is_service(m) for m in group) and any(is_message(m) for m in group)]
     assert circles == []
 
 

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import ids
-from bot import local_seed as seed
-from bot.clock import ManualClock
-from bot.local import LocalWorkspace
+from bot.local import seed
+from bot.core.clock import ManualClock
+from bot.local.workspace import LocalWorkspace
 from bot.logs import JsonFormatter, request_id
 from bot.metrics import COMMAND_LATENCY, COMMANDS, render
 from storage.crypto import Cipher, generate_key

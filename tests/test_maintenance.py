@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 import run_bot
 from bot.maintenance import ProgressCounter
-from bot.services import people, sessions
+from bot.people import service as people
+from bot.sessions import service as sessions
 from storage.crypto import Cipher, generate_key
 from storage.db import make_engine, make_session_factory
 from storage.models import Material, SurveyProgress, SurveyResponse, SurveyRun
@@ -228,7 +229,7 @@ def test_export_survey_uses_the_survey_service_or_says_it_is_missing(cli):
 
     result, out, err = cli("export", "survey", "R1")
     assert out == "" and result in (1, 2)
-    if importlib.util.find_spec("bot.services.surveys") is None:
+    if importlib.util.find_spec("bot.surveys.service") is None:
         assert_one_line_error(err, "export survey is not available in this build yet")
     else:
         assert "Traceback" not in err and err.startswith("jirei: ")

@@ -17,11 +17,11 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import text as sql
 
 from bot import ids
-from bot import local_seed as seed
-from bot.clock import ManualClock
+from bot.local import seed
+from bot.core.clock import ManualClock
 from bot.http_server import build_web_app
-from bot.local import SIGNING_SECRET, LocalWorkspace
-from bot.localslack.driver import FORM, JSON, SlackDriver, dispatch_over_http
+from bot.local.workspace import SIGNING_SECRET, LocalWorkspace
+from bot.local.slack.driver import FORM, JSON, SlackDriver, dispatch_over_http
 from bot.payloads import clean_inputs, payload_problem
 from storage.crypto import Cipher, generate_key
 from storage.models import Base

@@ -169,7 +169,7 @@ def test_scopes_are_exactly_the_ones_the_code_needs(manifest):
 def test_every_method_the_bot_calls_is_one_the_fake_slack_answers():
     """What the dispatch tests prove runs against these methods; a method the fake does not know
     would be an untested call (Socket Mode's connection and file bytes are served apart)."""
-    from bot.localslack.server import FakeSlack
+    from bot.local.slack.server import FakeSlack
 
     served = set(FakeSlack()._methods) | {"apps.connections.open", "files.download", "files.upload.v2"}
     assert {"files.getUploadURLExternal", "files.completeUploadExternal"} <= served  # files.upload.v2

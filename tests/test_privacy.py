@@ -12,15 +12,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bot import ids, lottery
-from bot import local_seed as seed
-from bot.clock import ManualClock
-from bot.demo import TOKYO, Demo
-from bot.demo_steps import STEPS, step_survey
-from bot.local import LocalWorkspace
-from bot.services import materials, privacy
-from bot.services.study_groups import INTRODUCTION_KIND
-from bot.services.people import Actor
+from bot import ids
+from bot.core import lottery
+from bot.local import seed
+from bot.core.clock import ManualClock
+from bot.local.demo import TOKYO, Demo
+from bot.local.demo_steps import STEPS, step_survey
+from bot.local.workspace import LocalWorkspace
+from bot.materials import service as materials
+from bot.privacy import service as privacy
+from bot.study_groups.service import INTRODUCTION_KIND
+from bot.people.service import Actor
 from storage.crypto import Cipher, generate_key
 from storage.models import (
     AuditEntry,

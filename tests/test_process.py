@@ -12,8 +12,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.localslack.driver import SlackDriver, dispatch_over_http
-from bot.localslack.server import FakeSlack
+from bot.local.slack.driver import SlackDriver, dispatch_over_http
+from bot.local.slack.server import FakeSlack
 from storage.crypto import generate_key
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import ids
-from bot import local_seed as seed
-from bot.clock import ManualClock
-from bot.local import LocalWorkspace
-from bot.localslack.driver import FORM
+from bot.local import seed
+from bot.core.clock import ManualClock
+from bot.local.workspace import LocalWorkspace
+from bot.local.slack.driver import FORM
 from bot.observability import once_only_key
 from storage.crypto import Cipher, generate_key
 from storage.models import AuditEntry, ProcessedRequest

@@ -7,7 +7,7 @@ posted with the batch's current state, and marked finished here when that state 
 
 from __future__ import annotations
 
-from bot.blocks.reminders import build_fanout_progress
+from bot.sessions.reminder_blocks import build_fanout_progress
 from bot.deps import Deps
 
 

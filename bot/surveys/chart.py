@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.i18n import t
+from bot.core.i18n import t
 from bot.surveys.definitions import CHOICE_KINDS, Survey
 from bot.surveys.report import MIN_CELL, SurveyReport, format_mean
 

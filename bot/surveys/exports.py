@@ -9,8 +9,8 @@ from __future__ import annotations
 import csv
 import io
 
-from bot.exports import inert
-from bot.i18n import t
+from bot.core.exports import inert
+from bot.core.i18n import t
 from bot.surveys.definitions import Question, Survey
 from bot.surveys.report import MIN_CELL, QuestionResult, SurveyReport, format_mean, scale_ends
 

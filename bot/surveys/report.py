@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bot.i18n import t
+from bot.core.i18n import t
 from bot.surveys.definitions import Question, Survey
 
 MIN_CELL = 5

@@ -8,11 +8,11 @@ import re
 from slack_bolt.async_app import AsyncApp
 
 from bot import ids
-from bot.blocks.study_groups import build_nudge_answered
+from bot.study_groups.blocks import build_nudge_answered
 from bot.deps import Deps
-from bot.i18n import t
-from bot.services import study_groups
-from bot.services.refusal import Refusal
+from bot.core.i18n import t
+from bot.study_groups import service as study_groups
+from bot.core.refusal import Refusal
 from handlers.context import actor_of, message
 
 ANSWERS = {ids.NUDGE_ACCEPT: "accept", ids.NUDGE_LATER: "later", ids.NUDGE_STOP: "stop"}

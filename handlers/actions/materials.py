@@ -7,14 +7,15 @@ import re
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import grammar, ids
-from bot.anonymisation import check_text
-from bot.blocks.materials import build_link_check_modal, build_upload_modal
+from bot import ids
+from bot.core import grammar
+from bot.core.anonymisation import check_text
+from bot.materials.blocks import build_link_check_modal, build_upload_modal
 from bot.deps import Deps
-from bot.i18n import t
-from bot.pseudonymisation import propose_file
-from bot.services import materials
-from bot.services.refusal import Refusal
+from bot.core.i18n import t
+from bot.core.pseudonymisation import propose_file
+from bot.materials import service as materials
+from bot.core.refusal import Refusal
 from handlers.commands.request import CommandRequest
 from handlers.commands.materials import publish
 from handlers.context import NOT_DONE, actor_of, answer, session_button

@@ -8,10 +8,11 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot import ids
-from bot.blocks.sessions import build_roster
+from bot.sessions.blocks import build_roster
 from bot.deps import Deps
-from bot.i18n import t
-from bot.services import materials, sessions
+from bot.core.i18n import t
+from bot.materials import service as materials
+from bot.sessions import service as sessions
 from handlers.context import NOT_DONE, actor_of, message, session_button
 from handlers.home import refresh_home
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import grammar, ids
-from bot.blocks.kit import section
-from bot.blocks.sessions import attended_text, build_join_result
+from bot import ids
+from bot.core import grammar
+from bot.kit import section
+from bot.sessions.blocks import attended_text, build_join_result
 from bot.deps import Deps
-from bot.i18n import t
-from bot.services import sessions
-from bot.services.refusal import Refusal
+from bot.core.i18n import t
+from bot.sessions import service as sessions
+from bot.core.refusal import Refusal
 from handlers.commands.jirei import CommandRequest
 from handlers.commands.sessions import new_session
 from handlers.context import NOT_DONE, actor_of, answer, message, session_button

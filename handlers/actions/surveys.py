@@ -14,25 +14,16 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot import ids
-from bot.blocks.kit import section
-from bot.blocks.surveys import (
-    SurveyValue,
-    build_dialog_error,
-    build_not_an_answer,
-    build_paused,
-    build_question_message,
-    build_text_answer_modal,
-    build_thank_you,
-    parse_survey_value,
-)
+from bot.kit import section
+from bot.surveys.blocks import SurveyValue, build_dialog_error, build_not_an_answer, build_paused, build_question_message, build_text_answer_modal, build_thank_you, parse_survey_value
 from bot.deps import Deps
-from bot.i18n import t
-from bot.services import surveys
-from bot.services.people import Actor
-from bot.services.refusal import Refusal
-from bot.services.surveys import DialogState, DialogStatus, Step
+from bot.core.i18n import t
+from bot.surveys import service as surveys
+from bot.people.service import Actor
+from bot.core.refusal import Refusal
+from bot.surveys.service import DialogState, DialogStatus, Step
 from bot.surveys.dialog import Outcome, current_question
-from bot.text import normalise
+from bot.core.text import normalise
 from handlers.context import actor_of, message
 
 MAX_VALUE = 200  # longer than any value we build: anything longer is not ours

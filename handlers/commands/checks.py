@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot import grammar
-from bot.blocks.checks import build_check_modal
-from bot.services import guard
+from bot.core import grammar
+from bot.checks.blocks import build_check_modal
+from bot.checks import service as guard
 from handlers.commands.request import CommandRequest
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot import grammar
-from bot.blocks.study_groups import build_groups_overview, build_matching_report, build_propose_modal
-from bot.i18n import t
-from bot.services import study_groups
+from bot.core import grammar
+from bot.study_groups.blocks import build_groups_overview, build_matching_report, build_propose_modal
+from bot.core.i18n import t
+from bot.study_groups import service as study_groups
 from handlers.commands.request import CommandRequest
 
 

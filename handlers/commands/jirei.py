@@ -10,11 +10,11 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import grammar
-from bot.blocks.people import build_help, build_usage
+from bot.core import grammar
+from bot.people.blocks import build_help, build_usage
 from bot.deps import Deps
-from bot.i18n import t
-from bot.services.refusal import Refusal
+from bot.core.i18n import t
+from bot.core.refusal import Refusal
 from bot.observability import record_command
 from handlers.commands import checks, groups, materials, people, privacy, review, sessions, surveys
 from handlers.commands.request import CommandRequest, Handler

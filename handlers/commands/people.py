@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot import grammar
-from bot.blocks.people import build_pledge, build_pledge_accepted, build_profile_modal, build_profile_saved
-from bot.i18n import t
-from bot.services import people
-from bot.services.sessions import bureau_label
+from bot.core import grammar
+from bot.people.blocks import build_pledge, build_pledge_accepted, build_profile_modal, build_profile_saved
+from bot.core.i18n import t
+from bot.people import service as people
+from bot.sessions.service import bureau_label
 from handlers.commands.request import CommandRequest
 
 

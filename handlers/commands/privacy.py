@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from bot import grammar, ids
-from bot.blocks.kit import Block, actions, button, header, plain, section
+from bot import ids
+from bot.core import grammar
+from bot.kit import Block, actions, button, header, plain, section
 from bot.deps import Deps
-from bot.i18n import t
-from bot.services import privacy
-from bot.services.people import Actor
+from bot.core.i18n import t
+from bot.privacy import service as privacy
+from bot.people.service import Actor
 from handlers.commands.request import CommandRequest
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
-from bot import grammar
+from bot.core import grammar
 from bot.deps import Deps
-from bot.i18n import t
-from bot.services.people import Actor
+from bot.core.i18n import t
+from bot.people.service import Actor
 from handlers.context import message
 
 

@@ -10,10 +10,10 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot import grammar
-from bot.blocks.home import build_year_review
-from bot.i18n import t
-from bot.services import review
+from bot.core import grammar
+from bot.review.blocks import build_year_review
+from bot.core.i18n import t
+from bot.review import service as review
 from handlers.commands.request import CommandRequest
 
 log = logging.getLogger(__name__)

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from bot import grammar
-from bot.blocks.kit import section
-from bot.blocks.sessions import (
-    MAX_LISTED,
-    attended_text,
-    build_duplicate_warning,
-    build_join_result,
-    build_my_list,
-    build_roster,
-    build_sessions_list,
-    changed_names,
-)
-from bot.i18n import t
-from bot.services import sessions
-from bot.services.sessions import SessionSpec
+from bot.core import grammar
+from bot.kit import section
+from bot.sessions.blocks import MAX_LISTED, attended_text, build_duplicate_warning, build_join_result, build_my_list, build_roster, build_sessions_list, changed_names
+from bot.core.i18n import t
+from bot.sessions import service as sessions
+from bot.sessions.service import SessionSpec
 from handlers.commands.request import CommandRequest
 
 
@@ -103,7 +94,7 @@ async def edit_case(cmd: grammar.CaseEdit, request: CommandRequest) -> None:
 async def new_session_form(cmd: grammar.SessionNewForm, request: CommandRequest) -> None:
     from datetime import timedelta
 
-    from bot.blocks.sessions import build_session_modal
+    from bot.sessions.blocks import build_session_modal
     from config.reference import bureaus
 
     actor, now = request.actor, request.deps.clock.now()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot import grammar
-from bot.blocks.kit import section
-from bot.blocks.surveys import render_blocks
-from bot.i18n import t
-from bot.services import surveys
+from bot.core import grammar
+from bot.kit import section
+from bot.surveys.blocks import render_blocks
+from bot.core.i18n import t
+from bot.surveys import service as surveys
 from bot.delivery.progress import attach_progress_message
 from bot.surveys.chart import render_chart_png
-from bot.timefmt import format_datetime
+from bot.core.timefmt import format_datetime
 from handlers.commands.request import CommandRequest
 
 log = logging.getLogger(__name__)

@@ -6,10 +6,10 @@ import asyncio
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.blocks.checks import build_guard_note
+from bot.checks.blocks import build_guard_note
 from bot.deps import Deps
-from bot.i18n import t
-from bot.services import guard
+from bot.core.i18n import t
+from bot.checks import service as guard
 from handlers.context import actor_of
 
 

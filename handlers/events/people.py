@@ -7,8 +7,8 @@ from typing import Sequence
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from bot.i18n import t
-from bot.text import normalise
+from bot.core.i18n import t
+from bot.core.text import normalise
 from bot.wiring import DmHandler
 from handlers.context import actor_of
 from handlers.home import refresh_home

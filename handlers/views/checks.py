@@ -9,12 +9,12 @@ import asyncio
 from slack_bolt.async_app import AsyncApp
 
 from bot import ids
-from bot.anonymisation import TextTooLong
-from bot.blocks.checks import build_check_result, build_checking_view, build_refusal_view
+from bot.core.anonymisation import TextTooLong
+from bot.checks.blocks import build_check_result, build_checking_view, build_refusal_view
 from bot.deps import Deps
-from bot.documents import UnreadableDocument, UnsupportedDocument
-from bot.i18n import t
-from bot.pseudonymisation import propose_file, propose_text
+from bot.core.documents import UnreadableDocument, UnsupportedDocument
+from bot.core.i18n import t
+from bot.core.pseudonymisation import propose_file, propose_text
 from handlers.context import actor_of
 from handlers.views.materials import download_file
 

@@ -7,11 +7,11 @@ from datetime import datetime, timezone
 from slack_bolt.async_app import AsyncApp
 
 from bot import ids
-from bot.blocks.study_groups import build_proposed
+from bot.study_groups.blocks import build_proposed
 from bot.deps import Deps
-from bot.i18n import t
-from bot.services import study_groups
-from bot.services.refusal import Refusal
+from bot.core.i18n import t
+from bot.study_groups import service as study_groups
+from bot.core.refusal import Refusal
 from handlers.context import actor_of, message
 
 FIELD_BLOCKS = {

@@ -12,13 +12,13 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import ids
-from bot.blocks.materials import build_findings
+from bot.materials.blocks import build_findings
 from bot.deps import Deps
-from bot.i18n import t
-from bot.pseudonymisation import propose_file
-from bot.services import materials
-from bot.services.people import Actor
-from bot.services.refusal import Refusal
+from bot.core.i18n import t
+from bot.core.pseudonymisation import propose_file
+from bot.materials import service as materials
+from bot.people.service import Actor
+from bot.core.refusal import Refusal
 from handlers.context import actor_of, message
 
 DOWNLOAD_CHUNK_BYTES = 256 * 1024

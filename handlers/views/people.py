@@ -5,10 +5,10 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot import ids
-from bot.blocks.people import build_profile_saved
+from bot.people.blocks import build_profile_saved
 from bot.deps import Deps
-from bot.i18n import t
-from bot.services import people
+from bot.core.i18n import t
+from bot.people import service as people
 from handlers.context import actor_of, message
 from handlers.home import refresh_home
 

@@ -8,10 +8,10 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import ids
 from bot.deps import Deps
-from bot.i18n import t
-from bot.services import sessions
-from bot.services.refusal import Refusal
-from bot.services.sessions import SessionSpec
+from bot.core.i18n import t
+from bot.sessions import service as sessions
+from bot.core.refusal import Refusal
+from bot.sessions.service import SessionSpec
 from handlers.context import actor_of
 
 # Which field a refusal belongs to, so the error shows under it.

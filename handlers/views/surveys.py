@@ -5,12 +5,12 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot import ids
-from bot.blocks.surveys import parse_survey_value
+from bot.surveys.blocks import parse_survey_value
 from bot.deps import Deps
-from bot.i18n import t
-from bot.services import surveys
-from bot.services.refusal import Refusal
-from bot.services.surveys import Step
+from bot.core.i18n import t
+from bot.surveys import service as surveys
+from bot.core.refusal import Refusal
+from bot.surveys.service import Step
 from bot.surveys.dialog import MAX_TEXT_LENGTH, Outcome
 from handlers.actions.surveys import show_dialog
 from handlers.context import actor_of

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bench.anonymisation_quality import CORPUS, load_corpus, measure, report
-from bot.anonymisation import KINDS, check_text
+from bot.core.anonymisation import KINDS, check_text
 
 TEXTS = load_corpus(CORPUS)
 

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
-from bot.calendar import session_ics
+from bot.core.calendar import session_ics
 from storage.models import CaseSession
 
 JST = ZoneInfo("Asia/Tokyo")

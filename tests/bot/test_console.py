@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import ManualClock
-from bot.console import Console
-from bot.local import LocalWorkspace
+from bot.core.clock import ManualClock
+from bot.local.console import Console
+from bot.local.workspace import LocalWorkspace
 from storage.crypto import Cipher, generate_key
 
 JST = ZoneInfo("Asia/Tokyo")

@@ -11,10 +11,9 @@ import zipfile
 
 import pytest
 
-from bot import documents
-from bot.anonymisation import check_document
-from bot.documents import (DocumentTooLarge, FileTooLarge, NotRegularFile, UnreadableDocument, UnsupportedDocument,
-                           document_kind, extract_text, read_regular_file)
+from bot.core import documents
+from bot.core.anonymisation import check_document
+from bot.core.documents import DocumentTooLarge, FileTooLarge, NotRegularFile, UnreadableDocument, UnsupportedDocument, document_kind, extract_text, read_regular_file
 from bot.surveys.chart import japanese_font
 
 

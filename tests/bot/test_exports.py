@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from bot import exports
+from bot.core import exports
 
 TABLE = exports.Table(
     columns=("slack_user_id", "name", "themes", "pledge_accepted_at", "group"),

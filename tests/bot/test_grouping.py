@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.grouping import Participant, apportion, feasible_sizes, plan_group_sizes, split_into_groups
+from bot.core.grouping import Participant, apportion, feasible_sizes, plan_group_sizes, split_into_groups
 
 # The head counts from 1 to 60 that cannot be split into groups of 5–6 (see the module docstring).
 INFEASIBLE_FOR_5_TO_6 = {1, 2, 3, 4, 7, 8, 9, 13, 14, 19}

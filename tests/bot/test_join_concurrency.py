@@ -8,9 +8,10 @@ What makes this hold is the database's lock: the writer lock every SQLite transa
 import asyncio
 from datetime import timedelta
 
-from bot.services import people, sessions
-from bot.services.people import Actor
-from bot.services.sessions import SessionSpec
+from bot.people import service as people
+from bot.sessions import service as sessions
+from bot.people.service import Actor
+from bot.sessions.service import SessionSpec
 
 ADMIN = Actor(user_id="UADMIN01", is_admin=True)
 SEATS, PEOPLE = 30, 40

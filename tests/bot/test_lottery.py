@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.lottery import Applicant, draw, ticket
+from bot.core.lottery import Applicant, draw, ticket
 
 JST = timezone(timedelta(hours=9))
 OPENED = datetime(2026, 5, 1, 9, 0, tzinfo=JST)

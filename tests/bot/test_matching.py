@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.matching import ONLINE, Candidate, MatchResult, UnmatchedReason, propose_groups
+from bot.core.matching import ONLINE, Candidate, MatchResult, UnmatchedReason, propose_groups
 
 MEDICAL, IMMIGRATION, EDUCATION, LABOR = "medical_welfare", "immigration", "education", "labor"
 

@@ -1,12 +1,12 @@
-"""The check of an uploaded file before it is stored (bot.services.materials.check_file): its
+"""The check of an uploaded file before it is stored (bot.materials.service.check_file): its
 bounds are refusals the uploader can read, in their language."""
 
 import pytest
 
-from bot import anonymisation
-from bot.i18n import t
-from bot.services import materials
-from bot.services.refusal import Refusal
+from bot.core import anonymisation
+from bot.core.i18n import t
+from bot.materials import service as materials
+from bot.core.refusal import Refusal
 from tests.bot.test_documents import docx_with_member
 
 

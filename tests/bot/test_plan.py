@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook
 
-from bot.services import plan as plans
+from bot.sessions import plan as plans
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 JST = ZoneInfo("Asia/Tokyo")

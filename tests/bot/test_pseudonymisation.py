@@ -7,9 +7,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from bot.anonymisation import Finding, check_text, main_check_anonymisation
-from bot.clock import ManualClock
-from bot.pseudonymisation import propose_anonymised, propose_document, replace_in_docx
+from bot.core.anonymisation import Finding, check_text, main_check_anonymisation
+from bot.core.clock import ManualClock
+from bot.core.pseudonymisation import propose_anonymised, propose_document, replace_in_docx
 
 TODAY = date(2026, 11, 29)
 
@@ -103,7 +103,7 @@ def test_docx_text_is_replaced_in_its_runs_even_when_a_name_is_split():
     import docx
 
     data = docx_bytes(["相談者：", "山田", "太郎さん（昭和55年4月3日生まれ）"], ["マイナンバー 2319-4875-7496"])
-    from bot.documents import extract_text
+    from bot.core.documents import extract_text
 
     text = extract_text(data, "case.docx")
     proposed = propose_document(data, "case.docx", text, check_text(text), TODAY)
@@ -153,7 +153,7 @@ def test_cli_propose_keeps_a_docx_a_docx(tmp_path):
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_cli_refuses_a_text_over_the_bound_in_one_line(tmp_path, monkeypatch, lang):
-    from bot import anonymisation
+    from bot.core import anonymisation
 
     monkeypatch.setattr(anonymisation, "MAX_CHECK_CHARS", 10)
     source = tmp_path / "long.txt"

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
-from bot.blocks.home import build_home_tab
-from bot.localslack.blockkit import validate_view
-from bot.services import review
-from bot.services.people import Actor
+from bot.review.blocks import build_home_tab
+from bot.local.slack.blockkit import validate_view
+from bot.review import service as review
+from bot.people.service import Actor
 from storage.models import (
     Case,
     CaseSession,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from bot.services import roster
+from bot.people import roster
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PREFECTURES = ["沖縄県", "東京都", "大阪府", "北海道", "宮城県", "愛知県", "広島県", "香川県", "福岡県"]

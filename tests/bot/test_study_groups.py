@@ -7,12 +7,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import study_groups as blocks
-from bot.jobs import study_groups as study_group_jobs
-from bot.localslack.blockkit import validate_message_blocks, validate_view
-from bot.services import people, study_groups
-from bot.services.people import Actor
-from bot.services.study_groups import ProposalError, ProposalForm, next_sensible_time, validate_proposal
+from bot.study_groups import blocks
+from bot.study_groups import jobs as study_group_jobs
+from bot.local.slack.blockkit import validate_message_blocks, validate_view
+from bot.people import service as people
+from bot.study_groups import service as study_groups
+from bot.people.service import Actor
+from bot.study_groups.service import ProposalError, ProposalForm, next_sensible_time, validate_proposal
 from storage.models import CaseSession, StudyGroup
 
 JST = ZoneInfo("Asia/Tokyo")

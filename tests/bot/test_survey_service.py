@@ -1,4 +1,4 @@
-"""bot/services/surveys.py on a real database (SQLite, and PostgreSQL when configured), no Slack:
+"""bot/surveys/service.py on a real database (SQLite, and PostgreSQL when configured), no Slack:
 runs and their deliveries, the dialog's storage, completion exactly once, closing, renderers,
 reports and exports."""
 
@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from bot import features
 from bot.delivery.renderers import RenderContext
-from bot.messages import surveys as survey_messages
-from bot.services import people, surveys
-from bot.services.people import Actor
-from bot.services.surveys import DialogStatus, Step, SurveyError
+from bot.surveys import messages as survey_messages
+from bot.people import service as people
+from bot.surveys import service as surveys
+from bot.people.service import Actor
+from bot.surveys.service import DialogStatus, Step, SurveyError
 from bot.surveys.dialog import Outcome
 from bot.surveys.report import MIN_CELL
 from storage.models import CaseSession, Delivery, ProcessedRequest, Registration, SurveyResponse

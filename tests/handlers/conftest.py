@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import ManualClock
-from bot.local import LocalWorkspace
-from bot.services import people
+from bot.core.clock import ManualClock
+from bot.local.workspace import LocalWorkspace
+from bot.people import service as people
 from storage.crypto import Cipher, generate_key
 
 JST = ZoneInfo("Asia/Tokyo")

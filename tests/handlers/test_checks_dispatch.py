@@ -8,7 +8,7 @@ import logging
 from sqlalchemy import LargeBinary, select
 
 from bot import ids
-from bot import local_seed as seed
+from bot.local import seed
 from storage.models import Base
 from tests.handlers.conftest import texts
 from tests.test_logs import everything_logged

@@ -8,8 +8,8 @@ from datetime import timedelta
 from openpyxl import load_workbook
 
 from bot import ids
-from bot import local_seed as seed
-from bot.localslack.blockkit import validate_view
+from bot.local import seed
+from bot.local.slack.blockkit import validate_view
 from storage.models import SurveyInvite, SurveyRun
 from tests.handlers.conftest import announced, texts
 

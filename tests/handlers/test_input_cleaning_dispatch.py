@@ -1,10 +1,10 @@
 """Text people type enters without control characters (issue 14, item 11): commands, forms,
-messages, roster and plan files all go through bot.text.clean_input."""
+messages, roster and plan files all go through bot.core.text.clean_input."""
 
 from bot import ids
-from bot import local_seed as seed
-from bot.services import plan as plans
-from bot.services import roster
+from bot.local import seed
+from bot.sessions import plan as plans
+from bot.people import roster
 from handlers.context import _clean_typed_text
 from tests.bot.test_roster import csv_bytes, roster_rows
 from tests.handlers.conftest import JST

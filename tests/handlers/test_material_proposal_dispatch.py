@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot import ids
-from bot import local_seed as seed
-from bot.services import materials
+from bot.local import seed
+from bot.materials import service as materials
 from storage.models import Material
 from tests.handlers.conftest import add_coordinators, announced, texts
 from tests.handlers.test_materials_dispatch import SESSION, received_material, upload

@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import anonymisation, ids
-from bot import local_seed as seed
-from bot.i18n import t
-from bot.services import materials
+from bot import ids
+from bot.core import anonymisation
+from bot.local import seed
+from bot.core.i18n import t
+from bot.materials import service as materials
 from storage.models import Delivery, Material
 from tests.handlers.conftest import add_coordinators, announced, texts
 

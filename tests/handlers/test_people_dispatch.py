@@ -1,7 +1,7 @@
 """Profiles, the pledge, the Home tab and help, driven through the real AsyncApp."""
 
 from bot import ids
-from bot import local_seed as seed
+from bot.local import seed
 from tests.handlers.conftest import texts
 
 NEWCOMER = "UNEW0001"

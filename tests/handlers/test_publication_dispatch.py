@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot import ids
-from bot import local_seed as seed
+from bot.local import seed
 from config.reference import bureaus
 from storage.models import Delivery
 from tests.handlers.conftest import add_coordinators, texts

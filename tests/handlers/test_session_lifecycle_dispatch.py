@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot import ids
-from bot import local_seed as seed
-from bot.services import reminders
+from bot.local import seed
+from bot.sessions import reminders
 from storage.models import Delivery
 from tests.handlers.conftest import add_coordinators, texts
 

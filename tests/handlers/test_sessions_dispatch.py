@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from bot import ids
-from bot import local_seed as seed
+from bot.local import seed
 from tests.handlers.conftest import add_coordinators, announced, texts
 
 SESSION = ("admin session new case=C1 bureau=tokyo start=2027-05-15T14:00 minutes=120 capacity={capacity} "

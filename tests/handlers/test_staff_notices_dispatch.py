@@ -5,8 +5,8 @@ and the staff; waitlisted people hear that the session goes ahead."""
 
 from datetime import timedelta
 
-from bot import local_seed as seed
-from bot.services import sessions
+from bot.local import seed
+from bot.sessions import service as sessions
 from tests.handlers.conftest import add_coordinators, texts
 
 SESSION = ("admin session new case=C1 bureau={bureau} start=2027-05-15T14:00 minutes=120 capacity={capacity} "

@@ -8,10 +8,10 @@ from itertools import combinations
 from sqlalchemy import select
 
 from bot import ids
-from bot import local_seed as seed
-from bot.i18n import t
-from bot.services import people
-from bot.services.study_groups import study_group_metrics
+from bot.local import seed
+from bot.core.i18n import t
+from bot.people import service as people
+from bot.study_groups.service import study_group_metrics
 from storage.models import Nudge, StudyGroup, SurveyInvite, SurveyRun
 from tests.handlers.conftest import JST, announced, texts
 

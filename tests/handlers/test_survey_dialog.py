@@ -8,9 +8,9 @@ import json
 from datetime import timedelta
 
 from bot import ids
-from bot import local_seed as seed
-from bot.blocks.surveys import survey_value
-from bot.services import surveys
+from bot.local import seed
+from bot.surveys.blocks import survey_value
+from bot.surveys import service as surveys
 from bot.surveys.definitions import load_survey
 from bot.surveys.report import render_text
 from tests.bot.surveys.seed_data import drive_seed_respondents, seed_tables

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 from sqlalchemy import inspect
 
-from bot.services import people, sessions
-from bot.services.sessions import SessionSpec
+from bot.people import service as people
+from bot.sessions import service as sessions
+from bot.sessions.service import SessionSpec
 from config.settings import Settings
 from storage.db import make_engine, migrate
 from storage.models import Base

@@ -5,7 +5,7 @@ import asyncio
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.localslack.server import FakeSlack
+from bot.local.slack.server import FakeSlack
 
 
 async def test_a_slack_call_inside_a_unit_of_work_is_caught(uow_factory, no_slack_call_inside_a_transaction):

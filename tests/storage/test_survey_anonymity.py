@@ -16,9 +16,9 @@ from sqlalchemy import LargeBinary, select, text
 from sqlalchemy.engine import make_url
 
 from bot import ids
-from bot import local_seed as seed
-from bot.clock import ManualClock
-from bot.local import LocalWorkspace
+from bot.local import seed
+from bot.core.clock import ManualClock
+from bot.local.workspace import LocalWorkspace
 from storage.crypto import Cipher, generate_key
 from storage.db import wipe_owed
 from storage.models import Base

@@ -11,7 +11,7 @@ from bot.delivery.dispatcher import DispatchConfig
 from bot.delivery.pacing import Pacer, Rate
 from bot.delivery.renderers import Message, RenderContext
 from bot.deps import Deps, build_deps
-from bot.localslack.server import FakeSlack, ManualMonotonic
+from bot.local.slack.server import FakeSlack, ManualMonotonic
 from bot.features import WIRING
 from bot.runtime import Runtime
 from bot.wiring import Feature, Wiring, wire

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from bot.delivery import outbox
 from bot.deps import build_deps
-from bot.localslack.server import FakeSlack
+from bot.local.slack.server import FakeSlack
 from config.settings import Settings
 from storage.crypto import Cipher, generate_key
 from storage.models import Delivery

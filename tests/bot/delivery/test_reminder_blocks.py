@@ -1,8 +1,8 @@
-"""The pure builders of bot/blocks/reminders.py."""
+"""The pure builders of bot/sessions/reminder_blocks.py."""
 
 from datetime import datetime, timezone
 
-from bot.blocks.reminders import ReminderView, build_fanout_progress, build_reminder, time_until
+from bot.sessions.reminder_blocks import ReminderView, build_fanout_progress, build_reminder, time_until
 
 
 def view(**changes) -> ReminderView:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.services import reminders
+from bot.sessions import reminders
 from storage.models import Case, CaseSession, Coordinator, Delivery, Registration
 from tests.bot.delivery.conftest import make_runtime
 

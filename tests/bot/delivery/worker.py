@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from bot.clock import SystemClock  # noqa: E402
+from bot.core.clock import SystemClock  # noqa: E402
 from bot.delivery.dispatcher import DispatchConfig  # noqa: E402
 from bot.delivery.pacing import Pacer, Rate  # noqa: E402
 from bot.delivery.renderers import Message, RenderContext  # noqa: E402

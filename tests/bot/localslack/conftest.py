@@ -1,7 +1,7 @@
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.localslack import FakeSlack, ManualMonotonic
+from bot.local.slack import FakeSlack, ManualMonotonic
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-from bot.localslack.blockkit import validate_message_blocks, validate_view
+from bot.local.slack.blockkit import validate_message_blocks, validate_view
 
 
 def plain(text: str) -> dict:

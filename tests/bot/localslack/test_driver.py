@@ -10,8 +10,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.localslack import SettleTimeout, SlackDriver, dispatch_over_http, dispatch_to_app
-from bot.localslack.driver import FORM, DispatchResult, sign
+from bot.local.slack import SettleTimeout, SlackDriver, dispatch_over_http, dispatch_to_app
+from bot.local.slack.driver import FORM, DispatchResult, sign
 
 SECRET = "s"
 

@@ -7,7 +7,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.localslack import Activity, FakeSlack
+from bot.local.slack import Activity, FakeSlack
 
 
 def section(text: str, block_id: str | None = None) -> dict:

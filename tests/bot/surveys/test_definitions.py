@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.i18n import catalog
+from bot.core.i18n import catalog
 from bot.surveys.definitions import SurveyDefinitionError, list_surveys, load_survey, parse_survey
 from config.reference import themes
 from tests.bot.surveys.seed_data import seed_questions, seed_tables, seed_text

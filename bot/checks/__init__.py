@@ -1,0 +1,1 @@
+"""/jirei check and the guard on study groups' channels."""

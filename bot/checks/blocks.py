@@ -1,0 +1,94 @@
+"""Block Kit for `/jirei check`: the modal, the "checking" view and the answer. Pure builders.
+
+The answer shows the asker what was found and the proposed anonymised text as a before/after list
+(each replaced piece and what stands in its place) followed by the whole proposal."""
+
+from __future__ import annotations
+
+from bot import ids
+from bot.kit import context, escape, plain, section
+from bot.core.i18n import t
+from bot.core.pseudonymisation import Proposal
+
+MAX_REPLACEMENTS_SHOWN = 30
+PROPOSAL_CHARS_SHOWN = 2800
+PASTE_MAX_CHARS = 3000  # Slack's limit for a plain_text_input
+
+
+def build_check_modal(lang: str) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": ids.CHECK_VIEW,
+        "title": plain(t("checks.modal_title", lang)),
+        "submit": plain(t("checks.submit", lang)),
+        "close": plain(t("common.cancel", lang)),
+        "blocks": [
+            section(t("checks.modal_intro", lang)),
+            {"type": "input", "block_id": ids.CHECK_TEXT_BLOCK, "optional": True,
+             "label": plain(t("checks.text_label", lang)),
+             "element": {"type": "plain_text_input", "action_id": ids.CHECK_TEXT_INPUT, "multiline": True,
+                         "max_length": PASTE_MAX_CHARS}},
+            {"type": "input", "block_id": ids.CHECK_FILE_BLOCK, "optional": True,
+             "label": plain(t("checks.file_label", lang)),
+             "element": {"type": "file_input", "action_id": ids.CHECK_FILE_INPUT,
+                         "filetypes": ["pdf", "docx", "txt"], "max_files": 1}},
+            context(t("checks.nothing_kept", lang)),
+        ],
+    }
+
+
+def _result_view(lang: str, blocks: list[dict]) -> dict:
+    return {"type": "modal", "callback_id": ids.CHECK_RESULT_VIEW, "title": plain(t("checks.modal_title", lang)),
+            "close": plain(t("common.close", lang)), "blocks": blocks}
+
+
+def build_checking_view(lang: str) -> dict:
+    return _result_view(lang, [section(t("checks.checking", lang))])
+
+
+def build_refusal_view(lang: str, key: str, **params: object) -> dict:
+    return _result_view(lang, [section(t(key, lang, **params))])
+
+
+def build_replacements(proposal: Proposal, lang: str) -> str:
+    """One line per replaced piece: line, kind, 「before」→「after」."""
+    lines = [t("checks.replacement_line", lang, line=r.line, kind=t(f"anonymisation.kind.{r.kind}", lang),
+               before=escape(r.original), after=escape(r.placeholder))
+             for r in proposal.replacements[:MAX_REPLACEMENTS_SHOWN]]
+    if len(proposal.replacements) > MAX_REPLACEMENTS_SHOWN:
+        lines.append(t("checks.more_replacements", lang, count=len(proposal.replacements) - MAX_REPLACEMENTS_SHOWN))
+    return "\n".join(lines)
+
+
+def build_proposed_text(proposal: Proposal, lang: str) -> list[dict]:
+    shown = proposal.text[:PROPOSAL_CHARS_SHOWN]
+    blocks = [section(t("checks.proposal_intro", lang)), section("```" + escape(shown) + "```")]
+    if len(proposal.text) > PROPOSAL_CHARS_SHOWN:
+        blocks.append(context(t("checks.proposal_cut", lang)))
+    return blocks
+
+
+def build_check_result(proposal: Proposal, lang: str, *, layout_lost: bool = False) -> dict:
+    if not proposal.changed:
+        return _result_view(lang, [section(t("checks.clean", lang)), context(t("checks.nothing_kept", lang))])
+    blocks = [section(t("checks.found", lang, count=len(proposal.replacements))),
+              section(build_replacements(proposal, lang)[:2900])]
+    blocks += build_proposed_text(proposal, lang)
+    if layout_lost:
+        blocks.append(context(t("anonymisation.cli.layout_lost", lang)))
+    blocks.append(context(t("checks.nothing_kept", lang)))
+    return _result_view(lang, blocks)
+
+
+def build_guard_note(kinds: tuple[str, ...], proposal: Proposal, permalink: str | None, lang: str) -> list[dict]:
+    """The poster's ephemeral note: what was found, the proposed rewrite, and how to delete the
+    message (Slack lets no app delete or edit a person's message)."""
+    names = ("、" if lang == "ja" else ", ").join(t(f"anonymisation.kind.{kind}", lang) for kind in kinds)
+    blocks = [section(t("guard.found", lang, kinds=names)), *build_proposed_text(proposal, lang),
+              section(t("guard.how_to_delete", lang))]
+    if permalink:
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "text": plain(t("guard.open_message", lang)), "action_id": ids.GUARD_OPEN_MESSAGE,
+             "url": permalink}]})
+    blocks.append(context(t("guard.nothing_kept", lang)))
+    return blocks

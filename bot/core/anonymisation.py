@@ -1,0 +1,875 @@
+"""The anonymisation checker: finds personal data in case material before it can be released.
+
+Kinds (stable strings, used in JSON): residence_card, my_number, phone, email, postal_code,
+address, birth_date, person_name. The checker prefers precision on ordinary words (pseudonyms such
+as "A氏", places such as "B市", themes, institutions, nationalities, visa statuses) and recall on
+identifiers. My Numbers are masked the moment they are found: the clear number is never stored in
+a Finding, printed or logged.
+
+Positions: ``line`` and ``column`` are 1-based and count characters of the checked text.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, TextIO
+
+from bot.core.clock import Clock, SystemClock
+from bot.core.documents import MAX_DOCX_BYTES, MAX_FILE_BYTES, MAX_PDF_PAGES, DocumentTooLarge, FileTooLarge, NotRegularFile, UnreadableDocument, UnsupportedDocument, extract_text, read_regular_file
+from bot.core.i18n import t
+
+KINDS = ("residence_card", "my_number", "passport", "bank_account", "insurance_number", "vehicle_plate",
+         "sns_id", "phone", "email", "postal_code", "address", "birth_date", "school", "facility",
+         "person_name")
+
+# When two findings overlap, the more specific kind wins (a valid My Number is not also a phone
+# number; a postal code is not part of a name).
+_PRIORITY = {kind: rank for rank, kind in enumerate(KINDS)}
+
+
+# The longest text checked, in characters: more than any 20 MB upload of Japanese text holds, and
+# about two minutes of checking on one core. Longer text is refused, never checked in part.
+MAX_CHECK_CHARS = 8_000_000
+
+
+class TextTooLong(ValueError):
+    """The text is longer than ``MAX_CHECK_CHARS``; ``limit`` is that bound."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"text of {length} characters is longer than the {MAX_CHECK_CHARS} checked")
+        self.length = length
+        self.limit = MAX_CHECK_CHARS
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    text: str
+    line: int
+    column: int
+    suggestion: str
+
+
+@dataclass(frozen=True)
+class _Hit:
+    kind: str
+    start: int
+    end: int
+
+
+# --- normalisation -----------------------------------------------------------------------------
+# Matching runs on a copy of the text with full-width ASCII folded to half-width and dash variants
+# folded to "-". Every replacement is one character for one, so offsets in the copy are offsets
+# in the original and findings quote the original text.
+_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FOLD.update({0x3000: " ", 0x00A0: " "})
+_FOLD.update({ord(dash): "-" for dash in "‐‑‒–—―−﹣"})
+
+
+def _fold(text: str) -> str:
+    return text.translate(_FOLD)
+
+
+# --- My Number ---------------------------------------------------------------------------------
+
+def my_number_check_digit(first_eleven: str) -> int:
+    """The check digit of a My Number (個人番号) from its first 11 digits.
+
+    The official rule (総務省令): with P(n) the n-th digit counted from the right of the 11 and
+    Q(n) = n + 1 for n <= 6, n - 5 for n >= 7, the remainder r = sum(P(n) * Q(n)) mod 11 gives
+    check digit 0 when r <= 1 and 11 - r otherwise.
+    """
+    digits = [int(d) for d in reversed(first_eleven)]
+    total = sum(p * (n + 1 if n <= 6 else n - 5) for n, p in enumerate(digits, start=1))
+    remainder = total % 11
+    return 0 if remainder <= 1 else 11 - remainder
+
+
+def is_my_number(candidate: str) -> bool:
+    digits = "".join(ch for ch in _fold(candidate) if ch.isascii() and ch.isdigit())
+    return len(digits) == 12 and my_number_check_digit(digits[:11]) == int(digits[11])
+
+
+def mask_my_number(s: str) -> str:
+    """Every digit but the last four replaced by "*", separators kept: "****-****-1234"."""
+    positions = [i for i, ch in enumerate(s) if ch.isdigit()]
+    hidden = set(positions[:-4]) if len(positions) > 4 else set(positions)
+    return "".join("*" if i in hidden else ch for i, ch in enumerate(s))
+
+
+_MY_NUMBER = re.compile(r"(?<![0-9])(?<![0-9]-)[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9])(?!-[0-9])")
+
+
+def _my_numbers(folded: str) -> Iterator[_Hit]:
+    for match in _MY_NUMBER.finditer(folded):
+        if is_my_number(match.group()):
+            yield _Hit("my_number", match.start(), match.end())
+
+
+# --- residence card, e-mail, phone, postal code -------------------------------------------------
+
+# Written compactly in either case, or grouped with spaces/hyphens in capitals only: grouped
+# lowercase ("to 1000 2000 of") is ordinary English.
+_RESIDENCE_CARD = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-Za-z]{2}[0-9]{8}[A-Za-z]{2}|[A-Z]{2}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[A-Z]{2})"
+    r"(?![A-Za-z0-9])")
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+_SEP = r"[ \-ー.]"
+_PHONE = re.compile(
+    r"(?<![0-9A-Za-z+\-])"
+    r"(?:\+81" + _SEP + r"?(?:\(0\)" + _SEP + r"?)?|\(0|0)"
+    r"[0-9]{0,4}(?:\)" + _SEP + r"?|" + _SEP + r"|\()?"
+    r"[0-9]{1,4}(?:\)" + _SEP + r"?|" + _SEP + r")?"
+    r"[0-9]{3,4}"
+    r"(?![0-9A-Za-z])(?!-[0-9])")
+_LONG_PHONE_PREFIXES = ("020", "050", "060", "070", "080", "090")
+
+
+# Toll-free and navigation numbers belong to organisations, never to a person.
+_PUBLIC_PREFIXES = ("0120", "0570", "0800", "0180", "0990")
+_MOBILE_PREFIXES = ("050", "060", "070", "080", "090")
+# A landline right after the name of a public body or a helpline is that body's published number.
+_PUBLIC_CONTEXT = re.compile("(?:" + "|".join(
+    ("出入国在留管理局", "労働基準監督署", "労働局", "ハローワーク", "役所", "役場", "年金事務所", "税務署", "警察署",
+     "裁判所", "法務局", "保健所", "センター", "相談所", "福祉事務所", "大使館", "領事館", "協会", "協議会", "機構",
+     "ダイヤル", "ホットライン", "ほっとライン", "相談窓口", "法テラス", "FRESC", "代表")) + ")")
+_PERSONAL_CONTEXT = re.compile("自宅|携帯|本人|連絡先|相談者|夫|妻|母|父|勤務先|実家")
+
+
+def _is_public_number(folded: str, start: int, digits: str) -> bool:
+    if digits.startswith(_PUBLIC_PREFIXES):
+        return True
+    if digits.startswith(_MOBILE_PREFIXES):
+        return False
+    before = folded[max(0, start - 30):start].rpartition("\n")[2]
+    public = [m.end() for m in _PUBLIC_CONTEXT.finditer(before)]
+    personal = [m.end() for m in _PERSONAL_CONTEXT.finditer(before)]
+    return bool(public) and (not personal or personal[-1] < public[-1])
+
+
+def _is_phone_number(candidate: str) -> bool:
+    digits = re.sub(r"[^0-9]", "", candidate)
+    if candidate.startswith("+81"):
+        digits = "0" + digits[2:].removeprefix("0")
+    if not digits.startswith("0") or digits.startswith("00"):
+        return False
+    if len(digits) == 11:
+        return digits.startswith(_LONG_PHONE_PREFIXES)
+    return len(digits) == 10
+
+
+def _phones(folded: str) -> Iterator[_Hit]:
+    for match in _PHONE.finditer(folded):
+        found = match.group()
+        if _is_phone_number(found) and not _is_public_number(folded, match.start(), re.sub(r"[^0-9]", "", found)):
+            start = match.start() + (1 if found.startswith("(") and ")" not in found else 0)
+            yield _Hit("phone", start, match.end())
+
+
+_POSTAL_MARKED = re.compile(r"〒 ?[0-9]{3}-?[0-9]{4}(?![0-9])")
+_POSTAL_BARE = re.compile(r"(?<![0-9\-])[0-9]{3}-[0-9]{4}(?![0-9])(?!-[0-9])")
+_POSTAL_CUE_BEFORE = re.compile(r"(?:郵便番号|住所|所在地|〒|(?i:postal code|post code|zip(?: code)?))[^\n。]{0,4}$")
+
+
+def _postal_codes(folded: str, addresses: list[_Hit]) -> Iterator[_Hit]:
+    """"〒123-4567" anywhere; a bare "123-4567" only in an address context: after a label such as
+    郵便番号, just before a place name, or right next to an address found in the text."""
+    for match in _POSTAL_MARKED.finditer(folded):
+        yield _Hit("postal_code", match.start(), match.end())
+    address_starts = {a.start for a in addresses}
+    address_ends = {a.end for a in addresses}
+    for match in _POSTAL_BARE.finditer(folded):
+        before = folded[max(0, match.start() - 12):match.start()]
+        after = folded[match.end():match.end() + 12].lstrip(" ,、")
+        next_to_address = any(match.start() - gap in address_ends or match.end() + gap in address_starts
+                              for gap in range(4))
+        if (next_to_address or _POSTAL_CUE_BEFORE.search(before) or _PLACE_START.match(after)
+                or _EN_PLACE_START.match(after)):
+            yield _Hit("postal_code", match.start(), match.end())
+
+
+# --- addresses ---------------------------------------------------------------------------------
+
+PREFECTURES = (
+    "北海道 青森県 岩手県 宮城県 秋田県 山形県 福島県 茨城県 栃木県 群馬県 埼玉県 千葉県 東京都 神奈川県 "
+    "新潟県 富山県 石川県 福井県 山梨県 長野県 岐阜県 静岡県 愛知県 三重県 滋賀県 京都府 大阪府 兵庫県 "
+    "奈良県 和歌山県 鳥取県 島根県 岡山県 広島県 山口県 徳島県 香川県 愛媛県 高知県 福岡県 佐賀県 長崎県 "
+    "熊本県 大分県 宮崎県 鹿児島県 沖縄県").split()
+_KANJI = r"一-龥々〆ヶ"
+_KATAKANA = r"ァ-ヴー"
+# Real municipality names written in hiragana; other hiragana ends a place name (it is a particle).
+_HIRAGANA_PLACES = "さいたま|つくば|ひたちなか|いわき|かすみがうら|つくばみらい|いちき串木野|みどり|あきる野|ふじみ野|みよし|かほく|あわら|たつの|うきは|えびの|いなべ|南あわじ"
+_PLACE_START = re.compile(
+    "(?:" + "|".join(PREFECTURES) + "|(?:" + _HIRAGANA_PLACES + ")市"
+    "|[" + _KANJI + _KATAKANA + "A-Za-z]{1,5}(?:市|区|郡))")
+_KANJI_NUMERAL = "[一二三四五六七八九十]+"
+_NUMBER = r"(?:[0-9]+|" + _KANJI_NUMERAL + r")"
+_BLOCK_NUMBERS = (
+    r"(?:" + _NUMBER + r"丁目(?:" + _NUMBER + r"(?:番地?(?:の" + _NUMBER + r")?|-)?(?:" + _NUMBER + r"号?)?)?"
+    r"|" + _NUMBER + r"番地(?:の" + _NUMBER + r"|" + _NUMBER + r"号?|-[0-9]+)?"
+    r"|" + _NUMBER + r"番" + _NUMBER + r"号?"
+    r"|[0-9]+(?:-[0-9]+){1,2}号?)")
+# What follows the street number: a building ("グリーンハイツ", "保見団地", "サンライズビル") and a
+# floor or room ("201号室", "3号棟504", "12-305", "5F", "12階"), or only a room ("-203").
+_BUILDING_WORDS = ("マンション|ハイツ|コーポ|アパート|荘|ビル|レジデンス|メゾン|ハイム|団地|住宅|寮|タワー|ヒルズ"
+                   "|コート|パレス|プラザ|館|棟|ハウス|ヴィラ|シャトー|カーサ")
+_ROOM = r"(?:[0-9]{1,3}号棟 ?)?(?:[0-9]{1,4}号室|[0-9]{1,4}-[0-9]{2,4}|[0-9]{1,3}(?:F|階)|[0-9]{1,4}号|[0-9]{2,4})"
+_BUILDING = (r"(?: ?(?:(?:[" + _KANJI + _KATAKANA + r"A-Za-z・]{0,14}?| [ぁ-ん" + _KANJI + _KATAKANA
+             + r"]{1,14}?)(?:" + _BUILDING_WORDS + r")[" + _KANJI + _KATAKANA
+             + r"A-Za-z]{0,8}(?: ?" + _ROOM + r")?|[" + _KANJI + _KATAKANA + r"A-Za-z・]{1,14}? ?" + _ROOM
+             + r")|-[0-9]{2,4}|" + r" ?[0-9]{1,4}号室)?")
+_ADDRESS = re.compile(
+    "(?:" + _PLACE_START.pattern + ")"
+    "(?:[" + _KANJI + _KATAKANA + "ノの]|[0-9]+(?:条|線|地割)|" + _HIRAGANA_PLACES + "){0,16}?"
+    " ?" + _BLOCK_NUMBERS + _BUILDING +
+    r"(?![0-9])(?![回件人名歳才日月年時分%％割倍円])")
+# Labels that the loose place-name pattern can swallow when they run straight into an address.
+_ADDRESS_LABELS = ("現住所", "住所", "所在地", "居所", "自宅", "本籍")
+_EN_PLACE_START = re.compile(r"(?:Tokyo|Osaka|Kyoto|Hokkaido|[A-Z][a-z]+-(?:ku|shi|ken|cho|machi|gun))\b")
+_EN_ADDRESS = re.compile(
+    r"(?<![0-9A-Za-z-])[0-9]{1,4}(?:-[0-9]{1,4}){1,2},? "
+    r"[A-Z][A-Za-z]*(?:-[A-Za-z]+)*(?:,? [A-Z][A-Za-z]*(?:-[A-Za-z]+)*){0,4}")
+_EN_ADDRESS_UNIT = re.compile(r"-(?:ku|shi|cho|machi|mura|gun|ken)\b|\b(?:City|Ward|Town|Prefecture)\b")
+
+
+def _addresses(folded: str) -> Iterator[_Hit]:
+    for match in _ADDRESS.finditer(folded):
+        start, found = match.start(), match.group()
+        prefecture = min((found.find(p) for p in PREFECTURES if p in found), default=-1)
+        if prefecture > 0:
+            start += prefecture
+        else:
+            label = next((lab for lab in _ADDRESS_LABELS if found.startswith(lab)), "")
+            start += len(label)
+        yield _Hit("address", start, match.end())
+    for match in _EN_ADDRESS.finditer(folded):
+        if _EN_ADDRESS_UNIT.search(match.group()):
+            yield _Hit("address", match.start(), match.end())
+
+
+# --- birth dates -------------------------------------------------------------------------------
+
+_ERA = r"(?:明治|大正|昭和|平成|令和)"
+_MONTHS_EN = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+              r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_FULL_DATES = re.compile(
+    r"(?<![0-9])(?:"
+    r"(?P<western>(?:19|20)[0-9]{2}年 ?[0-9]{1,2}月 ?[0-9]{1,2}日"
+    r"|(?:19|20)[0-9]{2}([/.\-])[0-9]{1,2}\2[0-9]{1,2}(?![0-9])"
+    r"|[0-9]{1,2}/[0-9]{1,2}/(?:19|20)[0-9]{2}"
+    r"|[0-9]{1,2}(?:st|nd|rd|th)? " + _MONTHS_EN + r",? (?:19|20)[0-9]{2}"
+    r"|" + _MONTHS_EN + r" [0-9]{1,2}(?:st|nd|rd|th)?,? (?:19|20)[0-9]{2})"
+    r"|(?P<old_era>(?:明治|大正|昭和)(?:[0-9]{1,2}|元)年 ?[0-9]{1,2}月 ?[0-9]{1,2}日"
+    r"|(?<![A-Za-z])[MTS]\.? ?[0-9]{1,2}[./][0-9]{1,2}[./][0-9]{1,2}(?![0-9]))"
+    r"|(?P<new_era>(?:平成|令和)(?:[0-9]{1,2}|元)年 ?[0-9]{1,2}月 ?[0-9]{1,2}日"
+    r"|(?<![A-Za-z])[HR]\.? ?[0-9]{1,2}[./][0-9]{1,2}[./][0-9]{1,2}(?![0-9]))"
+    r")")
+_YEAR_MONTH = re.compile(
+    r"(?<![0-9])(?:(?:19|20)[0-9]{2}|" + _ERA + r"(?:[0-9]{1,2}|元))年 ?[0-9]{1,2}月(?! ?[0-9])"
+    r"|(?<![0-9A-Za-z])" + _MONTHS_EN + r" (?:19|20)[0-9]{2}")
+# A birth cue must sit right next to the date: a label before it ("生年月日：", "born on") or a
+# word after it ("生まれ", "生", an age in brackets). A cue further away in the sentence is about
+# something else ("2019年4月1日に来日し、子の出生届を…").
+_BIRTH_CUE_BEFORE = re.compile(
+    r"(?:生年月日|誕生日|出生日|生誕)[ :：は、]{0,3}$"
+    r"|(?i:\bborn\b|\bbirth\b|\bDOB\b|D\.O\.B\.?)[^.;\n]{0,20}$")
+_BIRTH_CUE_AFTER = re.compile(
+    r"^(?: ?(?:に|の)?(?:生まれ|出生|誕生|生(?=[)）\s、。,]|$))"
+    r"| ?[（(] ?満?[0-9]{1,3} ?[歳才]"
+    r"|,? (?i:aged?) [0-9]{1,3})")
+
+
+# "長男ラジュ（平成20年9月14日）": a full date alone in brackets right after a person.
+_PERSON_BEFORE_BRACKET = re.compile(
+    "(?:" + "|".join(("長男", "長女", "次男", "次女", "三男", "三女", "息子", "娘", "子", "妻", "夫", "母", "父",
+                      "本人", "相談者", "さん", "氏", "様", "くん", "ちゃん")) + ")"
+    "[^、。（(）)\n]{0,12}[（(]$")
+
+
+def _dated_person(folded: str, start: int, end: int) -> bool:
+    return folded[end:end + 1] in ("）", ")") and bool(_PERSON_BEFORE_BRACKET.search(folded[max(0, start - 16):start]))
+
+
+def _has_birth_cue(folded: str, start: int, end: int, reach: int) -> bool:
+    # Only the same line counts; the window is cut first so a text without line breaks costs
+    # no more than one with them.
+    before = folded[max(0, start - reach):start].rpartition("\n")[2]
+    after = folded[end:end + 12].partition("\n")[0]
+    return bool(_BIRTH_CUE_BEFORE.search(before) or _BIRTH_CUE_AFTER.match(after))
+
+
+def _plausible_day(text: str) -> bool:
+    numbers = [int(n) for n in re.findall(r"[0-9]+", text)]
+    if len(numbers) < 3:
+        return True  # English month names: the regex already fixed the shape
+    if re.match(r"[0-9]{1,2}/[0-9]{1,2}/", text):  # dd/mm/yyyy or mm/dd/yyyy: either may hold the day
+        return numbers[0] <= 31 and numbers[1] <= 31 and min(numbers[0], numbers[1]) <= 12
+    month, day = numbers[-2], numbers[-1]
+    return 1 <= month <= 12 and 1 <= day <= 31
+
+
+def _birth_dates(folded: str) -> Iterator[_Hit]:
+    full_starts: list[int] = []  # in order: finditer moves forward and the spans do not overlap
+    full_ends: list[int] = []
+    for match in _FULL_DATES.finditer(folded):
+        if not _plausible_day(match.group()):
+            continue
+        full_starts.append(match.start())
+        full_ends.append(match.end())
+        # Shōwa and earlier dates, or forms like "S60.4.3", are practically always birth dates in
+        # present-day case material; recent dates are only birth dates when the text says so.
+        if (match.group("old_era") or _has_birth_cue(folded, match.start(), match.end(), reach=24)
+                or _dated_person(folded, match.start(), match.end())):
+            yield _Hit("birth_date", match.start(), match.end())
+    for match in _YEAR_MONTH.finditer(folded):
+        inside = bisect.bisect_right(full_starts, match.start()) - 1
+        if inside >= 0 and match.start() < full_ends[inside]:
+            continue
+        if _has_birth_cue(folded, match.start(), match.end(), reach=12):
+            yield _Hit("birth_date", match.start(), match.end())
+
+
+# --- person names ------------------------------------------------------------------------------
+
+_HONORIFICS = ("さん", "氏", "様", "さま", "くん", "君", "ちゃん", "師", "牧師", "先生")
+_NAME_CUES = ("名前", "氏名", "本名", "通称", "通称名")
+# A family word right before a word makes it a name: "長男ラジュ", "妻のアナ", "母：ローザ".
+_FAMILY_WORDS = ("長男", "長女", "次男", "次女", "三男", "三女", "息子", "娘", "妻", "夫", "母", "父", "兄", "姉",
+                 "弟", "妹", "祖母", "祖父", "孫", "配偶者", "婚約者", "内縁の夫", "内縁の妻", "元夫", "元妻", "喪主")
+_FAMILY_CUE = re.compile("(?:" + "|".join(_FAMILY_WORDS) + ")(?:の|は|：|:|・| )?$")
+# Katakana words that take an honorific without being a name ("ヘルパーさん", "オーナー様").
+_ROLE_WORDS = frozenset("""ヘルパー ケアマネ ケアマネジャー ママ パパ ボランティア スタッフ ドライバー コック シェフ
+    オーナー マネージャー マネジャー リーダー トレーナー ガイド ホスト パート バイト アルバイト カウンセラー ワーカー
+    ソーシャルワーカー コーディネーター ナース ドクター シスター ブラザー ファザー マザー ベビーシッター ゲスト
+    メンバー パートナー サポーター ファン ユーザー クライアント オペレーター インストラクター ティーチャー""".split())
+# Festivals and religious words the dictionary may take for names.
+_RELIGIOUS_WORDS = frozenset("ラマダン ラマダーン イード ディワリ ダサイン テト ハラール ノウルーズ ソンクラーン "
+                             "クリスマス イースター ハヌカ ナマズ サラート".split())
+_NAME_SEPARATORS = frozenset({"・", "＝", "=", "･"})
+_KATAKANA_WORD = re.compile("^[" + _KATAKANA + "ヷ-ヺ]+$")
+_ASCII = re.compile(r"^[\x00-\x7f]+$")
+# Words SudachiPy's dictionary tags as personal names that, in case material, almost always mean
+# something else. Kept deliberately small; extend only after seeing a false alarm.
+_NOT_NAMES = frozenset({
+    "キリスト",  # the religion in 異文化・宗教 cases, not a person
+}) | _RELIGIOUS_WORDS
+
+# Prefectures (without 都/府/県) and the bureaus' cities: the dictionary also lists most of them
+# as surnames ("山口", "長野", "石川"), but alone in case material they are the place.
+_PLACES_ALSO_SURNAMES = frozenset(
+    [p[:-1] if p[-1] in "都府県" else p for p in PREFECTURES] + "札幌 仙台 名古屋 広島 高松 福岡".split())
+
+_tokenizer = None
+_pos_of = None
+_parts_of_speech: dict[int, tuple[str, ...]] = {}
+
+
+def _sudachi():
+    """The SudachiPy tokenizer, built once per process on first use (about a second). Only the
+    part-of-speech field is loaded, and each part-of-speech tuple is built once, by its id."""
+    global _tokenizer, _pos_of
+    if _tokenizer is None:
+        from sudachipy import Dictionary, SplitMode
+
+        dictionary = Dictionary(dict="core")
+        _pos_of = dictionary.pos_of
+        _tokenizer = dictionary.tokenizer(mode=SplitMode.C, fields={"pos"})
+    return _tokenizer
+
+
+def _part_of_speech(pos_id: int) -> tuple[str, ...]:
+    found = _parts_of_speech.get(pos_id)
+    if found is None:
+        found = _parts_of_speech[pos_id] = tuple(_pos_of(pos_id))
+    return found
+
+
+@dataclass(frozen=True)
+class _Token:
+    surface: str
+    start: int
+    end: int
+    pos: tuple[str, ...]
+    oov: bool
+
+    @property
+    def is_name(self) -> bool:
+        # Latin letters ("A氏", "Ｂさん") are pseudonyms or romanised names, handled separately.
+        return (self.pos[:3] == ("名詞", "固有名詞", "人名") and not _ASCII.match(_fold(self.surface))
+                and self.surface not in _NOT_NAMES)
+
+    @property
+    def is_katakana(self) -> bool:
+        return bool(_KATAKANA_WORD.match(self.surface)) and self.pos[0] == "名詞" and "地名" not in self.pos
+
+    @property
+    def is_katakana_word(self) -> bool:
+        """Katakana and a noun, places included ("サントス", "リマ" are also given names)."""
+        return bool(_KATAKANA_WORD.match(self.surface)) and self.pos[0] == "名詞"
+
+    @property
+    def is_proper_or_unknown(self) -> bool:
+        return self.oov or (self.pos[1] == "固有名詞" and "地名" not in self.pos)
+
+
+_SENTENCE = re.compile(r"[^。！？!?\n]*[。！？!?]?")
+_SUDACHI_CHUNK = 2000  # characters; SudachiPy refuses very long inputs
+
+
+def _tokens(text: str) -> list[list[_Token]]:
+    """Tokens of each sentence, with offsets into ``text``."""
+    tokenizer = _sudachi()
+    sentences: list[list[_Token]] = []
+    for match in _SENTENCE.finditer(text):
+        if not match.group().strip():
+            continue
+        for offset in range(match.start(), match.end(), _SUDACHI_CHUNK):
+            chunk = text[offset:min(match.end(), offset + _SUDACHI_CHUNK)]
+            sentences.append([
+                _Token(m.surface(), offset + m.begin(), offset + m.end(), _part_of_speech(m.part_of_speech_id()), m.is_oov())
+                for m in tokenizer.tokenize(chunk)])
+    return sentences
+
+
+def _name_runs(tokens: list[_Token]) -> Iterator[tuple[int, int]]:
+    """Index ranges [i, j) of tokens that may together form one person's name."""
+    i = 0
+    while i < len(tokens):
+        if not (tokens[i].is_name or tokens[i].is_katakana):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(tokens):
+            previous, current = tokens[j - 1], tokens[j]
+            if current.surface in _NAME_SEPARATORS and j + 1 < len(tokens) and (
+                    tokens[j + 1].is_name or tokens[j + 1].is_katakana):
+                j += 2  # "グエン・ヴァン・アン": the dot joins any two katakana words
+                continue
+            joined_by_space = current.surface.strip() == "" and j + 1 < len(tokens)
+            nxt = tokens[j + 1] if joined_by_space else current
+            # Without a dot, only name-like neighbours join ("山田太郎", "中村 健太", "マリア サントス"),
+            # so a loanword next to a name does not become part of it; two surnames in a row
+            # ("石川 福井" in a list of prefectures) are two words, not one name.
+            two_surnames = previous.pos[3:4] == ("姓",) and nxt.pos[3:4] == ("姓",)
+            if ((nxt.is_name or (nxt.is_katakana and nxt.oov)) and (previous.is_name or previous.oov)
+                    and not two_surnames):
+                j += 2 if joined_by_space else 1
+                continue
+            break
+        yield i, j
+        i = j
+
+
+def _is_person_name(run: list[_Token], before: str, after: str) -> bool:
+    words = [tok for tok in run if tok.surface not in _NAME_SEPARATORS]
+    honorific = after.startswith(_HONORIFICS)
+    labelled = before.rstrip(" ：:は、").endswith(_NAME_CUES)
+    family = bool(_FAMILY_CUE.search(before))
+    cued = labelled or family
+    if after.startswith(PUBLIC_BODY_SUFFIXES) or any(w.surface in _NOT_NAMES for w in words):
+        return False  # "長野労働基準監督署", "ラマダン中"
+    if any(tok.is_name for tok in words):
+        if not (honorific or cued) and all(w.surface in _PLACES_ALSO_SURNAMES for w in words):
+            return False
+        # A single-kanji surname (王, 金, 李…) is also an ordinary word; it needs an honorific.
+        return len("".join(w.surface for w in words)) >= 2 or honorific or cued
+    if not (honorific or cued):
+        return False
+    if (family and not (honorific or labelled or after.startswith(("（", "(")))
+            and not any(w.is_proper_or_unknown or "地名" in w.pos for w in words)):
+        return False  # "配偶者ビザ": a family word before an ordinary word ("長女ソフィア（5歳）" is a name)
+    # Katakana next to an honorific or after a family word: foreign names are often missing from
+    # the dictionary or are also ordinary words and places ("タマンさん", "長女リマ"); a word for a
+    # role is not a name ("ヘルパーさん").
+    return len(words) >= 2 or not all(w.surface in _ROLE_WORDS or not w.is_katakana_word for w in words)
+
+
+# A one-kanji surname and a given name the dictionary does not join ("張偉さん", "趙磊（32歳）").
+_GIVEN_NAME_AFTER = re.compile("^[" + _KANJI + "]{1,2}(?=さん|氏|様|くん|ちゃん|[（(][0-9０-９]|[（(][^）)]{0,6}[・ぁ-ん])")
+_CHINESE_SURNAMES = frozenset("王 李 張 劉 陳 楊 黄 趙 周 呉 徐 孫 馬 朱 胡 郭 何 林 高 羅 鄭 梁 謝 宋 唐 許 韓 馮 鄧 曹 "
+                              "彭 曾 蕭 董 潘 袁 蔡 蒋 余 杜 葉 程 魏 蘇 呂 丁 沈 姚 盧 姜 崔 鍾 譚 陸 汪 范 金 廖 賈 夏 "
+                              "韋 方 鄒 孟 熊 秦 邱 尹 薛 閻 段 雷 侯 龍 史 陶 黎 賀 顧 毛 郝 龔 邵 錢 武 戴 孔 湯 朴 申 "
+                              "権 洪 全 文 裵 柳 南 河 成 車 禹 具 閔".split())
+# A name given after a label: "氏名は陳美玲", "名前：NGUYEN THI HUONG".
+_LABELLED_NAME = re.compile(
+    r"(?:氏名|名前|本名|通称名?)(?:は|：|:| |　)[ 　]*(?P<name>[" + _KANJI + r"]{2,5}(?![" + _KANJI + r"ぁ-ん])"
+    r"|[" + _KATAKANA + r"]{2,}(?:[・＝=][" + _KATAKANA + r"]+)*)")
+_NOT_A_NAME_AFTER_LABEL = ("不明", "非公開", "省略", "未定", "記載", "匿名", "仮名", "不詳", "確認", "変更", "欄", "表記")
+
+
+def _japanese_names(text: str) -> Iterator[_Hit]:
+    for sentence in _tokens(text):
+        for i, j in _name_runs(sentence):
+            run = sentence[i:j]
+            start, end = run[0].start, run[-1].end
+            if len(run) == 1 and run[0].surface in _CHINESE_SURNAMES:
+                given = _GIVEN_NAME_AFTER.match(text[end:end + 12])
+                end += given.end() if given else 0
+            # "レ・ヴァン・トゥアン": a one-letter first word the dictionary does not call a noun
+            while start >= 2 and text[start - 1] in _NAME_SEPARATORS and _KATAKANA_WORD.match(text[start - 2]):
+                start -= 2
+                while start > 0 and _KATAKANA_WORD.match(text[start - 1]):
+                    start -= 1
+            before = text[max(0, start - 6):start]
+            if _is_person_name(run, before, text[end:end + 6]):
+                yield _Hit("person_name", start, end)
+        # A Chinese surname the dictionary takes for a word ("王" is also "king"), with its given name
+        for k, token in enumerate(sentence):
+            if token.surface in _CHINESE_SURNAMES and not token.is_name:
+                given = _GIVEN_NAME_AFTER.match(text[token.end:token.end + 12])
+                if given:
+                    yield _Hit("person_name", token.start, token.end + given.end())
+    for match in _LABELLED_NAME.finditer(text):
+        if not match.group("name").startswith(_NOT_A_NAME_AFTER_LABEL):
+            yield _Hit("person_name", match.start("name"), match.end("name"))
+
+
+# "Tanaka", "O'Brien", "Jean-Luc", and passport style "NGUYEN".
+_CAPITALISED = r"[A-Z](?:[a-z]+|[A-Z]+(?![a-z]))(?:[-'][A-Z]?[a-z]+)?"
+_CAPITALISED_RUN = _CAPITALISED + r"(?: " + _CAPITALISED + r"){0,3}"
+_EN_HONORIFIC_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.? " + _CAPITALISED_RUN)
+_EN_CUED_NAME = re.compile(
+    r"(?:\bnamed|\bcalled|\bname is|\bname was|\bName ?:|氏名 ?[:：]?|名前(?:は|[:：]))\s*(?P<name>"
+    + _CAPITALISED_RUN + ")")
+_EN_NAME_WITH_AGE = re.compile(
+    r"(?P<name>" + _CAPITALISED + r"(?: " + _CAPITALISED + r"){1,3})"
+    r"(?= ?\([0-9]{1,3}\)|, aged? [0-9]|, an? [0-9]{1,3}-year-old| ?(?:さん|氏|様))")
+_EN_NAME_WITH_HONORIFIC_JA = re.compile(r"(?P<name>" + _CAPITALISED_RUN + r") ?(?=さん|氏|様)")
+# Capitalised words that are places, institutions or calendar words, never part of a name.
+_EN_NOT_NAME_WORDS = frozenset("""
+    Japan Japanese Tokyo Osaka Kyoto Nagoya Sapporo Sendai Hiroshima Takamatsu Fukuoka Immigration
+    Services Agency Bureau Regional City Ward Office Hall Hospital Clinic School Elementary Junior
+    High University Hello Work Labour Labor Standards Inspection Council Social Welfare Centre Center
+    Guidance Child Consultation Support Coordinator Coordinators Case Study Meeting Monday Tuesday
+    Wednesday Thursday Friday Saturday Sunday January February March April May June July August
+    September October November December The This That These Those Vietnam Vietnamese Philippines
+    Filipino Brazil Brazilian Nepal Nepalese Indonesia Indonesian China Chinese English Technical
+    Intern Training Specified Skilled Worker Permanent Resident Long-Term Dependent Company
+""".split())
+
+
+# Two to four capitalised words set in Japanese text ("（Maria Lourdes SANTOS、40代）", "名前：LI MEI")
+# are a romanised name; English prose around them would be English, not Japanese.
+_LATIN_WORD = r"[A-ZÀ-Ý](?:[a-zà-ÿ]+|[A-ZÀ-Ý]+(?![a-zà-ÿ]))(?:[-'][A-ZÀ-Ý]?[a-zà-ÿ]+)?"
+_NAME_IN_JAPANESE = re.compile(
+    r"(?:(?<=[\u3000-\u30ff\u4e00-\u9fff\uff08\uff1a（：、「(])|^)(?P<name>" + _LATIN_WORD + r"(?: " + _LATIN_WORD
+    + r"){1,3})(?=[\u3000-\u30ff\u4e00-\u9fff）、」。（(),]|$)", re.MULTILINE)
+_EN_NOT_NAME_WORDS_IN_JA = frozenset("LINE ID Facebook Instagram WeChat WhatsApp Messenger Google Hello Work NPO "
+                                     "DV JR PDF Word Excel Zoom Teams Slack FRESC OTIT JITCO".split())
+
+
+def _romanised_names(folded: str) -> Iterator[_Hit]:
+    for match in _NAME_IN_JAPANESE.finditer(folded):
+        words = match.group("name").split(" ")
+        if not any(w in _EN_NOT_NAME_WORDS or w in _EN_NOT_NAME_WORDS_IN_JA for w in words):
+            yield _Hit("person_name", match.start("name"), match.end("name"))
+    for match in _EN_HONORIFIC_NAME.finditer(folded):
+        yield _Hit("person_name", match.start(), match.end())
+    for pattern in (_EN_CUED_NAME, _EN_NAME_WITH_AGE, _EN_NAME_WITH_HONORIFIC_JA):
+        for match in pattern.finditer(folded):
+            words = match.group("name").split(" ")
+            if not any(word in _EN_NOT_NAME_WORDS for word in words):
+                yield _Hit("person_name", match.start("name"), match.end("name"))
+
+
+def _person_names(text: str, folded: str) -> Iterator[_Hit]:
+    yield from _japanese_names(text)
+    yield from _romanised_names(folded)
+
+
+# --- numbers known by their label: passport, bank account, insurance and pension, SNS ids ---------
+# Each kind is a label followed, on the same line and within a few characters, by a value of the
+# kind's shape. The label is not part of the finding; the value is.
+_GAP = r"[ \t:：は=＝（(、,]{0,4}"
+_PASSPORT = re.compile(
+    r"(?:旅券|パスポート|(?i:passport))(?:番号|No\.?|ナンバー|(?i: ?(?:no\.?|number)))?" + _GAP +
+    r"(?P<value>[A-Z]{1,2}[0-9]{6,8}[A-Z]?)(?![0-9A-Za-z])"
+    r"|(?<![0-9A-Za-z])(?P<bare>[A-Z]{2}[0-9]{7})(?![0-9A-Za-z])")
+_BANK_ACCOUNT = re.compile(
+    r"(?:口座番号|口座|普通預金|当座預金|普通|当座|貯蓄預金|記号番号|ゆうちょ(?:銀行)?)[^0-9\n。]{0,12}?"
+    r"(?P<value>[0-9]{5}-[0-9]{6,8}|(?<![0-9-])[0-9]{7})(?![0-9-])")
+_INSURANCE = re.compile(
+    r"(?:被保険者(?:証)?番号|保険者番号|保険証(?:の)?(?:番号|記号番号)?|基礎年金番号|年金番号|年金手帳(?:の)?番号"
+    r"|(?:雇用|介護|健康|国民健康)保険(?:被保険者)?(?:証)?(?:の)?番号|記号番号)" + _GAP +
+    r"(?P<value>[0-9]{4}-?[0-9]{6}(?:-?[0-9])?|(?<![0-9])[0-9]{6,10}(?![0-9]))(?![0-9-])"
+    r"|(?P<pair>記号 ?[:：]? ?[0-9]{1,8}[ ・、,]{0,2}番号 ?[:：]? ?[0-9]{1,8})(?![0-9])")
+_SNS_SERVICES = (r"LINE|ライン|Facebook|facebook|フェイスブック|FB|Instagram|instagram|インスタグラム|インスタ"
+                 r"|WeChat|ウィーチャット|微信|WhatsApp|ワッツアップ|Viber|Zalo|KakaoTalk|カカオトーク|Messenger"
+                 r"|メッセンジャー|Twitter|ツイッター|TikTok|Telegram|Skype|QQ|X")
+_SNS = re.compile(
+    r"(?<![A-Za-z])(?:" + _SNS_SERVICES + r") ?(?:の)?(?:ID|ＩＤ|アカウント|ユーザー名|ユーザーネーム|番号)?"
+    r" ?[:：は=＝] ?(?P<value>(?:https?://)?(?:www\.)?[A-Za-z0-9-]+\.(?:com|me|jp)/[A-Za-z0-9._/~\-]+"
+    r"|\+[0-9][0-9 \-]{7,16}[0-9]|@?[A-Za-z0-9][A-Za-z0-9._\-]{2,40})(?![A-Za-z0-9@])"
+    r"|(?<![A-Za-z0-9.])(?P<url>(?:https?://)?(?:www\.)?(?:facebook|fb|instagram|twitter|x|tiktok)\.com"
+    r"/[A-Za-z0-9._\-]+|line\.me/[A-Za-z0-9/._~\-]+)"
+    r"|(?<![A-Za-z0-9._%+\-@])(?P<handle>@[A-Za-z0-9_][A-Za-z0-9_.]{2,29})(?![A-Za-z0-9@])")
+
+
+def _labelled_numbers(folded: str) -> Iterator[_Hit]:
+    for kind, pattern, groups in (("passport", _PASSPORT, ("value", "bare")),
+                                  ("bank_account", _BANK_ACCOUNT, ("value",)),
+                                  ("insurance_number", _INSURANCE, ("value", "pair")),
+                                  ("sns_id", _SNS, ("value", "url", "handle"))):
+        for match in pattern.finditer(folded):
+            group = next(g for g in groups if match.group(g))
+            value = match.group(group)
+            if kind == "sns_id" and "@" in value[1:]:
+                continue  # an e-mail address, found as such
+            yield _Hit(kind, match.start(group), match.end(group))
+
+
+# --- vehicle plates ----------------------------------------------------------------------------
+# 品川 300 さ 12-34: the office's place name, a class number, one hiragana, the serial.
+_VEHICLE_PLATE = re.compile(
+    r"(?:(?<![" + _KANJI + r"])[" + _KANJI + r"]{1,4}|(?<![ぁ-ん])[ぁ-ん]{2,5}) ?[0-9]{2,3} ?[あ-をん] ?"
+    r"(?:[0-9]{1,2}-[0-9]{2}|[0-9]{4}|[・.]{1,3}[0-9]{1,3})(?![0-9])")
+
+
+# --- named schools and facilities --------------------------------------------------------------
+# A school or facility is named when a proper noun, an unknown word or a word in kana stands
+# before its type ("佐鳴台小学校", "ひまわり保育園", "大和田メンタルクリニック") or after a type
+# that comes first ("株式会社サンワーク", "グループホームひだまりの家"). Generic ones ("近くの小学校",
+# "総合病院", "弁当工場", "〇〇病院", "X市立Y小学校") are not, nor are public bodies.
+_SCHOOL_TYPES = ("小学校|中学校|高等学校|高校|中等教育学校|義務教育学校|特別支援学校|幼稚園|保育園|保育所|こども園"
+                 "|短期大学|大学校|大学|専門学校|日本語学校|日本語学院|日本語教育センター|語学センター|学院|学園"
+                 "|アカデミー|インターナショナルスクール|スクール")
+_FACILITY_SUFFIXES = ("病院|クリニック|医院|診療所|医療センター|歯科|薬局|苑|荘|ホーム|ハウス|シェルター|寮"
+                      "|株式会社|有限会社|合同会社|工業|製作所|精工|縫製|食品|水産|建設|運輸|物流|商事|産業|工場|農園|農場"
+                      "|商店|店|ストア|マート|食堂|レストラン|寺院|教会|モスク|自治会|町内会")
+_FACILITY_PREFIXES = ("株式会社|有限会社|合同会社|\\(株\\)|（株）|㈱|\\(有\\)|（有）|㈲|グループホーム|老人ホーム"
+                      "|特別養護老人ホーム|有料老人ホーム|シェルター|女性シェルター|マスジド|モスク|レストラン|カフェ")
+# Each type word is looked at on its own, with the name-like characters before it: a type that
+# turns out to name nothing ("…会社の寮") must not hide another one inside its window.
+_SUFFIX_TYPE = re.compile(r"(?P<type>" + _SCHOOL_TYPES + "|" + _FACILITY_SUFFIXES
+                          + r")(?P<cls> ?[0-9一二三四五六]年生? ?[0-9一二三四五六七八九A-Za-z]{1,2}組)?")
+_NAME_BEFORE = re.compile(r"[" + _KANJI + _KATAKANA + r"ぁ-んA-Za-z・ ]{1,24}$")
+_NAMED_PREFIX = re.compile(r"(?P<type>" + _FACILITY_PREFIXES + r") ?(?P<after>[" + _KANJI + _KATAKANA
+                           + r"ぁ-んA-Za-z・0-9 ]{1,16})")
+_SCHOOL_TYPE = re.compile("(?:" + _SCHOOL_TYPES + ")$")
+_LEGAL_FORMS = ("株式会社", "有限会社", "合同会社", "(株)", "（株）", "㈱", "(有)", "（有）", "㈲")
+_KANA_WORD = re.compile(r"^[ぁ-んァ-ヴー]{2,}$")
+# Kana words that describe rather than name ("こども病院", "ケアハウス" are types, not names).
+_GENERIC_KANA = frozenset("こども こころ おとな ことば みんな にほんご ケア デイ ショート ナイト メンタル レディース "
+                          "ファミリー シルバー コンビニ スーパー ドラッグ ペット カレー ラーメン パン".split()
+                          # denominations: "カトリック教会" is a kind of church, not its name
+                          + "カトリック プロテスタント ルーテル バプテスト 聖公会 正教会 イスラム ヒンドゥー 仏教 "
+                            "キリスト教 キリスト モルモン".split())
+# Public bodies, never a private facility or a person: "大阪出入国在留管理局", "岐阜労働基準監督署".
+PUBLIC_BODY_SUFFIXES = ("出入国在留管理局", "入国管理局", "労働基準監督署", "労働局", "公共職業安定所", "ハローワーク",
+                        "市役所", "区役所", "町役場", "村役場", "役所", "役場", "年金事務所", "税務署", "警察署",
+                        "家庭裁判所", "地方裁判所", "法務局", "保健所", "保健センター", "児童相談所", "福祉事務所",
+                        "大使館", "総領事館", "領事館", "国際交流協会", "社会福祉協議会", "教育委員会",
+                        "外国人技能実習機構", "支援センター", "インフォメーションセンター", "相談センター")
+
+
+def _is_proper_word(token: _Token) -> bool:
+    surface = token.surface.strip()
+    if surface in _GENERIC_KANA:
+        return False
+    if not surface or re.fullmatch(r"[A-Za-zＡ-Ｚａ-ｚ]|[〇○△□◇×＊*]+", surface):
+        return False  # pseudonyms: "X市立Y小学校", "〇〇病院"
+    if token.pos[1] == "固有名詞" or token.oov:
+        return "国" not in token.pos  # "ベトナム食品" is a kind of shop, not its name
+    return bool(_KANA_WORD.match(surface)) and surface not in _GENERIC_KANA and token.pos[0] == "名詞"
+
+
+_NAME_PART_POS = ("名詞", "接頭辞", "接尾辞")
+
+
+def _name_tokens(tokens: list[_Token]) -> list[_Token]:
+    """The words of a name: nouns (and their prefixes and suffixes), "・", and "の" inside
+    "ひだまりの家"; a particle, a verb or punctuation ends them."""
+    kept: list[_Token] = []
+    for i, token in enumerate(tokens):
+        joined_by_no = (token.surface == "の" and kept and i + 1 < len(tokens)
+                        and tokens[i + 1].surface in ("家", "郷", "里", "森", "園", "丘", "杜", "舎"))
+        if token.pos[0] in _NAME_PART_POS or token.surface in ("・", " ") or joined_by_no:
+            kept.append(token)
+            continue
+        break
+    while kept and kept[-1].surface in ("・", " "):
+        kept.pop()
+    return kept
+
+
+def _named_facilities(folded: str) -> Iterator[_Hit]:
+    for match in _SUFFIX_TYPE.finditer(folded):
+        window = _NAME_BEFORE.search(folded, max(0, match.start() - 24), match.start())
+        if window is None:
+            continue
+        before = window.group()
+        sentences = _tokens(before)
+        words = _name_tokens(list(reversed(sentences[-1]))) if sentences else []
+        words.reverse()
+        if words and words[-1].end != len(before):
+            continue  # something that is not a name stands right before the type
+        if match.group("type") == "店" and before.endswith(("支", "本")):
+            continue  # a bank's branch or head office
+        kind = "school" if _SCHOOL_TYPE.search(match.group("type")) else "facility"
+        # Even before 株式会社 the name must be a name: "IT企業株式会社テックブリッジ" is named after it.
+        if not words or not any(_is_proper_word(w) for w in words):
+            continue
+        start = window.start() + words[0].start
+        name = folded[start:match.end()]
+        if name.lstrip().startswith(PUBLIC_BODY_SUFFIXES) or any(b in name for b in PUBLIC_BODY_SUFFIXES):
+            continue
+        start += len(name) - len(name.lstrip())
+        yield _Hit(kind, start, match.end())
+    for match in _NAMED_PREFIX.finditer(folded):
+        sentences = _tokens(match.group("after"))
+        words = _name_tokens(sentences[0]) if sentences else []
+        if not words or not (match.group("type") in _LEGAL_FORMS or any(_is_proper_word(w) for w in words)):
+            continue
+        yield _Hit("facility", match.start(), match.start("after") + words[-1].end)
+
+
+# --- putting it together -----------------------------------------------------------------------
+
+def _all_hits(text: str) -> Iterable[_Hit]:
+    folded = _fold(text)
+    yield from _my_numbers(folded)
+    yield from _labelled_numbers(folded)
+    yield from (_Hit("vehicle_plate", m.start(), m.end()) for m in _VEHICLE_PLATE.finditer(folded))
+    yield from _named_facilities(folded)
+    yield from (_Hit("residence_card", m.start(), m.end()) for m in _RESIDENCE_CARD.finditer(folded))
+    yield from (_Hit("email", m.start(), m.end()) for m in _EMAIL.finditer(folded))
+    yield from _phones(folded)
+    addresses = list(_addresses(folded))
+    yield from addresses
+    yield from _postal_codes(folded, addresses)
+    yield from _birth_dates(folded)
+    yield from _person_names(text, folded)
+
+
+def _without_overlaps(hits: Iterable[_Hit], length: int) -> list[_Hit]:
+    """The hits that overlap no hit of a more specific kind (or an earlier, longer one of the same
+    kind). A map of taken characters makes each test cost the hit's length, not the number of hits
+    kept, so the whole check stays linear in the text."""
+    taken = bytearray(length)
+    kept: list[_Hit] = []
+    for hit in sorted(hits, key=lambda h: (_PRIORITY[h.kind], h.start, -(h.end - h.start))):
+        if taken.find(1, hit.start, hit.end) == -1:
+            taken[hit.start:hit.end] = b"\x01" * (hit.end - hit.start)
+            kept.append(hit)
+    return sorted(kept, key=lambda h: (h.start, _PRIORITY[h.kind]))
+
+
+def check_text(text: str, lang: str = "ja") -> list[Finding]:
+    """Personal data found in ``text``, in reading order; suggestions in ``lang``. The time is
+    linear in the text; a text longer than ``MAX_CHECK_CHARS`` raises TextTooLong."""
+    if len(text) > MAX_CHECK_CHARS:
+        raise TextTooLong(len(text))
+    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    findings = []
+    for hit in _without_overlaps(_all_hits(text), len(text)):
+        line = bisect.bisect_right(line_starts, hit.start)
+        found = text[hit.start:hit.end]
+        findings.append(Finding(
+            kind=hit.kind,
+            text=mask_my_number(found) if hit.kind == "my_number" else found,
+            line=line,
+            column=hit.start - line_starts[line - 1] + 1,
+            suggestion=t(f"anonymisation.suggestion.{hit.kind}", lang),
+        ))
+    return findings
+
+
+def check_document(data: bytes, filename: str, lang: str = "ja") -> list[Finding]:
+    """Extract the file's text and check it; raises UnsupportedDocument / UnreadableDocument."""
+    return check_text(extract_text(data, filename), lang=lang)
+
+
+def findings_as_json(findings: Iterable[Finding]) -> dict:
+    """The stable JSON shape: {"findings": [{"kind", "text", "line", "column", "suggestion"}]}."""
+    return {"findings": [asdict(finding) for finding in findings]}
+
+
+def format_finding(finding: Finding, lang: str = "ja") -> str:
+    """One line for people: ``line N: kind「text」→ suggestion``, localised."""
+    return t("anonymisation.cli.finding", lang, line=finding.line,
+             kind=t(f"anonymisation.kind.{finding.kind}", lang), text=finding.text,
+             suggestion=finding.suggestion)
+
+
+def main_check_anonymisation(path: str, fmt: str = "text", lang: str = "ja", out: TextIO | None = None,
+                             err: TextIO | None = None, propose: bool = False, output: str | None = None,
+                             clock: Clock | None = None) -> int:
+    """`run_bot.py check-anonymisation FILE [--format json] [--propose [--output FILE]]`: 1 if
+    anything found, 0 if clean, 2 (one line on ``err``) if the file is missing, unreadable, too
+    long or of an unsupported type. With ``propose`` the anonymised version is written to
+    ``output`` (a .docx stays a .docx) or printed."""
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else sys.stderr
+    file = Path(path)
+    try:
+        data = read_regular_file(file, MAX_FILE_BYTES)
+        text = extract_text(data, file.name)
+        findings = check_text(text, lang=lang)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        print(t("anonymisation.cli.missing", lang, path=path), file=err)
+        return 2
+    except PermissionError:
+        print(t("anonymisation.cli.unreadable", lang, path=path), file=err)
+        return 2
+    except NotRegularFile:
+        print(t("anonymisation.cli.not_a_file", lang, path=path), file=err)
+        return 2
+    except FileTooLarge as too_large:
+        print(t("anonymisation.cli.too_large", lang, path=path, mb=too_large.limit // (1024 * 1024)), file=err)
+        return 2
+    except DocumentTooLarge:
+        print(t("anonymisation.cli.too_big_to_read", lang, path=path, pages=MAX_PDF_PAGES,
+                mb=MAX_DOCX_BYTES // (1024 * 1024)), file=err)
+        return 2
+    except UnsupportedDocument as unsupported:
+        print(t("anonymisation.cli.unsupported", lang, path=path, kind=unsupported.kind), file=err)
+        return 2
+    except UnreadableDocument:
+        print(t("anonymisation.cli.unreadable", lang, path=path), file=err)
+        return 2
+    except TextTooLong as too_long:
+        print(t("anonymisation.cli.too_long", lang, path=path, limit=too_long.limit), file=err)
+        return 2
+    if fmt == "json":
+        print(json.dumps(findings_as_json(findings), ensure_ascii=False, indent=2), file=out)
+    elif findings:
+        for finding in findings:
+            print(format_finding(finding, lang), file=out)
+        print(t("anonymisation.cli.summary", lang, count=len(findings)), file=out)
+    else:
+        print(t("anonymisation.cli.clean", lang), file=out)
+    if propose:
+        return _write_proposal(data, file.name, text, findings, lang, out, err, output,
+                               clock or SystemClock()) or (1 if findings else 0)
+    return 1 if findings else 0
+
+
+def _write_proposal(data: bytes, filename: str, text: str, findings: list[Finding], lang: str, out: TextIO,
+                    err: TextIO, output: str | None, clock: Clock) -> int:
+    from bot.core.pseudonymisation import propose_document
+
+    proposed = propose_document(data, filename, text, findings, clock.now().date(), lang)
+    if proposed.layout_lost:
+        print(t("anonymisation.cli.layout_lost", lang), file=out)
+    if output is None:
+        print(t("anonymisation.cli.proposal_follows", lang), file=out)
+        print(proposed.proposal.text, file=out)
+        return 0
+    target = Path(output)
+    try:
+        if proposed.docx is not None and target.suffix.lower() == ".docx":
+            target.write_bytes(proposed.docx)
+        else:
+            target.write_text(proposed.proposal.text, encoding="utf-8")
+    except OSError:
+        print(t("anonymisation.cli.cannot_write", lang, path=output), file=err)
+        return 2
+    print(t("anonymisation.cli.proposal_written", lang, path=output, count=len(proposed.proposal.replacements)),
+          file=out)
+    return 0

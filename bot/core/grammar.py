@@ -1,0 +1,600 @@
+"""The `/jirei` grammar (DESIGN §3): text in, a typed command out. Pure; no Slack, no database.
+
+    parse("join S3")                       -> Join(code="S3")
+    parse('admin case new title="…" theme=教育') -> CaseNew(title="…", theme="education", …)
+
+Anything malformed raises `CommandError(usage_key)`; the handler shows that usage line in the
+user's language. Values are validated here only as far as their shape goes (a code looks like
+S12, a user like U123); whether S12 exists is the service's business.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.core.i18n import LANGUAGES, t
+from bot.core.text import escape, normalise, same_words
+from config.reference import find_bureau, find_theme
+
+MAX_TEXT = 2000
+
+_USER = re.compile(r"^<@([UW][A-Z0-9]{2,30})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,30})$")
+_CODE = {"case": re.compile(r"^C[1-9][0-9]{0,8}$"), "session": re.compile(r"^S[1-9][0-9]{0,8}$"),
+         "run": re.compile(r"^R[1-9][0-9]{0,8}$"), "group": re.compile(r"^G[1-9][0-9]{0,8}$")}
+_EXAMPLE = {"case": "C1", "session": "S1", "run": "R1", "group": "G1"}
+
+
+class CommandError(ValueError):
+    """`key` is a catalog key (a usage line or a specific problem); `params` fill it in."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        # Values echo what the person typed: make them inert in mrkdwn (no <!channel>, no links).
+        self.params = {k: escape(v) if isinstance(v, str) else v for k, v in params.items()}
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    admin: ClassVar[bool] = False
+    # Admin commands a lecturer may also use (for their own cases; the service checks which).
+    lecturer_ok: ClassVar[bool] = False
+    # Admin commands a session's facilitator may use for that session (self-run sessions are
+    # facilitated by coordinators); the service checks that they facilitate it.
+    facilitator_ok: ClassVar[bool] = False
+    name: ClassVar[str] = ""
+
+
+class Help(Command):
+    name: ClassVar[str] = "help"
+
+
+class ProfileOpen(Command):
+    name: ClassVar[str] = "profile"
+
+
+class ProfileSet(Command):
+    name: ClassVar[str] = "profile set"
+    values: dict[str, str]
+
+
+class PledgeShow(Command):
+    name: ClassVar[str] = "pledge"
+
+
+class PledgeAccept(Command):
+    name: ClassVar[str] = "pledge accept"
+
+
+class SessionsList(Command):
+    name: ClassVar[str] = "sessions"
+
+
+class Join(Command):
+    name: ClassVar[str] = "join"
+    code: str
+    elsewhere_ok: bool = False  # `join S1 confirm`: yes, in another region
+
+
+class Leave(Command):
+    name: ClassVar[str] = "leave"
+    code: str
+
+
+class Mine(Command):
+    name: ClassVar[str] = "my"
+
+
+class Groups(Command):
+    name: ClassVar[str] = "groups"
+
+
+class Propose(Command):
+    name: ClassVar[str] = "propose"
+
+
+class Check(Command):
+    """`/jirei check`: the personal-data check in a modal, answered to the asker alone."""
+    name: ClassVar[str] = "check"
+    modal: ClassVar[bool] = True
+
+
+class GuardSet(Command):
+    """`/jirei guard on|off` in a study group's channel: its personal-data guard."""
+    name: ClassVar[str] = "guard"
+    on: bool
+
+
+class ForgetMe(Command):
+    name: ClassVar[str] = "forget-me"
+    confirmed: bool = False
+
+
+class CaseNew(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin case new"
+    title: str
+    theme: str
+    lecturer: str | None = None
+
+
+class SessionNew(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin session new"
+    case: str
+    bureau: str
+    start: datetime
+    minutes: int
+    capacity: int
+    min_participants: int
+    deadline: datetime
+    release: datetime
+    format: Literal["hybrid", "online", "in_person"] = "hybrid"
+    facilitator: str | None = None
+    url: str | None = None
+    lottery: bool = False
+    place: str | None = None
+    allow_duplicate: bool = False  # `duplicate=ok`: create it even if an identical session exists
+
+
+class SessionEdit(Command):
+    """`admin session edit S1 key=value…`: `changes` under SessionNew's field names."""
+
+    admin: ClassVar[bool] = True
+    facilitator_ok: ClassVar[bool] = True  # a self-run session's proposer (the service checks)
+    name: ClassVar[str] = "admin session edit"
+    code: str
+    changes: dict[str, Any]
+
+
+class SessionCancel(Command):
+    admin: ClassVar[bool] = True
+    facilitator_ok: ClassVar[bool] = True  # a self-run session's proposer (the service checks)
+    name: ClassVar[str] = "admin session cancel"
+    code: str
+    reason: str | None = None
+
+
+class CaseEdit(Command):
+    """`admin case edit C1 title=… theme=… lecturer=@U`."""
+
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin case edit"
+    code: str
+    changes: dict[str, Any]
+
+
+class SessionNewForm(Command):
+    """`admin session new` with nothing after it: the same, as a form."""
+
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin session new"
+
+
+class Announce(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin announce"
+    code: str
+
+
+class Roster(Command):
+    admin: ClassVar[bool] = True
+    facilitator_ok: ClassVar[bool] = True
+    name: ClassVar[str] = "admin roster"
+    code: str
+
+
+class Attend(Command):
+    admin: ClassVar[bool] = True
+    facilitator_ok: ClassVar[bool] = True
+    name: ClassVar[str] = "admin attend"
+    code: str
+    users: tuple[str, ...]
+
+
+class MaterialAdd(Command):
+    """With a url: a link. Without: the upload form (files are checked on upload)."""
+
+    admin: ClassVar[bool] = True
+    lecturer_ok: ClassVar[bool] = True
+    facilitator_ok: ClassVar[bool] = True  # a self-run session's proposer, for its case (the service checks)
+    name: ClassVar[str] = "admin material add"
+    case: str
+    url: str | None = None
+    kind: Literal["material", "commentary"] = "material"
+
+
+class SurveySend(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin survey send"
+    code: str
+
+
+class SurveyPlanning(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin survey planning"
+
+
+class Report(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin report"
+    code: str  # R1, a session's S1 (its post-session survey), or "year"
+    fiscal_year: int | None = None
+
+
+class Publish(Command):
+    """`admin publish C1`: publish if every bureau has held the case, else show which have not;
+    `admin publish C1 confirm` (or the button) publishes before they have."""
+
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin publish"
+    case: str
+    confirmed: bool = False
+
+
+class NudgeNow(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin nudge"
+
+
+class RoleGrantCmd(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin role"
+    user: str
+    role: Literal["admin", "bureau_staff", "lecturer", "coordinator"]
+    bureau: str | None = None
+
+
+class AdminHelp(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin"
+
+
+# --- parsing helpers -----------------------------------------------------------------
+
+
+def tokenize(text: str) -> list[str]:
+    text = normalise(text).strip()
+    if len(text) > MAX_TEXT:
+        raise CommandError("usage.too_long")
+    try:
+        return shlex.split(text)
+    except ValueError:
+        raise CommandError("usage.unbalanced_quotes") from None
+
+
+def parse_user(token: str) -> str | None:
+    match = _USER.match(token.strip())
+    if not match:
+        return None
+    return match.group(1) or match.group(2)
+
+
+def parse_code(token: str, kind: str | tuple[str, ...]) -> str | None:
+    """The code in canonical form if it is of `kind` (or one of several kinds), else None."""
+    token = token.strip().upper()
+    kinds = (kind,) if isinstance(kind, str) else kind
+    return token if any(_CODE[k].match(token) for k in kinds) else None
+
+
+def split_pairs(tokens: list[str], usage: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for token in tokens:
+        key, sep, value = token.partition("=")
+        if not sep or not key:
+            raise CommandError(usage)
+        pairs[key.strip().lower()] = value.strip()
+    return pairs
+
+
+def _require_code(tokens: list[str], kind: str | tuple[str, ...], usage: str) -> str:
+    if len(tokens) != 1:
+        raise CommandError(usage)
+    code = parse_code(tokens[0], kind)
+    if code is None:
+        kinds = (kind,) if isinstance(kind, str) else kind
+        raise CommandError("usage.bad_code", code=tokens[0][:20], expected=" / ".join(_EXAMPLE[k] for k in kinds),
+                           usage_key=usage)
+    return code
+
+
+def parse_time(value: str, tz) -> datetime:
+    """ISO 8601; without an offset it is Japan time (the configured zone)."""
+    try:
+        moment = datetime.fromisoformat(value.replace("/", "-"))
+    except ValueError:
+        raise CommandError("usage.bad_time", value=value[:40]) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment
+
+
+def _int(value: str, field: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise CommandError("usage.bad_number", field=field, value=value[:20]) from None
+    if number < 0 or number > 100_000:
+        raise CommandError("usage.bad_number", field=field, value=value[:20])
+    return number
+
+
+def _user(value: str, field: str) -> str:
+    user = parse_user(value)
+    if user is None:
+        raise CommandError("usage.bad_user", field=field, value=value[:40])
+    return user
+
+
+ROLES = ("admin", "bureau_staff", "lecturer", "coordinator")
+# Besides the codes and the names the catalogs show (事務局（管理者）, 地方局担当者, …), the words
+# people use for them.
+_ROLE_WORDS = {"事務局": "admin", "管理者": "admin", "secretariat": "admin", "地方局": "bureau_staff",
+               "地方局職員": "bureau_staff", "staff": "bureau_staff", "コーディネーター": "coordinator",
+               "外国人支援コーディネーター": "coordinator"}
+
+
+def find_role(text: str) -> str | None:
+    """A role by its code, its name in either catalog, or a common word for it."""
+    key = normalise(text).strip().lower()
+    if key in ROLES:
+        return key
+    for role in ROLES:
+        if any(same_words(key, t(f"role.{role}", lang)) for lang in LANGUAGES):
+            return role
+    return _ROLE_WORDS.get(key)
+
+
+PROFILE_KEYS = ("bureau", "prefecture", "affiliation", "themes", "lang", "name", "nudges", "online")
+
+
+def parse(text: str, tz) -> Command:
+    tokens = tokenize(text or "")
+    if not tokens:
+        return Help()
+    head, rest = tokens[0].lower(), tokens[1:]
+    if head in ("help", "ヘルプ", "?"):
+        return Help()
+    if head == "profile":
+        if not rest:
+            return ProfileOpen()
+        if rest[0].lower() != "set" or len(rest) == 1:
+            raise CommandError("usage.profile")
+        values = split_pairs(rest[1:], "usage.profile")
+        unknown = [key for key in values if key not in PROFILE_KEYS]
+        if unknown:
+            raise CommandError("usage.profile_unknown_key", field=unknown[0][:20])
+        return ProfileSet(values=values)
+    if head == "pledge":
+        if not rest:
+            return PledgeShow()
+        if [r.lower() for r in rest] == ["accept"]:
+            return PledgeAccept()
+        raise CommandError("usage.pledge")
+    if head == "sessions" and not rest:
+        return SessionsList()
+    if head == "join":
+        confirmed = len(rest) == 2 and rest[1].lower() == "confirm"
+        return Join(code=_require_code(rest[:1] if confirmed else rest, "session", "usage.join"),
+                    elsewhere_ok=confirmed)
+    if head == "leave":
+        return Leave(code=_require_code(rest, "session", "usage.leave"))
+    if head == "my" and not rest:
+        return Mine()
+    if head == "groups" and not rest:
+        return Groups()
+    if head == "propose" and not rest:
+        return Propose()
+    if head == "check" and not rest:
+        return Check()
+    if head == "guard":
+        if [r.lower() for r in rest] in (["on"], ["off"]):
+            return GuardSet(on=rest[0].lower() == "on")
+        raise CommandError("usage.guard")
+    if head == "forget-me":
+        if not rest:
+            return ForgetMe()
+        if [r.lower() for r in rest] == ["confirm"]:
+            return ForgetMe(confirmed=True)
+        raise CommandError("usage.forget_me")
+    if head == "admin":
+        return _parse_admin(rest, tz)
+    raise CommandError("usage.unknown", word=head[:30])
+
+
+def _parse_admin(tokens: list[str], tz) -> Command:
+    if not tokens:
+        return AdminHelp()
+    head, rest = tokens[0].lower(), tokens[1:]
+    if head == "case":
+        if rest and rest[0].lower() == "edit":
+            return _parse_case_edit(rest[1:])
+        if not rest or rest[0].lower() != "new":
+            raise CommandError("usage.case_new")
+        pairs = split_pairs(rest[1:], "usage.case_new")
+        title, theme_text = pairs.get("title", "").strip(), pairs.get("theme", "")
+        if not title or not theme_text or set(pairs) - {"title", "theme", "lecturer"}:
+            raise CommandError("usage.case_new")
+        if len(title) > 200:
+            raise CommandError("usage.title_too_long")
+        theme = find_theme(theme_text)
+        if theme is None:
+            raise CommandError("usage.bad_theme", value=theme_text[:40])
+        lecturer = _user(pairs["lecturer"], "lecturer") if "lecturer" in pairs else None
+        return CaseNew(title=title, theme=theme.code, lecturer=lecturer)
+    if head == "session":
+        verb = rest[0].lower() if rest else ""
+        if verb == "edit":
+            return _parse_session_edit(rest[1:], tz)
+        if verb == "cancel":
+            if len(rest) < 2:
+                raise CommandError("usage.session_cancel")
+            reason = " ".join(rest[2:]).strip()
+            if len(reason) > 500:
+                raise CommandError("usage.too_long")
+            return SessionCancel(code=_require_code(rest[1:2], "session", "usage.session_cancel"), reason=reason or None)
+        if verb != "new":
+            raise CommandError("usage.session_new")
+        if len(rest) == 1:
+            return SessionNewForm()
+        return _parse_session_new(split_pairs(rest[1:], "usage.session_new"), tz)
+    if head == "announce":
+        return Announce(code=_require_code(rest, "session", "usage.announce"))
+    if head == "roster":
+        return Roster(code=_require_code(rest, "session", "usage.roster"))
+    if head == "attend":
+        if len(rest) < 2:
+            raise CommandError("usage.attend")
+        code = _require_code(rest[:1], "session", "usage.attend")
+        return Attend(code=code, users=tuple(_user(token, "user") for token in rest[1:]))
+    if head == "material":
+        if len(rest) < 2 or rest[0].lower() != "add":
+            raise CommandError("usage.material_add")
+        case = _require_code(rest[1:2], "case", "usage.material_add")
+        if len(rest) == 2:
+            return MaterialAdd(case=case)
+        pairs = split_pairs(rest[2:], "usage.material_add")
+        url = pairs.get("url", "")
+        if not re.match(r"^https://[^\s<>|]{3,1990}$", url) or set(pairs) - {"url", "kind"}:
+            raise CommandError("usage.material_add")
+        kind = pairs.get("kind", "material")
+        if kind not in ("material", "commentary"):
+            raise CommandError("usage.material_add")
+        return MaterialAdd(case=case, url=url, kind=kind)
+    if head == "survey":
+        if rest and rest[0].lower() == "send":
+            return SurveySend(code=_require_code(rest[1:], "session", "usage.survey"))
+        if [r.lower() for r in rest] == ["planning"]:
+            return SurveyPlanning()
+        raise CommandError("usage.survey")
+    if head == "report":
+        if len(rest) >= 1 and rest[0].lower() == "year":
+            if len(rest) > 2:
+                raise CommandError("usage.report")
+            year = _int(rest[1].upper().removeprefix("FY"), "FY") if len(rest) == 2 else None
+            return Report(code="year", fiscal_year=year)
+        # A session's code names its post-session survey (the service finds the run).
+        return Report(code=_require_code(rest, ("run", "session"), "usage.report"))
+    if head == "publish":
+        confirmed = len(rest) == 2 and rest[1].lower() == "confirm"
+        return Publish(case=_require_code(rest[:1] if confirmed else rest, "case", "usage.publish"),
+                       confirmed=confirmed)
+    if head == "nudge" and not rest:
+        return NudgeNow()
+    if head == "role":
+        if len(rest) != 2:
+            raise CommandError("usage.role")
+        user = _user(rest[0], "user")
+        role_text, _, bureau_text = rest[1].partition(":")
+        role = find_role(role_text)
+        if role is None:
+            raise CommandError("usage.role")
+        bureau = None
+        if role == "bureau_staff":
+            found = find_bureau(bureau_text) if bureau_text else None
+            if found is None:
+                raise CommandError("usage.bad_bureau", value=bureau_text[:30])
+            bureau = found.code
+        elif bureau_text:
+            raise CommandError("usage.role")
+        return RoleGrantCmd(user=user, role=role, bureau=bureau)
+    raise CommandError("usage.admin_unknown", word=head[:30])
+
+
+_SESSION_KEYS = {"case", "bureau", "start", "minutes", "capacity", "min", "deadline", "release",
+                 "format", "facilitator", "url", "lottery", "place", "duplicate"}
+# What `admin session edit` may change; the case and the bureau make it another session.
+EDITABLE_SESSION_KEYS = ("start", "minutes", "capacity", "min", "deadline", "release", "format", "facilitator",
+                         "url", "place")
+
+
+def _session_values(pairs: dict[str, str], tz, usage: str) -> dict[str, object]:
+    """The given `key=value` pairs of a session, typed, under SessionNew's field names."""
+    values: dict[str, object] = {}
+    if "case" in pairs:
+        case = parse_code(pairs["case"], "case")
+        if case is None:
+            raise CommandError("usage.bad_code", code=pairs["case"][:20], expected=_EXAMPLE["case"], usage_key=usage)
+        values["case"] = case
+    if "bureau" in pairs:
+        bureau = find_bureau(pairs["bureau"])
+        if bureau is None:
+            raise CommandError("usage.bad_bureau", value=pairs["bureau"][:30])
+        values["bureau"] = bureau.code
+    for key in ("start", "deadline", "release"):
+        if key in pairs:
+            values[key] = parse_time(pairs[key], tz)
+    for key, field in (("minutes", "minutes"), ("capacity", "capacity"), ("min", "min_participants")):
+        if key in pairs:
+            values[field] = _int(pairs[key], key)
+    if "format" in pairs:
+        fmt = pairs["format"].lower()
+        if fmt not in ("hybrid", "online", "in_person"):
+            raise CommandError("usage.bad_format", value=fmt[:20])
+        values["format"] = fmt
+    if pairs.get("facilitator"):
+        values["facilitator"] = _user(pairs["facilitator"], "facilitator")
+    if "url" in pairs:
+        url = pairs["url"].strip("<>")
+        if url and not re.match(r"^https://[^\s<>|]{3,1990}$", url):
+            raise CommandError("usage.bad_url")
+        values["url"] = url or None
+    if "place" in pairs:
+        if len(pairs["place"]) > 200:
+            raise CommandError("usage.place_too_long")
+        values["place"] = pairs["place"].strip() or None
+    if "lottery" in pairs:
+        lottery = pairs["lottery"].lower()
+        if lottery not in ("yes", "no"):
+            raise CommandError(usage)
+        values["lottery"] = lottery == "yes"
+    return values
+
+
+def _parse_session_new(pairs: dict[str, str], tz) -> SessionNew:
+    missing = [k for k in ("case", "bureau", "start", "minutes", "capacity", "min", "deadline", "release")
+               if not pairs.get(k)]
+    if missing or set(pairs) - _SESSION_KEYS or pairs.get("duplicate", "ok").lower() != "ok":
+        raise CommandError("usage.session_new")
+    return SessionNew(**_session_values(pairs, tz, "usage.session_new"), allow_duplicate="duplicate" in pairs)
+
+
+def _parse_session_edit(tokens: list[str], tz) -> SessionEdit:
+    if len(tokens) < 2:
+        raise CommandError("usage.session_edit")
+    code = _require_code(tokens[:1], "session", "usage.session_edit")
+    pairs = split_pairs(tokens[1:], "usage.session_edit")
+    unknown = sorted(set(pairs) - set(EDITABLE_SESSION_KEYS))
+    if unknown:
+        raise CommandError("usage.session_edit_key", field=unknown[0][:20])
+    return SessionEdit(code=code, changes=_session_values(pairs, tz, "usage.session_edit"))
+
+
+def _parse_case_edit(tokens: list[str]) -> CaseEdit:
+    if len(tokens) < 2:
+        raise CommandError("usage.case_edit")
+    code = _require_code(tokens[:1], "case", "usage.case_edit")
+    pairs = split_pairs(tokens[1:], "usage.case_edit")
+    if set(pairs) - {"title", "theme", "lecturer"}:
+        raise CommandError("usage.case_edit")
+    changes: dict[str, object] = {}
+    if "title" in pairs:
+        title = pairs["title"].strip()
+        if not title:
+            raise CommandError("usage.case_edit")
+        if len(title) > 200:
+            raise CommandError("usage.title_too_long")
+        changes["title"] = title
+    if "theme" in pairs:
+        theme = find_theme(pairs["theme"])
+        if theme is None:
+            raise CommandError("usage.bad_theme", value=pairs["theme"][:40])
+        changes["theme"] = theme.code
+    if "lecturer" in pairs:
+        changes["lecturer"] = _user(pairs["lecturer"], "lecturer") if pairs["lecturer"] else None
+    return CaseEdit(code=code, changes=changes)

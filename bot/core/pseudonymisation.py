@@ -1,0 +1,293 @@
+"""The anonymised version the bot proposes for a flagged text: a pure function of the text and the
+checker's findings.
+
+Each entity gets one placeholder for the whole text: the first person is A氏, the next B氏 (a later
+"山田さん" after "山田太郎" is the same person); places become X市, Y町; schools and other facilities
+keep their type behind a mark (〇〇病院, △△小学校); a birth date becomes the age band it gives
+(40代); numbers, e-mail addresses and ids are masked. Letters and marks the text already uses as
+pseudonyms are skipped, so a new placeholder never merges with an existing one.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterator
+
+from bot.core import anonymisation
+from bot.core import documents
+from bot.core.anonymisation import Finding
+
+_PERSON_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVW"
+_PLACE_LETTERS = "XYZWVUTS"
+_FACILITY_MARKS = ("〇〇", "△△", "□□", "◇◇", "▽▽", "☆☆")
+_HONORIFICS = ("さん", "氏", "様", "さま", "くん", "君", "ちゃん")
+_PLACE_UNITS = ("市", "区", "町", "村", "郡")
+# The longest suffix wins: 特別養護老人ホーム before ホーム, 小学校 before 学校.
+_FACILITY_TYPES = sorted("""
+    小学校 中学校 高等学校 高校 義務教育学校 特別支援学校 学校 大学 専門学校 日本語学校 保育園 保育所 幼稚園 こども園
+    病院 医院 クリニック 診療所 歯科 薬局 特別養護老人ホーム 老人ホーム 介護施設 グループホーム デイサービス ホーム
+    シェルター 施設 寮 会社 株式会社 有限会社 合同会社 工場 工業 製作所 商店 店 食堂 レストラン 農園 農場 組合 協会
+    事務所 教会 モスク 寺院 センター
+""".split(), key=len, reverse=True)
+_ERA_START = {"明治": 1867, "大正": 1911, "昭和": 1925, "平成": 1988, "令和": 2018,
+              "M": 1867, "T": 1911, "S": 1925, "H": 1988, "R": 2018}
+_BIRTH_SUFFIX = re.compile(r"^ ?(?:に|の)?(?:生まれ|出生|誕生|生(?=[)）\s、。,]|$))")
+_CLASS_SUFFIX = re.compile(r"[0-9０-９一二三四五六]+年[0-9０-９一二三四五六A-Za-zＡ-Ｚ]*組?$")
+_MASKED = re.compile(r"[0-9A-Za-z０-９Ａ-Ｚａ-ｚ]")
+
+
+@dataclass(frozen=True)
+class Replacement:
+    kind: str
+    original: str  # the replaced text as the finding quotes it (a My Number stays masked)
+    placeholder: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Proposal:
+    text: str
+    replacements: tuple[Replacement, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.replacements)
+
+
+def _offsets(text: str) -> list[int]:
+    return [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+
+class _Placeholders:
+    """Hands out placeholders, one per entity, skipping those the text already uses."""
+
+    def __init__(self, text: str, today: date, lang: str) -> None:
+        self.text, self.today, self.lang = text, today, lang
+        self.people: dict[str, str] = {}
+        self.places: dict[str, str] = {}
+        self.facilities: dict[str, str] = {}
+        self.person_letters = iter([letter for letter in _PERSON_LETTERS
+                                    if not re.search(letter + "(?:氏|さん|様|くん|ちゃん)", text)])
+        self.place_letters = iter([letter for letter in _PLACE_LETTERS
+                                   if not re.search(letter + "[市区町村郡]", text)])
+        self.facility_marks = iter([mark for mark in _FACILITY_MARKS if mark not in text])
+
+    def person(self, name: str, honorific_follows: bool) -> str:
+        key = re.sub(r"[\s・＝=･]", "", name)
+        letter = self.people.get(key)
+        if letter is None:
+            # A surname or a given name alone, after the full name, is the same person.
+            letter = next((known for known_key, known in self.people.items()
+                           if len(key) >= 2 and (known_key.startswith(key) or known_key.endswith(key)
+                                                 or key.startswith(known_key))), None)
+        if letter is None:
+            letter = next(self.person_letters, "")
+        self.people[key] = letter
+        if honorific_follows:
+            return letter or "〇〇"
+        if self.lang == "en":
+            return f"Person {letter}" if letter else "(name)"
+        return f"{letter}氏" if letter else "〇〇氏"
+
+    def place(self, address: str) -> str:
+        """The prefecture is kept (it identifies no one); the rest becomes one letter and its unit."""
+        prefecture = next((p for p in anonymisation.PREFECTURES if address.startswith(p)), "")
+        rest = address[len(prefecture):]
+        unit = next((ch for ch in rest if ch in _PLACE_UNITS), "市")
+        key = address.strip()
+        if key not in self.places:
+            self.places[key] = next(self.place_letters, "〇")
+        letter = self.places[key]
+        if self.lang == "en" and not re.search("[一-龥]", address):
+            return f"{letter} City"
+        return f"{prefecture}{letter}{unit}"
+
+    def facility(self, name: str) -> str:
+        bare = _CLASS_SUFFIX.sub("", name).strip()
+        kind = next((suffix for suffix in _FACILITY_TYPES if bare.endswith(suffix)), "")
+        if not kind:
+            kind = next((suffix for suffix in _FACILITY_TYPES if suffix in bare), "")
+        if bare not in self.facilities:
+            self.facilities[bare] = next(self.facility_marks, "〇〇")
+        return self.facilities[bare] + kind
+
+    def age_band(self, birth_date: str) -> str | None:
+        year = _birth_year(birth_date)
+        if year is None or not 1900 <= year <= self.today.year:
+            return None
+        age = self.today.year - year
+        if age < 10:
+            return "under 10" if self.lang == "en" else "10歳未満"
+        decade = age // 10 * 10
+        return f"in their {decade}s" if self.lang == "en" else f"{decade}代"
+
+
+def _birth_year(found: str) -> int | None:
+    folded = found.translate({code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)})
+    era = re.search(r"(明治|大正|昭和|平成|令和|(?<![A-Za-z])[MTSHR])\.? ?([0-9]{1,2}|元)", folded)
+    if era:
+        number = 1 if era.group(2) == "元" else int(era.group(2))
+        return _ERA_START[era.group(1)] + number
+    western = re.search(r"(?:19|20)[0-9]{2}", folded)
+    return int(western.group()) if western else None
+
+
+def _mask(found: str) -> str:
+    if "@" in found:
+        return "***@***"
+    return _MASKED.sub("*", found)
+
+
+def propose_anonymised(text: str, findings: list[Finding], today: date, lang: str = "ja") -> Proposal:
+    """``text`` with every finding replaced by its placeholder (see the module's docstring).
+
+    ``findings`` are the checker's findings for this very text; ``today`` turns birth dates into
+    age bands. Pure: nothing is stored, logged or fetched."""
+    starts = _offsets(text)
+    placeholders = _Placeholders(text, today, lang)
+    pieces: list[str] = []
+    replacements: list[Replacement] = []
+    position = 0
+    for finding in sorted(findings, key=lambda f: (f.line, f.column)):
+        start = starts[finding.line - 1] + finding.column - 1
+        end = start + len(finding.text)
+        if start < position:
+            continue
+        placeholder, replaced_to = _placeholder(placeholders, finding.kind, text[start:end], text, end)
+        pieces.append(text[position:start])
+        pieces.append(placeholder)
+        replacements.append(Replacement(finding.kind, finding.text + text[end:replaced_to], placeholder,
+                                        finding.line, finding.column))
+        end = replaced_to
+        position = end
+    pieces.append(text[position:])
+    return Proposal("".join(pieces), tuple(replacements))
+
+
+def _placeholder(placeholders: _Placeholders, kind: str, original: str, text: str, end: int) -> tuple[str, int]:
+    """The placeholder for one finding and where the replaced span ends (a birth date takes the
+    "生まれ" after it along: "1985年3月生まれ" becomes "40代")."""
+    if kind == "person_name":
+        return placeholders.person(original, text[end:end + 3].startswith(_HONORIFICS)), end
+    if kind == "address":
+        return placeholders.place(original), end
+    if kind in ("school", "facility"):
+        return placeholders.facility(original), end
+    if kind == "birth_date":
+        band = placeholders.age_band(original)
+        if band is None:
+            return ("(date of birth)" if placeholders.lang == "en" else "（生年月日）"), end
+        suffix = _BIRTH_SUFFIX.match(text[end:end + 6])
+        return band, end + (suffix.end() if suffix else 0)
+    return _mask(original), end
+
+
+@dataclass(frozen=True)
+class DocumentProposal:
+    proposal: Proposal
+    docx: bytes | None  # the .docx with the text replaced in place; None for text and PDF
+    layout_lost: bool  # a PDF: only its text can be proposed
+
+
+def propose_document(data: bytes, filename: str, text: str, findings: list[Finding], today: date,
+                     lang: str = "ja") -> DocumentProposal:
+    """The proposal for an uploaded file whose extracted text is ``text``: a .docx comes back
+    with the replacements made in its runs (formatting kept); a PDF gives text only."""
+    proposal = propose_anonymised(text, findings, today, lang)
+    kind = documents.document_kind(data, filename)
+    if kind == "docx":
+        return DocumentProposal(proposal, replace_in_docx(data, proposal), layout_lost=False)
+    return DocumentProposal(proposal, None, layout_lost=kind == "pdf")
+
+
+def replace_in_docx(data: bytes, proposal: Proposal) -> bytes:
+    """The .docx with every replaced original swapped for its placeholder, paragraph by paragraph
+    (headers, footers and table cells included). An original split over several runs goes into
+    the first run; the runs after it lose the characters it covered."""
+    import docx
+
+    document = docx.Document(io.BytesIO(data))
+    swaps = sorted({(r.original, r.placeholder) for r in proposal.replacements if r.kind != "my_number"},
+                   key=lambda pair: len(pair[0]), reverse=True)
+    # A My Number is quoted masked in findings; its clear digits are found again by shape.
+    for paragraph in _paragraphs(document):
+        _replace_in_paragraph(paragraph, swaps, mask_my_numbers=any(r.kind == "my_number"
+                                                                    for r in proposal.replacements))
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _paragraphs(document) -> Iterator:
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    def walk(container) -> Iterator:
+        for block in container.iter_inner_content():
+            if isinstance(block, Paragraph):
+                yield block
+            elif isinstance(block, Table):
+                for row in block.rows:
+                    for cell in row.cells:
+                        yield from walk(cell)
+
+    for section in document.sections:
+        for part in (section.header, section.footer):
+            if not part.is_linked_to_previous:
+                yield from walk(part)
+    yield from walk(document)
+
+
+def _replace_in_paragraph(paragraph, swaps: list[tuple[str, str]], mask_my_numbers: bool) -> None:
+    runs = list(paragraph.runs)
+    if not runs:
+        return
+    texts = [run.text for run in runs]
+    joined = "".join(texts)
+    edits: list[tuple[int, int, str]] = []
+    taken = bytearray(len(joined))
+    for original, placeholder in swaps:
+        for match in re.finditer(re.escape(original), joined):
+            if taken.find(1, match.start(), match.end()) == -1:
+                taken[match.start():match.end()] = b"\x01" * (match.end() - match.start())
+                edits.append((match.start(), match.end(), placeholder))
+    if mask_my_numbers:
+        for match in re.finditer(r"[0-9０-９]{4}[ -－]?[0-9０-９]{4}[ -－]?[0-9０-９]{4}", joined):
+            if anonymisation.is_my_number(match.group()) and taken.find(1, match.start(), match.end()) == -1:
+                edits.append((match.start(), match.end(), _mask(match.group())))
+    if not edits:
+        return
+    bounds = []  # where each run starts in the joined text
+    position = 0
+    for piece in texts:
+        bounds.append(position)
+        position += len(piece)
+    # Right to left, so the offsets of edits still to make stay valid.
+    for start, end, placeholder in sorted(edits, reverse=True):
+        first = max(i for i, b in enumerate(bounds) if b <= start)
+        for i in range(len(runs) - 1, first - 1, -1):
+            run_start, run_end = bounds[i], bounds[i] + len(texts[i])
+            cut_from, cut_to = max(start, run_start), min(end, run_end)
+            if cut_from >= cut_to and i != first:
+                continue
+            inserted = placeholder if i == first else ""
+            texts[i] = texts[i][:cut_from - run_start] + inserted + texts[i][max(cut_to, cut_from) - run_start:]
+    for run, new in zip(runs, texts):
+        if run.text != new:
+            run.text = new
+
+
+def propose_file(data: bytes, filename: str, today: date, lang: str = "ja") -> DocumentProposal:
+    """Extract, check and propose in one call (run it off the event loop: it is CPU work). Raises
+    what extract_text and check_text raise for files they refuse."""
+    text = documents.extract_text(data, filename)
+    return propose_document(data, filename, text, anonymisation.check_text(text, lang=lang), today, lang)
+
+
+def propose_text(text: str, today: date, lang: str = "ja") -> Proposal:
+    """Check a pasted text and propose its anonymised version."""
+    return propose_anonymised(text, anonymisation.check_text(text, lang=lang), today, lang)

@@ -1,0 +1,155 @@
+"""`run_bot.py demo`: the lifecycle of DESIGN §2, scripted on the local Slack.
+
+Every step is something a person does in Slack (a command, a button, a modal, a DM) or the
+clock moving; every step states what must follow, and the demo exits non-zero when anything
+did not. The transcript shows what people saw, as the console would.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from bot.local import seed
+from bot.core.clock import ManualClock
+from bot.core.i18n import t
+from bot.local.workspace import LocalWorkspace
+from bot.local.slack.render import render_message, render_view
+from bot.local.slack.server import Activity
+from storage.crypto import Cipher, generate_key
+
+JST = ZoneInfo("Asia/Tokyo")
+START = datetime(2027, 4, 1, 9, 0, tzinfo=JST)
+TOKYO = [c[0] for c in seed.COORDINATORS if c[2] not in ("大阪府", "京都府", "兵庫県")]
+OSAKA = [c[0] for c in seed.COORDINATORS if c[2] in ("大阪府", "京都府", "兵庫県")]
+
+
+@dataclass
+class Demo:
+    lang: str = "ja"
+    out: Any = None
+    failures: list[str] = field(default_factory=list)
+    checks: int = 0
+
+    async def run(self) -> int:
+        self.out = self.out or sys.stdout
+        with tempfile.TemporaryDirectory(prefix="jirei-demo-") as folder:
+            url = f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"
+            english = tuple(u for u, *_ in seed.STAFF) + tuple(u for u, *_ in seed.COORDINATORS) if self.lang == "en" else ()
+            async with LocalWorkspace.open(database_url=url, cipher=Cipher(generate_key()),
+                                           clock=ManualClock(START), english=english) as ws:
+                self.ws = ws
+                self.activities: list[Activity] = []
+                ws.fake.on_record = self.activities.append
+                self.say(t("demo.intro", self.lang))
+                self.say(t("demo.key_note", self.lang))
+                for step in self.steps():
+                    await step()
+        self.say("")
+        self.say(t("demo.summary", self.lang, checks=self.checks, failures=len(self.failures)))
+        for failure in self.failures:
+            self.say(f"  ✗ {failure}")
+        return 1 if self.failures else 0
+
+    def steps(self) -> list[Callable]:
+        from bot.local.demo_steps import STEPS
+
+        return [lambda step=step: step(self) for step in STEPS]
+
+    # ------------------------------------------------------------------ helpers for steps
+
+    def heading(self, key: str, **params) -> None:
+        self.say("")
+        self.say("━" * 72)
+        self.say(t(key, self.lang, **params))
+        self.say("━" * 72)
+
+    def expect(self, condition: bool, description: str) -> bool:
+        self.checks += 1
+        mark = "✓" if condition else "✗"
+        self.say(f"  {mark} {description}")
+        if not condition:
+            self.failures.append(description)
+        return condition
+
+    async def command(self, user: str, text: str, show: bool = True):
+        self.activities.clear()
+        self.say(f"\n👤 {self.name(user)}: /jirei {text}")
+        reply = await self.ws.driver.command(user, text)
+        await self.ws.run_due()
+        if show:
+            self.show_for(user)
+        return reply
+
+    async def press(self, user: str, message: dict, label_or_action: str, show: bool = True):
+        self.activities.clear()
+        self.say(f"\n👤 {self.name(user)}: [{self._button_label(message, label_or_action)}]")
+        reply = await self.ws.driver.press(user, message, label_or_action)
+        await self.ws.run_due()
+        if show:
+            self.show_for(user)
+        return reply
+
+    async def advance(self, delta: timedelta, label: str) -> None:
+        self.activities.clear()
+        self.say(f"\n⏩ {label}")
+        await self.ws.advance(delta)
+
+    async def advance_to(self, moment: datetime, label: str) -> None:
+        await self.advance(moment - self.ws.clock.now(), label)
+
+    @staticmethod
+    def _button_label(message: dict, label_or_action: str) -> str:
+        for block in message.get("blocks") or []:
+            for element in block.get("elements") or []:
+                if element.get("action_id") == label_or_action:
+                    return element.get("text", {}).get("text", label_or_action)
+        return label_or_action
+
+    def show_for(self, user: str, limit: int = 3) -> None:
+        shown = 0
+        for activity in self.activities:
+            if shown >= limit:
+                break
+            if activity.kind in ("ephemeral", "message") and self._to(activity, user):
+                self.say(self.render(activity.item))
+                shown += 1
+            elif activity.kind in ("view_opened", "home_published") and activity.user_id == user:
+                self.say(render_view(activity.item, lang=self.lang).text)
+                shown += 1
+
+    def _to(self, activity: Activity, user: str) -> bool:
+        if activity.kind == "ephemeral":
+            return activity.user_id == user
+        return activity.conversation_id == self.ws.fake.dm_channel_id(user)
+
+    def render(self, message: dict) -> str:
+        text = render_message(message, lang=self.lang).text
+        return "\n".join("    │ " + line for line in text.splitlines())
+
+    def dms(self, user: str) -> list[dict]:
+        return self.ws.fake.dm_messages(user)
+
+    def last_dm(self, user: str) -> dict | None:
+        messages = [m for m in self.dms(user) if m.get("user") == self.ws.fake.bot_user_id and m.get("blocks")]
+        return messages[-1] if messages else None
+
+    def dm_with_action(self, user: str, action_id: str) -> dict | None:
+        for message in reversed(self.dms(user)):
+            for block in message.get("blocks") or []:
+                for element in block.get("elements") or []:
+                    if element.get("action_id", "").startswith(action_id):
+                        return message
+        return None
+
+    def name(self, user: str) -> str:
+        found = self.ws.fake.users.get(user)
+        return found.real_name if found else user
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)

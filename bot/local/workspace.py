@@ -1,0 +1,166 @@
+"""The local workspace: the fake Slack, the real AsyncApp and a driver playing Slack's side.
+
+One harness serves the console, the demo and the dispatch tests, so what the tests prove is
+what an operator sees:
+
+    async with LocalWorkspace.open(database_url=..., clock=ManualClock(...)) as ws:
+        await ws.driver.command(COORD, "join S1")
+        await ws.advance(timedelta(days=1))     # scheduled work runs
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import AsyncIterator
+
+from bot.local import seed
+from bot.app import build_app
+from bot.core.clock import ManualClock
+from bot.deps import Deps, build_deps
+from bot.features import WIRING
+from bot.sessions.jobs import next_scheduled
+from bot.local.slack.driver import SlackDriver, dispatch_to_app
+from bot.local.slack.server import FakeSlack
+from bot.runtime import Runtime
+from bot.people import service as people
+from config.settings import Settings
+from storage.crypto import Cipher
+
+SIGNING_SECRET = "local-signing-secret"
+CONSOLE_LOG = "jirei-console.log"
+BOT_TOKEN = "xoxb-local"
+SETTLE_SECONDS = 60.0  # how long the driver waits for a command's work before it calls it stuck
+
+
+@dataclass
+class LocalWorkspace:
+    fake: FakeSlack
+    deps: Deps
+    app: object
+    driver: SlackDriver
+    runtime: Runtime
+    clock: ManualClock
+    announce_channel: str
+    portal_channel: str
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, *, database_url: str, cipher: Cipher, clock: ManualClock | None = None,
+                   seed_profiles: bool = True, english: tuple[str, ...] = (),
+                   extra_settings: dict | None = None, resume_clock: bool = False) -> AsyncIterator["LocalWorkspace"]:
+        clock = clock or ManualClock(datetime.now(timezone.utc).replace(microsecond=0))
+        fake = FakeSlack(bot_token=BOT_TOKEN, wall_clock=lambda: clock.now().timestamp())
+        base_url = await fake.start()
+        try:
+            for user_id, name in seed.STAFF:
+                fake.add_user(user_id, name)
+            for user_id, name, *_ in seed.COORDINATORS:
+                fake.add_user(user_id, name)
+            announce = fake.add_channel(seed.ANNOUNCE_CHANNEL, members=[u for u, *_ in seed.COORDINATORS])
+            portal = fake.add_channel(seed.PORTAL_CHANNEL, members=[u for u, *_ in seed.COORDINATORS])
+            settings = Settings(
+                SLACK_API_URL=base_url, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                DATABASE_URL=database_url, JIREI_ADMINS=seed.ADMIN, JIREI_ANNOUNCE_CHANNEL=announce,
+                JIREI_PORTAL_CHANNEL=portal, JIREI_DISPATCH_INTERVAL_SECONDS=1, **(extra_settings or {}),
+            )
+            deps = await build_deps(settings, cipher=cipher, clock=clock)
+            if resume_clock:
+                await _resume_clock(deps, clock)
+            app = build_app(deps, WIRING, signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN,
+                            bot_user_id=fake.bot_user_id)
+            # A command's work may take seconds the first time on a busy machine: the first chart
+            # imports matplotlib, the first upload check loads the SudachiPy dictionary.
+            driver = SlackDriver(fake, dispatch_to_app(app), SIGNING_SECRET, settle_timeout=SETTLE_SECONDS)
+            runtime = Runtime(deps, WIRING)
+            workspace = cls(fake, deps, app, driver, runtime, clock, announce, portal)
+            await seed_people(deps, clock.now(), profiles=seed_profiles, english=english)
+            try:
+                yield workspace
+            finally:
+                await runtime.stop()
+                await deps.close()
+        finally:
+            await fake.stop()
+
+    async def run_due(self) -> None:
+        """Everything due now: periodic jobs, deliveries, and what the handlers started."""
+        for _ in range(3):
+            await self.runtime.drain()
+            await self.driver.settle()
+
+    async def remember_clock(self) -> None:
+        """Write down where the clock was moved to, so a console reopened later resumes there."""
+        async with self.deps.uow() as uow:
+            await uow.audit.record(self.clock.now(), "console", "clock.moved", "ok")
+
+    async def advance(self, delta: timedelta) -> None:
+        """Move the clock from one scheduled moment to the next, running what falls due at each,
+        so that work happens in order and exactly when it would have (reminders keep their grace)."""
+        target = self.clock.now() + delta
+        await self.run_due()
+        while self.clock.now() < target:
+            upcoming = await next_scheduled(self.deps, WIRING.next_due)
+            if upcoming is None or upcoming > target:
+                self.clock.set(target)
+            else:
+                self.clock.set(max(upcoming, self.clock.now() + timedelta(seconds=1)))
+            await self.run_due()
+
+
+async def _resume_clock(deps: Deps, clock: ManualClock) -> None:
+    """A console reopened on its database carries on from the last moment that database knows
+    (the clock had been moved ahead of the wall clock), never from before it."""
+    async with deps.uow(read_only=True) as uow:
+        latest = await uow.audit.latest_at()
+    if latest is not None and latest > clock.now():
+        clock.set(latest)
+
+
+async def seed_people(deps: Deps, now: datetime, *, profiles: bool, english: tuple[str, ...] = ()) -> None:
+    """Roles for the staff; for the seeded coordinators, profiles and the pledge (console, tests)."""
+    admin = people.Actor(user_id=seed.ADMIN, is_admin=True)
+    async with deps.uow() as uow:
+        if await uow.coordinators.count():
+            return  # a console database from an earlier run keeps what people changed
+        await people.grant_role(uow, now, admin, seed.STAFF_TOKYO, "bureau_staff", "tokyo")
+        await people.grant_role(uow, now, admin, seed.STAFF_OSAKA, "bureau_staff", "osaka")
+        await people.grant_role(uow, now, admin, seed.LECTURER, "lecturer", None)
+        for user_id, name in seed.STAFF:
+            lang = "en" if user_id in english else "ja"
+            await people.update_profile(uow, now, user_id, people.ProfileChange({"name": name, "lang": lang}))
+        if not profiles:
+            return
+        for user_id, name, prefecture, affiliation, themes in seed.COORDINATORS:
+            change = people.validate_profile({"name": name, "prefecture": prefecture, "affiliation": affiliation,
+                                              "themes": ",".join(themes),
+                                              "lang": "en" if user_id in english else "ja"})
+            await people.update_profile(uow, now, user_id, change)
+            await people.accept_pledge(uow, now, user_id)
+
+
+async def run_console(settings: Settings) -> int:
+    from bot.cli import cipher_for
+    from bot.local.console import Console
+
+    from bot.logs import setup_logging
+
+    cipher, note = cipher_for(settings, allow_local=True)
+    if note:
+        print(f"[jirei] {note}", file=sys.stderr)
+    # The terminal is the workspace: the bot's own (JSON, name-free) logs go to a file beside it.
+    log_file = open(CONSOLE_LOG, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole session
+    setup_logging(settings.log_level, stream=log_file)
+    print(f"[jirei] logs: {CONSOLE_LOG}", file=sys.stderr)
+    async with LocalWorkspace.open(database_url=settings.database_url, cipher=cipher, resume_clock=True) as workspace:
+        return await Console(workspace).run()
+
+
+async def run_demo(settings: Settings, lang: str = "ja") -> int:
+    from bot.local.demo import Demo
+    from bot.logs import setup_logging
+
+    setup_logging("WARNING")  # the transcript is the output; only problems are logged (JSON, stderr)
+    return await Demo(lang=lang).run()

@@ -1,0 +1,1 @@
+"""Case material: upload, the personal-data check, the pledge-gated release, publication."""

@@ -1,0 +1,168 @@
+"""Block Kit for materials: the participant's DM, upload findings, publication. Pure builders."""
+
+from __future__ import annotations
+
+from typing import Sequence
+from zoneinfo import ZoneInfo
+
+from bot import ids
+from bot.checks.blocks import build_proposed_text, build_replacements
+from bot.kit import actions, button, context, escape, header, plain, section
+from bot.sessions.blocks import session_facts, session_title
+from bot.core.i18n import t
+from bot.core.pseudonymisation import Proposal
+from bot.sessions.service import bureau_label
+from storage.models import Case, CaseSession, Material
+
+MAX_FINDINGS_SHOWN = 20
+
+
+def build_material_dm(item: CaseSession, case: Case, material: Material, lang: str, tz: ZoneInfo) -> list[dict]:
+    blocks = [
+        header(t("materials.dm_title", lang)),
+        section(f"*{item.code}　{session_title(item, case, lang)}*\n" + session_facts(item, case, lang, tz)),
+        section(t("materials.preparation", lang)),
+    ]
+    if material.url:
+        blocks.append(section(t("materials.link_line", lang, url=material.url)))
+    else:
+        blocks.append(context(t("materials.file_in_thread", lang)))
+    blocks.append(actions(button(t("materials.read_button", lang), ids.MATERIAL_READ, item.code, style="primary"),
+                          block_id=f"material_{item.code}"))
+    blocks.append(context(t("materials.confidential", lang)))
+    return blocks
+
+
+def build_findings(case: Case, material: Material, findings: Sequence, lang: str, proposal: Proposal | None = None,
+                   name_findings: Sequence = ()) -> list[dict]:
+    """What the uploader sees: the findings (with the found text, which only they see) and a choice;
+    with a proposal, the proposal as before → after and the choice to accept it or withdraw.
+    Findings in the file's name come first, with the neutral name the file will be sent under."""
+    count = len(findings) + len(name_findings)
+    if not count:
+        return [section(t("materials.clean", lang, code=case.code, version=material.version))]
+    name_lines = [t("materials.filename_finding_line", lang, kind=t(f"anonymisation.kind.{f.kind}", lang),
+                    text=escape(f.text), filename=escape(material.filename or ""))
+                  for f in name_findings[:MAX_FINDINGS_SHOWN]]
+    if proposal is not None and proposal.changed:
+        return _proposal_blocks(case, material, proposal, lang, name_lines)
+    lines = name_lines + [t("materials.finding_line", lang, line=f.line, kind=t(f"anonymisation.kind.{f.kind}", lang),
+                            text=escape(f.text), suggestion=escape(f.suggestion))
+                          for f in findings[:MAX_FINDINGS_SHOWN - len(name_lines)]]
+    if count > len(lines):
+        lines.append(t("materials.more_findings", lang, count=count - len(lines)))
+    return [
+        section(t("materials.findings_intro", lang, code=case.code, version=material.version, count=count)),
+        section("\n".join(lines)[:2900]),
+        section(t("materials.findings_next", lang)),
+        actions(_confirm_button(material, lang)),
+    ]
+
+
+def _confirm_button(material: Material, lang: str) -> dict:
+    return button(t("materials.confirm_button", lang), ids.MATERIAL_CONFIRM, f"M{material.id}", style="danger",
+                  confirm={"title": plain(t("materials.confirm_title", lang)),
+                           "text": plain(t("materials.confirm_text", lang)),
+                           "confirm": plain(t("materials.confirm_yes", lang)),
+                           "deny": plain(t("common.cancel", lang))})
+
+
+def _proposal_blocks(case: Case, material: Material, proposal: Proposal, lang: str,
+                     name_lines: list[str]) -> list[dict]:
+    value = f"M{material.id}"
+    return [
+        section(t("materials.proposal_intro", lang, code=case.code, version=material.version,
+                  count=len(proposal.replacements))),
+        *([section("\n".join(name_lines)[:2900])] if name_lines else []),
+        section(build_replacements(proposal, lang)[:2900]),
+        *build_proposed_text(proposal, lang),
+        section(t("materials.proposal_next", lang)),
+        actions(button(t("materials.accept_proposal_button", lang), ids.MATERIAL_ACCEPT_PROPOSAL, value,
+                       style="primary"),
+                button(t("materials.withdraw_button", lang), ids.MATERIAL_WITHDRAW, value),
+                _confirm_button(material, lang)),
+    ]
+
+
+def build_link_added(case: Case, material: Material, lang: str) -> list[dict]:
+    """A link is not released until its uploader confirms that the linked file was checked."""
+    return [section(t("materials.link_added", lang, code=case.code, version=material.version)),
+            actions(button(t("materials.link_check_button", lang), ids.MATERIAL_LINK_CHECK_OPEN, f"M{material.id}",
+                           style="primary"))]
+
+
+def build_link_check_modal(material_id: int, url: str, lang: str) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": ids.MATERIAL_LINK_CHECK_VIEW,
+        "private_metadata": f"M{material_id}",
+        "title": plain(t("materials.link_check_title", lang)),
+        "submit": plain(t("materials.link_check_submit", lang)),
+        "close": plain(t("common.cancel", lang)),
+        "blocks": [
+            section(t("materials.link_check_intro", lang, url=escape(url))),
+            {"type": "input", "block_id": ids.MATERIAL_LINK_CHECK_BLOCK,
+             "label": plain(t("materials.link_check_label", lang)),
+             "element": {"type": "checkboxes", "action_id": ids.MATERIAL_LINK_CHECK_INPUT,
+                         "options": [{"text": plain(t("materials.link_check_option", lang)[:75]), "value": "checked"}]}},
+        ],
+    }
+
+
+def build_publication(case: Case, document: Material | None, part: str, lang: str, *, early: bool = False) -> list[dict]:
+    if part == "commentary":
+        key = "materials.portal_commentary"
+    else:
+        key = "materials.portal_intro_early" if early else "materials.portal_intro"
+    blocks = [section(t(key, lang, code=case.code, title=escape(case.title)))]
+    if document is not None and document.url:
+        blocks.append(section(t("materials.link_line", lang, url=document.url)))
+    blocks.append(context(t("materials.portal_footer", lang)))
+    return blocks
+
+
+def bureau_names(codes: list[str], lang: str) -> str:
+    return ("、" if lang == "ja" else ", ").join(bureau_label(code, lang) for code in codes) or "—"
+
+
+def build_publication_standing(check, lang: str) -> list[dict]:
+    """`admin publish` before every bureau has held the case: who has, who has not, and the
+    explicit way to publish now (a confirm step)."""
+    code = check.case.code
+    return [
+        section(t("materials.not_ready", lang, code=code)),
+        section(t("materials.bureaus_done", lang, count=len(check.done), names=bureau_names(check.done, lang)) + "\n"
+                + t("materials.bureaus_to_go", lang, count=len(check.to_go), names=bureau_names(check.to_go, lang))),
+        actions(button(t("materials.publish_early_button", lang), ids.PUBLISH_EARLY, code, style="danger",
+                       confirm={"title": plain(t("materials.publish_early_title", lang)),
+                                "text": plain(t("materials.publish_early_text", lang, code=code,
+                                                count=len(check.to_go))),
+                                "confirm": plain(t("materials.publish_early_yes", lang)),
+                                "deny": plain(t("common.cancel", lang))})),
+        context(t("materials.publish_early_hint", lang, code=code)),
+    ]
+
+
+def build_upload_modal(lang: str, case_codes: list[str]) -> dict:
+    options = [{"text": plain(code), "value": code} for code in case_codes[:100]] or [{"text": plain("—"), "value": "none"}]
+    return {
+        "type": "modal",
+        "callback_id": ids.MATERIAL_UPLOAD_VIEW,
+        "title": plain(t("materials.modal_title", lang)),
+        "submit": plain(t("common.submit", lang)),
+        "close": plain(t("common.cancel", lang)),
+        "blocks": [
+            section(t("materials.modal_intro", lang)),
+            {"type": "input", "block_id": ids.MATERIAL_CASE_BLOCK, "label": plain(t("materials.modal_case", lang)),
+             "element": {"type": "static_select", "action_id": ids.MATERIAL_CASE_INPUT, "options": options,
+                         "initial_option": options[0]}},
+            {"type": "input", "block_id": ids.MATERIAL_KIND_BLOCK, "label": plain(t("materials.modal_kind", lang)),
+             "element": {"type": "static_select", "action_id": ids.MATERIAL_KIND_INPUT,
+                         "initial_option": {"text": plain(t("materials.kind.material", lang)), "value": "material"},
+                         "options": [{"text": plain(t("materials.kind.material", lang)), "value": "material"},
+                                     {"text": plain(t("materials.kind.commentary", lang)), "value": "commentary"}]}},
+            {"type": "input", "block_id": ids.MATERIAL_FILE_BLOCK, "label": plain(t("materials.modal_file", lang)),
+             "element": {"type": "file_input", "action_id": ids.MATERIAL_FILE_INPUT,
+                         "filetypes": ["pdf", "docx", "txt"], "max_files": 1}},
+        ],
+    }

@@ -1,0 +1,36 @@
+"""Materials' periodic jobs: release the material when its time comes; publish to the portal."""
+
+from __future__ import annotations
+
+from bot.deps import Deps
+from bot.materials.service import RELEASE_STATUSES, publish, queue_commentaries, release_for_session
+
+
+async def release_due_materials(deps: Deps) -> int:
+    """Periodic: sessions whose release time has come. Cheap when there is nothing to do."""
+    now = deps.clock.now()
+    queued = 0
+    async with deps.uow() as uow:
+        for item in await uow.sessions.with_status(*RELEASE_STATUSES):
+            if item.release_at is not None and item.release_at <= now < item.ends_at:
+                queued += await release_for_session(uow, now, item)
+    if queued:
+        deps.wake_dispatcher()
+    return queued
+
+
+async def publish_when_complete(deps: Deps) -> int:
+    """Periodic: publish every case that every bureau has held; then the commentaries that follow."""
+    portal = deps.settings.portal_channel
+    if not portal:
+        return 0
+    published = 0
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        for case in await uow.cases.unpublished():
+            check = await publish(uow, now, None, case, portal)
+            published += int(check.ready and not check.already)
+        published += await queue_commentaries(uow, now)
+    if published:
+        deps.wake_dispatcher()
+    return published

@@ -1,0 +1,54 @@
+"""Materials' messages: the material to each participant at release time, the portal publication."""
+
+from __future__ import annotations
+
+from bot.materials import blocks
+from bot.delivery.renderers import FileUpload, Message, RenderContext
+from bot.core.i18n import t
+from bot.materials.service import RELEASE_STATUSES, is_releasable, releasable_material, sent_filename
+
+
+async def render_material(ctx: RenderContext) -> Message | None:
+    """Re-checked at send time: still confirmed, pledge accepted, session on, material intact."""
+    uow = ctx.uow
+    item = await uow.sessions.get(int(ctx.payload.get("session_id", 0)))
+    material = await uow.materials.get(int(ctx.payload.get("material_id", 0)))
+    user_id = ctx.delivery.recipient
+    reg = await uow.registrations.get(item.id, user_id) if item else None
+    person = await uow.coordinators.get(user_id)
+    if (item is None or material is None or reg is None or person is None or item.status not in RELEASE_STATUSES
+            or reg.status not in ("confirmed", "attended") or person.pledge_accepted_at is None
+            or not is_releasable(material)):
+        return None
+    case = await uow.cases.get(item.case_id)
+    lang = person.lang
+    upload = None
+    if material.content_encrypted is not None:
+        upload = FileUpload(filename=sent_filename(uow.cipher, material),
+                            content=uow.cipher.decrypt(material.content_encrypted),
+                            title=t("materials.file_title", lang, code=case.code, version=material.version))
+    return Message(text=t("materials.dm_text", lang, code=item.code),
+                   blocks=blocks.build_material_dm(item, case, material, lang, ctx.deps.tz), upload=upload)
+
+
+async def render_publication(ctx: RenderContext) -> Message | None:
+    """The case (part "material") and then its commentary (part "commentary"), each with its file."""
+    case = await ctx.uow.cases.get(int(ctx.payload.get("case_id", 0)))
+    if case is None:
+        return None
+    part = ctx.payload.get("part", "material")
+    if part == "commentary":
+        document = await ctx.uow.materials.latest(case.id, "commentary")
+        if document is None or not is_releasable(document):
+            return None
+    else:
+        document = await releasable_material(ctx.uow, case.id)
+    upload = None
+    if document is not None and document.content_encrypted is not None:
+        upload = FileUpload(filename=sent_filename(ctx.uow.cipher, document),
+                            content=ctx.uow.cipher.decrypt(document.content_encrypted),
+                            title=t(f"materials.kind.{part}", "ja") + f" {case.code} v{document.version}")
+    extra = {"thread_ts": ctx.payload["thread_ts"]} if part == "commentary" and ctx.payload.get("thread_ts") else {}
+    return Message(text=t(f"materials.portal_text_{part}", "ja", code=case.code),
+                   blocks=blocks.build_publication(case, document, part, "ja", early=bool(ctx.payload.get("early"))),
+                   channel=ctx.payload.get("channel") or ctx.delivery.recipient, upload=upload, extra=extra)

@@ -1,0 +1,1 @@
+"""Coordinators: profiles, roles, the pledge, the roster import."""

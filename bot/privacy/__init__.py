@@ -1,0 +1,1 @@
+"""Forget-me and material retention."""

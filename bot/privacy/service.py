@@ -1,0 +1,103 @@
+"""Forgetting a person (`/jirei forget-me`) and the retention of case material.
+
+forget_me removes what exists only for the person (profile, roles, survey progress, read receipts,
+nudges, study-group memberships), gives up their seats in sessions still ahead (the waitlist moves
+up as if they had left), cancels what the bot still owed them, and replaces their user id by a
+random tombstone everywhere a row must stay for the counts to stay right (registrations, survey
+invitations, sent deliveries, the audit log, and inside a lottery's trace or a delivery's payload);
+their DM channel id goes from sent deliveries. The one record left with their id is the audit entry
+saying that they asked (operators need it to forget them again after restoring a backup); it holds
+counts only. The database's freed pages and its write-ahead log are wiped after the commit.
+
+Retention: a case's material and commentary are deleted a number of days after the case was
+published to the portal (JIREI_MATERIAL_RETENTION_DAYS, default 90).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.delivery import outbox
+from bot.sessions import service as sessions
+from bot.people.service import Actor
+from bot.core.refusal import Refusal
+from storage.privacy_repos import FORGET_ME_ACTION
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+TOMBSTONE_PREFIX = "UFORGOT"
+
+
+def new_tombstone() -> str:
+    """A random stand-in user id: unique per forgotten person, unrelated to who they were."""
+    return TOMBSTONE_PREFIX + secrets.token_hex(6).upper()
+
+
+@dataclass
+class ForgetResult:
+    sessions_left: list[str] = field(default_factory=list)
+    deliveries_cancelled: int = 0
+    deleted: dict[str, int] = field(default_factory=dict)
+    anonymised: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def registrations_kept(self) -> int:
+        return self.anonymised.get("registrations.user_id", 0)
+
+
+async def forget_me(uow: UnitOfWork, now: datetime, actor: Actor, *, tombstone: str | None = None) -> ForgetResult:
+    """Remove or anonymise everything the bot holds about `actor`. Idempotent; always allowed."""
+    repo = uow.privacy
+    result = ForgetResult()
+    for code in await repo.future_registrations(actor.user_id, now):
+        try:
+            await sessions.leave(uow, now, actor, code)
+        except Refusal as err:
+            # Too late to leave (it is starting): the seat stays, anonymised, as history.
+            log.info("forget-me kept a registration in %s: %s", code, err.key)
+            continue
+        result.sessions_left.append(code)
+    result.deliveries_cancelled = await outbox.cancel_pending(uow, recipient=actor.user_id)
+    result.deleted = await repo.delete_personal_rows(actor.user_id)
+    result.anonymised = await repo.replace_user_id(actor.user_id, tombstone or new_tombstone())
+    # The request itself is the one thing kept under their id: counts only, never the tombstone.
+    await uow.audit.record(now, actor.user_id, FORGET_ME_ACTION, "ok",
+                           sessions_left=len(result.sessions_left), deliveries_cancelled=result.deliveries_cancelled,
+                           registrations_kept=result.registrations_kept,
+                           deleted=sum(result.deleted.values()))
+    uow.wipe_freed_pages()
+    return result
+
+
+# --- retention ------------------------------------------------------------------------------
+
+
+def material_retention_days(settings) -> int:
+    """Days a published case keeps its material: JIREI_MATERIAL_RETENTION_DAYS (Settings, default 90)."""
+    return settings.material_retention_days
+
+
+@dataclass
+class RetentionResult:
+    materials: list[int] = field(default_factory=list)
+    cases: list[str] = field(default_factory=list)
+
+
+async def delete_expired_materials(uow: UnitOfWork, now: datetime, retention_days: int) -> RetentionResult:
+    """Delete the content of every material whose case was published `retention_days` ago or more."""
+    result = RetentionResult()
+    for material in await uow.privacy.materials_past_retention(now - timedelta(days=retention_days)):
+        material.content_encrypted = material.filename_encrypted = None
+        material.deleted_at = now
+        result.materials.append(material.id)
+        case_code = f"C{material.case_id}"
+        if case_code not in result.cases:
+            result.cases.append(case_code)
+    for case_code in result.cases:
+        await uow.audit.record(now, "system", "material.retention_delete", "ok", target=case_code,
+                               retention_days=retention_days)
+    return result

@@ -1,0 +1,1 @@
+"""The Home tab per role and the yearly review."""

@@ -1,0 +1,626 @@
+"""What each person's Home tab shows, and the secretariat's yearly review (DESIGN §2 item 11).
+
+No Slack: a unit of work, `now` and plain values in; dataclasses out. The review's numbers are
+computed once (`yearly_review`) and rendered three ways: Block Kit (bot/review/blocks.py), an .xlsx
+workbook and a PNG chart (`review_workbook`, `review_chart_png` below, pure functions of the review).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core.i18n import t
+from bot.people.service import Actor
+from bot.sessions.service import SessionSummary, bureau_label, waitlist_position
+from bot.surveys.definitions import SurveyDefinitionError, load_survey
+from bot.surveys.report import MIN_CELL
+from config.reference import bureaus, find_theme, themes
+from storage.models import Case, CaseSession, Coordinator, Material, StudyGroup, SurveyRun
+from storage.outbox_repo import FailedDelivery
+from storage.uow import UnitOfWork
+
+FISCAL_YEAR_FIRST_MONTH = 4  # the Japanese fiscal year runs April to March
+SEAT_STATUSES = ("confirmed", "attended")
+QUEUE_STATUSES = ("waitlisted", "applied")
+LIVE_STATUSES = ("open", "confirmed")
+# Staff still need a held session on their Home tab for a while: late check-ins, the roster.
+STAFF_LOOKBACK = timedelta(days=14)
+MAX_FAILED_SHOWN = 10
+
+
+# --- fiscal years ------------------------------------------------------------------------------
+
+
+def fiscal_year_of(moment: datetime, tz: ZoneInfo) -> int:
+    """年度 of a moment, by the calendar in Japan: 2027-03-31 is FY2026, 2027-04-01 is FY2027."""
+    local = moment.astimezone(tz)
+    return local.year if local.month >= FISCAL_YEAR_FIRST_MONTH else local.year - 1
+
+
+def fiscal_year_bounds(fiscal_year: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end): midnight of 1 April of the year to midnight of 1 April of the next, local time."""
+    return (datetime(fiscal_year, FISCAL_YEAR_FIRST_MONTH, 1, tzinfo=tz),
+            datetime(fiscal_year + 1, FISCAL_YEAR_FIRST_MONTH, 1, tzinfo=tz))
+
+
+# --- shared shapes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A session as staff, lecturers and the secretariat see it: status and how full it is."""
+
+    session: CaseSession
+    case: Case | None
+    seats_taken: int
+    queued: int
+
+    @property
+    def fill_rate(self) -> float:
+        return self.seats_taken / self.session.capacity if self.session.capacity else 0.0
+
+
+def _rows(items: Iterable[CaseSession], counts: dict[int, dict[str, int]], cases: dict[int, Case]) -> list[SessionRow]:
+    rows = []
+    for item in items:
+        by_status = counts.get(item.id, {})
+        rows.append(SessionRow(item, cases.get(item.case_id) if item.case_id else None,
+                               sum(by_status.get(s, 0) for s in SEAT_STATUSES),
+                               sum(by_status.get(s, 0) for s in QUEUE_STATUSES)))
+    return rows
+
+
+async def _cases_by_id(uow: UnitOfWork) -> dict[int, Case]:
+    return {case.id: case for case in await uow.cases.all()}
+
+
+# --- the Home tab ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MaterialToRead:
+    session: CaseSession
+    case: Case
+
+
+@dataclass(frozen=True)
+class SurveyToAnswer:
+    code: str
+    survey_id: str
+    deadline_at: datetime
+
+
+@dataclass(frozen=True)
+class MyStudyGroup:
+    group: StudyGroup
+    members: int
+
+
+@dataclass
+class CoordinatorHome:
+    sessions: list[SessionSummary]
+    materials_to_read: list[MaterialToRead]
+    surveys_to_answer: list[SurveyToAnswer]
+    study_groups: list[MyStudyGroup]
+
+
+@dataclass
+class StaffHome:
+    bureaus: tuple[str, ...]
+    sessions: list[SessionRow]
+
+
+@dataclass(frozen=True)
+class MaterialVersion:
+    """One uploaded version and where it stands in the anonymisation check."""
+
+    kind: str
+    version: int
+    findings: int
+    state: str  # clean | needs_confirmation | confirmed | deleted | link_unchecked | link_confirmed
+    uploaded_at: datetime
+
+
+@dataclass
+class LecturerCase:
+    case: Case
+    materials: list[MaterialVersion]
+    sessions: list[SessionRow]
+
+
+@dataclass
+class LecturerHome:
+    cases: list[LecturerCase]
+
+
+@dataclass(frozen=True)
+class BureauGlance:
+    bureau: str
+    by_status: dict[str, int]
+    seats_taken: int
+    capacity: int
+
+    @property
+    def fill_rate(self) -> float | None:
+        return self.seats_taken / self.capacity if self.capacity else None
+
+    @property
+    def cancelled(self) -> int:
+        return self.by_status.get("cancelled", 0)
+
+
+@dataclass(frozen=True)
+class SurveyRate:
+    code: str
+    survey_id: str
+    status: str
+    invited: int
+    completed: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.completed / self.invited if self.invited else None
+
+
+@dataclass(frozen=True)
+class StudyGroupGlance:
+    groups_by_status: dict[str, int]
+    members: int
+    self_run_planned: int
+    self_run_held: int
+
+
+@dataclass
+class AdminHome:
+    fiscal_year: int
+    bureaus: list[BureauGlance]
+    surveys: list[SurveyRate]
+    study_groups: StudyGroupGlance
+    failed: list[FailedDelivery]
+    failed_total: int
+    # Cases not yet on the portal, each with the bureaus that have held it and those to go.
+    cases: list = field(default_factory=list)
+
+
+@dataclass
+class HomeData:
+    actor: Actor
+    person: Coordinator | None
+    coordinator: CoordinatorHome
+    staff: StaffHome | None = None
+    lecturer: LecturerHome | None = None
+    admin: AdminHome | None = None
+
+
+async def home_data(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor) -> HomeData:
+    """Everything the person's Home tab shows, one section per role they hold."""
+    cases = await _cases_by_id(uow)
+    data = HomeData(actor, await uow.coordinators.get(actor.user_id),
+                    await coordinator_home(uow, now, actor, cases))
+    if actor.staff_bureaus:
+        data.staff = await staff_home(uow, now, actor.staff_bureaus, cases)
+    lectured = [case for case in cases.values() if case.lecturer_user_id == actor.user_id]
+    if actor.is_lecturer or lectured:
+        data.lecturer = await lecturer_home(uow, lectured)
+    if actor.is_admin:
+        data.admin = await admin_home(uow, now, tz)
+    return data
+
+
+async def coordinator_home(uow: UnitOfWork, now: datetime, actor: Actor, cases: dict[int, Case]) -> CoordinatorHome:
+    repo = uow.review
+    mine = [(reg, item) for reg, item in await repo.registrations_of(actor.user_id) if reg.status != "cancelled"]
+    # Coming sessions first (soonest on top), then the past ones, most recent first.
+    coming = [pair for pair in mine if pair[1].ends_at > now]
+    past = sorted((pair for pair in mine if pair[1].ends_at <= now), key=lambda p: p[1].starts_at, reverse=True)
+    ordered = coming + past
+    counts = await repo.registration_counts(item.id for _, item in ordered)
+    summaries = []
+    for reg, item in ordered:
+        by_status = counts.get(item.id, {})
+        summaries.append(SessionSummary(
+            session=item, case=cases.get(item.case_id) if item.case_id else None,
+            confirmed=sum(by_status.get(s, 0) for s in SEAT_STATUSES),
+            waitlisted=sum(by_status.get(s, 0) for s in QUEUE_STATUSES), my_status=reg.status,
+            my_position=await waitlist_position(uow, item, reg) if reg.status == "waitlisted" else None))
+    return CoordinatorHome(
+        sessions=summaries,
+        materials_to_read=await _materials_to_read(uow, now, actor, mine, cases),
+        surveys_to_answer=[SurveyToAnswer(run.code, run.survey_id, run.deadline_at)
+                           for run in await repo.open_runs_awaiting(actor.user_id, now)],
+        study_groups=await _my_groups(uow, actor.user_id),
+    )
+
+
+async def _materials_to_read(uow: UnitOfWork, now: datetime, actor: Actor, mine, cases: dict[int, Case]) -> list[MaterialToRead]:
+    """Material released to the person (seat held, pledge accepted, release time passed) and not yet read."""
+    from bot.materials.service import RELEASE_STATUSES, releasable_material
+
+    if not actor.pledged:
+        return []
+    read = await uow.review.sessions_read_by(actor.user_id)
+    result = []
+    for reg, item in mine:
+        if (reg.status in SEAT_STATUSES and item.status in RELEASE_STATUSES and item.case_id in cases
+                and item.release_at is not None and item.release_at <= now and item.id not in read
+                and await releasable_material(uow, item.case_id) is not None):
+            result.append(MaterialToRead(item, cases[item.case_id]))
+    return result
+
+
+async def _my_groups(uow: UnitOfWork, user_id: str) -> list[MyStudyGroup]:
+    groups = [group for group, _ in await uow.study_groups.of_user(user_id, "accepted") if group.status != "closed"]
+    members = await uow.review.accepted_members(g.id for g in groups)
+    return [MyStudyGroup(group, members.get(group.id, 0)) for group in groups]
+
+
+async def staff_home(uow: UnitOfWork, now: datetime, staff_bureaus: Iterable[str], cases: dict[int, Case]) -> StaffHome:
+    repo = uow.review
+    items = await repo.sessions_of_bureaus(staff_bureaus, not_before=now - STAFF_LOOKBACK)
+    counts = await repo.registration_counts(item.id for item in items)
+    return StaffHome(tuple(sorted(staff_bureaus)), _rows(items, counts, cases))
+
+
+def material_state(material: Material) -> str:
+    if material.deleted_at is not None:
+        return "deleted"
+    if material.url is not None:
+        return "link_confirmed" if material.confirmed_at is not None else "link_unchecked"
+    if not material.findings:
+        return "clean"
+    return "confirmed" if material.confirmed_at is not None else "needs_confirmation"
+
+
+async def lecturer_home(uow: UnitOfWork, lectured: list[Case]) -> LecturerHome:
+    repo = uow.review
+    result = []
+    for case in sorted(lectured, key=lambda c: c.id, reverse=True):
+        items = await uow.sessions.for_case(case.id)
+        counts = await repo.registration_counts(item.id for item in items)
+        versions = [MaterialVersion(m.kind, m.version, len(m.findings or []), material_state(m), m.uploaded_at)
+                    for m in await uow.materials.for_case(case.id)]
+        result.append(LecturerCase(case, versions, _rows(items, counts, {case.id: case})))
+    return LecturerHome(result)
+
+
+async def admin_home(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> AdminHome:
+    repo = uow.review
+    year = fiscal_year_of(now, tz)
+    start, end = fiscal_year_bounds(year, tz)
+    items = [s for s in await repo.sessions_starting_between(start, end) if s.kind != "self_run"]
+    counts = await repo.registration_counts(item.id for item in items)
+    by_bureau: dict[str, dict] = {}
+    for item in items:
+        entry = by_bureau.setdefault(item.bureau, {"status": {}, "taken": 0, "capacity": 0})
+        entry["status"][item.status] = entry["status"].get(item.status, 0) + 1
+        if item.status != "cancelled":
+            entry["taken"] += sum(counts.get(item.id, {}).get(s, 0) for s in SEAT_STATUSES)
+            entry["capacity"] += item.capacity
+    glances = [BureauGlance(code, entry["status"], entry["taken"], entry["capacity"])
+               for code, entry in sorted(by_bureau.items(), key=lambda kv: _bureau_order(kv[0]))]
+    runs = await repo.runs_opening_between(start, end)
+    invites = await repo.invite_counts(run.id for run in runs)
+    surveys = [SurveyRate(run.code, run.survey_id, run.status, *invites.get(run.id, (0, 0))) for run in runs]
+    from bot.materials.service import bureaus_done
+
+    standing = [check for check in [await bureaus_done(uow, case) for case in await uow.cases.unpublished()]
+                if not check.self_run]
+    return AdminHome(year, glances, surveys, await _study_group_glance(uow, start, end),
+                     await uow.outbox.failed_deliveries(limit=MAX_FAILED_SHOWN), await uow.outbox.count_failed(), standing)
+
+
+async def _study_group_glance(uow: UnitOfWork, start: datetime, end: datetime) -> StudyGroupGlance:
+    repo = uow.review
+    groups = await repo.groups_created_between(start, end)
+    by_status: dict[str, int] = {}
+    for group in groups:
+        by_status[group.status] = by_status.get(group.status, 0) + 1
+    members = await repo.accepted_members(g.id for g in groups)
+    self_run = [s for s in await repo.sessions_starting_between(start, end) if s.kind == "self_run"]
+    return StudyGroupGlance(by_status, sum(members.values()),
+                            sum(1 for s in self_run if s.status in LIVE_STATUSES),
+                            sum(1 for s in self_run if s.status == "held"))
+
+
+def _bureau_order(code: str | None) -> tuple[int, str]:
+    order = [b.code for b in bureaus()]
+    return (order.index(code), "") if code in order else (len(order), code or "")
+
+
+def _theme_order(code: str | None) -> tuple[int, str]:
+    order = [th.code for th in themes()]
+    return (order.index(code), "") if code in order else (len(order), code or "")
+
+
+# --- the yearly review ---------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """Official 事例検討会 of one bureau or theme (or all), and the substitute exchanges held."""
+
+    key: str
+    planned: int = 0
+    held: int = 0
+    cancelled: int = 0
+    participants: int = 0
+    attended: int = 0
+    expected: int = 0  # seats held at sessions where attendance was taken
+    exchanges: int = 0  # substitute 意見交換会 created for called-off sessions
+    exchanges_held: int = 0
+    exchange_participants: int = 0
+
+    @property
+    def attendance_rate(self) -> float | None:
+        """Checked in / seats held, over the held sessions where attendance was taken."""
+        return self.attended / self.expected if self.expected else None
+
+    def add(self, item: CaseSession, by_status: dict[str, int]) -> None:
+        attended, no_show, confirmed = (by_status.get(s, 0) for s in ("attended", "no_show", "confirmed"))
+        # Without a check-in everyone with a seat counts as a participant (as in sessions.attendees).
+        participants = attended if attended + no_show else confirmed
+        if item.kind == "exchange":
+            self.exchanges += 1
+            if item.status == "held":
+                self.exchanges_held += 1
+                self.exchange_participants += participants
+            return
+        self.planned += 1
+        self.cancelled += int(item.status == "cancelled")
+        if item.status != "held":
+            return
+        self.held += 1
+        self.participants += participants
+        if attended + no_show:
+            self.attended += attended
+            self.expected += attended + no_show + confirmed
+
+
+@dataclass(frozen=True)
+class SurveySummary:
+    code: str
+    survey_id: str
+    session_code: str | None
+    status: str
+    invited: int
+    completed: int
+    responses: int
+    # Responses per bureau, only for bureaus with at least MIN_CELL; None when the run has fewer.
+    by_bureau: dict[str, int] | None
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.completed / self.invited if self.invited else None
+
+
+@dataclass
+class StudyGroupTally:
+    bureau: str
+    groups: int = 0
+    active: int = 0
+    members: int = 0
+    self_run_held: int = 0
+    self_run_participants: int = 0
+
+
+@dataclass
+class YearReview:
+    fiscal_year: int
+    starts: datetime
+    ends: datetime  # exclusive
+    by_bureau: list[Tally]
+    by_theme: list[Tally]
+    total: Tally
+    surveys: list[SurveySummary]
+    study_groups: list[StudyGroupTally]
+    study_total: StudyGroupTally = field(default_factory=lambda: StudyGroupTally("total"))
+
+
+NO_THEME = "none"
+
+
+async def yearly_review(uow: UnitOfWork, fiscal_year: int, tz: ZoneInfo) -> YearReview:
+    """The year's numbers per bureau and theme; sessions count in the year they (were to) start."""
+    repo = uow.review
+    start, end = fiscal_year_bounds(fiscal_year, tz)
+    items = await repo.sessions_starting_between(start, end)
+    counts = await repo.registration_counts(item.id for item in items)
+    cases = await _cases_by_id(uow)
+    by_bureau: dict[str, Tally] = {}
+    by_theme: dict[str, Tally] = {}
+    total = Tally("total")
+    groups_by_bureau: dict[str, StudyGroupTally] = {}
+    study_total = StudyGroupTally("total")
+    # Formed groups only: a group the matcher proposed is not formed until its members accepted.
+    groups = [g for g in await repo.groups_created_between(start, end) if g.channel_id or g.status == "active"]
+    group_bureaus = {g.id: g.bureau for g in groups}
+    bureau_codes = {b.code for b in bureaus()}
+
+    def study_rows(bureau: str | None) -> list[StudyGroupTally]:
+        """The bureau's row and the total; an online group or session with no bureau counts in the total only."""
+        if bureau not in bureau_codes:
+            return [study_total]
+        return [groups_by_bureau.setdefault(bureau, StudyGroupTally(bureau)), study_total]
+
+    for item in items:
+        by_status = counts.get(item.id, {})
+        if item.kind == "self_run":
+            if item.status == "held":
+                bureau = item.bureau if item.bureau in bureau_codes else group_bureaus.get(item.study_group_id)
+                for entry in study_rows(bureau):
+                    entry.self_run_held += 1
+                    entry.self_run_participants += by_status.get("attended", 0) or by_status.get("confirmed", 0)
+            continue
+        case = cases.get(item.case_id) if item.case_id else None
+        theme = item.theme or (case.theme if case else None) or NO_THEME
+        for tally in (by_bureau.setdefault(item.bureau, Tally(item.bureau)),
+                      by_theme.setdefault(theme, Tally(theme)), total):
+            tally.add(item, by_status)
+    members = await repo.accepted_members(g.id for g in groups)
+    for group in groups:
+        for entry in study_rows(group.bureau):
+            entry.groups += 1
+            entry.active += int(group.status == "active")
+            entry.members += members.get(group.id, 0)
+    return YearReview(
+        fiscal_year=fiscal_year, starts=start, ends=end,
+        by_bureau=sorted(by_bureau.values(), key=lambda tally: _bureau_order(tally.key)),
+        by_theme=sorted(by_theme.values(), key=lambda tally: _theme_order(tally.key)),
+        total=total, surveys=await _survey_summaries(uow, start, end),
+        study_groups=sorted(groups_by_bureau.values(), key=lambda tally: _bureau_order(tally.bureau)),
+        study_total=study_total,
+    )
+
+
+def bureau_breakdown(responses: dict[str | None, int]) -> dict[str, int] | None:
+    """Responses per bureau, without cells that could point at a person (fewer than MIN_CELL)."""
+    if sum(responses.values()) < MIN_CELL:
+        return None
+    return {bureau: n for bureau, n in sorted(responses.items(), key=lambda kv: _bureau_order(kv[0]))
+            if bureau is not None and n >= MIN_CELL}
+
+
+async def _survey_summaries(uow: UnitOfWork, start: datetime, end: datetime) -> list[SurveySummary]:
+    repo = uow.review
+    runs: list[SurveyRun] = await repo.runs_opening_between(start, end)
+    invites = await repo.invite_counts(run.id for run in runs)
+    responses = await repo.response_counts_by_bureau(run.id for run in runs)
+    summaries = []
+    for run in runs:
+        invited, completed = invites.get(run.id, (0, 0))
+        per_bureau = responses.get(run.id, {})
+        summaries.append(SurveySummary(run.code, run.survey_id, f"S{run.session_id}" if run.session_id else None,
+                                       run.status, invited, completed, sum(per_bureau.values()),
+                                       bureau_breakdown(per_bureau)))
+    return summaries
+
+
+# --- the review as files ---------------------------------------------------------------------------
+
+
+def _bureau_name(code: str, lang: str) -> str:
+    return bureau_label(code, lang)
+
+
+def _theme_name(code: str, lang: str) -> str:
+    theme = find_theme(code) if code != NO_THEME else None
+    return theme.name(lang) if theme else t("home_tab.review.no_theme", lang)
+
+
+def survey_title(survey_id: str, lang: str) -> str:
+    try:
+        return load_survey(survey_id).title.get(lang)
+    except SurveyDefinitionError:
+        return survey_id  # a run of a survey whose definition was removed: its id still says which
+
+
+def review_workbook(review: YearReview, lang: str) -> bytes:
+    """The review as an .xlsx: one sheet per table, headers in the reader's language."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    def tally_rows(tallies: list[Tally], name) -> list[list]:
+        return [[name(tl.key), tl.planned, tl.held, tl.cancelled, tl.participants, tl.attended, tl.expected,
+                 round(tl.attendance_rate, 4) if tl.attendance_rate is not None else None, tl.exchanges,
+                 tl.exchanges_held, tl.exchange_participants]
+                for tl in tallies]
+
+    tally_header = [t(f"home_tab.review.column.{c}", lang) for c in
+                    ("planned", "held", "cancelled", "participants", "attended", "expected", "attendance_rate",
+                     "exchanges", "exchanges_held", "exchange_participants")]
+    total_name = t("home_tab.review.total", lang)
+    sheets = [
+        (t("home_tab.review.sheet.bureau", lang), [t("home_tab.review.column.bureau", lang)] + tally_header,
+         tally_rows(review.by_bureau, lambda k: _bureau_name(k, lang)) + tally_rows([review.total], lambda k: total_name)),
+        (t("home_tab.review.sheet.theme", lang), [t("home_tab.review.column.theme", lang)] + tally_header,
+         tally_rows(review.by_theme, lambda k: _theme_name(k, lang)) + tally_rows([review.total], lambda k: total_name)),
+        (t("home_tab.review.sheet.surveys", lang),
+         [t(f"home_tab.review.column.{c}", lang) for c in
+          ("run", "survey", "session", "status", "invited", "completed", "response_rate", "responses", "by_bureau")],
+         [[s.code, survey_title(s.survey_id, lang), s.session_code or "", t(f"home_tab.survey_status.{s.status}", lang),
+           s.invited, s.completed, round(s.response_rate, 4) if s.response_rate is not None else None, s.responses,
+           breakdown_text(s, lang)] for s in review.surveys]),
+        (t("home_tab.review.sheet.study_groups", lang),
+         [t(f"home_tab.review.column.{c}", lang) for c in
+          ("bureau", "groups", "active", "members", "self_run_held", "self_run_participants")],
+         [[_bureau_name(g.bureau, lang) if g.bureau != "total" else total_name, g.groups, g.active, g.members,
+           g.self_run_held, g.self_run_participants] for g in review.study_groups + [review.study_total]]),
+    ]
+    book = Workbook()
+    book.remove(book.active)
+    for title, header, rows in sheets:
+        sheet = book.create_sheet(title[:31])
+        sheet.append(header)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append(row)
+        for column, rate_header in enumerate(header, start=1):
+            if rate_header in (t("home_tab.review.column.attendance_rate", lang),
+                               t("home_tab.review.column.response_rate", lang)):
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+                    cell.number_format = "0%"
+        sheet.freeze_panes = "B2"
+        for column_cells in sheet.columns:
+            width = max(len(str(c.value or "")) for c in column_cells)
+            sheet.column_dimensions[column_cells[0].column_letter].width = min(max(10, width * 2 + 2), 60)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def breakdown_text(summary: SurveySummary, lang: str) -> str:
+    if summary.by_bureau is None:
+        return t("home_tab.review.breakdown_suppressed", lang, min=MIN_CELL)
+    parts = [f"{_bureau_name(code, lang)} {n}" for code, n in summary.by_bureau.items()]
+    return " / ".join(parts + [t("home_tab.review.breakdown_note", lang, min=MIN_CELL)])
+
+
+def review_chart_png(review: YearReview, lang: str) -> bytes:
+    """Held and cancelled sessions per bureau and per theme, as horizontal bars with Japanese labels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from bot.surveys.chart import japanese_font
+
+    font = japanese_font()
+    panels = [(t("home_tab.review.chart.by_bureau", lang), [(_bureau_name(x.key, lang), x) for x in review.by_bureau]),
+              (t("home_tab.review.chart.by_theme", lang), [(_theme_name(x.key, lang), x) for x in review.by_theme])]
+    heights = [max(len(rows), 1) * 0.45 + 0.8 for _, rows in panels]
+    figure = Figure(figsize=(8.0, sum(heights) + 0.8), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    figure.suptitle(t("home_tab.review.chart.title", lang, year=review.fiscal_year), fontproperties=font, fontsize=13)
+    grid = figure.add_gridspec(len(panels), 1, height_ratios=heights)
+    held_label, cancelled_label = t("home_tab.review.column.held", lang), t("home_tab.review.column.cancelled", lang)
+    for index, (title, rows) in enumerate(panels):
+        axes = figure.add_subplot(grid[index])
+        axes.set_title(title, fontproperties=font, fontsize=10, loc="left")
+        if not rows:
+            axes.axis("off")
+            axes.text(0.5, 0.5, t("home_tab.review.chart.empty", lang), ha="center", va="center",
+                      fontproperties=font, color="#666666", transform=axes.transAxes)
+            continue
+        positions = list(range(len(rows)))
+        held = [tally.held for _, tally in rows]
+        cancelled = [tally.cancelled for _, tally in rows]
+        bars_held = axes.barh([p - 0.2 for p in positions], held, height=0.4, color="#2f6f9f", label=held_label)
+        bars_cancelled = axes.barh([p + 0.2 for p in positions], cancelled, height=0.4, color="#c8553d",
+                                   label=cancelled_label)
+        axes.set_yticks(positions, [name for name, _ in rows])
+        for label in axes.get_yticklabels():
+            label.set_fontproperties(font)
+        axes.invert_yaxis()
+        for bars in (bars_held, bars_cancelled):
+            axes.bar_label(bars, padding=3, fontsize=8)
+        axes.set_xlim(0, max(held + cancelled + [1]) * 1.2)
+        axes.xaxis.set_visible(False)
+        for side in ("top", "right", "bottom"):
+            axes.spines[side].set_visible(False)
+        axes.legend(prop=font, loc="lower right", frameon=False)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

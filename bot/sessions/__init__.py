@@ -1,0 +1,1 @@
+"""Sessions: cases, sessions, joining, the deadline, reminders, the plan file."""

@@ -1,0 +1,768 @@
+"""Cases and sessions: planning, registration with capacity and waitlist, the deadline decision,
+groups and attendance (DESIGN §2 items 2–4 and 7). No Slack, no SQL: a unit of work, `now`
+and plain values in; plain results out. Every message owed is enqueued in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core import grouping
+from bot.core import lottery
+from bot.delivery import outbox
+from bot.core.i18n import t
+from bot.sessions import reminders
+from bot.people.service import Actor
+from bot.core.refusal import Refusal
+from config.reference import bureaus, find_bureau
+from storage.models import Case, CaseSession, Coordinator, Registration
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MIN_MINUTES, MAX_MINUTES = 30, 480
+SUBSTITUTE_DELAY = timedelta(days=7)  # "one to two weeks later at the same hour"
+SUBSTITUTE_DEADLINE_BEFORE = timedelta(days=2)
+INVITATION_GRACE_SECONDS = 24 * 3600
+
+
+# --- planning ------------------------------------------------------------------------------
+
+
+async def create_case(uow: UnitOfWork, now: datetime, actor: Actor, *, title: str, theme: str,
+                      lecturer: str | None) -> Case:
+    if not actor.is_admin:
+        await uow.audit.record(now, actor.user_id, "case.create", "refused")
+        raise Refusal("auth.admin_only")
+    case = await uow.cases.add(Case(title=title, theme=theme, lecturer_user_id=lecturer,
+                                    created_by=actor.user_id, created_at=now))
+    if lecturer:
+        await uow.roles.grant(lecturer, "lecturer", "", actor.user_id, now)
+    await uow.audit.record(now, actor.user_id, "case.create", "ok", target=case.code, theme=theme)
+    return case
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    case: str | None
+    bureau: str
+    start: datetime
+    minutes: int
+    capacity: int
+    min_participants: int
+    deadline: datetime
+    release: datetime | None
+    format: str = "hybrid"
+    facilitator: str | None = None
+    url: str | None = None
+    lottery: bool = False
+    kind: str = "official"
+    title: str | None = None
+    theme: str | None = None
+    place: str | None = None
+    study_group_id: int | None = None
+
+
+def validate_spec(spec: SessionSpec, now: datetime, *, decided: bool = False) -> None:
+    """Every rule a session must satisfy; the first one broken is reported. A `decided` session's
+    deadline has passed by design, so only the rules about what is still to come apply."""
+    if find_bureau(spec.bureau) is None and spec.bureau != "online":
+        raise Refusal("sessions.error.unknown_bureau", bureau=spec.bureau)
+    if spec.start <= now:
+        raise Refusal("sessions.error.start_in_past")
+    if spec.deadline <= now and not decided:
+        raise Refusal("sessions.error.deadline_in_past")
+    if spec.deadline >= spec.start:
+        raise Refusal("sessions.error.deadline_after_start")
+    if spec.release is not None and spec.release > spec.start:
+        raise Refusal("sessions.error.release_after_start")
+    if not MIN_MINUTES <= spec.minutes <= MAX_MINUTES:
+        raise Refusal("sessions.error.minutes", low=MIN_MINUTES, high=MAX_MINUTES)
+    if spec.min_participants < 1:
+        raise Refusal("sessions.error.minimum")
+    if spec.capacity < spec.min_participants:
+        raise Refusal("sessions.error.capacity_below_minimum")
+    if spec.capacity > 1000:
+        raise Refusal("sessions.error.capacity_too_large")
+
+
+class DuplicateSession(Refusal):
+    """The same case at the same bureau and start already exists (not cancelled): a warning the
+    creator may override."""
+
+    def __init__(self, existing: str) -> None:
+        super().__init__("sessions.duplicate_warning", code=existing)
+        self.existing = existing
+
+
+async def create_session(uow: UnitOfWork, now: datetime, actor: Actor, spec: SessionSpec, *,
+                         allow_duplicate: bool = True) -> CaseSession:
+    case = None
+    if spec.kind == "official":
+        if not actor.can_manage_bureau(spec.bureau):
+            await uow.audit.record(now, actor.user_id, "session.create", "refused", bureau=spec.bureau)
+            raise Refusal("auth.other_bureau")
+        case = await uow.cases.by_code(spec.case or "")
+        if case is None:
+            raise Refusal("sessions.error.unknown_case", code=spec.case or "")
+    validate_spec(spec, now)
+    if not allow_duplicate and case is not None:
+        twin = next((s for s in await uow.sessions.for_case(case.id)
+                     if s.bureau == spec.bureau and s.starts_at == spec.start and s.status != "cancelled"), None)
+        if twin is not None:
+            raise DuplicateSession(twin.code)
+    item = await uow.sessions.add(CaseSession(
+        kind=spec.kind, case_id=case.id if case else None, title=spec.title, theme=spec.theme or (case.theme if case else None),
+        bureau=spec.bureau, starts_at=spec.start, minutes=spec.minutes, capacity=spec.capacity,
+        min_participants=spec.min_participants, deadline_at=spec.deadline, release_at=spec.release,
+        format=spec.format, place=spec.place, facilitator_user_id=spec.facilitator, online_url=spec.url,
+        status="open", lottery=spec.lottery, study_group_id=spec.study_group_id,
+        created_by=actor.user_id, created_at=now,
+    ))
+    await reminders.schedule_session_reminders(uow, item, now)
+    await uow.audit.record(now, actor.user_id, "session.create", "ok", target=item.code, bureau=spec.bureau,
+                           kind=spec.kind)
+    return item
+
+
+async def managed_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str, action: str,
+                          *, lock: bool = False) -> CaseSession:
+    """The session, if the actor may manage it (admins; bureau staff of its bureau; its facilitator)."""
+    item = await uow.sessions.by_code(code, lock=lock)
+    if item is None:
+        raise Refusal("sessions.error.not_found", code=code)
+    allowed = actor.can_manage_bureau(item.bureau) or (
+        item.facilitator_user_id == actor.user_id and action in ("session.roster", "session.attend")) or (
+        # a self-run session is its proposer's to change or call off
+        item.kind == "self_run" and item.created_by == actor.user_id and action in ("session.edit", "session.cancel"))
+    if not allowed:
+        await uow.audit.record(now, actor.user_id, action, "refused", target=item.code)
+        raise Refusal("auth.other_bureau")
+    return item
+
+
+# --- editing and cancelling -------------------------------------------------------------------
+
+# SessionSpec field -> CaseSession attribute, for what `admin session edit` may change.
+EDITABLE = {"start": "starts_at", "minutes": "minutes", "capacity": "capacity", "min_participants": "min_participants",
+            "deadline": "deadline_at", "release": "release_at", "format": "format",
+            "facilitator": "facilitator_user_id", "url": "online_url", "place": "place"}
+DECIDED_AT_DEADLINE = ("deadline", "min_participants")
+LIVE_STATUSES = ("open", "confirmed")
+
+
+@dataclass
+class EditResult:
+    session: CaseSession
+    changed: list[str]  # SessionSpec field names, in EDITABLE's order
+    told: int  # registrants told of the change
+
+
+def _spec_of(item: CaseSession) -> SessionSpec:
+    return SessionSpec(case=None, bureau=item.bureau, start=item.starts_at, minutes=item.minutes,
+                       capacity=item.capacity, min_participants=item.min_participants, deadline=item.deadline_at,
+                       release=item.release_at, format=item.format, facilitator=item.facilitator_user_id,
+                       url=item.online_url, lottery=item.lottery, kind=item.kind, title=item.title, theme=item.theme,
+                       place=item.place)
+
+
+async def edit_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str, changes: dict) -> EditResult:
+    """`admin session edit`: change what may change, keep every rule of a new session, move the
+    reminders with the session, fill new seats from the waitlist, tell the registrants."""
+    item = await managed_session(uow, now, actor, code, "session.edit", lock=True)
+    if item.status not in LIVE_STATUSES:
+        raise Refusal("sessions.error.not_editable", code=item.code)
+    decided = item.status == "confirmed"
+    current = _spec_of(item)
+    wanted = replace(current, **{k: v for k, v in changes.items() if k in EDITABLE})
+    changed = [k for k in EDITABLE if getattr(wanted, k) != getattr(current, k)]
+    if not changed:
+        return EditResult(item, [], 0)
+    if decided and set(changed) & set(DECIDED_AT_DEADLINE):
+        raise Refusal("sessions.error.decided_already", code=item.code)
+    validate_spec(wanted, now, decided=decided)
+    taken = await uow.registrations.count(item.id, "confirmed", "attended")
+    if wanted.capacity < taken:
+        raise Refusal("sessions.error.capacity_below_taken", code=item.code, taken=taken)
+    for field_name in changed:
+        setattr(item, EDITABLE[field_name], getattr(wanted, field_name))
+    await uow.flush()
+    if {"start", "minutes", "facilitator"} & set(changed):
+        await reminders.reschedule_session(uow, item, now)
+    if "capacity" in changed:
+        while await promote_next(uow, now, item):
+            pass
+    registrants = await uow.registrations.for_session(item.id, "confirmed", "waitlisted", "applied")
+    for reg in registrants:
+        await outbox.enqueue(uow, kind="session_changed", recipient=reg.user_id, due_at=now,
+                             dedupe_key=f"changed:{item.code}:{reg.user_id}:{int(now.timestamp())}", now=now,
+                             payload={"session_id": item.id, "changed": changed}, session_id=item.id)
+    await uow.audit.record(now, actor.user_id, "session.edit", "ok", target=item.code, changed=changed,
+                           told=len(registrants))
+    return EditResult(item, changed, len(registrants))
+
+
+@dataclass
+class CancelResult:
+    session: CaseSession
+    told: int
+
+
+async def cancel_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str, reason: str | None,
+                         secretariat: frozenset[str] = frozenset()) -> CancelResult:
+    """`admin session cancel`: the session is off; its registrants, the secretariat, the bureau's
+    staff, its facilitator and lecturer are told; nothing more is sent for it."""
+    item = await managed_session(uow, now, actor, code, "session.cancel", lock=True)
+    if item.status not in LIVE_STATUSES:
+        raise Refusal("sessions.error.not_editable", code=item.code)
+    registrants = await uow.registrations.for_session(item.id, "confirmed", "waitlisted", "applied")
+    item.status, item.decided_at = "cancelled", now
+    await reminders.cancel_session(uow, item.id)
+    await outbox.cancel_pending(uow, session_id=item.id)
+    # Free text by the staff: kept only as ciphertext, like every other free text.
+    facts = {"reason_encrypted": uow.cipher.encrypt(reason.encode()).decode()} if reason else {}
+    for reg in registrants:
+        reg.status, reg.updated_at = "cancelled", now
+        await outbox.enqueue(uow, kind="session_cancelled", recipient=reg.user_id, due_at=now,
+                             dedupe_key=f"cancelled:{item.code}:{reg.user_id}", now=now,
+                             payload={"session_id": item.id, "by_staff": True, **facts}, session_id=item.id)
+    await tell_staff(uow, now, item, "cancelled", secretariat, registrants=len(registrants), **facts)
+    await uow.audit.record(now, actor.user_id, "session.cancel", "ok", target=item.code, registrants=len(registrants),
+                           by="staff")
+    return CancelResult(item, len(registrants))
+
+
+async def edit_case(uow: UnitOfWork, now: datetime, actor: Actor, code: str, changes: dict) -> Case:
+    """`admin case edit`: title, theme, lecturer. A new lecturer gets the role and the reminders."""
+    if not actor.is_admin:
+        await uow.audit.record(now, actor.user_id, "case.edit", "refused", target=code)
+        raise Refusal("auth.admin_only")
+    case = await uow.cases.by_code(code)
+    if case is None:
+        raise Refusal("sessions.error.unknown_case", code=code)
+    fields = {"title": "title", "theme": "theme", "lecturer": "lecturer_user_id"}
+    changed = [k for k in fields if k in changes and changes[k] != getattr(case, fields[k])]
+    for key in changed:
+        setattr(case, fields[key], changes[key])
+    await uow.flush()
+    if "lecturer" in changed:
+        if case.lecturer_user_id:
+            await uow.roles.grant(case.lecturer_user_id, "lecturer", "", actor.user_id, now)
+        for item in await uow.sessions.for_case(case.id):
+            if item.status in LIVE_STATUSES:
+                await reminders.reschedule_session(uow, item, now)
+    if "theme" in changed:
+        for item in await uow.sessions.for_case(case.id):
+            item.theme = case.theme
+    await uow.audit.record(now, actor.user_id, "case.edit", "ok", target=case.code, changed=changed)
+    return case
+
+
+# --- announcing ------------------------------------------------------------------------------
+
+
+@dataclass
+class AnnounceResult:
+    session: CaseSession
+    invited: int
+    channel_posted: bool
+    batch_id: int | None
+
+
+async def announce(uow: UnitOfWork, now: datetime, actor: Actor, code: str,
+                   announce_channel: str | None) -> AnnounceResult:
+    from storage.models import FanoutBatch
+
+    item = await managed_session(uow, now, actor, code, "session.announce")
+    if item.status != "open":
+        raise Refusal("sessions.error.not_open", code=item.code)
+    people = await eligible_invitees(uow, item)
+    batch = FanoutBatch(kind="session_invitation", total=len(people), admin_user_id=actor.user_id, created_at=now)
+    await uow.outbox.add_batch(batch)
+    for person in people:
+        await outbox.enqueue(uow, kind="session_invitation", recipient=person.slack_user_id, due_at=now,
+                             dedupe_key=f"invite:{item.code}:{person.slack_user_id}", now=now,
+                             payload={"session_id": item.id}, session_id=item.id, batch_id=batch.id,
+                             grace_seconds=INVITATION_GRACE_SECONDS)
+    posted = False
+    if announce_channel:
+        posted = await outbox.enqueue(uow, kind="session_announcement", recipient=announce_channel, due_at=now,
+                                      dedupe_key=f"announce:{item.code}", now=now,
+                                      payload={"session_id": item.id}, session_id=item.id)
+    item.announced_at = item.announced_at or now
+    await uow.audit.record(now, actor.user_id, "session.announce", "ok", target=item.code, invited=len(people))
+    return AnnounceResult(item, len(people), posted, batch.id)
+
+
+async def eligible_invitees(uow: UnitOfWork, item: CaseSession) -> list[Coordinator]:
+    """Coordinators of the session's region (everyone, for an online session), profile complete."""
+    if item.bureau == "online" or item.format == "online" and item.kind != "official":
+        people = await uow.coordinators.active()
+    else:
+        people = await uow.coordinators.in_bureau(item.bureau)
+    return [p for p in people if p.profile_complete]
+
+
+# --- listing -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SessionSummary:
+    session: CaseSession
+    case: Case | None
+    confirmed: int
+    waitlisted: int
+    my_status: str | None
+    my_position: int | None = None  # the person's place on the waitlist, where it was looked up
+
+
+@dataclass
+class SessionPage:
+    summaries: list[SessionSummary]
+    total: int  # open sessions in all; the page holds the first few
+
+
+async def open_sessions(uow: UnitOfWork, actor: Actor, limit: int) -> SessionPage:
+    """The first `limit` open sessions, the person's own region first, then by start time (a fixed
+    number of queries, however many sessions there are), and how many are open in all."""
+    items, total = await uow.sessions.open_first(actor.bureau, limit)
+    return SessionPage(await summarise_many(uow, items, actor.user_id), total)
+
+
+async def summarise_many(uow: UnitOfWork, items: list[CaseSession], user_id: str | None, *,
+                         mine: dict[int, Registration] | None = None) -> list[SessionSummary]:
+    """`mine`: the person's registrations by session id, when the caller has read them already."""
+    ids = [item.id for item in items]
+    counts = await uow.registrations.status_counts(ids)
+    cases = await uow.cases.many(sorted({item.case_id for item in items if item.case_id}))
+    if mine is None:
+        mine = await uow.registrations.of_user_in(user_id, ids) if user_id else {}
+    summaries = []
+    for item in items:
+        n = counts.get(item.id, {})
+        summaries.append(SessionSummary(
+            session=item, case=cases.get(item.case_id) if item.case_id else None,
+            confirmed=n.get("confirmed", 0) + n.get("attended", 0),
+            waitlisted=n.get("waitlisted", 0) + n.get("applied", 0),
+            my_status=mine[item.id].status if item.id in mine else None,
+        ))
+    return summaries
+
+
+async def summarise(uow: UnitOfWork, item: CaseSession, user_id: str | None) -> SessionSummary:
+    case = await uow.cases.get(item.case_id) if item.case_id else None
+    mine = await uow.registrations.get(item.id, user_id) if user_id else None
+    return SessionSummary(
+        session=item, case=case,
+        confirmed=await uow.registrations.count(item.id, "confirmed", "attended"),
+        waitlisted=await uow.registrations.count(item.id, "waitlisted", "applied"),
+        my_status=mine.status if mine else None,
+    )
+
+
+async def my_registrations(uow: UnitOfWork, actor: Actor) -> list[SessionSummary]:
+    regs = [r for r in await uow.registrations.of_user(actor.user_id) if r.status != "cancelled"]
+    found = await uow.sessions.many([r.session_id for r in regs])
+    summaries = await summarise_many(uow, [found[r.session_id] for r in regs if r.session_id in found],
+                                     actor.user_id, mine={r.session_id: r for r in regs})
+    waiting = {r.session_id: r for r in regs if r.status == "waitlisted"}
+    for summary in summaries:
+        if summary.session.id in waiting:
+            summary.my_position = await waitlist_position(uow, summary.session, waiting[summary.session.id])
+    return summaries
+
+
+# --- joining and leaving -------------------------------------------------------------------------
+
+
+@dataclass
+class JoinResult:
+    outcome: str  # confirmed | waitlisted | applied | already | elsewhere (asked to confirm; nothing done)
+    session: CaseSession
+    position: int | None = None  # place on the waitlist
+    status: str | None = None
+    home_bureau: str | None = None  # the person's own bureau, for "elsewhere"
+
+
+def held_elsewhere(item: CaseSession, home_bureau: str | None) -> bool:
+    """A session people must travel to, in another bureau's region than the person's own."""
+    return bool(home_bureau) and item.bureau != home_bureau and item.format != "online"
+
+
+async def join(uow: UnitOfWork, now: datetime, actor: Actor, code: str, *, elsewhere_ok: bool = False) -> JoinResult:
+    """Register for a session. One in another region (not online) is first answered with
+    "elsewhere", so the person confirms they can travel there (`elsewhere_ok`)."""
+    person = await uow.coordinators.get(actor.user_id)
+    if person is None or not person.profile_complete:
+        raise Refusal("sessions.error.needs_profile")
+    if person.pledge_accepted_at is None:
+        raise Refusal("sessions.error.needs_pledge")
+    item = await uow.sessions.by_code(code, lock=True)
+    if item is None or item.announced_at is None:  # invisible until announced
+        raise Refusal("sessions.error.not_found", code=code)
+    if item.status != "open" or now >= item.deadline_at and not (item.status == "confirmed"):
+        if item.status == "confirmed" and now < item.starts_at:
+            pass  # late joiners may still take a free seat or the waitlist of a confirmed session
+        else:
+            raise Refusal("sessions.error.closed", code=item.code)
+    if item.status not in ("open", "confirmed"):
+        raise Refusal("sessions.error.closed", code=item.code)
+    existing = await uow.registrations.get(item.id, actor.user_id)
+    if existing is not None and existing.status != "cancelled":
+        position = await waitlist_position(uow, item, existing) if existing.status == "waitlisted" else None
+        return JoinResult("already", item, position, existing.status)
+    if held_elsewhere(item, person.bureau) and not elsewhere_ok:
+        return JoinResult("elsewhere", item, home_bureau=person.bureau)
+    if item.lottery and item.status == "open":
+        status = "applied"
+    else:
+        taken = await uow.registrations.count(item.id, "confirmed", "attended")
+        status = "confirmed" if taken < item.capacity else "waitlisted"
+    if existing is None:
+        reg = await uow.registrations.add(Registration(session_id=item.id, user_id=actor.user_id, status=status,
+                                                       registered_at=now, updated_at=now))
+    else:  # a returning person goes to the back of the queue
+        existing.status, existing.registered_at, existing.updated_at, existing.group_no = status, now, now, None
+        reg = existing
+        await uow.flush()
+    if status == "confirmed":
+        await after_confirmed(uow, now, item, actor.user_id)
+    await uow.audit.record(now, actor.user_id, "session.join", "ok", target=item.code, status=status)
+    position = await waitlist_position(uow, item, reg) if status == "waitlisted" else None
+    return JoinResult(status, item, position, status)
+
+
+async def waitlist_position(uow: UnitOfWork, item: CaseSession, reg: Registration) -> int:
+    waiting = await uow.registrations.for_session(item.id, "waitlisted")
+    return next((i for i, r in enumerate(waiting, 1) if r.id == reg.id), len(waiting))
+
+
+async def after_confirmed(uow: UnitOfWork, now: datetime, item: CaseSession, user_id: str) -> None:
+    """Everything owed to someone whose seat is confirmed: reminders, and material if released."""
+    await reminders.schedule_person_reminders(uow, item, user_id, "participant", now)
+    from bot.materials import service as materials  # materials depend on sessions, not the other way round
+
+    await materials.on_participant_confirmed(uow, now, item, user_id)
+
+
+@dataclass
+class LeaveResult:
+    session: CaseSession
+    previous_status: str
+    promoted: str | None
+
+
+async def leave(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> LeaveResult:
+    item = await uow.sessions.by_code(code, lock=True)
+    if item is None:
+        raise Refusal("sessions.error.not_found", code=code)
+    reg = await uow.registrations.get(item.id, actor.user_id)
+    if reg is None or reg.status in ("cancelled",):
+        raise Refusal("sessions.error.not_registered", code=item.code)
+    if item.status not in ("open", "confirmed") or now >= item.starts_at:
+        raise Refusal("sessions.error.too_late_to_leave", code=item.code)
+    previous = reg.status
+    reg.status, reg.updated_at, reg.group_no = "cancelled", now, None
+    await uow.flush()
+    await reminders.cancel_person(uow, item.id, actor.user_id)
+    promoted = None
+    if previous == "confirmed":
+        promoted = await promote_next(uow, now, item)
+    await uow.audit.record(now, actor.user_id, "session.leave", "ok", target=item.code, status=previous)
+    return LeaveResult(item, previous, promoted)
+
+
+async def promote_next(uow: UnitOfWork, now: datetime, item: CaseSession) -> str | None:
+    """Fill a freed seat from the waitlist, in registration order, and tell the person."""
+    taken = await uow.registrations.count(item.id, "confirmed", "attended")
+    if taken >= item.capacity:
+        return None
+    nxt = await uow.registrations.first_waitlisted(item.id)
+    if nxt is None:
+        return None
+    nxt.status, nxt.updated_at = "confirmed", now
+    if item.status == "confirmed":
+        nxt.group_no = await _smallest_group(uow, item)
+    await uow.flush()
+    await after_confirmed(uow, now, item, nxt.user_id)
+    await outbox.enqueue(uow, kind="waitlist_promoted", recipient=nxt.user_id, due_at=now,
+                         dedupe_key=f"promoted:{item.code}:{nxt.user_id}:{int(now.timestamp())}", now=now,
+                         payload={"session_id": item.id}, session_id=item.id)
+    await uow.audit.record(now, "system", "session.promote", "ok", target=item.code)
+    return nxt.user_id
+
+
+async def _smallest_group(uow: UnitOfWork, item: CaseSession) -> int | None:
+    members = await uow.registrations.for_session(item.id, "confirmed", "attended")
+    sizes: dict[int, int] = {}
+    for reg in members:
+        if reg.group_no is not None:
+            sizes[reg.group_no] = sizes.get(reg.group_no, 0) + 1
+    return min(sizes, key=lambda g: (sizes[g], g)) if sizes else None
+
+
+# --- the deadline decision ---------------------------------------------------------------------
+
+
+@dataclass
+class Decision:
+    session: CaseSession
+    outcome: str  # confirmed | cancelled
+    participants: int
+    groups: list[list[str]] = field(default_factory=list)
+    substitute: CaseSession | None = None
+
+
+async def staff_to_tell(uow: UnitOfWork, item: CaseSession, secretariat: frozenset[str]) -> list[str]:
+    """Who must hear what became of a session: the secretariat (JIREI_ADMINS and admin roles) and the
+    bureau's staff; for a self-run session, its proposer, who runs it."""
+    if item.kind == "self_run":
+        return [item.created_by]
+    people = set(secretariat) | set(await uow.roles.holders("admin")) | set(await uow.roles.staff_of(item.bureau))
+    return sorted(people)
+
+
+async def _facilitator_and_lecturer(uow: UnitOfWork, item: CaseSession) -> set[str]:
+    case = await uow.cases.get(item.case_id) if item.case_id else None
+    return {user for user in (item.facilitator_user_id, case.lecturer_user_id if case else None) if user}
+
+
+async def tell_staff(uow: UnitOfWork, now: datetime, item: CaseSession, outcome: str, secretariat: frozenset[str],
+                     **facts: object) -> None:
+    """A notice of the session's outcome (confirmed | called_off | cancelled) to those who run it.
+    `facts` are counts and ids only; the renderer builds the text at send time."""
+    people = set(await staff_to_tell(uow, item, secretariat))
+    if outcome != "confirmed":  # those who were to run it (a confirmed facilitator has the groups message)
+        people |= await _facilitator_and_lecturer(uow, item)
+    for user in sorted(people):
+        await outbox.enqueue(uow, kind="staff_session_notice", recipient=user, due_at=now,
+                             dedupe_key=f"staff:{outcome}:{item.code}:{user}", now=now,
+                             payload={"session_id": item.id, "outcome": outcome, **facts}, session_id=item.id)
+
+
+async def decide(uow: UnitOfWork, now: datetime, session_id: int,
+                 secretariat: frozenset[str] = frozenset()) -> Decision | None:
+    """At the deadline: draw the lottery if any, then confirm with groups or call the session off.
+    Either way the secretariat and the bureau's staff are told (`secretariat`: JIREI_ADMINS)."""
+    item = await uow.sessions.get(session_id, lock=True)
+    if item is None or item.status != "open" or item.deadline_at > now:
+        return None  # someone else decided already, or it moved
+    if item.lottery:
+        await _draw_lottery(uow, now, item)
+    confirmed = await uow.registrations.for_session(item.id, "confirmed")
+    if len(confirmed) < item.min_participants:
+        return await _call_off(uow, now, item, secretariat)
+    people = await uow.coordinators.many(r.user_id for r in confirmed)
+    participants = [grouping.Participant(r.user_id, (people.get(r.user_id).affiliation if people.get(r.user_id) else None))
+                    for r in confirmed]
+    groups = grouping.split_into_groups(participants, item.group_min, item.group_max, seed=item.code)
+    by_user = {user: number for number, members in enumerate(groups, 1) for user in members}
+    for reg in confirmed:
+        reg.group_no, reg.updated_at = by_user[reg.user_id], now
+    item.status, item.decided_at = "confirmed", now
+    for reg in confirmed:
+        await outbox.enqueue(uow, kind="session_confirmed", recipient=reg.user_id, due_at=now,
+                             dedupe_key=f"confirmed:{item.code}:{reg.user_id}", now=now,
+                             payload={"session_id": item.id}, session_id=item.id)
+    if item.facilitator_user_id:
+        await outbox.enqueue(uow, kind="facilitator_groups", recipient=item.facilitator_user_id, due_at=now,
+                             dedupe_key=f"groups:{item.code}", now=now, payload={"session_id": item.id},
+                             session_id=item.id)
+    waiting = await uow.registrations.for_session(item.id, "waitlisted")
+    for reg in waiting:  # still on the waitlist: they hear that the session goes ahead, and their place
+        await outbox.enqueue(uow, kind="waitlist_session_confirmed", recipient=reg.user_id, due_at=now,
+                             dedupe_key=f"confirmed_waiting:{item.code}:{reg.user_id}", now=now,
+                             payload={"session_id": item.id}, session_id=item.id)
+    await tell_staff(uow, now, item, "confirmed", secretariat, participants=len(confirmed), groups=len(groups),
+                     waitlisted=len(waiting))
+    await uow.audit.record(now, "system", "session.confirm", "ok", target=item.code, participants=len(confirmed),
+                           groups=len(groups))
+    return Decision(item, "confirmed", len(confirmed), groups)
+
+
+async def _draw_lottery(uow: UnitOfWork, now: datetime, item: CaseSession) -> None:
+    applied = await uow.registrations.for_session(item.id, "applied")
+    history = await uow.registrations.attendance_counts([r.user_id for r in applied])
+    seed = f"{item.code}:{item.deadline_at.isoformat()}"
+    result = lottery.draw([lottery.Applicant(r.user_id, r.registered_at, history.get(r.user_id, 0)) for r in applied],
+                          item.capacity, seed)
+    winners = set(result.winners)
+    order = {user: i for i, user in enumerate(result.waitlist)}
+    for reg in applied:
+        reg.status = "confirmed" if reg.user_id in winners else "waitlisted"
+        reg.updated_at = now
+        if reg.user_id not in winners:
+            # The waitlist continues in the draw's order.
+            reg.registered_at = item.deadline_at + timedelta(microseconds=order.get(reg.user_id, 0))
+    await uow.flush()
+    for user in result.winners:
+        await after_confirmed(uow, now, item, user)
+    for user in result.waitlist:
+        await outbox.enqueue(uow, kind="lottery_waitlisted", recipient=user, due_at=now,
+                             dedupe_key=f"lottery:{item.code}:{user}", now=now, payload={"session_id": item.id},
+                             session_id=item.id)
+    await uow.audit.record(now, "system", "session.lottery", "ok", target=item.code, seed=seed,
+                           winners=len(result.winners), waitlisted=len(result.waitlist), trace=result.trace)
+
+
+async def _call_off(uow: UnitOfWork, now: datetime, item: CaseSession, secretariat: frozenset[str]) -> Decision:
+    """Too few at the deadline. An official session is replaced by an online 意見交換会 for the
+    same people (the plan's answer to "too few applicants"); an exchange meeting or a self-run
+    session is simply called off."""
+    registrants = await uow.registrations.for_session(item.id, "confirmed", "waitlisted", "applied")
+    item.status, item.decided_at = "cancelled", now
+    await reminders.cancel_session(uow, item.id)
+    await outbox.cancel_pending(uow, session_id=item.id)
+    substitute = None
+    if item.kind == "official":
+        substitute = await uow.sessions.add(CaseSession(
+            kind="exchange", case_id=None, title=None, theme=item.theme, bureau=item.bureau,
+            starts_at=item.starts_at + SUBSTITUTE_DELAY, minutes=min(item.minutes, 90),
+            capacity=max(item.capacity, len(registrants), 2), min_participants=2,
+            deadline_at=item.starts_at + SUBSTITUTE_DELAY - SUBSTITUTE_DEADLINE_BEFORE, release_at=None,
+            format="online", facilitator_user_id=item.facilitator_user_id, online_url=item.online_url,
+            status="open", substitute_of_id=item.id, created_by="system", created_at=now,
+            announced_at=now,  # offered to the same people at once, below
+        ))
+        await reminders.schedule_session_reminders(uow, substitute, now)
+    for reg in registrants:
+        reg.status, reg.updated_at = "cancelled", now
+        await outbox.enqueue(uow, kind="session_cancelled", recipient=reg.user_id, due_at=now,
+                             dedupe_key=f"cancelled:{item.code}:{reg.user_id}", now=now,
+                             payload={"session_id": item.id, "substitute_id": substitute.id if substitute else None},
+                             session_id=item.id)
+    await tell_staff(uow, now, item, "called_off", secretariat, registrants=len(registrants),
+                     substitute_id=substitute.id if substitute else None)
+    await uow.audit.record(now, "system", "session.cancel", "ok", target=item.code, registrants=len(registrants),
+                           substitute=substitute.code if substitute else None)
+    return Decision(item, "cancelled", len(registrants), substitute=substitute)
+
+
+# --- the day itself --------------------------------------------------------------------------------
+
+
+@dataclass
+class AttendResult:
+    session: CaseSession
+    marked: list[str]
+    # Among `marked`: people who came without a confirmed seat (waitlisted, not drawn, withdrawn,
+    # or never registered); they are recorded as attended all the same.
+    walk_ins: list[str]
+
+
+async def attend(uow: UnitOfWork, now: datetime, actor: Actor, code: str, users: list[str]) -> AttendResult:
+    item = await managed_session(uow, now, actor, code, "session.attend")
+    if item.status not in ("confirmed", "held"):
+        raise Refusal("sessions.error.not_confirmed", code=item.code)
+    if now < item.starts_at - timedelta(hours=2):
+        raise Refusal("sessions.error.too_early_to_attend", code=item.code)
+    marked, walk_ins = [], []
+    for user in dict.fromkeys(users):
+        reg = await uow.registrations.get(item.id, user)
+        if reg is None:
+            reg = await uow.registrations.add(Registration(session_id=item.id, user_id=user, status="attended",
+                                                           registered_at=now, updated_at=now))
+            walk_ins.append(user)
+        elif reg.status not in ("confirmed", "attended", "no_show"):
+            walk_ins.append(user)
+        reg.status, reg.updated_at = "attended", now
+        marked.append(user)
+    await uow.audit.record(now, actor.user_id, "session.attend", "ok", target=item.code, marked=len(marked),
+                           walk_ins=len(walk_ins))
+    return AttendResult(item, marked, walk_ins)
+
+
+async def close_finished(uow: UnitOfWork, now: datetime, item: CaseSession) -> bool:
+    """After the session: held; attendance settled (no_show only where attendance was taken)."""
+    if item.status != "confirmed" or item.ends_at > now:
+        return False
+    regs = await uow.registrations.for_session(item.id, "confirmed", "attended")
+    attendance_taken = any(r.status == "attended" for r in regs)
+    if attendance_taken:
+        for reg in regs:
+            if reg.status == "confirmed":
+                reg.status, reg.updated_at = "no_show", now
+    item.status, item.held_at = "held", now
+    await uow.audit.record(now, "system", "session.held", "ok", target=item.code, attendance_taken=attendance_taken)
+    return True
+
+
+async def attendees(uow: UnitOfWork, item: CaseSession) -> list[Registration]:
+    """Who took part: those checked in, or everyone confirmed when no attendance was taken."""
+    regs = await uow.registrations.for_session(item.id, "attended", "confirmed")
+    attended = [r for r in regs if r.status == "attended"]
+    return attended or regs
+
+
+# --- roster and export ------------------------------------------------------------------------------
+
+
+@dataclass
+class RosterLine:
+    user_id: str
+    name: str | None
+    affiliation: str | None
+    status: str
+    group_no: int | None
+    read_material: bool
+    pledged: bool
+
+
+@dataclass
+class Roster:
+    session: CaseSession
+    case: Case | None
+    lines: list[RosterLine]
+
+
+async def roster(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> Roster:
+    item = await managed_session(uow, now, actor, code, "session.roster")
+    regs = await uow.registrations.for_session(item.id)
+    people = await uow.coordinators.many(r.user_id for r in regs)
+    readers = await uow.material_reads.readers(item.id)
+    case = await uow.cases.get(item.case_id) if item.case_id else None
+    lines = [RosterLine(r.user_id, people[r.user_id].name if r.user_id in people else None,
+                        people[r.user_id].affiliation if r.user_id in people else None, r.status, r.group_no,
+                        r.user_id in readers, bool(people.get(r.user_id) and people[r.user_id].pledge_accepted_at))
+             for r in regs]
+    await uow.audit.record(now, actor.user_id, "session.roster", "ok", target=item.code)
+    return Roster(item, case, lines)
+
+
+async def export_session(uow: UnitOfWork, code: str, tz: ZoneInfo) -> dict:
+    """DESIGN §3's session export; times in Japan time with their offset (+09:00)."""
+    from bot.core.exports import local_iso
+
+    item = await uow.sessions.by_code(code)
+    if item is None:
+        raise Refusal("sessions.error.not_found", code=code)
+    case = await uow.cases.get(item.case_id) if item.case_id else None
+    substitute = None
+    if item.status == "cancelled":
+        found = await uow.sessions.substitutes_of([item.id])
+        substitute = found[0].code if found else None
+    regs = await uow.registrations.for_session(item.id)
+    deliveries = await uow.outbox.of_session(item.id)
+    return {
+        "session": {
+            "code": item.code, "status": item.status, "bureau": item.bureau,
+            "case": case.code if case else None, "capacity": item.capacity,
+            "min_participants": item.min_participants, "starts_at": local_iso(item.starts_at, tz),
+            "substitute": substitute,
+        },
+        "registrations": [{"user_id": r.user_id, "status": r.status, "group": r.group_no,
+                           "registered_at": local_iso(r.registered_at, tz)} for r in regs],
+        "deliveries": [{"user_id": d.recipient, "kind": d.kind, "status": d.status,
+                        "sent_at": local_iso(d.sent_at, tz)} for d in deliveries],
+    }
+
+
+def bureau_label(code: str, lang: str) -> str:
+    """A bureau's name; sessions held online (substitutes, self-run) belong to none."""
+    found = next((b for b in bureaus() if b.code == code), None)
+    if found is not None:
+        return found.name(lang)
+    return t("sessions.bureau_online", lang) if code == "online" else code

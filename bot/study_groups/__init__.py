@@ -1,0 +1,1 @@
+"""Self-organised study groups: matching, nudges, spaces, self-run sessions."""

@@ -1,0 +1,42 @@
+"""Surveys' messages: the invitation and its reminders, rendered at send time (only while an answer is owed)."""
+
+from __future__ import annotations
+
+from bot.surveys.blocks import build_invitation, build_reminder
+from bot.delivery.renderers import Message, RenderContext
+from bot.core.i18n import t
+from bot.surveys.definitions import Survey, load_survey
+from bot.core.timefmt import format_datetime
+from storage.models import SurveyRun
+
+
+async def _owed(ctx: RenderContext) -> tuple[SurveyRun, Survey, str] | None:
+    """The run, survey and language, if this person still owes an answer; None otherwise."""
+    run = await ctx.uow.surveys.run(int(ctx.payload.get("run_id", 0)))
+    now = ctx.deps.clock.now()
+    if run is None or run.status != "open" or run.deadline_at <= now:
+        return None
+    invite = await ctx.uow.surveys.invite(run.id, ctx.delivery.recipient)
+    if invite is None or invite.completed:
+        return None
+    person = await ctx.uow.coordinators.get(ctx.delivery.recipient)
+    return run, load_survey(run.survey_id), person.lang if person else "ja"
+
+
+async def _owed_message(ctx: RenderContext, text_key: str, build) -> Message | None:
+    """The invitation or the reminder: the same facts, another wording and layout."""
+    owed = await _owed(ctx)
+    if owed is None:
+        return None
+    run, survey, lang = owed
+    deadline = format_datetime(run.deadline_at, lang, ctx.deps.tz)
+    return Message(text=t(text_key, lang, title=survey.title.get(lang), code=run.code),
+                   blocks=build(survey, run.code, deadline, lang))
+
+
+async def render_invitation(ctx: RenderContext) -> Message | None:
+    return await _owed_message(ctx, "survey_runs.invitation_text", build_invitation)
+
+
+async def render_reminder(ctx: RenderContext) -> Message | None:
+    return await _owed_message(ctx, "survey_runs.reminder_text", build_reminder)

@@ -1,0 +1,443 @@
+"""Survey runs (R1…): sending, the DM dialog's storage, completion, reminders, closing, reports.
+
+The anonymity promise, in storage terms:
+- while someone answers, `survey_progress` ties their encrypted Progress to them;
+- completing flips `survey_invites.completed`, inserts the response and deletes the progress in
+  one transaction; the response carries a random id, the run, the answers (encrypted) and at
+  most a bureau — no user id and no time. Its Fernet token carries the run's opening time, not
+  the completion time (a token's timestamp is readable without the key);
+- a response names its bureau only once at least MIN_CELL people of that bureau have completed
+  the run, so the completed flags (kept for reminders) cannot single out whose response it is;
+- the once-only keys of survey buttons are keyed hashes (no user id, no action id), and nothing
+  about answering goes to the audit log;
+- after the completing transaction the database's freed pages and its write-ahead log are wiped
+  (`uow.wipe_freed_pages()`), so the deleted progress and the order of the writes are not left
+  on disk.
+
+No Slack and no SQL here: a unit of work, `now` and plain values in, dataclasses out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from bot.delivery import outbox
+from bot.sessions import service as sessions
+from bot.people.service import Actor
+from bot.core.refusal import Refusal
+from bot.surveys import dialog
+from bot.surveys.definitions import Survey, load_survey
+from bot.surveys.dialog import Outcome, Progress
+from bot.surveys.exports import report_json
+from bot.surveys.report import MIN_CELL, SurveyReport, breakdown, tally
+from bot.core.timefmt import format_datetime
+from storage.models import CaseSession, FanoutBatch, SurveyRun
+from storage.uow import UnitOfWork
+
+PLANNING_SURVEY = "planning"
+POST_SESSION_SURVEY = "post_session"
+PLANNING_OPEN_FOR = timedelta(days=14)
+POST_SESSION_OPEN_FOR = timedelta(days=7)
+INVITATION_KIND = "survey_invitation"
+REMINDER_KIND = "survey_reminder"
+
+
+class SurveyError(Refusal):
+    """A refusal the user can act on (a Refusal, so the operators' CLI handles it too)."""
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    run: SurveyRun
+    invited: int
+    batch_id: int | None
+
+
+async def start_planning_survey(uow: UnitOfWork, now: datetime, actor: Actor,
+                                open_for: timedelta = PLANNING_OPEN_FOR) -> RunStarted:
+    """`admin survey planning`: the planning survey to every active coordinator with a profile."""
+    if not actor.is_admin:
+        await uow.audit.record(now, actor.user_id, "survey.planning", "refused")
+        raise SurveyError("auth.admin_only")
+    already = await uow.surveys.open_runs(PLANNING_SURVEY)
+    if already:
+        # A second planning run while one is open would ask everyone twice.
+        raise SurveyError("survey_runs.error.planning_open", code=already[0].code,
+                          deadline=format_datetime(already[0].deadline_at, actor.lang))
+    people = [p.slack_user_id for p in await uow.coordinators.active() if p.profile_complete]
+    if not people:
+        raise SurveyError("survey_runs.error.no_recipients")
+    started = await _open_run(uow, now, PLANNING_SURVEY, people, created_by=actor.user_id, session_id=None,
+                              deadline=now + open_for, batch_admin=actor.user_id)
+    await uow.audit.record(now, actor.user_id, "survey.send", "ok", target=started.run.code,
+                           survey=PLANNING_SURVEY, invited=started.invited)
+    return started
+
+
+async def send_post_session_survey(uow: UnitOfWork, now: datetime, actor: Actor, session_code: str,
+                                   open_for: timedelta = POST_SESSION_OPEN_FOR) -> RunStarted:
+    """`admin survey send S1`: the post-session survey to a held session's attendees."""
+    item = await sessions.managed_session(uow, now, actor, session_code, "survey.send")
+    if item.status != "held":
+        raise SurveyError("survey_runs.error.not_held", code=item.code)
+    existing = await uow.surveys.runs_for_session(item.id, POST_SESSION_SURVEY)
+    if existing:
+        raise SurveyError("survey_runs.error.already_sent", session=item.code, code=existing[0].code)
+    people = [reg.user_id for reg in await sessions.attendees(uow, item)]
+    if not people:
+        raise SurveyError("survey_runs.error.no_attendees", code=item.code)
+    started = await _open_run(uow, now, POST_SESSION_SURVEY, people, created_by=actor.user_id, session_id=item.id,
+                              deadline=now + open_for, batch_admin=actor.user_id)
+    await uow.audit.record(now, actor.user_id, "survey.send", "ok", target=started.run.code,
+                           survey=POST_SESSION_SURVEY, session=item.code, invited=started.invited)
+    return started
+
+
+async def start_post_session_survey(uow: UnitOfWork, now: datetime, session: CaseSession) -> None:
+    """Follow-up of a held session (bot/features.py AFTER_HELD): its attendees get the post-session survey."""
+    if await uow.surveys.runs_for_session(session.id, POST_SESSION_SURVEY):
+        return
+    people = [reg.user_id for reg in await sessions.attendees(uow, session)]
+    if not people:
+        return
+    started = await _open_run(uow, now, POST_SESSION_SURVEY, people, created_by="system", session_id=session.id,
+                              deadline=now + POST_SESSION_OPEN_FOR, batch_admin=None)
+    await uow.audit.record(now, "system", "survey.send", "ok", target=started.run.code, survey=POST_SESSION_SURVEY,
+                           session=session.code, invited=started.invited)
+
+
+async def _open_run(uow: UnitOfWork, now: datetime, survey_id: str, user_ids: list[str], *, created_by: str,
+                    session_id: int | None, deadline: datetime, batch_admin: str | None) -> RunStarted:
+    load_survey(survey_id)  # a broken definition fails here, before anyone is invited
+    people = list(dict.fromkeys(user_ids))
+    run = await uow.surveys.add_run(SurveyRun(survey_id=survey_id, session_id=session_id, status="open", opens_at=now,
+                                              deadline_at=deadline, created_by=created_by, created_at=now))
+    await uow.surveys.add_invites(run.id, people)
+    batch_id = None
+    if batch_admin is not None:
+        batch = FanoutBatch(kind=INVITATION_KIND, total=len(people), admin_user_id=batch_admin, created_at=now)
+        batch_id = (await uow.outbox.add_batch(batch)).id
+    until_deadline = int((deadline - now).total_seconds())
+    for user in people:
+        await outbox.enqueue(uow, kind=INVITATION_KIND, recipient=user, due_at=now,
+                             dedupe_key=f"{INVITATION_KIND}:{run.code}:{user}", now=now, payload={"run_id": run.id},
+                             batch_id=batch_id, grace_seconds=until_deadline)
+        for offset in run.reminder_offsets_minutes or []:
+            due = deadline - timedelta(minutes=int(offset))
+            if due <= now:
+                continue  # a short run has no room for its earliest reminders
+            await outbox.enqueue(uow, kind=REMINDER_KIND, recipient=user, due_at=due,
+                                 dedupe_key=f"{REMINDER_KIND}:{run.code}:{user}:{int(offset)}", now=now,
+                                 payload={"run_id": run.id}, grace_seconds=int(offset) * 60)
+    return RunStarted(run, len(people), batch_id)
+
+
+# --- the dialog ------------------------------------------------------------------------------------
+
+
+class DialogStatus(StrEnum):
+    ANSWERING = "answering"
+    COMPLETED = "completed"   # this person's response is stored (now, or earlier)
+    CLOSED = "closed"         # past the run's deadline
+
+
+StepKind = Literal["choose", "multi", "toggle", "next", "skip", "back", "text"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One input from the respondent, already parsed from Slack; identity is not part of it."""
+
+    kind: StepKind
+    question_id: str
+    option_id: str = ""
+    # For "multi" (the whole selection) and for "next" when the message's state carries it.
+    option_ids: tuple[str, ...] | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class DialogState:
+    run_code: str
+    survey: Survey
+    status: DialogStatus
+    progress: Progress = field(default_factory=Progress)
+    outcome: Outcome | None = None
+    error_key: str | None = None
+
+    @property
+    def answering(self) -> bool:
+        return self.status is DialogStatus.ANSWERING
+
+
+async def begin(uow: UnitOfWork, now: datetime, user_id: str, run_code: str) -> DialogState:
+    """回答を始める / 回答を続ける: where this person is (a fresh start, or where they left off)."""
+    run, survey, status = await _checked(uow, now, user_id, run_code)
+    if status is not DialogStatus.ANSWERING:
+        return DialogState(run.code, survey, status)
+    progress = await _load_progress(uow, now, run, user_id, create=True)
+    if progress.paused:
+        progress = progress.model_copy(update={"paused": False})
+        await _save_progress(uow, now, run, user_id, progress)
+    return DialogState(run.code, survey, status, progress)
+
+
+async def current(uow: UnitOfWork, now: datetime, user_id: str, run_code: str) -> DialogState:
+    run, survey, status = await _checked(uow, now, user_id, run_code)
+    if status is not DialogStatus.ANSWERING:
+        return DialogState(run.code, survey, status)
+    return DialogState(run.code, survey, status, await _load_progress(uow, now, run, user_id, create=True))
+
+
+async def act(uow: UnitOfWork, now: datetime, user_id: str, run_code: str, step: Step,
+              *, interaction: str | None = None) -> DialogState:
+    """Apply one answer, skip, back or next. `interaction` is Slack's action_ts: a request seen
+    before (a retry) changes nothing. Stale input is IGNORED by the dialog itself."""
+    run, survey, status = await _checked(uow, now, user_id, run_code)
+    if status is not DialogStatus.ANSWERING:
+        return DialogState(run.code, survey, status, outcome=Outcome.IGNORED)
+    progress = await _load_progress(uow, now, run, user_id, create=True, lock=True)
+    if interaction and not await uow.processed.first_time(_interaction_key(uow, user_id, interaction), now):
+        return DialogState(run.code, survey, status, progress, Outcome.IGNORED)
+    transition = _apply(survey, progress, step)
+    if not transition.changed:
+        return DialogState(run.code, survey, status, progress, transition.outcome, transition.error_key)
+    if transition.outcome is Outcome.DONE:
+        await _complete(uow, run, survey, user_id, transition.progress)
+        return DialogState(run.code, survey, DialogStatus.COMPLETED, transition.progress, Outcome.DONE)
+    progress = transition.progress.model_copy(update={"paused": False})  # answering again resumes
+    await _save_progress(uow, now, run, user_id, progress)
+    return DialogState(run.code, survey, status, progress, transition.outcome)
+
+
+async def pause(uow: UnitOfWork, now: datetime, user_id: str, run_code: str) -> DialogState:
+    """The dialog's cancel button: answers kept, DMs no longer taken as answers until resumed."""
+    run, survey, status = await _checked(uow, now, user_id, run_code)
+    if status is not DialogStatus.ANSWERING:
+        return DialogState(run.code, survey, status, outcome=Outcome.IGNORED)
+    progress = await _load_progress(uow, now, run, user_id, create=True, lock=True)
+    progress = progress.model_copy(update={"paused": True})
+    await _save_progress(uow, now, run, user_id, progress)
+    return DialogState(run.code, survey, status, progress)
+
+
+async def remember_message(uow: UnitOfWork, now: datetime, user_id: str, run_code: str, channel: str,
+                           ts: str) -> None:
+    """The dialog message just posted (after the post, in a transaction of its own): the one the
+    dialog updates from now on. Nothing when the dialog has ended meanwhile."""
+    run = await uow.surveys.run_by_code(run_code)
+    row = await uow.surveys.progress(run.id, user_id, lock=True) if run else None
+    if row is None:
+        return
+    progress = Progress.model_validate(uow.cipher.decrypt_json(row.state_encrypted))
+    await _save_progress(uow, now, run, user_id, progress.model_copy(update={"channel": channel, "message_ts": ts}))
+
+
+async def waiting_for_text(uow: UnitOfWork, now: datetime, user_id: str) -> tuple[SurveyRun, Survey, Progress] | None:
+    """The person's dialog whose open free-text question a DM would answer (the most recently
+    touched), or None."""
+    for row in await uow.surveys.progress_of_user(user_id):
+        run = await uow.surveys.run(row.run_id)
+        if run is None or run.deadline_at <= now:
+            continue
+        survey = load_survey(run.survey_id)
+        progress = Progress.model_validate(uow.cipher.decrypt_json(row.state_encrypted))
+        question = dialog.current_question(survey, progress)
+        if question is not None and question.kind == "text" and not progress.paused:
+            return run, survey, progress
+    return None
+
+
+async def pause_waiting(uow: UnitOfWork, now: datetime, user_id: str) -> DialogState | None:
+    """「キャンセル」 typed in the DM: pause the dialog waiting for text, if there is one."""
+    waiting = await waiting_for_text(uow, now, user_id)
+    return await pause(uow, now, user_id, waiting[0].code) if waiting else None
+
+
+async def answer_by_text(uow: UnitOfWork, now: datetime, user_id: str, text: str) -> DialogState | None:
+    """A DM reply answers the person's open free-text question (the most recently touched one);
+    None when no dialog of theirs is waiting for text, so the DM is someone else's business."""
+    waiting = await waiting_for_text(uow, now, user_id)
+    if waiting is None:
+        return None
+    run, survey, progress = waiting
+    question = dialog.current_question(survey, progress)
+    return await act(uow, now, user_id, run.code, Step("text", question.id, text=text))
+
+
+def _apply(survey: Survey, progress: Progress, step: Step) -> dialog.Transition:
+    if step.kind == "choose":
+        return dialog.choose(survey, progress, step.question_id, step.option_id)
+    if step.kind == "multi":
+        return dialog.set_multi(survey, progress, step.question_id, list(step.option_ids or ()))
+    if step.kind == "toggle":
+        return dialog.toggle(survey, progress, step.question_id, step.option_id)
+    if step.kind == "next":
+        if step.option_ids is not None:
+            # Slack sends the checkboxes' state with the Next click: take it, in case a
+            # checkbox event was lost on the way.
+            selected = dialog.set_multi(survey, progress, step.question_id, list(step.option_ids))
+            if selected.outcome is Outcome.RECORDED:
+                progress = selected.progress
+        return dialog.next_(survey, progress, step.question_id)
+    if step.kind == "skip":
+        return dialog.skip(survey, progress, step.question_id)
+    if step.kind == "back":
+        return dialog.back(survey, progress, step.question_id)
+    return dialog.answer_text(survey, progress, step.question_id, step.text)
+
+
+def _interaction_key(uow: UnitOfWork, user_id: str, action_ts: str) -> str:
+    # A keyed hash, so processed_requests holds no user id (a plain hash of a user id and a
+    # Slack timestamp is found by trying the few of each); the action id (which names the
+    # option) is deliberately not part of it.
+    return f"survey-action:{uow.cipher.keyed_digest(f'{user_id}|{action_ts}')}"
+
+
+async def _checked(uow: UnitOfWork, now: datetime, user_id: str,
+                   run_code: str) -> tuple[SurveyRun, Survey, DialogStatus]:
+    run = await uow.surveys.run_by_code(run_code)
+    if run is None:
+        raise SurveyError("survey_runs.error.unknown_run", code=run_code)
+    # Lock before reading the invite: a click that waited here for another one that completed
+    # the survey must see it completed, not recreate the progress that was just deleted.
+    await uow.surveys.progress(run.id, user_id, lock=True)
+    invite = await uow.surveys.invite(run.id, user_id)
+    if invite is None:
+        raise SurveyError("survey_runs.error.not_invited", code=run.code)
+    survey = load_survey(run.survey_id)
+    if invite.completed:
+        return run, survey, DialogStatus.COMPLETED
+    if run.status != "open" or run.deadline_at <= now:
+        return run, survey, DialogStatus.CLOSED
+    return run, survey, DialogStatus.ANSWERING
+
+
+async def _load_progress(uow: UnitOfWork, now: datetime, run: SurveyRun, user_id: str, *, create: bool,
+                         lock: bool = False) -> Progress:
+    row = await uow.surveys.progress(run.id, user_id, lock=lock)
+    if row is None and create:
+        await uow.surveys.create_progress(run.id, user_id, uow.cipher.encrypt_json(Progress().model_dump()), now)
+        row = await uow.surveys.progress(run.id, user_id, lock=lock)
+    if row is None:
+        return Progress()
+    return Progress.model_validate(uow.cipher.decrypt_json(row.state_encrypted))
+
+
+async def _save_progress(uow: UnitOfWork, now: datetime, run: SurveyRun, user_id: str, progress: Progress) -> None:
+    row = await uow.surveys.progress(run.id, user_id)
+    row.state_encrypted = uow.cipher.encrypt_json(progress.model_dump())
+    row.updated_at = now
+    await uow.flush()
+
+
+async def _complete(uow: UnitOfWork, run: SurveyRun, survey: Survey, user_id: str, progress: Progress) -> bool:
+    """The one place a response is stored; False when this person's response already was."""
+    if not await uow.surveys.mark_completed(run.id, user_id):
+        return False
+    person = await uow.coordinators.get(user_id)
+    bureau = None
+    if person is not None and person.bureau:
+        if await uow.surveys.completed_in_bureau(run.id, person.bureau) >= MIN_CELL:
+            bureau = person.bureau
+    # Stamped with the run's opening time, shared by every response of the run.
+    answers = uow.cipher.encrypt_json(dialog.final_answers(survey, progress), at=run.opens_at)
+    await uow.surveys.add_response(run.id, bureau, answers)
+    await uow.surveys.delete_progress(run.id, user_id)
+    uow.wipe_freed_pages()
+    # Deliberately not logged or audited: a timed line per completion would order the responses.
+    return True
+
+
+# --- closing -------------------------------------------------------------------------------------
+
+
+async def close_run(uow: UnitOfWork, now: datetime, run_id: int) -> bool:
+    """At the deadline: no more answers, unfinished progress deleted, pending reminders dropped."""
+    run = await uow.surveys.run(run_id, lock=True)
+    if run is None or run.status != "open" or run.deadline_at > now:
+        return False
+    run.status = "closed"
+    dropped = await uow.surveys.delete_run_progress(run.id)
+    for kind in (INVITATION_KIND, REMINDER_KIND):
+        await outbox.cancel_pending(uow, kinds=(kind,), key_prefix=f"{kind}:{run.code}:")
+    await uow.audit.record(now, "system", "survey.close", "ok", target=run.code, unfinished=dropped)
+    return True
+
+
+async def next_survey_deadline(uow: UnitOfWork, now: datetime) -> datetime | None:
+    return await uow.surveys.next_deadline(now)
+
+
+# --- reports and exports -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunReport:
+    run: SurveyRun
+    survey: Survey
+    report: SurveyReport
+    # Per bureau, from the responses that carry one; each suppressed on its own under MIN_CELL.
+    by_bureau: dict[str, SurveyReport]
+
+
+async def tally_run(uow: UnitOfWork, run: SurveyRun) -> RunReport:
+    """Decrypt and count every response of the run (one pass each)."""
+    survey = load_survey(run.survey_id)
+    rows = await uow.surveys.responses(run.id)
+    decrypt = uow.cipher.decrypt_json
+    answers = [decrypt(blob) for _, blob in rows]
+    groups: dict[str, list[dict]] = {}
+    for (bureau, _), answer in zip(rows, answers):
+        if bureau:
+            groups.setdefault(bureau, []).append(answer)
+    report = tally(survey, answers, await uow.surveys.count_invites(run.id))
+    return RunReport(run, survey, report, breakdown(survey, groups))
+
+
+async def run_report(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> RunReport:
+    """`admin report R1` (or `S1`, its session's post-session survey): admins; bureau staff for
+    runs of their own bureau's sessions."""
+    run = await _run_named(uow, code)
+    allowed = actor.is_admin
+    if not allowed and run.session_id is not None:
+        item = await uow.sessions.get(run.session_id)
+        allowed = item is not None and actor.can_manage_bureau(item.bureau)
+    if not allowed:
+        await uow.audit.record(now, actor.user_id, "survey.report", "refused", target=run.code)
+        raise SurveyError("survey_runs.error.not_yours", code=run.code)
+    result = await tally_run(uow, run)
+    await uow.audit.record(now, actor.user_id, "survey.report", "ok", target=run.code,
+                           respondents=result.report.respondents)
+    return result
+
+
+async def _run_named(uow: UnitOfWork, code: str) -> SurveyRun:
+    """A run by its own code, or a session's post-session run by the session's code."""
+    if code.startswith("S"):
+        item = await uow.sessions.by_code(code)
+        if item is None:
+            raise SurveyError("sessions.error.not_found", code=code)
+        runs = await uow.surveys.runs_for_session(item.id, POST_SESSION_SURVEY)
+        if not runs:
+            raise SurveyError("survey_runs.error.no_run_for_session", code=item.code)
+        return runs[-1]
+    run = await uow.surveys.run_by_code(code)
+    if run is None:
+        raise SurveyError("survey_runs.error.unknown_run", code=code)
+    return run
+
+
+async def export_run(uow: UnitOfWork, code: str) -> tuple[dict, Survey, SurveyReport]:
+    """For `run_bot.py export survey R1`: DESIGN §3's JSON, plus what the CSV/xlsx exports need."""
+    run = await uow.surveys.run_by_code(code)
+    if run is None:
+        raise SurveyError("survey_runs.error.unknown_run", code=code)
+    result = await tally_run(uow, run)
+    return report_json(result.report, result.survey, run.code), result.survey, result.report
