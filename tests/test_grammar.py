@@ -84,15 +84,16 @@ def test_session_new_times_without_offset_are_japan_time():
     cmd = parse("admin session new case=C1 bureau=東京 start=2027-05-15T14:00 minutes=120 capacity=30 "
                 "min=5 deadline=2027-05-01T17:00 release=2027-05-08T09:00 format=hybrid "
                 "facilitator=<@USTAFF1|staff> url=https://meet.example.jp/abc lottery=yes", JST)
-    assert cmd.bureau == "tokyo"
-    assert cmd.start == datetime(2027, 5, 15, 5, 0, tzinfo=timezone.utc)
-    assert cmd.facilitator == "USTAFF1" and cmd.lottery is True and cmd.url == "https://meet.example.jp/abc"
+    assert cmd.spec.bureau == "tokyo"
+    assert cmd.spec.start == datetime(2027, 5, 15, 5, 0, tzinfo=timezone.utc)
+    assert cmd.spec.facilitator == "USTAFF1" and cmd.spec.lottery is True
+    assert cmd.spec.url == "https://meet.example.jp/abc"
 
 
 def test_session_new_keeps_an_explicit_offset():
     cmd = parse("admin session new case=C1 bureau=osaka start=2027-05-15T14:00+00:00 minutes=90 capacity=10 "
                 "min=3 deadline=2027-05-01T17:00 release=2027-05-08T09:00", JST)
-    assert cmd.start == datetime(2027, 5, 15, 14, 0, tzinfo=timezone.utc)
+    assert cmd.spec.start == datetime(2027, 5, 15, 14, 0, tzinfo=timezone.utc)
 
 
 @pytest.mark.parametrize("text, key", [

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict
 
 from bot.core.i18n import LANGUAGES, t
+from bot.core.session_spec import FORMATS, HTTPS_URL, SessionSpec, SpecError
 from bot.core.text import escape, normalise, same_words
 from config.reference import find_bureau, find_theme
 
@@ -124,26 +125,16 @@ class CaseNew(Command):
 
 
 class SessionNew(Command):
+    """The session as typed; SessionSpec (bot/core/session_spec.py) owns the rules of its fields."""
+
     admin: ClassVar[bool] = True
     name: ClassVar[str] = "admin session new"
-    case: str
-    bureau: str
-    start: datetime
-    minutes: int
-    capacity: int
-    min_participants: int
-    deadline: datetime
-    release: datetime
-    format: Literal["hybrid", "online", "in_person"] = "hybrid"
-    facilitator: str | None = None
-    url: str | None = None
-    lottery: bool = False
-    place: str | None = None
+    spec: SessionSpec
     allow_duplicate: bool = False  # `duplicate=ok`: create it even if an identical session exists
 
 
 class SessionEdit(Command):
-    """`admin session edit S1 key=value…`: `changes` under SessionNew's field names."""
+    """`admin session edit S1 key=value…`: `changes` under SessionSpec's field names."""
 
     admin: ClassVar[bool] = True
     facilitator_ok: ClassVar[bool] = True  # a self-run session's proposer (the service checks)
@@ -514,7 +505,7 @@ EDITABLE_SESSION_KEYS = ("start", "minutes", "capacity", "min", "deadline", "rel
 
 
 def _session_values(pairs: dict[str, str], tz, usage: str) -> dict[str, object]:
-    """The given `key=value` pairs of a session, typed, under SessionNew's field names."""
+    """The given `key=value` pairs of a session, typed, under SessionSpec's field names."""
     values: dict[str, object] = {}
     if "case" in pairs:
         case = parse_code(pairs["case"], "case")
@@ -534,14 +525,14 @@ def _session_values(pairs: dict[str, str], tz, usage: str) -> dict[str, object]:
             values[field] = _int(pairs[key], key)
     if "format" in pairs:
         fmt = pairs["format"].lower()
-        if fmt not in ("hybrid", "online", "in_person"):
+        if fmt not in FORMATS:
             raise CommandError("usage.bad_format", value=fmt[:20])
         values["format"] = fmt
     if pairs.get("facilitator"):
         values["facilitator"] = _user(pairs["facilitator"], "facilitator")
     if "url" in pairs:
         url = pairs["url"].strip("<>")
-        if url and not re.match(r"^https://[^\s<>|]{3,1990}$", url):
+        if url and not HTTPS_URL.match(url):
             raise CommandError("usage.bad_url")
         values["url"] = url or None
     if "place" in pairs:
@@ -561,7 +552,13 @@ def _parse_session_new(pairs: dict[str, str], tz) -> SessionNew:
                if not pairs.get(k)]
     if missing or set(pairs) - _SESSION_KEYS or pairs.get("duplicate", "ok").lower() != "ok":
         raise CommandError("usage.session_new")
-    return SessionNew(**_session_values(pairs, tz, "usage.session_new"), allow_duplicate="duplicate" in pairs)
+    try:
+        spec = SessionSpec(**_session_values(pairs, tz, "usage.session_new"))
+    except SpecError as err:  # a field's own rule, told like any typing mistake (its values already inert)
+        refused = CommandError(err.key)
+        refused.params = err.params
+        raise refused from None
+    return SessionNew(spec=spec, allow_duplicate="duplicate" in pairs)
 
 
 def _parse_session_edit(tokens: list[str], tz) -> SessionEdit:

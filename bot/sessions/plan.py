@@ -38,7 +38,7 @@ written.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -48,7 +48,8 @@ import yaml
 from bot.core.exports import Sheet, SheetError, SheetRow, read_sheets
 from bot.people.service import Actor
 from bot.core.refusal import Refusal
-from bot.sessions.service import SessionSpec, create_case, create_session, validate_spec
+from bot.sessions.service import create_case, create_session
+from bot.core.session_spec import FORMATS, MAX_CAPACITY, SessionSpec, SpecError
 from bot.core.text import clean_input
 from config.reference import find_bureau, find_theme
 from storage.models import Case
@@ -58,7 +59,6 @@ SYSTEM_ACTOR = Actor(user_id="cli", is_admin=True)
 CASE_FIELDS = ("key", "title", "theme", "lecturer")
 SESSION_FIELDS = ("case", "bureau", "start", "minutes", "capacity", "min", "deadline", "release", "format",
                   "facilitator", "url", "lottery", "place")
-FORMATS = ("hybrid", "online", "in_person")
 MAX_TITLE = 200
 HEADER_ALIASES = {"min_participants": "min", "case_key": "case", "lecturer_user_id": "lecturer",
                   "facilitator_user_id": "facilitator", "online_url": "url", "種別": "type"}
@@ -70,17 +70,20 @@ _MOMENT = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ]+(\d{1,2}):(\d{2
 _TRUE = {"true", "yes", "1", "はい", "あり", "○"}
 _FALSE = {"", "false", "no", "0", "いいえ", "なし"}
 
-# Operators read these in a terminal: English one-liners, and the field each rule is about.
-_SPEC_PROBLEMS: dict[str, tuple[str, str]] = {
-    "sessions.error.unknown_bureau": ("bureau", 'unknown bureau "{bureau}"'),
-    "sessions.error.start_in_past": ("start", "the start is in the past"),
-    "sessions.error.deadline_in_past": ("deadline", "the deadline is in the past"),
-    "sessions.error.deadline_after_start": ("deadline", "the deadline must be before the start"),
-    "sessions.error.release_after_start": ("release", "the material release must not be after the start"),
-    "sessions.error.minutes": ("minutes", "minutes must be between {low} and {high}"),
-    "sessions.error.minimum": ("min", "min must be at least 1"),
-    "sessions.error.capacity_below_minimum": ("capacity", "capacity must be at least min"),
-    "sessions.error.capacity_too_large": ("capacity", "capacity must be at most 1000"),
+# Operators read these in a terminal: English one-liners for the rules of SessionSpec, which names
+# the field each is about.
+_SPEC_PROBLEMS: dict[str, str] = {
+    "sessions.error.unknown_bureau": 'unknown bureau "{bureau}"',
+    "sessions.error.start_in_past": "the start is in the past",
+    "sessions.error.deadline_in_past": "the deadline is in the past",
+    "sessions.error.deadline_after_start": "the deadline must be before the start",
+    "sessions.error.release_after_start": "the material release must not be after the start",
+    "sessions.error.minutes": "minutes must be between {low} and {high}",
+    "sessions.error.minimum": "min must be at least 1",
+    "sessions.error.capacity_below_minimum": "capacity must be at least min",
+    "sessions.error.capacity_too_large": f"capacity must be at most {MAX_CAPACITY}",
+    "usage.bad_format": f'must be one of {", ".join(FORMATS)}, not "{{value}}"',
+    "usage.bad_url": "must be an https:// address",
 }
 
 
@@ -250,21 +253,20 @@ def _parse_session(where: str, values: dict[str, str], tz: ZoneInfo) -> PlannedS
     deadline = _moment(where, "deadline", values.get("deadline", ""), tz, required=True)
     release = _moment(where, "release", values.get("release", ""), tz, required=False)
     session_format = values.get("format", "").strip().lower() or "hybrid"
-    if session_format not in FORMATS:
-        raise PlanError(where, "format", f'must be one of {", ".join(FORMATS)}, not "{session_format[:20]}"')
     url = values.get("url", "").strip() or None
-    if url is not None and not re.match(r"^https?://\S+$", url):
-        raise PlanError(where, "url", "must be an http:// or https:// address")
     lottery_text = values.get("lottery", "").strip().lower()
     if lottery_text not in _TRUE | _FALSE:
         raise PlanError(where, "lottery", f'must be true or false, not "{lottery_text[:20]}"')
     place = values.get("place", "").strip() or None
-    spec = SessionSpec(
-        case=case_ref, bureau=bureau, start=start, minutes=minutes, capacity=capacity, min_participants=minimum,
-        deadline=deadline, release=release, format=session_format,
-        facilitator=_user(where, "facilitator", values.get("facilitator", "")), url=url,
-        lottery=lottery_text in _TRUE, place=place[:200] if place else None,
-    )
+    facilitator = _user(where, "facilitator", values.get("facilitator", ""))
+    try:
+        spec = SessionSpec(
+            case=case_ref, bureau=bureau, start=start, minutes=minutes, capacity=capacity, min_participants=minimum,
+            deadline=deadline, release=release, format=session_format, facilitator=facilitator, url=url,
+            lottery=lottery_text in _TRUE, place=place[:200] if place else None,
+        )
+    except SpecError as err:
+        raise _spec_problem(where, err) from None
     return PlannedSession(where, case_ref, spec)
 
 
@@ -349,8 +351,8 @@ def _check_duplicates(plan: Plan) -> None:
 
 
 def _spec_problem(where: str, err: Refusal) -> PlanError:
-    field_name, template = _SPEC_PROBLEMS.get(err.key, ("", err.key))
-    return PlanError(where, field_name, template.format(**err.params) if err.params else template)
+    template = _SPEC_PROBLEMS.get(err.key, err.key)
+    return PlanError(where, getattr(err, "field", ""), template.format(**err.params) if err.params else template)
 
 
 async def load_plan(uow: UnitOfWork, now: datetime, plan: Plan, *, actor: Actor = SYSTEM_ACTOR,
@@ -376,7 +378,7 @@ async def load_plan(uow: UnitOfWork, now: datetime, plan: Plan, *, actor: Actor 
             continue
         # Only what will be written is held to the rules: a session loaded last year may be past now.
         try:
-            validate_spec(item.spec, now)
+            item.spec.check(now)
         except Refusal as err:
             raise _spec_problem(item.where, err) from None
         new_sessions.append(item)
@@ -393,7 +395,7 @@ async def load_plan(uow: UnitOfWork, now: datetime, plan: Plan, *, actor: Actor 
             on_progress(done, total)
     for done, item in enumerate(new_sessions, start=len(new_cases) + 1):
         case_code = codes.get(item.case_ref, item.case_ref.upper())
-        spec = replace(item.spec, case=case_code)
+        spec = item.spec.model_copy(update={"case": case_code})
         try:
             session = await create_session(uow, now, actor, spec)
         except Refusal as err:

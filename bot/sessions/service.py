@@ -6,7 +6,7 @@ and plain values in; plain results out. Every message owed is enqueued in the sa
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,13 +17,13 @@ from bot.core.i18n import t
 from bot.sessions import reminders
 from bot.people.service import Actor
 from bot.core.refusal import Refusal
-from config.reference import bureaus, find_bureau
+from bot.core.session_spec import SessionSpec, SpecError
+from config.reference import bureaus
 from storage.models import Case, CaseSession, Coordinator, Registration
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-MIN_MINUTES, MAX_MINUTES = 30, 480
 SUBSTITUTE_DELAY = timedelta(days=7)  # "one to two weeks later at the same hour"
 SUBSTITUTE_DEADLINE_BEFORE = timedelta(days=2)
 INVITATION_GRACE_SECONDS = 24 * 3600
@@ -45,56 +45,12 @@ async def create_case(uow: UnitOfWork, now: datetime, actor: Actor, *, title: st
     return case
 
 
-@dataclass(frozen=True)
-class SessionSpec:
-    case: str | None
-    bureau: str
-    start: datetime
-    minutes: int
-    capacity: int
-    min_participants: int
-    deadline: datetime
-    release: datetime | None
-    format: str = "hybrid"
-    facilitator: str | None = None
-    url: str | None = None
-    lottery: bool = False
-    kind: str = "official"
-    title: str | None = None
-    theme: str | None = None
-    place: str | None = None
-    study_group_id: int | None = None
-
-
-def validate_spec(spec: SessionSpec, now: datetime, *, decided: bool = False) -> None:
-    """Every rule a session must satisfy; the first one broken is reported. A `decided` session's
-    deadline has passed by design, so only the rules about what is still to come apply."""
-    if find_bureau(spec.bureau) is None and spec.bureau != "online":
-        raise Refusal("sessions.error.unknown_bureau", bureau=spec.bureau)
-    if spec.start <= now:
-        raise Refusal("sessions.error.start_in_past")
-    if spec.deadline <= now and not decided:
-        raise Refusal("sessions.error.deadline_in_past")
-    if spec.deadline >= spec.start:
-        raise Refusal("sessions.error.deadline_after_start")
-    if spec.release is not None and spec.release > spec.start:
-        raise Refusal("sessions.error.release_after_start")
-    if not MIN_MINUTES <= spec.minutes <= MAX_MINUTES:
-        raise Refusal("sessions.error.minutes", low=MIN_MINUTES, high=MAX_MINUTES)
-    if spec.min_participants < 1:
-        raise Refusal("sessions.error.minimum")
-    if spec.capacity < spec.min_participants:
-        raise Refusal("sessions.error.capacity_below_minimum")
-    if spec.capacity > 1000:
-        raise Refusal("sessions.error.capacity_too_large")
-
-
-class DuplicateSession(Refusal):
+class DuplicateSession(SpecError):
     """The same case at the same bureau and start already exists (not cancelled): a warning the
     creator may override."""
 
     def __init__(self, existing: str) -> None:
-        super().__init__("sessions.duplicate_warning", code=existing)
+        super().__init__("start", "sessions.duplicate_warning", code=existing)
         self.existing = existing
 
 
@@ -104,11 +60,11 @@ async def create_session(uow: UnitOfWork, now: datetime, actor: Actor, spec: Ses
     if spec.kind == "official":
         if not actor.can_manage_bureau(spec.bureau):
             await uow.audit.record(now, actor.user_id, "session.create", "refused", bureau=spec.bureau)
-            raise Refusal("auth.other_bureau")
+            raise SpecError("bureau", "auth.other_bureau")
         case = await uow.cases.by_code(spec.case or "")
         if case is None:
-            raise Refusal("sessions.error.unknown_case", code=spec.case or "")
-    validate_spec(spec, now)
+            raise SpecError("case", "sessions.error.unknown_case", code=spec.case or "")
+    spec.check(now)
     if not allow_duplicate and case is not None:
         twin = next((s for s in await uow.sessions.for_case(case.id)
                      if s.bureau == spec.bureau and s.starts_at == spec.start and s.status != "cancelled"), None)
@@ -162,7 +118,8 @@ class EditResult:
 
 
 def _spec_of(item: CaseSession) -> SessionSpec:
-    return SessionSpec(case=None, bureau=item.bureau, start=item.starts_at, minutes=item.minutes,
+    """The stored session as a spec (not validated again: it was held to the rules when written)."""
+    return SessionSpec.model_construct(case=None, bureau=item.bureau, start=item.starts_at, minutes=item.minutes,
                        capacity=item.capacity, min_participants=item.min_participants, deadline=item.deadline_at,
                        release=item.release_at, format=item.format, facilitator=item.facilitator_user_id,
                        url=item.online_url, lottery=item.lottery, kind=item.kind, title=item.title, theme=item.theme,
@@ -177,13 +134,13 @@ async def edit_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str, 
         raise Refusal("sessions.error.not_editable", code=item.code)
     decided = item.status == "confirmed"
     current = _spec_of(item)
-    wanted = replace(current, **{k: v for k, v in changes.items() if k in EDITABLE})
+    wanted = current.model_copy(update={k: v for k, v in changes.items() if k in EDITABLE})
     changed = [k for k in EDITABLE if getattr(wanted, k) != getattr(current, k)]
     if not changed:
         return EditResult(item, [], 0)
     if decided and set(changed) & set(DECIDED_AT_DEADLINE):
         raise Refusal("sessions.error.decided_already", code=item.code)
-    validate_spec(wanted, now, decided=decided)
+    wanted.check(now, decided=decided)
     taken = await uow.registrations.count(item.id, "confirmed", "attended")
     if wanted.capacity < taken:
         raise Refusal("sessions.error.capacity_below_taken", code=item.code, taken=taken)

@@ -35,7 +35,7 @@ from bot.delivery import outbox
 from bot.sessions import service as sessions
 from bot.people.service import Actor
 from bot.core.refusal import Refusal
-from bot.sessions.service import SessionSpec
+from bot.core.session_spec import SessionSpec
 from bot.core.timefmt import format_date
 from config.reference import find_theme
 from storage.models import Case, CaseSession, Coordinator, Nudge, StudyGroup

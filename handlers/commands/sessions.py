@@ -7,7 +7,6 @@ from bot.kit import section
 from bot.sessions.blocks import MAX_LISTED, attended_text, build_duplicate_warning, build_join_result, build_my_list, build_roster, build_sessions_list, changed_names
 from bot.core.i18n import t
 from bot.sessions import service as sessions
-from bot.sessions.service import SessionSpec
 from handlers.commands.request import CommandRequest
 
 
@@ -48,13 +47,9 @@ async def new_case(cmd: grammar.CaseNew, request: CommandRequest) -> None:
 
 
 async def new_session(cmd: grammar.SessionNew, request: CommandRequest) -> None:
-    spec = SessionSpec(case=cmd.case, bureau=cmd.bureau, start=cmd.start, minutes=cmd.minutes, capacity=cmd.capacity,
-                       min_participants=cmd.min_participants, deadline=cmd.deadline, release=cmd.release,
-                       format=cmd.format, facilitator=cmd.facilitator, url=cmd.url, lottery=cmd.lottery,
-                       place=cmd.place)
     try:
         async with request.deps.uow() as uow:
-            item = await sessions.create_session(uow, request.deps.clock.now(), request.actor, spec,
+            item = await sessions.create_session(uow, request.deps.clock.now(), request.actor, cmd.spec,
                                                  allow_duplicate=cmd.allow_duplicate)
     except sessions.DuplicateSession as warning:
         text = str(request.body.get("text", ""))

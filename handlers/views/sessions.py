@@ -11,19 +11,8 @@ from bot.deps import Deps
 from bot.core.i18n import t
 from bot.sessions import service as sessions
 from bot.core.refusal import Refusal
-from bot.sessions.service import SessionSpec
+from bot.core.session_spec import SessionSpec
 from handlers.context import actor_of
-
-# Which field a refusal belongs to, so the error shows under it.
-_FIELD_FOR_ERROR = {
-    "sessions.error.unknown_case": "case", "sessions.error.unknown_bureau": "bureau",
-    "auth.other_bureau": "bureau", "sessions.error.start_in_past": "start",
-    "sessions.error.deadline_in_past": "deadline", "sessions.duplicate_warning": "start", "sessions.error.deadline_after_start": "deadline",
-    "sessions.error.release_after_start": "release", "sessions.error.minutes": "minutes",
-    "sessions.error.minimum": "min", "sessions.error.capacity_below_minimum": "capacity",
-    "sessions.error.capacity_too_large": "capacity",
-}
-
 
 def read_form(state: dict) -> dict:
     values = state.get("values", {})
@@ -65,18 +54,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
             block_id = ids.SESSION_FIELD_BLOCKS[missing[0]][0]
             await ack(response_action="errors", errors={block_id: t("sessions.modal.required", actor.lang)})
             return
-        if form["url"] is not None and not form["url"].startswith("https://"):
-            await ack(response_action="errors", errors={ids.SESSION_FIELD_BLOCKS["url"][0]: t("usage.bad_url", actor.lang)})
-            return
-        spec = SessionSpec(case=form["case"], bureau=form["bureau"], start=form["start"], minutes=form["minutes"],
-                           capacity=form["capacity"], min_participants=form["min"], deadline=form["deadline"],
-                           release=form["release"], format=form["format"] if form["format"] in ("hybrid", "online", "in_person") else "hybrid",
-                           facilitator=form["facilitator"], url=form["url"], lottery=form["lottery"])
         try:
+            spec = SessionSpec(case=form["case"], bureau=form["bureau"], start=form["start"], minutes=form["minutes"],
+                               capacity=form["capacity"], min_participants=form["min"], deadline=form["deadline"],
+                               release=form["release"], format=form["format"],
+                               facilitator=form["facilitator"], url=form["url"], lottery=form["lottery"])
             async with deps.uow() as uow:
                 item = await sessions.create_session(uow, deps.clock.now(), actor, spec, allow_duplicate=False)
         except Refusal as err:
-            field = _FIELD_FOR_ERROR.get(err.key, "case")
+            # Shown under the field it is about (a SpecError names it).
+            field = getattr(err, "field", None)
+            field = field if field in ids.SESSION_FIELD_BLOCKS else "case"
             await ack(response_action="errors",
                       errors={ids.SESSION_FIELD_BLOCKS[field][0]: t(err.key, actor.lang, **err.params)[:150]})
             return

@@ -11,7 +11,7 @@ from datetime import timedelta
 from bot.people import service as people
 from bot.sessions import service as sessions
 from bot.people.service import Actor
-from bot.sessions.service import SessionSpec
+from bot.core.session_spec import SessionSpec
 
 ADMIN = Actor(user_id="UADMIN01", is_admin=True)
 SEATS, PEOPLE = 30, 40

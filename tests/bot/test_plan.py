@@ -157,7 +157,7 @@ async def test_a_new_session_in_the_past_is_refused(uow_factory, clock):
     (('start: "2035-07-08 10:00"', 'start: "2035-07-08"'), "session 3, start: not a date and time"),
     (("format: hybrid", "format: zoom"), "session 1, format: must be one of hybrid, online, in_person"),
     (("facilitator: U0STAFF01", "facilitator: taro"), 'session 1, facilitator: not a Slack user id: "taro"'),
-    (("url: https://", "url: ftp://"), "session 1, url: must be an http:// or https:// address"),
+    (("url: https://", "url: ftp://"), "session 1, url: must be an https:// address"),
     (("minutes: 90", "minutes: 20"), "session 2, minutes: minutes must be between 30 and 480"),
     (("min: 4", "min: 40"), "session 3, capacity: capacity must be at least min"),
     (("key: imm1", "key: med1"), 'case 2, key: "med1" is already used by case 1'),
