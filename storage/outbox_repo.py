@@ -28,6 +28,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery, FanoutBatch
+from storage.repositories import insert_unless_present
 
 TERMINAL_STATUSES = ("sent", "failed", "skipped", "cancelled")
 
@@ -93,7 +94,30 @@ class Outbox:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    # --- what the services look up and add ---------------------------------------------------
+    # --- what the services add, cancel and look up ---------------------------------------------
+
+    async def add_unless_present(self, rows: list[dict]) -> int:
+        """Add deliveries (rows of `bot.delivery.outbox.pending_delivery`) in one statement, skipping
+        any whose dedupe key exists. How many were added."""
+        if not rows:
+            return 0
+        statement = insert_unless_present(self.session, Delivery.__table__, ["dedupe_key"]).returning(Delivery.id)
+        return len((await self.session.execute(statement, rows)).all())
+
+    async def cancel_pending(self, *, session_id: int | None = None, kinds: tuple[str, ...] = (),
+                             recipient: str | None = None, key_prefix: str | None = None) -> int:
+        """Drop deliveries that are no longer owed (a session cancelled, a person left)."""
+        statement = update(Delivery).where(Delivery.status == "pending")
+        if session_id is not None:
+            statement = statement.where(Delivery.session_id == session_id)
+        if kinds:
+            statement = statement.where(Delivery.kind.in_(kinds))
+        if recipient is not None:
+            statement = statement.where(Delivery.recipient == recipient)
+        if key_prefix is not None:
+            statement = statement.where(Delivery.dedupe_key.startswith(key_prefix, autoescape=True))
+        result = await self.session.execute(statement.values(status="cancelled"))
+        return result.rowcount or 0
 
     async def by_dedupe_keys(self, keys: Iterable[str]) -> dict[str, Delivery]:
         found = await self.session.scalars(select(Delivery).where(Delivery.dedupe_key.in_(list(keys))))

@@ -1,14 +1,11 @@
-"""Enqueueing, cancelling and moving deliveries. Runs inside the caller's unit of work."""
+"""Enqueueing deliveries: the row of what is owed, added inside the caller's unit of work (the SQL is
+`uow.outbox`'s, storage/outbox_repo.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
-
-from storage.models import Delivery
-from storage.repositories import insert_unless_present
 from storage.uow import UnitOfWork
 
 
@@ -24,7 +21,7 @@ def pending_delivery(
     batch_id: int | None = None,
     grace_seconds: int | None = None,
 ) -> dict:
-    """The row of a delivery waiting to be sent, for `enqueue_many`.
+    """The row of a delivery waiting to be sent, for `uow.outbox.add_unless_present`.
 
     `payload` is a reference (codes and ids), never personal text: the renderer builds the
     message from the database at send time.
@@ -39,30 +36,4 @@ def pending_delivery(
 async def enqueue(uow: UnitOfWork, **delivery: Any) -> bool:
     """Add a delivery (the fields of `pending_delivery`) unless one with the same dedupe key
     exists. True when added."""
-    return bool(await enqueue_many(uow, [pending_delivery(**delivery)]))
-
-
-async def enqueue_many(uow: UnitOfWork, rows: list[dict]) -> int:
-    """Add deliveries (`pending_delivery` rows) in one statement, skipping any whose dedupe key
-    exists. How many were added."""
-    if not rows:
-        return 0
-    statement = insert_unless_present(uow.session, Delivery.__table__, ["dedupe_key"]).returning(Delivery.id)
-    return len((await uow.session.execute(statement, rows)).all())
-
-
-async def cancel_pending(uow: UnitOfWork, *, session_id: int | None = None, kinds: tuple[str, ...] = (),
-                         recipient: str | None = None, key_prefix: str | None = None) -> int:
-    """Drop deliveries that are no longer owed (a session cancelled, a person left)."""
-    statement = update(Delivery).where(Delivery.status == "pending")
-    if session_id is not None:
-        statement = statement.where(Delivery.session_id == session_id)
-    if kinds:
-        statement = statement.where(Delivery.kind.in_(kinds))
-    if recipient is not None:
-        statement = statement.where(Delivery.recipient == recipient)
-    if key_prefix is not None:
-        statement = statement.where(Delivery.dedupe_key.startswith(key_prefix, autoescape=True))
-    result = await uow.session.execute(statement.values(status="cancelled"))
-    return result.rowcount or 0
-
+    return bool(await uow.outbox.add_unless_present([pending_delivery(**delivery)]))

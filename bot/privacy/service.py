@@ -20,7 +20,6 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.delivery import outbox
 from bot.sessions import service as sessions
 from bot.people.service import Actor
 from bot.core.refusal import Refusal
@@ -61,7 +60,7 @@ async def forget_me(uow: UnitOfWork, now: datetime, actor: Actor, *, tombstone: 
             log.info("forget-me kept a registration in %s: %s", code, err.key)
             continue
         result.sessions_left.append(code)
-    result.deliveries_cancelled = await outbox.cancel_pending(uow, recipient=actor.user_id)
+    result.deliveries_cancelled = await uow.outbox.cancel_pending(recipient=actor.user_id)
     result.deleted = await repo.delete_personal_rows(actor.user_id)
     result.anonymised = await repo.replace_user_id(actor.user_id, tombstone or new_tombstone())
     # The request itself is the one thing kept under their id: counts only, never the tombstone.

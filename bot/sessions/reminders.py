@@ -78,7 +78,7 @@ async def schedule_person_reminders(uow: UnitOfWork, session: CaseSession, user_
         elif _revive(existing[key], due_at=due_at, payload=payload, grace_seconds=grace_seconds_for(offset)):
             revived += 1
     # One INSERT for all of them: a join runs this while it holds the session's row lock.
-    return revived + await outbox.enqueue_many(uow, new)
+    return revived + await uow.outbox.add_unless_present(new)
 
 
 def _revive(existing: Delivery, *, due_at: datetime, payload: dict, grace_seconds: int) -> bool:
@@ -116,7 +116,7 @@ async def reschedule_session(uow: UnitOfWork, session: CaseSession, now: datetim
 
 async def cancel_session(uow: UnitOfWork, session_id: int) -> int:
     """Drop every pending reminder of a session (called off, or about to be rescheduled)."""
-    return await outbox.cancel_pending(uow, session_id=session_id, kinds=(REMINDER_KIND,))
+    return await uow.outbox.cancel_pending(session_id=session_id, kinds=(REMINDER_KIND,))
 
 
 async def cancel_person(uow: UnitOfWork, session_id: int, user_id: str) -> int:

@@ -178,7 +178,7 @@ async def cancel_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str
     registrants = await uow.registrations.for_session(item.id, "confirmed", "waitlisted", "applied")
     item.status, item.decided_at = "cancelled", now
     await reminders.cancel_session(uow, item.id)
-    await outbox.cancel_pending(uow, session_id=item.id)
+    await uow.outbox.cancel_pending(session_id=item.id)
     # Free text by the staff: kept only as ciphertext, like every other free text.
     facts = {"reason_encrypted": uow.cipher.encrypt(reason.encode()).decode()} if reason else {}
     for reg in registrants:
@@ -572,7 +572,7 @@ async def _call_off(uow: UnitOfWork, now: datetime, item: CaseSession, secretari
     registrants = await uow.registrations.for_session(item.id, "confirmed", "waitlisted", "applied")
     item.status, item.decided_at = "cancelled", now
     await reminders.cancel_session(uow, item.id)
-    await outbox.cancel_pending(uow, session_id=item.id)
+    await uow.outbox.cancel_pending(session_id=item.id)
     substitute = None
     if item.kind == "official":
         substitute = await uow.sessions.add(CaseSession(

@@ -282,7 +282,7 @@ async def _stop(uow: UnitOfWork, now: datetime, actor: Actor, nudge: Nudge, memb
             member.status = "declined"
     for other in await uow.nudges.open_for_user(actor.user_id):
         other.status, other.responded_at = "stopped", now
-    await outbox.cancel_pending(uow, kinds=(NUDGE_KIND, UNMATCHED_KIND, INVITATION_KIND), recipient=actor.user_id)
+    await uow.outbox.cancel_pending(kinds=(NUDGE_KIND, UNMATCHED_KIND, INVITATION_KIND), recipient=actor.user_id)
     await uow.audit.record(now, actor.user_id, "study_group.stop", "ok", target=code)
     return NudgeAnswer("stopped", code)
 

@@ -366,7 +366,7 @@ async def close_run(uow: UnitOfWork, now: datetime, run_id: int) -> bool:
     run.status = "closed"
     dropped = await uow.surveys.delete_run_progress(run.id)
     for kind in (INVITATION_KIND, REMINDER_KIND):
-        await outbox.cancel_pending(uow, kinds=(kind,), key_prefix=f"{kind}:{run.code}:")
+        await uow.outbox.cancel_pending(kinds=(kind,), key_prefix=f"{kind}:{run.code}:")
     await uow.audit.record(now, "system", "survey.close", "ok", target=run.code, unfinished=dropped)
     return True
 
