@@ -15,13 +15,11 @@ import argparse
 import logging
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Awaitable, Callable, TextIO
 from zoneinfo import ZoneInfo
 
 from cryptography.fernet import InvalidToken
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core import documents
@@ -385,12 +383,7 @@ async def rotate_column(deps: Deps, model: type, column: str, batch_size: int = 
     last_id: Any = None
     while True:
         async with deps.uow() as uow:
-            query = select(model).where(getattr(model, column).is_not(None)).order_by(model.id).limit(batch_size)
-            if last_id is not None:
-                query = query.where(model.id > last_id)
-            if uow.session.bind.dialect.name == "postgresql":
-                query = query.with_for_update()  # a running bot may be saving survey progress
-            rows = list(await uow.session.scalars(query))
+            rows = await uow.encrypted.batch(model, column, after_id=last_id, limit=batch_size)
             for row in rows:
                 setattr(row, column, uow.cipher.rotate(getattr(row, column)))
         rotated += len(rows)

@@ -180,3 +180,20 @@ class ProcessedRequests:
 
 
 KEEP_PROCESSED_FOR = timedelta(hours=1)
+
+
+class EncryptedColumns:
+    """Rows by an encrypted column, for re-encrypting under a new key (`rotate-key`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def batch(self, model: type, column: str, *, after_id: Any, limit: int) -> list:
+        """Up to `limit` rows of `model` whose `column` holds a value, by id after `after_id` (None:
+        from the start); locked on PostgreSQL, since a running bot may be saving to them."""
+        query = select(model).where(getattr(model, column).is_not(None)).order_by(model.id).limit(limit)
+        if after_id is not None:
+            query = query.where(model.id > after_id)
+        if self.session.bind.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return list(await self.session.scalars(query))

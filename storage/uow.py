@@ -47,6 +47,7 @@ class UnitOfWork:
         self.roles = repos.Roles(self.session)
         self.audit = repos.AuditLog(self.session)
         self.processed = repos.ProcessedRequests(self.session)
+        self.encrypted = repos.EncryptedColumns(self.session)
         self.cases = session_repos.Cases(self.session)
         self.sessions = session_repos.Sessions(self.session)
         self.registrations = session_repos.Registrations(self.session)
