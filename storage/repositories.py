@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import Insert, String, Table, bindparam, cast, delete, false, func, literal, null, select, union_all
+from sqlalchemy import (Insert, String, Table, bindparam, cast, delete, false, func, literal, null, select,
+                        union_all)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from storage.models import AuditEntry, CaseSession, Delivery, Nudge, Registration, StudyGroup, StudyGroupMember
+from storage.models import (AuditEntry, CaseSession, Delivery, Nudge, Registration, StudyGroup,
+                            StudyGroupMember)
 from storage.session_repos import code_id
 
 

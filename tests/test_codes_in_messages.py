@@ -24,7 +24,8 @@ from bot.review.blocks import build_home_tab, build_year_review
 from bot.sessions.reminder_blocks import ReminderView, build_reminder
 from bot.core.calendar import session_ics
 from bot.core.grammar import ROLES
-from bot.review.service import CoordinatorHome, HomeData, SessionRow, StaffHome, StudyGroupTally, Tally, YearReview
+from bot.review.results import (CoordinatorHome, HomeData, SessionRow, StaffHome, StudyGroupTally, Tally,
+                                YearReview)
 from bot.people.service import Actor
 from bot.sessions.service import AttendResult, Roster, RosterLine, SessionSummary
 from config.reference import bureaus, themes

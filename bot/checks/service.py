@@ -4,23 +4,17 @@ logged: only whether a channel's guard is on, which its members may switch."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.core.pseudonymisation import Proposal, propose_text
+from bot.core.pseudonymisation import propose_text
 from bot.people.service import Actor
 from bot.core.refusal import Refusal
+from bot.checks.results import GuardNote
 from storage.models import StudyGroup
 from storage.uow import UnitOfWork
 
 # Longer messages are not checked live (a file belongs in /jirei check): the guard stays cheap.
 MAX_GUARDED_CHARS = 20_000
-
-
-@dataclass(frozen=True)
-class GuardNote:
-    kinds: tuple[str, ...]  # in the order first found, each once
-    proposal: Proposal
 
 
 async def is_guarded(uow: UnitOfWork, channel_id: str) -> bool:

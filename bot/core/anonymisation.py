@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
 from bot.core.clock import Clock, SystemClock
-from bot.core.documents import MAX_DOCX_BYTES, MAX_FILE_BYTES, MAX_PDF_PAGES, DocumentTooLarge, FileTooLarge, NotRegularFile, UnreadableDocument, UnsupportedDocument, extract_text, read_regular_file
+from bot.core.documents import (MAX_DOCX_BYTES, MAX_FILE_BYTES, MAX_PDF_PAGES, DocumentTooLarge, FileTooLarge,
+                                NotRegularFile, UnreadableDocument, UnsupportedDocument, extract_text,
+                                read_regular_file)
 from bot.core.i18n import t
 
 KINDS = ("residence_card", "my_number", "passport", "bank_account", "insurance_number", "vehicle_plate",

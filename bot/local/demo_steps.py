@@ -118,7 +118,7 @@ async def step_material(demo) -> None:
         await demo.ws.run_due()
         demo.show_for(lecturer)
         async with demo.ws.deps.uow() as uow:
-            from bot.materials.service import is_releasable
+            from bot.materials.results import is_releasable
 
             material = await uow.materials.latest(1, "material")
         if version == 1:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from bot.materials import blocks
 from bot.delivery.renderers import FileUpload, Message, RenderContext
 from bot.core.i18n import t
-from bot.materials.service import RELEASE_STATUSES, is_releasable, releasable_material, sent_filename
+from bot.materials.service import RELEASE_STATUSES, releasable_material, sent_filename
+from bot.materials.results import is_releasable
 
 
 async def render_material(ctx: RenderContext) -> Message | None:

@@ -18,6 +18,7 @@ from bot.delivery import outbox
 from bot.people.service import Actor
 from bot.core.refusal import Refusal
 from bot.core.text import clean_input
+from bot.materials.results import MaterialResult, is_releasable, PublishCheck
 from config.reference import bureaus
 from storage.crypto import Cipher
 from storage.models import Case, CaseSession, Material
@@ -39,25 +40,6 @@ class CheckedFile:
     filename: str
     findings: list[anonymisation.Finding]
     name_findings: list[anonymisation.Finding] = field(default_factory=list)
-
-
-@dataclass
-class MaterialResult:
-    material: Material
-    case: Case
-    findings: list[anonymisation.Finding]
-    name_findings: list[anonymisation.Finding] = field(default_factory=list)
-
-    @property
-    def releasable(self) -> bool:
-        return is_releasable(self.material)
-
-
-def is_releasable(material: Material) -> bool:
-    """Not deleted, and checked: a file with no findings, or confirmed by its uploader (a link
-    cannot be checked here, so it always needs the uploader's confirmation)."""
-    checked = not material.findings and material.url is None
-    return material.deleted_at is None and (checked or material.confirmed_at is not None)
 
 
 def may_upload(actor: Actor, case: Case) -> bool:
@@ -307,21 +289,6 @@ async def mark_read(uow: UnitOfWork, now: datetime, actor: Actor, session_code: 
 # --- publication ----------------------------------------------------------------------------
 
 HELD_STATUSES = ("held", "closed")
-
-
-@dataclass
-class PublishCheck:
-    """Where a case stands against the plan's rule: published once every bureau has held it."""
-
-    case: Case
-    done: list[str]  # bureau codes that have held the case (or its substitute 意見交換会)
-    to_go: list[str]  # bureau codes that have not, in the reference order
-    already: bool
-    self_run: bool = False  # the case of a self-run session: its group's, never for the portal
-
-    @property
-    def ready(self) -> bool:
-        return not self.to_go
 
 
 async def bureaus_done(uow: UnitOfWork, case: Case) -> PublishCheck:

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.sessions import service as sessions
 from bot.people.service import Actor
 from bot.core.refusal import Refusal
+from bot.privacy.results import ForgetResult, RetentionResult
 from storage.privacy_repos import FORGET_ME_ACTION
 from storage.uow import UnitOfWork
 
@@ -34,18 +34,6 @@ TOMBSTONE_PREFIX = "UFORGOT"
 def new_tombstone() -> str:
     """A random stand-in user id: unique per forgotten person, unrelated to who they were."""
     return TOMBSTONE_PREFIX + secrets.token_hex(6).upper()
-
-
-@dataclass
-class ForgetResult:
-    sessions_left: list[str] = field(default_factory=list)
-    deliveries_cancelled: int = 0
-    deleted: dict[str, int] = field(default_factory=dict)
-    anonymised: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def registrations_kept(self) -> int:
-        return self.anonymised.get("registrations.user_id", 0)
 
 
 async def forget_me(uow: UnitOfWork, now: datetime, actor: Actor, *, tombstone: str | None = None) -> ForgetResult:
@@ -78,12 +66,6 @@ async def forget_me(uow: UnitOfWork, now: datetime, actor: Actor, *, tombstone: 
 def material_retention_days(settings) -> int:
     """Days a published case keeps its material: JIREI_MATERIAL_RETENTION_DAYS (Settings, default 90)."""
     return settings.material_retention_days
-
-
-@dataclass
-class RetentionResult:
-    materials: list[int] = field(default_factory=list)
-    cases: list[str] = field(default_factory=list)
 
 
 async def delete_expired_materials(uow: UnitOfWork, now: datetime, retention_days: int) -> RetentionResult:

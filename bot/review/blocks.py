@@ -16,7 +16,9 @@ from bot.kit import actions, button, context, divider, escape, header, section
 from bot.people.blocks import build_home
 from bot.sessions.blocks import build_session_card, session_title
 from bot.core.i18n import t
-from bot.review.service import AdminHome, CoordinatorHome, HomeData, LecturerHome, SessionRow, StaffHome, Tally, YearReview, breakdown_text, survey_title
+from bot.review.service import breakdown_text, survey_title
+from bot.review.results import (AdminHome, CoordinatorHome, HomeData, LecturerHome, SessionRow, StaffHome,
+                                Tally, YearReview)
 from bot.sessions.service import bureau_label
 from bot.core.timefmt import format_date, format_datetime
 from config.reference import find_theme

@@ -19,7 +19,7 @@ from storage.models import Case, CaseSession
 from bot.study_groups.service import PLACE_MAX, TITLE_MAX
 
 if TYPE_CHECKING:
-    from bot.study_groups.service import GroupsOverview, MatchingReport
+    from bot.study_groups.results import GroupsOverview, MatchingReport
 
 ONLINE = "online"
 MAX_LISTED = 8

@@ -19,7 +19,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.delivery import outbox
 from bot.deps import Deps
-from bot.study_groups.service import INTRODUCTION_KIND, KIT_KIND, MATCHING_ACTION, MAX_GROUP_DM, MIN_GROUP, WELCOME_KIND, matching_due, run_matching
+from bot.study_groups.service import (INTRODUCTION_KIND, KIT_KIND, MATCHING_ACTION, MAX_GROUP_DM,
+                                      WELCOME_KIND, matching_due, run_matching)
+from bot.study_groups.results import MIN_GROUP
 from storage.models import StudyGroup
 
 log = logging.getLogger(__name__)

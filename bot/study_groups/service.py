@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -37,13 +36,14 @@ from bot.people.service import Actor
 from bot.core.refusal import Refusal
 from bot.core.session_spec import SessionSpec
 from bot.core.timefmt import format_date
+from bot.study_groups.results import (MAX_GROUP, MIN_GROUP, MatchingReport, NudgeAnswer, Proposal,
+                                      ProposeResult, GroupLine, ProposalLine, GroupsOverview)
 from config.reference import find_theme
 from storage.models import Case, CaseSession, Coordinator, Nudge, StudyGroup
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-MIN_GROUP, MAX_GROUP = 3, 6
 NUDGE_CAP = timedelta(days=30)  # at most one nudge per person in this time
 COOL_DOWN = timedelta(days=180)  # nobody is grouped again with the same people within this time
 MATCHING_INTERVAL = timedelta(days=30)  # the monthly run
@@ -125,17 +125,6 @@ async def introduce_discussion_groups(uow: UnitOfWork, now: datetime, item: Case
 
 
 # --- matching ------------------------------------------------------------------------------------
-
-
-@dataclass
-class MatchingReport:
-    eligible: int = 0
-    group_codes: list[str] = field(default_factory=list)
-    nudged: int = 0
-    nudges_due_at: datetime | None = None
-    unmatched: Counter = field(default_factory=Counter)
-    told: int = 0
-    closed_groups: int = 0
 
 
 def to_candidate(person: Coordinator) -> matching.Candidate:
@@ -228,14 +217,6 @@ async def matching_due(uow: UnitOfWork, now: datetime) -> bool:
 # --- answering a nudge ---------------------------------------------------------------------------
 
 
-@dataclass
-class NudgeAnswer:
-    outcome: str  # accepted | later | stopped | already_accepted | already_stopped | closed
-    group_code: str
-    accepted: int = 0
-    needed: int = MIN_GROUP
-
-
 async def answer_nudge(uow: UnitOfWork, now: datetime, actor: Actor, nudge_id: int, answer: str) -> NudgeAnswer:
     """accept, later (not now) or stop. Only the person nudged may answer their nudge."""
     nudge = await uow.nudges.get(nudge_id)
@@ -310,16 +291,6 @@ class ProposalError(StudyGroupError):
         self.field = field_name
 
 
-@dataclass(frozen=True)
-class Proposal:
-    title: str
-    theme: str
-    place: str | None  # None: online
-    start: datetime
-    capacity: int
-    url: str | None = None  # the meeting URL (online, or for those joining from afar)
-
-
 def validate_proposal(form: ProposalForm, now: datetime) -> Proposal:
     title = " ".join(form.title.split())
     if not title or len(title) > TITLE_MAX:
@@ -379,14 +350,6 @@ async def check_may_propose(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor:
     return person
 
 
-@dataclass
-class ProposeResult:
-    session: CaseSession
-    group: StudyGroup | None
-    invited: int
-    case: Case  # where the proposer's material goes (the same check and pledge-gated release)
-
-
 async def propose_session(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor, proposal: Proposal,
                           *, per_month: int) -> ProposeResult:
     """A self-run session the proposer facilitates (and takes part in), announced to their group and nearby."""
@@ -439,26 +402,6 @@ async def _neighbours(uow: UnitOfWork, proposer: Coordinator, group: StudyGroup 
 
 
 # --- /jirei groups -------------------------------------------------------------------------------
-
-
-@dataclass
-class GroupLine:
-    group: StudyGroup
-    accepted: int
-    needed: int = MIN_GROUP
-
-
-@dataclass
-class ProposalLine:
-    session: CaseSession
-    confirmed: int
-    my_status: str | None
-
-
-@dataclass
-class GroupsOverview:
-    groups: list[GroupLine]
-    proposals: list[ProposalLine]
 
 
 async def overview(uow: UnitOfWork, actor: Actor) -> GroupsOverview:

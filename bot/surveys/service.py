@@ -19,10 +19,7 @@ No Slack and no SQL here: a unit of work, `now` and plain values in, dataclasses
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Literal
 
 from bot.delivery import outbox
 from bot.sessions import service as sessions
@@ -34,6 +31,7 @@ from bot.surveys.dialog import Outcome, Progress
 from bot.surveys.exports import report_json
 from bot.surveys.report import MIN_CELL, SurveyReport, breakdown, tally
 from bot.core.timefmt import format_datetime
+from bot.surveys.results import RunStarted, DialogStatus, Step, DialogState, RunReport
 from storage.models import CaseSession, FanoutBatch, SurveyRun
 from storage.uow import UnitOfWork
 
@@ -50,13 +48,6 @@ class SurveyError(Refusal):
 
 
 # --- sending -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RunStarted:
-    run: SurveyRun
-    invited: int
-    batch_id: int | None
 
 
 async def start_planning_survey(uow: UnitOfWork, now: datetime, actor: Actor,
@@ -139,41 +130,6 @@ async def _open_run(uow: UnitOfWork, now: datetime, survey_id: str, user_ids: li
 
 
 # --- the dialog ------------------------------------------------------------------------------------
-
-
-class DialogStatus(StrEnum):
-    ANSWERING = "answering"
-    COMPLETED = "completed"   # this person's response is stored (now, or earlier)
-    CLOSED = "closed"         # past the run's deadline
-
-
-StepKind = Literal["choose", "multi", "toggle", "next", "skip", "back", "text"]
-
-
-@dataclass(frozen=True)
-class Step:
-    """One input from the respondent, already parsed from Slack; identity is not part of it."""
-
-    kind: StepKind
-    question_id: str
-    option_id: str = ""
-    # For "multi" (the whole selection) and for "next" when the message's state carries it.
-    option_ids: tuple[str, ...] | None = None
-    text: str = ""
-
-
-@dataclass(frozen=True)
-class DialogState:
-    run_code: str
-    survey: Survey
-    status: DialogStatus
-    progress: Progress = field(default_factory=Progress)
-    outcome: Outcome | None = None
-    error_key: str | None = None
-
-    @property
-    def answering(self) -> bool:
-        return self.status is DialogStatus.ANSWERING
 
 
 async def begin(uow: UnitOfWork, now: datetime, user_id: str, run_code: str) -> DialogState:
@@ -376,15 +332,6 @@ async def next_survey_deadline(uow: UnitOfWork, now: datetime) -> datetime | Non
 
 
 # --- reports and exports -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RunReport:
-    run: SurveyRun
-    survey: Survey
-    report: SurveyReport
-    # Per bureau, from the responses that carry one; each suppressed on its own under MIN_CELL.
-    by_bureau: dict[str, SurveyReport]
 
 
 async def tally_run(uow: UnitOfWork, run: SurveyRun) -> RunReport:

@@ -15,13 +15,15 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import ids
 from bot.kit import section
-from bot.surveys.blocks import SurveyValue, build_dialog_error, build_not_an_answer, build_paused, build_question_message, build_text_answer_modal, build_thank_you, parse_survey_value
+from bot.surveys.blocks import (SurveyValue, build_dialog_error, build_not_an_answer, build_paused,
+                                build_question_message, build_text_answer_modal, build_thank_you,
+                                parse_survey_value)
 from bot.deps import Deps
 from bot.core.i18n import t
 from bot.surveys import service as surveys
 from bot.people.service import Actor
 from bot.core.refusal import Refusal
-from bot.surveys.service import DialogState, DialogStatus, Step
+from bot.surveys.results import DialogState, DialogStatus, Step
 from bot.surveys.dialog import Outcome, current_question
 from bot.core.text import normalise
 from handlers.context import actor_of, message

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.core import grammar
-from bot.materials.blocks import bureau_names, build_link_added, build_publication_standing, build_upload_modal
+from bot.materials.blocks import (bureau_names, build_link_added, build_publication_standing,
+                                  build_upload_modal)
 from bot.core.i18n import t
 from bot.materials import service as materials
 from handlers.commands.request import CommandRequest

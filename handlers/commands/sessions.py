@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.core import grammar
 from bot.kit import section
-from bot.sessions.blocks import MAX_LISTED, attended_text, build_duplicate_warning, build_join_result, build_my_list, build_roster, build_sessions_list, changed_names
+from bot.sessions.blocks import (MAX_LISTED, attended_text, build_duplicate_warning, build_join_result,
+                                 build_my_list, build_roster, build_sessions_list, changed_names)
 from bot.core.i18n import t
 from bot.sessions import service as sessions
 from handlers.commands.request import CommandRequest

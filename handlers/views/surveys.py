@@ -10,7 +10,7 @@ from bot.deps import Deps
 from bot.core.i18n import t
 from bot.surveys import service as surveys
 from bot.core.refusal import Refusal
-from bot.surveys.service import Step
+from bot.surveys.results import Step
 from bot.surveys.dialog import MAX_TEXT_LENGTH, Outcome
 from handlers.actions.surveys import show_dialog
 from handlers.context import actor_of

@@ -13,7 +13,8 @@ import pytest
 
 from bot.core import documents
 from bot.core.anonymisation import check_document
-from bot.core.documents import DocumentTooLarge, FileTooLarge, NotRegularFile, UnreadableDocument, UnsupportedDocument, document_kind, extract_text, read_regular_file
+from bot.core.documents import (DocumentTooLarge, FileTooLarge, NotRegularFile, UnreadableDocument,
+                                UnsupportedDocument, document_kind, extract_text, read_regular_file)
 from bot.surveys.chart import japanese_font
 
 

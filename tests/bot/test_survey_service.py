@@ -18,7 +18,8 @@ from bot.surveys import messages as survey_messages
 from bot.people import service as people
 from bot.surveys import service as surveys
 from bot.people.service import Actor
-from bot.surveys.service import DialogStatus, Step, SurveyError
+from bot.surveys.service import SurveyError
+from bot.surveys.results import DialogStatus, Step
 from bot.surveys.dialog import Outcome
 from bot.surveys.report import MIN_CELL
 from storage.models import CaseSession, Delivery, ProcessedRequest, Registration, SurveyResponse

@@ -6,7 +6,8 @@ Slack's limits as pure checks for builders' unit tests.
 """
 
 from bot.local.slack.blockkit import validate_message_blocks, validate_view
-from bot.local.slack.driver import DispatchResult, Reply, SettleTimeout, SlackDriver, dispatch_over_http, dispatch_to_app, sign
+from bot.local.slack.driver import (DispatchResult, Reply, SettleTimeout, SlackDriver, dispatch_over_http,
+                                    dispatch_to_app, sign)
 from bot.local.slack.render import Control, Rendered, render_blocks, render_message, render_view
 from bot.local.slack.server import Activity, Call, FakeSlack, ManualMonotonic, ResponseRecord
 

@@ -5,7 +5,9 @@ import re
 import pytest
 
 from bot import ids
-from bot.surveys.blocks import build_dialog_error, build_invitation, build_question_message, build_reminder, build_text_answer_modal, build_thank_you, parse_survey_value, render_blocks, survey_value
+from bot.surveys.blocks import (build_dialog_error, build_invitation, build_question_message, build_reminder,
+                                build_text_answer_modal, build_thank_you, parse_survey_value, render_blocks,
+                                survey_value)
 from bot.local.slack.blockkit import validate_message_blocks, validate_view
 from bot.surveys.definitions import load_survey, parse_survey
 from bot.surveys.dialog import ERROR_TEXT_TOO_LONG, Progress, choose, current_question, next_, set_multi, skip

@@ -1,4 +1,5 @@
-from bot.local.slack.render import BOLD, display_width, mrkdwn_to_text, render_blocks, render_message, render_view, wrap
+from bot.local.slack.render import (BOLD, display_width, mrkdwn_to_text, render_blocks, render_message,
+                                    render_view, wrap)
 
 
 def plain(text: str) -> dict:

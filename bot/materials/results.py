@@ -1,0 +1,42 @@
+"""What the material services return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.core import anonymisation
+from storage.models import Case, Material
+
+
+@dataclass
+class MaterialResult:
+    material: Material
+    case: Case
+    findings: list[anonymisation.Finding]
+    name_findings: list[anonymisation.Finding] = field(default_factory=list)
+
+    @property
+    def releasable(self) -> bool:
+        return is_releasable(self.material)
+
+
+def is_releasable(material: Material) -> bool:
+    """Not deleted, and checked: a file with no findings, or confirmed by its uploader (a link
+    cannot be checked here, so it always needs the uploader's confirmation)."""
+    checked = not material.findings and material.url is None
+    return material.deleted_at is None and (checked or material.confirmed_at is not None)
+
+
+@dataclass
+class PublishCheck:
+    """Where a case stands against the plan's rule: published once every bureau has held it."""
+
+    case: Case
+    done: list[str]  # bureau codes that have held the case (or its substitute 意見交換会)
+    to_go: list[str]  # bureau codes that have not, in the reference order
+    already: bool
+    self_run: bool = False  # the case of a self-run session: its group's, never for the portal
+
+    @property
+    def ready(self) -> bool:
+        return not self.to_go
