@@ -8,7 +8,8 @@ from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.deps import Deps
 from bot.observability import command_repeated
-from bot.people.service import Actor, load_actor
+from bot.people.service import load_actor
+from bot.people.results import Actor
 from bot.core.text import clean_input
 
 

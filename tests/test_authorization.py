@@ -23,7 +23,7 @@ from bot.core.clock import ManualClock
 from bot.core.i18n import t
 from bot.local.workspace import LocalWorkspace
 from bot.materials import service as materials
-from bot.people.service import Actor
+from bot.people.results import Actor
 from handlers.commands import jirei
 from storage.crypto import Cipher, generate_key
 from tests.handlers.conftest import announced

@@ -26,8 +26,8 @@ from bot.core.calendar import session_ics
 from bot.core.grammar import ROLES
 from bot.review.results import (CoordinatorHome, HomeData, SessionRow, StaffHome, StudyGroupTally, Tally,
                                 YearReview)
-from bot.people.service import Actor
-from bot.sessions.service import AttendResult, Roster, RosterLine, SessionSummary
+from bot.people.results import Actor
+from bot.sessions.results import AttendResult, Roster, RosterLine, SessionSummary
 from config.reference import bureaus, themes
 from storage.models import Case, CaseSession, Coordinator
 

@@ -34,7 +34,7 @@ from bot.core.i18n import t
 from bot.local.workspace import SIGNING_SECRET, LocalWorkspace
 from bot.local.slack.driver import FORM, SlackDriver, dispatch_over_http
 from bot.materials import service as materials
-from bot.people.service import Actor
+from bot.people.results import Actor
 from storage.crypto import Cipher, generate_key
 from storage.models import Base
 from tests.handlers.conftest import announced

@@ -1,5 +1,7 @@
 """The shape of the code, read from its imports (with `ast`, nothing run):
 
+- a feature's results (bot/<feature>/results.py) are plain values: they import no service and no
+  Slack side;
 - a feature's services (bot/<feature>/service.py and the other rule modules beside it) decide and
   write: they import neither Slack, HTTP, the Deps (which carry the Slack client), Block Kit
   builders (blocks.py), renderers (messages.py), jobs (jobs.py), handlers nor SQLAlchemy (all SQL
@@ -123,9 +125,10 @@ def modules() -> dict[str, Path]:
     return {module_name(path): path for package in PACKAGES for path in (ROOT / package).rglob("*.py")}
 
 
-def test_every_feature_has_its_folder_and_its_service():
+def test_every_feature_has_its_folder_its_service_and_its_results():
     found = modules()
     assert [feature for feature in FEATURES if f"bot.{feature}.service" not in found] == []
+    assert [feature for feature in FEATURES if f"bot.{feature}.results" not in found] == []
     assert not (ROOT / "bot" / "services").exists() and not (ROOT / "bot" / "blocks").exists()
 
 
@@ -138,6 +141,20 @@ def test_services_import_neither_slack_nor_block_kit_nor_sql():
                      if within(target, NOT_FOR_SERVICES) or is_message(target) or target.endswith(".jobs"))
         if bad:
             offending[name] = bad
+    assert offending == {}
+
+
+def test_results_are_plain_values():
+    """A feature's results.py imports no service, no Slack side and no SQLAlchemy: builders and
+    renderers read results without depending on the rules that made them."""
+    offending = {}
+    for name, path in modules().items():
+        if name.endswith(".results") and is_service(name):
+            bad = sorted(target for target in imports_of(path) if within(target, NOT_FOR_SERVICES)
+                         or is_message(target) or target.endswith((".jobs", ".service")))
+            if bad:
+                offending[name] = bad
+    assert len([name for name in modules() if name.endswith(".results")]) == len(FEATURES)
     assert offending == {}
 
 

@@ -22,7 +22,7 @@ from bot.local.workspace import LocalWorkspace
 from bot.materials import service as materials
 from bot.privacy import service as privacy
 from bot.study_groups.service import INTRODUCTION_KIND
-from bot.people.service import Actor
+from bot.people.results import Actor
 from storage.crypto import Cipher, generate_key
 from storage.models import (
     AuditEntry,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from bot.core.pseudonymisation import propose_text
-from bot.people.service import Actor
+from bot.people.results import Actor
 from bot.core.refusal import Refusal
 from bot.checks.results import GuardNote
 from storage.models import StudyGroup

@@ -15,7 +15,7 @@ from pathlib import PurePath
 from bot.core import anonymisation
 from bot.core import documents
 from bot.delivery import outbox
-from bot.people.service import Actor
+from bot.people.results import Actor
 from bot.core.refusal import Refusal
 from bot.core.text import clean_input
 from bot.materials.results import MaterialResult, is_releasable, PublishCheck

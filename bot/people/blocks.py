@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot import ids
 from bot.kit import actions, button, context, divider, escape, fields, header, option, plain, section
 from bot.core.i18n import t
-from bot.people.service import Actor
+from bot.people.results import Actor
 from config.reference import bureaus, prefectures, themes
 from storage.models import Coordinator
 

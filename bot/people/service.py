@@ -2,56 +2,18 @@
 
 from __future__ import annotations
 
-from bot.core.text import escape, same_words
-
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.i18n import LANGUAGES, t
+from bot.core.text import escape, same_words
+from bot.people.results import (ROLE_ADMIN, ROLE_BUREAU_STAFF, ROLE_LECTURER, ROLE_COORDINATOR, Actor,
+                                ProfileChange)
 from config.reference import bureau_for_prefecture, find_bureau, find_prefecture, find_theme
 from storage.models import Coordinator, profile_is_complete
 from storage.uow import UnitOfWork
 
 PLEDGE_VERSION = "2026-1"
 MAX_NAME = 100
-
-ROLE_ADMIN = "admin"
-ROLE_BUREAU_STAFF = "bureau_staff"
-ROLE_LECTURER = "lecturer"
-ROLE_COORDINATOR = "coordinator"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The person behind a request, resolved from the payload's user id (never from a value)."""
-
-    user_id: str
-    lang: str = "ja"
-    is_admin: bool = False
-    staff_bureaus: frozenset[str] = frozenset()
-    is_lecturer: bool = False
-    has_profile: bool = False
-    pledged: bool = False
-    bureau: str | None = None
-
-    @property
-    def is_staff(self) -> bool:
-        return self.is_admin or bool(self.staff_bureaus)
-
-    def can_manage_bureau(self, bureau: str) -> bool:
-        return self.is_admin or bureau in self.staff_bureaus
-
-    @property
-    def role_names(self) -> tuple[str, ...]:
-        roles = []
-        if self.is_admin:
-            roles.append(ROLE_ADMIN)
-        if self.staff_bureaus:
-            roles.append(ROLE_BUREAU_STAFF)
-        if self.is_lecturer:
-            roles.append(ROLE_LECTURER)
-        roles.append(ROLE_COORDINATOR)
-        return tuple(roles)
 
 
 async def load_actor(uow: UnitOfWork, admin_ids: frozenset[str], user_id: str) -> Actor:
@@ -77,13 +39,6 @@ class ProfileError(ValueError):
         self.field = field
         # Values echo what the person typed: make them inert in mrkdwn (no <!channel>, no links).
         self.params = {k: escape(v) if isinstance(v, str) else v for k, v in params.items()}
-
-
-@dataclass
-class ProfileChange:
-    """Validated profile values; only the fields given are set."""
-
-    values: dict[str, object] = field(default_factory=dict)
 
 
 _ON = {"on", "yes", "true", "1", "オン", "はい"}

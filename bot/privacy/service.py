@@ -20,7 +20,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from bot.sessions import service as sessions
-from bot.people.service import Actor
+from bot.people.results import Actor
 from bot.core.refusal import Refusal
 from bot.privacy.results import ForgetResult, RetentionResult
 from storage.privacy_repos import FORGET_ME_ACTION

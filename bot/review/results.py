@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.people.service import Actor
-from bot.sessions.service import SessionSummary
+from bot.people.results import Actor
+from bot.sessions.results import SessionSummary
 from config.reference import bureaus
 from storage.models import Case, CaseSession, Coordinator, StudyGroup
 from storage.outbox_repo import FailedDelivery

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.i18n import t
-from bot.people.service import Actor
-from bot.sessions.service import SessionSummary, bureau_label, waitlist_position
+from bot.people.results import Actor
+from bot.sessions.service import bureau_label, waitlist_position
+from bot.sessions.results import SessionSummary
 from bot.surveys.definitions import SurveyDefinitionError, load_survey
 from bot.surveys.report import MIN_CELL
 from bot.review.results import (SessionRow, MaterialToRead, SurveyToAnswer, MyStudyGroup, CoordinatorHome,

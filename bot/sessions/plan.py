@@ -46,7 +46,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot.core.exports import Sheet, SheetError, SheetRow, read_sheets
-from bot.people.service import Actor
+from bot.people.results import Actor
 from bot.core.refusal import Refusal
 from bot.sessions.service import create_case, create_session
 from bot.core.session_spec import FORMATS, MAX_CAPACITY, SessionSpec, SpecError

@@ -6,7 +6,6 @@ and plain values in; plain results out. Every message owed is enqueued in the sa
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,9 +14,11 @@ from bot.core import lottery
 from bot.delivery import outbox
 from bot.core.i18n import t
 from bot.sessions import reminders
-from bot.people.service import Actor
+from bot.people.results import Actor
 from bot.core.refusal import Refusal
 from bot.core.session_spec import SessionSpec, SpecError
+from bot.sessions.results import (EditResult, CancelResult, AnnounceResult, SessionSummary, SessionPage,
+                                  JoinResult, LeaveResult, Decision, AttendResult, RosterLine, Roster)
 from config.reference import bureaus
 from storage.models import Case, CaseSession, Coordinator, Registration
 from storage.uow import UnitOfWork
@@ -110,13 +111,6 @@ DECIDED_AT_DEADLINE = ("deadline", "min_participants")
 LIVE_STATUSES = ("open", "confirmed")
 
 
-@dataclass
-class EditResult:
-    session: CaseSession
-    changed: list[str]  # SessionSpec field names, in EDITABLE's order
-    told: int  # registrants told of the change
-
-
 def _spec_of(item: CaseSession) -> SessionSpec:
     """The stored session as a spec (not validated again: it was held to the rules when written)."""
     return SessionSpec.model_construct(case=None, bureau=item.bureau, start=item.starts_at, minutes=item.minutes,
@@ -160,12 +154,6 @@ async def edit_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str, 
     await uow.audit.record(now, actor.user_id, "session.edit", "ok", target=item.code, changed=changed,
                            told=len(registrants))
     return EditResult(item, changed, len(registrants))
-
-
-@dataclass
-class CancelResult:
-    session: CaseSession
-    told: int
 
 
 async def cancel_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str, reason: str | None,
@@ -221,14 +209,6 @@ async def edit_case(uow: UnitOfWork, now: datetime, actor: Actor, code: str, cha
 # --- announcing ------------------------------------------------------------------------------
 
 
-@dataclass
-class AnnounceResult:
-    session: CaseSession
-    invited: int
-    channel_posted: bool
-    batch_id: int | None
-
-
 async def announce(uow: UnitOfWork, now: datetime, actor: Actor, code: str,
                    announce_channel: str | None) -> AnnounceResult:
     from storage.models import FanoutBatch
@@ -264,22 +244,6 @@ async def eligible_invitees(uow: UnitOfWork, item: CaseSession) -> list[Coordina
 
 
 # --- listing -----------------------------------------------------------------------------------
-
-
-@dataclass
-class SessionSummary:
-    session: CaseSession
-    case: Case | None
-    confirmed: int
-    waitlisted: int
-    my_status: str | None
-    my_position: int | None = None  # the person's place on the waitlist, where it was looked up
-
-
-@dataclass
-class SessionPage:
-    summaries: list[SessionSummary]
-    total: int  # open sessions in all; the page holds the first few
 
 
 async def open_sessions(uow: UnitOfWork, actor: Actor, limit: int) -> SessionPage:
@@ -333,15 +297,6 @@ async def my_registrations(uow: UnitOfWork, actor: Actor) -> list[SessionSummary
 
 
 # --- joining and leaving -------------------------------------------------------------------------
-
-
-@dataclass
-class JoinResult:
-    outcome: str  # confirmed | waitlisted | applied | already | elsewhere (asked to confirm; nothing done)
-    session: CaseSession
-    position: int | None = None  # place on the waitlist
-    status: str | None = None
-    home_bureau: str | None = None  # the person's own bureau, for "elsewhere"
 
 
 def held_elsewhere(item: CaseSession, home_bureau: str | None) -> bool:
@@ -405,13 +360,6 @@ async def after_confirmed(uow: UnitOfWork, now: datetime, item: CaseSession, use
     await materials.on_participant_confirmed(uow, now, item, user_id)
 
 
-@dataclass
-class LeaveResult:
-    session: CaseSession
-    previous_status: str
-    promoted: str | None
-
-
 async def leave(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> LeaveResult:
     item = await uow.sessions.by_code(code, lock=True)
     if item is None:
@@ -462,15 +410,6 @@ async def _smallest_group(uow: UnitOfWork, item: CaseSession) -> int | None:
 
 
 # --- the deadline decision ---------------------------------------------------------------------
-
-
-@dataclass
-class Decision:
-    session: CaseSession
-    outcome: str  # confirmed | cancelled
-    participants: int
-    groups: list[list[str]] = field(default_factory=list)
-    substitute: CaseSession | None = None
 
 
 async def staff_to_tell(uow: UnitOfWork, item: CaseSession, secretariat: frozenset[str]) -> list[str]:
@@ -601,15 +540,6 @@ async def _call_off(uow: UnitOfWork, now: datetime, item: CaseSession, secretari
 # --- the day itself --------------------------------------------------------------------------------
 
 
-@dataclass
-class AttendResult:
-    session: CaseSession
-    marked: list[str]
-    # Among `marked`: people who came without a confirmed seat (waitlisted, not drawn, withdrawn,
-    # or never registered); they are recorded as attended all the same.
-    walk_ins: list[str]
-
-
 async def attend(uow: UnitOfWork, now: datetime, actor: Actor, code: str, users: list[str]) -> AttendResult:
     item = await managed_session(uow, now, actor, code, "session.attend")
     if item.status not in ("confirmed", "held"):
@@ -655,24 +585,6 @@ async def attendees(uow: UnitOfWork, item: CaseSession) -> list[Registration]:
 
 
 # --- roster and export ------------------------------------------------------------------------------
-
-
-@dataclass
-class RosterLine:
-    user_id: str
-    name: str | None
-    affiliation: str | None
-    status: str
-    group_no: int | None
-    read_material: bool
-    pledged: bool
-
-
-@dataclass
-class Roster:
-    session: CaseSession
-    case: Case | None
-    lines: list[RosterLine]
 
 
 async def roster(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> Roster:

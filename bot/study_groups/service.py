@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 from bot.core import matching
 from bot.delivery import outbox
 from bot.sessions import service as sessions
-from bot.people.service import Actor
+from bot.people.results import Actor
 from bot.core.refusal import Refusal
 from bot.core.session_spec import SessionSpec
 from bot.core.timefmt import format_date

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from bot.delivery import outbox
 from bot.sessions import service as sessions
-from bot.people.service import Actor
+from bot.people.results import Actor
 from bot.core.refusal import Refusal
 from bot.surveys import dialog
 from bot.surveys.definitions import Survey, load_survey

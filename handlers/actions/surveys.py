@@ -21,7 +21,7 @@ from bot.surveys.blocks import (SurveyValue, build_dialog_error, build_not_an_an
 from bot.deps import Deps
 from bot.core.i18n import t
 from bot.surveys import service as surveys
-from bot.people.service import Actor
+from bot.people.results import Actor
 from bot.core.refusal import Refusal
 from bot.surveys.results import DialogState, DialogStatus, Step
 from bot.surveys.dialog import Outcome, current_question

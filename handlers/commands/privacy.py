@@ -8,7 +8,7 @@ from bot.kit import Block, actions, button, header, plain, section
 from bot.deps import Deps
 from bot.core.i18n import t
 from bot.privacy import service as privacy
-from bot.people.service import Actor
+from bot.people.results import Actor
 from handlers.commands.request import CommandRequest
 
 

@@ -8,7 +8,7 @@ from typing import Any, Awaitable, Callable
 from bot.core import grammar
 from bot.deps import Deps
 from bot.core.i18n import t
-from bot.people.service import Actor
+from bot.people.results import Actor
 from handlers.context import message
 
 

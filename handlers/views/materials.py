@@ -17,7 +17,7 @@ from bot.deps import Deps
 from bot.core.i18n import t
 from bot.core.pseudonymisation import propose_file
 from bot.materials import service as materials
-from bot.people.service import Actor
+from bot.people.results import Actor
 from bot.core.refusal import Refusal
 from handlers.context import actor_of, message
 

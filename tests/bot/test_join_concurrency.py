@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from bot.people import service as people
 from bot.sessions import service as sessions
-from bot.people.service import Actor
+from bot.people.results import Actor
 from bot.core.session_spec import SessionSpec
 
 ADMIN = Actor(user_id="UADMIN01", is_admin=True)

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from bot.review.blocks import build_home_tab
 from bot.local.slack.blockkit import validate_view
 from bot.review import service as review
-from bot.people.service import Actor
+from bot.people.results import Actor
 from storage.models import (
     Case,
     CaseSession,

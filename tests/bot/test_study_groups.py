@@ -12,7 +12,7 @@ from bot.study_groups import jobs as study_group_jobs
 from bot.local.slack.blockkit import validate_message_blocks, validate_view
 from bot.people import service as people
 from bot.study_groups import service as study_groups
-from bot.people.service import Actor
+from bot.people.results import Actor
 from bot.study_groups.service import ProposalError, ProposalForm, next_sensible_time, validate_proposal
 from storage.models import CaseSession, StudyGroup
 

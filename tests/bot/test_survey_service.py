@@ -17,7 +17,7 @@ from bot.delivery.renderers import RenderContext
 from bot.surveys import messages as survey_messages
 from bot.people import service as people
 from bot.surveys import service as surveys
-from bot.people.service import Actor
+from bot.people.results import Actor
 from bot.surveys.service import SurveyError
 from bot.surveys.results import DialogStatus, Step
 from bot.surveys.dialog import Outcome

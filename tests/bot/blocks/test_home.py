@@ -10,12 +10,12 @@ import pytest
 from bot import ids
 from bot.review.blocks import build_home_tab, build_year_review, fit, text_sections
 from bot.local.slack.blockkit import validate_message_blocks, validate_view
-from bot.people.service import Actor
+from bot.people.results import Actor
 from bot.review.results import (AdminHome, BureauGlance, CoordinatorHome, HomeData, LecturerCase,
                                 LecturerHome, MaterialToRead, MaterialVersion, MyStudyGroup, SessionRow,
                                 StaffHome, StudyGroupGlance, StudyGroupTally, SurveyRate, SurveySummary,
                                 SurveyToAnswer, Tally, YearReview)
-from bot.sessions.service import SessionSummary
+from bot.sessions.results import SessionSummary
 from config.reference import bureaus, themes
 from storage.models import Case, CaseSession, Coordinator, StudyGroup
 from storage.outbox_repo import FailedDelivery
