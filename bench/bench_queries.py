@@ -84,8 +84,12 @@ class QueryCounter:
     def __init__(self, *engines) -> None:
         self.count = 0
         self._active = False
+        pools = set()
         for engine in engines:
-            if engine is not None:  # the read-only engine exists on SQLite only
+            # PostgreSQL's read engine is the same engine with other options: it shares the
+            # listeners of the engine it came from, and is listened to once, through it.
+            if engine is not None and engine.pool not in pools:
+                pools.add(engine.pool)
                 event.listen(engine.sync_engine, "before_cursor_execute", self._on_execute)
 
     def _on_execute(self, *_args) -> None:

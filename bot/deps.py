@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from bot.core.clock import Clock, SystemClock
 from config.settings import Settings
 from storage.crypto import Cipher
-from storage.db import is_sqlite, make_engine, make_session_factory, migrate
+from storage.db import make_engine, make_read_engine, make_session_factory, migrate
 from storage.uow import UnitOfWork
 
 
@@ -27,7 +27,7 @@ class Deps:
     client: AsyncWebClient
     tz: ZoneInfo
     # Reads that write nothing (lists, the actor behind a request): on SQLite they never wait
-    # for the writer lock. On PostgreSQL this is the same engine.
+    # for the writer lock; on PostgreSQL the same pool, in autocommit (storage/db.py).
     read_engine: AsyncEngine | None = None
     read_session_factory: async_sessionmaker | None = None
     # Set when there is work to look at sooner than the next dispatcher tick.
@@ -72,7 +72,7 @@ async def build_deps(
     if run_migrations:
         await migrate(engine)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    read_engine = make_engine(settings.database_url, read_only=True) if is_sqlite(settings.database_url) else None
+    read_engine = make_read_engine(engine, settings.database_url)
     return Deps(
         settings=settings,
         engine=engine,

@@ -41,6 +41,19 @@ def make_engine(url: str, *, echo: bool = False, read_only: bool = False) -> Asy
     return engine
 
 
+def make_read_engine(engine: AsyncEngine, url: str) -> AsyncEngine:
+    """For reads that write nothing (lists, the person behind a request).
+
+    SQLite: a second engine whose transactions begin deferred, so readers never wait for the
+    writer lock. PostgreSQL: the same engine and pool in autocommit. At READ COMMITTED (the
+    default) every statement reads its own snapshot inside a transaction too, so a BEGIN and a
+    COMMIT around the reads would only add two round trips.
+    """
+    if is_sqlite(url):
+        return make_engine(url, read_only=True)
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def _serialise_sqlite_writers(engine: AsyncEngine, begin: str) -> None:
     """SQLite: WAL and BEGIN IMMEDIATE.
 

@@ -1,6 +1,6 @@
-"""PostgreSQL connections the server dropped: no ping before each checkout (a round trip every
-unit of work would pay), so the statement that finds a dead connection fails and the next unit of
-work reconnects (storage/db.py)."""
+"""PostgreSQL connections (storage/db.py): no ping before each checkout (a round trip every unit
+of work would pay), so the statement that finds a dead connection fails and the next unit of work
+reconnects; reads that write nothing run in autocommit, with no BEGIN and COMMIT around them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.crypto import Cipher, generate_key
-from storage.db import make_engine, make_session_factory, migrate
+from storage.db import make_engine, make_read_engine, make_session_factory, migrate
 from storage.uow import UnitOfWork
 from tests.conftest import BACKENDS, POSTGRES_URL
 
@@ -44,5 +44,20 @@ async def test_after_the_server_drops_the_connections_the_next_unit_of_work_reco
         assert failed.value.connection_invalidated
         async with UnitOfWork(factory, cipher) as uow:
             assert await uow.coordinators.count() == 0
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("db_url", [POSTGRES], indirect=True)
+async def test_reads_share_the_pool_and_each_statement_is_its_own_transaction(db_url):
+    engine = make_engine(db_url)
+    reads = make_read_engine(engine, db_url)
+    current = text("SELECT pg_current_xact_id()::text")
+    try:
+        assert reads.pool is engine.pool
+        async with reads.connect() as conn:
+            assert await conn.scalar(current) != await conn.scalar(current)
+        async with engine.connect() as conn:  # the connection went back to the pool as it was
+            assert await conn.scalar(current) == await conn.scalar(current)
     finally:
         await engine.dispose()
