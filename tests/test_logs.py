@@ -12,7 +12,6 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 
 from bot import ids
 from bot.local import seed

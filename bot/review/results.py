@@ -7,7 +7,6 @@ from datetime import datetime
 
 from bot.people.results import Actor
 from bot.sessions.results import SessionSummary
-from config.reference import bureaus
 from storage.models import Case, CaseSession, Coordinator, StudyGroup
 from storage.outbox_repo import FailedDelivery
 

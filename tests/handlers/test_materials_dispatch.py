@@ -13,7 +13,7 @@ from bot.core import anonymisation
 from bot.local import seed
 from bot.core.i18n import t
 from bot.materials import service as materials
-from storage.models import Delivery, Material
+from storage.models import Delivery
 from tests.handlers.conftest import add_coordinators, announced, texts
 
 CLEAN = "【事例】Aさん（30代）は市役所で医療通訳の手配を相談した。\n".encode()
