@@ -64,7 +64,7 @@ async def run_command(args: argparse.Namespace) -> int:
         from bot.core.anonymisation import main_check_anonymisation
 
         return main_check_anonymisation(args.file, args.format, lang=args.lang, propose=args.propose,
-                                        output=args.output)
+                                        output=args.output, force=args.force)
     setup_logging(settings.log_level)
     if mode in ("http", "socket"):
         return await serve(settings, mode, getattr(args, "port", 3000), getattr(args, "host", "0.0.0.0"))

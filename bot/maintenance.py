@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable, TextIO
@@ -331,23 +330,14 @@ async def cmd_export(settings: Settings, args: argparse.Namespace, clock: Clock,
     finally:
         await deps.close()
     if output:
-        write_private_file(output, data, overwrite=args.force)
+        try:
+            exports.write_private_file(output, data, overwrite=args.force)
+        except FileExistsError:
+            raise CliError(f"{output} exists: give --force to overwrite it", EXIT_REFUSED) from None
         console.note(f"wrote {output} ({len(data)} bytes)")
     else:
         console.write_bytes(data)
     return EXIT_OK
-
-
-def write_private_file(path: str, data: bytes, *, overwrite: bool) -> None:
-    """Write an export readable by its owner only (0600); an existing file is kept unless `overwrite`."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
-    try:
-        fd = os.open(path, flags, 0o600)
-    except FileExistsError:
-        raise CliError(f"{path} exists: give --force to overwrite it", EXIT_REFUSED) from None
-    with os.fdopen(fd, "wb") as file:
-        os.fchmod(fd, 0o600)  # an overwritten file keeps its old mode otherwise
-        file.write(data)
 
 
 async def _export_bytes(deps: Deps, what: str, code: str, fmt: str) -> bytes:

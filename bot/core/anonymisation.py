@@ -801,11 +801,11 @@ def format_finding(finding: Finding, lang: str = "ja") -> str:
 
 def main_check_anonymisation(path: str, fmt: str = "text", lang: str = "ja", out: TextIO | None = None,
                              err: TextIO | None = None, propose: bool = False, output: str | None = None,
-                             clock: Clock | None = None) -> int:
-    """`run_bot.py check-anonymisation FILE [--format json] [--propose [--output FILE]]`: 1 if
-    anything found, 0 if clean, 2 (one line on ``err``) if the file is missing, unreadable, too
+                             force: bool = False, clock: Clock | None = None) -> int:
+    """`run_bot.py check-anonymisation FILE [--format json] [--propose [--output FILE [--force]]]`:
+    1 if anything found, 0 if clean, 2 (one line on ``err``) if the file is missing, unreadable, too
     long or of an unsupported type. With ``propose`` the anonymised version is written to
-    ``output`` (a .docx stays a .docx) or printed."""
+    ``output`` (a .docx stays a .docx; mode 0600, an existing file only with ``force``) or printed."""
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     file = Path(path)
@@ -847,13 +847,14 @@ def main_check_anonymisation(path: str, fmt: str = "text", lang: str = "ja", out
     else:
         print(t("anonymisation.cli.clean", lang), file=out)
     if propose:
-        return _write_proposal(data, file.name, text, findings, lang, out, err, output,
+        return _write_proposal(data, file.name, text, findings, lang, out, err, output, force,
                                clock or SystemClock()) or (1 if findings else 0)
     return 1 if findings else 0
 
 
 def _write_proposal(data: bytes, filename: str, text: str, findings: list[Finding], lang: str, out: TextIO,
-                    err: TextIO, output: str | None, clock: Clock) -> int:
+                    err: TextIO, output: str | None, force: bool, clock: Clock) -> int:
+    from bot.core.exports import write_private_file
     from bot.core.pseudonymisation import propose_document
 
     proposed = propose_document(data, filename, text, findings, clock.now().date(), lang)
@@ -863,12 +864,13 @@ def _write_proposal(data: bytes, filename: str, text: str, findings: list[Findin
         print(t("anonymisation.cli.proposal_follows", lang), file=out)
         print(proposed.proposal.text, file=out)
         return 0
-    target = Path(output)
+    as_docx = proposed.docx is not None and Path(output).suffix.lower() == ".docx"
     try:
-        if proposed.docx is not None and target.suffix.lower() == ".docx":
-            target.write_bytes(proposed.docx)
-        else:
-            target.write_text(proposed.proposal.text, encoding="utf-8")
+        write_private_file(output, proposed.docx if as_docx else proposed.proposal.text.encode("utf-8"),
+                           overwrite=force)
+    except FileExistsError:
+        print(t("anonymisation.cli.exists", lang, path=output), file=err)
+        return 2
     except OSError:
         print(t("anonymisation.cli.cannot_write", lang, path=output), file=err)
         return 2

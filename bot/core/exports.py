@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
@@ -92,6 +93,16 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     raise TypeError(f"cannot export a {type(value).__name__} as JSON")
+
+
+def write_private_file(path: str, data: bytes, *, overwrite: bool) -> None:
+    """Write a file readable by its owner only (0600): exports and anonymised proposals may hold
+    what people wrote. An existing file is kept (FileExistsError) unless `overwrite`."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
+    fd = os.open(path, flags, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        os.fchmod(fd, 0o600)  # an overwritten file keeps its old mode otherwise
+        file.write(data)
 
 
 def to_csv(table: Table) -> bytes:

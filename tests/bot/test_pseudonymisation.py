@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from datetime import date, datetime, timezone
 
 import pytest
@@ -138,6 +139,28 @@ def test_cli_propose_prints_or_writes_the_proposal(tmp_path):
                                     clock=CLOCK) == 1
     assert target.read_text(encoding="utf-8").startswith("相談者：Aさん、電話 ***-****-****")
     assert "山田" not in out.getvalue().split("\n")[-2] and err.getvalue() == ""
+
+
+def test_cli_proposal_file_is_private_and_never_silently_replaced(tmp_path):
+    source = tmp_path / "case.txt"
+    source.write_text("相談者：山田太郎さん\n", encoding="utf-8")
+    target = tmp_path / "proposed.txt"
+    assert main_check_anonymisation(str(source), out=io.StringIO(), err=io.StringIO(), propose=True,
+                                    output=str(target), clock=CLOCK) == 1
+    assert os.stat(target).st_mode & 0o777 == 0o600
+
+    target.write_text("keep me", encoding="utf-8")
+    os.chmod(target, 0o644)
+    out, err = io.StringIO(), io.StringIO()
+    assert main_check_anonymisation(str(source), out=out, err=err, propose=True, output=str(target),
+                                    clock=CLOCK) == 2
+    assert err.getvalue() == f"{target} は既にあります。上書きするには --force を付けてください\n"
+    assert target.read_text(encoding="utf-8") == "keep me"
+
+    assert main_check_anonymisation(str(source), out=io.StringIO(), err=io.StringIO(), propose=True,
+                                    output=str(target), force=True, clock=CLOCK) == 1
+    assert target.read_text(encoding="utf-8").startswith("相談者：Aさん")
+    assert os.stat(target).st_mode & 0o777 == 0o600
 
 
 def test_cli_propose_keeps_a_docx_a_docx(tmp_path):
