@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.core.clock import SystemClock  # noqa: E402
 from bot.delivery import outbox  # noqa: E402
 from bot.delivery.renderers import Message, RenderContext  # noqa: E402
-from bot.deps import build_deps  # noqa: E402
+from bot.deps import Deps, build_deps  # noqa: E402
 from bot.local.slack.server import FakeSlack  # noqa: E402
 from bot.runtime import Runtime, TickResult  # noqa: E402
 from bot.wiring import Feature, wire  # noqa: E402
@@ -62,16 +62,20 @@ async def limited_fake(users: list[str], rate: float, failure_ratio: float) -> t
     return fake, base_url
 
 
+async def bench_deps(database: Path, base_url: str) -> Deps:
+    """Deps on a fresh SQLite file, the fake Slack at `base_url`, the real clock."""
+    settings = Settings(DATABASE_URL=f"sqlite+aiosqlite:///{database}", SLACK_API_URL=base_url,
+                        SLACK_BOT_TOKEN=TOKEN, JIREI_DISPATCH_INTERVAL_SECONDS=1)
+    return await build_deps(settings, cipher=Cipher(generate_key()), clock=SystemClock())
+
+
 async def run(recipients: int, rate: float, failure_ratio: float) -> int:
     users = [f"UB{index:05d}" for index in range(recipients)]
     fake, base_url = await limited_fake(users, rate, failure_ratio)
 
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(DATABASE_URL=f"sqlite+aiosqlite:///{folder}/bench.db", SLACK_API_URL=base_url,
-                            SLACK_BOT_TOKEN=TOKEN, JIREI_DISPATCH_INTERVAL_SECONDS=1)
-        clock = SystemClock()
-        deps = await build_deps(settings, cipher=Cipher(generate_key()), clock=clock)
-        now = clock.now()
+        deps = await bench_deps(Path(folder) / "bench.db", base_url)
+        now = deps.clock.now()
         async with deps.uow() as uow:
             for index, user in enumerate(users):
                 await outbox.enqueue(uow, kind=KIND, recipient=user, due_at=now, now=now,

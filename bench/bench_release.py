@@ -23,16 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_delivery import TOKEN, limited_fake, tick_until_all_sent  # noqa: E402
-from bot.core.clock import SystemClock  # noqa: E402
+from bench.bench_delivery import bench_deps, limited_fake, tick_until_all_sent  # noqa: E402
 from bot.delivery import outbox  # noqa: E402
 from bot.delivery.renderers import FileUpload, Message, RenderContext  # noqa: E402
-from bot.deps import build_deps  # noqa: E402
 from bot.local.slack.server import Activity  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.wiring import Feature, wire  # noqa: E402
-from config.settings import Settings  # noqa: E402
-from storage.crypto import Cipher, generate_key  # noqa: E402
 
 GOAL_RATIO = 1.3
 RELEASE_AFTER_SECONDS = 2.0
@@ -69,11 +65,8 @@ async def run(people: int, rate: float, failure_ratio: float, files_per_minute: 
         if isinstance(activity, Activity) and activity.kind == "message" and _top_level(activity.item) else None
 
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(DATABASE_URL=f"sqlite+aiosqlite:///{folder}/release.db", SLACK_API_URL=base_url,
-                            SLACK_BOT_TOKEN=TOKEN, JIREI_DISPATCH_INTERVAL_SECONDS=1)
-        clock = SystemClock()
-        deps = await build_deps(settings, cipher=Cipher(generate_key()), clock=clock)
-        deadline = clock.now()
+        deps = await bench_deps(Path(folder) / "release.db", base_url)
+        deadline = deps.clock.now()
         release = deadline + timedelta(seconds=RELEASE_AFTER_SECONDS)
         async with deps.uow() as uow:
             for index, user in enumerate(users):
