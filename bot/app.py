@@ -17,7 +17,7 @@ from bot.observability import install_observability
 from bot.signing import VERIFIED, Admission
 from bot.wiring import Wiring
 from handlers.commands import jirei
-from handlers.context import actor_of, install_actor_middleware, install_input_cleaning
+from handlers.context import actor_of, install_actor_middleware
 from handlers.events.people import register_direct_messages
 
 log = logging.getLogger("jirei.app")
@@ -51,7 +51,6 @@ def build_app(deps: Deps, wiring: Wiring, *, signing_secret: str, bot_token: str
     install_observability(app, deps)  # first: the request id and the timing ack cover the rest
     install_pooled_respond(app, deps)
     install_event_dedupe(app, deps)
-    install_input_cleaning(app)
     install_actor_middleware(app, deps)
     jirei.register(app, deps)
     for register in wiring.listeners:

@@ -1,7 +1,7 @@
 """The shape of what Slack sends, checked once before any listener reads it.
 
     problem = payload_problem(body)   # None, or why the body is not something Slack sends
-    clean_inputs(body)                # in place: no NUL, no lone surrogate in what people typed
+    clean_inputs(body)                # in place: no NUL, no lone surrogate, no control character typed
 
 Handlers read payloads the way Slack writes them (`body["view"]["state"]["values"]`, an action's
 `selected_date_time` as an integer). A signed body of another shape (a `view` that is null, a
@@ -10,7 +10,9 @@ rather than becoming an error in a handler. Only the fields Jirei reads are desc
 else passes as it is.
 
 What people type is stored: PostgreSQL refuses NUL, and no driver encodes a lone surrogate, so both
-are taken out of typed and picked values first (a name typed with one is kept without it).
+are taken out of typed and picked values first (a name typed with one is kept without it). Text
+typed as text (a command, a message, a form's text field) also loses what a terminal, a spreadsheet
+or a reader would act on (bot.core.text.clean_input) before any listener reads it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.core.text import clean_input
 
 # Slack's ids: U…, W…, C…, D…, G…, T…, V…; event ids (Ev…) have a lower-case letter.
 SlackId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -173,31 +177,45 @@ _FIELD_NAMES = frozenset(name for model in (Body, Event, View, State, Container,
 
 
 def clean_inputs(body: dict) -> None:
-    """Take NUL and lone surrogates out of what people typed or picked, in place: a command's text,
-    actions' values, a view's inputs and private_metadata, a message event's text (what Jirei
-    stores). Call it on a body `payload_problem` accepted."""
-    _clean_field(body, "text")
+    """Clean what people typed or picked, in place. Everywhere (a command's text, actions' values, a
+    view's inputs and private_metadata, a message event's text): no NUL and no lone surrogate. What
+    was typed as text (a command, a message, a form's text field) also loses control and format
+    characters; line breaks stay only where people can type them: messages and multiline fields.
+    Call it on a body `payload_problem` accepted."""
+    _clean_field(body, "text", typed="command" in body)
     for action in body.get("actions") or ():
         _clean_picked(action)
     view = body.get("view") or {}
     _clean_field(view, "private_metadata")
-    for state in (view.get("state"), body.get("state")):
-        for inputs in ((state or {}).get("values") or {}).values():
-            for picked in inputs.values():
-                _clean_picked(picked)
-    _clean_field(body.get("event") or {}, "text")
+    multiline = _multiline_inputs(view)
+    for block_id, inputs in ((view.get("state") or {}).get("values") or {}).items():
+        for action_id, picked in inputs.items():
+            _clean_picked(picked, typed=True, multiline=(block_id, action_id) in multiline)
+    for inputs in ((body.get("state") or {}).get("values") or {}).values():
+        for picked in inputs.values():
+            _clean_picked(picked)
+    _clean_field(body.get("event") or {}, "text", typed=True, multiline=True)
 
 
-def _clean_picked(picked: dict) -> None:
-    _clean_field(picked, "value")
+def _multiline_inputs(view: dict) -> set[tuple[Any, Any]]:
+    """(block_id, action_id) of the form's multiline text fields."""
+    blocks = view.get("blocks")
+    return {(block.get("block_id"), block["element"].get("action_id")) for block in blocks
+            if isinstance(block, dict) and isinstance(block.get("element"), dict)
+            and block["element"].get("multiline")} if isinstance(blocks, list) else set()
+
+
+def _clean_picked(picked: dict, *, typed: bool = False, multiline: bool = False) -> None:
+    _clean_field(picked, "value", typed=typed, multiline=multiline)
     _clean_field(picked.get("selected_option") or {}, "value")
     for option in picked.get("selected_options") or ():
         _clean_field(option, "value")
 
 
-def _clean_field(holder: dict, name: str) -> None:
+def _clean_field(holder: dict, name: str, *, typed: bool = False, multiline: bool = False) -> None:
     if isinstance(holder.get(name), str):
-        holder[name] = _clean(holder[name])
+        text = _clean(holder[name])
+        holder[name] = clean_input(text, multiline=multiline) if typed else text
 
 
 def _clean(text: str) -> str:

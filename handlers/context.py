@@ -10,7 +10,6 @@ from bot.deps import Deps
 from bot.observability import command_repeated
 from bot.people.service import load_actor
 from bot.people.results import Actor
-from bot.core.text import clean_input
 
 
 def actor_of(context: AsyncBoltContext) -> Actor:
@@ -33,39 +32,6 @@ def install_actor_middleware(app, deps: Deps) -> None:
         if not is_command:
             await resolve_actor(deps, context)
         return await next()
-
-
-def install_input_cleaning(app) -> None:
-    """What people type reaches no listener with control characters (bot.core.text.clean_input): the
-    command text, a message's text and every text field of a submitted form, cleaned in place.
-    Line breaks stay only where people can type them: messages and multiline fields."""
-
-    @app.middleware
-    async def clean_typed_text(body, next: Callable[[], Awaitable[None]]):
-        if isinstance(body, dict):
-            _clean_typed_text(body)
-        return await next()
-
-
-def _clean_typed_text(body: dict) -> None:
-    if "command" in body and isinstance(body.get("text"), str):
-        body["text"] = clean_input(body["text"])
-    event = body.get("event")
-    if isinstance(event, dict) and isinstance(event.get("text"), str):
-        event["text"] = clean_input(event["text"], multiline=True)
-    view = body.get("view")
-    state = view.get("state") if isinstance(view, dict) else None
-    values = state.get("values") if isinstance(state, dict) else None
-    if not isinstance(values, dict) or not values:
-        return
-    blocks = view.get("blocks")
-    multiline = {(block.get("block_id"), block["element"].get("action_id")) for block in blocks
-                 if isinstance(block, dict) and isinstance(block.get("element"), dict)
-                 and block["element"].get("multiline")} if isinstance(blocks, list) else set()
-    for block_id, fields in values.items():
-        for action_id, field in (fields.items() if isinstance(fields, dict) else ()):
-            if isinstance(field, dict) and isinstance(field.get("value"), str):
-                field["value"] = clean_input(field["value"], multiline=(block_id, action_id) in multiline)
 
 
 async def resolve_command_actor(deps: Deps, context: AsyncBoltContext, body: dict) -> Actor | None:

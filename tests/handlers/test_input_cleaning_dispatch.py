@@ -3,9 +3,9 @@ messages, roster and plan files all go through bot.core.text.clean_input."""
 
 from bot import ids
 from bot.local import seed
+from bot.payloads import clean_inputs, payload_problem
 from bot.sessions import plan as plans
 from bot.people import roster
-from handlers.context import _clean_typed_text
 from tests.bot.test_roster import csv_bytes, roster_rows
 from tests.handlers.conftest import JST
 
@@ -43,15 +43,15 @@ def test_free_text_keeps_its_lines_and_loses_its_control_characters():
             "state": {"values": {"answer": {"text": {"type": "plain_text_input", "value": f"一行目\r\n{HOSTILE}二行目"}},
                                  "title": {"text": {"type": "plain_text_input", "value": f"題\n{HOSTILE}名"}}}}}
     body = {"type": "view_submission", "view": view}
-    _clean_typed_text(body)
+    clean_inputs(body)
     assert view["state"]["values"]["answer"]["text"]["value"] == "一行目\n[31m二行目"
     assert view["state"]["values"]["title"]["text"]["value"] == "題 [31m名"
     message = {"type": "event_callback", "event": {"type": "message", "text": f"回答です\n{HOSTILE}以上"}}
-    _clean_typed_text(message)
+    clean_inputs(message)
     assert message["event"]["text"] == "回答です\n[31m以上"
-    # Shapes that are not what Slack sends are left alone, not an error.
+    # Shapes that are not what Slack sends are refused (400) before anything is cleaned, not an error.
     for odd in ({"view": {"state": {"values": ["x"]}}}, {"view": "x"}, {"event": None}, {"command": "/jirei", "text": 1}):
-        _clean_typed_text(odd)
+        assert payload_problem(odd) is not None
 
 
 def test_roster_and_plan_files_enter_clean():
