@@ -96,7 +96,29 @@ def test_session_new_keeps_an_explicit_offset():
     assert cmd.spec.start == datetime(2027, 5, 15, 14, 0, tzinfo=timezone.utc)
 
 
+@pytest.mark.parametrize("word, code", [
+    ("hybrid", "hybrid"), ("オンライン", "online"), ("ｏｎｌｉｎｅ", "online"), ("ハイブリッド", "hybrid"),
+    ("会場のみ", "in_person"), ("対面", "in_person"), ("In person", "in_person"), ("Online", "online"),
+])
+def test_a_session_format_by_its_code_or_its_name_in_either_catalog(word, code):
+    cmd = parse(f"admin session new case=C1 bureau=東京 start=2027-05-15T14:00 minutes=120 capacity=30 min=5 "
+                f"deadline=2027-05-01T17:00 release=2027-05-08T09:00 \"format={word}\"", JST)
+    assert cmd.spec.format == code
+
+
+@pytest.mark.parametrize("word, year", [
+    ("2027", 2027), ("FY2027", 2027), ("fy2026", 2026), ("2027年度", 2027), ("令和8", 2026), ("令和9年度", 2027),
+    ("R8", 2026), ("ｒ９", 2027), ("令和８年度", 2026),
+])
+def test_a_fiscal_year_as_people_write_it(word, year):
+    assert parse(f"admin report year {word}", JST) == grammar.Report(code="year", fiscal_year=year)
+
+
 @pytest.mark.parametrize("text, key", [
+    ("admin report year next", "usage.bad_fiscal_year"),
+    ("admin report year 平成30", "usage.bad_fiscal_year"),
+    ("admin session new case=C1 bureau=東京 start=2027-05-15T14:00 minutes=120 capacity=30 min=5 "
+     "deadline=2027-05-01T17:00 release=2027-05-08T09:00 format=teleport", "usage.bad_format"),
     ("frobnicate", "usage.unknown"),
     ("join", "usage.join"),
     ("join 3", "usage.bad_code"),

@@ -341,6 +341,38 @@ def find_role(text: str) -> str | None:
     return _ROLE_WORDS.get(key)
 
 
+# Words people type for a session's format besides its code and its catalog names.
+_FORMAT_WORDS = {"ハイブリッド": "hybrid", "オンライン": "online", "対面": "in_person", "会場": "in_person",
+                 "in-person": "in_person", "onsite": "in_person", "on-site": "in_person"}
+
+
+def find_format(text: str) -> str | None:
+    """A session format by its code (`online`), its name in either catalog (オンライン, 会場のみ) or a
+    common word for it (対面)."""
+    key = normalise(text).strip().lower()
+    if key in FORMATS:
+        return key
+    for fmt in FORMATS:
+        if any(same_words(key, t(f"sessions.format.{fmt}", lang)) for lang in LANGUAGES):
+            return fmt
+    return _FORMAT_WORDS.get(key)
+
+
+# 令和 began on 2019-05-01: 令和N's fiscal year starts in April of 2018 + N.
+_REIWA = re.compile(r"^(?:令和|R)(\d{1,2})(?:年度?)?$", re.IGNORECASE)
+_WESTERN_YEAR = re.compile(r"^(?:FY)?(\d{4})(?:年度?)?$", re.IGNORECASE)
+
+
+def parse_fiscal_year(text: str) -> int:
+    """A fiscal year as people write it: 2027, FY2027, 2027年度, 令和9, 令和9年度, R9 (→ 2027)."""
+    key = normalise(text).strip()
+    if match := _REIWA.match(key):
+        return 2018 + int(match.group(1))
+    if match := _WESTERN_YEAR.match(key):
+        return int(match.group(1))
+    raise CommandError("usage.bad_fiscal_year", value=text[:20])
+
+
 PROFILE_KEYS = ("bureau", "prefecture", "affiliation", "themes", "lang", "name", "nudges", "online")
 
 
@@ -467,7 +499,7 @@ def _parse_admin(tokens: list[str], tz) -> Command:
         if len(rest) >= 1 and rest[0].lower() == "year":
             if len(rest) > 2:
                 raise CommandError("usage.report")
-            year = _int(rest[1].upper().removeprefix("FY"), "FY") if len(rest) == 2 else None
+            year = parse_fiscal_year(rest[1]) if len(rest) == 2 else None
             return Report(code="year", fiscal_year=year)
         # A session's code names its post-session survey (the service finds the run).
         return Report(code=_require_code(rest, ("run", "session"), "usage.report"))
@@ -524,9 +556,9 @@ def _session_values(pairs: dict[str, str], tz, usage: str) -> dict[str, object]:
         if key in pairs:
             values[field] = _int(pairs[key], key)
     if "format" in pairs:
-        fmt = pairs["format"].lower()
-        if fmt not in FORMATS:
-            raise CommandError("usage.bad_format", value=fmt[:20])
+        fmt = find_format(pairs["format"])
+        if fmt is None:
+            raise CommandError("usage.bad_format", value=pairs["format"][:20])
         values["format"] = fmt
     if pairs.get("facilitator"):
         values["facilitator"] = _user(pairs["facilitator"], "facilitator")

@@ -49,6 +49,7 @@ from bot.core.exports import Sheet, SheetError, SheetRow, read_sheets
 from bot.people.results import Actor
 from bot.core.refusal import Refusal
 from bot.sessions.service import create_case, create_session
+from bot.core.grammar import find_format
 from bot.core.session_spec import FORMATS, MAX_CAPACITY, SessionSpec, SpecError
 from bot.core.text import clean_input
 from config.reference import find_bureau, find_theme
@@ -252,7 +253,8 @@ def _parse_session(where: str, values: dict[str, str], tz: ZoneInfo) -> PlannedS
     minimum = _whole(where, "min", values.get("min", ""))
     deadline = _moment(where, "deadline", values.get("deadline", ""), tz, required=True)
     release = _moment(where, "release", values.get("release", ""), tz, required=False)
-    session_format = values.get("format", "").strip().lower() or "hybrid"
+    format_text = values.get("format", "").strip()
+    session_format = (find_format(format_text) or format_text) if format_text else "hybrid"
     url = values.get("url", "").strip() or None
     lottery_text = values.get("lottery", "").strip().lower()
     if lottery_text not in _TRUE | _FALSE:
