@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from bot.logs import setup_logging
 from config.settings import MissingSetting, Settings
-from storage.crypto import Cipher, EncryptionKeyError, local_key
+from storage.crypto import Cipher, EncryptionKeyError, local_key, readable_by_others
 
 log = logging.getLogger("jirei")
 
@@ -43,12 +43,23 @@ def cipher_for(settings: Settings, *, allow_local: bool) -> tuple[Cipher, str | 
         path = Path(LOCAL_KEY_FILE)
         if allow_local or path.exists():
             key, created = local_key(path)
+            if local_key_exposed(path):
+                log.warning("the local key file %s can be read by other users; make it private: chmod 600 %s",
+                            path, path)
             note = f"using the local encryption key in {path}" + (" (created now)" if created else "")
             return Cipher(key), note
     except EncryptionKeyError as err:
         raise CliError(str(err)) from None
     raise CliError("JIREI_ENCRYPTION_KEY is not set (generate one with: python -c "
                    "\"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\")")
+
+
+def local_key_exposed(path: Path = Path(LOCAL_KEY_FILE)) -> bool:
+    """The local key file exists and its group or other users may read it (it should be 0600)."""
+    try:
+        return readable_by_others(path)
+    except FileNotFoundError:
+        return False
 
 
 async def run_command(args: argparse.Namespace) -> int:

@@ -74,11 +74,20 @@ def generate_key() -> str:
 def local_key(path: Path) -> tuple[str, bool]:
     """The console's and demo's own key, kept in a file beside the local database.
 
-    Returns (key, created). Never used when JIREI_ENCRYPTION_KEY is set.
+    Returns (key, created). Never used when JIREI_ENCRYPTION_KEY is set. A new file is readable by
+    its owner only from its first byte (created 0600, whatever the umask); a file another process
+    created meanwhile is read, not replaced.
     """
-    if path.exists():
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
         return path.read_text().strip(), False
     key = generate_key()
-    path.write_text(key + "\n")
-    os.chmod(path, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
     return key, True
+
+
+def readable_by_others(path: Path) -> bool:
+    """True when the file's group or other users may read or write it (a key file should be 0600)."""
+    return bool(path.stat().st_mode & 0o077)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import weakref
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -27,6 +28,7 @@ def make_engine(url: str, *, echo: bool = False, read_only: bool = False) -> Asy
     """`read_only` (SQLite): transactions begin DEFERRED, so readers never wait for the writer
     lock (WAL lets them read a consistent snapshot while someone writes)."""
     if is_sqlite(url):
+        create_private_database_file(url)
         # aiosqlite runs each connection in its own thread; `timeout` is SQLite's busy timeout,
         # so a writer waiting for the lock waits there, never in the event loop.
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
@@ -39,6 +41,21 @@ def make_engine(url: str, *, echo: bool = False, read_only: bool = False) -> Asy
         engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10,
                                      pool_recycle=POSTGRES_RECYCLE_SECONDS)
     return engine
+
+
+def create_private_database_file(url: str) -> None:
+    """SQLite: create the database file readable by its owner only (0600) before SQLite opens it,
+    which would create it 0644 less the umask. SQLite gives the -wal and -shm files it creates
+    beside it the database file's own permissions, so they are 0600 too."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # no such folder, no permission: SQLite's own error says so when it opens the file
 
 
 def make_read_engine(engine: AsyncEngine, url: str) -> AsyncEngine:

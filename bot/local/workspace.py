@@ -19,6 +19,7 @@ from typing import AsyncIterator
 from bot.local import seed
 from bot.app import build_app
 from bot.core.clock import ManualClock
+from bot.core.i18n import t
 from bot.deps import Deps, build_deps
 from bot.features import WIRING
 from bot.sessions.jobs import next_scheduled
@@ -142,20 +143,23 @@ async def seed_people(deps: Deps, now: datetime, *, profiles: bool, english: tup
 
 
 async def run_console(settings: Settings) -> int:
-    from bot.cli import cipher_for
+    from bot.cli import LOCAL_KEY_FILE, cipher_for, local_key_exposed
     from bot.local.console import Console
 
     from bot.logs import setup_logging
 
-    cipher, note = cipher_for(settings, allow_local=True)
-    if note:
-        print(f"[jirei] {note}", file=sys.stderr)
     # The terminal is the workspace: the bot's own (JSON, name-free) logs go to a file beside it.
     log_file = open(CONSOLE_LOG, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole session
     setup_logging(settings.log_level, stream=log_file)
+    cipher, note = cipher_for(settings, allow_local=True)
+    if note:
+        print(f"[jirei] {note}", file=sys.stderr)
+    console_lang = "ja"
+    if note and local_key_exposed():
+        print(t("console.key_exposed", console_lang, path=LOCAL_KEY_FILE), file=sys.stderr)
     print(f"[jirei] logs: {CONSOLE_LOG}", file=sys.stderr)
     async with LocalWorkspace.open(database_url=settings.database_url, cipher=cipher, resume_clock=True) as workspace:
-        return await Console(workspace).run()
+        return await Console(workspace, lang=console_lang).run()
 
 
 async def run_demo(settings: Settings, lang: str = "ja") -> int:

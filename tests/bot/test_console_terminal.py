@@ -24,13 +24,18 @@ PROMPT = "] > "
 class Terminal:
     """`run_bot.py console` on a pseudo-terminal, read and typed into as a person would."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, *, umask: int | None = None) -> None:
+        """With a file `key` in tmp_path, JIREI_ENCRYPTION_KEY is set from it; without one, the
+        console uses (or creates) its local key file."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "JIREI_", "DATABASE_URL"))}
-        env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
-                   JIREI_ENCRYPTION_KEY=(tmp_path / "key").read_text(), COLUMNS="100", TERM="dumb")
+        env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}", COLUMNS="100", TERM="dumb")
+        if (tmp_path / "key").exists():
+            env.update(JIREI_ENCRYPTION_KEY=(tmp_path / "key").read_text())
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: the console, with the pseudo-terminal as its terminal
             os.chdir(tmp_path)
+            if umask is not None:
+                os.umask(umask)
             os.execve(sys.executable, [sys.executable, str(ROOT / "run_bot.py"), "console"], env)
         self.seen = ""
 
@@ -131,3 +136,29 @@ def test_ctrl_c_ends_the_console_at_once(tmp_path, key):
     os.write(console.fd, b"\x03")  # Ctrl-C at the prompt, with no Enter after it
     status = console.exit_status()
     assert status in (130, -signal.SIGINT)
+
+
+@pytest.mark.slow
+def test_the_local_key_and_the_database_are_private_from_the_first_byte_and_an_exposed_key_is_warned_about(tmp_path):
+    """With a permissive umask, the key file and the database (with its -wal and -shm) are created
+    0600; a key file others can read is used with one log line and a short message in the
+    console's language."""
+    console = Terminal(tmp_path, umask=0o022)
+    opening = console.expect(re.escape(PROMPT))
+    assert "created now" in opening and "他のユーザーも読めます" not in opening
+    console.command("/jirei profile set nudges=off")  # a write: the -wal and -shm files exist now
+    modes = {name: os.stat(tmp_path / name).st_mode & 0o777
+             for name in (".jirei-local.key", "console.db", "console.db-wal", "console.db-shm")}
+    console.type(":quit")
+    assert console.exit_status() == 0
+    assert modes == dict.fromkeys(modes, 0o600)
+
+    os.chmod(tmp_path / ".jirei-local.key", 0o644)
+    again = Terminal(tmp_path)
+    opening = again.expect(re.escape(PROMPT))
+    assert "暗号鍵のファイル .jirei-local.key を他のユーザーも読めます" in opening and "chmod 600" in opening
+    again.type(":quit")
+    assert again.exit_status() == 0
+    warnings = [line for line in (tmp_path / "jirei-console.log").read_text().splitlines()
+                if "can be read by other users" in line]
+    assert len(warnings) == 1 and '"WARNING"' in warnings[0], warnings
