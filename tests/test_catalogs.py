@@ -62,3 +62,11 @@ def test_unknown_key_fails_loudly():
 def test_english_falls_back_only_for_language_not_for_keys():
     assert t("pledge.title", "en") == "Confidentiality pledge"
     assert t("pledge.title", "fr") == t("pledge.title", "ja")
+
+
+def test_no_user_is_told_to_run_a_server_command():
+    """Coordinators and lecturers have no server: `/jirei check` is their tool, not `python run_bot.py …`.
+    Only the console's own lines (for the operator at the terminal) may name run_bot.py."""
+    for lang in ("ja", "en"):
+        told = [key for key, text in catalog(lang).items() if "run_bot" in text and not key.startswith("console.")]
+        assert told == [], lang

@@ -248,7 +248,7 @@ async def step_study_groups(demo) -> None:
     kit = fake.messages(group.channel_id) if group.channel_id else []
     if kit:
         demo.say(demo.render(kit[0]))
-    demo.expect(group.status == "active" and "check-anonymisation" in str(kit), t("groups.demo.check.space", demo.lang))
+    demo.expect(group.status == "active" and "/jirei check" in str(kit), t("groups.demo.check.space", demo.lang))
 
     proposer = members[0]
     await demo.command(proposer, "propose", show=False)

@@ -106,7 +106,7 @@ async def test_accepting_opens_a_private_channel_with_the_starter_kit(ws):
     assert channel.kind == "private"
     assert set(channel.members) == {ws.fake.bot_user_id, *members[:3]}
     kit = texts(ws.fake.messages(group.channel_id))
-    for part in ("check-anonymisation", "/jirei pledge accept", "5〜6人", "90〜120分", "進行役", "記録係",
+    for part in ("/jirei check", "/jirei pledge accept", "5〜6人", "90〜120分", "進行役", "記録係",
                  "/jirei propose"):
         assert part in kit, part
     # the answered nudge lost its buttons; the third acceptor was told the group is complete
