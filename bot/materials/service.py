@@ -205,7 +205,7 @@ async def accept_proposal(uow: UnitOfWork, now: datetime, actor: Actor, material
         findings=[{"kind": f.kind, "line": f.line} for f in remaining],
         uploaded_by=actor.user_id, uploaded_at=now,
     ))
-    _discard(original, now)
+    _discard(uow, original, now)
     await uow.audit.record(now, actor.user_id, "material.accept_proposal", "ok", target=case.code,
                            replaced=original.version, version=material.version, findings=len(remaining))
     return MaterialResult(material, case, remaining)
@@ -214,14 +214,20 @@ async def accept_proposal(uow: UnitOfWork, now: datetime, actor: Actor, material
 async def withdraw_material(uow: UnitOfWork, now: datetime, actor: Actor, material_id: int) -> Material:
     """The uploader takes a flagged version back: its bytes are discarded and it is never released."""
     material, case = await _own_material(uow, now, actor, material_id, "material.withdraw")
-    _discard(material, now)
+    _discard(uow, material, now)
     await uow.audit.record(now, actor.user_id, "material.withdraw", "ok", target=case.code, version=material.version)
     return material
 
 
-def _discard(material: Material, now: datetime) -> None:
+def _discard(uow: UnitOfWork, material: Material, now: datetime) -> None:
+    """Nothing of the discarded file stays: its bytes, its own name and its hash (a hash of a known
+    document tells whoever holds the database that it was uploaded). The row stays for the
+    version numbers. SQLite zeroes the freed cells and pages (secure_delete); the write-ahead
+    log, which still holds the old pages, is emptied after the commit."""
     material.content_encrypted = material.filename_encrypted = None
+    material.sha256 = None
     material.deleted_at = now
+    uow.wipe_freed_pages()
 
 
 async def _confirm(uow: UnitOfWork, now: datetime, actor: Actor, material: Material) -> None:

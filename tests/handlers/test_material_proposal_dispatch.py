@@ -4,11 +4,15 @@ are gone from the database file."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+from cryptography.fernet import InvalidToken
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from bot import ids
 from bot.local import seed
@@ -58,6 +62,58 @@ async def test_accepting_the_proposal_stores_and_sends_the_anonymised_text_only(
             raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         stored = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
         assert original_token not in stored and original_token[:60] not in stored
+
+
+# A Fernet token as stored (base64url text).
+FERNET_TOKEN = re.compile(rb"gAAAAA[A-Za-z0-9_\-]{40,}={0,2}")
+
+
+def _plaintexts(raw: bytes, cipher) -> list[bytes]:
+    """Everything encrypted in `raw` that the key still opens (a torn token is skipped)."""
+    found = []
+    for token in set(FERNET_TOKEN.findall(raw)):
+        try:
+            found.append(cipher._fernet.decrypt(token))
+        except InvalidToken:
+            continue
+    return found
+
+
+async def test_after_accepting_nothing_of_the_original_is_left_in_the_database_file_or_its_log(ws, db_url):
+    """The operator who copies the database file and its write-ahead log right after the accept
+    finds neither the original's text nor its own file name nor its SHA-256."""
+    await ws.driver.command(seed.ADMIN, 'admin case new title="避難" theme=家庭・DV')
+    await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
+                                                       deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
+    original_name = "避難の事例メモ.txt"
+    await upload(ws, FLAGGED.encode(), filename=original_name)
+    findings = ws.fake.dm_messages(seed.ADMIN)[-1]
+    digest = hashlib.sha256(FLAGGED.encode()).hexdigest()
+    async with ws.deps.uow() as uow:
+        original = (await uow.session.scalars(select(Material))).one()
+        assert original.sha256 == digest and materials.sent_filename(uow.cipher, original) == original_name
+        name_token = bytes(original.filename_encrypted)
+    await ws.driver.press(seed.ADMIN, findings, ids.MATERIAL_ACCEPT_PROPOSAL)
+    async with ws.deps.uow() as uow:
+        rows = {m.version: m for m in await uow.session.scalars(select(Material))}
+        new_name_token = bytes(rows[2].filename_encrypted)
+        cipher = uow.cipher
+    assert rows[1].content_encrypted is None and rows[1].filename_encrypted is None and rows[1].sha256 is None
+    assert rows[2].sha256 == hashlib.sha256(ANONYMISED.encode()).hexdigest()
+    if not db_url.startswith("sqlite"):
+        return  # PostgreSQL keeps the old row version until VACUUM: docs/operations.md
+    database = Path(make_url(db_url).database)
+    wal = database.with_name(database.name + "-wal")
+    raw = database.read_bytes() + (wal.read_bytes() if wal.exists() else b"")  # as copied, no checkpoint
+    assert digest.encode() not in raw and name_token not in raw and name_token[:60] not in raw
+    opened = _plaintexts(raw, cipher)
+    assert opened, "the live rows' tokens are found"
+    assert not [p for p in opened if "山田花子".encode() in p or b"090-1234-5678" in p]
+    # The new version is sent under the name the uploader gave (it passed the check): its own token
+    # is the only one left that opens to that name; the original row's token is gone.
+    named = [t for t in set(FERNET_TOKEN.findall(raw)) if t in (name_token, new_name_token)
+             or _plaintexts(t, cipher) == [original_name.encode()]]
+    assert named == [new_name_token]
 
 
 async def test_withdrawing_deletes_the_file_and_nothing_is_released(ws):
