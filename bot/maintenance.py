@@ -30,6 +30,7 @@ from bot.core.i18n import CatalogError, t
 from bot.sessions import plan as plans
 from bot.people import roster
 from bot.core.refusal import Refusal
+from config.reference import find_bureau, find_theme
 from config.settings import Settings
 from storage.crypto import EncryptionKeyError
 from storage.db import make_engine, migrate
@@ -42,11 +43,14 @@ PROGRESS_FROM_ROWS = 100  # smaller files finish before a counter would be read
 ROTATE_BATCH = 200
 
 COORDINATOR_COLUMNS = ("slack_user_id", "name", "prefecture", "bureau", "affiliation", "themes", "lang",
-                       "pledge_accepted_at", "role")
+                       "pledge_accepted_at", "role", "bureau_name", "affiliation_name", "theme_names", "role_name")
+# Exports are read by the secretariat: each code has its Japanese display name beside it (the codes stay
+# for machines and for DESIGN §3's JSON).
+EXPORT_LANG = "ja"
 # A person's role in the export: the first of these they hold (everyone else is a coordinator).
 ROLE_ORDER = ("admin", "bureau_staff", "lecturer")
 REGISTRATION_COLUMNS = ("user_id", "status", "group", "registered_at")
-CASE_SESSION_COLUMNS = ("code", "status", "bureau", "starts_at", "confirmed", "attended")
+CASE_SESSION_COLUMNS = ("code", "status", "bureau", "starts_at", "confirmed", "attended", "bureau_name")
 # Statuses of someone who held a seat: confirmed before the day, then attended or not.
 SEATED_STATUSES = ("confirmed", "attended", "no_show")
 
@@ -237,6 +241,16 @@ async def cmd_add_material(settings: Settings, args: argparse.Namespace, clock: 
 # --- export -------------------------------------------------------------------------------------------------
 
 
+def _bureau_name(code: str | None) -> str | None:
+    bureau = find_bureau(code) if code else None
+    return bureau.name(EXPORT_LANG) if bureau else code
+
+
+def _theme_name(code: str) -> str:
+    theme = find_theme(code)
+    return theme.name(EXPORT_LANG) if theme else code
+
+
 async def export_coordinators(uow: UnitOfWork, tz: ZoneInfo,
                               admins: frozenset[str] = frozenset()) -> tuple[dict, exports.Table]:
     """DESIGN §3's coordinator fields, and `role`: staff and admins are people the bot knows too,
@@ -248,12 +262,18 @@ async def export_coordinators(uow: UnitOfWork, tz: ZoneInfo,
             held.setdefault(user, set()).add(role)
     for user in admins:
         held.setdefault(user, set()).add("admin")
-    records = [{
-        "slack_user_id": p.slack_user_id, "name": p.name, "prefecture": p.prefecture, "bureau": p.bureau,
-        "affiliation": p.affiliation, "themes": list(p.themes or []), "lang": p.lang,
-        "pledge_accepted_at": exports.local_iso(p.pledge_accepted_at, tz),
-        "role": next((role for role in ROLE_ORDER if role in held.get(p.slack_user_id, ())), "coordinator"),
-    } for p in people]
+    records = []
+    for p in people:
+        role = next((role for role in ROLE_ORDER if role in held.get(p.slack_user_id, ())), "coordinator")
+        records.append({
+            "slack_user_id": p.slack_user_id, "name": p.name, "prefecture": p.prefecture, "bureau": p.bureau,
+            "affiliation": p.affiliation, "themes": list(p.themes or []), "lang": p.lang,
+            "pledge_accepted_at": exports.local_iso(p.pledge_accepted_at, tz), "role": role,
+            "bureau_name": _bureau_name(p.bureau),
+            "affiliation_name": t(f"profile.affiliation.{p.affiliation}", EXPORT_LANG) if p.affiliation else None,
+            "theme_names": [_theme_name(code) for code in p.themes or []],
+            "role_name": t(f"role.{role}", EXPORT_LANG),
+        })
     return {"coordinators": records}, exports.Table.from_records(COORDINATOR_COLUMNS, records, "coordinators")
 
 
@@ -274,7 +294,7 @@ async def export_case(uow: UnitOfWork, code: str, tz: ZoneInfo) -> tuple[dict, e
     sessions = []
     for item in await uow.sessions.for_case(case.id):
         sessions.append({
-            "code": item.code, "status": item.status, "bureau": item.bureau,
+            "code": item.code, "status": item.status, "bureau": item.bureau, "bureau_name": _bureau_name(item.bureau),
             "starts_at": exports.local_iso(item.starts_at, tz),
             "confirmed": await uow.registrations.count(item.id, *SEATED_STATUSES),
             "attended": await uow.registrations.count(item.id, "attended"),

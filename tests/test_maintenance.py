@@ -174,18 +174,24 @@ def test_exports_have_the_documented_shapes(cli, tmp_path, monkeypatch):
     assert {r["slack_user_id"]: r["role"] for r in records}["U00000002"] == "bureau_staff"
     first = records[0]
     assert list(first) == ["slack_user_id", "name", "prefecture", "bureau", "affiliation", "themes", "lang",
-                           "pledge_accepted_at", "role"]
+                           "pledge_accepted_at", "role", "bureau_name", "affiliation_name", "theme_names",
+                           "role_name"]
     assert first["slack_user_id"] == "U00000001" and first["themes"] == ["immigration", "labor"]
     assert first["pledge_accepted_at"] == "2027-04-01T09:00:00+09:00"  # Japan time, with its offset
     assert first["role"] == "coordinator"
+    # People read exports: every code has its display name beside it.
+    assert first["bureau_name"] == "東京" and first["theme_names"] == ["入管手続", "労働"]
+    assert first["role_name"] == "認証者" and first["affiliation_name"] in ("公的機関", "民間団体")
+    staff = next(r for r in records if r["slack_user_id"] == "U00000002")
+    assert staff["role_name"] == "地方局担当者"
 
     code, out, _ = cli("export", "case", "C1")
     case_doc = json.loads(out)
     assert code == 0 and set(case_doc) == {"case", "sessions", "materials"}
     assert case_doc["case"] == {"code": "C1", "title": "医療通訳が見つからない妊婦への支援", "theme": "medical_welfare",
                                 "lecturer": "U0LECT001", "published_at": None}
-    assert [(s["code"], s["bureau"], s["confirmed"], s["attended"]) for s in case_doc["sessions"]] == [
-        ("S1", "tokyo", 3, 0), ("S2", "osaka", 0, 0)]
+    assert [(s["code"], s["bureau"], s["bureau_name"], s["confirmed"], s["attended"])
+            for s in case_doc["sessions"]] == [("S1", "tokyo", "東京", 3, 0), ("S2", "osaka", "大阪", 0, 0)]
 
     code, out, _ = cli("export", "session", "S1", "--format", "csv")
     assert code == 0 and out.startswith("\ufeff")
@@ -195,14 +201,15 @@ def test_exports_have_the_documented_shapes(cli, tmp_path, monkeypatch):
     code, out, _ = cli("export", "coordinators", "--format", "csv")
     rows = list(csv.reader(io.StringIO(out.lstrip("\ufeff"))))
     assert rows[0] == ["slack_user_id", "name", "prefecture", "bureau", "affiliation", "themes", "lang",
-                       "pledge_accepted_at", "role"]
-    assert rows[1][1] == "認証者 1" and rows[1][5] == "immigration;labor"
+                       "pledge_accepted_at", "role", "bureau_name", "affiliation_name", "theme_names", "role_name"]
+    assert rows[1][1] == "認証者 1" and rows[1][5] == "immigration;labor" and rows[1][11] == "入管手続;労働"
 
     target = tmp_path / "case.xlsx"
     code, out, err = cli("export", "case", "C1", "--format", "xlsx", "--output", str(target))
     assert (code, out) == (0, "") and "wrote" in err
     sheet = load_workbook(target).active
-    assert [c.value for c in sheet[1]] == ["code", "status", "bureau", "starts_at", "confirmed", "attended"]
+    assert [c.value for c in sheet[1]] == ["code", "status", "bureau", "starts_at", "confirmed", "attended",
+                                           "bureau_name"]
     assert sheet["A2"].value == "S1" and sheet["E2"].value == 3 and sheet.freeze_panes == "A2"
 
     target_json = tmp_path / "c.json"
