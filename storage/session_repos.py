@@ -37,6 +37,12 @@ class Cases:
     async def all(self) -> list[Case]:
         return list(await self.session.scalars(select(Case).order_by(Case.id)))
 
+    async def official(self) -> list[Case]:
+        """The cases the secretariat's sessions are held on: every case but a study group's own (the case
+        of a self-run session)."""
+        self_run = select(CaseSession.id).where(CaseSession.case_id == Case.id, CaseSession.kind == "self_run")
+        return list(await self.session.scalars(select(Case).where(~self_run.exists()).order_by(Case.id)))
+
     async def unpublished(self) -> list[Case]:
         return list(await self.session.scalars(select(Case).where(Case.published_at.is_(None)).order_by(Case.id)))
 

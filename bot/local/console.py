@@ -284,19 +284,26 @@ class Console:
             return [] if multi else None
         return values if multi else values[0]
 
-    async def _fill(self, view: dict) -> None:
+    async def _fill(self, view: dict, typed: dict[str, dict[str, Any]] | None = None,
+                    errors: dict[str, str] | None = None) -> None:
         """Walk the modal's inputs one by one, then submit (or close). Enter keeps the value a
-        field already shows, as Slack submits it untouched."""
+        field already shows, as Slack submits it untouched. When the form answers with errors, it
+        stays open as in Slack: each field's error is shown under its label and what was typed is kept."""
         rendered = render_view(view, 1, lang=self.lang)
-        self.say(rendered.text)
+        if errors is None:
+            self.say(rendered.text)
         values: dict[str, dict[str, Any]] = {}
         for block in view.get("blocks", []):
             if block.get("type") != "input":
                 continue
             element = block.get("element", {})
             label = (block.get("label") or {}).get("text", "")
+            if errors and block.get("block_id") in errors:
+                self.say(t("console.field_error", self.lang, field=label, error=errors[block["block_id"]]))
             control = next((c for c in rendered.controls if c.action_id == element.get("action_id")), None)
-            current = _current_value(element)
+            current = (typed or {}).get(block.get("block_id"), {}).get(element.get("action_id"))
+            if current is None:
+                current = _current_value(element)
             if control is not None and control.options:
                 self.say(f"● {label}")
                 choice = await self._choose(control, current)
@@ -315,8 +322,8 @@ class Console:
         self.activities.clear()
         reply = await self.ws.driver.submit_view(self.user, view, values)
         if reply.ack and reply.ack.get("response_action") == "errors":
-            for block_id, error in reply.ack.get("errors", {}).items():
-                self.say(t("console.field_error", self.lang, field=block_id, error=error))
+            await self._fill(view, values, reply.ack.get("errors", {}))
+            return
         await self.ws.run_due()
         await self._show_activity()
 

@@ -95,7 +95,7 @@ async def new_session_form(cmd: grammar.SessionNewForm, request: CommandRequest)
 
     actor, now = request.actor, request.deps.clock.now()
     async with request.deps.uow() as uow:
-        cases = await uow.cases.all()
+        cases = await uow.cases.official()
     if not cases:
         await request.reply_text("sessions.modal.no_cases")
         return

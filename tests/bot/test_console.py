@@ -78,3 +78,20 @@ async def test_plain_text_is_a_dm_to_the_bot(console):
     shell, out = console
     await shell.handle("こんにちは")
     assert "/jirei help" in out.getvalue()
+
+
+async def test_a_form_error_keeps_what_was_typed_and_names_the_field(console, monkeypatch):
+    shell, out = console
+    await shell.handle(":user UADMIN01")
+    await shell.handle('/jirei admin case new title="受診同行" theme=医療・福祉')
+    # case 1, bureau 1, start kept, minutes 90, capacity "many", min kept, deadline and release kept,
+    # format 2 (online), facilitator, url and lottery left empty, submit; then the form comes back
+    # with the capacity's error: capacity 12, everything else kept, submit.
+    _typed(monkeypatch, ["1", "1", "", "90", "many", "", "", "", "2", "", "", "", "y",
+                         "", "", "", "", "12", "", "", "", "", "", "", "", "y"])
+    await shell.handle("/jirei admin session new")
+    text = out.getvalue()
+    assert "session_new_capacity" not in text and "⚠️ 定員" in text
+    async with shell.ws.deps.uow() as uow:
+        created = await uow.sessions.all()
+    assert [(s.minutes, s.capacity, s.format) for s in created] == [(90, 12, "online")]

@@ -191,6 +191,21 @@ async def test_the_new_session_form_creates_a_session_and_reports_field_errors(w
     async with ws.deps.uow() as uow:
         item = await uow.sessions.get(1)
     assert (item.capacity, item.format, item.bureau) == (30, "online", "tokyo")
+    # a study group's own case (that of a self-run session) is not offered for an official session
+    from storage.models import Case, CaseSession
+
+    now = ws.deps.clock.now()
+    async with ws.deps.uow() as uow:
+        own = await uow.cases.add(Case(title="勉強会の事例", theme="education", lecturer_user_id=None,
+                                       created_by=seed.COORDINATORS[0][0], created_at=now))
+        await uow.sessions.add(CaseSession(
+            kind="self_run", case_id=own.id, bureau="online", starts_at=now, minutes=90, capacity=6,
+            min_participants=3, deadline_at=now, release_at=now, created_by=seed.COORDINATORS[0][0],
+            created_at=now))
+    await ws.driver.command(seed.ADMIN, "admin session new")
+    case_block = next(b for b in ws.fake.current_view(seed.ADMIN)["blocks"]
+                      if b.get("block_id") == ids.SESSION_FIELD_BLOCKS["case"][0])
+    assert [o["value"] for o in case_block["element"]["options"]] == ["C1"]
     # bureau staff see only their own bureau in the form, and cannot create elsewhere
     await ws.driver.command(seed.STAFF_OSAKA, "admin session new")
     staff_view = ws.fake.current_view(seed.STAFF_OSAKA)
