@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.anonymisation_quality import CORPUS, load_corpus, measure, report
+from bench.anonymisation_quality import CORPUS, CorpusText, load_corpus, measure, parse_marks, report
 from bot.core.anonymisation import KINDS, check_text
 
 TEXTS = load_corpus(CORPUS)
@@ -34,3 +34,15 @@ def test_recall_and_precision_overall_and_per_kind():
 @pytest.mark.parametrize("text", [t for t in TEXTS if not t.planted], ids=lambda t: t.id)
 def test_clean_texts_raise_nothing(text):
     assert [(f.kind, f.text) for f in check_text(text.text)] == []
+
+
+def test_a_mark_of_a_kind_the_checker_lacks_is_refused_or_counted_as_a_miss():
+    source = "番号 [[no_such_kind|XZ-0001]] の件"
+    with pytest.raises(ValueError, match="no_such_kind"):
+        parse_marks(source)
+    text, planted = parse_marks(source, allow_unknown_kinds=True)
+    assert text == "番号 XZ-0001 の件"
+    assert [(p.kind, text[p.start:p.end]) for p in planted] == [("no_such_kind", "XZ-0001")]
+    quality = measure([CorpusText("unknown-kind", "test", text, planted)])
+    assert (quality.planted["no_such_kind"], quality.found["no_such_kind"]) == (1, 0)
+    assert "no_such_kind" in report(quality)
