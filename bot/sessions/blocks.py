@@ -50,7 +50,9 @@ def session_facts(item: CaseSession, case: Case | None, lang: str, tz: ZoneInfo,
         t("sessions.card.deadline", lang, when=format_datetime(item.deadline_at, lang, tz)),
     ]
     if confirmed is not None:
-        lines.append(t("sessions.card.seats", lang, taken=confirmed, capacity=item.capacity))
+        # Before the deadline's decision a seat is held, not yet a confirmed place at a held session.
+        seats = "sessions.card.seats_held" if item.status == "open" else "sessions.card.seats"
+        lines.append(t(seats, lang, taken=confirmed, capacity=item.capacity))
     if item.lottery and item.status == "open":
         lines.append(t("sessions.card.lottery", lang))
     return "\n".join(line for line in lines if line)
@@ -63,6 +65,8 @@ def build_session_card(summary: SessionSummary, lang: str, tz: ZoneInfo, *, with
     blocks = [section(text)]
     if summary.my_status == "waitlisted" and summary.my_position:
         blocks.append(context(t("sessions.my_waitlist_position", lang, position=summary.my_position)))
+    elif summary.my_status == "confirmed" and item.status == "open":
+        blocks.append(context(t("sessions.my_status.seat_held", lang)))
     elif summary.my_status:
         blocks.append(context(t(f"sessions.my_status.{summary.my_status}", lang)))
     if with_buttons and item.status in ("open", "confirmed"):
