@@ -131,7 +131,7 @@ PRIVACY = Feature(
     name="privacy",
     listeners=(privacy_actions.register,),
     jobs=(
-        Job("material_retention", privacy_jobs.apply_material_retention, cron="30 3 * * *"),
+        Job("retention", privacy_jobs.apply_retention, cron="30 3 * * *"),
         Job("processed_requests_cleanup", observability.forget_old_request_keys, every=60 * MINUTE),
     ),
 )

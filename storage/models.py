@@ -385,6 +385,21 @@ class StudyGroupMember(Base):
     joined_at: Mapped[datetime | None]
 
 
+class ProposalCount(Base):
+    """Self-run sessions one person proposed in one calendar month (Japan time), for the monthly cap.
+
+    Keyed by a keyed hash of their Slack user id, not the id (and not their tombstone): the count
+    outlives forget-me, so forgetting oneself and registering again does not reset the cap. Held
+    only until the month ends; the retention job then deletes it.
+    """
+
+    __tablename__ = "proposal_counts"
+
+    holder: Mapped[str] = mapped_column(String(40), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # 2027-05
+    proposed: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Nudge(Base):
     __tablename__ = "nudges"
 

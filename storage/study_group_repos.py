@@ -1,13 +1,14 @@
-"""Repositories for self-organised study groups: groups, their members, and nudges."""
+"""Repositories for self-organised study groups: groups, their members, nudges, and proposal counts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
-from storage.models import (AuditEntry, CaseSession, Delivery, Nudge, Registration, StudyGroup,
+from storage.models import (AuditEntry, CaseSession, Delivery, Nudge, ProposalCount, Registration, StudyGroup,
                             StudyGroupMember)
+from storage.repositories import insert_unless_present
 from storage.session_repos import code_id
 
 
@@ -178,3 +179,38 @@ class StudyGroupActivity:
                  .group_by(Registration.status))
         counts = {status: n for status, n in (await self.session.execute(query)).all()}
         return counts.get("attended", 0), counts.get("confirmed", 0)
+
+
+class ProposalCounts:
+    """The monthly proposal cap's counters (storage/models.ProposalCount)."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+
+    async def proposed(self, holder: str, month: str) -> int | None:
+        """Proposals counted for `holder` in `month`; None when nothing was counted yet."""
+        return await self.session.scalar(select(ProposalCount.proposed).where(
+            ProposalCount.holder == holder, ProposalCount.month == month).execution_options(populate_existing=True))
+
+    async def take_one(self, holder: str, month: str, limit: int, *, counted_before: int = 0) -> bool:
+        """Count one more proposal unless `limit` is reached; True when counted.
+
+        One conditional UPDATE on the (holder, month) row does the check and the count at once. On
+        PostgreSQL a second transaction's UPDATE waits for the first's row lock and then checks
+        `proposed < limit` again on the committed row, so simultaneous proposals never pass the cap;
+        on SQLite, BEGIN IMMEDIATE lets one writer in at a time. The row is first added if absent
+        (ON CONFLICT DO NOTHING: a simultaneous insert waits for the other and then adds nothing),
+        starting from `counted_before`.
+        """
+        await self.session.execute(insert_unless_present(self.session, ProposalCount.__table__, ["holder", "month"]),
+                                   {"holder": holder, "month": month, "proposed": counted_before})
+        result = await self.session.execute(
+            update(ProposalCount)
+            .where(ProposalCount.holder == holder, ProposalCount.month == month, ProposalCount.proposed < limit)
+            .values(proposed=ProposalCount.proposed + 1).execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
+    async def forget_before(self, month: str) -> int:
+        """Delete the counts of months before `month` ("2027-05" sorts as its month)."""
+        result = await self.session.execute(delete(ProposalCount).where(ProposalCount.month < month))
+        return result.rowcount or 0

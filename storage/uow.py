@@ -56,6 +56,7 @@ class UnitOfWork:
         self.study_groups = study_group_repos.StudyGroups(self.session)
         self.nudges = study_group_repos.Nudges(self.session)
         self.study_group_activity = study_group_repos.StudyGroupActivity(self.session)
+        self.proposal_counts = study_group_repos.ProposalCounts(self.session)
         self.surveys = survey_repos.Surveys(self.session)
         self.outbox = outbox_repo.Outbox(self.session)
         self.privacy = PrivacyRepository(self.session)

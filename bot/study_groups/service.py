@@ -332,6 +332,19 @@ async def proposer_group(uow: UnitOfWork, user_id: str) -> StudyGroup | None:
     return None
 
 
+def proposal_month(now: datetime, tz: ZoneInfo) -> datetime:
+    """The start of the calendar month (Japan time) a proposal made `now` counts in."""
+    return now.astimezone(tz).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def proposal_counter(uow: UnitOfWork, user_id: str) -> str:
+    """Who a monthly proposal count belongs to: a keyed hash (HMAC under a key derived from the
+    encryption key) of the Slack user id, never the id. It outlives forget-me until the month ends,
+    so forgetting oneself and starting again does not reset the cap, and without the key nobody
+    can tell whose it is."""
+    return uow.cipher.keyed_digest(f"proposal-cap:{user_id}")
+
+
 async def check_may_propose(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor,
                             per_month: int) -> Coordinator:
     """A complete profile, the pledge, and fewer than `per_month` proposals this calendar month
@@ -341,19 +354,44 @@ async def check_may_propose(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor:
         raise StudyGroupError("sessions.error.needs_profile")
     if person.pledge_accepted_at is None:
         raise StudyGroupError("sessions.error.needs_pledge")
-    month = now.astimezone(tz).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    proposed = await uow.sessions.count_proposed_by(actor.user_id, month)
+    month = proposal_month(now, tz)
+    proposed = await uow.proposal_counts.proposed(proposal_counter(uow, actor.user_id), f"{month:%Y-%m}")
+    if proposed is None:  # nothing counted this month (or not since the counts were kept)
+        proposed = await uow.sessions.count_proposed_by(actor.user_id, month)
     if proposed >= per_month:
-        next_month = (month + timedelta(days=32)).replace(day=1)
-        raise StudyGroupError("groups.error.proposal_limit", limit=per_month, count=proposed,
-                              next=format_date(next_month, actor.lang, tz))
+        raise _proposal_limit(per_month, proposed, month, actor, tz)
     return person
+
+
+def _proposal_limit(per_month: int, proposed: int, month: datetime, actor: Actor, tz: ZoneInfo) -> StudyGroupError:
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    return StudyGroupError("groups.error.proposal_limit", limit=per_month, count=proposed,
+                           next=format_date(next_month, actor.lang, tz))
+
+
+async def take_proposal(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor, per_month: int) -> None:
+    """Count this proposal in the month, atomically (storage ProposalCounts.take_one), or refuse
+    it when the month's proposals are used up. Counts of past months are deleted on the way."""
+    month = proposal_month(now, tz)
+    key = f"{month:%Y-%m}"
+    await uow.proposal_counts.forget_before(key)
+    # Sessions already proposed this month before the count was kept (a count starts from them).
+    already = await uow.sessions.count_proposed_by(actor.user_id, month)
+    if not await uow.proposal_counts.take_one(proposal_counter(uow, actor.user_id), key, per_month,
+                                              counted_before=already):
+        raise _proposal_limit(per_month, per_month, month, actor, tz)
+
+
+async def forget_past_proposal_counts(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> int:
+    """Delete the proposal counts of months that have ended (the retention job, daily)."""
+    return await uow.proposal_counts.forget_before(f"{proposal_month(now, tz):%Y-%m}")
 
 
 async def propose_session(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor, proposal: Proposal,
                           *, per_month: int) -> ProposeResult:
     """A self-run session the proposer facilitates (and takes part in), announced to their group and nearby."""
     person = await check_may_propose(uow, now, tz, actor, per_month)
+    await take_proposal(uow, now, tz, actor, per_month)
     group = await proposer_group(uow, actor.user_id)
     online = proposal.place is None
     spec = SessionSpec(

@@ -2,17 +2,20 @@
 matching nudges (nobody left out, no repeats, stop), the group's space with its starter kit, and a
 self-run session from `/jirei propose` through registration and reminders."""
 
+import asyncio
 from datetime import datetime, timedelta
 from itertools import combinations
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from bot import ids
 from bot.local import seed
 from bot.core.i18n import t
 from bot.people import service as people
-from bot.study_groups.service import study_group_metrics
-from storage.models import Nudge, StudyGroup, SurveyInvite, SurveyRun
+from bot.study_groups.service import INVITATION_KIND, proposal_counter, study_group_metrics
+from storage.models import CaseSession, Delivery, Nudge, ProposalCount, StudyGroup, SurveyInvite, SurveyRun
 from tests.handlers.conftest import JST, announced, texts
 
 OSAKA_THEMES = ("医療・福祉,教育", "医療・福祉,労働", "医療・福祉", "医療・福祉,教育", "医療・福祉,家庭・DV")
@@ -428,3 +431,87 @@ async def test_a_self_run_session_gets_material_through_the_same_check_and_pledg
     # the group's case never goes to the portal
     await ws.driver.command(seed.ADMIN, "admin publish C1 confirm")
     assert "掲載しません" in texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
+
+
+async def self_run_sessions(ws) -> list[CaseSession]:
+    async with ws.deps.uow() as uow:
+        return [s for s in await uow.sessions.all() if s.kind == "self_run"]
+
+
+async def test_six_simultaneous_proposals_make_exactly_the_cap_and_the_rest_are_told(ws):
+    """Six forms sent at the same moment by one person: exactly JIREI_PROPOSALS_PER_MONTH sessions
+    and only their invitations; each of the others gets the limit message."""
+    cap = ws.deps.settings.proposals_per_month
+    group, members = await form_group(ws)
+    proposer = members[0]
+    forms = []
+    for _ in range(6):
+        await ws.driver.command(proposer, "propose")
+        forms.append(ws.fake.current_view(proposer))
+    assert all(form["callback_id"] == ids.PROPOSE_VIEW for form in forms)
+    dms_before = len(ws.fake.dm_messages(proposer))
+    start = datetime(2027, 4, 20, 14, 0, tzinfo=JST)
+    await asyncio.gather(*(ws.driver.submit_view(proposer, form, proposal_values(start + timedelta(days=day)))
+                           for day, form in enumerate(forms)))
+    await ws.run_due()
+
+    made = await self_run_sessions(ws)
+    assert len(made) == cap
+    async with ws.deps.uow() as uow:
+        invitations = list(await uow.session.scalars(select(Delivery).where(Delivery.kind == INVITATION_KIND)))
+    neighbours = [f"UOSA{i:03d}" for i in range(10) if f"UOSA{i:03d}" not in members[:3]]
+    assert sorted((d.session_id, d.recipient) for d in invitations) == sorted(
+        (item.id, user) for item in made for user in neighbours)
+    answers = texts(ws.fake.dm_messages(proposer)[dms_before:])
+    assert answers.count(f"月{cap}件まで") == 6 - cap, answers
+
+
+async def re_register(ws, user: str) -> None:
+    await ws.driver.command(user, "profile set name=大阪再登録 prefecture=大阪府 affiliation=public themes=入管手続")
+    await ws.driver.command(user, "pledge accept")
+
+
+async def test_the_cap_outlives_forget_me_for_the_month_under_a_keyed_hash_deleted_when_the_month_ends(ws):
+    group, members = await form_group(ws)
+    proposer = members[0]
+    start = datetime(2027, 4, 20, 14, 0, tzinfo=JST)
+    await ws.driver.command(proposer, "propose")
+    late_form = ws.fake.current_view(proposer)  # opened while a proposal was still allowed
+    await propose(ws, proposer, proposal_values(start))
+    await propose(ws, proposer, proposal_values(start + timedelta(days=1)))
+    await propose(ws, members[1], proposal_values(start + timedelta(days=2)))
+    async with ws.deps.uow() as uow:
+        holder = proposal_counter(uow, proposer)
+    assert proposer not in holder
+
+    await ws.driver.command(proposer, "forget-me confirm")
+    await re_register(ws, proposer)
+    await ws.driver.command(proposer, "propose")
+    assert "月2件まで" in texts(ws.fake.ephemerals(proposer)[-1:])
+    await ws.driver.submit_view(proposer, late_form, proposal_values(start + timedelta(days=3)))
+    await ws.run_due()
+    assert "月2件まで" in texts(ws.fake.dm_messages(proposer)[-1:])
+    assert len(await self_run_sessions(ws)) == 3
+    async with ws.deps.uow() as uow:
+        counts = {(row.holder, row.month): row.proposed for row in await uow.session.scalars(select(ProposalCount))}
+    assert counts == {(holder, "2027-04"): 2, (proposal_counter(uow, members[1]), "2027-04"): 1}
+    assert not any(proposer in key for key, _month in counts)
+
+    # The next month: allowed again, and April's counts go at this first use.
+    await ws.advance(datetime(2027, 5, 1, 0, 5, tzinfo=JST) - ws.clock.now())
+    await propose(ws, proposer, proposal_values(datetime(2027, 5, 20, 14, 0, tzinfo=JST)))
+    assert len(await self_run_sessions(ws)) == 4
+    async with ws.deps.uow() as uow:
+        counts = {(row.holder, row.month): row.proposed for row in await uow.session.scalars(select(ProposalCount))}
+    assert counts == {(holder, "2027-05"): 1}
+
+    # When May ends, the daily retention job deletes May's count too: not a row, not a byte on disk.
+    await ws.advance(datetime(2027, 6, 1, 4, 0, tzinfo=JST) - ws.clock.now())
+    async with ws.deps.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(ProposalCount)) == 0
+    url = make_url(ws.deps.settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        database = Path(url.database)
+        wal = database.with_name(database.name + "-wal")
+        raw = database.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+        assert holder.encode() not in raw
