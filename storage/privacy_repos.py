@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import String, cast, delete, func, select, update
@@ -57,6 +57,32 @@ USER_COLUMNS = (
     SurveyRun.created_by,
 )
 
+
+# The times in those rows that record what the person did (or what was done with them). Once the
+# rows carry a tombstone these are cut to the day (Japan time): the forget-me audit entry, which names the
+# person, keeps its exact time, and the seats given up in the same transaction would otherwise
+# carry that very time and lead from the entry to the tombstone and its whole history. Schedule
+# times (a session's start, a delivery's due time and lease) are not the person's and stay.
+TIMES_OF_A_PERSON = {
+    Registration.user_id: (Registration.registered_at, Registration.updated_at),
+    AuditEntry.actor: (AuditEntry.at,),
+    AuditEntry.target: (AuditEntry.at,),
+    Delivery.recipient: (Delivery.created_at, Delivery.sent_at),
+    RoleGrant.granted_by: (RoleGrant.granted_at,),
+    Case.created_by: (Case.created_at,),
+    CaseSession.created_by: (CaseSession.created_at,),
+    Material.uploaded_by: (Material.uploaded_at,),
+    Material.confirmed_by: (Material.confirmed_at,),
+    FanoutBatch.admin_user_id: (FanoutBatch.created_at,),
+    SurveyRun.created_by: (SurveyRun.created_at,),
+}
+
+
+def to_the_day(moment: datetime | None, tz: tzinfo) -> datetime | None:
+    """Midnight (in `tz`) of the day `moment` falls on; None stays None."""
+    if moment is None:
+        return None
+    return moment.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
 
 # JSON columns that can name people: an audit entry's detail (a lottery's trace) and a delivery's
 # payload (a group introduction's members, a study group's newcomers).
@@ -130,6 +156,20 @@ class PrivacyRepository:
             counts[f"{column.class_.__tablename__}.{column.key}"] = changed
         await self.session.flush()
         return counts
+
+    async def blur_times(self, tombstone: str, tz: tzinfo) -> int:
+        """Cut the times of what the person did, in the rows now carrying `tombstone`, to the day
+        in `tz` (TIMES_OF_A_PERSON); returns how many rows changed."""
+        changed = 0
+        for column, times in TIMES_OF_A_PERSON.items():
+            rows = await self.session.scalars(
+                select(column.class_).where(column == tombstone).execution_options(populate_existing=True))
+            for row in rows:
+                for time in times:
+                    setattr(row, time.key, to_the_day(getattr(row, time.key), tz))
+                changed += 1
+        await self.session.flush()
+        return changed
 
     async def future_registrations(self, user_id: str, now: datetime) -> list[str]:
         """Codes of sessions still ahead where the person holds or waits for a seat."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import String, func, or_, select
 from sqlalchemy.engine import make_url
 
 from bot import ids
@@ -24,6 +24,7 @@ from bot.privacy import service as privacy
 from bot.study_groups.service import INTRODUCTION_KIND
 from bot.people.results import Actor
 from storage.crypto import Cipher, generate_key
+from storage.models import UtcDateTime
 from storage.models import (
     AuditEntry,
     Coordinator,
@@ -156,6 +157,60 @@ async def test_forgetting_after_a_session_keeps_anonymous_counts_and_deletes_the
         assert (await uow.coordinators.get(SECOND)).name == seed.COORDINATORS[1][1]
         assert (await uow.registrations.get(1, SECOND)) is not None
     assert await count(ws, AuditEntry, AuditEntry.actor == FIRST) == 1  # only the forget-me entry
+
+
+async def rows_carrying(ws, user_id: str) -> list[tuple[str, str, datetime]]:
+    """(table, column, time) for every time column of every row in which a text column is `user_id`."""
+    from storage.models import Base
+
+    found = []
+    async with ws.deps.uow() as uow:
+        for mapper in Base.registry.mappers:
+            table = mapper.local_table
+            texts_ = [c for c in table.columns if isinstance(c.type, String)]
+            times = [c for c in table.columns if isinstance(c.type, UtcDateTime)]
+            if not texts_ or not times:
+                continue
+            rows = await uow.session.execute(select(*times).where(or_(*(c == user_id for c in texts_))))
+            found += [(table.name, column.name, value) for row in rows
+                      for column, value in zip(times, row) if value is not None]
+    return found
+
+
+async def test_no_time_kept_with_the_tombstone_is_near_the_moment_of_forget_me(ws):
+    """A person attends S1 and holds a seat in S2 ahead; at an odd moment they forget themselves.
+    The audit entry naming them keeps that moment; no time in any row carrying their tombstone is
+    within a second of it (the seat given up in S2, and its audit entry, were written then)."""
+    await plan(ws, capacity=30)
+    await ws.driver.command(FIRST, "join S1")
+    await ws.advance(timedelta(days=45))  # held
+    await ws.driver.command(seed.ADMIN, f"admin attend S1 <@{FIRST}>")
+    await ws.driver.command(seed.ADMIN, "admin session new case=C1 bureau=tokyo start=2027-06-20T14:00 minutes=120 "
+                                        "capacity=1 min=1 deadline=2027-06-10T17:00 release=2027-06-15T09:00")
+    await announced(ws)
+    for user in (FIRST, SECOND):  # SECOND waits, and moves up when FIRST leaves
+        await ws.driver.command(user, "join S2")
+    await ws.advance(timedelta(hours=5, minutes=23, seconds=17, microseconds=400_000))
+    await ws.driver.command(FIRST, "forget-me confirm")
+
+    async with ws.deps.uow() as uow:
+        (request,) = await uow.audit.entries(action="privacy.forget_me")
+        tombstone = next(r.user_id for r in await uow.registrations.for_session(2) if r.status == "cancelled")
+        assert (await uow.registrations.get(2, SECOND)).status == "confirmed"
+    assert request.actor == FIRST and request.at == ws.clock.now()
+    kept = await rows_carrying(ws, tombstone)
+    tables = {table for table, _column, _time in kept}
+    assert {"registrations", "audit_log", "deliveries"} <= tables, tables
+    near = [(table, column, time) for table, column, time in kept if abs(time - request.at) < timedelta(seconds=1)]
+    assert near == []
+    # The seat given up is still dated, to the day (Japan time).
+    given_up = [time for table, column, time in kept if (table, column) == ("registrations", "updated_at")]
+    assert datetime(2027, 5, 16, tzinfo=JST) in given_up, given_up
+    exact = {(table, column) for table, column, time in kept
+             if time != time.astimezone(JST).replace(hour=0, minute=0, second=0, microsecond=0)}
+    assert exact <= {("deliveries", "due_at")}, exact  # a reminder's schedule is the session's, not theirs
+    # Nor does the request's entry hold a count that the tombstone's rows would match.
+    assert set(request.detail) <= {"deleted"}
 
 
 async def test_forgetting_twice_or_as_a_stranger_is_harmless(ws):

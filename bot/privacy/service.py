@@ -5,9 +5,11 @@ nudges, study-group memberships), gives up their seats in sessions still ahead (
 up as if they had left), cancels what the bot still owed them, and replaces their user id by a
 random tombstone everywhere a row must stay for the counts to stay right (registrations, survey
 invitations, sent deliveries, the audit log, and inside a lottery's trace or a delivery's payload);
-their DM channel id goes from sent deliveries. The one record left with their id is the audit entry
-saying that they asked (operators need it to forget them again after restoring a backup); it holds
-counts only. The database's freed pages and its write-ahead log are wiped after the commit.
+their DM channel id goes from sent deliveries. The times of what they did, in the rows that keep
+the tombstone, are cut to the day (Japan time), so none matches the moment of the request. The one
+record left with their id is the audit entry saying that they asked and when (operators need it to
+forget them again after restoring a backup); it holds no count the tombstone's rows would match.
+The database's freed pages and its write-ahead log are wiped after the commit.
 
 Retention: a case's material and commentary are deleted a number of days after the case was
 published to the portal (JIREI_MATERIAL_RETENTION_DAYS, default 90).
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from bot.sessions import service as sessions
 from bot.people.results import Actor
@@ -36,8 +38,10 @@ def new_tombstone() -> str:
     return TOMBSTONE_PREFIX + secrets.token_hex(6).upper()
 
 
-async def forget_me(uow: UnitOfWork, now: datetime, actor: Actor, *, tombstone: str | None = None) -> ForgetResult:
-    """Remove or anonymise everything the bot holds about `actor`. Idempotent; always allowed."""
+async def forget_me(uow: UnitOfWork, now: datetime, tz: tzinfo, actor: Actor, *,
+                    tombstone: str | None = None) -> ForgetResult:
+    """Remove or anonymise everything the bot holds about `actor`. Idempotent; always allowed.
+    Kept times are cut to the day in `tz` (Japan time)."""
     repo = uow.privacy
     result = ForgetResult()
     for code in await repo.future_registrations(actor.user_id, now):
@@ -50,12 +54,12 @@ async def forget_me(uow: UnitOfWork, now: datetime, actor: Actor, *, tombstone: 
         result.sessions_left.append(code)
     result.deliveries_cancelled = await uow.outbox.cancel_pending(recipient=actor.user_id)
     result.deleted = await repo.delete_personal_rows(actor.user_id)
-    result.anonymised = await repo.replace_user_id(actor.user_id, tombstone or new_tombstone())
-    # The request itself is the one thing kept under their id: counts only, never the tombstone.
-    await uow.audit.record(now, actor.user_id, FORGET_ME_ACTION, "ok",
-                           sessions_left=len(result.sessions_left), deliveries_cancelled=result.deliveries_cancelled,
-                           registrations_kept=result.registrations_kept,
-                           deleted=sum(result.deleted.values()))
+    tombstone = tombstone or new_tombstone()
+    result.anonymised = await repo.replace_user_id(actor.user_id, tombstone)
+    await repo.blur_times(tombstone, tz)
+    # The request itself is the one thing kept under their id, with its time: never the tombstone,
+    # and no count that the tombstone's rows would match (seats given up, registrations kept).
+    await uow.audit.record(now, actor.user_id, FORGET_ME_ACTION, "ok", deleted=sum(result.deleted.values()))
     uow.wipe_freed_pages()
     return result
 

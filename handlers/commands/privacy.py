@@ -33,7 +33,7 @@ def done_text(result: privacy.ForgetResult, lang: str) -> str:
 async def forget(deps: Deps, actor: Actor) -> privacy.ForgetResult:
     """Forget the person behind the request (never anyone named in a value)."""
     async with deps.uow() as uow:
-        result = await privacy.forget_me(uow, deps.clock.now(), actor)
+        result = await privacy.forget_me(uow, deps.clock.now(), deps.tz, actor)
     if result.sessions_left:
         deps.wake_dispatcher()  # seats freed: the waitlist promotions are owed now
     return result
