@@ -3,6 +3,7 @@ matching nudges (nobody left out, no repeats, stop), the group's space with its 
 self-run session from `/jirei propose` through registration and reminders."""
 
 import asyncio
+import re
 from datetime import datetime, timedelta
 from itertools import combinations
 from pathlib import Path
@@ -485,6 +486,11 @@ async def test_the_cap_outlives_forget_me_for_the_month_under_a_keyed_hash_delet
     assert proposer not in holder
 
     await ws.driver.command(proposer, "forget-me confirm")
+    raw = raw_database(ws)
+    if raw is not None:  # SQLite: on disk, their id is left only in the forget-me audit entry
+        at = [m.start() for m in re.finditer(re.escape(proposer.encode()), raw)]
+        assert at and all(raw[i + len(proposer):].startswith(b"privacy.forget_me") for i in at)
+        assert holder.encode() in raw  # the count is there, under the keyed hash
     await re_register(ws, proposer)
     await ws.driver.command(proposer, "propose")
     assert "月2件まで" in texts(ws.fake.ephemerals(proposer)[-1:])
@@ -509,9 +515,15 @@ async def test_the_cap_outlives_forget_me_for_the_month_under_a_keyed_hash_delet
     await ws.advance(datetime(2027, 6, 1, 4, 0, tzinfo=JST) - ws.clock.now())
     async with ws.deps.uow() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(ProposalCount)) == 0
+    raw = raw_database(ws)
+    assert raw is None or holder.encode() not in raw
+
+
+def raw_database(ws) -> bytes | None:
+    """SQLite: the database file and its write-ahead log, as bytes; None on PostgreSQL."""
     url = make_url(ws.deps.settings.database_url)
-    if url.get_backend_name() == "sqlite":
-        database = Path(url.database)
-        wal = database.with_name(database.name + "-wal")
-        raw = database.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
-        assert holder.encode() not in raw
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = Path(url.database)
+    wal = database.with_name(database.name + "-wal")
+    return database.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
