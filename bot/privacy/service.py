@@ -44,6 +44,8 @@ async def forget_me(uow: UnitOfWork, now: datetime, tz: tzinfo, actor: Actor, *,
     Kept times are cut to the day in `tz` (Japan time)."""
     repo = uow.privacy
     result = ForgetResult()
+    # Called off before leaving: leaving a session cancels its reminders too, which must still count.
+    result.deliveries_cancelled = await uow.outbox.cancel_pending(recipient=actor.user_id)
     for code in await repo.future_registrations(actor.user_id, now):
         try:
             await sessions.leave(uow, now, actor, code)
@@ -52,7 +54,7 @@ async def forget_me(uow: UnitOfWork, now: datetime, tz: tzinfo, actor: Actor, *,
             log.info("forget-me kept a registration in %s: %s", code, err.key)
             continue
         result.sessions_left.append(code)
-    result.deliveries_cancelled = await uow.outbox.cancel_pending(recipient=actor.user_id)
+    result.deliveries_cancelled += await uow.outbox.cancel_pending(recipient=actor.user_id)
     result.deleted = await repo.delete_personal_rows(actor.user_id)
     tombstone = tombstone or new_tombstone()
     result.anonymised = await repo.replace_user_id(actor.user_id, tombstone)
