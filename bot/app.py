@@ -63,7 +63,7 @@ def build_app(deps: Deps, wiring: Wiring, *, signing_secret: str, bot_token: str
         log.error("handler failed: %s (%s)", type(error).__name__, _request_kind(body), exc_info=error)
         lang = actor_of(context).lang
         # Only a request Slack signed (or sent by socket) has a response_url that is Slack's own.
-        if respond is not None and context.get(VERIFIED):
+        if respond is not None and context.response_url and context.get(VERIFIED):
             try:
                 await respond(response_type="ephemeral", replace_original=False, text=t("errors.generic", lang))
             except Exception as reply_error:  # noqa: BLE001 - the reply is best effort, the log is not

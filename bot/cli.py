@@ -148,9 +148,9 @@ async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
         log.info("listening for Slack on port %s; metrics on %s:%s", port, settings.metrics_host,
                  settings.metrics_port)
     else:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+        from bot.socket_mode import CheckedSocketModeHandler
 
-        socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        socket_handler = CheckedSocketModeHandler(app, settings.slack_app_token.get_secret_value())
         # Connecting retries for as long as Slack is unreachable; a stop signal must still end it.
         connecting = asyncio.create_task(socket_handler.connect_async())
         stopping = asyncio.create_task(stop.wait())

@@ -13,6 +13,8 @@ COMMAND_LATENCY = Histogram("jirei_command_seconds", "Time from request to ack",
 DELIVERIES = Counter("jirei_deliveries_total", "Delivery attempts by outcome", ["kind", "outcome"], registry=REGISTRY)
 DELIVERIES_PENDING = Gauge("jirei_deliveries_pending", "Deliveries due or waiting", registry=REGISTRY)
 DISPATCH_LAG = Gauge("jirei_dispatcher_lag_seconds", "Age of the oldest due, unsent delivery", registry=REGISTRY)
+REQUESTS_REFUSED = Counter("jirei_requests_refused_total", "Requests refused before any listener saw them",
+                           ["reason", "status"], registry=REGISTRY)
 SURVEY_RUNS_OPEN = Gauge("jirei_survey_runs_open", "Survey runs open", registry=REGISTRY)
 
 

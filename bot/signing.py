@@ -14,6 +14,10 @@ same check as a Bolt middleware, in the place of Bolt's, for requests dispatched
 app, followed by the check of the body's shape. It marks the context of every request Slack signed
 (Socket Mode's need no signature), and only such a request is ever answered through its
 `response_url` (bot/app.py).
+
+Anyone can send requests, so refusals must not grow the log: each reason is one WARNING line at most
+every REFUSAL_LOG_SECONDS, the next one saying how many were held back, and every refusal is
+counted in /metrics (`jirei_requests_refused_total{reason,status}`).
 """
 
 from __future__ import annotations
@@ -22,20 +26,23 @@ import hashlib
 import hmac
 import logging
 import re
+import threading
 import time
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.payloads import clean_inputs, payload_problem
+from bot.metrics import REQUESTS_REFUSED
+from bot.payloads import clean_inputs, payload_problem, unheard_kind
 
 log = logging.getLogger("jirei.requests")
 
 MAX_AGE_SECONDS = 5 * 60  # Slack's own rule: older requests may be replays
 TIMESTAMP_HEADER = "x-slack-request-timestamp"
 SIGNATURE_HEADER = "x-slack-signature"
+REFUSAL_LOG_SECONDS = 60.0
 VERIFIED = "jirei_request_verified"  # context key: set only on requests Slack signed or sent by socket
 
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
@@ -62,14 +69,60 @@ def signature_problem(secret: str, body: bytes, timestamp: str | None, signature
     return None
 
 
+class RefusalLog:
+    """The WARNING lines of refused requests: at most one per reason and status every `interval`
+    seconds; the next one says how many were held back. Every refusal is counted in /metrics."""
+
+    def __init__(self, interval: float = REFUSAL_LOG_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self.clock = clock
+        self._lock = threading.Lock()  # refusals may come from more than one thread
+        self._logged_at: dict[tuple[str, int], float] = {}
+        self._held: dict[tuple[str, int], int] = {}
+
+    def refuse(self, problem: str, status: int) -> None:
+        REQUESTS_REFUSED.labels(reason=problem, status=str(status)).inc()
+        key, now = (problem, status), self.clock()
+        with self._lock:
+            logged_at = self._logged_at.get(key)
+            if logged_at is not None and now - logged_at < self.interval:
+                self._held[key] = self._held.get(key, 0) + 1
+                return
+            self._logged_at[key] = now
+            held = self._held.pop(key, 0)
+        if held:
+            log.warning("refused a request: %s (%s); %d more like it since the last line, not logged",
+                        problem, status, held)
+        else:
+            log.warning("refused a request: %s (%s)", problem, status)
+
+
+REFUSALS = RefusalLog()
+
+
 def refuse(problem: str, status: int = 401) -> None:
-    """The one log line of a refused request: the reason, never the body or a header's value."""
-    log.warning("refused a request: %s (%s)", problem, status)
+    """The one log line of a refused request: the reason, never the body or a header's value (and
+    not even that when the same reason was logged within REFUSAL_LOG_SECONDS)."""
+    REFUSALS.refuse(problem, status)
+
+
+def shape_refusal(body: Any) -> tuple[str, int] | None:
+    """Why a body Slack signed (or sent by socket) is answered before Bolt reads it, and with what
+    status: 400 for a shape Slack does not send, 404 for a kind no listener of Jirei takes. None
+    when Bolt may have it."""
+    problem = payload_problem(body)
+    if problem:
+        return problem, 400
+    kind = unheard_kind(body)
+    if kind:
+        return f"no listener for {kind}", 404
+    return None
 
 
 class Admission(AsyncMiddleware):
     """Bolt's request verification, where a check that raises is a refusal and the body is not
-    logged; then the body's shape (bot/payloads.py): 400 for what Slack would not send."""
+    logged; then the body's shape (bot/payloads.py): 400 for what Slack would not send, 404 for what
+    Slack sends but no listener takes."""
 
     def __init__(self, signing_secret: str) -> None:
         self._secret = signing_secret
@@ -83,10 +136,14 @@ class Admission(AsyncMiddleware):
                 refuse(problem)
                 return BoltResponse(status=401, body={"error": "invalid request"})
         req.context[VERIFIED] = True
-        problem = payload_problem(req.body)
-        if problem:
-            refuse(problem, 400)
-            return BoltResponse(status=400, body={"error": "invalid request"})
+        refusal = shape_refusal(req.body)
+        if refusal:
+            refuse(*refusal)
+            return BoltResponse(status=refusal[1], body={"error": "invalid request" if refusal[1] == 400
+                                                         else "unhandled request"})
+        if req.body.get("type") == "app_rate_limited":
+            log.warning("Slack is holding back events for a minute (app_rate_limited)")
+            return BoltResponse(status=200, body="")
         clean_inputs(req.body)
         return await next()
 

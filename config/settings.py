@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     # Self-run sessions one person may propose in a calendar month (each invites their region by DM).
     proposals_per_month: int = Field(default=2, ge=1, le=100, validation_alias="JIREI_PROPOSALS_PER_MONTH")
 
+    # HTTP mode: a request body not received in full within this is answered 408 (Slack sends its
+    # small bodies at once; a client that stalls after its headers holds a connection no longer).
+    body_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300,
+                                             validation_alias="JIREI_BODY_READ_TIMEOUT_SECONDS")
+    # A file fetched from Slack (url_private) must arrive within this, and never pause for longer
+    # than 30 s (or this, when shorter); else the upload is answered "could not download".
+    download_timeout_seconds: float = Field(default=120.0, gt=0, le=3600,
+                                            validation_alias="JIREI_DOWNLOAD_TIMEOUT_SECONDS")
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, url: str) -> str:

@@ -101,6 +101,14 @@ def production_logging():
 
 
 @pytest.fixture(autouse=True)
+def fresh_refusal_log(monkeypatch):
+    """Refusals are logged once a minute per reason (bot/signing.py): each test starts with none logged."""
+    from bot import signing
+
+    monkeypatch.setattr(signing, "REFUSALS", signing.RefusalLog())
+
+
+@pytest.fixture(autouse=True)
 def no_slack_call_inside_a_transaction(monkeypatch):
     """Every test fails if it made a Slack call (Web API or response_url) while the calling task was
     inside a unit of work: Slack is slow, and a transaction held across it holds locks and a connection."""

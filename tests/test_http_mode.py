@@ -271,7 +271,8 @@ async def test_metrics_have_a_listener_of_their_own_on_loopback_unless_set(stack
 async def test_a_refused_request_is_one_log_line_with_no_body(served, stack, recorder, production_logging, caplog,
                                                                level):
     """A stale but genuine request carries names and free text: none of it reaches the log, whatever
-    the level; an unsigned 1 MiB body is one short line; a bigger one is refused with 413."""
+    the level; an unsigned 1 MiB body is one short line; a bigger one is refused with 413; a reason
+    logged within the minute is not logged again."""
     server, driver, fake = served
     _fake, app, _settings = stack
     hook, _seen = recorder
@@ -292,10 +293,84 @@ async def test_a_refused_request_is_one_log_line_with_no_body(served, stack, rec
     assert sent == [401, 401, 401, 401, 413, 401]
     logged = [record for record in caplog.records if not record.name.startswith("aiosqlite")]
     refusals = [record.getMessage() for record in logged if "refused" in record.getMessage()]
-    assert len(refusals) == len(sent)  # one line per request
+    # One line per request, but only the first of a reason within a minute: the last repeats the first.
+    assert len(refusals) == len(sent) - 1 and "stale timestamp" in refusals[0], refusals
     assert all(len(line) < 100 for line in refusals), refusals
     everything = "\n".join(record.getMessage() + repr(record.__dict__) for record in logged)
     everything += production_logging.getvalue()
     assert NAME not in everything and FREE_TEXT not in everything and "秘密川" not in everything
     assert "UCOORD01" not in everything
     assert max(len(line) for line in production_logging.getvalue().splitlines()) < 1000
+
+
+# --- floods and stalls ------------------------------------------------------------------------------
+
+async def test_a_flood_of_unsigned_requests_is_a_few_log_lines_and_all_counted(served, caplog, monkeypatch):
+    """Anyone can send requests: 3,000 unsigned ones write one WARNING line (the clock standing still
+    within the minute), the next after the minute says how many were held back, and /metrics counts
+    every one."""
+    from bot import signing
+    from bot.http_server import build_ops_app
+
+    server, _driver, _fake = served
+    now = [1000.0]
+    monkeypatch.setattr(signing.REFUSALS, "clock", lambda: now[0])
+    ops = TestServer(build_ops_app())
+    await ops.start_server()
+
+    async def refused_count(http) -> float:
+        async with http.get(ops.make_url("/metrics")) as response:
+            text = await response.text()
+        line = next((line for line in text.splitlines()
+                     if line.startswith('jirei_requests_refused_total{reason="no timestamp",status="401"}')), None)
+        return float(line.rsplit(" ", 1)[1]) if line else 0.0
+
+    caplog.set_level(logging.WARNING)
+    try:
+        async with aiohttp.ClientSession() as http:  # one kept-alive connection, as a flood would use
+            before = await refused_count(http)
+            statuses = set()
+            for _ in range(3000):
+                async with http.post(server.make_url("/slack/events"), data=b"command=%2Fjirei&text=help",
+                                     headers={"Content-Type": FORM}) as response:
+                    statuses.add(response.status)
+            assert statuses == {401}
+            assert await refused_count(http) - before == 3000
+            warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+            assert warnings == ["refused a request: no timestamp (401)"]
+            now[0] += signing.REFUSAL_LOG_SECONDS
+            async with http.post(server.make_url("/slack/events"), data=b"x", headers={"Content-Type": FORM}):
+                pass
+            warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+            assert warnings[1:] == ["refused a request: no timestamp (401); 2999 more like it since the last line, "
+                                    "not logged"]
+    finally:
+        await ops.close()
+
+
+async def test_a_client_that_stalls_after_its_headers_gets_408_and_others_are_served(stack):
+    """A body not sent in full within the body-read timeout is answered 408 and the connection is
+    closed; meanwhile the server answers everyone else."""
+    import asyncio
+
+    fake, app, _settings = stack
+    server = TestServer(build_web_app(app, SECRET, body_read_timeout=0.5))
+    await server.start_server()
+    try:
+        reader, writer = await asyncio.open_connection(server.host, server.port)
+        writer.write(b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: " + FORM.encode()
+                     + b"\r\nContent-Length: 1000\r\n\r\ncommand=%2Fjirei")  # then nothing more
+        await writer.drain()
+        driver = SlackDriver(fake, dispatch_over_http(str(server.make_url("/slack/events"))), SECRET)
+        reply = await driver.command("UCOORD01", "help")
+        assert reply.status == 200 and reply.answer
+        # A generous bound that only stops a hung test: the 408 itself comes after half a second.
+        status_line = await asyncio.wait_for(reader.readline(), timeout=30)
+        assert status_line.startswith(b"HTTP/1.1 408"), status_line
+        headers = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=30)
+        assert b"Connection: close" in headers
+        writer.close()
+        reply = await driver.command("UCOORD01", "help")
+        assert reply.status == 200 and reply.answer
+    finally:
+        await server.close()

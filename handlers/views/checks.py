@@ -15,6 +15,7 @@ from bot.deps import Deps
 from bot.core.documents import UnreadableDocument, UnsupportedDocument
 from bot.core.i18n import t
 from bot.core.pseudonymisation import propose_file, propose_text
+from bot.core.refusal import Refusal
 from handlers.context import actor_of
 from handlers.views.materials import download_file
 
@@ -58,3 +59,5 @@ async def _check(deps: Deps, client, lang: str, pasted: str, files: list[dict]) 
         return build_refusal_view(lang, "checks.unreadable")
     except TextTooLong as too_long:
         return build_refusal_view(lang, "checks.too_long", limit=too_long.limit)
+    except Refusal as refusal:  # the file could not be fetched from Slack, or is over the size cap
+        return build_refusal_view(lang, refusal.key, **refusal.params)

@@ -22,7 +22,14 @@ from bot.core.refusal import Refusal
 from handlers.context import actor_of, message
 
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
-DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=120, sock_read=30)
+DOWNLOAD_PAUSE_SECONDS = 30.0  # the longest Slack may go without sending a byte of the file
+
+
+def download_timeout(seconds: float) -> aiohttp.ClientTimeout:
+    """The whole download within `seconds` (JIREI_DOWNLOAD_TIMEOUT_SECONDS), no pause longer than
+    DOWNLOAD_PAUSE_SECONDS: a stalled or trickling download is given up."""
+    return aiohttp.ClientTimeout(total=seconds, sock_connect=min(seconds, DOWNLOAD_PAUSE_SECONDS),
+                                 sock_read=min(seconds, DOWNLOAD_PAUSE_SECONDS))
 
 
 async def download_file(deps: Deps, client, file_id: str, limit: int | None = None) -> tuple[bytes, str]:
@@ -36,7 +43,7 @@ async def download_file(deps: Deps, client, file_id: str, limit: int | None = No
         if int(meta.get("size") or 0) > limit:
             raise materials.too_large()
         token = deps.settings.slack_bot_token.get_secret_value() if deps.settings.slack_bot_token else ""
-        async with aiohttp.ClientSession(timeout=DOWNLOAD_TIMEOUT) as http:
+        async with aiohttp.ClientSession(timeout=download_timeout(deps.settings.download_timeout_seconds)) as http:
             async with http.get(meta["url_private"], headers={"Authorization": f"Bearer {token}"}) as response:
                 response.raise_for_status()
                 if (response.content_length or 0) > limit:

@@ -80,10 +80,14 @@ class SettleTimeout(TimeoutError):
 
 def dispatch_to_app(app: Any) -> Dispatch:
     """Dispatch straight into a slack_bolt ``AsyncApp``, as its own tests do."""
-    from slack_bolt.request.async_request import AsyncBoltRequest
+    from bot.http_server import bolt_request  # the body read as the HTTP mode reads it
 
     async def dispatch(body: str, headers: dict[str, str]) -> DispatchResult:
-        response = await app.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
+        try:
+            request = bolt_request(body, headers=headers)
+        except (ValueError, TypeError, AttributeError, IndexError, KeyError, RecursionError):
+            return DispatchResult(400, '{"error": "invalid request"}')  # as the HTTP mode answers it
+        response = await app.async_dispatch(request)
         flat = {name: values[0] if isinstance(values, (list, tuple)) and values else str(values)
                 for name, values in (response.headers or {}).items()}
         return DispatchResult(response.status, response.body or "", flat)

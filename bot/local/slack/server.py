@@ -257,6 +257,7 @@ class FakeSlack:
         self._buckets: dict[str, _TokenBucket] = {}
         self._outage: tuple[int, float] | None = None
         self._delays: dict[str, float] = {}
+        self._downloads_stall: asyncio.Event | None = None  # set: file downloads stall after a few bytes
 
         self._runner: web.AppRunner | None = None
         self.root_url = ""
@@ -319,6 +320,7 @@ class FakeSlack:
         return self.base_url
 
     async def stop(self) -> None:
+        self._release_stalled_downloads()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -524,7 +526,18 @@ class FakeSlack:
     def delay(self, method: str, seconds: float) -> None:
         self._delays[method] = seconds
 
+    def stall_downloads(self) -> None:
+        """File downloads (url_private) send their headers and a few bytes, then nothing more until
+        the faults are cleared or the fake stops: a stalled transfer."""
+        self._downloads_stall = asyncio.Event()
+
+    def _release_stalled_downloads(self) -> None:
+        if self._downloads_stall is not None:
+            self._downloads_stall.set()
+            self._downloads_stall = None
+
     def clear_faults(self) -> None:
+        self._release_stalled_downloads()
         self._fail_next.clear()
         self._fail_ratio.clear()
         self._buckets.clear()
@@ -663,6 +676,13 @@ class FakeSlack:
         content = self._file_content[file_id]
         self.calls.append(Call("download", {"file_id": file_id}, {"ok": True, "size": len(content)}, 200))
         mimetype = self._files[file_id].get("mimetype", "application/octet-stream")
+        if self._downloads_stall is not None:
+            stalled = web.StreamResponse(status=200, headers={"Content-Type": mimetype})
+            stalled.content_length = len(content)
+            await stalled.prepare(request)
+            await stalled.write(content[:4])
+            await self._downloads_stall.wait()
+            return stalled
         return web.Response(status=200, body=content, content_type=mimetype)
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
