@@ -221,7 +221,8 @@ async def cmd_add_material(settings: Settings, args: argparse.Namespace, clock: 
     finally:
         await deps.close()
     material = result.material
-    places = [(f.kind, "file name") for f in result.name_findings] + [(f.kind, f"line {f.line}") for f in result.findings]
+    places = [(f.kind, "file name") for f in result.name_findings] + [
+        (f.kind, f"line {f.line}" if f.part == "body" else f.part.replace("_", " ")) for f in result.findings]
     console.say(f"added {material.kind} version {material.version} to {result.case.code} "
                 f"({len(data)} bytes, encrypted)")
     if not places:

@@ -51,13 +51,21 @@ def build_refusal_view(lang: str, key: str, **params: object) -> dict:
 
 
 def build_replacements(proposal: Proposal, lang: str) -> str:
-    """One line per replaced piece: line, kind, 「before」→「after」."""
-    lines = [t("checks.replacement_line", lang, line=r.line, kind=t(f"anonymisation.kind.{r.kind}", lang),
-               before=escape(r.original), after=escape(r.placeholder))
-             for r in proposal.replacements[:MAX_REPLACEMENTS_SHOWN]]
+    """One line per replaced piece: where (the line in the body, else the part: a header, a
+    comment, the properties…), kind, 「before」→「after」."""
+    lines = [_replacement_line(r, lang) for r in proposal.replacements[:MAX_REPLACEMENTS_SHOWN]]
     if len(proposal.replacements) > MAX_REPLACEMENTS_SHOWN:
         lines.append(t("checks.more_replacements", lang, count=len(proposal.replacements) - MAX_REPLACEMENTS_SHOWN))
     return "\n".join(lines)
+
+
+def _replacement_line(replacement, lang: str) -> str:
+    params = {"kind": t(f"anonymisation.kind.{replacement.kind}", lang), "before": escape(replacement.original),
+              "after": escape(replacement.placeholder)}
+    if replacement.part != "body":
+        return t("checks.replacement_in_part_line", lang, part=t(f"anonymisation.part.{replacement.part}", lang),
+                 **params)
+    return t("checks.replacement_line", lang, line=replacement.line, **params)
 
 
 def build_proposed_text(proposal: Proposal, lang: str) -> list[dict]:

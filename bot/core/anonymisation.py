@@ -21,7 +21,7 @@ from typing import Iterable, Iterator, TextIO
 
 from bot.core.clock import Clock, SystemClock
 from bot.core.documents import (MAX_DOCX_BYTES, MAX_FILE_BYTES, MAX_PDF_PAGES, DocumentTooLarge, FileTooLarge,
-                                NotRegularFile, UnreadableDocument, UnsupportedDocument, extract_text,
+                                NotRegularFile, UnreadableDocument, UnsupportedDocument, read_document,
                                 read_regular_file)
 from bot.core.i18n import t
 
@@ -55,6 +55,7 @@ class Finding:
     line: int
     column: int
     suggestion: str
+    part: str = "body"  # where in the file (bot.core.documents.PARTS); a pasted text is all body
 
 
 @dataclass(frozen=True)
@@ -783,17 +784,25 @@ def check_text(text: str, lang: str = "ja") -> list[Finding]:
 
 
 def check_document(data: bytes, filename: str, lang: str = "ja") -> list[Finding]:
-    """Extract the file's text and check it; raises UnsupportedDocument / UnreadableDocument."""
-    return check_text(extract_text(data, filename), lang=lang)
+    """Read every part of the file and check it, each finding placed in its part; raises
+    UnsupportedDocument / UnreadableDocument."""
+    document = read_document(data, filename)
+    return document.locate(check_text(document.text, lang=lang))
 
 
 def findings_as_json(findings: Iterable[Finding]) -> dict:
-    """The stable JSON shape: {"findings": [{"kind", "text", "line", "column", "suggestion"}]}."""
+    """The stable JSON shape: {"findings": [{"kind", "text", "line", "column", "suggestion", "part"}]}
+    ("part" says where in the file: body, header, comment, properties… see documents.PARTS)."""
     return {"findings": [asdict(finding) for finding in findings]}
 
 
 def format_finding(finding: Finding, lang: str = "ja") -> str:
-    """One line for people: ``line N: kind「text」→ suggestion``, localised."""
+    """One line for people: ``line N: kind「text」→ suggestion`` in the body, ``part: kind…``
+    elsewhere (a header, a comment, the properties…), localised."""
+    if finding.part != "body":
+        return t("anonymisation.cli.finding_in_part", lang, part=t(f"anonymisation.part.{finding.part}", lang),
+                 kind=t(f"anonymisation.kind.{finding.kind}", lang), text=finding.text,
+                 suggestion=finding.suggestion)
     return t("anonymisation.cli.finding", lang, line=finding.line,
              kind=t(f"anonymisation.kind.{finding.kind}", lang), text=finding.text,
              suggestion=finding.suggestion)
@@ -811,8 +820,8 @@ def main_check_anonymisation(path: str, fmt: str = "text", lang: str = "ja", out
     file = Path(path)
     try:
         data = read_regular_file(file, MAX_FILE_BYTES)
-        text = extract_text(data, file.name)
-        findings = check_text(text, lang=lang)
+        document = read_document(data, file.name)
+        findings = document.locate(check_text(document.text, lang=lang))
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         print(t("anonymisation.cli.missing", lang, path=path), file=err)
         return 2
@@ -847,17 +856,17 @@ def main_check_anonymisation(path: str, fmt: str = "text", lang: str = "ja", out
     else:
         print(t("anonymisation.cli.clean", lang), file=out)
     if propose:
-        return _write_proposal(data, file.name, text, findings, lang, out, err, output, force,
+        return _write_proposal(data, file.name, document, findings, lang, out, err, output, force,
                                clock or SystemClock()) or (1 if findings else 0)
     return 1 if findings else 0
 
 
-def _write_proposal(data: bytes, filename: str, text: str, findings: list[Finding], lang: str, out: TextIO,
+def _write_proposal(data: bytes, filename: str, document, findings: list[Finding], lang: str, out: TextIO,
                     err: TextIO, output: str | None, force: bool, clock: Clock) -> int:
     from bot.core.exports import write_private_file
     from bot.core.pseudonymisation import propose_document
 
-    proposed = propose_document(data, filename, text, findings, clock.now().date(), lang)
+    proposed = propose_document(data, filename, document.text, findings, clock.now().date(), lang, document=document)
     if proposed.layout_lost:
         print(t("anonymisation.cli.layout_lost", lang), file=out)
     if output is None:

@@ -1,4 +1,10 @@
-"""Plain text out of the files people attach as case material: PDF, Word (.docx) and text.
+"""Plain text out of the files people attach as case material: PDF, Word (.docx) and text, with
+the part of the file each piece of text comes from.
+
+Everything a reader or a recipient can reach is read: a .docx's body, headers, footers, footnotes,
+endnotes, text boxes, content controls, comments, tracked changes, alt text and properties
+(bot.core.wordml); a PDF's pages, metadata (the document information and XMP), annotations and
+form fields. Each finding is then placed in its part (ReadDocument.locate).
 
 Everything happens in memory: material may hold personal data, so nothing is written to disk
 and nothing is fetched from the network. Extraction is bounded: a .docx is refused from its zip
@@ -9,12 +15,16 @@ nor the personal-data check that follows can take unbounded memory or time.
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import io
 import logging
 import os
 import stat
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import Iterable, TypeVar
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_MIMETYPE = "application/pdf"
@@ -33,6 +43,80 @@ MAX_PDF_PAGES = 2_000
 MAX_DOCX_BYTES = 64 * 1024 * 1024
 MAX_DOCX_XML_BYTES = 16 * 1024 * 1024
 MAX_DOCX_MEMBERS = 5_000
+
+
+# Where a piece of text sits in its file; each has a label in the catalogs (anonymisation.part.*).
+PARTS = ("body", "header", "header_first", "header_even", "footer", "footer_first", "footer_even", "footnote",
+         "endnote", "text_box", "content_control", "tracked_insertion", "tracked_deletion", "hidden_text",
+         "comment", "revision_author", "alt_text", "field_code", "link", "custom_xml", "properties",
+         "pdf_metadata", "annotation", "form_field")
+# What the accepted version of a file leaves out (tracked changes are accepted, the rest dropped).
+DROPPED_ON_ACCEPT = frozenset({"tracked_deletion", "hidden_text", "comment", "revision_author", "properties",
+                               "pdf_metadata"})
+# What the proposed text shows: the text a reader reads, not the values behind it.
+NOT_IN_PROPOSED_TEXT = DROPPED_ON_ACCEPT | {"alt_text", "field_code", "link", "custom_xml"}
+
+_Located = TypeVar("_Located")
+
+
+@dataclass(frozen=True)
+class ReadDocument:
+    """A file's whole text and where each piece of it comes from: ``spans`` are (start offset,
+    part) in order, each running to the next start."""
+
+    kind: str
+    text: str
+    spans: tuple[tuple[int, str], ...]
+
+    def part_at(self, offset: int) -> str:
+        index = bisect.bisect_right([start for start, _ in self.spans], offset) - 1
+        return self.spans[index][1] if index >= 0 else "body"
+
+    def locate(self, findings: Iterable[_Located]) -> list[_Located]:
+        """The findings (anything with ``line``, ``column`` and ``part``) with their part set."""
+        starts = [0] + [i + 1 for i, ch in enumerate(self.text) if ch == "\n"]
+        return [dataclasses.replace(f, part=self.part_at(starts[f.line - 1] + f.column - 1)) for f in findings]
+
+    def ranges(self, parts: frozenset[str] | set[str]) -> list[tuple[int, int]]:
+        """The (start, end) offsets of text in none of ``parts``, merged."""
+        kept: list[tuple[int, int]] = []
+        bounds = [start for start, _ in self.spans] + [len(self.text)]
+        for (start, part), end in zip(self.spans, bounds[1:]):
+            if part in parts or start == end:
+                continue
+            if kept and kept[-1][1] == start:
+                kept[-1] = (kept[-1][0], end)
+            else:
+                kept.append((start, end))
+        return kept
+
+    def proposed_ranges(self) -> list[tuple[int, int]]:
+        return self.ranges(NOT_IN_PROPOSED_TEXT)
+
+
+def _from_lines(kind: str, lines: list[tuple[list[tuple[str, str]], str]]) -> ReadDocument:
+    """Lines of (text, part) pieces joined by newlines; a line break belongs to the line it opens."""
+    pieces: list[str] = []
+    spans: list[tuple[int, str]] = []
+    length = 0
+
+    def add(text: str, part: str) -> None:
+        nonlocal length
+        if not text:
+            return
+        if not spans or spans[-1][1] != part:
+            spans.append((length, part))
+        pieces.append(text)
+        length += len(text)
+
+    for number, (line, line_part) in enumerate(lines):
+        if number:
+            add("\n", line_part)
+        for text, part in line:
+            add(text.replace("\r\n", "\n").replace("\r", "\n"), part)
+        if length > MAX_TEXT_CHARS:
+            raise DocumentTooLarge(kind, "characters")
+    return ReadDocument(kind, "".join(pieces), tuple(spans) or ((0, "body"),))
 
 
 class UnsupportedDocument(ValueError):
@@ -94,16 +178,22 @@ def read_regular_file(path: str | Path, limit: int) -> bytes:
 
 
 def extract_text(data: bytes, filename: str, mimetype: str | None = None) -> str:
-    """The document's text, lines separated by "\\n"; raises UnsupportedDocument/UnreadableDocument."""
+    """The document's whole text (every part, see read_document), lines separated by "\\n";
+    raises UnsupportedDocument/UnreadableDocument."""
+    return read_document(data, filename, mimetype).text
+
+
+def read_document(data: bytes, filename: str, mimetype: str | None = None) -> ReadDocument:
+    """Every text of the file with the part it sits in; raises UnsupportedDocument/UnreadableDocument.
+
+    One newline convention, so that the line numbers in findings match what editors show."""
     kind = document_kind(data, filename, mimetype)
     if kind == "pdf":
-        text = _pdf_text(data)
-    elif kind == "docx":
-        text = _docx_text(data)
-    else:
-        text = _decode_text(data)
-    # One newline convention, so that the line numbers in findings match what editors show.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+        return _from_lines("pdf", _pdf_lines(data))
+    if kind == "docx":
+        return _from_lines("docx", _docx_lines(data))
+    text = _decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
+    return ReadDocument("text", text, ((0, "body"),))
 
 
 def document_kind(data: bytes, filename: str, mimetype: str | None = None) -> str:
@@ -155,13 +245,21 @@ def _decode_text(data: bytes) -> str:
     raise UnreadableDocument("text", "not valid UTF-8, UTF-16 or Shift_JIS")
 
 
-def _pdf_text(data: bytes) -> str:
+_PDF_METADATA_SKIPPED = ("/CreationDate", "/ModDate", "/Trapped")
+_XMP_NAMESPACES = ("http://purl.org/dc/elements/1.1/", "http://ns.adobe.com/pdf/1.3/",
+                   "http://ns.adobe.com/xap/1.0/", "http://ns.adobe.com/photoshop/1.0/")
+
+
+def _pdf_lines(data: bytes) -> list:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
+    from bot.core import wordml
+
     # pypdf reports damaged files through its own errors and, for broken object structures,
     # through the ordinary built-in ones; all of them mean "this PDF cannot be read".
-    broken = (PyPdfError, ValueError, KeyError, IndexError, TypeError, AttributeError, zipfile.BadZipFile)
+    broken = (PyPdfError, ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError,
+              NotImplementedError, zipfile.BadZipFile)
     # pypdf narrates damaged structures on its logger; the caller reports the outcome once.
     logging.getLogger("pypdf").setLevel(logging.CRITICAL)
     try:
@@ -170,36 +268,93 @@ def _pdf_text(data: bytes) -> str:
             raise UnreadableDocument("pdf", "the file is password-protected")
         if len(reader.pages) > MAX_PDF_PAGES:
             raise DocumentTooLarge("pdf", "pages")
-        pages: list[str] = []
+        lines: list = []
+        extras: list = []
         length = 0
         for page in reader.pages:
-            pages.append(page.extract_text() or "")
-            length += len(pages[-1]) + 1
+            text = page.extract_text() or ""
+            lines.append(([(text, "body")], "body"))
+            length += len(text) + 1
             if length > MAX_TEXT_CHARS:
                 raise DocumentTooLarge("pdf", "characters")
-        return "\n".join(pages)
+            extras += _pdf_annotations(page)
+        for key, value in (reader.metadata or {}).items():
+            if key not in _PDF_METADATA_SKIPPED:
+                extras += [([(text, "pdf_metadata")], "pdf_metadata") for text in _pdf_strings(value)]
+        metadata = reader.trailer["/Root"].get_object().get("/Metadata")
+        if metadata is not None:
+            xmp = wordml.parse_xml(metadata.get_object().get_data())
+            extras += [([(text, "pdf_metadata")], "pdf_metadata") for text in _xmp_values(xmp)]
+        for field in (reader.get_fields() or {}).values():
+            for key in ("/V", "/TU"):
+                extras += [([(text, "form_field")], "form_field") for text in _pdf_strings(field.get(key))]
+        return lines + extras
     except UnreadableDocument:
         raise
+    except wordml.Malformed:
+        raise UnreadableDocument("pdf", "malformed XMP metadata") from None
     except broken as err:
         raise UnreadableDocument("pdf", type(err).__name__) from None
 
 
-def _docx_text(data: bytes) -> str:
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
+def _xmp_values(root) -> list[str]:
+    """The values of the XMP properties people write (Dublin Core, PDF, XMP basic, Photoshop):
+    element text under such a property (rdf:li items included) and properties given as attributes."""
+    prefixes = tuple(f"{{{ns}}}" for ns in _XMP_NAMESPACES)
+
+    def wanted(name: str) -> bool:  # dates (CreateDate, ModifyDate…) say nothing about anyone
+        return name.startswith(prefixes) and not name.endswith("Date")
+
+    values = []
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        values += [value for name, value in element.attrib.items() if wanted(name) and value.strip()]
+        if (element.text or "").strip() and any(isinstance(node.tag, str) and wanted(node.tag) for node in
+                                                (element, *element.iterancestors())):
+            values.append(element.text)
+    return values
+
+
+def _pdf_annotations(page) -> list:
+    """Notes, free text and their authors (/T), and link targets; form widgets are read as fields."""
+    found = []
+    annotations = page.get("/Annots")
+    for reference in (annotations.get_object() if annotations is not None else None) or []:
+        annotation = reference.get_object()
+        if not hasattr(annotation, "get") or annotation.get("/Subtype") == "/Widget":
+            continue
+        values = [annotation.get(key) for key in ("/Contents", "/T", "/Subj")]
+        action = annotation.get("/A")
+        if action is not None and hasattr(action.get_object(), "get"):
+            values.append(action.get_object().get("/URI"))
+        for value in values:
+            found += [([(text, "annotation")], "annotation") for text in _pdf_strings(value)]
+    return found
+
+
+def _pdf_strings(value) -> list[str]:
+    """The text strings in a PDF value (a string, or an array of them); names and numbers are not text."""
+    from pypdf.generic import ArrayObject, ByteStringObject, TextStringObject
+
+    if value is None:
+        return []
+    value = value.get_object() if hasattr(value, "get_object") else value
+    if isinstance(value, ArrayObject):
+        return [text for item in value for text in _pdf_strings(item)]
+    if isinstance(value, ByteStringObject):
+        value = value.decode("latin-1")
+    return [str(value)] if isinstance(value, (TextStringObject, str)) and str(value).strip() else []
+
+
+def _docx_lines(data: bytes) -> list:
+    from bot.core import wordml
 
     _check_docx_sizes(data)
     try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as err:
-        raise UnreadableDocument("docx", type(err).__name__) from None
-    lines: list[str] = []
-    for section in document.sections:
-        for part in (section.header, section.footer):
-            if not part.is_linked_to_previous:
-                lines.extend(_block_lines(part))
-    lines.extend(_block_lines(document))
-    return "\n".join(lines)
+        return wordml.read_lines(data)
+    except wordml.Malformed as err:
+        raise UnreadableDocument("docx", str(err)) from None
 
 
 def _check_docx_sizes(data: bytes) -> None:
@@ -213,33 +368,5 @@ def _check_docx_sizes(data: bytes) -> None:
         raise DocumentTooLarge("docx", "zip entries")
     if sum(member.file_size for member in members) > MAX_DOCX_BYTES:
         raise DocumentTooLarge("docx", "uncompressed size")
-    if sum(member.file_size for member in members if member.filename.endswith((".xml", ".rels"))) > MAX_DOCX_XML_BYTES:
+    if sum(member.file_size for member in members if member.filename.endswith((".xml", ".rels", ".vml"))) > MAX_DOCX_XML_BYTES:
         raise DocumentTooLarge("docx", "uncompressed size")
-
-
-def _block_lines(container) -> list[str]:
-    """Paragraphs and table cells in document order, nested tables included."""
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    lines: list[str] = []
-    for block in container.iter_inner_content():
-        if isinstance(block, Paragraph):
-            lines.append(block.text)
-        elif isinstance(block, Table):
-            lines.extend(_table_lines(block))
-    return lines
-
-
-def _table_lines(table) -> list[str]:
-    lines: list[str] = []
-    # A merged cell is returned once per grid column it spans; read it once. The elements are
-    # kept as values so that their ids cannot be reused while the table is read.
-    seen: dict[int, object] = {}
-    for row in table.rows:
-        for cell in row.cells:
-            if id(cell._tc) in seen:
-                continue
-            seen[id(cell._tc)] = cell._tc
-            lines.extend(_block_lines(cell))
-    return lines

@@ -10,11 +10,9 @@ pseudonyms are skipped, so a new placeholder never merges with an existing one.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterator
 
 from bot.core import anonymisation
 from bot.core import documents
@@ -46,6 +44,7 @@ class Replacement:
     placeholder: str
     line: int
     column: int
+    part: str = "body"  # where in the file the original was (bot.core.documents.PARTS)
 
 
 @dataclass(frozen=True)
@@ -142,14 +141,17 @@ def _mask(found: str) -> str:
     return _MASKED.sub("*", found)
 
 
-def propose_anonymised(text: str, findings: list[Finding], today: date, lang: str = "ja") -> Proposal:
+def propose_anonymised(text: str, findings: list[Finding], today: date, lang: str = "ja",
+                       shown: list[tuple[int, int]] | None = None) -> Proposal:
     """``text`` with every finding replaced by its placeholder (see the module's docstring).
 
     ``findings`` are the checker's findings for this very text; ``today`` turns birth dates into
-    age bands. Pure: nothing is stored, logged or fetched."""
+    age bands. ``shown`` (offset ranges, default the whole text) is what the proposed text keeps:
+    a file's comments, deletions and properties get placeholders (listed in the replacements) but
+    are not part of the text. Pure: nothing is stored, logged or fetched."""
     starts = _offsets(text)
     placeholders = _Placeholders(text, today, lang)
-    pieces: list[str] = []
+    edits: list[tuple[int, int, str]] = []
     replacements: list[Replacement] = []
     position = 0
     for finding in sorted(findings, key=lambda f: (f.line, f.column)):
@@ -158,14 +160,29 @@ def propose_anonymised(text: str, findings: list[Finding], today: date, lang: st
         if start < position:
             continue
         placeholder, replaced_to = _placeholder(placeholders, finding.kind, text[start:end], text, end)
-        pieces.append(text[position:start])
-        pieces.append(placeholder)
+        edits.append((start, replaced_to, placeholder))
         replacements.append(Replacement(finding.kind, finding.text + text[end:replaced_to], placeholder,
-                                        finding.line, finding.column))
-        end = replaced_to
-        position = end
-    pieces.append(text[position:])
-    return Proposal("".join(pieces), tuple(replacements))
+                                        finding.line, finding.column, getattr(finding, "part", "body")))
+        position = replaced_to
+    return Proposal(_apply(text, edits, [(0, len(text))] if shown is None else shown), tuple(replacements))
+
+
+def _apply(text: str, edits: list[tuple[int, int, str]], shown: list[tuple[int, int]]) -> str:
+    """The shown ranges of ``text`` with the edits (sorted, not overlapping) made; an edit belongs
+    to the range its start is in."""
+    pieces: list[str] = []
+    index = 0
+    for range_start, range_end in shown:
+        position = range_start
+        while index < len(edits) and edits[index][0] < range_start:
+            index += 1
+        while index < len(edits) and edits[index][0] < range_end:
+            start, end, placeholder = edits[index]
+            pieces += [text[position:start], placeholder]
+            position = max(position, end)
+            index += 1
+        pieces.append(text[position:range_end] if position < range_end else "")
+    return "".join(pieces)
 
 
 def _placeholder(placeholders: _Placeholders, kind: str, original: str, text: str, end: int) -> tuple[str, int]:
@@ -189,64 +206,48 @@ def _placeholder(placeholders: _Placeholders, kind: str, original: str, text: st
 @dataclass(frozen=True)
 class DocumentProposal:
     proposal: Proposal
-    docx: bytes | None  # the .docx with the text replaced in place; None for text and PDF
+    docx: bytes | None  # the accepted .docx (see replace_in_docx); None for text and PDF
     layout_lost: bool  # a PDF: only its text can be proposed
 
 
 def propose_document(data: bytes, filename: str, text: str, findings: list[Finding], today: date,
-                     lang: str = "ja") -> DocumentProposal:
-    """The proposal for an uploaded file whose extracted text is ``text``: a .docx comes back
-    with the replacements made in its runs (formatting kept); a PDF gives text only."""
-    proposal = propose_anonymised(text, findings, today, lang)
+                     lang: str = "ja", document: documents.ReadDocument | None = None) -> DocumentProposal:
+    """The proposal for an uploaded file whose text (every part, documents.read_document) is
+    ``text``: a .docx comes back as its accepted version (replace_in_docx); a PDF gives text only.
+    The proposed text is what a reader reads: comments, deletions, hidden text, properties and
+    the values behind the text (alt text, links) are left out of it."""
     kind = documents.document_kind(data, filename)
+    if document is None and kind != "text":
+        try:
+            document = documents.read_document(data, filename)
+        except ValueError:
+            document = None
+    shown = document.proposed_ranges() if document is not None and document.text == text else None
+    proposal = propose_anonymised(text, findings, today, lang, shown)
     if kind == "docx":
         return DocumentProposal(proposal, replace_in_docx(data, proposal), layout_lost=False)
     return DocumentProposal(proposal, None, layout_lost=kind == "pdf")
 
 
 def replace_in_docx(data: bytes, proposal: Proposal) -> bytes:
-    """The .docx with every replaced original swapped for its placeholder, paragraph by paragraph
-    (headers, footers and table cells included). An original split over several runs goes into
-    the first run; the runs after it lose the characters it covered."""
-    import docx
+    """The accepted .docx: tracked changes accepted, comments, hidden text and properties gone
+    (bot.core.wordml.accepted_docx), and every replaced original swapped for its placeholder in
+    every paragraph of every part (body, headers, footers, notes, text boxes, content controls),
+    in alt text, field codes, links and data-bound values. An original split over several runs
+    goes into the first run; the runs after it lose the characters it covered."""
+    from bot.core import wordml
 
-    document = docx.Document(io.BytesIO(data))
     swaps = sorted({(r.original, r.placeholder) for r in proposal.replacements if r.kind != "my_number"},
                    key=lambda pair: len(pair[0]), reverse=True)
     # A My Number is quoted masked in findings; its clear digits are found again by shape.
-    for paragraph in _paragraphs(document):
-        _replace_in_paragraph(paragraph, swaps, mask_my_numbers=any(r.kind == "my_number"
-                                                                    for r in proposal.replacements))
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    mask_my_numbers = any(r.kind == "my_number" for r in proposal.replacements)
+    return wordml.accepted_docx(data, lambda texts: _replace_in_runs(texts, swaps, mask_my_numbers),
+                                lambda value: "".join(_replace_in_runs([value], swaps, mask_my_numbers)))
 
 
-def _paragraphs(document) -> Iterator:
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    def walk(container) -> Iterator:
-        for block in container.iter_inner_content():
-            if isinstance(block, Paragraph):
-                yield block
-            elif isinstance(block, Table):
-                for row in block.rows:
-                    for cell in row.cells:
-                        yield from walk(cell)
-
-    for section in document.sections:
-        for part in (section.header, section.footer):
-            if not part.is_linked_to_previous:
-                yield from walk(part)
-    yield from walk(document)
-
-
-def _replace_in_paragraph(paragraph, swaps: list[tuple[str, str]], mask_my_numbers: bool) -> None:
-    runs = list(paragraph.runs)
-    if not runs:
-        return
-    texts = [run.text for run in runs]
+def _replace_in_runs(texts: list[str], swaps: list[tuple[str, str]], mask_my_numbers: bool) -> list[str]:
+    """One paragraph's run texts with the swaps made across run boundaries (as many texts, in order)."""
+    texts = list(texts)
     joined = "".join(texts)
     edits: list[tuple[int, int, str]] = []
     taken = bytearray(len(joined))
@@ -260,7 +261,7 @@ def _replace_in_paragraph(paragraph, swaps: list[tuple[str, str]], mask_my_numbe
             if anonymisation.is_my_number(match.group()) and taken.find(1, match.start(), match.end()) == -1:
                 edits.append((match.start(), match.end(), _mask(match.group())))
     if not edits:
-        return
+        return texts
     bounds = []  # where each run starts in the joined text
     position = 0
     for piece in texts:
@@ -269,23 +270,30 @@ def _replace_in_paragraph(paragraph, swaps: list[tuple[str, str]], mask_my_numbe
     # Right to left, so the offsets of edits still to make stay valid.
     for start, end, placeholder in sorted(edits, reverse=True):
         first = max(i for i, b in enumerate(bounds) if b <= start)
-        for i in range(len(runs) - 1, first - 1, -1):
+        for i in range(len(texts) - 1, first - 1, -1):
             run_start, run_end = bounds[i], bounds[i] + len(texts[i])
             cut_from, cut_to = max(start, run_start), min(end, run_end)
             if cut_from >= cut_to and i != first:
                 continue
             inserted = placeholder if i == first else ""
             texts[i] = texts[i][:cut_from - run_start] + inserted + texts[i][max(cut_to, cut_from) - run_start:]
-    for run, new in zip(runs, texts):
-        if run.text != new:
-            run.text = new
+    return texts
 
 
 def propose_file(data: bytes, filename: str, today: date, lang: str = "ja") -> DocumentProposal:
-    """Extract, check and propose in one call (run it off the event loop: it is CPU work). Raises
-    what extract_text and check_text raise for files they refuse."""
-    text = documents.extract_text(data, filename)
-    return propose_document(data, filename, text, anonymisation.check_text(text, lang=lang), today, lang)
+    """Read, check and propose in one call (run it off the event loop: it is CPU work). Raises
+    what read_document and check_text raise for files they refuse."""
+    document = documents.read_document(data, filename)
+    findings = document.locate(anonymisation.check_text(document.text, lang=lang))
+    return propose_document(data, filename, document.text, findings, today, lang, document=document)
+
+
+def check_proposed(proposed: DocumentProposal, filename: str, lang: str = "ja") -> list[Finding]:
+    """What the checker still finds in what would be stored: every part of the accepted .docx, or
+    the proposed text."""
+    if proposed.docx is not None:
+        return anonymisation.check_document(proposed.docx, filename, lang=lang)
+    return anonymisation.check_text(proposed.proposal.text, lang=lang)
 
 
 def propose_text(text: str, today: date, lang: str = "ja") -> Proposal:

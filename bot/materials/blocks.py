@@ -46,9 +46,7 @@ def build_findings(case: Case, material: Material, findings: Sequence, lang: str
                   for f in name_findings[:MAX_FINDINGS_SHOWN]]
     if proposal is not None and proposal.changed:
         return _proposal_blocks(case, material, proposal, lang, name_lines)
-    lines = name_lines + [t("materials.finding_line", lang, line=f.line, kind=t(f"anonymisation.kind.{f.kind}", lang),
-                            text=escape(f.text), suggestion=escape(f.suggestion))
-                          for f in findings[:MAX_FINDINGS_SHOWN - len(name_lines)]]
+    lines = name_lines + [_finding_line(f, lang) for f in findings[:MAX_FINDINGS_SHOWN - len(name_lines)]]
     if count > len(lines):
         lines.append(t("materials.more_findings", lang, count=count - len(lines)))
     return [
@@ -57,6 +55,15 @@ def build_findings(case: Case, material: Material, findings: Sequence, lang: str
         section(t("materials.findings_next", lang)),
         actions(_confirm_button(material, lang)),
     ]
+
+
+def _finding_line(finding, lang: str) -> str:
+    """Where it is (the line in the body; the part elsewhere: a header, a comment…), what, and the advice."""
+    params = {"kind": t(f"anonymisation.kind.{finding.kind}", lang), "text": escape(finding.text),
+              "suggestion": escape(finding.suggestion)}
+    if finding.part != "body":
+        return t("materials.finding_in_part_line", lang, part=t(f"anonymisation.part.{finding.part}", lang), **params)
+    return t("materials.finding_line", lang, line=finding.line, **params)
 
 
 def _confirm_button(material: Material, lang: str) -> dict:

@@ -86,10 +86,11 @@ async def check_file(data: bytes, filename: str, lang: str = "ja") -> CheckedFil
 
 
 def _check(data: bytes, filename: str, lang: str) -> tuple[list[anonymisation.Finding], list[anonymisation.Finding]]:
-    text = documents.extract_text(data, filename)
+    # Every part of the file (headers, comments, tracked changes, properties…), each finding in its part.
+    findings = anonymisation.check_document(data, filename, lang=lang)
     # "_" joins words in file names; as a space it lets the name be read like a sentence (one
     # character for one, so the findings quote the name as it was).
-    return anonymisation.check_text(text, lang=lang), anonymisation.check_text(filename.replace("_", " "), lang=lang)
+    return findings, anonymisation.check_text(filename.replace("_", " "), lang=lang)
 
 
 def neutral_filename(case_code: str, kind: str, filename: str) -> str:
@@ -115,8 +116,8 @@ async def add_material_file(uow: UnitOfWork, now: datetime, actor: Actor, case_c
     data = checked.data
     own_name = None if checked.name_findings else uow.cipher.encrypt(checked.filename.encode())
     findings = [{"kind": f.kind, "line": 0, "in": "filename"} for f in checked.name_findings]
-    # Kinds and lines only: the found text itself is personal data and is not kept.
-    findings += [{"kind": f.kind, "line": f.line} for f in checked.findings]
+    # Kinds, lines and parts only: the found text itself is personal data and is not kept.
+    findings += [_stored_finding(f) for f in checked.findings]
     material = await uow.materials.add(Material(
         case_id=case.id, kind=kind, version=await uow.materials.next_version(case.id, kind),
         filename=neutral_filename(case.code, kind, checked.filename), filename_encrypted=own_name, mimetype=None,
@@ -128,6 +129,13 @@ async def add_material_file(uow: UnitOfWork, now: datetime, actor: Actor, case_c
     await uow.audit.record(now, actor.user_id, "material.add", "ok", target=case.code, kind=kind,
                            version=material.version, findings=len(findings))
     return MaterialResult(material, case, list(checked.findings), list(checked.name_findings))
+
+
+def _stored_finding(finding: anonymisation.Finding) -> dict:
+    """What a material row keeps of a finding: its kind, line and, outside the body, its part
+    (rows written before parts were read have none: they are all body)."""
+    stored = {"kind": finding.kind, "line": finding.line}
+    return stored if finding.part == "body" else {**stored, "part": finding.part}
 
 
 async def add_material_link(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str, url: str,
@@ -202,7 +210,7 @@ async def accept_proposal(uow: UnitOfWork, now: datetime, actor: Actor, material
         filename=neutral_filename(case.code, original.kind, filename),
         filename_encrypted=uow.cipher.encrypt(filename[:MAX_FILENAME_CHARS].encode()), mimetype=None, url=None,
         content_encrypted=uow.cipher.encrypt(content), sha256=hashlib.sha256(content).hexdigest(),
-        findings=[{"kind": f.kind, "line": f.line} for f in remaining],
+        findings=[_stored_finding(f) for f in remaining],
         uploaded_by=actor.user_id, uploaded_at=now,
     ))
     _discard(uow, original, now)

@@ -9,11 +9,10 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import ids
 from bot.core import grammar
-from bot.core.anonymisation import check_text
 from bot.materials.blocks import build_link_check_modal, build_upload_modal
 from bot.deps import Deps
 from bot.core.i18n import t
-from bot.core.pseudonymisation import propose_file
+from bot.core.pseudonymisation import check_proposed, propose_file
 from bot.materials import service as materials
 from bot.core.refusal import Refusal
 from handlers.commands.request import CommandRequest
@@ -81,7 +80,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             # The proposal is made again from the stored file, off the loop and outside a transaction.
             today = deps.clock.now().astimezone(deps.tz).date()
             proposed = await asyncio.to_thread(propose_file, data, filename, today, actor.lang)
-            remaining = await asyncio.to_thread(check_text, proposed.proposal.text, actor.lang)
+            # What is stored is checked whole: every part of the accepted .docx, or the text.
+            remaining = await asyncio.to_thread(check_proposed, proposed, filename, actor.lang)
             content = proposed.docx if proposed.docx is not None else proposed.proposal.text.encode("utf-8")
             async with deps.uow() as uow:
                 result = await materials.accept_proposal(
