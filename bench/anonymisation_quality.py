@@ -6,6 +6,9 @@ The corpus (tests/bot/anonymisation_corpus/*.yaml) holds case texts in 相談の
 with their planted identifiers marked ``[[kind|text]]``; texts without marks are clean and must
 raise nothing. A planted identifier is found when a finding of the same kind covers all of it;
 a finding is right when it overlaps a planted identifier (of any kind: it still protects it).
+Findings come in two tiers: confident, and 要確認 (to check: a weaker signal shown apart). Recall
+counts both tiers (and, separately, the confident tier alone); precision is measured on the confident
+tier, the one the proposal replaces without asking.
 A batch written before the checker knew a kind (e.g. case_number) is refused unless
 --allow-unknown-kinds is given: then such identifiers are counted, and missed, under their own kind.
 """
@@ -84,15 +87,22 @@ def offsets(text: str, finding: Finding) -> tuple[int, int]:
 class Quality:
     planted: Counter = field(default_factory=Counter)
     found: Counter = field(default_factory=Counter)
+    found_confident: Counter = field(default_factory=Counter)
+    flagged_check: int = 0
     flagged: Counter = field(default_factory=Counter)
     right: Counter = field(default_factory=Counter)
     misses: list[str] = field(default_factory=list)
     false_alarms: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)  # 要確認 findings that cover nothing planted
 
     def recall(self, kind: str | None = None) -> float:
         planted = self.planted[kind] if kind else sum(self.planted.values())
         found = self.found[kind] if kind else sum(self.found.values())
         return found / planted if planted else 1.0
+
+    def recall_confident(self) -> float:
+        planted = sum(self.planted.values())
+        return sum(self.found_confident.values()) / planted if planted else 1.0
 
     def precision(self, kind: str | None = None) -> float:
         flagged = self.flagged[kind] if kind else sum(self.flagged.values())
@@ -106,23 +116,32 @@ def measure(texts: list[CorpusText]) -> Quality:
         spans = [(finding, *offsets(case.text, finding)) for finding in check_text(case.text)]
         for planted in case.planted:
             quality.planted[planted.kind] += 1
-            if any(f.kind == planted.kind and s <= planted.start and planted.end <= e for f, s, e in spans):
+            covering = [f for f, s, e in spans if f.kind == planted.kind and s <= planted.start and planted.end <= e]
+            if covering:
                 quality.found[planted.kind] += 1
+                if any(f.tier == "confident" for f in covering):
+                    quality.found_confident[planted.kind] += 1
             else:
                 got = [f"{f.kind}「{case.text[s:e]}」" for f, s, e in spans if s < planted.end and planted.start < e]
                 quality.misses.append(f"{case.id} {planted.kind}「{case.text[planted.start:planted.end]}」"
                                       f" got {', '.join(got) or 'nothing'}")
         for finding, start, end in spans:
+            if finding.tier != "confident":
+                quality.flagged_check += 1
+                continue
             quality.flagged[finding.kind] += 1
             if any(p.start < end and start < p.end for p in case.planted):
                 quality.right[finding.kind] += 1
             else:
                 quality.false_alarms.append(f"{case.id} {finding.kind}「{finding.text}」")
+        quality.checks.extend(f"{case.id} {f.kind}「{f.text}」" for f, s, e in spans if f.tier != "confident"
+                              and not any(p.start < e and s < p.end for p in case.planted))
     return quality
 
 
 def report(quality: Quality) -> str:
-    lines = [f"{'kind':<18}{'planted':>8}{'found':>7}{'recall':>8}{'flagged':>9}{'precision':>10}"]
+    lines = [f"{'kind':<18}{'planted':>8}{'found':>7}{'recall':>8}{'flagged':>9}{'precision':>10}"
+             "   (found: either tier; flagged and precision: confident tier)"]
     unknown = sorted(kind for kind in quality.planted if kind not in KINDS)
     for kind in (*KINDS, *unknown):
         if quality.planted[kind] or quality.flagged[kind]:
@@ -130,6 +149,9 @@ def report(quality: Quality) -> str:
                          f"{quality.recall(kind):>8.2f}{quality.flagged[kind]:>9}{quality.precision(kind):>10.2f}")
     lines.append(f"{'overall':<18}{sum(quality.planted.values()):>8}{sum(quality.found.values()):>7}"
                  f"{quality.recall():>8.2f}{sum(quality.flagged.values()):>9}{quality.precision():>10.2f}")
+    lines.append(f"recall, both tiers {quality.recall():.2f}; confident tier alone "
+                 f"{quality.recall_confident():.2f}; precision (confident tier) {quality.precision():.2f}; "
+                 f"要確認 findings {quality.flagged_check} ({len(quality.checks)} covering nothing planted)")
     return "\n".join(lines)
 
 
@@ -151,7 +173,8 @@ def main() -> int:
     print(report(quality))
     if args.misses:
         print("\nmisses:", *quality.misses, sep="\n  ")
-        print("false alarms:", *quality.false_alarms, sep="\n  ")
+        print("false alarms (confident):", *quality.false_alarms, sep="\n  ")
+        print("要確認 covering nothing planted:", *quality.checks, sep="\n  ")
     return 0
 
 

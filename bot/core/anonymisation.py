@@ -19,15 +19,21 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
+from bot.core import anonymisation_contacts, anonymisation_labels, anonymisation_names, anonymisation_places
 from bot.core.clock import Clock, SystemClock
 from bot.core.documents import (MAX_DOCX_BYTES, MAX_FILE_BYTES, MAX_PDF_PAGES, DocumentTooLarge, FileTooLarge,
                                 NotRegularFile, UnreadableDocument, UnsupportedDocument, read_document,
                                 read_regular_file)
 from bot.core.i18n import t
 
-KINDS = ("residence_card", "my_number", "passport", "bank_account", "insurance_number", "vehicle_plate",
-         "sns_id", "phone", "email", "postal_code", "address", "birth_date", "school", "facility",
-         "person_name")
+KINDS = ("residence_card", "my_number", "case_number", "passport", "bank_account", "insurance_number",
+         "vehicle_plate", "personal_url", "sns_id", "phone", "email", "postal_code", "address", "birth_date", "school",
+         "facility", "person_name")
+# Two tiers: a confident finding is replaced in the proposal; one to check (要確認) comes from a weaker
+# signal and is shown apart, replaced only when a person accepts it.
+CONFIDENT = "confident"
+CHECK = "check"
+TIERS = (CONFIDENT, CHECK)
 
 # When two findings overlap, the more specific kind wins (a valid My Number is not also a phone
 # number; a postal code is not part of a name).
@@ -56,6 +62,11 @@ class Finding:
     column: int
     suggestion: str
     part: str = "body"  # where in the file (bot.core.documents.PARTS); a pasted text is all body
+    tier: str = CONFIDENT
+
+    @property
+    def confident(self) -> bool:
+        return self.tier == CONFIDENT
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,7 @@ class _Hit:
     kind: str
     start: int
     end: int
+    tier: str = CONFIDENT
 
 
 # --- normalisation -----------------------------------------------------------------------------
@@ -736,6 +748,28 @@ def _named_facilities(folded: str) -> Iterator[_Hit]:
 
 def _all_hits(text: str) -> Iterable[_Hit]:
     folded = _fold(text)
+    found = [hit for hit in _rule_hits(text, folded) if not _not_personal(folded, hit)]
+    people = [(h.kind, h.start, h.end, h.tier) for h in found if h.kind == "person_name"]
+    found.extend(_Hit(*hit) for hit in anonymisation_names.mentions_again(folded, people)
+                 if not anonymisation_names.is_not_a_person(folded[hit[1]:hit[2]], folded[hit[2]:hit[2] + 12]))
+    return found
+
+
+def _not_personal(folded: str, hit: _Hit) -> bool:
+    """Public bodies' addresses and numbers, organisations' general inboxes, historical figures and
+    job titles: found by some rule, but nobody's personal data."""
+    if hit.kind in ("address", "postal_code", "phone") and anonymisation_places.is_public_place(folded, hit.start):
+        return True
+    if hit.kind == "email" and anonymisation_contacts.is_general_inbox(folded[hit.start:hit.end]):
+        return True
+    return hit.kind == "person_name" and anonymisation_names.is_not_a_person(folded[hit.start:hit.end],
+                                                                             folded[hit.end:hit.end + 12])
+
+
+def _rule_hits(text: str, folded: str) -> Iterator[_Hit]:
+    for family in (anonymisation_labels.labelled_hits(folded), anonymisation_contacts.contact_hits(folded),
+                   anonymisation_places.place_hits(folded), anonymisation_names.name_hits(folded)):
+        yield from (_Hit(*hit) for hit in family)
     yield from _my_numbers(folded)
     yield from _labelled_numbers(folded)
     yield from (_Hit("vehicle_plate", m.start(), m.end()) for m in _VEHICLE_PLATE.finditer(folded))
@@ -756,7 +790,7 @@ def _without_overlaps(hits: Iterable[_Hit], length: int) -> list[_Hit]:
     kept, so the whole check stays linear in the text."""
     taken = bytearray(length)
     kept: list[_Hit] = []
-    for hit in sorted(hits, key=lambda h: (_PRIORITY[h.kind], h.start, -(h.end - h.start))):
+    for hit in sorted(hits, key=lambda h: (h.tier != CONFIDENT, _PRIORITY[h.kind], h.start, -(h.end - h.start))):
         if taken.find(1, hit.start, hit.end) == -1:
             taken[hit.start:hit.end] = b"\x01" * (hit.end - hit.start)
             kept.append(hit)
@@ -779,6 +813,7 @@ def check_text(text: str, lang: str = "ja") -> list[Finding]:
             line=line,
             column=hit.start - line_starts[line - 1] + 1,
             suggestion=t(f"anonymisation.suggestion.{hit.kind}", lang),
+            tier=hit.tier,
         ))
     return findings
 

@@ -334,8 +334,9 @@ def test_findings_as_json_has_the_stable_shape():
     assert [(f["kind"], f["text"], f["line"]) for f in payload["findings"]] == [
         ("email", "a@example.com", 1), ("phone", "090-1234-5678", 2)]
     for item in payload["findings"]:
-        assert {"kind", "text", "line", "suggestion", "part"} <= set(item) <= {"kind", "text", "line", "column",
-                                                                             "suggestion", "part"}
+        assert {"kind", "text", "line", "suggestion", "part", "tier"} <= set(item) <= {
+            "kind", "text", "line", "column", "suggestion", "part", "tier"}
+        assert item["tier"] == "confident"
     assert findings_as_json([]) == {"findings": []}
 
 
@@ -362,7 +363,8 @@ def test_cli_exit_codes_and_output(tmp_path, capsys):
     assert main_check_anonymisation(str(dirty), fmt="json", out=out) == 1
     payload = json.loads(out.getvalue())
     assert payload == {"findings": [{"kind": "phone", "text": "090-1234-5678", "line": 2, "column": 5,
-                                     "suggestion": t("anonymisation.suggestion.phone", "ja"), "part": "body"}]}
+                                     "suggestion": t("anonymisation.suggestion.phone", "ja"), "part": "body",
+                                     "tier": "confident"}]}
     assert "\\u" not in out.getvalue()  # ensure_ascii=False: Japanese stays readable
 
     out = io.StringIO()

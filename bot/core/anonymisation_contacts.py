@@ -1,0 +1,77 @@
+"""Contact details written as people write them: international phone numbers (+55 11 …, +977 …,
+0063-…, (080) 7182-4406, 010-4821-7730), e-mail addresses with "(at)", and personal URLs (blogs,
+fundraising pages, social profiles). An organisation's general inbox (info@, soudan@…) and the sites
+of public bodies (go.jp, lg.jp…) are not personal.
+
+Works on the folded text (see ``bot.core.anonymisation``); yields ``(kind, start, end, tier)``. The
+patterns repeat only groups that begin with a separator, so they cannot backtrack: linear time.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+CONFIDENT = "confident"
+CHECK = "check"
+
+_INTERNATIONAL_PHONE = re.compile(
+    r"(?<![0-9A-Za-z+])(?:\+|00)[1-9][0-9]{0,2}(?:[ \-]?\([0-9]{1,4}\))?(?:[ \-][0-9]{2,8}){2,4}(?![0-9])")
+# Landline or mobile in brackets and 3-4-4 mobiles of other countries (Korea's 010, …).
+_BRACKETED_PHONE = re.compile(r"(?<![0-9])\(0[0-9]{1,4}\) ?[0-9]{1,4}[ \-][0-9]{4}(?![0-9])")
+_THREE_FOUR_FOUR = re.compile(r"(?<![0-9\-])0[1-9]0[ \-][0-9]{4}[ \-][0-9]{4}(?![0-9\-])")
+
+_OBFUSCATED_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64} ?(?:\((?:at|AT|あっと|アット)\)|\[(?:at|AT)\]|<at>| at |★|☆|◎)"
+    r" ?[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,4}(?![A-Za-z0-9\-])")
+# An organisation's general inbox, published for anyone to write to.
+GENERAL_INBOXES = frozenset("""info information soudan sodan consult consultation contact contacts office support help
+    helpdesk inquiry inquiries toiawase otoiawase uketsuke madoguchi jimukyoku admin webmaster noreply no-reply
+    kouhou koho press center centre desk general mail""".split())
+
+_URL = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]{3,200}")
+_PUBLIC_DOMAINS = re.compile(r"(?:\.go\.jp|\.lg\.jp|\.gov(?:\.[a-z]{2})?|\.int|\.ac\.jp|\.ed\.jp|\.or\.jp|\.un\.org"
+                             r"|courts\.go\.jp|houterasu\.or\.jp|moj\.go\.jp|mhlw\.go\.jp)(?:/|$|:)")
+_PERSONAL_HOSTS = re.compile(
+    r"(?:facebook\.com|fb\.com|instagram\.com|twitter\.com|x\.com|tiktok\.com|youtube\.com/(?:@|c/|user/|channel/)"
+    r"|linkedin\.com/in|gofundme\.com|readyfor\.jp|campfire\.co\.jp|motion-gallery\.net|justgiving\.com|kickstarter\.com"
+    r"|patreon\.com|note\.com|ameblo\.jp|hatenablog\.|hatena\.ne\.jp|blogspot\.|wordpress\.com|livedoor\.blog"
+    r"|fc2\.com|medium\.com/@|tumblr\.com|linktr\.ee|lit\.link|line\.me/ti/p|vk\.com|weibo\.com|naver\.com"
+    r"|substack\.com|github\.io)")
+
+
+def _phones(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for pattern in (_INTERNATIONAL_PHONE, _BRACKETED_PHONE, _THREE_FOUR_FOUR):
+        for match in pattern.finditer(folded):
+            digits = re.sub(r"[^0-9]", "", match.group())
+            if 9 <= len(digits) <= 15:
+                yield "phone", match.start(), match.end(), CONFIDENT
+
+
+def is_general_inbox(address: str) -> bool:
+    local = re.split(r"@| ?\(at\) ?", address, maxsplit=1)[0].lower()
+    return local in GENERAL_INBOXES or local.split(".")[0].split("-")[0] in GENERAL_INBOXES
+
+
+def _emails(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _OBFUSCATED_EMAIL.finditer(folded):
+        if not is_general_inbox(match.group()):
+            yield "email", match.start(), match.end(), CONFIDENT
+
+
+def _urls(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _URL.finditer(folded):
+        url = match.group().rstrip(".,;:!?')")
+        if _PUBLIC_DOMAINS.search(url):
+            continue
+        host_and_path = re.sub(r"^(?:https?://)?(?:www\.)?", "", url)
+        if "/" not in host_and_path.rstrip("/") and not _PERSONAL_HOSTS.search(url):
+            continue  # a site's home page names an organisation, not a person
+        tier = CONFIDENT if _PERSONAL_HOSTS.search(url) else CHECK
+        yield "personal_url", match.start(), match.start() + len(url), tier
+
+
+def contact_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    yield from _phones(folded)
+    yield from _emails(folded)
+    yield from _urls(folded)

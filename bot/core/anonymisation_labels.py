@@ -1,0 +1,238 @@
+"""Label-driven findings: whatever follows a label such as 氏名：, Address:, 生年月日, ケース番号 in a
+``label：value`` / ``label: value`` line, a tab- or │-separated table cell, or after a wide gap, is read
+as that label's kind, whatever its shape. A number given with a label is flagged whatever its check
+digit (a mistyped My Number exposes its holder just as much).
+
+Works on the folded text of ``bot.core.anonymisation`` (full-width ASCII folded, one character for
+one) and yields ``(kind, start, end, tier)``. Every pattern is a sequence of bounded character classes
+with no nested repetition, so the time is linear in the text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+CONFIDENT = "confident"
+CHECK = "check"
+
+# The value of a field ends at a line break, a tab, a table rule, a bracket, a Japanese comma or
+# full stop, or a gap of two spaces (folded full-width spaces included).
+_VALUE = r"(?P<value>[^\n\t│|（(、。※<>]{1,60})"
+_SEPARATOR = r"[ \t]*(?:[:：]|\t|│|\|)[ \t│|]*"
+
+_PERSON_LABELS = (
+    "氏名", "名前", "本名", "通称名", "通称", "相談者", "申請者", "申請人", "申立人", "相手方", "対象者", "患者", "児童",
+    "生徒", "学生", "保護者", "依頼者", "受付者", "記入者", "記入", "記録者", "記録", "担当者", "担当", "通訳者", "子",
+    "配偶者", "世帯主", "代理人", "上司", "ケアマネジャー", "ケースワーカー", "喪主", "咨询人", "姓名",
+    "Name", "Full name", "Client", "Cliente", "Patient", "Applicant", "Student", "Child", "Mother", "Father",
+    "Husband", "Wife", "Marido", "Esposa", "Nome", "From", "Từ", "Pangalan", "이름",
+)
+# Kinship words that may stand between a label and the name ("子：長女 大槻 エマ", "保護者│父 X 母 Y").
+_KIN_INSIDE = re.compile(r"(?:^|(?<=\s))(?:長男|長女|次男|次女|三男|三女|父|母|夫|妻|息子|娘|祖父|祖母)(?:\s+|(?=[^\s]))")
+_HONORIFIC_TAIL = re.compile(r"\s*(?:さん|様|氏|さま|くん|ちゃん|先生|女士|先生|씨|님)\s*$")
+# Values that are not names: blanks of a form, placeholders, pseudonyms, "unknown".
+_NOT_A_NAME = re.compile(r"^(?:[＿_\-ー―・*＊〇○×?？ ]+|[A-Z]|[A-Z]氏|[〇○△□]+.*|不明|なし|無し|非公開|省略|未定|匿名|本人"
+                         r"|同上|記載なし|n/?a|none|unknown)$", re.IGNORECASE)
+# Words that make a value an organisation or a role, not a person.
+_ORGANISATION = re.compile(r"(?:課|係|部|室|局|所|署|院|会|団|庁|センター|協会|機構|窓口|事務所|相談員|公式|チーム"
+                           r"|[Tt]eam|[Oo]ffice|[Cc]entre|[Cc]enter|[Dd]ept)")
+_PARTICLES = re.compile(r"[をがはにでへもや]|から|まで|ます|です|した|して")
+
+_PERSON_FIELD = re.compile(
+    r"(?:^|(?<=[\s│|・（(]))(?:[一-龥ァ-ヴー]{1,6}?)?(?P<label>"
+    + "|".join(sorted(map(re.escape, _PERSON_LABELS), key=len, reverse=True)).replace("氏名", "氏 {0,4}名")
+    + r")(?:[（(][^）)\n]{1,12}[）)])?" + _SEPARATOR + _VALUE, re.MULTILINE)
+
+_ADDRESS_FIELD = re.compile(
+    r"(?:^|(?<=[\s│|・（(]))(?:[一-龥ァ-ヴー]{1,4}?)?(?P<label>住 {0,4}所|現住所|新住所|自宅|居所|住まい|寮|所在地|Address|Endereço(?: no Japão)?"
+    r"|Địa chỉ|Dirección|Tirahan|주소)(?:[（(][^）)\n]{1,12}[）)])?" + _SEPARATOR + _VALUE, re.MULTILINE)
+_POSTAL_PREFIX = re.compile(r"^〒? ?[0-9]{3}-?[0-9]{4}\s*")
+
+_PLACE_FIELD = re.compile(
+    r"(?:^|(?<=[\s│|・（(]))(?P<label>勤務先|勤め先|職場|アルバイト先|バイト先|通院先|入所先|(?i:employer|workplace)"
+    r"|(?P<school>学校名|学校|前籍校|編入先|在籍校|転校先|(?i:school)))(?:・[一-龥]{1,4})?(?:[（(][^）)\n]{1,12}[）)])?"
+    + _SEPARATOR + _VALUE, re.MULTILINE)
+_PLACE_TYPE = re.compile(r"(?:学校|小学校|中学校|高校|大学|学院|学園|保育園|幼稚園|病院|クリニック|医院|会社|株式会社|有限会社"
+                         r"|\(株\)|工場|工業|食品|店|ホーム|センター|[A-Z][a-z]+ [A-Z][a-z]+)")
+
+_BIRTH_CUE = re.compile(
+    r"(?:生年月日|誕生日|出生日|(?i:date of birth|birth ?date|d\.?o\.?b\.?|born(?: on)?|nascid[oa] em|nacid[oa] el"
+    r"|data de nascimento|fecha de nacimiento|sinh ngày|ngày sinh|kapanganakan|ipinanganak))"
+    r"(?:[（(][^）)\n]{1,12}[）)])?[ \t:：│|]{0,4}")
+_DATE = re.compile(
+    r"(?:[0-9]{1,2}[/.\-][0-9]{1,2}[/.\-](?:19|20)[0-9]{2}|(?:19|20)[0-9]{2}[/.\-][0-9]{1,2}[/.\-][0-9]{1,2}"
+    r"|(?:19|20)[0-9]{2}年 ?[0-9]{1,2}月 ?[0-9]{1,2}日|(?:明治|大正|昭和|平成|令和)(?:[0-9]{1,2}|元)年 ?[0-9]{1,2}月 ?[0-9]{1,2}日)"
+    r"(?![0-9])")
+
+_MY_NUMBER_FIELD = re.compile(
+    r"(?:個人番号|マイナンバー|(?i:my ?number)|마이넘버)(?:カード)?(?:の番号)?[^0-9\n]{0,6}?"
+    r"(?P<value>(?<![0-9])[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4})(?![0-9])")
+
+_CASE_LABELS = ("ケース番号", "事件番号", "受付番号", "申請番号", "社員番号", "従業員番号", "職員番号", "学籍番号", "学生番号",
+                "納税通知書番号", "通知書番号", "宛名番号", "許可番号",
+                "労働審判", "調停", "employee no.", "employee number", "employee id", "staff no.", "student no.",
+                "student id", "case no.", "case number", "file no.", "reference no.", "ref. no.")
+_ERA_CASE = r"(?:令和|平成|昭和)(?:[0-9]{1,2}|元)年 ?[（(][^）)\n]{1,4}[）)] ?第 ?[0-9]{1,6} ?号"
+_CASE_FIELD = re.compile(
+    r"(?i:" + "|".join(sorted(map(re.escape, _CASE_LABELS), key=len, reverse=True)) + r")"
+    r"[ \t:：は=（(]{0,3}(?P<value>" + _ERA_CASE + r"|[A-Za-z0-9一-龥/\-]{1,30})")
+# A court case number needs no label: "令和6年（家イ）第1187号" (a statute, "令和6年法律第60号", has no brackets).
+_COURT_CASE = re.compile(_ERA_CASE)
+
+_PHONE_FIELD = re.compile(
+    r"(?:電話番号|電話|携帯|TEL|Tel|tel|Phone|phone|Mobile|mobile|直通|連絡先|Telefone|Teléfono|Numero|Número"
+    r"|Số điện thoại|電話號碼|电话|연락처)[^0-9+\n]{0,8}?"
+    r"(?P<value>(?<![0-9])\+?[0-9][0-9 ()\-]{7,16}[0-9])(?![0-9])")
+_PUBLIC_PREFIXES = ("0120", "0570", "0800", "0180", "0990")
+
+
+def _strip(folded: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and folded[start] in " ,:：":
+        start += 1
+    while end > start and folded[end - 1] in " ,:：":
+        end -= 1
+    return start, end
+
+
+def _value_end(folded: str, start: int, end: int) -> int:
+    """Where a field's value really ends: before a wide gap ("  ") or ", " followed by a lowercase word
+    ("Santos, nascida em"); "DELA CRUZ, Ramon" stays whole."""
+    value = folded[start:end]
+    gap = value.find("  ")
+    if gap != -1:
+        value = value[:gap]
+    for match in re.finditer(r", (?=[a-zà-ÿ0-9])", value):
+        value = value[:match.start()]
+        break
+    return start + len(value)
+
+
+# Column headers of a table: a label after a label is no value.
+_HEADER_WORDS = frozenset("国籍 性別 年齢 生年月日 住所 電話 電話番号 連絡先 在留資格 在留期限 在留カード メモ 備考 内容 対応 "
+                          "言語 使用言語 場所 日付 依頼者 No 番号 勤務先 学校 学年 Nationality Sex Gender Age Phone Address "
+                          "Notes Date".split())
+
+
+def _looks_like_a_name(value: str) -> bool:
+    if value.split(" ")[0] in _HEADER_WORDS:
+        return False
+    if not value or _NOT_A_NAME.match(value) or re.search(r"[0-9@/]", value):
+        return False
+    if _ORGANISATION.search(value):
+        return False
+    if len(value) > 40 or len(value.split()) > 5:
+        return False
+    # A sentence, not a name: particles or verb endings in hiragana mixed with kanji.
+    return not (_PARTICLES.search(value) and re.search(r"[一-龥ァ-ヴ]", value))
+
+
+def _person_fields(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _PERSON_FIELD.finditer(folded):
+        start = match.start("value")
+        end = _value_end(folded, start, match.end("value"))
+        value = folded[start:end]
+        if match.group("label") == "From":
+            value = value.split("<")[0]
+            end = start + len(value)
+        tail = _HONORIFIC_TAIL.search(value)
+        if tail:
+            end = start + tail.start()
+        # Several people in one cell: "父 GURUNG Bikash 母 Sita Gurung".
+        pieces: list[tuple[int, int]] = []
+        cursor = start
+        for kin in _KIN_INSIDE.finditer(folded, start, end):
+            pieces.append((cursor, kin.start()))
+            cursor = kin.end()
+        pieces.append((cursor, end))
+        for piece_start, piece_end in pieces:
+            piece_start, piece_end = _strip(folded, piece_start, piece_end)
+            value = folded[piece_start:piece_end]
+            if not _looks_like_a_name(value):
+                continue
+            # A short name in one script is sure; a longer mixed value is for a person to check.
+            sure = bool(re.fullmatch(r"[A-Za-zÀ-ɏḀ-ỿ'.\-, ]{2,40}|[一-龥々]{2,6}|[一-龥々]{1,3} [一-龥々]{1,3}"
+                                     r"|[ァ-ヴー・=＝ ]{2,30}|[ぁ-ん ]{2,10}|[가-힣 ]{2,10}|[一-龥々]{1,4} ?[ァ-ヴー]{2,10}",
+                                     value))
+            yield "person_name", piece_start, piece_end, CONFIDENT if sure else CHECK
+
+
+# "A県B市", "B City", "〇〇市": a place already written as a pseudonym.
+_PSEUDONYM_PLACE = re.compile(r"^(?:(?:[A-Z]|[〇○△□]+) ?(?:都|道|府|県|市|区|町|村|City|Prefecture|Ward|Town)[ ,]*)+$"
+                              r"|^(?:[一-龥]{2,3}[都道府県])?[A-Z〇○△□]{1,2}[市区町村]$")
+
+
+# Where a sentence goes on after the address: "…二番地の七に住む", "…で暮らす".
+_ADDRESS_ENDS = re.compile(r"(?:に|で|から|へ|です|とのこと)(?=[ぁ-ん]{0,3}(?:住|暮|在|居|転|引|移|お|い|あ|な|。|$))")
+
+
+def _address_fields(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _ADDRESS_FIELD.finditer(folded):
+        start = match.start("value")
+        end = _value_end(folded, start, match.end("value"))
+        verb = _ADDRESS_ENDS.search(folded, start, end)
+        if verb:
+            end = verb.start()
+        postal = _POSTAL_PREFIX.match(folded, start, end)
+        if postal:
+            start = postal.end()
+        start, end = _strip(folded, start, end)
+        value = folded[start:end]
+        if len(value) < 3 or _NOT_A_NAME.match(value) or _PSEUDONYM_PLACE.match(value):
+            continue
+        has_number = bool(re.search(r"[0-9]|丁目|番地", value))
+        yield "address", start, end, CONFIDENT if has_number else CHECK
+
+
+def _place_fields(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _PLACE_FIELD.finditer(folded):
+        start = match.start("value")
+        start, end = _strip(folded, start, _value_end(folded, start, match.end("value")))
+        value = folded[start:end]
+        if len(value) < 2 or _NOT_A_NAME.match(value) or re.match(r"[0-9]", value):
+            continue
+        kind = "school" if match.group("school") else "facility"
+        yield kind, start, end, CONFIDENT if _PLACE_TYPE.search(value) else CHECK
+
+
+def _birth_fields(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for cue in _BIRTH_CUE.finditer(folded):
+        date = _DATE.match(folded, cue.end())
+        if date:
+            yield "birth_date", date.start(), date.end(), CONFIDENT
+
+
+def _number_fields(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _MY_NUMBER_FIELD.finditer(folded):
+        yield "my_number", match.start("value"), match.end("value"), CONFIDENT
+    for match in _CASE_FIELD.finditer(folded):
+        value = match.group("value")
+        trimmed = value
+        # The value runs on into the next word ("0417号福祉…"): keep it up to its last digit or 号.
+        while trimmed and not (trimmed[-1].isdigit() or trimmed[-1] == "号" or
+                               (trimmed[-1].isascii() and trimmed[-1].isalpha() and any(c.isdigit() for c in trimmed))):
+            trimmed = trimmed[:-1]
+        if "号" in trimmed:
+            trimmed = trimmed[:trimmed.index("号") + 1]
+        if not any(c.isdigit() for c in trimmed):
+            continue
+        yield "case_number", match.start("value"), match.start("value") + len(trimmed), CONFIDENT
+    for match in _COURT_CASE.finditer(folded):
+        yield "case_number", match.start(), match.end(), CONFIDENT
+    for match in _PHONE_FIELD.finditer(folded):
+        value = match.group("value")
+        digits = re.sub(r"[^0-9]", "", value)
+        if len(digits) < 9 or digits.startswith(_PUBLIC_PREFIXES):
+            continue
+        if re.fullmatch(r"(?:19|20)[0-9]{2}", digits[:4]) and len(digits) == 8:
+            continue  # a date, not a number
+        yield "phone", match.start("value"), match.end("value"), CONFIDENT
+
+
+def labelled_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    """Every value read through its label, as ``(kind, start, end, tier)``."""
+    yield from _person_fields(folded)
+    yield from _address_fields(folded)
+    yield from _place_fields(folded)
+    yield from _birth_fields(folded)
+    yield from _number_fields(folded)

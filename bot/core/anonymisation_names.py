@@ -1,0 +1,430 @@
+"""Names the dictionary does not know: signals combined rather than patterns added.
+
+- Latin script (with Vietnamese and other diacritics, ALL-CAPS, full-width letters after folding):
+  a run of capitalised words that are not common words of the languages case notes are written in
+  is a name; a run ending in a company or school word ("Green Leaf Foods Co., Ltd.", "Nishiki
+  Elementary", "Toyohashi Kasei") is a workplace or a school. A single capitalised word is a name
+  when a kinship word or title stands before it, and otherwise a name to check (要確認).
+- Chat logs: the display name after a time stamp ("[12:03] Name: …", "19:02<TAB>Name<TAB>…").
+- Letters and e-mails: "…の大塚でございます", "小池と申します", "ハンです。".
+- Hangul, Devanagari and Chinese names by the cues of those languages (씨, 이름은, नाम, 他叫, 丈夫…).
+- A person once found is found again bare later in the text (surname or given name alone).
+- Historical figures named as references and job titles are not people to hide.
+
+Works on the folded text (see ``bot.core.anonymisation``) and yields ``(kind, start, end, tier)``.
+Words are found by one pass of simple character-class patterns and grouped in Python: linear time.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Iterator
+
+CONFIDENT = "confident"
+CHECK = "check"
+
+_LATIN_LETTER = "A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ"
+_LATIN_WORD = re.compile(r"(?<![" + _LATIN_LETTER + r"0-9'’])[" + _LATIN_LETTER + r"][" + _LATIN_LETTER
+                         + r"'’]*(?:-[" + _LATIN_LETTER + r"]+)?\.?")
+
+CHINESE_SURNAMES = ("王李張张劉刘陳陈楊杨黄黃趙赵周呉吴徐孫孙馬马朱胡郭何林高羅罗鄭郑梁謝谢宋唐許许韓韩馮冯鄧邓曹彭曾蕭萧董潘袁"
+                    "蔡蒋蔣余杜葉叶程魏蘇苏呂吕丁沈姚盧卢姜崔鍾钟譚谭陸陆汪范金廖賈贾夏韋韦方鄒邹孟熊秦邱尹薛閻阎段雷侯龍龙"
+                    "史陶黎賀贺顧顾毛郝龔龚邵錢钱武戴孔湯汤朴申権洪全文裵柳南河成車车禹具閔阮潘裴")
+
+# Capitalised words that are ordinary words in the languages of case notes (English, Portuguese,
+# Spanish, Tagalog, Vietnamese, romanised Nepali/Japanese) or that name places, days, services
+# and institutions: never a person on their own. Kept to words seen capitalised in notes.
+COMMON_WORDS = frozenset(w.lower() for w in """
+a an the this that these those there here it its i i'm we our us you your he his him she her they their them my me
+mine who what when where why how which if then than so and or but nor not no yes ok okay hi hello dear best kind
+regards thanks thank please sincerely cheers subject re fw fwd from to cc bcc date sent note notes memo aviso notice
+intake sheet form record log name address phone tel mobile email e-mail mail fax nationality employer reason visit
+topic next steps place time date interpreter volunteer coordinator staff team hr manager director chief head officer
+teacher doctor nurse student students child children mother father son daughter wife husband brother sister family
+mr mrs ms miss dr prof sir madam maam called call could would should can will may might must shall did does do done
+is are was were be been being have has had also still only just again after before at on in of for with by about
+as into over under up down out off new old last first second third one two three four five six seven eight nine ten
+grade class room floor building apartment block ward city town village prefecture district station hall center centre
+office school elementary junior high university college hospital clinic company factory bank court police
+immigration services agency bureau regional labour labor standards inspection council welfare social guidance support
+consultation case study meeting group club community programme program course session training reading list
+monday tuesday wednesday thursday friday saturday sunday january february march april may june july august september
+october november december jan feb mar apr jun jul aug sep sept oct nov dec today tomorrow yesterday morning evening
+night noon week month year day days holiday festival new year
+japan japanese tokyo osaka kyoto nagoya sapporo sendai hiroshima fukuoka yokohama kobe saitama chiba kawasaki
+vietnam vietnamese philippines filipino philippine brazil brazilian brasil nepal nepali nepalese india indian
+indonesia indonesian china chinese korea korean peru peruvian thailand thai myanmar burmese sri lanka pakistan
+bangladesh turkey turkish somalia nigeria kenya english portuguese spanish tagalog french german asia europe africa
+america american london paris manila cebu davao maynila hanoi saigon lima londrina
+line facebook instagram wechat whatsapp messenger zalo viber kakaotalk telegram skype twitter tiktok google zoom
+fresc otit jitco pdf word excel npo dv jr id no nos tbd n/a am pm ceo cto it ai tet chuseok diwali tihar dashain ramadan eid
+christmas easter rizal hello work
+boa noite bom dia obrigado obrigada olá ola cliente marido esposa filho filha mãe pai telefone endereço assunto
+orientação anotação atendimento natural de do da dos das em na no um uma que para por com sem meu minha seu sua
+é e o os as ela ele eles elas foto escola
+si ni ang mga sa ng kay nang ay numero pakitawagan ulit lunes memo tumawag anak asawa niya nila
+ghi chú tư vấn chị anh em ông bà cô chú đang chồng số điện thoại quê sinh ngày và của có không là một nói
+namaste didi mero ko ma ra ho cha pani
+shogakko chugakko kuritsu shiritsu kenritsu
+international exchange association society foundation committee network union federation organisation organization
+ministry government department section division unit national public private general memorial
+japão ano novo mula tiệc tết thông báo nhiều lưu ý thành phố nội hà đà nẵng hồ chí minh nghệ an việt nhật bản gunma
+ōta cộng đồng người lunch bring dates wednesdays tuesdays mondays thursdays fridays weekends disyembre magkakaroon
+follow-up forwarded message spanish-speaking igbo msw ob og reply original attached attachment regarding
+summary points point client numbers foreign clients medical education residence resident residents number individual permanent
+long-term specified skilled worker workers act law lives life status visa card insurance health pension tax
+income child allowance benefit benefits contract employment dismissal wage wages overtime salary payment rent housing
+household background issue issues problem problems request action actions plan follow outcome result results
+question questions answer answers dob birth age sex gender male female spouse dependent dependents technical intern
+trainee trainees engineer specialist humanities international services designated activities student college
+english-speaking japanese-speaking first-aid emergency ambulance police station hospitalisation hospitalization
+""".split())
+# Kinship words and titles: a capitalised word right after one is a person.
+_CUE_BEFORE = frozenset(w.lower() for w in """
+mr mrs ms miss mx dr prof son daughter wife husband brother sister mother father mom dad child baby boyfriend
+girlfriend partner fiancé fiancée cousin uncle aunt friend landlord colleague boss called named
+filho filha esposa marido irmão irmã mãe pai amigo amiga
+si ni kay ate kuya tita tito lola lolo
+chị anh em ông bà cô chú bạn
+""".split())
+# A run ending in one of these is a workplace; in SCHOOL_WORDS a school.
+_FACILITY_WORDS = frozenset("""co co. ltd ltd. inc inc. corp corp. llc gmbh company foods food works trading logistics
+    factory plant hospital clinic kasei denshi seimitsu kensetsu kogyo kougyou seisakusho shoji sangyo unyu butsuryu
+    shokuhin suisan parts precision spice halal restaurant cafe café bakery store shop mart market hotel farm
+    transport express motors industries industry manufacturing""".split())
+_SCHOOL_WORDS = frozenset("""elementary school academy university college kindergarten nursery institute shogakko
+    chugakko shougakkou chuugakkou koko koukou kotogakko hoikuen youchien""".split())
+_SCHOOL_TAILS = ("Junior High School", "Junior High", "Senior High School", "High School", "Secondary School",
+                 "Primary School", "Elementary School")
+
+# Capitalised words in running text: the words of one run are separated by one space, or by ", "
+# when the first is all capitals ("DELA CRUZ, Ramon").
+def _latin_runs(folded: str) -> Iterator[list[re.Match]]:
+    run: list[re.Match] = []
+    for match in _LATIN_WORD.finditer(folded):
+        word = match.group()
+        capitalised = word[0].isupper() or word.lower() in ("de", "da", "dos", "van", "von", "bin", "binti", "la")
+        if run and capitalised:
+            gap = folded[run[-1].end():match.start()]
+            if gap in (" ", "&", " & ") or (gap == ", " and run[-1].group().isupper() and len(run) <= 3):
+                run.append(match)
+                continue
+        if run:
+            yield run
+        run = [match] if word[0].isupper() else []
+    if run:
+        yield run
+
+
+# Common words that are also given names: inside a run of name words they are part of the name
+# ("May Zin Htun", "Grace Wanjiru"), alone they are the word.
+_NAMEABLE = frozenset("may june april august joy grace faith hope rose mark will ate kuya".split())
+
+
+def _is_common(word: str) -> bool:
+    lowered = word.lower().rstrip(".")
+    return lowered in COMMON_WORDS or (lowered.endswith("s") and lowered[:-1] in COMMON_WORDS)
+
+
+def _sentence_start(folded: str, start: int) -> bool:
+    before = folded[max(0, start - 3):start].rstrip(" ")
+    return not before or before[-1] in ".!?\n:：\"“「（(>—-–・]│\t"
+
+
+def _latin_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for run in _latin_runs(folded):
+        words = [m.group().rstrip(".") if not m.group().endswith(("Co.", "Ltd.", "Inc.", "Corp.")) else m.group()
+                 for m in run]
+        # Lowercase joiners at the ends belong to no name.
+        while run and not run[-1].group()[0].isupper():
+            run.pop()
+            words.pop()
+        if not run:
+            continue
+        start, end = run[0].start(), run[-1].end()
+        lowered = [w.lower() for w in words]
+        text = folded[start:end]
+        # A workplace or school: a type word after at least one other word, or "&" in the run.
+        type_at = next((i for i, w in enumerate(lowered) if i > 0 and (w in _FACILITY_WORDS or w in _SCHOOL_WORDS)), -1)
+        if type_at > 0 or ("&" in text and len(run) >= 2):
+            tail = folded[end:end + 12]
+            legal = re.match(r",? ?(?:Co\.,? ?Ltd\.|Co\.|Ltd\.|Inc\.|Corp\.|LLC)", tail)
+            if legal:
+                end += legal.end()
+            shop = re.match(r" ?[一-龥]{1,4}(?:店|工場|支店)", folded[end:end + 8])
+            if shop:
+                end += shop.end()
+            if not all(_is_common(w) for w in words[:max(type_at, 1)]):
+                kind = "school" if any(w in _SCHOOL_WORDS for w in lowered) else "facility"
+                # "Junior High" and "High School" end a school name that the loop did not see as a type
+                yield kind, start, end, CONFIDENT
+                continue
+        if any(text.endswith(tail) for tail in _SCHOOL_TAILS) and len(run) > 2:
+            yield "school", start, end, CONFIDENT
+            continue
+        names = [i for i, w in enumerate(words) if not _is_common(w) and len(w) > 1]
+        if not names:
+            continue
+        # A given name that is also a word, right before a name word, belongs to the name.
+        while names[0] > 0 and words[names[0] - 1].lower() in _NAMEABLE:
+            names.insert(0, names[0] - 1)
+        # Trim common words at both ends of the run ("Called Grace Wanjiru" → "Grace Wanjiru").
+        first, last = names[0], names[-1]
+        if any(_is_common(w) and w.lower() not in _NAMEABLE for w in words[first:last + 1]):
+            # A common word inside ("Nepal Investment Mega Bank", "Hello Work Office") is no name.
+            continue
+        start, end = run[first].start(), run[last].end()
+        if folded[end - 1] == "." and not re.fullmatch(r"[A-Z]\.(?:[A-Z]\.)*", folded[run[last].start():end]):
+            end -= 1
+        count = last - first + 1
+        before_word = words[first - 1].lower() if first > 0 else _word_before(folded, start)
+        if count >= 2 or before_word in _CUE_BEFORE:
+            yield "person_name", start, end, CONFIDENT
+        elif folded[end:end + 3].lstrip().startswith(("さん", "様", "氏", "ちゃん", "くん", "先生")):
+            yield "person_name", start, end, CONFIDENT
+        elif not _sentence_start(folded, start) and not folded[end:end + 2].startswith(("'s", "’s", ":")):
+            # One capitalised word inside a sentence: a name or a word of a language we do not list.
+            yield "person_name", start, end, CHECK
+
+
+def _word_before(folded: str, start: int) -> str:
+    match = re.search(r"([" + _LATIN_LETTER + r"]+)[ ,]*$", folded[max(0, start - 20):start])
+    return match.group(1).lower() if match else ""
+
+
+# --- romanised Japanese school names ("Ota kuritsu Kamata Minami shogakko", "Higashi-Hamamatsu shogakko")
+_ROMAJI_SCHOOL = re.compile(
+    r"(?<![A-Za-z])[A-Z][a-z]+(?:-[A-Z]?[a-z]+)?(?: [A-Za-z]+(?:-[A-Za-z]+)?){0,4}? "
+    r"(?:shogakko|shougakkou|chugakko|chuugakkou|koko|koukou|kotogakko|hoikuen|youchien)(?![a-z])")
+
+
+# --- chat display names -------------------------------------------------------------------------
+# "[2024/10/30 22:15] Name: …", "2024-11-12 10:03 刘芳：…", "19:02<TAB>Name<TAB>…", "[11/3/24, 7:48 PM] Name: …",
+# "15:20 Mark：…", "＜Nok＞ 13:40 …", "이지훈 오후 3:12".
+_TIME = r"[0-9]{1,2}:[0-9]{2}(?: ?[AP]M)?"
+_STAMP = (r"(?:\[?(?:[0-9]{2,4}[/\-.][0-9]{1,2}[/\-.][0-9]{1,4}(?:\([^)\n]{1,3}\))?,? )?" + _TIME + r"\]?)")
+_CHAT_LINE = re.compile(r"^[ \t]*" + _STAMP + r"[ \t]+(?P<speaker>[^\t\n:：\]]{1,40}?)[ \t]*(?:[:：]|\t)", re.MULTILINE)
+_CHAT_BRACKET = re.compile(r"^[ \t]*[＜<](?P<speaker>[^＞>\n]{1,30})[＞>][ \t]*" + _TIME, re.MULTILINE)
+_CHAT_KO = re.compile(r"^[ \t]*(?P<speaker>[^\n]{1,30}?) (?:오전|오후) " + _TIME + r"[ \t]*$", re.MULTILINE)
+_ROLE_IN_SPEAKER = re.compile(r"^(?:相談員|通訳|支援員|職員|センター|担当|記録者|ボランティア|先生|Staff|Interpreter"
+                              r"|Coordinator|Counsellor|Counselor|Volunteer)[ 　]*(?:通訳|相談員)?[ 　]*")
+_NOT_A_SPEAKER = re.compile(r"公式|センター|事務局|協会|相談員$|通訳$|^相談員|bot|Bot|system|System|スタンプ|You$|自分")
+_MESSENGER_NAME = re.compile(r"^(?P<name>[A-ZÀ-Ý][^\n]{2,40})\n(?:[a-zç]{3}\.,|[0-9]{1,2}:[0-9]{2}$)", re.MULTILINE)
+
+
+def _chat_speakers(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for pattern in (_CHAT_LINE, _CHAT_BRACKET, _CHAT_KO):
+        for match in pattern.finditer(folded):
+            start, end = match.start("speaker"), match.end("speaker")
+            speaker = folded[start:end]
+            role = _ROLE_IN_SPEAKER.match(speaker)
+            if role:
+                start += role.end()
+                speaker = folded[start:end]
+            paren = re.fullmatch(r"[（(](.{1,20})[）)]", speaker)
+            if paren:
+                start, end = start + 1, end - 1
+                speaker = folded[start:end]
+            speaker = speaker.strip()
+            if (not speaker or _NOT_A_SPEAKER.search(speaker) or re.search(r"[0-9@。、]", speaker)
+                    or len(speaker) > 30):
+                continue
+            end = start + len(speaker)
+            yield "person_name", start, end, CONFIDENT
+    for match in _MESSENGER_NAME.finditer(folded):
+        name = match.group("name").strip()
+        if len(name.split()) >= 2 and not any(_is_common(w) for w in name.split()):
+            yield "person_name", match.start("name"), match.start("name") + len(name), CONFIDENT
+
+
+# --- letters and e-mails ------------------------------------------------------------------------
+_LETTER_SELF = re.compile(
+    r"(?:の|、|。|^|\s)(?P<name>[一-龥々]{1,4}|[ァ-ヴー]{2,8}|[ぁ-ん]{2,5})(?: ?[一-龥々]{1,3})?"
+    r"(?:でございます|と申します|です(?=[。、！!]))", re.MULTILINE)
+_NOT_SELF = re.compile(r"(?:課|係|部|室|局|所|署|院|会|団|庁|担当|事務|件|方|予定|問題|必要|大丈夫|以上|結構|本人|相談"
+                       r"|確認|本日|今日|明日|昨日|今回|次回|前回|時間|状況|通り|とおり|はず|こと|もの|ため|よう|そう"
+                       r"|ところ|ばかり|だけ|まで|から|など|さん|様|者|員|長|任|師|後|前|的|用|名|方々)$")
+_NAME_AFTER_TITLE = re.compile(r"(?:^|\s)(?:MSW|行政書士|弁護士|社会福祉士|精神保健福祉士|司法書士|税理士|医師|看護師|通訳|教務"
+                               r"|担任|校長|院長|所長|理事長|代表|主任|係長|課長|部長)[ 　]+(?P<name>[一-龥々]{1,3} [一-龥々]{1,3})"
+                               r"(?=\s|$|（|\()", re.MULTILINE)
+
+
+_ROLE_THEN_NAME = re.compile(
+    r"(?:担任|副担任|主治医|担当医|担当|医師|弁護士|教諭|校長|教頭|相談員|通訳|ボランティア|ケースワーカー|社長|上司|店長"
+    r"|カウンセラー|ソーシャルワーカー|ケアマネ|ケアマネジャー|保健師|看護師|助産師|大家|家主)"
+    r"(?P<name>[一-龥々]{2,3}|[ァ-ヴー]{2,8})(?=先生|医師|さん|氏|様|弁護士|教諭)")
+_NAME_TOLD = re.compile(r"(?:なまえ|名前|おなまえ)(?:は|：|:)? ?(?P<name>[ァ-ヴー]{2,12}(?:[・＝=][ァ-ヴー]{1,12}){0,3}"
+                        r"|[A-Z][A-Za-z]+(?: [A-Z][A-Za-z]+){0,3})")
+_SPACED_CHINESE = re.compile(r"(?<![一-龥ぁ-んァ-ヴー])(?P<name>[" + CHINESE_SURNAMES + r"] [一-龥]{1,2})"
+                             r"(?=様|さん|氏|女士|先生|君|（|\(|$|\s|、|，)", re.MULTILINE)
+_ALIAS = re.compile(r"以下[、,]?[「『]?(?P<name>[ァ-ヴー]{2,12}|[一-龥々]{2,4}|[A-Z][A-Za-z]+)[」』]?(?=[）)、。]|と呼ぶ)")
+
+
+def _letter_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _LETTER_SELF.finditer(folded):
+        name = match.group("name")
+        whole = re.sub(r"(?:でございます|と申します|です)$", "", match.group()[1:] if match.start("name") > match.start()
+                       else match.group()).strip()
+        if _NOT_SELF.search(whole) or _NOT_SELF.search(name) or len(name) < 2 and not re.match(r"[一-龥]", name):
+            continue
+        formal = "ございます" in match.group() or "申します" in match.group()
+        if not formal and re.fullmatch(r"[ぁ-ん]+", name):
+            continue
+        yield "person_name", match.start("name"), match.start("name") + len(name), CONFIDENT if formal else CHECK
+    for pattern in (_NAME_AFTER_TITLE, _ROLE_THEN_NAME, _NAME_TOLD, _SPACED_CHINESE, _ALIAS):
+        for match in pattern.finditer(folded):
+            if match.group("name") in ("先生", "さん") or is_not_a_person(match.group("name")):
+                continue
+            yield "person_name", match.start("name"), match.end("name"), CONFIDENT
+
+
+# --- Hangul, Devanagari and Chinese cues ----------------------------------------------------------
+_HANGUL_NAME = re.compile(r"(?<![가-힣])(?P<name>[가-힣]{2,4})(?= ?(?:씨|님|선생님|군|양)(?![가-힣]))")
+_HANGUL_TOLD = re.compile(r"이름은 (?P<name>[가-힣]{2,4}?)(?:이고|이에요|예요|입니다|이다|이야)")
+_DEVANAGARI_WORD = r"[\u0900-\u097F]+"
+_DEVANAGARI_TOLD = re.compile(r"नाम (?P<name>" + _DEVANAGARI_WORD + r"(?: " + _DEVANAGARI_WORD + r"){0,3}?) (?:हो|हुँ|हुन्)")
+_DEVANAGARI_KIN = re.compile(r"(?:श्रीमती|श्रीमान|छोरा|छोरी|बुबा|आमा|दाइ|दिदी|भाइ|बहिनी) (?P<name>" + _DEVANAGARI_WORD + r")")
+_DEVANAGARI_COMMON = frozenset("बिरामी अस्पताल पनि धेरै एकदम".split())
+_CHINESE_CUED = re.compile(
+    r"(?:丈夫|妻子|太太|孩子|儿子|兒子|女儿|女兒|老公|老婆|母亲|父亲|他叫|她叫|我叫|名叫|叫做)(?P<name>[" + CHINESE_SURNAMES
+    + r"][一-龥]{1,2}?)(?=[在是，,。的、和（(说說])"
+    r"|(?:姓)(?P<surname>[" + CHINESE_SURNAMES + r"])(?=[。，,、）)])")
+
+
+_HANGUL_COMMON = frozenset("선생 사장 부장 과장 어머 아버 할머 할아버 아주머 언니 오빠 누나 형 동생 여러분 손 환자 기사".split())
+
+
+def _script_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for pattern in (_HANGUL_NAME, _HANGUL_TOLD, _DEVANAGARI_TOLD):
+        for match in pattern.finditer(folded):
+            if match.group("name") in _HANGUL_COMMON:
+                continue
+            yield "person_name", match.start("name"), match.end("name"), CONFIDENT
+    for match in _DEVANAGARI_KIN.finditer(folded):
+        if match.group("name") not in _DEVANAGARI_COMMON:
+            yield "person_name", match.start("name"), match.end("name"), CONFIDENT
+    for match in _CHINESE_CUED.finditer(folded):
+        group = "name" if match.group("name") else "surname"
+        yield "person_name", match.start(group), match.end(group), CONFIDENT
+
+
+def name_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    yield from _latin_names(folded)
+    for match in _ROMAJI_SCHOOL.finditer(folded):
+        yield "school", match.start(), match.end(), CONFIDENT
+    yield from _chat_speakers(folded)
+    yield from _letter_names(folded)
+    yield from _script_names(folded)
+
+
+# --- people found again -------------------------------------------------------------------------
+_MENTION_WORD = re.compile(r"[一-龥々]+|[ァ-ヴー]+|[" + _LATIN_LETTER + r"]+|[가-힣]+|[\u0900-\u097F]+")
+_PART_SPLIT = re.compile(r"[\s,・＝=･]+")
+_HONORIFIC_AFTER = ("さん", "様", "氏", "さま", "くん", "君", "ちゃん", "先生", "医師", "씨", "님")
+_TITLE_KANJI = ("先生", "医師", "氏", "様", "君", "教諭", "弁護士")
+_KANA_SUFFIXES = ("さん", "様", "氏", "ちゃん", "くん", "先生")
+
+
+def _parts(name: str) -> set[str]:
+    parts = {p for p in _PART_SPLIT.split(name) if p}
+    whole = re.sub(r"[\s・＝=･]", "", name)
+    parts.add(whole)
+    kept = set()
+    for part in parts:
+        if re.fullmatch(r"[" + _LATIN_LETTER + r"]+", part):
+            if len(part) >= 3 and not _is_common(part):
+                kept.add(part.lower())
+        elif len(part) >= 2 and part not in _NEVER_A_MENTION:
+            kept.add(part)
+        elif len(part) == 1 and re.fullmatch(r"[一-龥]", part):
+            kept.add(part)  # a one-kanji surname: only with an honorific after it
+    return kept
+
+
+_READING = re.compile(r" ?[（(](?P<reading>[ぁ-んァ-ヴー]{2,10}(?:[ ・][ぁ-んァ-ヴー]{1,10}){0,3})[）)]")
+_NEVER_A_MENTION = frozenset("本人 相談者 申請者 子ども 家族 先生 さん 通訳 担当".split())
+
+
+def _word_pairs(name: str) -> list[str]:
+    words = name.split()
+    return [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+def mentions_again(folded: str, found: Iterable[tuple[str, int, int, str]]) -> Iterator[tuple[str, int, int, str]]:
+    """Every bare later (or earlier) mention of a part of a name already found with confidence."""
+    parts: dict[str, str] = {}
+    for kind, start, end, tier in found:
+        if kind == "person_name" and tier == CONFIDENT:
+            for part in _parts(folded[start:end]):
+                parts.setdefault(part, tier)
+    if not parts:
+        return
+    # Pairs of neighbouring words of the names found ("may zin" of "May Zin Htun"), looked up by set.
+    pairs = {pair for kind, start, end, tier in found if kind == "person_name" and tier == CONFIDENT
+             for pair in _word_pairs(folded[start:end].lower())}
+    for kind, start, end, tier in found:
+        if kind == "person_name" and tier == CONFIDENT:
+            # "小池 恵（こいけ めぐみ）", "GURUNG Sujan（グルン スジャン）": the reading in brackets after a name
+            reading = _READING.match(folded, end)
+            if reading:
+                yield "person_name", reading.start("reading"), reading.end("reading"), CONFIDENT
+    for match in _MENTION_WORD.finditer(folded):
+        word, start, end = match.group(), match.start(), match.end()
+        if word[0] in _LATIN_LETTER_SET:
+            if word.lower() in parts and word[0].isupper():
+                previous = re.search(r"([" + _LATIN_LETTER + r"]+) $", folded[max(0, start - 16):start])
+                if previous and f"{previous.group(1).lower()} {word.lower()}" in pairs:
+                    start = previous.start(1) + max(0, start - 16)
+                yield "person_name", start, end, CONFIDENT
+            continue
+        after = folded[end:end + 2]
+        if re.match(r"[一-龥]", word):
+            # "内藤さん", "吉岡先生", "三浦から": the name at the start of a kanji run, then a title or nothing
+            for size in range(min(len(word), 4), 0, -1):
+                head, rest = word[:size], word[size:]
+                if head not in parts:
+                    continue
+                if rest and not rest.startswith(_TITLE_KANJI):
+                    continue
+                if size == 1 and not (rest or after.startswith(_HONORIFIC_AFTER)):
+                    continue
+                yield "person_name", start, start + size, CONFIDENT
+                break
+            continue
+        if word in parts:
+            yield "person_name", start, end, CONFIDENT
+
+
+_LATIN_LETTER_SET = frozenset(chr(c) for c in range(0x41, 0x5B)) | frozenset(chr(c) for c in range(0x61, 0x7B)) | \
+    frozenset(chr(c) for c in range(0xC0, 0x250) if chr(c).isalpha()) | frozenset(chr(c) for c in range(0x1E00, 0x1F00))
+
+
+# --- what is not a person -----------------------------------------------------------------------
+# Historical figures named as references in training material and notes.
+HISTORICAL_FIGURES = frozenset(re.sub(r"[\s・＝=]", "", w) for w in """
+魯迅 鲁迅 ホセ・リサール リサール José・Rizal Jose・Rizal Rizal 杉原千畝 野口英世 孫文 孙文 ガンディー ガンジー
+マハトマ・ガンディー Gandhi Mahatma・Gandhi ホー・チ・ミン Ho・Chi・Minh Hồ・Chí・Minh 福沢諭吉 夏目漱石 坂本龍馬
+織田信長 徳川家康 豊臣秀吉 聖徳太子 紫式部 樋口一葉 津田梅子 北里柴三郎 渋沢栄一 新渡戸稲造 毛沢東 毛泽东 周恩来
+藤野先生 マンデラ Mandela マザー・テレサ ナイチンゲール キング牧師 アウンサンスーチー 李舜臣 世宗 ブッダ 釈迦 
+""".split())
+JOB_TITLES = ("主任", "課長", "係長", "部長", "班長", "工場長", "事務局長", "局長", "所長", "院長", "校長", "教頭", "担任",
+              "課長補佐", "社長", "店長", "室長", "理事長", "会長", "園長", "看護師長", "師長", "学年主任", "ライン主任",
+              "ホール主任", "Manager", "Director", "Chief", "Supervisor", "Leader")
+
+
+def is_not_a_person(name: str, following: str = "") -> bool:
+    """A historical figure named as a reference, or a job title ("ホール主任"); ``following`` is the
+    text right after the name ("ホール" before "主任", "Dr. Jos" before "é Rizal")."""
+    bare = re.sub(r"^(?:Mr|Mrs|Ms|Dr|Prof)\.? ", "", name)
+    bare = re.sub(r"[\s・＝=]", "", bare)
+    latin = re.findall(r"[" + _LATIN_LETTER + r"]+", name)
+    if latin and re.fullmatch(r"[" + _LATIN_LETTER + r" .\-]+", name) and all(_is_common(w) for w in latin):
+        return True  # "Ano Novo", "Mula Maynila": words of the language, not a name
+    if following.startswith(JOB_TITLES) or (bare + following[:2]) in HISTORICAL_FIGURES:
+        return True
+    extended = bare + re.sub(r"[\s・＝=]", "", re.match(r"[^\n、。,()（）]{0,12}", following).group())
+    # A name cut inside a figure's name ("Dr. Jos" of "Dr. José Rizal").
+    if len(bare) >= 3 and any(extended.startswith(figure) and len(bare) < len(figure)
+                              for figure in HISTORICAL_FIGURES if len(figure) >= 4):
+        return True
+    return bare in HISTORICAL_FIGURES or bare.endswith(JOB_TITLES)

@@ -1,0 +1,79 @@
+"""Places written as people write them, and the public places that are not personal.
+
+- Romaji addresses: "2-4-10 Minamicho", "1-8-22 Kitamachi, Kazo", "Kamijima 3-8-12, Naka-ku, Hamamatsu",
+  with a building before them ("Corpo Sakura 102, 5-22-3 Higashiogu, Arakawa-ku").
+- A town and its block number alone: "本町 4-2-7", "栄町3-11-5", "塚越5丁目".
+- Schools by the names people use: "市立西小4年", "市立第三中", "都立竹台高校", "県立盲学校", and public
+  hospitals ("県立中央病院").
+- An address, postal code or phone number that follows the name of a public body (a regional
+  immigration bureau, FRESC, 法テラス…) in the same line or sentence is that body's, not a person's.
+
+Works on the folded text (see ``bot.core.anonymisation``); yields ``(kind, start, end, tier)``.
+Bounded character classes only: linear time.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+CONFIDENT = "confident"
+CHECK = "check"
+
+_BLOCK = r"[0-9]{1,4}(?:-[0-9]{1,4}){1,3}"
+_ROMAJI_WORD = r"[A-Z][a-zāēīōū]+(?:-[a-z]+)?"
+_ROMAJI_UNIT = re.compile(r"(?:cho|chō|machi|mura|-ku|-shi|-gun|-ken|dori|dōri)$|^(?:Tokyo|Osaka|Kyoto|Hokkaido)$")
+_BUILDING_BEFORE = r"(?:(?:[A-Z][A-Za-z]+ ){1,3}[0-9]{1,4}, ?)?"
+_ROMAJI_ADDRESS = re.compile(
+    r"(?<![0-9A-Za-z\-])" + _BUILDING_BEFORE + _BLOCK + r",? " + _ROMAJI_WORD + r"(?:,? " + _ROMAJI_WORD + r"){0,3}"
+    r"|(?<![A-Za-z])" + _ROMAJI_WORD + r" " + _BLOCK + r"(?![0-9])(?:, " + _ROMAJI_WORD + r"){0,3}")
+# "本町 4-2-7", "栄町3-11-5", "本郷町 2-14-3", "塚越5丁目": a town (…町, …丁目) and its number alone.
+_TOWN_BLOCK = re.compile(
+    r"(?<![一-龥ァ-ヴー])(?P<town>[一-龥ァ-ヴー]{1,5}(?:町|通|台|丘))[ ]?" + _BLOCK + r"(?![0-9\-])"
+    r"|(?<![一-龥ァ-ヴー])(?P<area>[一-龥]{2,4}市)?[一-龥]{2,4}[0-9]{1,2}丁目(?![0-9])")
+_NOT_A_TOWN = re.compile(r"(?:時間|期間|年|月|日|号|第|約|計|合計|番|回|人|歳|才|円|点|位|階|級|組|学期|週)")
+
+_SCHOOL = re.compile(
+    r"(?:(?<![一-龥ァ-ヴー])[一-龥]{1,5}?)?(?:市|区|町|村|都|道|府|県|国|私)立"
+    r"(?P<name>[一-龥ァ-ヴー]{1,10}?)(?P<type>小学校|中学校|高等学校|高校|特別支援学校|盲学校|聾学校|ろう学校|養護学校"
+    r"|中等教育学校|小学部|小|中|高)(?![一-龥])"
+    r"|(?<![一-龥ァ-ヴー])(?P<bare>[一-龥]{2,6}?(?:第[一二三四五六七八九十]+)?)(?P<abbr>小|中)(?= ?[0-9]年|（)")
+_PUBLIC_HOSPITAL = re.compile(r"(?<![一-龥])(?:[一-龥]{1,4})?(?:市|県|都|府|道|国)立[一-龥ァ-ヴー]{1,10}?(?:病院|医療センター)")
+_NOT_SCHOOL_NAME = re.compile(r"^(?:[A-Z]|[〇○△□]+)$|期間|途|最|年|授業|在籍|給食|学校|院|娠|務|出|事|業|議|療|休|話|留|滞")
+
+PUBLIC_BODIES = ("出入国在留管理局", "入国管理局", "出張所", "支局", "在留支援センター", "インフォメーションセンター", "FRESC",
+                 "法テラス", "労働基準監督署", "労働局", "ハローワーク", "公共職業安定所", "市役所", "区役所", "町役場",
+                 "村役場", "年金事務所", "税務署", "法務局", "家庭裁判所", "地方裁判所", "大使館", "領事館", "保健所",
+                 "児童相談所", "福祉事務所", "国際交流協会", "社会福祉協議会", "外国人技能実習機構", "よりそいホットライン",
+                 "DV相談+", "DV相談ナビ", "国際交流会館", "市民活動センター")
+_PERSONAL_IN_BETWEEN = re.compile(r"自宅|携帯|本人|相談者|夫|妻|母|父|住所|連絡先|申請人|申立人|さん|様|氏")
+
+
+def place_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _ROMAJI_ADDRESS.finditer(folded):
+        words = re.findall(r"[A-Za-z\-āēīōū]+", match.group())
+        unit = any(_ROMAJI_UNIT.search(w) for w in words) or match.group().count(",") >= 1
+        yield "address", match.start(), match.end(), CONFIDENT if unit else CHECK
+    for match in _TOWN_BLOCK.finditer(folded):
+        town = match.group("town") or ""
+        if _NOT_A_TOWN.search(town) or _NOT_A_TOWN.search(match.group()[:3]):
+            continue
+        yield "address", match.start(), match.end(), CONFIDENT
+    for match in _SCHOOL.finditer(folded):
+        name = match.group("name") if match.group("name") is not None else match.group("bare")
+        if not name or _NOT_SCHOOL_NAME.search(name):
+            continue
+        yield "school", match.start(), match.end(), CONFIDENT if match.group("type") else CHECK
+    for match in _PUBLIC_HOSPITAL.finditer(folded):
+        yield "facility", match.start(), match.end(), CONFIDENT
+
+
+def is_public_place(folded: str, start: int) -> bool:
+    """An address, postal code or number right after a public body's name in the same line or
+    sentence, with nothing personal between them."""
+    line_start = max(folded.rfind("\n", 0, start), folded.rfind("。", 0, start), start - 80) + 1
+    before = folded[line_start:start]
+    body = max((before.rfind(name) + len(name) for name in PUBLIC_BODIES if name in before), default=-1)
+    if body < 0:
+        return False
+    return not _PERSONAL_IN_BETWEEN.search(before[body:])
