@@ -116,8 +116,10 @@ def build_join_result(outcome: str, item: CaseSession, lang: str, position: int 
 
 
 def build_invitation(item: CaseSession, case: Case | None, lang: str, tz: ZoneInfo) -> list[dict]:
+    # A substitute says why it is there: the case meeting was called off, the exchange keeps people in touch.
+    intro = "sessions.substitute_invitation_intro" if item.substitute_of_id is not None else "sessions.invitation_intro"
     return [
-        section(t("sessions.invitation_intro", lang)),
+        section(t(intro, lang)),
         section(f"*{item.code}　{session_title(item, case, lang)}*\n" + session_facts(item, case, lang, tz)),
         actions(button(t("sessions.join_button", lang), ids.SESSION_JOIN, item.code, style="primary"),
                 block_id=f"session_{item.code}"),
@@ -126,8 +128,10 @@ def build_invitation(item: CaseSession, case: Case | None, lang: str, tz: ZoneIn
 
 
 def build_announcement(item: CaseSession, case: Case | None, lang: str, tz: ZoneInfo) -> list[dict]:
+    why = [section(t("sessions.substitute_invitation_intro", lang))] if item.substitute_of_id is not None else []
     return [
         header(t("sessions.announcement_title", lang)),
+        *why,
         section(f"*{item.code}　{session_title(item, case, lang)}*\n" + session_facts(item, case, lang, tz)),
         actions(button(t("sessions.join_button", lang), ids.SESSION_JOIN, item.code, style="primary"),
                 block_id=f"session_{item.code}"),
@@ -222,6 +226,8 @@ class StaffNotice:
     waitlisted: int = 0
     registrants: int = 0
     reason: str = ""
+    invited: int = 0  # coordinators a substitute was announced to, beyond the registrants
+    nationwide: bool = False  # the substitute's region had too few coordinators: offered to everyone
 
 
 def build_staff_notice(item: CaseSession, case: Case | None, substitute: CaseSession | None, notice: StaffNotice,
@@ -240,8 +246,10 @@ def build_staff_notice(item: CaseSession, case: Case | None, substitute: CaseSes
             lines.append(t("sessions.staff.reason", lang, reason=escape(notice.reason)))
     blocks = [section("\n".join(lines)), section(session_facts(item, case, lang, tz))]
     if substitute is not None:
+        reach = t("sessions.staff.substitute_nationwide" if notice.nationwide else "sessions.staff.substitute_region",
+                  lang, invited=notice.invited, bureau=bureau_label(item.bureau, lang))
         blocks.append(section(t("sessions.staff.substitute", lang, code=substitute.code,
-                                registrants=notice.registrants) + "\n"
+                                registrants=notice.registrants) + reach + "\n"
                               + session_facts(substitute, None, lang, tz)))
         blocks.append(context(t("sessions.staff.meeting_url", lang, url=substitute.online_url)
                               if substitute.online_url else

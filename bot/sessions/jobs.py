@@ -30,7 +30,8 @@ async def decide_due_sessions(deps: Deps) -> int:
     decided = 0
     for session_id in due:
         async with deps.uow() as uow:  # one transaction per session: one failure stops nothing else
-            decision = await sessions.decide(uow, now, session_id, deps.settings.admin_ids)
+            decision = await sessions.decide(uow, now, session_id, deps.settings.admin_ids,
+                                             deps.settings.announce_channel)
         if decision is not None:
             decided += 1
             log.info("session decided", extra={"session": decision.session.code, "outcome": decision.outcome})

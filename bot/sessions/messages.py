@@ -161,7 +161,9 @@ async def render_staff_notice(ctx: RenderContext) -> Message | None:
     notice = blocks.StaffNotice(outcome=outcome, participants=int(ctx.payload.get("participants") or 0),
                                 groups=int(ctx.payload.get("groups") or 0),
                                 waitlisted=int(ctx.payload.get("waitlisted") or 0),
-                                registrants=int(ctx.payload.get("registrants") or 0), reason=_reason(ctx))
+                                registrants=int(ctx.payload.get("registrants") or 0), reason=_reason(ctx),
+                                invited=int(ctx.payload.get("invited") or 0),
+                                nationwide=bool(ctx.payload.get("nationwide")))
     built = blocks.build_staff_notice(item, case, substitute, notice, lang, ctx.deps.tz)
     return Message(text=built[0]["text"]["text"][:300], blocks=built)
 

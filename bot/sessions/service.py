@@ -235,12 +235,52 @@ async def announce(uow: UnitOfWork, now: datetime, actor: Actor, code: str,
 
 
 async def eligible_invitees(uow: UnitOfWork, item: CaseSession) -> list[Coordinator]:
-    """Coordinators of the session's region (everyone, for an online session), profile complete."""
+    """Coordinators of the session's region (everyone, for an online session), profile complete.
+    A substitute 意見交換会 keeps to its bureau's region, unless the region is too small for it."""
+    if item.substitute_of_id is not None:
+        return await substitute_invitees(uow, item)
     if item.bureau == "online" or item.format == "online" and item.kind != "official":
         people = await uow.coordinators.active()
     else:
         people = await uow.coordinators.in_bureau(item.bureau)
     return [p for p in people if p.profile_complete]
+
+
+async def substitute_invitees(uow: UnitOfWork, substitute: CaseSession) -> list[Coordinator]:
+    return (await _substitute_reach(uow, substitute))[0]
+
+
+async def _substitute_reach(uow: UnitOfWork, substitute: CaseSession) -> tuple[list[Coordinator], bool]:
+    """Who is offered a substitute 意見交換会: every coordinator of the called-off session's region
+    (profile complete); the whole country (True) when the region has fewer than the called-off
+    session's minimum, since an exchange among two or three people of one region rarely happens."""
+    original = await uow.sessions.get(substitute.substitute_of_id) if substitute.substitute_of_id else None
+    enough = max(original.min_participants if original else 0, substitute.min_participants)
+    region = [p for p in await uow.coordinators.in_bureau(substitute.bureau) if p.profile_complete]
+    if len(region) >= enough:
+        return region, False
+    return [p for p in await uow.coordinators.active() if p.profile_complete], True
+
+
+async def _offer_substitute(uow: UnitOfWork, now: datetime, substitute: CaseSession, told: set[str],
+                            announce_channel: str | None) -> tuple[int, bool]:
+    """Announce a substitute like any session: an invitation DM to each coordinator it is for
+    (those already told in their cancellation notice are left out) and the announcement post.
+    How many were invited, and whether nationwide."""
+    invited = 0
+    people, nationwide = await _substitute_reach(uow, substitute)
+    for person in people:
+        if person.slack_user_id in told:
+            continue
+        invited += await outbox.enqueue(uow, kind="session_invitation", recipient=person.slack_user_id, due_at=now,
+                                        dedupe_key=f"invite:{substitute.code}:{person.slack_user_id}", now=now,
+                                        payload={"session_id": substitute.id}, session_id=substitute.id,
+                                        grace_seconds=INVITATION_GRACE_SECONDS)
+    if announce_channel:
+        await outbox.enqueue(uow, kind="session_announcement", recipient=announce_channel, due_at=now,
+                             dedupe_key=f"announce:{substitute.code}", now=now,
+                             payload={"session_id": substitute.id}, session_id=substitute.id)
+    return invited, nationwide
 
 
 # --- listing -----------------------------------------------------------------------------------
@@ -440,9 +480,10 @@ async def tell_staff(uow: UnitOfWork, now: datetime, item: CaseSession, outcome:
 
 
 async def decide(uow: UnitOfWork, now: datetime, session_id: int,
-                 secretariat: frozenset[str] = frozenset()) -> Decision | None:
+                 secretariat: frozenset[str] = frozenset(), announce_channel: str | None = None) -> Decision | None:
     """At the deadline: draw the lottery if any, then confirm with groups or call the session off.
-    Either way the secretariat and the bureau's staff are told (`secretariat`: JIREI_ADMINS)."""
+    Either way the secretariat and the bureau's staff are told (`secretariat`: JIREI_ADMINS). A
+    substitute is announced in `announce_channel` like any session."""
     item = await uow.sessions.get(session_id, lock=True)
     if item is None or item.status != "open" or item.deadline_at > now:
         return None  # someone else decided already, or it moved
@@ -450,7 +491,7 @@ async def decide(uow: UnitOfWork, now: datetime, session_id: int,
         await _draw_lottery(uow, now, item)
     confirmed = await uow.registrations.for_session(item.id, "confirmed")
     if len(confirmed) < item.min_participants:
-        return await _call_off(uow, now, item, secretariat)
+        return await _call_off(uow, now, item, secretariat, announce_channel)
     people = await uow.coordinators.many(r.user_id for r in confirmed)
     participants = [grouping.Participant(r.user_id, (people.get(r.user_id).affiliation if people.get(r.user_id) else None))
                     for r in confirmed]
@@ -504,10 +545,12 @@ async def _draw_lottery(uow: UnitOfWork, now: datetime, item: CaseSession) -> No
                            winners=len(result.winners), waitlisted=len(result.waitlist), trace=result.trace)
 
 
-async def _call_off(uow: UnitOfWork, now: datetime, item: CaseSession, secretariat: frozenset[str]) -> Decision:
-    """Too few at the deadline. An official session is replaced by an online 意見交換会 for the
-    same people (the plan's answer to "too few applicants"); an exchange meeting or a self-run
-    session is simply called off."""
+async def _call_off(uow: UnitOfWork, now: datetime, item: CaseSession, secretariat: frozenset[str],
+                    announce_channel: str | None = None) -> Decision:
+    """Too few at the deadline. An official session is replaced by an online 意見交換会 (the plan's
+    answer to "too few applicants", to keep people connected): offered first to the same people in
+    their cancellation notice, then announced to the region (substitute_invitees); an exchange
+    meeting or a self-run session is simply called off."""
     registrants = await uow.registrations.for_session(item.id, "confirmed", "waitlisted", "applied")
     item.status, item.decided_at = "cancelled", now
     await reminders.cancel_session(uow, item.id)
@@ -530,10 +573,14 @@ async def _call_off(uow: UnitOfWork, now: datetime, item: CaseSession, secretari
                              dedupe_key=f"cancelled:{item.code}:{reg.user_id}", now=now,
                              payload={"session_id": item.id, "substitute_id": substitute.id if substitute else None},
                              session_id=item.id)
+    invited, nationwide = 0, False
+    if substitute is not None:
+        invited, nationwide = await _offer_substitute(uow, now, substitute, {r.user_id for r in registrants},
+                                                      announce_channel)
     await tell_staff(uow, now, item, "called_off", secretariat, registrants=len(registrants),
-                     substitute_id=substitute.id if substitute else None)
+                     substitute_id=substitute.id if substitute else None, invited=invited, nationwide=nationwide)
     await uow.audit.record(now, "system", "session.cancel", "ok", target=item.code, registrants=len(registrants),
-                           substitute=substitute.code if substitute else None)
+                           substitute=substitute.code if substitute else None, invited=invited)
     return Decision(item, "cancelled", len(registrants), substitute=substitute)
 
 
