@@ -762,6 +762,8 @@ def _not_personal(folded: str, hit: _Hit) -> bool:
         return True
     if hit.kind == "email" and anonymisation_contacts.is_general_inbox(folded[hit.start:hit.end]):
         return True
+    if "例" in folded[max(0, hit.start - 4):hit.start]:
+        return True  # "例：AB12345678CD": an example of the shape, in a Q&A or a form's instructions
     return hit.kind == "person_name" and anonymisation_names.is_not_a_person(folded[hit.start:hit.end],
                                                                              folded[hit.end:hit.end + 12])
 

@@ -22,7 +22,7 @@ _BRACKETED_PHONE = re.compile(r"(?<![0-9])\(0[0-9]{1,4}\) ?[0-9]{1,4}[ \-][0-9]{
 _THREE_FOUR_FOUR = re.compile(r"(?<![0-9\-])0[1-9]0[ \-][0-9]{4}[ \-][0-9]{4}(?![0-9\-])")
 
 _OBFUSCATED_EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64} ?(?:\((?:at|AT|あっと|アット)\)|\[(?:at|AT)\]|<at>| at |★|☆|◎)"
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64} ?(?:\((?:at|AT|あっと|アット)\)|\[(?:at|AT)\]|<at>|★|☆|◎)"
     r" ?[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,4}(?![A-Za-z0-9\-])")
 # An organisation's general inbox, published for anyone to write to.
 GENERAL_INBOXES = frozenset("""info information soudan sodan consult consultation contact contacts office support help

@@ -135,6 +135,14 @@ def _person_fields(folded: str) -> Iterator[tuple[str, int, int, str]]:
         if match.group("label") == "From":
             value = value.split("<")[0]
             end = start + len(value)
+        # "SOUZA LIMA Gabriel 市立西小4年": the name ends before a chunk in another script or with digits.
+        chunks = value.split(" ")
+        for i, chunk in enumerate(chunks):
+            if i and (re.search(r"[0-9:]", chunk) or (re.search(r"[A-Za-z]", chunks[0])
+                                                     and re.search(r"[一-龥ぁ-んァ-ヴ]", chunk))):
+                value = " ".join(chunks[:i])
+                end = start + len(value)
+                break
         tail = _HONORIFIC_TAIL.search(value)
         if tail:
             end = start + tail.start()
@@ -229,6 +237,26 @@ def _number_fields(folded: str) -> Iterator[tuple[str, int, int, str]]:
         yield "phone", match.start("value"), match.end("value"), CONFIDENT
 
 
+_INSURANCE_FIELD = re.compile(r"(?:証券番号|保険証券番号|(?i:policy no\.?|policy number))[ \t:：は]{0,3}"
+                              r"(?P<value>[0-9][0-9\-]{5,20}[0-9])(?![0-9])")
+_BANK_FIELD = re.compile(r"(?:(?<![A-Za-z])A/C|(?i:account no\.?|account number|acct\.?|conta|número da conta|số tài khoản))"
+                         r"[ \t:：.]{0,3}(?P<value>[0-9][0-9\-]{5,24}[0-9])(?![0-9])")
+_SNS_BRACKET = re.compile(
+    r"(?<![ァ-ヴーA-Za-z])(?:LINE|ライン|WeChat|微信|KakaoTalk|카카오톡|Instagram|インスタ|Facebook|Zalo|WhatsApp|Viber|Telegram|Messenger"
+    r"|Skype|TikTok|X|Twitter)(?: ?ID)? ?[（(] ?(?:ID|微信号|아이디|ユーザー名|user ?name)? ?[:：]? ?"
+    r"(?P<value>@?[A-Za-z0-9][A-Za-z0-9._\-]{2,40})(?=[）)])")
+
+
+def _account_fields(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for kind, pattern in (("insurance_number", _INSURANCE_FIELD), ("bank_account", _BANK_FIELD),
+                          ("sns_id", _SNS_BRACKET)):
+        for match in pattern.finditer(folded):
+            if kind == "sns_id" and re.fullmatch(r"[0-9\-]+", match.group("value")):
+                continue  # a phone number in brackets, found as such
+            start = match.start("value") + (1 if match.group("value").startswith("@") else 0)
+            yield kind, start, match.end("value"), CONFIDENT
+
+
 def labelled_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
     """Every value read through its label, as ``(kind, start, end, tier)``."""
     yield from _person_fields(folded)
@@ -236,3 +264,4 @@ def labelled_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
     yield from _place_fields(folded)
     yield from _birth_fields(folded)
     yield from _number_fields(folded)
+    yield from _account_fields(folded)

@@ -55,7 +55,7 @@ japan japanese tokyo osaka kyoto nagoya sapporo sendai hiroshima fukuoka yokoham
 vietnam vietnamese philippines filipino philippine brazil brazilian brasil nepal nepali nepalese india indian
 indonesia indonesian china chinese korea korean peru peruvian thailand thai myanmar burmese sri lanka pakistan
 bangladesh turkey turkish somalia nigeria kenya english portuguese spanish tagalog french german asia europe africa
-america american london paris manila cebu davao maynila hanoi saigon lima londrina
+america american london paris são paulo rio janeiro manila cebu davao maynila hanoi saigon lima londrina
 line facebook instagram wechat whatsapp messenger zalo viber kakaotalk telegram skype twitter tiktok google zoom
 fresc otit jitco pdf word excel npo dv jr id no nos tbd n/a am pm ceo cto it ai tet chuseok diwali tihar dashain ramadan eid
 christmas easter rizal hello work
@@ -121,8 +121,14 @@ def _latin_runs(folded: str) -> Iterator[list[re.Match]]:
 _NAMEABLE = frozenset("may june april august joy grace faith hope rose mark will ate kuya".split())
 
 
+_ORGANISATION_WORDS = frozenset("""bank agency office association services service bureau hall center centre city ward
+    prefecture university ministry council committee society foundation union network department section division
+    government court station police embassy consulate church temple mosque shrine project programme program day
+    festival holiday""".split())
+
+
 def _is_common(word: str) -> bool:
-    lowered = word.lower().rstrip(".")
+    lowered = re.sub(r"['’]s$", "", word.lower().rstrip("."))
     return lowered in COMMON_WORDS or (lowered.endswith("s") and lowered[:-1] in COMMON_WORDS)
 
 
@@ -146,7 +152,7 @@ def _latin_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
         text = folded[start:end]
         # A workplace or school: a type word after at least one other word, or "&" in the run.
         type_at = next((i for i, w in enumerate(lowered) if i > 0 and (w in _FACILITY_WORDS or w in _SCHOOL_WORDS)), -1)
-        if type_at > 0 or ("&" in text and len(run) >= 2):
+        if type_at > 0 or ("&" in text and len(run) >= 2 and all(len(w) >= 2 for w in words)):
             tail = folded[end:end + 12]
             legal = re.match(r",? ?(?:Co\.,? ?Ltd\.|Co\.|Ltd\.|Inc\.|Corp\.|LLC)", tail)
             if legal:
@@ -170,13 +176,24 @@ def _latin_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
             names.insert(0, names[0] - 1)
         # Trim common words at both ends of the run ("Called Grace Wanjiru" → "Grace Wanjiru").
         first, last = names[0], names[-1]
-        if any(_is_common(w) and w.lower() not in _NAMEABLE for w in words[first:last + 1]):
-            # A common word inside ("Nepal Investment Mega Bank", "Hello Work Office") is no name.
+        inside = [w for w in words[first:last + 1] if _is_common(w) and w.lower() not in _NAMEABLE]
+        if (len(inside) * 2 > last - first + 1
+                or any(w.lower().rstrip(".") in _ORGANISATION_WORDS for w in words)):
+            # Mostly common words, or an institution ("Nepal Investment Mega Bank"): no name.
             continue
         start, end = run[first].start(), run[last].end()
         if folded[end - 1] == "." and not re.fullmatch(r"[A-Z]\.(?:[A-Z]\.)*", folded[run[last].start():end]):
             end -= 1
         count = last - first + 1
+        initials = re.match(r" ?(?:[A-Z]\.){1,3}", folded[end:end + 7])
+        if initials and folded[end - 1] != ".":
+            end += initials.end()
+            count += 1  # "Sabina K.C."
+        # A capitalised common word right after the name words is part of it ("Jessica Lima").
+        if (last + 1 < len(words) and words[last + 1][0].isupper() and len(words[last + 1]) >= 4
+                and words[last + 1].lower() not in _ORGANISATION_WORDS and not initials):
+            end = run[last + 1].end()
+            count += 1
         before_word = words[first - 1].lower() if first > 0 else _word_before(folded, start)
         if count >= 2 or before_word in _CUE_BEFORE:
             yield "person_name", start, end, CONFIDENT
@@ -260,6 +277,11 @@ _SPACED_CHINESE = re.compile(r"(?<![一-龥ぁ-んァ-ヴー])(?P<name>[" + CHIN
 _ALIAS = re.compile(r"以下[、,]?[「『]?(?P<name>[ァ-ヴー]{2,12}|[一-龥々]{2,4}|[A-Z][A-Za-z]+)[」』]?(?=[）)、。]|と呼ぶ)")
 
 
+# A list of people: "・Aung Ko Ko：LINE…", "・이수민：카카오톡…", "・王 磊：微信…".
+_LISTED_PERSON = re.compile(r"^[ \t]*[・\-*•][ \t]*(?P<name>[A-Za-zÀ-ɏḀ-ỿ.]+(?: [A-Za-zÀ-ɏḀ-ỿ.]+){1,3}|[가-힣]{2,4}"
+                            r"|[一-龥]{1,2} [一-龥]{1,2})[ \t]*[:：]", re.MULTILINE)
+
+
 def _letter_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
     for match in _LETTER_SELF.finditer(folded):
         name = match.group("name")
@@ -271,7 +293,7 @@ def _letter_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
         if not formal and re.fullmatch(r"[ぁ-ん]+", name):
             continue
         yield "person_name", match.start("name"), match.start("name") + len(name), CONFIDENT if formal else CHECK
-    for pattern in (_NAME_AFTER_TITLE, _ROLE_THEN_NAME, _NAME_TOLD, _SPACED_CHINESE, _ALIAS):
+    for pattern in (_NAME_AFTER_TITLE, _ROLE_THEN_NAME, _NAME_TOLD, _SPACED_CHINESE, _ALIAS, _LISTED_PERSON):
         for match in pattern.finditer(folded):
             if match.group("name") in ("先生", "さん") or is_not_a_person(match.group("name")):
                 continue
@@ -342,6 +364,10 @@ def _parts(name: str) -> set[str]:
 
 
 _READING = re.compile(r" ?[（(](?P<reading>[ぁ-んァ-ヴー]{2,10}(?:[ ・][ぁ-んァ-ヴー]{1,10}){0,3})[）)]")
+COUNTRIES_IN_KANA = frozenset("""ブラジル ペルー フィリピン ベトナム ネパール スリランカ パキスタン インド インドネシア タイ
+    ミャンマー バングラデシュ アメリカ イギリス ナイジェリア ガーナ トルコ イラン イラク シリア アフガニスタン ソマリア
+    エチオピア カメルーン コンゴ ウガンダ ケニア モンゴル カンボジア ラオス マレーシア ボリビア コロンビア メキシコ
+    アルゼンチン チリ パラグアイ ロシア ウクライナ フランス ドイツ スペイン ポルトガル カナダ オーストラリア""".split())
 _NEVER_A_MENTION = frozenset("本人 相談者 申請者 子ども 家族 先生 さん 通訳 担当".split())
 
 
@@ -366,7 +392,7 @@ def mentions_again(folded: str, found: Iterable[tuple[str, int, int, str]]) -> I
         if kind == "person_name" and tier == CONFIDENT:
             # "小池 恵（こいけ めぐみ）", "GURUNG Sujan（グルン スジャン）": the reading in brackets after a name
             reading = _READING.match(folded, end)
-            if reading:
+            if reading and reading.group("reading") not in COUNTRIES_IN_KANA:
                 yield "person_name", reading.start("reading"), reading.end("reading"), CONFIDENT
     for match in _MENTION_WORD.finditer(folded):
         word, start, end = match.group(), match.start(), match.end()
@@ -407,6 +433,9 @@ HISTORICAL_FIGURES = frozenset(re.sub(r"[\s・＝=]", "", w) for w in """
 織田信長 徳川家康 豊臣秀吉 聖徳太子 紫式部 樋口一葉 津田梅子 北里柴三郎 渋沢栄一 新渡戸稲造 毛沢東 毛泽东 周恩来
 藤野先生 マンデラ Mandela マザー・テレサ ナイチンゲール キング牧師 アウンサンスーチー 李舜臣 世宗 ブッダ 釈迦 
 """.split())
+# Words that stand where a name stands: labels of forms, prayers and events.
+_NOT_PEOPLE = frozenset("""申立人 相手方 申請人 申請者 相談者 相談員 本人 対象者 保護者 依頼者 記録者 代理人 ジュマ ジュムア
+    リーマンショック 番号 代表番号""".split())
 JOB_TITLES = ("主任", "課長", "係長", "部長", "班長", "工場長", "事務局長", "局長", "所長", "院長", "校長", "教頭", "担任",
               "課長補佐", "社長", "店長", "室長", "理事長", "会長", "園長", "看護師長", "師長", "学年主任", "ライン主任",
               "ホール主任", "Manager", "Director", "Chief", "Supervisor", "Leader")
@@ -427,4 +456,8 @@ def is_not_a_person(name: str, following: str = "") -> bool:
     if len(bare) >= 3 and any(extended.startswith(figure) and len(bare) < len(figure)
                               for figure in HISTORICAL_FIGURES if len(figure) >= 4):
         return True
-    return bare in HISTORICAL_FIGURES or bare.endswith(JOB_TITLES)
+    parts = [p for p in re.split(r"[・＝=\s]", name) if p]
+    if len(parts) > 1 and all(p in HISTORICAL_FIGURES for p in parts):
+        return True  # "孫文・魯迅"
+    return (bare in HISTORICAL_FIGURES or bare.endswith(JOB_TITLES) or bare in _NOT_PEOPLE
+            or bare in COUNTRIES_IN_KANA)

@@ -35,9 +35,9 @@ _NOT_A_TOWN = re.compile(r"(?:時間|期間|年|月|日|号|第|約|計|合計|�
 
 _SCHOOL = re.compile(
     r"(?:(?<![一-龥ァ-ヴー])[一-龥]{1,5}?)?(?:市|区|町|村|都|道|府|県|国|私)立"
-    r"(?P<name>[一-龥ァ-ヴー]{1,10}?)(?P<type>小学校|中学校|高等学校|高校|特別支援学校|盲学校|聾学校|ろう学校|養護学校"
-    r"|中等教育学校|小学部|小|中|高)(?![一-龥])"
-    r"|(?<![一-龥ァ-ヴー])(?P<bare>[一-龥]{2,6}?(?:第[一二三四五六七八九十]+)?)(?P<abbr>小|中)(?= ?[0-9]年|（)")
+    r"(?P<name>[一-龥ァ-ヴー]{0,10}?)(?P<type>小学校|中学校|高等学校|高校|特別支援学校|盲学校|聾学校|ろう学校|養護学校"
+    r"|中等教育学校|小|中|高)(?:小学部|中学部|高等部)?(?![一-龥])"
+    r"|(?<![一-龥ァ-ヴー])(?P<bare>[一-龥]{2,6}?(?:第[一二三四五六七八九十]+)?)(?P<abbr>小|中)(?= ?[0-9]年|\()")
 _PUBLIC_HOSPITAL = re.compile(r"(?<![一-龥])(?:[一-龥]{1,4})?(?:市|県|都|府|道|国)立[一-龥ァ-ヴー]{1,10}?(?:病院|医療センター)")
 _NOT_SCHOOL_NAME = re.compile(r"^(?:[A-Z]|[〇○△□]+)$|期間|途|最|年|授業|在籍|給食|学校|院|娠|務|出|事|業|議|療|休|話|留|滞")
 
@@ -47,6 +47,11 @@ PUBLIC_BODIES = ("出入国在留管理局", "入国管理局", "出張所", "�
                  "児童相談所", "福祉事務所", "国際交流協会", "社会福祉協議会", "外国人技能実習機構", "よりそいホットライン",
                  "DV相談+", "DV相談ナビ", "国際交流会館", "市民活動センター")
 _PERSONAL_IN_BETWEEN = re.compile(r"自宅|携帯|本人|相談者|夫|妻|母|父|住所|連絡先|申請人|申立人|さん|様|氏")
+
+
+# A clinic named in kana before its department: "ひまわり整形外科", "さくら内科".
+_KANA_CLINIC = re.compile(r"(?<![ぁ-んァ-ヴー一-龥])[ぁ-んァ-ヴー]{2,10}(?:整形外科|心療内科|内科|外科|小児科|皮膚科|眼科"
+                          r"|耳鼻咽喉科|耳鼻科|産婦人科|婦人科|精神科|歯科)(?:クリニック|医院|病院)?")
 
 
 def place_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
@@ -61,9 +66,12 @@ def place_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
         yield "address", match.start(), match.end(), CONFIDENT
     for match in _SCHOOL.finditer(folded):
         name = match.group("name") if match.group("name") is not None else match.group("bare")
-        if not name or _NOT_SCHOOL_NAME.search(name):
+        special = (match.group("type") or "") in ("特別支援学校", "盲学校", "聾学校", "ろう学校", "養護学校")
+        if (not name and not special) or (name and _NOT_SCHOOL_NAME.search(name)):
             continue
         yield "school", match.start(), match.end(), CONFIDENT if match.group("type") else CHECK
+    for match in _KANA_CLINIC.finditer(folded):
+        yield "facility", match.start(), match.end(), CONFIDENT
     for match in _PUBLIC_HOSPITAL.finditer(folded):
         yield "facility", match.start(), match.end(), CONFIDENT
 
@@ -76,4 +84,6 @@ def is_public_place(folded: str, start: int) -> bool:
     body = max((before.rfind(name) + len(name) for name in PUBLIC_BODIES if name in before), default=-1)
     if body < 0:
         return False
-    return not _PERSONAL_IN_BETWEEN.search(before[body:])
+    between = before[body:]
+    # Another cell of a table row or another field belongs to someone else.
+    return not (_PERSONAL_IN_BETWEEN.search(between) or "│" in between or "\t" in between or "|" in between)
