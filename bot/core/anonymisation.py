@@ -15,6 +15,7 @@ import bisect
 import json
 import re
 import sys
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, TextIO
@@ -380,28 +381,42 @@ _NOT_NAMES = frozenset({
 _PLACES_ALSO_SURNAMES = frozenset(
     [p[:-1] if p[-1] in "都府県" else p for p in PREFECTURES] + "札幌 仙台 名古屋 広島 高松 福岡".split())
 
-_tokenizer = None
-_pos_of = None
+# SudachiPy: one Dictionary per process, loaded on first use (about a second) and shared; one
+# Tokenizer per thread made from it. A Tokenizer refuses a second caller while it is working
+# ("Tokenizer is already in use"), and checks run in several worker threads at once (an upload, a
+# /jirei check, a guarded message). Making tokenizers from, and reading parts of speech out of, one
+# Dictionary from several threads is safe: its data are immutable and shared behind an Arc.
+_dictionary = None
+_dictionary_lock = threading.Lock()
+_this_thread = threading.local()
 _parts_of_speech: dict[int, tuple[str, ...]] = {}
 
 
-def _sudachi():
-    """The SudachiPy tokenizer, built once per process on first use (about a second). Only the
-    part-of-speech field is loaded, and each part-of-speech tuple is built once, by its id."""
-    global _tokenizer, _pos_of
-    if _tokenizer is None:
-        from sudachipy import Dictionary, SplitMode
+def _loaded_dictionary():
+    global _dictionary
+    with _dictionary_lock:
+        if _dictionary is None:
+            from sudachipy import Dictionary
 
-        dictionary = Dictionary(dict="core")
-        _pos_of = dictionary.pos_of
-        _tokenizer = dictionary.tokenizer(mode=SplitMode.C, fields={"pos"})
-    return _tokenizer
+            _dictionary = Dictionary(dict="core")
+        return _dictionary
+
+
+def _sudachi():
+    """This thread's SudachiPy tokenizer (only the part-of-speech field is loaded)."""
+    tokenizer = getattr(_this_thread, "tokenizer", None)
+    if tokenizer is None:
+        from sudachipy import SplitMode
+
+        tokenizer = _this_thread.tokenizer = _loaded_dictionary().tokenizer(mode=SplitMode.C, fields={"pos"})
+    return tokenizer
 
 
 def _part_of_speech(pos_id: int) -> tuple[str, ...]:
+    """Each part-of-speech tuple is built once per process, by its id."""
     found = _parts_of_speech.get(pos_id)
     if found is None:
-        found = _parts_of_speech[pos_id] = tuple(_pos_of(pos_id))
+        found = _parts_of_speech[pos_id] = tuple(_loaded_dictionary().pos_of(pos_id))
     return found
 
 
@@ -437,19 +452,26 @@ _SENTENCE = re.compile(r"[^。！？!?\n]*[。！？!?]?")
 _SUDACHI_CHUNK = 2000  # characters; SudachiPy refuses very long inputs
 
 
-def _tokens(text: str) -> list[list[_Token]]:
-    """Tokens of each sentence, with offsets into ``text``."""
+def _sentences(text: str, start: int = 0, end: int | None = None, names_only: bool = False) -> Iterator[list[_Token]]:
+    """Tokens of each sentence of ``text[start:end]``, one sentence at a time, with offsets into
+    ``text``. A sentence longer than ``_SUDACHI_CHUNK`` is tokenised in pieces of that length,
+    counted from the sentence's start. With ``names_only`` pieces all in ASCII are left out."""
     tokenizer = _sudachi()
-    sentences: list[list[_Token]] = []
-    for match in _SENTENCE.finditer(text):
+    for match in _SENTENCE.finditer(text, start, len(text) if end is None else end):
         if not match.group().strip():
             continue
         for offset in range(match.start(), match.end(), _SUDACHI_CHUNK):
             chunk = text[offset:min(match.end(), offset + _SUDACHI_CHUNK)]
-            sentences.append([
-                _Token(m.surface(), offset + m.begin(), offset + m.end(), _part_of_speech(m.part_of_speech_id()), m.is_oov())
-                for m in tokenizer.tokenize(chunk)])
-    return sentences
+            if names_only and chunk.isascii():
+                continue  # a Japanese name is never ASCII
+            yield [_Token(m.surface(), offset + m.begin(), offset + m.end(), _part_of_speech(m.part_of_speech_id()),
+                          m.is_oov())
+                   for m in tokenizer.tokenize(chunk)]
+
+
+def _tokens(text: str) -> list[list[_Token]]:
+    """Tokens of each sentence of a short ``text``, with offsets into it."""
+    return list(_sentences(text))
 
 
 def _name_runs(tokens: list[_Token]) -> Iterator[tuple[int, int]]:
@@ -518,28 +540,42 @@ _LABELLED_NAME = re.compile(
 _NOT_A_NAME_AFTER_LABEL = ("不明", "非公開", "省略", "未定", "記載", "匿名", "仮名", "不詳", "確認", "変更", "欄", "表記")
 
 
-def _japanese_names(text: str) -> Iterator[_Hit]:
-    for sentence in _tokens(text):
+def _japanese_names(text: str, start: int, end: int) -> Iterator[_Hit]:
+    """Names read from the tokens of the sentences in ``text[start:end]`` (the chunk's own part)."""
+    # The last walk back over "・"-joined words: from where it began to the name's first word. A
+    # later walk that reaches that stretch ends where it ended, so no stretch is walked twice
+    # (a text of nothing but "ア・ア・…" would otherwise be walked back to its start for each run).
+    walked_from = walked_to = -1
+    for sentence in _sentences(text, start, end, names_only=True):
         for i, j in _name_runs(sentence):
             run = sentence[i:j]
-            start, end = run[0].start, run[-1].end
+            first, last = run[0].start, run[-1].end
             if len(run) == 1 and run[0].surface in _CHINESE_SURNAMES:
-                given = _GIVEN_NAME_AFTER.match(text[end:end + 12])
-                end += given.end() if given else 0
+                given = _GIVEN_NAME_AFTER.match(text[last:last + 12])
+                last += given.end() if given else 0
             # "レ・ヴァン・トゥアン": a one-letter first word the dictionary does not call a noun
-            while start >= 2 and text[start - 1] in _NAME_SEPARATORS and _KATAKANA_WORD.match(text[start - 2]):
-                start -= 2
-                while start > 0 and _KATAKANA_WORD.match(text[start - 1]):
-                    start -= 1
-            before = text[max(0, start - 6):start]
-            if _is_person_name(run, before, text[end:end + 6]):
-                yield _Hit("person_name", start, end)
+            walk = first
+            while walk >= 2 and text[walk - 1] in _NAME_SEPARATORS and _KATAKANA_WORD.match(text[walk - 2]):
+                walk -= 2
+                while walk > 0 and _KATAKANA_WORD.match(text[walk - 1]):
+                    walk -= 1
+                if walked_to < walk <= walked_from:
+                    walk = walked_to
+                    break
+            if walk != first:
+                walked_from, walked_to, first = first, walk, walk
+            before = text[max(0, first - 6):first]
+            if _is_person_name(run, before, text[last:last + 6]):
+                yield _Hit("person_name", first, last)
         # A Chinese surname the dictionary takes for a word ("王" is also "king"), with its given name
         for k, token in enumerate(sentence):
             if token.surface in _CHINESE_SURNAMES and not token.is_name:
                 given = _GIVEN_NAME_AFTER.match(text[token.end:token.end + 12])
                 if given:
                     yield _Hit("person_name", token.start, token.end + given.end())
+
+
+def _labelled_names(text: str) -> Iterator[_Hit]:
     for match in _LABELLED_NAME.finditer(text):
         if not match.group("name").startswith(_NOT_A_NAME_AFTER_LABEL):
             yield _Hit("person_name", match.start("name"), match.end("name"))
@@ -594,7 +630,8 @@ def _romanised_names(folded: str) -> Iterator[_Hit]:
 
 
 def _person_names(text: str, folded: str) -> Iterator[_Hit]:
-    yield from _japanese_names(text)
+    """The names the patterns find (those read from words: ``_japanese_names``)."""
+    yield from _labelled_names(text)
     yield from _romanised_names(folded)
 
 
@@ -713,22 +750,34 @@ def _name_tokens(tokens: list[_Token]) -> list[_Token]:
     return kept
 
 
+_WINDOWS_KEPT = 4096
+
+
 def _named_facilities(folded: str) -> Iterator[_Hit]:
+    # The words before a type, by the window they are read from: a text that repeats itself
+    # ("…店店店…", "ア小学校ア小学校…") has few different windows however long it is.
+    words_before: dict[str, tuple[list[_Token], bool]] = {}
     for match in _SUFFIX_TYPE.finditer(folded):
         window = _NAME_BEFORE.search(folded, max(0, match.start() - 24), match.start())
         if window is None:
             continue
         before = window.group()
-        sentences = _tokens(before)
-        words = _name_tokens(list(reversed(sentences[-1]))) if sentences else []
-        words.reverse()
+        known = words_before.get(before)
+        if known is None:
+            if len(words_before) >= _WINDOWS_KEPT:
+                words_before.clear()
+            sentences = _tokens(before)
+            words = _name_tokens(list(reversed(sentences[-1]))) if sentences else []
+            words.reverse()
+            known = words_before[before] = (words, any(_is_proper_word(w) for w in words))
+        words, named = known
         if words and words[-1].end != len(before):
             continue  # something that is not a name stands right before the type
         if match.group("type") == "店" and before.endswith(("支", "本")):
             continue  # a bank's branch or head office
         kind = "school" if _SCHOOL_TYPE.search(match.group("type")) else "facility"
         # Even before 株式会社 the name must be a name: "IT企業株式会社テックブリッジ" is named after it.
-        if not words or not any(_is_proper_word(w) for w in words):
+        if not named:
             continue
         start = window.start() + words[0].start
         name = folded[start:match.end()]
@@ -746,13 +795,70 @@ def _named_facilities(folded: str) -> Iterator[_Hit]:
 
 # --- putting it together -----------------------------------------------------------------------
 
-def _all_hits(text: str) -> Iterable[_Hit]:
-    folded = _fold(text)
-    found = [hit for hit in _rule_hits(text, folded) if not _not_personal(folded, hit)]
-    people = [(h.kind, h.start, h.end, h.tier) for h in found if h.kind == "person_name"]
-    found.extend(_Hit(*hit) for hit in anonymisation_names.mentions_again(folded, people)
-                 if not anonymisation_names.is_not_a_person(folded[hit[1]:hit[2]], folded[hit[2]:hit[2] + 12]))
-    return found
+# The text is checked in chunks, so a check holds the tokens and the folded copy of one chunk at a
+# time, never of the whole text. A chunk owns at most _CHUNK_CHARS characters (a finding belongs to
+# the chunk where it starts) and is cut after a line break, else after a sentence's end, else (a
+# sentence longer than half a chunk) where its SudachiPy pieces are cut anyway: sentences are
+# tokenised exactly as in the whole text. The patterns also read _CHUNK_CONTEXT characters on
+# either side, so a finding that starts near a cut and runs over it is found whole, with its context.
+_CHUNK_CHARS = 50_000
+_CHUNK_CONTEXT = 1_000
+_SENTENCE_ENDS = "。！？!?"
+
+
+def _chunks(text: str) -> Iterator[tuple[int, int]]:
+    """The [start, end) ranges the text is checked in, in order, covering it."""
+    start, sentence_start = 0, 0
+    while len(text) - start > _CHUNK_CHARS:
+        limit, half = start + _CHUNK_CHARS, start + _CHUNK_CHARS // 2
+        cut = text.rfind("\n", half, limit) + 1 or max(text.rfind(mark, half, limit) for mark in _SENTENCE_ENDS) + 1
+        if not cut:
+            # No sentence ends in the chunk's second half: cut the sentence where it is tokenised in pieces.
+            sentence_start = max([sentence_start] + [text.rfind(mark, start, limit) + 1 for mark in "\n" + _SENTENCE_ENDS])
+            cut = sentence_start + (limit - sentence_start) // _SUDACHI_CHUNK * _SUDACHI_CHUNK
+        yield start, cut
+        start = sentence_start = cut
+    yield start, len(text)
+
+
+def _moved(hit: _Hit, by: int) -> _Hit:
+    return _Hit(hit.kind, hit.start + by, hit.end + by, hit.tier)
+
+
+def _chunk_hits(text: str, start: int, end: int) -> Iterator[_Hit]:
+    """The hits that start in ``text[start:end]``, with offsets into ``text`` (mentions again of
+    the people found are looked for once every chunk has been read: ``_mentions``)."""
+    lo, hi = max(0, start - _CHUNK_CONTEXT), min(len(text), end + _CHUNK_CONTEXT)
+    piece = text[lo:hi]
+    folded = _fold(piece)
+    own_start, own_end = start - lo, end - lo
+    for hit in _rule_hits(piece, folded):
+        if own_start <= hit.start < own_end and not _not_personal(folded, hit):
+            yield _moved(hit, lo)
+    # Only this chunk reads these sentences: a name found in them is its own, even one whose first
+    # word, joined by "・", stands before the chunk.
+    for hit in _japanese_names(piece, own_start, own_end):
+        if not _not_personal(folded, hit):
+            yield _moved(hit, lo)
+
+
+def _mentions(text: str, cuts: list[tuple[int, int]], hits: list[_Hit]) -> Iterator[_Hit]:
+    """Later (or earlier) mentions of the people found, anywhere in the text, chunk by chunk."""
+    people = [hit for hit in hits if hit.kind == "person_name"]
+    known = anonymisation_names.name_parts(_fold(text[h.start:h.end]) for h in people if h.tier == CONFIDENT)
+    if not known[0]:
+        return
+    people.sort(key=lambda h: h.start)
+    starts = [h.start for h in people]
+    for start, end in cuts:
+        lo, hi = max(0, start - _CHUNK_CONTEXT), min(len(text), end + _CHUNK_CONTEXT)
+        folded = _fold(text[lo:hi])
+        nearby = [(h.kind, h.start - lo, h.end - lo, h.tier)
+                  for h in people[bisect.bisect_left(starts, lo):bisect.bisect_left(starts, hi)] if h.end <= hi]
+        for kind, first, last, tier in anonymisation_names.mentions_again(folded, nearby, known):
+            if start - lo <= first < end - lo and not anonymisation_names.is_not_a_person(folded[first:last],
+                                                                                           folded[last:last + 12]):
+                yield _Hit(kind, first + lo, last + lo, tier)
 
 
 def _not_personal(folded: str, hit: _Hit) -> bool:
@@ -801,20 +907,28 @@ def _without_overlaps(hits: Iterable[_Hit], length: int) -> list[_Hit]:
 
 def check_text(text: str, lang: str = "ja") -> list[Finding]:
     """Personal data found in ``text``, in reading order; suggestions in ``lang``. The time is
-    linear in the text; a text longer than ``MAX_CHECK_CHARS`` raises TextTooLong."""
+    linear in the text, whatever it holds; a text longer than ``MAX_CHECK_CHARS`` raises TextTooLong."""
     if len(text) > MAX_CHECK_CHARS:
         raise TextTooLong(len(text))
-    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    cuts = list(_chunks(text))
+    hits = [hit for start, end in cuts for hit in _chunk_hits(text, start, end)]
+    hits += _mentions(text, cuts, hits)
+    suggestions = {kind: t(f"anonymisation.suggestion.{kind}", lang) for kind in {hit.kind for hit in hits}}
     findings = []
-    for hit in _without_overlaps(_all_hits(text), len(text)):
-        line = bisect.bisect_right(line_starts, hit.start)
+    line, line_start, position = 1, 0, 0
+    for hit in _without_overlaps(hits, len(text)):  # in reading order: lines are counted as we go
+        newlines = text.count("\n", position, hit.start)
+        if newlines:
+            line += newlines
+            line_start = text.rfind("\n", position, hit.start) + 1
+        position = hit.start
         found = text[hit.start:hit.end]
         findings.append(Finding(
             kind=hit.kind,
             text=mask_my_number(found) if hit.kind == "my_number" else found,
             line=line,
-            column=hit.start - line_starts[line - 1] + 1,
-            suggestion=t(f"anonymisation.suggestion.{hit.kind}", lang),
+            column=hit.start - line_start + 1,
+            suggestion=suggestions[hit.kind],
             tier=hit.tier,
         ))
     return findings

@@ -376,18 +376,24 @@ def _word_pairs(name: str) -> list[str]:
     return [f"{a} {b}" for a, b in zip(words, words[1:])]
 
 
-def mentions_again(folded: str, found: Iterable[tuple[str, int, int, str]]) -> Iterator[tuple[str, int, int, str]]:
-    """Every bare later (or earlier) mention of a part of a name already found with confidence."""
-    parts: dict[str, str] = {}
-    for kind, start, end, tier in found:
-        if kind == "person_name" and tier == CONFIDENT:
-            for part in _parts(folded[start:end]):
-                parts.setdefault(part, tier)
+def name_parts(names: Iterable[str]) -> tuple[set[str], set[str]]:
+    """The parts of the names found with confidence (folded text) that a mention may repeat, and
+    the pairs of neighbouring words in them ("may zin" of "May Zin Htun"), looked up by set."""
+    names = list(names)
+    return ({part for name in names for part in _parts(name)},
+            {pair for name in names for pair in _word_pairs(name.lower())})
+
+
+def mentions_again(folded: str, found: Iterable[tuple[str, int, int, str]],
+                   known: tuple[set[str], set[str]] | None = None) -> Iterator[tuple[str, int, int, str]]:
+    """Every bare later (or earlier) mention of a part of a name already found with confidence.
+    ``known`` is ``name_parts`` of the names found in a whole text of which ``folded`` is a piece;
+    without it, the names in ``found`` give them."""
+    found = list(found)
+    parts, pairs = known if known is not None else name_parts(
+        folded[start:end] for kind, start, end, tier in found if kind == "person_name" and tier == CONFIDENT)
     if not parts:
         return
-    # Pairs of neighbouring words of the names found ("may zin" of "May Zin Htun"), looked up by set.
-    pairs = {pair for kind, start, end, tier in found if kind == "person_name" and tier == CONFIDENT
-             for pair in _word_pairs(folded[start:end].lower())}
     for kind, start, end, tier in found:
         if kind == "person_name" and tier == CONFIDENT:
             # "小池 恵（こいけ めぐみ）", "GURUNG Sujan（グルン スジャン）": the reading in brackets after a name
