@@ -35,6 +35,9 @@ _ERA_START = {"明治": 1867, "大正": 1911, "昭和": 1925, "平成": 1988, "�
 _BIRTH_SUFFIX = re.compile(r"^ ?(?:に|の)?(?:生まれ|出生|誕生|生(?=[)）\s、。,]|$))")
 _CLASS_SUFFIX = re.compile(r"[0-9０-９一二三四五六]+年[0-9０-９一二三四五六A-Za-zＡ-Ｚ]*組?$")
 _MASKED = re.compile(r"[0-9A-Za-z０-９Ａ-Ｚａ-ｚ]")
+# Names are matched to one another (a surname after the full name) by their first and last this
+# many characters; no one's name is longer.
+_NAME_INDEXED = 40
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,10 @@ class _Placeholders:
     def __init__(self, text: str, today: date, lang: str) -> None:
         self.text, self.today, self.lang = text, today, lang
         self.people: dict[str, str] = {}
+        self.order: dict[str, int] = {}  # each name met, by when it was first met
+        self.names_in_order: list[str] = []
+        self.first_with_prefix: dict[str, int] = {}  # the first name met beginning with …
+        self.first_with_suffix: dict[str, int] = {}  # … and ending with each string
         self.places: dict[str, str] = {}
         self.facilities: dict[str, str] = {}
         self.person_letters = iter([letter for letter in _PERSON_LETTERS
@@ -79,18 +86,36 @@ class _Placeholders:
         key = re.sub(r"[\s・＝=･]", "", name)
         letter = self.people.get(key)
         if letter is None:
-            # A surname or a given name alone, after the full name, is the same person.
-            letter = next((known for known_key, known in self.people.items()
-                           if len(key) >= 2 and (known_key.startswith(key) or known_key.endswith(key)
-                                                 or key.startswith(known_key))), None)
+            # A surname or a given name alone, after the full name, is the same person: the first
+            # name met that begins or ends with this one, or that this one begins with.
+            letter = self._same_person(key)
         if letter is None:
             letter = next(self.person_letters, "")
+        if key not in self.people:
+            self._remember(key, len(self.people))
         self.people[key] = letter
         if honorific_follows:
             return letter or "〇〇"
         if self.lang == "en":
             return f"Person {letter}" if letter else "(name)"
         return f"{letter}氏" if letter else "〇〇氏"
+
+    def _same_person(self, key: str) -> str | None:
+        """By lookups in indexes of the names met so far, so a text naming many people costs the
+        length of each name, not the number of names before it."""
+        if len(key) < 2:
+            return None
+        firsts = [self.first_with_prefix.get(key), self.first_with_suffix.get(key)]
+        firsts += [self.order.get(key[:length]) for length in range(min(len(key), _NAME_INDEXED) + 1)]
+        first = min((found for found in firsts if found is not None), default=None)
+        return None if first is None else self.people[self.names_in_order[first]]
+
+    def _remember(self, key: str, position: int) -> None:
+        self.order[key] = position
+        self.names_in_order.append(key)
+        for length in range(2, min(len(key), _NAME_INDEXED) + 1):
+            self.first_with_prefix.setdefault(key[:length], position)
+            self.first_with_suffix.setdefault(key[-length:], position)
 
     def place(self, address: str) -> str:
         """The prefecture is kept (it identifies no one); the rest becomes one letter and its unit."""

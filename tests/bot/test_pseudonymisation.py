@@ -184,3 +184,30 @@ def test_cli_refuses_a_text_over_the_bound_in_one_line(tmp_path, monkeypatch, la
     out, err = io.StringIO(), io.StringIO()
     assert main_check_anonymisation(str(source), lang=lang, out=out, err=err) == 2
     assert len(err.getvalue().strip().splitlines()) == 1 and "10" in err.getvalue()
+
+
+def _people_text(count: int) -> tuple[str, list[Finding]]:
+    """``count`` different people, each named in full once, on lines of their own."""
+    kana = "アイウエオカキクケコサシスセソタチツテト"
+    names = [kana[i % 20] + kana[i // 20 % 20] + kana[i // 400 % 20] + "・" + kana[i // 8000 % 20] + "ン"
+             for i in range(count)]
+    text = "\n".join(f"{name}さん" for name in names)
+    return text, [Finding("person_name", name, line, 1, "") for line, name in enumerate(names, start=1)]
+
+
+def test_many_people_cost_work_in_proportion_to_their_number():
+    """Each new name is matched to the names met before it (a surname alone after the full name is
+    the same person) by lookups, not by going through every name met so far."""
+    import cProfile
+    import pstats
+
+    def calls(count: int) -> int:
+        text, findings = _people_text(count)
+        profile = cProfile.Profile()
+        profile.enable()
+        proposal = propose_anonymised(text, findings, TODAY)
+        profile.disable()
+        assert len(proposal.replacements) == count
+        return pstats.Stats(profile).total_calls
+
+    assert calls(8_000) <= 4.6 * calls(2_000)
