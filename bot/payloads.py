@@ -126,7 +126,7 @@ class Action(Picked):
 
 
 class State(_Part):
-    values: dict[str, dict[str, Picked]] = None
+    values: dict[str, dict[str, Picked]]
 
 
 class View(_Part):

@@ -11,12 +11,15 @@ its examples share; derandomize keeps the suite deterministic.
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import json
 import logging
+import os
 import re
+from collections import Counter
 from datetime import datetime
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -49,7 +52,8 @@ HOSTILE = ["<!channel>", "<!here>", "<!everyone>", "<!subteam^S0123ABC>", "<!her
            "@channel", "<@U0ADMIN>", "<@UADMIN01|admin>", "<#C0001|general>", "<https://evil.example|click>",
            "S0", "S999999999", "S1", "S2", "C1", "C999", "M1", "M0", "R1", "G1", "S1|UADMIN01", "UADMIN01",
            "UCOORD02", "'; DROP TABLE registrations; --", "\x00", "\u202e", "\ufeff", "\r\n", "\t", "🙂" * 50,
-           '"', "「", "＝", "=", "&lt;!channel&gt;", "*bold*", "`code`", "x" * 3001, "あ" * 2100]
+           '"', "「", "＝", "=", "&lt;!channel&gt;", "*bold*", "`code`", "x" * 3001, "あ" * 2100,
+           "payload", "name=payloadman", "payload=%7B%7D", "&payload=null"]
 PERMISSIVE = dict(deadline=None, derandomize=True, database=None,
                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                          HealthCheck.data_too_large, HealthCheck.large_base_example])
@@ -84,6 +88,7 @@ class Harness:
         self._ts = itertools.count(1)
         self.run(self._plan())
         self._server: TestServer | None = None
+        self._socket = None  # the Socket Mode handler, made on first use
 
     def run(self, coroutine):
         return self.loop.run_until_complete(coroutine)
@@ -96,7 +101,28 @@ class Harness:
         url = str(self._server.make_url("/slack/events"))
         return SlackDriver(self.ws.fake, dispatch_over_http(url), SIGNING_SECRET)
 
+    def command_fields(self, user: str, text: str) -> dict[str, str]:
+        """A slash command's form fields as Slack posts them (a fresh trigger_id and response_url)."""
+        return dict(parse_qsl(self.ws.driver.command_body(user, text), keep_blank_values=True))
+
+    async def over_socket(self, payload: dict, how_posted: str) -> None:
+        """Deliver `payload` as Socket Mode does (through the bot's Socket Mode handler), and wait for
+        what it started. Every envelope is acknowledged or answered; nothing may fail."""
+        from slack_sdk.socket_mode.request import SocketModeRequest
+
+        from bot.socket_mode import CheckedSocketModeHandler
+
+        if self._socket is None:
+            self._socket = CheckedSocketModeHandler(self.ws.app, "xapp-local", web_client=self.ws.app.client)
+        kind = {"json": "events_api", "command": "slash_commands"}.get(how_posted, "interactive")
+        self.ws.driver.mark()
+        await self._socket.handle(_SocketConnection(), SocketModeRequest(type=kind, envelope_id="E" + self.next_ts(),
+                                                                         payload=payload))
+        await self.ws.driver.settle()
+
     def close(self) -> None:
+        if self._socket is not None:
+            self.run(self._socket.client.close())
         if self._server is not None:
             self.run(self._server.close())
         self.run(self._opened.__aexit__(None, None, None))
@@ -122,6 +148,15 @@ class Harness:
         query = " UNION ALL ".join(f"SELECT '{name}', COUNT(*) FROM {name}" for name in WATCHED)
         async with self.ws.deps.uow() as uow:
             return dict((await uow.session.execute(sql(query))).all())
+
+
+class _SocketConnection:
+    """The WebSocket to Slack as the Socket Mode handler uses it: acknowledgements go back on it."""
+
+    logger = logging.getLogger("tests.socket_mode")
+
+    async def send_socket_mode_response(self, response) -> None:  # noqa: ANN001 - slack_sdk's response
+        pass
 
 
 class ErrorCollector(logging.Handler):
@@ -342,51 +377,114 @@ def test_broadcast_mentions_in_a_profile_name_never_reach_a_message(harness):
 
 
 # --- payload shapes -------------------------------------------------------------------------------
-# A payload Slack would send, with one to three places in it replaced by any JSON value or removed:
-# what a bug or a leaked signing secret could send. Each gets a 200, a 400 (not a shape Slack sends)
-# or a 404 (no listener), never an error, and changes nothing.
+# A payload Slack would send, of every kind Slack sends and for every view of the bot, with one to
+# three places in it replaced by any JSON value or removed, or a field Jirei or Bolt reads added with
+# any value: what a bug or a leaked signing secret could send. Each, over HTTP or Socket Mode, gets
+# a 200, a 400 (not a shape Slack sends) or a 404 (no listener), never an error or a traceback, and
+# changes nothing. JIREI_FUZZ_SHAPES sets how many (200 by default; the issue's run is 2,000).
 
+SHAPE_EXAMPLES = int(os.environ.get("JIREI_FUZZ_SHAPES", "200"))
+SHAPE_TALLY: Counter[str] = Counter()  # how the examples were answered: printed with pytest -s
 json_values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), garbage,
-              st.sampled_from([1e20, -1, 2**64, "abc", "", "\x00", "\ud800", "S999", "V1", []])),
-    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.text(max_size=8), children,
-                                                                                max_size=3)),
+              st.sampled_from([1e20, -1, 2**64, "abc", "", "\x00", "\ud800", "S999", "V1", [], {}, "type", "id",
+                               "https://hooks.slack.com/x", "modal", "workflow_step", "message", "view"])),
+    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(
+        st.one_of(st.text(max_size=8), st.sampled_from(["id", "type", "values", "value", "user", "team", "channel",
+                                                         "response_url", "authorizations", "state", "blocks"])),
+        children, max_size=3)),
     max_leaves=6)
 REMOVE = object()
+# Fields Bolt or Jirei reads, wherever they may be added.
+READ_FIELDS = ["type", "user", "user_id", "team", "team_id", "enterprise", "enterprise_id", "channel", "channel_id",
+               "authorizations", "is_enterprise_install", "is_ext_shared_channel", "response_url", "response_urls",
+               "message", "previous_message", "thread_ts", "view", "state", "actions", "container", "event",
+               "event_id", "callback_id", "action_id", "trigger_id", "workflow_step", "function_data",
+               "function_execution_id", "bot_access_token", "item", "assistant_thread", "command", "text",
+               "challenge", "ssl_check", "private_metadata", "blocks", "values", "hash", "id", "selected_date_time",
+               "selected_options", "files", "user_team", "app_installed_team_id"]
+VIEW_CALLBACKS = sorted({value for name, value in vars(ids).items() if name.endswith("_VIEW") and isinstance(value, str)})
 
 
-def payload_templates(harness: Harness, user: str) -> dict[str, dict]:
-    """Payloads as Slack sends them that change nothing when they come as they are."""
+def payload_templates(harness: Harness, user: str) -> dict[str, tuple[dict, str]]:
+    """Payloads as Slack sends them that change nothing when they come as they are, with how they
+    are posted (an interaction's form, an event's JSON, a command's form fields)."""
     fake, ts = harness.ws.fake, harness.next_ts()
     channel = fake.dm_channel_id(user)
     who = {"id": user, "username": "u", "name": "u", "team_id": fake.team_id}
     team = {"id": fake.team_id, "domain": "local"}
+    common = {"user": who, "api_app_id": "ALOCAL", "token": "t", "team": team, "enterprise": None,
+              "is_enterprise_install": False}
     button = {"action_id": ids.SESSION_JOIN, "block_id": "b", "type": "button", "value": "S999", "action_ts": ts}
     values = {block: {action: {"type": "datetimepicker", "selected_date_time": 1800000000}
                       if name in ("start", "deadline", "release") else {"type": "plain_text_input", "value": "x"}}
               for name, (block, action) in ids.SESSION_FIELD_BLOCKS.items()}
     view = {"id": "VSHAPE" + ts[-6:], "team_id": fake.team_id, "type": "modal", "callback_id": ids.SESSION_NEW_VIEW,
-            "private_metadata": "", "hash": ts, "state": {"values": values}, "blocks": []}
+            "private_metadata": "", "hash": ts, "state": {"values": values}, "blocks": [],
+            "app_installed_team_id": fake.team_id}
     message = {"type": "message", "channel": channel, "user": user, "text": "x", "ts": ts, "event_ts": ts,
                "channel_type": "im"}
-    return {
-        "button in a message": {
-            "type": "block_actions", "user": who, "api_app_id": "ALOCAL", "token": "t", "team": team,
-            "trigger_id": fake.issue_trigger(user), "actions": [button], "state": {"values": {}},
+    authorizations = [{"enterprise_id": None, "team_id": fake.team_id, "user_id": fake.bot_user_id, "is_bot": True,
+                       "is_enterprise_install": False}]
+    envelope = {"team_id": fake.team_id, "api_app_id": "ALOCAL", "event_id": "Ev" + ts.replace(".", ""),
+                "event_time": 1800000000, "authorizations": authorizations, "is_ext_shared_channel": False}
+    form, event = "form", "json"
+    templates = {
+        "button in a message": ({
+            "type": "block_actions", **common, "trigger_id": fake.issue_trigger(user), "actions": [button],
+            "state": {"values": {}},
             "container": {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": True},
-            "channel": {"id": channel, "name": "directmessage"}, "message": {"ts": ts, "text": "x", "blocks": []},
-            "response_url": fake.issue_response_url(user, channel, ts, ephemeral=True)},
-        "button in a view": {
-            "type": "block_actions", "user": who, "api_app_id": "ALOCAL", "token": "t", "team": team,
-            "trigger_id": fake.issue_trigger(user), "actions": [button],
-            "container": {"type": "view", "view_id": view["id"]}, "view": {**view, "callback_id": "home"}},
-        "new session form": {
-            "type": "view_submission", "user": who, "api_app_id": "ALOCAL", "token": "t", "team": team,
-            "trigger_id": fake.issue_trigger(user), "view": view, "response_urls": []},
-        "message event": {
-            "type": "event_callback", "team_id": fake.team_id, "api_app_id": "ALOCAL", "event": message,
-            "event_id": "Ev" + ts.replace(".", ""), "event_time": 1800000000},
+            "channel": {"id": channel, "name": "directmessage"},
+            "message": {"ts": ts, "text": "x", "blocks": [{"type": "actions", "block_id": "b", "elements": [
+                {"type": "static_select", "action_id": "a", "options": [{"value": "1", "text": {}}]}]}]},
+            "response_url": fake.issue_response_url(user, channel, ts, ephemeral=True)}, form),
+        "button in a view": ({
+            "type": "block_actions", **common, "trigger_id": fake.issue_trigger(user), "actions": [button],
+            "container": {"type": "view", "view_id": view["id"]}, "view": {**view, "callback_id": "home",
+                                                                           "type": "home"}}, form),
+        "new session form": ({
+            "type": "view_submission", **common, "trigger_id": fake.issue_trigger(user), "view": view,
+            "response_urls": []}, form),
+        "view closed": ({"type": "view_closed", **common, "view": view, "is_cleared": False}, form),
+        "workflow step saved": ({"type": "view_submission", **common, "trigger_id": fake.issue_trigger(user),
+                                 "view": {**view, "type": "workflow_step"},
+                                 "workflow_step": {"workflow_step_edit_id": "1"}}, form),
+        "workflow step edit": ({"type": "workflow_step_edit", **common, "callback_id": "x",
+                                "trigger_id": fake.issue_trigger(user),
+                                "workflow_step": {"workflow_step_edit_id": "1", "inputs": {}, "outputs": []}}, form),
+        "global shortcut": ({"type": "shortcut", **common, "callback_id": "x", "trigger_id": fake.issue_trigger(user),
+                             "action_ts": ts}, form),
+        "message shortcut": ({"type": "message_action", **common, "callback_id": "x", "action_ts": ts,
+                              "trigger_id": fake.issue_trigger(user), "channel": {"id": channel},
+                              "message": {"ts": ts, "text": "x", "user": user},
+                              "response_url": fake.issue_response_url(user, channel, ts)}, form),
+        "options request": ({"type": "block_suggestion", **common, "action_id": "a", "block_id": "b", "value": "x",
+                             "container": {"type": "view", "view_id": view["id"]}, "view": view}, form),
+        "attachment button": ({"type": "interactive_message", **common, "callback_id": "x",
+                               "actions": [{"name": "a", "type": "button", "value": "x"}], "action_ts": ts,
+                               "channel": {"id": channel}, "response_url": fake.issue_response_url(user, channel)},
+                              form),
+        "dialog": ({"type": "dialog_submission", **common, "callback_id": "x", "submission": {"a": "x"},
+                    "channel": {"id": channel}, "response_url": fake.issue_response_url(user, channel)}, form),
+        "message event": ({"type": "event_callback", **envelope, "event": message}, event),
+        "private channel message": ({"type": "event_callback", **envelope, "event": {
+            **message, "channel": "GNOGUARD1", "channel_type": "group"}}, event),
+        "edited message": ({"type": "event_callback", **envelope, "event": {
+            "type": "message", "subtype": "message_changed", "channel": channel, "channel_type": "im", "ts": ts,
+            "message": {"user": user, "text": "x", "ts": ts}, "previous_message": {"user": user, "ts": ts}}}, event),
+        "home opened": ({"type": "event_callback", **envelope, "event": {
+            "type": "app_home_opened", "user": user, "channel": channel, "tab": "messages", "event_ts": ts}}, event),
+        "url verification": ({"type": "url_verification", "token": "t", "challenge": "c" + ts}, event),
+        "rate limited": ({"type": "app_rate_limited", "token": "t", "team_id": fake.team_id,
+                          "minute_rate_limited": 1800000000, "api_app_id": "ALOCAL"}, event),
+        "command": (harness.command_fields(user, "sessions"), "command"),
     }
+    for callback_id in VIEW_CALLBACKS:
+        templates[f"{callback_id} submitted"] = ({
+            "type": "view_submission", **common, "trigger_id": fake.issue_trigger(user), "response_urls": [],
+            "view": {**view, "id": "V" + callback_id.upper()[:8] + ts[-6:], "callback_id": callback_id,
+                     "state": {"values": {}}}}, form)
+    return templates
 
 
 def paths(value, prefix=()) -> list[tuple]:
@@ -409,29 +507,77 @@ def put(payload: dict, path: tuple, new) -> None:
         parent[path[-1]] = None if new is REMOVE else new
 
 
-@settings(max_examples=200, **PERMISSIVE)
-@given(user=st.sampled_from(USERS), kind=st.sampled_from(["button in a message", "button in a view",
-                                                          "new session form", "message event"]),
-       data=st.data())
-def check_shape(harness, user, kind, data):
-    harness.errors.clear()  # each example answers for its own
-    payload = payload_templates(harness, user)[kind]
+def dicts_in(value, prefix=()) -> list[tuple]:
+    """The places of every object in `value`, the payload itself included."""
+    return [prefix] * isinstance(value, dict) + [path for path in paths(value, prefix) if isinstance(
+        _at(value, path[len(prefix):]), dict)]
+
+
+def _at(value, path: tuple):
+    for key in path:
+        value = value[key]
+    return value
+
+
+def any_value(data):
+    """A fresh JSON value (Hypothesis hands out the same [] and {} each time they are drawn)."""
+    return copy.deepcopy(data.draw(json_values))
+
+
+def mutate(data, payload: dict, how_posted: str) -> None:
     for _ in range(data.draw(st.integers(1, 3))):
-        places = paths(payload)
-        if not places:
-            break
-        put(payload, data.draw(st.sampled_from(places)), data.draw(st.one_of(st.just(REMOVE), json_values)))
-    if kind == "message event":
-        body, content_type = json.dumps(payload), "application/json"
-    else:
-        body, content_type = urlencode({"payload": json.dumps(payload)}), FORM
+        if how_posted == "command":  # form fields: text, or gone
+            name = data.draw(st.sampled_from(sorted(payload) + READ_FIELDS))
+            new = data.draw(st.one_of(st.just(REMOVE), garbage, json_values.map(json.dumps)))
+            payload.pop(name, None) if new is REMOVE else payload.__setitem__(name, new)
+            continue
+        if data.draw(st.booleans()):
+            places = paths(payload)
+            if places:
+                put(payload, data.draw(st.sampled_from(places)), REMOVE if data.draw(st.booleans()) else any_value(data))
+        else:  # a field Bolt or Jirei reads, added anywhere with any value
+            parent = _at(payload, data.draw(st.sampled_from(dicts_in(payload))))
+            parent[data.draw(st.sampled_from(READ_FIELDS))] = any_value(data)
+
+
+def encoded(payload: dict, how_posted: str) -> tuple[str, str]:
+    if how_posted == "json":
+        return json.dumps(payload), "application/json"
+    if how_posted == "command":
+        return urlencode(payload), FORM
+    return urlencode({"payload": json.dumps(payload)}), FORM
+
+
+SHAPE_KINDS = ["button in a message", "button in a view", "new session form", "view closed", "workflow step saved",
+               "workflow step edit", "global shortcut", "message shortcut", "options request", "attachment button",
+               "dialog", "message event", "private channel message", "edited message", "home opened",
+               "url verification", "rate limited", "command", *(f"{callback_id} submitted" for callback_id in
+                                                                  VIEW_CALLBACKS)]
+
+
+@settings(max_examples=SHAPE_EXAMPLES, **PERMISSIVE)
+@given(user=st.sampled_from(USERS), kind=st.sampled_from(SHAPE_KINDS),
+       over=st.sampled_from(["http", "http", "socket"]), data=st.data())
+def check_shape(harness, user, kind, over, data):
+    harness.errors.clear()  # each example answers for its own
+    payload, how_posted = payload_templates(harness, user)[kind]
+    mutate(data, payload, how_posted)
     before = harness.run(harness.counts())
-    reply = harness.run(harness.over_http().send_raw(body, content_type))
-    assert reply.status in (200, 400, 404), reply.status
+    if over == "http":
+        body, content_type = encoded(payload, how_posted)
+        reply = harness.run(harness.over_http().send_raw(body, content_type))
+        SHAPE_TALLY[f"HTTP {reply.status}"] += 1
+        assert reply.status in (200, 400, 404), reply.status
+    else:
+        harness.run(harness.over_socket(payload, how_posted))
+        SHAPE_TALLY["Socket Mode"] += 1
     assert not harness.errors, [(r.name, r.getMessage()) for r in harness.errors]
     assert harness.ws.fake.violations == []
     assert changed(before, harness.run(harness.counts())) <= {"audit_log"}, (kind, payload)
 
 
 def test_payload_shapes(harness):
+    SHAPE_TALLY.clear()
     check_shape(harness)
+    print(f"\npayload shapes: {sum(SHAPE_TALLY.values())} examples, {dict(sorted(SHAPE_TALLY.items()))}")
+    assert sum(SHAPE_TALLY.values()) >= SHAPE_EXAMPLES

@@ -32,10 +32,14 @@ COORD = seed.COORDINATORS[0][0]
 WATCHED = [table.name for table in Base.metadata.sorted_tables if table.name != "processed_requests"]
 
 
-@pytest.fixture
-async def over_http(db_url):
-    """The local workspace, driven over HTTP through the production adapter."""
+@pytest.fixture(params=["http", "in-process"])
+async def over_http(db_url, request):
+    """The local workspace, driven over HTTP through the production adapter, or straight into the
+    AsyncApp (async_dispatch, as the console and the dispatch tests do)."""
     async with LocalWorkspace.open(database_url=db_url, cipher=Cipher(generate_key()), clock=ManualClock(START)) as ws:
+        if request.param == "in-process":
+            yield ws, ws.driver
+            return
         server = TestServer(build_web_app(ws.app, SIGNING_SECRET))
         await server.start_server()
         url = str(server.make_url("/slack/events"))
@@ -138,6 +142,7 @@ def malformed_shapes(ws) -> dict[str, tuple[str, str]]:
     shapes = {f"{callback_id} without state": form(modal(ws, callback_id, state=...)) for callback_id in VIEW_IDS}
     shapes |= {f"{callback_id} with state null": form(modal(ws, callback_id, state=None)) for callback_id in VIEW_IDS}
     shapes |= {
+        "view with state but no values": form(modal(ws, ids.CHECK_VIEW, state={})),
         "view without type": form(modal(ws, type=...)),
         "view type workflow_step_edit": form(modal(ws, type="workflow_step_edit")),
         "home view submitted": form(modal(ws, type="home")),
