@@ -7,6 +7,7 @@ from typing import Any, Awaitable, Callable
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.deps import Deps
+from bot.kit import notification_text
 from bot.observability import command_repeated
 from bot.people.service import load_actor
 from bot.people.results import Actor
@@ -19,7 +20,7 @@ def actor_of(context: AsyncBoltContext) -> Actor:
 
 def message(blocks: list[dict], fallback: str) -> dict[str, Any]:
     """Keyword arguments for ack/respond/chat.postMessage: blocks plus the notification text."""
-    return {"blocks": blocks, "text": fallback[:3000]}
+    return {"blocks": blocks, "text": notification_text(fallback)}
 
 
 def install_actor_middleware(app, deps: Deps) -> None:

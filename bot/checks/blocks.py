@@ -6,12 +6,11 @@ The answer shows the asker what was found and the proposed anonymised text as a 
 from __future__ import annotations
 
 from bot import ids
-from bot.kit import context, escape, plain, section
+from bot.kit import SECTION_TEXT_MAX, code_block, context, escape, lines_within, plain, section
 from bot.core.i18n import t
 from bot.core.pseudonymisation import Proposal
 
 MAX_REPLACEMENTS_SHOWN = 30
-PROPOSAL_CHARS_SHOWN = 2800
 PASTE_MAX_CHARS = 3000  # Slack's limit for a plain_text_input
 
 
@@ -52,11 +51,15 @@ def build_refusal_view(lang: str, key: str, **params: object) -> dict:
 
 def build_replacements(proposal: Proposal, lang: str) -> str:
     """One line per replaced piece: where (the line in the body, else the part: a header, a
-    comment, the properties…), kind, 「before」→「after」."""
+    comment, the properties…), kind, 「before」→「after」; whole lines only, as many as fit in one
+    section, then how many more there are."""
     lines = [_replacement_line(r, lang) for r in proposal.replacements[:MAX_REPLACEMENTS_SHOWN]]
-    if len(proposal.replacements) > MAX_REPLACEMENTS_SHOWN:
-        lines.append(t("checks.more_replacements", lang, count=len(proposal.replacements) - MAX_REPLACEMENTS_SHOWN))
-    return "\n".join(lines)
+    more = t("checks.more_replacements", lang, count=len(proposal.replacements))  # the longest it can be
+    kept, _ = lines_within(lines, SECTION_TEXT_MAX - len(more) - 1)
+    hidden = len(proposal.replacements) - len(kept)
+    if hidden:
+        kept.append(t("checks.more_replacements", lang, count=hidden))
+    return "\n".join(kept)
 
 
 def _replacement_line(replacement, lang: str) -> str:
@@ -69,9 +72,11 @@ def _replacement_line(replacement, lang: str) -> str:
 
 
 def build_proposed_text(proposal: Proposal, lang: str) -> list[dict]:
-    shown = proposal.text[:PROPOSAL_CHARS_SHOWN]
-    blocks = [section(t("checks.proposal_intro", lang)), section("```" + escape(shown) + "```")]
-    if len(proposal.text) > PROPOSAL_CHARS_SHOWN:
+    """The whole proposal in a code block; a long one is cut in its source (never after escaping,
+    so no entity is split and the fence stays closed), and a note says so."""
+    shown, cut = code_block(proposal.text, SECTION_TEXT_MAX)
+    blocks = [section(t("checks.proposal_intro", lang)), section(shown)]
+    if cut:
         blocks.append(context(t("checks.proposal_cut", lang)))
     return blocks
 
@@ -80,7 +85,7 @@ def build_check_result(proposal: Proposal, lang: str, *, layout_lost: bool = Fal
     if not proposal.changed:
         return _result_view(lang, [section(t("checks.clean", lang)), context(t("checks.nothing_kept", lang))])
     blocks = [section(t("checks.found", lang, count=len(proposal.replacements))),
-              section(build_replacements(proposal, lang)[:2900])]
+              section(build_replacements(proposal, lang))]
     blocks += build_proposed_text(proposal, lang)
     if layout_lost:
         blocks.append(context(t("anonymisation.cli.layout_lost", lang)))

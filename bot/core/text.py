@@ -26,9 +26,20 @@ def clean_input(text: str, *, multiline: bool = False) -> str:
     return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) not in _DROPPED)
 
 
+# Three backticks or more: mrkdwn has no escape for a fence, so a zero-width space splits the run.
+_FENCE = re.compile(r"`{3,}")
+
+
 def escape(text: str) -> str:
-    """No mentions, no <!channel>, no links: Slack's three control characters, escaped."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """What a person or a file wrote, made inert in Slack's mrkdwn: the one escaping function.
+
+    Slack's three control characters become entities (no mention, no <!channel>, no link, no
+    quote), and a run of backticks is split so a typed ``` never opens a code block that swallows
+    the bot's own words. Escape once, where the text is put into a message; never cut the result
+    (an entity or a fence would be cut with it): shorten the source first (``bot.kit.fit``).
+    """
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _FENCE.sub(lambda run: "\u200b".join(run.group()), text) if "```" in text else text
 
 
 def normalise(text: str) -> str:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot import ids
 from bot.checks.blocks import build_proposed_text, build_replacements
-from bot.kit import actions, button, context, escape, header, plain, section
+from bot.kit import SECTION_TEXT_MAX, actions, button, context, escape, header, lines_within, link, plain, section
 from bot.sessions.blocks import session_facts, session_title
 from bot.core.i18n import t
 from bot.core.pseudonymisation import Proposal
@@ -24,7 +24,7 @@ def build_material_dm(item: CaseSession, case: Case, material: Material, lang: s
         section(t("materials.preparation", lang)),
     ]
     if material.url:
-        blocks.append(section(t("materials.link_line", lang, url=material.url)))
+        blocks.append(section(t("materials.link_line", lang, url=link(material.url))))
     else:
         blocks.append(context(t("materials.file_in_thread", lang)))
     blocks.append(actions(button(t("materials.read_button", lang), ids.MATERIAL_READ, item.code, style="primary"),
@@ -47,11 +47,13 @@ def build_findings(case: Case, material: Material, findings: Sequence, lang: str
     if proposal is not None and proposal.changed:
         return _proposal_blocks(case, material, proposal, lang, name_lines)
     lines = name_lines + [_finding_line(f, lang) for f in findings[:MAX_FINDINGS_SHOWN - len(name_lines)]]
+    more = t("materials.more_findings", lang, count=count)  # the longest the note can be
+    lines, _ = lines_within(lines, SECTION_TEXT_MAX - len(more) - 1)
     if count > len(lines):
         lines.append(t("materials.more_findings", lang, count=count - len(lines)))
     return [
         section(t("materials.findings_intro", lang, code=case.code, version=material.version, count=count)),
-        section("\n".join(lines)[:2900]),
+        section("\n".join(lines)),
         section(t("materials.findings_next", lang)),
         actions(_confirm_button(material, lang)),
     ]
@@ -80,8 +82,8 @@ def _proposal_blocks(case: Case, material: Material, proposal: Proposal, lang: s
     return [
         section(t("materials.proposal_intro", lang, code=case.code, version=material.version,
                   count=len(proposal.replacements))),
-        *([section("\n".join(name_lines)[:2900])] if name_lines else []),
-        section(build_replacements(proposal, lang)[:2900]),
+        *([section("\n".join(lines_within(name_lines, SECTION_TEXT_MAX)[0]))] if name_lines else []),
+        section(build_replacements(proposal, lang)),
         *build_proposed_text(proposal, lang),
         section(t("materials.proposal_next", lang)),
         actions(button(t("materials.accept_proposal_button", lang), ids.MATERIAL_ACCEPT_PROPOSAL, value,
@@ -107,7 +109,7 @@ def build_link_check_modal(material_id: int, url: str, lang: str) -> dict:
         "submit": plain(t("materials.link_check_submit", lang)),
         "close": plain(t("common.cancel", lang)),
         "blocks": [
-            section(t("materials.link_check_intro", lang, url=escape(url))),
+            section(t("materials.link_check_intro", lang, url=link(url))),
             {"type": "input", "block_id": ids.MATERIAL_LINK_CHECK_BLOCK,
              "label": plain(t("materials.link_check_label", lang)),
              "element": {"type": "checkboxes", "action_id": ids.MATERIAL_LINK_CHECK_INPUT,
@@ -123,7 +125,7 @@ def build_publication(case: Case, document: Material | None, part: str, lang: st
         key = "materials.portal_intro_early" if early else "materials.portal_intro"
     blocks = [section(t(key, lang, code=case.code, title=escape(case.title)))]
     if document is not None and document.url:
-        blocks.append(section(t("materials.link_line", lang, url=document.url)))
+        blocks.append(section(t("materials.link_line", lang, url=link(document.url))))
     blocks.append(context(t("materials.portal_footer", lang)))
     return blocks
 

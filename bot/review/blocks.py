@@ -12,7 +12,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot import ids
-from bot.kit import actions, button, context, divider, escape, header, section
+from bot.kit import actions, button, channel, context, divider, escape, header, mention, section
 from bot.people.blocks import build_home
 from bot.sessions.blocks import build_session_card, session_title
 from bot.core.i18n import t
@@ -115,7 +115,7 @@ def coordinator_blocks(home: CoordinatorHome, lang: str, tz: ZoneInfo) -> list[d
             line = t("home_tab.coordinator.group_line", lang, code=mine.group.code, members=mine.members,
                      status=t(f"home_tab.group_status.{mine.group.status}", lang))
             if mine.group.channel_id:
-                line += f" <#{mine.group.channel_id}>"
+                line += " " + channel(mine.group.channel_id)
             lines.append(line)
         blocks.append(section(t("home_tab.coordinator.groups_heading", lang)))
         blocks += text_sections(lines)
@@ -241,9 +241,9 @@ def publication_standing(cases: list, lang: str) -> list[dict]:
 def _recipient(recipient: str) -> str:
     # Ids only, shown as Slack renders them; no names are stored with a delivery.
     if recipient[:1] in ("U", "W"):
-        return f"<@{recipient}>"
+        return mention(recipient)
     if recipient[:1] in ("C", "G"):
-        return f"<#{recipient}>"
+        return channel(recipient)
     return escape(recipient)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import ids
-from bot.kit import actions, button, context, divider, escape, header, section
+from bot.kit import actions, button, context, divider, escape, header, link, mention, section
 from bot.core.i18n import t
 from bot.sessions.service import bureau_label
 from bot.sessions.results import AttendResult, Roster, SessionPage, SessionSummary
@@ -205,7 +205,7 @@ def build_changed(item: CaseSession, case: Case | None, changed: list[str], lang
     blocks = [section(t("sessions.changed_intro", lang, code=item.code, what=changed_names(changed, lang))),
               section(f"*{session_title(item, case, lang)}*\n" + session_facts(item, case, lang, tz))]
     if item.online_url and ("url" in changed or item.format == "online"):
-        blocks.append(section(t("delivery.reminder.online_url", lang, url=escape(item.online_url))))
+        blocks.append(section(t("delivery.reminder.online_url", lang, url=link(item.online_url))))
     return blocks
 
 
@@ -251,7 +251,7 @@ def build_staff_notice(item: CaseSession, case: Case | None, substitute: CaseSes
         blocks.append(section(t("sessions.staff.substitute", lang, code=substitute.code,
                                 registrants=notice.registrants) + reach + "\n"
                               + session_facts(substitute, None, lang, tz)))
-        blocks.append(context(t("sessions.staff.meeting_url", lang, url=substitute.online_url)
+        blocks.append(context(t("sessions.staff.meeting_url", lang, url=link(substitute.online_url))
                               if substitute.online_url else
                               t("sessions.staff.meeting_url_missing", lang, code=substitute.code)))
     elif notice.outcome != "confirmed":
@@ -303,7 +303,7 @@ def build_roster(roster: Roster, lang: str, tz: ZoneInfo) -> list[dict]:
         name = escape(line.name) if line.name else line.user_id
         group = t("sessions.group_short", lang, group=line.group_no) if line.group_no else "—"
         read = "📖" if line.read_material else "・"
-        rows.append(f"{read} <@{line.user_id}> {name}　{t(f'sessions.reg_status.{line.status}', lang)}　{group}")
+        rows.append(f"{read} {mention(line.user_id)} {name}　{t(f'sessions.reg_status.{line.status}', lang)}　{group}")
     chunk: list[str] = []
     for row in rows:
         if sum(len(r) + 1 for r in chunk) + len(row) > 2800:
@@ -371,5 +371,5 @@ def attended_text(result: AttendResult, lang: str) -> str:
     """`admin attend` and the check-in button: how many were recorded, and who came unexpected."""
     text = t("sessions.attended", lang, code=result.session.code, count=len(result.marked))
     if result.walk_ins:
-        text += "\n" + t("sessions.attended_walk_ins", lang, users=", ".join(f"<@{u}>" for u in result.walk_ins))
+        text += "\n" + t("sessions.attended_walk_ins", lang, users=", ".join(mention(u) for u in result.walk_ins))
     return text

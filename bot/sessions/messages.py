@@ -10,10 +10,20 @@ from bot.sessions.reminder_blocks import ReminderView, build_reminder
 from bot.core.calendar import session_ics
 from bot.delivery.renderers import FileUpload, Message, RenderContext
 from bot.core.i18n import t
+from bot.kit import notification_text
 from bot.sessions.reminders import ACTIVE_SESSION_STATUSES, utc
 from storage.models import CaseSession
 
 log = logging.getLogger(__name__)
+
+
+FALLBACK_MAX = 300
+
+
+def _fallback(built: list[dict], code: str) -> str:
+    """The notification text: the first section's whole lines that fit in FALLBACK_MAX (already
+    escaped mrkdwn, so it is never cut inside a line), else the session's code."""
+    return notification_text(built[0]["text"]["text"], FALLBACK_MAX) or code
 
 
 async def _context(ctx: RenderContext, key: str = "session_id") -> tuple[CaseSession | None, object, str]:
@@ -131,7 +141,7 @@ async def render_changed(ctx: RenderContext) -> Message | None:
         return None
     changed = [str(name) for name in ctx.payload.get("changed") or [] if name in blocks.CHANGE_LABELS]
     built = blocks.build_changed(item, case, changed, lang, ctx.deps.tz)
-    return Message(text=built[0]["text"]["text"][:300], blocks=built,
+    return Message(text=_fallback(built, item.code), blocks=built,
                    upload=calendar_invite(item, case, lang, ctx) if reg.status == "confirmed" else None)
 
 
@@ -165,7 +175,7 @@ async def render_staff_notice(ctx: RenderContext) -> Message | None:
                                 invited=int(ctx.payload.get("invited") or 0),
                                 nationwide=bool(ctx.payload.get("nationwide")))
     built = blocks.build_staff_notice(item, case, substitute, notice, lang, ctx.deps.tz)
-    return Message(text=built[0]["text"]["text"][:300], blocks=built)
+    return Message(text=_fallback(built, item.code), blocks=built)
 
 
 def calendar_invite(item: CaseSession, case, lang: str, ctx: RenderContext) -> FileUpload:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.kit import Block, context, escape, header, section
+from bot.kit import Block, context, escape, header, link, mention, section
 from bot.core.i18n import t
 from bot.core.timefmt import JST, format_datetime
 
@@ -64,20 +64,20 @@ def build_reminder(view: ReminderView, lang: str, tz: ZoneInfo = JST) -> tuple[s
         if view.format in ("hybrid", "online", "in_person") else None,
         t("delivery.reminder.place", lang, place=escape(view.place))
         if view.place and view.format != "online" else None,
-        t("delivery.reminder.online_url", lang, url=escape(view.online_url or ""))
+        t("delivery.reminder.online_url", lang, url=link(view.online_url or ""))
         if shows_online_url(view) else None,
     ]
     body = "\n".join(line for line in details if line)
     if view.contact and role == "participant":
         footer = (t("delivery.reminder.footer.participant", lang, code=view.session_code) + "\n"
-                  + t("delivery.reminder.footer.contact", lang, user=f"<@{view.contact}>"))
+                  + t("delivery.reminder.footer.contact", lang, user=mention(view.contact)))
     elif view.contact:
         footer = t("delivery.reminder.footer.self_run_facilitator", lang, code=view.session_code)
     else:
         key = "delivery.reminder.footer.participant" if role == "participant" else "delivery.reminder.footer.staff"
         footer = t(key, lang, code=view.session_code)
     blocks = [header(title), section(lead), section(body), context(footer)]
-    text = t("delivery.reminder.fallback", lang, code=view.session_code, title=view.title, when=when)
+    text = t("delivery.reminder.fallback", lang, code=view.session_code, title=escape(view.title), when=when)
     return text, blocks
 
 

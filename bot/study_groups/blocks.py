@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot import ids
-from bot.kit import actions, button, context, divider, escape, header, option, plain, section
+from bot.kit import actions, button, channel as channel_link, context, divider, escape, header, mention, option, plain, section
 from bot.core.i18n import t
 from bot.core.timefmt import format_datetime
 from config.reference import bureaus, find_theme, themes
@@ -45,7 +45,7 @@ def where_label(bureau: str | None, lang: str) -> str:
 
 
 def mentions(user_ids: Iterable[str], lang: str) -> str:
-    return _join((f"<@{u}>" for u in user_ids), lang)
+    return _join((mention(u) for u in user_ids), lang)
 
 
 def nudge_value(nudge_id: int) -> str:
@@ -144,7 +144,7 @@ def self_run_facts(item: CaseSession, lang: str, tz: ZoneInfo, *, confirmed: int
         t("groups.card.deadline", lang, when=format_datetime(item.deadline_at, lang, tz)),
     ]
     if item.facilitator_user_id:
-        lines.append(t("groups.card.facilitator", lang, user=f"<@{item.facilitator_user_id}>"))
+        lines.append(t("groups.card.facilitator", lang, user=mention(item.facilitator_user_id)))
     if confirmed is not None:
         lines.append(t("groups.card.seats", lang, taken=confirmed, capacity=item.capacity))
     return "\n".join(lines)
@@ -215,7 +215,7 @@ def build_proposed(item: CaseSession, case: Case, invited: int, channel_id: str 
     blocks = [section(t("groups.proposal.created", lang, code=item.code, invited=invited)),
               *self_run_card(item, lang, tz, with_join=False)]
     if channel_id:
-        blocks.append(context(t("groups.proposal.posted_to_group", lang, channel=f"<#{channel_id}>")))
+        blocks.append(context(t("groups.proposal.posted_to_group", lang, channel=channel_link(channel_id))))
     if item.release_at is not None and item.release_at > now:
         when = t("groups.proposal.material_at", lang, when=format_datetime(item.release_at, lang, tz))
     else:
@@ -237,7 +237,7 @@ def build_groups_overview(overview: "GroupsOverview", lang: str, tz: ZoneInfo) -
         text = t("groups.overview.group", lang, code=group.code, where=where_label(group.bureau, lang),
                  themes=theme_names(group.themes or [], lang), accepted=line.accepted)
         if group.channel_id:
-            text += "\n" + t("groups.overview.space", lang, channel=f"<#{group.channel_id}>")
+            text += "\n" + t("groups.overview.space", lang, channel=channel_link(group.channel_id))
         else:
             text += "\n" + t("groups.overview.forming", lang, accepted=line.accepted, needed=line.needed)
         blocks.append(section(text))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import ids
-from bot.kit import actions, button, context, divider, escape, header, option, plain, section
+from bot.kit import actions, button, context, divider, escape, header, lines_within, option, plain, section
 from bot.core.i18n import t
 from bot.surveys.definitions import Question, Survey
 from bot.surveys.dialog import MAX_TEXT_LENGTH, Progress, current_question
@@ -234,7 +234,8 @@ def _question_chunk(question: Question, result: QuestionResult, lang: str) -> st
         if result.mean is not None:
             low, high = scale_ends(question, lang)
             lines.append(t("surveys.report.scale_summary", lang, mean=format_mean(result.mean), low=low, high=high))
-    return _shorten("\n".join(lines), MAX_SECTION_TEXT)
+    # Lines hold escaped answers: whole lines are kept, never a line cut (it could split an entity).
+    return "\n".join(lines_within(lines, MAX_SECTION_TEXT)[0])
 
 
 def _free_text_lines(answers: tuple[str, ...], lang: str, budget: int) -> list[str]:

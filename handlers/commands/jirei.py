@@ -14,6 +14,7 @@ from bot.core import grammar
 from bot.people.blocks import build_help, build_usage
 from bot.deps import Deps
 from bot.core.i18n import t
+from bot.kit import context as context_block
 from bot.core.refusal import Refusal
 from bot.observability import record_command
 from handlers.commands import checks, groups, materials, people, privacy, review, sessions, surveys
@@ -97,7 +98,7 @@ async def _usage(err: grammar.CommandError, request: CommandRequest, context) ->
     usage_key = params.pop("usage_key", None)
     blocks = build_usage(err.key, lang, **params)
     if usage_key:
-        blocks.insert(1, {"type": "context", "elements": [{"type": "mrkdwn", "text": t(usage_key, lang)}]})
+        blocks.insert(1, context_block(t(usage_key, lang)))
     record_command(context, "invalid", "usage")
     await request.reply(blocks, t(err.key, lang, **params))
 

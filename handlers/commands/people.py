@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core import grammar
 from bot.people.blocks import build_pledge, build_pledge_accepted, build_profile_modal, build_profile_saved
 from bot.core.i18n import t
+from bot.kit import mention
 from bot.people import service as people
 from bot.sessions.service import bureau_label
 from handlers.commands.request import CommandRequest
@@ -57,4 +58,4 @@ async def grant_role(cmd: grammar.RoleGrantCmd, request: CommandRequest) -> None
     role = t(f"role.{cmd.role}", request.lang)
     if cmd.bureau:
         role = t("role.with_bureau", request.lang, role=role, bureau=bureau_label(cmd.bureau, request.lang))
-    await request.reply_text("role.granted", user=f"<@{cmd.user}>", role=role)
+    await request.reply_text("role.granted", user=mention(cmd.user), role=role)

@@ -8,6 +8,7 @@ from typing import Any, Awaitable, Callable
 from bot.core import grammar
 from bot.deps import Deps
 from bot.core.i18n import t
+from bot.kit import section
 from bot.people.results import Actor
 from handlers.context import message
 
@@ -29,7 +30,7 @@ class CommandRequest:
 
     async def reply_text(self, key: str, **params: object) -> None:
         text = t(key, self.lang, **params)
-        await self.reply([{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}], text)
+        await self.reply([section(text)], text)
 
 
 Handler = Callable[[grammar.Command, CommandRequest], Awaitable[None]]

@@ -8,12 +8,31 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.clock import ManualClock
+from bot.local.slack.server import FakeSlack
 from bot.local.workspace import LocalWorkspace
 from bot.people import service as people
 from storage.crypto import Cipher, generate_key
 
 JST = ZoneInfo("Asia/Tokyo")
 START = datetime(2027, 4, 1, 9, 0, tzinfo=JST)
+
+
+@pytest.fixture(autouse=True)
+def sent_text_is_escaped(monkeypatch):
+    """After every dispatch test, whatever the bot sent to any fake Slack the test started (Web API
+    calls, response_url posts, acks) is checked for escaping faults (bot/local/slack/escaping.py):
+    no raw <!…> or <@…> of no user, no cut or raw &, no unbalanced code fence."""
+    started: list[FakeSlack] = []
+    original = FakeSlack.start
+
+    async def start(self, *args, **kwargs):
+        started.append(self)
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FakeSlack, "start", start)
+    yield started
+    faults = [str(fault) for fake in started for fault in fake.escaping_faults()]
+    assert not faults, "escaping faults in what the bot sent:\n" + "\n".join(faults[:20])
 
 
 @pytest.fixture

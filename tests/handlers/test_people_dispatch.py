@@ -117,6 +117,7 @@ async def test_profile_set_takes_the_names_its_messages_show(ws):
 
 async def test_admin_role_takes_japanese_role_names_and_answers_without_codes(ws):
     ws.fake.add_user(NEWCOMER, "新人 さん")
+    ws.fake.add_user("U0LECT2", "講師 二")  # Slack mentions only people of the workspace
     await ws.driver.command(seed.ADMIN, f"admin role <@{NEWCOMER}> 地方局担当者:名古屋")
     answer = texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
     assert "地方局担当者（名古屋）" in answer and "nagoya" not in answer and "bureau_staff" not in answer

@@ -173,6 +173,7 @@ class SlackDriver:
         # Slack shows a command's ack text to the user, ephemerally unless it asks for in_channel.
         if result.status != 200:
             return
+        self.fake.record_ack(ack)
         text, blocks = (ack or {}).get("text"), (ack or {}).get("blocks")
         if not text and not blocks:
             return

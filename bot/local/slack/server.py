@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable
 from aiohttp import web
 
 from bot.local.slack.blockkit import MAX_MESSAGE_TEXT, validate_message_blocks, validate_view
+from bot.local.slack.escaping import EscapingFault, payload_faults
 
 TRIGGER_LIFETIME_SECONDS = 3.0
 RESPONSE_URL_LIFETIME_SECONDS = 30 * 60
@@ -233,6 +234,7 @@ class FakeSlack:
         self._last_ts_micros = FIRST_TS_MICROS
 
         self.calls: list[Call] = []
+        self.acks: list[dict[str, Any]] = []  # what the app answered in its acks (commands, submissions)
         self.violations: list[str] = []
         self.responses: list[ResponseRecord] = []
         self.rate_limited_count = 0
@@ -471,8 +473,28 @@ class FakeSlack:
         if view_id in self._views:
             self._views[view_id]["state"] = copy.deepcopy(state)
 
+    def record_ack(self, ack: dict[str, Any] | None) -> None:
+        """Keep an ack's content (a command's answer, a submission's new view) beside the calls."""
+        if ack:
+            self.acks.append(copy.deepcopy(ack))
+
+    def escaping_faults(self) -> list[EscapingFault]:
+        """Escaping faults in everything the bot sent so far: Web API calls, response_url posts
+        and acks (rules in ``escaping.py``): raw ``<!…>`` or a ``<@…>`` of no user, a cut or raw
+        ``&``, an unbalanced code fence."""
+        users, channels = set(self.users), set(self.conversations)
+        return [fault for method, payload in self.sent_payloads()
+                for fault in payload_faults(payload, method, users=users, channels=channels)]
+
+    def sent_payloads(self) -> list[tuple[str, dict[str, Any]]]:
+        """(method, payload) for everything the bot sent: Web API calls' parameters, response_url
+        bodies (method ``response_url``) and acks (method ``ack``)."""
+        sent = [(call.method, call.params) for call in self.calls if call.method not in ("upload", "download")]
+        return sent + [("ack", ack) for ack in self.acks]
+
     def apply_submission_ack(self, user_id: str, view_id: str, ack: dict[str, Any] | None) -> None:
         """What Slack does with a view_submission ack: close, update, push, clear or show errors."""
+        self.record_ack(ack)
         action = (ack or {}).get("response_action")
         if action == "errors":
             known = {b.get("block_id") for b in self._views.get(view_id, {}).get("blocks", [])}
