@@ -29,12 +29,36 @@ TOKYO = [c[0] for c in seed.COORDINATORS if c[2] not in ("大阪府", "京都府
 OSAKA = [c[0] for c in seed.COORDINATORS if c[2] in ("大阪府", "京都府", "兵庫県")]
 
 
+@dataclass(frozen=True)
+class Typed:
+    """What the demo's people type or upload: names, titles, places, links, free text, a reason, a
+    file name. The defaults are the demo's own; a test replays the whole year with hostile values
+    in every one of them (tests/bot/test_escaping.py)."""
+
+    case_title: str = "外国人患者の受診同行と医療通訳の手配"
+    proposal_title: str = "在留資格変更の相談を受けたとき"
+    place: str = "東京出入国在留管理局 5階 研修室"
+    proposal_place: str = ""
+    meeting_url: str = "https://meet.example.jp/jirei-s1"
+    commentary_url: str = "https://example.jp/jirei/c1-commentary.pdf"
+    material_filename: str = "case.txt"
+    free_text: str | None = None  # survey answers; None: the catalog's sample answers
+    cancel_reason: str | None = None  # None: the catalog's
+    name_suffix: str = ""  # added to every person's name (Slack's and the profile's)
+
+    def name(self, name: str) -> str:
+        return name + self.name_suffix
+
+
 @dataclass
 class Demo:
     lang: str = "ja"
     out: Any = None
+    typed: Typed = field(default_factory=Typed)
     failures: list[str] = field(default_factory=list)
     checks: int = 0
+    sent: int = 0  # payloads the bot sent (Web API calls, response_url posts, acks)
+    escaping_faults: list = field(default_factory=list)
 
     async def run(self) -> int:
         self.out = self.out or sys.stdout
@@ -42,7 +66,8 @@ class Demo:
             url = f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"
             english = tuple(u for u, *_ in seed.STAFF) + tuple(u for u, *_ in seed.COORDINATORS) if self.lang == "en" else ()
             async with LocalWorkspace.open(database_url=url, cipher=Cipher(generate_key()),
-                                           clock=ManualClock(START), english=english) as ws:
+                                           clock=ManualClock(START), english=english,
+                                           display_name=self.typed.name) as ws:
                 self.ws = ws
                 self.activities: list[Activity] = []
                 ws.fake.on_record = self.activities.append
@@ -50,6 +75,12 @@ class Demo:
                 self.say(t("demo.key_note", self.lang))
                 for step in self.steps():
                     await step()
+                self.sent = len(ws.fake.sent_payloads())
+                self.escaping_faults = ws.fake.escaping_faults()
+                self.say("")
+                self.expect(not self.escaping_faults, t("demo.check.escaped", self.lang, payloads=self.sent))
+                for fault in self.escaping_faults[:10]:
+                    self.say(f"    {fault}")
         self.say("")
         self.say(t("demo.summary", self.lang, checks=self.checks, failures=len(self.failures)))
         for failure in self.failures:

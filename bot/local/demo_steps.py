@@ -8,8 +8,8 @@ from bot import ids
 from bot.local import seed
 from bot.local.demo import JST, OSAKA, START, TOKYO
 from bot.core.i18n import t
+from bot.kit import escape
 
-CASE_TITLE = "外国人患者の受診同行と医療通訳の手配"
 S1_START = START.replace(month=5, day=15, hour=14)
 S2_START = START.replace(month=5, day=22, hour=14)
 DEADLINE_1 = START.replace(month=5, day=1, hour=17)
@@ -53,10 +53,12 @@ async def step_profile(demo) -> None:
 
 async def step_plan(demo) -> None:
     demo.heading("demo.step.plan")
-    await demo.command(seed.ADMIN, f'admin case new title="{CASE_TITLE}" theme=医療・福祉 lecturer=<@{seed.LECTURER}>')
+    typed = demo.typed
+    await demo.command(seed.ADMIN, f'admin case new title="{typed.case_title}" theme=医療・福祉 '
+                                   f'lecturer=<@{seed.LECTURER}>')
     await demo.command(seed.ADMIN, "admin session new case=C1 bureau=tokyo start=2027-05-15T14:00 minutes=120 "
                                    "capacity=10 min=5 deadline=2027-05-01T17:00 release=2027-05-07T09:00 "
-                                   f"facilitator=<@{seed.STAFF_TOKYO}> url=https://meet.example.jp/jirei-s1")
+                                   f'facilitator=<@{seed.STAFF_TOKYO}> url={typed.meeting_url} place="{typed.place}"')
     await demo.command(seed.STAFF_OSAKA, "admin session new case=C1 bureau=osaka start=2027-05-22T14:00 minutes=120 "
                                          "capacity=20 min=5 deadline=2027-05-08T17:00 release=2027-05-14T09:00 "
                                          f"facilitator=<@{seed.STAFF_OSAKA}>")
@@ -107,9 +109,9 @@ async def step_material(demo) -> None:
     for version, text in ((1, PLANTED), (2, CLEAN)):
         await demo.command(lecturer, "admin material add C1")
         form = demo.ws.fake.current_view(lecturer)
-        file_id = demo.ws.fake.add_user_file(lecturer, "case.txt", text.encode())
+        file_id = demo.ws.fake.add_user_file(lecturer, demo.typed.material_filename, text.encode())
         demo.activities.clear()
-        demo.say(f"\n👤 {demo.name(lecturer)}: 📎 case.txt (v{version})")
+        demo.say(f"\n👤 {demo.name(lecturer)}: 📎 {demo.typed.material_filename} (v{version})")
         await demo.ws.driver.submit_view(lecturer, form, {
             ids.MATERIAL_CASE_BLOCK: {ids.MATERIAL_CASE_INPUT: "C1"},
             ids.MATERIAL_KIND_BLOCK: {ids.MATERIAL_KIND_INPUT: "material"},
@@ -255,9 +257,9 @@ async def step_study_groups(demo) -> None:
     start = (demo.ws.clock.now() + timedelta(days=14)).astimezone(JST).replace(hour=14, minute=0, second=0,
                                                                               microsecond=0)
     values = {
-        ids.PROPOSE_TITLE_BLOCK: {ids.PROPOSE_TITLE_INPUT: "在留資格変更の相談を受けたとき"},
+        ids.PROPOSE_TITLE_BLOCK: {ids.PROPOSE_TITLE_INPUT: demo.typed.proposal_title},
         ids.PROPOSE_THEME_BLOCK: {ids.PROPOSE_THEME_INPUT: "immigration"},
-        ids.PROPOSE_PLACE_BLOCK: {ids.PROPOSE_PLACE_INPUT: ""},
+        ids.PROPOSE_PLACE_BLOCK: {ids.PROPOSE_PLACE_INPUT: demo.typed.proposal_place},
         ids.PROPOSE_START_BLOCK: {ids.PROPOSE_START_INPUT: int(start.timestamp())},
         ids.PROPOSE_CAPACITY_BLOCK: {ids.PROPOSE_CAPACITY_INPUT: "6"},
     }
@@ -361,7 +363,7 @@ async def _answer_planning(demo, user: str, code: str, answer: tuple, show: bool
         await press(message, ids.SURVEY_SKIP)
         return
     how, key = opinion
-    text = t(f"survey_runs.demo.{key}", demo.lang)
+    text = demo.typed.free_text or t(f"survey_runs.demo.{key}", demo.lang)
     if how == "dm":
         await driver.send_dm(user, text)
     else:
@@ -439,9 +441,9 @@ async def step_roster(demo) -> None:
 
     demo.heading("demo.step.roster")
     for user, name, *_ in ROSTER:
-        demo.ws.fake.add_user(user, name)
+        demo.ws.fake.add_user(user, demo.typed.name(name))
     lines = ["slack_user_id,name,prefecture,affiliation,themes,lang"]
-    lines += [f"{user},{name},{prefecture},{affiliation},{theme},{demo.lang}"
+    lines += [f"{user},{demo.typed.name(name)},{prefecture},{affiliation},{theme},{demo.lang}"
               for user, name, prefecture, affiliation, theme in ROSTER]
     demo.say("\n$ python run_bot.py import-roster roster.csv")
     async with demo.ws.deps.uow() as uow:
@@ -485,7 +487,7 @@ async def step_session_survey(demo) -> None:
         for question in survey.questions:
             message = _survey_dialog(demo, user, run.code)
             if question.kind == "text":
-                await demo.ws.driver.send_dm(user, t("demo.survey_text", demo.lang))
+                await demo.ws.driver.send_dm(user, demo.typed.free_text or t("demo.survey_text", demo.lang))
             elif question.kind == "multi":
                 from bot.surveys.blocks import survey_value
 
@@ -519,7 +521,7 @@ async def step_rest_of_year(demo) -> None:
     from bot.sessions.plan import load_plan, parse_plan
 
     demo.heading("demo.step.rest_of_year")
-    await demo.command(seed.LECTURER, "admin material add C1 url=https://example.jp/jirei/c1-commentary.pdf "
+    await demo.command(seed.LECTURER, f"admin material add C1 url={demo.typed.commentary_url} "
                                       "kind=commentary")
     # A linked file cannot be checked by Jirei: the lecturer says it was checked before it can go out.
     added = next(m for m in reversed(demo.ws.fake.ephemerals(seed.LECTURER)) if ids.MATERIAL_LINK_CHECK_OPEN in str(m))
@@ -623,6 +625,35 @@ async def step_year_review(demo) -> None:
                 t("demo.check.review_files", demo.lang))
 
 
+async def step_cancel(demo) -> None:
+    """A session planned for July is cancelled with a reason: its registrants, the secretariat, the
+    bureau's staff and the lecturer are told."""
+    demo.heading("demo.step.cancel")
+    typed = demo.typed
+    await demo.command(seed.ADMIN, f'admin case new title="{typed.case_title}" theme=教育 lecturer=<@{seed.LECTURER}>')
+    async with demo.ws.deps.uow() as uow:
+        case = (await uow.cases.all())[-1]
+    await demo.command(seed.ADMIN, f"admin session new case={case.code} bureau=tokyo start=2027-07-10T14:00 "
+                                   "minutes=90 capacity=10 min=2 deadline=2027-07-01T17:00 release=2027-07-05T09:00 "
+                                   f'facilitator=<@{seed.STAFF_TOKYO}> url={typed.meeting_url} place="{typed.place}"',
+                       show=False)
+    async with demo.ws.deps.uow() as uow:
+        item = (await uow.sessions.all())[-1]
+    await demo.command(seed.ADMIN, f"admin announce {item.code}", show=False)
+    await demo.command(TOKYO[0], f"join {item.code}", show=False)
+    reason = typed.cancel_reason or t("demo.cancel_reason", demo.lang)
+    await demo.command(seed.ADMIN, f"admin session cancel {item.code} {reason}")
+    told = demo.last_dm(TOKYO[0])  # the registrant's notice, which carries the reason
+    if told:
+        demo.say(demo.render(told))
+    async with demo.ws.deps.uow() as uow:
+        item = await uow.sessions.get(item.id)
+    staff_told = any(item.code in str(m) for m in demo.dms(seed.STAFF_TOKYO)[-3:])
+    shown = "\n".join((block.get("text") or {}).get("text", "") for block in (told or {}).get("blocks") or [])
+    demo.expect(item.status == "cancelled" and item.code in shown and escape(reason) in shown and staff_told,
+                t("demo.check.cancel_told", demo.lang, code=item.code))
+
+
 async def step_forget_me(demo) -> None:
     """A coordinator asks Jirei to forget them."""
     demo.heading("demo.step.forget_me")
@@ -638,4 +669,4 @@ async def step_forget_me(demo) -> None:
 
 STEPS[:] = [step_help, step_roster, step_profile, step_plan, step_announce, step_join, step_material, step_deadline,
             step_release, step_reminders, step_hold, step_publish, step_study_groups, step_survey,
-            step_session_survey, step_rest_of_year, step_home_tabs, step_year_review, step_forget_me]
+            step_session_survey, step_rest_of_year, step_home_tabs, step_year_review, step_cancel, step_forget_me]

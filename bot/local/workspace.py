@@ -14,7 +14,7 @@ import sys
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from bot.local import seed
 from bot.app import build_app
@@ -51,15 +51,19 @@ class LocalWorkspace:
     @asynccontextmanager
     async def open(cls, *, database_url: str, cipher: Cipher, clock: ManualClock | None = None,
                    seed_profiles: bool = True, english: tuple[str, ...] = (),
-                   extra_settings: dict | None = None, resume_clock: bool = False) -> AsyncIterator["LocalWorkspace"]:
+                   extra_settings: dict | None = None, resume_clock: bool = False,
+                   display_name: Callable[[str], str] | None = None) -> AsyncIterator["LocalWorkspace"]:
+        """``display_name`` turns each seeded person's name into the one they go by here (the
+        demo's escaping test gives everyone a hostile one)."""
         clock = clock or ManualClock(datetime.now(timezone.utc).replace(microsecond=0))
         fake = FakeSlack(bot_token=BOT_TOKEN, wall_clock=lambda: clock.now().timestamp())
         base_url = await fake.start()
+        named = display_name or (lambda name: name)
         try:
             for user_id, name in seed.STAFF:
-                fake.add_user(user_id, name)
+                fake.add_user(user_id, named(name))
             for user_id, name, *_ in seed.COORDINATORS:
-                fake.add_user(user_id, name)
+                fake.add_user(user_id, named(name))
             announce = fake.add_channel(seed.ANNOUNCE_CHANNEL, members=[u for u, *_ in seed.COORDINATORS])
             portal = fake.add_channel(seed.PORTAL_CHANNEL, members=[u for u, *_ in seed.COORDINATORS])
             settings = Settings(
@@ -77,7 +81,7 @@ class LocalWorkspace:
             driver = SlackDriver(fake, dispatch_to_app(app), SIGNING_SECRET, settle_timeout=SETTLE_SECONDS)
             runtime = Runtime(deps, WIRING)
             workspace = cls(fake, deps, app, driver, runtime, clock, announce, portal)
-            await seed_people(deps, clock.now(), profiles=seed_profiles, english=english)
+            await seed_people(deps, clock.now(), profiles=seed_profiles, english=english, display_name=named)
             try:
                 yield workspace
             finally:
@@ -120,7 +124,8 @@ async def _resume_clock(deps: Deps, clock: ManualClock) -> None:
         clock.set(latest)
 
 
-async def seed_people(deps: Deps, now: datetime, *, profiles: bool, english: tuple[str, ...] = ()) -> None:
+async def seed_people(deps: Deps, now: datetime, *, profiles: bool, english: tuple[str, ...] = (),
+                      display_name: Callable[[str], str] | None = None) -> None:
     """Roles for the staff; for the seeded coordinators, profiles and the pledge (console, tests)."""
     admin = people.Actor(user_id=seed.ADMIN, is_admin=True)
     async with deps.uow() as uow:
@@ -129,13 +134,14 @@ async def seed_people(deps: Deps, now: datetime, *, profiles: bool, english: tup
         await people.grant_role(uow, now, admin, seed.STAFF_TOKYO, "bureau_staff", "tokyo")
         await people.grant_role(uow, now, admin, seed.STAFF_OSAKA, "bureau_staff", "osaka")
         await people.grant_role(uow, now, admin, seed.LECTURER, "lecturer", None)
+        named = display_name or (lambda name: name)
         for user_id, name in seed.STAFF:
             lang = "en" if user_id in english else "ja"
-            await people.update_profile(uow, now, user_id, people.ProfileChange({"name": name, "lang": lang}))
+            await people.update_profile(uow, now, user_id, people.ProfileChange({"name": named(name), "lang": lang}))
         if not profiles:
             return
         for user_id, name, prefecture, affiliation, themes in seed.COORDINATORS:
-            change = people.validate_profile({"name": name, "prefecture": prefecture, "affiliation": affiliation,
+            change = people.validate_profile({"name": named(name), "prefecture": prefecture, "affiliation": affiliation,
                                               "themes": ",".join(themes),
                                               "lang": "en" if user_id in english else "ja"})
             await people.update_profile(uow, now, user_id, change)
