@@ -42,3 +42,32 @@ async def test_a_stalled_download_is_given_up_and_said_so(ws):
     assert t("materials.error.download_failed", "ja") in str(ws.fake.current_view(user))
     reply = await ws.driver.command(user, "help")
     assert reply.status == 200 and reply.answer
+
+
+async def test_a_stalled_upload_is_given_up_told_to_the_uploader_and_nothing_is_stored(ws):
+    import asyncio
+
+    await ws.driver.command(seed.ADMIN, 'admin case new title="事例" theme=教育')
+    await ws.driver.command(seed.ADMIN, "admin material add C1")
+    form = ws.fake.current_view(seed.ADMIN)
+    file_id = ws.fake.add_user_file(seed.ADMIN, "case.txt", "【事例】Aさんは市役所に相談した。\n".encode() * 50)
+    failed = t("materials.error.download_failed", "ja")
+    ws.fake.stall_downloads()
+    try:
+        reply = await ws.driver.submit_view(seed.ADMIN, form, {
+            ids.MATERIAL_CASE_BLOCK: {ids.MATERIAL_CASE_INPUT: "C1"},
+            ids.MATERIAL_KIND_BLOCK: {ids.MATERIAL_KIND_INPUT: "material"},
+            ids.MATERIAL_FILE_BLOCK: {ids.MATERIAL_FILE_INPUT: [file_id]},
+        }, settle=False)
+        assert reply.status == 200
+        for _ in range(600):  # the bot gives up after half a second; this only bounds a hung test
+            if failed in str(ws.fake.dm_messages(seed.ADMIN)):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        ws.fake.clear_faults()
+    await ws.driver.settle()
+    assert failed in str(ws.fake.dm_messages(seed.ADMIN))
+    async with ws.deps.uow() as uow:
+        case = await uow.cases.by_code("C1")
+        assert case is not None and not await uow.materials.for_case(case.id)
