@@ -21,6 +21,7 @@ from bot.materials import messages as material_messages
 from bot.sessions import messages as session_messages
 from bot.study_groups import messages as study_group_messages
 from bot.surveys import messages as survey_messages
+from bot.materials import service as material_service
 from bot.sessions import reminders
 from bot.study_groups import service as study_groups
 from bot.surveys import service as surveys
@@ -83,10 +84,13 @@ MATERIALS = Feature(
     renderers={
         "material": material_messages.render_material,
         "portal_publication": material_messages.render_publication,
+        material_service.INCOMPLETE_KIND: material_messages.render_incomplete,
     },
     jobs=(
         Job("materials_release", material_jobs.release_due_materials, every=MINUTE),
         Job("portal_publication", material_jobs.publish_when_complete, every=10 * MINUTE),
+        # A case that can no longer be held at every bureau is reported within the hour.
+        Job("incomplete_cases", material_jobs.report_incomplete_cases, every=60 * MINUTE),
     ),
 )
 

@@ -134,6 +134,38 @@ def bureau_names(codes: list[str], lang: str) -> str:
     return ("、" if lang == "ja" else ", ").join(bureau_label(code, lang) for code in codes) or "—"
 
 
+def _publish_early_button(code: str, count: int, lang: str) -> dict:
+    return button(t("materials.publish_early_button", lang), ids.PUBLISH_EARLY, code, style="danger",
+                  confirm={"title": plain(t("materials.publish_early_title", lang)),
+                           "text": plain(t("materials.publish_early_text", lang, code=code, count=count)),
+                           "confirm": plain(t("materials.publish_early_yes", lang)),
+                           "deny": plain(t("common.cancel", lang))})
+
+
+def stalled_names(check, lang: str) -> str:
+    """The bureaus that can no longer hold the case, each with why (names, never codes)."""
+    return ("、" if lang == "ja" else ", ").join(
+        t("materials.incomplete.bureau_reason", lang, bureau=bureau_label(code, lang),
+          reason=t(f"materials.incomplete.reason.{reason}", lang))
+        for code, reason in check.stalled.items())
+
+
+def build_incomplete(check, lang: str) -> list[dict]:
+    """For the secretariat: a case that can no longer reach all eight bureaus, the bureaus missing
+    and why, and what they can do (hold it again, or publish it as it is)."""
+    case = check.case
+    total = len(check.done) + len(check.to_go)
+    example = bureau_label(next(iter(check.stalled)), lang)
+    return [
+        section(t("materials.incomplete.intro", lang, code=case.code, title=escape(case.title), done=len(check.done),
+                  total=total)),
+        section(t("materials.incomplete.missing", lang, names=stalled_names(check, lang))),
+        section(t("materials.incomplete.hold_again", lang, code=case.code, bureau=example) + "\n"
+                + t("materials.incomplete.publish_anyway", lang, code=case.code)),
+        actions(_publish_early_button(case.code, len(check.to_go), lang)),
+    ]
+
+
 def build_publication_standing(check, lang: str) -> list[dict]:
     """`admin publish` before every bureau has held the case: who has, who has not, and the
     explicit way to publish now (a confirm step)."""
@@ -142,12 +174,7 @@ def build_publication_standing(check, lang: str) -> list[dict]:
         section(t("materials.not_ready", lang, code=code)),
         section(t("materials.bureaus_done", lang, count=len(check.done), names=bureau_names(check.done, lang)) + "\n"
                 + t("materials.bureaus_to_go", lang, count=len(check.to_go), names=bureau_names(check.to_go, lang))),
-        actions(button(t("materials.publish_early_button", lang), ids.PUBLISH_EARLY, code, style="danger",
-                       confirm={"title": plain(t("materials.publish_early_title", lang)),
-                                "text": plain(t("materials.publish_early_text", lang, code=code,
-                                                count=len(check.to_go))),
-                                "confirm": plain(t("materials.publish_early_yes", lang)),
-                                "deny": plain(t("common.cancel", lang))})),
+        actions(_publish_early_button(code, len(check.to_go), lang)),
         context(t("materials.publish_early_hint", lang, code=code)),
     ]
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.deps import Deps
-from bot.materials.service import RELEASE_STATUSES, publish, queue_commentaries, release_for_session
+from bot.materials.service import (RELEASE_STATUSES, publish, queue_commentaries, release_for_session,
+                                   report_if_incomplete)
 
 
 async def release_due_materials(deps: Deps) -> int:
@@ -34,3 +35,16 @@ async def publish_when_complete(deps: Deps) -> int:
     if published:
         deps.wake_dispatcher()
     return published
+
+
+async def report_incomplete_cases(deps: Deps) -> int:
+    """Periodic: cases that can no longer be held by all eight bureaus, told to the secretariat once
+    per state."""
+    now = deps.clock.now()
+    reported = 0
+    async with deps.uow() as uow:
+        for case in await uow.cases.unpublished():
+            reported += await report_if_incomplete(uow, now, case, deps.settings.admin_ids, deps.tz)
+    if reported:
+        deps.wake_dispatcher()
+    return reported

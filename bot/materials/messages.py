@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.materials import blocks
 from bot.delivery.renderers import FileUpload, Message, RenderContext
 from bot.core.i18n import t
-from bot.materials.service import RELEASE_STATUSES, releasable_material, sent_filename
+from bot.materials.service import RELEASE_STATUSES, bureaus_done, releasable_material, sent_filename
 from bot.materials.results import is_releasable
 
 
@@ -53,3 +53,16 @@ async def render_publication(ctx: RenderContext) -> Message | None:
     return Message(text=t(f"materials.portal_text_{part}", "ja", code=case.code),
                    blocks=blocks.build_publication(case, document, part, "ja", early=bool(ctx.payload.get("early"))),
                    channel=ctx.payload.get("channel") or ctx.delivery.recipient, upload=upload, extra=extra)
+
+
+async def render_incomplete(ctx: RenderContext) -> Message | None:
+    """A case that can no longer reach all eight bureaus, for one of the secretariat, as it stands
+    at send time (nothing, if it was published or is on its way again meanwhile)."""
+    case = await ctx.uow.cases.get(int(ctx.payload.get("case_id", 0)))
+    if case is None or case.published_at is not None:
+        return None
+    check = await bureaus_done(ctx.uow, case, ctx.deps.clock.now(), ctx.deps.tz)
+    if not check.stalled:
+        return None
+    lang = await ctx.uow.coordinators.lang_of(ctx.delivery.recipient)
+    return Message(text=t("materials.incomplete.text", lang, code=case.code), blocks=blocks.build_incomplete(check, lang))

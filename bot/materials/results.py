@@ -36,6 +36,10 @@ class PublishCheck:
     to_go: list[str]  # bureau codes that have not, in the reference order
     already: bool
     self_run: bool = False  # the case of a self-run session: its group's, never for the portal
+    # Bureaus of to_go that can no longer hold it, and why: "called_off" (its session, and the
+    # substitute if any, were called off) or "no_time" (none planned, and the fiscal year ends).
+    # Read only when asked with a moment (bureaus_done(..., now=)).
+    stalled: dict[str, str] = field(default_factory=dict)
 
     @property
     def ready(self) -> bool:

@@ -9,8 +9,9 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import PurePath
+from zoneinfo import ZoneInfo
 
 from bot.core import anonymisation
 from bot.core import documents
@@ -18,6 +19,7 @@ from bot.delivery import outbox
 from bot.people.results import Actor
 from bot.core.refusal import Refusal
 from bot.core.text import clean_input
+from bot.core.timefmt import JST, fiscal_year_bounds, fiscal_year_of
 from bot.materials.results import MaterialResult, is_releasable, PublishCheck
 from config.reference import bureaus
 from storage.crypto import Cipher
@@ -303,20 +305,68 @@ async def mark_read(uow: UnitOfWork, now: datetime, actor: Actor, session_code: 
 # --- publication ----------------------------------------------------------------------------
 
 HELD_STATUSES = ("held", "closed")
+LIVE_STATUSES = ("open", "confirmed")
+# A session needs about three weeks from its announcement (deadline, then the meeting): a bureau
+# with none planned this close to the end of the fiscal year will not hold the case in it.
+LAST_CHANCE = timedelta(days=21)
+INCOMPLETE_KIND = "case_incomplete"
+PUBLISHED_KIND = "case_published"
 
 
-async def bureaus_done(uow: UnitOfWork, case: Case) -> PublishCheck:
+async def bureaus_done(uow: UnitOfWork, case: Case, now: datetime | None = None, tz: ZoneInfo = JST) -> PublishCheck:
     """A bureau has held a case when one of its sessions on the case was held, or when its session
-    was called off and the substitute 意見交換会 created for it was held (DESIGN §2 item 9)."""
+    was called off and the substitute 意見交換会 created for it was held (DESIGN §2 item 9).
+
+    With `now`, also which bureaus still to go can no longer hold it (`stalled`): one whose
+    sessions on the case, and their substitutes, are all over without being held; one with none
+    planned when the case's fiscal year ends within LAST_CHANCE."""
     everything = await uow.sessions.for_case(case.id)
     sessions = [s for s in everything if s.kind == "official"]
     substitutes = await uow.sessions.substitutes_of([s.id for s in sessions if s.status == "cancelled"])
     held_substitutes = {s.substitute_of_id for s in substitutes if s.status in HELD_STATUSES}
+    live_substitutes = {s.substitute_of_id for s in substitutes if s.status in LIVE_STATUSES}
     done = {s.bureau for s in sessions if s.status in HELD_STATUSES or s.id in held_substitutes}
     order = [b.code for b in bureaus()]
-    return PublishCheck(case, [code for code in order if code in done], [code for code in order if code not in done],
-                        case.published_at is not None,
-                        self_run=bool(everything) and all(s.kind == "self_run" for s in everything))
+    to_go = [code for code in order if code not in done]
+    stalled: dict[str, str] = {}
+    if now is not None and sessions:
+        first = min(s.starts_at for s in sessions)
+        year_end = fiscal_year_bounds(fiscal_year_of(first, tz), tz)[1]
+        for code in to_go:
+            tried = [s for s in sessions if s.bureau == code]
+            if any(s.status in LIVE_STATUSES or s.id in live_substitutes for s in tried):
+                continue  # still on its way
+            if tried:
+                stalled[code] = "called_off"
+            elif now >= year_end - LAST_CHANCE:
+                stalled[code] = "no_time"
+    return PublishCheck(case, [code for code in order if code in done], to_go, case.published_at is not None,
+                        self_run=bool(everything) and all(s.kind == "self_run" for s in everything),
+                        stalled=stalled)
+
+
+async def secretariat_of(uow: UnitOfWork, secretariat: frozenset[str]) -> list[str]:
+    """The secretariat: JIREI_ADMINS and whoever holds the admin role."""
+    return sorted(set(secretariat) | set(await uow.roles.holders("admin")))
+
+
+async def report_if_incomplete(uow: UnitOfWork, now: datetime, case: Case, secretariat: frozenset[str],
+                               tz: ZoneInfo = JST) -> int:
+    """A case that can no longer reach all eight bureaus is reported to the secretariat, with the
+    bureaus missing and what they can do; once per case and state (a bureau more, or another
+    reason, is a new state and a new report)."""
+    check = await bureaus_done(uow, case, now, tz)
+    if check.ready or check.already or check.self_run or not check.stalled:
+        return 0
+    state = ",".join(f"{code}.{reason[0]}" for code, reason in check.stalled.items())
+    reported = 0
+    for user in await secretariat_of(uow, secretariat):
+        reported += await outbox.enqueue(uow, kind=INCOMPLETE_KIND, recipient=user, due_at=now,
+                                         dedupe_key=f"incomplete:{case.code}:{state}:{user}", now=now,
+                                         payload={"case_id": case.id, "stalled": check.stalled})
+    if reported:
+        await uow.audit.record(now, "system", "case.incomplete", "ok", target=case.code, stalled=sorted(check.stalled))
+    return reported
 
 
 async def publish(uow: UnitOfWork, now: datetime, actor: Actor | None, case: Case, portal_channel: str | None,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot import ids
 from bot.kit import actions, button, channel, context, divider, escape, header, mention, section
+from bot.materials.blocks import stalled_names
 from bot.people.blocks import build_home
 from bot.sessions.blocks import build_session_card, session_title
 from bot.core.i18n import t
@@ -233,6 +234,8 @@ def publication_standing(cases: list, lang: str) -> list[dict]:
     for check in cases[:MAX_CASES]:
         to_go = ("、" if lang == "ja" else ", ").join(bureau_label(code, lang) for code in check.to_go)
         key = "home_tab.admin.case_ready" if check.ready else "home_tab.admin.case_line"
+        if check.stalled:  # it will not get there by itself: say so, and what can be done
+            key, to_go = "home_tab.admin.case_stalled", stalled_names(check, lang)
         lines.append(t(key, lang, code=check.case.code, title=escape(check.case.title), done=len(check.done),
                        total=len(check.done) + len(check.to_go), to_go=to_go))
     return blocks + text_sections(lines) + _more(len(cases) - MAX_CASES, lang)

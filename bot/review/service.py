@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.i18n import t
+from bot.core.timefmt import fiscal_year_bounds, fiscal_year_of
 from bot.people.results import Actor
 from bot.sessions.service import bureau_label, waitlist_position
 from bot.sessions.results import SessionSummary
@@ -26,7 +27,6 @@ from config.reference import bureaus, find_theme, themes
 from storage.models import Case, CaseSession, Material, SurveyRun
 from storage.uow import UnitOfWork
 
-FISCAL_YEAR_FIRST_MONTH = 4  # the Japanese fiscal year runs April to March
 SEAT_STATUSES = ("confirmed", "attended")
 QUEUE_STATUSES = ("waitlisted", "applied")
 LIVE_STATUSES = ("open", "confirmed")
@@ -38,16 +38,7 @@ MAX_FAILED_SHOWN = 10
 # --- fiscal years ------------------------------------------------------------------------------
 
 
-def fiscal_year_of(moment: datetime, tz: ZoneInfo) -> int:
-    """年度 of a moment, by the calendar in Japan: 2027-03-31 is FY2026, 2027-04-01 is FY2027."""
-    local = moment.astimezone(tz)
-    return local.year if local.month >= FISCAL_YEAR_FIRST_MONTH else local.year - 1
-
-
-def fiscal_year_bounds(fiscal_year: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """[start, end): midnight of 1 April of the year to midnight of 1 April of the next, local time."""
-    return (datetime(fiscal_year, FISCAL_YEAR_FIRST_MONTH, 1, tzinfo=tz),
-            datetime(fiscal_year + 1, FISCAL_YEAR_FIRST_MONTH, 1, tzinfo=tz))
+# fiscal_year_of, fiscal_year_bounds: bot/core/timefmt.py (materials reads them too)
 
 
 # --- shared shapes ---------------------------------------------------------------------------
@@ -181,7 +172,7 @@ async def admin_home(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> AdminHome:
     surveys = [SurveyRate(run.code, run.survey_id, run.status, *invites.get(run.id, (0, 0))) for run in runs]
     from bot.materials.service import bureaus_done
 
-    standing = [check for check in [await bureaus_done(uow, case) for case in await uow.cases.unpublished()]
+    standing = [check for check in [await bureaus_done(uow, case, now, tz) for case in await uow.cases.unpublished()]
                 if not check.self_run]
     return AdminHome(year, glances, surveys, await _study_group_glance(uow, start, end),
                      await uow.outbox.failed_deliveries(limit=MAX_FAILED_SHOWN), await uow.outbox.count_failed(), standing)
