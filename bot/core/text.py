@@ -42,6 +42,13 @@ def escape(text: str) -> str:
     return _FENCE.sub(lambda run: "\u200b".join(run.group()), text) if "```" in text else text
 
 
+def unescape(text: str) -> str:
+    """The inverse of ``escape`` for what Slack sends: a person's message text arrives with ``&``,
+    ``<`` and ``>`` as entities; what they typed is kept as they typed it (and escaped again, once,
+    when it is shown)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def normalise(text: str) -> str:
     """Full-width letters, digits and signs as their ASCII forms (ｊｏｉｎ　Ｓ１ → join S1, （）→ ()),
     Slack's curly quotes and 「」 as straight quotes."""

@@ -25,7 +25,7 @@ from bot.people.results import Actor
 from bot.core.refusal import Refusal
 from bot.surveys.results import DialogState, DialogStatus, Step
 from bot.surveys.dialog import Outcome, current_question
-from bot.core.text import normalise
+from bot.core.text import normalise, unescape
 from handlers.context import actor_of, message
 
 MAX_VALUE = 200  # longer than any value we build: anything longer is not ours
@@ -228,11 +228,6 @@ async def _open_text_modal(deps: Deps, body: dict, actor: Actor, client, respond
     await client.views_open(trigger_id=body.get("trigger_id"), view=view)
 
 
-def _unescape(text: str) -> str:
-    # Slack escapes these three in message text; the answer is stored as the person typed it.
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 _CANCEL_WORDS = {"キャンセル", "cancel", "中断", "やめる", "stop"}
 _COMMAND_WORDS = {"help", "ヘルプ", "?", "jirei"}
 
@@ -265,7 +260,7 @@ async def answer_by_dm(deps: Deps, actor: Actor, event: dict, client) -> bool:
         await client.chat_postMessage(channel=channel, **message(blocks, blocks[0]["text"]["text"]))
         return True
     async with deps.uow() as uow:
-        state = await surveys.answer_by_text(uow, deps.clock.now(), actor.user_id, _unescape(text))
+        state = await surveys.answer_by_text(uow, deps.clock.now(), actor.user_id, unescape(text))
     if state is None:
         return False
     if state.outcome is Outcome.INVALID:

@@ -32,7 +32,19 @@ def sent_text_is_escaped(monkeypatch):
     monkeypatch.setattr(FakeSlack, "start", start)
     yield started
     faults = [str(fault) for fake in started for fault in fake.escaping_faults()]
+    ESCAPING_CHECKED["tests"] += 1
+    ESCAPING_CHECKED["payloads"] += sum(len(fake.sent_payloads()) for fake in started)
+    ESCAPING_CHECKED["faults"] += len(faults)
     assert not faults, "escaping faults in what the bot sent:\n" + "\n".join(faults[:20])
+
+
+ESCAPING_CHECKED = {"tests": 0, "payloads": 0, "faults": 0}
+
+
+def pytest_terminal_summary(terminalreporter):
+    if ESCAPING_CHECKED["tests"]:
+        terminalreporter.write_line("escaping check: {payloads} payloads sent in {tests} dispatch tests, "
+                                    "{faults} faults".format(**ESCAPING_CHECKED))
 
 
 @pytest.fixture

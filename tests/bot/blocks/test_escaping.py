@@ -10,6 +10,7 @@ import pytest
 
 from bot.checks.blocks import build_check_result, build_guard_note, build_proposed_text
 from bot.core.pseudonymisation import Proposal, Replacement
+from bot.core.text import unescape
 from bot.kit import TextTooLong, code_block, context, escape, fit, link, mention, notification_text, section
 from bot.local.slack.escaping import payload_faults, text_faults
 from bot.sessions.reminder_blocks import ReminderView, build_reminder
@@ -29,6 +30,7 @@ def test_escape_makes_every_control_character_inert_and_splits_a_typed_fence():
     assert shown.startswith("&lt;!channel&gt; &amp; &lt;b&gt;x&lt;/b&gt; &gt;q &lt;@U000&gt; &amp;amp; ")
     assert "```" not in shown and shown.endswith("`\u200b`\u200b`")
     assert faults(shown) == []
+    assert unescape("a &lt;b&gt; &amp;amp;") == "a <b> &amp;"  # what Slack sends back, as it was typed
 
 
 def test_the_check_names_each_kind_of_fault():
