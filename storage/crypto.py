@@ -59,8 +59,12 @@ class Cipher:
         """Re-encrypt under the primary key (used by the key rotation command)."""
         return self._fernet.rotate(token)
 
-    def encrypt_json(self, value: Any, *, at: datetime | None = None) -> bytes:
+    def encrypt_json(self, value: Any, *, at: datetime | None = None, pad_to: int = 0) -> bytes:
+        """`pad_to`: the JSON is padded with spaces (which JSON ignores) to a multiple of that many
+        bytes, so the ciphertext's length says only which band of lengths the value is in."""
         data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        if pad_to:
+            data += b" " * (-len(data) % pad_to)
         return self.encrypt(data) if at is None else self.encrypt_at(data, at)
 
     def decrypt_json(self, token: bytes) -> Any:

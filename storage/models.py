@@ -338,17 +338,19 @@ def _random_id() -> str:
 
 
 class SurveyResponse(Base):
-    """A complete, anonymous response: random id, no user, no time (see SurveyInvite).
+    """A complete, anonymous response: random id, no user, no time (see SurveyInvite), written in
+    batches of at least five (bot/surveys/service.py).
 
     Stored in the order of the random id (SQLite: WITHOUT ROWID; a rowid table keeps the order
-    of writing, which is the order people finished)."""
+    of writing)."""
 
     __tablename__ = "survey_responses"
     __table_args__ = {"sqlite_with_rowid": False}
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=_random_id)
     run_id: Mapped[int] = mapped_column(ForeignKey("survey_runs.id"), index=True)
-    bureau: Mapped[str | None] = mapped_column(String(16))  # for breakdowns of >= 5 only
+    # Only on responses written before the batches; since then the bureau is inside the ciphertext.
+    bureau: Mapped[str | None] = mapped_column(String(16))
     answers_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
 
 

@@ -99,17 +99,17 @@ class ReviewRepository:
                 counts[run_id] = (invited, completed)
         return counts
 
-    async def response_counts_by_bureau(self, run_ids: Iterable[int]) -> dict[int, dict[str | None, int]]:
-        """run id -> {respondent's bureau (None if unknown): responses}."""
+    async def responses_of_runs(self, run_ids: Iterable[int]) -> list[tuple[int, str | None, bytes]]:
+        """(run id, clear bureau, encrypted response) of every response of these runs. The bureau
+        is in clear only on responses written before the batches; since then it is inside the
+        ciphertext."""
         ids = sorted(set(run_ids))
-        counts: dict[int, dict[str | None, int]] = {}
+        rows: list[tuple[int, str | None, bytes]] = []
         for chunk in _chunks(ids):
-            query = (select(SurveyResponse.run_id, SurveyResponse.bureau, func.count())
-                     .where(SurveyResponse.run_id.in_(chunk))
-                     .group_by(SurveyResponse.run_id, SurveyResponse.bureau))
-            for run_id, bureau, n in (await self.session.execute(query)).all():
-                counts.setdefault(run_id, {})[bureau] = n
-        return counts
+            query = (select(SurveyResponse.run_id, SurveyResponse.bureau, SurveyResponse.answers_encrypted)
+                     .where(SurveyResponse.run_id.in_(chunk)).order_by(SurveyResponse.id))
+            rows += [(run_id, bureau, blob) for run_id, bureau, blob in (await self.session.execute(query)).all()]
+        return rows
 
     # --- study groups ----------------------------------------------------------------------------
 

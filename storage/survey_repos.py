@@ -1,18 +1,18 @@
 """Survey runs, invites, dialog progress and anonymous responses (bot/surveys/service.py).
 
-The anonymity rules live in the shape of these queries: responses are written and read
-without any user id or time, and read back in the order of their random ids, never in the
-order they were stored.
+The anonymity rules live in the shape of these queries: responses are written in batches, in
+one transaction with the invites they complete, without any user id or time, and read back in
+the order of their random ids, never in the order they were stored.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Coordinator, SurveyInvite, SurveyProgress, SurveyResponse, SurveyRun
+from storage.models import SurveyInvite, SurveyProgress, SurveyResponse, SurveyRun
 from storage.repositories import insert_unless_present
 from storage.session_repos import code_id
 
@@ -75,25 +75,6 @@ class Surveys:
         query = select(func.count()).select_from(SurveyInvite).where(SurveyInvite.run_id == run_id)
         return await self.session.scalar(query) or 0
 
-    async def mark_completed(self, run_id: int, user_id: str) -> bool:
-        """Flip the invite to completed; False when it already was (or does not exist).
-
-        A conditional UPDATE: two concurrent completions cannot both see `completed = false`
-        (PostgreSQL re-checks the condition after the row lock; SQLite writes one at a time).
-        """
-        result = await self.session.execute(
-            update(SurveyInvite)
-            .where(SurveyInvite.run_id == run_id, SurveyInvite.user_id == user_id, SurveyInvite.completed.is_(False))
-            .values(completed=True)
-            .execution_options(synchronize_session=False))
-        return result.rowcount == 1
-
-    async def completed_in_bureau(self, run_id: int, bureau: str) -> int:
-        query = (select(func.count()).select_from(SurveyInvite)
-                 .join(Coordinator, Coordinator.slack_user_id == SurveyInvite.user_id)
-                 .where(SurveyInvite.run_id == run_id, SurveyInvite.completed.is_(True), Coordinator.bureau == bureau))
-        return await self.session.scalar(query) or 0
-
     # --- progress (tied to a person until the response is complete) ---------------------------
 
     async def progress(self, run_id: int, user_id: str, *, lock: bool = False) -> SurveyProgress | None:
@@ -110,17 +91,26 @@ class Surveys:
                  .order_by(SurveyProgress.updated_at.desc(), SurveyProgress.id.desc()))
         return list(await self.session.scalars(query))
 
+    async def run_progress(self, run_id: int) -> list[SurveyProgress]:
+        """Every dialog of the run still tied to its person (answering, or finished and waiting for
+        its batch: only the encrypted state tells which)."""
+        query = select(SurveyProgress).where(SurveyProgress.run_id == run_id).order_by(SurveyProgress.id)
+        return list(await self.session.scalars(query.execution_options(populate_existing=True)))
+
     async def create_progress(self, run_id: int, user_id: str, state: bytes, now: datetime) -> None:
         """Insert the first progress unless a concurrent click already did."""
         await self.session.execute(insert_unless_present(self.session, SurveyProgress.__table__, ["run_id", "user_id"]),
                                    {"run_id": run_id, "user_id": user_id, "state_encrypted": state, "updated_at": now})
 
-    async def delete_progress(self, run_id: int, user_id: str) -> None:
-        await self.session.execute(
-            delete(SurveyProgress).where(SurveyProgress.run_id == run_id, SurveyProgress.user_id == user_id))
-
     async def delete_run_progress(self, run_id: int) -> int:
-        result = await self.session.execute(delete(SurveyProgress).where(SurveyProgress.run_id == run_id))
+        """The run's dialogs, deleted at its close. On PostgreSQL a dialog a click holds at that
+        moment is skipped, not waited for: that click may be finishing and waiting for the batch
+        lock the close holds; it writes its response itself, and anything else left is deleted
+        by the next tick (delete_progress_of_closed_runs)."""
+        doomed = select(SurveyProgress.id).where(SurveyProgress.run_id == run_id)
+        if self._postgres:
+            doomed = doomed.with_for_update(skip_locked=True)
+        result = await self.session.execute(delete(SurveyProgress).where(SurveyProgress.id.in_(doomed)))
         return result.rowcount or 0
 
     async def delete_progress_of_closed_runs(self) -> int:
@@ -130,9 +120,26 @@ class Surveys:
 
     # --- responses (anonymous) ----------------------------------------------------------------
 
-    async def add_response(self, run_id: int, bureau: str | None, answers: bytes) -> None:
-        self.session.add(SurveyResponse(run_id=run_id, bureau=bureau, answers_encrypted=answers))
-        await self.session.flush()
+    async def write_batch(self, run_id: int, user_ids: list[str], responses: list[tuple[str, bytes]]) -> None:
+        """One batch in one transaction: the people's invites flip to completed, their dialogs are
+        deleted, and the responses (random id, ciphertext) are inserted in the order given, which
+        the caller draws at random. Nothing ties a response to one of these people."""
+        if user_ids:
+            await self.session.execute(
+                update(SurveyInvite).where(SurveyInvite.run_id == run_id, SurveyInvite.user_id.in_(user_ids))
+                .values(completed=True).execution_options(synchronize_session=False))
+            await self.session.execute(
+                delete(SurveyProgress).where(SurveyProgress.run_id == run_id, SurveyProgress.user_id.in_(user_ids)))
+        if responses:
+            await self.session.execute(insert(SurveyResponse.__table__), [
+                {"id": response_id, "run_id": run_id, "bureau": None, "answers_encrypted": answers}
+                for response_id, answers in responses])
+
+    async def take_responses(self, run_id: int) -> list[tuple[str | None, bytes]]:
+        """Every response of the run, deleted: for rewriting them all at the close."""
+        taken = await self.responses(run_id)
+        await self.session.execute(delete(SurveyResponse).where(SurveyResponse.run_id == run_id))
+        return taken
 
     async def responses(self, run_id: int) -> list[tuple[str | None, bytes]]:
         """(bureau, encrypted answers) of every response, ordered by the random id."""

@@ -18,7 +18,8 @@ from bot.people.results import Actor
 from bot.sessions.service import bureau_label, waitlist_position
 from bot.sessions.results import SessionSummary
 from bot.surveys.definitions import SurveyDefinitionError, load_survey
-from bot.surveys.report import MIN_CELL
+from bot.surveys.report import MIN_CELL, response_bureau
+from bot.surveys.service import answered as surveys_answered
 from bot.review.results import (SessionRow, MaterialToRead, SurveyToAnswer, MyStudyGroup, CoordinatorHome,
                                 StaffHome, MaterialVersion, LecturerCase, LecturerHome, BureauGlance,
                                 SurveyRate, StudyGroupGlance, AdminHome, HomeData, Tally, SurveySummary,
@@ -96,7 +97,8 @@ async def coordinator_home(uow: UnitOfWork, now: datetime, actor: Actor, cases: 
         sessions=summaries,
         materials_to_read=await _materials_to_read(uow, now, actor, mine, cases),
         surveys_to_answer=[SurveyToAnswer(run.code, run.survey_id, run.deadline_at)
-                           for run in await repo.open_runs_awaiting(actor.user_id, now)],
+                           for run in await repo.open_runs_awaiting(actor.user_id, now)
+                           if not await surveys_answered(uow, run.id, actor.user_id)],
         study_groups=await _my_groups(uow, actor.user_id),
     )
 
@@ -272,7 +274,11 @@ async def _survey_summaries(uow: UnitOfWork, start: datetime, end: datetime) -> 
     repo = uow.review
     runs: list[SurveyRun] = await repo.runs_opening_between(start, end)
     invites = await repo.invite_counts(run.id for run in runs)
-    responses = await repo.response_counts_by_bureau(run.id for run in runs)
+    responses: dict[int, dict[str | None, int]] = {}
+    for run_id, stored_bureau, blob in await repo.responses_of_runs(run.id for run in runs):
+        bureau = stored_bureau or response_bureau(uow.cipher.decrypt_json(blob), None)[1]
+        per_run = responses.setdefault(run_id, {})
+        per_run[bureau] = per_run.get(bureau, 0) + 1
     summaries = []
     for run in runs:
         invited, completed = invites.get(run.id, (0, 0))

@@ -6,6 +6,7 @@ from bot.surveys.blocks import build_invitation, build_reminder
 from bot.delivery.renderers import Message, RenderContext
 from bot.core.i18n import t
 from bot.surveys.definitions import Survey, load_survey
+from bot.surveys.service import answered
 from bot.core.timefmt import format_datetime
 from storage.models import SurveyRun
 
@@ -17,8 +18,8 @@ async def _owed(ctx: RenderContext) -> tuple[SurveyRun, Survey, str] | None:
     if run is None or run.status != "open" or run.deadline_at <= now:
         return None
     invite = await ctx.uow.surveys.invite(run.id, ctx.delivery.recipient)
-    if invite is None or invite.completed:
-        return None
+    if invite is None or await answered(ctx.uow, run.id, ctx.delivery.recipient):
+        return None  # finished: written, or waiting for its batch
     person = await ctx.uow.coordinators.get(ctx.delivery.recipient)
     return run, load_survey(run.survey_id), person.lang if person else "ja"
 

@@ -15,6 +15,18 @@ from bot.core.i18n import t
 from bot.surveys.definitions import Question, Survey
 
 MIN_CELL = 5
+# The respondent's bureau, kept inside the encrypted response (never beside it in clear: a plain
+# bureau next to a response, with the roster, names whose it is when a batch has one person of a
+# bureau). No question id can take this key (ids are [a-z0-9_]).
+RESPONSE_BUREAU_KEY = "@bureau"
+
+
+def response_bureau(document: dict, stored_bureau: str | None) -> tuple[dict, str | None]:
+    """(the answers, the respondent's bureau) of a decrypted response. `stored_bureau` is the
+    clear column that responses written before the batches carried (None since)."""
+    answers = dict(document)
+    bureau = answers.pop(RESPONSE_BUREAU_KEY, None)
+    return answers, stored_bureau or bureau
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,31 @@
 """Survey runs (R1…): sending, the DM dialog's storage, completion, reminders, closing, reports.
 
-The anonymity promise, in storage terms:
+The anonymity promise, in storage terms, against whoever holds the database file and its
+write-ahead log, and can copy them after every commit:
 - while someone answers, `survey_progress` ties their encrypted Progress to them;
-- completing flips `survey_invites.completed`, inserts the response and deletes the progress in
-  one transaction; the response carries a random id, the run, the answers (encrypted) and at
-  most a bureau — no user id and no time. Its Fernet token carries the run's opening time, not
-  the completion time (a token's timestamp is readable without the key);
-- a response names its bureau only once at least MIN_CELL people of that bureau have completed
-  the run, so the completed flags (kept for reminders) cannot single out whose response it is;
+- a finished dialog stays there, encrypted and marked done inside the ciphertext only, until a
+  batch is due: at least BATCH_SIZE finished dialogs of the run, or the run's close. One
+  transaction then flips those people's invites to completed, deletes their dialogs and inserts
+  their responses under fresh random ids, in the order of those ids (a shuffle drawn after
+  everyone in the batch finished), so neither the commit nor the cells' order within it tells
+  which response is whose. At the close every response of the run is written again the same
+  way, so the file's final layout keeps no trace of the batches either;
+- a response carries its random id, the run and its answers with the respondent's bureau, all
+  encrypted, padded to a band of lengths and stamped with the run's opening time (a Fernet
+  token's timestamp is readable without the key); nothing in clear beside it: no user id, no
+  time, no bureau (a plain bureau next to a batch with one person of that bureau names them);
 - the once-only keys of survey buttons are keyed hashes (no user id, no action id), and nothing
   about answering goes to the audit log;
-- after the completing transaction the database's freed pages and its write-ahead log are wiped
-  (`uow.wipe_freed_pages()`), so the deleted progress and the order of the writes are not left
-  on disk.
+- after a batch the database's freed pages are zeroed (SQLite secure_delete) and its
+  write-ahead log is checkpointed and truncated (`uow.wipe_freed_pages()`), so the deleted
+  dialogs and the order of the writes are not left on disk.
 
 No Slack and no SQL here: a unit of work, `now` and plain values in, dataclasses out.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from bot.delivery import outbox
@@ -29,7 +36,7 @@ from bot.surveys import dialog
 from bot.surveys.definitions import Survey, load_survey
 from bot.surveys.dialog import Outcome, Progress
 from bot.surveys.exports import report_json
-from bot.surveys.report import MIN_CELL, SurveyReport, breakdown, tally
+from bot.surveys.report import MIN_CELL, RESPONSE_BUREAU_KEY, SurveyReport, breakdown, response_bureau, tally
 from bot.core.timefmt import format_datetime
 from bot.surveys.results import RunStarted, DialogStatus, Step, DialogState, RunReport
 from storage.models import CaseSession, FanoutBatch, SurveyRun
@@ -39,6 +46,10 @@ PLANNING_SURVEY = "planning"
 POST_SESSION_SURVEY = "post_session"
 PLANNING_OPEN_FOR = timedelta(days=14)
 POST_SESSION_OPEN_FOR = timedelta(days=7)
+# Responses are written this many at a time at least (the run's close writes what is left).
+BATCH_SIZE = MIN_CELL
+# Stored responses are padded to a multiple of this many bytes before encryption.
+RESPONSE_PAD_BYTES = 256
 INVITATION_KIND = "survey_invitation"
 REMINDER_KIND = "survey_reminder"
 
@@ -165,7 +176,7 @@ async def act(uow: UnitOfWork, now: datetime, user_id: str, run_code: str, step:
     if not transition.changed:
         return DialogState(run.code, survey, status, progress, transition.outcome, transition.error_key)
     if transition.outcome is Outcome.DONE:
-        await _complete(uow, run, survey, user_id, transition.progress)
+        await _complete(uow, now, run, user_id, transition.progress)
         return DialogState(run.code, survey, DialogStatus.COMPLETED, transition.progress, Outcome.DONE)
     progress = transition.progress.model_copy(update={"paused": False})  # answering again resumes
     await _save_progress(uow, now, run, user_id, progress)
@@ -263,13 +274,13 @@ async def _checked(uow: UnitOfWork, now: datetime, user_id: str,
         raise SurveyError("survey_runs.error.unknown_run", code=run_code)
     # Lock before reading the invite: a click that waited here for another one that completed
     # the survey must see it completed, not recreate the progress that was just deleted.
-    await uow.surveys.progress(run.id, user_id, lock=True)
+    row = await uow.surveys.progress(run.id, user_id, lock=True)
     invite = await uow.surveys.invite(run.id, user_id)
     if invite is None:
         raise SurveyError("survey_runs.error.not_invited", code=run.code)
     survey = load_survey(run.survey_id)
-    if invite.completed:
-        return run, survey, DialogStatus.COMPLETED
+    if invite.completed or (row is not None and _decode(uow, row).done):
+        return run, survey, DialogStatus.COMPLETED  # written, or waiting for its batch
     if run.status != "open" or run.deadline_at <= now:
         return run, survey, DialogStatus.CLOSED
     return run, survey, DialogStatus.ANSWERING
@@ -293,22 +304,60 @@ async def _save_progress(uow: UnitOfWork, now: datetime, run: SurveyRun, user_id
     await uow.flush()
 
 
-async def _complete(uow: UnitOfWork, run: SurveyRun, survey: Survey, user_id: str, progress: Progress) -> bool:
-    """The one place a response is stored; False when this person's response already was."""
-    if not await uow.surveys.mark_completed(run.id, user_id):
-        return False
-    person = await uow.coordinators.get(user_id)
-    bureau = None
-    if person is not None and person.bureau:
-        if await uow.surveys.completed_in_bureau(run.id, person.bureau) >= MIN_CELL:
-            bureau = person.bureau
-    # Stamped with the run's opening time, shared by every response of the run.
-    answers = uow.cipher.encrypt_json(dialog.final_answers(survey, progress), at=run.opens_at)
-    await uow.surveys.add_response(run.id, bureau, answers)
-    await uow.surveys.delete_progress(run.id, user_id)
-    uow.wipe_freed_pages()
+def _decode(uow: UnitOfWork, row) -> Progress:
+    return Progress.model_validate(uow.cipher.decrypt_json(row.state_encrypted))
+
+
+async def answered(uow: UnitOfWork, run_id: int, user_id: str) -> bool:
+    """The person finished this run: their response is written, or waits for its batch."""
+    invite = await uow.surveys.invite(run_id, user_id)
+    if invite is not None and invite.completed:
+        return True
+    row = await uow.surveys.progress(run_id, user_id)
+    return row is not None and _decode(uow, row).done
+
+
+async def _complete(uow: UnitOfWork, now: datetime, run: SurveyRun, user_id: str, progress: Progress) -> None:
+    """The dialog is finished: it waits, encrypted and still the person's own, for its batch.
+    The invite stays as it was until the batch is written, so nothing in the file changes but
+    this person's encrypted state (as at every other step)."""
+    await _save_progress(uow, now, run, user_id, progress)
+    await write_due_batch(uow, run.id)
     # Deliberately not logged or audited: a timed line per completion would order the responses.
-    return True
+
+
+async def write_due_batch(uow: UnitOfWork, run_id: int) -> int:
+    """Write the run's finished dialogs as responses once there are BATCH_SIZE of them, or any
+    number once the run is closed (then every earlier response of the run is written again with
+    them). Returns the number of responses written."""
+    run = await uow.surveys.run(run_id, lock=True)  # one batch writer at a time per run
+    if run is None:
+        return 0
+    closing = run.status == "closed"
+    finished = [(row.user_id, progress) for row in await uow.surveys.run_progress(run.id)
+                if (progress := _decode(uow, row)).done]
+    if not finished or (len(finished) < BATCH_SIZE and not closing):
+        return 0
+    survey = load_survey(run.survey_id)
+    people = await uow.coordinators.many([user for user, _ in finished])
+    documents = []
+    for user, progress in finished:
+        person = people.get(user)
+        documents.append({**dialog.final_answers(survey, progress),
+                          RESPONSE_BUREAU_KEY: person.bureau if person is not None else None})
+    if closing:
+        for stored_bureau, blob in await uow.surveys.take_responses(run.id):
+            answers, bureau = response_bureau(uow.cipher.decrypt_json(blob), stored_bureau)
+            documents.append({**answers, RESPONSE_BUREAU_KEY: bureau})
+    # Fresh random ids, inserted in their own order: a shuffle drawn now, after all of these people
+    # finished. Every token carries the run's opening time, and the same band of lengths for like
+    # answers.
+    rows = sorted((secrets.token_hex(16), uow.cipher.encrypt_json(document, at=run.opens_at,
+                                                                  pad_to=RESPONSE_PAD_BYTES))
+                  for document in documents)
+    await uow.surveys.write_batch(run.id, sorted(user for user, _ in finished), rows)
+    uow.wipe_freed_pages()
+    return len(rows)
 
 
 # --- closing -------------------------------------------------------------------------------------
@@ -320,6 +369,9 @@ async def close_run(uow: UnitOfWork, now: datetime, run_id: int) -> bool:
     if run is None or run.status != "open" or run.deadline_at > now:
         return False
     run.status = "closed"
+    await uow.flush()
+    # What waits for a batch is written now, and every earlier response of the run again with it.
+    await write_due_batch(uow, run.id)
     dropped = await uow.surveys.delete_run_progress(run.id)
     for kind in (INVITATION_KIND, REMINDER_KIND):
         await uow.outbox.cancel_pending(kinds=(kind,), key_prefix=f"{kind}:{run.code}:")
@@ -339,9 +391,11 @@ async def tally_run(uow: UnitOfWork, run: SurveyRun) -> RunReport:
     survey = load_survey(run.survey_id)
     rows = await uow.surveys.responses(run.id)
     decrypt = uow.cipher.decrypt_json
-    answers = [decrypt(blob) for _, blob in rows]
+    answers = []
     groups: dict[str, list[dict]] = {}
-    for (bureau, _), answer in zip(rows, answers):
+    for stored_bureau, blob in rows:
+        answer, bureau = response_bureau(decrypt(blob), stored_bureau)
+        answers.append(answer)
         if bureau:
             groups.setdefault(bureau, []).append(answer)
     report = tally(survey, answers, await uow.surveys.count_invites(run.id))

@@ -151,25 +151,36 @@ async def test_send_needs_a_held_session_of_ones_own_bureau(uow_factory, clock):
 # --- the dialog's storage --------------------------------------------------------------------------------
 
 
-async def test_a_response_is_stored_once_without_its_person(uow_factory, clock):
+async def test_finished_dialogs_wait_for_a_batch_of_five_written_in_one_transaction(uow_factory, clock):
     now = clock.now()
-    user = (await add_people(uow_factory, now, 1))[0]
+    users = await add_people(uow_factory, now, surveys.BATCH_SIZE)
     code = await planning_run(uow_factory, now)
-    state = await answer(uow_factory, now, user, code, NOT_NEEDED)
-    assert state.status is DialogStatus.COMPLETED and state.outcome is Outcome.DONE
+    for user in users[:-1]:
+        state = await answer(uow_factory, now, user, code, NOT_NEEDED)
+        assert state.status is DialogStatus.COMPLETED and state.outcome is Outcome.DONE
     async with uow_factory() as uow:
-        again = await surveys.act(uow, now, user, code, NOT_NEEDED[-1])
-        restart = await surveys.begin(uow, now, user, code)
+        again = await surveys.act(uow, now, users[0], code, NOT_NEEDED[-1])
+        restart = await surveys.begin(uow, now, users[0], code)
         run = await uow.surveys.run_by_code(code)
-        stored = await uow.surveys.responses(run.id)
-        assert await uow.surveys.progress(run.id, user) is None
-        assert (await uow.surveys.invite(run.id, user)).completed
+        # Finished, and still waiting: no response, no completed invite, the dialog kept (encrypted).
+        assert await uow.surveys.responses(run.id) == []
+        assert not [u for u in users if (await uow.surveys.invite(run.id, u)).completed]
+        assert all([await surveys.answered(uow, run.id, u) for u in users[:-1]])
+        assert not await surveys.answered(uow, run.id, users[-1])
     assert again.outcome is Outcome.IGNORED and restart.status is DialogStatus.COMPLETED
-    assert len(stored) == 1
+
+    await answer(uow_factory, now, users[-1], code, NOT_NEEDED)  # the fifth: the batch is written
     async with uow_factory() as uow:
-        answers = uow.cipher.decrypt_json(stored[0][1])
-    assert answers == {"need": "not_needed", "group_size": None, "duration": None, "themes": None,
-                       "format_opinion": None}
+        stored = await uow.surveys.responses(run.id)
+        assert await uow.surveys.run_progress(run.id) == []
+        assert all([(await uow.surveys.invite(run.id, u)).completed for u in users])
+        documents = [uow.cipher.decrypt_json(blob) for _, blob in stored]
+    assert len(stored) == surveys.BATCH_SIZE and {bureau for bureau, _ in stored} == {None}
+    for document in documents:
+        assert document == {"need": "not_needed", "group_size": None, "duration": None, "themes": None,
+                            "format_opinion": None, "@bureau": "tokyo"}
+    # Padded: like answers give tokens of one length.
+    assert len({len(blob) for _, blob in stored}) == 1
 
 
 async def test_the_same_interaction_twice_changes_nothing(uow_factory, clock):
@@ -191,8 +202,11 @@ async def test_the_same_interaction_twice_changes_nothing(uow_factory, clock):
 
 async def test_concurrent_completions_store_one_response(uow_factory, clock):
     now = clock.now()
-    user = (await add_people(uow_factory, now, 1))[0]
+    users = await add_people(uow_factory, now, surveys.BATCH_SIZE)
     code = await planning_run(uow_factory, now)
+    for user in users[:-1]:
+        await answer(uow_factory, now, user, code, NOT_NEEDED)
+    user = users[-1]
     await answer(uow_factory, now, user, code, NOT_NEEDED[:-1])
 
     async def finish():
@@ -201,10 +215,35 @@ async def test_concurrent_completions_store_one_response(uow_factory, clock):
 
     states = await asyncio.gather(*(finish() for _ in range(4)))
     assert [s.outcome for s in states].count(Outcome.DONE) == 1
-    assert await response_count(uow_factory) == 1
+    assert await response_count(uow_factory) == surveys.BATCH_SIZE
     async with uow_factory() as uow:
         run = await uow.surveys.run_by_code(code)
         assert await uow.surveys.progress(run.id, user) is None  # no click brought the progress back
+
+
+async def test_people_finishing_at_once_are_written_in_whole_batches(uow_factory, clock):
+    now = clock.now()
+    users = await add_people(uow_factory, now, 3 * surveys.BATCH_SIZE - 1)
+    code = await planning_run(uow_factory, now)
+    for user in users:
+        await answer(uow_factory, now, user, code, NOT_NEEDED[:-1])
+
+    async def finish(user):
+        async with uow_factory() as uow:
+            return await surveys.act(uow, now, user, code, NOT_NEEDED[-1])
+
+    states = await asyncio.gather(*(finish(user) for user in users))
+    assert all(s.outcome is Outcome.DONE for s in states)
+    async with uow_factory() as uow:
+        run = await uow.surveys.run_by_code(code)
+        completed = [u for u in users if (await uow.surveys.invite(run.id, u)).completed]
+        waiting = [u for u in users if await surveys.answered(uow, run.id, u) and u not in completed]
+    # Two whole batches written (in whatever grouping the race made), the rest waiting.
+    assert await response_count(uow_factory) == len(completed) == 2 * surveys.BATCH_SIZE
+    assert len(waiting) == surveys.BATCH_SIZE - 1
+    async with uow_factory() as uow:
+        assert await surveys.close_run(uow, run.deadline_at, run.id)
+    assert await response_count(uow_factory) == len(users)
 
 
 async def test_back_next_and_invalid_answers(uow_factory, clock):
@@ -240,6 +279,9 @@ async def test_a_dm_reply_answers_only_a_waiting_text_question(uow_factory, cloc
         state = await surveys.answer_by_text(uow, now, user, "  対面も年に一度は  ")
     assert state.outcome is Outcome.DONE
     async with uow_factory() as uow:
+        run = await uow.surveys.run_by_code(code)
+        assert await surveys.close_run(uow, run.deadline_at, run.id)  # the close writes what waits
+    async with uow_factory() as uow:
         document, _, _ = await surveys.export_run(uow, code)
     assert document["questions"][-1]["responses"] == 1
 
@@ -262,7 +304,7 @@ async def test_strangers_and_unknown_runs_are_refused(uow_factory, clock):
 # --- anonymity of the bureau ------------------------------------------------------------------------------
 
 
-async def test_a_response_names_its_bureau_only_from_the_fifth_completion_of_that_bureau(uow_factory, clock):
+async def test_the_bureau_is_inside_the_ciphertext_and_the_breakdown_counts_every_response(uow_factory, clock):
     now = clock.now()
     tokyo = await add_people(uow_factory, now, MIN_CELL + 1)
     osaka = await add_people(uow_factory, now, 2, prefecture="大阪府", prefix="UO")
@@ -271,11 +313,19 @@ async def test_a_response_names_its_bureau_only_from_the_fifth_completion_of_tha
         await answer(uow_factory, now, user, code, NOT_NEEDED)
     async with uow_factory() as uow:
         run = await uow.surveys.run_by_code(code)
-        bureaus = sorted(b or "" for b, _ in await uow.surveys.responses(run.id))
+        assert len(await uow.surveys.responses(run.id)) == surveys.BATCH_SIZE
+        assert await surveys.close_run(uow, run.deadline_at, run.id)
+    async with uow_factory() as uow:
+        stored = await uow.surveys.responses(run.id)
+        inside = sorted(uow.cipher.decrypt_json(blob)["@bureau"] for _, blob in stored)
         result = await surveys.tally_run(uow, run)
-    assert bureaus == [""] * (MIN_CELL - 1 + 2) + ["tokyo", "tokyo"]
+    # Nothing in clear beside a response: the same (no bureau) whoever finished when.
+    assert {bureau for bureau, _ in stored} == {None}
+    assert inside == ["osaka"] * 2 + ["tokyo"] * len(tokyo)
     assert result.report.respondents == len(tokyo) + len(osaka)
-    assert set(result.by_bureau) == {"tokyo"} and result.by_bureau["tokyo"].suppressed  # 2 < MIN_CELL
+    assert set(result.by_bureau) == {"tokyo", "osaka"}
+    assert result.by_bureau["tokyo"].respondents == len(tokyo) and not result.by_bureau["tokyo"].suppressed
+    assert result.by_bureau["osaka"].suppressed  # 2 < MIN_CELL
 
 
 # --- closing and reminders ------------------------------------------------------------------------------------
