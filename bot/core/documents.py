@@ -257,9 +257,10 @@ def _pdf_lines(data: bytes) -> list:
     from bot.core import wordml
 
     # pypdf reports damaged files through its own errors and, for broken object structures,
-    # through the ordinary built-in ones; all of them mean "this PDF cannot be read".
+    # through the ordinary built-in ones (an assertion too, where it narrows a type); all of them
+    # mean "this PDF cannot be read" (tests/bot/test_document_parts.py mutates PDFs to find them).
     broken = (PyPdfError, ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError,
-              NotImplementedError, zipfile.BadZipFile)
+              NotImplementedError, AssertionError, ArithmeticError, EOFError, zipfile.BadZipFile)
     # pypdf narrates damaged structures on its logger; the caller reports the outcome once.
     logging.getLogger("pypdf").setLevel(logging.CRITICAL)
     try:

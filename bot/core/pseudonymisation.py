@@ -10,6 +10,7 @@ pseudonyms are skipped, so a new placeholder never merges with an existing one.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -262,47 +263,76 @@ def replace_in_docx(data: bytes, proposal: Proposal) -> bytes:
     goes into the first run; the runs after it lose the characters it covered."""
     from bot.core import wordml
 
-    swaps = sorted({(r.original, r.placeholder) for r in proposal.replacements if r.kind != "my_number"},
-                   key=lambda pair: len(pair[0]), reverse=True)
-    # A My Number is quoted masked in findings; its clear digits are found again by shape.
-    mask_my_numbers = any(r.kind == "my_number" for r in proposal.replacements)
-    return wordml.accepted_docx(data, lambda texts: _replace_in_runs(texts, swaps, mask_my_numbers),
-                                lambda value: "".join(_replace_in_runs([value], swaps, mask_my_numbers)))
+    swaps = _Swaps(proposal)
+    return wordml.accepted_docx(data, swaps.in_runs, lambda value: "".join(swaps.in_runs([value])))
 
 
-def _replace_in_runs(texts: list[str], swaps: list[tuple[str, str]], mask_my_numbers: bool) -> list[str]:
-    """One paragraph's run texts with the swaps made across run boundaries (as many texts, in order)."""
-    texts = list(texts)
-    joined = "".join(texts)
-    edits: list[tuple[int, int, str]] = []
-    taken = bytearray(len(joined))
-    for original, placeholder in swaps:
-        for match in re.finditer(re.escape(original), joined):
-            if taken.find(1, match.start(), match.end()) == -1:
-                taken[match.start():match.end()] = b"\x01" * (match.end() - match.start())
-                edits.append((match.start(), match.end(), placeholder))
-    if mask_my_numbers:
-        for match in re.finditer(r"[0-9０-９]{4}[ -－]?[0-9０-９]{4}[ -－]?[0-9０-９]{4}", joined):
-            if anonymisation.is_my_number(match.group()) and taken.find(1, match.start(), match.end()) == -1:
-                edits.append((match.start(), match.end(), _mask(match.group())))
-    if not edits:
+_MY_NUMBER_SHAPE = re.compile(r"[0-9０-９]{4}[ -－]?[0-9０-９]{4}[ -－]?[0-9０-９]{4}")
+
+
+class _Swaps:
+    """Every replaced original and its placeholder, found in a text in one pass: candidates are the
+    positions where some original's first character stands, and at each the known lengths are
+    tried longest first. The work is the text's length times the number of distinct lengths,
+    however many originals there are (a search per original costs their number times the text)."""
+
+    def __init__(self, proposal: Proposal) -> None:
+        self.placeholders = {r.original: r.placeholder for r in proposal.replacements
+                             if r.kind != "my_number" and r.original}
+        self.lengths = sorted({len(original) for original in self.placeholders}, reverse=True)
+        firsts = "".join(sorted({original[0] for original in self.placeholders}))
+        self.candidates = re.compile("[" + re.escape(firsts) + "]") if firsts else None
+        # A My Number is quoted masked in findings; its clear digits are found again by shape.
+        self.mask_my_numbers = any(r.kind == "my_number" for r in proposal.replacements)
+
+    def edits(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, placeholder), left to right and not overlapping."""
+        found: list[tuple[int, int, str]] = []
+        position = 0
+        if self.candidates is not None:
+            for match in self.candidates.finditer(text):
+                start = match.start()
+                if start < position:
+                    continue
+                for length in self.lengths:
+                    placeholder = self.placeholders.get(text[start:start + length])
+                    if placeholder is not None:
+                        found.append((start, start + length, placeholder))
+                        position = start + length
+                        break
+        if self.mask_my_numbers:
+            taken = bytearray(len(text))
+            for start, end, _ in found:
+                taken[start:end] = b"\x01" * (end - start)
+            for match in _MY_NUMBER_SHAPE.finditer(text):
+                if anonymisation.is_my_number(match.group()) and taken.find(1, match.start(), match.end()) == -1:
+                    found.append((match.start(), match.end(), _mask(match.group())))
+            found.sort()
+        return found
+
+    def in_runs(self, texts: list[str]) -> list[str]:
+        """One paragraph's run texts with the swaps made across run boundaries (as many texts, in order)."""
+        texts = list(texts)
+        edits = self.edits("".join(texts))
+        if not edits:
+            return texts
+        bounds = []  # where each run starts in the joined text
+        position = 0
+        for piece in texts:
+            bounds.append(position)
+            position += len(piece)
+        # Right to left, so the offsets of edits still to make stay valid.
+        for start, end, placeholder in reversed(edits):
+            first = bisect.bisect_right(bounds, start) - 1
+            last = max(first, bisect.bisect_left(bounds, end) - 1)
+            for i in range(last, first - 1, -1):
+                run_start, run_end = bounds[i], bounds[i] + len(texts[i])
+                cut_from, cut_to = max(start, run_start), min(end, run_end)
+                if cut_from >= cut_to and i != first:
+                    continue
+                inserted = placeholder if i == first else ""
+                texts[i] = texts[i][:cut_from - run_start] + inserted + texts[i][max(cut_to, cut_from) - run_start:]
         return texts
-    bounds = []  # where each run starts in the joined text
-    position = 0
-    for piece in texts:
-        bounds.append(position)
-        position += len(piece)
-    # Right to left, so the offsets of edits still to make stay valid.
-    for start, end, placeholder in sorted(edits, reverse=True):
-        first = max(i for i, b in enumerate(bounds) if b <= start)
-        for i in range(len(texts) - 1, first - 1, -1):
-            run_start, run_end = bounds[i], bounds[i] + len(texts[i])
-            cut_from, cut_to = max(start, run_start), min(end, run_end)
-            if cut_from >= cut_to and i != first:
-                continue
-            inserted = placeholder if i == first else ""
-            texts[i] = texts[i][:cut_from - run_start] + inserted + texts[i][max(cut_to, cut_from) - run_start:]
-    return texts
 
 
 def propose_file(data: bytes, filename: str, today: date, lang: str = "ja") -> DocumentProposal:

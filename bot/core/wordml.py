@@ -156,35 +156,50 @@ def _hidden_styles(package: Package) -> set[str]:
 
 
 def _on(toggle) -> bool:
-    return toggle is not None and toggle.get(_w("val"), "true").lower() not in ("0", "false", "off")
+    return toggle is not None and toggle.get(f"{{{W}}}val", "true").lower() not in ("0", "false", "off")
 
 
 def _run_hidden(run, hidden_styles: set[str]) -> bool:
-    rpr = run.find(_w("rPr"))
+    rpr = next((child for child in run if child.tag == _T_RPR), None)  # the first child, by the schema
     if rpr is None:
         return False
-    if _on(rpr.find(_w("vanish"))) or _on(rpr.find(_w("specVanish"))):
-        return True
-    style = rpr.find(_w("rStyle"))
-    return style is not None and style.get(_w("val")) in hidden_styles
+    for toggle in rpr:
+        if toggle.tag in (_T_VANISH, _T_SPEC_VANISH) and _on(toggle):
+            return True
+        if toggle.tag == _T_RSTYLE and toggle.get(_T_VAL) in hidden_styles:
+            return True
+    return False
+
+
+_T_RPR, _T_VANISH, _T_SPEC_VANISH, _T_RSTYLE, _T_VAL = (_w("rPr"), _w("vanish"), _w("specVanish"), _w("rStyle"),
+                                                       _w("val"))
 
 
 def _paragraph_hidden(paragraph, hidden_styles: set[str]) -> bool:
+    if not hidden_styles:
+        return False
     style = paragraph.find(f"{_w('pPr')}/{_w('pStyle')}")
     return style is not None and style.get(_w("val")) in hidden_styles
 
 
+_T_P, _T_R, _T_T, _T_DEL_TEXT = _w("p"), _w("r"), _w("t"), _w("delText")
+_T_FALLBACK, _T_CHOICE = f"{{{MC}}}Fallback", f"{{{MC}}}Choice"
+_T_FLDSIMPLE, _T_INSTR, _T_SDT_CONTENT = _w("fldSimple"), _w("instr"), _w("sdtContent")
+_NOT_WALKED = frozenset({_w("txbxContent"), _T_P, _w("rPr"), _w("pPr"), _w("sdtPr"), _T_T, _T_DEL_TEXT})
+_FIELD_CODES = frozenset({_w("instrText"), _w("delInstrText")})
+_ALT_SUFFIXES = ("}docPr", "}cNvPr")
+_VML_PREFIX = f"{{{VML}}}"
 _TEXT_OF = {_w("tab"): "\t", _w("ptab"): "\t", _w("br"): "\n", _w("cr"): "\n", _w("noBreakHyphen"): "-"}
 _DELETED = (_w("del"), _w("moveFrom"))
 _INSERTED = (_w("ins"), _w("moveTo"))
-_ALT_NAMES = ("docPr", "cNvPr")
+_RUN_TEXT = frozenset({_T_T, _T_DEL_TEXT, *_TEXT_OF, _w("rPr")})
 
 
 def run_text(run) -> str:
     """The text a run shows: its w:t, tabs, breaks and non-breaking hyphens, in order."""
     pieces = []
     for child in run:
-        if child.tag == _w("t"):
+        if child.tag == _T_T:
             pieces.append(child.text or "")
         elif child.tag in _TEXT_OF:
             pieces.append(_TEXT_OF[child.tag])
@@ -200,7 +215,7 @@ class _StoryReader:
         self.seen_box_lines: set[str] = set()
 
     def read(self, root) -> list[Line]:
-        for paragraph in root.iter(_w("p")):
+        for paragraph in root.iter(_T_P):
             self._paragraph(paragraph)
         choices = []
         for item in root.iter(_w("listItem")):  # a drop-down's choices, shown when it is opened
@@ -243,42 +258,41 @@ class _StoryReader:
 
     def _walk(self, element, base: str, deleted: bool, inserted: bool, hidden: bool, shown: list[Piece],
               removed: list[str], extras: list[Line]) -> None:
+        whole = base in _WHOLE_PARTS
         for child in element:
             tag = child.tag
-            if not isinstance(tag, str) or tag in (_w("txbxContent"), _w("p")):
+            if not isinstance(tag, str) or tag in _NOT_WALKED:
                 continue  # nested paragraphs (text boxes) are read as paragraphs of their own
-            if tag == f"{{{MC}}}Fallback" and element.find(f"{{{MC}}}Choice") is not None:
+            if tag == _T_FALLBACK and element.find(_T_CHOICE) is not None:
                 continue  # the same content as the Choice; its text box paragraphs are deduplicated
-            local = etree.QName(tag).localname
-            if local in _ALT_NAMES or (tag.startswith(f"{{{VML}}}") and child.get("alt")):
-                for value in (child.get("descr"), child.get("title"), child.get("alt")):
-                    if value and value.strip():
-                        part = base if base in _WHOLE_PARTS else "alt_text"
-                        extras.append(([(value, part)], part))
-            if tag in (_w("instrText"), _w("delInstrText")) and (child.text or "").strip():
-                part = base if base in _WHOLE_PARTS else "field_code"
-                extras.append(([(child.text, part)], part))
-            if tag == _w("fldSimple") and (child.get(_w("instr")) or "").strip():
-                part = base if base in _WHOLE_PARTS else "field_code"
-                extras.append(([(child.get(_w("instr")), part)], part))
-            if tag == _w("r"):
+            if tag == _T_R:
                 self._run(child, base, deleted, inserted, hidden or _run_hidden(child, self.hidden_styles),
                           shown, removed)
-                self._walk(child, base, deleted or tag in _DELETED, inserted, hidden, shown, removed, extras)
+                if any(grandchild.tag not in _RUN_TEXT for grandchild in child):  # a picture, a field code
+                    self._walk(child, base, deleted, inserted, hidden, shown, removed, extras)
                 continue
-            if tag == _w("sdtContent") and base not in _WHOLE_PARTS:
-                base_inside = "content_control"  # a content control inside the paragraph
-            else:
-                base_inside = base
+            if tag.endswith(_ALT_SUFFIXES) or (tag.startswith(_VML_PREFIX) and child.get("alt")):
+                for value in (child.get("descr"), child.get("title"), child.get("alt")):
+                    if value and value.strip():
+                        part = base if whole else "alt_text"
+                        extras.append(([(value, part)], part))
+            elif tag in _FIELD_CODES and (child.text or "").strip():
+                part = base if whole else "field_code"
+                extras.append(([(child.text, part)], part))
+                continue
+            elif tag == _T_FLDSIMPLE and (child.get(_T_INSTR) or "").strip():
+                part = base if whole else "field_code"
+                extras.append(([(child.get(_T_INSTR), part)], part))
+            base_inside = "content_control" if tag == _T_SDT_CONTENT and not whole else base
             self._walk(child, base_inside, deleted or tag in _DELETED, inserted or tag in _INSERTED, hidden, shown,
                        removed, extras)
 
     def _run(self, run, base: str, deleted: bool, inserted: bool, hidden: bool, shown: list[Piece],
              removed: list[str]) -> None:
         for child in run:
-            if child.tag == _w("t"):
+            if child.tag == _T_T:
                 text = child.text or ""
-            elif child.tag == _w("delText"):
+            elif child.tag == _T_DEL_TEXT:
                 removed.append(child.text or "")
                 continue
             elif child.tag in _TEXT_OF:
@@ -379,14 +393,21 @@ def read_lines(data: bytes) -> list[Line]:
     return lines
 
 
+_REVISIONS = tuple(_w(name) for name in (
+    "ins", "del", "moveFrom", "moveTo", "rPrChange", "pPrChange", "sectPrChange", "tblPrChange", "tblPrExChange",
+    "trPrChange", "tcPrChange", "tblGridChange", "numberingChange", "cellIns", "cellDel", "cellMerge",
+    "moveFromRangeStart", "moveToRangeStart", "customXmlInsRangeStart", "customXmlDelRangeStart",
+    "customXmlMoveFromRangeStart", "customXmlMoveToRangeStart")) + (f"{{{W15}}}person",)
+
+
 def _author_lines(package: Package) -> list[Line]:
+    """Who made tracked changes (and who is listed in people.xml); comments' authors are read with them."""
     authors: dict[str, None] = {}
     for name in _word_parts(package):
-        for element in package.xml[name].iter():
-            if isinstance(element.tag, str) and element.tag != _w("comment"):
-                author = element.get(_w("author")) or element.get(f"{{{W15}}}author")
-                if author and author.strip():
-                    authors[author] = None
+        for element in package.xml[name].iter(*_REVISIONS):
+            author = element.get(_w("author")) or element.get(f"{{{W15}}}author")
+            if author and author.strip():
+                authors[author] = None
     return [([(author, "revision_author")], "revision_author") for author in authors]
 
 
@@ -438,50 +459,54 @@ def _remove(element) -> None:
 
 def _unwrap(element) -> None:
     """Replace an element by its children (an accepted insertion)."""
-    parent = element.getparent()
-    index = parent.index(element)
-    for offset, child in enumerate(list(element)):
-        parent.insert(index + offset, child)
+    for child in list(element):
+        element.addprevious(child)  # constant time: no index of the element among its siblings
     _remove(element)
 
 
+_T_TR, _T_TRPR, _T_DEL, _T_COMMENT_REFERENCE = _w("tr"), _w("trPr"), _w("del"), _w("commentReference")
+_CHANGE_RECORD_TAGS = tuple(_w(name) for name in _CHANGE_RECORDS)
+_MARKER_PARENTS = (_T_RPR, _T_TRPR)
+
+
 def _accept_changes(root, hidden_styles: set[str]) -> None:
-    for row in [row for row in root.iter(_w("tr")) if row.find(f"{_w('trPr')}/{_w('del')}") is not None]:
+    """Tracked changes accepted, comment anchors and hidden runs dropped; each pass is one walk of
+    the tree (every removal and unwrapping is constant time)."""
+    for row in [row for row in root.iter(_T_TR) if row.find(f"{_T_TRPR}/{_T_DEL}") is not None]:
         _remove(row)
-    for name in _CHANGE_RECORDS:
-        for element in list(root.iter(_w(name))):
-            _remove(element)
-    for element in list(root.iter(*_DELETED)):
+    for element in list(root.iter(*_CHANGE_RECORD_TAGS, *_DELETED)):
         _remove(element)
     for element in list(root.iter(*_INSERTED)):
-        if element.getparent() is not None and element.getparent().tag in (_w("rPr"), _w("trPr")):
+        if element.getparent() is not None and element.getparent().tag in _MARKER_PARENTS:
             _remove(element)  # a marker on a paragraph mark or a row
         else:
             _unwrap(element)
-    for reference in list(root.iter(_w("commentReference"))):
+    for reference in list(root.iter(_T_COMMENT_REFERENCE)):
         run = reference.getparent()
-        if run.tag == _w("r") and all(child.tag in (_w("rPr"), _w("commentReference")) for child in run):
+        if run.tag == _T_R and all(child.tag in (_T_RPR, _T_COMMENT_REFERENCE) for child in run):
             _remove(run)
         else:
             _remove(reference)
-    for paragraph in root.iter(_w("p")):
-        if _paragraph_hidden(paragraph, hidden_styles):
-            for run in [run for run in paragraph.iter(_w("r")) if _owner(run) is paragraph]:
-                _remove(run)
-    for run in [run for run in root.iter(_w("r")) if _run_hidden(run, hidden_styles)]:
-        _remove(run)
-    for mark in list(root.iter(_w("vanish"), _w("specVanish"))):
+    hidden_runs = [run for run in root.iter(_T_R) if _run_hidden(run, hidden_styles)]
+    if hidden_styles:
+        for paragraph in root.iter(_T_P):
+            if _paragraph_hidden(paragraph, hidden_styles):
+                hidden_runs += [run for run in paragraph.iter(_T_R) if _owner(run) is paragraph]
+    for run in hidden_runs:
+        if run.getparent() is not None:
+            _remove(run)
+    for mark in list(root.iter(_T_VANISH, _T_SPEC_VANISH)):
         _remove(mark)  # left on paragraph marks; the runs are gone
 
 
 def _owner(run):
-    return next((ancestor for ancestor in run.iterancestors() if ancestor.tag == _w("p")), None)
+    return next((ancestor for ancestor in run.iterancestors(_T_P)), None)
 
 
 def _set_run_text(run, text: str) -> None:
     """The run's text-bearing children replaced by ``text`` (tabs and breaks kept as elements);
     whatever else the run holds (a picture, a field character) stays where it was."""
-    texts = [child for child in run if child.tag == _w("t") or child.tag in _TEXT_OF]
+    texts = [child for child in run if child.tag == _T_T or child.tag in _TEXT_OF]
     index = run.index(texts[0]) if texts else len(run)
     for child in texts:
         run.remove(child)
@@ -491,29 +516,35 @@ def _set_run_text(run, text: str) -> None:
         elif piece == "\n":
             element = etree.Element(_w("br"))
         else:
-            element = etree.Element(_w("t"))
+            element = etree.Element(_T_T)
             element.text = piece
             element.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
         run.insert(index + offset, element)
 
 
+_T_INSTR_TEXT, _T_LIST_ITEM = _w("instrText"), _w("listItem")
+_VALUE_ATTRIBUTES = {_T_FLDSIMPLE: (_T_INSTR,), _T_LIST_ITEM: (_w("displayText"), _w("value")),
+                     _T_INSTR_TEXT: ()}
+
+
 def _rewrite_story(root, rewrite_runs: Callable[[list[str]], list[str]], rewrite_value: Callable[[str], str]) -> None:
-    for paragraph in root.iter(_w("p")):
-        runs = [run for run in paragraph.iter(_w("r")) if _owner(run) is paragraph]
+    for paragraph in root.iter(_T_P):
+        runs = [run for run in paragraph.iter(_T_R) if _owner(run) is paragraph]
         texts = [run_text(run) for run in runs]
         for run, old, new in zip(runs, texts, rewrite_runs(texts)):
             if new != old:
                 _set_run_text(run, new)
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        if element.tag == _w("instrText") and element.text:
+    for element in root.iter(*_VALUE_ATTRIBUTES):  # field codes and drop-down choices
+        if element.tag == _T_INSTR_TEXT and element.text:
             element.text = rewrite_value(element.text)
-        for attribute in (_w("instr"), _w("displayText"), _w("value"), "descr", "title", "alt"):
-            value = element.get(attribute)
-            if value and (attribute.startswith("{") or etree.QName(element).localname in _ALT_NAMES
-                          or element.tag.startswith(f"{{{VML}}}")):
-                element.set(attribute, rewrite_value(value))
+        for attribute in _VALUE_ATTRIBUTES[element.tag]:
+            if element.get(attribute):
+                element.set(attribute, rewrite_value(element.get(attribute)))
+    for element in root.xpath("//*[@descr or @title or @alt]"):  # pictures' alt text
+        if element.tag.endswith(_ALT_SUFFIXES) or element.tag.startswith(_VML_PREFIX):
+            for attribute in ("descr", "title", "alt"):
+                if element.get(attribute):
+                    element.set(attribute, rewrite_value(element.get(attribute)))
 
 
 def accepted_docx(data: bytes, rewrite_runs: Callable[[list[str]], list[str]],

@@ -193,3 +193,56 @@ def test_the_text_proposed_for_a_pdf_leaves_its_metadata_out():
         ("pdf_metadata", "A氏"), ("annotation", "***-****-****")}
     assert "A氏" not in proposed.proposal.text and "電話 ***-****-****" in proposed.proposal.text
     assert check_proposed(proposed, "case.pdf") == []
+
+
+# --- damaged files: "unreadable" or read, never another error ------------------------------------------
+
+def _mutated(data: bytes, rng, alphabet: bytes) -> bytes:
+    mutated = bytearray(data)
+    for _ in range(rng.randint(1, 6)):
+        at = rng.randrange(len(mutated))
+        choice = rng.random()
+        if choice < 0.4:
+            mutated[at] = rng.choice(alphabet)
+        elif choice < 0.7:
+            del mutated[at:at + rng.randint(1, 40)]
+        else:
+            source = rng.randrange(len(mutated))
+            mutated[at:at] = mutated[source:source + rng.randint(1, 60)]
+    return bytes(mutated)
+
+
+def test_damaged_pdfs_are_read_or_unreadable_never_another_error():
+    import random
+
+    rng = random.Random(7)
+    base = _pdf(author="山田太郎", annotation="電話 090-1234-5678", field_value="a@example.jp", xmp_creator="Taro")
+    outcomes = {"read": 0, "unreadable": 0}
+    for _ in range(300):
+        try:
+            read_document(_mutated(base, rng, bytes(range(256))), "case.pdf")
+            outcomes["read"] += 1
+        except UnreadableDocument:
+            outcomes["unreadable"] += 1
+    assert outcomes["read"] and outcomes["unreadable"]  # both kinds of damage were made
+
+
+def test_damaged_docx_parts_are_proposed_or_unreadable_never_another_error():
+    import random
+
+    rng = random.Random(3)
+    with zipfile.ZipFile(io.BytesIO(hidden_parts_docx())) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    outcomes = {"proposed": 0, "unreadable": 0}
+    for _ in range(80):
+        damaged = rng.choice(sorted(members))
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, content in members.items():
+                archive.writestr(name, _mutated(content, rng, b"<>/=\"' &;:abwrtp0") if name == damaged else content)
+        try:
+            propose_file(buffer.getvalue(), "case.docx", TODAY)
+            outcomes["proposed"] += 1
+        except UnreadableDocument:
+            outcomes["unreadable"] += 1
+    assert outcomes["proposed"] and outcomes["unreadable"]
