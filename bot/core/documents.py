@@ -69,13 +69,18 @@ class ReadDocument:
     spans: tuple[tuple[int, str], ...]
 
     def part_at(self, offset: int) -> str:
-        index = bisect.bisect_right([start for start, _ in self.spans], offset) - 1
+        return self._part_at([start for start, _ in self.spans], offset)
+
+    def _part_at(self, span_starts: list[int], offset: int) -> str:
+        index = bisect.bisect_right(span_starts, offset) - 1
         return self.spans[index][1] if index >= 0 else "body"
 
     def locate(self, findings: Iterable[_Located]) -> list[_Located]:
         """The findings (anything with ``line``, ``column`` and ``part``) with their part set."""
-        starts = [0] + [i + 1 for i, ch in enumerate(self.text) if ch == "\n"]
-        return [dataclasses.replace(f, part=self.part_at(starts[f.line - 1] + f.column - 1)) for f in findings]
+        line_starts = [0] + [i + 1 for i, ch in enumerate(self.text) if ch == "\n"]
+        span_starts = [start for start, _ in self.spans]
+        return [dataclasses.replace(f, part=self._part_at(span_starts, line_starts[f.line - 1] + f.column - 1))
+                for f in findings]
 
     def ranges(self, parts: frozenset[str] | set[str]) -> list[tuple[int, int]]:
         """The (start, end) offsets of text in none of ``parts``, merged."""
