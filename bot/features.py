@@ -85,6 +85,7 @@ MATERIALS = Feature(
         "material": material_messages.render_material,
         "portal_publication": material_messages.render_publication,
         material_service.INCOMPLETE_KIND: material_messages.render_incomplete,
+        material_service.PUBLISHED_KIND: material_messages.render_published,
     },
     jobs=(
         Job("materials_release", material_jobs.release_due_materials, every=MINUTE),

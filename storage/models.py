@@ -132,6 +132,8 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     theme: Mapped[str] = mapped_column(String(32))
+    # A short summary for the portal post, written by the secretariat and checked for personal data.
+    summary: Mapped[str | None] = mapped_column(String(500))
     lecturer_user_id: Mapped[str | None] = mapped_column(String(32))
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]

@@ -122,6 +122,7 @@ class CaseNew(Command):
     title: str
     theme: str
     lecturer: str | None = None
+    summary: str | None = None  # for the portal post
 
 
 class SessionNew(Command):
@@ -441,7 +442,7 @@ def _parse_admin(tokens: list[str], tz) -> Command:
             raise CommandError("usage.case_new")
         pairs = split_pairs(rest[1:], "usage.case_new")
         title, theme_text = pairs.get("title", "").strip(), pairs.get("theme", "")
-        if not title or not theme_text or set(pairs) - {"title", "theme", "lecturer"}:
+        if not title or not theme_text or set(pairs) - {"title", "theme", "lecturer", "summary"}:
             raise CommandError("usage.case_new")
         if len(title) > 200:
             raise CommandError("usage.title_too_long")
@@ -449,7 +450,7 @@ def _parse_admin(tokens: list[str], tz) -> Command:
         if theme is None:
             raise CommandError("usage.bad_theme", value=theme_text[:40])
         lecturer = _user(pairs["lecturer"], "lecturer") if "lecturer" in pairs else None
-        return CaseNew(title=title, theme=theme.code, lecturer=lecturer)
+        return CaseNew(title=title, theme=theme.code, lecturer=lecturer, summary=_summary(pairs))
     if head == "session":
         verb = rest[0].lower() if rest else ""
         if verb == "edit":
@@ -609,7 +610,7 @@ def _parse_case_edit(tokens: list[str]) -> CaseEdit:
         raise CommandError("usage.case_edit")
     code = _require_code(tokens[:1], "case", "usage.case_edit")
     pairs = split_pairs(tokens[1:], "usage.case_edit")
-    if set(pairs) - {"title", "theme", "lecturer"}:
+    if set(pairs) - {"title", "theme", "lecturer", "summary"}:
         raise CommandError("usage.case_edit")
     changes: dict[str, object] = {}
     if "title" in pairs:
@@ -626,4 +627,16 @@ def _parse_case_edit(tokens: list[str]) -> CaseEdit:
         changes["theme"] = theme.code
     if "lecturer" in pairs:
         changes["lecturer"] = _user(pairs["lecturer"], "lecturer") if pairs["lecturer"] else None
+    if "summary" in pairs:
+        changes["summary"] = _summary(pairs)  # summary="" clears it
     return CaseEdit(code=code, changes=changes)
+
+
+MAX_SUMMARY_CHARS = 500
+
+
+def _summary(pairs: dict[str, str]) -> str | None:
+    summary = pairs.get("summary", "").strip()
+    if len(summary) > MAX_SUMMARY_CHARS:
+        raise CommandError("usage.summary_too_long", limit=MAX_SUMMARY_CHARS)
+    return summary or None

@@ -7,11 +7,13 @@ from zoneinfo import ZoneInfo
 
 from bot import ids
 from bot.checks.blocks import build_proposed_text, build_replacements
-from bot.kit import SECTION_TEXT_MAX, actions, button, context, escape, header, lines_within, link, plain, section
+from bot.kit import (SECTION_TEXT_MAX, actions, button, context, escape, header, lines_within, link, mention, plain,
+                     section)
 from bot.sessions.blocks import session_facts, session_title
 from bot.core.i18n import t
 from bot.core.pseudonymisation import Proposal
 from bot.sessions.service import bureau_label
+from config.reference import find_theme
 from storage.models import Case, CaseSession, Material
 
 MAX_FINDINGS_SHOWN = 20
@@ -124,6 +126,12 @@ def build_publication(case: Case, document: Material | None, part: str, lang: st
     else:
         key = "materials.portal_intro_early" if early else "materials.portal_intro"
     blocks = [section(t(key, lang, code=case.code, title=escape(case.title)))]
+    if part != "commentary":  # the case itself: its theme by name, and its summary when it has one
+        theme = find_theme(case.theme)
+        facts = [t("materials.portal_theme", lang, theme=theme.name(lang) if theme else "—")]
+        if case.summary:
+            facts.append(t("materials.portal_summary", lang, summary=escape(case.summary)))
+        blocks.append(section("\n".join(facts)))
     if document is not None and document.url:
         blocks.append(section(t("materials.link_line", lang, url=link(document.url))))
     blocks.append(context(t("materials.portal_footer", lang)))
@@ -148,6 +156,17 @@ def stalled_names(check, lang: str) -> str:
         t("materials.incomplete.bureau_reason", lang, bureau=bureau_label(code, lang),
           reason=t(f"materials.incomplete.reason.{reason}", lang))
         for code, reason in check.stalled.items())
+
+
+def build_published_notice(case: Case, early: bool, to_go: list[str], by: str | None, lang: str) -> list[dict]:
+    """For the secretariat: a case went to the portal (by itself, or by an admin's choice before
+    every bureau had held it)."""
+    if early:
+        line = t("materials.published_notice.early", lang, code=case.code, title=escape(case.title),
+                 by=mention(by) if by else "—", names=bureau_names(to_go, lang))
+    else:
+        line = t("materials.published_notice.complete", lang, code=case.code, title=escape(case.title))
+    return [section(line), context(t("materials.published_notice.portal", lang))]
 
 
 def build_incomplete(check, lang: str) -> list[dict]:

@@ -29,7 +29,7 @@ async def publish_when_complete(deps: Deps) -> int:
     now = deps.clock.now()
     async with deps.uow() as uow:
         for case in await uow.cases.unpublished():
-            check = await publish(uow, now, None, case, portal)
+            check = await publish(uow, now, None, case, portal, secretariat=deps.settings.admin_ids)
             published += int(check.ready and not check.already)
         published += await queue_commentaries(uow, now)
     if published:

@@ -66,3 +66,16 @@ async def render_incomplete(ctx: RenderContext) -> Message | None:
         return None
     lang = await ctx.uow.coordinators.lang_of(ctx.delivery.recipient)
     return Message(text=t("materials.incomplete.text", lang, code=case.code), blocks=blocks.build_incomplete(check, lang))
+
+
+async def render_published(ctx: RenderContext) -> Message | None:
+    """For one of the secretariat: a case went to the portal, on its own once every bureau had held
+    it, or by an admin's choice before (who, and which bureaus had not)."""
+    case = await ctx.uow.cases.get(int(ctx.payload.get("case_id", 0)))
+    if case is None or case.published_at is None:
+        return None
+    lang = await ctx.uow.coordinators.lang_of(ctx.delivery.recipient)
+    to_go = [str(code) for code in ctx.payload.get("to_go") or []]
+    by = ctx.payload.get("by")
+    built = blocks.build_published_notice(case, bool(ctx.payload.get("early")), to_go, str(by) if by else None, lang)
+    return Message(text=t("materials.published_notice.text", lang, code=case.code), blocks=built)

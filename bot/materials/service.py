@@ -370,11 +370,12 @@ async def report_if_incomplete(uow: UnitOfWork, now: datetime, case: Case, secre
 
 
 async def publish(uow: UnitOfWork, now: datetime, actor: Actor | None, case: Case, portal_channel: str | None,
-                  *, early: bool = False) -> PublishCheck:
+                  *, early: bool = False, secretariat: frozenset[str] = frozenset()) -> PublishCheck:
     """Post the case to the portal once every bureau has held it; `early` (an admin's explicit
     choice, after seeing which bureaus have not) posts it before. Only the announcement is queued
     here: its commentary is queued once the announcement is out (`queue_commentaries`), as a reply
-    in its thread, so it can never arrive first."""
+    in its thread, so it can never arrive first. The secretariat is told of every publication
+    (`secretariat`: JIREI_ADMINS; the admin who published it knows already)."""
     check = await bureaus_done(uow, case)
     if (not check.ready and not early) or check.already or check.self_run or not portal_channel:
         return check
@@ -382,13 +383,19 @@ async def publish(uow: UnitOfWork, now: datetime, actor: Actor | None, case: Cas
     await outbox.enqueue(uow, kind="portal_publication", recipient=portal_channel, due_at=now,
                          dedupe_key=f"publish:{case.code}:material", now=now,
                          payload={"case_id": case.id, "part": "material", "early": not check.ready})
+    for user in await secretariat_of(uow, secretariat):
+        if actor is None or user != actor.user_id:
+            await outbox.enqueue(uow, kind=PUBLISHED_KIND, recipient=user, due_at=now,
+                                 dedupe_key=f"published:{case.code}:{user}", now=now,
+                                 payload={"case_id": case.id, "early": not check.ready, "to_go": check.to_go,
+                                          "by": actor.user_id if actor else None})
     await uow.audit.record(now, actor.user_id if actor else "system", "case.publish", "ok", target=case.code,
                            early=not check.ready, to_go=len(check.to_go))
     return check
 
 
 async def publish_case(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str, portal_channel: str | None,
-                       *, early: bool) -> PublishCheck:
+                       *, early: bool, secretariat: frozenset[str] = frozenset()) -> PublishCheck:
     """`admin publish CASE [confirm]`: the case's standing, and its publication when every bureau
     has held it or when the admin confirmed publishing before they have."""
     if not actor.is_admin:
@@ -399,7 +406,7 @@ async def publish_case(uow: UnitOfWork, now: datetime, actor: Actor, case_code: 
         raise Refusal("sessions.error.unknown_case", code=case_code)
     if not portal_channel:
         raise Refusal("materials.no_portal")
-    check = await publish(uow, now, actor, case, portal_channel, early=early)
+    check = await publish(uow, now, actor, case, portal_channel, early=early, secretariat=secretariat)
     if check.self_run:
         raise Refusal("materials.error.self_run_case", code=case.code)
     return check

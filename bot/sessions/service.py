@@ -5,6 +5,7 @@ and plain values in; plain results out. Every message owed is enqueued in the sa
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -33,12 +34,26 @@ INVITATION_GRACE_SECONDS = 24 * 3600
 # --- planning ------------------------------------------------------------------------------
 
 
+async def check_summary(summary: str | None, lang: str) -> None:
+    """A case's summary goes to the portal with it: personal data in it is refused, naming its kinds
+    (the check is CPU work: it runs in a worker thread, before any transaction is opened)."""
+    if not summary:
+        return
+    from bot.core import anonymisation
+
+    findings = await asyncio.to_thread(anonymisation.check_text, summary, lang)
+    if findings:
+        kinds = ("、" if lang == "ja" else ", ").join(
+            dict.fromkeys(t(f"anonymisation.kind.{f.kind}", lang) for f in findings))
+        raise Refusal("sessions.error.summary_personal_data", kinds=kinds)
+
+
 async def create_case(uow: UnitOfWork, now: datetime, actor: Actor, *, title: str, theme: str,
-                      lecturer: str | None) -> Case:
+                      lecturer: str | None, summary: str | None = None) -> Case:
     if not actor.is_admin:
         await uow.audit.record(now, actor.user_id, "case.create", "refused")
         raise Refusal("auth.admin_only")
-    case = await uow.cases.add(Case(title=title, theme=theme, lecturer_user_id=lecturer,
+    case = await uow.cases.add(Case(title=title, theme=theme, lecturer_user_id=lecturer, summary=summary,
                                     created_by=actor.user_id, created_at=now))
     if lecturer:
         await uow.roles.grant(lecturer, "lecturer", "", actor.user_id, now)
@@ -181,14 +196,14 @@ async def cancel_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str
 
 
 async def edit_case(uow: UnitOfWork, now: datetime, actor: Actor, code: str, changes: dict) -> Case:
-    """`admin case edit`: title, theme, lecturer. A new lecturer gets the role and the reminders."""
+    """`admin case edit`: title, theme, lecturer, summary. A new lecturer gets the role and the reminders."""
     if not actor.is_admin:
         await uow.audit.record(now, actor.user_id, "case.edit", "refused", target=code)
         raise Refusal("auth.admin_only")
     case = await uow.cases.by_code(code)
     if case is None:
         raise Refusal("sessions.error.unknown_case", code=code)
-    fields = {"title": "title", "theme": "theme", "lecturer": "lecturer_user_id"}
+    fields = {"title": "title", "theme": "theme", "lecturer": "lecturer_user_id", "summary": "summary"}
     changed = [k for k in fields if k in changes and changes[k] != getattr(case, fields[k])]
     for key in changed:
         setattr(case, fields[key], changes[key])

@@ -25,7 +25,8 @@ async def publish(cmd: grammar.Publish, request: CommandRequest) -> None:
     deps, lang = request.deps, request.lang
     async with deps.uow() as uow:
         check = await materials.publish_case(uow, deps.clock.now(), request.actor, cmd.case,
-                                             deps.settings.portal_channel, early=cmd.confirmed)
+                                             deps.settings.portal_channel, early=cmd.confirmed,
+                                             secretariat=deps.settings.admin_ids)
     if check.already:
         await request.reply_text("materials.already_published", code=check.case.code)
     elif not check.ready and not cmd.confirmed:

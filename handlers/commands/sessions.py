@@ -41,9 +41,10 @@ async def leave(cmd: grammar.Leave, request: CommandRequest) -> None:
 
 
 async def new_case(cmd: grammar.CaseNew, request: CommandRequest) -> None:
+    await sessions.check_summary(cmd.summary, request.lang)
     async with request.deps.uow() as uow:
         case = await sessions.create_case(uow, request.deps.clock.now(), request.actor, title=cmd.title,
-                                          theme=cmd.theme, lecturer=cmd.lecturer)
+                                          theme=cmd.theme, lecturer=cmd.lecturer, summary=cmd.summary)
     await request.reply_text("sessions.case_created", code=case.code)
 
 
@@ -81,6 +82,7 @@ async def cancel_session(cmd: grammar.SessionCancel, request: CommandRequest) ->
 
 
 async def edit_case(cmd: grammar.CaseEdit, request: CommandRequest) -> None:
+    await sessions.check_summary(cmd.changes.get("summary"), request.lang)
     async with request.deps.uow() as uow:
         case = await sessions.edit_case(uow, request.deps.clock.now(), request.actor, cmd.code, cmd.changes)
     request.deps.wake_dispatcher()
