@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--propose", action="store_true", help="also write the proposed anonymised version")
     check.add_argument("--output", help="with --propose: the file to write, mode 0600 (.docx keeps a Word file's layout)")
     check.add_argument("--force", action="store_true", help="overwrite the --output file if it exists")
+    check.add_argument("--include-checks", action="store_true",
+                       help="with --propose: also replace the 要確認 (please check) findings")
     export = modes.add_parser("export", help="export a session, case, survey or the coordinators")
     export.add_argument("what", choices=("session", "case", "survey", "coordinators"))
     export.add_argument("code", nargs="?")

@@ -75,6 +75,7 @@ async def run_command(args: argparse.Namespace) -> int:
         from bot.core.anonymisation import main_check_anonymisation
 
         return main_check_anonymisation(args.file, args.format, lang=args.lang, propose=args.propose,
+                                        include_checks=args.include_checks,
                                         output=args.output, force=args.force)
     setup_logging(settings.log_level)
     if mode in ("http", "socket"):

@@ -71,6 +71,19 @@ def _replacement_line(replacement, lang: str) -> str:
     return t("checks.replacement_line", lang, line=replacement.line, **params)
 
 
+def build_to_check(proposal: Proposal, lang: str) -> list[dict]:
+    """The 要確認 (please check) findings, shown apart: a weaker signal, left unchanged in the
+    proposal; each with the placeholder it would get, for the person to decide."""
+    if not proposal.to_check:
+        return []
+    lines = [_replacement_line(r, lang) for r in proposal.to_check[:MAX_REPLACEMENTS_SHOWN]]
+    more = t("checks.more_replacements", lang, count=len(proposal.to_check))
+    kept, _ = lines_within(lines, SECTION_TEXT_MAX - len(more) - 1)
+    if len(proposal.to_check) > len(kept):
+        kept.append(t("checks.more_replacements", lang, count=len(proposal.to_check) - len(kept)))
+    return [section(t("checks.to_check_intro", lang, count=len(proposal.to_check))), section("\n".join(kept))]
+
+
 def build_proposed_text(proposal: Proposal, lang: str) -> list[dict]:
     """The whole proposal in a code block; a long one is cut in its source (never after escaping,
     so no entity is split and the fence stays closed), and a note says so."""
@@ -82,10 +95,13 @@ def build_proposed_text(proposal: Proposal, lang: str) -> list[dict]:
 
 
 def build_check_result(proposal: Proposal, lang: str, *, layout_lost: bool = False) -> dict:
-    if not proposal.changed:
+    if not proposal.changed and not proposal.to_check:
         return _result_view(lang, [section(t("checks.clean", lang)), context(t("checks.nothing_kept", lang))])
-    blocks = [section(t("checks.found", lang, count=len(proposal.replacements))),
-              section(build_replacements(proposal, lang))]
+    blocks = []
+    if proposal.changed:
+        blocks += [section(t("checks.found", lang, count=len(proposal.replacements))),
+                   section(build_replacements(proposal, lang))]
+    blocks += build_to_check(proposal, lang)
     blocks += build_proposed_text(proposal, lang)
     if layout_lost:
         blocks.append(context(t("anonymisation.cli.layout_lost", lang)))
@@ -96,9 +112,14 @@ def build_check_result(proposal: Proposal, lang: str, *, layout_lost: bool = Fal
 def build_guard_note(kinds: tuple[str, ...], proposal: Proposal, permalink: str | None, lang: str) -> list[dict]:
     """The poster's ephemeral note: what was found, the proposed rewrite, and how to delete the
     message (Slack lets no app delete or edit a person's message)."""
-    names = ("、" if lang == "ja" else ", ").join(t(f"anonymisation.kind.{kind}", lang) for kind in kinds)
-    blocks = [section(t("guard.found", lang, kinds=names)), *build_proposed_text(proposal, lang),
-              section(t("guard.how_to_delete", lang))]
+    separator = "、" if lang == "ja" else ", "
+    names = separator.join(t(f"anonymisation.kind.{kind}", lang) for kind in kinds)
+    to_check = separator.join(t(f"anonymisation.kind.{kind}", lang)
+                              for kind in dict.fromkeys(r.kind for r in proposal.to_check))
+    blocks = [section(t("guard.found", lang, kinds=names))] if kinds else []
+    if to_check:
+        blocks.append(section(t("guard.to_check", lang, kinds=to_check)))
+    blocks += [*build_proposed_text(proposal, lang), section(t("guard.how_to_delete", lang))]
     if permalink:
         blocks.append({"type": "actions", "elements": [
             {"type": "button", "text": plain(t("guard.open_message", lang)), "action_id": ids.GUARD_OPEN_MESSAGE,

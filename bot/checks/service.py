@@ -28,7 +28,7 @@ def check_message(text: str, today: date, lang: str) -> GuardNote | None:
     if not text.strip() or len(text) > MAX_GUARDED_CHARS:
         return None
     proposal = propose_text(text, today, lang)
-    if not proposal.changed:
+    if not proposal.changed and not proposal.to_check:
         return None
     return GuardNote(tuple(dict.fromkeys(r.kind for r in proposal.replacements)), proposal)
 

@@ -950,19 +950,22 @@ def findings_as_json(findings: Iterable[Finding]) -> dict:
 def format_finding(finding: Finding, lang: str = "ja") -> str:
     """One line for people: ``line N: kind「text」→ suggestion`` in the body, ``part: kind…``
     elsewhere (a header, a comment, the properties…), localised."""
+    kind = t(f"anonymisation.kind.{finding.kind}", lang)
+    if finding.tier != CONFIDENT:
+        kind = t("anonymisation.cli.to_check", lang, kind=kind)
     if finding.part != "body":
         return t("anonymisation.cli.finding_in_part", lang, part=t(f"anonymisation.part.{finding.part}", lang),
-                 kind=t(f"anonymisation.kind.{finding.kind}", lang), text=finding.text,
-                 suggestion=finding.suggestion)
-    return t("anonymisation.cli.finding", lang, line=finding.line,
-             kind=t(f"anonymisation.kind.{finding.kind}", lang), text=finding.text,
+                 kind=kind, text=finding.text, suggestion=finding.suggestion)
+    return t("anonymisation.cli.finding", lang, line=finding.line, kind=kind, text=finding.text,
              suggestion=finding.suggestion)
 
 
 def main_check_anonymisation(path: str, fmt: str = "text", lang: str = "ja", out: TextIO | None = None,
                              err: TextIO | None = None, propose: bool = False, output: str | None = None,
-                             force: bool = False, clock: Clock | None = None) -> int:
-    """`run_bot.py check-anonymisation FILE [--format json] [--propose [--output FILE [--force]]]`:
+                             force: bool = False, clock: Clock | None = None, include_checks: bool = False) -> int:
+    """`run_bot.py check-anonymisation FILE [--format json] [--propose [--output FILE [--force]] [--include-checks]]`:
+    要確認 findings are marked as such (the JSON "tier" is "check") and the proposal replaces them only
+    with ``include_checks``.
     1 if anything found, 0 if clean, 2 (one line on ``err``) if the file is missing, unreadable, too
     long or of an unsupported type. With ``propose`` the anonymised version is written to
     ``output`` (a .docx stays a .docx; mode 0600, an existing file only with ``force``) or printed."""
@@ -1007,17 +1010,20 @@ def main_check_anonymisation(path: str, fmt: str = "text", lang: str = "ja", out
     else:
         print(t("anonymisation.cli.clean", lang), file=out)
     if propose:
-        return _write_proposal(data, file.name, document, findings, lang, out, err, output, force,
+        return _write_proposal(data, file.name, document, findings, lang, out, err, output, force, include_checks,
                                clock or SystemClock()) or (1 if findings else 0)
     return 1 if findings else 0
 
 
 def _write_proposal(data: bytes, filename: str, document, findings: list[Finding], lang: str, out: TextIO,
-                    err: TextIO, output: str | None, force: bool, clock: Clock) -> int:
+                    err: TextIO, output: str | None, force: bool, include_checks: bool, clock: Clock) -> int:
     from bot.core.exports import write_private_file
     from bot.core.pseudonymisation import propose_document
 
-    proposed = propose_document(data, filename, document.text, findings, clock.now().date(), lang, document=document)
+    proposed = propose_document(data, filename, document.text, findings, clock.now().date(), lang, document=document,
+                                include_checks=include_checks)
+    if proposed.proposal.to_check:
+        print(t("anonymisation.cli.checks_left", lang, count=len(proposed.proposal.to_check)), file=out)
     if proposed.layout_lost:
         print(t("anonymisation.cli.layout_lost", lang), file=out)
     if output is None:

@@ -174,10 +174,17 @@ _PSEUDONYM_PLACE = re.compile(r"^(?:(?:[A-Z]|[〇○△□]+) ?(?:都|道|府|�
 _ADDRESS_ENDS = re.compile(r"(?:に|で|から|へ|です|とのこと)(?=[ぁ-ん]{0,3}(?:住|暮|在|居|転|引|移|お|い|あ|な|。|$))")
 
 
+# Another field after one space: "本町 4-2-7　電話 090-…".
+_NEXT_LABEL = re.compile(r" (?:電話|TEL|Tel|携帯|連絡先|メール|E-?mail|生年月日|氏名|国籍|性別|在留)")
+
+
 def _address_fields(folded: str) -> Iterator[tuple[str, int, int, str]]:
     for match in _ADDRESS_FIELD.finditer(folded):
         start = match.start("value")
         end = _value_end(folded, start, match.end("value"))
+        next_label = _NEXT_LABEL.search(folded, start, end)
+        if next_label:
+            end = next_label.start()
         verb = _ADDRESS_ENDS.search(folded, start, end)
         if verb:
             end = verb.start()

@@ -5,7 +5,12 @@ Each entity gets one placeholder for the whole text: the first person is A氏, t
 "山田さん" after "山田太郎" is the same person); places become X市, Y町; schools and other facilities
 keep their type behind a mark (〇〇病院, △△小学校); a birth date becomes the age band it gives
 (40代); numbers, e-mail addresses and ids are masked. Letters and marks the text already uses as
-pseudonyms are skipped, so a new placeholder never merges with an existing one.
+pseudonyms are skipped, so a new placeholder never merges with an existing one. A name found inside
+a school's or facility's name gives that name its facility placeholder (〇〇中学校), never a
+placeholder inside the word. What is inserted is in the document's language, not the reader's.
+
+Only confident findings are replaced; 要確認 findings (a weaker signal) are listed in ``to_check``
+with the placeholder they would get, and replaced only when the person asks (``include_checks``).
 """
 
 from __future__ import annotations
@@ -55,6 +60,9 @@ class Replacement:
 class Proposal:
     text: str
     replacements: tuple[Replacement, ...]
+    # 要確認 spans (a weaker signal), left as they are: each with the placeholder it would get, for a
+    # person to decide. With include_checks they are replaced like the others and this is empty.
+    to_check: tuple[Replacement, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -167,8 +175,39 @@ def _mask(found: str) -> str:
     return _MASKED.sub("*", found)
 
 
+def document_language(text: str) -> str:
+    """The language a document is written in, for the words a proposal inserts ("40代", not "in
+    their 40s", in a Japanese text read by an English-speaking coordinator): Japanese when kana and
+    kanji are at least a quarter as many as Latin letters."""
+    japanese = len(_JAPANESE_CHARS.findall(text))
+    latin = len(_LATIN_CHARS.findall(text))
+    return "ja" if japanese and japanese * 4 >= latin else "en"
+
+
+_JAPANESE_CHARS = re.compile(r"[ぁ-んァ-ヴ一-龥]")
+_LATIN_CHARS = re.compile(r"[A-Za-z]")
+_WORD_CHARS = re.compile(r"[一-龥々ァ-ヴーぁ-ん]")
+
+
+def _facility_around(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """When a name or place was found inside a facility's or school's name ("市立桜中学校" with 桜 a
+    name), the whole name: the placeholder must not land inside the word ("市立C氏学校")."""
+    left = start
+    while left > 0 and start - left < 12 and re.match(r"[一-龥々ァ-ヴー]", text[left - 1]):
+        left -= 1
+    right = end
+    while right < len(text) and right - end < 12 and _WORD_CHARS.match(text[right]) and not re.match("[ぁ-ん]",
+                                                                                                      text[right]):
+        right += 1
+    word = text[left:right]
+    for size in range(len(word), end - left, -1):
+        if word[:size].endswith(tuple(_FACILITY_TYPES)) and left + size > end:
+            return left, left + size
+    return None
+
+
 def propose_anonymised(text: str, findings: list[Finding], today: date, lang: str = "ja",
-                       shown: list[tuple[int, int]] | None = None) -> Proposal:
+                       shown: list[tuple[int, int]] | None = None, include_checks: bool = False) -> Proposal:
     """``text`` with every finding replaced by its placeholder (see the module's docstring).
 
     ``findings`` are the checker's findings for this very text; ``today`` turns birth dates into
@@ -176,21 +215,38 @@ def propose_anonymised(text: str, findings: list[Finding], today: date, lang: st
     a file's comments, deletions and properties get placeholders (listed in the replacements) but
     are not part of the text. Pure: nothing is stored, logged or fetched."""
     starts = _offsets(text)
-    placeholders = _Placeholders(text, today, lang)
+    # What the proposal inserts is in the document's language (that of the line it goes in, when the
+    # line says; else the whole text's), whoever reads it.
+    whole = document_language(text)
+    placeholders = _Placeholders(text, today, whole)
     edits: list[tuple[int, int, str]] = []
     replacements: list[Replacement] = []
+    to_check: list[Replacement] = []
     position = 0
     for finding in sorted(findings, key=lambda f: (f.line, f.column)):
         start = starts[finding.line - 1] + finding.column - 1
         end = start + len(finding.text)
         if start < position:
             continue
-        placeholder, replaced_to = _placeholder(placeholders, finding.kind, text[start:end], text, end)
+        kind, original = finding.kind, finding.text
+        if kind in ("person_name", "address"):
+            around = _facility_around(text, start, end)
+            if around is not None:
+                kind, start, end = "school" if "学校" in text[around[0]:around[1]] else "facility", *around
+                original = text[start:end]
+        line_text = text[starts[finding.line - 1]:text.find("\n", start) if "\n" in text[start:] else len(text)]
+        placeholders.lang = document_language(line_text) if re.search("[A-Za-zぁ-んァ-ヴ一-龥]", line_text) else whole
+        placeholder, replaced_to = _placeholder(placeholders, kind, text[start:end], text, end)
+        replacement = Replacement(kind, original + text[end:replaced_to], placeholder, finding.line,
+                                  finding.column, getattr(finding, "part", "body"))
+        if getattr(finding, "tier", "confident") != "confident" and not include_checks:
+            to_check.append(replacement)
+            continue
         edits.append((start, replaced_to, placeholder))
-        replacements.append(Replacement(finding.kind, finding.text + text[end:replaced_to], placeholder,
-                                        finding.line, finding.column, getattr(finding, "part", "body")))
+        replacements.append(replacement)
         position = replaced_to
-    return Proposal(_apply(text, edits, [(0, len(text))] if shown is None else shown), tuple(replacements))
+    return Proposal(_apply(text, edits, [(0, len(text))] if shown is None else shown), tuple(replacements),
+                    tuple(to_check))
 
 
 def _apply(text: str, edits: list[tuple[int, int, str]], shown: list[tuple[int, int]]) -> str:
@@ -237,7 +293,8 @@ class DocumentProposal:
 
 
 def propose_document(data: bytes, filename: str, text: str, findings: list[Finding], today: date,
-                     lang: str = "ja", document: documents.ReadDocument | None = None) -> DocumentProposal:
+                     lang: str = "ja", document: documents.ReadDocument | None = None,
+                     include_checks: bool = False) -> DocumentProposal:
     """The proposal for an uploaded file whose text (every part, documents.read_document) is
     ``text``: a .docx comes back as its accepted version (replace_in_docx); a PDF gives text only.
     The proposed text is what a reader reads: comments, deletions, hidden text, properties and
@@ -249,7 +306,7 @@ def propose_document(data: bytes, filename: str, text: str, findings: list[Findi
         except ValueError:
             document = None
     shown = document.proposed_ranges() if document is not None and document.text == text else None
-    proposal = propose_anonymised(text, findings, today, lang, shown)
+    proposal = propose_anonymised(text, findings, today, lang, shown, include_checks)
     if kind == "docx":
         return DocumentProposal(proposal, replace_in_docx(data, proposal), layout_lost=False)
     return DocumentProposal(proposal, None, layout_lost=kind == "pdf")
@@ -335,12 +392,14 @@ class _Swaps:
         return texts
 
 
-def propose_file(data: bytes, filename: str, today: date, lang: str = "ja") -> DocumentProposal:
+def propose_file(data: bytes, filename: str, today: date, lang: str = "ja",
+                 include_checks: bool = False) -> DocumentProposal:
     """Read, check and propose in one call (run it off the event loop: it is CPU work). Raises
     what read_document and check_text raise for files they refuse."""
     document = documents.read_document(data, filename)
     findings = document.locate(anonymisation.check_text(document.text, lang=lang))
-    return propose_document(data, filename, document.text, findings, today, lang, document=document)
+    return propose_document(data, filename, document.text, findings, today, lang, document=document,
+                            include_checks=include_checks)
 
 
 def check_proposed(proposed: DocumentProposal, filename: str, lang: str = "ja") -> list[Finding]:
@@ -351,6 +410,7 @@ def check_proposed(proposed: DocumentProposal, filename: str, lang: str = "ja") 
     return anonymisation.check_text(proposed.proposal.text, lang=lang)
 
 
-def propose_text(text: str, today: date, lang: str = "ja") -> Proposal:
-    """Check a pasted text and propose its anonymised version."""
-    return propose_anonymised(text, anonymisation.check_text(text, lang=lang), today, lang)
+def propose_text(text: str, today: date, lang: str = "ja", include_checks: bool = False) -> Proposal:
+    """Check a pasted text and propose its anonymised version (要確認 spans only with ``include_checks``)."""
+    return propose_anonymised(text, anonymisation.check_text(text, lang=lang), today, lang,
+                              include_checks=include_checks)

@@ -6,7 +6,7 @@ from typing import Sequence
 from zoneinfo import ZoneInfo
 
 from bot import ids
-from bot.checks.blocks import build_proposed_text, build_replacements
+from bot.checks.blocks import build_proposed_text, build_replacements, build_to_check
 from bot.kit import (SECTION_TEXT_MAX, actions, button, context, escape, header, lines_within, link, mention, plain,
                      section)
 from bot.sessions.blocks import session_facts, session_title
@@ -63,8 +63,10 @@ def build_findings(case: Case, material: Material, findings: Sequence, lang: str
 
 def _finding_line(finding, lang: str) -> str:
     """Where it is (the line in the body; the part elsewhere: a header, a comment…), what, and the advice."""
-    params = {"kind": t(f"anonymisation.kind.{finding.kind}", lang), "text": escape(finding.text),
-              "suggestion": escape(finding.suggestion)}
+    kind = t(f"anonymisation.kind.{finding.kind}", lang)
+    if getattr(finding, "tier", "confident") != "confident":
+        kind = t("anonymisation.cli.to_check", lang, kind=kind)  # 要確認: a weaker signal, for the uploader to judge
+    params = {"kind": kind, "text": escape(finding.text), "suggestion": escape(finding.suggestion)}
     if finding.part != "body":
         return t("materials.finding_in_part_line", lang, part=t(f"anonymisation.part.{finding.part}", lang), **params)
     return t("materials.finding_line", lang, line=finding.line, **params)
@@ -86,6 +88,7 @@ def _proposal_blocks(case: Case, material: Material, proposal: Proposal, lang: s
                   count=len(proposal.replacements))),
         *([section("\n".join(lines_within(name_lines, SECTION_TEXT_MAX)[0]))] if name_lines else []),
         section(build_replacements(proposal, lang)),
+        *build_to_check(proposal, lang),
         *build_proposed_text(proposal, lang),
         section(t("materials.proposal_next", lang)),
         actions(button(t("materials.accept_proposal_button", lang), ids.MATERIAL_ACCEPT_PROPOSAL, value,

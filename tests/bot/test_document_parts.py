@@ -41,7 +41,7 @@ def test_findings_outside_the_body_name_their_part_in_the_cli(tmp_path):
     payload = json.loads(out.getvalue())
     assert {"kind": "email", "text": "comment@example.jp", "part": "comment"}.items() <= next(
         item for item in payload["findings"] if item["text"] == "comment@example.jp").items()
-    assert all({"kind", "text", "line", "column", "suggestion", "part"} <= set(item) for item in payload["findings"])
+    assert all({"kind", "text", "line", "column", "suggestion", "part", "tier"} <= set(item) for item in payload["findings"])
     finding = next(f for f in check_document(hidden_parts_docx(), "c.docx") if f.part == "tracked_deletion")
     assert format_finding(finding, "en").startswith("tracked change (deleted text): address “神奈川県横浜市中区本町1-1”")
 

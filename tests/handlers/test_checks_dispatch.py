@@ -100,3 +100,22 @@ async def test_a_slow_check_shows_checking_then_the_answer(ws, monkeypatch):
                                         {ids.CHECK_TEXT_BLOCK: {ids.CHECK_TEXT_INPUT: CASE}})
     assert "⏳" in str(reply.ack["view"]["blocks"])
     assert "相談者のAさん" in rendered(ws.fake.current_view(user))
+
+
+async def test_the_answer_shows_confident_findings_and_those_to_check_apart(ws):
+    """A weak signal (one capitalised word) is listed under 要確認 and left in the proposed text; the
+    confident findings are replaced."""
+    from bot.core.i18n import t
+
+    user = seed.COORDINATORS[0][0]
+    text = "相談者の山田花子さん（電話 090-1234-5678）は、駅で友人のOkaforと会った。"
+    await ws.driver.command(user, "check")
+    await ws.driver.submit_view(user, ws.fake.current_view(user), {ids.CHECK_TEXT_BLOCK: {ids.CHECK_TEXT_INPUT: text}})
+    blocks = [str(block) for block in ws.fake.current_view(user)["blocks"]]
+    found_at = next(i for i, b in enumerate(blocks) if t("checks.found", "ja", count=2) in b)
+    to_check_at = next(i for i, b in enumerate(blocks) if t("checks.to_check_intro", "ja", count=1) in b)
+    assert found_at < to_check_at
+    assert "山田花子" in blocks[found_at + 1] and "Okafor" not in blocks[found_at + 1]
+    assert "Okafor" in blocks[to_check_at + 1] and "山田花子" not in blocks[to_check_at + 1]
+    proposed = next(b for b in blocks if "```" in b)
+    assert "友人のOkaforと会った" in proposed and "山田花子" not in proposed
