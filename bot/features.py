@@ -86,12 +86,15 @@ MATERIALS = Feature(
         "portal_publication": material_messages.render_publication,
         material_service.INCOMPLETE_KIND: material_messages.render_incomplete,
         material_service.PUBLISHED_KIND: material_messages.render_published,
+        material_service.MATERIAL_DUE_KIND: material_messages.render_material_due,
     },
     jobs=(
         Job("materials_release", material_jobs.release_due_materials, every=MINUTE),
         Job("portal_publication", material_jobs.publish_when_complete, every=10 * MINUTE),
         # A case that can no longer be held at every bureau is reported within the hour.
         Job("incomplete_cases", material_jobs.report_incomplete_cases, every=60 * MINUTE),
+        # A missing material is reminded of a week and a day before its release, and after it.
+        Job("materials_due", material_jobs.remind_due_materials, every=60 * MINUTE),
     ),
 )
 

@@ -11,6 +11,7 @@ from bot.kit import (SECTION_TEXT_MAX, actions, button, context, escape, header,
                      section)
 from bot.sessions.blocks import session_facts, session_title
 from bot.core.i18n import t
+from bot.core.timefmt import format_datetime
 from bot.core.pseudonymisation import Proposal
 from bot.sessions.service import bureau_label
 from config.reference import find_theme
@@ -19,9 +20,17 @@ from storage.models import Case, CaseSession, Material
 MAX_FINDINGS_SHOWN = 20
 
 
-def build_material_dm(item: CaseSession, case: Case, material: Material, lang: str, tz: ZoneInfo) -> list[dict]:
+def build_material_dm(item: CaseSession, case: Case, material: Material, lang: str, tz: ZoneInfo, *,
+                      replaces: int | None = None) -> list[dict]:
+    """The material for a participant; a new version says which one it replaces (`replaces`: the
+    version this person was sent before)."""
+    if replaces:
+        top = [header(t("materials.dm_title_replacement", lang, version=material.version)),
+               section(t("materials.replacement_note", lang, version=material.version, previous=replaces))]
+    else:
+        top = [header(t("materials.dm_title", lang))]
     blocks = [
-        header(t("materials.dm_title", lang)),
+        *top,
         section(f"*{item.code}　{session_title(item, case, lang)}*\n" + session_facts(item, case, lang, tz)),
         section(t("materials.preparation", lang)),
     ]
@@ -159,6 +168,26 @@ def stalled_names(check, lang: str) -> str:
         t("materials.incomplete.bureau_reason", lang, bureau=bureau_label(code, lang),
           reason=t(f"materials.incomplete.reason.{reason}", lang))
         for code, reason in check.stalled.items())
+
+
+def build_material_due(case: Case, item: CaseSession, stage: str, lang: str, tz: ZoneInfo) -> list[dict]:
+    """For the lecturer (or a self-run session's proposer): the material is due and not here yet."""
+    when = format_datetime(item.release_at, lang, tz)
+    return [
+        section(t(f"materials.due.lecturer_{stage}", lang, code=case.code, title=escape(case.title), when=when,
+                  session=item.code)),
+        section(t("materials.due.how", lang)),
+        actions(button(t("materials.due.upload_button", lang), ids.MATERIAL_UPLOAD_OPEN, case.code, style="primary")),
+        context(t("materials.due.command", lang, code=case.code)),
+    ]
+
+
+def build_material_missing(case: Case, item: CaseSession, stage: str, lang: str, tz: ZoneInfo) -> list[dict]:
+    """For the secretariat: a case's material is missing a week before its release, or after it."""
+    lecturer = mention(case.lecturer_user_id) if case.lecturer_user_id else t("materials.due.no_lecturer", lang)
+    return [section(t(f"materials.due.secretariat_{'late' if stage == 'late' else 'week'}", lang, code=case.code,
+                      title=escape(case.title), when=format_datetime(item.release_at, lang, tz), session=item.code,
+                      lecturer=lecturer))]
 
 
 def build_published_notice(case: Case, early: bool, to_go: list[str], by: str | None, lang: str) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.deps import Deps
 from bot.materials.service import (RELEASE_STATUSES, publish, queue_commentaries, release_for_session,
-                                   report_if_incomplete)
+                                   remind_missing_materials, report_if_incomplete)
 
 
 async def release_due_materials(deps: Deps) -> int:
@@ -48,3 +48,12 @@ async def report_incomplete_cases(deps: Deps) -> int:
     if reported:
         deps.wake_dispatcher()
     return reported
+
+
+async def remind_due_materials(deps: Deps) -> int:
+    """Periodic: a material still missing a week or a day before its release, or after it."""
+    async with deps.uow() as uow:
+        queued = await remind_missing_materials(uow, deps.clock.now(), deps.settings.admin_ids)
+    if queued:
+        deps.wake_dispatcher()
+    return queued

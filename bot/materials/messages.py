@@ -5,7 +5,8 @@ from __future__ import annotations
 from bot.materials import blocks
 from bot.delivery.renderers import FileUpload, Message, RenderContext
 from bot.core.i18n import t
-from bot.materials.service import RELEASE_STATUSES, bureaus_done, releasable_material, sent_filename
+from bot.materials.service import (RELEASE_STATUSES, release_stamp, bureaus_done, due_stage, releasable_material,
+                                   sent_filename, version_replaced)
 from bot.materials.results import is_releasable
 
 
@@ -28,8 +29,11 @@ async def render_material(ctx: RenderContext) -> Message | None:
         upload = FileUpload(filename=sent_filename(uow.cipher, material),
                             content=uow.cipher.decrypt(material.content_encrypted),
                             title=t("materials.file_title", lang, code=case.code, version=material.version))
-    return Message(text=t("materials.dm_text", lang, code=item.code),
-                   blocks=blocks.build_material_dm(item, case, material, lang, ctx.deps.tz), upload=upload)
+    replaces = await version_replaced(uow, item, material, user_id)
+    text = (t("materials.dm_text_replacement", lang, code=item.code, version=material.version, previous=replaces)
+            if replaces else t("materials.dm_text", lang, code=item.code))
+    return Message(text=text, blocks=blocks.build_material_dm(item, case, material, lang, ctx.deps.tz, replaces=replaces),
+                   upload=upload)
 
 
 async def render_publication(ctx: RenderContext) -> Message | None:
@@ -79,3 +83,22 @@ async def render_published(ctx: RenderContext) -> Message | None:
     by = ctx.payload.get("by")
     built = blocks.build_published_notice(case, bool(ctx.payload.get("early")), to_go, str(by) if by else None, lang)
     return Message(text=t("materials.published_notice.text", lang, code=case.code), blocks=built)
+
+
+async def render_material_due(ctx: RenderContext) -> Message | None:
+    """The material is still missing for a release (re-checked at send time: nothing if it came,
+    if the session is off, or if its release time moved)."""
+    uow = ctx.uow
+    case = await uow.cases.get(int(ctx.payload.get("case_id", 0)))
+    item = await uow.sessions.get(int(ctx.payload.get("session_id", 0)))
+    if (case is None or item is None or item.status not in RELEASE_STATUSES or item.release_at is None
+            or release_stamp(item.release_at) != ctx.payload.get("release_at")
+            or await releasable_material(uow, case.id) is not None):
+        return None
+    stage = due_stage(item.release_at, ctx.deps.clock.now()) or "week"
+    lang = await uow.coordinators.lang_of(ctx.delivery.recipient)
+    if ctx.payload.get("role") == "secretariat":
+        built = blocks.build_material_missing(case, item, stage, lang, ctx.deps.tz)
+    else:
+        built = blocks.build_material_due(case, item, stage, lang, ctx.deps.tz)
+    return Message(text=t(f"materials.due.text_{stage}", lang, code=case.code), blocks=built)

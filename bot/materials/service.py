@@ -9,7 +9,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
 from zoneinfo import ZoneInfo
 
@@ -254,9 +254,23 @@ async def releasable_material(uow: UnitOfWork, case_id: int) -> Material | None:
 # --- release ------------------------------------------------------------------------------
 
 
+def material_key(item: CaseSession, user_id: str, material_id: int) -> str:
+    return f"material:{item.code}:{user_id}:M{material_id}"
+
+
+async def version_replaced(uow: UnitOfWork, item: CaseSession, material: Material, user_id: str) -> int | None:
+    """The version `material` replaces for this person: the newest earlier one they were sent."""
+    earlier = [m for m in await uow.materials.for_case(material.case_id)
+               if m.kind == material.kind and m.version < material.version]
+    sent = await uow.outbox.by_dedupe_keys(material_key(item, user_id, m.id) for m in earlier)
+    return max((m.version for m in earlier
+                if (row := sent.get(material_key(item, user_id, m.id))) is not None and row.status == "sent"),
+               default=None)
+
+
 async def _enqueue_material(uow: UnitOfWork, now: datetime, item: CaseSession, material: Material, user_id: str) -> bool:
     return await outbox.enqueue(uow, kind="material", recipient=user_id, due_at=now,
-                                dedupe_key=f"material:{item.code}:{user_id}:M{material.id}", now=now,
+                                dedupe_key=material_key(item, user_id, material.id), now=now,
                                 payload={"session_id": item.id, "material_id": material.id}, session_id=item.id)
 
 
@@ -300,6 +314,55 @@ async def mark_read(uow: UnitOfWork, now: datetime, actor: Actor, session_code: 
     if not released:
         raise Refusal("materials.error.not_released", code=item.code)
     return await uow.material_reads.mark(item.id, actor.user_id, now)
+
+
+# --- material due: reminders to the lecturer, a warning to the secretariat -------------------------
+
+MATERIAL_DUE_KIND = "material_due"
+# The stage a missing material is at, latest first: past the release time, a day before, a week before.
+DUE_STAGES = (("late", timedelta(0)), ("day", timedelta(days=1)), ("week", timedelta(days=7)))
+SECRETARIAT_STAGES = ("week", "late")
+
+
+def release_stamp(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%MZ")
+
+
+def due_stage(release_at: datetime, now: datetime) -> str | None:
+    return next((stage for stage, before in DUE_STAGES if now >= release_at - before), None)
+
+
+async def remind_missing_materials(uow: UnitOfWork, now: datetime, secretariat: frozenset[str]) -> int:
+    """For each case whose next release (the earliest of its sessions still to come) is a week or a
+    day away, or past, while no releasable material is there: a reminder to whoever brings it (the
+    lecturer; a self-run session's proposer) and, a week before and once the time has passed, a
+    warning to the secretariat. Once per case, release time, stage and person."""
+    upcoming: dict[int, CaseSession] = {}
+    for item in await uow.sessions.with_status(*RELEASE_STATUSES):
+        if item.case_id is None or item.release_at is None or item.starts_at <= now:
+            continue
+        first = upcoming.get(item.case_id)
+        if first is None or item.release_at < first.release_at:
+            upcoming[item.case_id] = item
+    queued = 0
+    for case_id, item in upcoming.items():
+        stage = due_stage(item.release_at, now)
+        if stage is None or await releasable_material(uow, case_id) is not None:
+            continue
+        case = await uow.cases.get(case_id)
+        if case is None:
+            continue
+        bringer = case.created_by if item.kind == "self_run" else case.lecturer_user_id
+        people = {bringer: "lecturer"} if bringer else {}
+        if item.kind != "self_run" and stage in SECRETARIAT_STAGES:
+            people.update({user: "secretariat" for user in await secretariat_of(uow, secretariat) if user != bringer})
+        for user, role in people.items():
+            queued += await outbox.enqueue(
+                uow, kind=MATERIAL_DUE_KIND, recipient=user, due_at=now,
+                dedupe_key=f"material_due:{case.code}:{stage}:{user}@{release_stamp(item.release_at)}", now=now,
+                payload={"case_id": case.id, "session_id": item.id, "stage": stage, "role": role,
+                         "release_at": release_stamp(item.release_at)})
+    return queued
 
 
 # --- publication ----------------------------------------------------------------------------
