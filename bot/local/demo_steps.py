@@ -155,6 +155,12 @@ async def step_deadline(demo) -> None:
                 t("demo.check.cancelled", demo.lang))
     offered = [u for u in OSAKA if "S3" in str(demo.dm_with_action(u, ids.SESSION_JOIN))]
     demo.expect(len(offered) == len(OSAKA), t("demo.check.substitute_offered", demo.lang))
+    # The substitute is announced like any session: the region's other coordinators are invited too.
+    async with demo.ws.deps.uow() as uow:
+        invited = {d.recipient for d in await uow.outbox.of_session(substitute.id) if d.kind == "session_invitation"}
+    beyond = invited - set(OSAKA)
+    demo.expect(bool(beyond) and all("S3" in str(demo.dms(u)) for u in beyond),
+                t("demo.check.substitute_region", demo.lang, count=len(beyond)))
     await demo.press(OSAKA[0], demo.dm_with_action(OSAKA[0], ids.SESSION_JOIN), ids.SESSION_JOIN)
 
 
@@ -657,6 +663,15 @@ async def step_cancel(demo) -> None:
     shown = "\n".join((block.get("text") or {}).get("text", "") for block in (told or {}).get("blocks") or [])
     demo.expect(item.status == "cancelled" and item.code in shown and escape(reason) in shown and staff_told,
                 t("demo.check.cancel_told", demo.lang, code=item.code))
+    # With its only session called off, that case can no longer be held at every bureau: the
+    # secretariat hears it within the hour, with what they can do.
+    await demo.advance(timedelta(hours=2), t("demo.clock.incomplete", demo.lang))
+    report = next((m for m in reversed(demo.dms(seed.ADMIN)) if case.code in str(m) and ids.PUBLISH_EARLY in str(m)),
+                  None)
+    if report:
+        demo.say(demo.render(report))
+    demo.expect(report is not None,
+                t("demo.check.case_incomplete", demo.lang, code=case.code))
 
 
 async def step_forget_me(demo) -> None:
