@@ -1,13 +1,19 @@
-"""Benchmark: the anonymisation check's time per MB at growing sizes, texts per second, first check.
+"""Benchmark: the anonymisation check on adversarial and ordinary text, its time and memory per MB at
+growing sizes, texts per second, first check.
 
-    python bench/bench_anonymisation.py [--sizes 1,4,16]
+    python bench/bench_anonymisation.py [--sizes 1,4,16] [--adversarial-mb 1]
 
 All figures come from one run:
 - the first check in a fresh process (``python -c``), which loads the SudachiPy dictionary;
 - texts per second over the case texts of the test corpora, checked one after another in this
   process (the dictionary already loaded);
-- the time per MB of one text of each size (the corpora repeated), and each size's time per MB
-  divided by the smallest size's: a linear check stays near 1.0 (goal ≤ 1.3).
+- each adversarial repeat (``ADVERSARIAL_REPEATS``: "ア・" and other texts aimed at each rule) at
+  1 MB against 1 MB of ordinary case texts, checked in this process: the ratio of their CPU times
+  (goal ≤ 2);
+- for each size, in a fresh process: reading, checking and proposing a text file of that many MB
+  (the case texts repeated), as an upload or /jirei check does: the time per MB, its ratio to the
+  smallest size's (a linear check stays near 1.0; goal ≤ 1.3), and the process's peak RSS, before
+  the text and at its highest.
 """
 
 from __future__ import annotations
@@ -47,6 +53,18 @@ def text_of_size(texts: list[str], megabytes: float) -> str:
     return text[:len(text) * wanted // len(text.encode("utf-8"))]
 
 
+# Repeats aimed at each kind of rule: "・"/"＝"-joined katakana, kanji and names, numbers with
+# hyphens, labels, honorifics, e-mail-like and handle-like text, facility and school words,
+# address words, dates, spaces. tests/bot/test_anonymisation_scaling.py counts their work.
+ADVERSARIAL_REPEATS = ("ア・", "ア＝", "アイウ・", "山田", "山", "1-", "1234-", " ", "氏名：", "様", "山田様",
+                       "a@", "a@a.", "@a", "0-", "(0", "区", "山市", "1丁目", "店", "ア店", "ア小学校", "株式会社",
+                       "山 12 あ ", "昭和1年", "Ab ", "ア ", "LINE:")
+
+
+def repeated_to(pattern: str, megabytes: float) -> str:
+    return pattern * (int(megabytes * MB) // len(pattern.encode("utf-8")))
+
+
 def first_check_seconds() -> float:
     code = ("import time; t = time.perf_counter(); from bot.core.anonymisation import check_text; "
             "check_text('相談者の山田太郎さん'); print(time.perf_counter() - t)")
@@ -54,9 +72,40 @@ def first_check_seconds() -> float:
     return float(done.stdout.strip())
 
 
+# Run in a fresh process per size, so its peak RSS is that size's.
+_ONE_SIZE = """
+import resource, sys, time
+from datetime import date
+sys.path.insert(0, {root!r})
+from bench.bench_anonymisation import case_texts, text_of_size
+from bot.core.pseudonymisation import propose_file
+propose_file("相談者の山田太郎さん".encode(), "case.txt", date(2026, 12, 1))
+data = text_of_size(case_texts(), {size}).encode("utf-8")
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.process_time()
+proposed = propose_file(data, "case.txt", date(2026, 12, 1))
+print(time.process_time() - started, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+      len(proposed.proposal.replacements))
+"""
+
+
+def one_size(megabytes: float) -> tuple[float, int, int, int]:
+    done = subprocess.run([sys.executable, "-c", _ONE_SIZE.format(root=str(ROOT), size=megabytes)], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    seconds, before, peak, found = done.stdout.split()
+    return float(seconds), int(before), int(peak), int(found)
+
+
+def cpu_seconds(text: str) -> float:
+    started = time.process_time()
+    check_text(text)
+    return time.process_time() - started
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1,4,16", help="text sizes in MB, comma-separated")
+    parser.add_argument("--adversarial-mb", type=float, default=1.0, help="size of each adversarial text")
     args = parser.parse_args()
     sizes = [float(size) for size in args.sizes.split(",")]
 
@@ -71,17 +120,29 @@ def main() -> int:
     print(f"case texts: {len(texts)} texts (average {average:.0f} characters) in {elapsed:.2f} s: "
           f"{len(texts) / elapsed:.1f} texts/s")
 
+    size = args.adversarial_mb
+    ordinary = cpu_seconds(text_of_size(texts, size))
+    print(f"ordinary text, {size:g} MB: {ordinary:.2f} s of CPU")
+    ratios = []
+    for pattern in ADVERSARIAL_REPEATS:
+        seconds = cpu_seconds(repeated_to(pattern, size))
+        ratios.append((seconds / ordinary, pattern))
+        print(f"  {pattern!r:>12} repeated to {size:g} MB: {seconds:6.2f} s, {seconds / ordinary:.2f}x ordinary")
+    ordinary_again = cpu_seconds(text_of_size(texts, size))  # the machine is shared: measured twice
+    print(f"ordinary text again: {ordinary_again:.2f} s")
+    worst, pattern = max(ratios)
+    over = [f"{p!r} {r:.2f}x" for r, p in sorted(ratios, reverse=True) if r > 2]
+    print(f"worst adversarial / ordinary at {size:g} MB: {worst:.2f}x ({pattern!r}; goal <= 2); "
+          f"over 2x: {', '.join(over) or 'none'}")
+
     per_mb: list[float] = []
     for size in sizes:
-        text = text_of_size(texts, size)
-        started = time.perf_counter()
-        check_text(text)
-        seconds = time.perf_counter() - started
+        seconds, before, peak, found = one_size(size)
         per_mb.append(seconds / size)
-        print(f"{size:g} MB ({len(text):,} characters): {seconds:.1f} s, {per_mb[-1]:.2f} s per MB, "
-              f"ratio to {sizes[0]:g} MB: {per_mb[-1] / per_mb[0]:.2f}")
-    worst = max(per_mb) / per_mb[0]
-    print(f"worst time-per-MB ratio: {worst:.2f} (goal <= 1.3)")
+        print(f"{size:g} MB read, checked and proposed: {seconds:.1f} s of CPU, {per_mb[-1]:.2f} s per MB "
+              f"(ratio to {sizes[0]:g} MB: {per_mb[-1] / per_mb[0]:.2f}), {found} replacements; peak RSS "
+              f"{before / 1024:.0f} MiB before the text, {peak / 1024:.0f} MiB at most (+{(peak - before) / 1024:.0f} MiB)")
+    print(f"worst time-per-MB ratio: {max(per_mb) / per_mb[0]:.2f} (goal <= 1.3)")
     return 0
 
 

@@ -15,17 +15,9 @@ import threading
 
 import pytest
 
-from bench.bench_anonymisation import case_texts, text_of_size
+from bench.bench_anonymisation import ADVERSARIAL_REPEATS, case_texts, text_of_size
 from bot.core import anonymisation
 from bot.core.anonymisation import check_text
-
-# Repeats aimed at each kind of rule: "・"/"＝"-joined katakana, kanji and names, numbers with
-# hyphens, labels, honorifics, e-mail-like and handle-like text, facility and school words,
-# address words, dates, spaces.
-ADVERSARIAL_REPEATS = ("ア・", "ア＝", "アイウ・", "山田", "山", "1-", "1234-", " ", "氏名：", "様", "山田様",
-                       "a@", "a@a.", "@a", "0-", "(0", "区", "山市", "1丁目", "店", "ア店", "ア小学校", "株式会社",
-                       "山 12 あ ", "昭和1年", "Ab ", "ア ", "LINE:")
-
 
 def calls(text: str) -> int:
     profile = cProfile.Profile()
