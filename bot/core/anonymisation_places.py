@@ -54,6 +54,19 @@ _KANA_CLINIC = re.compile(r"(?<![ぁ-んァ-ヴー一-龥])[ぁ-んァ-ヴー]{2
                           r"|耳鼻咽喉科|耳鼻科|産婦人科|婦人科|精神科|歯科)(?:クリニック|医院|病院)?")
 
 
+# Workplaces and services named the way people name them: a kana name after its legal form or type
+# ("有限会社くまがや縫製", "母子生活支援施設あすなろ", "居宅介護支援事業所こもれび", "ホテルすばる"), a type word that
+# ends the name ("深谷フーズ", "北関東国際協同組合", "杉山行政書士事務所"), and the "…の家" of care services.
+_NAMED_SERVICE = re.compile(
+    r"(?:株式会社|有限会社|合同会社)(?P<legal>[ぁ-ん]{2,8}[一-龥ァ-ヴー]{0,6})(?=[\s、。(（のでにをはがと]|$)"
+    r"|(?:施設|支援施設|事業所|支援事業所|ステーション|ホーム|シェルター|ホテル|Hotel|होटल) ?"
+    r"(?P<after>[ぁ-んァ-ヴー]{2,10}|[\u0900-\u097F]{2,12})(?![ぁ-んァ-ヴー\u0900-\u097F])"
+    r"|(?<![一-龥ァ-ヴー])(?P<typed>[一-龥ァ-ヴー]{1,10}(?:フーズ|フード|ファーム|ワークス|物産|工房|商会|協同組合"
+    r"|行政書士事務所|法律事務所|税理士事務所|司法書士事務所|社労士事務所|社会保険労務士事務所))"
+    r"|(?P<home>(?!))", re.MULTILINE)  # "…の家" care services: too often a common noun ("ムスリムの家")
+_NAMED_POLICE = re.compile(r"(?<![一-龥ァ-ヴー])[一-龥ァ-ヴー]{2,6}(?:警察署|交番)")
+
+
 def place_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
     for match in _ROMAJI_ADDRESS.finditer(folded):
         words = re.findall(r"[A-Za-z\-āēīōū]+", match.group())
@@ -70,6 +83,20 @@ def place_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
         if (not name and not special) or (name and _NOT_SCHOOL_NAME.search(name)):
             continue
         yield "school", match.start(), match.end(), CONFIDENT if match.group("type") else CHECK
+    for match in _NAMED_SERVICE.finditer(folded):
+        tier = CHECK if match.group("home") else CONFIDENT
+        start, end = (match.start("typed") if match.group("typed") else match.start()), match.end()
+        if match.group("after"):
+            name = match.group("after")
+            if name[0] in "へのにでをはがともや":
+                continue  # "ホームへの…": a particle, not a name
+            while len(name) > 2 and name[-1] in "にでをはがとへのも":
+                name, end = name[:-1], end - 1
+            while start > 0 and match.start() - start < 10 and re.match(r"[一-龥]", folded[start - 1]):
+                start -= 1  # the whole type: "母子生活支援施設", "居宅介護支援事業所"
+        yield "facility", start, end, tier
+    for match in _NAMED_POLICE.finditer(folded):
+        yield "facility", match.start(), match.end(), CHECK  # a public body, but the person's own station
     for match in _KANA_CLINIC.finditer(folded):
         yield "facility", match.start(), match.end(), CONFIDENT
     for match in _PUBLIC_HOSPITAL.finditer(folded):
