@@ -22,6 +22,7 @@ from bot.sessions import messages as session_messages
 from bot.study_groups import messages as study_group_messages
 from bot.surveys import messages as survey_messages
 from bot.materials import service as material_service
+from bot.sessions import changes as session_changes
 from bot.sessions import reminders
 from bot.study_groups import service as study_groups
 from bot.surveys import service as surveys
@@ -67,6 +68,9 @@ SESSIONS = Feature(
         "session_changed": session_messages.render_changed,
         "waitlist_session_confirmed": session_messages.render_waitlist_confirmed,
         "staff_session_notice": session_messages.render_staff_notice,
+        session_changes.REFRESH_KIND: session_messages.render_post_refresh,
+        session_changes.ROSTER_CHANGED_KIND: session_messages.render_roster_changed,
+        session_changes.MESSAGE_KIND: session_messages.render_session_message,
         reminders.REMINDER_KIND: session_messages.render_session_reminder,
     },
     jobs=(

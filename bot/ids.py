@@ -26,6 +26,7 @@ SESSION_JOIN = "session_join"
 SESSION_JOIN_ELSEWHERE = "session_join_elsewhere"  # "join anyway" for a session in another region
 SESSION_LEAVE = "session_leave"
 SESSION_CHECKIN = "session_checkin"
+SESSION_CHECKIN_UNDO = "session_checkin_undo"
 SESSION_ROSTER = "session_roster"
 SESSION_NEW_VIEW = "session_new_view"
 SESSION_FIELD_BLOCKS = {  # field name -> (block_id, action_id) of the new-session modal

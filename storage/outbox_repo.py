@@ -132,6 +132,15 @@ class Outbox:
         return list(await self.session.scalars(
             select(Delivery).where(Delivery.session_id == session_id).order_by(Delivery.id)))
 
+    async def get(self, delivery_id: int) -> Delivery | None:
+        return await self.session.get(Delivery, delivery_id)
+
+    async def posted_for_session(self, session_id: int, kinds: tuple[str, ...]) -> list[Delivery]:
+        """The session's messages of these kinds that are out in Slack (they have a ts), to update."""
+        return list(await self.session.scalars(select(Delivery).where(
+            Delivery.session_id == session_id, Delivery.kind.in_(kinds), Delivery.status == "sent",
+            Delivery.slack_ts.is_not(None)).order_by(Delivery.id)))
+
     async def next_due_after(self, now: datetime) -> datetime | None:
         return await self.session.scalar(
             select(func.min(Delivery.due_at)).where(Delivery.status == "pending", Delivery.due_at > now))

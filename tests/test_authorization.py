@@ -93,6 +93,7 @@ COMMANDS = [
     (grammar.NudgeNow, "admin nudge", STAFF_UNSPECIFIED),
     (grammar.RoleGrantCmd, f"admin role {OTHER} lecturer", ADMIN_ONLY),
     (grammar.CaseEdit, 'admin case edit C2 title="別の事例（改）"', ADMIN_ONLY),
+    (grammar.SessionMessage, "admin message {s} 当日の持ち物のお知らせです", OWN_BUREAU),
     # Last: they change the session the rows above act on.
     (grammar.SessionEdit, "admin session edit {s} place=会議室", OWN_BUREAU),
     (grammar.SessionCancel, "admin session cancel {s}", OWN_BUREAU),
@@ -103,6 +104,7 @@ ACTIONS = [
     (ids.SESSION_JOIN, "{s}", EVERYONE),
     (ids.SESSION_LEAVE, "{s}", EVERYONE),
     (ids.SESSION_CHECKIN, "{s}|" + OTHER, OWN_BUREAU),
+    (ids.SESSION_CHECKIN_UNDO, "{s}|" + OTHER, OWN_BUREAU),
     (ids.OPEN_PROFILE, None, EVERYONE),
     (ids.ACCEPT_PLEDGE, None, EVERYONE),
     (ids.MATERIAL_READ, "{s}", EVERYONE),

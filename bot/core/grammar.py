@@ -242,6 +242,17 @@ class RoleGrantCmd(Command):
     bureau: str | None = None
 
 
+class SessionMessage(Command):
+    """`admin message S1 text…`: to every registrant of a session. The text is taken as typed
+    (line breaks and quotes kept), not split into words."""
+
+    admin: ClassVar[bool] = True
+    facilitator_ok: ClassVar[bool] = True  # a self-run session's proposer (the service checks)
+    name: ClassVar[str] = "admin message"
+    code: str
+    text: str
+
+
 class AdminHelp(Command):
     admin: ClassVar[bool] = True
     name: ClassVar[str] = "admin"
@@ -377,7 +388,13 @@ def parse_fiscal_year(text: str) -> int:
 PROFILE_KEYS = ("bureau", "prefecture", "affiliation", "themes", "lang", "name", "nudges", "online")
 
 
+_ADMIN_MESSAGE = re.compile(r"\s*admin\s+message(?:\s+(\S+))?(?:\s+(.*))?\s*$", re.IGNORECASE | re.DOTALL)
+
+
 def parse(text: str, tz) -> Command:
+    message = _ADMIN_MESSAGE.match(text or "")  # the message as typed (full-width forms kept)
+    if message:
+        return _parse_session_message(message.group(1) or "", message.group(2) or "")
     tokens = tokenize(text or "")
     if not tokens:
         return Help()
@@ -467,6 +484,8 @@ def _parse_admin(tokens: list[str], tz) -> Command:
         if len(rest) == 1:
             return SessionNewForm()
         return _parse_session_new(split_pairs(rest[1:], "usage.session_new"), tz)
+    if head == "message":  # typed with full-width letters: the words as split
+        return _parse_session_message(rest[0] if rest else "", " ".join(rest[1:]))
     if head == "announce":
         return Announce(code=_require_code(rest, "session", "usage.announce"))
     if head == "roster":
@@ -592,6 +611,16 @@ def _parse_session_new(pairs: dict[str, str], tz) -> SessionNew:
         refused.params = err.params
         raise refused from None
     return SessionNew(spec=spec, allow_duplicate="duplicate" in pairs)
+
+
+def _parse_session_message(code_text: str, body: str) -> SessionMessage:
+    code = parse_code(normalise(code_text), "session")
+    body = body.strip()
+    if code is None or not body:
+        raise CommandError("usage.message")
+    if len(body) > MAX_TEXT:
+        raise CommandError("usage.too_long")
+    return SessionMessage(code=code, text=body)
 
 
 def _parse_session_edit(tokens: list[str], tz) -> SessionEdit:

@@ -39,6 +39,7 @@ from storage.models import Delivery
 log = logging.getLogger(__name__)
 
 POST_METHOD = "chat.postMessage"
+UPDATE_METHOD = "chat.update"
 UPLOAD_METHOD = "files.getUploadURLExternal"
 
 
@@ -150,7 +151,9 @@ class Dispatcher:
 
         target = (message.channel if message else None) or row.recipient
         posted: Found | None = None
-        if row.slack_ts and row.slack_channel:
+        if message is not None and message.replaces is not None:
+            pass  # an update in place: made again rather than looked for
+        elif row.slack_ts and row.slack_channel:
             posted = Found(row.slack_channel, row.slack_ts)  # an earlier attempt posted; its file is missing
         elif row.outcome_unknown:
             lookup, posted = await self.sender.find_posted(
@@ -180,14 +183,24 @@ class Dispatcher:
             await self._finish_failed(row, row.last_error or "too_many_attempts", stats)
             return
 
-        wait = self.pacer.delay(POST_METHOD)
+        method = UPDATE_METHOD if message.replaces is not None else POST_METHOD
+        wait = self.pacer.delay(method)
         if wait > self.config.max_pacer_hold_seconds:
             await self._record(row, stats, "deferred", Outbox.mark_retry, due_at=now + timedelta(seconds=wait),
                                error=row.last_error, outcome_unknown=False)
             return
-        await self.pacer.acquire(POST_METHOD)
+        await self.pacer.acquire(method)
         if not await self._lease_covers_send(row):
             stats.lost += 1
+            return
+        if message.replaces is not None:
+            channel, ts = message.replaces
+            result = await self.sender.update(channel, ts, message.text, message.blocks, optional=False, paced=False)
+            if result.ok:
+                await self._record(row, stats, "sent", Outbox.mark_sent, channel=channel, ts=ts,
+                                   now=self.deps.clock.now())
+            else:
+                await self._after_failure(row, result, stats, outcome_unknown=False)
             return
         result = await self.sender.post(row, message)
         if not result.ok:

@@ -29,7 +29,7 @@ class FileUpload:
 
 @dataclass
 class Message:
-    """What to post. `channel` None means the recipient's DM (recipient is a user id).
+    """What to post (or update, with `replaces`). `channel` None means the recipient's DM (recipient is a user id).
 
     With `upload`, the dispatcher first posts the message (text, blocks, metadata), then uploads
     the file into that message's thread in the same conversation (files_upload_v2 with
@@ -42,6 +42,9 @@ class Message:
     channel: str | None = None
     upload: FileUpload | None = None
     unfurl_links: bool = False
+    # (channel, ts) of a message already posted: chat.update it in place instead of posting. An
+    # update is idempotent, so one whose outcome is unknown is simply made again.
+    replaces: tuple[str, str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -267,14 +267,15 @@ class SlackSender:
     # --- progress messages ---------------------------------------------------------------
 
     async def update(self, channel: str, ts: str, text: str, blocks: list[dict] | None, *,
-                     optional: bool) -> CallResult | None:
-        """chat.update; an optional update is dropped (None) rather than waiting for the rate."""
+                     optional: bool, paced: bool = True) -> CallResult | None:
+        """chat.update; an optional update is dropped (None) rather than waiting for the rate.
+        `paced=False`: the caller has waited for the pacer already."""
         if optional and not self.pacer.try_acquire("chat.update"):
             return None
         params: dict[str, Any] = {"channel": channel, "ts": ts, "text": text}
         if blocks is not None:
             params["blocks"] = blocks
-        return await self.call("chat.update", paced=not optional, **params)
+        return await self.call("chat.update", paced=paced and not optional, **params)
 
 
 def _ts_seconds(ts: Any) -> float:

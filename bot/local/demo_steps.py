@@ -103,6 +103,31 @@ async def step_join(demo) -> None:
     await demo.command(OSAKA[0], "my")
 
 
+async def step_change(demo) -> None:
+    """The bureau changes S1's place and meeting URL: each registrant hears it once, before → after;
+    the announcement in the channel is updated in place and shows the seats left."""
+    demo.heading("demo.step.change")
+    await demo.command(seed.STAFF_TOKYO, 'admin session edit S1 place="東京出入国在留管理局 5階 会議室A" '
+                                         "url=https://meet.example.jp/jirei-s1-room-a")
+    await demo.advance(timedelta(minutes=1), t("demo.clock.change", demo.lang))
+    async with demo.ws.deps.uow() as uow:
+        registered = [r.user_id for r in await uow.registrations.for_session(1, "confirmed", "waitlisted")]
+    notices = {u: [m for m in demo.dms(u) if "→" in str(m.get("blocks")) and "S1" in str(m.get("text"))]
+               for u in registered}
+    if notices.get(TOKYO[0]):
+        demo.say(demo.render(notices[TOKYO[0]][-1]))
+    demo.expect(bool(registered) and all(len(found) == 1 and "会議室A" in str(found[0].get("blocks"))
+                                         and "jirei-s1> → " in str(found[0].get("blocks"))
+                                         for found in notices.values()),
+                t("demo.check.change_notice", demo.lang, count=len(registered)))
+    posts = [m for m in demo.ws.fake.messages(demo.ws.announce_channel) if "S1" in str(m.get("blocks"))]
+    if posts:
+        demo.say(demo.render(posts[0]))
+    demo.expect(len(posts) == 1 and "会議室A" in str(posts[0].get("blocks")) and bool(posts[0].get("edited"))
+                and t("sessions.card.full", "ja") in str(posts[0].get("blocks")),
+                t("demo.check.announcement_updated", demo.lang))
+
+
 async def step_material(demo) -> None:
     demo.heading("demo.step.material")
     lecturer = seed.LECTURER
@@ -200,7 +225,22 @@ async def step_hold(demo) -> None:
     async with demo.ws.deps.uow() as uow:
         confirmed = [r.user_id for r in await uow.registrations.for_session(1, "confirmed")]
     present = confirmed[:-1]
-    await demo.command(seed.STAFF_TOKYO, "admin attend S1 " + " ".join(f"<@{u}>" for u in present))
+    # The facilitator opens the check-in sheet from the groups message and checks the first one in:
+    # the sheet is redrawn in place (✅ and 取消 on that row), no new message.
+    facilitator = seed.STAFF_TOKYO
+    await demo.press(facilitator, demo.dm_with_action(facilitator, ids.SESSION_ROSTER), ids.SESSION_ROSTER, show=False)
+    sheet = demo.last_dm(facilitator)
+    count = len(demo.dms(facilitator))
+    demo.say(f"\n👤 {demo.name(facilitator)}: [{t('sessions.checkin_button', demo.lang)}] {demo.name(present[0])}")
+    await demo.ws.driver.click(facilitator, ids.SESSION_CHECKIN, message=sheet, block_id=f"checkin_{present[0]}")
+    await demo.ws.run_due()
+    redrawn = demo.ws.fake.message(sheet["channel"], sheet["ts"])
+    demo.say(demo.render(redrawn))
+    row = next((b for b in redrawn.get("blocks") or [] if b.get("block_id") == f"checkin_{present[0]}"), {})
+    demo.expect(len(demo.dms(facilitator)) == count and (row.get("accessory") or {}).get("action_id")
+                == ids.SESSION_CHECKIN_UNDO, t("demo.check.checkin_sheet", demo.lang))
+    # the rest at once by command; the one already checked in is not recorded twice
+    await demo.command(facilitator, "admin attend S1 " + " ".join(f"<@{u}>" for u in present))
     await demo.advance_to(S1_START + timedelta(minutes=125), t("demo.clock.after", demo.lang))
     async with demo.ws.deps.uow() as uow:
         s1 = await uow.sessions.get(1)
@@ -687,6 +727,7 @@ async def step_forget_me(demo) -> None:
                                        for r in registrations), t("demo.check.forgotten", demo.lang))
 
 
-STEPS[:] = [step_help, step_roster, step_profile, step_plan, step_announce, step_join, step_material, step_deadline,
+STEPS[:] = [step_help, step_roster, step_profile, step_plan, step_announce, step_join, step_change, step_material,
+            step_deadline,
             step_release, step_reminders, step_hold, step_publish, step_study_groups, step_survey,
             step_session_survey, step_rest_of_year, step_home_tabs, step_year_review, step_cancel, step_forget_me]

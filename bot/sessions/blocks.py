@@ -115,26 +115,46 @@ def build_join_result(outcome: str, item: CaseSession, lang: str, position: int 
     return [section(t(key, lang, code=item.code, position=position or 0))]
 
 
+def _join_or_status(item: CaseSession, lang: str) -> dict:
+    """The join button while the session takes registrations; once it does not, why."""
+    if item.status == "cancelled":
+        return section(t("sessions.announcement_cancelled", lang))
+    if item.status != "open":
+        return context(t("sessions.announcement_closed", lang))
+    return actions(button(t("sessions.join_button", lang), ids.SESSION_JOIN, item.code, style="primary"),
+                   block_id=f"session_{item.code}")
+
+
+def seats_left(item: CaseSession, confirmed: int, lang: str) -> str:
+    left = item.capacity - confirmed
+    return t("sessions.card.seats_left", lang, left=left, capacity=item.capacity) if left > 0 else \
+        t("sessions.card.full", lang)
+
+
 def build_invitation(item: CaseSession, case: Case | None, lang: str, tz: ZoneInfo) -> list[dict]:
-    # A substitute says why it is there: the case meeting was called off, the exchange keeps people in touch.
+    """Sent once, and updated in place when the session changes or is called off. A substitute says
+    why it is there: the case meeting was called off, the exchange keeps people in touch."""
     intro = "sessions.substitute_invitation_intro" if item.substitute_of_id is not None else "sessions.invitation_intro"
-    return [
+    blocks = [
         section(t(intro, lang)),
         section(f"*{item.code}　{session_title(item, case, lang)}*\n" + session_facts(item, case, lang, tz)),
-        actions(button(t("sessions.join_button", lang), ids.SESSION_JOIN, item.code, style="primary"),
-                block_id=f"session_{item.code}"),
-        context(t("sessions.invitation_footer", lang)),
+        _join_or_status(item, lang),
     ]
+    return blocks + ([context(t("sessions.invitation_footer", lang))] if item.status == "open" else [])
 
 
-def build_announcement(item: CaseSession, case: Case | None, lang: str, tz: ZoneInfo) -> list[dict]:
+def build_announcement(item: CaseSession, case: Case | None, lang: str, tz: ZoneInfo,
+                       confirmed: int | None = None) -> list[dict]:
+    """The channel's post: updated in place after an edit, a cancellation, and joins (seats left)."""
     why = [section(t("sessions.substitute_invitation_intro", lang))] if item.substitute_of_id is not None else []
+    facts = session_facts(item, case, lang, tz)
+    if confirmed is not None and item.status == "open" and not item.lottery:
+        facts += "\n" + seats_left(item, confirmed, lang)
     return [
         header(t("sessions.announcement_title", lang)),
         *why,
-        section(f"*{item.code}　{session_title(item, case, lang)}*\n" + session_facts(item, case, lang, tz)),
-        actions(button(t("sessions.join_button", lang), ids.SESSION_JOIN, item.code, style="primary"),
-                block_id=f"session_{item.code}"),
+        section(f"*{item.code}　{session_title(item, case, lang)}*\n" + facts),
+        _join_or_status(item, lang),
     ]
 
 
@@ -201,9 +221,36 @@ def build_duplicate_warning(existing: str, command_text: str, lang: str) -> list
     return blocks + [context(t("sessions.duplicate_hint", lang))]
 
 
-def build_changed(item: CaseSession, case: Case | None, changed: list[str], lang: str, tz: ZoneInfo) -> list[dict]:
-    blocks = [section(t("sessions.changed_intro", lang, code=item.code, what=changed_names(changed, lang))),
-              section(f"*{session_title(item, case, lang)}*\n" + session_facts(item, case, lang, tz))]
+def change_value(name: str, value: object, lang: str, tz: ZoneInfo) -> str:
+    """One side of a before → after, as people read it (times in Japan time, formats by name)."""
+    if value is None or value == "":
+        return t("sessions.changed_unset", lang)
+    if name in ("start", "deadline", "release"):
+        return format_datetime(datetime.fromisoformat(str(value)), lang, tz)
+    if name == "minutes":
+        return t("sessions.changed_minutes", lang, minutes=value)
+    if name in ("capacity", "min_participants"):
+        return t("sessions.changed_people", lang, count=value)
+    if name == "format":
+        return t(f"sessions.format.{value}", lang)
+    if name == "facilitator":
+        return mention(str(value))
+    if name == "url":
+        return link(str(value))
+    return escape(str(value))
+
+
+def build_changed(item: CaseSession, case: Case | None, changed: list[str], lang: str, tz: ZoneInfo,
+                  before_after: dict[str, tuple[object, object]] | None = None) -> list[dict]:
+    """The change notice: what changed, before → after, then the session as it is now."""
+    blocks = [section(t("sessions.changed_intro", lang, code=item.code, what=changed_names(changed, lang)))]
+    pairs = before_after or {}
+    lines = [t("sessions.changed_line", lang, field=t(f"sessions.changed_field.{name}", lang),
+               before=change_value(name, pairs[name][0], lang, tz), after=change_value(name, pairs[name][1], lang, tz))
+             for name in changed if name in pairs]
+    if lines:
+        blocks.append(section("\n".join(lines)))
+    blocks.append(section(f"*{session_title(item, case, lang)}*\n" + session_facts(item, case, lang, tz)))
     if item.online_url and ("url" in changed or item.format == "online"):
         blocks.append(section(t("delivery.reminder.online_url", lang, url=link(item.online_url))))
     return blocks
@@ -285,15 +332,20 @@ def build_roster(roster: Roster, lang: str, tz: ZoneInfo) -> list[dict]:
                                      for status, n in sorted(counts.items())) or t("sessions.roster_empty", lang)))
     present = [line for line in roster.lines if line.status != "cancelled"]
     if item.status in ("confirmed", "held") and len(present) <= MAX_CHECKIN_ROWS:
-        # A check-in sheet: one row per participant, with a button until they are checked in.
+        # A check-in sheet, updated in place after each press: one row per participant, with 出席
+        # until they are checked in, then ✅ and 取消.
         for line in present:
             name = escape(line.name) if line.name else line.user_id
             group = t("sessions.group_short", lang, group=line.group_no) if line.group_no else "—"
-            text = f"{'📖' if line.read_material else '・'} {name}　{t(f'sessions.reg_status.{line.status}', lang)}　{group}"
-            accessory = None
-            if line.status != "attended":  # a waitlisted person who came is checked in too
-                accessory = button(t("sessions.checkin_button", lang), ids.SESSION_CHECKIN, f"{item.code}|{line.user_id}")
-            blocks.append(section(text, accessory=accessory))
+            status = t(f"sessions.my_status.{line.status}", lang) if line.status == "attended" else \
+                t(f"sessions.reg_status.{line.status}", lang)
+            text = f"{'📖' if line.read_material else '・'} {name}　{status}　{group}"
+            value = f"{item.code}|{line.user_id}"
+            if line.status == "attended":
+                accessory = button(t("sessions.checkin_undo_button", lang), ids.SESSION_CHECKIN_UNDO, value)
+            else:  # a waitlisted person who came is checked in too
+                accessory = button(t("sessions.checkin_button", lang), ids.SESSION_CHECKIN, value, style="primary")
+            blocks.append(section(text, block_id=f"checkin_{line.user_id}", accessory=accessory))
         blocks.append(context(t("sessions.roster_legend", lang)))
         return blocks[:50]
     rows = []
@@ -369,7 +421,47 @@ def build_session_modal(case_codes: list[tuple[str, str]], bureau_codes: list[tu
 
 def attended_text(result: AttendResult, lang: str) -> str:
     """`admin attend` and the check-in button: how many were recorded, and who came unexpected."""
+    if result.already and not result.marked:
+        return t("sessions.attended_already", lang, code=result.session.code,
+                 users=", ".join(mention(u) for u in result.already))
     text = t("sessions.attended", lang, code=result.session.code, count=len(result.marked))
+    if result.already:
+        text += "\n" + t("sessions.attended_already", lang, code=result.session.code,
+                          users=", ".join(mention(u) for u in result.already))
     if result.walk_ins:
         text += "\n" + t("sessions.attended_walk_ins", lang, users=", ".join(mention(u) for u in result.walk_ins))
     return text
+
+
+def build_roster_changed(item: CaseSession, case: Case | None, user_id: str, change: str, group_no: int | None,
+                         confirmed: int, waitlisted: int, lang: str, tz: ZoneInfo) -> list[dict]:
+    """For the facilitator: the roster changed after the deadline (the groups were already sent)."""
+    text = t("sessions.roster_changed", lang, code=item.code, user=mention(user_id),
+             change=t(f"sessions.roster_change.{change}", lang), confirmed=confirmed, waitlisted=waitlisted)
+    if group_no is not None and change in ("joined", "promoted"):
+        text += "\n" + t("sessions.roster_changed_group", lang, group=group_no)
+    return [section(text), context(session_title(item, case, lang) + "　" + format_datetime(item.starts_at, lang, tz)),
+            actions(button(t("sessions.checkin_sheet_button", lang), ids.SESSION_ROSTER, item.code),
+                    block_id=f"checkin_{item.code}")]
+
+
+def build_session_message(item: CaseSession, case: Case | None, sender: str, text: str, lang: str,
+                          tz: ZoneInfo) -> list[dict]:
+    """`admin message S1 …` as each registrant sees it; the staff's text is escaped here, once."""
+    sender_ref = mention(sender)
+    return [section(t("sessions.message_intro", lang, code=item.code, title=session_title(item, case, lang),
+                      sender=sender_ref)),
+            *(section(escape(piece)) for piece in _pieces(text)),
+            context(format_datetime(item.starts_at, lang, tz))]
+
+
+def _pieces(text: str, size: int = 600) -> list[str]:
+    """The text in pieces that stay within a section once escaped (an escape is at most 5
+    characters), cut at a line break where there is one."""
+    pieces = []
+    while len(text) > size:
+        cut = text.rfind("\n", 0, size)
+        cut = cut if cut > 0 else size
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    return pieces + ([text] if text else [])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.sessions import blocks
+from bot.sessions import blocks, changes
 from bot.sessions.reminder_blocks import ReminderView, build_reminder
 from bot.core.calendar import session_ics
 from bot.delivery.renderers import FileUpload, Message, RenderContext
@@ -50,7 +50,31 @@ async def render_announcement(ctx: RenderContext) -> Message | None:
         return None
     case = await ctx.uow.cases.get(item.case_id) if item.case_id else None
     return Message(text=t("sessions.invitation_text", "ja", code=item.code),
-                   blocks=blocks.build_announcement(item, case, "ja", ctx.deps.tz), channel=ctx.delivery.recipient)
+                   blocks=blocks.build_announcement(item, case, "ja", ctx.deps.tz, await _confirmed(ctx, item)),
+                   channel=ctx.delivery.recipient)
+
+
+async def _confirmed(ctx: RenderContext, item: CaseSession) -> int:
+    counts = (await ctx.uow.registrations.status_counts([item.id])).get(item.id, {})
+    return counts.get("confirmed", 0) + counts.get("attended", 0)
+
+
+async def render_post_refresh(ctx: RenderContext) -> Message | None:
+    """An announcement or invitation already posted, brought up to date in place (chat.update):
+    after an edit, a cancellation, or joins and leaves (the seats left)."""
+    post = await ctx.uow.outbox.get(int(ctx.payload.get("post_id", 0)))
+    item = await ctx.uow.sessions.get(int(ctx.payload.get("session_id", 0)))
+    if post is None or item is None or not (post.slack_channel and post.slack_ts):
+        return None  # not out yet: it will be rendered as the session is when it goes
+    case = await ctx.uow.cases.get(item.case_id) if item.case_id else None
+    if post.kind == changes.ANNOUNCEMENT_KIND:
+        built = blocks.build_announcement(item, case, "ja", ctx.deps.tz, await _confirmed(ctx, item))
+        lang = "ja"
+    else:
+        lang = await ctx.uow.coordinators.lang_of(post.recipient)
+        built = blocks.build_invitation(item, case, lang, ctx.deps.tz)
+    return Message(text=t("sessions.invitation_text", lang, code=item.code), blocks=built,
+                   replaces=(post.slack_channel, post.slack_ts))
 
 
 async def render_promoted(ctx: RenderContext) -> Message | None:
@@ -140,7 +164,12 @@ async def render_changed(ctx: RenderContext) -> Message | None:
     if item is None or reg is None or reg.status == "cancelled" or item.status not in ("open", "confirmed"):
         return None
     changed = [str(name) for name in ctx.payload.get("changed") or [] if name in blocks.CHANGE_LABELS]
-    built = blocks.build_changed(item, case, changed, lang, ctx.deps.tz)
+    try:
+        before_after = changes.open_changes(ctx.uow, ctx.payload.get("changes_encrypted"))
+    except Exception:  # noqa: BLE001 - a key rotated away: the notice goes out without before → after
+        log.warning("delivery %s: the change could not be decrypted", ctx.delivery.id)
+        before_after = {}
+    built = blocks.build_changed(item, case, changed, lang, ctx.deps.tz, before_after)
     return Message(text=_fallback(built, item.code), blocks=built,
                    upload=calendar_invite(item, case, lang, ctx) if reg.status == "confirmed" else None)
 
@@ -175,6 +204,36 @@ async def render_staff_notice(ctx: RenderContext) -> Message | None:
                                 invited=int(ctx.payload.get("invited") or 0),
                                 nationwide=bool(ctx.payload.get("nationwide")))
     built = blocks.build_staff_notice(item, case, substitute, notice, lang, ctx.deps.tz)
+    return Message(text=_fallback(built, item.code), blocks=built)
+
+
+async def render_roster_changed(ctx: RenderContext) -> Message | None:
+    """For the facilitator: someone joined, left or moved up after the deadline."""
+    item, case, lang = await _context(ctx)
+    change = str(ctx.payload.get("change", ""))
+    user = str(ctx.payload.get("user_id", ""))
+    if item is None or item.status != "confirmed" or change not in ("joined", "waitlisted", "left", "promoted"):
+        return None
+    reg = await ctx.uow.registrations.get(item.id, user)
+    counts = (await ctx.uow.registrations.status_counts([item.id])).get(item.id, {})
+    built = blocks.build_roster_changed(item, case, user, change, reg.group_no if reg else None,
+                                        counts.get("confirmed", 0) + counts.get("attended", 0),
+                                        counts.get("waitlisted", 0), lang, ctx.deps.tz)
+    return Message(text=_fallback(built, item.code), blocks=built)
+
+
+async def render_session_message(ctx: RenderContext) -> Message | None:
+    """`admin message S1 …` to one registrant (the text decrypted only now)."""
+    item, case, lang = await _context(ctx)
+    reg = await ctx.uow.registrations.get(item.id, ctx.delivery.recipient) if item else None
+    if item is None or reg is None or reg.status not in changes.REGISTERED:
+        return None
+    try:
+        text = ctx.uow.cipher.decrypt(str(ctx.payload.get("text_encrypted", "")).encode()).decode()
+    except Exception:  # noqa: BLE001 - a key rotated away: better nothing than an empty message
+        log.warning("delivery %s: the message could not be decrypted", ctx.delivery.id)
+        return None
+    built = blocks.build_session_message(item, case, str(ctx.payload.get("sender", "")), text, lang, ctx.deps.tz)
     return Message(text=_fallback(built, item.code), blocks=built)
 
 

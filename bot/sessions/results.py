@@ -26,6 +26,7 @@ class AnnounceResult:
     invited: int
     channel_posted: bool
     batch_id: int | None
+    again: bool = False  # announced before: only those not yet invited were invited now
 
 
 @dataclass
@@ -76,6 +77,21 @@ class AttendResult:
     # Among `marked`: people who came without a confirmed seat (waitlisted, not drawn, withdrawn,
     # or never registered); they are recorded as attended all the same.
     walk_ins: list[str]
+    already: list[str] = field(default_factory=list)  # checked in before: nothing recorded again
+
+
+@dataclass
+class UndoResult:
+    session: CaseSession
+    user_id: str
+    status: str  # what the registration is now (confirmed; cancelled for someone who only walked in)
+    undone: bool  # False: the person was not checked in
+
+
+@dataclass
+class MessageResult:
+    session: CaseSession
+    sent: int  # registrants the message goes to
 
 
 @dataclass

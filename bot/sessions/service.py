@@ -14,12 +14,13 @@ from bot.core import grouping
 from bot.core import lottery
 from bot.delivery import outbox
 from bot.core.i18n import t
-from bot.sessions import reminders
+from bot.sessions import changes as notices, reminders
 from bot.people.results import Actor
 from bot.core.refusal import Refusal
 from bot.core.session_spec import SessionSpec, SpecError
 from bot.sessions.results import (EditResult, CancelResult, AnnounceResult, SessionSummary, SessionPage,
-                                  JoinResult, LeaveResult, Decision, AttendResult, RosterLine, Roster)
+                                  JoinResult, LeaveResult, Decision, AttendResult, RosterLine, Roster,
+                                  UndoResult, MessageResult)
 from config.reference import bureaus
 from storage.models import Case, CaseSession, Coordinator, Registration
 from storage.uow import UnitOfWork
@@ -100,6 +101,10 @@ async def create_session(uow: UnitOfWork, now: datetime, actor: Actor, spec: Ses
     return item
 
 
+# What the proposer of a self-run session may do with it (its bureau is "online": nobody's bureau).
+PROPOSER_ACTIONS = ("session.edit", "session.cancel", "session.message")
+
+
 async def managed_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str, action: str,
                           *, lock: bool = False) -> CaseSession:
     """The session, if the actor may manage it (admins; bureau staff of its bureau; its facilitator)."""
@@ -109,9 +114,11 @@ async def managed_session(uow: UnitOfWork, now: datetime, actor: Actor, code: st
     allowed = actor.can_manage_bureau(item.bureau) or (
         item.facilitator_user_id == actor.user_id and action in ("session.roster", "session.attend")) or (
         # a self-run session is its proposer's to change or call off
-        item.kind == "self_run" and item.created_by == actor.user_id and action in ("session.edit", "session.cancel"))
+        item.kind == "self_run" and item.created_by == actor.user_id and action in PROPOSER_ACTIONS)
     if not allowed:
         await uow.audit.record(now, actor.user_id, action, "refused", target=item.code)
+        if item.kind == "self_run" and action in PROPOSER_ACTIONS:
+            raise Refusal("sessions.error.proposer_only", code=item.code)
         raise Refusal("auth.other_bureau")
     return item
 
@@ -161,14 +168,11 @@ async def edit_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str, 
     if "capacity" in changed:
         while await promote_next(uow, now, item):
             pass
-    registrants = await uow.registrations.for_session(item.id, "confirmed", "waitlisted", "applied")
-    for reg in registrants:
-        await outbox.enqueue(uow, kind="session_changed", recipient=reg.user_id, due_at=now,
-                             dedupe_key=f"changed:{item.code}:{reg.user_id}:{int(now.timestamp())}", now=now,
-                             payload={"session_id": item.id, "changed": changed}, session_id=item.id)
-    await uow.audit.record(now, actor.user_id, "session.edit", "ok", target=item.code, changed=changed,
-                           told=len(registrants))
-    return EditResult(item, changed, len(registrants))
+    told = await notices.tell_registrants_of_edit(uow, now, item, changed,
+                                                  {k: getattr(current, k) for k in changed},
+                                                  {k: getattr(wanted, k) for k in changed})
+    await uow.audit.record(now, actor.user_id, "session.edit", "ok", target=item.code, changed=changed, told=told)
+    return EditResult(item, changed, told)
 
 
 async def cancel_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str, reason: str | None,
@@ -190,6 +194,7 @@ async def cancel_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str
                              dedupe_key=f"cancelled:{item.code}:{reg.user_id}", now=now,
                              payload={"session_id": item.id, "by_staff": True, **facts}, session_id=item.id)
     await tell_staff(uow, now, item, "cancelled", secretariat, registrants=len(registrants), **facts)
+    await notices.refresh_posts(uow, now, item, notices.change_id())  # the announcement says 中止 in place
     await uow.audit.record(now, actor.user_id, "session.cancel", "ok", target=item.code, registrants=len(registrants),
                            by="staff")
     return CancelResult(item, len(registrants))
@@ -231,22 +236,36 @@ async def announce(uow: UnitOfWork, now: datetime, actor: Actor, code: str,
     item = await managed_session(uow, now, actor, code, "session.announce")
     if item.status != "open":
         raise Refusal("sessions.error.not_open", code=item.code)
-    people = await eligible_invitees(uow, item)
-    batch = FanoutBatch(kind="session_invitation", total=len(people), admin_user_id=actor.user_id, created_at=now)
-    await uow.outbox.add_batch(batch)
+    people = await not_yet_invited(uow, item, await eligible_invitees(uow, item))
+    batch = None
+    if people:
+        batch = FanoutBatch(kind="session_invitation", total=len(people), admin_user_id=actor.user_id,
+                            created_at=now)
+        await uow.outbox.add_batch(batch)
     for person in people:
         await outbox.enqueue(uow, kind="session_invitation", recipient=person.slack_user_id, due_at=now,
-                             dedupe_key=f"invite:{item.code}:{person.slack_user_id}", now=now,
+                             dedupe_key=notices.invitation_key(item.code, person.slack_user_id), now=now,
                              payload={"session_id": item.id}, session_id=item.id, batch_id=batch.id,
                              grace_seconds=INVITATION_GRACE_SECONDS)
     posted = False
     if announce_channel:
         posted = await outbox.enqueue(uow, kind="session_announcement", recipient=announce_channel, due_at=now,
-                                      dedupe_key=f"announce:{item.code}", now=now,
+                                      dedupe_key=notices.announcement_key(item.code), now=now,
                                       payload={"session_id": item.id}, session_id=item.id)
+    again = item.announced_at is not None
     item.announced_at = item.announced_at or now
-    await uow.audit.record(now, actor.user_id, "session.announce", "ok", target=item.code, invited=len(people))
-    return AnnounceResult(item, len(people), posted, batch.id)
+    await uow.audit.record(now, actor.user_id, "session.announce", "ok", target=item.code, invited=len(people),
+                           again=again)
+    return AnnounceResult(item, len(people), posted, batch.id if batch else None, again=again)
+
+
+async def not_yet_invited(uow: UnitOfWork, item: CaseSession, people: list[Coordinator]) -> list[Coordinator]:
+    """Announcing again reaches only those with no invitation yet and no registration (people who
+    joined the region since, or finished their profile)."""
+    keys = [notices.invitation_key(item.code, p.slack_user_id) for p in people]
+    invited = await uow.outbox.by_dedupe_keys(keys) if keys else {}
+    registered = {r.user_id for r in await uow.registrations.for_session(item.id) if r.status != "cancelled"}
+    return [p for p, key in zip(people, keys) if key not in invited and p.slack_user_id not in registered]
 
 
 async def eligible_invitees(uow: UnitOfWork, item: CaseSession) -> list[Coordinator]:
@@ -288,14 +307,25 @@ async def _offer_substitute(uow: UnitOfWork, now: datetime, substitute: CaseSess
         if person.slack_user_id in told:
             continue
         invited += await outbox.enqueue(uow, kind="session_invitation", recipient=person.slack_user_id, due_at=now,
-                                        dedupe_key=f"invite:{substitute.code}:{person.slack_user_id}", now=now,
+                                        dedupe_key=notices.invitation_key(substitute.code, person.slack_user_id), now=now,
                                         payload={"session_id": substitute.id}, session_id=substitute.id,
                                         grace_seconds=INVITATION_GRACE_SECONDS)
     if announce_channel:
         await outbox.enqueue(uow, kind="session_announcement", recipient=announce_channel, due_at=now,
-                             dedupe_key=f"announce:{substitute.code}", now=now,
+                             dedupe_key=notices.announcement_key(substitute.code), now=now,
                              payload={"session_id": substitute.id}, session_id=substitute.id)
     return invited, nationwide
+
+
+async def message_registrants(uow: UnitOfWork, now: datetime, actor: Actor, code: str, text: str) -> MessageResult:
+    """`admin message S1 …`: the secretariat, the bureau's staff or a self-run session's proposer
+    writes to everyone registered for it. The count answered is the count enqueued."""
+    item = await managed_session(uow, now, actor, code, "session.message")
+    if item.status not in ("open", "confirmed", "held"):
+        raise Refusal("sessions.error.not_editable", code=item.code)
+    sent = await notices.message_registrants(uow, now, item, actor.user_id, text)
+    await uow.audit.record(now, actor.user_id, "session.message", "ok", target=item.code, sent=sent)
+    return MessageResult(item, sent)
 
 
 # --- listing -----------------------------------------------------------------------------------
@@ -396,7 +426,11 @@ async def join(uow: UnitOfWork, now: datetime, actor: Actor, code: str, *, elsew
         reg = existing
         await uow.flush()
     if status == "confirmed":
+        if item.status == "confirmed":  # a late joiner goes into a group, so the introductions include them
+            reg.group_no = await _smallest_group(uow, item)
         await after_confirmed(uow, now, item, actor.user_id)
+    await notices.seats_changed(uow, now, item)
+    await notices.roster_changed(uow, now, item, actor.user_id, "joined" if status == "confirmed" else "waitlisted")
     await uow.audit.record(now, actor.user_id, "session.join", "ok", target=item.code, status=status)
     position = await waitlist_position(uow, item, reg) if status == "waitlisted" else None
     return JoinResult(status, item, position, status)
@@ -431,6 +465,8 @@ async def leave(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> Leav
     promoted = None
     if previous == "confirmed":
         promoted = await promote_next(uow, now, item)
+    await notices.seats_changed(uow, now, item)
+    await notices.roster_changed(uow, now, item, actor.user_id, "left")
     await uow.audit.record(now, actor.user_id, "session.leave", "ok", target=item.code, status=previous)
     return LeaveResult(item, previous, promoted)
 
@@ -449,8 +485,9 @@ async def promote_next(uow: UnitOfWork, now: datetime, item: CaseSession) -> str
     await uow.flush()
     await after_confirmed(uow, now, item, nxt.user_id)
     await outbox.enqueue(uow, kind="waitlist_promoted", recipient=nxt.user_id, due_at=now,
-                         dedupe_key=f"promoted:{item.code}:{nxt.user_id}:{int(now.timestamp())}", now=now,
+                         dedupe_key=f"promoted:{item.code}:{nxt.user_id}:{notices.change_id()}", now=now,
                          payload={"session_id": item.id}, session_id=item.id)
+    await notices.roster_changed(uow, now, item, nxt.user_id, "promoted")
     await uow.audit.record(now, "system", "session.promote", "ok", target=item.code)
     return nxt.user_id
 
@@ -602,26 +639,52 @@ async def _call_off(uow: UnitOfWork, now: datetime, item: CaseSession, secretari
 # --- the day itself --------------------------------------------------------------------------------
 
 
+ATTENDANCE_OPENS_BEFORE = timedelta(hours=2)
+
+
 async def attend(uow: UnitOfWork, now: datetime, actor: Actor, code: str, users: list[str]) -> AttendResult:
     item = await managed_session(uow, now, actor, code, "session.attend")
     if item.status not in ("confirmed", "held"):
         raise Refusal("sessions.error.not_confirmed", code=item.code)
-    if now < item.starts_at - timedelta(hours=2):
+    if now < item.starts_at - ATTENDANCE_OPENS_BEFORE:
         raise Refusal("sessions.error.too_early_to_attend", code=item.code)
-    marked, walk_ins = [], []
+    marked, walk_ins, already = [], [], []
     for user in dict.fromkeys(users):
         reg = await uow.registrations.get(item.id, user)
+        if reg is not None and reg.status == "attended":
+            already.append(user)  # a second press: nothing to record again
+            continue
         if reg is None:
             reg = await uow.registrations.add(Registration(session_id=item.id, user_id=user, status="attended",
                                                            registered_at=now, updated_at=now))
             walk_ins.append(user)
-        elif reg.status not in ("confirmed", "attended", "no_show"):
+        elif reg.status not in ("confirmed", "no_show"):
             walk_ins.append(user)
+        if reg.group_no is None:  # a walk-in joins a group, so the introductions afterwards include them
+            await uow.flush()
+            reg.group_no = await _smallest_group(uow, item)
         reg.status, reg.updated_at = "attended", now
         marked.append(user)
     await uow.audit.record(now, actor.user_id, "session.attend", "ok", target=item.code, marked=len(marked),
-                           walk_ins=len(walk_ins))
-    return AttendResult(item, marked, walk_ins)
+                           walk_ins=len(walk_ins), already=len(already))
+    return AttendResult(item, marked, walk_ins, already)
+
+
+async def undo_attend(uow: UnitOfWork, now: datetime, actor: Actor, code: str, user: str) -> UndoResult:
+    """The check-in sheet's 取消: a check-in pressed by mistake. Someone with a registration from
+    before the day keeps their seat (confirmed); someone who only walked in is taken off again."""
+    item = await managed_session(uow, now, actor, code, "session.attend")
+    if item.status not in ("confirmed", "held"):
+        raise Refusal("sessions.error.not_confirmed", code=item.code)
+    reg = await uow.registrations.get(item.id, user)
+    if reg is None or reg.status != "attended":
+        return UndoResult(item, user, reg.status if reg else "cancelled", False)
+    walked_in = reg.registered_at >= item.starts_at - ATTENDANCE_OPENS_BEFORE
+    reg.status, reg.updated_at = ("cancelled" if walked_in else "confirmed"), now
+    if walked_in:
+        reg.group_no = None
+    await uow.audit.record(now, actor.user_id, "session.attend_undo", "ok", target=item.code)
+    return UndoResult(item, user, reg.status, True)
 
 
 async def close_finished(uow: UnitOfWork, now: datetime, item: CaseSession) -> bool:

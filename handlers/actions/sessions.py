@@ -7,8 +7,8 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import ids
 from bot.core import grammar
-from bot.kit import section
-from bot.sessions.blocks import attended_text, build_join_result
+from bot.kit import mention, section
+from bot.sessions.blocks import attended_text, build_join_result, build_roster
 from bot.deps import Deps
 from bot.core.i18n import t
 from bot.sessions import service as sessions
@@ -74,10 +74,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
         await answer_with(body, context, respond, client, leave)
 
-    @app.action(ids.SESSION_CHECKIN)
-    async def checkin_button(ack, body, context, respond, client):
-        """Value "S1|U123": the facilitator (or staff) checks a participant in."""
-        await ack()
+    async def press_on_sheet(body, context, respond, client, act) -> None:
+        """A press on the check-in sheet (value "S1|U123"): record it, then redraw the sheet in place."""
         actor = actor_of(context)
         code_text, _, user_text = _value(body, 80).partition("|")
         code, user = grammar.parse_code(code_text, "session"), grammar.parse_user(user_text)
@@ -86,8 +84,47 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         try:
             async with deps.uow() as uow:
-                result = await sessions.attend(uow, deps.clock.now(), actor, code, [user])
+                now = deps.clock.now()
+                note = await act(uow, now, actor, code, user)
+                sheet = await sessions.roster(uow, now, actor, code)
         except Refusal as err:
             await say(body, respond, client, actor.user_id, t(err.key, actor.lang, **err.params))
             return
-        await say(body, respond, client, actor.user_id, attended_text(result, actor.lang))
+        await redraw(body, respond, client, build_roster(sheet, actor.lang, deps.tz),
+                     t("sessions.roster_title", actor.lang, code=sheet.session.code))
+        if note:
+            await say(body, respond, client, actor.user_id, note)
+
+    @app.action(ids.SESSION_CHECKIN)
+    async def checkin_button(ack, body, context, respond, client):
+        """The facilitator (or staff) checks a participant in; a second press records nothing more."""
+        await ack()
+
+        async def check_in(uow, now, actor, code, user) -> str | None:
+            result = await sessions.attend(uow, now, actor, code, [user])
+            # The sheet shows the check-in; words only for what it cannot show.
+            return attended_text(result, actor.lang) if result.walk_ins or result.already else None
+
+        await press_on_sheet(body, context, respond, client, check_in)
+
+    @app.action(ids.SESSION_CHECKIN_UNDO)
+    async def undo_button(ack, body, context, respond, client):
+        """取消 on the sheet: a check-in pressed by mistake."""
+        await ack()
+
+        async def undo(uow, now, actor, code, user) -> str | None:
+            result = await sessions.undo_attend(uow, now, actor, code, user)
+            return None if result.undone else t("sessions.checkin_not_checked", actor.lang, code=result.session.code,
+                                                user=mention(user))
+
+        await press_on_sheet(body, context, respond, client, undo)
+
+
+async def redraw(body: dict, respond, client, blocks: list[dict], text: str) -> None:
+    """Replace the message the button was pressed in: chat.update for a posted message (the sheet
+    sent to the DM), the response_url for an ephemeral one (`/jirei admin roster`)."""
+    container = body.get("container") or {}
+    if container.get("is_ephemeral") or not container.get("message_ts"):
+        await respond(replace_original=True, text=text, blocks=blocks)
+        return
+    await client.chat_update(channel=container["channel_id"], ts=container["message_ts"], text=text, blocks=blocks)

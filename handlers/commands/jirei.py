@@ -58,6 +58,7 @@ ROUTES: dict[type[grammar.Command], Handler] = {
     grammar.Announce: sessions.announce,
     grammar.Roster: sessions.roster,
     grammar.Attend: sessions.attend,
+    grammar.SessionMessage: sessions.message_registrants,
     grammar.MaterialAdd: materials.add_material,
     grammar.Publish: materials.publish,
     grammar.SurveyPlanning: surveys.send_planning,

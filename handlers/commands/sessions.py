@@ -115,7 +115,13 @@ async def announce(cmd: grammar.Announce, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         result = await sessions.announce(uow, request.deps.clock.now(), request.actor, cmd.code,
                                          request.deps.settings.announce_channel)
-    text = t("sessions.announced", request.lang, code=result.session.code, count=result.invited)
+    if not result.invited and result.again:
+        # Everyone was invited before: say so; no fan-out, so no progress message either.
+        await request.reply_text("sessions.announced_nobody", code=result.session.code)
+        request.deps.wake_dispatcher()
+        return
+    key = "sessions.announced_again" if result.again else "sessions.announced"
+    text = t(key, request.lang, code=result.session.code, count=result.invited)
     await request.reply([section(text)], text)
     from bot.delivery.progress import attach_progress_message
 
@@ -135,3 +141,13 @@ async def attend(cmd: grammar.Attend, request: CommandRequest) -> None:
         result = await sessions.attend(uow, request.deps.clock.now(), request.actor, cmd.code, list(cmd.users))
     text = attended_text(result, request.lang)
     await request.reply([section(text)], text)
+
+
+async def message_registrants(cmd: grammar.SessionMessage, request: CommandRequest) -> None:
+    async with request.deps.uow() as uow:
+        result = await sessions.message_registrants(uow, request.deps.clock.now(), request.actor, cmd.code, cmd.text)
+    request.deps.wake_dispatcher()
+    if not result.sent:
+        await request.reply_text("sessions.message_nobody", code=result.session.code)
+        return
+    await request.reply_text("sessions.message_sent", code=result.session.code, count=result.sent)
