@@ -117,7 +117,7 @@ async def step_change(demo) -> None:
     if notices.get(TOKYO[0]):
         demo.say(demo.render(notices[TOKYO[0]][-1]))
     demo.expect(bool(registered) and all(len(found) == 1 and "会議室A" in str(found[0].get("blocks"))
-                                         and "jirei-s1> → " in str(found[0].get("blocks"))
+                                         and "jirei-s1-room-a>" in str(found[0].get("blocks"))
                                          for found in notices.values()),
                 t("demo.check.change_notice", demo.lang, count=len(registered)))
     posts = [m for m in demo.ws.fake.messages(demo.ws.announce_channel) if "S1" in str(m.get("blocks"))]
