@@ -108,8 +108,9 @@ async def test_cancel_tells_everyone_concerned_and_drops_the_reminders(ws):
         told = texts(ws.fake.dm_messages(user)[-1:])
         assert "S1" in told and "中止" in told and "講師の急病のため" in told
     for staff in (seed.ADMIN, seed.STAFF_TOKYO, seed.LECTURER):
-        told = texts(ws.fake.dm_messages(staff)[-1:])
-        assert "S1" in told and "中止" in told and "講師の急病のため" in told, staff
+        # The secretariat may hear next that the case can no longer reach every bureau.
+        told = [texts([message]) for message in ws.fake.dm_messages(staff)]
+        assert any("S1" in text and "中止" in text and "講師の急病のため" in text for text in told), staff
     assert await pending_reminders(ws, joiners[0]) == [] and await pending_reminders(ws, seed.LECTURER) == []
     async with ws.deps.uow() as uow:
         item = await uow.sessions.get(1)
