@@ -342,15 +342,21 @@ _ROLE_WORDS = {"事務局": "admin", "管理者": "admin", "secretariat": "admin
                "外国人支援コーディネーター": "coordinator"}
 
 
+def _find_code(text: str, codes: tuple[str, ...], catalog_prefix: str, words: dict[str, str]) -> str | None:
+    """One of `codes` by itself, by its name in either catalog (`{catalog_prefix}.{code}`), or by a
+    common word for it."""
+    key = normalise(text).strip().lower()
+    if key in codes:
+        return key
+    for code in codes:
+        if any(same_words(key, t(f"{catalog_prefix}.{code}", lang)) for lang in LANGUAGES):
+            return code
+    return words.get(key)
+
+
 def find_role(text: str) -> str | None:
     """A role by its code, its name in either catalog, or a common word for it."""
-    key = normalise(text).strip().lower()
-    if key in ROLES:
-        return key
-    for role in ROLES:
-        if any(same_words(key, t(f"role.{role}", lang)) for lang in LANGUAGES):
-            return role
-    return _ROLE_WORDS.get(key)
+    return _find_code(text, ROLES, "role", _ROLE_WORDS)
 
 
 # Words people type for a session's format besides its code and its catalog names.
@@ -361,13 +367,7 @@ _FORMAT_WORDS = {"ハイブリッド": "hybrid", "オンライン": "online", "�
 def find_format(text: str) -> str | None:
     """A session format by its code (`online`), its name in either catalog (オンライン, 会場のみ) or a
     common word for it (対面)."""
-    key = normalise(text).strip().lower()
-    if key in FORMATS:
-        return key
-    for fmt in FORMATS:
-        if any(same_words(key, t(f"sessions.format.{fmt}", lang)) for lang in LANGUAGES):
-            return fmt
-    return _FORMAT_WORDS.get(key)
+    return _find_code(text, FORMATS, "sessions.format", _FORMAT_WORDS)
 
 
 # 令和 began on 2019-05-01: 令和N's fiscal year starts in April of 2018 + N.
