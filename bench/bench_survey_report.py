@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.surveys.service import tally_run  # noqa: E402
+from bot.surveys.service import RESPONSE_PAD_BYTES, tally_run  # noqa: E402
 from bot.surveys.definitions import Survey, load_survey  # noqa: E402
-from bot.surveys.report import render_text  # noqa: E402
+from bot.surveys.report import RESPONSE_BUREAU_KEY, render_text  # noqa: E402
 from storage.crypto import Cipher, generate_key  # noqa: E402
 from storage.db import make_engine, make_session_factory, migrate  # noqa: E402
 from storage.models import SurveyResponse, SurveyRun  # noqa: E402
@@ -54,9 +54,11 @@ async def store(uow_factory, count: int) -> int:
                         created_at=NOW)
         uow.session.add(run)
         await uow.session.flush()
-        uow.session.add_all(SurveyResponse(run_id=run.id, bureau=None,
-                                           answers_encrypted=uow.cipher.encrypt_json(random_answers(survey, rng)))
-                            for _ in range(count))
+        # Stored as the batches store them: the bureau inside, padded, stamped with the opening time.
+        bureaus = ["tokyo", "osaka", "nagoya", "fukuoka"]
+        uow.session.add_all(SurveyResponse(run_id=run.id, bureau=None, answers_encrypted=uow.cipher.encrypt_json(
+            {**random_answers(survey, rng), RESPONSE_BUREAU_KEY: rng.choice(bureaus)}, at=NOW,
+            pad_to=RESPONSE_PAD_BYTES)) for _ in range(count))
         return run.id
 
 

@@ -394,7 +394,8 @@ async def tally_run(uow: UnitOfWork, run: SurveyRun) -> RunReport:
     answers = []
     groups: dict[str, list[dict]] = {}
     for stored_bureau, blob in rows:
-        answer, bureau = response_bureau(decrypt(blob), stored_bureau)
+        answer = decrypt(blob)
+        bureau = answer.pop(RESPONSE_BUREAU_KEY, None) or stored_bureau  # see report.response_bureau
         answers.append(answer)
         if bureau:
             groups.setdefault(bureau, []).append(answer)
