@@ -49,8 +49,9 @@ COORDINATOR_COLUMNS = ("slack_user_id", "name", "prefecture", "bureau", "affilia
 EXPORT_LANG = "ja"
 # A person's role in the export: the first of these they hold (everyone else is a coordinator).
 ROLE_ORDER = ("admin", "bureau_staff", "lecturer")
-REGISTRATION_COLUMNS = ("user_id", "status", "group", "registered_at")
-CASE_SESSION_COLUMNS = ("code", "status", "bureau", "starts_at", "confirmed", "attended", "bureau_name")
+REGISTRATION_COLUMNS = ("user_id", "status", "group", "registered_at", "status_name")
+CASE_SESSION_COLUMNS = ("code", "status", "bureau", "starts_at", "confirmed", "attended", "bureau_name",
+                        "status_name")
 # Statuses of someone who held a seat: confirmed before the day, then attended or not.
 SEATED_STATUSES = ("confirmed", "attended", "no_show")
 
@@ -243,13 +244,21 @@ async def cmd_add_material(settings: Settings, args: argparse.Namespace, clock: 
 
 
 def _bureau_name(code: str | None) -> str | None:
+    """A bureau's official name (東京出入国在留管理局); sessions held online belong to none (オンライン)."""
+    if code == "online":
+        return t("sessions.bureau_online", EXPORT_LANG)
     bureau = find_bureau(code) if code else None
-    return bureau.name(EXPORT_LANG) if bureau else code
+    return t("operators.bureau_full_name", EXPORT_LANG, bureau=bureau.name(EXPORT_LANG)) if bureau else code
 
 
-def _theme_name(code: str) -> str:
-    theme = find_theme(code)
+def _theme_name(code: str | None) -> str | None:
+    theme = find_theme(code) if code else None
     return theme.name(EXPORT_LANG) if theme else code
+
+
+def _status_name(kind: str, code: str | None) -> str | None:
+    """A session's (`sessions.status`) or a registration's (`sessions.reg_status`) status by name."""
+    return t(f"sessions.{kind}.{code}", EXPORT_LANG) if code else None
 
 
 async def export_coordinators(uow: UnitOfWork, tz: ZoneInfo,
@@ -282,6 +291,11 @@ async def export_session(uow: UnitOfWork, code: str, tz: ZoneInfo) -> tuple[dict
     from bot.sessions.service import export_session as session_document
 
     document = await session_document(uow, code, tz)
+    session = document["session"]
+    session |= {"bureau_name": _bureau_name(session["bureau"]),
+                "status_name": _status_name("status", session["status"])}
+    for registration in document["registrations"]:
+        registration["status_name"] = _status_name("reg_status", registration["status"])
     table = exports.Table.from_records(REGISTRATION_COLUMNS, document["registrations"],
                                        f"{document['session']['code']} registrations")
     return document, table
@@ -299,13 +313,14 @@ async def export_case(uow: UnitOfWork, code: str, tz: ZoneInfo) -> tuple[dict, e
             "starts_at": exports.local_iso(item.starts_at, tz),
             "confirmed": await uow.registrations.count(item.id, *SEATED_STATUSES),
             "attended": await uow.registrations.count(item.id, "attended"),
+            "status_name": _status_name("status", item.status),
         })
     materials = [{"kind": m.kind, "version": m.version, "filename": m.filename,
                   "uploaded_at": exports.local_iso(m.uploaded_at, tz)}
                  for m in await uow.materials.for_case(case.id) if m.deleted_at is None]
     document = {
         "case": {"code": case.code, "title": case.title, "theme": case.theme, "lecturer": case.lecturer_user_id,
-                 "published_at": exports.local_iso(case.published_at, tz)},
+                 "published_at": exports.local_iso(case.published_at, tz), "theme_name": _theme_name(case.theme)},
         "sessions": sessions,
         "materials": materials,
     }

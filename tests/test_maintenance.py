@@ -154,13 +154,15 @@ def test_exports_have_the_documented_shapes(cli, tmp_path, monkeypatch):
     document = json.loads(out)
     assert code == 0 and set(document) == {"session", "registrations", "deliveries"}
     assert set(document["session"]) == {"code", "status", "bureau", "case", "capacity", "min_participants",
-                                        "starts_at", "substitute"}
-    assert document["session"] | {"starts_at": None} == {
+                                        "starts_at", "substitute", "bureau_name", "status_name"}
+    assert document["session"] | {"starts_at": None, "bureau_name": None, "status_name": None} == {
         "code": "S1", "status": "open", "bureau": "tokyo", "case": "C1", "capacity": 30, "min_participants": 5,
-        "starts_at": None, "substitute": None}
+        "starts_at": None, "substitute": None, "bureau_name": None, "status_name": None}
     assert [r["user_id"] for r in document["registrations"]] == ["U00000001", "U00000010", "U00000019"]
-    assert all(set(r) == {"user_id", "status", "group", "registered_at"} and r["status"] == "confirmed"
-               for r in document["registrations"])
+    assert all(set(r) == {"user_id", "status", "group", "registered_at", "status_name"}
+               and (r["status"], r["status_name"]) == ("confirmed", "参加確定") for r in document["registrations"])
+    # DESIGN §3's fields, then the names people read beside the codes
+    assert (document["session"]["bureau_name"], document["session"]["status_name"]) == ("東京出入国在留管理局", "受付中")
     assert all(set(d) == {"user_id", "kind", "status", "sent_at"} for d in document["deliveries"])
 
     assert document["session"]["starts_at"].endswith("+09:00")  # Japan time, with its offset
@@ -180,7 +182,7 @@ def test_exports_have_the_documented_shapes(cli, tmp_path, monkeypatch):
     assert first["pledge_accepted_at"] == "2027-04-01T09:00:00+09:00"  # Japan time, with its offset
     assert first["role"] == "coordinator"
     # People read exports: every code has its display name beside it.
-    assert first["bureau_name"] == "東京" and first["theme_names"] == ["入管手続", "労働"]
+    assert first["bureau_name"] == "東京出入国在留管理局" and first["theme_names"] == ["入管手続", "労働"]
     assert first["role_name"] == "認証者" and first["affiliation_name"] in ("公的機関", "民間団体")
     staff = next(r for r in records if r["slack_user_id"] == "U00000002")
     assert staff["role_name"] == "地方局担当者"
@@ -189,14 +191,15 @@ def test_exports_have_the_documented_shapes(cli, tmp_path, monkeypatch):
     case_doc = json.loads(out)
     assert code == 0 and set(case_doc) == {"case", "sessions", "materials"}
     assert case_doc["case"] == {"code": "C1", "title": "医療通訳が見つからない妊婦への支援", "theme": "medical_welfare",
-                                "lecturer": "U0LECT001", "published_at": None}
+                                "lecturer": "U0LECT001", "published_at": None,
+                                "theme_name": "医療・福祉"}
     assert [(s["code"], s["bureau"], s["bureau_name"], s["confirmed"], s["attended"])
-            for s in case_doc["sessions"]] == [("S1", "tokyo", "東京", 3, 0), ("S2", "osaka", "大阪", 0, 0)]
+            for s in case_doc["sessions"]] == [("S1", "tokyo", "東京出入国在留管理局", 3, 0), ("S2", "osaka", "大阪出入国在留管理局", 0, 0)]
 
     code, out, _ = cli("export", "session", "S1", "--format", "csv")
     assert code == 0 and out.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(out.lstrip("\ufeff"))))
-    assert rows[0] == ["user_id", "status", "group", "registered_at"] and len(rows) == 4
+    assert rows[0] == ["user_id", "status", "group", "registered_at", "status_name"] and len(rows) == 4
 
     code, out, _ = cli("export", "coordinators", "--format", "csv")
     rows = list(csv.reader(io.StringIO(out.lstrip("\ufeff"))))
@@ -209,7 +212,7 @@ def test_exports_have_the_documented_shapes(cli, tmp_path, monkeypatch):
     assert (code, out) == (0, "") and "wrote" in err
     sheet = load_workbook(target).active
     assert [c.value for c in sheet[1]] == ["code", "status", "bureau", "starts_at", "confirmed", "attended",
-                                           "bureau_name"]
+                                           "bureau_name", "status_name"]
     assert sheet["A2"].value == "S1" and sheet["E2"].value == 3 and sheet.freeze_panes == "A2"
 
     target_json = tmp_path / "c.json"

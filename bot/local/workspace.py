@@ -129,7 +129,12 @@ async def seed_people(deps: Deps, now: datetime, *, profiles: bool, english: tup
     """Roles for the staff; for the seeded coordinators, profiles and the pledge (console, tests)."""
     admin = people.Actor(user_id=seed.ADMIN, is_admin=True)
     async with deps.uow() as uow:
-        if await uow.coordinators.count():
+        fresh = not await uow.coordinators.count()
+        # The workspace's secretariat is in its settings (JIREI_ADMINS) only; the grant keeps them the
+        # secretariat for what reads this database without those settings (`run_bot.py export
+        # coordinators` listed them as a coordinator). Granting again changes nothing.
+        await uow.roles.grant(seed.ADMIN, people.ROLE_ADMIN, "", seed.ADMIN, now)
+        if not fresh:
             return  # a console database from an earlier run keeps what people changed
         await people.grant_role(uow, now, admin, seed.STAFF_TOKYO, "bureau_staff", "tokyo")
         await people.grant_role(uow, now, admin, seed.STAFF_OSAKA, "bureau_staff", "osaka")
