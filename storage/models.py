@@ -20,6 +20,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -238,6 +239,44 @@ class MaterialRead(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("case_sessions.id"))
     user_id: Mapped[str] = mapped_column(String(32))
     read_at: Mapped[datetime]
+
+
+# --- the case library ------------------------------------------------------------
+
+
+class LibraryEntry(Base):
+    """A case in the library (`/jirei cases`): a published case, or a self-run session's case its
+    group chose to share after the personal-data check. Only what is meant for every coordinator is
+    here, in plain text so it can be indexed: title, theme, the summary and the commentary's text
+    (or, for a shared self-run case, the checked text its group shared). The case material itself
+    stays encrypted in `materials` and is never indexed.
+
+    `search_text` is what the full-text index covers (SQLite: the FTS5 table `library_fts` with the
+    trigram tokenizer, kept by the repository; PostgreSQL: a pg_trgm GIN index), both made by the
+    migration, not by these models (storage/migrations/env.py leaves them out of comparisons)."""
+
+    __tablename__ = "library_entries"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # official | self_run
+    title: Mapped[str] = mapped_column(String(200))
+    theme: Mapped[str] = mapped_column(String(32), index=True)
+    summary: Mapped[str | None] = mapped_column(String(500))
+    commentary_text: Mapped[str | None] = mapped_column(Text)
+    commentary_material_id: Mapped[int | None] = mapped_column(Integer)
+    fiscal_year: Mapped[int | None] = mapped_column(Integer, index=True)
+    bureaus_held: Mapped[int] = mapped_column(Integer, default=0)
+    bureau_codes: Mapped[str] = mapped_column(String(200), default="")  # ",tokyo,osaka," for bureau=
+    study_group_id: Mapped[int | None] = mapped_column(Integer)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime] = mapped_column(index=True)
+    # Set when the case or its commentary changed after indexing; the library job indexes it again.
+    stale: Mapped[bool] = mapped_column(Boolean, default=False)
+    indexed_at: Mapped[datetime]
+
+    @property
+    def code(self) -> str:
+        return f"C{self.case_id}"
 
 
 # --- the outbox -----------------------------------------------------------------

@@ -12,7 +12,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from config.settings import Settings
-from storage.db import hold_migration_lock, make_engine
+from storage.db import hold_migration_lock, include_in_comparison, make_engine
 from storage.models import Base
 
 
@@ -22,6 +22,7 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_in_comparison,
     )
     with context.begin_transaction():
         hold_migration_lock(connection)

@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from storage.db import MIGRATION_LOCK_KEY, make_engine, migrate
+from storage.db import MIGRATION_LOCK_KEY, include_in_comparison, make_engine, migrate
 from storage.models import Base
 from tests.conftest import BACKENDS
 
@@ -21,7 +21,7 @@ POSTGRES_ONLY = pytest.mark.parametrize("db_url", [BACKENDS[1]], indirect=True)
 
 
 def _drift(connection) -> list:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_in_comparison})
     return compare_metadata(context, Base.metadata)
 
 
