@@ -14,7 +14,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
 from bot.deps import Deps
 from bot.core.i18n import t
 from bot.observability import install_observability
-from bot.signing import VERIFIED, Admission
+from bot.signing import VERIFIED, Admission, Signatures
 from bot.wiring import Wiring
 from handlers.commands import jirei
 from handlers.context import actor_of, install_actor_middleware
@@ -40,7 +40,7 @@ def build_app(deps: Deps, wiring: Wiring, *, signing_secret: str, bot_token: str
         signing_secret=signing_secret,
         logger=BOLT_LOG,
         request_verification_enabled=False,  # Admission instead: its failures are refusals, not errors
-        before_authorize=Admission(signing_secret),
+        before_authorize=Admission(Signatures(signing_secret)),
         token=None if authorize else bot_token,
         authorize=authorize,
         # With `authorize`, Bolt gives each request a client carrying the authorized token.

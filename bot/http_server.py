@@ -9,7 +9,8 @@ are not served to whoever can reach the Slack endpoint.
 A request to /slack/events is checked before Bolt parses it: over MAX_BODY it is refused with 413,
 a body not sent in full within JIREI_BODY_READ_TIMEOUT_SECONDS with 408 (a client that sends its
 headers and then stalls holds nothing for long), unsigned with 401 (bot/signing.py), signed but not
-a Slack payload with 400. Nothing reads the body of a request Slack did not sign, and a refusal is
+a Slack payload with 400. The request Bolt then gets is marked as checked, so the app's middleware
+does not check the signature a second time. Nothing reads the body of a request Slack did not sign, and a refusal is
 one log line without the body (at most one a minute for each reason: bot/signing.py). A
 connection stalled before its headers are complete is closed after KEEPALIVE_SECONDS, aiohttp's
 idle timeout.
@@ -21,7 +22,6 @@ the letters "payload" anywhere (`/jirei profile set name=payloadman`) for an int
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Mapping
 
 from aiohttp import web
@@ -34,7 +34,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot import metrics
 from config.settings import Settings
 from bot.payloads import parse_body
-from bot.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, refuse, signature_problem
+from bot.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, VERIFIED, Signatures, refuse
 
 # Slack's payloads are far smaller, but a button's payload carries the whole message it sits in
 # (up to 50 blocks of 3,000 characters; Japanese text is 9 bytes a character once form-encoded).
@@ -46,6 +46,7 @@ KEEPALIVE_SECONDS = 75.0
 def build_web_app(app: AsyncApp, signing_secret: str, *, path: str = "/slack/events",
                   body_read_timeout: float = 10.0) -> web.Application:
     web_app = web.Application(client_max_size=MAX_BODY)
+    signatures = Signatures(signing_secret)
 
     async def slack_events(request: web.Request) -> web.Response:
         if (request.content_length or 0) > MAX_BODY:
@@ -59,13 +60,13 @@ def build_web_app(app: AsyncApp, signing_secret: str, *, path: str = "/slack/eve
             response = _refused("body not sent in time", 408)
             response.force_close()
             return response
-        problem = signature_problem(signing_secret, raw, request.headers.get(TIMESTAMP_HEADER),
-                                    request.headers.get(SIGNATURE_HEADER), time.time())
+        problem = signatures.problem(raw, request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER))
         if problem:
             return _refused(problem, 401)
         bolt_request = _parse(raw, request)
         if bolt_request is None:
             return _refused("signed, but not a Slack payload", 400)
+        bolt_request.context[VERIFIED] = True
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 
     web_app.router.add_post(path, slack_events)

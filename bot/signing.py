@@ -1,19 +1,22 @@
 """Slack's request signatures, checked before anything reads a request's body.
 
-    problem = signature_problem(secret, raw_body, timestamp, signature, now=time.time())
+    signatures = Signatures(secret)
+    problem = signatures.problem(raw_body, timestamp, signature)
     # None when Slack signed the request, else a short reason: "stale timestamp", ...
 
-A check that cannot be done (no header, a timestamp that is not an integer, a signature that is
-not `v0=` and 64 hex digits) is a failed check: the request was not signed. Bolt's own
-verification raises on such headers, and its error handler then saw the unverified body. Here a
-refusal is one log line with the reason and never the body, which may be a genuine but stale
-request carrying names and free text.
+The signature itself is checked by slack_sdk's SignatureVerifier. Before it, the headers are read
+for a reason to log: a check that cannot be done (no header, a timestamp that is not an integer, a
+signature that is not `v0=` and 64 hex digits, a body that is not UTF-8, which is all Slack signs)
+is a failed check: the request was not signed. The verifier raises on some such headers, and
+Bolt's error handler then saw the unverified body. Here a refusal is one log line with the reason
+and never the body, which may be a genuine but stale request carrying names and free text.
 
-HTTP mode checks the raw bytes before Bolt parses them (bot/http_server.py); `Admission` is the
-same check as a Bolt middleware, in the place of Bolt's, for requests dispatched straight into the
-app, followed by the check of the body's shape. It marks the context of every request Slack signed
-(Socket Mode's need no signature), and only such a request is ever answered through its
-`response_url` (bot/app.py).
+Each request is checked once. HTTP mode checks the raw bytes before anything parses them
+(bot/http_server.py) and marks the request verified; `Admission`, the Bolt middleware in the place
+of Bolt's own check, checks the requests dispatched straight into the app (console, tests) and
+leaves a request the HTTP layer marked alone, then checks the body's shape. Every request Slack
+signed (Socket Mode's need no signature) carries the mark in its context, and only such a request
+is ever answered through its `response_url` (bot/app.py).
 
 Anyone can send requests, so refusals must not grow the log: each reason is one WARNING line at most
 every REFUSAL_LOG_SECONDS, the next one saying how many were held back, and every refusal is
@@ -22,8 +25,6 @@ counted in /metrics (`jirei_requests_refused_total{reason,status}`).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import re
 import threading
@@ -33,6 +34,7 @@ from typing import Any, Awaitable, Callable
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.signature import Clock, SignatureVerifier
 
 from bot.metrics import REQUESTS_REFUSED
 from bot.payloads import clean_inputs, payload_problem, unheard_kind
@@ -49,24 +51,31 @@ _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 
 
-def signature_problem(secret: str, body: bytes, timestamp: str | None, signature: str | None,
-                      now: float) -> str | None:
-    """None when `signature` is Slack's signature of `body` at a fresh `timestamp`; else why not."""
-    if not timestamp:
-        return "no timestamp"
-    if not _TIMESTAMP.fullmatch(timestamp):
-        return "malformed timestamp"
-    if abs(now - int(timestamp)) > MAX_AGE_SECONDS:
-        return "stale timestamp"
-    if not signature:
-        return "no signature"
-    if not _SIGNATURE.fullmatch(signature):
-        return "malformed signature"
-    base = b"v0:" + timestamp.encode("ascii") + b":" + body
-    expected = "v0=" + hmac.new(secret.encode("utf-8"), base, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature):
-        return "wrong signature"
-    return None
+class Signatures:
+    """Slack's request signatures under one signing secret, checked by slack_sdk's verifier."""
+
+    def __init__(self, signing_secret: str, clock: Clock = Clock()) -> None:
+        self._clock = clock
+        self._verifier = SignatureVerifier(signing_secret, clock=clock)
+
+    def problem(self, body: bytes | str, timestamp: str | None, signature: str | None) -> str | None:
+        """None when `signature` is Slack's signature of `body` at a fresh `timestamp`; else why not."""
+        if not timestamp:
+            return "no timestamp"
+        if not _TIMESTAMP.fullmatch(timestamp):
+            return "malformed timestamp"
+        if abs(self._clock.now() - int(timestamp)) > MAX_AGE_SECONDS:
+            return "stale timestamp"
+        if not signature:
+            return "no signature"
+        if not _SIGNATURE.fullmatch(signature):
+            return "malformed signature"
+        try:
+            valid = self._verifier.is_valid(body.decode("utf-8") if isinstance(body, bytes) else body,
+                                            timestamp, signature)
+        except UnicodeError:  # the verifier signs the body's UTF-8 encoding
+            return "body not UTF-8"
+        return None if valid else "wrong signature"
 
 
 class RefusalLog:
@@ -124,14 +133,14 @@ class Admission(AsyncMiddleware):
     logged; then the body's shape (bot/payloads.py): 400 for what Slack would not send, 404 for what
     Slack sends but no listener takes."""
 
-    def __init__(self, signing_secret: str) -> None:
-        self._secret = signing_secret
+    def __init__(self, signatures: Signatures) -> None:
+        self._signatures = signatures
 
     async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
                             next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
-        if req.mode != "socket_mode":
-            problem = signature_problem(self._secret, req.raw_body.encode("utf-8", "surrogatepass"),
-                                        _header(req, TIMESTAMP_HEADER), _header(req, SIGNATURE_HEADER), time.time())
+        if req.mode != "socket_mode" and not req.context.get(VERIFIED):  # HTTP mode has checked it
+            problem = self._signatures.problem(req.raw_body, _header(req, TIMESTAMP_HEADER),
+                                               _header(req, SIGNATURE_HEADER))
             if problem:
                 refuse(problem)
                 return BoltResponse(status=401, body={"error": "invalid request"})

@@ -85,6 +85,46 @@ async def test_unsigned_and_stale_requests_are_refused(served):
     assert fake.calls == [] or all(call.method != "chat.postMessage" for call in fake.calls)
 
 
+async def test_unsigned_stale_and_tampered_requests_change_nothing(served):
+    """A request that would switch the person's language does nothing unless Slack signed exactly
+    that body, and recently; signed, it does (so the check is what stopped the others)."""
+    _server, driver, fake = served
+    help_before = str((await driver.command("UCOORD01", "help")).answer)
+    switch = driver.command_body("UCOORD01", "profile set lang=en")
+    now = int(time.time())
+    refused = [
+        await driver.unsigned(switch, FORM),
+        await driver.send_raw(switch, FORM, timestamp=now - 6 * 60),
+        await driver.send_raw(switch, FORM, signature=sign(SECRET, driver.command_body("UCOORD01", "help"), now),
+                              timestamp=now),
+        await driver.send_raw(switch + "&x=1", FORM, signature=sign(SECRET, switch, now), timestamp=now),
+    ]
+    assert [reply.status for reply in refused] == [401] * 4
+    assert all(reply.calls == [] for reply in refused)
+    assert str((await driver.command("UCOORD01", "help")).answer) == help_before
+    assert (await driver.command("UCOORD01", "profile set lang=en")).status == 200
+    assert str((await driver.command("UCOORD01", "help")).answer) != help_before
+
+
+async def test_http_mode_checks_a_signature_once(served, monkeypatch):
+    """The HTTP layer checks the raw bytes and marks the request; the app's middleware does not
+    check it again."""
+    from slack_sdk.signature import SignatureVerifier
+
+    _server, driver, _fake = served
+    checks = []
+    is_valid = SignatureVerifier.is_valid
+
+    def counted(self, body, timestamp, signature):
+        checks.append(timestamp)
+        return is_valid(self, body, timestamp, signature)
+
+    monkeypatch.setattr(SignatureVerifier, "is_valid", counted)
+    reply = await driver.command("UCOORD01", "help")
+    assert reply.status == 200 and reply.answer
+    assert len(checks) == 1
+
+
 async def test_help_is_acknowledged_with_the_help_text(served):
     _server, driver, _fake = served
     reply = await driver.command("UCOORD01", "help")

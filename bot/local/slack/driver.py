@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import hashlib
-import hmac
 import json
 import time
 import uuid
@@ -21,6 +19,7 @@ from typing import Any, Awaitable, Callable, Iterable
 from urllib.parse import urlencode
 
 import aiohttp
+from slack_sdk.signature import SignatureVerifier
 
 from bot.local.slack.server import Call, FakeSlack
 
@@ -112,9 +111,11 @@ def dispatch_over_http(url: str, *, timeout: float = 10.0) -> Dispatch:
 
 
 def sign(signing_secret: str, body: str | bytes, timestamp: int | str) -> str:
-    """Slack's request signature: ``v0=`` + HMAC-SHA256 of ``v0:{timestamp}:{body}``."""
-    base = f"v0:{timestamp}:".encode("utf-8") + (body if isinstance(body, bytes) else body.encode("utf-8"))
-    return "v0=" + hmac.new(signing_secret.encode("utf-8"), base, hashlib.sha256).hexdigest()
+    """Slack's request signature: ``v0=`` + HMAC-SHA256 of ``v0:{timestamp}:{body}``. Slack signs
+    UTF-8 text: bytes that are not are signed with their bad bytes replaced, which no bot accepts."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    return SignatureVerifier(signing_secret).generate_signature(timestamp=str(timestamp), body=body)
 
 
 class SlackDriver:
