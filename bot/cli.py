@@ -85,15 +85,6 @@ async def run_command(args: argparse.Namespace) -> int:
     return await maintenance.run(settings, args)
 
 
-async def finish_listener_work(timeout: float) -> None:
-    """Bolt runs what follows an ack in tasks of its own; let those in flight finish (bounded)."""
-    listeners = [task for task in asyncio.all_tasks()
-                 if "run_ack_function_asynchronously" in getattr(task.get_coro(), "__qualname__", "")]
-    if listeners:
-        log.info("waiting for %s handlers to finish", len(listeners))
-        await asyncio.wait(listeners, timeout=timeout)
-
-
 async def check_tokens(settings: Settings, client, mode: str) -> None:
     """Ask Slack once whether the tokens are good: a refused token is one clear line, not a retry loop."""
     import aiohttp
@@ -119,6 +110,7 @@ async def serve(settings: Settings, mode: str, port: int, host: str) -> int:
     from bot.deps import build_deps
     from bot.features import WIRING
     from bot.http_server import start_listeners
+    from bot.observability import finish_listener_work
     from bot.runtime import Runtime
 
     try:

@@ -5,6 +5,10 @@
 Bolt's global middleware does not wrap the listener (`next()` only lets the chain go on), so the
 time to ack is taken by putting a timing `ack` into the context: the listener acks through it.
 
+Work that follows an ack: Bolt runs a listener in a task of its own and answers Slack once it acks;
+the rest of the listener runs on. The ack is taken in that task, so `finish_listener_work` (at
+shutdown) can wait for every listener still running after its ack.
+
 Logs carry the request id, the command's grammar name, the outcome and the time: never the
 command text, a payload value or a name.
 
@@ -25,9 +29,11 @@ is no signature) — so the table holds no user id and nothing that can be recom
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
+import weakref
 from typing import Any, Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
@@ -87,8 +93,21 @@ def once_only_key(body: Any, digest: Callable[[str], str]) -> str | None:
     return None
 
 
+# The tasks of listeners that have acked: weak, so a finished one is gone without being removed.
+_ACKED_LISTENERS: weakref.WeakSet[asyncio.Task] = weakref.WeakSet()
+
+
+async def finish_listener_work(timeout: float) -> None:
+    """Wait (at most `timeout` seconds) for the listeners that acked and are still running."""
+    listeners = [task for task in list(_ACKED_LISTENERS) if not task.done()]
+    if listeners:
+        log.info("waiting for %s handlers to finish", len(listeners))
+        await asyncio.wait(listeners, timeout=timeout)
+
+
 class ObservedAck(AsyncAck):
-    """Bolt's ack, with a hook run once when the listener acknowledges."""
+    """Bolt's ack, with a hook run once when the listener acknowledges; the listener's task is
+    then one `finish_listener_work` waits for."""
 
     def __init__(self, on_ack: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
         super().__init__()
@@ -99,6 +118,9 @@ class ObservedAck(AsyncAck):
         response = await super().__call__(*args, **kwargs)
         if not self._observed:
             self._observed = True
+            listener = asyncio.current_task()
+            if listener is not None:
+                _ACKED_LISTENERS.add(listener)
             await self._on_ack(kwargs)
         return response
 
