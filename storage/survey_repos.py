@@ -52,6 +52,11 @@ class Surveys:
             query = query.where(SurveyRun.survey_id == survey_id)
         return list(await self.session.scalars(query.order_by(SurveyRun.id)))
 
+    async def runs_opening_between(self, survey_id: str, start: datetime, end: datetime) -> list[SurveyRun]:
+        query = (select(SurveyRun).where(SurveyRun.survey_id == survey_id, SurveyRun.opens_at >= start,
+                                         SurveyRun.opens_at < end).order_by(SurveyRun.id))
+        return list(await self.session.scalars(query))
+
     async def due_to_close(self, now: datetime) -> list[int]:
         query = select(SurveyRun.id).where(SurveyRun.status == "open", SurveyRun.deadline_at <= now)
         return list(await self.session.scalars(query.order_by(SurveyRun.id)))
@@ -70,6 +75,14 @@ class Surveys:
         return await self.session.scalar(
             select(SurveyInvite).where(SurveyInvite.run_id == run_id, SurveyInvite.user_id == user_id)
             .execution_options(populate_existing=True))
+
+    async def count_invites_of_runs(self, run_ids: list[int]) -> dict[int, int]:
+        """run id -> how many were invited."""
+        if not run_ids:
+            return {}
+        query = (select(SurveyInvite.run_id, func.count()).where(SurveyInvite.run_id.in_(run_ids))
+                 .group_by(SurveyInvite.run_id))
+        return {run_id: count for run_id, count in (await self.session.execute(query)).all()}
 
     async def count_invites(self, run_id: int) -> int:
         query = select(func.count()).select_from(SurveyInvite).where(SurveyInvite.run_id == run_id)
@@ -146,3 +159,11 @@ class Surveys:
         query = (select(SurveyResponse.bureau, SurveyResponse.answers_encrypted)
                  .where(SurveyResponse.run_id == run_id).order_by(SurveyResponse.id))
         return [(bureau, answers) for bureau, answers in (await self.session.execute(query)).all()]
+
+    async def responses_of_runs(self, run_ids: list[int]) -> list[tuple[int, str | None, bytes]]:
+        """(run id, clear bureau, encrypted answers) of every response of these runs, by random id."""
+        if not run_ids:
+            return []
+        query = (select(SurveyResponse.run_id, SurveyResponse.bureau, SurveyResponse.answers_encrypted)
+                 .where(SurveyResponse.run_id.in_(run_ids)).order_by(SurveyResponse.id))
+        return [(run_id, bureau, answers) for run_id, bureau, answers in (await self.session.execute(query)).all()]

@@ -87,6 +87,7 @@ COMMANDS = [
      row("ok", "refused", "refused", "ok", "refused", "refused")),
     (grammar.SurveySend, "admin survey send {s}", OWN_BUREAU),
     (grammar.SurveyPlanning, "admin survey planning", STAFF_UNSPECIFIED),
+    (grammar.SurveySummary, "admin survey summary", ADMIN_ONLY),
     (grammar.Report, "admin report R1", STAFF_UNSPECIFIED),
     (grammar.Report, "admin report year", STAFF_UNSPECIFIED),
     (grammar.Publish, "admin publish C1", ADMIN_ONLY),

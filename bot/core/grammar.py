@@ -212,6 +212,14 @@ class SurveyPlanning(Command):
     name: ClassVar[str] = "admin survey planning"
 
 
+class SurveySummary(Command):
+    """`admin survey summary [year]`: the post-session survey across the fiscal year's sessions."""
+
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin survey summary"
+    fiscal_year: int | None = None
+
+
 class Report(Command):
     admin: ClassVar[bool] = True
     name: ClassVar[str] = "admin report"
@@ -385,6 +393,12 @@ def parse_fiscal_year(text: str) -> int:
     raise CommandError("usage.bad_fiscal_year", value=text[:20])
 
 
+def _summary_year(token: str) -> int:
+    """`year=令和8`, `year=2026` or the year alone."""
+    key, _, value = token.partition("=")
+    return parse_fiscal_year(value if _ and key.lower() == "year" else token)
+
+
 PROFILE_KEYS = ("bureau", "prefecture", "affiliation", "themes", "lang", "name", "nudges", "online")
 
 
@@ -514,6 +528,8 @@ def _parse_admin(tokens: list[str], tz) -> Command:
             return SurveySend(code=_require_code(rest[1:], "session", "usage.survey"))
         if [r.lower() for r in rest] == ["planning"]:
             return SurveyPlanning()
+        if rest and rest[0].lower() == "summary" and len(rest) <= 2:
+            return SurveySummary(fiscal_year=_summary_year(rest[1]) if len(rest) == 2 else None)
         raise CommandError("usage.survey")
     if head == "report":
         if len(rest) >= 1 and rest[0].lower() == "year":

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 from bot import ids
 from bot.kit import actions, button, context, divider, escape, header, lines_within, option, plain, section
-from bot.core.i18n import t
+from bot.core.i18n import catalog, t
 from bot.surveys.definitions import Question, Survey
 from bot.surveys.dialog import MAX_TEXT_LENGTH, Progress, current_question
-from bot.surveys.report import MIN_CELL, QuestionResult, SurveyReport, format_mean, scale_ends
+from bot.surveys.report import (MERGED_BUREAU, MERGED_TOTAL, MIN_CELL, OWN, QuestionResult, SurveyReport, YearSummary,
+                                format_mean, headline, response_rate, scale_ends)
+from config.reference import bureaus
 
 VALUE_SEPARATOR = "|"
 # Slack shows at most five buttons in a row comfortably; longer lists become radio buttons.
@@ -257,3 +259,115 @@ def _free_text_lines(answers: tuple[str, ...], lang: str, budget: int) -> list[s
 
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+# --- the yearly summary and merged sessions ------------------------------------------------------
+
+
+def bureau_name(code: str | None, lang: str) -> str:
+    found = next((b for b in bureaus() if b.code == code), None)
+    return found.name(lang) if found is not None else t("surveys.summary.no_bureau", lang)
+
+
+def rate_text(report: SurveyReport, lang: str) -> str:
+    rate = response_rate(report)
+    return t("surveys.summary.rate_unknown", lang) if rate is None else f"{rate * 100:.0f}%"
+
+
+def headline_text(report: SurveyReport, survey: Survey, lang: str) -> str:
+    """「満足度 平均 4.2、役立つか 平均 4.0」: the scale questions' means, or why there are none."""
+    results = headline(report)
+    if not results:
+        return t("surveys.summary.no_headline", lang, min=MIN_CELL)
+    return t("surveys.summary.headline_separator", lang).join(
+        t("surveys.summary.headline_item", lang, label=_short_label(survey, result.question_id, lang),
+          mean=format_mean(result.mean)) for result in results)
+
+
+def _short_label(survey: Survey, question_id: str, lang: str) -> str:
+    key = f"surveys.summary.label.{question_id}"
+    if key in catalog("ja"):
+        return t(key, lang)
+    question = survey.question(question_id)
+    return _shorten(question.text.get(lang), 20) if question else question_id
+
+
+def build_merge_note(fiscal_year: int, shown: str, bureau: str | None, lang: str) -> list[dict]:
+    """Under a small session's report: where its answers are counted instead."""
+    key = "surveys.summary.merged_note_bureau" if shown == MERGED_BUREAU else "surveys.summary.merged_note_total"
+    return [context(t(key, lang, year=fiscal_year, bureau=bureau_name(bureau, lang), min=MIN_CELL))]
+
+
+def build_year_summary(summary: YearSummary, survey: Survey, lang: str) -> list[dict]:
+    """`admin survey summary`: the year's totals (choice questions), the bureaus with enough answers,
+    each session and where it is counted, and small sessions' comments in pools."""
+    total = summary.total
+    blocks = [header(t("surveys.summary.title", lang, year=summary.fiscal_year, era=summary.fiscal_year - 2018)),
+              context(t("surveys.summary.overview", lang, sessions=len(summary.sessions), respondents=total.respondents,
+                        invited=total.invited, rate=rate_text(total, lang)))]
+    if not summary.sessions:
+        return blocks + [section(t("surveys.summary.none", lang))]
+    blocks.append(section(t("surveys.summary.headline", lang, headline=headline_text(total, survey, lang))))
+    blocks.append(divider())
+    if total.suppressed:
+        blocks.append(context(t("surveys.report.suppressed_report", lang, min=MIN_CELL)))
+    else:
+        chunks = [_question_chunk(q, r, lang) for q, r in zip(survey.questions, total.questions) if q.kind != "text"]
+        blocks += [section(text) for text in _packed(chunks)]
+    blocks += [divider(), section(t("surveys.summary.bureaus_heading", lang, min=MIN_CELL))]
+    order = {b.code: index for index, b in enumerate(bureaus())}
+    rows = [t("surveys.summary.bureau_line", lang, bureau=bureau_name(code, lang), respondents=report.respondents,
+              invited=report.invited, rate=rate_text(report, lang), headline=headline_text(report, survey, lang))
+            for code, report in sorted(summary.by_bureau.items(), key=lambda kv: order.get(kv[0], len(order)))]
+    blocks.append(section("\n".join(lines_within(rows, MAX_SECTION_TEXT)[0]) if rows
+                          else t("surveys.summary.no_bureaus", lang, min=MIN_CELL)))
+    blocks += [divider(), section(t("surveys.summary.sessions_heading", lang))]
+    blocks += [section(text) for text in _packed(_session_lines(summary, lang), "\n")]
+    merged = _merged_lines(summary, lang)
+    if merged:
+        blocks.append(context("\n".join(merged)))
+    for pool in summary.merged_comments:
+        where = bureau_name(pool.bureau, lang) if pool.bureau else t("surveys.summary.national", lang)
+        blocks += [divider(), section(t("surveys.summary.comments_heading", lang, where=where, count=len(pool.sessions),
+                                        respondents=pool.report.respondents, min=MIN_CELL))]
+        texts = [_question_chunk(q, r, lang) for q, r in zip(survey.questions, pool.report.questions)
+                 if q.kind == "text"]
+        blocks += [section(text) for text in _packed(texts)]
+    if len(blocks) > MAX_BLOCKS:
+        blocks = blocks[:MAX_BLOCKS - 1] + [context(t("surveys.summary.cut", lang))]
+    return blocks
+
+
+def _session_lines(summary: YearSummary, lang: str) -> list[str]:
+    lines = []
+    for line in summary.sessions:
+        key = {OWN: "own", MERGED_BUREAU: "merged_bureau", MERGED_TOTAL: "merged_total"}[line.shown]
+        if line.respondents == 0:
+            key = "no_answers"
+        lines.append(t(f"surveys.summary.session.{key}", lang, code=line.session_code or line.run_code,
+                       run=line.run_code, bureau=bureau_name(line.bureau, lang), respondents=line.respondents,
+                       invited=line.invited))
+    return lines
+
+
+def _merged_lines(summary: YearSummary, lang: str) -> list[str]:
+    """Which sessions were merged, and into what."""
+    lines = []
+    for code in dict.fromkeys(line.bureau for line in summary.sessions if line.shown == MERGED_BUREAU):
+        lines.append(t("surveys.summary.merged_into_bureau", lang, bureau=bureau_name(code, lang),
+                       codes=", ".join(summary.merged_sessions(MERGED_BUREAU, code)), min=MIN_CELL))
+    national = summary.merged_sessions(MERGED_TOTAL)
+    if national:
+        lines.append(t("surveys.summary.merged_into_total", lang, codes=", ".join(national), min=MIN_CELL))
+    return lines
+
+
+def _packed(chunks: list[str], joiner: str = "\n\n") -> list[str]:
+    """Chunks joined into as few sections as Block Kit allows."""
+    packed: list[str] = []
+    for chunk in chunks:
+        if packed and len(packed[-1]) + len(joiner) + len(chunk) <= MAX_SECTION_TEXT:
+            packed[-1] += joiner + chunk
+        else:
+            packed.append(chunk)  # each chunk is within the limit already (lines_within)
+    return packed

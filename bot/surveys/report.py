@@ -129,6 +129,121 @@ def breakdown(survey: Survey, responses_by_group: Mapping[str, Iterable[Mapping[
             for group, responses in responses_by_group.items()}
 
 
+@dataclass(frozen=True)
+class SessionAnswers:
+    """One session's survey run, for the yearly summary: its answers and the bureau it belongs to
+    (None: held online or by a study group, so counted in the national total only)."""
+
+    run_code: str
+    session_code: str | None
+    bureau: str | None
+    invited: int
+    answers: tuple[Mapping[str, object], ...]
+
+
+# Where a session's answers are shown: on their own, or merged into its bureau's or the year's total.
+OWN, MERGED_BUREAU, MERGED_TOTAL = "own", "bureau", "total"
+
+
+@dataclass(frozen=True)
+class SessionLine:
+    run_code: str
+    session_code: str | None
+    bureau: str | None
+    invited: int
+    respondents: int
+    # OWN (MIN_CELL or more: it has a breakdown of its own), MERGED_BUREAU or MERGED_TOTAL.
+    shown: str
+
+
+@dataclass(frozen=True)
+class MergedComments:
+    """Free comments of small sessions pooled together: `bureau` None for the national pool.
+    Only built when the pool holds MIN_CELL responses or more, so (each session having fewer) it
+    always spans two sessions or more and no comment can be tied to one."""
+
+    bureau: str | None
+    sessions: tuple[str, ...]
+    report: SurveyReport
+
+
+@dataclass(frozen=True)
+class YearSummary:
+    survey_id: str
+    fiscal_year: int
+    # Every answer of the year, small sessions included.
+    total: SurveyReport
+    # Bureaus with MIN_CELL responses or more, in the order the sessions came (callers sort).
+    by_bureau: dict[str, SurveyReport]
+    sessions: tuple[SessionLine, ...]
+    merged_comments: tuple[MergedComments, ...]
+
+    def merged_sessions(self, shown: str, bureau: str | None = None) -> tuple[str, ...]:
+        return tuple(line.session_code or line.run_code for line in self.sessions
+                     if line.shown == shown and (bureau is None or line.bureau == bureau))
+
+
+def summarise_year(survey: Survey, fiscal_year: int, sessions: Iterable[SessionAnswers]) -> YearSummary:
+    """Every answer of the year counted somewhere, and no breakdown under MIN_CELL: a session with
+    fewer responses shows none of its own; its answers count in its bureau's total when that has
+    MIN_CELL or more, else in the year's national total. Its free comments appear only in a pool of
+    small sessions (the bureau's, or else the national one) holding MIN_CELL responses or more."""
+    sessions = list(sessions)
+    by_bureau_answers: dict[str, list[Mapping[str, object]]] = {}
+    invited_by_bureau: dict[str, int] = {}
+    for item in sessions:
+        if item.bureau is not None:
+            by_bureau_answers.setdefault(item.bureau, []).extend(item.answers)
+            invited_by_bureau[item.bureau] = invited_by_bureau.get(item.bureau, 0) + item.invited
+    by_bureau = {bureau: tally(survey, answers, invited_by_bureau[bureau])
+                 for bureau, answers in by_bureau_answers.items() if len(answers) >= MIN_CELL}
+    lines = []
+    small_by_bureau: dict[str, list[SessionAnswers]] = {}
+    national_small: list[SessionAnswers] = []
+    for item in sessions:
+        if len(item.answers) >= MIN_CELL or not item.answers:
+            shown = OWN
+        elif item.bureau in by_bureau:
+            shown = MERGED_BUREAU
+            small_by_bureau.setdefault(item.bureau, []).append(item)
+        else:
+            shown = MERGED_TOTAL
+            national_small.append(item)
+        lines.append(SessionLine(item.run_code, item.session_code, item.bureau, item.invited, len(item.answers), shown))
+    pools = []
+    for bureau, small in small_by_bureau.items():
+        if sum(len(item.answers) for item in small) >= MIN_CELL:
+            pools.append(_merged(survey, bureau, small))
+        else:
+            national_small += small  # too few in the bureau's pool: their comments go to the national one
+    if sum(len(item.answers) for item in national_small) >= MIN_CELL:
+        pools.append(_merged(survey, None, national_small))
+    everything = [answer for item in sessions for answer in item.answers]
+    return YearSummary(survey.id, fiscal_year, tally(survey, everything, sum(item.invited for item in sessions)),
+                       by_bureau, tuple(lines), tuple(pools))
+
+
+def _merged(survey: Survey, bureau: str | None, small: list[SessionAnswers]) -> MergedComments:
+    codes = tuple(sorted((item.session_code or item.run_code for item in small), key=_code_order))
+    answers = [answer for item in small for answer in item.answers]
+    return MergedComments(bureau, codes, tally(survey, answers, sum(item.invited for item in small)))
+
+
+def _code_order(code: str) -> tuple[str, int]:
+    digits = code[1:]
+    return (code[:1], int(digits) if digits.isdigit() else 0)
+
+
+def headline(report: SurveyReport) -> tuple[QuestionResult, ...]:
+    """The figures a secretariat reads first: the means of the scale questions (satisfaction,
+    usefulness in the post-session survey), where not suppressed."""
+    return tuple(result for result in report.questions if result.kind == "scale5" and result.mean is not None)
+
+
+def response_rate(report: SurveyReport) -> float | None:
+    return report.respondents / report.invited if report.invited else None
+
+
 def scale_ends(question: Question, lang: str) -> tuple[str, str]:
     """The labels of 1 and 5 on a scale5 question."""
     low = question.low.get(lang) if question.low else t("surveys.scale.low", lang)

@@ -55,9 +55,20 @@ class DialogState:
 
 
 @dataclass(frozen=True)
+class SessionMerge:
+    """Where a small session's answers are counted instead (report.MERGED_BUREAU or MERGED_TOTAL)."""
+
+    fiscal_year: int
+    shown: str
+    bureau: str | None
+
+
+@dataclass(frozen=True)
 class RunReport:
     run: SurveyRun
     survey: Survey
     report: SurveyReport
     # Per bureau, from the responses that carry one; each suppressed on its own under MIN_CELL.
     by_bureau: dict[str, SurveyReport]
+    # A session with fewer than MIN_CELL responses: where its answers count (None otherwise).
+    merge: SessionMerge | None = None

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.delivery import outbox
 from bot.sessions import service as sessions
@@ -36,9 +37,11 @@ from bot.surveys import dialog
 from bot.surveys.definitions import Survey, load_survey
 from bot.surveys.dialog import Outcome, Progress
 from bot.surveys.exports import report_json
-from bot.surveys.report import MIN_CELL, RESPONSE_BUREAU_KEY, SurveyReport, breakdown, response_bureau, tally
-from bot.core.timefmt import format_datetime
-from bot.surveys.results import RunStarted, DialogStatus, Step, DialogState, RunReport
+from bot.surveys.report import (MIN_CELL, RESPONSE_BUREAU_KEY, SessionAnswers, SurveyReport, YearSummary, breakdown,
+                                response_bureau, summarise_year, tally)
+from bot.core.timefmt import JST, fiscal_year_bounds, fiscal_year_of, format_datetime
+from bot.surveys.results import RunStarted, DialogStatus, Step, DialogState, RunReport, SessionMerge
+from config.reference import bureaus
 from storage.models import CaseSession, FanoutBatch, SurveyRun
 from storage.uow import UnitOfWork
 
@@ -415,9 +418,60 @@ async def run_report(uow: UnitOfWork, now: datetime, actor: Actor, code: str) ->
         await uow.audit.record(now, actor.user_id, "survey.report", "refused", target=run.code)
         raise SurveyError("survey_runs.error.not_yours", code=run.code)
     result = await tally_run(uow, run)
+    if run.survey_id == POST_SESSION_SURVEY and 0 < result.report.respondents < MIN_CELL:
+        result = await _with_merge(uow, result)
     await uow.audit.record(now, actor.user_id, "survey.report", "ok", target=run.code,
                            respondents=result.report.respondents)
     return result
+
+
+async def _with_merge(uow: UnitOfWork, result: RunReport, tz: ZoneInfo = JST) -> RunReport:
+    """A small session's report says where its answers are counted instead."""
+    year = fiscal_year_of(result.run.opens_at, tz)
+    summary = await _summarise(uow, year, tz)
+    line = next((line for line in summary.sessions if line.run_code == result.run.code), None)
+    if line is None:
+        return result
+    return RunReport(result.run, result.survey, result.report, result.by_bureau,
+                     merge=SessionMerge(year, line.shown, line.bureau))
+
+
+# --- the yearly summary --------------------------------------------------------------------------------
+
+
+async def year_summary(uow: UnitOfWork, now: datetime, actor: Actor, fiscal_year: int | None,
+                       tz: ZoneInfo = JST) -> YearSummary:
+    """`admin survey summary [year]`: the post-session survey across every session of the fiscal
+    year (the current one by default), per bureau where 5 or more answered; small sessions merged."""
+    if not actor.is_admin:
+        await uow.audit.record(now, actor.user_id, "survey.summary", "refused")
+        raise SurveyError("auth.admin_only")
+    year = fiscal_year if fiscal_year is not None else fiscal_year_of(now, tz)
+    summary = await _summarise(uow, year, tz)
+    await uow.audit.record(now, actor.user_id, "survey.summary", "ok", target=f"FY{year}",
+                           respondents=summary.total.respondents)
+    return summary
+
+
+async def _summarise(uow: UnitOfWork, fiscal_year: int, tz: ZoneInfo) -> YearSummary:
+    start, end = fiscal_year_bounds(fiscal_year, tz)
+    runs = await uow.surveys.runs_opening_between(POST_SESSION_SURVEY, start, end)
+    run_ids = [run.id for run in runs]
+    items = await uow.sessions.many([run.session_id for run in runs if run.session_id is not None])
+    invited = await uow.surveys.count_invites_of_runs(run_ids)
+    answers: dict[int, list[dict]] = {}
+    for run_id, stored_bureau, blob in await uow.surveys.responses_of_runs(run_ids):
+        answer, _ = response_bureau(uow.cipher.decrypt_json(blob), stored_bureau)
+        answers.setdefault(run_id, []).append(answer)
+    known = {bureau.code for bureau in bureaus()}
+    sessions = []
+    # In the sessions' order (S1, S2…), whenever each survey was sent.
+    for run in sorted(runs, key=lambda run: (run.session_id or 0, run.id)):
+        item = items.get(run.session_id) if run.session_id is not None else None
+        bureau = item.bureau if item is not None and item.bureau in known else None
+        sessions.append(SessionAnswers(run.code, item.code if item is not None else None, bureau,
+                                       invited.get(run.id, 0), tuple(answers.get(run.id, ()))))
+    return summarise_year(load_survey(POST_SESSION_SURVEY), fiscal_year, sessions)
 
 
 async def _run_named(uow: UnitOfWork, code: str) -> SurveyRun:

@@ -1,4 +1,4 @@
-"""`admin survey planning`, `admin survey send S1` and `admin report R1`."""
+"""`admin survey planning`, `admin survey send S1`, `admin survey summary [year]` and `admin report R1`."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import logging
 
 from bot.core import grammar
 from bot.kit import section
-from bot.surveys.blocks import render_blocks
+from bot.surveys.blocks import build_merge_note, build_year_summary, render_blocks
 from bot.core.i18n import t
 from bot.surveys import service as surveys
 from bot.delivery.progress import attach_progress_message
 from bot.surveys.chart import render_chart_png
+from bot.surveys.definitions import load_survey
 from bot.core.timefmt import format_datetime
 from handlers.commands.request import CommandRequest
 
@@ -45,7 +46,10 @@ async def report(cmd: grammar.Report, request: CommandRequest) -> None:
     async with request.deps.uow() as uow:
         result = await surveys.run_report(uow, request.deps.clock.now(), request.actor, cmd.code)
     code = result.run.code
-    await request.reply(render_blocks(result.report, result.survey, lang),
+    blocks = render_blocks(result.report, result.survey, lang)
+    if result.merge is not None:
+        blocks += build_merge_note(result.merge.fiscal_year, result.merge.shown, result.merge.bureau, lang)
+    await request.reply(blocks,
                         t("survey_runs.report_text", lang, code=code))
     # Drawing takes about a second of CPU: off the event loop.
     png = await asyncio.get_running_loop().run_in_executor(None, render_chart_png, result.report, result.survey, lang)
@@ -54,3 +58,13 @@ async def report(cmd: grammar.Report, request: CommandRequest) -> None:
                                          title=t("survey_runs.chart_title", lang, code=code),
                                          initial_comment=t("survey_runs.chart_comment", lang, code=code))
     log.info("survey report shown", extra={"run": code})
+
+
+async def summary(cmd: grammar.SurveySummary, request: CommandRequest) -> None:
+    """The fiscal year's participant surveys in one reply: totals, bureaus, sessions, merged comments."""
+    async with request.deps.uow() as uow:
+        result = await surveys.year_summary(uow, request.deps.clock.now(), request.actor, cmd.fiscal_year,
+                                            request.deps.tz)
+    survey = load_survey(result.survey_id)
+    await request.reply(build_year_summary(result, survey, request.lang),
+                        t("surveys.summary.text", request.lang, year=result.fiscal_year))
