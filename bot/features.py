@@ -14,6 +14,8 @@ from functools import partial
 from bot import observability
 from bot.materials import jobs as material_jobs
 from bot.privacy import jobs as privacy_jobs
+from bot.requests import messages as request_messages
+from bot.requests import service as case_requests
 from bot.sessions import jobs as session_jobs
 from bot.study_groups import jobs as study_group_jobs
 from bot.surveys import jobs as survey_jobs
@@ -27,6 +29,7 @@ from bot.sessions import reminders
 from bot.study_groups import service as study_groups
 from bot.surveys import service as surveys
 from bot.wiring import Feature, Job, wire
+from handlers.actions import case_requests as request_actions
 from handlers.actions import checks as check_actions
 from handlers.actions import groups as group_actions
 from handlers.actions import materials as material_actions
@@ -37,6 +40,7 @@ from handlers.actions import sessions as session_actions
 from handlers.actions import surveys as survey_actions
 from handlers.events import checks as check_events
 from handlers.events import people as people_events
+from handlers.views import case_requests as request_views
 from handlers.views import checks as check_views
 from handlers.views import groups as group_views
 from handlers.views import materials as material_views
@@ -148,5 +152,20 @@ PRIVACY = Feature(
     ),
 )
 
-FEATURES = (PEOPLE, SESSIONS, MATERIALS, SURVEYS, STUDY_GROUPS, REVIEW, PRIVACY, CHECKS)
+# 事例作成の依頼: the secretariat asks a lecturer for a case; the reminders before its due date are
+# outbox rows with their own due times (no job), and its material waits for the secretariat's approval.
+REQUESTS = Feature(
+    name="requests",
+    listeners=(request_actions.register, request_views.register),
+    renderers={
+        case_requests.ASKED_KIND: request_messages.render_asked,
+        case_requests.ANSWERED_KIND: request_messages.render_answered,
+        case_requests.DUE_KIND: request_messages.render_due,
+        case_requests.REVIEW_KIND: request_messages.render_review,
+        case_requests.REVIEWED_KIND: request_messages.render_reviewed,
+        case_requests.WITHDRAWN_KIND: request_messages.render_withdrawn,
+    },
+)
+
+FEATURES = (PEOPLE, SESSIONS, MATERIALS, SURVEYS, STUDY_GROUPS, REVIEW, PRIVACY, CHECKS, REQUESTS)
 WIRING = wire(FEATURES)

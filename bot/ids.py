@@ -108,3 +108,19 @@ CHECK_TEXT_INPUT = "check_text_input"
 CHECK_FILE_BLOCK = "check_file"
 CHECK_FILE_INPUT = "check_file_input"
 GUARD_OPEN_MESSAGE = "guard_open_message"
+
+# --- the lecturer's request (事例作成の依頼) ---------------------------------------------
+REQUEST_VIEW = "request_view"
+REQUEST_FIELD_BLOCKS = {  # field name -> (block_id, action_id) of the request modal
+    name: (f"request_{name}", f"request_{name}_input") for name in ("theme", "title", "lecturer", "due", "note")
+}
+REQUEST_ACCEPT = "request_accept"
+REQUEST_DECLINE = "request_decline"
+REQUEST_DECLINE_VIEW = "request_decline_view"
+REQUEST_REASON_BLOCK = "request_reason"
+REQUEST_REASON_INPUT = "request_reason_input"
+REQUEST_APPROVE = "request_approve"
+REQUEST_RETURN = "request_return"
+REQUEST_RETURN_VIEW = "request_return_view"
+REQUEST_RETURN_BLOCK = "request_return_note"
+REQUEST_RETURN_INPUT = "request_return_note_input"

@@ -34,7 +34,7 @@ from config.reference import find_bureau, find_theme
 from config.settings import Settings
 from storage.crypto import EncryptionKeyError
 from storage.db import make_engine, migrate
-from storage.models import Material, SurveyProgress, SurveyResponse
+from storage.models import CaseRequest, Material, SurveyProgress, SurveyResponse
 from storage.uow import UnitOfWork
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
@@ -396,6 +396,9 @@ ENCRYPTED_COLUMNS = (
     (Material, "filename_encrypted", "material file names"),
     (SurveyProgress, "state_encrypted", "survey progress records"),
     (SurveyResponse, "answers_encrypted", "survey responses"),
+    (CaseRequest, "note_encrypted", "case request notes"),
+    (CaseRequest, "reason_encrypted", "case request decline reasons"),
+    (CaseRequest, "review_note_encrypted", "case request return notes"),
 )
 
 

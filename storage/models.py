@@ -8,11 +8,12 @@ is stored only as ciphertext (`*_encrypted` columns, see storage/crypto.py).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -169,6 +170,36 @@ class Material(Base):
     uploaded_by: Mapped[str] = mapped_column(String(32))
     uploaded_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None]
+
+
+class CaseRequest(Base):
+    """事例作成の依頼: the secretariat asks a lecturer for a case in a field, by a due date. The note,
+    a decline's reason and a rejection's note are free text and stored only as ciphertext."""
+
+    __tablename__ = "case_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    theme: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    lecturer_user_id: Mapped[str] = mapped_column(String(32), index=True)
+    requested_by: Mapped[str] = mapped_column(String(32))
+    due_on: Mapped[date] = mapped_column(Date)
+    note_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # asked | accepted | declined | submitted | approved | withdrawn
+    status: Mapped[str] = mapped_column(String(16), default="asked")
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), unique=True)
+    reason_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The version of the material waiting for (or given) the secretariat's approval.
+    material_id: Mapped[int | None] = mapped_column(Integer)
+    reviewed_by: Mapped[str | None] = mapped_column(String(32))
+    reviewed_at: Mapped[datetime | None]
+    review_note_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+
+    @property
+    def code(self) -> str:
+        return f"Q{self.id}"
 
 
 class CaseSession(Base):

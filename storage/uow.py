@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.crypto import Cipher
 from storage.db import wipe_write_ahead_log
 from storage import repositories as repos
-from storage import library_repo, material_repos, outbox_repo, session_repos, study_group_repos, survey_repos
+from storage import (library_repo, material_repos, outbox_repo, request_repos, session_repos, study_group_repos,
+                     survey_repos)
 from storage.privacy_repos import PrivacyRepository
 from storage.review_repos import ReviewRepository
 
@@ -53,6 +54,7 @@ class UnitOfWork:
         self.registrations = session_repos.Registrations(self.session)
         self.material_reads = session_repos.MaterialReads(self.session)
         self.materials = material_repos.Materials(self.session)
+        self.case_requests = request_repos.CaseRequests(self.session)
         self.study_groups = study_group_repos.StudyGroups(self.session)
         self.nudges = study_group_repos.Nudges(self.session)
         self.study_group_activity = study_group_repos.StudyGroupActivity(self.session)

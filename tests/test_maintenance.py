@@ -21,7 +21,7 @@ from bot.people import service as people
 from bot.sessions import service as sessions
 from storage.crypto import Cipher, generate_key
 from storage.db import make_engine, make_session_factory
-from storage.models import Material, SurveyProgress, SurveyResponse, SurveyRun
+from storage.models import CaseRequest, Material, SurveyProgress, SurveyResponse, SurveyRun
 from storage.uow import UnitOfWork
 from tests.bot.test_roster import csv_bytes, roster_rows, xlsx_bytes
 
@@ -280,6 +280,10 @@ def test_rotate_key_re_encrypts_everything_under_the_new_key(cli, tmp_path, monk
                                        updated_at=BEFORE_THE_PLAN))
         for answer in ("とても良かった", "また参加したい"):
             uow.session.add(SurveyResponse(run_id=run.id, answers_encrypted=uow.cipher.encrypt_json({"q1": answer})))
+        uow.session.add(CaseRequest(theme="education", title="就学支援", lecturer_user_id="U00000002",
+                                    requested_by="cli", due_on=BEFORE_THE_PLAN.date(), status="asked",
+                                    note_encrypted=uow.cipher.encrypt("外国籍の子どもの就学".encode()),
+                                    created_at=BEFORE_THE_PLAN))
     with_uow(tmp_path, old_key, add_survey_data)
 
     monkeypatch.setenv("JIREI_ENCRYPTION_KEY", new_key)  # the old key forgotten: nothing can be read
@@ -291,17 +295,20 @@ def test_rotate_key_re_encrypts_everything_under_the_new_key(cli, tmp_path, monk
     code, out, err = cli("rotate-key")
     assert code == 0
     assert out == ("re-encrypted under the first key: 1 materials, 1 material file names, 1 survey progress records, "
-                   "2 survey responses\n")
+                   "2 survey responses, 1 case request notes, 0 case request decline reasons, "
+                   "0 case request return notes\n")
 
     async def read_all(uow):
         materials = list(await uow.session.scalars(select(Material)))
         progress = list(await uow.session.scalars(select(SurveyProgress)))
         responses = list(await uow.session.scalars(select(SurveyResponse)))
+        notes = [uow.cipher.decrypt(r.note_encrypted).decode() for r in await uow.session.scalars(select(CaseRequest))]
         return ([(uow.cipher.decrypt(m.content_encrypted), uow.cipher.decrypt(m.filename_encrypted)) for m in materials],
                 [uow.cipher.decrypt_json(p.state_encrypted) for p in progress],
-                sorted(uow.cipher.decrypt_json(r.answers_encrypted)["q1"] for r in responses))
+                sorted(uow.cipher.decrypt_json(r.answers_encrypted)["q1"] for r in responses), notes)
     # Only the new key now: everything reads.
-    contents, progress, answers = with_uow(tmp_path, new_key, read_all)
+    contents, progress, answers, notes = with_uow(tmp_path, new_key, read_all)
+    assert notes == ["外国籍の子どもの就学"]
     assert contents == [("匿名化済みの事例です。\n".encode(), b"case.txt")]
     assert progress == [{"step": 2}] and set(answers) == {"また参加したい", "とても良かった"}
 

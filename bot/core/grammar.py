@@ -26,8 +26,9 @@ MAX_TEXT = 2000
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]{2,30})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,30})$")
 _CODE = {"case": re.compile(r"^C[1-9][0-9]{0,8}$"), "session": re.compile(r"^S[1-9][0-9]{0,8}$"),
-         "run": re.compile(r"^R[1-9][0-9]{0,8}$"), "group": re.compile(r"^G[1-9][0-9]{0,8}$")}
-_EXAMPLE = {"case": "C1", "session": "S1", "run": "R1", "group": "G1"}
+         "run": re.compile(r"^R[1-9][0-9]{0,8}$"), "group": re.compile(r"^G[1-9][0-9]{0,8}$"),
+         "request": re.compile(r"^Q[1-9][0-9]{0,8}$")}
+_EXAMPLE = {"case": "C1", "session": "S1", "run": "R1", "group": "G1", "request": "Q1"}
 
 
 class CommandError(ValueError):
@@ -259,6 +260,19 @@ class SessionMessage(Command):
     name: ClassVar[str] = "admin message"
     code: str
     text: str
+
+
+class RequestOpen(Command):
+    """`admin request`: the form asking a lecturer for a case (the service checks the admin)."""
+
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin request"
+
+
+class RequestWithdraw(Command):
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin request withdraw"
+    code: str
 
 
 class AdminHelp(Command):
@@ -545,6 +559,12 @@ def _parse_admin(tokens: list[str], tz) -> Command:
                        confirmed=confirmed)
     if head == "nudge" and not rest:
         return NudgeNow()
+    if head == "request":
+        if not rest:
+            return RequestOpen()
+        if rest[0].lower() == "withdraw":
+            return RequestWithdraw(code=_require_code(rest[1:], "request", "usage.request"))
+        raise CommandError("usage.request")
     if head == "role":
         if len(rest) != 2:
             raise CommandError("usage.role")

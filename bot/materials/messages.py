@@ -8,6 +8,7 @@ from bot.core.i18n import t
 from bot.materials.service import (RELEASE_STATUSES, release_stamp, bureaus_done, due_stage, releasable_material,
                                    sent_filename, version_replaced)
 from bot.materials.results import is_releasable
+from bot.requests.service import approved_for_release
 
 
 async def render_material(ctx: RenderContext) -> Message | None:
@@ -20,7 +21,7 @@ async def render_material(ctx: RenderContext) -> Message | None:
     person = await uow.coordinators.get(user_id)
     if (item is None or material is None or reg is None or person is None or item.status not in RELEASE_STATUSES
             or reg.status not in ("confirmed", "attended") or person.pledge_accepted_at is None
-            or not is_releasable(material)):
+            or not is_releasable(material) or not await approved_for_release(uow, material)):
         return None
     case = await uow.cases.get(item.case_id)
     lang = person.lang

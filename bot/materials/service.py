@@ -21,6 +21,7 @@ from bot.core.refusal import Refusal
 from bot.core.text import clean_input
 from bot.core.timefmt import JST, fiscal_year_bounds, fiscal_year_of
 from bot.materials.results import MaterialResult, is_releasable, PublishCheck
+from bot.requests import service as requests
 from config.reference import bureaus
 from storage.crypto import Cipher
 from storage.models import Case, CaseSession, Material
@@ -128,6 +129,7 @@ async def add_material_file(uow: UnitOfWork, now: datetime, actor: Actor, case_c
     ))
     if findings and confirm:
         await _confirm(uow, now, actor, material)
+    await requests.material_arrived(uow, now, material)
     await uow.audit.record(now, actor.user_id, "material.add", "ok", target=case.code, kind=kind,
                            version=material.version, findings=len(findings))
     return MaterialResult(material, case, list(checked.findings), list(checked.name_findings))
@@ -151,6 +153,7 @@ async def add_material_link(uow: UnitOfWork, now: datetime, actor: Actor, case_c
     ))
     await uow.audit.record(now, actor.user_id, "material.add_link", "ok", target=case.code, kind=kind,
                            version=material.version)
+    await requests.material_arrived(uow, now, material)
     return MaterialResult(material, case, [])
 
 
@@ -216,6 +219,7 @@ async def accept_proposal(uow: UnitOfWork, now: datetime, actor: Actor, material
         uploaded_by=actor.user_id, uploaded_at=now,
     ))
     _discard(uow, original, now)
+    await requests.material_arrived(uow, now, material)
     await uow.audit.record(now, actor.user_id, "material.accept_proposal", "ok", target=case.code,
                            replaced=original.version, version=material.version, findings=len(remaining))
     return MaterialResult(material, case, remaining)
@@ -246,9 +250,15 @@ async def _confirm(uow: UnitOfWork, now: datetime, actor: Actor, material: Mater
                            findings=len(material.findings))
 
 
-async def releasable_material(uow: UnitOfWork, case_id: int) -> Material | None:
+async def releasable_material(uow: UnitOfWork, case_id: int, *, approved: bool = True) -> Material | None:
+    """The version to release. A requested case's needs the secretariat's approval of that very
+    version (four eyes, bot/requests); `approved=False` asks only whether material has arrived."""
     material = await uow.materials.latest(case_id, "material")
-    return material if material is not None and is_releasable(material) else None
+    if material is None or not is_releasable(material):
+        return None
+    if approved and not await requests.approved_for_release(uow, material):
+        return None
+    return material
 
 
 # --- release ------------------------------------------------------------------------------
@@ -347,7 +357,7 @@ async def remind_missing_materials(uow: UnitOfWork, now: datetime, secretariat: 
     queued = 0
     for case_id, item in upcoming.items():
         stage = due_stage(item.release_at, now)
-        if stage is None or await releasable_material(uow, case_id) is not None:
+        if stage is None or await releasable_material(uow, case_id, approved=False) is not None:
             continue
         case = await uow.cases.get(case_id)
         if case is None:

@@ -128,6 +128,8 @@ class AdminHome:
     failed_total: int
     # Cases not yet on the portal, each with the bureaus that have held it and those to go.
     cases: list = field(default_factory=list)
+    # The lecturer's requests (bot/requests), by state.
+    requests: list = field(default_factory=list)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.core.i18n import t
 from bot.core.timefmt import fiscal_year_bounds, fiscal_year_of
 from bot.people.results import Actor
+from bot.requests.service import requests_overview
 from bot.sessions.service import bureau_label, waitlist_position
 from bot.sessions.results import SessionSummary
 from bot.surveys.definitions import SurveyDefinitionError, load_survey
@@ -177,7 +178,8 @@ async def admin_home(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> AdminHome:
     standing = [check for check in [await bureaus_done(uow, case, now, tz) for case in await uow.cases.unpublished()]
                 if not check.self_run]
     return AdminHome(year, glances, surveys, await _study_group_glance(uow, start, end),
-                     await uow.outbox.failed_deliveries(limit=MAX_FAILED_SHOWN), await uow.outbox.count_failed(), standing)
+                     await uow.outbox.failed_deliveries(limit=MAX_FAILED_SHOWN), await uow.outbox.count_failed(), standing,
+                     requests=await requests_overview(uow))
 
 
 async def _study_group_glance(uow: UnitOfWork, start: datetime, end: datetime) -> StudyGroupGlance:
