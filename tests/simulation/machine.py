@@ -1,0 +1,442 @@
+"""The year simulator: a Hypothesis rule-based state machine driving the real AsyncApp.
+
+Every rule is something a person (or the clock, or the operator) may do at any moment; each one
+goes through the app as Slack would send it (signed requests into the AsyncApp, against the local
+fake Slack), then whatever fell due runs, and every invariant in ``invariants.py`` is checked. When
+one fails, Hypothesis shrinks the run to the shortest sequence of rules that still breaks it and
+prints it as code (``state = YearSimulation()``, ``state.join(person='UC03', session='S1')``, …):
+that is the regression test to keep.
+
+To add a feature's rules, add methods decorated with ``@rule`` (arguments drawn from small,
+readable strategies, so the printed sequence stays readable); to add what must hold, add an
+``@invariant`` function in ``invariants.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections import Counter
+from datetime import timedelta
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from bot import ids
+from bot.local import seed
+from config.reference import bureaus
+from storage.models import CaseSession, Registration
+from tests.simulation import invariants as inv
+from tests.simulation.world import START, YEAR_END, Databases, World
+
+COORDINATORS = tuple(f"UC{n:02d}" for n in range(1, 19))
+EVERYONE = COORDINATORS + (seed.STAFF_TOKYO, seed.STAFF_OSAKA, seed.LECTURER, seed.ADMIN)
+SESSIONS = tuple(f"S{n}" for n in range(1, 8))
+CASES = ("C1", "C2", "C3")
+BUREAUS = tuple(b.code for b in bureaus())
+STAFF_OF = {"tokyo": seed.STAFF_TOKYO, "osaka": seed.STAFF_OSAKA}
+THEME_NAMES = ("医療・福祉", "教育", "労働")
+CLEAN = "【事例】Aさん（30代）は市役所で医療通訳の手配を相談した。\n経過：通訳を手配し、受診できた。\n".encode()
+FLAGGED = ("【事例】山田太郎さん（1985年4月2日生、在留カード番号 AB12345678CD）は"
+           "横浜市中区山下町1-2-3に住み、090-1234-5678 で連絡がとれる。\n").encode()
+MOVES = {"15m": timedelta(minutes=15), "1h": timedelta(hours=1), "6h": timedelta(hours=6), "1d": timedelta(days=1),
+         "3d": timedelta(days=3), "1w": timedelta(days=7), "2w": timedelta(days=14)}
+EDITS = {
+    "later": lambda s: f"start={(s.starts_at + timedelta(days=1)).astimezone(START.tzinfo):%Y-%m-%dT%H:%M}",
+    "capacity+1": lambda s: f"capacity={s.capacity + 1}",
+    "capacity-1": lambda s: f"capacity={max(1, s.capacity - 1)}",
+    "place": lambda s: 'place="会議室 B"' if s.place != "会議室 B" else 'place="会議室 C"',
+    "minutes": lambda s: f"minutes={90 if s.minutes != 90 else 120}",
+    "format": lambda s: f"format={'online' if s.format != 'online' else 'hybrid'}",
+}
+EDITED_FIELDS = ("starts_at", "capacity", "place", "minutes", "format", "deadline_at", "release_at",
+                 "min_participants", "facilitator_user_id", "online_url")
+
+STEPS: Counter = Counter()  # rule name → times run (all machines of the process)
+
+
+class YearSimulation(RuleBasedStateMachine):
+    """One simulated fiscal year (1 April 2027 to 31 March 2028) of the whole population."""
+
+    databases: Databases = Databases(os.environ.get("JIREI_SIMULATION_POSTGRES_URL"))
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.url, self.db_name = self.run(self.databases.create())
+        self.world = World(self.url)
+        self.run(self.world.start())
+        self.model = inv.Model()
+        self.step: inv.Step | None = None
+        self.begin("start")
+
+    # --- plumbing -----------------------------------------------------------------------------------
+
+    def run(self, coroutine):
+        return self.loop.run_until_complete(coroutine)
+
+    @property
+    def ws(self):
+        return self.world.ws
+
+    def begin(self, name: str) -> None:
+        STEPS[name] = STEPS[name] + 1
+        first_delivery = self.run(self._next_delivery_id())
+        self.step = inv.Step(name, len(self.world.fake.calls), len(self.world.fake.acks), first_delivery)
+
+    async def _next_delivery_id(self) -> int:
+        from sqlalchemy import func, select
+        from storage.models import Delivery
+
+        async with self.ws.deps.uow(read_only=True) as uow:
+            return ((await uow.session.scalar(select(func.max(Delivery.id)))) or 0) + 1
+
+    def act(self, name: str, coroutine) -> None:
+        """One step: the interaction, then the deliveries it made due, as the dispatcher woken after a
+        command sends them (the periodic jobs run when the clock moves)."""
+        self.begin(name)
+        self.run(coroutine)
+        self.run(self.deliver())
+
+    async def deliver(self) -> None:
+        for _ in range(5):
+            result = await self.ws.runtime.dispatch()
+            await self.ws.driver.settle()
+            if not result.claimed:
+                return
+
+    async def command(self, user: str, text: str):
+        reply = await self.ws.driver.command(user, text)
+        self.step.replies.append((user, reply))
+        return reply
+
+    async def press(self, user: str, message: dict, action_id: str, block_id: str | None = None, value=None):
+        if value is None:
+            reply = await self.ws.driver.press(user, message, action_id)
+        else:
+            reply = await self.ws.driver.click(user, action_id, value, message=message, block_id=block_id)
+        reply.pressed = f"{action_id} in a message of {message.get('ts')}"
+        self.step.replies.append((user, reply))
+        return reply
+
+    def forgotten(self, user: str) -> bool:
+        return user in self.model.forgotten
+
+    async def session_row(self, code: str) -> CaseSession | None:
+        async with self.ws.deps.uow(read_only=True) as uow:
+            return await uow.sessions.by_code(code)
+
+    async def registrants(self, session_id: int) -> frozenset[str]:
+        async with self.ws.deps.uow(read_only=True) as uow:
+            regs = await uow.registrations.for_session(session_id, "confirmed", "waitlisted", "applied")
+        return frozenset(r.user_id for r in regs)
+
+    def teardown(self) -> None:
+        try:
+            self.run(self.world.close())
+            self.run(self.databases.drop(self.url, self.db_name))
+        finally:
+            self.loop.close()
+
+    # --- invariants -----------------------------------------------------------------------------------
+
+    @invariant()
+    def everything_that_must_hold(self) -> None:
+        for item in inv.INVARIANTS:
+            inv.CHECKED[item.number] += 1
+            self.run(item.check(self.world, self.model, self.step))
+
+    # --- people ---------------------------------------------------------------------------------------
+
+    @rule(person=st.sampled_from(COORDINATORS), what=st.sampled_from(("lang=en", "lang=ja", "moves", "themes")))
+    def profile(self, person, what):
+        if self.forgotten(person):
+            return
+        value = {"moves": "prefecture=大阪府" if person != "UC09" else "prefecture=東京都",
+                 "themes": "themes=教育,労働"}.get(what, what)
+        self.act("profile", self.command(person, f"profile set {value}"))
+
+    @rule(person=st.sampled_from(COORDINATORS))
+    def pledge(self, person):
+        if not self.forgotten(person):
+            self.act("pledge", self.command(person, "pledge accept"))
+
+    @rule(person=st.sampled_from(COORDINATORS), session=st.sampled_from(SESSIONS), confirm=st.booleans())
+    def join(self, person, session, confirm):
+        if not self.forgotten(person):
+            self.act("join", self.command(person, f"join {session}" + (" confirm" if confirm else "")))
+
+    @rule(person=st.sampled_from(COORDINATORS), session=st.sampled_from(SESSIONS))
+    def leave(self, person, session):
+        if not self.forgotten(person):
+            self.act("leave", self.command(person, f"leave {session}"))
+
+    @rule(person=st.sampled_from(EVERYONE), what=st.sampled_from(("my", "sessions", "home", "help")))
+    def look(self, person, what):
+        if self.forgotten(person):
+            return
+        if what == "home":
+            self.act("look", self.ws.driver.open_home(person))
+        else:
+            self.act("look", self.command(person, what))
+
+    @precondition(lambda self: self.model.forget_requests < 3)
+    @rule(person=st.sampled_from(COORDINATORS))
+    def forget_me(self, person):
+        if self.forgotten(person):
+            return
+        self.model.forget_requests += 1
+
+        async def forget():
+            await self.command(person, "forget-me confirm")
+            async with self.ws.deps.uow(read_only=True) as uow:
+                if await uow.coordinators.get(person) is None:
+                    self.model.forgotten[person] = self.world.clock.now()
+        self.act("forget_me", forget())
+
+    # --- the secretariat and the bureaus ------------------------------------------------------------------
+
+    @precondition(lambda self: self.model.cases_created < len(CASES))
+    @rule(theme=st.sampled_from(THEME_NAMES), lecturer=st.booleans())
+    def case_new(self, theme, lecturer):
+        self.model.cases_created += 1
+        extra = f" lecturer=<@{seed.LECTURER}>" if lecturer else ""
+        self.act("case_new", self.command(seed.ADMIN, f'admin case new title="事例 {self.model.cases_created}" '
+                                                      f"theme={theme}{extra}"))
+
+    @precondition(lambda self: self.model.sessions_created < len(SESSIONS))
+    @rule(case=st.sampled_from(CASES), bureau=st.sampled_from(BUREAUS),
+          days=st.sampled_from((3, 9, 15, 30, 60)), capacity=st.sampled_from((1, 2, 3, 5)),
+          minimum=st.sampled_from((1, 2, 3)), by_staff=st.booleans())
+    def session_new(self, case, bureau, days, capacity, minimum, by_staff):
+        now = self.world.clock.now().astimezone(START.tzinfo)
+        start = (now + timedelta(days=days)).replace(hour=14, minute=0, second=0, microsecond=0)
+        deadline = start - timedelta(days=min(7, max(1, days // 2)))
+        release = start - timedelta(days=min(3, max(1, days // 3)))
+        actor = STAFF_OF.get(bureau, seed.ADMIN) if by_staff else seed.ADMIN
+
+        async def create():
+            reply = await self.command(actor, (
+                f"admin session new case={case} bureau={bureau} start={start:%Y-%m-%dT%H:%M} minutes=120 "
+                f"capacity={capacity} min={minimum} deadline={deadline:%Y-%m-%dT%H:%M} "
+                f"release={release:%Y-%m-%dT%H:%M} duplicate=ok"))
+            return reply
+        self.model.sessions_created += 1
+        self.act("session_new", create())
+
+    @rule(session=st.sampled_from(SESSIONS), by_staff=st.booleans())
+    def announce(self, session, by_staff):
+        self.act("announce", self.command(seed.STAFF_TOKYO if by_staff else seed.ADMIN, f"admin announce {session}"))
+
+    @rule(session=st.sampled_from(SESSIONS), change=st.sampled_from(tuple(EDITS)), by_staff=st.booleans())
+    def edit(self, session, change, by_staff):
+        async def edit():
+            before = await self.session_row(session)
+            if before is None:
+                await self.command(seed.ADMIN, f"admin session edit {session} capacity=3")
+                return
+            registrants = await self.registrants(before.id)
+            old = {f: getattr(before, f) for f in EDITED_FIELDS}
+            actor = STAFF_OF.get(before.bureau, seed.ADMIN) if by_staff else seed.ADMIN
+            await self.command(actor, f"admin session edit {session} {EDITS[change](before)}")
+            after = await self.session_row(session)
+            changed = tuple(f for f in EDITED_FIELDS if getattr(after, f) != old[f])
+            if changed:
+                self.model.edits.append(inv.Edit(session, registrants, changed))
+        self.act("edit", edit())
+
+    @rule(session=st.sampled_from(SESSIONS), reason=st.sampled_from(("", "会場の都合")))
+    def cancel(self, session, reason):
+        self.act("cancel", self.command(seed.ADMIN, f"admin session cancel {session} {reason}".strip()))
+
+    @rule(session=st.sampled_from(SESSIONS))
+    def message(self, session):
+        self.act("message", self.command(seed.ADMIN, f"admin message {session} 受付は13:30からです"))
+
+    @rule(session=st.sampled_from(SESSIONS), person=st.sampled_from(COORDINATORS))
+    def attend(self, session, person):
+        self.act("attend", self.command(seed.ADMIN, f"admin attend {session} <@{person}>"))
+
+    @rule(session=st.sampled_from(SESSIONS), pick=st.integers(0, 5), undo=st.booleans())
+    def check_in(self, session, pick, undo):
+        """The day-of check-in sheet: whoever is pressed is recorded as attending (undo takes it back)."""
+        async def check_in():
+            reply = await self.command(seed.ADMIN, f"admin roster {session}")
+            sheets = [m for m in reply.answer if ids.SESSION_CHECKIN in json.dumps(m.get("blocks") or [])]
+            if not sheets:
+                return
+            sheet = world_message(self.world, seed.ADMIN, sheets[-1])
+            action = ids.SESSION_CHECKIN_UNDO if undo else ids.SESSION_CHECKIN
+            buttons = [(b, e) for b, e in interactive(sheet) if e.get("action_id") == action]
+            if not buttons:
+                return
+            block, element = buttons[pick % len(buttons)]
+            item = await self.session_row(session)
+            await self.press(seed.ADMIN, sheet, action, block.get("block_id"), element.get("value"))
+            async with self.ws.deps.uow(read_only=True) as uow:
+                regs = {r.user_id: r.status for r in await uow.registrations.for_session(item.id)}
+            wanted = "attended" if not undo else None
+            value = str(element.get("value", ""))
+            person = next((u for u in regs if u in value), None)
+            if person is not None and wanted and regs[person] != "attended":
+                inv.fail(9, f"check-in of {person} in {session} pressed, still {regs[person]}")
+        self.act("check_in", check_in())
+
+    @precondition(lambda self: not self.model.planning_sent)
+    @rule()
+    def survey_planning(self):
+        self.model.planning_sent = True
+        self.act("survey_planning", self.command(seed.ADMIN, "admin survey planning"))
+
+    # --- material ---------------------------------------------------------------------------------------
+
+    @rule(case=st.sampled_from(CASES), flagged=st.booleans(), by_lecturer=st.booleans())
+    def upload(self, case, flagged, by_lecturer):
+        uploader = seed.LECTURER if by_lecturer else seed.ADMIN
+
+        async def upload():
+            reply = await self.command(uploader, f"admin material add {case}")
+            form = self.world.fake.current_view(uploader)
+            if form is None or form.get("callback_id") != ids.MATERIAL_UPLOAD_VIEW:
+                return reply
+            file_id = self.world.fake.add_user_file(uploader, "case.txt", FLAGGED if flagged else CLEAN)
+            submitted = await self.ws.driver.submit_view(uploader, form, {
+                ids.MATERIAL_CASE_BLOCK: {ids.MATERIAL_CASE_INPUT: case},
+                ids.MATERIAL_KIND_BLOCK: {ids.MATERIAL_KIND_INPUT: "material"},
+                ids.MATERIAL_FILE_BLOCK: {ids.MATERIAL_FILE_INPUT: [file_id]},
+            })
+            self.step.replies.append((uploader, submitted))
+        self.act("upload", upload())
+
+    @rule(by_lecturer=st.booleans(), action=st.sampled_from((ids.MATERIAL_ACCEPT_PROPOSAL, ids.MATERIAL_CONFIRM,
+                                                              ids.MATERIAL_WITHDRAW)))
+    def answer_proposal(self, by_lecturer, action):
+        uploader = seed.LECTURER if by_lecturer else seed.ADMIN
+        found = [m for m in self.world.fake.dm_messages(uploader) if action in json.dumps(m.get("blocks") or [])]
+        if found:
+            self.act("answer_proposal", self.press(uploader, found[-1], action))
+
+    # --- time, the process, Slack --------------------------------------------------------------------------
+
+    @precondition(lambda self: self.world.clock.now() < YEAR_END)
+    @rule(by=st.sampled_from(tuple(MOVES)))
+    def clock(self, by):
+        self.begin("clock")
+        self.step.clock_moved = True
+        self.run(self.ws.advance(MOVES[by]))
+
+    @precondition(lambda self: self.world.restarts < 3)
+    @rule()
+    def restart(self):
+        self.begin("restart")
+        self.run(self.world.restart())
+        self.run(self.ws.run_due())
+
+    @rule(method=st.sampled_from(("chat.postMessage", "chat.update")))
+    def slack_hiccup(self, method):
+        """Slack answers the next call of a method with a 500 (the outbox must retry, once)."""
+        self.begin("slack_hiccup")
+        self.world.fake.fail(method, 500, times=1)
+
+    # --- buttons, old and new ---------------------------------------------------------------------------------
+
+    @rule(pick=st.integers(0, 10_000))
+    def press_a_button(self, pick):
+        """Someone presses a button of any message they were ever sent (days old, perhaps)."""
+        choices = buttons_in_slack(self.world)
+        choices = [c for c in choices if not self.forgotten(c[0])]
+        if not choices:
+            return
+        user, message, block, element = choices[pick % len(choices)]
+        self.model.buttons_pressed += 1
+        self.act("press_a_button", self.press(user, message, element["action_id"], block.get("block_id"),
+                                              element.get("value", "")))
+
+    @rule(person=st.sampled_from(COORDINATORS), how=st.sampled_from(("all", "half", "cancel")))
+    def survey(self, person, how):
+        """Answer the newest survey in the DM: all of it, half of it, or start and cancel."""
+        if self.forgotten(person):
+            return
+        invitation = next((m for m in reversed(self.world.fake.dm_messages(person))
+                           if ids.SURVEY_START in json.dumps(m.get("blocks") or [])), None)
+        if invitation is None:
+            return
+
+        async def answer():
+            await self.press(person, invitation, ids.SURVEY_START)
+            for index in range(40):
+                dialog = next((m for m in reversed(self.world.fake.dm_messages(person))
+                               if ids.SURVEY_ANSWER_BLOCK in json.dumps(m.get("blocks") or [])), None)
+                if dialog is None or (how == "half" and index == 2):
+                    return
+                if how == "cancel":
+                    if any(e.get("action_id") == ids.SURVEY_CANCEL for _, e in interactive(dialog)):
+                        await self.press(person, dialog, ids.SURVEY_CANCEL)
+                    return
+                elements = interactive(dialog)
+                choose = [(b, e) for b, e in elements if str(e.get("action_id", "")).startswith(ids.SURVEY_CHOOSE)
+                          and e.get("type") == "button"]
+                multi = [(b, e) for b, e in elements if e.get("action_id") == ids.SURVEY_MULTI]
+                skip = [(b, e) for b, e in elements if e.get("action_id") == ids.SURVEY_SKIP]
+                before = len(self.world.fake.calls)
+                if choose:
+                    await self.press(person, dialog, choose[0][1]["action_id"], choose[0][0].get("block_id"),
+                                     choose[0][1].get("value"))
+                elif multi:
+                    block, element = multi[0]
+                    options = element.get("options") or []
+                    await self.ws.driver.click(person, ids.SURVEY_MULTI, [options[0]["value"]] if options else [],
+                                               message=dialog, block_id=block.get("block_id"))
+                    await self.press(person, self.world.fake.message(dialog["channel"], dialog["ts"]), ids.SURVEY_NEXT)
+                elif skip:
+                    await self.press(person, dialog, ids.SURVEY_SKIP)
+                else:
+                    reply = await self.ws.driver.send_dm(person, "特になし")
+                    self.step.replies.append((person, reply))
+                if len(self.world.fake.calls) == before:
+                    return
+        self.act("survey", answer())
+
+
+# --- reading buttons out of the fake Slack --------------------------------------------------------------
+
+
+def interactive(message: dict) -> list[tuple[dict, dict]]:
+    found = []
+    for block in message.get("blocks") or []:
+        elements = block.get("elements") or ([block["accessory"]] if isinstance(block.get("accessory"), dict) else [])
+        for element in elements:
+            if isinstance(element, dict) and element.get("action_id"):
+                found.append((block, element))
+    return found
+
+
+def buttons_in_slack(world) -> list[tuple[str, dict, dict, dict]]:
+    """(who can press it, message, block, button) for every button of every message still in Slack:
+    DMs (pressed by their person), group DMs and channels (by a member)."""
+    out = []
+    for conversation in world.fake.conversations.values():
+        if conversation.kind == "im":
+            pressers = [conversation.user]
+        else:
+            pressers = [m for m in conversation.members if m.startswith("U") and m != world.fake.bot_user_id][:1]
+        if not pressers or pressers[0] is None:
+            continue
+        for message in conversation.messages:
+            for block, element in interactive(message):
+                if element.get("type") == "button" and not element.get("url"):
+                    out.append((pressers[0], dict(message, channel=conversation.id), block, element))
+    return out
+
+
+def world_message(world, user: str, shown: dict) -> dict:
+    """A message shown through the response_url, as a stored message (or ephemeral) to press on."""
+    for ephemeral in reversed(world.fake.ephemerals(user)):
+        if ephemeral.get("blocks") == shown.get("blocks"):
+            return ephemeral
+    for message in reversed(world.fake.dm_messages(user)):
+        if message.get("blocks") == shown.get("blocks"):
+            return dict(message, channel=world.fake.dm_channel_id(user))
+    return dict(shown, channel=world.fake.dm_channel_id(user), ts=world.fake.message_ts() if hasattr(
+        world.fake, "message_ts") else "1.0")

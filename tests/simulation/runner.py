@@ -1,0 +1,69 @@
+"""Running the year simulator with given settings, and reporting what it checked."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import seed as fixed_seed
+from hypothesis.stateful import run_state_machine_as_test
+
+from tests.simulation import invariants as inv
+from tests.simulation.machine import STEPS, YearSimulation
+from tests.simulation.world import Databases
+
+
+@dataclass
+class Outcome:
+    years: int
+    steps: int
+    seconds: float
+    checked: dict[int, int]
+    failure: str | None  # the violation and the shortest sequence Hypothesis printed
+
+
+def machine_for(postgres_url: str | None) -> type[YearSimulation]:
+    class Simulation(YearSimulation):
+        databases = Databases(postgres_url)
+    Simulation.__name__ = YearSimulation.__name__  # the printed sequence reads `state = YearSimulation()`
+    return Simulation
+
+
+def simulate(*, years: int, steps_per_year: int, seed: int | None, postgres_url: str | None = None,
+             shrink: bool = True) -> Outcome:
+    """``years`` examples of up to ``steps_per_year`` steps; on a violation, Hypothesis shrinks it."""
+    machine = machine_for(postgres_url)
+    if seed is not None:
+        machine = fixed_seed(seed)(machine)
+    phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
+    config = settings(max_examples=years, stateful_step_count=steps_per_year, deadline=None, database=None,
+                      phases=phases, print_blob=False, report_multiple_bugs=False,
+                      suppress_health_check=list(HealthCheck))
+    steps_before, checked_before = sum(STEPS.values()), dict(inv.CHECKED)
+    started = time.monotonic()
+    failure = None
+    printed = io.StringIO()
+    try:
+        with redirect_stdout(printed):
+            run_state_machine_as_test(machine, settings=config)
+    except Exception as error:  # noqa: BLE001 - reported with the sequence, as the runner's result
+        notes = "\n".join(getattr(error, "__notes__", []))
+        failure = f"{type(error).__name__}: {error}\n{notes}\n{printed.getvalue()}".strip()
+    return Outcome(years, sum(STEPS.values()) - steps_before, time.monotonic() - started,
+                   {n: inv.CHECKED[n] - checked_before.get(n, 0) for n in sorted(inv.CHECKED)}, failure)
+
+
+def report(outcome: Outcome) -> str:
+    lines = [f"years (examples) run: {outcome.years}; steps: {outcome.steps}; {outcome.seconds:.0f} s"]
+    for item in inv.INVARIANTS:
+        lines.append(f"  {item.number:2d}. {item.name}: checked {outcome.checked.get(item.number, 0)} times")
+    lines.append("violations: 0" if outcome.failure is None else "VIOLATION (shortest sequence):\n" + outcome.failure)
+    return "\n".join(lines)
+
+
+def postgres_from_env() -> str | None:
+    return os.environ.get("JIREI_TEST_POSTGRES_URL")
