@@ -112,6 +112,7 @@ SURVEYS = Feature(
     renderers={
         surveys.INVITATION_KIND: survey_messages.render_invitation,
         surveys.REMINDER_KIND: survey_messages.render_reminder,
+        surveys.CLOSED_KIND: survey_messages.render_closed,
     },
     jobs=(Job("survey_runs_closing", survey_jobs.close_due_runs, every=5 * MINUTE),),
     next_due=(surveys.next_survey_deadline,),

@@ -31,6 +31,8 @@ JST = ZoneInfo("Asia/Tokyo")
     ("admin survey send S1", grammar.SurveySend(code="S1")),
     ("admin survey planning", grammar.SurveyPlanning()),
     ("admin survey summary", grammar.SurveySummary()),
+    ("admin survey close R3", grammar.SurveyClose(code="R3")),
+    ("admin survey close s2", grammar.SurveyClose(code="S2")),
     ("admin survey summary 令和8", grammar.SurveySummary(fiscal_year=2026)),
     ("admin survey summary year=2026", grammar.SurveySummary(fiscal_year=2026)),
     ("admin report R1", grammar.Report(code="R1")),

@@ -221,6 +221,14 @@ class SurveySummary(Command):
     fiscal_year: int | None = None
 
 
+class SurveyClose(Command):
+    """`admin survey close R1` (or a session's S1): stop taking answers now, as at the deadline."""
+
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin survey close"
+    code: str
+
+
 class Report(Command):
     admin: ClassVar[bool] = True
     name: ClassVar[str] = "admin report"
@@ -544,6 +552,8 @@ def _parse_admin(tokens: list[str], tz) -> Command:
             return SurveyPlanning()
         if rest and rest[0].lower() == "summary" and len(rest) <= 2:
             return SurveySummary(fiscal_year=_summary_year(rest[1]) if len(rest) == 2 else None)
+        if rest and rest[0].lower() == "close":
+            return SurveyClose(code=_require_code(rest[1:], ("run", "session"), "usage.survey"))
         raise CommandError("usage.survey")
     if head == "report":
         if len(rest) >= 1 and rest[0].lower() == "year":

@@ -275,13 +275,22 @@ def rate_text(report: SurveyReport, lang: str) -> str:
 
 
 def headline_text(report: SurveyReport, survey: Survey, lang: str) -> str:
-    """「満足度 平均 4.2、役立つか 平均 4.0」: the scale questions' means, or why there are none."""
+    """「満足度 平均 4.2、業務に役立つか 平均 4.0」: the scale questions' means; for a survey without
+    any, the first choice question's counts; or why there is nothing to show."""
     results = headline(report)
-    if not results:
-        return t("surveys.summary.no_headline", lang, min=MIN_CELL)
-    return t("surveys.summary.headline_separator", lang).join(
-        t("surveys.summary.headline_item", lang, label=_short_label(survey, result.question_id, lang),
-          mean=format_mean(result.mean)) for result in results)
+    separator = t("surveys.summary.headline_separator", lang)
+    if results:
+        return separator.join(t("surveys.summary.headline_item", lang, mean=format_mean(result.mean),
+                                label=_short_label(survey, result.question_id, lang)) for result in results)
+    if not any(q.kind == "scale5" for q in survey.questions):
+        first = next((q for q in survey.questions if q.kind == "single"), None)
+        result = report.question(first.id) if first is not None else None
+        if result is not None and not result.suppressed:
+            counts = separator.join(t("surveys.report.count_line", lang, label=o.label.get(lang),
+                                      count=result.counts[o.id]) for o in first.options)
+            return t("surveys.summary.headline_counts", lang, question=_short_label(survey, first.id, lang),
+                     counts=counts)
+    return t("surveys.summary.no_headline", lang, min=MIN_CELL)
 
 
 def _short_label(survey: Survey, question_id: str, lang: str) -> str:
@@ -371,3 +380,21 @@ def _packed(chunks: list[str], joiner: str = "\n\n") -> list[str]:
         else:
             packed.append(chunk)  # each chunk is within the limit already (lines_within)
     return packed
+
+
+def build_closed_notice(report: SurveyReport, survey: Survey, run_code: str, session_code: str | None,
+                        bureau: str | None, closed_by: str | None, lang: str) -> list[dict]:
+    """To the secretariat when a survey run closes: responses, response rate and the headline."""
+    about = survey.title.get(lang)
+    if session_code:
+        about = t("surveys.closed.about_session", lang, title=about, code=session_code,
+                  bureau=bureau_name(bureau, lang))
+    lines = [about,
+             t("surveys.closed.figures", lang, respondents=report.respondents, invited=report.invited,
+               rate=rate_text(report, lang)),
+             t("surveys.summary.headline", lang, headline=headline_text(report, survey, lang))]
+    blocks = [header(t("surveys.closed.title", lang, code=run_code)), section("\n".join(lines))]
+    if closed_by:
+        blocks.append(context(t("surveys.closed.by", lang, user=f"<@{closed_by}>")))
+    blocks.append(context(t("surveys.closed.next", lang, code=run_code)))
+    return blocks

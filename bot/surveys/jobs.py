@@ -16,5 +16,5 @@ async def close_due_runs(deps: Deps) -> int:
     closed = 0
     for run_id in due:
         async with deps.uow() as uow:  # one transaction per run: one failure stops nothing else
-            closed += await close_run(uow, now, run_id)
+            closed += await close_run(uow, now, run_id, deps.settings.admin_ids)
     return closed

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.surveys.blocks import build_invitation, build_reminder
+from bot.surveys.blocks import build_closed_notice, build_invitation, build_merge_note, build_reminder
 from bot.delivery.renderers import Message, RenderContext
 from bot.core.i18n import t
 from bot.surveys.definitions import Survey, load_survey
-from bot.surveys.service import answered
+from bot.surveys.service import answered, closed_report
 from bot.core.timefmt import format_datetime
 from storage.models import SurveyRun
 
@@ -41,3 +41,20 @@ async def render_invitation(ctx: RenderContext) -> Message | None:
 
 async def render_reminder(ctx: RenderContext) -> Message | None:
     return await _owed_message(ctx, "survey_runs.reminder_text", build_reminder)
+
+
+async def render_closed(ctx: RenderContext) -> Message | None:
+    """For one of the secretariat: a survey run closed (at its deadline, or by an admin), with its
+    figures as written at the close."""
+    found = await closed_report(ctx.uow, int(ctx.payload.get("run_id", 0)), ctx.deps.tz)
+    if found is None:
+        return None
+    result, session_code, bureau = found
+    lang = await ctx.uow.coordinators.lang_of(ctx.delivery.recipient)
+    by = ctx.payload.get("by")
+    blocks = build_closed_notice(result.report, result.survey, result.run.code, session_code, bureau,
+                                 str(by) if by else None, lang)
+    if result.merge is not None:
+        blocks += build_merge_note(result.merge.fiscal_year, result.merge.shown, result.merge.bureau, lang)
+    return Message(text=t("surveys.closed.text", lang, code=result.run.code, respondents=result.report.respondents,
+                          invited=result.report.invited), blocks=blocks)

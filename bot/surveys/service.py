@@ -55,6 +55,8 @@ BATCH_SIZE = MIN_CELL
 RESPONSE_PAD_BYTES = 256
 INVITATION_KIND = "survey_invitation"
 REMINDER_KIND = "survey_reminder"
+# To the secretariat when a run closes: its headline figures.
+CLOSED_KIND = "survey_closed"
 
 
 class SurveyError(Refusal):
@@ -366,8 +368,11 @@ async def write_due_batch(uow: UnitOfWork, run_id: int) -> int:
 # --- closing -------------------------------------------------------------------------------------
 
 
-async def close_run(uow: UnitOfWork, now: datetime, run_id: int) -> bool:
-    """At the deadline: no more answers, unfinished progress deleted, pending reminders dropped."""
+async def close_run(uow: UnitOfWork, now: datetime, run_id: int, secretariat: frozenset[str] = frozenset(),
+                    *, by: str = "system") -> bool:
+    """At the deadline: no more answers, unfinished progress deleted, pending reminders dropped; the
+    secretariat (`secretariat`: JIREI_ADMINS, and whoever holds the admin role) is sent the run's
+    headline figures through the outbox."""
     run = await uow.surveys.run(run_id, lock=True)
     if run is None or run.status != "open" or run.deadline_at > now:
         return False
@@ -378,8 +383,28 @@ async def close_run(uow: UnitOfWork, now: datetime, run_id: int) -> bool:
     dropped = await uow.surveys.delete_run_progress(run.id)
     for kind in (INVITATION_KIND, REMINDER_KIND):
         await uow.outbox.cancel_pending(kinds=(kind,), key_prefix=f"{kind}:{run.code}:")
-    await uow.audit.record(now, "system", "survey.close", "ok", target=run.code, unfinished=dropped)
+    for user in sorted(set(secretariat) | set(await uow.roles.holders("admin"))):
+        await outbox.enqueue(uow, kind=CLOSED_KIND, recipient=user, due_at=now,
+                             dedupe_key=f"{CLOSED_KIND}:{run.code}:{user}", now=now,
+                             payload={"run_id": run.id, "by": None if by == "system" else by})
+    await uow.audit.record(now, by, "survey.close", "ok", target=run.code, unfinished=dropped)
     return True
+
+
+async def close_now(uow: UnitOfWork, now: datetime, actor: Actor, code: str,
+                    secretariat: frozenset[str] = frozenset()) -> RunReport:
+    """`admin survey close R1` (or a session's S1): the run stops taking answers now, as at its
+    deadline; the figures as they stand after the close."""
+    if not actor.is_admin:
+        await uow.audit.record(now, actor.user_id, "survey.close", "refused", target=code)
+        raise SurveyError("auth.admin_only")
+    run = await _run_named(uow, code)
+    if run.status != "open":
+        raise SurveyError("survey_runs.error.already_closed", code=run.code)
+    run.deadline_at = min(run.deadline_at, now)
+    await uow.flush()
+    await close_run(uow, now, run.id, secretariat, by=actor.user_id)
+    return await tally_run(uow, run)
 
 
 async def next_survey_deadline(uow: UnitOfWork, now: datetime) -> datetime | None:
@@ -423,6 +448,19 @@ async def run_report(uow: UnitOfWork, now: datetime, actor: Actor, code: str) ->
     await uow.audit.record(now, actor.user_id, "survey.report", "ok", target=run.code,
                            respondents=result.report.respondents)
     return result
+
+
+async def closed_report(uow: UnitOfWork, run_id: int,
+                        tz: ZoneInfo = JST) -> tuple[RunReport, str | None, str | None] | None:
+    """A closed run's figures for the secretariat's notice: (report, session code, its bureau)."""
+    run = await uow.surveys.run(run_id)
+    if run is None or run.status != "closed":
+        return None
+    result = await tally_run(uow, run)
+    item = await uow.sessions.get(run.session_id) if run.session_id is not None else None
+    if item is not None and 0 < result.report.respondents < MIN_CELL:
+        result = await _with_merge(uow, result, tz)
+    return result, item.code if item else None, item.bureau if item else None
 
 
 async def _with_merge(uow: UnitOfWork, result: RunReport, tz: ZoneInfo = JST) -> RunReport:

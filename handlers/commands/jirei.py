@@ -64,6 +64,7 @@ ROUTES: dict[type[grammar.Command], Handler] = {
     grammar.SurveyPlanning: surveys.send_planning,
     grammar.SurveySend: surveys.send_post_session,
     grammar.SurveySummary: surveys.summary,
+    grammar.SurveyClose: surveys.close,
     grammar.Report: report,
     grammar.Groups: groups.my_groups,
     grammar.Propose: groups.open_propose_modal,

@@ -1,4 +1,5 @@
-"""`admin survey planning`, `admin survey send S1`, `admin survey summary [year]` and `admin report R1`."""
+"""`admin survey planning`, `admin survey send S1`, `admin survey close R1`, `admin survey summary [year]` and
+`admin report R1`."""
 
 from __future__ import annotations
 
@@ -68,3 +69,13 @@ async def summary(cmd: grammar.SurveySummary, request: CommandRequest) -> None:
     survey = load_survey(result.survey_id)
     await request.reply(build_year_summary(result, survey, request.lang),
                         t("surveys.summary.text", request.lang, year=result.fiscal_year))
+
+
+async def close(cmd: grammar.SurveyClose, request: CommandRequest) -> None:
+    """The run stops taking answers now; the secretariat's notice goes through the outbox."""
+    deps = request.deps
+    async with deps.uow() as uow:
+        result = await surveys.close_now(uow, deps.clock.now(), request.actor, cmd.code, deps.settings.admin_ids)
+    await request.reply_text("survey_runs.closed_now", code=result.run.code, respondents=result.report.respondents,
+                             invited=result.report.invited)
+    deps.wake_dispatcher()
