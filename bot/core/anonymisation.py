@@ -76,6 +76,8 @@ class _Hit:
     start: int
     end: int
     tier: str = CONFIDENT
+    # Read from a label alone ("受付番号 …"): gives way to any finding of a kind's own rule it overlaps.
+    fallback: bool = False
 
 
 # --- normalisation -----------------------------------------------------------------------------
@@ -136,7 +138,7 @@ _RESIDENCE_CARD = re.compile(
     r"(?![A-Za-z0-9])")
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 
-_SEP = r"[ \-ー.]"
+_SEP = r"(?:[ \-ー.・]| - )"  # "090・3377・1208", "076 - 223 - 9140"
 _PHONE = re.compile(
     r"(?<![0-9A-Za-z+\-])"
     r"(?:\+81" + _SEP + r"?(?:\(0\)" + _SEP + r"?)?|\(0|0)"
@@ -647,7 +649,7 @@ _BANK_ACCOUNT = re.compile(
     r"(?:口座番号|口座|普通預金|当座預金|普通|当座|貯蓄預金|記号番号|ゆうちょ(?:銀行)?)[^0-9\n。]{0,12}?"
     r"(?P<value>[0-9]{5}-[0-9]{6,8}|(?<![0-9-])[0-9]{7})(?![0-9-])")
 _INSURANCE = re.compile(
-    r"(?:被保険者(?:証)?番号|保険者番号|保険証(?:の)?(?:番号|記号番号)?|基礎年金番号|年金番号|年金手帳(?:の)?番号"
+    r"(?:被保険者(?:証)?(?:記号)?[・]?番号|保険証(?:の)?(?:番号|記号番号)?|基礎年金番号|年金番号|年金手帳(?:の)?番号"
     r"|(?:雇用|介護|健康|国民健康)保険(?:被保険者)?(?:証)?(?:の)?番号|記号番号)" + _GAP +
     r"(?P<value>[0-9]{4}-?[0-9]{6}(?:-?[0-9])?|(?<![0-9])[0-9]{6,10}(?![0-9]))(?![0-9-])"
     r"|(?P<pair>記号 ?[:：]? ?[0-9]{1,8}[ ・、,]{0,2}番号 ?[:：]? ?[0-9]{1,8})(?![0-9])")
@@ -655,8 +657,8 @@ _SNS_SERVICES = (r"LINE|ライン|Facebook|facebook|フェイスブック|FB|Ins
                  r"|WeChat|ウィーチャット|微信|WhatsApp|ワッツアップ|Viber|Zalo|KakaoTalk|カカオトーク|Messenger"
                  r"|メッセンジャー|Twitter|ツイッター|TikTok|Telegram|Skype|QQ|X")
 _SNS = re.compile(
-    r"(?<![A-Za-z])(?:" + _SNS_SERVICES + r") ?(?:の)?(?:ID|ＩＤ|アカウント|ユーザー名|ユーザーネーム|番号)?"
-    r" ?[:：は=＝] ?(?P<value>(?:https?://)?(?:www\.)?[A-Za-z0-9-]+\.(?:com|me|jp)/[A-Za-z0-9._/~\-]+"
+    r"(?<![A-Za-z])(?:" + _SNS_SERVICES + r") ?(?:の)?(?:(?:ID|ＩＤ|アカウント|ユーザー名|ユーザーネーム|番号)"
+    r" ?[:：は=＝]? ?| ?[:：は=＝] ?)(?P<value>(?:https?://)?(?:www\.)?[A-Za-z0-9-]+\.(?:com|me|jp)/[A-Za-z0-9._/~\-]+"
     r"|\+[0-9][0-9 \-]{7,16}[0-9]|@?[A-Za-z0-9][A-Za-z0-9._\-]{2,40})(?![A-Za-z0-9@])"
     r"|(?<![A-Za-z0-9.])(?P<url>(?:https?://)?(?:www\.)?(?:facebook|fb|instagram|twitter|x|tiktok)\.com"
     r"/[A-Za-z0-9._\-]+|line\.me/[A-Za-z0-9/._~\-]+)"
@@ -673,6 +675,8 @@ def _labelled_numbers(folded: str) -> Iterator[_Hit]:
             value = match.group(group)
             if kind == "sns_id" and "@" in value[1:]:
                 continue  # an e-mail address, found as such
+            if group == "pair" and re.search(r"ゆうちょ|銀行|口座|振込", folded[max(0, match.start() - 24):match.start()]):
+                kind = "bank_account"  # ゆうちょ銀行 記号12340 番号56781231
             yield _Hit(kind, match.start(group), match.end(group))
 
 
@@ -822,7 +826,7 @@ def _chunks(text: str) -> Iterator[tuple[int, int]]:
 
 
 def _moved(hit: _Hit, by: int) -> _Hit:
-    return _Hit(hit.kind, hit.start + by, hit.end + by, hit.tier)
+    return _Hit(hit.kind, hit.start + by, hit.end + by, hit.tier, hit.fallback)
 
 
 def _chunk_hits(text: str, start: int, end: int) -> Iterator[_Hit]:
@@ -861,6 +865,10 @@ def _mentions(text: str, cuts: list[tuple[int, int]], hits: list[_Hit]) -> Itera
                 yield _Hit(kind, first + lo, last + lo, tier)
 
 
+_SAMPLED_KINDS = frozenset({"residence_card", "my_number", "passport", "insurance_number", "case_number"})
+_SAMPLE_CUE = re.compile(r"例|見本|サンプル|架空|(?i:e\.g\.|for example|looks like|(?<![@./])\b(?:sample|example)\b(?![.@/]))")
+
+
 def _not_personal(folded: str, hit: _Hit) -> bool:
     """Public bodies' addresses and numbers, organisations' general inboxes, historical figures and
     job titles: found by some rule, but nobody's personal data."""
@@ -868,13 +876,48 @@ def _not_personal(folded: str, hit: _Hit) -> bool:
         return True
     if hit.kind == "email" and anonymisation_contacts.is_general_inbox(folded[hit.start:hit.end]):
         return True
+    if hit.kind in ("phone", "postal_code", "case_number") and set(re.sub(r"[^0-9]", "", folded[hit.start:hit.end])) == {"0"}:
+        return True  # "000-000-0000", "〒000-0000": a blank of a form or a template
     if "例" in folded[max(0, hit.start - 4):hit.start]:
         return True  # "例：AB12345678CD": an example of the shape, in a Q&A or a form's instructions
+    if hit.kind in _SAMPLED_KINDS:
+        line_start = max(folded.rfind("\n", 0, hit.start) + 1, hit.start - 30)
+        line_end = folded.find("\n", hit.end, hit.end + 40)
+        around = folded[line_start:hit.start] + " " + folded[hit.end:line_end if line_end != -1 else hit.end + 40]
+        if _SAMPLE_CUE.search(around):
+            return True  # "記載例：在留カード番号「AB12345678CD」", "looks like "AB 1234 5678 CD" — only a sample"
     return hit.kind == "person_name" and anonymisation_names.is_not_a_person(folded[hit.start:hit.end],
                                                                              folded[hit.end:hit.end + 12])
 
 
+# What a finding takes with it: a birth date its "生" (昭和56年1月23日生); an account number its bank,
+# branch and type before it and the holder's name in katakana after it (みずほ銀行 高田馬場支店 普通 1187720
+# ノムラ トモユキ), so the proposal leaves no half of them.
+_BANK_BEFORE = re.compile(
+    r"(?:(?:(?:[ぁ-ん]{2,4})?[" + _KANJI + _KATAKANA + r"A-Za-z]{0,12}(?:銀行|信用金庫|信金|信用組合|労働金庫|ろうきん|バンク)|ゆうちょ(?:銀行)?"
+    r"|JA ?(?:Bank|バンク)?(?: [A-Z][a-z]+)?|[A-Z][A-Za-z]+ Bank)[ ]?"
+    r"(?:[" + _KANJI + _KATAKANA + r"A-Za-z○〇]{1,10}(?:支店|出張所|店)[ ]?)?)"
+    r"(?:普通預金|当座預金|普通|当座|貯蓄預金)?[ ]?(?:口座番号|口座)?[ :：]?$")
+_HOLDER_AFTER = re.compile(r"[ ]?[" + _KATAKANA + r"]{2,10}(?: [" + _KATAKANA + r"]{2,10})?(?![" + _KATAKANA + _KANJI + r"])")
+
+
+def _widened(folded: str, hit: _Hit) -> _Hit:
+    if hit.kind == "birth_date" and folded[hit.end:hit.end + 1] == "生" and folded[hit.end + 1:hit.end + 2] != "ま":
+        return _Hit(hit.kind, hit.start, hit.end + 1, hit.tier, hit.fallback)
+    if hit.kind == "bank_account":
+        line_start = max(folded.rfind("\n", 0, hit.start) + 1, hit.start - 48)
+        before = _BANK_BEFORE.search(folded, line_start, hit.start)
+        start = before.start() if before and before.group().strip(" :：") else hit.start
+        holder = _HOLDER_AFTER.match(folded, hit.end)
+        return _Hit(hit.kind, start, holder.end() if holder else hit.end, hit.tier, hit.fallback)
+    return hit
+
+
 def _rule_hits(text: str, folded: str) -> Iterator[_Hit]:
+    yield from (_widened(folded, hit) for hit in _rule_hits_as_found(text, folded))
+
+
+def _rule_hits_as_found(text: str, folded: str) -> Iterator[_Hit]:
     for family in (anonymisation_labels.labelled_hits(folded), anonymisation_contacts.contact_hits(folded),
                    anonymisation_places.place_hits(folded), anonymisation_names.name_hits(folded)):
         yield from (_Hit(*hit) for hit in family)
@@ -898,7 +941,7 @@ def _without_overlaps(hits: Iterable[_Hit], length: int) -> list[_Hit]:
     kept, so the whole check stays linear in the text."""
     taken = bytearray(length)
     kept: list[_Hit] = []
-    for hit in sorted(hits, key=lambda h: (h.tier != CONFIDENT, _PRIORITY[h.kind], h.start, -(h.end - h.start))):
+    for hit in sorted(hits, key=lambda h: (h.tier != CONFIDENT, h.fallback, _PRIORITY[h.kind], h.start, -(h.end - h.start))):
         if taken.find(1, hit.start, hit.end) == -1:
             taken[hit.start:hit.end] = b"\x01" * (hit.end - hit.start)
             kept.append(hit)

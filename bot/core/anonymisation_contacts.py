@@ -21,9 +21,14 @@ _INTERNATIONAL_PHONE = re.compile(
 _BRACKETED_PHONE = re.compile(r"(?<![0-9])\(0[0-9]{1,4}\) ?[0-9]{1,4}[ \-][0-9]{4}(?![0-9])")
 _THREE_FOUR_FOUR = re.compile(r"(?<![0-9\-])0[1-9]0[ \-][0-9]{4}[ \-][0-9]{4}(?![0-9\-])")
 
+_DOT = r"(?:\.| ?\((?:dot|DOT|ドット)\) ?| ?\[(?:dot|DOT)\] ?)"
 _OBFUSCATED_EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64} ?(?:\((?:at|AT|あっと|アット)\)|\[(?:at|AT)\]|<at>|★|☆|◎)"
-    r" ?[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,4}(?![A-Za-z0-9\-])")
+    r" ?[A-Za-z0-9\-]{1,63}(?:" + _DOT + r"[A-Za-z0-9\-]{1,63}){1,4}(?![A-Za-z0-9\-])"
+    # spelled out: "ayumi.kuroda.1990 at example dot jp" (a known top-level domain at the end)
+    r"|(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{2,64} at [A-Za-z0-9\-]{1,63}(?: dot [A-Za-z0-9\-]{1,63}){0,3}"
+    r" dot (?:com|net|org|jp|info|biz|edu|gov|io|me|br|ph|vn|np|id|uk|us|ca|au|cn|kr|tw|th|my|in|pk|lk|mm|pe|ne|co)"
+    r"(?![A-Za-z0-9\-])")
 # An organisation's general inbox, published for anyone to write to.
 GENERAL_INBOXES = frozenset("""info information soudan sodan consult consultation contact contacts office support help
     helpdesk inquiry inquiries toiawase otoiawase uketsuke madoguchi jimukyoku admin webmaster noreply no-reply
@@ -40,12 +45,28 @@ _PERSONAL_HOSTS = re.compile(
     r"|substack\.com|github\.io)")
 
 
+# A number read out in words, as people dictate it: "〇九〇-二二七四-八八一五", "ゼロキュウゼロ・サンイチニナナ・…",
+# "ゼロハチゼロ の ロクゴーイチニ の …", "zero-hachi-zero, 4418, 2276". Each unit is one digit.
+_DIGIT_WORDS = {"0": "0 〇 ○ 零 ゼロ レイ マル zero oh", "1": "一 イチ ichi one", "2": "二 ニー ニ ni two",
+                "3": "三 サン san three", "4": "四 ヨン yon four", "5": "五 ゴー ゴ go five", "6": "六 ロク roku six",
+                "7": "七 ナナ シチ nana shichi seven", "8": "八 ハチ hachi eight", "9": "九 キュウ キュー ク kyuu kyu nine"}
+_DIGIT_UNIT = "(?:[0-9]|" + "|".join(sorted((w for words in _DIGIT_WORDS.values() for w in words.split()),
+                                          key=len, reverse=True)) + ")"
+_SPOKEN_PHONE = re.compile(r"(?<![A-Za-z0-9ァ-ヴー一-龥])(?:0|〇|○|零|ゼロ|レイ|マル|zero)(?:(?:[ \-・,]{1,3}|[ ]?の[ ]?)?"
+                           + _DIGIT_UNIT + r"){9,14}(?![A-Za-z0-9ァ-ヴー])")
+_UNIT = re.compile(_DIGIT_UNIT)
+
+
 def _phones(folded: str) -> Iterator[tuple[str, int, int, str]]:
     for pattern in (_INTERNATIONAL_PHONE, _BRACKETED_PHONE, _THREE_FOUR_FOUR):
         for match in pattern.finditer(folded):
             digits = re.sub(r"[^0-9]", "", match.group())
             if 9 <= len(digits) <= 15:
                 yield "phone", match.start(), match.end(), CONFIDENT
+    for match in _SPOKEN_PHONE.finditer(folded):
+        units = _UNIT.findall(match.group())
+        if len(units) in (10, 11) and not all(unit.isdigit() for unit in units):
+            yield "phone", match.start(), match.end(), CONFIDENT
 
 
 def is_general_inbox(address: str) -> bool:

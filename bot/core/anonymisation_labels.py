@@ -57,12 +57,12 @@ _PLACE_TYPE = re.compile(r"(?:学校|小学校|中学校|高校|大学|学院|�
                          r"|\(株\)|工場|工業|食品|店|ホーム|センター|[A-Z][a-z]+ [A-Z][a-z]+)")
 
 _BIRTH_CUE = re.compile(
-    r"(?:生年月日|誕生日|出生日|(?i:date of birth|birth ?date|d\.?o\.?b\.?|born(?: on)?|nascid[oa] em|nacid[oa] el"
+    r"(?:生年月日|誕生日|出生日|うまれた ?ひ|たんじょうび|せいねんがっぴ|(?i:date of birth|birth ?date|d\.?o\.?b\.?|born(?: on)?|nascid[oa] em|nacid[oa] el"
     r"|data de nascimento|fecha de nacimiento|sinh ngày|ngày sinh|kapanganakan|ipinanganak))"
     r"(?:[（(][^）)\n]{1,12}[）)])?[ \t:：│|]{0,4}")
 _DATE = re.compile(
     r"(?:[0-9]{1,2}[/.\-][0-9]{1,2}[/.\-](?:19|20)[0-9]{2}|(?:19|20)[0-9]{2}[/.\-][0-9]{1,2}[/.\-][0-9]{1,2}"
-    r"|(?:19|20)[0-9]{2}年 ?[0-9]{1,2}月 ?[0-9]{1,2}日|(?:明治|大正|昭和|平成|令和)(?:[0-9]{1,2}|元)年 ?[0-9]{1,2}月 ?[0-9]{1,2}日)"
+    r"|(?:19|20)[0-9]{2}年 ?[0-9]{1,2}月 ?[0-9]{1,2}日|(?:19|20)[0-9]{2} ?ねん ?[0-9]{1,2} ?がつ ?[0-9]{1,2} ?にち|(?:明治|大正|昭和|平成|令和)(?:[0-9]{1,2}|元)年 ?[0-9]{1,2}月 ?[0-9]{1,2}日)"
     r"(?![0-9])")
 
 _MY_NUMBER_FIELD = re.compile(
@@ -264,6 +264,92 @@ def _account_fields(folded: str) -> Iterator[tuple[str, int, int, str]]:
             yield kind, start, match.end("value"), CONFIDENT
 
 
+# Any other number given with a label is an identifier, whatever its shape: "患者ID：2291-04587",
+# "MRN: 00731846", "受付番号 東難 2023-11-0418", "証明書番号 輪災-R6-008872", "Encounter No.: IP-2025-004417",
+# "the Bureau's case reference is R4-SHIN-771023". The label says the kind (口座 → bank account, 保険 or
+# 年金 → insurance, 旅券 → passport…); a label of a public register (登録番号, 法人番号, 保険者番号…) or of
+# a kind read elsewhere (電話, 郵便…) is left to those rules.
+_ID_LABEL = re.compile(
+    r"(?P<label>(?<![一-龥ァ-ヴー])[一-龥ァ-ヴー・]{0,8}(?:番号|ナンバー|ＩＤ|ID|No\.?|コード)"
+    r"|(?<![A-Za-z])(?:MRN|(?i:(?:case|file|patient|member|employee|staff|student|claim|invoice|application|receipt"
+    r"|encounter|admission|record|ticket|reference|card|policy|registration|certificate)\.? ?(?:no\.?|number|#|id"
+    r"|reference|ref\.?)|case reference|reference)))"
+    r"(?:[ \t]*(?:is|は|:|：|=|#)[ \t]*|[ \t]{1,2})"
+    r"(?P<value>(?:[一-龥]{1,4}[ -]?|[A-Z]{1,3} )?[A-Za-z0-9][A-Za-z0-9一-龥\-/・.]{2,30})")
+_NOT_ID_LABEL = re.compile(r"電話|TEL|Tel|FAX|Fax|携帯|郵便|部屋|登録|法人|(?<!被)保険者番号|事業所|医療機関|機関|番号札"
+                           r"|カード番号|在留カード|部品|製品|商品|品番|型番|型式|シリアル|ロット|バージョン|モデル|注文|規格"
+                           r"|(?i:phone|room|registration|zip|postal|part|model|serial|order|item|product|version|lot)")
+_ID_KIND = (("bank_account", re.compile(r"口座|銀行|ゆうちょ|信用金庫|(?i:account|bank)")),
+            ("insurance_number", re.compile(r"保険|年金|(?i:insurance|pension|policy)")),
+            ("passport", re.compile(r"旅券|パスポート|(?i:passport)")),
+            ("my_number", re.compile(r"個人番号|マイナンバー|通知カード|(?i:my ?number)")))
+
+
+def _any_labelled_ids(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _ID_LABEL.finditer(folded):
+        label = match.group("label")
+        if _NOT_ID_LABEL.search(label):
+            continue
+        value = match.group("value")
+        # The value ends at its last digit (or a letter after digits): "0417号福祉…" keeps "0417号".
+        while value and not (value[-1].isdigit() or value[-1] == "号"
+                             or (value[-1].isascii() and value[-1].isalpha() and any(c.isdigit() for c in value))):
+            value = value[:-1]
+        digits = sum(c.isdigit() for c in value)
+        if (digits < 3 or (digits < 5 and value.isdigit()) or re.fullmatch(r"T[0-9]{13}", value)
+                or set(re.sub(r"[^0-9]", "", value)) == {"0"}):
+            continue  # a count or a short number; "T…" is a business's public invoice registration
+        line = folded[max(0, folded.rfind("\n", 0, match.start()) + 1, match.start() - 60):match.start()]
+        kind = _id_kind(label, line)
+        # A case number gives way to any kind's own rule; a label that names a kind wins over a bare shape.
+        yield kind, match.start("value"), match.start("value") + len(value), CONFIDENT, kind == "case_number"
+    yield from _id_columns(folded)
+
+
+def _id_kind(label: str, line: str) -> str:
+    """The kind a label names, else the nearest cue before it on its line, else a case or file number."""
+    found = next((kind for kind, cue in _ID_KIND if cue.search(label)), None)
+    if found:
+        return found
+    cues = [(match.end(), kind) for kind, cue in _ID_KIND for match in cue.finditer(line)]
+    return max(cues)[1] if cues else "case_number"
+
+
+_TABLE_SEPARATORS = ("\t", "│", "|", ",")
+_ID_HEADER = re.compile(r"(?:番号|ＩＤ|ID|No\.?|コード|(?i:number|mrn))$")
+
+
+def _id_columns(folded: str) -> Iterator[tuple[str, int, int, str, bool]]:
+    """A table (tab, │, | or comma separated) whose header names a number column ("氏名\t社員番号\t…",
+    "学校名,学年,出席番号,…"): each row's cell in that column is that kind of identifier."""
+    columns: dict[int, str] = {}
+    separator, width = "", 0
+    position = 0
+    for line in folded.split("\n"):
+        line_start, position = position, position + len(line) + 1
+        if columns and separator and line.count(separator) == width:
+            cell_start = line_start
+            for index, cell in enumerate(line.split(separator)):
+                kind = columns.get(index)
+                stripped = cell.strip()
+                if kind and sum(c.isdigit() for c in stripped) >= 3 and set(re.sub(r"[^0-9]", "", stripped)) != {"0"}:
+                    start = cell_start + cell.index(stripped)
+                    yield kind, start, start + len(stripped), CONFIDENT, kind == "case_number"
+                cell_start += len(cell) + len(separator)
+            continue
+        columns, separator, width = {}, "", 0
+        for candidate in _TABLE_SEPARATORS:
+            count = line.count(candidate)
+            if count >= 2:
+                headers = [cell.strip() for cell in line.split(candidate)]
+                if sum(bool(re.search(r"[0-9]", h)) for h in headers) * 2 > len(headers):
+                    continue  # a row of values, not a header
+                columns = {i: _id_kind(h, "") for i, h in enumerate(headers)
+                           if len(h) <= 12 and _ID_HEADER.search(h) and not _NOT_ID_LABEL.search(h)}
+                separator, width = candidate, count
+                break
+
+
 def labelled_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
     """Every value read through its label, as ``(kind, start, end, tier)``."""
     yield from _person_fields(folded)
@@ -272,3 +358,4 @@ def labelled_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
     yield from _birth_fields(folded)
     yield from _number_fields(folded)
     yield from _account_fields(folded)
+    yield from _any_labelled_ids(folded)

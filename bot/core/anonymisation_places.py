@@ -45,7 +45,9 @@ PUBLIC_BODIES = ("出入国在留管理局", "入国管理局", "出張所", "�
                  "法テラス", "労働基準監督署", "労働局", "ハローワーク", "公共職業安定所", "市役所", "区役所", "町役場",
                  "村役場", "年金事務所", "税務署", "法務局", "家庭裁判所", "地方裁判所", "大使館", "領事館", "保健所",
                  "児童相談所", "福祉事務所", "国際交流協会", "社会福祉協議会", "外国人技能実習機構", "よりそいホットライン",
-                 "DV相談+", "DV相談ナビ", "国際交流会館", "市民活動センター")
+                 "DV相談+", "DV相談ナビ", "国際交流会館", "市民活動センター", "インフォメーションセンター", "日本年金機構",
+                 "弁護士会", "Immigration Services Bureau", "Immigration Bureau", "Support Center", "City Hall",
+                 "Ward Office", "Embassy", "Consulate", "Legal Affairs Bureau", "Hello Work")
 _PERSONAL_IN_BETWEEN = re.compile(r"自宅|携帯|本人|相談者|夫|妻|母|父|住所|連絡先|申請人|申立人|さん|様|氏")
 
 
@@ -109,6 +111,14 @@ def is_public_place(folded: str, start: int) -> bool:
     line_start = max(folded.rfind("\n", 0, start), folded.rfind("。", 0, start), start - 80) + 1
     before = folded[line_start:start]
     body = max((before.rfind(name) + len(name) for name in PUBLIC_BODIES if name in before), default=-1)
+    if body < 0 and folded[line_start - 1:line_start] == "\n" and not _PERSONAL_IN_BETWEEN.search(before):
+        # A listing of bodies: the address or number on the lines under a heading that names the body
+        # ("■ 外国人在留支援センター（FRESC）\n  東京都新宿区四谷1-6-1…").
+        heading_start = folded.rfind("\n", max(0, line_start - 80), line_start - 1) + 1
+        heading = folded[heading_start:line_start - 1]
+        if heading.lstrip().startswith(("■", "□", "●", "○", "◆", "◇", "【", "・", "*", "-")) and any(
+                name in heading for name in PUBLIC_BODIES):
+            return True
     if body < 0:
         return False
     between = before[body:]

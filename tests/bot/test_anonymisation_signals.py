@@ -84,6 +84,43 @@ def test_contact_details_and_names_written_as_people_write_them(text, found):
     assert found in kinds(text)
 
 
+@pytest.mark.parametrize("text, found", [
+    ("患者ID：3381-22907　病棟：3階東", ("case_number", "3381-22907")),
+    ("MRN: 00412277    Ward: 4W", ("case_number", "00412277")),
+    ("整理番号 横浜 2024-相-00318 で受け付けた。", ("case_number", "横浜 2024-相-00318")),
+    ("The office's case reference is R5-OSK-220871.", ("case_number", "R5-OSK-220871")),
+    ("Insurance: NHI, card no. TK 1122-334455", ("insurance_number", "TK 1122-334455")),
+    ("被保険者証 記号・番号：大宮 41・1203344", ("insurance_number", "大宮 41・1203344")),
+    ("氏名\t職員番号\t時間\nLE Van Tam\tAB-2024-117\t12", ("case_number", "AB-2024-117")),
+    ("振込先：りそな銀行 浦和支店 普通 2233441 ヤマダ ハナコ", ("bank_account", "りそな銀行 浦和支店 普通 2233441 ヤマダ ハナコ")),
+    ("給与はゆうちょ銀行 記号14020 番号33445561 に入る", ("bank_account", "ゆうちょ銀行 記号14020 番号33445561")),
+    ("長女（平成27年6月3日生）", ("birth_date", "平成27年6月3日生")),
+    ("でんわ：〇八〇―四四一二―七七〇九", ("phone", "〇八〇―四四一二―七七〇九")),
+    ("携帯はゼロナナゼロ・イチニサンヨン・ゴーロクナナハチです", ("phone", "ゼロナナゼロ・イチニサンヨン・ゴーロクナナハチ")),
+    ("call zero-kyuu-zero, 5566, 7788 after six", ("phone", "zero-kyuu-zero, 5566, 7788")),
+    ("携帯 090・1122・3344", ("phone", "090・1122・3344")),
+    ("Tel 045 - 661 - 2233", ("phone", "045 - 661 - 2233")),
+    ("mail: tanaka.h (at) mail-example (dot) co (dot) jp", ("email", "tanaka.h (at) mail-example (dot) co (dot) jp")),
+    ("write to maria.l.1988 at example dot com please", ("email", "maria.l.1988 at example dot com")),
+    ("LINE ID hana_0721 で連絡", ("sns_id", "hana_0721")),
+])
+def test_identifiers_given_with_a_label_or_spelled_out_are_found_whole(text, found):
+    assert found in kinds(text)
+
+
+@pytest.mark.parametrize("text", [
+    "部品番号 160-0023 を注文した",
+    "Your card number looks like \"AB 1234 5678 CD\" - only a sample.",
+    "記載例：在留カード番号「AB12345678CD」のような形式です",
+    "■ 外国人在留支援センター（FRESC）\n  東京都新宿区四谷1-6-1 四谷タワー13階",
+    "〒000-0000 ○○県○○市中央1-1-1\nTEL 000-000-0000（代表）",
+    "発行元の登録番号 T1030005012345 を確認した",
+])
+def test_samples_blanks_registers_and_listed_public_bodies_are_not_personal(text):
+    assert [kind for kind, found in kinds(text) if kind in ("residence_card", "case_number", "address", "phone",
+                                                             "postal_code")] == []
+
+
 def test_a_person_once_found_is_found_again_bare():
     text = "本人（Analyn Mercado、以下アナリン）から電話。\n10/15 アナリンから着信。Mercadoさんの件で警察へ。"
     found = kinds(text)
