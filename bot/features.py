@@ -12,6 +12,9 @@ from datetime import timedelta
 from functools import partial
 
 from bot import observability
+from bot.library import jobs as library_jobs
+from bot.library import messages as library_messages
+from bot.library import service as library
 from bot.materials import jobs as material_jobs
 from bot.privacy import jobs as privacy_jobs
 from bot.requests import messages as request_messages
@@ -32,6 +35,7 @@ from bot.wiring import Feature, Job, wire
 from handlers.actions import case_requests as request_actions
 from handlers.actions import checks as check_actions
 from handlers.actions import groups as group_actions
+from handlers.actions import library as library_actions
 from handlers.actions import materials as material_actions
 from handlers.actions import people as people_actions
 from handlers.actions import privacy as privacy_actions
@@ -51,7 +55,7 @@ from handlers.views import surveys as survey_views
 MINUTE = timedelta(minutes=1)
 
 # What follows a held session, in its closing transaction.
-AFTER_HELD = (surveys.start_post_session_survey, study_groups.introduce_discussion_groups)
+AFTER_HELD = (surveys.start_post_session_survey, study_groups.introduce_discussion_groups, library.offer_share)
 
 PEOPLE = Feature(
     name="people",
@@ -168,5 +172,17 @@ REQUESTS = Feature(
     },
 )
 
-FEATURES = (PEOPLE, SESSIONS, MATERIALS, SURVEYS, STUDY_GROUPS, REVIEW, PRIVACY, CHECKS, REQUESTS)
+# /jirei cases: published cases (and study groups' shared ones), searched; opened with the pledge.
+LIBRARY = Feature(
+    name="library",
+    listeners=(library_actions.register,),
+    renderers={
+        library.OPEN_KIND: library_messages.render_case,
+        library.SHARE_OFFER_KIND: library_messages.render_share_offer,
+    },
+    # A published case is in the library within a minute; so is a change to it.
+    jobs=(Job("library_index", library_jobs.index_library, every=MINUTE),),
+)
+
+FEATURES = (PEOPLE, SESSIONS, MATERIALS, SURVEYS, STUDY_GROUPS, REVIEW, PRIVACY, CHECKS, REQUESTS, LIBRARY)
 WIRING = wire(FEATURES)

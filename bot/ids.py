@@ -55,6 +55,11 @@ MATERIAL_LINK_CHECK_INPUT = "material_link_check_input"
 SESSION_NEW_DUPLICATE = "session_new_duplicate"  # value: the command text with duplicate=ok
 PUBLISH_EARLY = "publish_early"  # value: the case code
 
+# --- the case library --------------------------------------------------------------
+LIBRARY_OPEN = "library_open"  # value: the case code
+LIBRARY_SHARE = "library_share"  # value: the self-run session's code
+LIBRARY_SHARE_ACCEPT = "library_share_accept"  # value: the self-run session's code
+
 # --- study groups ----------------------------------------------------------------
 NUDGE_ACCEPT = "nudge_accept"
 NUDGE_LATER = "nudge_later"

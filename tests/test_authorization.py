@@ -75,6 +75,8 @@ COMMANDS = [
     (grammar.Check, "check", EVERYONE),
     # Outside a study group's channel everyone gets the same answer (use it in the channel).
     (grammar.GuardSet, "guard off", EVERYONE),
+    # The library holds what is published for every coordinator; opening a case needs the pledge.
+    (grammar.CasesSearch, "cases 事例 theme=教育 year=令和9", EVERYONE),
     (grammar.AdminHelp, "admin", STAFF),
     (grammar.CaseNew, 'admin case new title="新しい事例" theme=教育', ADMIN_ONLY),
     (grammar.SessionNew, "admin session new case=C1 bureau={b} " + SESSION_TIMES, OWN_BUREAU),
@@ -117,6 +119,10 @@ ACTIONS = [
     (ids.MATERIAL_WITHDRAW, "M1", row("ok", "refused", "refused", "ok", "refused", "refused")),
     (ids.SESSION_JOIN_ELSEWHERE, "{s}", EVERYONE),
     (ids.PUBLISH_EARLY, "C1", ADMIN_ONLY),
+    # C1 is not in the library, S1 is no study group's: a clean answer for everyone.
+    (ids.LIBRARY_OPEN, "C1", EVERYONE),
+    (ids.LIBRARY_SHARE, "{s}", EVERYONE),
+    (ids.LIBRARY_SHARE_ACCEPT, "{s}", EVERYONE),
 ]
 
 

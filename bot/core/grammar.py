@@ -117,6 +117,16 @@ class ForgetMe(Command):
     confirmed: bool = False
 
 
+class CasesSearch(Command):
+    """`cases [words] [theme=…] [bureau=…] [year=…]`: the case library."""
+
+    name: ClassVar[str] = "cases"
+    words: tuple[str, ...] = ()
+    theme: str | None = None
+    bureau: str | None = None
+    fiscal_year: int | None = None
+
+
 class CaseNew(Command):
     admin: ClassVar[bool] = True
     name: ClassVar[str] = "admin case new"
@@ -479,9 +489,47 @@ def parse(text: str, tz) -> Command:
         if [r.lower() for r in rest] == ["confirm"]:
             return ForgetMe(confirmed=True)
         raise CommandError("usage.forget_me")
+    if head == "cases":
+        return _parse_cases(rest)
     if head == "admin":
         return _parse_admin(rest, tz)
     raise CommandError("usage.unknown", word=head[:30])
+
+
+CASES_FILTERS = ("theme", "bureau", "year")
+MAX_SEARCH_WORDS = 8
+MAX_SEARCH_WORD_CHARS = 50
+
+
+def _parse_cases(tokens: list[str]) -> CasesSearch:
+    """Words, and filters as `key=value` (theme and bureau by code or name, year as 2027, 令和9…)."""
+    words: list[str] = []
+    filters: dict[str, str] = {}
+    for token in tokens:
+        key, sep, value = token.partition("=")
+        if sep and key.strip().lower() in CASES_FILTERS:
+            if not value.strip():
+                raise CommandError("usage.cases")
+            filters[key.strip().lower()] = value.strip()
+        elif sep and key and key.isascii() and key.isalpha():
+            raise CommandError("usage.cases_unknown_filter", field=key[:20])
+        else:
+            words.append(token)
+    if len(words) > MAX_SEARCH_WORDS or any(len(w) > MAX_SEARCH_WORD_CHARS for w in words):
+        raise CommandError("usage.cases_too_many_words", count=MAX_SEARCH_WORDS, chars=MAX_SEARCH_WORD_CHARS)
+    theme = bureau = None
+    if "theme" in filters:
+        found = find_theme(filters["theme"])
+        if found is None:
+            raise CommandError("usage.bad_theme", value=filters["theme"][:40])
+        theme = found.code
+    if "bureau" in filters:
+        found_bureau = find_bureau(filters["bureau"])
+        if found_bureau is None:
+            raise CommandError("usage.bad_bureau", value=filters["bureau"][:30])
+        bureau = found_bureau.code
+    year = parse_fiscal_year(filters["year"]) if "year" in filters else None
+    return CasesSearch(words=tuple(words), theme=theme, bureau=bureau, fiscal_year=year)
 
 
 def _parse_admin(tokens: list[str], tz) -> Command:

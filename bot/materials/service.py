@@ -132,6 +132,7 @@ async def add_material_file(uow: UnitOfWork, now: datetime, actor: Actor, case_c
     await requests.material_arrived(uow, now, material)
     await uow.audit.record(now, actor.user_id, "material.add", "ok", target=case.code, kind=kind,
                            version=material.version, findings=len(findings))
+    await uow.library.mark_stale(case.id)  # a new commentary is indexed again (if the case is there)
     return MaterialResult(material, case, list(checked.findings), list(checked.name_findings))
 
 
@@ -154,6 +155,7 @@ async def add_material_link(uow: UnitOfWork, now: datetime, actor: Actor, case_c
     await uow.audit.record(now, actor.user_id, "material.add_link", "ok", target=case.code, kind=kind,
                            version=material.version)
     await requests.material_arrived(uow, now, material)
+    await uow.library.mark_stale(case.id)
     return MaterialResult(material, case, [])
 
 
@@ -222,6 +224,7 @@ async def accept_proposal(uow: UnitOfWork, now: datetime, actor: Actor, material
     await requests.material_arrived(uow, now, material)
     await uow.audit.record(now, actor.user_id, "material.accept_proposal", "ok", target=case.code,
                            replaced=original.version, version=material.version, findings=len(remaining))
+    await uow.library.mark_stale(case.id)
     return MaterialResult(material, case, remaining)
 
 
@@ -248,6 +251,7 @@ async def _confirm(uow: UnitOfWork, now: datetime, actor: Actor, material: Mater
     material.confirmed_by, material.confirmed_at = actor.user_id, now
     await uow.audit.record(now, actor.user_id, "material.confirm_findings", "ok", target=f"M{material.id}",
                            findings=len(material.findings))
+    await uow.library.mark_stale(material.case_id)
 
 
 async def releasable_material(uow: UnitOfWork, case_id: int, *, approved: bool = True) -> Material | None:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot import ids
 from bot.kit import actions, button, channel, context, divider, escape, header, mention, section
+from bot.library.blocks import build_home_section
 from bot.materials.blocks import stalled_names
 from bot.people.blocks import build_home
 from bot.requests.blocks import request_lines_blocks
@@ -79,6 +80,8 @@ def build_home_tab(data: HomeData, lang: str, tz: ZoneInfo) -> dict:
     pledged = format_date(person.pledge_accepted_at, lang, tz) if person and person.pledge_accepted_at else None
     blocks = build_home(person, data.actor, lang, pledged)["blocks"]
     blocks += [divider()] + coordinator_blocks(data.coordinator, lang, tz)
+    if data.library is not None:
+        blocks += [divider()] + build_home_section(data.library, lang)
     if data.staff is not None:
         blocks += [divider()] + staff_blocks(data.staff, lang, tz)
     if data.lecturer is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.library.results import Shelf
 from bot.people.results import Actor
 from bot.sessions.results import SessionSummary
 from storage.models import Case, CaseSession, Coordinator, StudyGroup
@@ -140,6 +141,7 @@ class HomeData:
     staff: StaffHome | None = None
     lecturer: LecturerHome | None = None
     admin: AdminHome | None = None
+    library: Shelf | None = None  # あなたのテーマの事例
 
 
 @dataclass

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.i18n import t
 from bot.core.timefmt import fiscal_year_bounds, fiscal_year_of
+from bot.library.service import shelf as library_shelf
 from bot.people.results import Actor
 from bot.requests.service import requests_overview
 from bot.sessions.service import bureau_label, waitlist_position
@@ -68,6 +69,7 @@ async def home_data(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor) 
     cases = await _cases_by_id(uow)
     data = HomeData(actor, await uow.coordinators.get(actor.user_id),
                     await coordinator_home(uow, now, actor, cases))
+    data.library = await library_shelf(uow, actor.user_id)
     if actor.staff_bureaus:
         data.staff = await staff_home(uow, now, actor.staff_bureaus, cases)
     lectured = [case for case in cases.values() if case.lecturer_user_id == actor.user_id]

@@ -222,6 +222,7 @@ async def edit_case(uow: UnitOfWork, now: datetime, actor: Actor, code: str, cha
     if "theme" in changed:
         for item in await uow.sessions.for_case(case.id):
             item.theme = case.theme
+    await uow.library.mark_stale(case.id)  # the library shows the case as it is now
     await uow.audit.record(now, actor.user_id, "case.edit", "ok", target=case.code, changed=changed)
     return case
 

@@ -1,0 +1,1 @@
+"""The case library: published and shared cases, searched with /jirei cases."""
