@@ -44,6 +44,7 @@ class Typed:
     material_filename: str = "case.txt"
     free_text: str | None = None  # survey answers; None: the catalog's sample answers
     cancel_reason: str | None = None  # None: the catalog's
+    request_note: str | None = None  # the secretariat's note asking for a case; None: the catalog's
     name_suffix: str = ""  # added to every person's name (Slack's and the profile's)
 
     def name(self, name: str) -> str:

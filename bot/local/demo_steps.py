@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot import ids
 from bot.local import seed
@@ -714,6 +714,72 @@ async def step_cancel(demo) -> None:
                 t("demo.check.case_incomplete", demo.lang, code=case.code))
 
 
+async def step_case_request(demo) -> None:
+    """The secretariat asks the lecturer for a case in a field (事例作成の依頼); the lecturer accepts and
+    the case exists; a week before the due date they are reminded; the material they send waits for
+    the secretariat's approval (four eyes) before it can be released."""
+    from bot.materials.service import releasable_material
+    from bot.requests.blocks import due_text
+
+    demo.heading("demo.step.case_request")
+    lang, typed = demo.lang, demo.typed
+    due = (demo.ws.clock.now().astimezone(JST) + timedelta(days=14)).date()
+    await demo.command(seed.ADMIN, "admin request", show=False)
+    form = demo.ws.fake.current_view(seed.ADMIN)
+    typed_values = {"theme": "education", "title": typed.case_title, "lecturer": seed.LECTURER,
+                    "due": due.isoformat(), "note": typed.request_note or t("demo.request_note", lang)}
+    demo.say(f"\n👤 {demo.name(seed.ADMIN)}: [{t('requests.modal.submit', lang)}]")
+    await demo.ws.driver.submit_view(seed.ADMIN, form, {
+        ids.REQUEST_FIELD_BLOCKS[name][0]: {ids.REQUEST_FIELD_BLOCKS[name][1]: value}
+        for name, value in typed_values.items()})
+    await demo.ws.run_due()
+    asked = demo.dm_with_action(seed.LECTURER, ids.REQUEST_ACCEPT)
+    if asked:
+        demo.say(demo.render(asked))
+    demo.expect(asked is not None and due_text(due, lang, JST) in str(asked),
+                t("demo.check.request_asked", lang))
+    await demo.press(seed.LECTURER, asked or {}, ids.REQUEST_ACCEPT)
+    async with demo.ws.deps.uow() as uow:
+        request = (await uow.case_requests.all())[-1]
+        case = await uow.cases.get(request.case_id) if request.case_id else None
+    told = [m for m in demo.dms(seed.ADMIN) if request.code in str(m) and (case and case.code in str(m))]
+    demo.expect(case is not None and case.lecturer_user_id == seed.LECTURER and bool(told),
+                t("demo.check.request_accepted", lang, code=case.code if case else "—"))
+
+    await demo.advance(timedelta(days=7, hours=3), t("demo.clock.request_week", lang))
+    reminders = [m for m in demo.dms(seed.LECTURER)
+                 if request.code in str(m) and ids.MATERIAL_UPLOAD_OPEN in str(m)]
+    if reminders:
+        demo.say(demo.render(reminders[-1]))
+    sent_at = datetime.fromtimestamp(float(reminders[-1]["ts"]), JST) if reminders else None
+    demo.expect(len(reminders) == 1 and sent_at is not None and sent_at.weekday() < 5 and 10 <= sent_at.hour < 18,
+                t("demo.check.request_reminded", lang))
+
+    await demo.command(seed.LECTURER, f"admin material add {case.code if case else 'C1'}", show=False)
+    upload = demo.ws.fake.current_view(seed.LECTURER)
+    file_id = demo.ws.fake.add_user_file(seed.LECTURER, "case.txt", CLEAN.encode())
+    await demo.ws.driver.submit_view(seed.LECTURER, upload, {
+        ids.MATERIAL_CASE_BLOCK: {ids.MATERIAL_CASE_INPUT: case.code if case else "C1"},
+        ids.MATERIAL_KIND_BLOCK: {ids.MATERIAL_KIND_INPUT: "material"},
+        ids.MATERIAL_FILE_BLOCK: {ids.MATERIAL_FILE_INPUT: [file_id]}})
+    await demo.ws.run_due()
+    review = demo.dm_with_action(seed.ADMIN, ids.REQUEST_APPROVE)
+    if review:
+        demo.say(demo.render(review))
+    async with demo.ws.deps.uow() as uow:
+        held_back = case is not None and await releasable_material(uow, case.id) is None
+    demo.expect(review is not None and held_back, t("demo.check.request_gate", lang))
+    await demo.press(seed.ADMIN, review or {}, ids.REQUEST_APPROVE)
+    async with demo.ws.deps.uow() as uow:
+        request = await uow.case_requests.by_code(request.code)
+        released = case is not None and await releasable_material(uow, case.id) is not None
+    demo.expect(request.status == "approved" and released, t("demo.check.request_approved", lang))
+    await demo.ws.driver.open_home(seed.ADMIN)
+    home = str(demo.ws.fake.home_view(seed.ADMIN))
+    demo.expect(t("requests.state.approved", lang) in home and request.code in home,
+                t("demo.check.request_home", lang))
+
+
 async def step_forget_me(demo) -> None:
     """A coordinator asks Jirei to forget them."""
     demo.heading("demo.step.forget_me")
@@ -730,4 +796,5 @@ async def step_forget_me(demo) -> None:
 STEPS[:] = [step_help, step_roster, step_profile, step_plan, step_announce, step_join, step_change, step_material,
             step_deadline,
             step_release, step_reminders, step_hold, step_publish, step_study_groups, step_survey,
-            step_session_survey, step_rest_of_year, step_home_tabs, step_year_review, step_cancel, step_forget_me]
+            step_session_survey, step_rest_of_year, step_home_tabs, step_year_review, step_cancel, step_case_request,
+            step_forget_me]

@@ -28,6 +28,7 @@ HOSTILE_TYPED = Typed(
     material_filename=HOSTILE.replace(" <@U000>", "") + ".txt",
     free_text=f"意見 {HOSTILE}",
     cancel_reason=f"講師の都合 {HOSTILE}",
+    request_note=f"依頼メモ {HOSTILE}",
     name_suffix=HOSTILE_NAME,
 )
 
@@ -49,5 +50,6 @@ async def test_the_demo_year_with_hostile_text_everywhere_sends_nothing_unescape
     # The hostile text was shown (escaped) in titles, places, reasons, answers, file names and links.
     for shown in ("受診同行 &lt;!channel&gt; &amp; &lt;b&gt;x&lt;/b&gt; &gt;q &lt;@U000&gt; &amp;amp;",
                   "在留資格 &lt;!channel&gt;", "会議室 &lt;!channel&gt;", "講師の都合 &lt;!channel&gt;",
+                  "依頼メモ &lt;!channel&gt;",
                   "https://meet.example.jp/j?a=1&amp;b=2&amp;amp;c=", "https://example.jp/c1.pdf?x=1&amp;y=2"):
         assert any(shown in payload for payload in sent), shown
