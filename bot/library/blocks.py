@@ -54,7 +54,7 @@ def _search_line(result: SearchResult, lang: str) -> str:
         parts.append(t("library.query.bureau", lang, bureau=escape(bureau_name(search.bureau, lang))))
     if search.fiscal_year:
         parts.append(t("library.query.year", lang, year=fiscal_year_label(search.fiscal_year, lang)))
-    return "　".join(parts) if parts else t("library.query.everything", lang)
+    return ("　" if lang == "ja" else "  ").join(parts) if parts else t("library.query.everything", lang)
 
 
 def build_results(result: SearchResult, lang: str) -> list[dict]:

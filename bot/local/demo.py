@@ -138,7 +138,7 @@ class Demo:
     @staticmethod
     def _button_label(message: dict, label_or_action: str) -> str:
         for block in message.get("blocks") or []:
-            for element in block.get("elements") or []:
+            for element in [*(block.get("elements") or []), *([block["accessory"]] if block.get("accessory") else [])]:
                 if element.get("action_id") == label_or_action:
                     return element.get("text", {}).get("text", label_or_action)
         return label_or_action

@@ -632,6 +632,26 @@ async def step_rest_of_year(demo) -> None:
     demo.expect(bool(in_thread), t("demo.check.commentary_follows", demo.lang))
 
 
+async def step_library(demo) -> None:
+    """A coordinator finds the published case in the library by its theme and year, and opens it."""
+    demo.heading("demo.step.library")
+    await demo.advance(timedelta(minutes=2), t("demo.clock.library", demo.lang))  # the library job indexes it
+    user = TOKYO[0]
+    await demo.command(user, "cases theme=医療・福祉 year=令和9")
+    answer = demo.ws.fake.ephemerals(user)[-1]
+    found = [block["accessory"]["value"] for block in answer.get("blocks", [])
+             if (block.get("accessory") or {}).get("action_id") == ids.LIBRARY_OPEN]
+    demo.expect(found[:1] == ["C1"] and t("library.year", demo.lang, year=2027, reiwa=9) in str(answer),
+                t("demo.check.library_found", demo.lang))
+    await demo.press(user, answer, ids.LIBRARY_OPEN)
+    await demo.ws.run_due()
+    opened = [m for m in demo.dms(user) if "C1" in str(m.get("text"))
+              and t("library.dm.text_material", demo.lang, code="C1") in str(m.get("text"))]
+    for message in opened[-1:]:
+        demo.say(demo.render(message))
+    demo.expect(bool(opened), t("demo.check.library_opened", demo.lang))
+
+
 async def step_home_tabs(demo) -> None:
     """The Home tab as each role sees it."""
     from bot.sessions.service import bureau_label
@@ -796,5 +816,5 @@ async def step_forget_me(demo) -> None:
 STEPS[:] = [step_help, step_roster, step_profile, step_plan, step_announce, step_join, step_change, step_material,
             step_deadline,
             step_release, step_reminders, step_hold, step_publish, step_study_groups, step_survey,
-            step_session_survey, step_rest_of_year, step_home_tabs, step_year_review, step_cancel, step_case_request,
+            step_session_survey, step_rest_of_year, step_library, step_home_tabs, step_year_review, step_cancel, step_case_request,
             step_forget_me]
