@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from sqlalchemy import delete, func, literal_column, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Case, CaseSession, LibraryEntry
@@ -52,9 +54,16 @@ class Library:
         return await self.session.get(LibraryEntry, case_id)
 
     async def put(self, entry: LibraryEntry) -> LibraryEntry:
-        """Add or replace an entry and its row in the index, in the caller's transaction."""
-        entry = await self.session.merge(entry)
-        await self.session.flush()
+        """Add or replace an entry and its row in the index, in the caller's transaction. One
+        INSERT … ON CONFLICT DO UPDATE, so two processes indexing the same case at once both succeed."""
+        values = {column.key: getattr(entry, column.key) for column in LibraryEntry.__table__.columns}
+        insert = postgresql_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(LibraryEntry).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[LibraryEntry.case_id],
+            set_={key: statement.excluded[key] for key in values if key != "case_id"})
+        await self.session.execute(statement)
+        entry = await self.session.get(LibraryEntry, entry.case_id, populate_existing=True)
         if self._sqlite:
             await self.session.execute(text("DELETE FROM library_fts WHERE rowid = :id"), {"id": entry.case_id})
             await self.session.execute(text("INSERT INTO library_fts (rowid, search_text) VALUES (:id, :text)"),

@@ -183,3 +183,13 @@ async def test_the_home_tab_shows_cases_in_the_persons_themes(ws):
     await ws.driver.open_home(user)
     home = texts([{"blocks": ws.fake.home_view(user)["blocks"]}])
     assert t("library.home.title", "ja") in home and "受診同行" not in home
+
+
+async def test_an_edited_case_is_found_by_its_new_title_within_a_minute(ws):
+    await published_case(ws)
+    user = seed.COORDINATORS[0][0]
+    await ws.driver.command(seed.ADMIN, 'admin case edit C1 title="医療通訳と受診の同行" summary="通院の支援"')
+    await ws.advance(timedelta(minutes=1, seconds=5))
+    assert found(await search(ws, user, "通院の支援")) == ["C1"]
+    assert found(await search(ws, user, "受診同行")) == []  # the old title is gone from the index
+    assert found(await search(ws, user, "窓口の連携")) == ["C1"]  # the commentary is still indexed

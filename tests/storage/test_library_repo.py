@@ -111,3 +111,17 @@ async def test_the_index_is_the_one_each_backend_promises(uow_factory):
             definition = await uow.session.scalar(text(
                 "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_library_entries_search_trgm'"))
             assert "gin" in definition and "gin_trgm_ops" in definition
+
+
+async def test_a_case_another_process_indexed_meanwhile_is_replaced_not_refused(uow_factory):
+    """Two processes' library jobs may both find a case to index: the later write replaces the first."""
+    async with uow_factory() as uow:
+        case = await _case(uow, "同時", "other")
+    async with uow_factory() as first, uow_factory() as second:
+        await first.library.put(_entry(case, "一つ目の索引"))
+        await first.commit()
+        await second.library.put(_entry(case, "二つ目の索引"))
+    assert await _codes(uow_factory, LibraryQuery(words=("二つ目の索引",))) == [case.code]
+    assert await _codes(uow_factory, LibraryQuery(words=("一つ目の索引",))) == []
+    async with uow_factory() as uow:
+        assert await uow.library.count() == 1
