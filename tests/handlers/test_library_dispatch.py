@@ -63,6 +63,7 @@ async def test_words_theme_year_and_bureau_find_the_published_case_and_never_an_
     assert "医療・福祉" in shown and "medical" not in shown
     assert "令和9年度" in shown and "8局中1局で開催" in shown
     assert t("library.open_button", "ja") in shown
+    assert ws.fake.violations == []  # every message and view was valid Block Kit
 
 
 async def test_english_speakers_read_the_same_results_in_english(ws):
@@ -76,6 +77,7 @@ async def test_english_speakers_read_the_same_results_in_english(ws):
     assert "Case library" in shown and "医療・福祉" not in shown
     none = texts([await search(ws, user, "nothing-like-this")])
     assert t("library.none", "en") in none
+    assert ws.fake.violations == []  # every message and view was valid Block Kit
 
 
 async def test_bad_filters_get_a_short_clear_message_in_the_persons_language(ws):
@@ -89,6 +91,7 @@ async def test_bad_filters_get_a_short_clear_message_in_the_persons_language(ws)
     assert "There is no filter" in texts([await search(ws, user, "colour=red")])
     assert "theme" in texts([await search(ws, user, "theme=")]).lower()
     assert "Could not read the fiscal year" in texts([await search(ws, user, "year=soon")])
+    assert ws.fake.violations == []  # every message and view was valid Block Kit
 
 
 async def test_open_asks_for_the_pledge_first_then_sends_the_case_and_its_commentary_as_a_release(ws):
@@ -124,6 +127,7 @@ async def test_open_asks_for_the_pledge_first_then_sends_the_case_and_its_commen
     await ws.run_due()
     assert t("library.sent_already", "ja", code="C1") in texts(ws.fake.ephemerals(newcomer)[-1:])
     assert len([m for m in ws.fake.dm_messages(newcomer) if "C1" in texts([m])]) == 2
+    assert ws.fake.violations == []  # every message and view was valid Block Kit
 
 
 async def test_a_study_groups_case_is_found_only_once_shared_after_the_check(ws):
@@ -168,6 +172,7 @@ async def test_a_study_groups_case_is_found_only_once_shared_after_the_check(ws)
     await ws.run_due()
     shared = [m for m in ws.fake.dm_messages(user) if "C1" in texts([m])]
     assert shared and "転籍を希望" in texts(shared) and "山田" not in texts(shared)
+    assert ws.fake.violations == []  # every message and view was valid Block Kit
 
 
 async def test_the_home_tab_shows_cases_in_the_persons_themes(ws):
@@ -183,6 +188,7 @@ async def test_the_home_tab_shows_cases_in_the_persons_themes(ws):
     await ws.driver.open_home(user)
     home = texts([{"blocks": ws.fake.home_view(user)["blocks"]}])
     assert t("library.home.title", "ja") in home and "受診同行" not in home
+    assert ws.fake.violations == []  # every message and view was valid Block Kit
 
 
 async def test_an_edited_case_is_found_by_its_new_title_within_a_minute(ws):
@@ -193,3 +199,4 @@ async def test_an_edited_case_is_found_by_its_new_title_within_a_minute(ws):
     assert found(await search(ws, user, "通院の支援")) == ["C1"]
     assert found(await search(ws, user, "受診同行")) == []  # the old title is gone from the index
     assert found(await search(ws, user, "窓口の連携")) == ["C1"]  # the commentary is still indexed
+    assert ws.fake.violations == []  # every message and view was valid Block Kit
