@@ -15,14 +15,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, or_, select
 
 from bot.core.i18n import catalog
 from bot.local.slack.escaping import payload_faults
 from config.reference import bureaus, themes
-from storage.models import (AuditEntry, Base, Case, CaseSession, Coordinator, Delivery, Material, Registration,
-                            SurveyInvite, SurveyResponse, SurveyRun)
+from storage.models import (AuditEntry, Base, Case, CaseRequest, CaseSession, Coordinator, Delivery, Material,
+                            Registration, SurveyInvite, SurveyResponse, SurveyRun)
 
 BUREAU_CODES = tuple(b.code for b in bureaus())
 THEME_CODES = tuple(t.code for t in themes())
@@ -93,6 +94,7 @@ class Model:
     # offers the same rules (Hypothesis requires it to shrink).
     planning_sent: bool = False
     forget_requests: int = 0
+    requests_made: int = 0
 
 
 def fail(number: int, detail: str) -> None:
@@ -489,3 +491,41 @@ async def slack_rules(world, model: Model, step: Step) -> None:
         if isinstance(call.response, dict) and call.response.get("ok") is False and call.status == 200 \
                 and call.response.get("error") not in ("message_not_found", "ratelimited"):
             fail(10, f"{call.method} refused by Slack: {call.response.get('error')}")
+
+
+JST = ZoneInfo("Asia/Tokyo")
+
+
+# --- 11. the lecturer's request ------------------------------------------------------------------------------------
+
+
+@invariant(11, "a requested case's material goes out only once that version was approved by someone other than its "
+               "uploader; a request's reminders fall on a weekday at 10:00, before the due date, once per stage")
+async def requested_material_approved_first(world, model: Model, step: Step) -> None:
+    requests = {r.case_id: r for r in await rows(world, CaseRequest) if r.case_id is not None}
+    if not requests:
+        return
+    approvals = [a for a in await rows(world, AuditEntry, AuditEntry.action == "case_request.review",
+                                       AuditEntry.outcome == "ok") if a.detail.get("approved")]
+    materials = {m.id: m for m in await rows(world, Material)}
+    for delivery in await rows(world, Delivery, Delivery.kind.in_(("material", "portal_publication")),
+                               Delivery.status == "sent"):
+        material = materials.get(delivery.payload.get("material_id"))
+        if delivery.kind == "portal_publication" or material is None or material.case_id not in requests:
+            continue
+        request = requests[material.case_id]
+        if not any(a.target == request.code and a.detail.get("version") == material.version
+                   and a.actor != material.uploaded_by and a.at <= delivery.sent_at for a in approvals):
+            fail(11, f"{request.code}: version {material.version} went to {delivery.recipient} without an approval "
+                     f"by someone other than its uploader")
+    tz = JST
+    stages = Counter()
+    for reminder in await rows(world, Delivery, Delivery.kind == "case_request_due"):
+        local = reminder.due_at.astimezone(tz)
+        request = next((r for r in requests.values() if r.id == reminder.payload.get("request_id")), None)
+        stages[(reminder.payload.get("request_id"), reminder.payload.get("stage"))] += 1
+        if local.weekday() >= 5 or (local.hour, local.minute) != (10, 0) or \
+                (request is not None and local.date() >= request.due_on):
+            fail(11, f"a reminder of request {reminder.payload.get('request_id')} is due {local:%a %Y-%m-%d %H:%M}")
+    if stages and max(stages.values()) > 1:
+        fail(11, f"a request's reminder queued twice: {stages.most_common(1)}")

@@ -317,6 +317,67 @@ class YearSimulation(RuleBasedStateMachine):
         if found:
             self.act("answer_proposal", self.press(uploader, found[-1], action))
 
+    # --- the lecturer's request (事例作成の依頼) -------------------------------------------------------------
+
+    @precondition(lambda self: self.model.requests_made < 3)
+    @rule(theme=st.sampled_from(("medical_welfare", "immigration", "education")),
+          days=st.sampled_from((0, 1, 5, 9, 30)), by_staff=st.booleans())
+    def request(self, theme, days, by_staff):
+        """The secretariat (or, refused, a bureau's staff) asks the lecturer for a case; a due date of
+        today is refused in the form."""
+        self.model.requests_made += 1
+        actor = seed.STAFF_TOKYO if by_staff else seed.ADMIN
+
+        async def ask():
+            await self.command(actor, "admin request")
+            form = self.world.fake.current_view(actor)
+            if form is None or form.get("callback_id") != ids.REQUEST_VIEW:
+                return
+            due = self.world.clock.now().astimezone(START.tzinfo).date() + timedelta(days=days)
+            typed = {"theme": theme, "title": f"依頼の事例 {self.model.requests_made}", "lecturer": seed.LECTURER,
+                     "due": due.isoformat(), "note": "外来での通訳の手配を中心に"}
+            submitted = await self.ws.driver.submit_view(actor, form, {
+                ids.REQUEST_FIELD_BLOCKS[name][0]: {ids.REQUEST_FIELD_BLOCKS[name][1]: value}
+                for name, value in typed.items()})
+            self.step.replies.append((actor, submitted))
+        self.act("request", ask())
+
+    @rule(accept=st.booleans(), pick=st.integers(0, 5))
+    def answer_request(self, accept, pick):
+        """The lecturer accepts, or declines with a reason, one of the requests in their DM."""
+        found = [m for m in self.world.fake.dm_messages(seed.LECTURER)
+                 if ids.REQUEST_ACCEPT in json.dumps(m.get("blocks") or [])]
+        if not found:
+            return
+        message = dict(found[pick % len(found)], channel=self.world.fake.dm_channel_id(seed.LECTURER))
+
+        async def answer():
+            await self.press(seed.LECTURER, message, ids.REQUEST_ACCEPT if accept else ids.REQUEST_DECLINE)
+            form = self.world.fake.current_view(seed.LECTURER)
+            if not accept and form is not None and form.get("callback_id") == ids.REQUEST_DECLINE_VIEW:
+                submitted = await self.ws.driver.submit_view(seed.LECTURER, form, {
+                    ids.REQUEST_REASON_BLOCK: {ids.REQUEST_REASON_INPUT: "今年度は時間が取れません"}})
+                self.step.replies.append((seed.LECTURER, submitted))
+        self.act("answer_request", answer())
+
+    @rule(approve=st.booleans(), pick=st.integers(0, 5))
+    def review_request(self, approve, pick):
+        """The secretariat approves, or returns with a note, material that arrived on a requested case."""
+        found = [m for m in self.world.fake.dm_messages(seed.ADMIN)
+                 if ids.REQUEST_APPROVE in json.dumps(m.get("blocks") or [])]
+        if not found:
+            return
+        message = dict(found[pick % len(found)], channel=self.world.fake.dm_channel_id(seed.ADMIN))
+
+        async def review():
+            await self.press(seed.ADMIN, message, ids.REQUEST_APPROVE if approve else ids.REQUEST_RETURN)
+            form = self.world.fake.current_view(seed.ADMIN)
+            if not approve and form is not None and form.get("callback_id") == ids.REQUEST_RETURN_VIEW:
+                submitted = await self.ws.driver.submit_view(seed.ADMIN, form, {
+                    ids.REQUEST_RETURN_BLOCK: {ids.REQUEST_RETURN_INPUT: "経過をもう少し詳しく"}})
+                self.step.replies.append((seed.ADMIN, submitted))
+        self.act("review_request", review())
+
     # --- time, the process, Slack --------------------------------------------------------------------------
 
     @precondition(lambda self: self.world.clock.now() < YEAR_END)
