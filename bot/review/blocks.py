@@ -20,6 +20,7 @@ from bot.requests.blocks import request_lines_blocks
 from bot.sessions.blocks import build_session_card, session_title
 from bot.core.i18n import t
 from bot.review.service import breakdown_text, survey_title
+from bot.surveys.blocks import survey_value
 from bot.review.results import (AdminHome, CoordinatorHome, HomeData, LecturerHome, SessionRow, StaffHome,
                                 Tally, YearReview)
 from bot.sessions.service import bureau_label
@@ -108,10 +109,15 @@ def coordinator_blocks(home: CoordinatorHome, lang: str, tz: ZoneInfo) -> list[d
                                                          ids.HOME_MATERIAL_READ, item.session.code)))
         blocks += _more(len(home.materials_to_read) - MAX_MATERIALS, lang)
     if home.surveys_to_answer:
-        lines = [t("home_tab.coordinator.survey_line", lang, code=s.code, title=escape(survey_title(s.survey_id, lang)),
-                   deadline=format_datetime(s.deadline_at, lang, tz)) for s in home.surveys_to_answer[:MAX_SURVEYS]]
         blocks.append(section(t("home_tab.coordinator.surveys_heading", lang)))
-        blocks += text_sections(lines)
+        for s in home.surveys_to_answer[:MAX_SURVEYS]:
+            # One button per survey: start it, or go on where the person stopped (paused or not).
+            label = t("surveys.home.resume" if s.started else "surveys.home.start", lang)
+            blocks.append(section(t("home_tab.coordinator.survey_line", lang, code=s.code,
+                                    title=escape(survey_title(s.survey_id, lang)),
+                                    deadline=format_datetime(s.deadline_at, lang, tz)),
+                                  accessory=button(label, ids.SURVEY_START, survey_value(s.code),
+                                                   style=None if s.started else "primary")))
         blocks += _more(len(home.surveys_to_answer) - MAX_SURVEYS, lang)
         blocks.append(context(t("home_tab.coordinator.surveys_hint", lang)))
     if home.study_groups:

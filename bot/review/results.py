@@ -37,6 +37,8 @@ class SurveyToAnswer:
     code: str
     survey_id: str
     deadline_at: datetime
+    # Begun (or paused) already: the Home tab's button goes on where the person stopped.
+    started: bool = False
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from bot.sessions.results import SessionSummary
 from bot.surveys.definitions import SurveyDefinitionError, load_survey
 from bot.surveys.report import MIN_CELL, response_bureau
 from bot.surveys.service import answered as surveys_answered
+from bot.surveys.service import dialog_started as surveys_started
 from bot.review.results import (SessionRow, MaterialToRead, SurveyToAnswer, MyStudyGroup, CoordinatorHome,
                                 StaffHome, MaterialVersion, LecturerCase, LecturerHome, BureauGlance,
                                 SurveyRate, StudyGroupGlance, AdminHome, HomeData, Tally, SurveySummary,
@@ -99,7 +100,8 @@ async def coordinator_home(uow: UnitOfWork, now: datetime, actor: Actor, cases: 
     return CoordinatorHome(
         sessions=summaries,
         materials_to_read=await _materials_to_read(uow, now, actor, mine, cases),
-        surveys_to_answer=[SurveyToAnswer(run.code, run.survey_id, run.deadline_at)
+        surveys_to_answer=[SurveyToAnswer(run.code, run.survey_id, run.deadline_at,
+                                          await surveys_started(uow, run.id, actor.user_id))
                            for run in await repo.open_runs_awaiting(actor.user_id, now)
                            if not await surveys_answered(uow, run.id, actor.user_id)],
         study_groups=await _my_groups(uow, actor.user_id),

@@ -107,7 +107,7 @@ def _answer_blocks(question: Question, progress: Progress, run_code: str, lang: 
                                         for o in question.options if o.id in selected]
         return [context(t("surveys.dialog.multi_hint", lang)), actions(boxes, block_id=block_id)]
     blocks = [actions(button(t("surveys.dialog.text_open", lang), ids.SURVEY_TEXT_OPEN, value(), style="primary"),
-                      button(t("surveys.dialog.cancel", lang), ids.SURVEY_CANCEL, value()), block_id=block_id)]
+                      block_id=block_id)]
     if isinstance(current, str) and current:
         blocks.append(context(t("surveys.dialog.text_current", lang, answer=escape(_shorten(current, 500)))))
     blocks.append(context(t("surveys.dialog.text_dm_hint", lang)))
@@ -125,6 +125,8 @@ def _navigation(question: Question, progress: Progress, run_code: str, lang: str
     # Multi answers are confirmed with Next; a text answer kept after going back can be too.
     if question.kind == "multi" or (question.kind == "text" and isinstance(current, str) and current):
         elements.append(button(t("surveys.dialog.next", lang), ids.SURVEY_NEXT, value, style="primary"))
+    # 中断 on every question: the answers so far are kept; the Home tab or the invitation resumes.
+    elements.append(button(t("surveys.dialog.cancel", lang), ids.SURVEY_CANCEL, value))
     return elements
 
 
@@ -159,9 +161,18 @@ def build_dialog_error(error_key: str, lang: str) -> list[dict]:
     return [section(t(error_key, lang, max=MAX_TEXT_LENGTH))]
 
 
-def build_paused(lang: str) -> list[dict]:
-    """After the dialog's cancel: what happened to the answers and how to come back."""
-    return [section(t("surveys.paused.body", lang)), context(t("surveys.paused.resume", lang))]
+def build_paused(run_code: str, lang: str) -> list[dict]:
+    """After the dialog's 中断 (or 「キャンセル」 typed): what happened to the answers, and a button
+    to come back where they stopped."""
+    return [section(t("surveys.paused.body", lang)),
+            actions(button(t("surveys.paused.resume_button", lang), ids.SURVEY_START, survey_value(run_code),
+                           style="primary")),
+            context(t("surveys.paused.resume", lang))]
+
+
+def build_choice_help(lang: str) -> list[dict]:
+    """「help」 typed while a choice question waits: how to answer it."""
+    return [section(t("surveys.choice_help.body", lang)), context(t("surveys.choice_help.hint", lang))]
 
 
 def build_not_an_answer(lang: str) -> list[dict]:

@@ -226,10 +226,36 @@ async def waiting_for_text(uow: UnitOfWork, now: datetime, user_id: str) -> tupl
     return None
 
 
+async def active_dialog(uow: UnitOfWork, now: datetime,
+                        user_id: str) -> tuple[SurveyRun, Survey, Progress] | None:
+    """The person's dialog waiting for an answer of any kind (the most recently touched, not
+    paused), or None."""
+    for row in await uow.surveys.progress_of_user(user_id):
+        run = await uow.surveys.run(row.run_id)
+        if run is None or run.deadline_at <= now:
+            continue
+        progress = _decode(uow, row)
+        survey = load_survey(run.survey_id)
+        if dialog.current_question(survey, progress) is not None and not progress.paused:
+            return run, survey, progress
+    return None
+
+
 async def pause_waiting(uow: UnitOfWork, now: datetime, user_id: str) -> DialogState | None:
-    """「キャンセル」 typed in the DM: pause the dialog waiting for text, if there is one."""
-    waiting = await waiting_for_text(uow, now, user_id)
+    """「キャンセル」 typed in the DM: pause the dialog waiting for an answer (a choice or a text),
+    if there is one."""
+    waiting = await active_dialog(uow, now, user_id)
     return await pause(uow, now, user_id, waiting[0].code) if waiting else None
+
+
+async def dialog_started(uow: UnitOfWork, run_id: int, user_id: str) -> bool:
+    """The person has begun this run's dialog (answered something, or paused it): the Home tab
+    offers to go on rather than to start."""
+    row = await uow.surveys.progress(run_id, user_id)
+    if row is None:
+        return False
+    progress = _decode(uow, row)
+    return progress.step > 0 or bool(progress.answers) or progress.paused
 
 
 async def answer_by_text(uow: UnitOfWork, now: datetime, user_id: str, text: str) -> DialogState | None:

@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import ids
 from bot.kit import section
-from bot.surveys.blocks import (SurveyValue, build_dialog_error, build_not_an_answer, build_paused,
+from bot.surveys.blocks import (SurveyValue, build_choice_help, build_dialog_error, build_not_an_answer, build_paused,
                                 build_question_message, build_text_answer_modal, build_thank_you,
                                 parse_survey_value)
 from bot.deps import Deps
@@ -26,7 +26,7 @@ from bot.core.refusal import Refusal
 from bot.surveys.results import DialogState, DialogStatus, Step
 from bot.surveys.dialog import Outcome, current_question
 from bot.core.text import normalise, unescape
-from handlers.context import actor_of, message
+from handlers.context import actor_of, answer, message
 
 MAX_VALUE = 200  # longer than any value we build: anything longer is not ours
 
@@ -187,30 +187,39 @@ async def _answer(deps: Deps, kind: str, body: dict, actor: Actor, client, respo
     await show_dialog(deps, client, actor, state, respond)
 
 
-async def _run_dialog(deps: Deps, body: dict, actor: Actor, respond, service) -> DialogState | None:
+async def _run_dialog(deps: Deps, body: dict, actor: Actor, respond, service, client=None) -> DialogState | None:
     """The button's run, handed to `service(uow, now, user_id, run_code)`; None (the person told
-    why) when the button or the run cannot be used."""
+    why) when the button or the run cannot be used. With `client`, a button on the Home tab (no
+    response_url) is answered in the person's DM."""
+
+    async def tell(text: str) -> None:
+        if client is None:
+            await _ephemeral(respond, text)
+        else:
+            await answer(body, respond, client, actor.user_id, text=text)
+
     target = _element_value(_action(body))
     if target is None:
-        await _ephemeral(respond, t("survey_runs.error.bad_button", actor.lang))
+        await tell(t("survey_runs.error.bad_button", actor.lang))
         return None
     try:
         async with deps.uow() as uow:
             return await service(uow, deps.clock.now(), actor.user_id, target.run_code)
     except Refusal as err:
-        await _ephemeral(respond, t(err.key, actor.lang, **err.params))
+        await tell(t(err.key, actor.lang, **err.params))
         return None
 
 
 async def _start(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
-    state = await _run_dialog(deps, body, actor, respond, surveys.begin)
+    """回答を始める / 続きから回答する, from the invitation, a reminder, the paused note or the Home tab."""
+    state = await _run_dialog(deps, body, actor, respond, surveys.begin, client)
     if state is None:
         return
     if state.status is DialogStatus.COMPLETED:
-        await _ephemeral(respond, t("survey_runs.already_completed", actor.lang))
+        await answer(body, respond, client, actor.user_id, text=t("survey_runs.already_completed", actor.lang))
         return
     if state.status is DialogStatus.CLOSED:
-        await _ephemeral(respond, t("survey_runs.closed", actor.lang))
+        await answer(body, respond, client, actor.user_id, text=t("survey_runs.closed", actor.lang))
         return
     await post_dialog(deps, client, actor, state)
 
@@ -229,44 +238,54 @@ async def _open_text_modal(deps: Deps, body: dict, actor: Actor, client, respond
 
 
 _CANCEL_WORDS = {"キャンセル", "cancel", "中断", "やめる", "stop"}
-_COMMAND_WORDS = {"help", "ヘルプ", "?", "jirei"}
+_HELP_WORDS = {"help", "ヘルプ", "?", "使い方"}
+_COMMAND_WORDS = _HELP_WORDS | {"jirei"}
+
+
+def _first_word(text: str) -> str:
+    words = normalise(text).strip().lower().split()
+    return words[0] if words else ""
 
 
 def _reads_as_command(text: str) -> bool:
     """`help`, `/jirei …`, `／jirei …`: meant for the bot, not an answer to a survey question."""
-    words = normalise(text).strip().lower().split()
-    return bool(words) and (words[0].startswith("/") or words[0] in _COMMAND_WORDS)
+    first = _first_word(text)
+    return bool(first) and (first.startswith("/") or first in _COMMAND_WORDS)
+
+
+async def _post(client, channel: str, blocks: list[dict]) -> bool:
+    await client.chat_postMessage(channel=channel, **message(blocks, blocks[0]["text"]["text"]))
+    return True
 
 
 async def answer_by_dm(deps: Deps, actor: Actor, event: dict, client) -> bool:
-    """A DM reply answers the open free-text question, if one of this person's dialogs waits for it."""
+    """A DM while one of this person's dialogs waits: 「キャンセル」 pauses it (whatever the question),
+    `help` says how to answer (the buttons, for a choice question), and a reply answers an open
+    free-text question. False when no dialog of theirs waits, so the DM is someone else's business."""
     text = event.get("text")
     if not isinstance(text, str) or not actor.user_id:
         return False
     channel = event.get("channel") or actor.user_id
-    # 「キャンセル」 pauses the waiting dialog; `help` or `/jirei …` is left unanswered, said so.
+    now = deps.clock.now()
     if normalise(text).strip().lower() in _CANCEL_WORDS:
-        found, build = surveys.pause_waiting, build_paused
-    elif _reads_as_command(text):
-        found, build = surveys.waiting_for_text, build_not_an_answer
-    else:
-        found = build = None
-    if found is not None:
         async with deps.uow() as uow:
-            waiting = await found(uow, deps.clock.now(), actor.user_id)
-        if waiting is None:
-            return False
-        blocks = build(actor.lang)
-        await client.chat_postMessage(channel=channel, **message(blocks, blocks[0]["text"]["text"]))
-        return True
+            paused = await surveys.pause_waiting(uow, now, actor.user_id)
+        return paused is not None and await _post(client, channel, build_paused(paused.run_code, actor.lang))
+    if _reads_as_command(text):
+        async with deps.uow() as uow:
+            active = await surveys.active_dialog(uow, now, actor.user_id)
+            waiting = await surveys.waiting_for_text(uow, now, actor.user_id)
+        question = current_question(active[1], active[2]) if active else None
+        if question is not None and question.kind != "text" and _first_word(text) in _HELP_WORDS:
+            return await _post(client, channel, build_choice_help(actor.lang))
+        # `help` or `/jirei …` while a text question waits is left unanswered, and said so.
+        return waiting is not None and await _post(client, channel, build_not_an_answer(actor.lang))
     async with deps.uow() as uow:
-        state = await surveys.answer_by_text(uow, deps.clock.now(), actor.user_id, unescape(text))
+        state = await surveys.answer_by_text(uow, now, actor.user_id, unescape(text))
     if state is None:
         return False
     if state.outcome is Outcome.INVALID:
-        blocks = build_dialog_error(state.error_key, actor.lang)
-        await client.chat_postMessage(channel=channel, **message(blocks, blocks[0]["text"]["text"]))
-        return True
+        return await _post(client, channel, build_dialog_error(state.error_key, actor.lang))
     # The reply is below the dialog message, so the next question follows as a new message.
     await post_dialog(deps, client, actor, state)
     return True
@@ -276,7 +295,8 @@ async def _pause(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
     state = await _run_dialog(deps, body, actor, respond, surveys.pause)
     if state is None:
         return
-    await show_dialog(deps, client, actor, state, respond, blocks=build_paused(actor.lang) if state.answering else None)
+    await show_dialog(deps, client, actor, state, respond,
+                      blocks=build_paused(state.run_code, actor.lang) if state.answering else None)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

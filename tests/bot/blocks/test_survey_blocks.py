@@ -5,9 +5,9 @@ import re
 import pytest
 
 from bot import ids
-from bot.surveys.blocks import (build_dialog_error, build_invitation, build_question_message, build_reminder,
-                                build_text_answer_modal, build_thank_you, parse_survey_value, render_blocks,
-                                survey_value)
+from bot.surveys.blocks import (build_choice_help, build_dialog_error, build_invitation, build_paused,
+                                build_question_message, build_reminder, build_text_answer_modal, build_thank_you,
+                                parse_survey_value, render_blocks, survey_value)
 from bot.local.slack.blockkit import validate_message_blocks, validate_view
 from bot.surveys.definitions import load_survey, parse_survey
 from bot.surveys.dialog import ERROR_TEXT_TOO_LONG, Progress, choose, current_question, next_, set_multi, skip
@@ -69,6 +69,7 @@ def test_every_question_message_is_valid_and_carries_only_run_question_option(su
                 assert decoded.run_code == RUN and decoded.question_id == question.id
                 assert decoded.option_id in ("", *question.option_ids)
         assert (ids.SURVEY_BACK in buttons(blocks)) == (progress.step > 0)
+        assert ids.SURVEY_CANCEL in buttons(blocks)  # 中断 on every question, whatever its kind
 
 
 def test_header_shows_the_position():
@@ -168,6 +169,11 @@ def test_done_shows_thanks_and_other_messages_are_valid():
         assert_valid_message(reminder)
         assert ids.SURVEY_START in buttons(reminder)
     assert "2000" in build_dialog_error(ERROR_TEXT_TOO_LONG, "ja")[0]["text"]["text"]
+    for lang in ("ja", "en"):
+        paused = build_paused(RUN, lang)
+        assert_valid_message(paused)
+        assert parse_survey_value(buttons(paused)[ids.SURVEY_START]["value"]).run_code == RUN
+        assert_valid_message(build_choice_help(lang))
 
 
 def test_values_round_trip_and_junk_is_refused():
