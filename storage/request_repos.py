@@ -31,3 +31,7 @@ class CaseRequests:
 
     async def all(self) -> list[CaseRequest]:
         return list(await self.session.scalars(select(CaseRequest).order_by(CaseRequest.id)))
+
+    async def to_lecturer(self, user_id: str) -> list[CaseRequest]:
+        query = select(CaseRequest).where(CaseRequest.lecturer_user_id == user_id).order_by(CaseRequest.id)
+        return list(await self.session.scalars(query))

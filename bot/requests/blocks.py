@@ -156,9 +156,26 @@ def build_withdrawn(code: str, title: str, lang: str) -> list[dict]:
     return [section(t("requests.withdrawn_dm", lang, code=code, title=escape(title)))]
 
 
-def request_lines_blocks(lines: list[RequestLine], lang: str, tz: ZoneInfo) -> list[dict]:
+MAX_TO_ANSWER = 3  # requests a lecturer can answer from their Home tab, with their buttons
+
+
+def lecturer_request_blocks(lines: list[RequestLine], lang: str, tz: ZoneInfo) -> list[dict]:
+    """A lecturer's Home tab: the requests addressed to them by state; those still to answer with
+    引き受ける / 辞退する."""
+    blocks = request_lines_blocks(lines, lang, tz, hint="requests.home.lecturer_hint",
+                                  heading="requests.home.lecturer_heading")
+    for line in [line for line in lines if line.status == "asked"][:MAX_TO_ANSWER]:
+        blocks.append(actions(button(t("requests.home.accept", lang, code=line.code), ids.REQUEST_ACCEPT, line.code,
+                                     style="primary"),
+                              button(t("requests.dm.decline", lang), ids.REQUEST_DECLINE, line.code),
+                              block_id=f"home_request_{line.code}"))
+    return blocks
+
+
+def request_lines_blocks(lines: list[RequestLine], lang: str, tz: ZoneInfo, *, hint: str = "requests.home.hint",
+                         heading: str = "requests.home.heading") -> list[dict]:
     """The secretariat's Home tab: requests by state (依頼中, 引受済み, 資料提出済み, 承認済み, 辞退…)."""
-    blocks = [section(t("requests.home.heading", lang))]
+    blocks = [section(t(heading, lang))]
     if not lines:
         return blocks + [context(t("requests.home.none", lang))]
     for state in STATES:
@@ -175,5 +192,5 @@ def request_lines_blocks(lines: list[RequestLine], lang: str, tz: ZoneInfo) -> l
             shown.append(t("home_tab.more", lang, count=hidden))
         blocks.append(section(t("requests.home.state", lang, state=t(f"requests.state.{state}", lang),
                                 count=len(mine)) + "\n" + "\n".join(shown)))
-    blocks.append(context(t("requests.home.hint", lang)))
+    blocks.append(context(t(hint, lang)))
     return blocks

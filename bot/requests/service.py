@@ -230,9 +230,10 @@ def decrypted(uow: UnitOfWork, ciphertext: bytes | None) -> str:
     return uow.cipher.decrypt(ciphertext).decode() if ciphertext else ""
 
 
-async def requests_overview(uow: UnitOfWork) -> list[RequestLine]:
-    """Every request, by state in the order of STATES, then by due date (the secretariat's Home tab)."""
-    requests = await uow.case_requests.all()
+async def requests_overview(uow: UnitOfWork, lecturer: str | None = None) -> list[RequestLine]:
+    """Every request (or those to one lecturer), by state in the order of STATES, then by due date
+    (the Home tab: the secretariat's, a lecturer's)."""
+    requests = await (uow.case_requests.all() if lecturer is None else uow.case_requests.to_lecturer(lecturer))
     lines = [RequestLine(code=r.code, title=r.title, theme=r.theme, lecturer=r.lecturer_user_id, due_on=r.due_on,
                          status=r.status, case_code=f"C{r.case_id}" if r.case_id else None,
                          material_id=r.material_id) for r in requests]

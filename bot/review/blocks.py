@@ -16,7 +16,7 @@ from bot.kit import actions, button, channel, context, divider, escape, header, 
 from bot.library.blocks import build_home_section
 from bot.materials.blocks import stalled_names
 from bot.people.blocks import build_home
-from bot.requests.blocks import request_lines_blocks
+from bot.requests.blocks import lecturer_request_blocks, request_lines_blocks
 from bot.sessions.blocks import build_session_card, session_title
 from bot.core.i18n import t
 from bot.review.service import breakdown_text, survey_title
@@ -189,6 +189,8 @@ def lecturer_blocks(home: LecturerHome, lang: str, tz: ZoneInfo) -> list[dict]:
     blocks += _more(len(home.cases) - MAX_LECTURER_CASES, lang)
     blocks.append(actions(button(t("home_tab.lecturer.upload_button", lang), ids.MATERIAL_UPLOAD_OPEN,
                                  style="primary")))
+    if home.requests:
+        blocks += lecturer_request_blocks(home.requests, lang, tz)
     return blocks
 
 

@@ -82,6 +82,8 @@ class LecturerCase:
 @dataclass
 class LecturerHome:
     cases: list[LecturerCase]
+    # The requests to write a case addressed to this lecturer (bot/requests), by state.
+    requests: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -74,8 +74,10 @@ async def home_data(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor) 
     if actor.staff_bureaus:
         data.staff = await staff_home(uow, now, actor.staff_bureaus, cases)
     lectured = [case for case in cases.values() if case.lecturer_user_id == actor.user_id]
-    if actor.is_lecturer or lectured:
+    asked = await requests_overview(uow, lecturer=actor.user_id)
+    if actor.is_lecturer or lectured or asked:
         data.lecturer = await lecturer_home(uow, lectured)
+        data.lecturer.requests = asked
     if actor.is_admin:
         data.admin = await admin_home(uow, now, tz)
     return data

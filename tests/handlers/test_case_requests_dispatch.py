@@ -305,3 +305,21 @@ async def test_in_english_for_those_who_chose_it(ws):
     assert len(with_word(ws, seed.ADMIN, "accepted request Q1")) == 1
     await ws.advance(timedelta(days=13))
     assert len(with_word(ws, seed.LECTURER, "due in a week")) == 1
+
+
+async def test_someone_asked_for_the_first_time_sees_and_answers_the_request_on_their_home_tab(ws):
+    newcomer = (await add_coordinators(ws, 1, prefix="UNEWLEC"))[0]  # not yet a lecturer
+    await ask(ws, lecturer=newcomer, title="技能実習生の労災")
+    await ws.run_due()
+    await ws.driver.open_home(newcomer)
+    home = ws.fake.home_view(newcomer)
+    assert "あなたへの事例作成の依頼" in texts([home]) and "技能実習生の労災" in texts([home])
+    await ws.driver.press(newcomer, home, ids.REQUEST_ACCEPT)
+    await ws.run_due()
+    assert len(with_word(ws, newcomer, "依頼 Q1 を引き受けました")) == 1  # answered in the DM (no response_url)
+    async with ws.deps.uow() as uow:
+        case = await uow.cases.by_code("C1")
+        assert case.lecturer_user_id == newcomer and "lecturer" in [g.role for g in await uow.roles.of(newcomer)]
+    await ws.driver.open_home(newcomer)
+    home = ws.fake.home_view(newcomer)
+    assert "*引受済み*（1件）" in texts([home]) and ids.REQUEST_ACCEPT not in texts([home])
