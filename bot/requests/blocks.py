@@ -194,3 +194,13 @@ def request_lines_blocks(lines: list[RequestLine], lang: str, tz: ZoneInfo, *, h
                                 count=len(mine)) + "\n" + "\n".join(shown)))
     blocks.append(context(t(hint, lang)))
     return blocks
+
+
+def review_buttons(lines: list[RequestLine], lang: str) -> list[dict]:
+    """On the secretariat's Home tab: 承認する / 差し戻す for material waiting (any admin may act, the
+    service refuses its uploader), so a version is never stuck when the DM went to someone else."""
+    waiting = [line for line in lines if line.status == "submitted" and line.material_id][:MAX_TO_ANSWER]
+    return [actions(button(t("requests.home.approve", lang, code=line.code), ids.REQUEST_APPROVE,
+                           f"{line.code}:M{line.material_id}", style="primary"),
+                    button(t("requests.review.return", lang), ids.REQUEST_RETURN, f"{line.code}:M{line.material_id}"),
+                    block_id=f"home_review_{line.code}") for line in waiting]

@@ -16,7 +16,7 @@ from bot.kit import actions, button, channel, context, divider, escape, header, 
 from bot.library.blocks import build_home_section
 from bot.materials.blocks import stalled_names
 from bot.people.blocks import build_home
-from bot.requests.blocks import lecturer_request_blocks, request_lines_blocks
+from bot.requests.blocks import lecturer_request_blocks, request_lines_blocks, review_buttons
 from bot.sessions.blocks import build_session_card, session_title
 from bot.core.i18n import t
 from bot.review.service import breakdown_text, survey_title
@@ -217,7 +217,7 @@ def admin_blocks(home: AdminHome, lang: str, tz: ZoneInfo) -> list[dict]:
     else:
         blocks.append(context(t("home_tab.admin.no_surveys", lang)))
     blocks += publication_standing(home.cases, lang)
-    blocks += request_lines_blocks(home.requests, lang, tz)
+    blocks += request_lines_blocks(home.requests, lang, tz) + review_buttons(home.requests, lang)
     groups = home.study_groups
     statuses = "・".join(f"{t(f'home_tab.group_status.{status}', lang)} {n}"
                          for status, n in sorted(groups.groups_by_status.items())) or "—"

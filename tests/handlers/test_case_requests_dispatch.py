@@ -323,3 +323,25 @@ async def test_someone_asked_for_the_first_time_sees_and_answers_the_request_on_
     await ws.driver.open_home(newcomer)
     home = ws.fake.home_view(newcomer)
     assert "*引受済み*（1件）" in texts([home]) and ids.REQUEST_ACCEPT not in texts([home])
+
+
+async def test_waiting_material_is_approved_from_the_home_tab_by_any_admin_but_its_uploader(ws):
+    ws.fake.add_user(SECOND_ADMIN, "事務局 二人目")
+    await ws.driver.command(seed.ADMIN, f"admin role <@{SECOND_ADMIN}> admin")
+    await ask(ws)
+    await ws.run_due()
+    await accept(ws)
+    await lecturer_uploads(ws, lecturer=seed.ADMIN)  # the admin who asked uploads it for the lecturer
+    await ws.driver.open_home(seed.ADMIN)
+    await ws.driver.press(seed.ADMIN, ws.fake.home_view(seed.ADMIN), ids.REQUEST_APPROVE)
+    assert len(with_word(ws, seed.ADMIN, "ご自分でアップロードした資料は承認できません")) == 1
+    await ws.driver.open_home(SECOND_ADMIN)
+    home = ws.fake.home_view(SECOND_ADMIN)
+    assert "Q1 の資料を承認する" in texts([home])
+    await ws.driver.press(SECOND_ADMIN, home, ids.REQUEST_APPROVE)
+    await ws.run_due()
+    assert len(with_word(ws, SECOND_ADMIN, "資料を承認しました")) == 1
+    async with ws.deps.uow() as uow:
+        assert (await uow.case_requests.by_code("Q1")).status == "approved"
+    await ws.driver.open_home(SECOND_ADMIN)
+    assert ids.REQUEST_APPROVE not in texts([ws.fake.home_view(SECOND_ADMIN)])
