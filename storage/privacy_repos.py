@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import (
     AuditEntry,
     Case,
+    CaseRequest,
     CaseSession,
     Coordinator,
     Delivery,
@@ -55,6 +56,9 @@ USER_COLUMNS = (
     Material.confirmed_by,
     FanoutBatch.admin_user_id,
     SurveyRun.created_by,
+    CaseRequest.lecturer_user_id,
+    CaseRequest.requested_by,
+    CaseRequest.reviewed_by,
 )
 
 
@@ -75,6 +79,9 @@ TIMES_OF_A_PERSON = {
     Material.confirmed_by: (Material.confirmed_at,),
     FanoutBatch.admin_user_id: (FanoutBatch.created_at,),
     SurveyRun.created_by: (SurveyRun.created_at,),
+    CaseRequest.lecturer_user_id: (CaseRequest.answered_at,),
+    CaseRequest.requested_by: (CaseRequest.created_at,),
+    CaseRequest.reviewed_by: (CaseRequest.reviewed_at,),
 }
 
 
@@ -146,6 +153,11 @@ class PrivacyRepository:
             update(FanoutBatch).where(FanoutBatch.admin_user_id == tombstone, FanoutBatch.progress_channel.is_not(None))
             .values(progress_channel=None).execution_options(synchronize_session=False))
         counts["fanout_batches.progress_channel"] = result.rowcount or 0
+        # What a lecturer wrote declining a request is their own text: it goes with them.
+        result = await self.session.execute(
+            update(CaseRequest).where(CaseRequest.lecturer_user_id == tombstone, CaseRequest.reason_encrypted.is_not(None))
+            .values(reason_encrypted=None).execution_options(synchronize_session=False))
+        counts["case_requests.reason_encrypted"] = result.rowcount or 0
         for column in JSON_COLUMNS:
             rows = await self.session.scalars(
                 select(column.class_).where(_names(column, user_id)).execution_options(populate_existing=True))

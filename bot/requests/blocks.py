@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot import ids
 from bot.core.i18n import t
 from bot.core.timefmt import format_date
+from bot.privacy.service import TOMBSTONE_PREFIX
 from bot.kit import actions, button, context, escape, fit, header, lines_within, mention, option, plain, section
 from bot.requests.results import NOTE_MAX, REASON_MAX, STATES, TITLE_MAX, RequestLine
 from config.reference import find_theme, themes
@@ -26,6 +27,12 @@ def due_text(due_on: date, lang: str, tz: ZoneInfo) -> str:
 def theme_name(code: str, lang: str) -> str:
     found = find_theme(code)
     return found.name(lang) if found else code
+
+
+def person(user_id: str, lang: str) -> str:
+    """A mention, or "someone who left" for a person who asked to be forgotten (their id is a tombstone
+    of no Slack user)."""
+    return t("requests.forgotten_person", lang) if user_id.startswith(TOMBSTONE_PREFIX) else mention(user_id)
 
 
 def _note(text: str) -> str:
@@ -66,7 +73,7 @@ def build_request_dm(code: str, title: str, theme: str, requested_by: str, due_o
     """For the lecturer: what is asked, by whom and by when, with 引き受ける / 辞退する."""
     blocks = [header(t("requests.dm.heading", lang)),
               section(t("requests.dm.body", lang, code=code, title=escape(title), theme=escape(theme_name(theme, lang)),
-                        by=mention(requested_by), due=due_text(due_on, lang, tz)))]
+                        by=person(requested_by, lang), due=due_text(due_on, lang, tz)))]
     if note:
         blocks.append(section(t("requests.dm.note", lang, note=_note(note))))
     blocks += [context(t("requests.dm.hint", lang)),
@@ -109,10 +116,10 @@ def build_answered(code: str, title: str, lecturer: str, status: str, case_code:
     """For the secretariat: the lecturer accepted (the case's code) or declined (their reason)."""
     if status == "accepted":
         blocks = [section(t("requests.answered.accepted", lang, code=code, title=escape(title),
-                            lecturer=mention(lecturer), case=case_code or ""))]
+                            lecturer=person(lecturer, lang), case=case_code or ""))]
     else:
         blocks = [section(t("requests.answered.declined", lang, code=code, title=escape(title),
-                            lecturer=mention(lecturer)))]
+                            lecturer=person(lecturer, lang)))]
         if reason:
             blocks.append(section(t("requests.answered.reason", lang, reason=_note(reason))))
     return blocks
@@ -132,7 +139,7 @@ def build_review(code: str, title: str, case_code: str, lecturer: str, version: 
     """For the secretariat: material arrived on a requested case; approve it, or return it."""
     value = f"{code}:M{material_id}"
     return [section(t("requests.review.body", lang, code=code, title=escape(title), case=case_code,
-                      lecturer=mention(lecturer), version=version)),
+                      lecturer=person(lecturer, lang), version=version)),
             context(t("requests.review.hint", lang)),
             actions(button(t("requests.review.approve", lang), ids.REQUEST_APPROVE, value, style="primary"),
                     button(t("requests.review.return", lang), ids.REQUEST_RETURN, value),
@@ -183,7 +190,7 @@ def request_lines_blocks(lines: list[RequestLine], lang: str, tz: ZoneInfo, *, h
         if not mine:
             continue
         rows = [t("requests.home.line", lang, code=line.code, title=escape(line.title),
-                  theme=escape(theme_name(line.theme, lang)), lecturer=mention(line.lecturer),
+                  theme=escape(theme_name(line.theme, lang)), lecturer=person(line.lecturer, lang),
                   due=due_text(line.due_on, lang, tz), case=line.case_code or "—")
                 for line in mine[:MAX_PER_STATE]]
         shown, hidden = lines_within(rows, SECTION_BUDGET)

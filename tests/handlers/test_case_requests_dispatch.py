@@ -345,3 +345,21 @@ async def test_waiting_material_is_approved_from_the_home_tab_by_any_admin_but_i
         assert (await uow.case_requests.by_code("Q1")).status == "approved"
     await ws.driver.open_home(SECOND_ADMIN)
     assert ids.REQUEST_APPROVE not in texts([ws.fake.home_view(SECOND_ADMIN)])
+
+
+async def test_a_lecturer_who_forgets_themselves_leaves_no_id_and_no_reason_in_the_requests(ws):
+    asked = (await add_coordinators(ws, 1, prefix="UFORGET"))[0]
+    await ask(ws, lecturer=asked)
+    await ws.run_due()
+    await ws.driver.press(asked, request_dms(ws, asked)[-1], ids.REQUEST_DECLINE)
+    await ws.driver.submit_view(asked, ws.fake.current_view(asked), {
+        ids.REQUEST_REASON_BLOCK: {ids.REQUEST_REASON_INPUT: "家族の介護のため"}})
+    await ws.run_due()
+    await ws.driver.command(asked, "forget-me confirm")
+    async with ws.deps.uow() as uow:
+        (request,) = await uow.case_requests.all()
+    assert request.lecturer_user_id != asked and request.reason_encrypted is None
+    assert request.status == "declined"
+    await ws.driver.open_home(seed.ADMIN)
+    home = texts([ws.fake.home_view(seed.ADMIN)])
+    assert asked not in home and "（データ削除済みの利用者）" in home
