@@ -69,3 +69,15 @@ def test_the_home_list_stays_within_a_section_however_many_and_long_the_requests
     text = str(shown)
     assert all(f"Q{n}" in text for n in (6, 12)) and "<!channel>" not in text
     assert blocks.request_lines_blocks([], lang, JST)[-1]["type"] == "context"
+
+
+def test_the_grammar_reads_admin_request_and_its_withdrawal():
+    from bot.core import grammar
+
+    assert isinstance(grammar.parse("admin request", JST), grammar.RequestOpen)
+    assert grammar.parse("admin request withdraw q12", JST) == grammar.RequestWithdraw(code="Q12")
+    for typed, key in (("admin request withdraw C1", "usage.bad_code"), ("admin request withdraw", "usage.request"),
+                       ("admin request now", "usage.request")):
+        with pytest.raises(grammar.CommandError) as refused:
+            grammar.parse(typed, JST)
+        assert refused.value.key == key
