@@ -22,8 +22,8 @@ from sqlalchemy import String, or_, select
 from bot.core.i18n import catalog
 from bot.local.slack.escaping import payload_faults
 from config.reference import bureaus, themes
-from storage.models import (AuditEntry, Base, Case, CaseRequest, CaseSession, Coordinator, Delivery, Material,
-                            Registration, SurveyInvite, SurveyResponse, SurveyRun)
+from storage.models import (AuditEntry, Base, Case, CaseRequest, CaseSession, Coordinator, Delivery, LibraryEntry,
+                            Material, Registration, SurveyInvite, SurveyResponse, SurveyRun)
 
 BUREAU_CODES = tuple(b.code for b in bureaus())
 THEME_CODES = tuple(t.code for t in themes())
@@ -529,3 +529,35 @@ async def requested_material_approved_first(world, model: Model, step: Step) -> 
             fail(11, f"a reminder of request {reminder.payload.get('request_id')} is due {local:%a %Y-%m-%d %H:%M}")
     if stages and max(stages.values()) > 1:
         fail(11, f"a request's reminder queued twice: {stages.most_common(1)}")
+
+
+# --- 12. the case library ----------------------------------------------------------------------------------------
+
+
+@invariant(12, "the library holds and finds only published cases and shared ones, and opens them only to the pledged")
+async def library_only_published_and_pledged(world, model: Model, step: Step) -> None:
+    entries = {e.case_id: e for e in await rows(world, LibraryEntry)}
+    cases = {c.id: c for c in await rows(world, Case, Case.id.in_(list(entries)))} if entries else {}
+    shared = {a.target for a in await rows(world, AuditEntry, AuditEntry.action == "library.share",
+                                           AuditEntry.outcome == "ok")}
+    for case_id, entry in entries.items():
+        if entry.source == "official" and cases[case_id].published_at is None:
+            fail(12, f"C{case_id} is in the library but not published")
+        if entry.source == "self_run" and f"C{case_id}" not in shared:
+            fail(12, f"C{case_id}, a study group's case, is in the library though its group never shared it")
+    for actor, reply in step.replies:
+        for shown in reply.answer:
+            for block in shown.get("blocks") or []:
+                accessory = block.get("accessory") or {}
+                code = str(accessory.get("value", ""))
+                if accessory.get("action_id") == "library_open" and int(code[1:] or 0) not in entries:
+                    fail(12, f"{actor} was shown {code} in the library, which holds no such case")
+    sent = await rows(world, Delivery, Delivery.kind == "library_case", Delivery.status == "sent")
+    people = {c.slack_user_id: c for c in await rows(world, Coordinator, Coordinator.slack_user_id.in_(
+        [d.recipient for d in sent]))} if sent else {}
+    for delivery in sent:
+        person = people.get(delivery.recipient)
+        if delivery.recipient in model.forgotten and person is None:
+            continue
+        if person is None or person.pledge_accepted_at is None or person.pledge_accepted_at > delivery.sent_at:
+            fail(12, f"a library case went to {delivery.recipient}, who had not given the pledge")

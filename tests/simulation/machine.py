@@ -37,6 +37,7 @@ CASES = ("C1", "C2", "C3")
 BUREAUS = tuple(b.code for b in bureaus())
 STAFF_OF = {"tokyo": seed.STAFF_TOKYO, "osaka": seed.STAFF_OSAKA}
 THEME_NAMES = ("医療・福祉", "教育", "労働")
+LIBRARY_QUERIES = ("", "事例", "事例 1", "theme=教育", "year=令和9", "bureau=東京", "医療 year=2027", "theme=宇宙")
 CLEAN = "【事例】Aさん（30代）は市役所で医療通訳の手配を相談した。\n経過：通訳を手配し、受診できた。\n".encode()
 FLAGGED = ("【事例】山田太郎さん（1985年4月2日生、在留カード番号 AB12345678CD）は"
            "横浜市中区山下町1-2-3に住み、090-1234-5678 で連絡がとれる。\n").encode()
@@ -377,6 +378,29 @@ class YearSimulation(RuleBasedStateMachine):
                     ids.REQUEST_RETURN_BLOCK: {ids.REQUEST_RETURN_INPUT: "経過をもう少し詳しく"}})
                 self.step.replies.append((seed.ADMIN, submitted))
         self.act("review_request", review())
+
+    # --- the case library ------------------------------------------------------------------------------
+
+    @rule(case=st.sampled_from(CASES))
+    def publish_early(self, case):
+        """The secretariat publishes a case before every bureau held it (so the library has something)."""
+        self.act("publish_early", self.command(seed.ADMIN, f"admin publish {case} confirm"))
+
+    @rule(person=st.sampled_from(COORDINATORS), query=st.sampled_from(LIBRARY_QUERIES), open_first=st.booleans())
+    def library(self, person, query, open_first):
+        """Someone searches the library and perhaps opens the first case found."""
+        if self.forgotten(person):
+            return
+
+        async def search():
+            reply = await self.command(person, f"cases {query}".strip())
+            if not open_first:
+                return
+            shown = next((m for m in reversed(self.world.fake.ephemerals(person))
+                          if ids.LIBRARY_OPEN in json.dumps(m.get("blocks") or [])), None)
+            if shown is not None and reply.answer:
+                await self.press(person, shown, ids.LIBRARY_OPEN)
+        self.act("library", search())
 
     # --- time, the process, Slack --------------------------------------------------------------------------
 
