@@ -129,7 +129,7 @@ def called_methods() -> dict[str, str]:
     found: dict[str, str] = {}
     for folder in ("bot", "handlers"):
         for path in sorted((ROOT / folder).rglob("*.py")):
-            if "localslack" in path.parts:
+            if path.is_relative_to(ROOT / "bot" / "local" / "slack"):
                 continue  # the fake Slack, not the bot
             text = path.read_text(encoding="utf-8")
             for pattern in CALLS:

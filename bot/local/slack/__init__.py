@@ -1,8 +1,10 @@
 """The local Slack: one fake for the console, the demo and the tests.
 
-``FakeSlack`` stands in for the Web API, ``SlackDriver`` plays Slack's side (signed commands,
-clicks, submissions, events), ``render`` shows Block Kit in a terminal, and ``blockkit`` holds
-Slack's limits as pure checks for builders' unit tests.
+``FakeSlack`` stands in for the Web API (its core in ``server``, a module per family of methods:
+``chat``, ``conversations``, ``views``, ``files``, ``users``; ``faults`` for a bad day at Slack),
+``SlackDriver`` plays Slack's side (signed commands, clicks, submissions, events), ``render``
+shows Block Kit in a terminal, and ``blockkit`` holds Slack's limits as pure checks for builders'
+unit tests.
 """
 
 from bot.local.slack.blockkit import validate_message_blocks, validate_view
