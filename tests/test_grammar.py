@@ -103,7 +103,8 @@ def test_session_new_keeps_an_explicit_offset():
 
 @pytest.mark.parametrize("word, code", [
     ("hybrid", "hybrid"), ("オンライン", "online"), ("ｏｎｌｉｎｅ", "online"), ("ハイブリッド", "hybrid"),
-    ("会場のみ", "in_person"), ("対面", "in_person"), ("In person", "in_person"), ("Online", "online"),
+    ("会場のみ", "in_person"), ("対面", "in_person"), ("In person", "in_person"), ("in-person", "in_person"),
+    ("Online", "online"),
 ])
 def test_a_session_format_by_its_code_or_its_name_in_either_catalog(word, code):
     cmd = parse(f"admin session new case=C1 bureau=東京 start=2027-05-15T14:00 minutes=120 capacity=30 min=5 "
@@ -168,3 +169,40 @@ def test_every_error_key_exists_in_both_catalogs():
     for lang in ("ja", "en"):
         missing = keys - set(catalog(lang))
         assert not missing, (lang, missing)
+
+
+# The examples the help and usage lines show are what people type, in their language: each is read.
+@pytest.mark.parametrize("text, expected", [
+    ('admin case new title="受診同行" theme=医療・福祉', ("theme", "medical_welfare")),
+    ('admin case new title="A visit" theme=Education', ("theme", "education")),
+    ('admin case new title="A visit" theme="Public services"', ("theme", "public_services")),
+    ('admin case edit C1 theme=Labour', ("changes", {"theme": "labor"})),
+    ("admin role U0000001 secretariat", ("role", "admin")),
+    ("admin role U0000001 staff:Tokyo", ("bureau", "tokyo")),
+    ("admin role U0000001 地方局担当者:東京", ("bureau", "tokyo")),
+    ("admin material add C1 url=https://example.jp/c.pdf kind=解説資料", ("kind", "commentary")),
+    ("admin material add C1 url=https://example.jp/c.pdf kind=事例資料", ("kind", "material")),
+    ("admin material add C1 url=https://example.jp/c.pdf kind=Commentary", ("kind", "commentary")),
+    ("admin material add C1 url=https://example.jp/c.pdf kind=commentary", ("kind", "commentary")),
+])
+def test_the_examples_help_shows_are_read(text, expected):
+    field, value = expected
+    assert getattr(parse(text, JST), field) == value
+
+
+def test_an_unknown_material_kind_shows_the_usage():
+    with pytest.raises(CommandError) as err:
+        parse("admin material add C1 url=https://example.jp/c.pdf kind=動画", JST)
+    assert err.value.key == "usage.material_add"
+
+
+@pytest.mark.parametrize("values, expected", [
+    ({"affiliation": "公的機関", "lang": "日本語", "themes": "教育,労働", "nudges": "on"},
+     {"affiliation": "public", "lang": "ja", "themes": ["education", "labor"], "nudges_enabled": True}),
+    ({"affiliation": "public", "lang": "English", "themes": "Education,Labour"},
+     {"affiliation": "public", "lang": "en", "themes": ["education", "labor"]}),
+])
+def test_the_profile_examples_help_shows_are_read(values, expected):
+    from bot.people.service import validate_profile
+
+    assert validate_profile(values).values == expected

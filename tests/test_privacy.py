@@ -99,7 +99,7 @@ async def test_the_button_forgets_a_waiting_seat_moves_up_and_pending_messages_a
 
     # The answer counts what was called off: the seat left and every message that was still owed
     # (the session's reminders included, which leaving it cancels).
-    assert f"取り消した申込: 1 件、取りやめた送信予定: {owed} 件" in texts(ws.fake.ephemerals(FIRST)[-1:])
+    assert f"取り消した申込み: 1 件、取りやめた送信予定: {owed} 件" in texts(ws.fake.ephemerals(FIRST)[-1:])
     async with ws.deps.uow() as uow:
         regs = await uow.registrations.for_session(1)
         assert await uow.coordinators.get(FIRST) is None

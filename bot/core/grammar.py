@@ -410,6 +410,15 @@ def find_format(text: str) -> str | None:
     return _find_code(text, FORMATS, "sessions.format", _FORMAT_WORDS)
 
 
+MATERIAL_KINDS = ("material", "commentary")
+_MATERIAL_KIND_WORDS = {"資料": "material", "解説": "commentary"}
+
+
+def find_material_kind(text: str) -> str | None:
+    """A material's kind by its code (`commentary`), its name in either catalog (解説資料) or a short word."""
+    return _find_code(text, MATERIAL_KINDS, "materials.kind", _MATERIAL_KIND_WORDS)
+
+
 # 令和 began on 2019-05-01: 令和N's fiscal year starts in April of 2018 + N.
 _REIWA = re.compile(r"^(?:令和|R)(\d{1,2})(?:年度?)?$", re.IGNORECASE)
 _WESTERN_YEAR = re.compile(r"^(?:FY)?(\d{4})(?:年度?)?$", re.IGNORECASE)
@@ -589,8 +598,8 @@ def _parse_admin(tokens: list[str], tz) -> Command:
         url = pairs.get("url", "")
         if not re.match(r"^https://[^\s<>|]{3,1990}$", url) or set(pairs) - {"url", "kind"}:
             raise CommandError("usage.material_add")
-        kind = pairs.get("kind", "material")
-        if kind not in ("material", "commentary"):
+        kind = find_material_kind(pairs.get("kind", "material"))
+        if kind is None:
             raise CommandError("usage.material_add")
         return MaterialAdd(case=case, url=url, kind=kind)
     if head == "survey":

@@ -18,7 +18,7 @@ from bot.materials.blocks import stalled_names
 from bot.people.blocks import build_home
 from bot.requests.blocks import lecturer_request_blocks, request_lines_blocks, review_buttons
 from bot.sessions.blocks import build_session_card, session_title
-from bot.core.i18n import t
+from bot.core.i18n import catalog, t
 from bot.review.service import breakdown_text, survey_title
 from bot.surveys.blocks import survey_value
 from bot.review.results import (AdminHome, CoordinatorHome, HomeData, LecturerHome, SessionRow, StaffHome,
@@ -226,7 +226,8 @@ def admin_blocks(home: AdminHome, lang: str, tz: ZoneInfo) -> list[dict]:
                          statuses=statuses, members=groups.members, planned=groups.self_run_planned,
                          held=groups.self_run_held))]
     if home.failed_total:
-        lines = [t("home_tab.admin.failed_line", lang, id=f.id, kind=f.kind, recipient=_recipient(f.recipient),
+        lines = [t("home_tab.admin.failed_line", lang, id=f.id, kind=delivery_kind_name(f.kind, lang),
+                   recipient=_recipient(f.recipient),
                    error=f.last_error or "—", attempts=f.attempts, when=format_datetime(f.due_at, lang, tz))
                  for f in home.failed[:MAX_FAILED]]
         blocks.append(section(t("home_tab.admin.failed_heading", lang, count=home.failed_total)))
@@ -252,6 +253,13 @@ def publication_standing(cases: list, lang: str) -> list[dict]:
         lines.append(t(key, lang, code=check.case.code, title=escape(check.case.title), done=len(check.done),
                        total=len(check.done) + len(check.to_go), to_go=to_go))
     return blocks + text_sections(lines) + _more(len(cases) - MAX_CASES, lang)
+
+
+def delivery_kind_name(kind: str, lang: str) -> str:
+    """What an undelivered message was (リマインダー, 事例資料…), not its outbox kind; a kind a later
+    version renders that this catalog does not name yet is shown as it is."""
+    key = f"home_tab.delivery_kind.{kind}"
+    return t(key, lang) if key in catalog(lang) else escape(kind)
 
 
 def _recipient(recipient: str) -> str:

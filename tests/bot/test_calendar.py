@@ -52,7 +52,7 @@ def test_english_invite_for_an_online_exchange_carries_the_url():
     _, event = event_of(session_ics(item, None, "en", JST))
     assert str(event["summary"]) == "Exchange meeting"
     assert str(event["location"]) == "Online"
-    assert "Join at: https://meet.example.jp/x" in str(event["description"])
+    assert "Meeting URL: https://meet.example.jp/x" in str(event["description"])
     assert str(event["url"]) == "https://meet.example.jp/x"
     assert str(event["status"]) == "TENTATIVE"
 

@@ -86,14 +86,14 @@ def _fill_new_session_form(console: Terminal) -> None:
     console.expect("日時として読めません")
     console.expect(r"● 開始日時 \[[^\]]+\]: ")
     console.type("2027-05-15T13:00")
-    for field in ("時間（分）", "定員", "最少催行人数", "申込締切", "資料送付日時"):
+    for field in ("時間（分）", "定員", "最少催行人数", "申込締切", "資料配布日時"):
         console.expect(rf"● {field}[^\n]*\[[^\]]+\]: ")
         console.type("")  # Enter: the value shown is kept
     console.expect("（Enter で「ハイブリッド[^」]*」のまま）")
     console.type("")
     console.expect("● 進行役: ")
     console.type("")
-    console.expect("● 講師のオンライン参加URL: ")
+    console.expect("● 会議URL（講師・オンライン参加者用）: ")
     console.type("")
     console.expect("番号を選んでください")  # lottery
     console.type("")

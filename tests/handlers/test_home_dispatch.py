@@ -54,11 +54,11 @@ async def test_each_seeded_role_sees_its_own_sections(ws):
 
     coordinator = await home_of(ws, COORDINATOR)
     assert "S1" in str(coordinator) and ids.SESSION_LEAVE in action_ids(coordinator)
-    assert "参加する検討会" in str(coordinator) and "2027年5月15日(土) 14:00" in str(coordinator)
+    assert "参加する事例検討会" in str(coordinator) and "2027年5月15日(土) 14:00" in str(coordinator)
     assert ids.SESSION_ROSTER not in action_ids(coordinator) and "年度の概況" not in str(coordinator)
 
     staff = await home_of(ws, seed.STAFF_TOKYO)
-    assert "地方局の検討会" in str(staff) and ids.SESSION_ROSTER in action_ids(staff)
+    assert "地方局の事例検討会" in str(staff) and ids.SESSION_ROSTER in action_ids(staff)
     assert "参加確定 1/10（充足率 10%）" in str(staff) and "admin attend" in str(staff)
 
     lecturer = await home_of(ws, seed.LECTURER)
@@ -71,14 +71,14 @@ async def test_each_seeded_role_sees_its_own_sections(ws):
     assert ids.SESSION_ROSTER not in action_ids(admin)  # the admin holds no bureau-staff grant
 
     osaka = await home_of(ws, seed.STAFF_OSAKA)
-    assert "S1" not in str(osaka) and "予定された検討会はありません" in str(osaka)
+    assert "S1" not in str(osaka) and "予定されている事例検討会はありません" in str(osaka)
 
 
 async def test_the_home_tab_is_in_english_for_english_speakers(ws):
     await plan(ws)
     await ws.driver.command(COORDINATOR, "profile set lang=en")
     home = await home_of(ws, COORDINATOR)
-    assert "My sessions" in str(home) and "Sat" in str(home) and "参加する検討会" not in str(home)
+    assert "My sessions" in str(home) and "Sat" in str(home) and "参加する事例検討会" not in str(home)
 
 
 async def test_roster_button_on_the_home_tab_sends_the_roster_to_the_dm(ws):
@@ -112,7 +112,7 @@ async def test_material_and_survey_waiting_show_and_reading_clears_it(ws):
         await uow.flush()
         uow.session.add(SurveyInvite(run_id=1, user_id=COORDINATOR, completed=False))
     home = await home_of(ws, COORDINATOR)
-    assert ids.HOME_MATERIAL_READ in action_ids(home) and "読む資料" in str(home)
+    assert ids.HOME_MATERIAL_READ in action_ids(home) and "お読みいただく事例資料" in str(home)
     assert "回答待ちのアンケート" in str(home) and "R1" in str(home)
 
     await ws.driver.press(COORDINATOR, home, ids.HOME_MATERIAL_READ)

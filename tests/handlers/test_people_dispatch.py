@@ -135,7 +135,7 @@ async def test_full_width_commands_are_understood_and_a_typed_command_gets_a_hin
     await ws.driver.command(user, "ｈｅｌｐ")
     assert "/jirei profile" in texts(ws.fake.ephemerals(user)[-1:])
     await ws.driver.command(user, "ｊｏｉｎ　Ｓ１")
-    assert "S1 という開催は見つかりません" in texts(ws.fake.ephemerals(user)[-1:])
+    assert "事例検討会 S1 は見つかりません" in texts(ws.fake.ephemerals(user)[-1:])
     await ws.driver.send_dm(user, "／jirei my")
     assert "全角の「／」" in texts(ws.fake.dm_messages(user)[-1:])
     await ws.driver.send_dm(user, "こんにちは")

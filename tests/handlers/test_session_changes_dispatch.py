@@ -211,7 +211,7 @@ async def test_a_self_run_session_is_changed_only_by_its_proposer_or_the_secreta
             announced_at=ws.clock.now()))
     await ws.driver.command(other, "admin session edit S1 minutes=60")
     refused = texts(ws.fake.ephemerals(other)[-1:])
-    assert "提案者" in refused and "担当外" not in refused
+    assert "企画者" in refused and "担当外" not in refused
     await ws.driver.command(proposer, "admin session edit S1 minutes=60")
     assert "変更しました" in texts(ws.fake.ephemerals(proposer)[-1:])
     await ws.driver.command(other, "join S1")

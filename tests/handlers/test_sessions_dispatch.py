@@ -144,7 +144,7 @@ async def test_invalid_session_values_get_clear_messages(ws):
         "start=2026-01-01T10:00": "開始日時が過去",
         "deadline=2027-06-01T10:00": "申込締切は開始日時より前",
         "capacity=3 min=5": "定員は最少催行人数以上",
-        "release=2027-06-01T10:00": "資料送付日時は開始日時より前",
+        "release=2027-06-01T10:00": "資料配布日時は開始日時より前",
     }
     base = dict(case="C1", bureau="tokyo", start="2027-05-15T14:00", minutes="120", capacity="30", min="5",
                 deadline="2027-05-01T17:00", release="2027-05-07T09:00")

@@ -32,7 +32,7 @@ async def test_a_confirmed_session_is_reported_to_the_secretariat_and_its_bureau
     await ws.advance(PAST_DEADLINE)
     for staff in (seed.ADMIN, seed.STAFF_TOKYO):
         shown = texts(notices(ws, staff, "S1"))
-        assert "開催が確定" in shown and "参加 2 人" in shown and "キャンセル待ち 1 人" in shown, staff
+        assert "開催が確定" in shown and "参加確定 2 人（1 班）" in shown and "キャンセル待ち 1 人" in shown, staff
         assert "tokyo" not in shown and "東京" in shown
     assert notices(ws, seed.STAFF_OSAKA, "S1") == []  # another bureau's staff are not bothered
     waiting = texts(ws.fake.dm_messages(third)[-1:])
