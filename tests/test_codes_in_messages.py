@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.core.i18n import catalog
 from bot.people import blocks as people_blocks
 from bot.sessions import blocks as session_blocks
 from bot.study_groups import blocks as group_blocks
@@ -192,3 +193,130 @@ def test_the_comparison_catches_a_leak():
     with pytest.raises(AssertionError):
         assert_no_code_leaks(BUREAUS, lambda code: f"📍 {code}・オンライン")
     assert json.dumps(occurrences("online", "`bureau=online` <https://x/online|online>")) == "0"
+
+
+# --- every payload the app sent: dispatch tests and the demo ----------------------------------------------
+#
+# The builders above are rendered with every code; the scan below reads what was really sent to a fake
+# Slack (Web API calls, response_url posts, acks) by every dispatch test (tests/handlers/conftest.py) and by
+# the demo year in both languages (tests/bot/test_demo_escaping.py).
+
+# Parameters of a Web API call, a response_url body or an ack that people read.
+_SHOWN_PARAMS = ("text", "blocks", "view", "attachments", "initial_comment", "title", "purpose", "topic", "errors")
+
+
+def _delivery_kinds() -> set[str]:
+    from bot.features import WIRING
+
+    return set(WIRING.renderers)
+
+
+_SNAKE = re.compile(r"(?<![A-Za-z0-9_.\-/])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![A-Za-z0-9_\-/])")
+_KEYISH = re.compile(r"(?<![A-Za-z0-9_.\-/@])[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+(?![A-Za-z0-9_\-/])")
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+# Codes that are also English words: a leak only in a Japanese sentence.
+_CODE_WORDS = (set(FORMATS) | set(AFFILIATIONS) | set(KINDS) | set(ROLES) | {t.code for t in themes()}
+               | {"open", "confirmed", "cancelled", "held", "closed", "waitlisted", "applied", "attended",
+                  "material", "commentary", "self_run", "forming", "active"})
+
+
+def _as_word(code: str, text: str) -> bool:
+    """`code` as a word of its own, not part of a file name, a path or an address (case-C1-material.pdf)."""
+    return re.search(rf"(?<![A-Za-z0-9_.\-/]){re.escape(code)}(?![A-Za-z0-9_\-/]|\.[A-Za-z0-9])", text) is not None
+
+
+def _is_japanese(text: str) -> bool:
+    """A Japanese sentence, not an English one quoting a Japanese title or name: Japanese characters,
+    and few English words or fewer letters than Japanese characters."""
+    japanese = len(_JAPANESE.findall(text))
+    return japanese > 0 and (len(re.findall(r"[A-Za-z]{2,}", text)) <= 4
+                             or japanese > len(re.findall(r"[A-Za-z]", text)))
+
+
+def _words(text: str) -> str:
+    text = re.sub(r"`[^`]*`", " ", text)  # command examples show the syntax, codes included
+    return re.sub(r"<[^>]*>|https?://\S+", " ", text)  # mentions, channels and links
+
+
+def shown_strings(method: str, payload: dict) -> list[str]:
+    """Every string of one sent payload that a person reads (no ids, values, urls or metadata)."""
+    out: list[str] = []
+
+    def walk(node, key=None):
+        if isinstance(node, str):
+            if key in ("blocks", "view", "attachments") and node[:1] in "[{":
+                try:
+                    return walk(json.loads(node))
+                except ValueError:
+                    pass
+            out.append(node)
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                if k not in _NOT_SHOWN:
+                    walk(v, k)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, key)
+
+    walk({k: v for k, v in (payload or {}).items() if k in _SHOWN_PARAMS})
+    return out
+
+
+def leaks_in(method: str, payload: dict) -> list[str]:
+    """What of a sent payload is an internal code, a catalog key or an id rather than words: any snake_case
+    token (codes, block and action ids, outbox kinds), dotted catalog keys, a bureau's code (tokyo) in any language, and in a Japanese sentence
+    a code that is also an English word (online, hybrid, public, coordinator…)."""
+    keys = set(catalog("ja")) | set(catalog("en"))
+    bureau_codes = {b.code for b in bureaus()}
+    found = []
+    for text in shown_strings(method, payload):
+        words = _words(text)
+        for token in _SNAKE.findall(words):
+            found.append(f"{method}: code {token!r} in {text[:160]!r}")
+        for token in _KEYISH.findall(words):
+            if token in keys or any(key.startswith(token + ".") for key in keys):
+                found.append(f"{method}: catalog key {token!r} in {text[:160]!r}")
+        for code in bureau_codes:
+            if _as_word(code, words):
+                found.append(f"{method}: bureau code {code!r} in {text[:160]!r}")
+        if _is_japanese(words):
+            for code in sorted(_CODE_WORDS - bureau_codes):
+                if "_" not in code and _as_word(code, words):
+                    found.append(f"{method}: code {code!r} in a Japanese sentence {text[:160]!r}")
+    return found
+
+
+def leaks_in_sent(sent: list[tuple[str, dict]]) -> list[str]:
+    return [leak for method, payload in sent for leak in leaks_in(method, payload)]
+
+
+def test_the_scan_finds_codes_keys_and_ids_and_passes_words():
+    bad = [
+        ("chat.postMessage", {"text": "📍 tokyo・オンライン"}),
+        ("chat.postMessage", {"blocks": json.dumps([{"type": "section", "text": {"type": "mrkdwn",
+                                                                                "text": "テーマ: medical_welfare"}}])}),
+        ("ack", {"response_action": "errors", "errors": {"b": "session_new_capacity: 数字で入力してください"}}),
+        ("response_url", {"text": "sessions.error.not_found"}),
+        ("views.publish", {"view": {"type": "home", "blocks": [{"type": "context", "elements": [
+            {"type": "mrkdwn", "text": "形式: online"}]}]}}),
+    ]
+    assert [len(leaks_in(method, payload)) for method, payload in bad] == [1, 1, 1, 1, 1]
+    good = [
+        ("chat.postMessage", {"text": "`/jirei admin session new bureau=tokyo format=in_person`",
+                              "channel": "C1", "blocks": [{"type": "actions", "block_id": "session_join",
+                                                           "elements": [{"action_id": "session_join",
+                                                                         "value": "S1"}]}]}),
+        ("chat.postMessage", {"text": "The session is online, at the Tokyo bureau. <https://x.example/a_b|link>"}),
+        ("chat.postMessage", {"text": "資料: case-C1-material.pdf、Slack の DM でお送りします"}),
+    ]
+    assert [leaks_in(method, payload) for method, payload in good] == [[], [], []]
+
+
+def test_every_kind_of_message_has_a_name_for_the_secretariat():
+    """The Home tab lists undelivered messages by what they are, not by their outbox kind."""
+    from bot.review.blocks import delivery_kind_name
+
+    for lang in LANGS:
+        for kind in _delivery_kinds():
+            name = delivery_kind_name(kind, lang)
+            assert name != kind and not _SNAKE.search(name), (lang, kind)

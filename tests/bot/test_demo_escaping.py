@@ -2,7 +2,8 @@
 names, case and proposal titles, places, survey free text, meeting and material links, a cancel
 reason, a material's file name. Every payload the bot sent (Web API calls, response_url posts,
 acks) is checked (bot/local/slack/escaping.py): no raw <!…> and no <@…> of no user, no cut or raw
-&, no unbalanced code fence; and the hostile text did reach Slack, escaped."""
+&, no unbalanced code fence; and the hostile text did reach Slack, escaped. The same payloads are
+scanned for codes, catalog keys and ids shown instead of words (tests/test_codes_in_messages.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections import Counter
 import pytest
 
 from bot.local.demo import Demo, Typed
+from tests.test_codes_in_messages import leaks_in_sent
 
 HOSTILE = "<!channel> & <b>x</b> >q <@U000> &amp; ```"
 # A profile name may hold neither "<" nor "@" (refused where it is typed), so names get the rest.
@@ -45,6 +47,9 @@ async def test_the_demo_year_with_hostile_text_everywhere_sends_nothing_unescape
     assert demo.escaping_faults == [], "\n".join(map(str, demo.escaping_faults[:20]))
     assert code == 0, "\n".join(demo.failures)
     assert demo.sent > 500
+    # Nor did a code, a catalog key or an id reach anyone instead of words, in either language.
+    leaks = leaks_in_sent(demo.ws.fake.sent_payloads())
+    assert leaks == [], "\n".join(leaks[:20])
 
     sent = [str(payload) for _, payload in demo.ws.fake.sent_payloads()]
     # The hostile text was shown (escaped) in titles, places, reasons, answers, file names and links.

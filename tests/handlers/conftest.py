@@ -12,6 +12,7 @@ from bot.local.slack.server import FakeSlack
 from bot.local.workspace import LocalWorkspace
 from bot.people import service as people
 from storage.crypto import Cipher, generate_key
+from tests.test_codes_in_messages import leaks_in_sent
 
 JST = ZoneInfo("Asia/Tokyo")
 START = datetime(2027, 4, 1, 9, 0, tzinfo=JST)
@@ -36,15 +37,19 @@ def sent_text_is_escaped(monkeypatch):
     ESCAPING_CHECKED["payloads"] += sum(len(fake.sent_payloads()) for fake in started)
     ESCAPING_CHECKED["faults"] += len(faults)
     assert not faults, "escaping faults in what the bot sent:\n" + "\n".join(faults[:20])
+    # …and that no code, catalog key or id reached a person instead of words (tests/test_codes_in_messages.py).
+    leaks = [leak for fake in started for leak in leaks_in_sent(fake.sent_payloads())]
+    ESCAPING_CHECKED["leaks"] += len(leaks)
+    assert not leaks, "codes or keys in what the bot sent:\n" + "\n".join(leaks[:20])
 
 
-ESCAPING_CHECKED = {"tests": 0, "payloads": 0, "faults": 0}
+ESCAPING_CHECKED = {"tests": 0, "payloads": 0, "faults": 0, "leaks": 0}
 
 
 def pytest_terminal_summary(terminalreporter):
     if ESCAPING_CHECKED["tests"]:
         terminalreporter.write_line("escaping check: {payloads} payloads sent in {tests} dispatch tests, "
-                                    "{faults} faults".format(**ESCAPING_CHECKED))
+                                    "{faults} faults, {leaks} codes or keys shown".format(**ESCAPING_CHECKED))
 
 
 @pytest.fixture
