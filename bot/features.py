@@ -12,6 +12,7 @@ from datetime import timedelta
 from functools import partial
 
 from bot import observability
+from bot.delivery.kinds import DeliveryKind
 from bot.library import jobs as library_jobs
 from bot.library import messages as library_messages
 from bot.library import service as library
@@ -66,16 +67,16 @@ SESSIONS = Feature(
     name="sessions",
     listeners=(session_actions.register, session_views.register),
     renderers={
-        "session_invitation": session_messages.render_invitation,
-        "session_announcement": session_messages.render_announcement,
-        "waitlist_promoted": session_messages.render_promoted,
-        "lottery_waitlisted": session_messages.render_lottery_waitlisted,
-        "session_confirmed": session_messages.render_confirmed,
-        "facilitator_groups": session_messages.render_facilitator_groups,
-        "session_cancelled": session_messages.render_cancelled,
-        "session_changed": session_messages.render_changed,
-        "waitlist_session_confirmed": session_messages.render_waitlist_confirmed,
-        "staff_session_notice": session_messages.render_staff_notice,
+        DeliveryKind.SESSION_INVITATION: session_messages.render_invitation,
+        DeliveryKind.SESSION_ANNOUNCEMENT: session_messages.render_announcement,
+        DeliveryKind.WAITLIST_PROMOTED: session_messages.render_promoted,
+        DeliveryKind.LOTTERY_WAITLISTED: session_messages.render_lottery_waitlisted,
+        DeliveryKind.SESSION_CONFIRMED: session_messages.render_confirmed,
+        DeliveryKind.FACILITATOR_GROUPS: session_messages.render_facilitator_groups,
+        DeliveryKind.SESSION_CANCELLED: session_messages.render_cancelled,
+        DeliveryKind.SESSION_CHANGED: session_messages.render_changed,
+        DeliveryKind.WAITLIST_SESSION_CONFIRMED: session_messages.render_waitlist_confirmed,
+        DeliveryKind.STAFF_SESSION_NOTICE: session_messages.render_staff_notice,
         session_changes.REFRESH_KIND: session_messages.render_post_refresh,
         session_changes.ROSTER_CHANGED_KIND: session_messages.render_roster_changed,
         session_changes.MESSAGE_KIND: session_messages.render_session_message,
@@ -94,8 +95,8 @@ MATERIALS = Feature(
     name="materials",
     listeners=(material_actions.register, material_views.register),
     renderers={
-        "material": material_messages.render_material,
-        "portal_publication": material_messages.render_publication,
+        DeliveryKind.MATERIAL: material_messages.render_material,
+        DeliveryKind.PORTAL_PUBLICATION: material_messages.render_publication,
         material_service.INCOMPLETE_KIND: material_messages.render_incomplete,
         material_service.PUBLISHED_KIND: material_messages.render_published,
         material_service.MATERIAL_DUE_KIND: material_messages.render_material_due,

@@ -3,12 +3,13 @@
     SESSIONS = Feature(
         name="sessions",
         listeners=(actions.sessions.register, views.sessions.register),
-        renderers={"session_confirmed": session_messages.render_confirmed, ...},
+        renderers={DeliveryKind.SESSION_CONFIRMED: session_messages.render_confirmed, ...},
         jobs=(Job("session_decisions", jobs.decide_due_sessions), ...),
     )
 
 `wire(features)` merges them into one `Wiring` and refuses two renderers for one delivery kind or
-two jobs of one name. Nothing registers itself on import.
+two jobs of one name. The bot's delivery kinds are the members of `DeliveryKind`
+(bot/delivery/kinds.py); the dispatcher takes any string, so tests may wire kinds of their own. Nothing registers itself on import.
 """
 
 from __future__ import annotations

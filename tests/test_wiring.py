@@ -8,10 +8,11 @@ a string (`importlib.import_module`, `__import__`), and none swallows a failed i
 from __future__ import annotations
 
 import ast
-import importlib
 from pathlib import Path
 
+from bot.delivery.kinds import DeliveryKind
 from bot.features import FEATURES, WIRING
+from bot.wiring import Feature, wire
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bot", "handlers", "storage", "config")
@@ -57,35 +58,18 @@ def test_the_checker_sees_what_it_looks_for():
     assert swallowed_imports(ast.parse("try:\n    import x\nexcept (ImportError, OSError):\n    pass")) == [3]
 
 
-def enqueued_kinds() -> dict[str, str]:
-    """Every delivery kind the bot puts in the outbox (`outbox.enqueue(…, kind=…)` or
-    `outbox.pending_delivery(kind=…)`), read from the source: kind → where. A kind given by name is
-    looked up in the module that enqueues it."""
-    kinds: dict[str, str] = {}
-    for path in sorted((ROOT / "bot").rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        module = None
-        for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("enqueue", "pending_delivery")
-                    and getattr(node.func.value, "id", None) == "outbox"):
-                continue
-            value = next(keyword.value for keyword in node.keywords if keyword.arg == "kind")
-            if isinstance(value, ast.Constant):
-                kind = value.value
-            else:
-                if module is None:
-                    name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
-                    module = importlib.import_module(name)  # the module itself, named by its path
-                kind = getattr(module, value.id)
-            kinds[kind] = f"{path.relative_to(ROOT)}:{node.lineno}"
-    return kinds
+def test_every_delivery_kind_has_one_renderer_and_every_renderer_a_kind():
+    """The kinds are one enum: each member has its renderer in bot/features.py, and no feature
+    hands over a renderer for a kind the enum does not name."""
+    assert set(WIRING.renderers) == set(DeliveryKind)
+    assert all(type(kind) is DeliveryKind for feature in FEATURES for kind in feature.renderers)
 
 
-def test_every_delivery_kind_put_in_the_outbox_has_a_renderer():
-    kinds = enqueued_kinds()
-    assert {"session_confirmed", "material", "session_reminder", "survey_invitation"} <= set(kinds)
-    assert {kind: where for kind, where in kinds.items() if kind not in WIRING.renderers} == {}
+def test_a_kind_without_a_renderer_is_seen():
+    less = wire([Feature(feature.name, renderers={kind: render for kind, render in feature.renderers.items()
+                                                  if kind is not DeliveryKind.SESSION_REMINDER})
+                 for feature in FEATURES])
+    assert set(DeliveryKind) - set(less.renderers) == {DeliveryKind.SESSION_REMINDER}
 
 
 def test_every_feature_is_wired_and_every_job_has_a_cadence():

@@ -20,6 +20,7 @@ from bot.core.refusal import Refusal
 from bot.core.text import normalise
 from bot.core.timefmt import fiscal_year_of
 from bot.delivery import outbox
+from bot.delivery.kinds import DeliveryKind
 from bot.library.results import (IndexDraft, LibrarySearch, OpenResult, SearchResult, ShareCheck, ShareDraft,
                                  Shelf)
 from bot.materials.results import is_releasable
@@ -37,8 +38,8 @@ MAX_WORDS = 8
 MAX_WORD_CHARS = 50
 # The commentary's text indexed (and shown when its file is gone): enough for any commentary.
 MAX_INDEXED_CHARS = 200_000
-OPEN_KIND = "library_case"
-SHARE_OFFER_KIND = "library_share_offer"
+OPEN_KIND = DeliveryKind.LIBRARY_CASE
+SHARE_OFFER_KIND = DeliveryKind.LIBRARY_SHARE_OFFER
 
 
 def searchable(text: str) -> str:

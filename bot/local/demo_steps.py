@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot import ids
+from bot.delivery.kinds import DeliveryKind
 from bot.local import seed
 from bot.local.demo import JST, OSAKA, START, TOKYO
 from bot.core.i18n import t
@@ -182,7 +183,7 @@ async def step_deadline(demo) -> None:
     demo.expect(len(offered) == len(OSAKA), t("demo.check.substitute_offered", demo.lang))
     # The substitute is announced like any session: the region's other coordinators are invited too.
     async with demo.ws.deps.uow() as uow:
-        invited = {d.recipient for d in await uow.outbox.of_session(substitute.id) if d.kind == "session_invitation"}
+        invited = {d.recipient for d in await uow.outbox.of_session(substitute.id) if d.kind == DeliveryKind.SESSION_INVITATION}
     beyond = invited - set(OSAKA)
     demo.expect(bool(beyond) and all("S3" in str(demo.dms(u)) for u in beyond),
                 t("demo.check.substitute_region", demo.lang, count=len(beyond)))

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.core import anonymisation
 from bot.core import documents
 from bot.delivery import outbox
+from bot.delivery.kinds import DeliveryKind
 from bot.people.results import Actor
 from bot.core.refusal import Refusal
 from bot.core.text import clean_input
@@ -283,7 +284,7 @@ async def version_replaced(uow: UnitOfWork, item: CaseSession, material: Materia
 
 
 async def _enqueue_material(uow: UnitOfWork, now: datetime, item: CaseSession, material: Material, user_id: str) -> bool:
-    return await outbox.enqueue(uow, kind="material", recipient=user_id, due_at=now,
+    return await outbox.enqueue(uow, kind=DeliveryKind.MATERIAL, recipient=user_id, due_at=now,
                                 dedupe_key=material_key(item, user_id, material.id), now=now,
                                 payload={"session_id": item.id, "material_id": material.id}, session_id=item.id)
 
@@ -332,7 +333,7 @@ async def mark_read(uow: UnitOfWork, now: datetime, actor: Actor, session_code: 
 
 # --- material due: reminders to the lecturer, a warning to the secretariat -------------------------
 
-MATERIAL_DUE_KIND = "material_due"
+MATERIAL_DUE_KIND = DeliveryKind.MATERIAL_DUE
 # The stage a missing material is at, latest first: past the release time, a day before, a week before.
 DUE_STAGES = (("late", timedelta(0)), ("day", timedelta(days=1)), ("week", timedelta(days=7)))
 SECRETARIAT_STAGES = ("week", "late")
@@ -386,8 +387,8 @@ LIVE_STATUSES = ("open", "confirmed")
 # A session needs about three weeks from its announcement (deadline, then the meeting): a bureau
 # with none planned this close to the end of the fiscal year will not hold the case in it.
 LAST_CHANCE = timedelta(days=21)
-INCOMPLETE_KIND = "case_incomplete"
-PUBLISHED_KIND = "case_published"
+INCOMPLETE_KIND = DeliveryKind.CASE_INCOMPLETE
+PUBLISHED_KIND = DeliveryKind.CASE_PUBLISHED
 
 
 async def bureaus_done(uow: UnitOfWork, case: Case, now: datetime | None = None, tz: ZoneInfo = JST) -> PublishCheck:
@@ -457,7 +458,7 @@ async def publish(uow: UnitOfWork, now: datetime, actor: Actor | None, case: Cas
     if (not check.ready and not early) or check.already or check.self_run or not portal_channel:
         return check
     case.published_at = now
-    await outbox.enqueue(uow, kind="portal_publication", recipient=portal_channel, due_at=now,
+    await outbox.enqueue(uow, kind=DeliveryKind.PORTAL_PUBLICATION, recipient=portal_channel, due_at=now,
                          dedupe_key=f"publish:{case.code}:material", now=now,
                          payload={"case_id": case.id, "part": "material", "early": not check.ready})
     for user in await secretariat_of(uow, secretariat):
@@ -492,12 +493,12 @@ async def publish_case(uow: UnitOfWork, now: datetime, actor: Actor, case_code: 
 async def queue_commentaries(uow: UnitOfWork, now: datetime) -> int:
     """Each published case whose announcement has been posted gets its commentary, in the thread."""
     queued = 0
-    for announcement in await uow.outbox.sent_without_follow_up("portal_publication", ":material",
+    for announcement in await uow.outbox.sent_without_follow_up(DeliveryKind.PORTAL_PUBLICATION, ":material",
                                                                   ":commentary"):
         payload = announcement.payload or {}
         case_code = announcement.dedupe_key.split(":")[1]
         queued += await outbox.enqueue(
-            uow, kind="portal_publication", recipient=announcement.recipient, due_at=now,
+            uow, kind=DeliveryKind.PORTAL_PUBLICATION, recipient=announcement.recipient, due_at=now,
             dedupe_key=f"publish:{case_code}:commentary", now=now,
             payload={"case_id": payload.get("case_id"), "part": "commentary",
                      "thread_ts": announcement.slack_ts, "channel": announcement.slack_channel})

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.core.refusal import Refusal
 from bot.core.text import clean_input
 from bot.delivery import outbox
+from bot.delivery.kinds import DeliveryKind
 from bot.people.results import Actor
 from bot.requests.results import (NOTE_MAX, OPEN_STATES, REASON_MAX, STATES, TITLE_MAX, RequestLine,
                                  approval_given)
@@ -20,12 +21,12 @@ from config.reference import find_theme
 from storage.models import CaseRequest, Material
 from storage.uow import UnitOfWork
 
-ASKED_KIND = "case_request"  # to the lecturer: accept or decline
-ANSWERED_KIND = "case_request_answered"  # to the secretariat: accepted or declined
-DUE_KIND = "case_request_due"  # to the lecturer: a week and a day before the due date
-REVIEW_KIND = "case_request_review"  # to the secretariat: approve or return the material
-REVIEWED_KIND = "case_request_reviewed"  # to the lecturer: approved, or returned with a note
-WITHDRAWN_KIND = "case_request_withdrawn"  # to the lecturer: the request was withdrawn
+ASKED_KIND = DeliveryKind.CASE_REQUEST
+ANSWERED_KIND = DeliveryKind.CASE_REQUEST_ANSWERED
+DUE_KIND = DeliveryKind.CASE_REQUEST_DUE
+REVIEW_KIND = DeliveryKind.CASE_REQUEST_REVIEW
+REVIEWED_KIND = DeliveryKind.CASE_REQUEST_REVIEWED
+WITHDRAWN_KIND = DeliveryKind.CASE_REQUEST_WITHDRAWN
 
 # Reminders before the due date, sent at 10:00 Japan time on a weekday (a Saturday's or Sunday's
 # moves to the Friday before, so the reminder a day before never comes on the due date itself).

@@ -18,15 +18,16 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from bot.delivery import outbox
+from bot.delivery.kinds import DeliveryKind
 from storage.models import CaseSession
 from storage.uow import UnitOfWork
 
-CHANGED_KIND = "session_changed"
-REFRESH_KIND = "session_post_refresh"
-ROSTER_CHANGED_KIND = "facilitator_roster_changed"
-MESSAGE_KIND = "session_message"
-ANNOUNCEMENT_KIND = "session_announcement"
-INVITATION_KIND = "session_invitation"
+CHANGED_KIND = DeliveryKind.SESSION_CHANGED
+REFRESH_KIND = DeliveryKind.SESSION_POST_REFRESH
+ROSTER_CHANGED_KIND = DeliveryKind.FACILITATOR_ROSTER_CHANGED
+MESSAGE_KIND = DeliveryKind.SESSION_MESSAGE
+ANNOUNCEMENT_KIND = DeliveryKind.SESSION_ANNOUNCEMENT
+INVITATION_KIND = DeliveryKind.SESSION_INVITATION
 SEATS_WINDOW = timedelta(seconds=20)
 # Who a change or a message concerns: everyone still registered.
 REGISTERED = ("confirmed", "waitlisted", "applied", "attended")

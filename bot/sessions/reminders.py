@@ -17,10 +17,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from bot.delivery import outbox
+from bot.delivery.kinds import DeliveryKind
 from storage.models import CaseSession, Delivery
 from storage.uow import UnitOfWork
 
-REMINDER_KIND = "session_reminder"
+REMINDER_KIND = DeliveryKind.SESSION_REMINDER
 DEFAULT_OFFSETS_MINUTES = (7 * 24 * 60, 24 * 60, 60)
 ACTIVE_SESSION_STATUSES = ("open", "confirmed")
 MAX_GRACE_SECONDS = 12 * 3600

@@ -14,6 +14,7 @@ from bot.core import grouping
 from bot.core import lottery
 from bot.delivery import outbox
 from bot.core.i18n import t
+from bot.delivery.kinds import DeliveryKind
 from bot.sessions import changes as notices, reminders
 from bot.people.results import Actor
 from bot.core.refusal import Refusal
@@ -190,7 +191,7 @@ async def cancel_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str
     facts = {"reason_encrypted": uow.cipher.encrypt(reason.encode()).decode()} if reason else {}
     for reg in registrants:
         reg.status, reg.updated_at = "cancelled", now
-        await outbox.enqueue(uow, kind="session_cancelled", recipient=reg.user_id, due_at=now,
+        await outbox.enqueue(uow, kind=DeliveryKind.SESSION_CANCELLED, recipient=reg.user_id, due_at=now,
                              dedupe_key=f"cancelled:{item.code}:{reg.user_id}", now=now,
                              payload={"session_id": item.id, "by_staff": True, **facts}, session_id=item.id)
     await tell_staff(uow, now, item, "cancelled", secretariat, registrants=len(registrants), **facts)
@@ -240,17 +241,17 @@ async def announce(uow: UnitOfWork, now: datetime, actor: Actor, code: str,
     people = await not_yet_invited(uow, item, await eligible_invitees(uow, item))
     batch = None
     if people:
-        batch = FanoutBatch(kind="session_invitation", total=len(people), admin_user_id=actor.user_id,
+        batch = FanoutBatch(kind=DeliveryKind.SESSION_INVITATION, total=len(people), admin_user_id=actor.user_id,
                             created_at=now)
         await uow.outbox.add_batch(batch)
     for person in people:
-        await outbox.enqueue(uow, kind="session_invitation", recipient=person.slack_user_id, due_at=now,
+        await outbox.enqueue(uow, kind=DeliveryKind.SESSION_INVITATION, recipient=person.slack_user_id, due_at=now,
                              dedupe_key=notices.invitation_key(item.code, person.slack_user_id), now=now,
                              payload={"session_id": item.id}, session_id=item.id, batch_id=batch.id,
                              grace_seconds=INVITATION_GRACE_SECONDS)
     posted = False
     if announce_channel:
-        posted = await outbox.enqueue(uow, kind="session_announcement", recipient=announce_channel, due_at=now,
+        posted = await outbox.enqueue(uow, kind=DeliveryKind.SESSION_ANNOUNCEMENT, recipient=announce_channel, due_at=now,
                                       dedupe_key=notices.announcement_key(item.code), now=now,
                                       payload={"session_id": item.id}, session_id=item.id)
     again = item.announced_at is not None
@@ -307,12 +308,12 @@ async def _offer_substitute(uow: UnitOfWork, now: datetime, substitute: CaseSess
     for person in people:
         if person.slack_user_id in told:
             continue
-        invited += await outbox.enqueue(uow, kind="session_invitation", recipient=person.slack_user_id, due_at=now,
+        invited += await outbox.enqueue(uow, kind=DeliveryKind.SESSION_INVITATION, recipient=person.slack_user_id, due_at=now,
                                         dedupe_key=notices.invitation_key(substitute.code, person.slack_user_id), now=now,
                                         payload={"session_id": substitute.id}, session_id=substitute.id,
                                         grace_seconds=INVITATION_GRACE_SECONDS)
     if announce_channel:
-        await outbox.enqueue(uow, kind="session_announcement", recipient=announce_channel, due_at=now,
+        await outbox.enqueue(uow, kind=DeliveryKind.SESSION_ANNOUNCEMENT, recipient=announce_channel, due_at=now,
                              dedupe_key=notices.announcement_key(substitute.code), now=now,
                              payload={"session_id": substitute.id}, session_id=substitute.id)
     return invited, nationwide
@@ -485,7 +486,7 @@ async def promote_next(uow: UnitOfWork, now: datetime, item: CaseSession) -> str
         nxt.group_no = await _smallest_group(uow, item)
     await uow.flush()
     await after_confirmed(uow, now, item, nxt.user_id)
-    await outbox.enqueue(uow, kind="waitlist_promoted", recipient=nxt.user_id, due_at=now,
+    await outbox.enqueue(uow, kind=DeliveryKind.WAITLIST_PROMOTED, recipient=nxt.user_id, due_at=now,
                          dedupe_key=f"promoted:{item.code}:{nxt.user_id}:{notices.change_id()}", now=now,
                          payload={"session_id": item.id}, session_id=item.id)
     await notices.roster_changed(uow, now, item, nxt.user_id, "promoted")
@@ -527,7 +528,7 @@ async def tell_staff(uow: UnitOfWork, now: datetime, item: CaseSession, outcome:
     if outcome != "confirmed":  # those who were to run it (a confirmed facilitator has the groups message)
         people |= await _facilitator_and_lecturer(uow, item)
     for user in sorted(people):
-        await outbox.enqueue(uow, kind="staff_session_notice", recipient=user, due_at=now,
+        await outbox.enqueue(uow, kind=DeliveryKind.STAFF_SESSION_NOTICE, recipient=user, due_at=now,
                              dedupe_key=f"staff:{outcome}:{item.code}:{user}", now=now,
                              payload={"session_id": item.id, "outcome": outcome, **facts}, session_id=item.id)
 
@@ -554,16 +555,16 @@ async def decide(uow: UnitOfWork, now: datetime, session_id: int,
         reg.group_no, reg.updated_at = by_user[reg.user_id], now
     item.status, item.decided_at = "confirmed", now
     for reg in confirmed:
-        await outbox.enqueue(uow, kind="session_confirmed", recipient=reg.user_id, due_at=now,
+        await outbox.enqueue(uow, kind=DeliveryKind.SESSION_CONFIRMED, recipient=reg.user_id, due_at=now,
                              dedupe_key=f"confirmed:{item.code}:{reg.user_id}", now=now,
                              payload={"session_id": item.id}, session_id=item.id)
     if item.facilitator_user_id:
-        await outbox.enqueue(uow, kind="facilitator_groups", recipient=item.facilitator_user_id, due_at=now,
+        await outbox.enqueue(uow, kind=DeliveryKind.FACILITATOR_GROUPS, recipient=item.facilitator_user_id, due_at=now,
                              dedupe_key=f"groups:{item.code}", now=now, payload={"session_id": item.id},
                              session_id=item.id)
     waiting = await uow.registrations.for_session(item.id, "waitlisted")
     for reg in waiting:  # still on the waitlist: they hear that the session goes ahead, and their place
-        await outbox.enqueue(uow, kind="waitlist_session_confirmed", recipient=reg.user_id, due_at=now,
+        await outbox.enqueue(uow, kind=DeliveryKind.WAITLIST_SESSION_CONFIRMED, recipient=reg.user_id, due_at=now,
                              dedupe_key=f"confirmed_waiting:{item.code}:{reg.user_id}", now=now,
                              payload={"session_id": item.id}, session_id=item.id)
     await tell_staff(uow, now, item, "confirmed", secretariat, participants=len(confirmed), groups=len(groups),
@@ -591,7 +592,7 @@ async def _draw_lottery(uow: UnitOfWork, now: datetime, item: CaseSession) -> No
     for user in result.winners:
         await after_confirmed(uow, now, item, user)
     for user in result.waitlist:
-        await outbox.enqueue(uow, kind="lottery_waitlisted", recipient=user, due_at=now,
+        await outbox.enqueue(uow, kind=DeliveryKind.LOTTERY_WAITLISTED, recipient=user, due_at=now,
                              dedupe_key=f"lottery:{item.code}:{user}", now=now, payload={"session_id": item.id},
                              session_id=item.id)
     await uow.audit.record(now, "system", "session.lottery", "ok", target=item.code, seed=seed,
@@ -622,7 +623,7 @@ async def _call_off(uow: UnitOfWork, now: datetime, item: CaseSession, secretari
         await reminders.schedule_session_reminders(uow, substitute, now)
     for reg in registrants:
         reg.status, reg.updated_at = "cancelled", now
-        await outbox.enqueue(uow, kind="session_cancelled", recipient=reg.user_id, due_at=now,
+        await outbox.enqueue(uow, kind=DeliveryKind.SESSION_CANCELLED, recipient=reg.user_id, due_at=now,
                              dedupe_key=f"cancelled:{item.code}:{reg.user_id}", now=now,
                              payload={"session_id": item.id, "substitute_id": substitute.id if substitute else None},
                              session_id=item.id)

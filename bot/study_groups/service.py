@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core import matching
 from bot.delivery import outbox
+from bot.delivery.kinds import DeliveryKind
 from bot.sessions import service as sessions
 from bot.people.results import Actor
 from bot.core.refusal import Refusal
@@ -51,13 +52,13 @@ MATCHING_ACTION = "study_groups.matching"
 # Nudges go out on weekdays in office hours, Japan time: a nudge at 22:00 is a nudge ignored.
 NUDGE_HOURS = (time(10, 0), time(18, 0))
 
-INTRODUCTION_KIND = "group_introduction"
-NUDGE_KIND = "study_group_nudge"
-UNMATCHED_KIND = "study_group_unmatched"
-KIT_KIND = "study_group_kit"
-WELCOME_KIND = "study_group_welcome"
-INVITATION_KIND = "self_run_invitation"
-ANNOUNCEMENT_KIND = "self_run_announcement"
+INTRODUCTION_KIND = DeliveryKind.GROUP_INTRODUCTION
+NUDGE_KIND = DeliveryKind.STUDY_GROUP_NUDGE
+UNMATCHED_KIND = DeliveryKind.STUDY_GROUP_UNMATCHED
+KIT_KIND = DeliveryKind.STUDY_GROUP_KIT
+WELCOME_KIND = DeliveryKind.STUDY_GROUP_WELCOME
+INVITATION_KIND = DeliveryKind.SELF_RUN_INVITATION
+ANNOUNCEMENT_KIND = DeliveryKind.SELF_RUN_ANNOUNCEMENT
 
 # A group DM holds at most 8 people besides the bot.
 MAX_GROUP_DM = 8

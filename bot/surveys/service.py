@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.delivery import outbox
+from bot.delivery.kinds import DeliveryKind
 from bot.sessions import service as sessions
 from bot.people.results import Actor
 from bot.core.refusal import Refusal
@@ -53,10 +54,10 @@ POST_SESSION_OPEN_FOR = timedelta(days=7)
 BATCH_SIZE = MIN_CELL
 # Stored responses are padded to a multiple of this many bytes before encryption.
 RESPONSE_PAD_BYTES = 256
-INVITATION_KIND = "survey_invitation"
-REMINDER_KIND = "survey_reminder"
+INVITATION_KIND = DeliveryKind.SURVEY_INVITATION
+REMINDER_KIND = DeliveryKind.SURVEY_REMINDER
 # To the secretariat when a run closes: its headline figures.
-CLOSED_KIND = "survey_closed"
+CLOSED_KIND = DeliveryKind.SURVEY_CLOSED
 
 
 class SurveyError(Refusal):
