@@ -13,7 +13,7 @@ from hypothesis import seed as fixed_seed
 from hypothesis.stateful import run_state_machine_as_test
 
 from tests.simulation import invariants as inv
-from tests.simulation.machine import STEPS, YearSimulation
+from tests.simulation.machine import REACHED, STEPS, YearSimulation
 from tests.simulation.world import Databases
 
 
@@ -61,6 +61,8 @@ def report(outcome: Outcome) -> str:
     lines = [f"years (examples) run: {outcome.years}; steps: {outcome.steps}; {outcome.seconds:.0f} s"]
     for item in inv.INVARIANTS:
         lines.append(f"  {item.number:2d}. {item.name}: checked {outcome.checked.get(item.number, 0)} times")
+    lines.append("steps by rule: " + ", ".join(f"{name} {n}" for name, n in STEPS.most_common()))
+    lines.append("reached: " + ", ".join(f"{name} {n}" for name, n in sorted(REACHED.items())))
     lines.append("violations: 0" if outcome.failure is None else "VIOLATION (shortest sequence):\n" + outcome.failure)
     return "\n".join(lines)
 
