@@ -16,7 +16,8 @@ def build_help(actor: Actor) -> list[dict]:
     if actor.is_staff:
         blocks += [divider(), section(t("help.admin", lang))]
         if not actor.is_admin:
-            blocks.append(context(t("help.bureau_staff_scope", lang, bureaus=", ".join(sorted(actor.staff_bureaus)))))
+            named = [_bureau_name(code, lang) for code in sorted(actor.staff_bureaus)]
+            blocks.append(context(t("help.bureau_staff_scope", lang, bureaus=("、" if lang == "ja" else ", ").join(named))))
     if actor.is_lecturer:
         blocks += [divider(), section(t("help.lecturer", lang))]
     blocks.append(context(t("help.footer", lang)))
