@@ -349,12 +349,13 @@ class YearSimulation(RuleBasedStateMachine):
 
     # --- the lecturer's request (事例作成の依頼) -------------------------------------------------------------
 
-    @precondition(lambda self: self.model.requests_made < 3)
     @rule(theme=st.sampled_from(("medical_welfare", "immigration", "education")),
           days=st.sampled_from((0, 1, 5, 9, 30)), by_staff=st.booleans())
     def request(self, theme, days, by_staff):
         """The secretariat (or, refused, a bureau's staff) asks the lecturer for a case; a due date of
         today is refused in the form."""
+        if not self.model.requests_made < 3:  # never a precondition: a replay must offer the same rules
+            return
         self.model.requests_made += 1
         actor = seed.STAFF_TOKYO if by_staff else seed.ADMIN
 
