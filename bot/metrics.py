@@ -15,7 +15,6 @@ DELIVERIES_PENDING = Gauge("jirei_deliveries_pending", "Deliveries due or waitin
 DISPATCH_LAG = Gauge("jirei_dispatcher_lag_seconds", "Age of the oldest due, unsent delivery", registry=REGISTRY)
 REQUESTS_REFUSED = Counter("jirei_requests_refused_total", "Requests refused before any listener saw them",
                            ["reason", "status"], registry=REGISTRY)
-SURVEY_RUNS_OPEN = Gauge("jirei_survey_runs_open", "Survey runs open", registry=REGISTRY)
 
 
 def render() -> tuple[bytes, str]:

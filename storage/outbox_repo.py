@@ -30,7 +30,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Delivery, FanoutBatch
 from storage.repositories import insert_unless_present
 
-TERMINAL_STATUSES = ("sent", "failed", "skipped", "cancelled")
 
 
 def _claimable(now: datetime):

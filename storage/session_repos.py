@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case as sql_case, func, or_, select, update
+from sqlalchemy import case as sql_case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Case, CaseSession, MaterialRead, Registration
 
-ACTIVE_STATUSES = ("applied", "confirmed", "waitlisted", "attended")
 
 
 def code_id(code: str, prefix: str) -> int | None:
@@ -55,9 +54,6 @@ class Cases:
         """The cases a non-admin may add material to: theirs as lecturer or as a self-run's proposer."""
         query = select(Case).where(or_(Case.lecturer_user_id == user_id, Case.created_by == user_id)).order_by(Case.id)
         return list(await self.session.scalars(query))
-
-    async def by_lecturer(self, user_id: str) -> list[Case]:
-        return list(await self.session.scalars(select(Case).where(Case.lecturer_user_id == user_id).order_by(Case.id)))
 
 
 class Sessions:
@@ -197,14 +193,6 @@ class Registrations:
         query = (select(Registration.user_id, func.count()).where(
             Registration.user_id.in_(user_ids), Registration.status == "attended").group_by(Registration.user_id))
         return {user: n for user, n in (await self.session.execute(query)).all()}
-
-    async def set_status(self, session_id: int, user_ids: list[str], status: str, now: datetime) -> int:
-        if not user_ids:
-            return 0
-        result = await self.session.execute(
-            update(Registration).where(Registration.session_id == session_id, Registration.user_id.in_(user_ids))
-            .values(status=status, updated_at=now))
-        return result.rowcount or 0
 
 
 class MaterialReads:

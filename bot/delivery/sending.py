@@ -32,17 +32,7 @@ log = logging.getLogger(__name__)
 
 METADATA_EVENT_TYPE = "jirei_delivery"
 
-# Slack error codes that no retry will fix: recorded on the row and shown to admins.
-PERMANENT_ERRORS = frozenset({
-    "user_not_found", "users_not_found", "account_inactive", "user_disabled", "channel_not_found",
-    "is_archived", "not_in_channel", "cannot_dm_bot", "invalid_blocks", "invalid_blocks_format",
-    "msg_too_long", "no_text", "too_many_attachments", "restricted_action", "invalid_metadata_format",
-    "invalid_metadata_schema", "metadata_too_large", "messages_tab_disabled", "file_not_found",
-    "not_authed", "invalid_auth", "token_revoked", "token_expired", "missing_scope",
-    "not_allowed_token_type", "team_access_not_granted", "no_permission", "method_deprecated",
-    "ekm_access_denied", "invalid_arguments", "invalid_cursor", "thread_not_found", "message_not_found",
-    "cant_update_message", "unknown_method", "duplicate_channel_not_found", "invalid_ts_latest",
-})
+# Slack error codes a retry may fix; any other error is recorded on the row as permanent.
 TRANSIENT_ERRORS = frozenset({
     "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
     "rate_limited", "team_not_found_temporarily", "file_upload_not_complete",

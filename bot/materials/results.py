@@ -15,10 +15,6 @@ class MaterialResult:
     findings: list[anonymisation.Finding]
     name_findings: list[anonymisation.Finding] = field(default_factory=list)
 
-    @property
-    def releasable(self) -> bool:
-        return is_releasable(self.material)
-
 
 def is_releasable(material: Material) -> bool:
     """Not deleted, and checked: a file with no findings, or confirmed by its uploader (a link

@@ -148,8 +148,6 @@ class Survey(_Frozen):
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
 
-    def index_of(self, question_id: str) -> int | None:
-        return next((i for i, q in enumerate(self.questions) if q.id == question_id), None)
 
 
 def parse_survey(data: dict) -> Survey:
