@@ -696,19 +696,25 @@ _SCHOOL_TYPES = ("小学校|中学校|高等学校|高校|中等教育学校|義
                  "|短期大学|大学校|大学|専門学校|日本語学校|日本語学院|日本語教育センター|語学センター|学院|学園"
                  "|アカデミー|インターナショナルスクール|スクール")
 _FACILITY_SUFFIXES = ("病院|クリニック|医院|診療所|医療センター|歯科|薬局|苑|荘|ホーム|ハウス|シェルター|寮"
+                      "|センター|ステーション|サポート|サービス|ネット|建工|テック|工業所|事務所|マスジド"
                       "|株式会社|有限会社|合同会社|工業|製作所|精工|縫製|食品|水産|建設|運輸|物流|商事|産業|工場|農園|農場"
                       "|商店|店|ストア|マート|食堂|レストラン|寺院|教会|モスク|自治会|町内会")
 _FACILITY_PREFIXES = ("株式会社|有限会社|合同会社|\\(株\\)|（株）|㈱|\\(有\\)|（有）|㈲|グループホーム|老人ホーム"
-                      "|特別養護老人ホーム|有料老人ホーム|シェルター|女性シェルター|マスジド|モスク|レストラン|カフェ")
+                      "|特別養護老人ホーム|有料老人ホーム|シェルター|女性シェルター|マスジド|モスク|レストラン|カフェ"
+                      "|特定非営利活動法人|NPO法人|一般社団法人|一般財団法人|公益社団法人|公益財団法人|社会福祉法人"
+                      "|医療法人(?:社団|財団)?|弁護士法人|行政書士法人|学校法人|宗教法人|事業協同組合|協同組合")
 # Each type word is looked at on its own, with the name-like characters before it: a type that
 # turns out to name nothing ("…会社の寮") must not hide another one inside its window.
 _SUFFIX_TYPE = re.compile(r"(?P<type>" + _SCHOOL_TYPES + "|" + _FACILITY_SUFFIXES
-                          + r")(?P<cls> ?[0-9一二三四五六]年生? ?[0-9一二三四五六七八九A-Za-z]{1,2}組)?")
+                          + r")(?![ァ-ヴー])(?P<cls> ?[0-9一二三四五六]年生? ?[0-9一二三四五六七八九A-Za-z]{1,2}組)?")
 _NAME_BEFORE = re.compile(r"[" + _KANJI + _KATAKANA + r"ぁ-んA-Za-z・ ]{1,24}$")
 _NAMED_PREFIX = re.compile(r"(?P<type>" + _FACILITY_PREFIXES + r") ?(?P<after>[" + _KANJI + _KATAKANA
-                           + r"ぁ-んA-Za-z・0-9 ]{1,16})")
+                           + r"ぁ-んA-Za-z・0-9 ｦ-ﾟ]{1,20})")
 _SCHOOL_TYPE = re.compile("(?:" + _SCHOOL_TYPES + ")$")
-_LEGAL_FORMS = ("株式会社", "有限会社", "合同会社", "(株)", "（株）", "㈱", "(有)", "（有）", "㈲")
+_NURSERY = re.compile("(?:保育園|保育所|こども園)$")
+_LEGAL_FORMS = ("株式会社", "有限会社", "合同会社", "(株)", "（株）", "㈱", "(有)", "（有）", "㈲", "特定非営利活動法人", "NPO法人",
+                "一般社団法人", "一般財団法人", "公益社団法人", "公益財団法人", "社会福祉法人", "医療法人", "医療法人社団",
+                "医療法人財団", "弁護士法人", "行政書士法人", "学校法人", "宗教法人", "事業協同組合", "協同組合")
 _KANA_WORD = re.compile(r"^[ぁ-んァ-ヴー]{2,}$")
 # Kana words that describe rather than name ("こども病院", "ケアハウス" are types, not names).
 _GENERIC_KANA = frozenset("こども こころ おとな ことば みんな にほんご ケア デイ ショート ナイト メンタル レディース "
@@ -721,7 +727,8 @@ PUBLIC_BODY_SUFFIXES = ("出入国在留管理局", "入国管理局", "労働�
                         "市役所", "区役所", "町役場", "村役場", "役所", "役場", "年金事務所", "税務署", "警察署",
                         "家庭裁判所", "地方裁判所", "法務局", "保健所", "保健センター", "児童相談所", "福祉事務所",
                         "大使館", "総領事館", "領事館", "国際交流協会", "社会福祉協議会", "教育委員会",
-                        "外国人技能実習機構", "支援センター", "インフォメーションセンター", "相談センター")
+                        "外国人技能実習機構", "支援センター", "インフォメーションセンター", "相談センター", "法テラス",
+                        "情報センター", "雇用サービスセンター", "給食センター", "保健福祉センター")
 
 
 def _is_proper_word(token: _Token) -> bool:
@@ -735,7 +742,7 @@ def _is_proper_word(token: _Token) -> bool:
     return bool(_KANA_WORD.match(surface)) and surface not in _GENERIC_KANA and token.pos[0] == "名詞"
 
 
-_NAME_PART_POS = ("名詞", "接頭辞", "接尾辞")
+_NAME_PART_POS = ("名詞", "接頭辞", "接尾辞", "形状詞")  # 形状詞: "クリーン" of "関西クリーンサービス"
 
 
 def _name_tokens(tokens: list[_Token]) -> list[_Token]:
@@ -750,6 +757,27 @@ def _name_tokens(tokens: list[_Token]) -> list[_Token]:
             continue
         break
     while kept and kept[-1].surface in ("・", " "):
+        kept.pop()
+    return kept
+
+
+def _legal_name_tokens(tokens: list[_Token]) -> list[_Token]:
+    """The words of a name after a legal form: up to the first particle, mark or gap."""
+    kept: list[_Token] = []
+    for i, token in enumerate(tokens):
+        joined_by_no = (token.surface == "の" and kept and i + 1 < len(tokens)
+                        and tokens[i + 1].surface in ("家", "郷", "里", "森", "園", "丘", "杜", "舎"))
+        if ((token.pos[0] in ("助詞", "補助記号") and not joined_by_no)
+                or (token.pos[0] == "助動詞" and (not kept or token.surface in ("です", "だ", "で", "でした", "ます")))):
+            break
+        if not kept and re.fullmatch(r"[ぁ-ん]{1,2}", token.surface):
+            break  # "協同組合とも面談": a particle the dictionary did not call one
+        if token.pos[0] == "空白":
+            if kept:
+                break
+            continue
+        kept.append(token)
+    while kept and kept[-1].surface == "の":
         kept.pop()
     return kept
 
@@ -779,7 +807,9 @@ def _named_facilities(folded: str) -> Iterator[_Hit]:
             continue  # something that is not a name stands right before the type
         if match.group("type") == "店" and before.endswith(("支", "本")):
             continue  # a bank's branch or head office
-        kind = "school" if _SCHOOL_TYPE.search(match.group("type")) else "facility"
+        # A nursery is a care service, not a school ("わかば保育園"); a kindergarten is a school.
+        kind = ("school" if _SCHOOL_TYPE.search(match.group("type")) and not _NURSERY.search(match.group("type"))
+                else "facility")
         # Even before 株式会社 the name must be a name: "IT企業株式会社テックブリッジ" is named after it.
         if not named:
             continue
@@ -791,8 +821,11 @@ def _named_facilities(folded: str) -> Iterator[_Hit]:
         yield _Hit(kind, start, match.end())
     for match in _NAMED_PREFIX.finditer(folded):
         sentences = _tokens(match.group("after"))
-        words = _name_tokens(sentences[0]) if sentences else []
-        if not words or not (match.group("type") in _LEGAL_FORMS or any(_is_proper_word(w) for w in words)):
+        legal = match.group("type") in _LEGAL_FORMS
+        # After a legal form the name runs to the first particle or mark, whatever its words
+        # ("NPO法人 住まいるネット三河に" keeps "住まいる"); after a type, to the first word that is no noun.
+        words = (_legal_name_tokens(sentences[0]) if legal else _name_tokens(sentences[0])) if sentences else []
+        if not words or not (legal or any(_is_proper_word(w) for w in words)):
             continue
         yield _Hit("facility", match.start(), match.start("after") + words[-1].end)
 
@@ -901,9 +934,24 @@ _BANK_BEFORE = re.compile(
 _HOLDER_AFTER = re.compile(r"[ ]?[" + _KATAKANA + r"]{2,10}(?: [" + _KATAKANA + r"]{2,10})?(?![" + _KATAKANA + _KANJI + r"])")
 
 
+# A facility takes its legal form or type before it ("特定非営利活動法人 かけはし…", "行政書士 野村国際法務事務所",
+# "ホテル金沢…") and an alias in brackets after it ("…仏教寺院（ランカ・ヴィハーラ）").
+_ENTITY_BEFORE = re.compile(r"(?:" + _FACILITY_PREFIXES + r"|行政書士|弁護士|ホテル|カフェ|Hotel) ?$")
+_ALIAS_AFTER = re.compile(r"[（(][" + _KATAKANA + r"・A-Za-z ]{2,20}[）)]")
+
+
 def _widened(folded: str, hit: _Hit) -> _Hit:
     if hit.kind == "birth_date" and folded[hit.end:hit.end + 1] == "生" and folded[hit.end + 1:hit.end + 2] != "ま":
         return _Hit(hit.kind, hit.start, hit.end + 1, hit.tier, hit.fallback)
+    if hit.kind == "facility":
+        start, end = hit.start, hit.end
+        entity = _ENTITY_BEFORE.search(folded, max(0, start - 12), start)
+        if entity:
+            start = entity.start()
+        alias = _ALIAS_AFTER.match(folded, end)
+        if alias:
+            end = alias.end()
+        return _Hit(hit.kind, start, end, hit.tier, hit.fallback)
     if hit.kind == "bank_account":
         line_start = max(folded.rfind("\n", 0, hit.start) + 1, hit.start - 48)
         before = _BANK_BEFORE.search(folded, line_start, hit.start)

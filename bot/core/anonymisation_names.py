@@ -91,7 +91,10 @@ chị anh em ông bà cô chú bạn
 _FACILITY_WORDS = frozenset("""co co. ltd ltd. inc inc. corp corp. llc gmbh company foods food works trading logistics
     factory plant hospital clinic kasei denshi seimitsu kensetsu kogyo kougyou seisakusho shoji sangyo unyu butsuryu
     shokuhin suisan parts precision spice halal restaurant cafe café bakery store shop mart market hotel farm
-    transport express motors industries industry manufacturing""".split())
+    transport express motors industries industry manufacturing home church fellowship parish union staff mosque temple
+    masjid ministries""".split())
+# A school's type word that comes first, as in Portuguese and Spanish: "Colegio Municipal Higashi-Kōyō".
+_SCHOOL_FIRST = frozenset("colegio colégio escola escuela instituto universidad universidade école scuola".split())
 _SCHOOL_WORDS = frozenset("""elementary school academy university college kindergarten nursery institute shogakko
     chugakko shougakkou chuugakkou koko koukou kotogakko hoikuen youchien""".split())
 _SCHOOL_TAILS = ("Junior High School", "Junior High", "Senior High School", "High School", "Secondary School",
@@ -165,6 +168,9 @@ def _latin_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
                 # "Junior High" and "High School" end a school name that the loop did not see as a type
                 yield kind, start, end, CONFIDENT
                 continue
+        if lowered[0] in _SCHOOL_FIRST and len(run) >= 2:
+            yield "school", start, end, CONFIDENT
+            continue
         if any(text.endswith(tail) for tail in _SCHOOL_TAILS) and len(run) > 2:
             yield "school", start, end, CONFIDENT
             continue

@@ -61,11 +61,17 @@ _KANA_CLINIC = re.compile(r"(?<![ぁ-んァ-ヴー一-龥])[ぁ-んァ-ヴー]{2
 # ends the name ("深谷フーズ", "北関東国際協同組合", "杉山行政書士事務所"), and the "…の家" of care services.
 _NAMED_SERVICE = re.compile(
     r"(?:株式会社|有限会社|合同会社)(?P<legal>[ぁ-ん]{2,8}[一-龥ァ-ヴー]{0,6})(?=[\s、。(（のでにをはがと]|$)"
-    r"|(?:施設|支援施設|事業所|支援事業所|ステーション|ホーム|シェルター|ホテル|Hotel|होटल) ?"
+    r"|(?:施設|支援施設|事業所|支援事業所|ステーション|ホーム|シェルター|ホテル|Hotel|होटल|センター|ハウス) ?"
     r"(?P<after>[ぁ-んァ-ヴー]{2,10}|[\u0900-\u097F]{2,12})(?![ぁ-んァ-ヴー\u0900-\u097F])"
-    r"|(?<![一-龥ァ-ヴー])(?P<typed>[一-龥ァ-ヴー]{1,10}(?:フーズ|フード|ファーム|ワークス|物産|工房|商会|協同組合"
-    r"|行政書士事務所|法律事務所|税理士事務所|司法書士事務所|社労士事務所|社会保険労務士事務所))"
+    r"|(?P<typed>(?:(?<![一-龥ァ-ヴーぁ-ん])[ぁ-ん]{2,6}[一-龥ァ-ヴー・]{0,10}|(?<![一-龥ァ-ヴー])[一-龥ァ-ヴー・]{1,10})(?:フーズ|フード|ファーム"
+    r"|ワークス|物産|工房|商会|協同組合|行政書士事務所|法律事務所|法務事務所|税理士事務所|司法書士事務所|社労士事務所"
+    r"|社会保険労務士事務所)(?:(?![のにでをはがとへもや])[ぁ-ん]{2,6}(?![ぁ-ん]))?)"
+    # a shop or service named in brackets after its type: "カフェ「ポラリス」", "デイサービス「ウリチプ」"
+    r"|(?<![一-龥ァ-ヴー])(?P<bracketed>[一-龥ァ-ヴー]{0,8}(?:店|カフェ|サービス|レストラン|食堂|ホーム|センター|教室"
+    r"|事業所|施設|ショップ|居酒屋|サロン|ストア|ハウス|ステーション)「[^」\n]{1,20}」)"
     r"|(?P<home>(?!))", re.MULTILINE)  # "…の家" care services: too often a common noun ("ムスリムの家")
+# A nursery or kindergarten named in kana: "わしづ保育園", "たかいだ保育所".
+_KANA_NURSERY = re.compile(r"(?:(?<![ぁ-んァ-ヴー一-龥])|(?<=[一-龥ァ-ヴー][をにはがでとのへも]))(?P<name>[ぁ-んァ-ヴー]{2,8})(?P<type>保育園|保育所|こども園|幼稚園)")
 _NAMED_POLICE = re.compile(r"(?<![一-龥ァ-ヴー])[一-龥ァ-ヴー]{2,6}(?:警察署|交番)")
 
 
@@ -87,16 +93,23 @@ def place_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
         yield "school", match.start(), match.end(), CONFIDENT if match.group("type") else CHECK
     for match in _NAMED_SERVICE.finditer(folded):
         tier = CHECK if match.group("home") else CONFIDENT
-        start, end = (match.start("typed") if match.group("typed") else match.start()), match.end()
+        start, end = (match.start("typed") if match.group("typed") else
+                      match.start("bracketed") if match.group("bracketed") else match.start()), match.end()
+        if match.group("typed") and re.search(r"[のにでをはがと]$", match.group("typed")):
+            continue  # "…事務所に": ran on into a particle
         if match.group("after"):
             name = match.group("after")
-            if name[0] in "へのにでをはがともや":
-                continue  # "ホームへの…": a particle, not a name
-            while len(name) > 2 and name[-1] in "にでをはがとへのも":
-                name, end = name[:-1], end - 1
-            while start > 0 and match.start() - start < 10 and re.match(r"[一-龥]", folded[start - 1]):
+            glued = re.match(r"[ァ-ヴー]", name) and re.search(r"[ァ-ヴー]$", folded[match.start():match.start("after")])
+            if name[0] in "へのにでをはがともや" or re.match(r"から|まで|より|など|なし|だけ|ほか", name) or glued:
+                continue  # "ホームへの…", "センターからの": a particle, not a name
+            while len(name) > 2 and name[-1] in "にでをはがとへのも" and re.match(r"[一-龥ァ-ヴー]", folded[end:end + 1]):
+                name, end = name[:-1], end - 1  # "あすなろに入所": the particle before the next word
+            while start > 0 and match.start() - start < 10 and re.match(r"[一-龥ァ-ヴー]", folded[start - 1]):
                 start -= 1  # the whole type: "母子生活支援施設", "居宅介護支援事業所"
         yield "facility", start, end, tier
+    for match in _KANA_NURSERY.finditer(folded):
+        if not re.search(r"[のにはをでへ]$", match.group("name")):  # "近くの保育園" names none
+            yield ("school" if match.group("type") == "幼稚園" else "facility"), match.start(), match.end(), CONFIDENT
     for match in _NAMED_POLICE.finditer(folded):
         yield "facility", match.start(), match.end(), CHECK  # a public body, but the person's own station
     for match in _KANA_CLINIC.finditer(folded):

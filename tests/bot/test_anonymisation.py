@@ -420,7 +420,7 @@ def test_check_document_reads_a_docx(tmp_path):
     ("連絡は facebook.com/some.person で", "sns_id", "facebook.com/some.person"),
     ("インスタは @some.one_22 です", "sns_id", "@some.one_22"),
     ("長男は豊島区立池袋小学校3年2組に在籍", "school", "豊島区立池袋小学校3年2組"),
-    ("娘はひまわり保育園に通う", "school", "ひまわり保育園"),
+    ("娘はひまわり保育園に通う", "facility", "ひまわり保育園"),
     ("株式会社ミナミ精工で働く", "facility", "株式会社ミナミ精工"),
     ("特別養護老人ホームさくら苑の職員", "facility", "特別養護老人ホームさくら苑"),
 ])

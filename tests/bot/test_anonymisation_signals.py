@@ -108,6 +108,30 @@ def test_identifiers_given_with_a_label_or_spelled_out_are_found_whole(text, fou
     assert found in kinds(text)
 
 
+@pytest.mark.parametrize("text, found", [
+    ("相談先：特定非営利活動法人 ゆうあい多言語ネットに連絡", "特定非営利活動法人 ゆうあい多言語ネット"),
+    ("一般社団法人 あおば共生センターの職員", "一般社団法人 あおば共生センター"),
+    ("代理人（弁護士法人 青葉総合法律事務所）", "弁護士法人 青葉総合法律事務所"),
+    ("行政書士 川村国際法務事務所に依頼", "行政書士 川村国際法務事務所"),
+    ("長男はすずらん保育園に通う", "すずらん保育園"),
+    ("娘をつばさ保育所から退所させた", "つばさ保育所"),
+    ("駅前の喫茶店「ひだまり」で会った", "駅前の喫茶店「ひだまり」"[3:]),
+    ("ケアマネ（居宅介護支援センターあさがお）", "居宅介護支援センターあさがお"),
+    ("みどり訪問看護ステーションの看護師", "みどり訪問看護ステーション"),
+    ("He works at Greenfield Care Home in Ota.", "Greenfield Care Home"),
+    ("Sunday mass at Kobe Evangelical Fellowship", "Kobe Evangelical Fellowship"),
+    ("寺（ワット・パクナム）と群馬タイ仏教寺院（ワット・ラーマ）", "群馬タイ仏教寺院（ワット・ラーマ）"),
+])
+def test_workplaces_services_and_nurseries_named_as_people_name_them(text, found):
+    assert ("facility", found) in kinds(text)
+
+
+@pytest.mark.parametrize("text", ["協同組合とも面談した", "近くの保育園に空きがない", "市のホームページで確認",
+                                  "法テラス・サポートダイヤルに電話した", "給食センターの献立"])
+def test_generic_and_public_services_are_no_named_facility(text):
+    assert [found for kind, found in kinds(text) if kind == "facility"] == []
+
+
 @pytest.mark.parametrize("text", [
     "部品番号 160-0023 を注文した",
     "Your card number looks like \"AB 1234 5678 CD\" - only a sample.",
