@@ -52,6 +52,8 @@ def simulate(*, years: int, steps_per_year: int, seed: int | None, postgres_url:
             run_state_machine_as_test(machine, settings=config)
     except Exception as error:  # noqa: BLE001 - reported with the sequence, as the runner's result
         notes = "\n".join(getattr(error, "__notes__", []))
+        for inner in getattr(error, "exceptions", ()):  # a flaky replay: say what each attempt saw
+            notes += f"\n-- {type(inner).__name__}: {inner}\n" + "\n".join(getattr(inner, "__notes__", []))
         failure = f"{type(error).__name__}: {error}\n{notes}\n{printed.getvalue()}".strip()
     return Outcome(years, sum(STEPS.values()) - steps_before, time.monotonic() - started,
                    {n: inv.CHECKED[n] - checked_before.get(n, 0) for n in sorted(inv.CHECKED)}, failure)
