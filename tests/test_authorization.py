@@ -98,6 +98,9 @@ COMMANDS = [
     (grammar.CaseEdit, 'admin case edit C2 title="別の事例（改）"', ADMIN_ONLY),
     (grammar.SessionMessage, "admin message {s} 当日の持ち物のお知らせです", OWN_BUREAU),
     (grammar.SurveyClose, "admin survey close R1", ADMIN_ONLY),
+    # Only the secretariat asks a lecturer for a case, or withdraws the request.
+    (grammar.RequestOpen, "admin request", ADMIN_ONLY),
+    (grammar.RequestWithdraw, "admin request withdraw Q1", ADMIN_ONLY),
     # Last: they change the session the rows above act on.
     (grammar.SessionEdit, "admin session edit {s} place=会議室", OWN_BUREAU),
     (grammar.SessionCancel, "admin session cancel {s}", OWN_BUREAU),
