@@ -39,6 +39,8 @@ TIERS = (CONFIDENT, CHECK)
 # When two findings overlap, the more specific kind wins (a valid My Number is not also a phone
 # number; a postal code is not part of a name).
 _PRIORITY = {kind: rank for rank, kind in enumerate(KINDS)}
+# A number read from its label alone gives way to every identifier's own rule, not to names and places.
+_FALLBACK_RANK = _PRIORITY["postal_code"] + 0.5
 
 
 # The longest text checked, in characters: more than any 20 MB upload of Japanese text holds, and
@@ -226,10 +228,11 @@ _HIRAGANA_PLACES = "さいたま|つくば|ひたちなか|いわき|かすみ�
 _PLACE_START = re.compile(
     "(?:" + "|".join(PREFECTURES) + "|(?:" + _HIRAGANA_PLACES + ")市"
     "|[" + _KANJI + _KATAKANA + "A-Za-z]{1,5}(?:市|区|郡))")
-_KANJI_NUMERAL = "[一二三四五六七八九十]+"
+_KANJI_NUMERAL = "[一二三四五六七八九十〇]+"
 _NUMBER = r"(?:[0-9]+|" + _KANJI_NUMERAL + r")"
 _BLOCK_NUMBERS = (
-    r"(?:" + _NUMBER + r"丁目(?:" + _NUMBER + r"(?:番地?(?:の" + _NUMBER + r")?|-)?(?:" + _NUMBER + r"号?)?)?"
+    r"(?:" + _NUMBER + r"丁目 ?(?:" + _NUMBER + r"(?:(?:番地?)?(?:の" + _NUMBER + r"){1,2}|番地?|-)?(?:" + _NUMBER + r"号?)?)?"
+    r"|" + _NUMBER + r"(?:の" + _NUMBER + r"){2}(?![0-9一二三四五六七八九十〇])"
     r"|" + _NUMBER + r"番地(?:の" + _NUMBER + r"|" + _NUMBER + r"号?|-[0-9]+)?"
     r"|" + _NUMBER + r"番" + _NUMBER + r"号?"
     r"|[0-9]+(?:-[0-9]+){1,2}号?)")
@@ -238,7 +241,7 @@ _BLOCK_NUMBERS = (
 _BUILDING_WORDS = ("マンション|ハイツ|コーポ|アパート|荘|ビル|レジデンス|メゾン|ハイム|団地|住宅|寮|タワー|ヒルズ"
                    "|コート|パレス|プラザ|館|棟|ハウス|ヴィラ|シャトー|カーサ")
 _ROOM = r"(?:[0-9]{1,3}号棟 ?)?(?:[0-9]{1,4}号室|[0-9]{1,4}-[0-9]{2,4}|[0-9]{1,3}(?:F|階)|[0-9]{1,4}号|[0-9]{2,4})"
-_BUILDING = (r"(?: ?(?:(?:[" + _KANJI + _KATAKANA + r"A-Za-z・]{0,14}?| [ぁ-ん" + _KANJI + _KATAKANA
+_BUILDING = (r"(?: ?(?!TEL|Tel|tel|FAX|Fax|電話|携帯|Mail|mail|E-mail)(?:(?:[" + _KANJI + _KATAKANA + r"A-Za-z・]{0,14}?| [ぁ-ん" + _KANJI + _KATAKANA
              + r"]{1,14}?)(?:" + _BUILDING_WORDS + r")[" + _KANJI + _KATAKANA
              + r"A-Za-z]{0,8}(?: ?" + _ROOM + r")?|[" + _KANJI + _KATAKANA + r"A-Za-z・]{1,14}? ?" + _ROOM
              + r")|-[0-9]{2,4}|" + r" ?[0-9]{1,4}号室)?")
@@ -278,7 +281,8 @@ _MONTHS_EN = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|Ju
               r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
 _FULL_DATES = re.compile(
     r"(?<![0-9])(?:"
-    r"(?P<western>(?:19|20)[0-9]{2}年 ?[0-9]{1,2}月 ?[0-9]{1,2}日"
+    r"(?P<western>(?:19|20)[0-9]{2}(?:[（(](?:昭和|平成|令和)[0-9元]{1,2}[）)])?年 ?[0-9]{1,2}月 ?[0-9]{1,2}日"
+    r"|[一九二〇][〇一二三四五六七八九]{3}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
     r"|(?:19|20)[0-9]{2}([/.\-])[0-9]{1,2}\2[0-9]{1,2}(?![0-9])"
     r"|[0-9]{1,2}/[0-9]{1,2}/(?:19|20)[0-9]{2}"
     r"|[0-9]{1,2}(?:st|nd|rd|th)? " + _MONTHS_EN + r",? (?:19|20)[0-9]{2}"
@@ -652,7 +656,7 @@ _INSURANCE = re.compile(
     r"(?:被保険者(?:証)?(?:記号)?[・]?番号|保険証(?:の)?(?:番号|記号番号)?|基礎年金番号|年金番号|年金手帳(?:の)?番号"
     r"|(?:雇用|介護|健康|国民健康)保険(?:被保険者)?(?:証)?(?:の)?番号|記号番号)" + _GAP +
     r"(?P<value>[0-9]{4}-?[0-9]{6}(?:-?[0-9])?|(?<![0-9])[0-9]{6,10}(?![0-9]))(?![0-9-])"
-    r"|(?P<pair>記号 ?[:：]? ?[0-9]{1,8}[ ・、,]{0,2}番号 ?[:：]? ?[0-9]{1,8})(?![0-9])")
+    r"|(?P<pair>記号 ?[:：]? ?(?:[" + _KANJI + r"]{1,4} ?)?[0-9]{1,8}[ ・、,]{0,2}番号 ?[:：]? ?[0-9]{1,8})(?![0-9])")
 _SNS_SERVICES = (r"LINE|ライン|Facebook|facebook|フェイスブック|FB|Instagram|instagram|インスタグラム|インスタ"
                  r"|WeChat|ウィーチャット|微信|WhatsApp|ワッツアップ|Viber|Zalo|KakaoTalk|カカオトーク|Messenger"
                  r"|メッセンジャー|Twitter|ツイッター|TikTok|Telegram|Skype|QQ|X")
@@ -684,7 +688,7 @@ def _labelled_numbers(folded: str) -> Iterator[_Hit]:
 # 品川 300 さ 12-34: the office's place name, a class number, one hiragana, the serial.
 _VEHICLE_PLATE = re.compile(
     r"(?:(?<![" + _KANJI + r"])[" + _KANJI + r"]{1,4}|(?<![ぁ-ん])[ぁ-ん]{2,5}) ?[0-9]{2,3} ?[あ-をん] ?"
-    r"(?:[0-9]{1,2}-[0-9]{2}|[0-9]{4}|[・.]{1,3}[0-9]{1,3})(?![0-9])")
+    r"(?:[0-9]{1,2}-[0-9]{2}|[0-9]{4}|[・.]{1,3}[0-9]{1,3})(?![0-9])(?!の[0-9])")  # "080の7314の2580" is a phone
 
 
 # --- named schools and facilities --------------------------------------------------------------
@@ -696,7 +700,7 @@ _SCHOOL_TYPES = ("小学校|中学校|高等学校|高校|中等教育学校|義
                  "|短期大学|大学校|大学|専門学校|日本語学校|日本語学院|日本語教育センター|語学センター|学院|学園"
                  "|アカデミー|インターナショナルスクール|スクール")
 _FACILITY_SUFFIXES = ("病院|クリニック|医院|診療所|医療センター|歯科|薬局|苑|荘|ホーム|ハウス|シェルター|寮"
-                      "|センター|ステーション|サポート|サービス|ネット|建工|テック|工業所|事務所|マスジド"
+                      "|センター|ステーション|サポート|サービス|ネット|建工|テック|工業所|事務所|マスジド|精機|精工所"
                       "|株式会社|有限会社|合同会社|工業|製作所|精工|縫製|食品|水産|建設|運輸|物流|商事|産業|工場|農園|農場"
                       "|商店|店|ストア|マート|食堂|レストラン|寺院|教会|モスク|自治会|町内会")
 _FACILITY_PREFIXES = ("株式会社|有限会社|合同会社|\\(株\\)|（株）|㈱|\\(有\\)|（有）|㈲|グループホーム|老人ホーム"
@@ -711,7 +715,7 @@ _NAME_BEFORE = re.compile(r"[" + _KANJI + _KATAKANA + r"ぁ-んA-Za-z・ ]{1,24}
 _NAMED_PREFIX = re.compile(r"(?P<type>" + _FACILITY_PREFIXES + r") ?(?P<after>[" + _KANJI + _KATAKANA
                            + r"ぁ-んA-Za-z・0-9 ｦ-ﾟ]{1,20})")
 _SCHOOL_TYPE = re.compile("(?:" + _SCHOOL_TYPES + ")$")
-_NURSERY = re.compile("(?:保育園|保育所|こども園)$")
+_NURSERY = re.compile("(?:保育園|保育所|こども園|幼稚園)$")
 _LEGAL_FORMS = ("株式会社", "有限会社", "合同会社", "(株)", "（株）", "㈱", "(有)", "（有）", "㈲", "特定非営利活動法人", "NPO法人",
                 "一般社団法人", "一般財団法人", "公益社団法人", "公益財団法人", "社会福祉法人", "医療法人", "医療法人社団",
                 "医療法人財団", "弁護士法人", "行政書士法人", "学校法人", "宗教法人", "事業協同組合", "協同組合")
@@ -735,7 +739,7 @@ def _is_proper_word(token: _Token) -> bool:
     surface = token.surface.strip()
     if surface in _GENERIC_KANA:
         return False
-    if not surface or re.fullmatch(r"[A-Za-zＡ-Ｚａ-ｚ]|[〇○△□◇×＊*]+", surface):
+    if not surface or re.fullmatch(r"[A-Za-zＡ-Ｚａ-ｚ]|[〇○△□◇×＊*]+|第?[0-9一二三四五六七八九十]+|ライン", surface):
         return False  # pseudonyms: "X市立Y小学校", "〇〇病院"
     if token.pos[1] == "固有名詞" or token.oov:
         return "国" not in token.pos  # "ベトナム食品" is a kind of shop, not its name
@@ -747,9 +751,11 @@ _NAME_PART_POS = ("名詞", "接頭辞", "接尾辞", "形状詞")  # 形状詞:
 
 def _name_tokens(tokens: list[_Token]) -> list[_Token]:
     """The words of a name: nouns (and their prefixes and suffixes), "・", and "の" inside
-    "ひだまりの家"; a particle, a verb or punctuation ends them."""
+    "ひだまりの家"; a particle, a verb, punctuation or an honorific ("マテオくん伊勢崎市立…") ends them."""
     kept: list[_Token] = []
     for i, token in enumerate(tokens):
+        if token.surface in _HONORIFICS or token.surface in ("くん", "ちゃん", "さま"):
+            break
         joined_by_no = (token.surface == "の" and kept and i + 1 < len(tokens)
                         and tokens[i + 1].surface in ("家", "郷", "里", "森", "園", "丘", "杜", "舎"))
         if token.pos[0] in _NAME_PART_POS or token.surface in ("・", " ") or joined_by_no:
@@ -941,8 +947,9 @@ _ALIAS_AFTER = re.compile(r"[（(][" + _KATAKANA + r"・A-Za-z ]{2,20}[）)]")
 
 
 def _widened(folded: str, hit: _Hit) -> _Hit:
-    if hit.kind == "birth_date" and folded[hit.end:hit.end + 1] == "生" and folded[hit.end + 1:hit.end + 2] != "ま":
-        return _Hit(hit.kind, hit.start, hit.end + 1, hit.tier, hit.fallback)
+    if hit.kind == "birth_date" and folded[hit.end:hit.end + 1] == "生":
+        return _Hit(hit.kind, hit.start, hit.end + (3 if folded[hit.end:hit.end + 3] == "生まれ" else 1), hit.tier,
+                    hit.fallback)
     if hit.kind == "facility":
         start, end = hit.start, hit.end
         entity = _ENTITY_BEFORE.search(folded, max(0, start - 12), start)
@@ -989,7 +996,8 @@ def _without_overlaps(hits: Iterable[_Hit], length: int) -> list[_Hit]:
     kept, so the whole check stays linear in the text."""
     taken = bytearray(length)
     kept: list[_Hit] = []
-    for hit in sorted(hits, key=lambda h: (h.tier != CONFIDENT, h.fallback, _PRIORITY[h.kind], h.start, -(h.end - h.start))):
+    for hit in sorted(hits, key=lambda h: (h.tier != CONFIDENT, _FALLBACK_RANK if h.fallback else _PRIORITY[h.kind],
+                                           h.start, -(h.end - h.start))):
         if taken.find(1, hit.start, hit.end) == -1:
             taken[hit.start:hit.end] = b"\x01" * (hit.end - hit.start)
             kept.append(hit)

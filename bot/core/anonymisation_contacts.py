@@ -47,14 +47,16 @@ _PERSONAL_HOSTS = re.compile(
 
 # A number read out in words, as people dictate it: "〇九〇-二二七四-八八一五", "ゼロキュウゼロ・サンイチニナナ・…",
 # "ゼロハチゼロ の ロクゴーイチニ の …", "zero-hachi-zero, 4418, 2276". Each unit is one digit.
-_DIGIT_WORDS = {"0": "0 〇 ○ 零 ゼロ レイ マル zero oh", "1": "一 イチ ichi one", "2": "二 ニー ニ ni two",
-                "3": "三 サン san three", "4": "四 ヨン yon four", "5": "五 ゴー ゴ go five", "6": "六 ロク roku six",
-                "7": "七 ナナ シチ nana shichi seven", "8": "八 ハチ hachi eight", "9": "九 キュウ キュー ク kyuu kyu nine"}
+_DIGIT_WORDS = {"0": "〇 ○ 零 ゼロ レイ マル ぜろ れい まる zero oh", "1": "一 イチ いち ichi one",
+                "2": "二 ニー ニ にい に ni two", "3": "三 サン さん san three", "4": "四 ヨン よん yon four",
+                "5": "五 ゴー ゴ ごう ご go five", "6": "六 ロク ろく roku six", "7": "七 ナナ シチ なな しち nana shichi seven",
+                "8": "八 ハチ はち hachi eight", "9": "九 キュウ キュー ク きゅう きゅー く kyuu kyu nine"}
 _DIGIT_UNIT = "(?:[0-9]|" + "|".join(sorted((w for words in _DIGIT_WORDS.values() for w in words.split()),
                                           key=len, reverse=True)) + ")"
-_SPOKEN_PHONE = re.compile(r"(?<![A-Za-z0-9ァ-ヴー一-龥])(?:0|〇|○|零|ゼロ|レイ|マル|zero)(?:(?:[ \-・,]{1,3}|[ ]?の[ ]?)?"
+_SPOKEN_PHONE = re.compile(r"(?<![A-Za-z0-9ァ-ヴー〇一二三四五六七八九十])(?:0|〇|○|零|ゼロ|レイ|マル|ぜろ|zero)(?:(?:[ \-・,]{1,3}|[ ]?の[ ]?)?"
                            + _DIGIT_UNIT + r"){9,14}(?![A-Za-z0-9ァ-ヴー])")
 _UNIT = re.compile(_DIGIT_UNIT)
+_DIGIT_OF = {word: digit for digit, words in _DIGIT_WORDS.items() for word in words.split()} | {d: d for d in "0123456789"}
 
 
 def _phones(folded: str) -> Iterator[tuple[str, int, int, str]]:
@@ -65,8 +67,14 @@ def _phones(folded: str) -> Iterator[tuple[str, int, int, str]]:
                 yield "phone", match.start(), match.end(), CONFIDENT
     for match in _SPOKEN_PHONE.finditer(folded):
         units = _UNIT.findall(match.group())
-        if len(units) in (10, 11) and not all(unit.isdigit() for unit in units):
-            yield "phone", match.start(), match.end(), CONFIDENT
+        end = match.end()
+        while len(units) > 10 and not (len(units) == 11 and _DIGIT_OF[units[1]] in "5789" and _DIGIT_OF[units[2]] == "0"):
+            end = match.start() + match.group().rfind(units[-1])  # "…ゼロに電話": the particle after it
+            units.pop()
+            end = match.start() + len(match.group()[:end - match.start()].rstrip(" -・,の"))
+        spelled = not all(unit.isdigit() for unit in units) or "の" in match.group()
+        if len(units) in (10, 11) and spelled:
+            yield "phone", match.start(), end, CONFIDENT
 
 
 def is_general_inbox(address: str) -> bool:

@@ -23,8 +23,8 @@ _SEPARATOR = r"[ \t]*(?:[:：]|\t|│|\|)[ \t│|]*"
 
 _PERSON_LABELS = (
     "氏名", "名前", "本名", "通称名", "通称", "相談者", "申請者", "申請人", "申立人", "相手方", "対象者", "患者", "児童",
-    "生徒", "学生", "保護者", "依頼者", "受付者", "記入者", "記入", "記録者", "記録", "担当者", "担当", "通訳者", "子",
-    "配偶者", "世帯主", "代理人", "上司", "ケアマネジャー", "ケースワーカー", "喪主", "咨询人", "姓名",
+    "生徒", "学生", "保護者", "依頼者", "受付者", "記入者", "記入", "記録者", "記録", "担当者", "担当", "通訳者", "通訳", "子",
+    "配偶者", "世帯主", "代理人", "当事者", "出席者", "参加者", "上司", "ケアマネジャー", "ケースワーカー", "喪主", "咨询人", "姓名",
     "Name", "Full name", "Client", "Cliente", "Patient", "Applicant", "Student", "Child", "Mother", "Father",
     "Husband", "Wife", "Marido", "Esposa", "Nome", "From", "Từ", "Pangalan", "이름",
 )
@@ -62,7 +62,7 @@ _BIRTH_CUE = re.compile(
     r"(?:[（(][^）)\n]{1,12}[）)])?[ \t:：│|]{0,4}")
 _DATE = re.compile(
     r"(?:[0-9]{1,2}[/.\-][0-9]{1,2}[/.\-](?:19|20)[0-9]{2}|(?:19|20)[0-9]{2}[/.\-][0-9]{1,2}[/.\-][0-9]{1,2}"
-    r"|(?:19|20)[0-9]{2}年 ?[0-9]{1,2}月 ?[0-9]{1,2}日|(?:19|20)[0-9]{2} ?ねん ?[0-9]{1,2} ?がつ ?[0-9]{1,2} ?にち|(?:明治|大正|昭和|平成|令和)(?:[0-9]{1,2}|元)年 ?[0-9]{1,2}月 ?[0-9]{1,2}日)"
+    r"|(?:19|20)[0-9]{2}(?:[（(](?:昭和|平成|令和)[0-9元]{1,2}[）)])?年 ?[0-9]{1,2}月 ?[0-9]{1,2}日|(?:19|20)[0-9]{2} ?ねん ?[0-9]{1,2} ?がつ ?[0-9]{1,2} ?にち|(?:明治|大正|昭和|平成|令和)(?:[0-9]{1,2}|元)年 ?[0-9]{1,2}月 ?[0-9]{1,2}日)"
     r"(?![0-9])")
 
 _MY_NUMBER_FIELD = re.compile(
@@ -274,8 +274,13 @@ _ID_LABEL = re.compile(
     r"|(?<![A-Za-z])(?:MRN|(?i:(?:case|file|patient|member|employee|staff|student|claim|invoice|application|receipt"
     r"|encounter|admission|record|ticket|reference|card|policy|registration|certificate)\.? ?(?:no\.?|number|#|id"
     r"|reference|ref\.?)|case reference|reference)))"
-    r"(?:[ \t]*(?:is|は|:|：|=|#)[ \t]*|[ \t]{1,2})"
-    r"(?P<value>(?:[一-龥]{1,4}[ -]?|[A-Z]{1,3} )?[A-Za-z0-9][A-Za-z0-9一-龥\-/・.]{2,30})")
+    r"(?:[（(][^）)\n]{1,12}[）)])?(?:[ \t]*(?:is|は|が|:|：|=|#)[ \t]*|[ \t]{1,2}|(?<=\.)(?=[A-Z0-9]))"
+    r"(?P<value>(?:[一-龥]{1,4}[ -]?|[A-Z]{1,3} )?[A-Za-z0-9〇一二三四五六七八九][A-Za-z0-9_一-龥〇\-/・.の]{2,30})")
+_KANJI_DIGITS = "〇一二三四五六七八九"
+# A label that ends its line's field with a colon: the codes after it on the line are its values.
+_ID_LABEL_LINE = re.compile(r"(?P<label>(?<![一-龥ァ-ヴー])[一-龥ァ-ヴー・]{0,8}(?:番号|ID|No\.?))(?:[（(][^）)\n]{1,12}[）)])?[ \t]*[:：]")
+# More codes of the same label on its line: "社員番号：ズン HS-0412、フオン HS-0415".
+_CODE = re.compile(r"(?<![A-Za-z0-9\-])[A-Z]{1,4}-?[0-9]{3,8}(?:-[0-9A-Z]{1,6})?(?![A-Za-z0-9\-])")
 _NOT_ID_LABEL = re.compile(r"電話|TEL|Tel|FAX|Fax|携帯|郵便|部屋|登録|法人|(?<!被)保険者番号|事業所|医療機関|機関|番号札"
                            r"|カード番号|在留カード|部品|製品|商品|品番|型番|型式|シリアル|ロット|バージョン|モデル|注文|規格"
                            r"|(?i:phone|room|registration|zip|postal|part|model|serial|order|item|product|version|lot)")
@@ -291,18 +296,36 @@ def _any_labelled_ids(folded: str) -> Iterator[tuple[str, int, int, str]]:
         if _NOT_ID_LABEL.search(label):
             continue
         value = match.group("value")
+        if "号" in value:
+            value = value[:value.index("号") + 1]
         # The value ends at its last digit (or a letter after digits): "0417号福祉…" keeps "0417号".
-        while value and not (value[-1].isdigit() or value[-1] == "号"
+        while value and not (value[-1].isdigit() or value[-1] in "号" + _KANJI_DIGITS
                              or (value[-1].isascii() and value[-1].isalpha() and any(c.isdigit() for c in value))):
             value = value[:-1]
-        digits = sum(c.isdigit() for c in value)
-        if (digits < 3 or (digits < 5 and value.isdigit()) or re.fullmatch(r"T[0-9]{13}", value)
+        digits = sum(c.isdigit() or c in _KANJI_DIGITS for c in value)
+        if re.search(r"[A-Za-z_]", value) and re.search(r"LINE|ライン|WeChat|Instagram|インスタ|Facebook|(?i:kakao)",
+                                                         folded[max(0, match.start() - 40):match.start()]):
+            yield "sns_id", match.start("value"), match.start("value") + len(value), CONFIDENT
+            continue
+        if (digits < 3 or (digits < 5 and value.isdigit()) or value.startswith("の") or re.fullmatch(r"T[0-9]{13}", value)
                 or set(re.sub(r"[^0-9]", "", value)) == {"0"}):
             continue  # a count or a short number; "T…" is a business's public invoice registration
         line = folded[max(0, folded.rfind("\n", 0, match.start()) + 1, match.start() - 60):match.start()]
         kind = _id_kind(label, line)
         # A case number gives way to any kind's own rule; a label that names a kind wins over a bare shape.
         yield kind, match.start("value"), match.start("value") + len(value), CONFIDENT, kind == "case_number"
+        line_end = folded.find("\n", match.end("value"), match.end("value") + 100)
+        for code in _CODE.finditer(folded, match.start("value") + len(value), line_end if line_end != -1 else
+                                   match.end("value") + 100):
+            yield kind, code.start(), code.end(), CONFIDENT, kind == "case_number"
+    for match in _ID_LABEL_LINE.finditer(folded):
+        if _NOT_ID_LABEL.search(match.group("label")):
+            continue
+        line_end = folded.find("\n", match.end(), match.end() + 100)
+        line = folded[max(0, folded.rfind("\n", 0, match.start()) + 1, match.start() - 60):match.start()]
+        kind = _id_kind(match.group("label"), line)
+        for code in _CODE.finditer(folded, match.end(), line_end if line_end != -1 else match.end() + 100):
+            yield kind, code.start(), code.end(), CONFIDENT, kind == "case_number"
     yield from _id_columns(folded)
 
 

@@ -109,7 +109,9 @@ def _latin_runs(folded: str) -> Iterator[list[re.Match]]:
         capitalised = word[0].isupper() or word.lower() in ("de", "da", "dos", "van", "von", "bin", "binti", "la")
         if run and capitalised:
             gap = folded[run[-1].end():match.start()]
-            if gap in (" ", "&", " & ") or (gap == ", " and run[-1].group().isupper() and len(run) <= 3):
+            sentence_end = run[-1].group().endswith(".") and len(run[-1].group()) > 3 and not run[-1].group()[:-1].isupper()
+            if not sentence_end and (gap in (" ", "&", " & ")
+                                     or (gap == ", " and run[-1].group().isupper() and len(run) <= 3)):
                 run.append(match)
                 continue
         if run:
@@ -279,7 +281,7 @@ _ROLE_THEN_NAME = re.compile(
 _NAME_TOLD = re.compile(r"(?:なまえ|名前|おなまえ)(?:は|：|:)? ?(?P<name>[ァ-ヴー]{2,12}(?:[・＝=][ァ-ヴー]{1,12}){0,3}"
                         r"|[A-Z][A-Za-z]+(?: [A-Z][A-Za-z]+){0,3})")
 _SPACED_CHINESE = re.compile(r"(?<![一-龥ぁ-んァ-ヴー])(?P<name>[" + CHINESE_SURNAMES + r"] [一-龥]{1,2})"
-                             r"(?=様|さん|氏|女士|先生|君|（|\(|$|\s|、|，)", re.MULTILINE)
+                             r"(?=様|さん|氏|女士|先生|君|ちゃん|くん|（|\(|$|\s|、|，)", re.MULTILINE)
 _ALIAS = re.compile(r"以下[、,]?[「『]?(?P<name>[ァ-ヴー]{2,12}|[一-龥々]{2,4}|[A-Z][A-Za-z]+)[」』]?(?=[）)、。]|と呼ぶ)")
 
 

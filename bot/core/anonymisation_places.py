@@ -63,7 +63,7 @@ _NAMED_SERVICE = re.compile(
     r"(?:株式会社|有限会社|合同会社)(?P<legal>[ぁ-ん]{2,8}[一-龥ァ-ヴー]{0,6})(?=[\s、。(（のでにをはがと]|$)"
     r"|(?:施設|支援施設|事業所|支援事業所|ステーション|ホーム|シェルター|ホテル|Hotel|होटल|センター|ハウス) ?"
     r"(?P<after>[ぁ-んァ-ヴー]{2,10}|[\u0900-\u097F]{2,12})(?![ぁ-んァ-ヴー\u0900-\u097F])"
-    r"|(?P<typed>(?:(?<![一-龥ァ-ヴーぁ-ん])[ぁ-ん]{2,6}[一-龥ァ-ヴー・]{0,10}|(?<![一-龥ァ-ヴー])[一-龥ァ-ヴー・]{1,10})(?:フーズ|フード|ファーム"
+    r"|(?P<typed>(?:(?<![一-龥ァ-ヴーぁ-ん])[ぁ-ん]{2,6}[一-龥ァ-ヴー・]{0,10}|(?<![一-龥ァ-ヴー・])[一-龥ァ-ヴー][一-龥ァ-ヴー・]{0,9})(?:フーズ|フード|ファーム"
     r"|ワークス|物産|工房|商会|協同組合|行政書士事務所|法律事務所|法務事務所|税理士事務所|司法書士事務所|社労士事務所"
     r"|社会保険労務士事務所)(?:(?![のにでをはがとへもや])[ぁ-ん]{2,6}(?![ぁ-ん]))?)"
     # a shop or service named in brackets after its type: "カフェ「ポラリス」", "デイサービス「ウリチプ」"
@@ -109,7 +109,7 @@ def place_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
         yield "facility", start, end, tier
     for match in _KANA_NURSERY.finditer(folded):
         if not re.search(r"[のにはをでへ]$", match.group("name")):  # "近くの保育園" names none
-            yield ("school" if match.group("type") == "幼稚園" else "facility"), match.start(), match.end(), CONFIDENT
+            yield "facility", match.start(), match.end(), CONFIDENT
     for match in _NAMED_POLICE.finditer(folded):
         yield "facility", match.start(), match.end(), CHECK  # a public body, but the person's own station
     for match in _KANA_CLINIC.finditer(folded):

@@ -103,6 +103,17 @@ def test_contact_details_and_names_written_as_people_write_them(text, found):
     ("mail: tanaka.h (at) mail-example (dot) co (dot) jp", ("email", "tanaka.h (at) mail-example (dot) co (dot) jp")),
     ("write to maria.l.1988 at example dot com please", ("email", "maria.l.1988 at example dot com")),
     ("LINE ID hana_0721 で連絡", ("sns_id", "hana_0721")),
+    ("でんわはぜろきゅうぜろのいちにさんよんのごろくななはちです", ("phone", "ぜろきゅうぜろのいちにさんよんのごろくななはち")),
+    ("携帯ゼロハチゼロ三三四四の五五六六に", ("phone", "ゼロハチゼロ三三四四の五五六六")),
+    ("番号は090の1122の3344です", ("phone", "090の1122の3344")),
+    ("ラインのIDがkoala_mama77だそうです", ("sns_id", "koala_mama77")),
+    ("職員番号（名札）：グエン KT-0311、リン KT-0312", ("case_number", "KT-0312")),
+    ("許可の番号は大第二〇二五の一二三号", ("case_number", "大第二〇二五の一二三号")),
+    ("マイナンバーカード持参、申請書の番号が 512349876011 になっていた", ("my_number", "********6011")),
+    ("住所は豊橋市牛川町三の七の十二", ("address", "豊橋市牛川町三の七の十二")),
+    ("岡崎市康生町二丁目十四の八 コーポ康生", ("address", "岡崎市康生町二丁目十四の八 コーポ康生")),
+    ("西暦で一九九〇年七月八日生まれ", ("birth_date", "一九九〇年七月八日生まれ")),
+    ("生年月日：1979（昭和54）年4月5日", ("birth_date", "1979（昭和54）年4月5日")),
 ])
 def test_identifiers_given_with_a_label_or_spelled_out_are_found_whole(text, found):
     assert found in kinds(text)
