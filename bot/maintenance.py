@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core import documents
 from bot.core import exports
-from bot.cli import CliError, cipher_for
+from bot.startup import CliError, cipher_for
 from bot.core.clock import Clock, SystemClock
 from bot.deps import Deps, build_deps
 from bot.core.i18n import CatalogError, t

@@ -16,7 +16,8 @@ from bot import ids
 from bot.core import lottery
 from bot.local import seed
 from bot.core.clock import ManualClock
-from bot.local.demo import TOKYO, Demo
+from bot.local.demo import Demo
+from bot.local.seed import TOKYO
 from bot.local.demo_steps import STEPS, step_survey
 from bot.local.workspace import LocalWorkspace
 from bot.materials import service as materials
@@ -299,7 +300,7 @@ def test_material_retention_days(raw, days):
 
 @pytest.mark.parametrize("raw", ["-1", "ninety", "1.5"])
 def test_a_bad_retention_setting_stops_the_bot_with_one_line(raw):
-    from bot.cli import CliError, load_settings
+    from bot.startup import CliError, load_settings
 
     with pytest.raises(CliError) as caught:
         load_settings(JIREI_MATERIAL_RETENTION_DAYS=raw)

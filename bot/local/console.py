@@ -20,10 +20,15 @@ from typing import Any
 from bot.local import seed
 from bot.core.i18n import t
 from bot.local.workspace import LocalWorkspace
+from bot.logs import setup_logging
+from bot.startup import LOCAL_KEY_FILE, cipher_for, local_key_exposed
+from config.settings import Settings
 from bot.local.slack.render import Control, render_message, render_view
 from bot.local.slack.server import Activity
 from bot.sessions.service import bureau_label
 from bot.core.timefmt import format_datetime
+
+CONSOLE_LOG = "jirei-console.log"  # the bot's own logs while the console runs
 
 _DELTA = re.compile(r"^\+(\d+)([dhm])$")
 
@@ -405,3 +410,18 @@ def _read_time(kind: str, text: str, tz) -> Any:
         return time.fromisoformat(text).strftime("%H:%M")
     except ValueError:
         return None
+
+
+async def run_console(settings: Settings) -> int:
+    # The terminal is the workspace: the bot's own (JSON, name-free) logs go to a file beside it.
+    log_file = open(CONSOLE_LOG, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole session
+    setup_logging(settings.log_level, stream=log_file)
+    cipher, note = cipher_for(settings, allow_local=True)
+    if note:
+        print(f"[jirei] {note}", file=sys.stderr)
+    console_lang = "ja"
+    if note and local_key_exposed():
+        print(t("console.key_exposed", console_lang, path=LOCAL_KEY_FILE), file=sys.stderr)
+    print(f"[jirei] logs: {CONSOLE_LOG}", file=sys.stderr)
+    async with LocalWorkspace.open(database_url=settings.database_url, cipher=cipher, resume_clock=True) as workspace:
+        return await Console(workspace, lang=console_lang).run()

@@ -13,20 +13,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
-from zoneinfo import ZoneInfo
 
 from bot.local import seed
+from bot.local.seed import START
 from bot.core.clock import ManualClock
 from bot.core.i18n import t
+from bot.local.demo_steps import STEPS
 from bot.local.workspace import LocalWorkspace
+from bot.logs import setup_logging
+from config.settings import Settings
 from bot.local.slack.render import render_message, render_view
 from bot.local.slack.server import Activity
 from storage.crypto import Cipher, generate_key
 
-JST = ZoneInfo("Asia/Tokyo")
-START = datetime(2027, 4, 1, 9, 0, tzinfo=JST)
-TOKYO = [c[0] for c in seed.COORDINATORS if c[2] not in ("大阪府", "京都府", "兵庫県")]
-OSAKA = [c[0] for c in seed.COORDINATORS if c[2] in ("大阪府", "京都府", "兵庫県")]
 
 
 @dataclass(frozen=True)
@@ -89,8 +88,6 @@ class Demo:
         return 1 if self.failures else 0
 
     def steps(self) -> list[Callable]:
-        from bot.local.demo_steps import STEPS
-
         return [lambda step=step: step(self) for step in STEPS]
 
     # ------------------------------------------------------------------ helpers for steps
@@ -185,3 +182,8 @@ class Demo:
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
+
+
+async def run_demo(settings: Settings, lang: str = "ja") -> int:
+    setup_logging("WARNING")  # the transcript is the output; only problems are logged (JSON, stderr)
+    return await Demo(lang=lang).run()

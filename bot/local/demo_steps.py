@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from bot import ids
 from bot.delivery.kinds import DeliveryKind
 from bot.local import seed
-from bot.local.demo import JST, OSAKA, START, TOKYO
+from bot.local.seed import JST, OSAKA, START, TOKYO
 from bot.core.i18n import t
 from bot.kit import escape
 

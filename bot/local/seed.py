@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 ADMIN = "UADMIN01"
 STAFF_TOKYO = "USTAFFTKY"
 STAFF_OSAKA = "USTAFFOSA"
@@ -34,3 +37,9 @@ STAFF = (
     (STAFF_OSAKA, "大阪局 在留支援担当"),
     (LECTURER, "講師 青木"),
 )
+
+# The demo's start, and its coordinators by region.
+JST = ZoneInfo("Asia/Tokyo")
+START = datetime(2027, 4, 1, 9, 0, tzinfo=JST)
+TOKYO = [c[0] for c in COORDINATORS if c[2] not in ("大阪府", "京都府", "兵庫県")]
+OSAKA = [c[0] for c in COORDINATORS if c[2] in ("大阪府", "京都府", "兵庫県")]

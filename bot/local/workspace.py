@@ -10,7 +10,6 @@ what an operator sees:
 
 from __future__ import annotations
 
-import sys
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -19,7 +18,6 @@ from typing import AsyncIterator, Callable
 from bot.local import seed
 from bot.app import build_app
 from bot.core.clock import ManualClock
-from bot.core.i18n import t
 from bot.deps import Deps, build_deps
 from bot.features import WIRING
 from bot.sessions.jobs import next_scheduled
@@ -31,7 +29,6 @@ from config.settings import Settings
 from storage.crypto import Cipher
 
 SIGNING_SECRET = "local-signing-secret"
-CONSOLE_LOG = "jirei-console.log"
 BOT_TOKEN = "xoxb-local"
 SETTLE_SECONDS = 60.0  # how long the driver waits for a command's work before it calls it stuck
 
@@ -151,31 +148,3 @@ async def seed_people(deps: Deps, now: datetime, *, profiles: bool, english: tup
                                               "lang": "en" if user_id in english else "ja"})
             await people.update_profile(uow, now, user_id, change)
             await people.accept_pledge(uow, now, user_id)
-
-
-async def run_console(settings: Settings) -> int:
-    from bot.cli import LOCAL_KEY_FILE, cipher_for, local_key_exposed
-    from bot.local.console import Console
-
-    from bot.logs import setup_logging
-
-    # The terminal is the workspace: the bot's own (JSON, name-free) logs go to a file beside it.
-    log_file = open(CONSOLE_LOG, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole session
-    setup_logging(settings.log_level, stream=log_file)
-    cipher, note = cipher_for(settings, allow_local=True)
-    if note:
-        print(f"[jirei] {note}", file=sys.stderr)
-    console_lang = "ja"
-    if note and local_key_exposed():
-        print(t("console.key_exposed", console_lang, path=LOCAL_KEY_FILE), file=sys.stderr)
-    print(f"[jirei] logs: {CONSOLE_LOG}", file=sys.stderr)
-    async with LocalWorkspace.open(database_url=settings.database_url, cipher=cipher, resume_clock=True) as workspace:
-        return await Console(workspace, lang=console_lang).run()
-
-
-async def run_demo(settings: Settings, lang: str = "ja") -> int:
-    from bot.local.demo import Demo
-    from bot.logs import setup_logging
-
-    setup_logging("WARNING")  # the transcript is the output; only problems are logged (JSON, stderr)
-    return await Demo(lang=lang).run()

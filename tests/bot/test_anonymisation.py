@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from bot.core.anonymisation import (KINDS, Finding, check_document, check_text, findings_as_json,
-                                    is_my_number, main_check_anonymisation, mask_my_number,
+                                    is_my_number, mask_my_number,
                                     my_number_check_digit)
+from bot.core.anonymisation_cli import main_check_anonymisation
 from bot.core.i18n import t
 
 CORPUS = Path(__file__).parent / "corpus"

@@ -10,7 +10,8 @@ from datetime import date
 
 import pytest
 
-from bot.core.anonymisation import check_document, findings_as_json, format_finding, main_check_anonymisation
+from bot.core.anonymisation import check_document, findings_as_json, format_finding
+from bot.core.anonymisation_cli import main_check_anonymisation
 from bot.core.documents import PARTS, UnreadableDocument, read_document
 from bot.core.pseudonymisation import check_proposed, propose_file
 from tests.bot.docx_parts import BILLION_LAUGHS, PLANTED, W_NS, hidden_parts_docx, hostile_docx

@@ -8,7 +8,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from bot.core.anonymisation import Finding, check_text, main_check_anonymisation
+from bot.core.anonymisation import Finding, check_text
+from bot.core.anonymisation_cli import main_check_anonymisation
 from bot.core.clock import ManualClock
 from bot.core.pseudonymisation import propose_anonymised, propose_document, replace_in_docx
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.cli import cipher_for, local_key_exposed
+from bot.startup import cipher_for, local_key_exposed
 from config.settings import Settings
 from storage.crypto import local_key
 from storage.db import make_engine
