@@ -104,6 +104,16 @@ SURVEY_TEXT_BLOCK = "survey_text"
 SURVEY_TEXT_INPUT = "survey_text_input"
 SURVEY_ANSWER_BLOCK = "survey_answer"
 SURVEY_NAV_BLOCK = "survey_nav"
+# A free-text answer in which the personal-data check found something: store the proposal, edit,
+# or keep the person's own text (after confirming). The two texts travel in these plain_text blocks
+# of the proposal message itself: nothing of them is stored before the choice.
+SURVEY_TEXT_USE_PROPOSAL = "survey_text_use_proposal"
+SURVEY_TEXT_EDIT = "survey_text_edit"
+SURVEY_TEXT_KEEP = "survey_text_keep"
+SURVEY_TEXT_KEEP_CONFIRM = "survey_text_keep_confirm"
+SURVEY_TEXT_KEEP_BACK = "survey_text_keep_back"
+SURVEY_PROPOSAL_BLOCK = "survey_proposal"
+SURVEY_ORIGINAL_BLOCK = "survey_original"
 
 # /jirei check: the personal-data check for everyone (nothing stored)
 CHECK_VIEW = "check_view"

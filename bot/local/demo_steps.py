@@ -416,9 +416,18 @@ async def _answer_planning(demo, user: str, code: str, answer: tuple, show: bool
     else:
         await driver.press(user, message, ids.SURVEY_TEXT_OPEN)
         await driver.submit_view(user, fake.current_view(user), {ids.SURVEY_TEXT_BLOCK: {ids.SURVEY_TEXT_INPUT: text}})
+    await _take_proposal(demo, user)
     if show:
         demo.say(f"\n👤 {demo.name(user)}: {text}")
         demo.say(demo.render(demo.last_dm(user)))
+
+
+async def _take_proposal(demo, user: str) -> None:
+    """A free-text answer in which the personal-data check found something waits for the person's
+    choice (nothing is stored before it): the demo takes the proposed text."""
+    last = demo.last_dm(user)
+    if last is not None and ids.SURVEY_TEXT_USE_PROPOSAL in str(last.get("blocks")):
+        await demo.ws.driver.press(user, last, ids.SURVEY_TEXT_USE_PROPOSAL)
 
 
 async def step_survey(demo) -> None:
@@ -540,6 +549,7 @@ async def step_session_survey(demo) -> None:
             message = _survey_dialog(demo, user, run.code)
             if question.kind == "text":
                 await demo.ws.driver.send_dm(user, demo.typed.free_text or t("demo.survey_text", demo.lang))
+                await _take_proposal(demo, user)
             elif question.kind == "multi":
                 from bot.surveys.blocks import survey_value
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot import ids
 from bot.kit import actions, button, context, divider, escape, header, lines_within, option, plain, section
 from bot.core.i18n import catalog, t
+from bot.core.pseudonymisation import Proposal
 from bot.surveys.definitions import Question, Survey
 from bot.surveys.dialog import MAX_TEXT_LENGTH, Progress, current_question
 from bot.surveys.report import (MERGED_BUREAU, MERGED_TOTAL, MIN_CELL, OWN, QuestionResult, SurveyReport, YearSummary,
@@ -130,15 +131,17 @@ def _navigation(question: Question, progress: Progress, run_code: str, lang: str
     return elements
 
 
-def build_text_answer_modal(survey: Survey, progress: Progress, run_code: str, lang: str) -> dict:
-    """The modal for the current free-text question; raises if the current question is not text."""
+def build_text_answer_modal(survey: Survey, progress: Progress, run_code: str, lang: str,
+                            initial: str | None = None) -> dict:
+    """The modal for the current free-text question (prefilled with `initial`, or the answer kept);
+    raises if the current question is not text."""
     question = current_question(survey, progress)
     if question is None or question.kind != "text":
         raise ValueError("the current question is not a free-text question")
     text_input = {"type": "plain_text_input", "action_id": ids.SURVEY_TEXT_INPUT, "multiline": True,
                   "max_length": MAX_TEXT_LENGTH,
                   "placeholder": plain(t("surveys.dialog.modal_placeholder", lang)[:150])}
-    current = progress.answers.get(question.id)
+    current = initial if initial is not None else progress.answers.get(question.id)
     if isinstance(current, str) and current:
         text_input["initial_value"] = current
     return {
@@ -178,6 +181,39 @@ def build_choice_help(lang: str) -> list[dict]:
 def build_not_an_answer(lang: str) -> list[dict]:
     """A DM that reads as a command while a text question waits: not taken as the answer."""
     return [section(t("surveys.not_an_answer.body", lang)), context(t("surveys.not_an_answer.hint", lang))]
+
+
+def build_text_proposal(run_code: str, question_id: str, original: str, proposal: Proposal, lang: str,
+                        *, confirming: bool = False) -> list[dict]:
+    """The personal-data check found something in a free-text answer: what it found, the proposal
+    and the person's own text (plain text, exactly as they read), and the choice. Nothing is stored
+    before the choice; with `confirming`, keeping the own text asks once more."""
+    kinds = t("surveys.proposal.separator", lang).join(
+        t(f"anonymisation.kind.{kind}", lang) for kind in dict.fromkeys(r.kind for r in proposal.replacements))
+    value = survey_value(run_code, question_id)
+    usable = len(proposal.text) <= MAX_TEXT_LENGTH
+    blocks = [section(t("surveys.proposal.found", lang, kinds=kinds))]
+    if usable:
+        blocks += [context(t("surveys.proposal.proposal_heading", lang)),
+                   {"type": "section", "block_id": ids.SURVEY_PROPOSAL_BLOCK, "text": plain(proposal.text, emoji=False)}]
+    blocks += [context(t("surveys.proposal.original_heading", lang)),
+               {"type": "section", "block_id": ids.SURVEY_ORIGINAL_BLOCK, "text": plain(original, emoji=False)}]
+    if confirming:
+        blocks += [section(t("surveys.proposal.confirm_keep", lang)),
+                   actions(button(t("surveys.proposal.keep_confirm", lang), ids.SURVEY_TEXT_KEEP_CONFIRM, value,
+                                  style="danger"),
+                           button(t("surveys.proposal.keep_back", lang), ids.SURVEY_TEXT_KEEP_BACK, value))]
+        return blocks
+    choices = [button(t("surveys.proposal.use", lang), ids.SURVEY_TEXT_USE_PROPOSAL, value, style="primary")] \
+        if usable else []
+    choices += [button(t("surveys.proposal.edit", lang), ids.SURVEY_TEXT_EDIT, value),
+                button(t("surveys.proposal.keep", lang), ids.SURVEY_TEXT_KEEP, value)]
+    return blocks + [actions(*choices), context(t("surveys.proposal.not_stored", lang))]
+
+
+def build_proposal_done(key: str, lang: str) -> list[dict]:
+    """The proposal message once the choice is made: the texts are gone from it."""
+    return [section(t(key, lang))]
 
 
 def build_thank_you(lang: str) -> list[dict]:

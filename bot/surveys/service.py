@@ -26,13 +26,14 @@ No Slack and no SQL here: a unit of work, `now` and plain values in, dataclasses
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.delivery import outbox
 from bot.delivery.kinds import DeliveryKind
 from bot.sessions import service as sessions
 from bot.people.results import Actor
+from bot.core.pseudonymisation import Proposal, propose_text
 from bot.core.refusal import Refusal
 from bot.surveys import dialog
 from bot.surveys.definitions import Survey, load_survey
@@ -268,6 +269,18 @@ async def answer_by_text(uow: UnitOfWork, now: datetime, user_id: str, text: str
     run, survey, progress = waiting
     question = dialog.current_question(survey, progress)
     return await act(uow, now, user_id, run.code, Step("text", question.id, text=text))
+
+
+def screen_answer(text: str, today: date, lang: str) -> Proposal | None:
+    """The personal-data check of a free-text answer, before anything of it is stored: the
+    pseudonymised proposal when the checker finds something (every finding replaced, 要確認 ones
+    too), None when it finds nothing, or when the dialog will refuse the text anyway (empty, too
+    long). CPU work: run it off the loop and outside any transaction. Nothing of it is logged."""
+    trimmed = text.strip()
+    if not trimmed or len(trimmed) > dialog.MAX_TEXT_LENGTH:
+        return None
+    proposal = propose_text(trimmed, today, lang, include_checks=True)
+    return proposal if proposal.changed else None
 
 
 def _apply(survey: Survey, progress: Progress, step: Step) -> dialog.Transition:

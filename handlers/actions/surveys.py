@@ -8,6 +8,7 @@ who answers is always the payload's user. Each answer updates the dialog message
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -15,9 +16,10 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import ids
 from bot.kit import section
+from bot.core.pseudonymisation import Proposal
 from bot.surveys.blocks import (SurveyValue, build_choice_help, build_dialog_error, build_not_an_answer, build_paused,
-                                build_question_message, build_text_answer_modal, build_thank_you,
-                                parse_survey_value)
+                                build_proposal_done, build_question_message, build_text_answer_modal,
+                                build_text_proposal, build_thank_you, parse_survey_value)
 from bot.deps import Deps
 from bot.core.i18n import t
 from bot.surveys import service as surveys
@@ -281,14 +283,101 @@ async def answer_by_dm(deps: Deps, actor: Actor, event: dict, client) -> bool:
         # `help` or `/jirei …` while a text question waits is left unanswered, and said so.
         return waiting is not None and await _post(client, channel, build_not_an_answer(actor.lang))
     async with deps.uow() as uow:
-        state = await surveys.answer_by_text(uow, now, actor.user_id, unescape(text))
-    if state is None:
+        waiting = await surveys.waiting_for_text(uow, now, actor.user_id)
+    if waiting is None:
         return False
+    run, survey, progress = waiting
+    question = current_question(survey, progress)
+    typed = unescape(text)
+    proposal = await screen(deps, actor, typed)
+    if proposal is not None:  # nothing stored: the person chooses first
+        return await _post(client, channel, build_text_proposal(run.code, question.id, typed.strip(), proposal,
+                                                                actor.lang))
+    async with deps.uow() as uow:
+        state = await surveys.act(uow, deps.clock.now(), actor.user_id, run.code,
+                                  Step("text", question.id, text=typed))
     if state.outcome is Outcome.INVALID:
         return await _post(client, channel, build_dialog_error(state.error_key, actor.lang))
     # The reply is below the dialog message, so the next question follows as a new message.
     await post_dialog(deps, client, actor, state)
     return True
+
+
+# --- the personal-data check of free-text answers ----------------------------------------------------
+
+
+async def screen(deps: Deps, actor: Actor, text: str) -> Proposal | None:
+    """The checker's proposal for a free-text answer, or None: off the loop, outside any transaction."""
+    today = deps.clock.now().astimezone(deps.tz).date()
+    return await asyncio.to_thread(surveys.screen_answer, text, today, actor.lang)
+
+
+def _block_text(body: dict, block_id: str) -> str | None:
+    """The plain text of one block of the message the button is in (the proposal or the own text)."""
+    for block in (body.get("message") or {}).get("blocks") or []:
+        if isinstance(block, dict) and block.get("block_id") == block_id:
+            text = (block.get("text") or {}).get("text")
+            return text if isinstance(text, str) and len(text) <= 3000 else None
+    return None
+
+
+async def _replace(respond, blocks: list[dict]) -> None:
+    """The proposal message, redrawn in place (through its response_url: only that message)."""
+    await respond(replace_original=True, **message(blocks, blocks[0]["text"]["text"]))
+
+
+async def _store_chosen(deps: Deps, body: dict, actor: Actor, client, respond, block_id: str, done_key: str) -> None:
+    """提案の文で回答する / はい、このまま回答する: the chosen text is the answer, unchecked again."""
+    target = _element_value(_action(body))
+    chosen = _block_text(body, block_id)
+    if target is None or chosen is None:
+        await _ephemeral(respond, t("survey_runs.error.bad_button", actor.lang))
+        return
+    try:
+        async with deps.uow() as uow:
+            state = await surveys.act(uow, deps.clock.now(), actor.user_id, target.run_code,
+                                      Step("text", target.question_id, text=chosen))
+    except Refusal as err:
+        await _ephemeral(respond, t(err.key, actor.lang, **err.params))
+        return
+    if state.outcome is Outcome.INVALID:
+        blocks = build_dialog_error(state.error_key, actor.lang)
+        await respond(response_type="ephemeral", replace_original=False, **message(blocks, blocks[0]["text"]["text"]))
+        return
+    if state.outcome is Outcome.IGNORED:
+        await _replace(respond, build_proposal_done("surveys.proposal.stale", actor.lang))
+        return
+    # The texts leave the proposal message; the next question (or the thanks) follows below it.
+    await _replace(respond, build_proposal_done(done_key, actor.lang))
+    await post_dialog(deps, client, actor, state)
+
+
+async def _keep_step(deps: Deps, body: dict, actor: Actor, respond, confirming: bool) -> None:
+    """このまま回答する asks once more; 戻る shows the three choices again."""
+    target = _element_value(_action(body))
+    original = _block_text(body, ids.SURVEY_ORIGINAL_BLOCK)
+    if target is None or original is None:
+        await _ephemeral(respond, t("survey_runs.error.bad_button", actor.lang))
+        return
+    proposal = await screen(deps, actor, original) or Proposal(original, ())
+    await _replace(respond, build_text_proposal(target.run_code, target.question_id, original, proposal, actor.lang,
+                                                confirming=confirming))
+
+
+async def _edit(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
+    """編集する: the answer form again, holding what the person wrote; what they send is checked again."""
+    state = await _run_dialog(deps, body, actor, respond, surveys.current)
+    if state is None:
+        return
+    target = _element_value(_action(body))
+    question = current_question(state.survey, state.progress) if state.answering else None
+    if question is None or question.id != target.question_id or question.kind != "text":
+        await _replace(respond, build_proposal_done("surveys.proposal.stale", actor.lang))
+        return
+    original = _block_text(body, ids.SURVEY_ORIGINAL_BLOCK)
+    view = build_text_answer_modal(state.survey, state.progress, state.run_code, actor.lang, initial=original)
+    await client.views_open(trigger_id=body.get("trigger_id"), view=view)
+    await _replace(respond, build_proposal_done("surveys.proposal.editing", actor.lang))
 
 
 async def _pause(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
@@ -320,6 +409,33 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def cancel(ack, body, context, client, respond):
         await ack()
         await _pause(deps, body, actor_of(context), client, respond)
+
+    @app.action(ids.SURVEY_TEXT_USE_PROPOSAL)
+    async def use_proposal(ack, body, context, client, respond):
+        await ack()
+        await _store_chosen(deps, body, actor_of(context), client, respond, ids.SURVEY_PROPOSAL_BLOCK,
+                            "surveys.proposal.stored_proposal")
+
+    @app.action(ids.SURVEY_TEXT_KEEP_CONFIRM)
+    async def keep_confirmed(ack, body, context, client, respond):
+        await ack()
+        await _store_chosen(deps, body, actor_of(context), client, respond, ids.SURVEY_ORIGINAL_BLOCK,
+                            "surveys.proposal.stored_own")
+
+    @app.action(ids.SURVEY_TEXT_KEEP)
+    async def keep(ack, body, context, respond):
+        await ack()
+        await _keep_step(deps, body, actor_of(context), respond, confirming=True)
+
+    @app.action(ids.SURVEY_TEXT_KEEP_BACK)
+    async def keep_back(ack, body, context, respond):
+        await ack()
+        await _keep_step(deps, body, actor_of(context), respond, confirming=False)
+
+    @app.action(ids.SURVEY_TEXT_EDIT)
+    async def edit(ack, body, context, client, respond):
+        await ack()
+        await _edit(deps, body, actor_of(context), client, respond)
 
     @app.action(ids.SURVEY_TEXT_OPEN)
     async def open_text(ack, body, context, client, respond):
