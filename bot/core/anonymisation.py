@@ -905,7 +905,8 @@ _SAMPLE_CUE = re.compile(r"例|見本|サンプル|架空|(?i:e\.g\.|for example
 def _not_personal(folded: str, hit: _Hit) -> bool:
     """Public bodies' addresses and numbers, organisations' general inboxes, historical figures and
     job titles: found by some rule, but nobody's personal data."""
-    if hit.kind in ("address", "postal_code", "phone") and anonymisation_places.is_public_place(folded, hit.start):
+    if hit.kind in ("address", "postal_code", "phone") and anonymisation_places.is_public_place(
+            folded, hit.start, hit.end if hit.kind in ("address", "postal_code") else None):
         return True
     if hit.kind == "email" and anonymisation_contacts.is_general_inbox(folded[hit.start:hit.end]):
         return True
@@ -940,10 +941,26 @@ _ENTITY_BEFORE = re.compile(r"(?:" + _FACILITY_PREFIXES + r"|行政書士|弁護
 _ALIAS_AFTER = re.compile(r"[（(][" + _KATAKANA + r"・A-Za-z ]{2,20}[）)]")
 
 
+# What follows an address: its building, wing, floor and room, in any order people write them
+# ("カネマル第2寮 105号", "ハイツ宮子 2-B", "2階B号", "保見団地 第3住宅 12棟 405号", "フォーレス鷲津 B棟 203号室",
+# "2F-6", "コーポ豊 A-202").
+_ROOM_PIECE = (r"(?![0-9]{3}-[0-9]{4}(?![0-9]))(?!0[0-9]{1,4}-[0-9]{1,4}-[0-9]{3,4})(?:[A-Z]棟|[A-Z]号室?|第?[0-9一二三四五六七八九十〇]{1,4}(?:号棟|棟|号室|号|階|F)|#[0-9]{1,4}"
+               r"|[0-9]{1,4}(?:-[0-9A-Z]{1,4}){1,2}|[A-Z]-?[0-9]{2,4}|-[0-9]{1,4}|[0-9]{3,4}(?:号室?)?)"
+               r"(?![0-9])(?![人名歳才回件円時分日月年%％])")
+_ADDRESS_TAIL = re.compile(
+    r"(?:[ ]?(?:" + _ROOM_PIECE + r"|[" + _KANJI + _KATAKANA + r"0-9第]{0,10}(?:" + _BUILDING_WORDS + r")(?:[" + _KANJI
+    + _KATAKANA + r"]{0,6}?)(?:[0-9]{2,4}(?![0-9]))?|[" + _KANJI + _KATAKANA + r"]{2,10}(?= ?(?:[A-Z0-9]{1,3}棟|[0-9]{3,4}"
+    r"(?:号室?)?(?![0-9])))|(?i:apto?\.?|apt\.?|rm\.?|room) ?[0-9]{1,4})){1,5}")
+
+
 def _widened(folded: str, hit: _Hit) -> _Hit:
     if hit.kind == "birth_date" and folded[hit.end:hit.end + 1] == "生":
         return _Hit(hit.kind, hit.start, hit.end + (3 if folded[hit.end:hit.end + 3] == "生まれ" else 1), hit.tier,
                     hit.fallback)
+    if hit.kind == "address":
+        tail = _ADDRESS_TAIL.match(folded, hit.end)
+        if tail:
+            return _Hit(hit.kind, hit.start, tail.end(), hit.tier, hit.fallback)
     if hit.kind == "facility":
         start, end = hit.start, hit.end
         entity = _ENTITY_BEFORE.search(folded, max(0, start - 12), start)

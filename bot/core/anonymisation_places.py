@@ -27,6 +27,50 @@ _BUILDING_BEFORE = r"(?:(?:[A-Z][A-Za-z]+ ){1,3}[0-9]{1,4}, ?)?"
 _ROMAJI_ADDRESS = re.compile(
     r"(?<![0-9A-Za-z\-])" + _BUILDING_BEFORE + _BLOCK + r",? " + _ROMAJI_WORD + r"(?:,? " + _ROMAJI_WORD + r"){0,3}"
     r"|(?<![A-Za-z])" + _ROMAJI_WORD + r" " + _BLOCK + r"(?![0-9])(?:, " + _ROMAJI_WORD + r"){0,3}")
+# A romaji address as a whole, written in either order with its building and room: "Toshima-ku Ikebukuro
+# 3-41-6 Green Heim 2F", "Apt. 203, Green Village Shimo-Ochiai, 2-7-19 Shimo-Ochiai, Shinjuku-ku, Tokyo",
+# "Kanazawa-shi Nishi-izumi 4-chome 55-2, Leopalace Nishiizumi 108". A run of address-like words (capitalised
+# words, block numbers, rooms) joined by spaces or commas is an address when it holds a block number and a unit
+# (-shi, -ku, -cho, Tokyo…) or a building word.
+_ROMAJI_PIECE = (r"(?:[A-Z][a-z]{1,4}\.[0-9]{1,4}|[A-Z][A-Za-zāēīōūÀ-ÿ]*(?:-[A-Za-zāēīōū]+)*\.?|#?[0-9]{1,5}"
+                 r"(?:-[0-9]{1,5}){0,3}(?:-chome|-[A-Z])?[A-Z]?|[0-9]{1,2}F|(?:apto?|apt|rm|room)\.?)")
+_ROMAJI_RUN = re.compile(r"(?<![A-Za-z0-9\-])" + _ROMAJI_PIECE + r"(?:(?:, ?| )" + _ROMAJI_PIECE + r"){1,14}")
+_ROMAJI_BUILDING = re.compile(r"^(?:Apt|Apto|Rm|Room|Bldg|Heim|Heights|Haitsu|Court|Mansion|Corpo|Village|Residence"
+                              r"|Leopalace|House|Tower|Garden|Palace|Plaza|Maison|Mezon|Heights|Flat|Dormitory|Dorm)\.?$",
+                              re.IGNORECASE)
+_ROMAJI_BLOCK = re.compile(r"^#?[0-9]{1,4}-[0-9]{1,4}|-chome$|^[0-9]{1,4}-chome")
+_ROMAJI_UNIT_WORD = re.compile(r"-(?:shi|ku|cho|chō|machi|mura|gun|fu|ken|to)$|^(?:Tokyo|Osaka|Kyoto|Hokkaido)$")
+_PUBLIC_WORDS = frozenset("Bureau Immigration Embassy Consulate Office Agency Ministry Police Station "
+                          "Center Centre Council Association Library Museum".split())
+_NOT_ADDRESS_WORD = re.compile(r"^(?:I|We|He|She|They|The|My|Our|Your|His|Her|At|In|On|To|From|Address|Endereço|Lives?|Moved)$")
+
+
+def _romaji_addresses(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _ROMAJI_RUN.finditer(folded):
+        pieces = list(re.finditer(_ROMAJI_PIECE, match.group()))
+        # A word that ends a sentence ends the address: "…Toyota-shi. She…"
+        for i, piece in enumerate(pieces[:-1]):
+            word = piece.group()
+            if word.endswith(".") and not _ROMAJI_BUILDING.match(word) and len(word) > 4:
+                pieces = pieces[:i + 1]
+                break
+        while pieces and _NOT_ADDRESS_WORD.match(pieces[0].group().rstrip(".")):
+            pieces.pop(0)
+        words = [p.group().rstrip(",") for p in pieces]
+        if len(words) < 2 or not any(_ROMAJI_BLOCK.search(w) for w in words):
+            continue
+        if any(w.rstrip(".") in _PUBLIC_WORDS for w in words):
+            continue  # "Tokyo Regional Immigration Services Bureau, 5-5-30 Konan": a public body's address
+        unit = any(_ROMAJI_UNIT_WORD.search(w.rstrip(".")) for w in words)
+        building = any(_ROMAJI_BUILDING.match(w) for w in words)
+        if not (unit or building):
+            continue
+        start, end = match.start() + pieces[0].start(), match.start() + pieces[-1].end()
+        if folded[end - 1] == "." and not _ROMAJI_BUILDING.match(words[-1]):
+            end -= 1
+        yield "address", start, end, CONFIDENT if unit else CHECK
+
+
 # "本町 4-2-7", "栄町3-11-5", "本郷町 2-14-3", "塚越5丁目": a town (…町, …丁目) and its number alone.
 _TOWN_BLOCK = re.compile(
     r"(?<![一-龥ァ-ヴー])(?P<town>[一-龥ァ-ヴー]{1,5}(?:町|通|台|丘))[ ]?" + _BLOCK + r"(?![0-9\-])"
@@ -76,6 +120,7 @@ _NAMED_POLICE = re.compile(r"(?<![一-龥ァ-ヴー])[一-龥ァ-ヴー]{2,6}(?:
 
 
 def place_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    yield from _romaji_addresses(folded)
     for match in _ROMAJI_ADDRESS.finditer(folded):
         words = re.findall(r"[A-Za-z\-āēīōū]+", match.group())
         unit = any(_ROMAJI_UNIT.search(w) for w in words) or match.group().count(",") >= 1
@@ -118,9 +163,18 @@ def place_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
         yield "facility", match.start(), match.end(), CONFIDENT
 
 
-def is_public_place(folded: str, start: int) -> bool:
+_PUBLIC_AFTER = re.compile(r"[ ]?[（(][^）)\n]{0,12}(?:会館|庁舎|役所|役場|裁判所|管理局)[^）)\n]{0,4}[）)]")
+
+
+def is_public_place(folded: str, start: int, end: int | None = None) -> bool:
     """An address, postal code or number right after a public body's name in the same line or
-    sentence, with nothing personal between them."""
+    sentence, with nothing personal between them, or followed by the public building it is in
+    ("岐阜市橋本町2丁目8番地（弁護士会館内）")."""
+    if end is not None and _PUBLIC_AFTER.search(folded, end, min(len(folded), end + 40)):
+        line_end = folded.find("\n", end, end + 40)
+        public = _PUBLIC_AFTER.search(folded, end, min(len(folded), end + 40))
+        if line_end == -1 or public.start() < line_end:
+            return True
     line_start = max(folded.rfind("\n", 0, start), folded.rfind("。", 0, start), start - 80) + 1
     before = folded[line_start:start]
     body = max((before.rfind(name) + len(name) for name in PUBLIC_BODIES if name in before), default=-1)

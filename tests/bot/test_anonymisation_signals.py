@@ -114,6 +114,11 @@ def test_contact_details_and_names_written_as_people_write_them(text, found):
     ("岡崎市康生町二丁目十四の八 コーポ康生", ("address", "岡崎市康生町二丁目十四の八 コーポ康生")),
     ("西暦で一九九〇年七月八日生まれ", ("birth_date", "一九九〇年七月八日生まれ")),
     ("生年月日：1979（昭和54）年4月5日", ("birth_date", "1979（昭和54）年4月5日")),
+    ("住所：大垣市東町1122-3 ミドリ第3寮 204号", ("address", "大垣市東町1122-3 ミドリ第3寮 204号")),
+    ("豊橋市大村町五丁目2番地 大村団地 第2住宅 8棟 301号", ("address", "豊橋市大村町五丁目2番地 大村団地 第2住宅 8棟 301号")),
+    ("浜松市中区元城町3-2-1 コーポ元城 B-105　TEL 053-111-2222", ("address", "浜松市中区元城町3-2-1 コーポ元城 B-105")),
+    ("She lives at Nakano-ku Arai 2-3-4 Sunny Heim 3F now.", ("address", "Nakano-ku Arai 2-3-4 Sunny Heim 3F")),
+    ("Address: Room 12, Aoba Court, 3-1-9 Aoba-cho, Sendai-shi", ("address", "Room 12, Aoba Court, 3-1-9 Aoba-cho, Sendai-shi")),
 ])
 def test_identifiers_given_with_a_label_or_spelled_out_are_found_whole(text, found):
     assert found in kinds(text)
@@ -150,6 +155,8 @@ def test_generic_and_public_services_are_no_named_facility(text):
     "■ 外国人在留支援センター（FRESC）\n  東京都新宿区四谷1-6-1 四谷タワー13階",
     "〒000-0000 ○○県○○市中央1-1-1\nTEL 000-000-0000（代表）",
     "発行元の登録番号 T1030005012345 を確認した",
+    "Go to the Osaka Regional Immigration Services Bureau, 1-29-53 Nankokita, Suminoe-ku, Osaka.",
+    "〒500-8856 岐阜市橋本町2丁目8番地（弁護士会館内）で相談会",
 ])
 def test_samples_blanks_registers_and_listed_public_bodies_are_not_personal(text):
     assert [kind for kind, found in kinds(text) if kind in ("residence_card", "case_number", "address", "phone",
