@@ -260,17 +260,6 @@ async def dialog_started(uow: UnitOfWork, run_id: int, user_id: str) -> bool:
     return progress.step > 0 or bool(progress.answers) or progress.paused
 
 
-async def answer_by_text(uow: UnitOfWork, now: datetime, user_id: str, text: str) -> DialogState | None:
-    """A DM reply answers the person's open free-text question (the most recently touched one);
-    None when no dialog of theirs is waiting for text, so the DM is someone else's business."""
-    waiting = await waiting_for_text(uow, now, user_id)
-    if waiting is None:
-        return None
-    run, survey, progress = waiting
-    question = dialog.current_question(survey, progress)
-    return await act(uow, now, user_id, run.code, Step("text", question.id, text=text))
-
-
 def screen_answer(text: str, today: date, lang: str) -> Proposal | None:
     """The personal-data check of a free-text answer, before anything of it is stored: the
     pseudonymised proposal when the checker finds something (every finding replaced, 要確認 ones

@@ -20,6 +20,7 @@ from bot.surveys import service as surveys
 from bot.people.results import Actor
 from bot.surveys.service import SurveyError
 from bot.surveys.results import DialogStatus, Step
+from bot.surveys import dialog
 from bot.surveys.dialog import Outcome
 from bot.surveys.report import MIN_CELL
 from storage.models import CaseSession, Delivery, ProcessedRequest, Registration, SurveyResponse
@@ -265,18 +266,28 @@ async def test_back_next_and_invalid_answers(uow_factory, clock):
     assert too_long.outcome is Outcome.INVALID
 
 
+async def reply_by_dm(uow, now, user, text):
+    """What the DM handler does with a reply: answer the person's waiting free-text question, if any."""
+    waiting = await surveys.waiting_for_text(uow, now, user)
+    if waiting is None:
+        return None
+    run, survey, progress = waiting
+    question = dialog.current_question(survey, progress)
+    return await surveys.act(uow, now, user, run.code, Step("text", question.id, text=text))
+
+
 async def test_a_dm_reply_answers_only_a_waiting_text_question(uow_factory, clock):
     now = clock.now()
     user = (await add_people(uow_factory, now, 1))[0]
     code = await planning_run(uow_factory, now)
     async with uow_factory() as uow:
-        assert await surveys.answer_by_text(uow, now, user, "こんにちは") is None  # not started
+        assert await reply_by_dm(uow, now, user, "こんにちは") is None  # not started
     await answer(uow_factory, now, user, code, NOT_NEEDED[:1])
     async with uow_factory() as uow:
-        assert await surveys.answer_by_text(uow, now, user, "こんにちは") is None  # on a choice question
+        assert await reply_by_dm(uow, now, user, "こんにちは") is None  # on a choice question
     await answer(uow_factory, now, user, code, NOT_NEEDED[1:4])
     async with uow_factory() as uow:
-        state = await surveys.answer_by_text(uow, now, user, "  対面も年に一度は  ")
+        state = await reply_by_dm(uow, now, user, "  対面も年に一度は  ")
     assert state.outcome is Outcome.DONE
     async with uow_factory() as uow:
         run = await uow.surveys.run_by_code(code)
