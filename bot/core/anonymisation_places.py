@@ -116,6 +116,13 @@ _NAMED_SERVICE = re.compile(
     r"|(?P<home>(?!))", re.MULTILINE)  # "…の家" care services: too often a common noun ("ムスリムの家")
 # A nursery or kindergarten named in kana: "わしづ保育園", "たかいだ保育所".
 _KANA_NURSERY = re.compile(r"(?:(?<![ぁ-んァ-ヴー一-龥])|(?<=[一-龥ァ-ヴー][をにはがでとのへも]))(?P<name>[ぁ-んァ-ヴー]{2,8})(?P<type>保育園|保育所|こども園|幼稚園)")
+# A type word followed by a name in Latin letters ("ブラジル食材店 Casa Verde") or by a place ("…文化センター名古屋",
+# "セレモニーホール勝川"): the latter is a weaker signal, to check.
+_TYPE_THEN_NAME = re.compile(
+    r"(?<![一-龥ァ-ヴー・])(?P<type>[一-龥ァ-ヴー・]{0,16}(?:店|ショップ|レストラン|カフェ|食堂|ホール|センター|ハウス|教会|寺院))"
+    r"(?:[ ]?(?P<latin>[A-Z][a-zà-ÿ]+(?: [A-Z][a-zà-ÿ]+){0,3})(?![A-Za-z])"
+    r"|(?P<place>[一-龥]{2,3})(?![一-龥ァ-ヴー]))")
+_NOT_A_PLACE_AFTER = re.compile(r"^(?:内|前|長|員|職員|窓口|利用|経由|主催|担当|所長|事務|会議|から|まで)|[内前長員中側]$")
 _NAMED_POLICE = re.compile(r"(?<![一-龥ァ-ヴー])[一-龥ァ-ヴー]{2,6}(?:警察署|交番)")
 
 
@@ -155,6 +162,12 @@ def place_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
     for match in _KANA_NURSERY.finditer(folded):
         if not re.search(r"[のにはをでへ]$", match.group("name")):  # "近くの保育園" names none
             yield "facility", match.start(), match.end(), CONFIDENT
+    for match in _TYPE_THEN_NAME.finditer(folded):
+        if match.group("latin"):
+            yield "facility", match.start(), match.end(), CONFIDENT
+        elif (not _NOT_A_PLACE_AFTER.search(match.group("place")) and len(match.group("type")) > 3
+              and match.group("type").endswith(("センター", "ホール", "ハウス", "教会", "寺院"))):
+            yield "facility", match.start(), match.end(), CHECK
     for match in _NAMED_POLICE.finditer(folded):
         yield "facility", match.start(), match.end(), CHECK  # a public body, but the person's own station
     for match in _KANA_CLINIC.finditer(folded):
