@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bench.anonymisation_quality import load_corpus, measure, report
-from bot.core.anonymisation import CHECK, CONFIDENT, check_text, findings_as_json, is_my_number, main_check_anonymisation
+from bot.core.anonymisation import CHECK, CONFIDENT, check_text, findings_as_json, is_my_number
+from bot.core.anonymisation_cli import main_check_anonymisation
 from bot.core.pseudonymisation import propose_anonymised, propose_text
 
 TODAY = date(2026, 12, 5)
