@@ -44,7 +44,7 @@ async def step_help(demo) -> None:
 async def step_profile(demo) -> None:
     demo.heading("demo.step.profile")
     user = TOKYO[-1]
-    await demo.command(user, "profile set prefecture=山梨県 affiliation=public themes=医療・福祉,家庭・DV nudges=on")
+    await demo.command(user, "profile set prefecture=山梨県 affiliation=公的機関 themes=医療・福祉,家庭・DV nudges=on")
     await demo.command(user, "pledge")
     await demo.command(user, "pledge accept")
     await demo.ws.driver.open_home(user)
@@ -57,13 +57,13 @@ async def step_plan(demo) -> None:
     typed = demo.typed
     await demo.command(seed.ADMIN, f'admin case new title="{typed.case_title}" theme=医療・福祉 '
                                    f'lecturer=<@{seed.LECTURER}>')
-    await demo.command(seed.ADMIN, "admin session new case=C1 bureau=tokyo start=2027-05-15T14:00 minutes=120 "
+    await demo.command(seed.ADMIN, "admin session new case=C1 bureau=東京 start=2027-05-15T14:00 minutes=120 "
                                    "capacity=10 min=5 deadline=2027-05-01T17:00 release=2027-05-07T09:00 "
                                    f'facilitator=<@{seed.STAFF_TOKYO}> url={typed.meeting_url} place="{typed.place}"')
-    await demo.command(seed.STAFF_OSAKA, "admin session new case=C1 bureau=osaka start=2027-05-22T14:00 minutes=120 "
+    await demo.command(seed.STAFF_OSAKA, "admin session new case=C1 bureau=大阪 start=2027-05-22T14:00 minutes=120 "
                                          "capacity=20 min=5 deadline=2027-05-08T17:00 release=2027-05-14T09:00 "
                                          f"facilitator=<@{seed.STAFF_OSAKA}>")
-    await demo.command(seed.STAFF_OSAKA, "admin session new case=C1 bureau=tokyo start=2027-05-22T14:00 "
+    await demo.command(seed.STAFF_OSAKA, "admin session new case=C1 bureau=東京 start=2027-05-22T14:00 "
                                                  "minutes=120 capacity=20 min=5 deadline=2027-05-08T17:00 "
                                                  "release=2027-05-14T09:00")
     async with demo.ws.deps.uow() as uow:
@@ -715,7 +715,7 @@ async def step_cancel(demo) -> None:
     await demo.command(seed.ADMIN, f'admin case new title="{typed.case_title}" theme=教育 lecturer=<@{seed.LECTURER}>')
     async with demo.ws.deps.uow() as uow:
         case = (await uow.cases.all())[-1]
-    await demo.command(seed.ADMIN, f"admin session new case={case.code} bureau=tokyo start=2027-07-10T14:00 "
+    await demo.command(seed.ADMIN, f"admin session new case={case.code} bureau=東京 start=2027-07-10T14:00 "
                                    "minutes=90 capacity=10 min=2 deadline=2027-07-01T17:00 release=2027-07-05T09:00 "
                                    f'facilitator=<@{seed.STAFF_TOKYO}> url={typed.meeting_url} place="{typed.place}"',
                        show=False)
