@@ -16,7 +16,7 @@ from bot.delivery.kinds import DeliveryKind
 from bot.people.results import Actor
 from bot.requests.results import (NOTE_MAX, OPEN_STATES, REASON_MAX, STATES, TITLE_MAX, RequestLine,
                                  approval_given)
-from bot.sessions.service import create_case
+from bot.sessions.cases import create_case
 from config.reference import find_theme
 from storage.models import CaseRequest, Material
 from storage.uow import UnitOfWork

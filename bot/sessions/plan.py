@@ -48,7 +48,8 @@ import yaml
 from bot.core.exports import Sheet, SheetError, SheetRow, read_sheets
 from bot.people.results import Actor
 from bot.core.refusal import Refusal
-from bot.sessions.service import create_case, create_session
+from bot.sessions.cases import create_case
+from bot.sessions.service import create_session
 from bot.core.grammar import find_format
 from bot.core.session_spec import FORMATS, MAX_CAPACITY, SessionSpec, SpecError
 from bot.core.text import clean_input

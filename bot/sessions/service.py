@@ -10,11 +10,14 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.core import anonymisation
 from bot.core import grouping
+from bot.core.exports import local_iso
 from bot.core import lottery
 from bot.delivery import outbox
 from bot.core.i18n import t
 from bot.delivery.kinds import DeliveryKind
+from bot.materials import service as materials
 from bot.sessions import changes as notices, reminders
 from bot.people.results import Actor
 from bot.core.refusal import Refusal
@@ -23,7 +26,7 @@ from bot.sessions.results import (EditResult, CancelResult, AnnounceResult, Sess
                                   JoinResult, LeaveResult, Decision, AttendResult, RosterLine, Roster,
                                   UndoResult, MessageResult)
 from config.reference import bureaus
-from storage.models import Case, CaseSession, Coordinator, Registration
+from storage.models import Case, CaseSession, Coordinator, FanoutBatch, Registration
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -41,26 +44,11 @@ async def check_summary(summary: str | None, lang: str) -> None:
     (the check is CPU work: it runs in a worker thread, before any transaction is opened)."""
     if not summary:
         return
-    from bot.core import anonymisation
-
     findings = await asyncio.to_thread(anonymisation.check_text, summary, lang)
     if findings:
         kinds = ("、" if lang == "ja" else ", ").join(
             dict.fromkeys(t(f"anonymisation.kind.{f.kind}", lang) for f in findings))
         raise Refusal("sessions.error.summary_personal_data", kinds=kinds)
-
-
-async def create_case(uow: UnitOfWork, now: datetime, actor: Actor, *, title: str, theme: str,
-                      lecturer: str | None, summary: str | None = None) -> Case:
-    if not actor.is_admin:
-        await uow.audit.record(now, actor.user_id, "case.create", "refused")
-        raise Refusal("auth.admin_only")
-    case = await uow.cases.add(Case(title=title, theme=theme, lecturer_user_id=lecturer, summary=summary,
-                                    created_by=actor.user_id, created_at=now))
-    if lecturer:
-        await uow.roles.grant(lecturer, "lecturer", "", actor.user_id, now)
-    await uow.audit.record(now, actor.user_id, "case.create", "ok", target=case.code, theme=theme)
-    return case
 
 
 class DuplicateSession(SpecError):
@@ -233,7 +221,6 @@ async def edit_case(uow: UnitOfWork, now: datetime, actor: Actor, code: str, cha
 
 async def announce(uow: UnitOfWork, now: datetime, actor: Actor, code: str,
                    announce_channel: str | None) -> AnnounceResult:
-    from storage.models import FanoutBatch
 
     session = await managed_session(uow, now, actor, code, "session.announce")
     if session.status != "open":
@@ -446,8 +433,6 @@ async def waitlist_position(uow: UnitOfWork, session: CaseSession, reg: Registra
 async def after_confirmed(uow: UnitOfWork, now: datetime, session: CaseSession, user_id: str) -> None:
     """Everything owed to someone whose seat is confirmed: reminders, and material if released."""
     await reminders.schedule_person_reminders(uow, session, user_id, "participant", now)
-    from bot.materials import service as materials  # materials depend on sessions, not the other way round
-
     await materials.on_participant_confirmed(uow, now, session, user_id)
 
 
@@ -730,8 +715,6 @@ async def roster(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> Ros
 
 async def export_session(uow: UnitOfWork, code: str, tz: ZoneInfo) -> dict:
     """DESIGN §3's session export; times in Japan time with their offset (+09:00)."""
-    from bot.core.exports import local_iso
-
     session = await uow.sessions.by_code(code)
     if session is None:
         raise Refusal("sessions.error.not_found", code=code)

@@ -8,6 +8,7 @@ from bot.sessions.blocks import (MAX_LISTED, attended_text, build_duplicate_warn
                                  build_my_list, build_roster, build_sessions_list, changed_names)
 from bot.core.i18n import t
 from bot.sessions import service as sessions
+from bot.sessions.cases import create_case
 from handlers.commands.request import CommandRequest
 
 
@@ -43,7 +44,7 @@ async def leave(cmd: grammar.Leave, request: CommandRequest) -> None:
 async def new_case(cmd: grammar.CaseNew, request: CommandRequest) -> None:
     await sessions.check_summary(cmd.summary, request.lang)
     async with request.deps.uow() as uow:
-        case = await sessions.create_case(uow, request.deps.clock.now(), request.actor, title=cmd.title,
+        case = await create_case(uow, request.deps.clock.now(), request.actor, title=cmd.title,
                                           theme=cmd.theme, lecturer=cmd.lecturer, summary=cmd.summary)
     await request.reply_text("sessions.case_created", code=case.code)
 

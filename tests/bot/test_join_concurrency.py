@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from bot.people import service as people
 from bot.sessions import service as sessions
+from bot.sessions.cases import create_case
 from bot.people.results import Actor
 from bot.core.session_spec import SessionSpec
 
@@ -19,7 +20,7 @@ SEATS, PEOPLE = 30, 40
 
 async def _session_and_people(uow_factory, now) -> list[str]:
     async with uow_factory() as uow:
-        case = await sessions.create_case(uow, now, ADMIN, title="受診同行の事例", theme="medical_welfare", lecturer=None)
+        case = await create_case(uow, now, ADMIN, title="受診同行の事例", theme="medical_welfare", lecturer=None)
         start = now + timedelta(days=45)
         item = await sessions.create_session(uow, now, ADMIN, SessionSpec(
             case=case.code, bureau="tokyo", start=start, minutes=120, capacity=SEATS, min_participants=5,

@@ -6,6 +6,7 @@ from sqlalchemy import inspect
 
 from bot.people import service as people
 from bot.sessions import service as sessions
+from bot.sessions.cases import create_case
 from bot.sessions.service import SessionSpec
 from config.settings import Settings
 from storage.db import make_engine, migrate
@@ -63,7 +64,7 @@ async def test_the_open_sessions_page_counts_every_open_session_whatever_the_pag
     now = clock.now()
     admin = people.Actor(user_id="UADMIN01", is_admin=True)
     async with uow_factory() as uow:
-        case = await sessions.create_case(uow, now, admin, title="受診同行の事例", theme="medical_welfare", lecturer=None)
+        case = await create_case(uow, now, admin, title="受診同行の事例", theme="medical_welfare", lecturer=None)
         for bureau in ("tokyo", "osaka", "tokyo"):
             start = now + timedelta(days=45)
             item = await sessions.create_session(uow, now, admin, SessionSpec(
