@@ -33,7 +33,7 @@ from tests.simulation.world import START, YEAR_END, Databases, World
 
 COORDINATORS = tuple(f"UC{n:02d}" for n in range(1, 19))
 EVERYONE = COORDINATORS + (seed.STAFF_TOKYO, seed.STAFF_OSAKA, seed.LECTURER, seed.ADMIN)
-SESSIONS = tuple(f"S{n}" for n in range(1, 8))
+SESSIONS = tuple(f"S{n}" for n in range(1, 7)) + ("S99",)  # S99: a code that never exists
 CASES = ("C1", "C2", "C3")
 BUREAUS = tuple(b.code for b in bureaus())
 STAFF_OF = {"tokyo": seed.STAFF_TOKYO, "osaka": seed.STAFF_OSAKA}
@@ -123,6 +123,21 @@ class YearSimulation(RuleBasedStateMachine):
         self.step.replies.append((user, reply))
         return reply
 
+    def existing(self, session: str) -> str:
+        """Rules name sessions S1…S6: they stand for the sessions that exist, in order and cyclically
+        (S2 of three is the second, S5 the second again), so a random year acts on real sessions;
+        S99 stays a code that never exists."""
+        if session == "S99":
+            return session
+        codes = self.run(self._codes())
+        return codes[(int(session[1:]) - 1) % len(codes)] if codes else session
+
+    async def _codes(self) -> list[str]:
+        from sqlalchemy import select
+
+        async with self.ws.deps.uow(read_only=True) as uow:
+            return [item.code for item in await uow.session.scalars(select(CaseSession).order_by(CaseSession.id))]
+
     def forgotten(self, user: str) -> bool:
         return user in self.model.forgotten
 
@@ -186,11 +201,13 @@ class YearSimulation(RuleBasedStateMachine):
 
     @rule(person=st.sampled_from(COORDINATORS), session=st.sampled_from(SESSIONS), confirm=st.booleans())
     def join(self, person, session, confirm):
+        session = self.existing(session)
         if not self.forgotten(person):
             self.act("join", self.command(person, f"join {session}" + (" confirm" if confirm else "")))
 
     @rule(person=st.sampled_from(COORDINATORS), session=st.sampled_from(SESSIONS))
     def leave(self, person, session):
+        session = self.existing(session)
         if not self.forgotten(person):
             self.act("leave", self.command(person, f"leave {session}"))
 
@@ -256,10 +273,12 @@ class YearSimulation(RuleBasedStateMachine):
 
     @rule(session=st.sampled_from(SESSIONS), by_staff=st.booleans())
     def announce(self, session, by_staff):
+        session = self.existing(session)
         self.act("announce", self.command(seed.STAFF_TOKYO if by_staff else seed.ADMIN, f"admin announce {session}"))
 
     @rule(session=st.sampled_from(SESSIONS), change=st.sampled_from(tuple(EDITS)), by_staff=st.booleans())
     def edit(self, session, change, by_staff):
+        session = self.existing(session)
         async def edit():
             before = await self.session_row(session)
             if before is None:
@@ -277,19 +296,23 @@ class YearSimulation(RuleBasedStateMachine):
 
     @rule(session=st.sampled_from(SESSIONS), reason=st.sampled_from(("", "会場の都合")))
     def cancel(self, session, reason):
+        session = self.existing(session)
         self.act("cancel", self.command(seed.ADMIN, f"admin session cancel {session} {reason}".strip()))
 
     @rule(session=st.sampled_from(SESSIONS))
     def message(self, session):
+        session = self.existing(session)
         self.act("message", self.command(seed.ADMIN, f"admin message {session} 受付は13:30からです"))
 
     @rule(session=st.sampled_from(SESSIONS), person=st.sampled_from(COORDINATORS))
     def attend(self, session, person):
+        session = self.existing(session)
         self.act("attend", self.command(seed.ADMIN, f"admin attend {session} <@{person}>"))
 
     @rule(session=st.sampled_from(SESSIONS), pick=st.integers(0, 5), undo=st.booleans())
     def check_in(self, session, pick, undo):
         """The day-of check-in sheet: whoever is pressed is recorded as attending (undo takes it back)."""
+        session = self.existing(session)
         async def check_in():
             reply = await self.command(seed.ADMIN, f"admin roster {session}")
             sheets = [m for m in reply.answer if ids.SESSION_CHECKIN in json.dumps(m.get("blocks") or [])]
