@@ -227,6 +227,7 @@ _NUMBER = r"(?:[0-9]+|" + _KANJI_NUMERAL + r")"
 _BLOCK_NUMBERS = (
     r"(?:" + _NUMBER + r"丁目 ?(?:" + _NUMBER + r"(?:(?:番地?)?(?:の" + _NUMBER + r"){1,2}|番地?|-)?(?:" + _NUMBER + r"号?)?)?"
     r"|" + _NUMBER + r"(?:の" + _NUMBER + r"){2}(?![0-9一二三四五六七八九十〇])"
+    r"|字[" + _KANJI + _KATAKANA + r"]{1,6}[0-9]{1,5}(?:番地?)?(?:-[0-9]{1,4})?(?![0-9])"
     r"|" + _NUMBER + r"番地(?:の" + _NUMBER + r"|" + _NUMBER + r"号?|-[0-9]+)?"
     r"|" + _NUMBER + r"番" + _NUMBER + r"号?"
     r"|[0-9]+(?:-[0-9]+){1,2}号?)")
@@ -275,7 +276,8 @@ _MONTHS_EN = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|Ju
               r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
 _FULL_DATES = re.compile(
     r"(?<![0-9])(?:"
-    r"(?P<western>(?:19|20)[0-9]{2}(?:[（(](?:昭和|平成|令和)[0-9元]{1,2}[）)])?年 ?[0-9]{1,2}月 ?[0-9]{1,2}日"
+    r"(?P<western>(?:19|20)[0-9]{2}(?:[（(](?:昭和|平成|令和)[0-9元]{1,2}[）)])?年(?:[（(](?:昭和|平成|令和)[0-9元]{1,2}年[）)])?"
+    r" ?[0-9]{1,2}月 ?[0-9]{1,2}日"
     r"|[一九二〇][〇一二三四五六七八九]{3}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
     r"|(?:19|20)[0-9]{2}([/.\-])[0-9]{1,2}\2[0-9]{1,2}(?![0-9])"
     r"|[0-9]{1,2}/[0-9]{1,2}/(?:19|20)[0-9]{2}"
@@ -898,7 +900,7 @@ def _mentions(text: str, cuts: list[tuple[int, int]], hits: list[_Hit]) -> Itera
                 yield _Hit(kind, first + lo, last + lo, tier)
 
 
-_SAMPLED_KINDS = frozenset({"residence_card", "my_number", "passport", "insurance_number", "case_number"})
+_SAMPLED_KINDS = frozenset({"residence_card", "my_number", "passport", "insurance_number", "case_number", "bank_account"})
 _SAMPLE_CUE = re.compile(r"例|見本|サンプル|架空|(?i:e\.g\.|for example|looks like|(?<![@./])\b(?:sample|example)\b(?![.@/]))")
 
 
@@ -938,6 +940,7 @@ _HOLDER_AFTER = re.compile(r"[ ]?[" + _KATAKANA + r"]{2,10}(?: [" + _KATAKANA + 
 # A facility takes its legal form or type before it ("特定非営利活動法人 かけはし…", "行政書士 野村国際法務事務所",
 # "ホテル金沢…") and an alias in brackets after it ("…仏教寺院（ランカ・ヴィハーラ）").
 _ENTITY_BEFORE = re.compile(r"(?:" + _FACILITY_PREFIXES + r"|行政書士|弁護士|ホテル|カフェ|Hotel) ?$")
+_BRANCH_AFTER = re.compile(r" [" + _KANJI + _KATAKANA + r"]{1,6}(?:営業所|支店|工場|事業所|ヤード|出張所|本社|店)(?![" + _KANJI + r"])")
 _ALIAS_AFTER = re.compile(r"[（(][" + _KATAKANA + r"・A-Za-z ]{2,20}[）)]")
 
 
@@ -945,7 +948,7 @@ _ALIAS_AFTER = re.compile(r"[（(][" + _KATAKANA + r"・A-Za-z ]{2,20}[）)]")
 # ("カネマル第2寮 105号", "ハイツ宮子 2-B", "2階B号", "保見団地 第3住宅 12棟 405号", "フォーレス鷲津 B棟 203号室",
 # "2F-6", "コーポ豊 A-202").
 _ROOM_PIECE = (r"(?![0-9]{3}-[0-9]{4}(?![0-9]))(?!0[0-9]{1,4}-[0-9]{1,4}-[0-9]{3,4})(?:[A-Z]棟|[A-Z]号室?|第?[0-9一二三四五六七八九十〇]{1,4}(?:号棟|棟|号室|号|階|F)|#[0-9]{1,4}"
-               r"|[0-9]{1,4}(?:-[0-9A-Z]{1,4}){1,2}|[A-Z]-?[0-9]{2,4}|-[0-9]{1,4}|[0-9]{3,4}(?:号室?)?)"
+               r"|[0-9]{1,4}(?:-[0-9A-Z]{1,4}){1,2}|[A-Z]-?[0-9]{2,4}|-[0-9]{1,4}|[0-9]{3,4}(?:号室?)?|[0-9]{1,2}[A-Z](?![A-Za-z]))"
                r"(?![0-9])(?![人名歳才回件円時分日月年%％])")
 _ADDRESS_TAIL = re.compile(
     r"(?:[ ]?(?:" + _ROOM_PIECE + r"|[" + _KANJI + _KATAKANA + r"0-9第]{0,10}(?:" + _BUILDING_WORDS + r")(?:[" + _KANJI
@@ -953,10 +956,29 @@ _ADDRESS_TAIL = re.compile(
     r"(?:号室?)?(?![0-9])))|(?i:apto?\.?|apt\.?|rm\.?|room) ?[0-9]{1,4})){1,5}")
 
 
+# A name takes the other words of the same name written beside it: "ゴメス アナ パウラ", "ダン・ヴァン・タイ",
+# "竹内 かおり", "小久保 正則".
+_KATAKANA_NAME_WORD = "[" + _KATAKANA + "]{2,10}"
+_MORE_KATAKANA_AFTER = re.compile("(?:[ ・=＝](?!(?:" + "|".join(sorted(_ROLE_WORDS, key=len, reverse=True)) + ")(?![" + _KATAKANA
+                                  + "]))" + _KATAKANA_NAME_WORD + "(?![" + _KATAKANA + _KANJI + "]))+")
+_GIVEN_AFTER_SURNAME = re.compile(r" (?:[" + _KANJI + r"]{1,3}|[ぁ-ん]{2,4}?)(?=さん|様|氏|くん|ちゃん|先生|[ （(、。,\n]|$)")
+
+
 def _widened(folded: str, hit: _Hit) -> _Hit:
     if hit.kind == "birth_date" and folded[hit.end:hit.end + 1] == "生":
         return _Hit(hit.kind, hit.start, hit.end + (3 if folded[hit.end:hit.end + 3] == "生まれ" else 1), hit.tier,
                     hit.fallback)
+    if hit.kind == "person_name":
+        name = folded[hit.start:hit.end]
+        if _KATAKANA_WORD.match(name.replace(" ", "").replace("・", "")) and name not in _ROLE_WORDS:
+            more = _MORE_KATAKANA_AFTER.match(folded, hit.end)
+            if more and not any(w in anonymisation_names.COUNTRIES_IN_KANA for w in re.split("[ ・=＝]", more.group())):
+                return _Hit(hit.kind, hit.start, more.end(), hit.tier, hit.fallback)
+        elif re.fullmatch("[" + _KANJI + "]{2,3}", name):
+            given = _GIVEN_AFTER_SURNAME.match(folded, hit.end)
+            if given and not anonymisation_names.is_not_a_person(given.group().strip()):
+                return _Hit(hit.kind, hit.start, given.end(), hit.tier, hit.fallback)
+        return hit
     if hit.kind == "address":
         tail = _ADDRESS_TAIL.match(folded, hit.end)
         if tail:
@@ -966,7 +988,7 @@ def _widened(folded: str, hit: _Hit) -> _Hit:
         entity = _ENTITY_BEFORE.search(folded, max(0, start - 12), start)
         if entity:
             start = entity.start()
-        alias = _ALIAS_AFTER.match(folded, end)
+        alias = _ALIAS_AFTER.match(folded, end) or _BRANCH_AFTER.match(folded, end)
         if alias:
             end = alias.end()
         return _Hit(hit.kind, start, end, hit.tier, hit.fallback)

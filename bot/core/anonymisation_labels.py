@@ -66,7 +66,7 @@ _DATE = re.compile(
     r"(?![0-9])")
 
 _MY_NUMBER_FIELD = re.compile(
-    r"(?:個人番号|マイナンバー|(?i:my ?number)|마이넘버)(?:カード)?(?:の番号)?[^0-9\n]{0,6}?"
+    r"(?:個人番号|マイナンバー|(?i:my ?number)|마이넘버)(?:カード)?(?:の番号)?(?:[（(][^）)\n]{1,20}[）)])?[^0-9\n]{0,6}?"
     r"(?P<value>(?<![0-9])[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4})(?![0-9])")
 
 _CASE_LABELS = ("ケース番号", "事件番号", "受付番号", "申請番号", "社員番号", "従業員番号", "職員番号", "学籍番号", "学生番号",
@@ -110,13 +110,13 @@ def _value_end(folded: str, start: int, end: int) -> int:
 
 # Column headers of a table: a label after a label is no value.
 _HEADER_WORDS = frozenset("国籍 性別 年齢 生年月日 住所 電話 電話番号 連絡先 在留資格 在留期限 在留カード メモ 備考 内容 対応 "
-                          "言語 使用言語 場所 日付 依頼者 No 番号 勤務先 学校 学年 Nationality Sex Gender Age Phone Address "
+                          "言語 使用言語 場所 日付 依頼者 No 番号 勤務先 学校 学年 用件 区分 つなぎ先 人数 メモ Nationality Sex Gender Age Phone Address "
                           "Notes Date".split())
 
 
 def _looks_like_a_name(value: str) -> bool:
-    if value.split(" ")[0] in _HEADER_WORDS:
-        return False
+    if value.split(" ")[0] in _HEADER_WORDS or _column_kind(value):
+        return False  # another column's header
     if not value or _NOT_A_NAME.match(value) or re.search(r"[0-9@/]", value):
         return False
     if _ORGANISATION.search(value):
@@ -193,7 +193,7 @@ def _address_fields(folded: str) -> Iterator[tuple[str, int, int, str]]:
             start = postal.end()
         start, end = _strip(folded, start, end)
         value = folded[start:end]
-        if len(value) < 3 or _NOT_A_NAME.match(value) or _PSEUDONYM_PLACE.match(value):
+        if len(value) < 3 or _NOT_A_NAME.match(value) or _PSEUDONYM_PLACE.match(value) or _column_kind(value):
             continue
         has_number = bool(re.search(r"[0-9]|丁目|番地", value))
         yield "address", start, end, CONFIDENT if has_number else CHECK
@@ -342,22 +342,86 @@ _TABLE_SEPARATORS = ("\t", "│", "|", ",")
 _ID_HEADER = re.compile(r"(?:番号|ＩＤ|ID|No\.?|コード|(?i:number|mrn))$")
 
 
+# What a column header says its cells are ("お名前", "Name (alphabet)", "生年月日", "個人番号（確認した場合）",
+# "LINE / Facebook", "住所", "受付No"…): the label-driven rule for tables.
+_COLUMN_KINDS = (
+    ("my_number", re.compile(r"個人番号|マイナンバー|(?i:my ?number)")),
+    ("residence_card", re.compile(r"在留カード")),
+    ("passport", re.compile(r"旅券|パスポート|(?i:passport)")),
+    ("birth_date", re.compile(r"生年月日|誕生日|出生日|(?i:birth|dob|d\.o\.b)")),
+    ("sns_id", re.compile(r"LINE|SNS|Facebook|FB|Instagram|WeChat|(?i:kakao)")),
+    ("phone", re.compile(r"電話|携帯|TEL|Tel|(?i:phone|mobile)")),
+    ("address", re.compile(r"住所|居住地|所在地|(?i:address)")),
+    ("person_name", re.compile(r"氏名|名前|フリガナ|カナ|代表者|対応者|担当者|相談者|利用者|(?i:^name|full name)")),
+)
+_DATE_CELL = re.compile(r"^(?:[0-9]{4}[/.\-][0-9]{1,2}[/.\-][0-9]{1,2}|[0-9]{1,2}[/.\-][0-9]{1,2}[/.\-][0-9]{4}"
+                        r"|(?:[0-9]{4}|(?:明治|大正|昭和|平成|令和|[MTSHR]\.?)[0-9元]{1,2})[年./][0-9]{1,2}[月./][0-9]{1,2}日?)")
+_HANDLE_IN_CELL = re.compile(r"@?(?P<handle>[A-Za-z0-9][A-Za-z0-9._\-]{2,40})$")
+
+
+def _column_kind(header: str) -> str | None:
+    header = header.strip()
+    if not header or len(header) > 24:
+        return None
+    if _ID_HEADER.search(re.sub(r"[（(][^）)]*[）)]$", "", header)) and not _NOT_ID_LABEL.search(header) and not (
+            re.search(r"個人番号|マイナンバー|在留カード|旅券|パスポート", header)):
+        return _id_kind(header, "")
+    return next((kind for kind, cue in _COLUMN_KINDS if cue.search(header)), None)
+
+
+def _cell_hit(kind: str, folded: str, start: int, cell: str) -> tuple[str, int, int, str, bool] | None:
+    stripped = cell.strip()
+    if not stripped:
+        return None
+    start += cell.index(stripped)
+    digits = sum(c.isdigit() for c in stripped)
+    if kind == "person_name":
+        return (kind, start, start + len(stripped), CONFIDENT, False) if _looks_like_a_name(stripped) else None
+    if kind == "birth_date":
+        date = _DATE_CELL.match(stripped)
+        return (kind, start, start + date.end(), CONFIDENT, False) if date else None
+    if kind == "sns_id":
+        handle = _HANDLE_IN_CELL.search(stripped)
+        if not handle or "/" in stripped or "@" in stripped[1:] or not re.search(r"[0-9._]", handle.group("handle")):
+            return None
+        return kind, start + handle.start("handle"), start + handle.end("handle"), CONFIDENT, False
+    if kind == "address":
+        if not re.search(r"[0-9]|丁目|番地", stripped):
+            return None  # "所沢市": a town alone names nobody
+        return kind, start, start + len(stripped), CONFIDENT, False
+    if kind == "my_number":
+        number = re.match(r"[0-9][0-9 \-]{9,15}[0-9]", stripped)
+        if not number or not 11 <= sum(c.isdigit() for c in number.group()) <= 12:
+            return None
+        return kind, start, start + number.end(), CONFIDENT, False
+    if digits < 3 or set(re.sub(r"[^0-9]", "", stripped)) == {"0"}:
+        return None
+    if kind == "phone" and (digits < 10 or re.sub(r"[^0-9]", "", stripped).startswith(_PUBLIC_PREFIXES)):
+        return None
+    return kind, start, start + len(stripped), CONFIDENT, kind == "case_number"
+
+
 def _id_columns(folded: str) -> Iterator[tuple[str, int, int, str, bool]]:
-    """A table (tab, │, | or comma separated) whose header names a number column ("氏名\t社員番号\t…",
-    "学校名,学年,出席番号,…"): each row's cell in that column is that kind of identifier."""
+    """A table (tab, │, | or comma separated) whose header names its columns ("日付\t受付No\t氏名\t…\t個人番号",
+    "タイムスタンプ,お名前,Name (alphabet),…,LINE / Facebook"): each row's cell in a column is that column's kind.
+    A row with more separators than the header (a comma inside "PEREIRA SANTOS, Thiago") is read from the left
+    up to the first name column and from the right after it."""
     columns: dict[int, str] = {}
-    separator, width = "", 0
+    separator, width, first_name = "", 0, 0
     position = 0
     for line in folded.split("\n"):
         line_start, position = position, position + len(line) + 1
-        if columns and separator and line.count(separator) == width:
+        if columns and separator and line.count(separator) >= width:
+            cells = line.split(separator)
+            extra = len(cells) - (width + 1)
             cell_start = line_start
-            for index, cell in enumerate(line.split(separator)):
-                kind = columns.get(index)
-                stripped = cell.strip()
-                if kind and sum(c.isdigit() for c in stripped) >= 3 and set(re.sub(r"[^0-9]", "", stripped)) != {"0"}:
-                    start = cell_start + cell.index(stripped)
-                    yield kind, start, start + len(stripped), CONFIDENT, kind == "case_number"
+            for index, cell in enumerate(cells):
+                column = index if index <= first_name or not extra else index - extra
+                kind = columns.get(column)
+                if kind and not (extra and first_name < index <= first_name + extra):
+                    hit = _cell_hit(kind, folded, cell_start, cell)
+                    if hit:
+                        yield hit
                 cell_start += len(cell) + len(separator)
             continue
         columns, separator, width = {}, "", 0
@@ -367,9 +431,9 @@ def _id_columns(folded: str) -> Iterator[tuple[str, int, int, str, bool]]:
                 headers = [cell.strip() for cell in line.split(candidate)]
                 if sum(bool(re.search(r"[0-9]", h)) for h in headers) * 2 > len(headers):
                     continue  # a row of values, not a header
-                columns = {i: _id_kind(h, "") for i, h in enumerate(headers)
-                           if len(h) <= 12 and _ID_HEADER.search(h) and not _NOT_ID_LABEL.search(h)}
-                separator, width = candidate, count
+                columns = {i: kind for i, kind in ((i, _column_kind(h)) for i, h in enumerate(headers)) if kind}
+                names = [i for i, kind in columns.items() if kind == "person_name"]
+                separator, width, first_name = candidate, count, (names[0] if names else width)
                 break
 
 

@@ -106,9 +106,9 @@ _KANA_CLINIC = re.compile(r"(?<![ぁ-んァ-ヴー一-龥])[ぁ-んァ-ヴー]{2
 _NAMED_SERVICE = re.compile(
     r"(?:株式会社|有限会社|合同会社)(?P<legal>[ぁ-ん]{2,8}[一-龥ァ-ヴー]{0,6})(?=[\s、。(（のでにをはがと]|$)"
     r"|(?:施設|支援施設|事業所|支援事業所|ステーション|ホーム|シェルター|ホテル|Hotel|होटल|センター|ハウス) ?"
-    r"(?P<after>[ぁ-んァ-ヴー]{2,10}|[\u0900-\u097F]{2,12})(?![ぁ-んァ-ヴー\u0900-\u097F])"
+    r"(?P<after>[ぁ-んァ-ヴー]{2,10}(?:苑|園|荘|寮|舎|館|堂)?|[\u0900-\u097F]{2,12})(?![ぁ-んァ-ヴー\u0900-\u097F])"
     r"|(?P<typed>(?:(?<![一-龥ァ-ヴーぁ-ん])[ぁ-ん]{2,6}[一-龥ァ-ヴー・]{0,10}|(?<![一-龥ァ-ヴー・])[一-龥ァ-ヴー][一-龥ァ-ヴー・]{0,9})(?:フーズ|フード|ファーム"
-    r"|ワークス|物産|工房|商会|協同組合|行政書士事務所|法律事務所|法務事務所|税理士事務所|司法書士事務所|社労士事務所"
+    r"|ワークス|モーターズ|ハウジング|トレーディング|エンジニアリング|物産|工房|商会|協同組合|行政書士事務所|法律事務所|法務事務所|税理士事務所|司法書士事務所|社労士事務所"
     r"|社会保険労務士事務所)(?:(?![のにでをはがとへもや])[ぁ-ん]{2,6}(?![ぁ-ん]))?)"
     # a shop or service named in brackets after its type: "カフェ「ポラリス」", "デイサービス「ウリチプ」"
     r"|(?<![一-龥ァ-ヴー])(?P<bracketed>[一-龥ァ-ヴー]{0,8}(?:店|カフェ|サービス|レストラン|食堂|ホーム|センター|教室"
@@ -122,6 +122,10 @@ _TYPE_THEN_NAME = re.compile(
     r"(?<![一-龥ァ-ヴー・])(?P<type>[一-龥ァ-ヴー・]{0,16}(?:店|ショップ|レストラン|カフェ|食堂|ホール|センター|ハウス|教会|寺院))"
     r"(?:[ ]?(?P<latin>[A-Z][a-zà-ÿ]+(?: [A-Z][a-zà-ÿ]+){0,3})(?![A-Za-z])"
     r"|(?P<place>[一-龥]{2,3})(?![一-龥ァ-ヴー]))")
+# A place of worship named after its type and a space: "ベトナム仏教寺院 東浦念仏堂", "カンボジア寺院 ワット・カンプチア 綾瀬".
+_WORSHIP_THEN_NAME = re.compile(
+    r"(?<![一-龥ァ-ヴー])[一-龥ァ-ヴー]{0,10}(?:寺院|僧院|寺|教会|モスク|マスジド|礼拝所) (?P<name>[一-龥ァ-ヴー・]{2,14})"
+    r"(?: [一-龥]{2,3}(?![一-龥ァ-ヴー]))?")
 _NOT_A_PLACE_AFTER = re.compile(r"^(?:内|前|長|員|職員|窓口|利用|経由|主催|担当|所長|事務|会議|から|まで)|[内前長員中側]$")
 _NAMED_POLICE = re.compile(r"(?<![一-龥ァ-ヴー])[一-龥ァ-ヴー]{2,6}(?:警察署|交番)")
 
@@ -162,6 +166,8 @@ def place_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
     for match in _KANA_NURSERY.finditer(folded):
         if not re.search(r"[のにはをでへ]$", match.group("name")):  # "近くの保育園" names none
             yield "facility", match.start(), match.end(), CONFIDENT
+    for match in _WORSHIP_THEN_NAME.finditer(folded):
+        yield "facility", match.start(), match.end(), CONFIDENT
     for match in _TYPE_THEN_NAME.finditer(folded):
         if match.group("latin"):
             yield "facility", match.start(), match.end(), CONFIDENT

@@ -164,6 +164,33 @@ def test_samples_blanks_registers_and_listed_public_bodies_are_not_personal(text
                                                              "postal_code")] == []
 
 
+def test_a_table_is_read_by_its_column_headers():
+    table = ("日付\t受付No\t氏名\t用件\t個人番号（確認した場合）\t生年月日\t連絡先SNS\t住所\t対応者\n"
+             "12/03\tW-2027-0051\tTRAN MINH KHOA\t転入届\t40211859937\t1998/02/11\tLINE: khoa.tm98\t所沢市\t佐久間\n")
+    found = kinds(table)
+    for expected in [("case_number", "W-2027-0051"), ("person_name", "TRAN MINH KHOA"), ("my_number", "*******9937"),
+                     ("birth_date", "1998/02/11"), ("sns_id", "khoa.tm98"), ("person_name", "佐久間")]:
+        assert expected in found, (expected, found)
+    assert not any(kind == "address" for kind, text in found)  # "所沢市": a town alone
+    csv = ("ID,Name,Nationality,DOB,Phone\nGS-2027-0102,ALMEIDA COSTA, Bruno,BRA,1990-07-04,080-1234-9876\n")
+    found = kinds(csv)
+    assert ("case_number", "GS-2027-0102") in found and ("birth_date", "1990-07-04") in found
+
+
+@pytest.mark.parametrize("text, found", [
+    ("母：ロペス　マリア　ホセファ（40代）さん", ("person_name", "ロペス　マリア　ホセファ")),
+    ("通訳：チャン・ヴァン・ミン さん", ("person_name", "チャン・ヴァン・ミン")),
+    ("担当の杉浦 直美さんから電話", ("person_name", "杉浦 直美")),
+    ("マイナンバー（控えで確認）：4102 8837 6610", ("my_number", "**** **** 6610")),
+    ("1990年（平成2年）6月14日生", ("birth_date", "1990年（平成2年）6月14日生")),
+    ("住所：田原市野田町字北方55", ("address", "田原市野田町字北方55")),
+    ("ラオス寺院 ワット・ラオ 豊橋で法要", ("facility", "ラオス寺院 ワット・ラオ 豊橋")),
+    ("株式会社 三河ハウジング 豊橋営業所の担当", ("facility", "株式会社 三河ハウジング 豊橋営業所")),
+])
+def test_names_and_places_take_their_other_words(text, found):
+    assert found in kinds(text)
+
+
 def test_a_person_once_found_is_found_again_bare():
     text = "本人（Analyn Mercado、以下アナリン）から電話。\n10/15 アナリンから着信。Mercadoさんの件で警察へ。"
     found = kinds(text)
