@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import shlex
 from datetime import datetime
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -446,6 +447,78 @@ PROFILE_KEYS = ("bureau", "prefecture", "affiliation", "themes", "lang", "name",
 _ADMIN_MESSAGE = re.compile(r"\s*admin\s+message(?:\s+(\S+))?(?:\s+(.*))?\s*$", re.IGNORECASE | re.DOTALL)
 
 
+# A parser takes the words after its command word (and the time zone) and returns the command.
+Parser = Callable[[list[str], Any], Command]
+
+
+def _alone(make: Callable[[], Command], usage: str, **params: object) -> Parser:
+    """A word that takes nothing after it; anything more is refused with `usage`."""
+    def parse_alone(rest: list[str], tz) -> Command:
+        if rest:
+            raise CommandError(usage, **params)
+        return make()
+    return parse_alone
+
+
+ALONE = None  # the key, in a table of sub-words, of the command word typed alone
+
+
+def _verbs(table: dict[str | None, Parser], usage: str) -> Parser:
+    """A word followed by a sub-word (or `ALONE`): the sub-word's parser takes the words after it."""
+    def parse_verb(rest: list[str], tz) -> Command:
+        parser = table.get(rest[0].lower() if rest else ALONE)
+        if parser is None:
+            raise CommandError(usage)
+        return parser(rest[1:], tz)
+    return parse_verb
+
+
+def _confirmed(make: Callable[..., Command], kind: str, usage: str, flag: str) -> Parser:
+    """`<code>` or `<code> confirm`: `make(code, **{flag: confirmed})`."""
+    def parse_confirmed(rest: list[str], tz) -> Command:
+        confirmed = len(rest) == 2 and rest[1].lower() == "confirm"
+        return make(_require_code(rest[:1] if confirmed else rest, kind, usage), **{flag: confirmed})
+    return parse_confirmed
+
+
+def _coded(make: Callable[[str], Command], kind: str | tuple[str, ...], usage: str) -> Parser:
+    """`<code>` alone."""
+    return lambda rest, tz: make(_require_code(rest, kind, usage))
+
+
+def _parse_profile_set(rest: list[str], tz) -> ProfileSet:
+    if not rest:
+        raise CommandError("usage.profile")
+    values = split_pairs(rest, "usage.profile")
+    unknown = [key for key in values if key not in PROFILE_KEYS]
+    if unknown:
+        raise CommandError("usage.profile_unknown_key", field=unknown[0][:20])
+    return ProfileSet(values=values)
+
+
+# The `/jirei` command words (DESIGN §3). Words not here are refused as unknown.
+COMMANDS: dict[str, Parser] = {
+    **{word: (lambda rest, tz: Help()) for word in ("help", "ヘルプ", "?")},
+    "profile": _verbs({ALONE: lambda rest, tz: ProfileOpen(), "set": _parse_profile_set}, "usage.profile"),
+    "pledge": _verbs({ALONE: lambda rest, tz: PledgeShow(), "accept": _alone(PledgeAccept, "usage.pledge")},
+                     "usage.pledge"),
+    "sessions": _alone(SessionsList, "usage.unknown", word="sessions"),
+    "join": _confirmed(lambda code, elsewhere_ok: Join(code=code, elsewhere_ok=elsewhere_ok), "session", "usage.join",
+                       "elsewhere_ok"),
+    "leave": _coded(lambda code: Leave(code=code), "session", "usage.leave"),
+    "my": _alone(Mine, "usage.unknown", word="my"),
+    "groups": _alone(Groups, "usage.unknown", word="groups"),
+    "propose": _alone(Propose, "usage.unknown", word="propose"),
+    "check": _alone(Check, "usage.unknown", word="check"),
+    "guard": _verbs({"on": _alone(lambda: GuardSet(on=True), "usage.guard"),
+                     "off": _alone(lambda: GuardSet(on=False), "usage.guard")}, "usage.guard"),
+    "forget-me": _verbs({ALONE: lambda rest, tz: ForgetMe(),
+                         "confirm": _alone(lambda: ForgetMe(confirmed=True), "usage.forget_me")}, "usage.forget_me"),
+    "cases": lambda rest, tz: _parse_cases(rest),
+    "admin": lambda rest, tz: _parse_admin(rest, tz),
+}
+
+
 def parse(text: str, tz) -> Command:
     message = _ADMIN_MESSAGE.match(text or "")  # the message as typed (full-width forms kept)
     if message:
@@ -453,56 +526,11 @@ def parse(text: str, tz) -> Command:
     tokens = tokenize(text or "")
     if not tokens:
         return Help()
-    head, rest = tokens[0].lower(), tokens[1:]
-    if head in ("help", "ヘルプ", "?"):
-        return Help()
-    if head == "profile":
-        if not rest:
-            return ProfileOpen()
-        if rest[0].lower() != "set" or len(rest) == 1:
-            raise CommandError("usage.profile")
-        values = split_pairs(rest[1:], "usage.profile")
-        unknown = [key for key in values if key not in PROFILE_KEYS]
-        if unknown:
-            raise CommandError("usage.profile_unknown_key", field=unknown[0][:20])
-        return ProfileSet(values=values)
-    if head == "pledge":
-        if not rest:
-            return PledgeShow()
-        if [r.lower() for r in rest] == ["accept"]:
-            return PledgeAccept()
-        raise CommandError("usage.pledge")
-    if head == "sessions" and not rest:
-        return SessionsList()
-    if head == "join":
-        confirmed = len(rest) == 2 and rest[1].lower() == "confirm"
-        return Join(code=_require_code(rest[:1] if confirmed else rest, "session", "usage.join"),
-                    elsewhere_ok=confirmed)
-    if head == "leave":
-        return Leave(code=_require_code(rest, "session", "usage.leave"))
-    if head == "my" and not rest:
-        return Mine()
-    if head == "groups" and not rest:
-        return Groups()
-    if head == "propose" and not rest:
-        return Propose()
-    if head == "check" and not rest:
-        return Check()
-    if head == "guard":
-        if [r.lower() for r in rest] in (["on"], ["off"]):
-            return GuardSet(on=rest[0].lower() == "on")
-        raise CommandError("usage.guard")
-    if head == "forget-me":
-        if not rest:
-            return ForgetMe()
-        if [r.lower() for r in rest] == ["confirm"]:
-            return ForgetMe(confirmed=True)
-        raise CommandError("usage.forget_me")
-    if head == "cases":
-        return _parse_cases(rest)
-    if head == "admin":
-        return _parse_admin(rest, tz)
-    raise CommandError("usage.unknown", word=head[:30])
+    head = tokens[0].lower()
+    parser = COMMANDS.get(head)
+    if parser is None:
+        raise CommandError("usage.unknown", word=head[:30])
+    return parser(tokens[1:], tz)
 
 
 CASES_FILTERS = ("theme", "bureau", "year")
@@ -541,115 +569,128 @@ def _parse_cases(tokens: list[str]) -> CasesSearch:
     return CasesSearch(words=tuple(words), theme=theme, bureau=bureau, fiscal_year=year)
 
 
+def _parse_case_new(rest: list[str], tz) -> CaseNew:
+    pairs = split_pairs(rest, "usage.case_new")
+    title, theme_text = pairs.get("title", "").strip(), pairs.get("theme", "")
+    if not title or not theme_text or set(pairs) - {"title", "theme", "lecturer", "summary"}:
+        raise CommandError("usage.case_new")
+    if len(title) > 200:
+        raise CommandError("usage.title_too_long")
+    theme = find_theme(theme_text)
+    if theme is None:
+        raise CommandError("usage.bad_theme", value=theme_text[:40])
+    lecturer = _user(pairs["lecturer"], "lecturer") if "lecturer" in pairs else None
+    return CaseNew(title=title, theme=theme.code, lecturer=lecturer, summary=_summary(pairs))
+
+
+def _parse_session_cancel(rest: list[str], tz) -> SessionCancel:
+    if not rest:
+        raise CommandError("usage.session_cancel")
+    reason = " ".join(rest[1:]).strip()
+    if len(reason) > 500:
+        raise CommandError("usage.too_long")
+    return SessionCancel(code=_require_code(rest[:1], "session", "usage.session_cancel"), reason=reason or None)
+
+
+def _parse_session_new_words(rest: list[str], tz) -> Command:
+    if not rest:
+        return SessionNewForm()
+    return _parse_session_new(split_pairs(rest, "usage.session_new"), tz)
+
+
+def _parse_attend(rest: list[str], tz) -> Attend:
+    if len(rest) < 2:
+        raise CommandError("usage.attend")
+    code = _require_code(rest[:1], "session", "usage.attend")
+    return Attend(code=code, users=tuple(_user(token, "user") for token in rest[1:]))
+
+
+def _parse_material_add(rest: list[str], tz) -> MaterialAdd:
+    if not rest:
+        raise CommandError("usage.material_add")
+    case = _require_code(rest[:1], "case", "usage.material_add")
+    if len(rest) == 1:
+        return MaterialAdd(case=case)
+    pairs = split_pairs(rest[1:], "usage.material_add")
+    url = pairs.get("url", "")
+    if not re.match(r"^https://[^\s<>|]{3,1990}$", url) or set(pairs) - {"url", "kind"}:
+        raise CommandError("usage.material_add")
+    kind = find_material_kind(pairs.get("kind", "material"))
+    if kind is None:
+        raise CommandError("usage.material_add")
+    return MaterialAdd(case=case, url=url, kind=kind)
+
+
+def _parse_survey_summary(rest: list[str], tz) -> SurveySummary:
+    if len(rest) > 1:
+        raise CommandError("usage.survey")
+    return SurveySummary(fiscal_year=_summary_year(rest[0]) if rest else None)
+
+
+def _parse_report(rest: list[str], tz) -> Report:
+    if rest and rest[0].lower() == "year":
+        if len(rest) > 2:
+            raise CommandError("usage.report")
+        year = parse_fiscal_year(rest[1]) if len(rest) == 2 else None
+        return Report(code="year", fiscal_year=year)
+    # A session's code names its post-session survey (the service finds the run).
+    return Report(code=_require_code(rest, ("run", "session"), "usage.report"))
+
+
+def _parse_role(rest: list[str], tz) -> RoleGrantCmd:
+    if len(rest) != 2:
+        raise CommandError("usage.role")
+    user = _user(rest[0], "user")
+    role_text, _, bureau_text = rest[1].partition(":")
+    role = find_role(role_text)
+    if role is None:
+        raise CommandError("usage.role")
+    bureau = None
+    if role == "bureau_staff":
+        found = find_bureau(bureau_text) if bureau_text else None
+        if found is None:
+            raise CommandError("usage.bad_bureau", value=bureau_text[:30])
+        bureau = found.code
+    elif bureau_text:
+        raise CommandError("usage.role")
+    return RoleGrantCmd(user=user, role=role, bureau=bureau)
+
+
+# The words after `/jirei admin`. Words not here are refused as unknown admin commands.
+ADMIN_COMMANDS: dict[str, Parser] = {
+    "case": _verbs({"new": _parse_case_new, "edit": lambda rest, tz: _parse_case_edit(rest)}, "usage.case_new"),
+    "session": _verbs({"new": _parse_session_new_words, "edit": lambda rest, tz: _parse_session_edit(rest, tz),
+                       "cancel": _parse_session_cancel}, "usage.session_new"),
+    # `message` typed with full-width letters reaches here: the words as split.
+    "message": lambda rest, tz: _parse_session_message(rest[0] if rest else "", " ".join(rest[1:])),
+    "announce": _coded(lambda code: Announce(code=code), "session", "usage.announce"),
+    "roster": _coded(lambda code: Roster(code=code), "session", "usage.roster"),
+    "attend": _parse_attend,
+    "material": _verbs({"add": _parse_material_add}, "usage.material_add"),
+    "survey": _verbs({"send": _coded(lambda code: SurveySend(code=code), "session", "usage.survey"),
+                      "planning": _alone(SurveyPlanning, "usage.survey"),
+                      "summary": _parse_survey_summary,
+                      "close": _coded(lambda code: SurveyClose(code=code), ("run", "session"), "usage.survey")},
+                     "usage.survey"),
+    "report": _parse_report,
+    "publish": _confirmed(lambda case, confirmed: Publish(case=case, confirmed=confirmed), "case", "usage.publish",
+                          "confirmed"),
+    "nudge": _alone(NudgeNow, "usage.admin_unknown", word="nudge"),
+    "request": _verbs({ALONE: lambda rest, tz: RequestOpen(),
+                       "withdraw": _coded(lambda code: RequestWithdraw(code=code), "request", "usage.request")},
+                      "usage.request"),
+    "role": _parse_role,
+}
+
+
 def _parse_admin(tokens: list[str], tz) -> Command:
     if not tokens:
         return AdminHelp()
-    head, rest = tokens[0].lower(), tokens[1:]
-    if head == "case":
-        if rest and rest[0].lower() == "edit":
-            return _parse_case_edit(rest[1:])
-        if not rest or rest[0].lower() != "new":
-            raise CommandError("usage.case_new")
-        pairs = split_pairs(rest[1:], "usage.case_new")
-        title, theme_text = pairs.get("title", "").strip(), pairs.get("theme", "")
-        if not title or not theme_text or set(pairs) - {"title", "theme", "lecturer", "summary"}:
-            raise CommandError("usage.case_new")
-        if len(title) > 200:
-            raise CommandError("usage.title_too_long")
-        theme = find_theme(theme_text)
-        if theme is None:
-            raise CommandError("usage.bad_theme", value=theme_text[:40])
-        lecturer = _user(pairs["lecturer"], "lecturer") if "lecturer" in pairs else None
-        return CaseNew(title=title, theme=theme.code, lecturer=lecturer, summary=_summary(pairs))
-    if head == "session":
-        verb = rest[0].lower() if rest else ""
-        if verb == "edit":
-            return _parse_session_edit(rest[1:], tz)
-        if verb == "cancel":
-            if len(rest) < 2:
-                raise CommandError("usage.session_cancel")
-            reason = " ".join(rest[2:]).strip()
-            if len(reason) > 500:
-                raise CommandError("usage.too_long")
-            return SessionCancel(code=_require_code(rest[1:2], "session", "usage.session_cancel"), reason=reason or None)
-        if verb != "new":
-            raise CommandError("usage.session_new")
-        if len(rest) == 1:
-            return SessionNewForm()
-        return _parse_session_new(split_pairs(rest[1:], "usage.session_new"), tz)
-    if head == "message":  # typed with full-width letters: the words as split
-        return _parse_session_message(rest[0] if rest else "", " ".join(rest[1:]))
-    if head == "announce":
-        return Announce(code=_require_code(rest, "session", "usage.announce"))
-    if head == "roster":
-        return Roster(code=_require_code(rest, "session", "usage.roster"))
-    if head == "attend":
-        if len(rest) < 2:
-            raise CommandError("usage.attend")
-        code = _require_code(rest[:1], "session", "usage.attend")
-        return Attend(code=code, users=tuple(_user(token, "user") for token in rest[1:]))
-    if head == "material":
-        if len(rest) < 2 or rest[0].lower() != "add":
-            raise CommandError("usage.material_add")
-        case = _require_code(rest[1:2], "case", "usage.material_add")
-        if len(rest) == 2:
-            return MaterialAdd(case=case)
-        pairs = split_pairs(rest[2:], "usage.material_add")
-        url = pairs.get("url", "")
-        if not re.match(r"^https://[^\s<>|]{3,1990}$", url) or set(pairs) - {"url", "kind"}:
-            raise CommandError("usage.material_add")
-        kind = find_material_kind(pairs.get("kind", "material"))
-        if kind is None:
-            raise CommandError("usage.material_add")
-        return MaterialAdd(case=case, url=url, kind=kind)
-    if head == "survey":
-        if rest and rest[0].lower() == "send":
-            return SurveySend(code=_require_code(rest[1:], "session", "usage.survey"))
-        if [r.lower() for r in rest] == ["planning"]:
-            return SurveyPlanning()
-        if rest and rest[0].lower() == "summary" and len(rest) <= 2:
-            return SurveySummary(fiscal_year=_summary_year(rest[1]) if len(rest) == 2 else None)
-        if rest and rest[0].lower() == "close":
-            return SurveyClose(code=_require_code(rest[1:], ("run", "session"), "usage.survey"))
-        raise CommandError("usage.survey")
-    if head == "report":
-        if len(rest) >= 1 and rest[0].lower() == "year":
-            if len(rest) > 2:
-                raise CommandError("usage.report")
-            year = parse_fiscal_year(rest[1]) if len(rest) == 2 else None
-            return Report(code="year", fiscal_year=year)
-        # A session's code names its post-session survey (the service finds the run).
-        return Report(code=_require_code(rest, ("run", "session"), "usage.report"))
-    if head == "publish":
-        confirmed = len(rest) == 2 and rest[1].lower() == "confirm"
-        return Publish(case=_require_code(rest[:1] if confirmed else rest, "case", "usage.publish"),
-                       confirmed=confirmed)
-    if head == "nudge" and not rest:
-        return NudgeNow()
-    if head == "request":
-        if not rest:
-            return RequestOpen()
-        if rest[0].lower() == "withdraw":
-            return RequestWithdraw(code=_require_code(rest[1:], "request", "usage.request"))
-        raise CommandError("usage.request")
-    if head == "role":
-        if len(rest) != 2:
-            raise CommandError("usage.role")
-        user = _user(rest[0], "user")
-        role_text, _, bureau_text = rest[1].partition(":")
-        role = find_role(role_text)
-        if role is None:
-            raise CommandError("usage.role")
-        bureau = None
-        if role == "bureau_staff":
-            found = find_bureau(bureau_text) if bureau_text else None
-            if found is None:
-                raise CommandError("usage.bad_bureau", value=bureau_text[:30])
-            bureau = found.code
-        elif bureau_text:
-            raise CommandError("usage.role")
-        return RoleGrantCmd(user=user, role=role, bureau=bureau)
-    raise CommandError("usage.admin_unknown", word=head[:30])
+    head = tokens[0].lower()
+    parser = ADMIN_COMMANDS.get(head)
+    if parser is None:
+        raise CommandError("usage.admin_unknown", word=head[:30])
+    return parser(tokens[1:], tz)
 
 
 _SESSION_KEYS = {"case", "bureau", "start", "minutes", "capacity", "min", "deadline", "release",
