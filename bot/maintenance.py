@@ -36,6 +36,10 @@ from storage.crypto import EncryptionKeyError
 from storage.db import make_engine, migrate
 from storage.models import CaseRequest, Material, SurveyProgress, SurveyResponse
 from storage.uow import UnitOfWork
+from bot.materials import service as materials
+from bot.sessions.service import export_session as session_document
+from bot.surveys.service import export_run
+from bot.surveys.exports import report_csv, report_xlsx
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 MAX_INPUT_BYTES = 20 * 1024 * 1024  # rosters and plans; material has its own limit (the same today)
@@ -208,8 +212,6 @@ async def cmd_load_plan(settings: Settings, args: argparse.Namespace, clock: Clo
 
 
 async def cmd_add_material(settings: Settings, args: argparse.Namespace, clock: Clock, console: Console) -> int:
-    from bot.materials import service as materials
-
     data = read_input(args.file, materials.MAX_FILE_BYTES)
     deps = await open_deps(settings, clock, console)
     try:
@@ -288,8 +290,6 @@ async def export_coordinators(uow: UnitOfWork, tz: ZoneInfo,
 
 
 async def export_session(uow: UnitOfWork, code: str, tz: ZoneInfo) -> tuple[dict, exports.Table]:
-    from bot.sessions.service import export_session as session_document
-
     document = await session_document(uow, code, tz)
     session = document["session"]
     session |= {"bureau_name": _bureau_name(session["bureau"]),
@@ -328,9 +328,6 @@ async def export_case(uow: UnitOfWork, code: str, tz: ZoneInfo) -> tuple[dict, e
 
 
 async def _export_survey(uow: UnitOfWork, code: str, fmt: str) -> bytes:
-    from bot.surveys.service import export_run
-    from bot.surveys.exports import report_csv, report_xlsx
-
     document, survey, report = await export_run(uow, code)
     if fmt == "csv":
         return report_csv(report, survey)

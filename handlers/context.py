@@ -11,6 +11,9 @@ from bot.kit import notification_text
 from bot.observability import command_repeated
 from bot.people.service import load_actor
 from bot.people.results import Actor
+from bot.core import grammar
+from bot.core.i18n import t
+from bot.core.refusal import Refusal
 
 
 def actor_of(context: AsyncBoltContext) -> Actor:
@@ -77,10 +80,6 @@ async def session_button(deps: Deps, body: dict, context: AsyncBoltContext, resp
     """A button whose value is a session code: read the code (the only value taken from the button),
     run `act(uow, now, actor, code)` in one unit of work and return its result. A bad code or a
     refusal is answered to the presser, and NOT_DONE is returned."""
-    from bot.core import grammar
-    from bot.core.i18n import t
-    from bot.core.refusal import Refusal
-
     actor = actor_of(context)
     value = str((body.get("actions") or [{}])[0].get("value", ""))[:20]
     code = grammar.parse_code(value, "session")

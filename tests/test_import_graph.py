@@ -184,3 +184,34 @@ def test_no_import_circle_joins_services_and_messages():
 
 def test_the_circle_finder_finds_a_circle():
     assert strongly_connected({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
+
+
+def function_level_imports(path: Path) -> list[int]:
+    """Lines where a function imports a module of the project: a dependency the import graph would
+    not show (and a circle it would hide)."""
+    lines = []
+    for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(function):
+                names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+                if any(name.split(".")[0] in PACKAGES for name in names):
+                    lines.append(node.lineno)
+    return sorted(set(lines))
+
+
+def test_only_the_cli_imports_project_modules_inside_functions():
+    """bot/cli.py imports each mode's modules when that mode runs; everything else at the top."""
+    found = [f"{path.relative_to(ROOT)}:{line}" for name, path in modules().items() if name != "bot.cli"
+             for line in function_level_imports(path)]
+    assert found == []
+
+
+def test_the_function_level_import_finder_finds_one(tmp_path):
+    example = tmp_path / "example.py"
+    example.write_text("import json\n\ndef f():\n    import json\n    from bot.core import grammar\n", encoding="utf-8")
+    assert function_level_imports(example) == [5]
+
+
+def test_no_import_circle():
+    assert strongly_connected(graph()) == []

@@ -25,6 +25,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Iterable, TypeVar
+from bot.core import wordml
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_MIMETYPE = "application/pdf"
@@ -259,7 +260,6 @@ def _pdf_lines(data: bytes) -> list:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
-    from bot.core import wordml
 
     # pypdf reports damaged files through its own errors and, for broken object structures,
     # through the ordinary built-in ones (an assertion too, where it narrows a type); all of them
@@ -354,8 +354,6 @@ def _pdf_strings(value) -> list[str]:
 
 
 def _docx_lines(data: bytes) -> list:
-    from bot.core import wordml
-
     _check_docx_sizes(data)
     try:
         return wordml.read_lines(data)

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from bot.core import anonymisation
+from bot.core import anonymisation, wordml
 from bot.core import documents
 from bot.core.anonymisation import Finding
 
@@ -318,8 +318,6 @@ def replace_in_docx(data: bytes, proposal: Proposal) -> bytes:
     every paragraph of every part (body, headers, footers, notes, text boxes, content controls),
     in alt text, field codes, links and data-bound values. An original split over several runs
     goes into the first run; the runs after it lose the characters it covered."""
-    from bot.core import wordml
-
     swaps = _Swaps(proposal)
     return wordml.accepted_docx(data, swaps.in_runs, lambda value: "".join(swaps.in_runs([value])))
 

@@ -10,6 +10,19 @@ from bot.local import seed
 from bot.local.seed import JST, OSAKA, START, TOKYO
 from bot.core.i18n import t
 from bot.kit import escape
+from bot.materials.results import is_releasable
+from bot.study_groups.service import next_sensible_time
+from bot.surveys.blocks import survey_value
+from bot.surveys import service as surveys
+from bot.surveys.report import render_text
+from bot.people.roster import import_roster, parse_roster
+from bot.surveys.definitions import load_survey
+from bot.sessions.plan import load_plan, parse_plan
+from config.reference import bureau_for_prefecture
+from bot.sessions.service import bureau_label
+from bot.local.slack.render import render_view
+from bot.materials.service import releasable_material
+from bot.requests.blocks import due_text
 
 S1_START = START.replace(month=5, day=15, hour=14)
 S2_START = START.replace(month=5, day=22, hour=14)
@@ -146,8 +159,6 @@ async def step_material(demo) -> None:
         await demo.ws.run_due()
         demo.show_for(lecturer)
         async with demo.ws.deps.uow() as uow:
-            from bot.materials.results import is_releasable
-
             material = await uow.materials.latest(1, "material")
         if version == 1:
             kinds = {f["kind"] for f in material.findings}
@@ -266,8 +277,6 @@ STEPS = [step_help, step_profile, step_plan, step_announce, step_join, step_mate
 
 async def step_study_groups(demo) -> None:
     """After S1: its groups introduced; matching nudges in office hours; three accept; a proposal; a stop."""
-    from bot.study_groups.service import next_sensible_time
-
     demo.heading("groups.demo.step")
     fake = demo.ws.fake
     introduced = [c for c in fake.conversations.values() if c.kind == "mpim" and "S1" in str(fake.messages(c.id))]
@@ -372,8 +381,6 @@ def _button_label(message: dict, action_id: str) -> str:
 
 async def _answer_planning(demo, user: str, code: str, answer: tuple, show: bool) -> None:
     """One person through the whole dialog; with `show`, the transcript shows each question."""
-    from bot.surveys.blocks import survey_value
-
     driver, fake = demo.ws.driver, demo.ws.fake
 
     async def press(message: dict, action_id: str) -> None:
@@ -432,9 +439,6 @@ async def _take_proposal(demo, user: str) -> None:
 
 async def step_survey(demo) -> None:
     """The demo coordinators answer the planning survey in their DMs; the report is printed."""
-    from bot.surveys import service as surveys
-    from bot.surveys.report import render_text
-
     demo.heading("survey_runs.demo.step")
     await demo.command(seed.ADMIN, "admin survey planning")
     async with demo.ws.deps.uow() as uow:
@@ -498,8 +502,6 @@ LAST_SESSION_END = START.replace(month=6, day=20, hour=16)
 
 async def step_roster(demo) -> None:
     """The secretariat imports its roster; a newcomer reads the pledge and gives it."""
-    from bot.people.roster import import_roster, parse_roster
-
     demo.heading("demo.step.roster")
     for user, name, *_ in ROSTER:
         demo.ws.fake.add_user(user, demo.typed.name(name))
@@ -531,8 +533,6 @@ async def step_roster(demo) -> None:
 
 async def step_session_survey(demo) -> None:
     """S1's attendees answer the post-session survey; the secretariat reads its report by the session's code."""
-    from bot.surveys.definitions import load_survey
-
     demo.heading("demo.step.session_survey")
     async with demo.ws.deps.uow() as uow:
         run = (await uow.surveys.runs_for_session(1, "post_session"))[0]
@@ -551,8 +551,6 @@ async def step_session_survey(demo) -> None:
                 await demo.ws.driver.send_dm(user, demo.typed.free_text or t("demo.survey_text", demo.lang))
                 await _take_proposal(demo, user)
             elif question.kind == "multi":
-                from bot.surveys.blocks import survey_value
-
                 await demo.ws.driver.click(user, ids.SURVEY_MULTI,
                                            [survey_value(run.code, question.id, question.options[0].id)],
                                            message=message)
@@ -561,8 +559,6 @@ async def step_session_survey(demo) -> None:
             elif len(question.options) <= 5:
                 await demo.ws.driver.press(user, message, f"{ids.SURVEY_CHOOSE}:{question.options[index % 2].id}")
             else:
-                from bot.surveys.blocks import survey_value
-
                 await demo.ws.driver.click(user, ids.SURVEY_CHOOSE,
                                            survey_value(run.code, question.id, question.options[0].id),
                                            message=message)
@@ -580,8 +576,6 @@ async def step_session_survey(demo) -> None:
 async def step_rest_of_year(demo) -> None:
     """The plan for the other six bureaus is loaded; a draw in Nagoya; Osaka's substitute held;
     once all eight bureaus have held C1 it is published, the commentary in the announcement's thread."""
-    from bot.sessions.plan import load_plan, parse_plan
-
     demo.heading("demo.step.rest_of_year")
     await demo.command(seed.LECTURER, f"admin material add C1 url={demo.typed.commentary_url} "
                                       "kind=commentary")
@@ -602,8 +596,6 @@ async def step_rest_of_year(demo) -> None:
     for index, code in enumerate(planned.values()):
         await demo.command(seed.ADMIN, f"admin announce {code}", show=index == 0)
     for user, _, prefecture, *_ in ROSTER:
-        from config.reference import bureau_for_prefecture
-
         code = planned[bureau_for_prefecture(prefecture).code]
         message = demo.dm_with_action(user, ids.SESSION_JOIN)
         if message is not None and code in str(message):
@@ -665,8 +657,6 @@ async def step_library(demo) -> None:
 
 async def step_home_tabs(demo) -> None:
     """The Home tab as each role sees it."""
-    from bot.sessions.service import bureau_label
-
     demo.heading("demo.step.home_tabs")
     lang = demo.lang
     expected = [
@@ -690,8 +680,6 @@ async def step_home_tabs(demo) -> None:
 
 
 def render_view_text(demo, view: dict | None) -> str:
-    from bot.local.slack.render import render_view
-
     text = render_view(view, lang=demo.lang).text if view else ""
     return "\n".join("    │ " + line for line in text.splitlines()[:40])
 
@@ -749,9 +737,6 @@ async def step_case_request(demo) -> None:
     """The secretariat asks the lecturer for a case in a field (事例作成の依頼); the lecturer accepts and
     the case exists; a week before the due date they are reminded; the material they send waits for
     the secretariat's approval (four eyes) before it can be released."""
-    from bot.materials.service import releasable_material
-    from bot.requests.blocks import due_text
-
     demo.heading("demo.step.case_request")
     lang, typed = demo.lang, demo.typed
     due = (demo.ws.clock.now().astimezone(JST) + timedelta(days=14)).date()

@@ -30,6 +30,8 @@ from bot.review.results import (SessionRow, MaterialToRead, SurveyToAnswer, MySt
 from config.reference import bureaus, find_theme, themes
 from storage.models import Case, CaseSession, Material, SurveyRun
 from storage.uow import UnitOfWork
+from bot.materials.service import RELEASE_STATUSES, releasable_material, bureaus_done
+from bot.surveys.chart import japanese_font
 
 SEAT_STATUSES = ("confirmed", "attended")
 QUEUE_STATUSES = ("waitlisted", "applied")
@@ -112,8 +114,6 @@ async def coordinator_home(uow: UnitOfWork, now: datetime, actor: Actor, cases: 
 
 async def _materials_to_read(uow: UnitOfWork, now: datetime, actor: Actor, mine, cases: dict[int, Case]) -> list[MaterialToRead]:
     """Material released to the person (seat held, pledge accepted, release time passed) and not yet read."""
-    from bot.materials.service import RELEASE_STATUSES, releasable_material
-
     if not actor.pledged:
         return []
     read = await uow.review.sessions_read_by(actor.user_id)
@@ -179,7 +179,6 @@ async def admin_home(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> AdminHome:
     runs = await repo.runs_opening_between(start, end)
     invites = await repo.invite_counts(run.id for run in runs)
     surveys = [SurveyRate(run.code, run.survey_id, run.status, *invites.get(run.id, (0, 0))) for run in runs]
-    from bot.materials.service import bureaus_done
 
     standing = [check for check in [await bureaus_done(uow, case, now, tz) for case in await uow.cases.unpublished()]
                 if not check.self_run]
@@ -383,7 +382,6 @@ def review_chart_png(review: YearReview, lang: str) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from bot.surveys.chart import japanese_font
 
     font = japanese_font()
     panels = [(t("home_tab.review.chart.by_bureau", lang), [(_bureau_name(x.key, lang), x) for x in review.by_bureau]),

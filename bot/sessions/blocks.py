@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import ids
-from bot.kit import actions, button, context, divider, escape, header, link, mention, section
+from bot.kit import actions, button, context, divider, escape, header, link, mention, section, option, plain
 from bot.core.i18n import t
 from bot.sessions.service import bureau_label
 from bot.sessions.results import AttendResult, Roster, SessionPage, SessionSummary
@@ -371,8 +371,6 @@ def build_roster(roster: Roster, lang: str, tz: ZoneInfo) -> list[dict]:
 def build_session_modal(case_codes: list[tuple[str, str]], bureau_codes: list[tuple[str, str]], lang: str,
                         defaults: dict[str, int]) -> dict:
     """The new-session form. `defaults` holds epoch seconds for the three times."""
-    from bot.kit import option, plain
-
     def field(name: str, label: str, element: dict, optional: bool = False) -> dict:
         block_id, action_id = ids.SESSION_FIELD_BLOCKS[name]
         element["action_id"] = action_id

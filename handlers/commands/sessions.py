@@ -10,6 +10,9 @@ from bot.core.i18n import t
 from bot.sessions import service as sessions
 from bot.sessions.cases import create_case
 from handlers.commands.request import CommandRequest
+from bot.sessions.blocks import build_session_modal
+from config.reference import bureaus
+from bot.delivery.progress import attach_progress_message
 
 
 async def list_sessions(cmd: grammar.SessionsList, request: CommandRequest) -> None:
@@ -93,8 +96,6 @@ async def edit_case(cmd: grammar.CaseEdit, request: CommandRequest) -> None:
 async def new_session_form(cmd: grammar.SessionNewForm, request: CommandRequest) -> None:
     from datetime import timedelta
 
-    from bot.sessions.blocks import build_session_modal
-    from config.reference import bureaus
 
     actor, now = request.actor, request.deps.clock.now()
     async with request.deps.uow() as uow:
@@ -124,7 +125,6 @@ async def announce(cmd: grammar.Announce, request: CommandRequest) -> None:
     key = "sessions.announced_again" if result.again else "sessions.announced"
     text = t(key, request.lang, code=result.session.code, count=result.invited)
     await request.reply([section(text)], text)
-    from bot.delivery.progress import attach_progress_message
 
     await attach_progress_message(request.deps, result.batch_id, request.actor.user_id, request.lang)
     request.deps.wake_dispatcher()

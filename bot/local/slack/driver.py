@@ -23,6 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.local.slack.elements import MAX_FILE_INPUT_FILES, build_action, find_button, find_element, is_view
 from bot.local.slack.server import Call, FakeSlack
+from bot.http_server import bolt_request
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -65,8 +66,6 @@ class SettleTimeout(TimeoutError):
 
 def dispatch_to_app(app: Any) -> Dispatch:
     """Dispatch straight into a slack_bolt ``AsyncApp``, as its own tests do."""
-    from bot.http_server import bolt_request  # the body read as the HTTP mode reads it
-
     async def dispatch(body: str, headers: dict[str, str]) -> DispatchResult:
         try:
             request = bolt_request(body, headers=headers)
