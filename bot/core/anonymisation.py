@@ -82,6 +82,7 @@ class _Hit:
 # in the original and findings quote the original text.
 _FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FOLD.update({0x3000: " ", 0x00A0: " "})
+_FOLD.update({0x0660 + d: str(d) for d in range(10)} | {0x06F0 + d: str(d) for d in range(10)})  # ٠١٢ / ۰۱۲
 _FOLD.update({ord(dash): "-" for dash in "‐‑‒–—―−﹣"})
 
 
@@ -642,8 +643,8 @@ def _person_names(text: str, folded: str) -> Iterator[_Hit]:
 # kind's shape. The label is not part of the finding; the value is.
 _GAP = r"[ \t:：は=＝（(、,]{0,4}"
 _PASSPORT = re.compile(
-    r"(?:旅券|パスポート|(?i:passport))(?:番号|No\.?|ナンバー|(?i: ?(?:no\.?|number)))?" + _GAP +
-    r"(?P<value>[A-Z]{1,2}[0-9]{6,8}[A-Z]?)(?![0-9A-Za-z])"
+    r"(?:旅券|パスポート|(?i:passport|passeport|pasaporte|N°))(?:番号|No\.?|ナンバー|(?i: ?(?:no\.?|number)))?[^0-9A-Z\n]{0,6}?" + _GAP +
+    r"(?P<value>[A-Z]{1,2} ?[0-9]{6,8}[A-Z]?|[0-9]{2} [0-9]{7})(?![0-9A-Za-z])"
     r"|(?<![0-9A-Za-z])(?P<bare>[A-Z]{2}[0-9]{7})(?![0-9A-Za-z])")
 _BANK_ACCOUNT = re.compile(
     r"(?:口座番号|口座|普通預金|当座預金|普通|当座|貯蓄預金|記号番号|ゆうちょ(?:銀行)?)[^0-9\n。]{0,12}?"
@@ -675,7 +676,8 @@ def _labelled_numbers(folded: str) -> Iterator[_Hit]:
             value = match.group(group)
             if kind == "sns_id" and "@" in value[1:]:
                 continue  # an e-mail address, found as such
-            if group == "pair" and re.search(r"ゆうちょ|銀行|口座|振込", folded[max(0, match.start() - 24):match.start()]):
+            line_start = folded.rfind("\n", max(0, match.start() - 24), match.start()) + 1 or max(0, match.start() - 24)
+            if group == "pair" and re.search(r"ゆうちょ|銀行|口座|振込", folded[line_start:match.start()]):
                 kind = "bank_account"  # ゆうちょ銀行 記号12340 番号56781231
             yield _Hit(kind, match.start(group), match.end(group))
 
@@ -879,6 +881,45 @@ def _chunk_hits(text: str, start: int, end: int) -> Iterator[_Hit]:
     for hit in _japanese_names(piece, own_start, own_end):
         if not _not_personal(folded, hit):
             yield _moved(hit, lo)
+    for line_start, line_end in _spaced_out_lines(piece, own_start, own_end):
+        yield from (_moved(hit, lo) for hit in _despaced_hits(piece, line_start, line_end))
+
+
+def _spaced_out_lines(piece: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Lines of ``piece[start:end]`` written (or read by OCR) with a space between characters:
+    "個人番号　５ ０ ２ ３　８ ８ ７ １…", "豊橋市 上伝馬町 ２４ 番 地 の ７"."""
+    position = start
+    for line in piece[start:end].split("\n"):
+        words = line.split()
+        single = sum(1 for word in words if len(word) == 1)
+        if single >= 6 and single * 2 >= len(words):
+            yield position, position + len(line)
+        position += len(line) + 1
+
+
+def _despaced_hits(piece: str, line_start: int, line_end: int) -> Iterator[_Hit]:
+    """The findings of a spaced-out line read with its single spaces taken out (a run of several spaces is
+    read as one), placed back on the line as written."""
+    folded_line = _fold(piece[line_start:line_end])
+    kept: list[int] = []  # for each character of the compact line, its offset in the piece
+    index = 0
+    while index < len(folded_line):
+        if folded_line[index] == " ":
+            run_end = index
+            while run_end < len(folded_line) and folded_line[run_end] == " ":
+                run_end += 1
+            if run_end - index >= 2:
+                kept.append(line_start + index)
+            index = run_end
+            continue
+        kept.append(line_start + index)
+        index += 1
+    compact = "".join(piece[i] for i in kept)
+    folded = _fold(compact)
+    found = list(_rule_hits(compact, folded)) + list(_japanese_names(compact, 0, len(compact)))
+    for hit in found:
+        if hit.end > hit.start and not _not_personal(folded, hit):
+            yield _Hit(hit.kind, kept[hit.start], kept[hit.end - 1] + 1, hit.tier, hit.fallback)
 
 
 def _mentions(text: str, cuts: list[tuple[int, int]], hits: list[_Hit]) -> Iterator[_Hit]:

@@ -23,7 +23,7 @@ from typing import Iterable, Iterator
 CONFIDENT = "confident"
 CHECK = "check"
 
-_LATIN_LETTER = "A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ"
+_LATIN_LETTER = "A-Za-zÀ-ÖØ-öø-ɏḀ-ỿЀ-ӿ"  # Cyrillic too: capitalised words are names there as well
 _LATIN_WORD = re.compile(r"(?<![" + _LATIN_LETTER + r"0-9'’])[" + _LATIN_LETTER + r"][" + _LATIN_LETTER
                          + r"'’]*(?:-[" + _LATIN_LETTER + r"]+)?\.?")
 
@@ -92,11 +92,12 @@ _FACILITY_WORDS = frozenset("""co co. ltd ltd. inc inc. corp corp. llc gmbh comp
     factory plant hospital clinic kasei denshi seimitsu kensetsu kogyo kougyou seisakusho shoji sangyo unyu butsuryu
     shokuhin suisan parts precision spice halal restaurant cafe café bakery store shop mart market hotel farm
     transport express motors industries industry manufacturing home church fellowship parish union staff mosque temple
-    masjid ministries""".split())
+    masjid ministries koujou kojo kōjō geka naika shika byouin byoin iin kurinikku keisatsusho hoikuen famima relax
+    kitchen salon""".split())
 # A school's type word that comes first, as in Portuguese and Spanish: "Colegio Municipal Higashi-Kōyō".
-_SCHOOL_FIRST = frozenset("colegio colégio escola escuela instituto universidad universidade école scuola".split())
-_SCHOOL_WORDS = frozenset("""elementary school academy university college kindergarten nursery institute shogakko
-    chugakko shougakkou chuugakkou koko koukou kotogakko hoikuen youchien""".split())
+_SCHOOL_FIRST = frozenset("colegio colégio escola escuela instituto universidad universidade université école scuola".split())
+_SCHOOL_WORDS = frozenset("""elementary school academy university college kindergarten institute shogakko
+    chugakko shougakkou chuugakkou koko koukou kotogakko""".split())
 _SCHOOL_TAILS = ("Junior High School", "Junior High", "Senior High School", "High School", "Secondary School",
                  "Primary School", "Elementary School")
 

@@ -186,6 +186,12 @@ def test_a_table_is_read_by_its_column_headers():
     ("住所：田原市野田町字北方55", ("address", "田原市野田町字北方55")),
     ("ラオス寺院 ワット・ラオ 豊橋で法要", ("facility", "ラオス寺院 ワット・ラオ 豊橋")),
     ("株式会社 三河ハウジング 豊橋営業所の担当", ("facility", "株式会社 三河ハウジング 豊橋営業所")),
+    ("個人番号　４ １ ０ ２　８ ８ ３ ７　６ ６ １ ０", ("my_number", "* * * *　* * * *　６ ６ １ ０")),
+    ("生年月日　１ ９ ８ ８ 年 ３ 月 ４ 日　性 別 女", ("birth_date", "１ ９ ８ ８ 年 ３ 月 ４ 日")),
+    ("電話：٠٨٠-١٢٣٤-٥٦٧٨", ("phone", "٠٨٠-١٢٣٤-٥٦٧٨")),
+    ("Мы встретились с Ольга Смирнова вчера.", ("person_name", "Ольга Смирнова")),
+    ("パスポート（番号 72 5512048、ロシア旅券）", ("passport", "72 5512048")),
+    ("He works at Hamakita Koujou now.", ("facility", "Hamakita Koujou")),
 ])
 def test_names_and_places_take_their_other_words(text, found):
     assert found in kinds(text)
