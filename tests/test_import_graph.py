@@ -9,7 +9,9 @@
 - bot/core/ is Slack-agnostic: no Slack, no HTTP, no Deps, no features, no handlers;
 - no import circle joins services with messages or Block Kit builders;
 - the local Slack, the console and the demo (bot/local/) are reached only from bot/cli.py's
-  console and demo modes: no serving module imports them.
+  console and demo modes: no serving module imports them;
+- shared delivery (bot/delivery/) imports no feature;
+- no module imports a project module inside a function but bot/cli.py, and no import circle is left.
 """
 
 from __future__ import annotations
@@ -215,3 +217,11 @@ def test_the_function_level_import_finder_finds_one(tmp_path):
 
 def test_no_import_circle():
     assert strongly_connected(graph()) == []
+
+
+def test_delivery_imports_no_feature():
+    """The outbox and its dispatcher serve every feature and depend on none (features hand their
+    renderers over in bot/features.py)."""
+    offending = sorted(f"{name} -> {target}" for name, targets in graph().items() if within(name, ("bot.delivery",))
+                       for target in targets if within(target, tuple(f"bot.{feature}" for feature in FEATURES)))
+    assert offending == []

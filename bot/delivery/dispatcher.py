@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Coroutine, Mapping
 
 
-from bot.sessions.reminder_blocks import build_fanout_progress
+from bot.delivery.progress import build_fanout_progress
 from bot.delivery.pacing import Pacer
 from bot.delivery.renderers import FileUpload, Message, RenderContext, Renderer, UnknownDeliveryKind
 from bot.delivery.sending import CallResult, Found, SlackSender, sending_client

@@ -79,15 +79,3 @@ def build_reminder(view: ReminderView, lang: str, tz: ZoneInfo = JST) -> tuple[s
     blocks = [header(title), section(lead), section(body), context(footer)]
     text = t("delivery.reminder.fallback", lang, code=view.session_code, title=escape(view.title), when=when)
     return text, blocks
-
-
-def build_fanout_progress(done: int, total: int, failed: int, lang: str, *, finished: bool) -> tuple[str, list[Block]]:
-    """The admin's one updating message: 配信中 120/300 → 配信完了 300/300 (失敗 n 件)."""
-    key = "delivery.progress.finished" if finished else "delivery.progress.running"
-    text = t(key, lang, done=done, total=total)
-    if failed:
-        text += t("delivery.progress.failures", lang, failed=failed)
-    blocks = [section(text)]
-    if finished and failed:
-        blocks.append(context(t("delivery.progress.failures_hint", lang)))
-    return text, blocks

@@ -2,7 +2,8 @@
 
 from datetime import datetime, timezone
 
-from bot.sessions.reminder_blocks import ReminderView, build_fanout_progress, build_reminder, time_until
+from bot.delivery.progress import build_fanout_progress
+from bot.sessions.reminder_blocks import ReminderView, build_reminder, time_until
 
 
 def view(**changes) -> ReminderView:
