@@ -653,7 +653,7 @@ _INSURANCE = re.compile(
     r"(?:被保険者(?:証)?(?:記号)?[・]?番号|保険証(?:の)?(?:番号|記号番号)?|基礎年金番号|年金番号|年金手帳(?:の)?番号"
     r"|(?:雇用|介護|健康|国民健康)保険(?:被保険者)?(?:証)?(?:の)?番号|記号番号)" + _GAP +
     r"(?P<value>[0-9]{4}-?[0-9]{6}(?:-?[0-9])?|(?<![0-9])[0-9]{6,10}(?![0-9]))(?![0-9-])"
-    r"|(?P<pair>記号 ?[:：]? ?(?:[" + _KANJI + r"]{1,4} ?)?[0-9]{1,8}[ ・、,]{0,2}番号 ?[:：]? ?[0-9]{1,8})(?![0-9])")
+    r"|(?P<pair>記号 ?[:：]? ?(?:[" + _KANJI + r"]{1,4} ?)?[0-9]{1,8}(?:-[0-9]{1,4})?[ ・、,]{0,2}番号 ?[:：]? ?[0-9]{1,8})(?![0-9])")
 _SNS_SERVICES = (r"LINE|ライン|Facebook|facebook|フェイスブック|FB|Instagram|instagram|インスタグラム|インスタ"
                  r"|WeChat|ウィーチャット|微信|WhatsApp|ワッツアップ|Viber|Zalo|KakaoTalk|カカオトーク|Messenger"
                  r"|メッセンジャー|Twitter|ツイッター|TikTok|Telegram|Skype|QQ|X")
@@ -677,9 +677,9 @@ def _labelled_numbers(folded: str) -> Iterator[_Hit]:
             if kind == "sns_id" and "@" in value[1:]:
                 continue  # an e-mail address, found as such
             line_start = folded.rfind("\n", max(0, match.start() - 24), match.start()) + 1 or max(0, match.start() - 24)
-            if group == "pair" and re.search(r"ゆうちょ|銀行|口座|振込", folded[line_start:match.start()]):
-                kind = "bank_account"  # ゆうちょ銀行 記号12340 番号56781231
-            yield _Hit(kind, match.start(group), match.end(group))
+            banked = group == "pair" and re.search(r"ゆうちょ|銀行|口座|振込", folded[line_start:match.start()])
+            # ゆうちょ銀行 記号12340 番号56781231 is an account
+            yield _Hit("bank_account" if banked else kind, match.start(group), match.end(group))
 
 
 # --- vehicle plates ----------------------------------------------------------------------------
@@ -892,7 +892,7 @@ def _spaced_out_lines(piece: str, start: int, end: int) -> Iterator[tuple[int, i
     for line in piece[start:end].split("\n"):
         words = line.split()
         single = sum(1 for word in words if len(word) == 1)
-        if single >= 6 and single * 2 >= len(words):
+        if single >= 4 and single * 2 >= len(words):
             yield position, position + len(line)
         position += len(line) + 1
 
@@ -981,7 +981,8 @@ _HOLDER_AFTER = re.compile(r"[ ]?[" + _KATAKANA + r"]{2,10}(?: [" + _KATAKANA + 
 # A facility takes its legal form or type before it ("特定非営利活動法人 かけはし…", "行政書士 野村国際法務事務所",
 # "ホテル金沢…") and an alias in brackets after it ("…仏教寺院（ランカ・ヴィハーラ）").
 _ENTITY_BEFORE = re.compile(r"(?:" + _FACILITY_PREFIXES + r"|行政書士|弁護士|ホテル|カフェ|Hotel) ?$")
-_BRANCH_AFTER = re.compile(r" [" + _KANJI + _KATAKANA + r"]{1,6}(?:営業所|支店|工場|事業所|ヤード|出張所|本社|店)(?![" + _KANJI + r"])")
+_BRANCH_AFTER = re.compile(r"(?: [" + _KANJI + _KATAKANA + r"]{1,6}(?:営業所|支店|本店|工場|事業所|ヤード|出張所|本社|店|教室|町)"
+                           r"|・[" + _KANJI + r"]{1,4}科)(?![" + _KANJI + r"])")
 _ALIAS_AFTER = re.compile(r"[（(][" + _KATAKANA + r"・A-Za-z ]{2,20}[）)]")
 
 

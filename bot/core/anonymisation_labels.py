@@ -271,11 +271,11 @@ def _account_fields(folded: str) -> Iterator[tuple[str, int, int, str]]:
 # a kind read elsewhere (電話, 郵便…) is left to those rules.
 _ID_LABEL = re.compile(
     r"(?P<label>(?<![一-龥ァ-ヴー])[一-龥ァ-ヴー・]{0,8}(?:番号|ナンバー|ＩＤ|ID|No\.?|コード)"
-    r"|(?<![A-Za-z])(?:MRN|(?i:(?:case|file|patient|member|employee|staff|student|claim|invoice|application|receipt"
+    r"|(?<![A-Za-z])(?:MRN|(?i:num[ée]ro de [a-z]+|n[úu]mero de [a-z]+|(?:case|file|patient|member|employee|staff|student|claim|invoice|application|receipt"
     r"|encounter|admission|record|ticket|reference|card|policy|registration|certificate)\.? ?(?:no\.?|number|#|id"
     r"|reference|ref\.?)|case reference|reference)))"
-    r"(?:[（(][^）)\n]{1,12}[）)])?(?:[ \t]*(?:is|は|が|:|：|=|#)[ \t]*|[ \t]{1,2}|(?<=\.)(?=[A-Z0-9]))"
-    r"(?P<value>(?:[一-龥]{1,4}[ -]?|[A-Z]{1,3} )?[A-Za-z0-9〇一二三四五六七八九][A-Za-z0-9_一-龥〇\-/・.の]{2,30})")
+    r"(?:[（(][^）)\n]{1,12}[）)])?(?:[ \t]*(?:is|は|が|:|：|=|#|→)[ \t]*|[ \t]{1,2}|(?<=\.)(?=[A-Z0-9]))"
+    r"(?P<value>(?:[一-龥]{1,4}[ -]?){0,2}(?:[A-Z]{1,3} )?[A-Za-z0-9〇一二三四五六七八九第][A-Za-z0-9_一-龥〇\-/・.の]{2,30})")
 _KANJI_DIGITS = "〇一二三四五六七八九"
 # A label that ends its line's field with a colon: the codes after it on the line are its values.
 _ID_LABEL_LINE = re.compile(r"(?P<label>(?<![一-龥ァ-ヴー])[一-龥ァ-ヴー・]{0,8}(?:番号|ID|No\.?))(?:[（(][^）)\n]{1,12}[）)])?[ \t]*[:：]")

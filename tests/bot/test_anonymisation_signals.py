@@ -192,9 +192,19 @@ def test_a_table_is_read_by_its_column_headers():
     ("Мы встретились с Ольга Смирнова вчера.", ("person_name", "Ольга Смирнова")),
     ("パスポート（番号 72 5512048、ロシア旅券）", ("passport", "72 5512048")),
     ("He works at Hamakita Koujou now.", ("facility", "Hamakita Koujou")),
+    ("受付番号 → 大阪局 R8-永住-00412", ("case_number", "大阪局 R8-永住-00412")),
+    ("Numéro de dossier : 大阪局 難 第2027-00318号.", ("case_number", "大阪局 難 第2027-00318号")),
 ])
+
 def test_names_and_places_take_their_other_words(text, found):
     assert found in kinds(text)
+
+
+def test_a_bank_pair_does_not_make_later_insurance_pairs_accounts():
+    text = "ゆうちょ銀行 記号10960 番号55128741\n国保 記号 豊橋 3-07 番号 2281046"
+    found = kinds(text)
+    assert ("bank_account", "ゆうちょ銀行 記号10960 番号55128741") in found
+    assert ("insurance_number", "記号 豊橋 3-07 番号 2281046") in found
 
 
 def test_a_person_once_found_is_found_again_bare():
