@@ -17,6 +17,8 @@ from bot.library import jobs as library_jobs
 from bot.library import messages as library_messages
 from bot.library import service as library
 from bot.materials import jobs as material_jobs
+from bot.polls import messages as poll_messages
+from bot.polls import service as polls
 from bot.privacy import jobs as privacy_jobs
 from bot.requests import messages as request_messages
 from bot.requests import service as case_requests
@@ -185,5 +187,18 @@ LIBRARY = Feature(
     jobs=(Job("library_index", library_jobs.index_library, every=MINUTE),),
 )
 
-FEATURES = (PEOPLE, SESSIONS, MATERIALS, SURVEYS, STUDY_GROUPS, REVIEW, PRIVACY, CHECKS, REQUESTS, LIBRARY)
+# /jirei poll (日程調整): a study group's date poll, answered ○ △ × in its space, closed into a
+# self-run session or a plain reminder; its table refresh, nudge and reminders are outbox rows (no job).
+POLLS = Feature(
+    name="polls",
+    renderers={
+        polls.TABLE_KIND: poll_messages.render_table,
+        polls.REFRESH_KIND: poll_messages.render_table_refresh,
+        polls.NUDGE_KIND: poll_messages.render_nudge,
+        polls.DECIDED_KIND: poll_messages.render_decided,
+        polls.REMINDER_KIND: poll_messages.render_reminder,
+    },
+)
+
+FEATURES = (PEOPLE, SESSIONS, MATERIALS, SURVEYS, STUDY_GROUPS, REVIEW, PRIVACY, CHECKS, REQUESTS, LIBRARY, POLLS)
 WIRING = wire(FEATURES)

@@ -139,3 +139,21 @@ REQUEST_RETURN = "request_return"
 REQUEST_RETURN_VIEW = "request_return_view"
 REQUEST_RETURN_BLOCK = "request_return_note"
 REQUEST_RETURN_INPUT = "request_return_note_input"
+# date polls (日程調整)
+POLL_VIEW = "poll_view"
+POLL_TITLE_BLOCK = "poll_title"
+POLL_TITLE_INPUT = "poll_title_input"
+POLL_GROUP_BLOCK = "poll_group"
+POLL_GROUP_INPUT = "poll_group_input"
+POLL_SLOT_BLOCK = "poll_slot_{n}"  # n = 1 … 10, one candidate slot each
+POLL_SLOT_INPUT = "poll_slot_input"
+POLL_NOTE_BLOCK = "poll_note"
+POLL_NOTE_INPUT = "poll_note_input"
+POLL_ANSWER = "poll_answer"  # the ○ △ × select of one slot in the table
+POLL_ANSWER_BLOCK = "poll_answer_{slot}"
+POLL_CLOSE = "poll_close"  # the organiser's 決定 button: opens the close form
+POLL_CLOSE_VIEW = "poll_close_view"
+POLL_CLOSE_SLOT_BLOCK = "poll_close_slot"
+POLL_CLOSE_SLOT_INPUT = "poll_close_slot_input"
+POLL_CLOSE_OUTCOME_BLOCK = "poll_close_outcome"
+POLL_CLOSE_OUTCOME_INPUT = "poll_close_outcome_input"

@@ -495,3 +495,51 @@ class ProcessedRequest(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class DatePoll(Base):
+    """日程調整: a study group's organiser offers candidate slots; members answer ○ △ × per slot.
+    The note is free text and stored only as ciphertext."""
+
+    __tablename__ = "date_polls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("study_groups.id"), index=True)
+    organiser_user_id: Mapped[str] = mapped_column(String(32), index=True)
+    title: Mapped[str] = mapped_column(String(64))
+    note_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
+    # session (a self-run session) | reminder (a plain reminder in the group's space)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    chosen_slot_id: Mapped[int | None] = mapped_column(Integer)
+    session_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    @property
+    def code(self) -> str:
+        return f"P{self.id}"
+
+
+class DatePollSlot(Base):
+    __tablename__ = "date_poll_slots"
+    __table_args__ = (UniqueConstraint("poll_id", "starts_at", name="uq_date_poll_slots_poll_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("date_polls.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime]
+
+
+class DatePollAnswer(Base):
+    """One member's ○ (yes) △ (maybe) × (no) for one slot; changed in place until the poll closes."""
+
+    __tablename__ = "date_poll_answers"
+    __table_args__ = (UniqueConstraint("slot_id", "user_id", name="uq_date_poll_answers_slot_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("date_polls.id"), index=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("date_poll_slots.id"))
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    answer: Mapped[str] = mapped_column(String(8))  # yes | maybe | no
+    updated_at: Mapped[datetime]

@@ -14,6 +14,8 @@ from storage.models import (
     CaseRequest,
     CaseSession,
     Coordinator,
+    DatePoll,
+    DatePollAnswer,
     Delivery,
     FanoutBatch,
     Material,
@@ -34,6 +36,7 @@ PERSONAL_ROWS = {
     "survey_progress": SurveyProgress.user_id,
     "material_reads": MaterialRead.user_id,
     "nudges": Nudge.user_id,
+    "date_poll_answers": DatePollAnswer.user_id,
     "study_group_members": StudyGroupMember.user_id,
     "role_grants": RoleGrant.slack_user_id,
     "coordinators": Coordinator.slack_user_id,
@@ -59,6 +62,7 @@ USER_COLUMNS = (
     CaseRequest.lecturer_user_id,
     CaseRequest.requested_by,
     CaseRequest.reviewed_by,
+    DatePoll.organiser_user_id,
 )
 
 
@@ -82,6 +86,7 @@ TIMES_OF_A_PERSON = {
     CaseRequest.lecturer_user_id: (CaseRequest.answered_at,),
     CaseRequest.requested_by: (CaseRequest.created_at,),
     CaseRequest.reviewed_by: (CaseRequest.reviewed_at,),
+    DatePoll.organiser_user_id: (DatePoll.created_at, DatePoll.closed_at),
 }
 
 
@@ -158,6 +163,11 @@ class PrivacyRepository:
             update(CaseRequest).where(CaseRequest.lecturer_user_id == tombstone, CaseRequest.reason_encrypted.is_not(None))
             .values(reason_encrypted=None).execution_options(synchronize_session=False))
         counts["case_requests.reason_encrypted"] = result.rowcount or 0
+        # A date poll's note is its organiser's own text: it goes with them.
+        result = await self.session.execute(
+            update(DatePoll).where(DatePoll.organiser_user_id == tombstone, DatePoll.note_encrypted.is_not(None))
+            .values(note_encrypted=None).execution_options(synchronize_session=False))
+        counts["date_polls.note_encrypted"] = result.rowcount or 0
         for column in JSON_COLUMNS:
             rows = await self.session.scalars(
                 select(column.class_).where(_names(column, user_id)).execution_options(populate_existing=True))

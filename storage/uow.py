@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.crypto import Cipher
 from storage.db import wipe_write_ahead_log
 from storage import repositories as repos
-from storage import (library_repo, material_repos, outbox_repo, request_repos, session_repos, study_group_repos,
-                     survey_repos)
+from storage import (library_repo, material_repos, outbox_repo, poll_repos, request_repos, session_repos,
+                     study_group_repos, survey_repos)
 from storage.privacy_repos import PrivacyRepository
 from storage.review_repos import ReviewRepository
 
@@ -64,6 +64,7 @@ class UnitOfWork:
         self.privacy = PrivacyRepository(self.session)
         self.review = ReviewRepository(self.session)
         self.library = library_repo.Library(self.session)
+        self.date_polls = poll_repos.DatePolls(self.session)
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bot", "handlers", "storage", "config")
 FEATURES = ("sessions", "materials", "surveys", "study_groups", "people", "review", "privacy", "checks", "requests",
-            "library")
+            "library", "polls")
 SLACK_SIDE = ("blocks", "messages", "jobs", "reminder_blocks")  # a feature's modules that speak Slack
 NOT_FOR_SERVICES = ("slack_sdk", "slack_bolt", "aiohttp", "sqlalchemy", "bot.deps", "bot.kit",
                     "bot.delivery.renderers", "bot.local", "handlers")

@@ -54,3 +54,9 @@ class DeliveryKind(StrEnum):
     # the case library
     LIBRARY_CASE = "library_case"
     LIBRARY_SHARE_OFFER = "library_share_offer"
+    # date polls (日程調整)
+    POLL_TABLE = "poll_table"  # to the group's space: the table members answer in
+    POLL_TABLE_REFRESH = "poll_table_refresh"  # the table updated in place (coalesced per window)
+    POLL_NUDGE = "poll_nudge"  # to a member who has not answered: once, in office hours
+    POLL_DECIDED = "poll_decided"  # to the group's space: the chosen slot
+    POLL_REMINDER = "poll_reminder"  # to the group's space: a plain reminder before the chosen slot
