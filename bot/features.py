@@ -41,6 +41,7 @@ from handlers.actions import groups as group_actions
 from handlers.actions import library as library_actions
 from handlers.actions import materials as material_actions
 from handlers.actions import people as people_actions
+from handlers.actions import polls as poll_actions
 from handlers.actions import privacy as privacy_actions
 from handlers.actions import review as review_actions
 from handlers.actions import sessions as session_actions
@@ -52,6 +53,7 @@ from handlers.views import checks as check_views
 from handlers.views import groups as group_views
 from handlers.views import materials as material_views
 from handlers.views import people as people_views
+from handlers.views import polls as poll_views
 from handlers.views import sessions as session_views
 from handlers.views import surveys as survey_views
 
@@ -191,6 +193,7 @@ LIBRARY = Feature(
 # self-run session or a plain reminder; its table refresh, nudge and reminders are outbox rows (no job).
 POLLS = Feature(
     name="polls",
+    listeners=(poll_actions.register, poll_views.register),
     renderers={
         polls.TABLE_KIND: poll_messages.render_table,
         polls.REFRESH_KIND: poll_messages.render_table_refresh,

@@ -71,6 +71,7 @@ COMMANDS = [
     (grammar.Mine, "my", EVERYONE),
     (grammar.Groups, "groups", EVERYONE),
     (grammar.Propose, "propose", EVERYONE),
+    (grammar.PollOpen, "poll", EVERYONE),
     (grammar.ForgetMe, "forget-me", EVERYONE),
     (grammar.Check, "check", EVERYONE),
     # Outside a study group's channel everyone gets the same answer (use it in the channel).

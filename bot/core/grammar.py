@@ -101,6 +101,12 @@ class Propose(Command):
     name: ClassVar[str] = "propose"
 
 
+class PollOpen(Command):
+    """`poll`: the date-poll form (日程調整) for one of the person's study groups."""
+
+    name: ClassVar[str] = "poll"
+
+
 class Check(Command):
     """`/jirei check`: the personal-data check in a modal, answered to the asker alone."""
     name: ClassVar[str] = "check"
@@ -509,6 +515,7 @@ COMMANDS: dict[str, Parser] = {
     "my": _alone(Mine, "usage.unknown", word="my"),
     "groups": _alone(Groups, "usage.unknown", word="groups"),
     "propose": _alone(Propose, "usage.unknown", word="propose"),
+    "poll": _alone(PollOpen, "usage.unknown", word="poll"),
     "check": _alone(Check, "usage.unknown", word="check"),
     "guard": _verbs({"on": _alone(lambda: GuardSet(on=True), "usage.guard"),
                      "off": _alone(lambda: GuardSet(on=False), "usage.guard")}, "usage.guard"),

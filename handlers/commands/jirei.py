@@ -17,7 +17,8 @@ from bot.core.i18n import t
 from bot.kit import context as context_block
 from bot.core.refusal import Refusal
 from bot.observability import record_command
-from handlers.commands import case_requests, checks, groups, library, materials, people, privacy, review, sessions, surveys
+from handlers.commands import (case_requests, checks, groups, library, materials, people, polls, privacy, review,
+                               sessions, surveys)
 from handlers.commands.request import CommandRequest, Handler
 from handlers.context import resolve_command_actor
 
@@ -75,6 +76,7 @@ ROUTES: dict[type[grammar.Command], Handler] = {
     grammar.RequestOpen: case_requests.open_request_form,
     grammar.RequestWithdraw: case_requests.withdraw_request,
     grammar.CasesSearch: library.search_cases,
+    grammar.PollOpen: polls.open_poll_form,
 }
 
 

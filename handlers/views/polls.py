@@ -1,0 +1,92 @@
+"""The date-poll forms: creating a poll (field errors beside the field, nothing typed lost) and the
+organiser's decision (a self-run session or a plain reminder)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import ids
+from bot.core.i18n import t
+from bot.core.refusal import Refusal
+from bot.deps import Deps
+from bot.polls import service as polls
+from bot.polls.blocks import build_created, slot_block
+from handlers.context import actor_of, message
+
+
+def _field(values: dict, block: str, action: str) -> dict:
+    return values.get(block, {}).get(action, {}) or {}
+
+
+def _moment(stamp) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(stamp), tz=timezone.utc) if stamp not in (None, "") else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def parse_form(values: dict) -> polls.PollForm:
+    """The modal's state as typed (nothing validated yet)."""
+    group = _field(values, ids.POLL_GROUP_BLOCK, ids.POLL_GROUP_INPUT).get("selected_option") or {}
+    slots = tuple(_moment(_field(values, slot_block(n), ids.POLL_SLOT_INPUT).get("selected_date_time"))
+                  for n in range(1, polls.MAX_SLOTS + 1))
+    return polls.PollForm(
+        title=str(_field(values, ids.POLL_TITLE_BLOCK, ids.POLL_TITLE_INPUT).get("value") or ""),
+        group_code=str(group.get("value") or "")[:12],
+        slots=slots,
+        note=str(_field(values, ids.POLL_NOTE_BLOCK, ids.POLL_NOTE_INPUT).get("value") or ""),
+    )
+
+
+def field_block(field_name: str) -> str:
+    if field_name.startswith("slot:"):
+        return slot_block(int(field_name.split(":", 1)[1]))
+    return {"title": ids.POLL_TITLE_BLOCK, "group": ids.POLL_GROUP_BLOCK, "note": ids.POLL_NOTE_BLOCK}[field_name]
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.view(ids.POLL_VIEW)
+    async def submit_poll(ack, body, context, client):
+        actor = actor_of(context)
+        now = deps.clock.now()
+        try:
+            draft = polls.validate_poll(parse_form(body["view"]["state"]["values"]), now)
+        except polls.PollFieldError as err:
+            await ack(response_action="errors", errors={field_block(err.field): t(err.key, actor.lang, **err.params)[:150]})
+            return
+        await ack()
+        try:
+            async with deps.uow() as uow:
+                poll = await polls.create_poll(uow, now, deps.tz, actor, draft)
+                group = await uow.study_groups.get(poll.group_id)
+        except Refusal as err:
+            await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
+            return
+        deps.wake_dispatcher()
+        blocks = build_created(poll, group.channel_id, len(draft.starts), actor.lang)
+        await client.chat_postMessage(channel=actor.user_id, **message(blocks, blocks[0]["text"]["text"]))
+
+    @app.view(ids.POLL_CLOSE_VIEW)
+    async def submit_close(ack, body, context, client):
+        await ack()
+        actor = actor_of(context)
+        view = body["view"]
+        values = view["state"]["values"]
+        poll_id = str(view.get("private_metadata") or "")
+        slot = str((_field(values, ids.POLL_CLOSE_SLOT_BLOCK, ids.POLL_CLOSE_SLOT_INPUT).get("selected_option")
+                    or {}).get("value") or "")
+        outcome = str((_field(values, ids.POLL_CLOSE_OUTCOME_BLOCK, ids.POLL_CLOSE_OUTCOME_INPUT)
+                       .get("selected_option") or {}).get("value") or "")
+        if not (poll_id.isdigit() and slot.isdigit()) or len(poll_id) > 12 or len(slot) > 12:
+            await client.chat_postMessage(channel=actor.user_id, text=t("polls.error.not_found", actor.lang))
+            return
+        try:
+            async with deps.uow() as uow:
+                await polls.close_poll(uow, deps.clock.now(), deps.tz, actor, int(poll_id), int(slot), outcome,
+                                       per_month=deps.settings.proposals_per_month)
+        except Refusal as err:
+            await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
+            return
+        deps.wake_dispatcher()
