@@ -880,7 +880,7 @@ def _chunk_hits(text: str, start: int, end: int) -> Iterator[_Hit]:
     # word, joined by "・", stands before the chunk.
     for hit in _japanese_names(piece, own_start, own_end):
         if not _not_personal(folded, hit):
-            yield _moved(hit, lo)
+            yield _moved(_widened(folded, hit), lo)
     for line_start, line_end in _spaced_out_lines(piece, own_start, own_end):
         yield from (_moved(hit, lo) for hit in _despaced_hits(piece, line_start, line_end))
 
@@ -1003,6 +1003,7 @@ _ADDRESS_TAIL = re.compile(
 _KATAKANA_NAME_WORD = "[" + _KATAKANA + "]{2,10}"
 _MORE_KATAKANA_AFTER = re.compile("(?:[ ・=＝](?!(?:" + "|".join(sorted(_ROLE_WORDS, key=len, reverse=True)) + ")(?![" + _KATAKANA
                                   + "]))" + _KATAKANA_NAME_WORD + "(?![" + _KATAKANA + _KANJI + "]))+")
+_KATAKANA_JOINED_BEFORE = re.compile("(?<![" + _KATAKANA + "・=＝])(?:" + _KATAKANA_NAME_WORD + "[・=＝])+$")
 _GIVEN_AFTER_SURNAME = re.compile(r" (?:[" + _KANJI + r"]{1,3}|[ぁ-ん]{2,4}?)(?=さん|様|氏|くん|ちゃん|先生|[ （(、。,\n]|$)")
 
 
@@ -1013,9 +1014,15 @@ def _widened(folded: str, hit: _Hit) -> _Hit:
     if hit.kind == "person_name":
         name = folded[hit.start:hit.end]
         if _KATAKANA_WORD.match(name.replace(" ", "").replace("・", "")) and name not in _ROLE_WORDS:
+            start, end = hit.start, hit.end
             more = _MORE_KATAKANA_AFTER.match(folded, hit.end)
             if more and not any(w in anonymisation_names.COUNTRIES_IN_KANA for w in re.split("[ ・=＝]", more.group())):
-                return _Hit(hit.kind, hit.start, more.end(), hit.tier, hit.fallback)
+                end = more.end()
+            before = _KATAKANA_JOINED_BEFORE.search(folded, max(0, hit.start - 24), hit.start)
+            if before and not any(w in anonymisation_names.COUNTRIES_IN_KANA or w in _ROLE_WORDS
+                                  for w in re.split("[・=＝]", before.group()) if w):
+                start = before.start()
+            return _Hit(hit.kind, start, end, hit.tier, hit.fallback)
         elif re.fullmatch("[" + _KANJI + "]{2,3}", name):
             given = _GIVEN_AFTER_SURNAME.match(folded, hit.end)
             if given and not anonymisation_names.is_not_a_person(given.group().strip()):

@@ -65,7 +65,7 @@ orientação anotação atendimento natural de do da dos das em na no um uma que
 si ni ang mga sa ng kay nang ay numero pakitawagan ulit lunes memo tumawag anak asawa niya nila
 ghi chú tư vấn chị anh em ông bà cô chú đang chồng số điện thoại quê sinh ngày và của có không là một nói
 namaste didi mero ko ma ra ho cha pani
-shogakko chugakko kuritsu shiritsu kenritsu
+shogakko chugakko kuritsu shiritsu kenritsu okaasan otousan obaachan ojiichan oneesan oniisan sensei
 international exchange association society foundation committee network union federation organisation organization
 ministry government department section division unit national public private general memorial
 japão ano novo mula tiệc tết thông báo nhiều lưu ý thành phố nội hà đà nẵng hồ chí minh nghệ an việt nhật bản gunma
@@ -110,7 +110,9 @@ def _latin_runs(folded: str) -> Iterator[list[re.Match]]:
         capitalised = word[0].isupper() or word.lower() in ("de", "da", "dos", "van", "von", "bin", "binti", "la")
         if run and capitalised:
             gap = folded[run[-1].end():match.start()]
-            sentence_end = run[-1].group().endswith(".") and len(run[-1].group()) > 3 and not run[-1].group()[:-1].isupper()
+            last = run[-1].group()
+            sentence_end = (last.endswith(".") and len(last) > 2 and not last[:-1].isupper()
+                            and last[:-1].lower() not in ("mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "mt"))
             if not sentence_end and (gap in (" ", "&", " & ")
                                      or (gap == ", " and run[-1].group().isupper() and len(run) <= 3)):
                 run.append(match)

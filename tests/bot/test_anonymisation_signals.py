@@ -194,10 +194,15 @@ def test_a_table_is_read_by_its_column_headers():
     ("He works at Hamakita Koujou now.", ("facility", "Hamakita Koujou")),
     ("受付番号 → 大阪局 R8-永住-00412", ("case_number", "大阪局 R8-永住-00412")),
     ("Numéro de dossier : 大阪局 難 第2027-00318号.", ("case_number", "大阪局 難 第2027-00318号")),
+    ("母のアナ・ベアトリス・ロサさんが来所", ("person_name", "アナ・ベアトリス・ロサ")),
 ])
 
 def test_names_and_places_take_their_other_words(text, found):
     assert found in kinds(text)
+
+
+def test_a_short_sentence_ends_a_latin_run():
+    assert not [found for kind, found in kinds("Да. Завтра приду в офис.") if kind == "person_name"]
 
 
 def test_a_bank_pair_does_not_make_later_insurance_pairs_accounts():
