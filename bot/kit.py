@@ -168,3 +168,15 @@ def option(text: str, value: str) -> dict:
     return {"text": plain(text[:75]), "value": value}
 
 
+
+
+def modal(callback_id: str, title: str, blocks: list[Block], *, close: str, submit: str | None = None,
+          private_metadata: str | None = None) -> dict:
+    """A modal view: its callback, its title and buttons (plain text), what it carries, its blocks."""
+    view: dict = {"type": "modal", "callback_id": callback_id, "title": plain(title), "close": plain(close),
+                  "blocks": blocks}
+    if submit is not None:
+        view["submit"] = plain(submit)
+    if private_metadata is not None:
+        view["private_metadata"] = private_metadata
+    return view

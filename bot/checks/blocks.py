@@ -6,7 +6,7 @@ The answer shows the asker what was found and the proposed anonymised text as a 
 from __future__ import annotations
 
 from bot import ids
-from bot.kit import SECTION_TEXT_MAX, code_block, context, escape, lines_within, plain, section
+from bot.kit import SECTION_TEXT_MAX, code_block, context, escape, lines_within, modal, plain, section
 from bot.core.i18n import t
 from bot.core.pseudonymisation import Proposal
 
@@ -15,13 +15,7 @@ PASTE_MAX_CHARS = 3000  # Slack's limit for a plain_text_input
 
 
 def build_check_modal(lang: str) -> dict:
-    return {
-        "type": "modal",
-        "callback_id": ids.CHECK_VIEW,
-        "title": plain(t("checks.modal_title", lang)),
-        "submit": plain(t("checks.submit", lang)),
-        "close": plain(t("common.cancel", lang)),
-        "blocks": [
+    return modal(ids.CHECK_VIEW, t("checks.modal_title", lang), [
             section(t("checks.modal_intro", lang)),
             {"type": "input", "block_id": ids.CHECK_TEXT_BLOCK, "optional": True,
              "label": plain(t("checks.text_label", lang)),
@@ -32,13 +26,11 @@ def build_check_modal(lang: str) -> dict:
              "element": {"type": "file_input", "action_id": ids.CHECK_FILE_INPUT,
                          "filetypes": ["pdf", "docx", "txt"], "max_files": 1}},
             context(t("checks.nothing_kept", lang)),
-        ],
-    }
+        ], submit=t("checks.submit", lang), close=t("common.cancel", lang))
 
 
 def _result_view(lang: str, blocks: list[dict]) -> dict:
-    return {"type": "modal", "callback_id": ids.CHECK_RESULT_VIEW, "title": plain(t("checks.modal_title", lang)),
-            "close": plain(t("common.close", lang)), "blocks": blocks}
+    return modal(ids.CHECK_RESULT_VIEW, t("checks.modal_title", lang), blocks, close=t("common.close", lang))
 
 
 def build_checking_view(lang: str) -> dict:

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from bot import ids
 from bot.checks.blocks import build_proposed_text, build_replacements, build_to_check
-from bot.kit import (SECTION_TEXT_MAX, actions, button, context, escape, header, lines_within, link, mention, plain,
-                     section)
+from bot.kit import (SECTION_TEXT_MAX, actions, button, context, escape, header, lines_within, link, mention, modal,
+                     plain, section)
 from bot.sessions.blocks import session_facts, session_title
 from bot.core.i18n import t
 from bot.core.timefmt import format_datetime
@@ -115,21 +115,14 @@ def build_link_added(case: Case, material: Material, lang: str) -> list[dict]:
 
 
 def build_link_check_modal(material_id: int, url: str, lang: str) -> dict:
-    return {
-        "type": "modal",
-        "callback_id": ids.MATERIAL_LINK_CHECK_VIEW,
-        "private_metadata": f"M{material_id}",
-        "title": plain(t("materials.link_check_title", lang)),
-        "submit": plain(t("materials.link_check_submit", lang)),
-        "close": plain(t("common.cancel", lang)),
-        "blocks": [
+    return modal(ids.MATERIAL_LINK_CHECK_VIEW, t("materials.link_check_title", lang), [
             section(t("materials.link_check_intro", lang, url=link(url))),
             {"type": "input", "block_id": ids.MATERIAL_LINK_CHECK_BLOCK,
              "label": plain(t("materials.link_check_label", lang)),
              "element": {"type": "checkboxes", "action_id": ids.MATERIAL_LINK_CHECK_INPUT,
                          "options": [{"text": plain(t("materials.link_check_option", lang)[:75]), "value": "checked"}]}},
-        ],
-    }
+        ], submit=t("materials.link_check_submit", lang), close=t("common.cancel", lang),
+            private_metadata=f"M{material_id}")
 
 
 def build_publication(case: Case, document: Material | None, part: str, lang: str, *, early: bool = False) -> list[dict]:
@@ -232,13 +225,7 @@ def build_publication_standing(check, lang: str) -> list[dict]:
 
 def build_upload_modal(lang: str, case_codes: list[str]) -> dict:
     options = [{"text": plain(code), "value": code} for code in case_codes[:100]] or [{"text": plain("—"), "value": "none"}]
-    return {
-        "type": "modal",
-        "callback_id": ids.MATERIAL_UPLOAD_VIEW,
-        "title": plain(t("materials.modal_title", lang)),
-        "submit": plain(t("common.submit", lang)),
-        "close": plain(t("common.cancel", lang)),
-        "blocks": [
+    return modal(ids.MATERIAL_UPLOAD_VIEW, t("materials.modal_title", lang), [
             section(t("materials.modal_intro", lang)),
             {"type": "input", "block_id": ids.MATERIAL_CASE_BLOCK, "label": plain(t("materials.modal_case", lang)),
              "element": {"type": "static_select", "action_id": ids.MATERIAL_CASE_INPUT, "options": options,
@@ -251,5 +238,4 @@ def build_upload_modal(lang: str, case_codes: list[str]) -> dict:
             {"type": "input", "block_id": ids.MATERIAL_FILE_BLOCK, "label": plain(t("materials.modal_file", lang)),
              "element": {"type": "file_input", "action_id": ids.MATERIAL_FILE_INPUT,
                          "filetypes": ["pdf", "docx", "txt"], "max_files": 1}},
-        ],
-    }
+        ], submit=t("common.submit", lang), close=t("common.cancel", lang))

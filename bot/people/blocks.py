@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import ids
-from bot.kit import actions, button, context, divider, escape, fields, header, option, plain, section
+from bot.kit import actions, button, context, divider, escape, fields, header, modal, option, plain, section
 from bot.core.i18n import t
 from bot.people.results import Actor
 from config.reference import bureaus, prefectures, themes
@@ -90,13 +90,7 @@ def build_profile_modal(person: Coordinator | None, lang: str) -> dict:
         theme_element["initial_options"] = chosen_themes
     lang_choices = [(t("profile.lang.ja", lang), "ja"), (t("profile.lang.en", lang), "en")]
     nudge_choices = [(t("profile.switch.enabled", lang), "on"), (t("profile.switch.disabled", lang), "off")]
-    return {
-        "type": "modal",
-        "callback_id": ids.PROFILE_VIEW,
-        "title": plain(t("profile.modal_title", lang)),
-        "submit": plain(t("common.save", lang)),
-        "close": plain(t("common.cancel", lang)),
-        "blocks": [
+    return modal(ids.PROFILE_VIEW, t("profile.modal_title", lang), [
             section(t("profile.modal_intro", lang)),
             input_block(ids.PROFILE_NAME_BLOCK, t("profile.field.name", lang), name_input),
             input_block(ids.PROFILE_PREFECTURE_BLOCK, t("profile.field.prefecture", lang),
@@ -110,8 +104,7 @@ def build_profile_modal(person: Coordinator | None, lang: str) -> dict:
             input_block(ids.PROFILE_NUDGES_BLOCK, t("profile.field.nudges", lang),
                         static_select(ids.PROFILE_NUDGES_INPUT, nudge_choices,
                                       "off" if person and not person.nudges_enabled else "on")),
-        ],
-    }
+        ], submit=t("common.save", lang), close=t("common.cancel", lang))
 
 
 def build_pledge(person: Coordinator | None, lang: str) -> list[dict]:

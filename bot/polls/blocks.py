@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from bot import ids
 from bot.core.i18n import t
 from bot.core.timefmt import format_datetime
-from bot.kit import actions, button, channel as channel_link, context, escape, header, mention, option, plain, section
+from bot.kit import (actions, button, channel as channel_link, context, escape, header, mention, modal, option, plain,
+                     section)
 from bot.polls.results import ANSWERS, PollTable, SlotLine
 from bot.polls.service import MAX_SLOTS, NOTE_MAX, TITLE_MAX
 from config.reference import find_theme
@@ -49,8 +50,8 @@ def build_poll_modal(lang: str, now: datetime, groups: list[StudyGroup], chosen:
                    "label": plain(t("polls.modal.note_label", lang)),
                    "element": {"type": "plain_text_input", "action_id": ids.POLL_NOTE_INPUT, "multiline": True,
                                "max_length": NOTE_MAX}})
-    return {"type": "modal", "callback_id": ids.POLL_VIEW, "title": plain(t("polls.modal.title", lang)),
-            "submit": plain(t("common.submit", lang)), "close": plain(t("common.cancel", lang)), "blocks": blocks}
+    return modal(ids.POLL_VIEW, t("polls.modal.title", lang), blocks, submit=t("common.submit", lang),
+                 close=t("common.cancel", lang))
 
 
 def answer_value(poll_id: int, slot_id: int, choice: str) -> str:
@@ -116,11 +117,7 @@ def build_close_modal(table: PollTable, lang: str, tz: ZoneInfo) -> dict:
                 slot_options[0])
     outcomes = [option(t("polls.close.outcome_session", lang), "session"),
                 option(t("polls.close.outcome_reminder", lang), "reminder")]
-    return {
-        "type": "modal", "callback_id": ids.POLL_CLOSE_VIEW, "private_metadata": str(table.poll.id),
-        "title": plain(t("polls.close.title", lang)), "submit": plain(t("polls.close.submit", lang)),
-        "close": plain(t("common.cancel", lang)),
-        "blocks": [
+    return modal(ids.POLL_CLOSE_VIEW, t("polls.close.title", lang), [
             section(t("polls.close.intro", lang, title=escape(table.poll.title))),
             {"type": "input", "block_id": ids.POLL_CLOSE_SLOT_BLOCK, "label": plain(t("polls.close.slot_label", lang)),
              "element": {"type": "static_select", "action_id": ids.POLL_CLOSE_SLOT_INPUT, "options": slot_options,
@@ -129,8 +126,7 @@ def build_close_modal(table: PollTable, lang: str, tz: ZoneInfo) -> dict:
              "label": plain(t("polls.close.outcome_label", lang)),
              "element": {"type": "radio_buttons", "action_id": ids.POLL_CLOSE_OUTCOME_INPUT, "options": outcomes,
                          "initial_option": outcomes[0]}},
-        ],
-    }
+        ], submit=t("polls.close.submit", lang), close=t("common.cancel", lang), private_metadata=str(table.poll.id))
 
 
 def build_created(poll: DatePoll, channel_id: str, slots: int, lang: str) -> list[dict]:

@@ -10,7 +10,8 @@ from bot import ids
 from bot.core.i18n import t
 from bot.core.timefmt import format_date
 from bot.privacy.service import TOMBSTONE_PREFIX
-from bot.kit import actions, button, context, escape, fit, header, lines_within, mention, option, plain, section
+from bot.kit import (actions, button, context, escape, fit, header, lines_within, mention, modal, option, plain,
+                     section)
 from bot.requests.results import NOTE_MAX, REASON_MAX, STATES, TITLE_MAX, RequestLine
 from config.reference import find_theme, themes
 
@@ -49,13 +50,7 @@ def build_request_modal(lang: str, today: date) -> dict:
         return {"type": "input", "block_id": block_id, "label": plain(label), "element": element, "optional": optional}
 
     theme_options = [option(th.name(lang), th.code) for th in themes()]
-    return {
-        "type": "modal",
-        "callback_id": ids.REQUEST_VIEW,
-        "title": plain(t("requests.modal.title", lang)),
-        "submit": plain(t("requests.modal.submit", lang)),
-        "close": plain(t("common.cancel", lang)),
-        "blocks": [
+    return modal(ids.REQUEST_VIEW, t("requests.modal.title", lang), [
             section(t("requests.modal.intro", lang)),
             field("theme", t("requests.modal.theme", lang), {"type": "static_select", "options": theme_options}),
             field("title", t("requests.modal.title_field", lang),
@@ -64,8 +59,7 @@ def build_request_modal(lang: str, today: date) -> dict:
             field("due", t("requests.modal.due", lang), {"type": "datepicker", "initial_date": today.isoformat()}),
             field("note", t("requests.modal.note", lang),
                   {"type": "plain_text_input", "multiline": True, "max_length": NOTE_MAX}, optional=True),
-        ],
-    }
+        ], submit=t("requests.modal.submit", lang), close=t("common.cancel", lang))
 
 
 def build_request_dm(code: str, title: str, theme: str, requested_by: str, due_on: date, note: str, lang: str,
@@ -84,31 +78,24 @@ def build_request_dm(code: str, title: str, theme: str, requested_by: str, due_o
 
 
 def build_reason_modal(code: str, lang: str) -> dict:
-    return {
-        "type": "modal", "callback_id": ids.REQUEST_DECLINE_VIEW, "private_metadata": code,
-        "title": plain(t("requests.decline_modal.title", lang)),
-        "submit": plain(t("requests.decline_modal.submit", lang)),
-        "close": plain(t("common.cancel", lang)),
-        "blocks": [section(t("requests.decline_modal.intro", lang, code=code)),
-                   {"type": "input", "block_id": ids.REQUEST_REASON_BLOCK, "optional": True,
-                    "label": plain(t("requests.decline_modal.reason", lang)),
-                    "element": {"type": "plain_text_input", "action_id": ids.REQUEST_REASON_INPUT, "multiline": True,
-                                "max_length": REASON_MAX}}],
-    }
+    return modal(ids.REQUEST_DECLINE_VIEW, t("requests.decline_modal.title", lang), [
+        section(t("requests.decline_modal.intro", lang, code=code)),
+        {"type": "input", "block_id": ids.REQUEST_REASON_BLOCK, "optional": True,
+         "label": plain(t("requests.decline_modal.reason", lang)),
+         "element": {"type": "plain_text_input", "action_id": ids.REQUEST_REASON_INPUT, "multiline": True,
+                     "max_length": REASON_MAX}},
+    ], submit=t("requests.decline_modal.submit", lang), close=t("common.cancel", lang), private_metadata=code)
 
 
 def build_return_modal(code: str, material_id: int, lang: str) -> dict:
-    return {
-        "type": "modal", "callback_id": ids.REQUEST_RETURN_VIEW, "private_metadata": f"{code}:M{material_id}",
-        "title": plain(t("requests.return_modal.title", lang)),
-        "submit": plain(t("requests.return_modal.submit", lang)),
-        "close": plain(t("common.cancel", lang)),
-        "blocks": [section(t("requests.return_modal.intro", lang, code=code)),
-                   {"type": "input", "block_id": ids.REQUEST_RETURN_BLOCK,
-                    "label": plain(t("requests.return_modal.note", lang)),
-                    "element": {"type": "plain_text_input", "action_id": ids.REQUEST_RETURN_INPUT, "multiline": True,
-                                "max_length": NOTE_MAX}}],
-    }
+    return modal(ids.REQUEST_RETURN_VIEW, t("requests.return_modal.title", lang), [
+        section(t("requests.return_modal.intro", lang, code=code)),
+        {"type": "input", "block_id": ids.REQUEST_RETURN_BLOCK,
+         "label": plain(t("requests.return_modal.note", lang)),
+         "element": {"type": "plain_text_input", "action_id": ids.REQUEST_RETURN_INPUT, "multiline": True,
+                     "max_length": NOTE_MAX}},
+    ], submit=t("requests.return_modal.submit", lang), close=t("common.cancel", lang),
+        private_metadata=f"{code}:M{material_id}")
 
 
 def build_answered(code: str, title: str, lecturer: str, status: str, case_code: str | None, reason: str,

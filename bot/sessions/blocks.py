@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import ids
-from bot.kit import actions, button, context, divider, escape, header, link, mention, section, option, plain
+from bot.kit import actions, button, context, divider, escape, header, link, mention, modal, section, option, plain
 from bot.core.i18n import t
 from bot.sessions.service import bureau_label
 from bot.sessions.results import AttendResult, Roster, SessionPage, SessionSummary
@@ -388,13 +388,7 @@ def build_session_modal(case_codes: list[tuple[str, str]], bureau_codes: list[tu
                 "min_value": str(low), "max_value": str(high)}
 
     formats = [(f, t(f"sessions.format.{f}", lang)) for f in ("hybrid", "online", "in_person")]
-    return {
-        "type": "modal",
-        "callback_id": ids.SESSION_NEW_VIEW,
-        "title": plain(t("sessions.modal.title", lang)),
-        "submit": plain(t("common.save", lang)),
-        "close": plain(t("common.cancel", lang)),
-        "blocks": [
+    return modal(ids.SESSION_NEW_VIEW, t("sessions.modal.title", lang), [
             section(t("sessions.modal.intro", lang)),
             field("case", t("sessions.modal.case", lang), select(case_codes)),
             field("bureau", t("sessions.modal.bureau", lang), select(bureau_codes)),
@@ -413,8 +407,7 @@ def build_session_modal(case_codes: list[tuple[str, str]], bureau_codes: list[tu
             field("lottery", t("sessions.modal.lottery", lang),
                   {"type": "checkboxes", "options": [option(t("sessions.modal.lottery_yes", lang), "yes")]},
                   optional=True),
-        ],
-    }
+        ], submit=t("common.save", lang), close=t("common.cancel", lang))
 
 
 def attended_text(result: AttendResult, lang: str) -> str:

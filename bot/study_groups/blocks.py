@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot import ids
-from bot.kit import actions, button, channel as channel_link, context, divider, escape, header, mention, option, plain, section
+from bot.kit import (actions, button, channel as channel_link, context, divider, escape, header, mention, modal, option,
+                     plain, section)
 from bot.core.i18n import t
 from bot.core.timefmt import format_datetime
 from config.reference import bureaus, find_theme, themes
@@ -178,13 +179,7 @@ def build_propose_modal(lang: str, now: datetime, tz: ZoneInfo, group_code: str 
     theme_options = [option(theme.name(lang), theme.code) for theme in themes()]
     default_start = int(now.timestamp()) + 14 * 24 * 3600
     intro = (t("groups.modal.intro_group", lang, code=group_code) if group_code else t("groups.modal.intro", lang))
-    return {
-        "type": "modal",
-        "callback_id": ids.PROPOSE_VIEW,
-        "title": plain(t("groups.modal.title", lang)),
-        "submit": plain(t("common.submit", lang)),
-        "close": plain(t("common.cancel", lang)),
-        "blocks": [
+    return modal(ids.PROPOSE_VIEW, t("groups.modal.title", lang), [
             section(intro),
             {"type": "input", "block_id": ids.PROPOSE_TITLE_BLOCK, "label": plain(t("groups.modal.title_label", lang)),
              "element": {"type": "plain_text_input", "action_id": ids.PROPOSE_TITLE_INPUT, "max_length": TITLE_MAX}},
@@ -204,8 +199,7 @@ def build_propose_modal(lang: str, now: datetime, tz: ZoneInfo, group_code: str 
             {"type": "input", "block_id": ids.PROPOSE_URL_BLOCK, "optional": True,
              "label": plain(t("groups.modal.url_label", lang)), "hint": plain(t("groups.modal.url_hint", lang)),
              "element": {"type": "url_text_input", "action_id": ids.PROPOSE_URL_INPUT}},
-        ],
-    }
+        ], submit=t("common.submit", lang), close=t("common.cancel", lang))
 
 
 def build_proposed(item: CaseSession, case: Case, invited: int, channel_id: str | None, lang: str, tz: ZoneInfo,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import ids
-from bot.kit import actions, button, context, divider, escape, header, lines_within, option, plain, section
+from bot.kit import actions, button, context, divider, escape, header, lines_within, modal, option, plain, section
 from bot.core.i18n import catalog, t
 from bot.core.pseudonymisation import Proposal
 from bot.surveys.definitions import Question, Survey
@@ -144,19 +144,13 @@ def build_text_answer_modal(survey: Survey, progress: Progress, run_code: str, l
     current = initial if initial is not None else progress.answers.get(question.id)
     if isinstance(current, str) and current:
         text_input["initial_value"] = current
-    return {
-        "type": "modal",
-        "callback_id": ids.SURVEY_TEXT_VIEW,
-        "private_metadata": survey_value(run_code, question.id),
-        "title": plain(t("surveys.dialog.modal_title", lang)[:MAX_MODAL_TITLE]),
-        "submit": plain(t("surveys.dialog.modal_submit", lang)[:MAX_MODAL_TITLE]),
-        "close": plain(t("surveys.dialog.modal_close", lang)[:MAX_MODAL_TITLE]),
-        "blocks": [
+    return modal(ids.SURVEY_TEXT_VIEW, t("surveys.dialog.modal_title", lang)[:MAX_MODAL_TITLE], [
             section(f"*{question.text.get(lang)}*"),
             {"type": "input", "block_id": ids.SURVEY_TEXT_BLOCK, "label": plain(t("surveys.dialog.modal_label", lang)),
              "element": text_input, "optional": False},
-        ],
-    }
+        ], submit=t("surveys.dialog.modal_submit", lang)[:MAX_MODAL_TITLE],
+        close=t("surveys.dialog.modal_close", lang)[:MAX_MODAL_TITLE],
+        private_metadata=survey_value(run_code, question.id))
 
 
 def build_dialog_error(error_key: str, lang: str) -> list[dict]:
