@@ -12,6 +12,7 @@ from bot.core.i18n import t
 from bot.kit import escape
 from bot.materials.results import is_releasable
 from bot.study_groups.service import next_sensible_time
+from bot.polls.blocks import answer_value as poll_answer_value, slot_block as poll_slot_block
 from bot.surveys.blocks import survey_value
 from bot.surveys import service as surveys
 from bot.surveys.report import render_text
@@ -336,6 +337,65 @@ async def step_study_groups(demo) -> None:
         async with demo.ws.deps.uow() as uow:
             person = await uow.coordinators.get(quitter)
         demo.expect(person is not None and not person.nudges_enabled, t("groups.demo.check.stopped", demo.lang))
+
+
+async def step_poll(demo) -> None:
+    """A member of the new study group finds a date with /jirei poll (日程調整): three slots, answers in
+    the group's channel, the table updated in place, then closed into a self-run session."""
+    demo.heading("polls.demo.step")
+    fake = demo.ws.fake
+    async with demo.ws.deps.uow() as uow:
+        groups = await uow.study_groups.with_status("active")
+        group = groups[0] if groups else None
+        members = [m.user_id for m in await uow.study_groups.members(group.id, "accepted")] if group else []
+    demo.expect(group is not None and group.channel_id is not None and len(members) >= 3,
+                t("polls.demo.check.group", demo.lang))
+    if group is None or len(members) < 3:
+        return
+    organiser = members[1]  # members[0] proposed a session already this month
+    demo.say(f"\n👤 {demo.name(organiser)}: /jirei poll")
+    await demo.ws.driver.command(organiser, "poll", channel_id=group.channel_id)
+    day = demo.ws.clock.now().astimezone(JST).replace(hour=14, minute=0, second=0, microsecond=0)
+    slots = [day + timedelta(days=d) for d in (10, 11, 12)]
+    values = {ids.POLL_TITLE_BLOCK: {ids.POLL_TITLE_INPUT: t("polls.demo.title", demo.lang)},
+              ids.POLL_GROUP_BLOCK: {ids.POLL_GROUP_INPUT: group.code}}
+    values.update({poll_slot_block(n): {ids.POLL_SLOT_INPUT: int(start.timestamp())}
+                   for n, start in enumerate(slots, start=1)})
+    await demo.ws.driver.submit_view(organiser, fake.current_view(organiser), values)
+    await demo.ws.run_due()
+    tables = [m for m in fake.messages(group.channel_id) if ids.POLL_CLOSE in str(m.get("blocks"))]
+    demo.expect(len(tables) == 1, t("polls.demo.check.table", demo.lang))
+    if not tables:
+        return
+    async with demo.ws.deps.uow() as uow:
+        poll = await uow.date_polls.get(1)
+        slot_ids = [s.id for s in await uow.date_polls.slots(poll.id)]
+    updates_before = len(fake.calls_to("chat.update"))
+    for user, choices in ((members[0], ("yes", "no", "yes")), (members[2], ("maybe", "yes", "yes")),
+                          (organiser, ("no", "yes", "yes"))):
+        for slot_id, choice in zip(slot_ids, choices):
+            await demo.ws.driver.click(user, ids.POLL_ANSWER, poll_answer_value(poll.id, slot_id, choice),
+                                       message=tables[0], block_id=ids.POLL_ANSWER_BLOCK.format(slot=slot_id))
+    await demo.advance(timedelta(seconds=30), t("polls.demo.clock", demo.lang))
+    table = fake.message(group.channel_id, tables[0]["ts"])
+    demo.say(demo.render(table))
+    updates = fake.calls_to("chat.update")[updates_before:]
+    demo.expect(1 <= len(updates) <= 2 and f"<@{members[2]}>" in str(table["blocks"]),
+                t("polls.demo.check.updated", demo.lang, answers=9, updates=len(updates)))
+    await demo.press(organiser, table, ids.POLL_CLOSE, show=False)
+    await demo.ws.driver.submit_view(organiser, fake.current_view(organiser), {
+        ids.POLL_CLOSE_SLOT_BLOCK: {ids.POLL_CLOSE_SLOT_INPUT: str(slot_ids[2])},
+        ids.POLL_CLOSE_OUTCOME_BLOCK: {ids.POLL_CLOSE_OUTCOME_INPUT: "session"}})
+    await demo.ws.run_due()
+    async with demo.ws.deps.uow() as uow:
+        poll = await uow.date_polls.get(poll.id)
+        item = await uow.sessions.get(poll.session_id) if poll.session_id else None
+    told = fake.messages(group.channel_id)[-2:]
+    for message in told:
+        demo.say(demo.render(message))
+    demo.expect(item is not None and item.kind == "self_run" and item.starts_at == slots[2]
+                and f"/jirei join {item.code}" in str(told),
+                t("polls.demo.check.session", demo.lang, code=item.code if item else "S?"))
 
 
 STEPS.append(step_study_groups)
@@ -811,6 +871,6 @@ async def step_forget_me(demo) -> None:
 
 STEPS[:] = [step_help, step_roster, step_profile, step_plan, step_announce, step_join, step_change, step_material,
             step_deadline,
-            step_release, step_reminders, step_hold, step_publish, step_study_groups, step_survey,
+            step_release, step_reminders, step_hold, step_publish, step_study_groups, step_poll, step_survey,
             step_session_survey, step_rest_of_year, step_library, step_home_tabs, step_year_review, step_cancel, step_case_request,
             step_forget_me]
