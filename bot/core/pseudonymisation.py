@@ -179,8 +179,9 @@ def document_language(text: str) -> str:
     """The language a document is written in, for the words a proposal inserts ("40代", not "in
     their 40s", in a Japanese text read by an English-speaking coordinator): Japanese when kana and
     kanji are at least a quarter as many as Latin letters."""
-    japanese = len(_JAPANESE_CHARS.findall(text))
-    latin = len(_LATIN_CHARS.findall(text))
+    # Counted by subn: findall would hold one string object per character (hundreds of MiB at 16 MB).
+    japanese = _JAPANESE_CHARS.subn("", text)[1]
+    latin = _LATIN_CHARS.subn("", text)[1]
     return "ja" if japanese and japanese * 4 >= latin else "en"
 
 
@@ -234,7 +235,8 @@ def propose_anonymised(text: str, findings: list[Finding], today: date, lang: st
             if around is not None:
                 kind, start, end = "school" if "学校" in text[around[0]:around[1]] else "facility", *around
                 original = text[start:end]
-        line_text = text[starts[finding.line - 1]:text.find("\n", start) if "\n" in text[start:] else len(text)]
+        line_end = text.find("\n", start)  # never a copy of the rest of the text: that was quadratic
+        line_text = text[starts[finding.line - 1]:line_end if line_end != -1 else len(text)]
         placeholders.lang = document_language(line_text) if re.search("[A-Za-zぁ-んァ-ヴ一-龥]", line_text) else whole
         placeholder, replaced_to = _placeholder(placeholders, kind, text[start:end], text, end)
         replacement = Replacement(kind, original + text[end:replaced_to], placeholder, finding.line,
