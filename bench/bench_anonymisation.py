@@ -58,7 +58,7 @@ def text_of_size(texts: list[str], megabytes: float) -> str:
 # address words, dates, spaces. tests/bot/test_anonymisation_scaling.py counts their work.
 ADVERSARIAL_REPEATS = ("ア・", "ア＝", "アイウ・", "山田", "山", "1-", "1234-", " ", "氏名：", "様", "山田様",
                        "a@", "a@a.", "@a", "0-", "(0", "区", "山市", "1丁目", "店", "ア店", "ア小学校", "株式会社",
-                       "山 12 あ ", "昭和1年", "Ab ", "ア ", "LINE:")
+                       "山 12 あ ", "昭和1年", "Ab ", "ア ", "LINE:", "あ 가 ", "娘 ก ")
 
 
 def repeated_to(pattern: str, megabytes: float) -> str:

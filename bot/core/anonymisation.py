@@ -131,7 +131,8 @@ def _my_numbers(folded: str) -> Iterator[_Hit]:
 # Written compactly in either case, or grouped with spaces/hyphens in capitals only: grouped
 # lowercase ("to 1000 2000 of") is ordinary English.
 _RESIDENCE_CARD = re.compile(
-    r"(?<![A-Za-z0-9])(?:[A-Za-z]{2}[0-9]{8}[A-Za-z]{2}|[A-Z]{2}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[A-Z]{2})"
+    r"(?<![A-Za-z0-9])(?:[A-Za-z]{2}[0-9]{8}[A-Za-z]{2}|[A-Z]{2}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[A-Z]{2}"
+    r"|[A-Z] [A-Z] ?[0-9]{4} ?[0-9]{4} ?[A-Z] ?[A-Z]|[A-Z]{2} ?[0-9]{4} ?[0-9]{4} ?[A-Z] [A-Z])"  # OCR-spaced letters
     r"(?![A-Za-z0-9])")
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 
@@ -663,14 +664,18 @@ _SNS = re.compile(
     r"|\+[0-9][0-9 \-]{7,16}[0-9]|@?[A-Za-z0-9][A-Za-z0-9._\-]{2,40})(?![A-Za-z0-9@])"
     r"|(?<![A-Za-z0-9.])(?P<url>(?:https?://)?(?:www\.)?(?:facebook|fb|instagram|twitter|x|tiktok)\.com"
     r"/[A-Za-z0-9._\-]+|line\.me/[A-Za-z0-9/._~\-]+)"
-    r"|(?<![A-Za-z0-9._%+\-@])(?P<handle>@[A-Za-z0-9_][A-Za-z0-9_.]{2,29})(?![A-Za-z0-9@])")
+    r"|(?<![A-Za-z0-9._%+\-@])(?P<handle>@[A-Za-z0-9_][A-Za-z0-9_.]{2,29})(?![A-Za-z0-9@])"
+    # "LINE lorna.v.0715": a service, one space, then something shaped like a handle (a dot, an
+    # underscore or digits among its letters), not a word
+    r"|(?<![A-Za-z])(?:" + _SNS_SERVICES + r") (?P<spaced>(?=[A-Za-z0-9._]*[A-Za-z])(?=[A-Za-z0-9._]*[0-9._])"
+    r"[A-Za-z0-9][A-Za-z0-9._]{3,29}[A-Za-z0-9])(?![A-Za-z0-9@/]|\.[A-Za-z0-9])")
 
 
 def _labelled_numbers(folded: str) -> Iterator[_Hit]:
     for kind, pattern, groups in (("passport", _PASSPORT, ("value", "bare")),
                                   ("bank_account", _BANK_ACCOUNT, ("value",)),
                                   ("insurance_number", _INSURANCE, ("value", "pair")),
-                                  ("sns_id", _SNS, ("value", "url", "handle"))):
+                                  ("sns_id", _SNS, ("value", "url", "handle", "spaced"))):
         for match in pattern.finditer(folded):
             group = next(g for g in groups if match.group(g))
             value = match.group(group)

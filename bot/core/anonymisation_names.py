@@ -86,6 +86,7 @@ girlfriend partner fiancé fiancée cousin uncle aunt friend landlord colleague 
 filho filha esposa marido irmão irmã mãe pai amigo amiga
 si ni kay ate kuya tita tito lola lolo
 chị anh em ông bà cô chú bạn
+муж жена сын дочь мама папа брат сестра подруга друг зовут господин госпожа
 """.split())
 # A run ending in one of these is a workplace; in SCHOOL_WORDS a school.
 _FACILITY_WORDS = frozenset("""co co. ltd ltd. inc inc. corp corp. llc gmbh company foods food works trading logistics
@@ -341,6 +342,96 @@ def _script_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
         yield "person_name", match.start(group), match.end(group), CONFIDENT
 
 
+# --- names in any other script -------------------------------------------------------------------
+# A run of words in a script that is neither Japanese nor Latin (Hangul, Thai, Arabic, Devanagari,
+# Myanmar, Khmer, Sinhala…) is a name when a person cue stands beside it, in Japanese or in its own
+# language: an honorific after it (さん, 様, 씨), a kinship word or a name label before it (娘, お母さんの,
+# 氏名：, 署名, 本人：, मेरो नाम, ชื่อ, اسمي, နာမည်), its reading in katakana in brackets after it, or a chat
+# speaker's place at a line's start (before ":" or a time). Set alone inside a Japanese sentence, with
+# no cue, it is a name to check (要確認): a word of another language is rarely written there unquoted.
+OTHER_SCRIPTS = ("\uac00-\ud7a3"  # Hangul syllables
+                 "\u0e01-\u0e4e"  # Thai
+                 "\u0e81-\u0ecd"  # Lao
+                 "\u0620-\u065f\u066e-\u06d3\u06fa-\u06ff"  # Arabic, Persian, Urdu (digits are folded)
+                 "\u05d0-\u05ea"  # Hebrew
+                 "\u0900-\u0963\u0971-\u097f"  # Devanagari
+                 "\u0980-\u09e3\u09f0-\u09fe"  # Bengali
+                 "\u0b80-\u0be5"  # Tamil
+                 "\u0d80-\u0df4"  # Sinhala
+                 "\u1000-\u103f\u1050-\u109f"  # Myanmar (without its digits and punctuation)
+                 "\u1780-\u17d3"  # Khmer
+                 "\u10a0-\u10ff"  # Georgian
+                 "\u1200-\u135a"  # Ethiopic
+                 "\u1820-\u1878"  # Mongolian
+                 "\u200c\u200d")  # joiners inside Arabic and Indic words
+_SCRIPT_WORD = "[" + OTHER_SCRIPTS + "]+"
+_SCRIPT_RUN = re.compile("(?<![" + OTHER_SCRIPTS + "])" + _SCRIPT_WORD + "(?: " + _SCRIPT_WORD + "){0,3}(?![" + OTHER_SCRIPTS + "])")
+# Cues in Japanese (and English labels) right before the run, on its line.
+_JA_CUE_BEFORE = re.compile(
+    r"(?:氏名|お?名前|本名|通称名?|署名|本人|保護者|申請者|相談者|申立人|ニックネーム|表示名|(?i:name)|"
+    r"長男|長女|次男|次女|三男|三女|息子(?:さん)?|娘(?:さん)?|妻|夫|奥さん|ご主人|旦那さん|お?母(?:さん|親)?|お?父(?:さん|親)?"
+    r"|兄|姉|弟|妹|祖母|祖父|孫|配偶者|婚約者|彼氏|彼女|友人|友達|同僚|上司|通訳)"
+    r"(?:の|は|が|と|[:：]|[（(][^）)\n]{0,8}[）)])?[ \t]*$")
+_JA_CUE_AFTER = re.compile(r"[ \t]*(?:さん|様|さま|氏|くん|君|ちゃん|先生|씨|님|[（(](?:[ァ-ヴー・=＝ ]{2,}|[0-9]{1,3}歳?)[）)、,])")
+# The languages' own cues: a title or kinship word before, or a name told ("my name is").
+_NATIVE_CUE_BEFORE = re.compile(
+    r"(?:이름은|아내|남편|아들|딸|어머니|아버지"  # Korean
+    r"|ชื่อ|คุณ|นาย|นางสาว|นาง|ลูกสาว|ลูกชาย|สามี|ภรรยา"  # Thai
+    r"|اسمي|اسمه|اسمها|السيد|السيدة|زوجي|زوجتي|ابني|ابنتي|أمي|أبي"  # Arabic
+    r"|नाम|श्रीमती|श्रीमान|छोरा|छोरी|बुबा|आमा|दाइ|दिदी|भाइ|बहिनी"  # Nepali
+    r"|နာမည်|ဦး|ဒေါ်|မောင်"  # Burmese
+    r"|ឈ្មោះ|លោក|លោកស្រី"  # Khmer
+    r"|නම)[ \t]?$")  # Sinhala
+# Words after a name in its own language that are not part of it ("… ပါ", "… हो", "… ครับ").
+_SCRIPT_PARTICLES = frozenset("ပါ ဖြစ်ပါတယ် हो हुँ हुन् छ ครับ ค่ะ คะ นะ 입니다 이에요 예요 씨 님 오전 오후".split())
+_QUOTE_BEFORE = "「『\"“'‘"
+_JAPANESE_LETTER = re.compile(r"[ぁ-んァ-ヴー一-龥々]")
+_CHAT_OR_LIST_START = re.compile(r"[ \t]*(?:[・\-*•][ \t]*|\[?[0-9/:\-., ]{4,24}\]?[ \t]+)?")
+_SPEAKER_END = re.compile(r"[ \t]*(?:[:：]|(?:오전|오후|午前|午後)? ?[0-9]{1,2}:[0-9]{2}[ \t]*$)")
+_NOT_SCRIPT_NAMES = frozenset("오전 오후".split())
+_HANGUL_SENTENCE_END = re.compile(r"(?:요|다|까|죠|네|세요)$")
+
+
+def _script_runs(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _SCRIPT_RUN.finditer(folded):
+        words = match.group().split(" ")
+        start = match.start()
+        # A cue inside the run ("ကျွန်တော့်နာမည် ဝင်းထက်နိုင်", "मेरो नाम राम"): the name is what follows it.
+        told = next((i for i in range(len(words) - 1, -1, -1)
+                     if _NATIVE_CUE_BEFORE.search(words[i] + " ") and i + 1 < len(words)), None)
+        if told is not None:
+            start += len(" ".join(words[:told + 1])) + 1
+            words = words[told + 1:]
+        while words and words[-1] in _SCRIPT_PARTICLES:
+            words.pop()
+        if not words or all(w in _NOT_SCRIPT_NAMES for w in words):
+            continue
+        end = start + len(" ".join(words))
+        # The line around the run, read at most 200 characters either side: linear however long the line.
+        line_start = folded.rfind("\n", max(0, start - 200), start) + 1 or max(0, start - 200)
+        line_end = folded.find("\n", end, end + 200)
+        line_end = min(len(folded), end + 200) if line_end == -1 else line_end
+        before = folded[max(line_start, start - 16):start]
+        after = folded[end:min(line_end, end + 16)]
+        if (_JA_CUE_BEFORE.search(before) or _JA_CUE_AFTER.match(after) or _NATIVE_CUE_BEFORE.search(before)
+                or told is not None
+                or (start - line_start <= 28 and _CHAT_OR_LIST_START.fullmatch(folded, line_start, start)
+                    and _SPEAKER_END.match(after + "\n") and len(words) <= 3
+                    and not (re.match("[가-힣]", words[0]) and (len(words) > 2
+                                                               or _HANGUL_SENTENCE_END.search(words[-1]))))):
+            yield "person_name", start, end, CONFIDENT
+            continue
+        # No cue: a short run set unquoted between Japanese words, the only run of its script on the line.
+        near_before = before.rstrip(" \t")[-1:]
+        near_after = after.lstrip(" \t")[:1]
+        line = folded[line_start:line_end]
+        if (len(words) <= 3 and (_JAPANESE_LETTER.match(near_before or "") or _JAPANESE_LETTER.match(near_after or ""))
+                and near_before not in _QUOTE_BEFORE and near_before not in "：:/→"
+                and near_after not in "」』\"”'’:：/→"
+                and len(_SCRIPT_RUN.findall(line, 0, 400)) == 1):
+            yield "person_name", start, end, CHECK
+
+
 def name_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
     yield from _latin_names(folded)
     for match in _ROMAJI_SCHOOL.finditer(folded):
@@ -348,10 +439,11 @@ def name_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
     yield from _chat_speakers(folded)
     yield from _letter_names(folded)
     yield from _script_names(folded)
+    yield from _script_runs(folded)
 
 
 # --- people found again -------------------------------------------------------------------------
-_MENTION_WORD = re.compile(r"[一-龥々]+|[ァ-ヴー]+|[" + _LATIN_LETTER + r"]+|[가-힣]+|[\u0900-\u097F]+")
+_MENTION_WORD = re.compile(r"[一-龥々]+|[ァ-ヴー]+|[" + _LATIN_LETTER + r"]+|[" + OTHER_SCRIPTS + "]+")
 _PART_SPLIT = re.compile(r"[\s,・＝=･]+")
 _HONORIFIC_AFTER = ("さん", "様", "氏", "さま", "くん", "君", "ちゃん", "先生", "医師", "씨", "님")
 _TITLE_KANJI = ("先生", "医師", "氏", "様", "君", "教諭", "弁護士")

@@ -1,0 +1,96 @@
+"""Names in any script other than Japanese and Latin (Hangul, Thai, Arabic, Devanagari, Myanmar, Khmer,
+Sinhala…): a run of that script beside a person cue is a name; set alone in a Japanese sentence, with
+no cue, it is a name to check (要確認). Inputs are generated, not copied from a corpus."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.core.anonymisation import CHECK, CONFIDENT, check_text
+
+# Letters only (no combining marks at a word's start), so every generated word is a word of its script.
+SCRIPTS = {
+    "hangul": st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3),
+    "thai": st.sampled_from("กขคงจฉชซญดตถทนบปผพฟมยรลวศสหอฮ"),
+    "arabic": st.sampled_from("ابتثجحخدذرزسشصضطظعغفقكلمنهوي"),
+    "devanagari": st.sampled_from("कखगघचछजझटठडढणतथदधनपफबभमयरलवशषसह"),
+    "myanmar": st.sampled_from("ကခဂဃငစဆဇညတထဒဓနပဖဗဘမယရလဝသဟဠအ"),
+    "khmer": st.sampled_from("កខគឃងចឆជឈញដឋឌឍណតថទធនបផពភមយរលវសហឡអ"),
+    "sinhala": st.sampled_from("කඛගඝචඡජඣටඨඩඪණතථදධනපඵබභමයරලවශෂසහළ"),
+}
+word = st.one_of(*[st.text(alphabet, min_size=2, max_size=6) for alphabet in SCRIPTS.values()])
+name = st.lists(word, min_size=1, max_size=2).map(" ".join)
+
+HONORIFICS = st.sampled_from(["さん", "様", "氏", "ちゃん", "くん", "先生"])
+CUES_BEFORE = st.sampled_from(["娘 ", "お母さんの ", "夫の", "長男 ", "氏名：", "名前：", "本人：", "署名　", "Name: "])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def person_names(text: str, tier: str = CONFIDENT) -> list[str]:
+    return [f.text for f in check_text(text) if f.kind == "person_name" and f.tier == tier]
+
+
+@SETTINGS
+@given(name=name, honorific=HONORIFICS)
+def test_a_name_in_any_script_before_an_honorific_is_found(name, honorific):
+    assert name in person_names(f"昨日、{name}{honorific}から電話があった。")
+
+
+@SETTINGS
+@given(name=name, cue=CUES_BEFORE)
+def test_a_name_in_any_script_after_a_kinship_word_or_a_name_label_is_found(name, cue):
+    assert name in person_names(f"{cue}{name}（来日3年）は元気にしている。")
+
+
+@SETTINGS
+@given(name=name)
+def test_a_name_followed_by_its_reading_in_katakana_is_found(name):
+    assert name in person_names(f"相談に来たのは {name}（アナ・ロペス）で、")
+
+
+@SETTINGS
+@given(speaker=word, stamp=st.sampled_from(["[2024/10/30 22:15] ", "・", "", "12:03 "]))
+def test_a_chat_speaker_in_any_script_at_a_line_start_is_found(speaker, stamp):
+    assert speaker in person_names(f"{stamp}{speaker}: 明日行きます\n")
+
+
+@SETTINGS
+@given(speaker=st.text(SCRIPTS["hangul"], min_size=2, max_size=4), time=st.sampled_from(["오후 3:12", "午前 9:05", "10:12"]))
+def test_a_speaker_line_with_a_time_is_a_name_and_the_time_word_is_not(speaker, time):
+    found = person_names(f"{speaker} {time}\n선생님, 내일 가요\n")
+    assert speaker in found and "오후" not in found
+
+
+def test_a_name_told_in_its_own_language_is_found():
+    assert "ဝင်းထက်နိုင်" in person_names("ကျွန်တော့်နာမည် ဝင်းထက်နိုင် ပါ။")
+    assert "ศรีสุข" in person_names("ชื่อ ศรีสุข ครับ")
+    assert "محمود" in person_names("اسمي محمود")
+
+
+@SETTINGS
+@given(name=word)
+def test_a_run_alone_in_a_japanese_sentence_without_a_cue_is_one_to_check(name):
+    text = f"あの時は {name} に会いに行った。"
+    assert name in person_names(text, CHECK) and name not in person_names(text)
+
+
+def test_quoted_words_labels_and_bilingual_headings_are_not_names():
+    for text in ("本人の希望：「กลับบ้าน」（帰りたい）。", "アレルギー：البنسلين → ペニシリン", "(บันทึก / 記録) 相談",
+                 "주소 보내 드릴게요: 新宿区"):
+        assert not [f for f in check_text(text) if f.kind == "person_name"], text
+
+
+def test_a_name_found_once_is_found_again_bare():
+    found = person_names("娘 ปิยะดา に会いたい。来月 ปิยะดา が来日する。")
+    assert found.count("ปิยะดา") == 2
+
+
+def test_a_cyrillic_name_after_a_russian_kinship_word_is_found():
+    assert "Такэси" in person_names("Мой муж Такэси работает на заводе.")
+
+
+def test_a_messenger_handle_after_the_service_and_an_ocr_spaced_residence_card_are_found():
+    found = [(f.kind, f.text) for f in check_text("LINE lorna.v.0715 です\n在留カード番号　ＲＹ ６６１０ ９３４２ Ｅ Ａ\n")]
+    assert ("sns_id", "lorna.v.0715") in found and ("residence_card", "ＲＹ ６６１０ ９３４２ Ｅ Ａ") in found
+    assert not [f for f in check_text("Facebook facebook.com/some.page.12 を見た") if f.text == "facebook"]
