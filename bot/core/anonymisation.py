@@ -705,7 +705,9 @@ _SCHOOL_TYPES = ("小学校|中学校|高等学校|高校|中等教育学校|義
 _FACILITY_SUFFIXES = ("病院|クリニック|医院|診療所|医療センター|歯科|薬局|苑|荘|ホーム|ハウス|シェルター|寮"
                       "|センター|ステーション|サポート|サービス|ネット|建工|テック|工業所|事務所|マスジド|精機|精工所"
                       "|株式会社|有限会社|合同会社|工業|製作所|精工|縫製|食品|水産|建設|運輸|物流|商事|産業|工場|農園|農場"
-                      "|商店|店|ストア|マート|食堂|レストラン|寺院|教会|モスク|自治会|町内会")
+                      "|商店|店|ストア|マート|食堂|レストラン|寺院|教会|モスク|自治会|町内会"
+                      "|整骨院|接骨院|鍼灸院|治療院|作業所|デイサービス|デイケア|グループホーム|牧場|商会|興業|電機|化成"
+                      "|製菓|鉄工所|旅館|美容室|託児所|礼拝堂")
 _FACILITY_PREFIXES = ("株式会社|有限会社|合同会社|\\(株\\)|（株）|㈱|\\(有\\)|（有）|㈲|グループホーム|老人ホーム"
                       "|特別養護老人ホーム|有料老人ホーム|シェルター|女性シェルター|マスジド|モスク|レストラン|カフェ"
                       "|特定非営利活動法人|NPO法人|一般社団法人|一般財団法人|公益社団法人|公益財団法人|社会福祉法人"
@@ -722,6 +724,8 @@ _NURSERY = re.compile("(?:保育園|保育所|こども園|幼稚園)$")
 _LEGAL_FORMS = ("株式会社", "有限会社", "合同会社", "(株)", "（株）", "㈱", "(有)", "（有）", "㈲", "特定非営利活動法人", "NPO法人",
                 "一般社団法人", "一般財団法人", "公益社団法人", "公益財団法人", "社会福祉法人", "医療法人", "医療法人社団",
                 "医療法人財団", "弁護士法人", "行政書士法人", "学校法人", "宗教法人", "事業協同組合", "協同組合")
+_GENERIC_BEFORE_LEGAL_FORM = ("企業", "会社", "メーカー", "業者", "大手", "系", "関連", "グループ", "派遣", "下請け", "元請け",
+                              "取引先", "勤務先", "就職先", "中小", "零細")
 _KANA_WORD = re.compile(r"^[ぁ-んァ-ヴー]{2,}$")
 # Kana words that describe rather than name ("こども病院", "ケアハウス" are types, not names).
 _GENERIC_KANA = frozenset("こども こころ おとな ことば みんな にほんご ケア デイ ショート ナイト メンタル レディース "
@@ -819,7 +823,13 @@ def _named_facilities(folded: str) -> Iterator[_Hit]:
         # A nursery is a care service, not a school ("わかば保育園"); a kindergarten is a school.
         kind = ("school" if _SCHOOL_TYPE.search(match.group("type")) and not _NURSERY.search(match.group("type"))
                 else "facility")
-        # Even before 株式会社 the name must be a name: "IT企業株式会社テックブリッジ" is named after it.
+        # Nouns right before a legal form are the company's name ("東洋縫製株式会社"), unless they say
+        # what kind of company it is: "IT企業株式会社テックブリッジ" is named after it.
+        if (not named and match.group("type") in _LEGAL_FORMS and words
+                and not words[-1].surface.endswith(_GENERIC_BEFORE_LEGAL_FORM)
+                and not re.match(r" ?[" + _KANJI + _KATAKANA + r"A-Za-zｦ-ﾟ「『（(]", folded[match.end():match.end() + 2])):
+            # (a legal form followed by a name is that name's prefix: "実習先 有限会社 北勢縫製")
+            named = True
         if not named:
             continue
         start = window.start() + words[0].start

@@ -4,6 +4,7 @@ no cue, it is a name to check (要確認). Inputs are generated, not copied from
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -94,3 +95,37 @@ def test_a_messenger_handle_after_the_service_and_an_ocr_spaced_residence_card_a
     found = [(f.kind, f.text) for f in check_text("LINE lorna.v.0715 です\n在留カード番号　ＲＹ ６６１０ ９３４２ Ｅ Ａ\n")]
     assert ("sns_id", "lorna.v.0715") in found and ("residence_card", "ＲＹ ６６１０ ９３４２ Ｅ Ａ") in found
     assert not [f for f in check_text("Facebook facebook.com/some.page.12 を見た") if f.text == "facebook"]
+
+
+# --- workplaces named before their legal form, and chat logs pasted as "speaker  time" lines ---------
+
+@SETTINGS
+@given(name=st.builds(str.__add__, st.sampled_from(["東洋", "北勢", "丸山", "新潟", "三河", "東海", "大和", "湘南"]),
+                      st.sampled_from(["縫製", "電子", "ライスフーズ", "精密", "物産", "", "テクノ", "運送"])),
+       form=st.sampled_from(["株式会社", "有限会社", "合同会社"]))
+def test_nouns_right_before_a_legal_form_are_a_workplace(name, form):
+    found = [(f.kind, f.text) for f in check_text(f"夫は{name}{form}で働いている。")]
+    assert any(kind == "facility" and text.endswith(form) and name in text for kind, text in found), found
+
+
+def test_a_legal_form_before_a_name_or_after_a_kind_of_company_is_no_name_of_its_own():
+    assert ("facility", "有限会社 北勢縫製") in [(f.kind, f.text) for f in check_text("実習先 有限会社 北勢縫製 に通う")]
+    assert ("facility", "株式会社テックブリッジ") in [(f.kind, f.text) for f in check_text("IT企業株式会社テックブリッジに勤務")]
+    assert not check_text("大手株式会社に勤める人が多い。")
+
+
+@pytest.mark.parametrize("type_word", ["整骨院", "作業所", "牧場", "鉄工所", "旅館", "デイサービス"])
+def test_a_workplace_named_before_a_broad_list_of_type_words_is_found(type_word):
+    assert ("facility", f"山田{type_word}") in [(f.kind, f.text) for f in check_text(f"山田{type_word}に通っている。")]
+
+
+@SETTINGS
+@given(handles=st.lists(st.from_regex(r"[a-z]{3,8}[._][a-z]{1,8}", fullmatch=True), min_size=2, max_size=3, unique=True))
+def test_chat_handles_on_lines_of_their_own_with_the_time_are_speakers(handles):
+    log = "".join(f"{handle}  10:{12 + i}\n了解です\n" for i, handle in enumerate(handles))
+    found = person_names(log)
+    assert all(handle in found for handle in handles), found
+
+
+def test_one_line_of_a_word_and_a_time_is_a_timetable_not_a_speaker():
+    assert not check_text("集合\nCheck-in 10:00\n")
