@@ -1087,12 +1087,30 @@ def _rule_hits_as_found(text: str, folded: str) -> Iterator[_Hit]:
     yield from _person_names(text, folded)
 
 
+def _merged_names(hits: Iterable[_Hit]) -> list[_Hit]:
+    """Confident names found by two rules that overlap are one name: "Ms. Hannah" and "Hannah K. Weber"
+    give "Ms. Hannah K. Weber" (otherwise the earlier one would win and cut the name)."""
+    names, others = [], []
+    for hit in hits:
+        (names if hit.kind == "person_name" and hit.tier == CONFIDENT and not hit.fallback else others).append(hit)
+    merged: list[_Hit] = []
+    for hit in sorted(names, key=lambda h: h.start):
+        if merged and hit.start < merged[-1].end:
+            if hit.end > merged[-1].end:
+                merged[-1] = _Hit("person_name", merged[-1].start, hit.end)
+            continue
+        merged.append(hit)
+    # The parts stay candidates too: where a more specific finding overlaps the whole, a part may still stand.
+    return others + merged + names
+
+
 def _without_overlaps(hits: Iterable[_Hit], length: int) -> list[_Hit]:
     """The hits that overlap no hit of a more specific kind (or an earlier, longer one of the same
     kind). A map of taken characters makes each test cost the hit's length, not the number of hits
     kept, so the whole check stays linear in the text."""
     taken = bytearray(length)
     kept: list[_Hit] = []
+    hits = _merged_names(hits)
     for hit in sorted(hits, key=lambda h: (h.tier != CONFIDENT, _FALLBACK_RANK if h.fallback else _PRIORITY[h.kind],
                                            h.start, -(h.end - h.start))):
         if taken.find(1, hit.start, hit.end) == -1:

@@ -193,6 +193,9 @@ def _latin_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
                 or any(w.lower().rstrip(".") in _ORGANISATION_WORDS for w in words)):
             # Mostly common words, or an institution ("Nepal Investment Mega Bank"): no name.
             continue
+        # Initials before the name words are part of the name ("K. Morioka", "L. D. Mudiyanselage").
+        while first > 0 and re.fullmatch(r"[A-Z]\.", run[first - 1].group()):
+            first -= 1
         start, end = run[first].start(), run[last].end()
         if folded[end - 1] == "." and not re.fullmatch(r"[A-Z]\.(?:[A-Z]\.)*", folded[run[last].start():end]):
             end -= 1

@@ -129,3 +129,24 @@ def test_chat_handles_on_lines_of_their_own_with_the_time_are_speakers(handles):
 
 def test_one_line_of_a_word_and_a_time_is_a_timetable_not_a_speaker():
     assert not check_text("集合\nCheck-in 10:00\n")
+
+
+# --- Latin names with initials, and names two rules found in parts -----------------------------------
+
+LATIN_NAME = st.sampled_from(["Hannah", "Ricardo", "Marcos", "Hiroshi", "Thandiwe", "Oyelaran", "Brankica"])
+SURNAME = st.sampled_from(["Weber", "Gomes", "Kaneda", "Mudiyanselage", "Morioka", "Nakamura", "Okonkwo"])
+INITIAL = st.sampled_from("ABCDKLTVW").map(lambda letter: f"{letter}.")
+
+
+@SETTINGS
+@given(title=st.sampled_from(["Mr.", "Ms.", "Dr.", ""]), given_name=LATIN_NAME, initial=INITIAL, surname=SURNAME)
+def test_a_name_with_a_middle_initial_is_found_whole(title, given_name, initial, surname):
+    name = " ".join(p for p in (title, given_name, initial, surname) if p)
+    found = person_names(f"The case was referred by {name} on Monday.")
+    assert any(f"{given_name} {initial} {surname}" in text for text in found), found
+
+
+@SETTINGS
+@given(initials=st.lists(INITIAL, min_size=1, max_size=2).map(" ".join), surname=SURNAME)
+def test_initials_before_a_surname_belong_to_the_name(initials, surname):
+    assert f"{initials} {surname}" in person_names(f"担当: {initials} {surname}\n")
