@@ -243,6 +243,9 @@ _BUILDING = (r"(?: ?(?!TEL|Tel|tel|FAX|Fax|電話|携帯|Mail|mail|E-mail)(?:(?:
              + r"A-Za-z]{0,8}(?: ?" + _ROOM + r")?|[" + _KANJI + _KATAKANA + r"A-Za-z・]{1,14}? ?" + _ROOM
              + r")|-[0-9]{2,4}|" + r" ?[0-9]{1,4}号室)?")
 _ADDRESS = re.compile(
+    # A street number follows a place within a few dozen characters: looked for first, so a text of place
+    # words and no numbers ("区区区…") costs one short scan per character, not every way of reading it.
+    "(?=[^\n]{0,48}?[0-9一二三四五六七八九十〇])"
     "(?:" + _PLACE_START.pattern + ")"
     "(?:[" + _KANJI + _KATAKANA + "ノの]|[0-9]+(?:条|線|地割)|" + _HIRAGANA_PLACES + "){0,16}?"
     " ?" + _BLOCK_NUMBERS + _BUILDING +
