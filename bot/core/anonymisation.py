@@ -574,12 +574,41 @@ def _japanese_names(text: str, start: int, end: int) -> Iterator[_Hit]:
             before = text[max(0, first - 6):first]
             if _is_person_name(run, before, text[last:last + 6]):
                 yield _Hit("person_name", first, last)
+        yield from _surnames_tagged_as_places(text, sentence)
         # A Chinese surname the dictionary takes for a word ("王" is also "king"), with its given name
         for k, token in enumerate(sentence):
             if token.surface in _CHINESE_SURNAMES and not token.is_name:
                 given = _GIVEN_NAME_AFTER.match(text[token.end:token.end + 12])
                 if given:
                     yield _Hit("person_name", token.start, token.end + given.end())
+
+
+# Many surnames are tagged by the dictionary as places or other proper nouns (長田, 三宅, 福井, 野田, 本田):
+# such a word is a person when a title or honorific follows it ("長田先生", "宮地主任"), when a role
+# stands before it and a particle or mark after it ("担任 福井に", "課長三輪から", "［担当：上野］"), or
+# when "という男" follows it.
+_TITLE_AFTER = re.compile(r"(?:先生|さん|様|さま|氏|くん|君|ちゃん|医師|教諭|弁護士|主任|課長|係長|部長|店長|社長|院長|所長"
+                          r"|副校長|校長|教頭|看護師|先輩|という(?:男|女|人|名前|方|者|少年|少女))")
+_ROLE_BEFORE = re.compile(r"(?:担任|副担任|主治医|担当医|担当|上司|課長|部長|係長|主任|教諭|書記官|シスター|ブラザー|医師|弁護士"
+                          r"|相談員|通訳|校長|副校長|教頭|看護師|保健師|ケースワーカー|記録者|作成者|社長|店長|SC|CW|MSW)"
+                          r"(?:の|は|が|[:：]|[ 　])?[ 　]?$")
+_AFTER_BARE_SURNAME = re.compile(r"(?:[にへとがはのもや、。，,）)」］\]\n]|から|より|$)")
+
+
+def _surnames_tagged_as_places(text: str, sentence: list[_Token]) -> Iterator[_Hit]:
+    for token in sentence:
+        if (token.pos[1] != "固有名詞" or token.is_name or not ("地名" in token.pos or token.pos[2] == "一般")
+                or not re.fullmatch("[" + _KANJI + "]{2,3}", token.surface) or "国" in token.pos):
+            continue
+        after = text[token.end:token.end + 6]
+        if _TITLE_AFTER.match(after):
+            # "東京さん", "大阪様" are as often the branch there as a person
+            if not after.startswith(PUBLIC_BODY_SUFFIXES) and not (token.surface in _PLACES_ALSO_SURNAMES
+                                                                  and after.startswith(("さん", "様", "さま"))):
+                yield _Hit("person_name", token.start, token.end)
+        elif (_ROLE_BEFORE.search(text, max(0, token.start - 8), token.start) and _AFTER_BARE_SURNAME.match(after)
+              and token.surface not in _PLACES_ALSO_SURNAMES):
+            yield _Hit("person_name", token.start, token.end)
 
 
 def _labelled_names(text: str) -> Iterator[_Hit]:

@@ -572,7 +572,9 @@ def is_not_a_person(name: str, following: str = "") -> bool:
     latin = re.findall(r"[" + _LATIN_LETTER + r"]+", name)
     if latin and re.fullmatch(r"[" + _LATIN_LETTER + r" .\-]+", name) and all(_is_common(w) for w in latin):
         return True  # "Ano Novo", "Mula Maynila": words of the language, not a name
-    if following.startswith(JOB_TITLES) or (bare + following[:2]) in HISTORICAL_FIGURES:
+    # "ホール主任" is a title; a kanji surname before one is a person ("宮地主任", "長田課長")
+    titled = following.startswith(JOB_TITLES) and not re.fullmatch(r"[一-龥々]{1,4}", bare)
+    if titled or (bare + following[:2]) in HISTORICAL_FIGURES:
         return True
     extended = bare + re.sub(r"[\s・＝=]", "", re.match(r"[^\n、。,()（）]{0,12}", following).group())
     # A name cut inside a figure's name ("Dr. Jos" of "Dr. José Rizal").

@@ -150,3 +150,25 @@ def test_a_name_with_a_middle_initial_is_found_whole(title, given_name, initial,
 @given(initials=st.lists(INITIAL, min_size=1, max_size=2).map(" ".join), surname=SURNAME)
 def test_initials_before_a_surname_belong_to_the_name(initials, surname):
     assert f"{initials} {surname}" in person_names(f"担当: {initials} {surname}\n")
+
+
+# --- surnames the dictionary tags as places ---------------------------------------------------------
+
+PLACE_SURNAMES = st.sampled_from(["長田", "三宅", "野田", "岸本", "上野", "戸田", "本田"])
+
+
+@SETTINGS
+@given(surname=PLACE_SURNAMES, title=st.sampled_from(["先生", "主任", "課長", "医師", "教諭", "という男"]))
+def test_a_surname_tagged_as_a_place_before_a_title_is_a_name(surname, title):
+    assert surname in person_names(f"産科の{surname}{title}に相談した。")
+
+
+@SETTINGS
+@given(surname=PLACE_SURNAMES, role=st.sampled_from(["担任 ", "課長", "学年主任の", "［担当：", "書記官 "]),
+       after=st.sampled_from(["に共有した。", "から連絡。", "］", "、"]))
+def test_a_surname_tagged_as_a_place_after_a_role_is_a_name(surname, role, after):
+    assert surname in person_names(f"{role}{surname}{after}")
+
+
+def test_a_place_without_a_person_cue_stays_a_place():
+    assert not [f for f in check_text("大阪に行く担当は東京に戻る。東京さんの支社と調整。長野県の長野市") if f.kind == "person_name"]
