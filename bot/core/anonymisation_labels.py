@@ -275,7 +275,8 @@ _ID_LABEL = re.compile(
     r"|encounter|admission|record|ticket|reference|card|policy|registration|certificate)\.? ?(?:no\.?|number|#|id"
     r"|reference|ref\.?)|case reference|reference)))"
     r"(?:[（(][^）)\n]{1,12}[）)])?(?:[ \t]*(?:is|は|が|:|：|=|#|→)[ \t]*|[ \t]{1,2}|(?<=\.)(?=[A-Z0-9]))"
-    r"(?P<value>(?:[一-龥]{1,4}[ -]?){0,2}(?:[A-Z]{1,3} )?[A-Za-z0-9〇一二三四五六七八九第][A-Za-z0-9_一-龥〇\-/・.の]{2,30})")
+    r"(?P<value>(?<![0-9])[0-9]{2,8}(?: [0-9]{2,8}){1,3}(?![0-9A-Za-z])"  # digit groups with single spaces: "6041 2273"
+    r"|(?:[一-龥]{1,4}[ -]?){0,2}(?:[A-Z]{1,3} )?[A-Za-z0-9〇一二三四五六七八九第][A-Za-z0-9_一-龥〇\-/・.の]{2,30})")
 _KANJI_DIGITS = "〇一二三四五六七八九"
 # A label that ends its line's field with a colon: the codes after it on the line are its values.
 _ID_LABEL_LINE = re.compile(r"(?P<label>(?<![一-龥ァ-ヴー])[一-龥ァ-ヴー・]{0,8}(?:番号|ID|No\.?))(?:[（(][^）)\n]{1,12}[）)])?[ \t]*[:：]")
@@ -307,7 +308,8 @@ def _any_labelled_ids(folded: str) -> Iterator[tuple[str, int, int, str]]:
                                                          folded[max(0, match.start() - 40):match.start()]):
             yield "sns_id", match.start("value"), match.start("value") + len(value), CONFIDENT
             continue
-        if (digits < 3 or (digits < 5 and value.isdigit()) or value.startswith("の") or re.fullmatch(r"T[0-9]{13}", value)
+        if (digits < 3 or (digits < 5 and value.isdigit())
+                or (" " in value and (digits < 6 or re.fullmatch(r"(?i)no", label)))  # "No 1234 5678 is a serial" or value.startswith("の") or re.fullmatch(r"T[0-9]{13}", value)
                 or set(re.sub(r"[^0-9]", "", value)) == {"0"}):
             continue  # a count or a short number; "T…" is a business's public invoice registration
         line = folded[max(0, folded.rfind("\n", 0, match.start()) + 1, match.start() - 60):match.start()]

@@ -172,3 +172,20 @@ def test_a_surname_tagged_as_a_place_after_a_role_is_a_name(surname, role, after
 
 def test_a_place_without_a_person_cue_stays_a_place():
     assert not [f for f in check_text("大阪に行く担当は東京に戻る。東京さんの支社と調整。長野県の長野市") if f.kind == "person_name"]
+
+
+# --- labelled numbers written in spaced digit groups -------------------------------------------------
+
+@SETTINGS
+@given(groups=st.lists(st.from_regex(r"[1-9][0-9]{2,6}", fullmatch=True), min_size=2, max_size=3),
+       label=st.sampled_from(["受給者番号　", "被保険者番号：", "パスポート（番号 ", "整理番号 ", "会員ID: "]),
+       wide=st.booleans())
+def test_a_labelled_number_in_spaced_digit_groups_is_found_whole(groups, label, wide):
+    value = " ".join(groups)
+    if wide:
+        value = value.translate({code: code + 0xFEE0 for code in range(0x30, 0x3A)})
+    assert value in [f.text for f in check_text(f"{label}{value}\n")]
+
+
+def test_two_short_spaced_numbers_after_a_label_are_no_identifier():
+    assert not check_text("番号 12 34\n")
