@@ -189,8 +189,8 @@ LIBRARY = Feature(
     jobs=(Job("library_index", library_jobs.index_library, every=MINUTE),),
 )
 
-# /jirei poll (日程調整): a study group's date poll, answered ○ △ × in its space, closed into a
-# self-run session or a plain reminder; its table refresh, nudge and reminders are outbox rows (no job).
+# /jirei poll (日程調整): a study group's date poll, answered ○ △ × in its space or by DM, closed into a
+# self-run session or a plain reminder; its table, DMs, refreshes, nudge and reminders are outbox rows (no job).
 POLLS = Feature(
     name="polls",
     listeners=(poll_actions.register, poll_views.register),
@@ -200,6 +200,8 @@ POLLS = Feature(
         polls.NUDGE_KIND: poll_messages.render_nudge,
         polls.DECIDED_KIND: poll_messages.render_decided,
         polls.REMINDER_KIND: poll_messages.render_reminder,
+        polls.BALLOT_KIND: poll_messages.render_ballot,
+        polls.BALLOT_REFRESH_KIND: poll_messages.render_ballot_refresh,
     },
 )
 

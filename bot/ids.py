@@ -151,6 +151,7 @@ POLL_NOTE_BLOCK = "poll_note"
 POLL_NOTE_INPUT = "poll_note_input"
 POLL_ANSWER = "poll_answer"  # the ○ △ × select of one slot in the table
 POLL_ANSWER_BLOCK = "poll_answer_{slot}"
+POLL_DM_ANSWER = "poll_dm_answer"  # the same select in a member's DM (in a block POLL_ANSWER_BLOCK)
 POLL_CLOSE = "poll_close"  # the organiser's 決定 button: opens the close form
 POLL_CLOSE_VIEW = "poll_close_view"
 POLL_CLOSE_SLOT_BLOCK = "poll_close_slot"

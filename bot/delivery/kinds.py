@@ -60,3 +60,5 @@ class DeliveryKind(StrEnum):
     POLL_NUDGE = "poll_nudge"  # to a member who has not answered: once, in office hours
     POLL_DECIDED = "poll_decided"  # to the group's space: the chosen slot
     POLL_REMINDER = "poll_reminder"  # to the group's space: a plain reminder before the chosen slot
+    POLL_BALLOT = "poll_ballot"  # to each member's DM: the same ○ △ × selects, in their language
+    POLL_BALLOT_REFRESH = "poll_ballot_refresh"  # that DM updated in place (an answer given in the channel, the close)

@@ -371,15 +371,22 @@ async def step_poll(demo) -> None:
         poll = await uow.date_polls.get(1)
         slot_ids = [s.id for s in await uow.date_polls.slots(poll.id)]
     updates_before = len(fake.calls_to("chat.update"))
-    for user, choices in ((members[0], ("yes", "no", "yes")), (members[2], ("maybe", "yes", "yes")),
-                          (organiser, ("no", "yes", "yes"))):
+    ballots = {user: next((dict(m, channel=fake.dm_channel_id(user)) for m in fake.dm_messages(user)
+                           if ids.POLL_DM_ANSWER in str(m.get("blocks"))), None) for user in members}
+    demo.expect(all(ballots.values()), t("polls.demo.check.dms", demo.lang, members=len(members)))
+    # two answer in the channel's table, the third in the DM: the same answers, one table
+    dm = ballots[members[2]]
+    for user, choices, action, message in (
+            (members[0], ("yes", "no", "yes"), ids.POLL_ANSWER, tables[0]),
+            (members[2], ("maybe", "yes", "yes"), ids.POLL_DM_ANSWER if dm else ids.POLL_ANSWER, dm or tables[0]),
+            (organiser, ("no", "yes", "yes"), ids.POLL_ANSWER, tables[0])):
         for slot_id, choice in zip(slot_ids, choices):
-            await demo.ws.driver.click(user, ids.POLL_ANSWER, poll_answer_value(poll.id, slot_id, choice),
-                                       message=tables[0], block_id=ids.POLL_ANSWER_BLOCK.format(slot=slot_id))
+            await demo.ws.driver.click(user, action, poll_answer_value(poll.id, slot_id, choice),
+                                       message=message, block_id=ids.POLL_ANSWER_BLOCK.format(slot=slot_id))
     await demo.advance(timedelta(seconds=30), t("polls.demo.clock", demo.lang))
     table = fake.message(group.channel_id, tables[0]["ts"])
     demo.say(demo.render(table))
-    updates = fake.calls_to("chat.update")[updates_before:]
+    updates = [c for c in fake.calls_to("chat.update")[updates_before:] if c.params.get("channel") == group.channel_id]
     demo.expect(1 <= len(updates) <= 2 and f"<@{members[2]}>" in str(table["blocks"]),
                 t("polls.demo.check.updated", demo.lang, answers=9, updates=len(updates)))
     await demo.press(organiser, table, ids.POLL_CLOSE, show=False)

@@ -86,14 +86,8 @@ def build_table(table: PollTable, note: str, lang: str, tz: ZoneInfo) -> list[di
               context(t("polls.table.by", lang, organiser=mention(poll.organiser_user_id)))]
     if note:
         blocks.append(section(escape(note)))
-    answer_options = [option(t(f"polls.answer.{choice}", lang), choice) for choice in ANSWERS]
     for line in table.lines:
-        accessory = None
-        if is_open:
-            accessory = {"type": "static_select", "action_id": ids.POLL_ANSWER,
-                         "placeholder": plain(t("polls.table.answer_placeholder", lang)),
-                         "options": [option(o["text"]["text"], answer_value(poll.id, line.slot.id, o["value"]))
-                                     for o in answer_options]}
+        accessory = _answer_select(ids.POLL_ANSWER, poll.id, line.slot.id, lang) if is_open else None
         blocks.append(section(_slot_text(line, line.slot.id == table.best_slot_id and is_open,
                                          line.slot.id == poll.chosen_slot_id, lang, tz),
                               block_id=ids.POLL_ANSWER_BLOCK.format(slot=line.slot.id), accessory=accessory))
@@ -103,6 +97,42 @@ def build_table(table: PollTable, note: str, lang: str, tz: ZoneInfo) -> list[di
                                      style="primary")))
     else:
         blocks.append(context(t("polls.table.closed", lang)))
+    return blocks
+
+
+def _answer_select(action_id: str, poll_id: int, slot_id: int, lang: str, chosen: str | None = None) -> dict:
+    options = [option(t(f"polls.answer.{choice}", lang), answer_value(poll_id, slot_id, choice)) for choice in ANSWERS]
+    select = {"type": "static_select", "action_id": action_id,
+              "placeholder": plain(t("polls.table.answer_placeholder", lang)), "options": options}
+    initial = next((o for o, choice in zip(options, ANSWERS) if choice == chosen), None)
+    if initial is not None:
+        select["initial_option"] = initial
+    return select
+
+
+def build_ballot(table: PollTable, user_id: str, note: str, lang: str, tz: ZoneInfo) -> list[dict]:
+    """A member's DM: the poll's slots with the same ○ △ × selects as the table, each showing what
+    this member answered (here or in the channel); once closed, the slots without selects and the
+    chosen one marked."""
+    poll = table.poll
+    is_open = poll.status == "open"
+    channel_id = table.group.channel_id if table.group is not None else None
+    by = t("polls.ballot.by", lang, organiser=mention(poll.organiser_user_id),
+           channel=channel_link(channel_id) if channel_id else t("polls.ballot.no_channel", lang))
+    blocks = [header(t("polls.table.heading", lang, title=poll.title)), context(by)]
+    if note:
+        blocks.append(section(escape(note)))
+    mine = table.answers_of(user_id)
+    for line in table.lines:
+        text = f"*{format_datetime(line.slot.starts_at, lang, tz)}*"
+        if line.slot.id == poll.chosen_slot_id:
+            text += t("polls.table.chosen", lang)
+        elif not is_open and line.slot.id in mine:
+            text += "　" + t(f"polls.answer.{mine[line.slot.id]}", lang)
+        accessory = (_answer_select(ids.POLL_DM_ANSWER, poll.id, line.slot.id, lang, mine.get(line.slot.id))
+                     if is_open else None)
+        blocks.append(section(text, block_id=ids.POLL_ANSWER_BLOCK.format(slot=line.slot.id), accessory=accessory))
+    blocks.append(context(t("polls.ballot.open" if is_open else "polls.table.closed", lang)))
     return blocks
 
 

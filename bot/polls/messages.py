@@ -43,6 +43,36 @@ async def render_table_refresh(ctx: RenderContext) -> Message | None:
     return message
 
 
+async def _ballot_message(ctx: RenderContext, poll: DatePoll) -> Message:
+    user_id = ctx.delivery.recipient
+    lang = await ctx.uow.coordinators.lang_of(user_id)
+    table = await polls.table(ctx.uow, poll)
+    return Message(text=t("polls.ballot.text", lang, title=escape(poll.title)),
+                   blocks=blocks.build_ballot(table, user_id, polls.note_of(ctx.uow, poll), lang, ctx.deps.tz))
+
+
+async def render_ballot(ctx: RenderContext) -> Message | None:
+    """The member's own DM with the poll's selects; not owed once the poll closed or they left the group."""
+    poll = await polls.ballot_of(ctx.uow, int(ctx.payload.get("poll_id", 0)), ctx.delivery.recipient)
+    if poll is None or poll.status != "open":
+        return None
+    return await _ballot_message(ctx, poll)
+
+
+async def render_ballot_refresh(ctx: RenderContext) -> Message | None:
+    """That DM brought up to date in place (chat.update): the member's answers, or the poll closed."""
+    poll = await polls.ballot_of(ctx.uow, int(ctx.payload.get("poll_id", 0)), ctx.delivery.recipient)
+    if poll is None:
+        return None
+    key = polls.ballot_key(poll, ctx.delivery.recipient)
+    post = (await ctx.uow.outbox.by_dedupe_keys([key])).get(key)
+    if post is None or not (post.slack_channel and post.slack_ts):
+        return None  # not out yet (it shows the answers of the moment it goes), or never sent
+    message = await _ballot_message(ctx, poll)
+    message.replaces = (post.slack_channel, post.slack_ts)
+    return message
+
+
 async def render_nudge(ctx: RenderContext) -> Message | None:
     """Once, to a member still silent: skipped if they answered meanwhile or the poll closed."""
     poll = await polls.still_silent(ctx.uow, int(ctx.payload.get("poll_id", 0)), ctx.delivery.recipient)

@@ -46,6 +46,11 @@ class PollTable:
         answered = {u for line in self.lines for u in (*line.yes, *line.maybe, *line.no)}
         return [m for m in self.members if m not in answered]
 
+    def answers_of(self, user_id: str) -> dict[int, str]:
+        """slot id → the person's ○ △ × (yes, maybe, no) where they answered."""
+        return {line.slot.id: choice for line in self.lines for choice in ANSWERS
+                if user_id in getattr(line, choice)}
+
     def line(self, slot_id: int | None) -> SlotLine | None:
         return next((line for line in self.lines if line.slot.id == slot_id), None)
 

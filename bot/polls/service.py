@@ -1,9 +1,11 @@
 """Date polls for study groups (日程調整, issue 25): `/jirei poll`.
 
 The organiser of a poll is any accepted member of an active study group: they offer 2–10
-candidate slots; the group's members answer ○ (yes) △ (maybe) × (no) per slot in the table posted
-in the group's space, and may change their answers until the poll closes. The table is updated in
-place at most once per REFRESH_WINDOW however many answer. A member who has not answered a day
+candidate slots; the group's members answer ○ (yes) △ (maybe) × (no) per slot, in the table posted
+in the group's space or in the same selects sent to each of them by DM (one answer per person and
+slot, wherever given), and may change their answers until the poll closes. The table is updated in
+place at most once per REFRESH_WINDOW however many answer; a member's DM is brought up to date the
+same way when they answered in the channel, and shows the poll closed once it is. A member who has not answered a day
 later is nudged once, in office hours. The organiser alone closes the poll on one slot: it becomes
 a self-run session through the study groups' proposal path (its reminders, material path and
 pledge rule; bot/study_groups/service.py propose_session) or a plain reminder in the space.
@@ -30,6 +32,9 @@ REFRESH_KIND = DeliveryKind.POLL_TABLE_REFRESH
 NUDGE_KIND = DeliveryKind.POLL_NUDGE
 DECIDED_KIND = DeliveryKind.POLL_DECIDED
 REMINDER_KIND = DeliveryKind.POLL_REMINDER
+BALLOT_KIND = DeliveryKind.POLL_BALLOT
+BALLOT_REFRESH_KIND = DeliveryKind.POLL_BALLOT_REFRESH
+SOURCES = ("channel", "dm")  # where an answer was given: the table in the group's space, or a DM
 
 TITLE_MAX = 24  # about eight Japanese characters of heading, and room for a date beside it
 NOTE_MAX = 500
@@ -108,7 +113,8 @@ async def _members(uow: UnitOfWork, group_id: int) -> list[str]:
 
 
 async def create_poll(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor, draft: PollDraft) -> DatePoll:
-    """The poll, its table posted to the group's space, and one nudge per silent member a day later."""
+    """The poll, its table posted to the group's space, the same selects to each member by DM, and one
+    nudge per silent member a day later (all through the outbox, paced like every other DM)."""
     group = next((g for g in await check_may_poll(uow, actor) if g.code == draft.group_code), None)
     if group is None:
         await uow.audit.record(now, actor.user_id, "poll.create", "refused", target=draft.group_code)
@@ -120,6 +126,8 @@ async def create_poll(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor
                          dedupe_key=table_key(poll), now=now, payload={"poll_id": poll.id})
     nudge_at = study_groups.next_sensible_time(now + NUDGE_AFTER, tz)
     for user_id in await _members(uow, group.id):
+        await outbox.enqueue(uow, kind=BALLOT_KIND, recipient=user_id, due_at=now, dedupe_key=ballot_key(poll, user_id),
+                             now=now, payload={"poll_id": poll.id})
         if user_id != actor.user_id:
             await outbox.enqueue(uow, kind=NUDGE_KIND, recipient=user_id, due_at=nudge_at,
                                  dedupe_key=f"poll:{poll.id}:nudge:{user_id}", now=now, payload={"poll_id": poll.id})
@@ -130,6 +138,10 @@ async def create_poll(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor
 
 def table_key(poll: DatePoll) -> str:
     return f"poll:{poll.id}:table"
+
+
+def ballot_key(poll: DatePoll, user_id: str) -> str:
+    return f"poll:{poll.id}:ballot:{user_id}"
 
 
 def note_of(uow: UnitOfWork, poll: DatePoll) -> str:
@@ -166,9 +178,12 @@ async def _open_poll(uow: UnitOfWork, poll_id: int, *, lock: bool = False) -> Da
     return poll
 
 
-async def answer(uow: UnitOfWork, now: datetime, actor: Actor, poll_id: int, slot_id: int, choice: str) -> DatePoll:
-    """A member's ○ △ × for one slot (a change replaces the earlier answer); the table follows."""
-    if choice not in ANSWERS:
+async def answer(uow: UnitOfWork, now: datetime, actor: Actor, poll_id: int, slot_id: int, choice: str,
+                 *, source: str = "channel") -> DatePoll:
+    """A member's ○ △ × for one slot, given in the channel's table or in their DM: one answer either
+    way (a change replaces the earlier one). The table follows; so does the member's DM when the
+    answer was given in the channel (a select in the DM already shows what was chosen there)."""
+    if choice not in ANSWERS or source not in SOURCES:
         raise PollError("polls.error.bad_answer")
     poll = await _open_poll(uow, poll_id)
     if actor.user_id not in await _members(uow, poll.group_id):
@@ -178,6 +193,8 @@ async def answer(uow: UnitOfWork, now: datetime, actor: Actor, poll_id: int, slo
         raise PollError("polls.error.not_found")
     await uow.date_polls.set_answer(poll.id, slot_id, actor.user_id, choice, now)
     await schedule_refresh(uow, now, poll)
+    if source == "channel":
+        await schedule_ballot_refresh(uow, now, poll, actor.user_id)
     return poll
 
 
@@ -188,6 +205,15 @@ async def schedule_refresh(uow: UnitOfWork, now: datetime, poll: DatePoll) -> No
     bucket = int(now.timestamp()) // window
     due = datetime.fromtimestamp((bucket + 1) * window, tz=timezone.utc)
     await _enqueue_refresh(uow, now, poll, due, f"poll:{poll.id}:refresh:{bucket}")
+
+
+async def schedule_ballot_refresh(uow: UnitOfWork, now: datetime, poll: DatePoll, user_id: str) -> None:
+    """The member's DM shows their answers at the end of this window (one chat.update per window)."""
+    window = int(REFRESH_WINDOW.total_seconds())
+    bucket = int(now.timestamp()) // window
+    due = datetime.fromtimestamp((bucket + 1) * window, tz=timezone.utc)
+    await outbox.enqueue(uow, kind=BALLOT_REFRESH_KIND, recipient=user_id, due_at=due, now=now,
+                         dedupe_key=f"{ballot_key(poll, user_id)}:refresh:{bucket}", payload={"poll_id": poll.id})
 
 
 async def _enqueue_refresh(uow: UnitOfWork, now: datetime, poll: DatePoll, due: datetime, key: str) -> None:
@@ -242,9 +268,20 @@ async def close_poll(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor,
         await outbox.enqueue(uow, kind=DECIDED_KIND, recipient=group.channel_id, due_at=now,
                              dedupe_key=f"poll:{poll.id}:decided", now=now, payload={"poll_id": poll.id})
     await _enqueue_refresh(uow, now, poll, now, f"poll:{poll.id}:refresh:closed")
+    for user_id in await _members(uow, poll.group_id):  # each DM shows the poll closed, its selects gone
+        await outbox.enqueue(uow, kind=BALLOT_REFRESH_KIND, recipient=user_id, due_at=now, now=now,
+                             dedupe_key=f"{ballot_key(poll, user_id)}:closed", payload={"poll_id": poll.id})
     await uow.audit.record(now, actor.user_id, "poll.close", "ok", target=poll.code, decided=outcome,
                            session=session.code if session else None)
     return PollClosed(poll, slot, session)
+
+
+async def ballot_of(uow: UnitOfWork, poll_id: int, user_id: str) -> DatePoll | None:
+    """The poll, if the person is (still) a member of its group: their DM with its selects is owed."""
+    poll = await uow.date_polls.get(poll_id)
+    if poll is None or user_id not in await _members(uow, poll.group_id):
+        return None
+    return poll
 
 
 async def still_silent(uow: UnitOfWork, poll_id: int, user_id: str) -> DatePoll | None:

@@ -1,5 +1,5 @@
-"""The table's ○ △ × selects (one per slot) and the organiser's 決定 button, which opens the close
-form. The select's value (poll, slot, answer) is all that is read from it; whether the presser
+"""The ○ △ × selects (one per slot, in the channel's table and in each member's DM) and the
+organiser's 決定 button, which opens the close form. The select's value (poll, slot, answer) is all that is read from it; whether the presser
 may answer or close is decided by the service."""
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ from handlers.context import actor_of, answer
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    @app.action(ids.POLL_ANSWER)
-    async def answer_slot(ack, body, context, respond, client):
-        await ack()
+    async def answer_slot(body, context, respond, client, source: str) -> None:
         actor = actor_of(context)
         action = (body.get("actions") or [{}])[0]
         parsed = parse_answer_value(str((action.get("selected_option") or {}).get("value", ""))[:40])
@@ -28,11 +26,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
         poll_id, slot_id, choice = parsed
         try:
             async with deps.uow() as uow:
-                await polls.answer(uow, deps.clock.now(), actor, poll_id, slot_id, choice)
+                await polls.answer(uow, deps.clock.now(), actor, poll_id, slot_id, choice, source=source)
         except Refusal as err:
             await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
             return
         deps.wake_dispatcher()
+
+    @app.action(ids.POLL_ANSWER)
+    async def answer_in_channel(ack, body, context, respond, client):
+        await ack()
+        await answer_slot(body, context, respond, client, "channel")
+
+    @app.action(ids.POLL_DM_ANSWER)
+    async def answer_in_dm(ack, body, context, respond, client):
+        await ack()
+        await answer_slot(body, context, respond, client, "dm")
 
     @app.action(ids.POLL_CLOSE)
     async def open_close_form(ack, body, context, respond, client):

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import ids
 from bot.local.slack.blockkit import validate_message_blocks, validate_view
 from bot.local.slack.escaping import mrkdwn_texts
 from bot.polls import blocks
@@ -105,6 +106,23 @@ def test_the_table_is_valid_block_kit_and_shows_who_can_come(lang):
     closed = blocks.build_table(full_table("closed", chosen=3), "", lang, JST)
     assert validate_message_blocks(closed) == []
     assert not any(b.get("accessory") for b in closed) and "✅" in str(closed) and "⭐" not in str(closed)
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_members_dm_is_valid_block_kit_and_shows_their_own_answers(lang):
+    table = full_table()
+    built = blocks.build_ballot(table, "U0015", HOSTILE * 10, lang, JST)  # U0015 answered △ everywhere
+    assert validate_message_blocks(built) == []
+    text = "\n".join(t for _place, t in mrkdwn_texts({"blocks": built}))
+    assert "<!channel>" not in text and "<#C0GROUP>" in text
+    selects = [b["accessory"] for b in built if b.get("accessory")]
+    assert len(selects) == 10 and all(s["action_id"] == ids.POLL_DM_ANSWER for s in selects)
+    assert all(s["initial_option"]["value"].endswith(":maybe") for s in selects)
+    assert all("initial_option" not in s for s in (b["accessory"] for b in blocks.build_ballot(
+        table, "UNOBODY", "", lang, JST) if b.get("accessory")))
+    closed = blocks.build_ballot(full_table("closed", chosen=3), "U0015", "", lang, JST)
+    assert validate_message_blocks(closed) == []
+    assert not any(b.get("accessory") for b in closed) and "✅" in str(closed)
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])

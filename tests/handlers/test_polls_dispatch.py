@@ -1,5 +1,6 @@
 """Date polls (日程調整, issue 25) through the real AsyncApp and the fake Slack: the form (valid and
-invalid), ○ △ × answers and changes in the group's channel, the table updated in place (coalesced),
+invalid), ○ △ × answers and changes in the group's channel and in each member's DM (one answer
+wherever given), the table updated in place (coalesced), old selects after the close,
 the organiser's decision into a self-run session or a plain reminder, nobody else deciding, one
 nudge in office hours, in Japanese and English."""
 
@@ -53,6 +54,23 @@ async def choose(ws, user: str, channel_id: str, poll: DatePoll, slot_id: int, c
                                  block_id=ids.POLL_ANSWER_BLOCK.format(slot=slot_id))
 
 
+def ballot(ws, user: str) -> dict:
+    """The member's DM with the poll's selects (as Slack shows it now), ready to be pressed on."""
+    found = [m for m in ws.fake.dm_messages(user) if "poll_answer_" in str(m.get("blocks"))]
+    assert len(found) == 1, f"{user} has {len(found)} date-poll DMs"
+    return dict(found[0], channel=ws.fake.dm_channel_id(user))
+
+
+async def choose_in_dm(ws, user: str, poll: DatePoll, slot_id: int, choice: str, message: dict | None = None):
+    return await ws.driver.click(user, ids.POLL_DM_ANSWER, answer_value(poll.id, slot_id, choice),
+                                 message=message or ballot(ws, user), block_id=ids.POLL_ANSWER_BLOCK.format(slot=slot_id))
+
+
+def dm_select(message: dict, slot_id: int) -> dict:
+    block = next(b for b in message["blocks"] if b.get("block_id") == ids.POLL_ANSWER_BLOCK.format(slot=slot_id))
+    return block.get("accessory") or {}
+
+
 async def slot_ids(ws, poll: DatePoll) -> list[int]:
     async with ws.deps.uow() as uow:
         return [s.id for s in await uow.date_polls.slots(poll.id)]
@@ -103,7 +121,7 @@ async def test_answers_and_changes_update_the_table_in_place_coalesced(ws):
     await choose(ws, third, group.channel_id, poll, later, "maybe")
     await choose(ws, second, group.channel_id, poll, first, "yes")  # a change: × → ○
     await ws.advance(timedelta(seconds=30))
-    updates = ws.fake.calls_to("chat.update")
+    updates = [c for c in ws.fake.calls_to("chat.update") if c.params.get("channel") == group.channel_id]
     # five answers within one window: one update (plus at most one for a window boundary crossed)
     assert 1 <= len(updates) <= 2
     assert not ws.fake.calls_to("chat.postMessage") or all(
@@ -244,3 +262,88 @@ async def test_in_english_for_a_group_that_chose_english(ws):
     await close(ws, organiser, group, "reminder", first)
     assert "will be on" in texts(ws.fake.messages(group.channel_id))
     assert "posted in" in texts(ws.fake.dm_messages(organiser))
+
+
+async def test_each_member_answers_in_a_dm_and_it_is_the_same_answer_as_in_the_channel(ws):
+    group, members = await form_group(ws)
+    organiser, second, third = members[:3]
+    poll = await start_poll(ws, group, organiser)
+    first, later, last = await slot_ids(ws, poll)
+    for user in (organiser, second, third):  # every member, the organiser too, gets the selects by DM
+        dm = ballot(ws, user)
+        assert "5月の勉強会" in texts([dm]) and group.channel_id in texts([dm])
+        assert [dm_select(dm, s)["action_id"] for s in (first, later, last)] == [ids.POLL_DM_ANSWER] * 3
+        assert "initial_option" not in dm_select(dm, first)
+    sent = ballot(ws, second)
+    await choose_in_dm(ws, second, poll, first, "yes")
+    await choose_in_dm(ws, third, poll, later, "maybe")
+    await ws.advance(timedelta(seconds=30))
+    table = table_message(ws, group.channel_id)
+    first_slot = next(b for b in table["blocks"] if b.get("block_id") == ids.POLL_ANSWER_BLOCK.format(slot=first))
+    assert "○ 1" in first_slot["text"]["text"] and f"<@{second}>" in first_slot["text"]["text"]
+    later_slot = next(b for b in table["blocks"] if b.get("block_id") == ids.POLL_ANSWER_BLOCK.format(slot=later))
+    assert "△ 1" in later_slot["text"]["text"] and f"<@{third}>" in later_slot["text"]["text"]
+    # the same person changes that answer in the channel: one answer, the latest, in the table and the DM
+    ws.fake.reset_calls()
+    await choose(ws, second, group.channel_id, poll, first, "no")
+    await ws.advance(timedelta(seconds=30))
+    async with ws.deps.uow() as uow:
+        answers = [(a.user_id, a.slot_id, a.answer) for a in await uow.date_polls.answers(poll.id)]
+    assert sorted(answers) == sorted([(second, first, "no"), (third, later, "maybe")])
+    table = table_message(ws, group.channel_id)
+    first_slot = next(b for b in table["blocks"] if b.get("block_id") == ids.POLL_ANSWER_BLOCK.format(slot=first))
+    assert "○ 0" in first_slot["text"]["text"] and "× 1" in first_slot["text"]["text"]
+    dm = ballot(ws, second)
+    assert dm["ts"] == sent["ts"]  # updated in place, not posted again
+    assert dm_select(dm, first)["initial_option"]["value"] == answer_value(poll.id, first, "no")
+    assert "initial_option" not in dm_select(dm, later)
+    # one update of the table and one of the DM of the person who answered in the channel; nobody else's DM
+    updates = ws.fake.calls_to("chat.update")
+    assert {c.params["channel"] for c in updates} == {group.channel_id, ws.fake.dm_channel_id(second)}
+    assert not ws.fake.calls_to("chat.postMessage")
+    # and back in the DM: × → △, the table follows
+    await choose_in_dm(ws, second, poll, first, "maybe", message=dm)
+    await ws.advance(timedelta(seconds=30))
+    table = table_message(ws, group.channel_id)
+    first_slot = next(b for b in table["blocks"] if b.get("block_id") == ids.POLL_ANSWER_BLOCK.format(slot=first))
+    assert "△ 1" in first_slot["text"]["text"] and "× 0" in first_slot["text"]["text"]
+
+
+async def test_after_the_close_a_select_in_the_dm_or_the_channel_says_the_poll_is_closed(ws):
+    group, members = await form_group(ws)
+    organiser, second = members[:2]
+    poll = await start_poll(ws, group, organiser)
+    first, later, _ = await slot_ids(ws, poll)
+    stale_dm, stale_table = ballot(ws, second), table_message(ws, group.channel_id)
+    await choose_in_dm(ws, second, poll, later, "yes")
+    await close(ws, organiser, group, "reminder", later)
+    # each DM now shows the poll closed, the chosen slot marked and no select left
+    dm = ballot(ws, second)
+    assert dm["ts"] == stale_dm["ts"] and ids.POLL_DM_ANSWER not in str(dm["blocks"])
+    assert "締め切られました" in texts([dm]) and "✅" in texts([dm])
+    # the selects as a client that has not refreshed still shows them, in the DM and in the channel
+    for action, message in ((ids.POLL_DM_ANSWER, stale_dm), (ids.POLL_ANSWER, stale_table)):
+        told = len(ws.fake.ephemerals(second))
+        reply = await ws.driver.click(second, action, answer_value(poll.id, first, "yes"), message=message,
+                                      block_id=ids.POLL_ANSWER_BLOCK.format(slot=first))
+        assert reply.status == 200
+        assert len(ws.fake.ephemerals(second)) == told + 1
+        assert "締め切られて" in texts(ws.fake.ephemerals(second)[-1:])
+    async with ws.deps.uow() as uow:
+        assert [(a.slot_id, a.answer) for a in await uow.date_polls.answers(poll.id)] == [(later, "yes")]
+
+
+async def test_the_dm_is_in_each_members_own_language(ws):
+    group, members = await form_group(ws)
+    organiser, second = members[:2]
+    async with ws.deps.uow() as uow:
+        await people.update_profile(uow, ws.clock.now(), second, people.ProfileChange({"lang": "en"}))
+    poll = await start_poll(ws, group, organiser)
+    first = (await slot_ids(ws, poll))[0]
+    assert "I can come" in str(ballot(ws, second)["blocks"]) and "same answer" in texts([ballot(ws, second)])
+    assert "参加できる" in str(ballot(ws, organiser)["blocks"])  # the organiser chose Japanese
+    stale = ballot(ws, second)
+    await close(ws, organiser, group, "reminder", first)
+    assert "This date poll is closed" in texts([ballot(ws, second)])
+    reply = await choose_in_dm(ws, second, poll, first, "no", message=stale)
+    assert reply.status == 200 and "already closed" in texts(ws.fake.ephemerals(second)[-1:])

@@ -38,8 +38,10 @@ async def test_a_poll_posts_its_table_and_owes_one_nudge_per_silent_member(uow_f
     async with uow_factory() as uow:
         rows = list(await uow.session.scalars(select(Delivery).order_by(Delivery.id)))
         assert [(d.kind, d.recipient) for d in rows] == [
-            ("poll_table", "CGROUP1"), ("poll_nudge", "UMEM1"), ("poll_nudge", "UMEM2")]
-        nudge_at = rows[1].due_at.astimezone(JST)
+            ("poll_table", "CGROUP1"), ("poll_ballot", "UORG"), ("poll_ballot", "UMEM1"), ("poll_nudge", "UMEM1"),
+            ("poll_ballot", "UMEM2"), ("poll_nudge", "UMEM2")]  # the selects by DM to every member, at once
+        assert all(d.due_at == rows[0].due_at for d in rows if d.kind == "poll_ballot")
+        nudge_at = rows[3].due_at.astimezone(JST)
         assert nudge_at == datetime(2027, 4, 2, 11, 0, tzinfo=JST)  # a day later, a Friday in office hours
         stored = await uow.date_polls.get(poll.id)
         assert b"\xe7\xa7\x98" not in stored.note_encrypted and polls.note_of(uow, stored) == "秘密のメモ"
