@@ -407,7 +407,8 @@ _HANGUL_SENTENCE_END = re.compile(r"(?:요|다|까|죠|네|세요)$")
 
 
 def _script_runs(folded: str) -> Iterator[tuple[str, int, int, str]]:
-    for match in _SCRIPT_RUN.finditer(folded):
+    runs = list(_SCRIPT_RUN.finditer(folded))
+    for index, match in enumerate(runs):
         words = match.group().split(" ")
         start = match.start()
         # A cue inside the run ("ကျွန်တော့်နာမည် ဝင်းထက်နိုင်", "मेरो नाम राम"): the name is what follows it.
@@ -427,7 +428,12 @@ def _script_runs(folded: str) -> Iterator[tuple[str, int, int, str]]:
         line_end = min(len(folded), end + 200) if line_end == -1 else line_end
         before = folded[max(line_start, start - 16):start]
         after = folded[end:min(line_end, end + 16)]
-        if (_JA_CUE_BEFORE.search(before) or _JA_CUE_AFTER.match(after) or _NATIVE_CUE_BEFORE.search(before)
+        # Every cue before ends in a kanji, katakana, its own script or one of these kana: a run after
+        # other kana ("あ 가 あ 가…") is looked at no further for one.
+        last = before.rstrip(" \t")[-1:]
+        cue_possible = not ("ぁ" <= last <= "ゖ" and last not in "のはがとん")
+        if ((cue_possible and (_JA_CUE_BEFORE.search(before) or _NATIVE_CUE_BEFORE.search(before)))
+                or _JA_CUE_AFTER.match(after)
                 or told is not None
                 or (start - line_start <= 28 and _CHAT_OR_LIST_START.fullmatch(folded, line_start, start)
                     and _SPEAKER_END.match(after + "\n") and len(words) <= 3
@@ -438,11 +444,12 @@ def _script_runs(folded: str) -> Iterator[tuple[str, int, int, str]]:
         # No cue: a short run set unquoted between Japanese words, the only run of its script on the line.
         near_before = before.rstrip(" \t")[-1:]
         near_after = after.lstrip(" \t")[:1]
-        line = folded[line_start:line_end]
-        if (len(words) <= 3 and (_JAPANESE_LETTER.match(near_before or "") or _JAPANESE_LETTER.match(near_after or ""))
+        # The only run on its line: its neighbours among the runs (in order) are on other lines.
+        alone = ((index == 0 or "\n" in folded[runs[index - 1].end():match.start()])
+                 and (index + 1 == len(runs) or "\n" in folded[match.end():runs[index + 1].start()]))
+        if (alone and len(words) <= 3 and (_JAPANESE_LETTER.match(near_before or "") or _JAPANESE_LETTER.match(near_after or ""))
                 and near_before not in _QUOTE_BEFORE and near_before not in "：:/→"
-                and near_after not in "」』\"”'’:：/→"
-                and len(_SCRIPT_RUN.findall(line, 0, 400)) == 1):
+                and near_after not in "」』\"”'’:：/→"):
             yield "person_name", start, end, CHECK
 
 
