@@ -79,6 +79,10 @@ _CASE_FIELD = re.compile(
     r"[ \t:：は=（(]{0,3}(?P<value>" + _ERA_CASE + r"|[A-Za-z0-9一-龥/\-]{1,30})")
 # A court case number needs no label: "令和6年（家イ）第1187号" (a statute, "令和6年法律第60号", has no brackets).
 _COURT_CASE = re.compile(_ERA_CASE)
+# An office's document number of four digits or more: "浜福保第3127号", "東管在第23-118705号", "第22-精-004881号"
+# (a statute or circular, "令和5年法律第1234号", "告示第1234号", names its kind before 第 and is public).
+_DOCUMENT_NUMBER = re.compile(r"第 ?(?P<value>[0-9]{1,4}(?:-[一-龥A-Za-z]{1,3})?-[0-9]{3,8}|[0-9]{4,8}) ?号")
+_STATUTE_BEFORE = re.compile(r"(?:法律|法|政令|省令|府令|令|条例|規則|告示|通知|通達|訓令|規程|要綱|公示|条|年度?)[ 　]?$")
 
 _PHONE_FIELD = re.compile(
     r"(?:電話番号|電話|携帯|TEL|Tel|tel|Phone|phone|Mobile|mobile|直通|連絡先|Telefone|Teléfono|Numero|Número"
@@ -234,6 +238,10 @@ def _number_fields(folded: str) -> Iterator[tuple[str, int, int, str]]:
         yield "case_number", match.start("value"), match.start("value") + len(trimmed), CONFIDENT
     for match in _COURT_CASE.finditer(folded):
         yield "case_number", match.start(), match.end(), CONFIDENT
+    for match in _DOCUMENT_NUMBER.finditer(folded):
+        if not (_STATUTE_BEFORE.search(folded, max(0, match.start() - 6), match.start())
+                or _NOT_ID_LABEL.search(folded, max(0, match.start() - 12), match.start())):  # 登録番号 第…号: a register
+            yield "case_number", match.start("value"), match.end("value"), CONFIDENT, True
     for match in _PHONE_FIELD.finditer(folded):
         value = match.group("value")
         digits = re.sub(r"[^0-9]", "", value)

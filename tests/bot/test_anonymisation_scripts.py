@@ -189,3 +189,19 @@ def test_a_labelled_number_in_spaced_digit_groups_is_found_whole(groups, label, 
 
 def test_two_short_spaced_numbers_after_a_label_are_no_identifier():
     assert not check_text("番号 12 34\n")
+
+
+# --- an office's document number, 第…号 ----------------------------------------------------------------
+
+@SETTINGS
+@given(office=st.sampled_from(["東管在", "浜福保", "", "市福第"[:2]]),
+       number=st.from_regex(r"(?:[0-9]{2}-)?[1-9][0-9]{3,6}", fullmatch=True))
+def test_an_office_document_number_of_four_digits_or_more_is_a_case_number(office, number):
+    found = [(f.kind, f.text) for f in check_text(f"通知書 {office}第{number}号 を受け取った。")]
+    assert ("case_number", number) in found, found
+
+
+@pytest.mark.parametrize("text", ["令和5年法律第1234号", "厚生労働省告示第1234号", "平成30年度第1234号", "登録番号 第19081234号",
+                                  "第3号"])
+def test_statutes_registers_and_short_numbers_are_not_document_numbers(text):
+    assert not [f for f in check_text(text) if f.kind == "case_number"]
