@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.study_groups.results import ProposeResult
 from storage.models import CaseSession, DatePoll, DatePollSlot, StudyGroup
 
 ANSWERS = ("yes", "maybe", "no")  # ○ △ ×
@@ -60,3 +61,4 @@ class PollClosed:
     poll: DatePoll
     slot: DatePollSlot
     session: CaseSession | None  # the self-run session, when the organiser chose one
+    proposal: ProposeResult | None = None  # its proposal (case, group, invited), told to the organiser

@@ -233,27 +233,48 @@ async def check_may_close(uow: UnitOfWork, now: datetime, actor: Actor, poll_id:
     return await table(uow, poll)
 
 
-async def close_poll(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor, poll_id: int, slot_id: int,
-                     outcome: str, *, per_month: int) -> PollClosed:
-    """The organiser's decision: the slot becomes a self-run session (outcome "session") or a plain
-    reminder in the group's space (outcome "reminder"). Members are told in the space."""
+async def check_decision(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor, poll_id: int, slot_id: int,
+                         outcome: str, *, per_month: int) -> DatePollSlot:
+    """The organiser's choice, checked before anything is done: the slot is still ahead and, for a
+    self-run session, far enough ahead for the proposal path's rules (its registration deadline the
+    day before, so PROPOSAL_MIN_LEAD at least), and the organiser may propose one (profile, pledge,
+    the month's cap). A PollFieldError is shown beside its field in the close form, which stays open
+    with the poll: nothing is lost, another slot or a plain reminder can be chosen."""
     if outcome not in ("session", "reminder"):
-        raise PollError("polls.error.bad_outcome")
+        raise PollFieldError("outcome", "polls.error.bad_outcome")
     await check_may_close(uow, now, actor, poll_id)
-    poll = await _open_poll(uow, poll_id, lock=True)  # a second 決定 waits, then finds it closed
-    slot = next((s for s in await uow.date_polls.slots(poll.id) if s.id == slot_id), None)
+    slot = next((s for s in await uow.date_polls.slots(poll_id) if s.id == slot_id), None)
     if slot is None:
         raise PollError("polls.error.not_found")
     if slot.starts_at <= now:
-        raise PollError("polls.error.slot_gone")
+        raise PollFieldError("slot", "polls.error.slot_gone")
+    if outcome == "session":
+        if slot.starts_at < now + study_groups.PROPOSAL_MIN_LEAD:
+            raise PollFieldError("outcome", "polls.error.too_soon_for_session", days=study_groups.PROPOSAL_MIN_LEAD.days)
+        if slot.starts_at > now + study_groups.PROPOSAL_MAX_LEAD:
+            raise PollFieldError("outcome", "polls.error.too_far_for_session")
+        try:
+            await study_groups.check_may_propose(uow, now, tz, actor, per_month)
+        except study_groups.StudyGroupError as err:
+            raise PollFieldError("outcome", err.key, **err.params) from None
+    return slot
+
+
+async def close_poll(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor, poll_id: int, slot_id: int,
+                     outcome: str, *, per_month: int) -> PollClosed:
+    """The organiser's decision: the slot becomes a self-run session of the poll's own group
+    (outcome "session", through the proposal path: reminders, material path, pledge rule) or a plain
+    reminder in the group's space (outcome "reminder"). Members are told in the space."""
+    poll = await _open_poll(uow, poll_id, lock=True)  # a second 決定 waits, then finds it closed
+    slot = await check_decision(uow, now, tz, actor, poll.id, slot_id, outcome, per_month=per_month)
     group = await uow.study_groups.get(poll.group_id)
-    session = None
+    session = result = None
     if outcome == "session":
         members = await _members(uow, poll.group_id)
         capacity = min(SELF_RUN_MAX_CAPACITY, max(study_groups.PROPOSAL_MIN_PARTICIPANTS, len(members)))
         theme = (group.themes or ["other"])[0] if group else "other"
         proposal = Proposal(title=poll.title, theme=theme, place=None, start=slot.starts_at, capacity=capacity)
-        result = await study_groups.propose_session(uow, now, tz, actor, proposal, per_month=per_month)
+        result = await study_groups.propose_session(uow, now, tz, actor, proposal, per_month=per_month, group=group)
         session = result.session
         poll.session_id = session.id
     else:
@@ -273,7 +294,7 @@ async def close_poll(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor,
                              dedupe_key=f"{ballot_key(poll, user_id)}:closed", payload={"poll_id": poll.id})
     await uow.audit.record(now, actor.user_id, "poll.close", "ok", target=poll.code, decided=outcome,
                            session=session.code if session else None)
-    return PollClosed(poll, slot, session)
+    return PollClosed(poll, slot, session, result)
 
 
 async def ballot_of(uow: UnitOfWork, poll_id: int, user_id: str) -> DatePoll | None:

@@ -389,11 +389,13 @@ async def forget_past_proposal_counts(uow: UnitOfWork, now: datetime, tz: ZoneIn
 
 
 async def propose_session(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor, proposal: Proposal,
-                          *, per_month: int) -> ProposeResult:
-    """A self-run session the proposer facilitates (and takes part in), announced to their group and nearby."""
+                          *, per_month: int, group: StudyGroup | None = None) -> ProposeResult:
+    """A self-run session the proposer facilitates (and takes part in), announced to their group and nearby.
+    The group is the one given (a date poll's own group), else the proposer's most recent active one."""
     person = await check_may_propose(uow, now, tz, actor, per_month)
     await take_proposal(uow, now, tz, actor, per_month)
-    group = await proposer_group(uow, actor.user_id)
+    if group is None:
+        group = await proposer_group(uow, actor.user_id)
     online = proposal.place is None
     spec = SessionSpec(
         case=None, bureau="online" if online else (person.bureau or "online"), start=proposal.start,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from bot import ids
 from bot.people import service as people
 from bot.polls.blocks import answer_value, slot_block
-from storage.models import DatePoll
+from storage.models import DatePoll, StudyGroup
 from tests.handlers.conftest import JST, texts
 from tests.handlers.test_study_groups_dispatch import form_group
 
@@ -347,3 +347,82 @@ async def test_the_dm_is_in_each_members_own_language(ws):
     assert "This date poll is closed" in texts([ballot(ws, second)])
     reply = await choose_in_dm(ws, second, poll, first, "no", message=stale)
     assert reply.status == 200 and "already closed" in texts(ws.fake.ephemerals(second)[-1:])
+
+
+async def submit_close(ws, organiser: str, group, outcome: str, slot_id: int, view: dict | None = None):
+    if view is None:
+        await ws.driver.press(organiser, table_message(ws, group.channel_id), ids.POLL_CLOSE)
+        view = ws.fake.current_view(organiser)
+    return view, await ws.driver.submit_view(organiser, view, {
+        ids.POLL_CLOSE_SLOT_BLOCK: {ids.POLL_CLOSE_SLOT_INPUT: str(slot_id)},
+        ids.POLL_CLOSE_OUTCOME_BLOCK: {ids.POLL_CLOSE_OUTCOME_INPUT: outcome}})
+
+
+async def test_a_slot_too_soon_for_a_session_is_said_in_the_form_and_nothing_is_lost(ws):
+    group, members = await form_group(ws)
+    organiser = members[0]
+    now = ws.clock.now().astimezone(JST)
+    tomorrow, next_week = now + timedelta(days=1, hours=5), now + timedelta(days=7)
+    poll = await start_poll(ws, group, organiser, slots=[tomorrow, next_week])
+    soon, later = await slot_ids(ws, poll)
+    view, reply = await submit_close(ws, organiser, group, "session", soon)
+    # a self-run session closes registration the day before: at least two days ahead, as /jirei propose
+    assert reply.ack["response_action"] == "errors"
+    assert "2日以上先" in reply.ack["errors"][ids.POLL_CLOSE_OUTCOME_BLOCK]
+    assert ws.fake.current_view(organiser)["id"] == view["id"]  # the form stays open
+    async with ws.deps.uow() as uow:
+        assert (await uow.date_polls.get(poll.id)).status == "open" and await uow.sessions.all() == []
+    # the organiser picks a plain reminder for that slot instead, in the same form
+    _, reply = await submit_close(ws, organiser, group, "reminder", soon, view=view)
+    assert not (reply.ack or {}).get("response_action")
+    await ws.run_due()
+    async with ws.deps.uow() as uow:
+        closed = await uow.date_polls.get(poll.id)
+    assert (closed.status, closed.outcome, closed.chosen_slot_id) == ("closed", "reminder", soon)
+
+
+async def test_another_slot_far_enough_ahead_becomes_the_session_instead(ws):
+    group, members = await form_group(ws)
+    organiser = members[0]
+    now = ws.clock.now().astimezone(JST)
+    poll = await start_poll(ws, group, organiser, slots=[now + timedelta(hours=30), now + timedelta(days=9)])
+    soon, later = await slot_ids(ws, poll)
+    view, reply = await submit_close(ws, organiser, group, "session", soon)
+    assert ids.POLL_CLOSE_OUTCOME_BLOCK in reply.ack["errors"]
+    _, reply = await submit_close(ws, organiser, group, "session", later, view=view)
+    assert not (reply.ack or {}).get("response_action")
+    await ws.run_due()
+    async with ws.deps.uow() as uow:
+        closed = await uow.date_polls.get(poll.id)
+        assert (await uow.sessions.get(closed.session_id)).starts_at == now + timedelta(days=9)
+
+
+async def test_the_session_belongs_to_the_polls_own_group_and_the_organiser_gets_its_material_path(ws):
+    group, members = await form_group(ws)
+    organiser, second = members[:2]
+    # the organiser is also in a newer group (the one a plain /jirei propose would attach to)
+    other_channel = ws.fake.add_channel("study-other", is_private=True, members=[organiser])
+    async with ws.deps.uow() as uow:
+        other = await uow.study_groups.add(StudyGroup(bureau="osaka", themes=["education"], status="active",
+                                                      channel_id=other_channel, created_at=ws.clock.now()))
+        member = await uow.study_groups.add_member(other.id, organiser)
+        member.status = "accepted"
+    assert other.id > group.id
+    poll = await start_poll(ws, group, organiser)
+    later = (await slot_ids(ws, poll))[1]
+    await choose_in_dm(ws, second, poll, later, "yes")
+    await close(ws, organiser, group, "session", later)
+    async with ws.deps.uow() as uow:
+        closed = await uow.date_polls.get(poll.id)
+        item = await uow.sessions.get(closed.session_id)
+        case = await uow.cases.get(item.case_id)
+    assert item.study_group_id == group.id and item.kind == "self_run"
+    assert item.theme == (group.themes or ["other"])[0]
+    # announced in the poll's group's channel, not in the other group's
+    assert item.code in texts(ws.fake.messages(group.channel_id))
+    assert item.code not in texts(ws.fake.messages(other_channel))
+    # the proposal path's rules: registration closes the day before, material released 3 days before
+    assert item.deadline_at == SLOTS[1] - timedelta(days=1) and item.release_at == SLOTS[1] - timedelta(days=3)
+    # the organiser is told, as after /jirei propose, how to attach the case material (an upload button)
+    told = [m for m in ws.fake.dm_messages(organiser) if ids.MATERIAL_UPLOAD_OPEN in str(m.get("blocks"))]
+    assert len(told) == 1 and case.code in texts(told)
