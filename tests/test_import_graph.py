@@ -10,6 +10,8 @@
 - no import circle joins services with messages or Block Kit builders;
 - the local Slack, the console and the demo (bot/local/) are reached only from bot/cli.py's
   console and demo modes: no serving module imports them;
+- Block Kit builders (a feature's blocks.py) import no service: they build from results and core;
+  a renderer (messages.py) imports none beyond the ones listed as still to move;
 - shared delivery (bot/delivery/) imports no feature;
 - no module imports a project module inside a function but bot/cli.py, and no import circle is left.
 """
@@ -225,3 +227,24 @@ def test_delivery_imports_no_feature():
     offending = sorted(f"{name} -> {target}" for name, targets in graph().items() if within(name, ("bot.delivery",))
                        for target in targets if within(target, tuple(f"bot.{feature}" for feature in FEATURES)))
     assert offending == []
+
+
+# Renderers that still read through a service at send time: to move into results or storage, not to grow.
+RENDERERS_READING_A_SERVICE = {
+    "bot.materials.messages -> bot.materials.service",
+    "bot.materials.messages -> bot.requests.service",
+    "bot.library.messages -> bot.library.service",
+    "bot.requests.messages -> bot.requests.service",
+    "bot.surveys.messages -> bot.surveys.service",
+}
+
+
+def services_imported_by_builders() -> set[str]:
+    return {f"{name} -> {target}" for name, targets in graph().items()
+            if is_message(name) and name != "bot.kit" for target in targets if target.endswith(".service")}
+
+
+def test_block_kit_builders_and_renderers_import_no_service():
+    found = services_imported_by_builders()
+    assert sorted(edge for edge in found if edge not in RENDERERS_READING_A_SERVICE) == []
+    assert sorted(RENDERERS_READING_A_SERVICE - found) == []  # one moved: take it off the list

@@ -25,7 +25,7 @@ from bot.startup import LOCAL_KEY_FILE, cipher_for, local_key_exposed
 from config.settings import Settings
 from bot.local.slack.render import Control, render_message, render_view
 from bot.local.slack.server import Activity
-from bot.sessions.service import bureau_label
+from bot.core.bureaus import bureau_label
 from bot.core.timefmt import format_datetime
 
 CONSOLE_LOG = "jirei-console.log"  # the bot's own logs while the console runs

@@ -20,7 +20,7 @@ from bot.people.roster import import_roster, parse_roster
 from bot.surveys.definitions import load_survey
 from bot.sessions.plan import load_plan, parse_plan
 from config.reference import bureau_for_prefecture
-from bot.sessions.service import bureau_label
+from bot.core.bureaus import bureau_label
 from bot.local.slack.render import render_view
 from bot.materials.service import releasable_material
 from bot.requests.blocks import due_text

@@ -13,7 +13,7 @@ from bot.sessions.blocks import session_facts, session_title
 from bot.core.i18n import t
 from bot.core.timefmt import format_datetime
 from bot.core.pseudonymisation import Proposal
-from bot.sessions.service import bureau_label
+from bot.core.bureaus import bureau_label
 from config.reference import find_theme
 from storage.models import Case, CaseSession, Material
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# A forgotten person's user id is replaced by this prefix and random letters (a tombstone).
+TOMBSTONE_PREFIX = "UFORGOT"
+
 
 @dataclass
 class ForgetResult:

@@ -24,13 +24,12 @@ from datetime import datetime, timedelta, tzinfo
 from bot.sessions import service as sessions
 from bot.people.results import Actor
 from bot.core.refusal import Refusal
-from bot.privacy.results import ForgetResult, RetentionResult
+from bot.privacy.results import TOMBSTONE_PREFIX, ForgetResult, RetentionResult
 from storage.privacy_repos import FORGET_ME_ACTION
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-TOMBSTONE_PREFIX = "UFORGOT"
 
 
 def new_tombstone() -> str:

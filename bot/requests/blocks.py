@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot import ids
 from bot.core.i18n import t
 from bot.core.timefmt import format_date
-from bot.privacy.service import TOMBSTONE_PREFIX
+from bot.privacy.results import TOMBSTONE_PREFIX
 from bot.kit import (actions, button, context, escape, fit, header, lines_within, mention, modal, option, plain,
                      section)
 from bot.requests.results import NOTE_MAX, REASON_MAX, STATES, TITLE_MAX, RequestLine

@@ -19,11 +19,12 @@ from bot.people.blocks import build_home
 from bot.requests.blocks import lecturer_request_blocks, request_lines_blocks, review_buttons
 from bot.sessions.blocks import build_session_card, session_title
 from bot.core.i18n import catalog, t
-from bot.review.service import breakdown_text, survey_title
+from bot.review.results import breakdown_text
+from bot.surveys.definitions import survey_title
 from bot.surveys.blocks import survey_value
 from bot.review.results import (AdminHome, CoordinatorHome, HomeData, LecturerHome, SessionRow, StaffHome,
                                 Tally, YearReview)
-from bot.sessions.service import bureau_label
+from bot.core.bureaus import bureau_label
 from bot.core.timefmt import format_date, format_datetime
 from config.reference import find_theme
 

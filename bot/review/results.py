@@ -8,6 +8,9 @@ from datetime import datetime
 from bot.library.results import Shelf
 from bot.people.results import Actor
 from bot.sessions.results import SessionSummary
+from bot.core.bureaus import bureau_label
+from bot.core.i18n import t
+from bot.surveys.report import MIN_CELL
 from storage.models import Case, CaseSession, Coordinator, StudyGroup
 from storage.outbox_repo import FailedDelivery
 
@@ -227,3 +230,11 @@ class YearReview:
     surveys: list[SurveySummary]
     study_groups: list[StudyGroupTally]
     study_total: StudyGroupTally = field(default_factory=lambda: StudyGroupTally("total"))
+
+
+def breakdown_text(summary: SurveySummary, lang: str) -> str:
+    """Who answered a survey, by bureau, or why that is not shown (too few in a cell)."""
+    if summary.by_bureau is None:
+        return t("home_tab.review.breakdown_suppressed", lang, min=MIN_CELL)
+    parts = [f"{bureau_label(code, lang)} {n}" for code, n in summary.by_bureau.items()]
+    return " / ".join(parts + [t("home_tab.review.breakdown_note", lang, min=MIN_CELL)])

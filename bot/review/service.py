@@ -17,13 +17,14 @@ from bot.core.timefmt import fiscal_year_bounds, fiscal_year_of
 from bot.library.service import shelf as library_shelf
 from bot.people.results import Actor
 from bot.requests.service import requests_overview
-from bot.sessions.service import bureau_label, waitlist_position
+from bot.core.bureaus import bureau_label
+from bot.sessions.service import waitlist_position
 from bot.sessions.results import SessionSummary
-from bot.surveys.definitions import SurveyDefinitionError, load_survey
+from bot.surveys.definitions import survey_title
 from bot.surveys.report import MIN_CELL, response_bureau
 from bot.surveys.service import answered as surveys_answered
 from bot.surveys.service import dialog_started as surveys_started
-from bot.review.results import (SessionRow, MaterialToRead, SurveyToAnswer, MyStudyGroup, CoordinatorHome,
+from bot.review.results import (breakdown_text, SessionRow, MaterialToRead, SurveyToAnswer, MyStudyGroup, CoordinatorHome,
                                 StaffHome, MaterialVersion, LecturerCase, LecturerHome, BureauGlance,
                                 SurveyRate, StudyGroupGlance, AdminHome, HomeData, Tally, SurveySummary,
                                 StudyGroupTally, YearReview)
@@ -308,13 +309,6 @@ def _theme_name(code: str, lang: str) -> str:
     return theme.name(lang) if theme else t("home_tab.review.no_theme", lang)
 
 
-def survey_title(survey_id: str, lang: str) -> str:
-    try:
-        return load_survey(survey_id).title.get(lang)
-    except SurveyDefinitionError:
-        return survey_id  # a run of a survey whose definition was removed: its id still says which
-
-
 def review_workbook(review: YearReview, lang: str) -> bytes:
     """The review as an .xlsx: one sheet per table, headers in the reader's language."""
     from openpyxl import Workbook
@@ -368,13 +362,6 @@ def review_workbook(review: YearReview, lang: str) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-def breakdown_text(summary: SurveySummary, lang: str) -> str:
-    if summary.by_bureau is None:
-        return t("home_tab.review.breakdown_suppressed", lang, min=MIN_CELL)
-    parts = [f"{_bureau_name(code, lang)} {n}" for code, n in summary.by_bureau.items()]
-    return " / ".join(parts + [t("home_tab.review.breakdown_note", lang, min=MIN_CELL)])
 
 
 def review_chart_png(review: YearReview, lang: str) -> bytes:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot import ids
 from bot.kit import actions, button, context, divider, escape, header, link, mention, modal, section, option, plain
 from bot.core.i18n import t
-from bot.sessions.service import bureau_label
+from bot.core.bureaus import bureau_label
 from bot.sessions.results import AttendResult, Roster, SessionPage, SessionSummary
 from bot.core.timefmt import format_datetime
 from config.reference import find_bureau, find_theme

@@ -25,7 +25,6 @@ from bot.core.session_spec import SessionSpec, SpecError
 from bot.sessions.results import (EditResult, CancelResult, AnnounceResult, SessionSummary, SessionPage,
                                   JoinResult, LeaveResult, Decision, AttendResult, RosterLine, Roster,
                                   UndoResult, MessageResult)
-from config.reference import bureaus
 from storage.models import Case, CaseSession, Coordinator, FanoutBatch, Registration
 from storage.uow import UnitOfWork
 
@@ -737,11 +736,3 @@ async def export_session(uow: UnitOfWork, code: str, tz: ZoneInfo) -> dict:
         "deliveries": [{"user_id": d.recipient, "kind": d.kind, "status": d.status,
                         "sent_at": local_iso(d.sent_at, tz)} for d in deliveries],
     }
-
-
-def bureau_label(code: str, lang: str) -> str:
-    """A bureau's name; sessions held online (substitutes, self-run) belong to none."""
-    found = next((b for b in bureaus() if b.code == code), None)
-    if found is not None:
-        return found.name(lang)
-    return t("sessions.bureau_online", lang) if code == "online" else code

@@ -17,7 +17,7 @@ from bot.core.timefmt import format_datetime
 from config.reference import bureaus, find_theme, themes
 from storage.models import Case, CaseSession
 
-from bot.study_groups.service import PLACE_MAX, TITLE_MAX
+from bot.study_groups.results import PLACE_MAX, TITLE_MAX
 
 if TYPE_CHECKING:
     from bot.study_groups.results import GroupsOverview, MatchingReport

@@ -8,6 +8,10 @@ from datetime import datetime
 
 from storage.models import Case, CaseSession, StudyGroup
 
+# The longest title and place a self-run session may be proposed with.
+TITLE_MAX = 100
+PLACE_MAX = 150
+
 
 MIN_GROUP, MAX_GROUP = 3, 6  # people in a study group
 

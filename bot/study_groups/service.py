@@ -37,7 +37,7 @@ from bot.people.results import Actor
 from bot.core.refusal import Refusal
 from bot.core.session_spec import SessionSpec
 from bot.core.timefmt import format_date
-from bot.study_groups.results import (MAX_GROUP, MIN_GROUP, MatchingReport, NudgeAnswer, Proposal,
+from bot.study_groups.results import (MAX_GROUP, MIN_GROUP, PLACE_MAX, TITLE_MAX, MatchingReport, NudgeAnswer, Proposal,
                                       ProposeResult, GroupLine, ProposalLine, GroupsOverview)
 from config.reference import find_theme
 from storage.models import Case, CaseSession, Coordinator, Nudge, StudyGroup
@@ -65,8 +65,6 @@ MAX_GROUP_DM = 8
 
 PROPOSAL_MINUTES = 120
 # The propose form's limits (the modal sets them as max_length too).
-TITLE_MAX = 100
-PLACE_MAX = 150
 PROPOSAL_MIN_PARTICIPANTS = 3
 PROPOSAL_MAX_CAPACITY = 30
 PROPOSAL_MIN_LEAD = timedelta(days=2)

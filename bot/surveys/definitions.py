@@ -175,3 +175,11 @@ def load_survey(survey_id: str) -> Survey:
 def list_surveys() -> list[str]:
     """Ids of every survey shipped in config/surveys/, sorted."""
     return sorted(path.stem for path in SURVEYS_DIR.glob("*.yaml"))
+
+
+def survey_title(survey_id: str, lang: str) -> str:
+    """A survey's title in `lang`; its id when the definition is gone."""
+    try:
+        return load_survey(survey_id).title.get(lang)
+    except SurveyDefinitionError:
+        return survey_id  # a run of a survey whose definition was removed: its id still says which

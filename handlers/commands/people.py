@@ -7,7 +7,7 @@ from bot.people.blocks import build_pledge, build_pledge_accepted, build_profile
 from bot.core.i18n import t
 from bot.kit import mention
 from bot.people import service as people
-from bot.sessions.service import bureau_label
+from bot.core.bureaus import bureau_label
 from handlers.commands.request import CommandRequest
 
 
