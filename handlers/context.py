@@ -21,16 +21,22 @@ def actor_of(context: AsyncBoltContext) -> Actor:
     return actor if actor is not None else Actor(user_id=context.user_id or "")
 
 
+def deps_of(context: AsyncBoltContext) -> Deps:
+    """The bot's dependencies, put in every request's context by the middleware below."""
+    return context["deps"]
+
+
 def message(blocks: list[dict], fallback: str) -> dict[str, Any]:
     """Keyword arguments for ack/respond/chat.postMessage: blocks plus the notification text."""
     return {"blocks": blocks, "text": notification_text(fallback)}
 
 
 def install_actor_middleware(app, deps: Deps) -> None:
-    """Resolve the person behind every request once, from the payload's user id."""
+    """Give every request the deps, and resolve the person behind it once, from the payload's user id."""
 
     @app.middleware
     async def load_actor_middleware(body, context: AsyncBoltContext, next: Callable[[], Awaitable[None]]):
+        context["deps"] = deps  # handlers read it with deps_of(context)
         # A slash command acks before anything else and resolves its actor after the ack.
         is_command = isinstance(body, dict) and "command" in body
         if not is_command:

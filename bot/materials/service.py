@@ -9,12 +9,13 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import PurePath
 from zoneinfo import ZoneInfo
 
 from bot.core import anonymisation
 from bot.core import documents
+from bot.core.pseudonymisation import check_proposed, propose_file
 from bot.delivery import outbox
 from bot.delivery.kinds import DeliveryKind
 from bot.people.results import Actor
@@ -50,6 +51,16 @@ def may_upload(actor: Actor, case: Case) -> bool:
     """Admins; the case's lecturer; the coordinator who proposed the self-run session the case is
     for (only admins create the official cases)."""
     return actor.is_admin or actor.user_id in (case.lecturer_user_id, case.created_by)
+
+
+async def uploadable_case_codes(uow: UnitOfWork, actor: Actor, first: str | None = None) -> list[str]:
+    """The codes of the cases `actor` may add material to (see may_upload); `first` (the case a
+    button or command named) comes first when it is among them."""
+    cases = await uow.cases.all() if actor.is_admin else await uow.cases.uploadable_by(actor.user_id)
+    codes = [case.code for case in cases]
+    if first in codes:
+        codes = [first] + [code for code in codes if code != first]
+    return codes
 
 
 async def case_for_upload(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str) -> Case:
@@ -204,6 +215,25 @@ def proposed_filename(filename: str, is_docx: bool) -> str:
         return filename
     stem = filename.rsplit(".", 1)[0] if "." in filename else filename
     return f"{stem}.txt"
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The anonymised version proposed for a flagged file: what would be stored, and what the
+    check still finds in it (normally nothing)."""
+
+    content: bytes
+    filename: str
+    remaining: list[anonymisation.Finding]
+
+
+async def make_proposal(data: bytes, filename: str, today: date, lang: str) -> Proposal:
+    """The proposal made again from the stored file, off the loop (call it outside a transaction)."""
+    proposed = await asyncio.to_thread(propose_file, data, filename, today, lang)
+    # What is stored is checked whole: every part of the accepted .docx, or the text.
+    remaining = await asyncio.to_thread(check_proposed, proposed, filename, lang)
+    content = proposed.docx if proposed.docx is not None else proposed.proposal.text.encode("utf-8")
+    return Proposal(content, proposed_filename(filename, proposed.docx is not None), remaining)
 
 
 async def accept_proposal(uow: UnitOfWork, now: datetime, actor: Actor, material_id: int, content: bytes,

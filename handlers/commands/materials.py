@@ -41,9 +41,8 @@ async def publish(cmd: grammar.Publish, request: CommandRequest) -> None:
 async def open_upload_form(cmd: grammar.MaterialAdd, request: CommandRequest) -> None:
     actor = request.actor
     async with request.deps.uow() as uow:
-        cases = await uow.cases.all() if actor.is_admin else await uow.cases.uploadable_by(actor.user_id)
-    if cmd.case not in [c.code for c in cases]:
+        codes = await materials.uploadable_case_codes(uow, actor, first=cmd.case)
+    if cmd.case not in codes:
         await request.reply_text("materials.error.not_allowed", code=cmd.case)
         return
-    codes = [cmd.case] + [c.code for c in cases if c.code != cmd.case]
     await request.client.views_open(trigger_id=request.body["trigger_id"], view=build_upload_modal(request.lang, codes))
