@@ -12,7 +12,7 @@ from bot.core.refusal import Refusal
 from bot.deps import Deps
 from bot.requests import service as requests
 from bot.requests.blocks import build_reason_modal, build_return_modal
-from handlers.context import actor_of, answer
+from handlers.context import actor_of, answer, deps_of
 
 _REQUEST = re.compile(r"Q[1-9][0-9]{0,8}")
 _REVIEW = re.compile(r"(Q[1-9][0-9]{0,8}):M([1-9][0-9]{0,8})")
@@ -22,69 +22,74 @@ def _value(body: dict) -> str:
     return str((body.get("actions") or [{}])[0].get("value", ""))[:40]
 
 
+async def _on_button(body, context, respond, client, pattern: re.Pattern, work) -> None:
+    """A button naming a request (Q1) or a version of its material (Q1:M5): ``work(deps, actor, match)``
+    returns the answer's text (None: nothing to say); a refusal is answered instead."""
+    actor = actor_of(context)
+    match = pattern.fullmatch(_value(body))
+    if match is None:
+        text = t("sessions.error.bad_button", actor.lang)
+    else:
+        try:
+            text = await work(deps_of(context), actor, match)
+        except Refusal as err:
+            text = t(err.key, actor.lang, **err.params)
+    if text is not None:
+        await answer(body, respond, client, actor.user_id, text=text)
+
+
+async def _take_on(deps: Deps, actor, match) -> str:
+    async with deps.uow() as uow:
+        request = await requests.answer_request(uow, deps.clock.now(), deps.tz, actor, match.group(0),
+                                                accept=True, secretariat=deps.settings.admin_ids)
+    deps.wake_dispatcher()
+    return t("requests.accepted", actor.lang, code=request.code, case=f"C{request.case_id}")
+
+
+async def accept(ack, body, context, respond, client):
+    await ack()
+    await _on_button(body, context, respond, client, _REQUEST, _take_on)
+
+
+async def decline(ack, body, context, respond, client):
+    await ack()
+
+    async def open_reason(deps: Deps, actor, match) -> None:
+        async with deps.uow() as uow:
+            request = await requests.request_to_answer(uow, deps.clock.now(), actor, match.group(0))
+        await client.views_open(trigger_id=body["trigger_id"], view=build_reason_modal(request.code, actor.lang))
+
+    await _on_button(body, context, respond, client, _REQUEST, open_reason)
+
+
+async def _approve_version(deps: Deps, actor, match) -> str:
+    async with deps.uow() as uow:
+        request = await requests.review_material(uow, deps.clock.now(), actor, match.group(1),
+                                                 int(match.group(2)), approve=True)
+    deps.wake_dispatcher()
+    return t("requests.approved", actor.lang, code=request.code, case=f"C{request.case_id}")
+
+
+async def approve(ack, body, context, respond, client):
+    await ack()
+    await _on_button(body, context, respond, client, _REVIEW, _approve_version)
+
+
+async def give_back(ack, body, context, respond, client):
+    await ack()
+
+    async def open_note(deps: Deps, actor, match) -> None:
+        async with deps.uow() as uow:
+            request, material = await requests.review_target(uow, deps.clock.now(), actor, match.group(1),
+                                                             int(match.group(2)))
+        await client.views_open(trigger_id=body["trigger_id"],
+                                view=build_return_modal(request.code, material.id, actor.lang))
+
+    await _on_button(body, context, respond, client, _REVIEW, open_note)
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
-
-    async def on_button(body, context, respond, client, pattern: re.Pattern, work) -> None:
-        """A button naming a request (Q1) or a version of its material (Q1:M5): ``work(actor, match)``
-        returns the answer's text (None: nothing to say); a refusal is answered instead."""
-        actor = actor_of(context)
-        match = pattern.fullmatch(_value(body))
-        if match is None:
-            text = t("sessions.error.bad_button", actor.lang)
-        else:
-            try:
-                text = await work(actor, match)
-            except Refusal as err:
-                text = t(err.key, actor.lang, **err.params)
-        if text is not None:
-            await answer(body, respond, client, actor.user_id, text=text)
-
-    @app.action(ids.REQUEST_ACCEPT)
-    async def accept(ack, body, context, respond, client):
-        await ack()
-
-        async def take_on(actor, match) -> str:
-            async with deps.uow() as uow:
-                request = await requests.answer_request(uow, deps.clock.now(), deps.tz, actor, match.group(0),
-                                                        accept=True, secretariat=deps.settings.admin_ids)
-            deps.wake_dispatcher()
-            return t("requests.accepted", actor.lang, code=request.code, case=f"C{request.case_id}")
-
-        await on_button(body, context, respond, client, _REQUEST, take_on)
-
-    @app.action(ids.REQUEST_DECLINE)
-    async def decline(ack, body, context, respond, client):
-        await ack()
-
-        async def open_reason(actor, match) -> None:
-            async with deps.uow() as uow:
-                request = await requests.request_to_answer(uow, deps.clock.now(), actor, match.group(0))
-            await client.views_open(trigger_id=body["trigger_id"], view=build_reason_modal(request.code, actor.lang))
-
-        await on_button(body, context, respond, client, _REQUEST, open_reason)
-
-    @app.action(ids.REQUEST_APPROVE)
-    async def approve(ack, body, context, respond, client):
-        await ack()
-
-        async def approve_version(actor, match) -> str:
-            async with deps.uow() as uow:
-                request = await requests.review_material(uow, deps.clock.now(), actor, match.group(1),
-                                                         int(match.group(2)), approve=True)
-            deps.wake_dispatcher()
-            return t("requests.approved", actor.lang, code=request.code, case=f"C{request.case_id}")
-
-        await on_button(body, context, respond, client, _REVIEW, approve_version)
-
-    @app.action(ids.REQUEST_RETURN)
-    async def give_back(ack, body, context, respond, client):
-        await ack()
-
-        async def open_note(actor, match) -> None:
-            async with deps.uow() as uow:
-                request, material = await requests.review_target(uow, deps.clock.now(), actor, match.group(1),
-                                                                 int(match.group(2)))
-            await client.views_open(trigger_id=body["trigger_id"],
-                                    view=build_return_modal(request.code, material.id, actor.lang))
-
-        await on_button(body, context, respond, client, _REVIEW, open_note)
+    app.action(ids.REQUEST_ACCEPT)(accept)
+    app.action(ids.REQUEST_DECLINE)(decline)
+    app.action(ids.REQUEST_APPROVE)(approve)
+    app.action(ids.REQUEST_RETURN)(give_back)

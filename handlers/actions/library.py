@@ -13,71 +13,75 @@ from bot.core.refusal import Refusal
 from bot.deps import Deps
 from bot.library import service as library
 from bot.library.blocks import build_needs_pledge, build_share_findings
-from handlers.context import actor_of, answer, message
+from handlers.context import actor_of, answer, deps_of, message
 
 
 def _value(body: dict) -> str:
     return str((body.get("actions") or [{}])[0].get("value", ""))[:20]
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+async def open_case(ack, body, context, respond, client):
+    await ack()
+    deps, actor = deps_of(context), actor_of(context)
+    code = grammar.parse_code(_value(body), "case")
+    if code is None:
+        await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
+        return
+    try:
+        async with deps.uow() as uow:
+            opened = await library.open_case(uow, deps.clock.now(), actor, code)
+    except Refusal as err:
+        await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
+        return
+    if opened.needs_pledge:
+        await answer(body, respond, client, actor.user_id,
+                     **message(build_needs_pledge(opened.entry, actor.lang),
+                               t("library.needs_pledge", actor.lang, code=opened.entry.code)))
+        return
+    deps.wake_dispatcher()
+    key = "library.sent" if opened.queued else "library.sent_already"
+    await answer(body, respond, client, actor.user_id, text=t(key, actor.lang, code=opened.entry.code))
 
-    @app.action(ids.LIBRARY_OPEN)
-    async def open_case(ack, body, context, respond, client):
-        await ack()
-        actor = actor_of(context)
-        code = grammar.parse_code(_value(body), "case")
-        if code is None:
-            await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
-            return
-        try:
-            async with deps.uow() as uow:
-                opened = await library.open_case(uow, deps.clock.now(), actor, code)
-        except Refusal as err:
-            await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
-            return
-        if opened.needs_pledge:
+
+async def _share(body, context, respond, client, *, accept_proposal: bool) -> None:
+    deps, actor = deps_of(context), actor_of(context)
+    code = grammar.parse_code(_value(body), "session")
+    if code is None:
+        await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
+        return
+    now = deps.clock.now()
+    try:
+        async with deps.uow() as uow:
+            draft = await library.share_draft(uow, now, actor, code)
+        # The check runs off the loop, with no transaction open.
+        checked = await asyncio.to_thread(library.check_share, draft, now.astimezone(deps.tz).date(), actor.lang)
+        if not checked.clean and not accept_proposal:
             await answer(body, respond, client, actor.user_id,
-                         **message(build_needs_pledge(opened.entry, actor.lang),
-                                   t("library.needs_pledge", actor.lang, code=opened.entry.code)))
+                         **message(build_share_findings(code, checked.proposal, actor.lang),
+                                   t("library.share.findings", actor.lang, code=code,
+                                     count=len(checked.proposal.replacements))))
             return
-        deps.wake_dispatcher()
-        key = "library.sent" if opened.queued else "library.sent_already"
-        await answer(body, respond, client, actor.user_id, text=t(key, actor.lang, code=opened.entry.code))
+        async with deps.uow() as uow:
+            entry = await library.share(uow, deps.clock.now(), deps.tz, actor, code, checked,
+                                        accept_proposal=accept_proposal)
+    except Refusal as err:
+        await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
+        return
+    key = "library.share.shared" if checked.clean else "library.share.shared_anonymised"
+    await answer(body, respond, client, actor.user_id, text=t(key, actor.lang, code=code, case=entry.code))
 
-    async def share(body, context, respond, client, *, accept_proposal: bool) -> None:
-        actor = actor_of(context)
-        code = grammar.parse_code(_value(body), "session")
-        if code is None:
-            await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
-            return
-        now = deps.clock.now()
-        try:
-            async with deps.uow() as uow:
-                draft = await library.share_draft(uow, now, actor, code)
-            # The check runs off the loop, with no transaction open.
-            checked = await asyncio.to_thread(library.check_share, draft, now.astimezone(deps.tz).date(), actor.lang)
-            if not checked.clean and not accept_proposal:
-                await answer(body, respond, client, actor.user_id,
-                             **message(build_share_findings(code, checked.proposal, actor.lang),
-                                       t("library.share.findings", actor.lang, code=code,
-                                         count=len(checked.proposal.replacements))))
-                return
-            async with deps.uow() as uow:
-                entry = await library.share(uow, deps.clock.now(), deps.tz, actor, code, checked,
-                                            accept_proposal=accept_proposal)
-        except Refusal as err:
-            await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
-            return
-        key = "library.share.shared" if checked.clean else "library.share.shared_anonymised"
-        await answer(body, respond, client, actor.user_id, text=t(key, actor.lang, code=code, case=entry.code))
 
-    @app.action(ids.LIBRARY_SHARE)
-    async def share_case(ack, body, context, respond, client):
-        await ack()
-        await share(body, context, respond, client, accept_proposal=False)
+async def share_case(ack, body, context, respond, client):
+    await ack()
+    await _share(body, context, respond, client, accept_proposal=False)
 
-    @app.action(ids.LIBRARY_SHARE_ACCEPT)
-    async def share_anonymised(ack, body, context, respond, client):
-        await ack()
-        await share(body, context, respond, client, accept_proposal=True)
+
+async def share_anonymised(ack, body, context, respond, client):
+    await ack()
+    await _share(body, context, respond, client, accept_proposal=True)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    app.action(ids.LIBRARY_OPEN)(open_case)
+    app.action(ids.LIBRARY_SHARE)(share_case)
+    app.action(ids.LIBRARY_SHARE_ACCEPT)(share_anonymised)
