@@ -236,6 +236,7 @@ RENDERERS_READING_A_SERVICE = {
     "bot.library.messages -> bot.library.service",
     "bot.requests.messages -> bot.requests.service",
     "bot.surveys.messages -> bot.surveys.service",
+    "bot.polls.messages -> bot.polls.service",
 }
 
 

@@ -11,8 +11,7 @@ from bot.core.i18n import t
 from bot.core.timefmt import format_datetime
 from bot.kit import (actions, button, channel as channel_link, context, escape, header, mention, modal, option, plain,
                      section)
-from bot.polls.results import ANSWERS, PollTable, SlotLine
-from bot.polls.service import MAX_SLOTS, NOTE_MAX, TITLE_MAX
+from bot.polls.results import ANSWERS, MAX_SLOTS, NOTE_MAX, TITLE_MAX, PollTable, SlotLine
 from config.reference import find_theme
 from storage.models import CaseSession, DatePoll, DatePollSlot, StudyGroup
 

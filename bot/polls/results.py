@@ -9,6 +9,9 @@ from bot.study_groups.results import ProposeResult
 from storage.models import CaseSession, DatePoll, DatePollSlot, StudyGroup
 
 ANSWERS = ("yes", "maybe", "no")  # ○ △ ×
+TITLE_MAX = 24  # about eight Japanese characters of heading, and room for a date beside it
+NOTE_MAX = 500
+MIN_SLOTS, MAX_SLOTS = 2, 10
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from bot.core.refusal import Refusal
 from bot.delivery import outbox
 from bot.delivery.kinds import DeliveryKind
 from bot.people.results import Actor
-from bot.polls.results import ANSWERS, PollClosed, PollDraft, PollTable, SlotLine
+from bot.polls.results import (ANSWERS, MAX_SLOTS, MIN_SLOTS, NOTE_MAX, TITLE_MAX, PollClosed, PollDraft, PollTable,
+                               SlotLine)
 from bot.study_groups import service as study_groups
 from bot.study_groups.results import Proposal
 from storage.models import DatePoll, StudyGroup
@@ -36,9 +37,6 @@ BALLOT_KIND = DeliveryKind.POLL_BALLOT
 BALLOT_REFRESH_KIND = DeliveryKind.POLL_BALLOT_REFRESH
 SOURCES = ("channel", "dm")  # where an answer was given: the table in the group's space, or a DM
 
-TITLE_MAX = 24  # about eight Japanese characters of heading, and room for a date beside it
-NOTE_MAX = 500
-MIN_SLOTS, MAX_SLOTS = 2, 10
 REFRESH_WINDOW = timedelta(seconds=10)  # one chat.update per window, however many answer (Tier 3)
 NUDGE_AFTER = timedelta(days=1)  # members still silent a day later get one nudge
 REMINDERS_BEFORE = (timedelta(days=1), timedelta(hours=1))  # a plain reminder's moments
