@@ -17,6 +17,7 @@ Words are found by one pass of simple character-class patterns and grouped in Py
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterable, Iterator
 
@@ -503,7 +504,7 @@ def _word_pairs(name: str) -> list[str]:
 def name_parts(names: Iterable[str]) -> tuple[set[str], set[str]]:
     """The parts of the names found with confidence (folded text) that a mention may repeat, and
     the pairs of neighbouring words in them ("may zin" of "May Zin Htun"), looked up by set."""
-    names = list(names)
+    names = set(names)  # each name once, however often it was found
     return ({part for name in names for part in _parts(name)},
             {pair for name in names for pair in _word_pairs(name.lower())})
 
@@ -571,6 +572,7 @@ JOB_TITLES = ("主任", "課長", "係長", "部長", "班長", "工場長", "�
               "ホール主任", "Manager", "Director", "Chief", "Supervisor", "Leader")
 
 
+@functools.lru_cache(maxsize=8192)  # pure; a text naming the same people again and again asks the same question
 def is_not_a_person(name: str, following: str = "") -> bool:
     """A historical figure named as a reference, or a job title ("ホール主任"); ``following`` is the
     text right after the name ("ホール" before "主任", "Dr. Jos" before "é Rizal")."""
