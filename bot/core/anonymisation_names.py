@@ -147,6 +147,31 @@ def _sentence_start(folded: str, start: int) -> bool:
     return not before or before[-1] in ".!?\n:：\"“「（(>—-–・]│\t"
 
 
+def _latin_place(folded: str, run: list[re.Match], words: list[str], lowered: list[str], start: int,
+                 end: int) -> tuple[str, int, int, str] | None:
+    """A run of Latin words naming a workplace or a school, or None."""
+    text = folded[start:end]
+    # A workplace or school: a type word after at least one other word, or "&" in the run.
+    type_at = next((i for i, w in enumerate(lowered) if i > 0 and (w in _FACILITY_WORDS or w in _SCHOOL_WORDS)), -1)
+    if type_at > 0 or ("&" in text and len(run) >= 2 and all(len(w) >= 2 for w in words)):
+        tail = folded[end:end + 12]
+        legal = re.match(r",? ?(?:Co\.,? ?Ltd\.|Co\.|Ltd\.|Inc\.|Corp\.|LLC)", tail)
+        if legal:
+            end += legal.end()
+        shop = re.match(r" ?[一-龥]{1,4}(?:店|工場|支店)", folded[end:end + 8])
+        if shop:
+            end += shop.end()
+        if not all(_is_common(w) for w in words[:max(type_at, 1)]):
+            kind = "school" if any(w in _SCHOOL_WORDS for w in lowered) else "facility"
+            # "Junior High" and "High School" end a school name that the loop did not see as a type
+            return kind, start, end, CONFIDENT
+    if lowered[0] in _SCHOOL_FIRST and len(run) >= 2:
+        return "school", start, end, CONFIDENT
+    if any(text.endswith(tail) for tail in _SCHOOL_TAILS) and len(run) > 2:
+        return "school", start, end, CONFIDENT
+    return None
+
+
 def _latin_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
     for run in _latin_runs(folded):
         words = [m.group().rstrip(".") if not m.group().endswith(("Co.", "Ltd.", "Inc.", "Corp.")) else m.group()
@@ -159,27 +184,9 @@ def _latin_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
             continue
         start, end = run[0].start(), run[-1].end()
         lowered = [w.lower() for w in words]
-        text = folded[start:end]
-        # A workplace or school: a type word after at least one other word, or "&" in the run.
-        type_at = next((i for i, w in enumerate(lowered) if i > 0 and (w in _FACILITY_WORDS or w in _SCHOOL_WORDS)), -1)
-        if type_at > 0 or ("&" in text and len(run) >= 2 and all(len(w) >= 2 for w in words)):
-            tail = folded[end:end + 12]
-            legal = re.match(r",? ?(?:Co\.,? ?Ltd\.|Co\.|Ltd\.|Inc\.|Corp\.|LLC)", tail)
-            if legal:
-                end += legal.end()
-            shop = re.match(r" ?[一-龥]{1,4}(?:店|工場|支店)", folded[end:end + 8])
-            if shop:
-                end += shop.end()
-            if not all(_is_common(w) for w in words[:max(type_at, 1)]):
-                kind = "school" if any(w in _SCHOOL_WORDS for w in lowered) else "facility"
-                # "Junior High" and "High School" end a school name that the loop did not see as a type
-                yield kind, start, end, CONFIDENT
-                continue
-        if lowered[0] in _SCHOOL_FIRST and len(run) >= 2:
-            yield "school", start, end, CONFIDENT
-            continue
-        if any(text.endswith(tail) for tail in _SCHOOL_TAILS) and len(run) > 2:
-            yield "school", start, end, CONFIDENT
+        place = _latin_place(folded, run, words, lowered, start, end)
+        if place is not None:
+            yield place
             continue
         names = [i for i, w in enumerate(words) if not _is_common(w) and len(w) > 1]
         if not names:

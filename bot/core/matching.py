@@ -370,6 +370,17 @@ class _PoolMatcher:
         return {c.user_id for c in chosen}
 
 
+def _reason(person: Candidate, in_region: int, online_elsewhere: int, blocked: set[str],
+            min_size: int) -> UnmatchedReason:
+    """Why a person was left out. Within reach: their whole region, plus the online pool from other regions."""
+    within_reach = in_region + (online_elsewhere if person.online_ok else 0)
+    if within_reach < min_size:
+        return UnmatchedReason.TOO_FEW_NEARBY
+    if person.user_id in blocked:
+        return UnmatchedReason.WOULD_REPEAT
+    return UnmatchedReason.NO_SHARED_THEME
+
+
 def propose_groups(
     candidates: Sequence[Candidate],
     recent_groupings: Iterable[frozenset[str]],
@@ -399,14 +410,8 @@ def propose_groups(
 
     def collect(pool_name: str, matcher: _PoolMatcher) -> None:
         matcher.run()
-        for draft in matcher.groups:
-            groups.append(
-                ProposedGroup(
-                    members=tuple(sorted(m.user_id for m in draft.members)),
-                    bureau=pool_name,
-                    shared_themes=draft.shared,
-                )
-            )
+        groups.extend(ProposedGroup(members=tuple(sorted(m.user_id for m in draft.members)), bureau=pool_name,
+                                    shared_themes=draft.shared) for draft in matcher.groups)
         blocked.update(matcher.blocked_by_repeat)
 
     online_pool: list[Candidate] = []
@@ -421,17 +426,7 @@ def propose_groups(
     not_placed.extend(online_matcher.set_aside)
 
     online_from = Counter(c.bureau for c in online_pool)
-
-    def reason(person: Candidate) -> UnmatchedReason:
-        # Within reach: their whole region, plus the online pool from other regions.
-        within_reach = len(by_bureau[person.bureau])
-        if person.online_ok:
-            within_reach += len(online_pool) - online_from[person.bureau]
-        if within_reach < min_size:
-            return UnmatchedReason.TOO_FEW_NEARBY
-        if person.user_id in blocked:
-            return UnmatchedReason.WOULD_REPEAT
-        return UnmatchedReason.NO_SHARED_THEME
-
-    unmatched = [Unmatched(p.user_id, reason(p)) for p in sorted(not_placed, key=lambda c: c.user_id)]
+    unmatched = [Unmatched(p.user_id, _reason(p, len(by_bureau[p.bureau]), len(online_pool) - online_from[p.bureau],
+                                              blocked, min_size))
+                 for p in sorted(not_placed, key=lambda c: c.user_id)]
     return MatchResult(groups=groups, unmatched=unmatched)

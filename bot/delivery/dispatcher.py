@@ -148,29 +148,9 @@ class Dispatcher:
             log.exception("delivery %s (%s): renderer raised", row.id, row.kind)
             await self._finish_failed(row, "render_error", stats)
             return
-
         target = (message.channel if message else None) or row.recipient
-        posted: Found | None = None
-        if message is not None and message.replaces is not None:
-            pass  # an update in place: made again rather than looked for
-        elif row.slack_ts and row.slack_channel:
-            posted = Found(row.slack_channel, row.slack_ts)  # an earlier attempt posted; its file is missing
-        elif row.outcome_unknown:
-            lookup, posted = await self.sender.find_posted(
-                row, target, oldest=self._search_floor(row), max_pages=self.config.reconcile_pages,
-                page_size=self.config.reconcile_page_size)
-            if posted is None and not lookup.ok:
-                await self._after_failure(row, lookup, stats, outcome_unknown=True)
-                return
-        if posted is not None:
-            if message is not None and message.upload is not None:
-                self._upload_in_lane(row, self._finish_upload(row, message.upload, posted, stats, outcome="reconciled",
-                                                              check_thread=True))
-            else:
-                await self._record(row, stats, "reconciled", Outbox.mark_sent, channel=posted.channel,
-                                   ts=posted.ts, now=self.deps.clock.now())
+        if await self._reconciled(row, message, target, stats):
             return
-
         if message is None:
             await self._record(row, stats, "skipped", Outbox.mark_skipped, reason="not_owed")
             return
@@ -182,7 +162,34 @@ class Dispatcher:
         if row.attempts > self.config.max_attempts:
             await self._finish_failed(row, row.last_error or "too_many_attempts", stats)
             return
+        await self._send(row, message, target, stats, now)
 
+    async def _reconciled(self, row: Delivery, message: Message | None, target: str, stats: DispatchStats) -> bool:
+        """Whether an earlier attempt is known (or found) to have posted, and the row is recorded so,
+        or the lookup failed and the row is retried: either way nothing is sent now."""
+        posted: Found | None = None
+        if message is not None and message.replaces is not None:
+            return False  # an update in place: made again rather than looked for
+        if row.slack_ts and row.slack_channel:
+            posted = Found(row.slack_channel, row.slack_ts)  # an earlier attempt posted; its file is missing
+        elif row.outcome_unknown:
+            lookup, posted = await self.sender.find_posted(
+                row, target, oldest=self._search_floor(row), max_pages=self.config.reconcile_pages,
+                page_size=self.config.reconcile_page_size)
+            if posted is None and not lookup.ok:
+                await self._after_failure(row, lookup, stats, outcome_unknown=True)
+                return True
+        if posted is None:
+            return False
+        if message is not None and message.upload is not None:
+            self._upload_in_lane(row, self._finish_upload(row, message.upload, posted, stats, outcome="reconciled",
+                                                          check_thread=True))
+        else:
+            await self._record(row, stats, "reconciled", Outbox.mark_sent, channel=posted.channel,
+                               ts=posted.ts, now=self.deps.clock.now())
+        return True
+
+    async def _send(self, row: Delivery, message: Message, target: str, stats: DispatchStats, now: datetime) -> None:
         method = UPDATE_METHOD if message.replaces is not None else POST_METHOD
         wait = self.pacer.delay(method)
         if wait > self.config.max_pacer_hold_seconds:

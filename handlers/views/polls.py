@@ -15,7 +15,7 @@ from bot.deps import Deps
 from bot.polls import service as polls
 from bot.polls.blocks import build_created, slot_block
 from bot.study_groups.blocks import build_proposed
-from handlers.context import actor_of, message
+from handlers.context import actor_of, deps_of, message
 
 
 def _field(values: dict, block: str, action: str) -> dict:
@@ -51,67 +51,72 @@ def field_block(field_name: str) -> str:
 CLOSE_FIELDS = {"slot": ids.POLL_CLOSE_SLOT_BLOCK, "outcome": ids.POLL_CLOSE_OUTCOME_BLOCK}
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.view(ids.POLL_VIEW)
-    async def submit_poll(ack, body, context, client):
-        actor = actor_of(context)
-        now = deps.clock.now()
-        try:
-            draft = polls.validate_poll(parse_form(body["view"]["state"]["values"]), now)
-        except polls.PollFieldError as err:
-            await ack(response_action="errors", errors={field_block(err.field): t(err.key, actor.lang, **err.params)[:150]})
-            return
+async def submit_poll(ack, body, context, client):
+    deps = deps_of(context)
+    actor = actor_of(context)
+    now = deps.clock.now()
+    try:
+        draft = polls.validate_poll(parse_form(body["view"]["state"]["values"]), now)
+    except polls.PollFieldError as err:
+        await ack(response_action="errors", errors={field_block(err.field): t(err.key, actor.lang, **err.params)[:150]})
+        return
+    await ack()
+    try:
+        async with deps.uow() as uow:
+            poll = await polls.create_poll(uow, now, deps.tz, actor, draft)
+            group = await uow.study_groups.get(poll.group_id)
+    except Refusal as err:
+        await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
+        return
+    deps.wake_dispatcher()
+    blocks = build_created(poll, group.channel_id, len(draft.starts), actor.lang)
+    await client.chat_postMessage(channel=actor.user_id, **message(blocks, blocks[0]["text"]["text"]))
+
+
+async def submit_close(ack, body, context, client):
+    deps = deps_of(context)
+    actor = actor_of(context)
+    now = deps.clock.now()
+    view = body["view"]
+    values = view["state"]["values"]
+    poll_id = str(view.get("private_metadata") or "")
+    slot = str((_field(values, ids.POLL_CLOSE_SLOT_BLOCK, ids.POLL_CLOSE_SLOT_INPUT).get("selected_option")
+                or {}).get("value") or "")
+    outcome = str((_field(values, ids.POLL_CLOSE_OUTCOME_BLOCK, ids.POLL_CLOSE_OUTCOME_INPUT)
+                   .get("selected_option") or {}).get("value") or "")
+    if not (poll_id.isdigit() and slot.isdigit()) or len(poll_id) > 12 or len(slot) > 12:
         await ack()
-        try:
-            async with deps.uow() as uow:
-                poll = await polls.create_poll(uow, now, deps.tz, actor, draft)
-                group = await uow.study_groups.get(poll.group_id)
-        except Refusal as err:
-            await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
-            return
-        deps.wake_dispatcher()
-        blocks = build_created(poll, group.channel_id, len(draft.starts), actor.lang)
+        await client.chat_postMessage(channel=actor.user_id, text=t("polls.error.not_found", actor.lang))
+        return
+    decide = dict(poll_id=int(poll_id), slot_id=int(slot), outcome=outcome,
+                  per_month=deps.settings.proposals_per_month)
+    # Checked before the ack (one short read): a slot too soon for a session, or a proposal the
+    # organiser may not make, is said beside the field and the form stays open, nothing lost.
+    try:
+        async with deps.uow() as uow:
+            await polls.check_decision(uow, now, deps.tz, actor, **decide)
+    except polls.PollFieldError as err:
+        await ack(response_action="errors", errors={CLOSE_FIELDS[err.field]: t(err.key, actor.lang, **err.params)[:150]})
+        return
+    except Refusal as err:
+        await ack()
+        await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
+        return
+    await ack()
+    try:
+        async with deps.uow() as uow:
+            closed = await polls.close_poll(uow, now, deps.tz, actor, **decide)
+    except Refusal as err:
+        await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
+        return
+    deps.wake_dispatcher()
+    if closed.proposal is not None:  # as /jirei propose does: the session, and how to attach its material
+        result = closed.proposal
+        blocks = build_proposed(result.session, result.case, result.invited,
+                                result.group.channel_id if result.group else None, actor.lang, deps.tz, now)
         await client.chat_postMessage(channel=actor.user_id, **message(blocks, blocks[0]["text"]["text"]))
 
-    @app.view(ids.POLL_CLOSE_VIEW)
-    async def submit_close(ack, body, context, client):
-        actor = actor_of(context)
-        now = deps.clock.now()
-        view = body["view"]
-        values = view["state"]["values"]
-        poll_id = str(view.get("private_metadata") or "")
-        slot = str((_field(values, ids.POLL_CLOSE_SLOT_BLOCK, ids.POLL_CLOSE_SLOT_INPUT).get("selected_option")
-                    or {}).get("value") or "")
-        outcome = str((_field(values, ids.POLL_CLOSE_OUTCOME_BLOCK, ids.POLL_CLOSE_OUTCOME_INPUT)
-                       .get("selected_option") or {}).get("value") or "")
-        if not (poll_id.isdigit() and slot.isdigit()) or len(poll_id) > 12 or len(slot) > 12:
-            await ack()
-            await client.chat_postMessage(channel=actor.user_id, text=t("polls.error.not_found", actor.lang))
-            return
-        decide = dict(poll_id=int(poll_id), slot_id=int(slot), outcome=outcome,
-                      per_month=deps.settings.proposals_per_month)
-        # Checked before the ack (one short read): a slot too soon for a session, or a proposal the
-        # organiser may not make, is said beside the field and the form stays open, nothing lost.
-        try:
-            async with deps.uow() as uow:
-                await polls.check_decision(uow, now, deps.tz, actor, **decide)
-        except polls.PollFieldError as err:
-            await ack(response_action="errors", errors={CLOSE_FIELDS[err.field]: t(err.key, actor.lang, **err.params)[:150]})
-            return
-        except Refusal as err:
-            await ack()
-            await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
-            return
-        await ack()
-        try:
-            async with deps.uow() as uow:
-                closed = await polls.close_poll(uow, now, deps.tz, actor, **decide)
-        except Refusal as err:
-            await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
-            return
-        deps.wake_dispatcher()
-        if closed.proposal is not None:  # as /jirei propose does: the session, and how to attach its material
-            result = closed.proposal
-            blocks = build_proposed(result.session, result.case, result.invited,
-                                    result.group.channel_id if result.group else None, actor.lang, deps.tz, now)
-            await client.chat_postMessage(channel=actor.user_id, **message(blocks, blocks[0]["text"]["text"]))
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    app.view(ids.POLL_VIEW)(submit_poll)
+    app.view(ids.POLL_CLOSE_VIEW)(submit_close)
