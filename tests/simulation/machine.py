@@ -87,6 +87,7 @@ class YearSimulation(RuleBasedStateMachine):
         STEPS[name] = STEPS[name] + 1
         first_delivery = self.run(self._next_delivery_id())
         self.step = inv.Step(name, len(self.world.fake.calls), len(self.world.fake.acks), first_delivery)
+        self.checked = False
 
     async def _next_delivery_id(self) -> int:
         from sqlalchemy import func, select
@@ -180,6 +181,12 @@ class YearSimulation(RuleBasedStateMachine):
 
     @invariant()
     def everything_that_must_hold(self) -> None:
+        # A rule that returned before its step began (nobody to press, nothing to answer) sent nothing
+        # and moved no clock: the app and the model are as they were at the last check, so every
+        # invariant holds as it did then. Checking again only re-read the same tables.
+        if self.checked:
+            return
+        self.checked = True
         for item in inv.INVARIANTS:
             inv.CHECKED[item.number] += 1
             self.run(item.check(self.world, self.model, self.step))
