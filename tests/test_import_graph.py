@@ -233,8 +233,6 @@ def test_delivery_imports_no_feature():
 RENDERERS_READING_A_SERVICE = {
     "bot.materials.messages -> bot.materials.service",
     "bot.materials.messages -> bot.requests.service",
-    "bot.library.messages -> bot.library.service",
-    "bot.requests.messages -> bot.requests.service",
     "bot.surveys.messages -> bot.surveys.service",
     "bot.polls.messages -> bot.polls.service",
 }

@@ -6,7 +6,9 @@ from __future__ import annotations
 from bot.core.i18n import t
 from bot.delivery.renderers import FileUpload, Message, RenderContext
 from bot.library import blocks
-from bot.library.service import document_for
+from bot.materials.results import is_releasable, sent_filename
+from storage.models import LibraryEntry
+from storage.uow import UnitOfWork
 
 
 async def render_case(ctx: RenderContext) -> Message | None:
@@ -42,3 +44,15 @@ async def render_share_offer(ctx: RenderContext) -> Message | None:
     lang = await uow.coordinators.lang_of(ctx.delivery.recipient)
     return Message(text=t("library.share.offer_text", lang, code=item.code),
                    blocks=blocks.build_share_offer(item.code, case.title if case else "", lang))
+
+
+async def document_for(uow: UnitOfWork, entry: LibraryEntry, part: str):
+    """What a `library_case` delivery carries: (a releasable document or None, its file name, its bytes)."""
+    if part not in ("material", "commentary") or entry.source != "official":
+        return None, None, None
+    document = await uow.materials.latest(entry.case_id, part)
+    if document is None or not is_releasable(document):
+        return None, None, None
+    if document.content_encrypted is None:
+        return document, None, None
+    return document, sent_filename(uow.cipher, document), uow.cipher.decrypt(document.content_encrypted)

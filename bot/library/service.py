@@ -24,7 +24,7 @@ from bot.delivery.kinds import DeliveryKind
 from bot.library.results import (IndexDraft, LibrarySearch, OpenResult, SearchResult, ShareCheck, ShareDraft,
                                  Shelf)
 from bot.materials.results import is_releasable
-from bot.materials.service import HELD_STATUSES, bureaus_done, sent_filename
+from bot.materials.service import HELD_STATUSES, bureaus_done
 from bot.people.results import Actor
 from config.reference import themes
 from storage.library_repo import LibraryQuery
@@ -105,18 +105,6 @@ async def open_case(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str
                                        payload={"case_id": case.id, "part": part})
     await uow.audit.record(now, actor.user_id, "library.open", "ok", target=entry.code, sent=queued)
     return OpenResult(entry, queued=queued)
-
-
-async def document_for(uow: UnitOfWork, entry: LibraryEntry, part: str):
-    """What a `library_case` delivery carries: (a releasable document or None, its file name, its bytes)."""
-    if part not in ("material", "commentary") or entry.source != "official":
-        return None, None, None
-    document = await uow.materials.latest(entry.case_id, part)
-    if document is None or not is_releasable(document):
-        return None, None, None
-    if document.content_encrypted is None:
-        return document, None, None
-    return document, sent_filename(uow.cipher, document), uow.cipher.decrypt(document.content_encrypted)
 
 
 # --- keeping the index ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.core import anonymisation
+from storage.crypto import Cipher
 from storage.models import Case, Material
 
 
@@ -40,3 +41,10 @@ class PublishCheck:
     @property
     def ready(self) -> bool:
         return not self.to_go
+
+
+def sent_filename(cipher: Cipher, material: Material) -> str:
+    """The name the file is sent under: the uploader's own if it passed the check, else the neutral one."""
+    if material.filename_encrypted is not None:
+        return cipher.decrypt(material.filename_encrypted).decode()
+    return material.filename or "case.txt"

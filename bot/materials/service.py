@@ -22,10 +22,9 @@ from bot.people.results import Actor
 from bot.core.refusal import Refusal
 from bot.core.text import clean_input
 from bot.core.timefmt import JST, fiscal_year_bounds, fiscal_year_of
-from bot.materials.results import MaterialResult, is_releasable, PublishCheck
+from bot.materials.results import MaterialResult, is_releasable, PublishCheck, sent_filename
 from bot.requests import service as requests
 from config.reference import bureaus
-from storage.crypto import Cipher
 from storage.models import Case, CaseSession, Material
 from storage.uow import UnitOfWork
 
@@ -112,13 +111,6 @@ def neutral_filename(case_code: str, kind: str, filename: str) -> str:
     """A name that says nothing about anyone, such as case-C1-material.txt (the extension is kept)."""
     extension = PurePath(filename).suffix.lower()
     return f"case-{case_code}-{kind}" + (extension if _SAFE_EXTENSION.fullmatch(extension) else "")
-
-
-def sent_filename(cipher: Cipher, material: Material) -> str:
-    """The name the file is sent under: the uploader's own if it passed the check, else the neutral one."""
-    if material.filename_encrypted is not None:
-        return cipher.decrypt(material.filename_encrypted).decode()
-    return material.filename or "case.txt"
 
 
 async def add_material_file(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str, checked: CheckedFile,

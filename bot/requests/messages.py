@@ -6,8 +6,8 @@ from __future__ import annotations
 from bot.core.i18n import t
 from bot.delivery.renderers import Message, RenderContext
 from bot.requests import blocks
-from bot.requests.service import decrypted
 from storage.models import CaseRequest
+from storage.uow import UnitOfWork
 
 
 async def _request(ctx: RenderContext) -> CaseRequest | None:
@@ -85,3 +85,7 @@ async def render_withdrawn(ctx: RenderContext) -> Message | None:
     lang = await _lang(ctx)
     return Message(text=t("requests.withdrawn_text", lang, code=request.code),
                    blocks=blocks.build_withdrawn(request.code, request.title, lang))
+
+
+def decrypted(uow: UnitOfWork, ciphertext: bytes | None) -> str:
+    return uow.cipher.decrypt(ciphertext).decode() if ciphertext else ""

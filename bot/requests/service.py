@@ -227,10 +227,6 @@ async def review_material(uow: UnitOfWork, now: datetime, actor: Actor, code: st
     return request
 
 
-def decrypted(uow: UnitOfWork, ciphertext: bytes | None) -> str:
-    return uow.cipher.decrypt(ciphertext).decode() if ciphertext else ""
-
-
 async def requests_overview(uow: UnitOfWork, lecturer: str | None = None) -> list[RequestLine]:
     """Every request (or those to one lecturer), by state in the order of STATES, then by due date
     (the Home tab: the secretariat's, a lecturer's)."""
