@@ -411,6 +411,34 @@ def _cell_hit(kind: str, folded: str, start: int, cell: str) -> tuple[str, int, 
     return kind, start, start + len(stripped), CONFIDENT, kind == "case_number"
 
 
+# A comma-separated export quotes its cells ("412,600", "PHAN BOPHA"): a comma inside quotes is no separator.
+_QUOTED_CELL = re.compile(r'"(?:[^"\n]|"")*"|[^,\n]*')
+
+
+def _split_cells(line: str, separator: str) -> list[str]:
+    if separator != "," or '"' not in line:
+        return line.split(separator)
+    cells, position = [], 0
+    while True:
+        cell = _QUOTED_CELL.match(line, position)
+        cells.append(cell.group())
+        position = cell.end()
+        if position >= len(line) or line[position] != ",":
+            if position < len(line):
+                cells[-1] += line[position:]  # not a well-formed row: the rest stays in its last cell
+            return cells
+        position += 1
+
+
+def _unquoted(cell: str) -> tuple[int, str]:
+    """A quoted cell's offset and text inside its quotes."""
+    stripped = cell.strip()
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] == '"':
+        offset = cell.index(stripped) + 1
+        return offset, stripped[1:-1]
+    return 0, cell
+
+
 def _id_columns(folded: str) -> Iterator[tuple[str, int, int, str, bool]]:
     """A table (tab, │, | or comma separated) whose header names its columns ("日付\t受付No\t氏名\t…\t個人番号",
     "タイムスタンプ,お名前,Name (alphabet),…,LINE / Facebook"): each row's cell in a column is that column's kind.
@@ -421,30 +449,80 @@ def _id_columns(folded: str) -> Iterator[tuple[str, int, int, str, bool]]:
     position = 0
     for line in folded.split("\n"):
         line_start, position = position, position + len(line) + 1
-        if columns and separator and line.count(separator) >= width:
-            cells = line.split(separator)
+        cells = _split_cells(line, separator) if columns and separator else []
+        if columns and separator and len(cells) - 1 >= width:
             extra = len(cells) - (width + 1)
             cell_start = line_start
             for index, cell in enumerate(cells):
                 column = index if index <= first_name or not extra else index - extra
                 kind = columns.get(column)
                 if kind and not (extra and first_name < index <= first_name + extra):
-                    hit = _cell_hit(kind, folded, cell_start, cell)
+                    offset, inner = _unquoted(cell)
+                    hit = _cell_hit(kind, folded, cell_start + offset, inner)
                     if hit:
                         yield hit
                 cell_start += len(cell) + len(separator)
             continue
         columns, separator, width = {}, "", 0
         for candidate in _TABLE_SEPARATORS:
-            count = line.count(candidate)
+            count = len(_split_cells(line, candidate)) - 1
             if count >= 2:
-                headers = [cell.strip() for cell in line.split(candidate)]
+                headers = [_unquoted(cell)[1].strip() for cell in _split_cells(line, candidate)]
                 if sum(bool(re.search(r"[0-9]", h)) for h in headers) * 2 > len(headers):
                     continue  # a row of values, not a header
                 columns = {i: kind for i, kind in ((i, _column_kind(h)) for i, h in enumerate(headers)) if kind}
                 names = [i for i, kind in columns.items() if kind == "person_name"]
                 separator, width, first_name = candidate, count, (names[0] if names else width)
                 break
+
+
+# A machine export's key names its value: ``case_id=DV-24-0173``, ``"case_no": "IM-2024-1093"``,
+# ``dob=1994-05-08``, ``"employee_id": "TB-020417"``. A key of an identifier ends in id, no or number; keys
+# of the machinery itself (event, request, message, trace, session…) name nothing about a person.
+_MACHINE_KEY = re.compile(
+    r"(?<![A-Za-z0-9_\-])(?P<quote>\"?)(?P<key>[A-Za-z][A-Za-z0-9]{0,20}(?:[_\-][A-Za-z0-9]{1,20}){0,3})(?P=quote)"
+    r"[ \t]*(?:=|:)[ \t]*\"?(?P<value>[^\s\",;&}\]]{1,40})")
+_ID_KEY = re.compile(r"(?i:(?:^|[_\-])(?:id|no|num|number|code)$|[a-z](?:Id|No|Number)$)")
+_BIRTH_KEY = re.compile(r"(?i:^(?:[a-z]+[_\-])?(?:dob|birth[_\-]?date|date[_\-]of[_\-]birth|birthday|born)$)")
+_TECHNICAL_KEY = re.compile(r"(?i:event|request|req|message|msg|trace|span|session|thread|channel|team|app|bot|client_msg"
+                            r"|file|job|task|run|build|commit|device|ip|host|node|pid|uuid|guid|tx|transaction|order"
+                            r"|item|product|zip|post|tel|phone|fax|room|version|lang|locale|type|status)(?:[_\-]|$)")
+_SNS_KEY = re.compile(r"(?i:^(?:line|wechat|kakao|insta(?:gram)?|facebook|fb|telegram|whatsapp|zalo|viber|skype|tiktok)[_\-])")
+
+
+def _machine_keys(folded: str) -> Iterator[tuple[str, int, int, str, bool]]:
+    for match in _MACHINE_KEY.finditer(folded):
+        key, value = match.group("key"), match.group("value")
+        start = match.start("value")
+        if _BIRTH_KEY.match(key):
+            date = _DATE_CELL.match(value)
+            if date:
+                yield "birth_date", start, start + date.end(), CONFIDENT, False
+            continue
+        if not _ID_KEY.search(key) or _TECHNICAL_KEY.match(key):
+            continue
+        value = value.rstrip(".")
+        digits = sum(c.isdigit() for c in value)
+        if digits < 3 or len(value) < 4 or set(re.sub(r"[^0-9]", "", value)) == {"0"} or not re.search(r"[0-9]$", value):
+            continue
+        if _SNS_KEY.match(key):
+            yield "sns_id", start, start + len(value), CONFIDENT, False
+            continue
+        # A bare key takes the kind its parent names: {"passport": {"no": …}}.
+        bare = re.fullmatch(r"(?i:id|no|num|number|code)", key)
+        line = folded[max(0, folded.rfind("\n", 0, match.start()) + 1, match.start() - 30):match.start()] if bare else ""
+        kind = _id_kind(key.replace("_", " "), line)
+        yield kind, start, start + len(value), CONFIDENT, kind == "case_number"
+
+
+# A reference code of the shape offices give their files, with no label: letters, the year and a serial
+# ("KS-2024-0311", "DV-24-0173", "M3-2021-087"). A standard's or model's name has one number, not two.
+_CASE_SHAPE = re.compile(r"(?<![A-Za-z0-9\-./])[A-Z]{1,3}[0-9]?-(?:(?:19|20)[0-9]{2}|[0-9]{2})-[0-9]{3,6}(?![A-Za-z0-9\-/]|\.[0-9])")
+
+
+def _case_shapes(folded: str) -> Iterator[tuple[str, int, int, str, bool]]:
+    for match in _CASE_SHAPE.finditer(folded):
+        yield "case_number", match.start(), match.end(), CONFIDENT, True
 
 
 def labelled_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
@@ -456,3 +534,5 @@ def labelled_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
     yield from _number_fields(folded)
     yield from _account_fields(folded)
     yield from _any_labelled_ids(folded)
+    yield from _machine_keys(folded)
+    yield from _case_shapes(folded)
