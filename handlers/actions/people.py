@@ -9,28 +9,33 @@ from bot.people.blocks import build_pledge_accepted, build_profile_modal
 from bot.deps import Deps
 from bot.core.i18n import t
 from bot.people import service as people
-from handlers.context import actor_of, message
+from handlers.context import actor_of, deps_of, message
 from handlers.home import refresh_home
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.action(ids.OPEN_PROFILE)
-    async def open_profile(ack, body, context, client):
-        await ack()
-        actor = actor_of(context)
-        async with deps.uow() as uow:
-            person = await uow.coordinators.get(actor.user_id)
-        await client.views_open(trigger_id=body["trigger_id"], view=build_profile_modal(person, actor.lang))
+async def open_profile(ack, body, context, client):
+    deps = deps_of(context)
+    await ack()
+    actor = actor_of(context)
+    async with deps.uow() as uow:
+        person = await uow.coordinators.get(actor.user_id)
+    await client.views_open(trigger_id=body["trigger_id"], view=build_profile_modal(person, actor.lang))
 
-    @app.action(ids.ACCEPT_PLEDGE)
-    async def accept_pledge(ack, body, context, client, respond):
-        await ack()
-        actor = actor_of(context)
-        async with deps.uow() as uow:
-            person, _ = await people.accept_pledge(uow, deps.clock.now(), actor.user_id)
-        blocks = build_pledge_accepted(actor.lang, person.profile_complete)
-        if body.get("container", {}).get("type") == "view":
-            await refresh_home(deps, client, actor.user_id)
-        else:
-            await respond(replace_original=False, response_type="ephemeral",
-                          **message(blocks, t("pledge.accepted", actor.lang)))
+
+async def accept_pledge(ack, body, context, client, respond):
+    deps = deps_of(context)
+    await ack()
+    actor = actor_of(context)
+    async with deps.uow() as uow:
+        person, _ = await people.accept_pledge(uow, deps.clock.now(), actor.user_id)
+    blocks = build_pledge_accepted(actor.lang, person.profile_complete)
+    if body.get("container", {}).get("type") == "view":
+        await refresh_home(deps, client, actor.user_id)
+    else:
+        await respond(replace_original=False, response_type="ephemeral",
+                      **message(blocks, t("pledge.accepted", actor.lang)))
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    app.action(ids.OPEN_PROFILE)(open_profile)
+    app.action(ids.ACCEPT_PLEDGE)(accept_pledge)

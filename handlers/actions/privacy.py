@@ -7,15 +7,18 @@ from slack_bolt.async_app import AsyncApp
 from bot import ids
 from bot.deps import Deps
 from handlers.commands.privacy import done_text, forget
-from handlers.context import actor_of
+from handlers.context import actor_of, deps_of
+
+
+async def confirm_forget_me(ack, context, respond):
+    deps = deps_of(context)
+    await ack()
+    actor = actor_of(context)
+    if not actor.user_id:
+        return  # not a payload Slack sends: there is nobody to forget
+    result = await forget(deps, actor)
+    await respond(response_type="ephemeral", replace_original=True, text=done_text(result, actor.lang))
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    @app.action(ids.FORGET_ME_CONFIRM)
-    async def confirm_forget_me(ack, context, respond):
-        await ack()
-        actor = actor_of(context)
-        if not actor.user_id:
-            return  # not a payload Slack sends: there is nobody to forget
-        result = await forget(deps, actor)
-        await respond(response_type="ephemeral", replace_original=True, text=done_text(result, actor.lang))
+    app.action(ids.FORGET_ME_CONFIRM)(confirm_forget_me)

@@ -13,26 +13,31 @@ from bot.deps import Deps
 from bot.core.i18n import t
 from bot.materials import service as materials
 from bot.sessions import service as sessions
-from handlers.context import NOT_DONE, actor_of, message, session_button
+from handlers.context import NOT_DONE, actor_of, deps_of, message, session_button
 from handlers.home import refresh_home
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.action(ids.SESSION_ROSTER)
-    async def roster_button(ack, body, context, client, respond):
-        await ack()
-        result = await session_button(deps, body, context, respond, client, sessions.roster)
-        if result is NOT_DONE:
-            return
-        actor = actor_of(context)
-        await client.chat_postMessage(channel=actor.user_id, **message(
-            build_roster(result, actor.lang, deps.tz), t("sessions.roster_title", actor.lang, code=result.session.code)))
+async def roster_button(ack, body, context, client, respond):
+    deps = deps_of(context)
+    await ack()
+    result = await session_button(deps, body, context, respond, client, sessions.roster)
+    if result is NOT_DONE:
+        return
+    actor = actor_of(context)
+    await client.chat_postMessage(channel=actor.user_id, **message(
+        build_roster(result, actor.lang, deps.tz), t("sessions.roster_title", actor.lang, code=result.session.code)))
 
-    @app.action(ids.HOME_MATERIAL_READ)
-    async def material_read_button(ack, body, context, client, respond):
-        await ack()
-        if await session_button(deps, body, context, respond, client, materials.mark_read) is NOT_DONE:
-            return
-        actor = actor_of(context)
-        # The tab is the answer: the material leaves the "to read" list.
-        await refresh_home(deps, client, actor.user_id)
+
+async def material_read_button(ack, body, context, client, respond):
+    deps = deps_of(context)
+    await ack()
+    if await session_button(deps, body, context, respond, client, materials.mark_read) is NOT_DONE:
+        return
+    actor = actor_of(context)
+    # The tab is the answer: the material leaves the "to read" list.
+    await refresh_home(deps, client, actor.user_id)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    app.action(ids.SESSION_ROSTER)(roster_button)
+    app.action(ids.HOME_MATERIAL_READ)(material_read_button)

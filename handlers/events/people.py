@@ -10,16 +10,19 @@ from bot.deps import Deps
 from bot.core.i18n import t
 from bot.core.text import normalise
 from bot.wiring import DmHandler
-from handlers.context import actor_of
+from handlers.context import actor_of, deps_of
 from handlers.home import refresh_home
 
 
+async def home_opened(event, client, context):
+    deps = deps_of(context)
+    if event.get("tab") != "home":
+        return
+    await refresh_home(deps, client, event["user"])
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
-    @app.event("app_home_opened")
-    async def home_opened(event, client, context):
-        if event.get("tab") != "home":
-            return
-        await refresh_home(deps, client, event["user"])
+    app.event("app_home_opened")(home_opened)
 
 
 async def in_direct_message(event) -> bool:

@@ -16,33 +16,36 @@ from bot.core.documents import UnreadableDocument, UnsupportedDocument
 from bot.core.i18n import t
 from bot.core.pseudonymisation import propose_file, propose_text
 from bot.core.refusal import Refusal
-from handlers.context import actor_of
+from handlers.context import actor_of, deps_of
 from handlers.views.materials import download_file
 
 # Slack waits 3 seconds for a view_submission's ack.
 ANSWER_IN_ACK_SECONDS = 2.0
 
 
+async def submit_check(ack, body, context, client):
+    deps = deps_of(context)
+    actor = actor_of(context)
+    lang = actor.lang
+    values = body["view"]["state"]["values"]
+    pasted = (values.get(ids.CHECK_TEXT_BLOCK, {}).get(ids.CHECK_TEXT_INPUT, {}).get("value") or "").strip()
+    files = values.get(ids.CHECK_FILE_BLOCK, {}).get(ids.CHECK_FILE_INPUT, {}).get("files") or []
+    if not pasted and not files:
+        await ack(response_action="errors", errors={ids.CHECK_TEXT_BLOCK: t("checks.nothing_given", lang)})
+        return
+    # Answer in the ack when the check is quick (a pasted text almost always is), so no later
+    # views.update can race the ack's own update; otherwise show "checking" and update after.
+    work = asyncio.ensure_future(_check(deps, client, lang, pasted, files))
+    done, _ = await asyncio.wait({work}, timeout=ANSWER_IN_ACK_SECONDS)
+    if done:
+        await ack(response_action="update", view=work.result())
+        return
+    await ack(response_action="update", view=build_checking_view(lang))
+    await client.views_update(view_id=body["view"]["id"], view=await work)
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
-    @app.view(ids.CHECK_VIEW)
-    async def submit_check(ack, body, context, client):
-        actor = actor_of(context)
-        lang = actor.lang
-        values = body["view"]["state"]["values"]
-        pasted = (values.get(ids.CHECK_TEXT_BLOCK, {}).get(ids.CHECK_TEXT_INPUT, {}).get("value") or "").strip()
-        files = values.get(ids.CHECK_FILE_BLOCK, {}).get(ids.CHECK_FILE_INPUT, {}).get("files") or []
-        if not pasted and not files:
-            await ack(response_action="errors", errors={ids.CHECK_TEXT_BLOCK: t("checks.nothing_given", lang)})
-            return
-        # Answer in the ack when the check is quick (a pasted text almost always is), so no later
-        # views.update can race the ack's own update; otherwise show "checking" and update after.
-        work = asyncio.ensure_future(_check(deps, client, lang, pasted, files))
-        done, _ = await asyncio.wait({work}, timeout=ANSWER_IN_ACK_SECONDS)
-        if done:
-            await ack(response_action="update", view=work.result())
-            return
-        await ack(response_action="update", view=build_checking_view(lang))
-        await client.views_update(view_id=body["view"]["id"], view=await work)
+    app.view(ids.CHECK_VIEW)(submit_check)
 
 
 async def _check(deps: Deps, client, lang: str, pasted: str, files: list[dict]) -> dict:

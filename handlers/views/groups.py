@@ -12,7 +12,7 @@ from bot.deps import Deps
 from bot.core.i18n import t
 from bot.study_groups import service as study_groups
 from bot.core.refusal import Refusal
-from handlers.context import actor_of, message
+from handlers.context import actor_of, deps_of, message
 
 FIELD_BLOCKS = {
     "title": ids.PROPOSE_TITLE_BLOCK,
@@ -45,26 +45,29 @@ def parse_form(values: dict) -> study_groups.ProposalForm:
     )
 
 
+async def submit_proposal(ack, body, context, client):
+    deps = deps_of(context)
+    actor = actor_of(context)
+    now = deps.clock.now()
+    try:
+        proposal = study_groups.validate_proposal(parse_form(body["view"]["state"]["values"]), now)
+    except study_groups.ProposalError as err:
+        await ack(response_action="errors",
+                  errors={FIELD_BLOCKS[err.field]: t(err.key, actor.lang, **err.params)[:150]})
+        return
+    await ack()
+    try:
+        async with deps.uow() as uow:
+            result = await study_groups.propose_session(uow, now, deps.tz, actor, proposal,
+                                                        per_month=deps.settings.proposals_per_month)
+    except Refusal as err:
+        await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
+        return
+    deps.wake_dispatcher()
+    blocks = build_proposed(result.session, result.case, result.invited,
+                            result.group.channel_id if result.group else None, actor.lang, deps.tz, now)
+    await client.chat_postMessage(channel=actor.user_id, **message(blocks, blocks[0]["text"]["text"]))
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
-    @app.view(ids.PROPOSE_VIEW)
-    async def submit_proposal(ack, body, context, client):
-        actor = actor_of(context)
-        now = deps.clock.now()
-        try:
-            proposal = study_groups.validate_proposal(parse_form(body["view"]["state"]["values"]), now)
-        except study_groups.ProposalError as err:
-            await ack(response_action="errors",
-                      errors={FIELD_BLOCKS[err.field]: t(err.key, actor.lang, **err.params)[:150]})
-            return
-        await ack()
-        try:
-            async with deps.uow() as uow:
-                result = await study_groups.propose_session(uow, now, deps.tz, actor, proposal,
-                                                            per_month=deps.settings.proposals_per_month)
-        except Refusal as err:
-            await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
-            return
-        deps.wake_dispatcher()
-        blocks = build_proposed(result.session, result.case, result.invited,
-                                result.group.channel_id if result.group else None, actor.lang, deps.tz, now)
-        await client.chat_postMessage(channel=actor.user_id, **message(blocks, blocks[0]["text"]["text"]))
+    app.view(ids.PROPOSE_VIEW)(submit_proposal)

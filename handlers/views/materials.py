@@ -19,7 +19,7 @@ from bot.core.pseudonymisation import propose_file
 from bot.materials import service as materials
 from bot.people.results import Actor
 from bot.core.refusal import Refusal
-from handlers.context import actor_of, message
+from handlers.context import actor_of, deps_of, message
 
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
 DOWNLOAD_PAUSE_SECONDS = 30.0  # the longest Slack may go without sending a byte of the file
@@ -70,56 +70,61 @@ async def receive_upload(deps: Deps, client, actor: Actor, case_code: str, file_
         return await materials.add_material_file(uow, deps.clock.now(), actor, case_code, checked, kind), checked
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.view(ids.MATERIAL_UPLOAD_VIEW)
-    async def submit_upload(ack, body, context, client):
-        actor = actor_of(context)
-        values = body["view"]["state"]["values"]
-        case_code = (values.get(ids.MATERIAL_CASE_BLOCK, {}).get(ids.MATERIAL_CASE_INPUT, {})
-                     .get("selected_option") or {}).get("value", "")
-        kind = (values.get(ids.MATERIAL_KIND_BLOCK, {}).get(ids.MATERIAL_KIND_INPUT, {})
-                .get("selected_option") or {}).get("value", "material")
-        files = values.get(ids.MATERIAL_FILE_BLOCK, {}).get(ids.MATERIAL_FILE_INPUT, {}).get("files") or []
-        if not files:
-            await ack(response_action="errors", errors={ids.MATERIAL_FILE_BLOCK: t("materials.error.no_file", actor.lang)})
-            return
-        if kind not in ("material", "commentary"):
-            kind = "material"
-        await ack()
-        try:
-            result, checked = await receive_upload(deps, client, actor, case_code, files[0]["id"], kind)
-        except Refusal as err:
-            await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
-            return
-        proposal = None
-        if result.findings:  # the anonymised version to offer, made off the event loop
-            today = deps.clock.now().astimezone(deps.tz).date()
-            proposal = (await asyncio.to_thread(propose_file, checked.data, checked.filename, today,
-                                                actor.lang)).proposal
-        blocks = build_findings(result.case, result.material, result.findings, actor.lang, proposal,
-                                result.name_findings)
-        await client.chat_postMessage(channel=actor.user_id, **message(blocks, t("materials.checked", actor.lang)))
+async def submit_upload(ack, body, context, client):
+    deps = deps_of(context)
+    actor = actor_of(context)
+    values = body["view"]["state"]["values"]
+    case_code = (values.get(ids.MATERIAL_CASE_BLOCK, {}).get(ids.MATERIAL_CASE_INPUT, {})
+                 .get("selected_option") or {}).get("value", "")
+    kind = (values.get(ids.MATERIAL_KIND_BLOCK, {}).get(ids.MATERIAL_KIND_INPUT, {})
+            .get("selected_option") or {}).get("value", "material")
+    files = values.get(ids.MATERIAL_FILE_BLOCK, {}).get(ids.MATERIAL_FILE_INPUT, {}).get("files") or []
+    if not files:
+        await ack(response_action="errors", errors={ids.MATERIAL_FILE_BLOCK: t("materials.error.no_file", actor.lang)})
+        return
+    if kind not in ("material", "commentary"):
+        kind = "material"
+    await ack()
+    try:
+        result, checked = await receive_upload(deps, client, actor, case_code, files[0]["id"], kind)
+    except Refusal as err:
+        await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
+        return
+    proposal = None
+    if result.findings:  # the anonymised version to offer, made off the event loop
+        today = deps.clock.now().astimezone(deps.tz).date()
+        proposal = (await asyncio.to_thread(propose_file, checked.data, checked.filename, today,
+                                            actor.lang)).proposal
+    blocks = build_findings(result.case, result.material, result.findings, actor.lang, proposal,
+                            result.name_findings)
+    await client.chat_postMessage(channel=actor.user_id, **message(blocks, t("materials.checked", actor.lang)))
 
-    @app.view(ids.MATERIAL_LINK_CHECK_VIEW)
-    async def submit_link_check(ack, body, context, client):
-        actor = actor_of(context)
-        view = body["view"]
-        chosen = (view["state"]["values"].get(ids.MATERIAL_LINK_CHECK_BLOCK, {})
-                  .get(ids.MATERIAL_LINK_CHECK_INPUT, {}).get("selected_options") or [])
-        if not any(option.get("value") == "checked" for option in chosen):
-            await ack(response_action="errors",
-                      errors={ids.MATERIAL_LINK_CHECK_BLOCK: t("materials.link_check_option", actor.lang)})
-            return
-        await ack()
-        match = re.fullmatch(r"M([1-9][0-9]{0,8})", str(view.get("private_metadata") or ""))
-        try:
-            if match is None:
-                raise Refusal("materials.error.not_found")
-            async with deps.uow() as uow:
-                material = await materials.link_material(uow, deps.clock.now(), actor, int(match.group(1)))
-                await materials.confirm_material(uow, deps.clock.now(), actor, material.id)
-        except Refusal as err:
-            await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
-            return
-        await client.chat_postMessage(channel=actor.user_id, text=t("materials.link_checked", actor.lang,
-                                                                    version=material.version))
+
+async def submit_link_check(ack, body, context, client):
+    deps = deps_of(context)
+    actor = actor_of(context)
+    view = body["view"]
+    chosen = (view["state"]["values"].get(ids.MATERIAL_LINK_CHECK_BLOCK, {})
+              .get(ids.MATERIAL_LINK_CHECK_INPUT, {}).get("selected_options") or [])
+    if not any(option.get("value") == "checked" for option in chosen):
+        await ack(response_action="errors",
+                  errors={ids.MATERIAL_LINK_CHECK_BLOCK: t("materials.link_check_option", actor.lang)})
+        return
+    await ack()
+    match = re.fullmatch(r"M([1-9][0-9]{0,8})", str(view.get("private_metadata") or ""))
+    try:
+        if match is None:
+            raise Refusal("materials.error.not_found")
+        async with deps.uow() as uow:
+            material = await materials.link_material(uow, deps.clock.now(), actor, int(match.group(1)))
+            await materials.confirm_material(uow, deps.clock.now(), actor, material.id)
+    except Refusal as err:
+        await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
+        return
+    await client.chat_postMessage(channel=actor.user_id, text=t("materials.link_checked", actor.lang,
+                                                                version=material.version))
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    app.view(ids.MATERIAL_UPLOAD_VIEW)(submit_upload)
+    app.view(ids.MATERIAL_LINK_CHECK_VIEW)(submit_link_check)

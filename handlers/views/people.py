@@ -9,7 +9,7 @@ from bot.people.blocks import build_profile_saved
 from bot.deps import Deps
 from bot.core.i18n import t
 from bot.people import service as people
-from handlers.context import actor_of, message
+from handlers.context import actor_of, deps_of, message
 from handlers.home import refresh_home
 
 _BLOCK_FOR_FIELD = {
@@ -41,20 +41,23 @@ def read_profile_values(state: dict) -> dict[str, str]:
     }
 
 
+async def submit_profile(ack, body, context, client):
+    deps = deps_of(context)
+    actor = actor_of(context)
+    values = read_profile_values(body["view"].get("state", {}))
+    try:
+        change = people.validate_profile(values)
+    except people.ProfileError as err:
+        block = _BLOCK_FOR_FIELD.get(err.field, ids.PROFILE_NAME_BLOCK)
+        await ack(response_action="errors", errors={block: t(err.key, actor.lang, **err.params)[:150]})
+        return
+    await ack()
+    async with deps.uow() as uow:
+        person = await people.update_profile(uow, deps.clock.now(), actor.user_id, change)
+    await client.chat_postMessage(channel=actor.user_id,
+                                  **message(build_profile_saved(person, person.lang), t("profile.saved", person.lang)))
+    await refresh_home(deps, client, actor.user_id)
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
-    @app.view(ids.PROFILE_VIEW)
-    async def submit_profile(ack, body, context, client):
-        actor = actor_of(context)
-        values = read_profile_values(body["view"].get("state", {}))
-        try:
-            change = people.validate_profile(values)
-        except people.ProfileError as err:
-            block = _BLOCK_FOR_FIELD.get(err.field, ids.PROFILE_NAME_BLOCK)
-            await ack(response_action="errors", errors={block: t(err.key, actor.lang, **err.params)[:150]})
-            return
-        await ack()
-        async with deps.uow() as uow:
-            person = await people.update_profile(uow, deps.clock.now(), actor.user_id, change)
-        await client.chat_postMessage(channel=actor.user_id,
-                                      **message(build_profile_saved(person, person.lang), t("profile.saved", person.lang)))
-        await refresh_home(deps, client, actor.user_id)
+    app.view(ids.PROFILE_VIEW)(submit_profile)

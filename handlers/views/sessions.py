@@ -12,7 +12,7 @@ from bot.core.i18n import t
 from bot.sessions import service as sessions
 from bot.core.refusal import Refusal
 from bot.core.session_spec import SessionSpec
-from handlers.context import actor_of
+from handlers.context import actor_of, deps_of
 
 def read_form(state: dict) -> dict:
     values = state.get("values", {})
@@ -43,30 +43,33 @@ def read_form(state: dict) -> dict:
     }
 
 
+async def submit_session(ack, body, context, client):
+    deps = deps_of(context)
+    actor = actor_of(context)
+    form = read_form(body["view"].get("state", {}))
+    missing = [name for name in ("case", "bureau", "start", "deadline", "release", "minutes", "capacity", "min")
+               if form[name] is None]
+    if missing:
+        block_id = ids.SESSION_FIELD_BLOCKS[missing[0]][0]
+        await ack(response_action="errors", errors={block_id: t("sessions.modal.required", actor.lang)})
+        return
+    try:
+        spec = SessionSpec(case=form["case"], bureau=form["bureau"], start=form["start"], minutes=form["minutes"],
+                           capacity=form["capacity"], min_participants=form["min"], deadline=form["deadline"],
+                           release=form["release"], format=form["format"],
+                           facilitator=form["facilitator"], url=form["url"], lottery=form["lottery"])
+        async with deps.uow() as uow:
+            item = await sessions.create_session(uow, deps.clock.now(), actor, spec, allow_duplicate=False)
+    except Refusal as err:
+        # Shown under the field it is about (a SpecError names it).
+        field = getattr(err, "field", None)
+        field = field if field in ids.SESSION_FIELD_BLOCKS else "case"
+        await ack(response_action="errors",
+                  errors={ids.SESSION_FIELD_BLOCKS[field][0]: t(err.key, actor.lang, **err.params)[:150]})
+        return
+    await ack()
+    await client.chat_postMessage(channel=actor.user_id, text=t("sessions.session_created", actor.lang, code=item.code))
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
-    @app.view(ids.SESSION_NEW_VIEW)
-    async def submit_session(ack, body, context, client):
-        actor = actor_of(context)
-        form = read_form(body["view"].get("state", {}))
-        missing = [name for name in ("case", "bureau", "start", "deadline", "release", "minutes", "capacity", "min")
-                   if form[name] is None]
-        if missing:
-            block_id = ids.SESSION_FIELD_BLOCKS[missing[0]][0]
-            await ack(response_action="errors", errors={block_id: t("sessions.modal.required", actor.lang)})
-            return
-        try:
-            spec = SessionSpec(case=form["case"], bureau=form["bureau"], start=form["start"], minutes=form["minutes"],
-                               capacity=form["capacity"], min_participants=form["min"], deadline=form["deadline"],
-                               release=form["release"], format=form["format"],
-                               facilitator=form["facilitator"], url=form["url"], lottery=form["lottery"])
-            async with deps.uow() as uow:
-                item = await sessions.create_session(uow, deps.clock.now(), actor, spec, allow_duplicate=False)
-        except Refusal as err:
-            # Shown under the field it is about (a SpecError names it).
-            field = getattr(err, "field", None)
-            field = field if field in ids.SESSION_FIELD_BLOCKS else "case"
-            await ack(response_action="errors",
-                      errors={ids.SESSION_FIELD_BLOCKS[field][0]: t(err.key, actor.lang, **err.params)[:150]})
-            return
-        await ack()
-        await client.chat_postMessage(channel=actor.user_id, text=t("sessions.session_created", actor.lang, code=item.code))
+    app.view(ids.SESSION_NEW_VIEW)(submit_session)
