@@ -734,7 +734,8 @@ _VEHICLE_PLATE = re.compile(
 _SCHOOL_TYPES = ("小学校|中学校|高等学校|高校|中等教育学校|義務教育学校|特別支援学校|幼稚園|保育園|保育所|こども園"
                  "|短期大学|大学校|大学|専門学校|日本語学校|日本語学院|日本語教育センター|語学センター|学院|学園"
                  "|アカデミー|インターナショナルスクール|スクール")
-_FACILITY_SUFFIXES = ("病院|クリニック|医院|診療所|医療センター|歯科|薬局|苑|荘|ホーム|ハウス|シェルター|寮"
+_FACILITY_SUFFIXES = ("病院|クリニック|医院|診療所|医療センター|歯科|整形外科|心療内科|小児科|皮膚科|眼科|耳鼻咽喉科|産婦人科"
+                      "|内科|薬局|僧院|苑|荘|ホーム|ハウス|シェルター|寮"
                       "|センター|ステーション|サポート|サービス|ネット|建工|テック|工業所|事務所|マスジド|精機|精工所"
                       "|株式会社|有限会社|合同会社|工業|製作所|精工|縫製|食品|水産|建設|運輸|物流|商事|産業|工場|農園|農場"
                       "|商店|店|ストア|マート|食堂|レストラン|寺院|教会|モスク|自治会|町内会"
@@ -812,7 +813,10 @@ def _legal_name_tokens(tokens: list[_Token]) -> list[_Token]:
     for i, token in enumerate(tokens):
         joined_by_no = (token.surface == "の" and kept and i + 1 < len(tokens)
                         and tokens[i + 1].surface in ("家", "郷", "里", "森", "園", "丘", "杜", "舎"))
-        if ((token.pos[0] in ("助詞", "補助記号") and not joined_by_no)
+        # "・" between two words of a name joins them: "株式会社ナカハラ・ハラルフーズ".
+        joined_by_dot = (token.surface in ("・", "=", "＝") and kept and i + 1 < len(tokens)
+                         and re.match(r"[" + _KATAKANA + _KANJI + r"A-Za-z]", tokens[i + 1].surface) is not None)
+        if ((token.pos[0] in ("助詞", "補助記号") and not joined_by_no and not joined_by_dot)
                 or (token.pos[0] == "助動詞" and (not kept or token.surface in ("です", "だ", "で", "でした", "ます")))):
             break
         if not kept and re.fullmatch(r"[ぁ-ん]{1,2}", token.surface):
@@ -878,7 +882,10 @@ def _named_facilities(folded: str) -> Iterator[_Hit]:
         words = (_legal_name_tokens(sentences[0]) if legal else _name_tokens(sentences[0])) if sentences else []
         if not words or not (legal or any(_is_proper_word(w) for w in words)):
             continue
-        yield _Hit("facility", match.start(), match.start("after") + words[-1].end)
+        end = match.start("after") + words[-1].end
+        if any(body in folded[match.start():end] for body in PUBLIC_BODY_SUFFIXES):
+            continue  # "公益財団法人静岡県国際交流協会": a public body whatever its legal form
+        yield _Hit("facility", match.start(), end)
 
 
 # --- putting it together -----------------------------------------------------------------------

@@ -485,7 +485,7 @@ _MACHINE_KEY = re.compile(
 _ID_KEY = re.compile(r"(?i:(?:^|[_\-])(?:id|no|num|number|code)$|[a-z](?:Id|No|Number)$)")
 _BIRTH_KEY = re.compile(r"(?i:^(?:[a-z]+[_\-])?(?:dob|birth[_\-]?date|date[_\-]of[_\-]birth|birthday|born)$)")
 _TECHNICAL_KEY = re.compile(r"(?i:event|request|req|message|msg|trace|span|session|thread|channel|team|app|bot|client_msg"
-                            r"|file|job|task|run|build|commit|device|ip|host|node|pid|uuid|guid|tx|transaction|order"
+                            r"|job|task|run|build|commit|device|ip|host|node|pid|uuid|guid|tx|transaction|order"
                             r"|item|product|zip|post|tel|phone|fax|room|version|lang|locale|type|status)(?:[_\-]|$)")
 _SNS_KEY = re.compile(r"(?i:^(?:line|wechat|kakao|insta(?:gram)?|facebook|fb|telegram|whatsapp|zalo|viber|skype|tiktok)[_\-])")
 

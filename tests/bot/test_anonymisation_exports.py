@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -80,3 +82,31 @@ def test_a_quoted_csv_is_read_by_its_header_whatever_commas_its_cells_hold(born,
     assert found(text, "birth_date") == [f"{born:%Y/%m/%d}"]
     assert found(text, "person_name") == ["PHAN BOPHA"]
     assert found(text, "residence_card") == ["PA84027163HA"]  # the entry date beside it is no card
+
+
+KATAKANA_WORD = st.sampled_from(["ナカハラ", "サンライズ", "テクノブリッジ", "ミドリ", "オオタ", "グリーン", "パシフィック"])
+BUSINESS_WORD = st.sampled_from(["ハラルフーズ", "スタッフィング", "ソリューションズ", "トレーディング", "システムズ", "ロジスティクス"])
+
+
+@SETTINGS
+@given(first=KATAKANA_WORD, second=BUSINESS_WORD, form=st.sampled_from(["株式会社", "有限会社", "合同会社"]))
+def test_a_company_name_joined_by_a_dot_is_found_whole(first, second, form):
+    name = f"{form}{first}・{second}"
+    assert name in found(f"本人は{name}で働いている。", "facility")
+
+
+@SETTINGS
+@given(place=st.sampled_from(["伊勢崎南", "淵野辺さくら", "ひまわり", "緑が丘", "みなと中央"]),
+       department=st.sampled_from(["整形外科", "心療内科", "小児科", "皮膚科", "眼科", "産婦人科"]))
+def test_a_clinic_named_after_its_department_is_a_facility(place, department):
+    assert f"{place}{department}" in found(f"先週から{place}{department}に通院している。", "facility")
+
+
+@pytest.mark.parametrize("department", ["消化器内科", "整形外科", "総合病院の小児科"])
+def test_a_department_alone_names_no_clinic(department):
+    assert found(f"{department}を受診するよう勧めた。", "facility") == []
+
+
+@pytest.mark.parametrize("body", ["公益財団法人静岡県国際交流協会", "公益社団法人 家庭問題情報センター", "社会福祉法人 浜松市社会福祉協議会"])
+def test_a_public_body_is_no_facility_whatever_its_legal_form(body):
+    assert found(f"詳しくは{body}に問い合わせてください。", "facility") == []
