@@ -15,3 +15,49 @@ def test_bureau_staff_help_names_their_bureau_not_its_code():
         state.everything_that_must_hold()
     finally:
         state.teardown()
+
+
+# The two below are faults of the real-year issue, fixed before the simulator existed: run on the code
+# with its fix taken out, each sequence breaks the invariant named (tests/simulation/REVERTS.md).
+
+
+def test_announcing_again_states_only_the_invitations_it_queues():
+    """Invariant 5: announcing a session again said 「まだ届いていない 2 人に送ります」 and queued none."""
+    state = YearSimulation()
+    try:
+        state.everything_that_must_hold()
+        state.case_new(theme='教育', lecturer=False)
+        state.everything_that_must_hold()
+        state.session_new(case='C1', bureau='tokyo', days=30, capacity=5, minimum=1, by_staff=False, announce=True)
+        state.everything_that_must_hold()
+        state.announce(session='S1', by_staff=False)
+        state.everything_that_must_hold()
+    finally:
+        state.teardown()
+
+
+def test_a_press_on_the_check_in_sheet_records_attendance():
+    """Invariant 9: a press on the check-in sheet left the participant `confirmed`."""
+    state = YearSimulation()
+    try:
+        state.everything_that_must_hold()
+        state.case_new(theme='教育', lecturer=False)
+        state.everything_that_must_hold()
+        state.session_new(case='C1', bureau='sapporo', days=9, capacity=5, minimum=1, by_staff=False, announce=True)
+        state.everything_that_must_hold()
+        state.join(person='UC01', session='S1', confirm=True)
+        state.everything_that_must_hold()
+        state.clock(by='1w')
+        state.everything_that_must_hold()
+        state.check_in(session='S1', pick=0, undo=False)  # too early: the bot says so
+        state.everything_that_must_hold()
+        state.clock(by='1d')
+        state.everything_that_must_hold()
+        state.clock(by='1d')
+        state.everything_that_must_hold()
+        state.clock(by='6h')  # the session's day, an hour after its start
+        state.everything_that_must_hold()
+        state.check_in(session='S1', pick=0, undo=False)
+        state.everything_that_must_hold()
+    finally:
+        state.teardown()
