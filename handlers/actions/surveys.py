@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.kit import section
@@ -135,7 +136,13 @@ async def show_dialog(deps: Deps, client, actor: Actor, state: DialogState, resp
     if progress.channel and progress.message_ts:
         content = (message(blocks, blocks[0]["text"]["text"]) if blocks
                    else message(dialog_blocks(state, actor.lang), dialog_text(state, actor.lang)))
-        await client.chat_update(channel=progress.channel, ts=progress.message_ts, **content)
+        try:
+            await client.chat_update(channel=progress.channel, ts=progress.message_ts, **content)
+        except SlackApiError:
+            # Slack did not take the update (a 5xx, a limit): what was answered is kept, and the person
+            # is told to try again rather than left with the old question and nothing said.
+            if respond is not None:
+                await _ephemeral(respond, t("errors.generic", actor.lang))
     elif blocks:
         if respond is not None:
             await _ephemeral(respond, blocks[0]["text"]["text"])

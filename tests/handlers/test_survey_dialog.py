@@ -419,3 +419,20 @@ async def test_the_dialog_updates_only_its_own_message_whatever_container_a_payl
     assert shown_question(ws.fake.message(dialog["channel"], dialog["ts"])) == "need"
     # Not even attempted.
     assert not [c for c in ws.fake.calls if c.method == "chat.update" and c.params.get("ts") == victim["ts"]]
+
+
+async def test_slack_refusing_the_dialog_update_keeps_the_answer_and_says_to_try_again(ws):
+    # Found by the year simulator: a 500 on chat.update made the button's request end in a 404.
+    code = await send_planning(ws)
+    user = COORDINATORS[0]
+    await ws.driver.press(user, invitation(ws, user, code), ids.SURVEY_START)
+    dialog = dialog_message(ws, user, code)
+    ws.fake.fail("chat.update", 500, times=1)
+    told = len(ws.fake.ephemerals(user))
+    reply = await ws.driver.press(user, dialog, f"{ids.SURVEY_CHOOSE}:needed")
+    assert reply.status == 200
+    assert "もう一度お試しください" in texts(ws.fake.ephemerals(user)[told:])
+    assert shown_question(ws.fake.message(dialog["channel"], dialog["ts"])) == "need"  # Slack kept the old one
+    # pressed again, the answer already kept moves the dialog on
+    await ws.driver.press(user, dialog, f"{ids.SURVEY_CHOOSE}:needed")
+    assert shown_question(ws.fake.message(dialog["channel"], dialog["ts"])) == "group_size"
