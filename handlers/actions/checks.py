@@ -8,7 +8,9 @@ from bot import ids
 from bot.deps import Deps
 
 
+async def open_message(ack):
+    await ack()
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
-    @app.action(ids.GUARD_OPEN_MESSAGE)
-    async def open_message(ack):
-        await ack()
+    app.action(ids.GUARD_OPEN_MESSAGE)(open_message)

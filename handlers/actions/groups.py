@@ -13,7 +13,7 @@ from bot.deps import Deps
 from bot.core.i18n import t
 from bot.study_groups import service as study_groups
 from bot.core.refusal import Refusal
-from handlers.context import actor_of, message
+from handlers.context import actor_of, deps_of, message
 
 ANSWERS = {ids.NUDGE_ACCEPT: "accept", ids.NUDGE_LATER: "later", ids.NUDGE_STOP: "stop"}
 
@@ -24,31 +24,34 @@ def _nudge_id(body: dict) -> int | None:
     return int(match.group(1)) if match else None
 
 
+async def answer(ack, body, context, respond, action_id: str) -> None:
+    deps = deps_of(context)
+    await ack()
+    actor = actor_of(context)
+    nudge_id = _nudge_id(body)
+    if nudge_id is None:
+        await respond(response_type="ephemeral", replace_original=False,
+                      text=t("sessions.error.bad_button", actor.lang))
+        return
+    try:
+        async with deps.uow() as uow:
+            result = await study_groups.answer_nudge(uow, deps.clock.now(), actor, nudge_id, ANSWERS[action_id])
+    except Refusal as err:
+        await respond(response_type="ephemeral", replace_original=False, text=t(err.key, actor.lang, **err.params))
+        return
+    deps.wake_dispatcher()  # the space job opens the group's channel within its minute
+    blocks = build_nudge_answered(result.outcome, actor.lang, code=result.group_code, accepted=result.accepted,
+                                  needed=result.needed)
+    await respond(replace_original=True, **message(blocks, blocks[0]["text"]["text"]))
+
+
+def listener_for(action_id: str):
+    # Bolt passes arguments by name, so the action is bound here rather than as a parameter.
+    async def listener(ack, body, context, respond):
+        await answer(ack, body, context, respond, action_id)
+    return listener
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
-    async def answer(ack, body, context, respond, action_id: str) -> None:
-        await ack()
-        actor = actor_of(context)
-        nudge_id = _nudge_id(body)
-        if nudge_id is None:
-            await respond(response_type="ephemeral", replace_original=False,
-                          text=t("sessions.error.bad_button", actor.lang))
-            return
-        try:
-            async with deps.uow() as uow:
-                result = await study_groups.answer_nudge(uow, deps.clock.now(), actor, nudge_id, ANSWERS[action_id])
-        except Refusal as err:
-            await respond(response_type="ephemeral", replace_original=False, text=t(err.key, actor.lang, **err.params))
-            return
-        deps.wake_dispatcher()  # the space job opens the group's channel within its minute
-        blocks = build_nudge_answered(result.outcome, actor.lang, code=result.group_code, accepted=result.accepted,
-                                      needed=result.needed)
-        await respond(replace_original=True, **message(blocks, blocks[0]["text"]["text"]))
-
-    def listener_for(action_id: str):
-        # Bolt passes arguments by name, so the action is bound here rather than as a parameter.
-        async def listener(ack, body, context, respond):
-            await answer(ack, body, context, respond, action_id)
-        return listener
-
     for action_id in ANSWERS:
         app.action(action_id)(listener_for(action_id))

@@ -29,7 +29,7 @@ from bot.core.refusal import Refusal
 from bot.surveys.results import DialogState, DialogStatus, Step
 from bot.surveys.dialog import Outcome, current_question
 from bot.core.text import normalise, unescape
-from handlers.context import actor_of, answer, message
+from handlers.context import actor_of, answer, deps_of, message
 
 MAX_VALUE = 200  # longer than any value we build: anything longer is not ours
 
@@ -395,56 +395,73 @@ async def _pause(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
                       blocks=build_paused(state.run_code, actor.lang) if state.answering else None)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.action(ids.SURVEY_START)
-    async def start(ack, body, context, client, respond):
+async def start(ack, body, context, client, respond):
+    deps = deps_of(context)
+    await ack()
+    await _start(deps, body, actor_of(context), client, respond)
+
+
+async def cancel(ack, body, context, client, respond):
+    deps = deps_of(context)
+    await ack()
+    await _pause(deps, body, actor_of(context), client, respond)
+
+
+async def use_proposal(ack, body, context, client, respond):
+    deps = deps_of(context)
+    await ack()
+    await _store_chosen(deps, body, actor_of(context), client, respond, ids.SURVEY_PROPOSAL_BLOCK,
+                        "surveys.proposal.stored_proposal")
+
+
+async def keep_confirmed(ack, body, context, client, respond):
+    deps = deps_of(context)
+    await ack()
+    await _store_chosen(deps, body, actor_of(context), client, respond, ids.SURVEY_ORIGINAL_BLOCK,
+                        "surveys.proposal.stored_own")
+
+
+async def keep(ack, body, context, respond):
+    deps = deps_of(context)
+    await ack()
+    await _keep_step(deps, body, actor_of(context), respond, confirming=True)
+
+
+async def keep_back(ack, body, context, respond):
+    deps = deps_of(context)
+    await ack()
+    await _keep_step(deps, body, actor_of(context), respond, confirming=False)
+
+
+async def edit(ack, body, context, client, respond):
+    deps = deps_of(context)
+    await ack()
+    await _edit(deps, body, actor_of(context), client, respond)
+
+
+async def open_text(ack, body, context, client, respond):
+    deps = deps_of(context)
+    await ack()
+    await _open_text_modal(deps, body, actor_of(context), client, respond)
+
+
+def answering(step: str):
+    async def handle(ack, body, context, client, respond):
         await ack()
-        await _start(deps, body, actor_of(context), client, respond)
+        await _answer(deps_of(context), step, body, actor_of(context), client, respond)
+    return handle
 
-    def answering(step: str):
-        async def handle(ack, body, context, client, respond):
-            await ack()
-            await _answer(deps, step, body, actor_of(context), client, respond)
-        return handle
 
+def register(app: AsyncApp, deps: Deps) -> None:
+    app.action(ids.SURVEY_START)(start)
     # Every answer button takes the same path; only the dialog step differs.
     for action, step in ((re.compile(ids.SURVEY_CHOOSE_PATTERN), "choose"), (ids.SURVEY_MULTI, "multi"),
                          (ids.SURVEY_NEXT, "next"), (ids.SURVEY_SKIP, "skip"), (ids.SURVEY_BACK, "back")):
         app.action(action)(answering(step))
-
-    @app.action(ids.SURVEY_CANCEL)
-    async def cancel(ack, body, context, client, respond):
-        await ack()
-        await _pause(deps, body, actor_of(context), client, respond)
-
-    @app.action(ids.SURVEY_TEXT_USE_PROPOSAL)
-    async def use_proposal(ack, body, context, client, respond):
-        await ack()
-        await _store_chosen(deps, body, actor_of(context), client, respond, ids.SURVEY_PROPOSAL_BLOCK,
-                            "surveys.proposal.stored_proposal")
-
-    @app.action(ids.SURVEY_TEXT_KEEP_CONFIRM)
-    async def keep_confirmed(ack, body, context, client, respond):
-        await ack()
-        await _store_chosen(deps, body, actor_of(context), client, respond, ids.SURVEY_ORIGINAL_BLOCK,
-                            "surveys.proposal.stored_own")
-
-    @app.action(ids.SURVEY_TEXT_KEEP)
-    async def keep(ack, body, context, respond):
-        await ack()
-        await _keep_step(deps, body, actor_of(context), respond, confirming=True)
-
-    @app.action(ids.SURVEY_TEXT_KEEP_BACK)
-    async def keep_back(ack, body, context, respond):
-        await ack()
-        await _keep_step(deps, body, actor_of(context), respond, confirming=False)
-
-    @app.action(ids.SURVEY_TEXT_EDIT)
-    async def edit(ack, body, context, client, respond):
-        await ack()
-        await _edit(deps, body, actor_of(context), client, respond)
-
-    @app.action(ids.SURVEY_TEXT_OPEN)
-    async def open_text(ack, body, context, client, respond):
-        await ack()
-        await _open_text_modal(deps, body, actor_of(context), client, respond)
+    app.action(ids.SURVEY_CANCEL)(cancel)
+    app.action(ids.SURVEY_TEXT_USE_PROPOSAL)(use_proposal)
+    app.action(ids.SURVEY_TEXT_KEEP_CONFIRM)(keep_confirmed)
+    app.action(ids.SURVEY_TEXT_KEEP)(keep)
+    app.action(ids.SURVEY_TEXT_KEEP_BACK)(keep_back)
+    app.action(ids.SURVEY_TEXT_EDIT)(edit)
+    app.action(ids.SURVEY_TEXT_OPEN)(open_text)
