@@ -49,7 +49,7 @@ _PERSONAL_HOSTS = re.compile(
 # "ゼロハチゼロ の ロクゴーイチニ の …", "zero-hachi-zero, 4418, 2276". Each unit is one digit.
 _DIGIT_WORDS = {"0": "〇 ○ 零 ゼロ レイ マル ぜろ れい まる zero oh", "1": "一 イチ いち ichi one",
                 "2": "二 ニー ニ にい に ni two", "3": "三 サン さん san three", "4": "四 ヨン よん yon four",
-                "5": "五 ゴー ゴ ごう ご go five", "6": "六 ロク ろく roku six", "7": "七 ナナ シチ なな しち nana shichi seven",
+                "5": "五 ゴー ゴ ごう ごー ご go five", "6": "六 ロク ろく roku six", "7": "七 ナナ シチ なな しち nana shichi seven",
                 "8": "八 ハチ はち hachi eight", "9": "九 キュウ キュー ク きゅう きゅー く kyuu kyu nine"}
 _DIGIT_UNIT = "(?:[0-9]|" + "|".join(sorted((w for words in _DIGIT_WORDS.values() for w in words.split()),
                                           key=len, reverse=True)) + ")"
@@ -77,6 +77,42 @@ def _phones(folded: str) -> Iterator[tuple[str, int, int, str]]:
             yield "phone", match.start(), end, CONFIDENT
 
 
+# Letters read out in katakana, as a residence card's letters are dictated: "エスエー", "ケーディー".
+_LETTER_WORDS = ("エー", "エイ", "ビー", "シー", "ディー", "デー", "イー", "エフ", "ジー", "エイチ", "エッチ", "アイ", "ジェイ",
+                 "ジェー", "ケー", "ケイ", "エル", "エム", "エヌ", "オー", "ピー", "キュー", "アール", "エス", "ティー", "テー",
+                 "ユー", "ブイ", "ヴィー", "ダブリュー", "エックス", "ワイ", "ゼット", "ズィー")
+_LETTER_UNIT = "(?:" + "|".join(sorted(_LETTER_WORDS, key=len, reverse=True)) + ")"
+_SPOKEN_GAP = r"(?:[ ・\-]|の)?"
+# A residence card read out: two letters, eight digits, two letters ("エーエフ七二〇四八八一九ケーエー").
+_SPOKEN_CARD = re.compile(r"(?<![ァ-ヴー])" + _LETTER_UNIT + "{2}" + _SPOKEN_GAP + "(?:" + _DIGIT_UNIT + _SPOKEN_GAP + "){7}"
+                          + _DIGIT_UNIT + _SPOKEN_GAP + _LETTER_UNIT + "{2}(?!" + _LETTER_UNIT + ")")
+# Twelve digits read out in three groups of four: a My Number when a cue names it nearby.
+_SPOKEN_TWELVE = re.compile(r"(?<![0-9〇一二三四五六七八九])(?:" + _DIGIT_UNIT + "){4}(?: (?:" + _DIGIT_UNIT
+                            + "){4}){2}(?!" + _DIGIT_UNIT + ")")
+_MY_NUMBER_CUE = re.compile(r"個人番号|マイナンバー|(?i:my ?number)")
+# An account number read out after its bank: "普通 ななゼロいちさんろくろくご", "ゆうちょ銀行の一二三九〇の四一八八二〇七一".
+_SPOKEN_ACCOUNT = re.compile(r"(?:普通|当座|貯蓄|ゆうちょ(?:銀行)?|口座)(?:預金)?(?:の|は| )?(?P<value>(?:" + _DIGIT_UNIT + _SPOKEN_GAP
+                             + "){6,13}" + _DIGIT_UNIT + r")(?!" + _DIGIT_UNIT + ")")
+# A Japan Post Bank account has a five-digit symbol starting with 1 and an eight-digit number: "10380-52947811".
+_YUCHO = re.compile(r"(?<![0-9\-])1[0-9]{4}-[0-9]{7,8}(?![0-9\-])")
+
+
+def _spoken_identifiers(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _SPOKEN_CARD.finditer(folded):
+        yield "residence_card", match.start(), match.end(), CONFIDENT
+    for match in _SPOKEN_TWELVE.finditer(folded):
+        # (twelve units by the pattern's own groups; "にいち" is に・いち, not にい・ち)
+        if re.search(r"[^0-9 ]", match.group()) and _MY_NUMBER_CUE.search(
+                folded, max(0, match.start() - 80), match.start()):
+            yield "my_number", match.start(), match.end(), CONFIDENT
+    for match in _SPOKEN_ACCOUNT.finditer(folded):
+        units = _UNIT.findall(match.group("value"))
+        if 7 <= len(units) <= 13 and not all(u.isdigit() for u in units) and {_DIGIT_OF[u] for u in units} != {"0"}:
+            yield "bank_account", match.start("value"), match.end("value"), CONFIDENT
+    for match in _YUCHO.finditer(folded):
+        yield "bank_account", match.start(), match.end(), CONFIDENT
+
+
 def is_general_inbox(address: str) -> bool:
     local = re.split(r"@| ?\(at\) ?", address, maxsplit=1)[0].lower()
     return local in GENERAL_INBOXES or local.split(".")[0].split("-")[0] in GENERAL_INBOXES
@@ -102,5 +138,6 @@ def _urls(folded: str) -> Iterator[tuple[str, int, int, str]]:
 
 def contact_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
     yield from _phones(folded)
+    yield from _spoken_identifiers(folded)
     yield from _emails(folded)
     yield from _urls(folded)
