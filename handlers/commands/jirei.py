@@ -20,7 +20,7 @@ from bot.observability import record_command
 from handlers.commands import (case_requests, checks, groups, library, materials, people, polls, privacy, review,
                                sessions, surveys)
 from handlers.commands.request import CommandRequest, Handler
-from handlers.context import resolve_command_actor
+from handlers.context import deps_of, resolve_command_actor
 
 log = logging.getLogger(__name__)
 
@@ -80,24 +80,27 @@ ROUTES: dict[type[grammar.Command], Handler] = {
 }
 
 
+async def jirei(ack, body, context, respond, client):
+    # Ack first, with nothing: no database work stands between Slack and the ack. The answer
+    # follows through respond(); answers to other commands run beside it on the same loop.
+    deps = deps_of(context)
+    await ack()
+    actor = await resolve_command_actor(deps, context, body)
+    if actor is None:  # the same request sent again: answered already
+        return
+    try:
+        cmd, error = grammar.parse(body.get("text", ""), deps.tz), None
+    except grammar.CommandError as err:
+        cmd, error = None, err
+    request = CommandRequest(deps=deps, actor=actor, body=body, respond=respond, client=client)
+    if cmd is None:
+        await _usage(error, request, context)
+    else:
+        await _run(cmd, request, context)
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
-    @app.command("/jirei")
-    async def jirei(ack, body, context, respond, client):
-        # Ack first, with nothing: no database work stands between Slack and the ack. The answer
-        # follows through respond(); answers to other commands run beside it on the same loop.
-        await ack()
-        actor = await resolve_command_actor(deps, context, body)
-        if actor is None:  # the same request sent again: answered already
-            return
-        try:
-            cmd, error = grammar.parse(body.get("text", ""), deps.tz), None
-        except grammar.CommandError as err:
-            cmd, error = None, err
-        request = CommandRequest(deps=deps, actor=actor, body=body, respond=respond, client=client)
-        if cmd is None:
-            await _usage(error, request, context)
-        else:
-            await _run(cmd, request, context)
+    app.command("/jirei")(jirei)
 
 
 async def _usage(err: grammar.CommandError, request: CommandRequest, context) -> None:
