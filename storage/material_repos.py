@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Material
+from storage.repositories import Repository
 
 
-class Materials:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, material: Material) -> Material:
-        self.session.add(material)
-        await self.session.flush()
-        return material
-
+class Materials(Repository[Material]):
     async def get(self, material_id: int) -> Material | None:
         return await self.session.get(Material, material_id)
 

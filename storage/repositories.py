@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Generic, Iterable, TypeVar
 
 from sqlalchemy import (Insert, String, Table, bindparam, cast, delete, false, func, literal, null, select,
                         union_all)
@@ -12,7 +12,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditEntry, Coordinator, ProcessedRequest, RoleGrant
+from storage.models import AuditEntry, Base, Coordinator, ProcessedRequest, RoleGrant
+
+Row = TypeVar("Row", bound=Base)
 
 
 def insert_unless_present(session: AsyncSession, table: Table, unique: list[str]) -> Insert:
@@ -23,6 +25,19 @@ def insert_unless_present(session: AsyncSession, table: Table, unique: list[str]
     plain INSERT, without the ORM's bulk machinery."""
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     return insert(table).on_conflict_do_nothing(index_elements=unique)
+
+
+class Repository(Generic[Row]):
+    """What every table's repository does alike: it works in the unit of work's session, and `add`
+    flushes the new row so its id (and a code built from it) is known before the commit."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: Row) -> Row:
+        self.session.add(row)
+        await self.session.flush()
+        return row
 
 
 class Coordinators:

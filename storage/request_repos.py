@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import CaseRequest
+from storage.repositories import Repository
 
 
-class CaseRequests:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, request: CaseRequest) -> CaseRequest:
-        self.session.add(request)
-        await self.session.flush()
-        return request
-
+class CaseRequests(Repository[CaseRequest]):
     async def by_code(self, code: str, *, lock: bool = False) -> CaseRequest | None:
         """Q12 → the request; locked on PostgreSQL (two presses of one button take turns)."""
         if not code or code[0].upper() != "Q" or not code[1:].isdigit() or len(code) > 10:

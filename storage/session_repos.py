@@ -8,6 +8,7 @@ from sqlalchemy import case as sql_case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Case, CaseSession, MaterialRead, Registration
+from storage.repositories import Repository
 
 
 
@@ -17,15 +18,7 @@ def code_id(code: str, prefix: str) -> int | None:
     return int(code[1:])
 
 
-class Cases:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, case: Case) -> Case:
-        self.session.add(case)
-        await self.session.flush()
-        return case
-
+class Cases(Repository[Case]):
     async def by_code(self, code: str) -> Case | None:
         case_id = code_id(code, "C")
         return await self.session.get(Case, case_id) if case_id else None
@@ -56,15 +49,7 @@ class Cases:
         return list(await self.session.scalars(query))
 
 
-class Sessions:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, item: CaseSession) -> CaseSession:
-        self.session.add(item)
-        await self.session.flush()
-        return item
-
+class Sessions(Repository[CaseSession]):
     async def by_code(self, code: str, *, lock: bool = False) -> CaseSession | None:
         session_id = code_id(code, "S")
         if session_id is None:
@@ -132,19 +117,11 @@ class Sessions:
         return {row.id: row for row in rows}
 
 
-class Registrations:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class Registrations(Repository[Registration]):
     async def get(self, session_id: int, user_id: str) -> Registration | None:
         return await self.session.scalar(
             select(Registration).where(Registration.session_id == session_id, Registration.user_id == user_id)
         )
-
-    async def add(self, registration: Registration) -> Registration:
-        self.session.add(registration)
-        await self.session.flush()
-        return registration
 
     async def count(self, session_id: int, *statuses: str) -> int:
         query = select(func.count()).select_from(Registration).where(

@@ -8,19 +8,11 @@ from sqlalchemy import delete, func, select, update
 
 from storage.models import (AuditEntry, CaseSession, Delivery, Nudge, ProposalCount, Registration, StudyGroup,
                             StudyGroupMember)
-from storage.repositories import insert_unless_present
+from storage.repositories import Repository, insert_unless_present
 from storage.session_repos import code_id
 
 
-class StudyGroups:
-    def __init__(self, session) -> None:
-        self.session = session
-
-    async def add(self, group: StudyGroup) -> StudyGroup:
-        self.session.add(group)
-        await self.session.flush()
-        return group
-
+class StudyGroups(Repository[StudyGroup]):
     async def get(self, group_id: int, *, lock: bool = False) -> StudyGroup | None:
         query = select(StudyGroup).where(StudyGroup.id == group_id)
         if lock and self.session.bind.dialect.name == "postgresql":
@@ -103,15 +95,7 @@ class StudyGroups:
         return await self.session.scalar(query) or 0
 
 
-class Nudges:
-    def __init__(self, session) -> None:
-        self.session = session
-
-    async def add(self, nudge: Nudge) -> Nudge:
-        self.session.add(nudge)
-        await self.session.flush()
-        return nudge
-
+class Nudges(Repository[Nudge]):
     async def get(self, nudge_id: int) -> Nudge | None:
         return await self.session.scalar(
             select(Nudge).where(Nudge.id == nudge_id).execution_options(populate_existing=True))
