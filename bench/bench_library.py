@@ -24,20 +24,19 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bot.library import service as library  # noqa: E402
 from bot.library.results import LibrarySearch  # noqa: E402
 from config.reference import bureaus, themes  # noqa: E402
 from storage.crypto import Cipher, generate_key  # noqa: E402
-from storage.db import make_engine, make_session_factory, migrate  # noqa: E402
+from storage.db import (create_scratch_database, drop_scratch_database, make_engine,  # noqa: E402
+                        make_session_factory, migrate)
 from storage.models import Case, LibraryEntry  # noqa: E402
 from storage.uow import UnitOfWork  # noqa: E402
 
@@ -173,32 +172,16 @@ async def measure(url: str, count: int, rounds: int) -> bool:
         await engine.dispose()
 
 
-async def scratch_postgres(server_url: str) -> tuple[str, str]:
-    name = f"jirei_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    return server_url.rsplit("/", 1)[0] + "/" + name, name
-
-
-async def drop_postgres(server_url: str, name: str) -> None:
-    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await admin.dispose()
-
-
 async def main(count: int, rounds: int, postgres: str | None) -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="jirei-bench-") as folder:
         results.append(await measure(f"sqlite+aiosqlite:///{Path(folder) / 'library.db'}", count, rounds))
     if postgres:
-        url, name = await scratch_postgres(postgres)
+        url, name = await create_scratch_database(postgres, "jirei_bench")
         try:
             results.append(await measure(url, count, rounds))
         finally:
-            await drop_postgres(postgres, name)
+            await drop_scratch_database(postgres, name)
     else:
         print("postgresql: skipped (give --postgres URL or set JIREI_TEST_POSTGRES_URL)")
     return 0 if all(results) else 1

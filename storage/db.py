@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import uuid
 import weakref
 from pathlib import Path
 
@@ -173,3 +174,25 @@ async def migrate(engine: AsyncEngine) -> None:
 
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade)
+
+
+async def create_scratch_database(server_url: str, prefix: str) -> tuple[str, str]:
+    """A new, empty PostgreSQL database named `prefix` and a random suffix, on the server of
+    `server_url` (tests and benchmarks): its URL and its name, for `drop_scratch_database`."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    await _as_server_admin(server_url, f'CREATE DATABASE "{name}"')
+    return server_url.rsplit("/", 1)[0] + "/" + name, name
+
+
+async def drop_scratch_database(server_url: str, name: str) -> None:
+    await _as_server_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _as_server_admin(server_url: str, statement: str) -> None:
+    # CREATE and DROP DATABASE cannot run inside a transaction.
+    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await admin.dispose()

@@ -7,20 +7,17 @@ from __future__ import annotations
 import io
 import logging
 import os
-import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
 from slack_sdk.web.async_base_client import AsyncBaseClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.core.clock import ManualClock
 from bot.logs import setup_logging
 from storage.crypto import Cipher, generate_key
-from storage.db import make_engine, make_session_factory, migrate
+from storage.db import create_scratch_database, drop_scratch_database, make_engine, make_session_factory, migrate
 from storage.uow import UnitOfWork, transaction_open
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -33,33 +30,17 @@ def pytest_configure(config):
     os.environ.setdefault("JIREI_TIMEZONE", "Asia/Tokyo")
 
 
-async def _create_postgres_database() -> tuple[str, str]:
-    name = f"jirei_test_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name, name
-
-
-async def _drop_postgres_database(name: str) -> None:
-    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await admin.dispose()
-
-
 @pytest.fixture(params=BACKENDS)
 async def db_url(request, tmp_path):
     """A fresh, empty database on each backend."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'jirei-test.db'}"
         return
-    url, name = await _create_postgres_database()
+    url, name = await create_scratch_database(POSTGRES_URL, "jirei_test")
     try:
         yield url
     finally:
-        await _drop_postgres_database(name)
+        await drop_scratch_database(POSTGRES_URL, name)
 
 
 @pytest.fixture
