@@ -426,3 +426,22 @@ async def test_the_session_belongs_to_the_polls_own_group_and_the_organiser_gets
     # the organiser is told, as after /jirei propose, how to attach the case material (an upload button)
     told = [m for m in ws.fake.dm_messages(organiser) if ids.MATERIAL_UPLOAD_OPEN in str(m.get("blocks"))]
     assert len(told) == 1 and case.code in texts(told)
+
+
+async def test_an_organiser_without_the_pledge_is_told_in_the_form_and_may_still_send_a_reminder(ws):
+    group, members = await form_group(ws)
+    organiser = members[0]
+    poll = await start_poll(ws, group, organiser)
+    later = (await slot_ids(ws, poll))[1]
+    async with ws.deps.uow() as uow:  # the pledge rule of /jirei propose: no session without it
+        (await uow.coordinators.get(organiser)).pledge_accepted_at = None
+    view, reply = await submit_close(ws, organiser, group, "session", later)
+    assert reply.ack["response_action"] == "errors"
+    assert "/jirei pledge" in reply.ack["errors"][ids.POLL_CLOSE_OUTCOME_BLOCK]
+    assert ws.fake.current_view(organiser)["id"] == view["id"]
+    async with ws.deps.uow() as uow:
+        assert (await uow.date_polls.get(poll.id)).status == "open" and await uow.sessions.all() == []
+    _, reply = await submit_close(ws, organiser, group, "reminder", later, view=view)
+    assert not (reply.ack or {}).get("response_action")
+    async with ws.deps.uow() as uow:
+        assert (await uow.date_polls.get(poll.id)).outcome == "reminder"
