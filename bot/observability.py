@@ -110,9 +110,24 @@ class ObservedAck(AsyncAck):
     then one `finish_listener_work` waits for."""
 
     def __init__(self, on_ack: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        self._response: BoltResponse | None = None
         super().__init__()
         self._on_ack = on_ack
         self._observed = False
+
+    # Once acked, acked: when a listener acks and then fails (Slack answers a later call with an error),
+    # Bolt's runner sets the ack's response back to None after its error handler ran. If that happens
+    # before the runner's 10 ms poll saw the ack, it waits out its whole ack timeout and answers the
+    # press with 404, although the ack was given (and the person was told of the error).
+    @property
+    def response(self) -> BoltResponse | None:
+        return self._response
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        if value is None and self._response is not None:
+            return
+        self._response = value
 
     async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
         response = await super().__call__(*args, **kwargs)
