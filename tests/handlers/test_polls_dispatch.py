@@ -307,6 +307,7 @@ async def test_each_member_answers_in_a_dm_and_it_is_the_same_answer_as_in_the_c
     table = table_message(ws, group.channel_id)
     first_slot = next(b for b in table["blocks"] if b.get("block_id") == ids.POLL_ANSWER_BLOCK.format(slot=first))
     assert "△ 1" in first_slot["text"]["text"] and "× 0" in first_slot["text"]["text"]
+    assert ws.fake.violations == []
 
 
 async def test_after_the_close_a_select_in_the_dm_or_the_channel_says_the_poll_is_closed(ws):
@@ -347,6 +348,7 @@ async def test_the_dm_is_in_each_members_own_language(ws):
     assert "This date poll is closed" in texts([ballot(ws, second)])
     reply = await choose_in_dm(ws, second, poll, first, "no", message=stale)
     assert reply.status == 200 and "already closed" in texts(ws.fake.ephemerals(second)[-1:])
+    assert ws.fake.violations == []  # every DM, table and form, open and closed, was valid Block Kit
 
 
 async def submit_close(ws, organiser: str, group, outcome: str, slot_id: int, view: dict | None = None):
@@ -426,6 +428,7 @@ async def test_the_session_belongs_to_the_polls_own_group_and_the_organiser_gets
     # the organiser is told, as after /jirei propose, how to attach the case material (an upload button)
     told = [m for m in ws.fake.dm_messages(organiser) if ids.MATERIAL_UPLOAD_OPEN in str(m.get("blocks"))]
     assert len(told) == 1 and case.code in texts(told)
+    assert ws.fake.violations == []
 
 
 async def test_an_organiser_without_the_pledge_is_told_in_the_form_and_may_still_send_a_reminder(ws):
