@@ -284,6 +284,8 @@ _FULL_DATES = re.compile(
     r"(?P<western>(?:19|20)[0-9]{2}(?:[（(](?:昭和|平成|令和)[0-9元]{1,2}[）)])?年(?:[（(](?:昭和|平成|令和)[0-9元]{1,2}年[）)])?"
     r" ?[0-9]{1,2}月 ?[0-9]{1,2}日"
     r"|[一九二〇][〇一二三四五六七八九]{3}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
+    # a year read out in words, as voice input writes it: "千九百七十七年三月五日", "二千十八年の七月十日"
+    r"|(?:千九百|二千)[一二三四五六七八九十]{0,4}年 ?の? ?[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
     r"|(?:19|20)[0-9]{2}([/.\-])[0-9]{1,2}\2[0-9]{1,2}(?![0-9])"
     r"|[0-9]{1,2}/[0-9]{1,2}/(?:19|20)[0-9]{2}"
     r"|[0-9]{1,2}(?:st|nd|rd|th)? " + _MONTHS_EN + r",? (?:19|20)[0-9]{2}"
@@ -301,10 +303,13 @@ _YEAR_MONTH = re.compile(
 # something else ("2019年4月1日に来日し、子の出生届を…").
 _BIRTH_CUE_BEFORE = re.compile(
     r"(?:生年月日|誕生日|出生日|生誕)[ :：は、]{0,3}$"
+    # "生年月日上の子が…": whose date it is, between the cue and the date
+    r"|(?:生年月日|誕生日)(?:は)?[^0-9〇一二三四五六七八九\n。、]{1,6}(?:が|は)$"
     r"|(?i:\bborn\b|\bbirth\b|\bDOB\b|D\.O\.B\.?)[^.;\n]{0,20}$")
 _BIRTH_CUE_AFTER = re.compile(
     r"^(?: ?(?:に|の)?(?:生まれ|出生|誕生|生(?=[)）\s、。,]|$))"
     r"| ?[（(] ?満?[0-9]{1,3} ?[歳才]"
+    r"| ?[（(] ?(?:小|中|高)[1-6一二三四五六](?:年生?)? ?[）)]"  # a child's school year: "2015/08/19（小4）"
     r"|,? (?i:aged?) [0-9]{1,3})")
 
 
@@ -327,6 +332,15 @@ def _has_birth_cue(folded: str, start: int, end: int, reach: int) -> bool:
     return bool(_BIRTH_CUE_BEFORE.search(before) or _BIRTH_CUE_AFTER.match(after))
 
 
+def _next_in_a_list_of_births(folded: str, start: int, last_birth_end: int) -> bool:
+    """"上の子が二〇一八年五月十四日下の子が二〇二一年九月二日": a date a few words after a birth date, with
+    no number or sentence end between, is the next person's birth date."""
+    between = folded[last_birth_end:start] if 0 <= last_birth_end <= start else ""
+    # (a date in brackets right after another is the same date written again, not the next person's)
+    return (0 < len(between) <= 6 and re.search(r"[ぁ-んァ-ヴ一-龥A-Za-z]", between) is not None
+            and not re.search(r"[0-9〇一二三四五六七八九。\n]", between))
+
+
 def _plausible_day(text: str) -> bool:
     numbers = [int(n) for n in re.findall(r"[0-9]+", text)]
     if len(numbers) < 3:
@@ -340,6 +354,7 @@ def _plausible_day(text: str) -> bool:
 def _birth_dates(folded: str) -> Iterator[_Hit]:
     full_starts: list[int] = []  # in order: finditer moves forward and the spans do not overlap
     full_ends: list[int] = []
+    last_birth_end = -1
     for match in _FULL_DATES.finditer(folded):
         if not _plausible_day(match.group()):
             continue
@@ -348,7 +363,9 @@ def _birth_dates(folded: str) -> Iterator[_Hit]:
         # Shōwa and earlier dates, or forms like "S60.4.3", are practically always birth dates in
         # present-day case material; recent dates are only birth dates when the text says so.
         if (match.group("old_era") or _has_birth_cue(folded, match.start(), match.end(), reach=24)
-                or _dated_person(folded, match.start(), match.end())):
+                or _dated_person(folded, match.start(), match.end())
+                or _next_in_a_list_of_births(folded, match.start(), last_birth_end)):
+            last_birth_end = match.end()
             yield _Hit("birth_date", match.start(), match.end())
     for match in _YEAR_MONTH.finditer(folded):
         inside = bisect.bisect_right(full_starts, match.start()) - 1

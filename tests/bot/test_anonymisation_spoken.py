@@ -85,3 +85,44 @@ def test_a_japan_post_bank_symbol_and_number_is_an_account(symbol, number):
 
 def test_a_phone_read_out_with_a_long_five_is_found():
     assert found("電話はゼロハチゼロのごーごーいちにのきゅうはちななよんです", "phone") == ["ゼロハチゼロのごーごーいちにのきゅうはちななよん"]
+
+
+KANJI = "〇一二三四五六七八九"
+
+
+def kanji_count(n: int) -> str:
+    """1..99 as it is said: 十, 十四, 二十一, 七十七."""
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 0 else ("十" if tens == 1 else KANJI[tens] + "十")) + ("" if ones == 0 else KANJI[ones])
+
+
+BIRTHS = st.dates(min_value=__import__("datetime").date(1930, 1, 1), max_value=__import__("datetime").date(1999, 12, 31))
+
+
+@SETTINGS
+@given(born=BIRTHS, no=st.booleans())
+def test_a_birth_year_read_out_in_words_is_a_birth_date(born, no):
+    year = "千九百" + kanji_count(born.year - 1900)
+    said = f"{year}年{'の' if no else ''}{kanji_count(born.month)}月{kanji_count(born.day)}日"
+    assert found(f"本人の情報を言います生年月日は{said}住所は", "birth_date") == [said]
+
+
+@SETTINGS
+@given(first=BIRTHS, second=BIRTHS)
+def test_dates_listed_after_one_birth_cue_are_all_birth_dates(first, second):
+    a = "".join(KANJI[int(c)] for c in str(first.year)) + f"年{kanji_count(first.month)}月{kanji_count(first.day)}日"
+    b = "".join(KANJI[int(c)] for c in str(second.year)) + f"年{kanji_count(second.month)}月{kanji_count(second.day)}日"
+    assert found(f"子どもの生年月日上の子が{a}下の子が{b}緊急性は低い", "birth_date") == [a, b]
+    # the same date written again in brackets is no second person's
+    assert found(f"生年月日：{a}（{first:%Y/%m/%d}）", "birth_date") == [a]
+
+
+@SETTINGS
+@given(born=st.dates(min_value=__import__("datetime").date(2008, 1, 1), max_value=__import__("datetime").date(2020, 12, 31)),
+       grade=st.sampled_from(["小1", "小4", "中2", "高3", "小6年"]))
+def test_a_date_beside_a_childs_school_year_is_a_birth_date(born, grade):
+    assert found(f"Kyle Villanueva {born:%Y/%m/%d}（{grade}）", "birth_date") == [f"{born:%Y/%m/%d}"]
+
+
+def test_a_date_of_an_event_is_no_birth_date():
+    assert found("2019年4月1日に来日し、2019年5月1日に転居した。", "birth_date") == []
