@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Awaitable, Callable, TextIO
+from typing import Any, Awaitable, Callable, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 from cryptography.fernet import InvalidToken
@@ -43,6 +44,7 @@ from bot.surveys.exports import report_csv, report_xlsx
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 MAX_INPUT_BYTES = 20 * 1024 * 1024  # rosters and plans; material has its own limit (the same today)
+T = TypeVar("T")
 PROGRESS_FROM_ROWS = 100  # smaller files finish before a counter would be read
 ROTATE_BATCH = 200
 
@@ -155,6 +157,19 @@ async def open_deps(settings: Settings, clock: Clock, console: Console) -> Deps:
     return await build_deps(settings, cipher=cipher, clock=clock)
 
 
+async def with_progress(settings: Settings, clock: Clock, console: Console, progress: ProgressCounter,
+                        work: Callable[[UnitOfWork, datetime, ProgressCounter], Awaitable[T]]) -> T:
+    """`work` in one unit of work, counting its rows on the terminal; the counter's line is ended
+    however it goes."""
+    deps = await open_deps(settings, clock, console)
+    try:
+        async with deps.uow() as uow:
+            return await work(uow, clock.now(), progress)
+    finally:
+        progress.finish()
+        await deps.close()
+
+
 # --- migrate -------------------------------------------------------------------------------------
 
 
@@ -175,14 +190,9 @@ async def cmd_import_roster(settings: Settings, args: argparse.Namespace, clock:
     entries = roster.parse_roster(read_input(args.file), Path(args.file).name)
     if not entries:
         raise CliError(f"{args.file}: no coordinators in the file", EXIT_REFUSED)
-    deps = await open_deps(settings, clock, console)
-    progress = ProgressCounter(console.stderr, "importing")
-    try:
-        async with deps.uow() as uow:
-            result = await roster.import_roster(uow, clock.now(), entries, on_progress=progress)
-    finally:
-        progress.finish()
-        await deps.close()
+    result = await with_progress(settings, clock, console, ProgressCounter(console.stderr, "importing"),
+                                 lambda uow, now, progress: roster.import_roster(uow, now, entries,
+                                                                                 on_progress=progress))
     console.say(result.summary())
     return EXIT_OK
 
@@ -194,14 +204,8 @@ async def cmd_load_plan(settings: Settings, args: argparse.Namespace, clock: Clo
     plan = plans.parse_plan(read_input(args.file), Path(args.file).name, ZoneInfo(settings.timezone))
     if not plan.cases and not plan.sessions:
         raise CliError(f"{args.file}: no cases or sessions in the file", EXIT_REFUSED)
-    deps = await open_deps(settings, clock, console)
-    progress = ProgressCounter(console.stderr, "loading", minimum=50)
-    try:
-        async with deps.uow() as uow:
-            result = await plans.load_plan(uow, clock.now(), plan, on_progress=progress)
-    finally:
-        progress.finish()
-        await deps.close()
+    result = await with_progress(settings, clock, console, ProgressCounter(console.stderr, "loading", minimum=50),
+                                 lambda uow, now, progress: plans.load_plan(uow, now, plan, on_progress=progress))
     console.say(result.summary())
     if result.created:
         console.say("created: " + " ".join(result.created))
