@@ -22,7 +22,6 @@ from bot.delivery.kinds import DeliveryKind
 from storage.models import CaseSession
 from storage.uow import UnitOfWork
 
-CHANGED_KIND = DeliveryKind.SESSION_CHANGED
 REFRESH_KIND = DeliveryKind.SESSION_POST_REFRESH
 ROSTER_CHANGED_KIND = DeliveryKind.FACILITATOR_ROSTER_CHANGED
 MESSAGE_KIND = DeliveryKind.SESSION_MESSAGE
@@ -77,7 +76,7 @@ async def tell_registrants_of_edit(uow: UnitOfWork, now: datetime, item: CaseSes
     sealed = seal_changes(uow, {k: before[k] for k in changed}, {k: after[k] for k in changed})
     told = 0
     for reg in await uow.registrations.for_session(item.id, "confirmed", "waitlisted", "applied"):
-        told += await outbox.enqueue(uow, kind=CHANGED_KIND, recipient=reg.user_id, due_at=now,
+        told += await outbox.enqueue(uow, kind=DeliveryKind.SESSION_CHANGED, recipient=reg.user_id, due_at=now,
                                      dedupe_key=f"changed:{item.code}:{change}:{reg.user_id}", now=now,
                                      payload={"session_id": item.id, "changed": changed, "change": change,
                                               "changes_encrypted": sealed}, session_id=item.id)
