@@ -16,7 +16,6 @@ from bot.core.i18n import t
 from bot.observability import install_observability
 from bot.signing import VERIFIED, Admission, Signatures
 from bot.wiring import Wiring
-from handlers.commands import jirei
 from handlers.context import actor_of, install_actor_middleware
 from handlers.events.people import register_direct_messages
 
@@ -28,7 +27,7 @@ BOLT_LOG = logging.getLogger("slack_bolt")
 
 def build_app(deps: Deps, wiring: Wiring, *, signing_secret: str, bot_token: str,
               bot_user_id: str | None = None) -> AsyncApp:
-    """The app with /jirei and the listeners of every feature in `wiring` (bot/features.py).
+    """The app with the listeners of every feature (/jirei among them) in `wiring` (bot/features.py).
     `bot_user_id` given (console, demo, tests) skips the auth.test round trip."""
     authorize = None
     if bot_user_id:
@@ -52,7 +51,6 @@ def build_app(deps: Deps, wiring: Wiring, *, signing_secret: str, bot_token: str
     install_pooled_respond(app, deps)
     install_event_dedupe(app, deps)
     install_actor_middleware(app, deps)
-    jirei.register(app, deps)
     for register in wiring.listeners:
         register(app, deps)
     register_direct_messages(app, deps, wiring.dm_handlers)

@@ -1,6 +1,6 @@
 """The composition of Jirei: every feature and what it hands over, as plain values.
 
-bot/app.py registers the listeners (and /jirei, whose router is handlers/commands/jirei.py ROUTES),
+bot/app.py registers the listeners (/jirei among them, whose router is handlers/commands/jirei.py ROUTES),
 bot/runtime.py runs the jobs and hands the renderers to the dispatcher, the console and the tests
 jump the clock with `next_due`. Nothing registers itself on import: what is not listed here does
 not run.
@@ -46,6 +46,7 @@ from handlers.actions import privacy as privacy_actions
 from handlers.actions import review as review_actions
 from handlers.actions import sessions as session_actions
 from handlers.actions import surveys as survey_actions
+from handlers.commands import jirei
 from handlers.events import checks as check_events
 from handlers.events import people as people_events
 from handlers.views import case_requests as request_views
@@ -58,6 +59,9 @@ from handlers.views import sessions as session_views
 from handlers.views import surveys as survey_views
 
 MINUTE = timedelta(minutes=1)
+
+# /jirei: one slash command; its words and their handlers are the table in handlers/commands/jirei.py.
+COMMANDS = Feature(name="commands", listeners=(jirei.register,))
 
 # What follows a held session, in its closing transaction.
 AFTER_HELD = (surveys.start_post_session_survey, study_groups.introduce_discussion_groups, library.offer_share)
@@ -205,5 +209,5 @@ POLLS = Feature(
     },
 )
 
-FEATURES = (PEOPLE, SESSIONS, MATERIALS, SURVEYS, STUDY_GROUPS, REVIEW, PRIVACY, CHECKS, REQUESTS, LIBRARY, POLLS)
+FEATURES = (COMMANDS, PEOPLE, SESSIONS, MATERIALS, SURVEYS, STUDY_GROUPS, REVIEW, PRIVACY, CHECKS, REQUESTS, LIBRARY, POLLS)
 WIRING = wire(FEATURES)

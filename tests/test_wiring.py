@@ -8,11 +8,14 @@ a string (`importlib.import_module`, `__import__`), and none swallows a failed i
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
 from pathlib import Path
 
 from bot.delivery.kinds import DeliveryKind
 from bot.features import FEATURES, WIRING
 from bot.wiring import Feature, wire
+from handlers.actions import library as library_actions
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bot", "handlers", "storage", "config")
@@ -78,3 +81,61 @@ def test_every_feature_is_wired_and_every_job_has_a_cadence():
     assert {job.name for job in WIRING.jobs} == {job.name for feature in FEATURES for job in feature.jobs}
     assert all((job.every is None) != (job.cron is None) for job in WIRING.jobs)
     assert sum(len(feature.renderers) for feature in FEATURES) == len(WIRING.renderers)
+
+
+# Names Bolt passes to a listener by name; a module-level function taking only these (with `ack`, or an
+# event with its client) is a Slack listener.
+BOLT_ARGUMENTS = {"ack", "body", "context", "respond", "client", "event", "payload", "say", "action", "view",
+                  "command", "logger", "message", "options", "shortcut", "request", "response", "next"}
+
+
+class RecordingApp:
+    """Stands in for the AsyncApp: records what each feature's register functions wire, by id."""
+
+    def __init__(self):
+        self.wired: dict[object, list] = {}
+
+    def __getattr__(self, surface: str):
+        def matcher(*ids, **_):
+            def wire_it(function):
+                self.wired.setdefault(function, []).append((surface, ids))
+                return function
+            return wire_it
+        return matcher
+
+
+def module_level_listeners() -> dict[str, object]:
+    found = {}
+    for path in sorted((ROOT / "handlers").rglob("*.py")):
+        module = importlib.import_module(".".join(path.relative_to(ROOT).with_suffix("").parts))
+        for name, function in vars(module).items():
+            if not inspect.iscoroutinefunction(function) or function.__module__ != module.__name__:
+                continue
+            parameters = set(inspect.signature(function).parameters)
+            if parameters <= BOLT_ARGUMENTS and ("ack" in parameters or {"event", "client"} <= parameters):
+                found[f"{module.__name__}.{name}"] = function
+    return found
+
+
+def wired_by_features() -> dict[object, list]:
+    app = RecordingApp()
+    for feature in FEATURES:
+        for register in feature.listeners:
+            register(app, object())
+    return app.wired
+
+
+def test_every_listener_in_handlers_is_wired_by_a_feature():
+    """A handler no feature in bot/features.py hands over would never run: none exists."""
+    listeners = module_level_listeners()
+    assert len(listeners) > 40  # the finder sees the handlers
+    wired = wired_by_features()
+    assert sorted(name for name, function in listeners.items() if function not in wired) == []
+
+
+def test_a_listener_no_feature_wires_is_seen():
+    wired = wired_by_features()
+    assert library_actions.open_case in wired
+    del wired[library_actions.open_case]
+    assert sorted(name for name, function in module_level_listeners().items()
+                  if function not in wired) == ["handlers.actions.library.open_case"]
