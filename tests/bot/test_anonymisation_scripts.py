@@ -5,10 +5,10 @@ no cue, it is a name to check (要確認). Inputs are generated, not copied from
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bot.core.anonymisation import CHECK, CONFIDENT, check_text
+from bot.core.anonymisation import CHECK, CONFIDENT, check_text, is_my_number
 
 # Letters only (no combining marks at a word's start), so every generated word is a word of its script.
 SCRIPTS = {
@@ -182,6 +182,8 @@ def test_a_place_without_a_person_cue_stays_a_place():
        wide=st.booleans())
 def test_a_labelled_number_in_spaced_digit_groups_is_found_whole(groups, label, wide):
     value = " ".join(groups)
+    # twelve digits with a valid check digit are found as a My Number, shown masked
+    assume(not is_my_number("".join(groups)))
     if wide:
         value = value.translate({code: code + 0xFEE0 for code in range(0x30, 0x3A)})
     assert value in [f.text for f in check_text(f"{label}{value}\n")]
