@@ -561,3 +561,50 @@ async def library_only_published_and_pledged(world, model: Model, step: Step) ->
             continue
         if person is None or person.pledge_accepted_at is None or person.pledge_accepted_at > delivery.sent_at:
             fail(12, f"a library case went to {delivery.recipient}, who had not given the pledge")
+
+
+# --- 13. date polls ------------------------------------------------------------------------------------------------
+
+_POLL_COUNTS = re.compile(r"○\s*(\d+)\s*△\s*(\d+)\s*×\s*(\d+)")
+_MENTION = re.compile(r"<@(U[A-Z0-9]+)>")
+
+
+@invariant(13, "a date poll's table shows exactly each member's latest answer once its update went out; a closed poll "
+               "accepts no answer")
+async def poll_table_shows_the_answers(world, model: Model, step: Step) -> None:
+    from storage.models import DatePoll, DatePollAnswer, DatePollSlot
+
+    polls = await rows(world, DatePoll)
+    if not polls:
+        return
+    owed = await rows(world, Delivery, Delivery.kind.in_(("poll_table", "poll_table_refresh")))
+    answers = await rows(world, DatePollAnswer)
+    slots = await rows(world, DatePollSlot)
+    for poll in polls:
+        mine = [d for d in owed if (d.payload or {}).get("poll_id") == poll.id]
+        posted = next((d for d in mine if d.kind == "poll_table" and d.slack_ts), None)
+        if posted is None or any(d.status not in ("sent", "skipped") for d in mine):
+            continue  # the table, or an update of it, is still owed (a window not over, a retry)
+        shown = world.fake.message(posted.slack_channel, posted.slack_ts)
+        blocks = {b.get("block_id"): b for b in shown.get("blocks") or []}
+        for slot in (s for s in slots if s.poll_id == poll.id):
+            block = blocks.get(f"poll_answer_{slot.id}")
+            if block is None:
+                fail(13, f"the table of poll {poll.id} has no line for its slot {slot.id}")
+            text = block["text"]["text"]
+            held = {a.user_id: a.answer for a in answers if a.slot_id == slot.id and a.user_id not in model.forgotten}
+            counts = _POLL_COUNTS.search(text)
+            want = tuple(sum(1 for v in held.values() if v == c) for c in ("yes", "maybe", "no"))
+            if counts is None or tuple(int(n) for n in counts.groups()) != want and not model.forgotten:
+                fail(13, f"poll {poll.id} slot {slot.id} shows {counts.group(0) if counts else '?'!r}, answers {want}")
+            named = set(_MENTION.findall(text))
+            expected = {u for u, v in held.items() if v in ("yes", "maybe")}
+            if named - set(model.forgotten) != expected:
+                fail(13, f"poll {poll.id} slot {slot.id} names {sorted(named)}, ○/△ answers are {sorted(expected)}")
+        if poll.status == "closed" and any(b.get("accessory") for b in blocks.values()):
+            fail(13, f"the table of closed poll {poll.id} still offers its selects")
+    for poll in (p for p in polls if p.status == "closed" and p.closed_at is not None):
+        late = [a for a in answers if a.poll_id == poll.id and a.updated_at.replace(tzinfo=None)
+                > poll.closed_at.replace(tzinfo=None)]
+        if late:
+            fail(13, f"closed poll {poll.id} took an answer after its close: {late[0].user_id} {late[0].answer}")

@@ -467,6 +467,161 @@ class YearSimulation(RuleBasedStateMachine):
                 await self.press(person, shown, ids.LIBRARY_OPEN)
         self.act("library", search())
 
+    # --- date polls (日程調整) ------------------------------------------------------------------------------
+
+    POLL_GROUPS = (("UC01", "UC02", "UC03"), ("UC05", "UC06", "UC07", "UC09"))  # pledged; UC03, UC06, UC09 in English
+
+    @rule(members=st.sampled_from(POLL_GROUPS))
+    def poll_group(self, members):
+        """Coordinators the matching put together have accepted: an active study group with its private
+        channel. Made in storage (matching and its nudges are not what these rules exercise); every poll
+        rule then goes through the app."""
+        made = getattr(self, "poll_groups_made", 0)
+        if made >= 2:  # never a precondition: a replay must offer the same rules
+            return
+        self.poll_groups_made = made + 1
+        members = [m for m in members if not self.forgotten(m)]
+        self.begin("poll_group")
+        self.run(self._add_poll_group(members, made))
+
+    async def _add_poll_group(self, members: list[str], number: int) -> None:
+        from storage.models import StudyGroup
+
+        # as after the study groups' job brought them in: in the private channel, joined
+        channel = self.world.fake.add_channel(f"study-poll-{number}", is_private=True, members=members)
+        async with self.ws.deps.uow() as uow:
+            group = await uow.study_groups.add(StudyGroup(bureau="tokyo", themes=["medical_welfare"], status="active",
+                                                          channel_id=channel, created_at=self.world.clock.now()))
+            for user in members:
+                member = await uow.study_groups.add_member(group.id, user)
+                member.status, member.joined_at = "accepted", self.world.clock.now()
+
+    async def _poll_groups(self) -> list[tuple]:
+        async with self.ws.deps.uow(read_only=True) as uow:
+            found = []
+            for group in await uow.study_groups.with_status("active"):
+                members = [m.user_id for m in await uow.study_groups.members(group.id, "accepted")]
+                if group.channel_id and members:
+                    found.append((group, members))
+            return found
+
+    async def _polls(self) -> list[tuple]:
+        """(poll, its slots, its group's members) of every poll, oldest first."""
+        from sqlalchemy import select
+        from storage.models import DatePoll
+
+        async with self.ws.deps.uow(read_only=True) as uow:
+            found = []
+            for poll in await uow.session.scalars(select(DatePoll).order_by(DatePoll.id)):
+                members = [m.user_id for m in await uow.study_groups.members(poll.group_id, "accepted")]
+                found.append((poll, await uow.date_polls.slots(poll.id), members))
+            return found
+
+    async def _poll_answers(self, poll_id: int) -> dict:
+        async with self.ws.deps.uow(read_only=True) as uow:
+            return {(a.user_id, a.slot_id): a.answer for a in await uow.date_polls.answers(poll_id)}
+
+    async def _posted(self, key: str) -> dict | None:
+        """The message a delivery (by its dedupe key) posted, as Slack shows it now."""
+        async with self.ws.deps.uow(read_only=True) as uow:
+            sent = (await uow.outbox.by_dedupe_keys([key])).get(key)
+        if sent is None or not (sent.slack_channel and sent.slack_ts):
+            return None
+        return dict(self.world.fake.message(sent.slack_channel, sent.slack_ts), channel=sent.slack_channel)
+
+    @rule(pick=st.integers(0, 3), when=st.sampled_from(("soon", "later")))
+    def poll_open(self, pick, when):
+        """A member opens /jirei poll in their group's channel with three slots (the first of "soon" is
+        too near to become a self-run session)."""
+        opened = getattr(self, "polls_opened", 0)
+        if opened >= 4:  # never a precondition: a replay must offer the same rules
+            return
+        groups = self.run(self._poll_groups())
+        if not groups:
+            return
+        group, members = groups[pick % len(groups)]
+        organiser = members[pick % len(members)]
+        self.polls_opened = opened + 1
+
+        async def open_poll():
+            reply = await self.ws.driver.command(organiser, "poll", channel_id=group.channel_id)
+            self.step.replies.append((organiser, reply))
+            form = self.world.fake.current_view(organiser)
+            if form is None or form.get("callback_id") != ids.POLL_VIEW:
+                return
+            day = self.world.clock.now().astimezone(START.tzinfo).replace(hour=14, minute=0, second=0, microsecond=0)
+            values = {ids.POLL_TITLE_BLOCK: {ids.POLL_TITLE_INPUT: f"勉強会 {opened + 1}"},
+                      ids.POLL_GROUP_BLOCK: {ids.POLL_GROUP_INPUT: group.code}}
+            for n, days in enumerate((1, 3, 5) if when == "soon" else (9, 10, 12), start=1):
+                values[ids.POLL_SLOT_BLOCK.format(n=n)] = {ids.POLL_SLOT_INPUT: int((day + timedelta(days=days)).timestamp())}
+            self.step.replies.append((organiser, await self.ws.driver.submit_view(organiser, form, values)))
+        self.act("poll_open", open_poll())
+
+    @rule(poll_pick=st.integers(0, 3), person_pick=st.integers(0, 3), slot_pick=st.integers(0, 2),
+          choice=st.sampled_from(("yes", "maybe", "no")), where=st.sampled_from(("channel", "dm")), stale=st.booleans())
+    def poll_answer(self, poll_pick, person_pick, slot_pick, choice, where, stale):
+        """A member picks ○ △ × for a slot in the channel's table or in their DM, as Slack shows it now or in
+        a copy seen earlier (a client not refreshed, after the close perhaps)."""
+        from bot.polls.blocks import answer_value
+
+        polls = self.run(self._polls())
+        if not polls:
+            return
+        poll, slots, members = polls[poll_pick % len(polls)]
+        if not members or not slots:
+            return
+        person, slot = members[person_pick % len(members)], slots[slot_pick % len(slots)]
+        copies = self.__dict__.setdefault("poll_copies", {})
+        key = f"poll:{poll.id}:table" if where == "channel" else f"poll:{poll.id}:ballot:{person}"
+        message = copies.get((key, person)) if stale else self.run(self._posted(key))
+        action = ids.POLL_ANSWER if where == "channel" else ids.POLL_DM_ANSWER
+        block_id = ids.POLL_ANSWER_BLOCK.format(slot=slot.id)
+        if message is None or not any(e.get("action_id") == action and b.get("block_id") == block_id
+                                      for b, e in interactive(message)):
+            return
+        copies.setdefault((key, person), message)
+        value = answer_value(poll.id, slot.id, choice)
+
+        async def answer():
+            before = await self._poll_answers(poll.id)
+            if poll.status == "closed":  # an old select: it must say the poll is closed, and change nothing
+                await self.press(person, message, action, block_id, value)
+                if await self._poll_answers(poll.id) != before:
+                    inv.fail(13, f"{person} answered closed poll {poll.id} in the {where}, and it was taken")
+                return
+            reply = await self.ws.driver.click(person, action, value, message=message, block_id=block_id)
+            self.step.replies.append((person, reply))
+            after = await self._poll_answers(poll.id)
+            if after.get((person, slot.id)) != choice:
+                inv.fail(13, f"{person}'s {choice} for slot {slot.id} of poll {poll.id} in the {where} was not kept")
+        self.act("poll_answer", answer())
+
+    @rule(poll_pick=st.integers(0, 3), slot_pick=st.integers(0, 2), outcome=st.sampled_from(("session", "reminder")))
+    def poll_close(self, poll_pick, slot_pick, outcome):
+        """The organiser presses 決定する and decides a slot: a self-run session (refused in the form when the
+        slot is too near) or a plain reminder."""
+        polls = [p for p in self.run(self._polls()) if p[0].status == "open"]
+        if not polls:
+            return
+        poll, slots, members = polls[poll_pick % len(polls)]
+        organiser = poll.organiser_user_id
+        table = self.run(self._posted(f"poll:{poll.id}:table"))
+        if table is None or organiser not in members or ids.POLL_CLOSE not in json.dumps(table.get("blocks") or []):
+            return
+
+        async def close():
+            await self.press(organiser, table, ids.POLL_CLOSE)
+            form = self.world.fake.current_view(organiser)
+            if form is None or form.get("callback_id") != ids.POLL_CLOSE_VIEW:
+                return
+            submitted = await self.ws.driver.submit_view(organiser, form, {
+                ids.POLL_CLOSE_SLOT_BLOCK: {ids.POLL_CLOSE_SLOT_INPUT: str(slots[slot_pick % len(slots)].id)},
+                ids.POLL_CLOSE_OUTCOME_BLOCK: {ids.POLL_CLOSE_OUTCOME_INPUT: outcome}})
+            self.step.replies.append((organiser, submitted))
+            if (submitted.ack or {}).get("response_action") == "errors":
+                await self.ws.driver.close_view(organiser, form)
+        self.act("poll_close", close())
+
     # --- time, the process, Slack --------------------------------------------------------------------------
 
     @rule(by=st.sampled_from(tuple(MOVES)))

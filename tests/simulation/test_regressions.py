@@ -61,3 +61,41 @@ def test_a_press_on_the_check_in_sheet_records_attendance():
         state.everything_that_must_hold()
     finally:
         state.teardown()
+
+
+def test_a_date_poll_answered_in_the_channel_and_by_dm_then_closed_takes_no_old_answer():
+    """Invariants 9 and 13 over the date-poll rules (not a fault found: the path written as the simulator
+    would print it, so CI runs it whatever the random years draw): answers in the table and in a DM, the
+    close into a self-run session, then old selects of the DM and the table pressed after the close."""
+    state = YearSimulation()
+    try:
+        state.everything_that_must_hold()
+        state.poll_group(members=('UC01', 'UC02', 'UC03'))
+        state.everything_that_must_hold()
+        state.poll_open(pick=0, when='later')
+        state.everything_that_must_hold()
+        state.poll_answer(poll_pick=0, person_pick=1, slot_pick=0, choice='yes', where='channel', stale=False)
+        state.everything_that_must_hold()
+        state.poll_answer(poll_pick=0, person_pick=2, slot_pick=1, choice='no', where='dm', stale=False)
+        state.everything_that_must_hold()
+        state.poll_answer(poll_pick=0, person_pick=2, slot_pick=1, choice='maybe', where='channel', stale=False)
+        state.everything_that_must_hold()
+        state.clock(by='15m')
+        state.everything_that_must_hold()
+        state.poll_close(poll_pick=0, slot_pick=0, outcome='session')
+        state.everything_that_must_hold()
+        state.poll_answer(poll_pick=0, person_pick=2, slot_pick=1, choice='yes', where='dm', stale=True)
+        state.everything_that_must_hold()
+        state.poll_answer(poll_pick=0, person_pick=1, slot_pick=1, choice='no', where='channel', stale=True)
+        state.everything_that_must_hold()
+        state.clock(by='1d')
+        state.everything_that_must_hold()
+        async def read():
+            async with state.ws.deps.uow(read_only=True) as uow:
+                poll = await uow.date_polls.get(1)
+                return poll, await state._poll_answers(1)
+        poll, answers = state.run(read())
+        assert (poll.status, poll.outcome) == ("closed", "session") and poll.session_id is not None
+        assert answers == {("UC02", 1): "yes", ("UC03", 2): "maybe"}
+    finally:
+        state.teardown()
