@@ -448,3 +448,31 @@ async def test_an_organiser_without_the_pledge_is_told_in_the_form_and_may_still
     assert not (reply.ack or {}).get("response_action")
     async with ws.deps.uow() as uow:
         assert (await uow.date_polls.get(poll.id)).outcome == "reminder"
+
+
+async def test_in_english_a_dm_answer_reaches_the_table_and_a_slot_too_soon_is_explained(ws):
+    group, members = await form_group(ws)
+    async with ws.deps.uow() as uow:
+        for user in members:
+            await people.update_profile(uow, ws.clock.now(), user, people.ProfileChange({"lang": "en"}))
+    organiser, second = members[:2]
+    now = ws.clock.now().astimezone(JST)
+    poll = await start_poll(ws, group, organiser, slots=[now + timedelta(days=1, hours=5), now + timedelta(days=8)])
+    soon, later = await slot_ids(ws, poll)
+    reply = await choose_in_dm(ws, second, poll, later, "maybe")
+    assert reply.status == 200
+    await ws.advance(timedelta(seconds=30))
+    line = next(b for b in table_message(ws, group.channel_id)["blocks"]
+                if b.get("block_id") == ids.POLL_ANSWER_BLOCK.format(slot=later))
+    assert "△ 1" in line["text"]["text"] and f"<@{second}>" in line["text"]["text"]
+    view, reply = await submit_close(ws, organiser, group, "session", soon)
+    assert "at least 2 days ahead" in reply.ack["errors"][ids.POLL_CLOSE_OUTCOME_BLOCK]
+    _, reply = await submit_close(ws, organiser, group, "session", later, view=view)
+    assert not (reply.ack or {}).get("response_action")
+    await ws.run_due()
+    async with ws.deps.uow() as uow:
+        item = await uow.sessions.get((await uow.date_polls.get(poll.id)).session_id)
+    assert item.study_group_id == group.id
+    assert f"It is now self-run session {item.code}" in texts(ws.fake.messages(group.channel_id))
+    assert "This date poll is closed" in texts([ballot(ws, second)])
+    assert ws.fake.violations == []
