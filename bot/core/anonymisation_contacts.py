@@ -97,6 +97,15 @@ _SPOKEN_ACCOUNT = re.compile(r"(?:普通|当座|貯蓄|ゆうちょ(?:銀行)?|�
 _YUCHO = re.compile(r"(?<![0-9\-])1[0-9]{4}-[0-9]{7,8}(?![0-9\-])")
 
 
+_SPOKEN_COUNTS = {n: re.compile("(?:" + _DIGIT_UNIT + _SPOKEN_GAP + "){" + str(n - 1) + "}" + _DIGIT_UNIT) for n in range(7, 14)}
+
+
+def _spoken_digits(value: str) -> int:
+    """How many digits a read-out number holds, trying every way to cut it ("にいち" is に・いち): 0 if
+    it holds fewer than 7 or more than 13."""
+    return next((n for n, pattern in _SPOKEN_COUNTS.items() if pattern.fullmatch(value)), 0)
+
+
 def _spoken_identifiers(folded: str) -> Iterator[tuple[str, int, int, str]]:
     for match in _SPOKEN_CARD.finditer(folded):
         yield "residence_card", match.start(), match.end(), CONFIDENT
@@ -106,8 +115,8 @@ def _spoken_identifiers(folded: str) -> Iterator[tuple[str, int, int, str]]:
                 folded, max(0, match.start() - 80), match.start()):
             yield "my_number", match.start(), match.end(), CONFIDENT
     for match in _SPOKEN_ACCOUNT.finditer(folded):
-        units = _UNIT.findall(match.group("value"))
-        if 7 <= len(units) <= 13 and not all(u.isdigit() for u in units) and {_DIGIT_OF[u] for u in units} != {"0"}:
+        value = match.group("value")
+        if _spoken_digits(value) and not value.isdigit() and not re.fullmatch(r"(?:[0〇○零]|ゼロ|レイ|マル|ぜろ|れい|まる|zero|の|[ ・\-])+", value):
             yield "bank_account", match.start("value"), match.end("value"), CONFIDENT
     for match in _YUCHO.finditer(folded):
         yield "bank_account", match.start(), match.end(), CONFIDENT

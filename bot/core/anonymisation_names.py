@@ -248,7 +248,9 @@ _CHAT_BRACKET = re.compile(r"^[ \t]*[＜<](?P<speaker>[^＞>\n]{1,30})[＞>][ \t
 _CHAT_KO = re.compile(r"^[ \t]*(?P<speaker>[^\n]{1,30}?) (?:오전|오후) " + _TIME + r"[ \t]*$", re.MULTILINE)
 _ROLE_IN_SPEAKER = re.compile(r"^(?:相談員|通訳|支援員|職員|センター|担当|記録者|ボランティア|先生|Staff|Interpreter"
                               r"|Coordinator|Counsellor|Counselor|Volunteer)[ 　]*(?:通訳|相談員)?[ 　]*")
-_NOT_A_SPEAKER = re.compile(r"公式|センター|事務局|協会|相談員$|通訳$|^相談員|bot|Bot|system|System|スタンプ|You$|自分")
+# ("bot" and "system" as words of their own: "abbott_k" is a person's handle)
+_NOT_A_SPEAKER = re.compile(r"公式|センター|事務局|協会|相談員$|通訳$|^相談員|(?<![A-Za-z])(?:bot|Bot|BOT|system|System)(?![a-z])"
+                            r"|スタンプ|You$|自分")
 _SPEAKER_TIME_LINE = re.compile(r"^[ \t]*(?P<speaker>[A-Za-zÀ-ÖØ-öø-ɏ][A-Za-zÀ-ÖØ-öø-ɏ0-9._\-]*(?: [A-Za-zÀ-ÖØ-öø-ɏ][A-Za-z"
                                 r"À-ÖØ-öø-ɏ.]*){0,2})[ \t]+" + _TIME + r"[ \t]*$", re.MULTILINE)
 _MESSENGER_NAME = re.compile(r"^(?P<name>[A-ZÀ-Ý][^\n]{2,40})\n(?:[a-zç]{3}\.,|[0-9]{1,2}:[0-9]{2}$)", re.MULTILINE)
@@ -280,7 +282,9 @@ def _chat_speakers(folded: str) -> Iterator[tuple[str, int, int, str]]:
         for match in speaker_lines:
             speaker = match.group("speaker")
             words = speaker.replace(".", " ").replace("_", " ").split()
-            if not all(_is_common(w) for w in words) and not _NOT_A_SPEAKER.search(speaker):
+            # a handle ("boa_a", "sol.mar") is one token joined by "_" or ".", whatever its words
+            handle = re.fullmatch(r"[A-Za-z][A-Za-z0-9]*(?:[._][A-Za-z0-9]+)+", speaker) is not None and len(speaker) >= 5
+            if (handle or not all(_is_common(w) for w in words)) and not _NOT_A_SPEAKER.search(speaker):
                 yield "person_name", match.start("speaker"), match.end("speaker"), CONFIDENT
     for match in _MESSENGER_NAME.finditer(folded):
         name = match.group("name").strip()
