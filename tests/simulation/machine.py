@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import initialize
 
 from bot import ids
 from bot.local import seed
@@ -470,6 +471,14 @@ class YearSimulation(RuleBasedStateMachine):
     # --- date polls (日程調整) ------------------------------------------------------------------------------
 
     POLL_GROUPS = (("UC01", "UC02", "UC03"), ("UC05", "UC06", "UC07", "UC09"))  # pledged; UC03, UC06, UC09 in English
+
+    @initialize()
+    def poll_groups_formed(self):
+        """Both groups exist from the start of every year, so a poll rule drawn acts whenever it is drawn
+        (a random year reached a poll only when poll_group happened to come before it)."""
+        for number, members in enumerate(self.POLL_GROUPS):
+            self.run(self._add_poll_group(list(members), number))
+        self.poll_groups_made = len(self.POLL_GROUPS)
 
     @rule(members=st.sampled_from(POLL_GROUPS))
     def poll_group(self, members):
