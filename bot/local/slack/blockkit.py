@@ -135,13 +135,18 @@ def _header(block: dict, where: str) -> list[str]:
     return _plain_text(block.get("text"), MAX_HEADER_TEXT, f"{where}/text", required=True)
 
 
-def _context(block: dict, where: str) -> list[str]:
+def _elements(block: dict, where: str, most: int) -> tuple[list, list[str]]:
+    """A context or actions block's elements (none when missing), and what Slack says of the list itself."""
     elements = block.get("elements")
     if not isinstance(elements, list) or not elements:
-        return [f"must provide at least one element [json-pointer:{where}/elements]"]
-    errors: list[str] = []
-    if len(elements) > MAX_CONTEXT_ELEMENTS:
-        errors.append(f"no more than {MAX_CONTEXT_ELEMENTS} items allowed [json-pointer:{where}/elements]")
+        return [], [f"must provide at least one element [json-pointer:{where}/elements]"]
+    if len(elements) > most:
+        return elements, [f"no more than {most} items allowed [json-pointer:{where}/elements]"]
+    return elements, []
+
+
+def _context(block: dict, where: str) -> list[str]:
+    elements, errors = _elements(block, where, MAX_CONTEXT_ELEMENTS)
     for i, element in enumerate(elements):
         if isinstance(element, dict) and element.get("type") == "image":
             errors += _max_len(element.get("alt_text"), MAX_IMAGE_ALT, f"{where}/elements/{i}/alt_text")
@@ -151,12 +156,7 @@ def _context(block: dict, where: str) -> list[str]:
 
 
 def _actions(block: dict, where: str) -> list[str]:
-    elements = block.get("elements")
-    if not isinstance(elements, list) or not elements:
-        return [f"must provide at least one element [json-pointer:{where}/elements]"]
-    errors: list[str] = []
-    if len(elements) > MAX_ACTIONS_ELEMENTS:
-        errors.append(f"no more than {MAX_ACTIONS_ELEMENTS} items allowed [json-pointer:{where}/elements]")
+    elements, errors = _elements(block, where, MAX_ACTIONS_ELEMENTS)
     seen_action_ids: set[str] = set()
     for i, element in enumerate(elements):
         errors += _element(element, f"{where}/elements/{i}")

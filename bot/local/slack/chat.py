@@ -96,14 +96,19 @@ class ChatMethods:
         stored = self._store_message(conversation, message)
         return {"channel": conversation.id, "ts": stored["ts"], "message": public_message(stored)}
 
+    def _bots_own_message(self, conversation: Conversation, ts: str | None, not_ours: str) -> dict[str, Any]:
+        """The message at `ts`: the bot may change or delete only its own (`not_ours` otherwise)."""
+        message = conversation.by_ts.get(ts or "")
+        if message is None:
+            raise SlackError("message_not_found")
+        if message.get("user") != self.bot_user_id:
+            raise SlackError(not_ours)
+        return message
+
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         conversation = self._postable(params.get("channel"))
         ts = params.get("ts")
-        existing = conversation.by_ts.get(ts or "")
-        if existing is None:
-            raise SlackError("message_not_found")
-        if existing.get("user") != self.bot_user_id:
-            raise SlackError("cant_update_message")
+        self._bots_own_message(conversation, ts, "cant_update_message")
         text, blocks = params.get("text"), params.get("blocks")
         self._check_message_content(text, blocks)
         metadata = self._check_metadata(params.get("metadata"))
@@ -114,11 +119,7 @@ class ChatMethods:
     def _chat_delete(self, params: dict[str, Any]) -> dict[str, Any]:
         conversation = self._conversation(params.get("channel"))
         ts = params.get("ts")
-        existing = conversation.by_ts.get(ts or "")
-        if existing is None:
-            raise SlackError("message_not_found")
-        if existing.get("user") != self.bot_user_id:
-            raise SlackError("cant_delete_message")
+        self._bots_own_message(conversation, ts, "cant_delete_message")
         self._delete_message(conversation, ts)
         return {"channel": conversation.id, "ts": ts}
 

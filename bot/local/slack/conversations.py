@@ -85,12 +85,17 @@ class ConversationMethods:
         conversation.members[self.bot_user_id] = None
         return {"channel": conversation.to_api(self.bot_user_id)}
 
-    def _conversations_invite(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _open_channel(self, params: dict[str, Any], *, archived: str) -> Conversation:
+        """The channel named in `params`, not a DM and not archived (the error `archived` if it is)."""
         conversation = self._conversation(params.get("channel"))
         if conversation.kind in ("im", "mpim"):
             raise SlackError("method_not_supported_for_channel_type")
         if conversation.is_archived:
-            raise SlackError("is_archived")
+            raise SlackError(archived)
+        return conversation
+
+    def _conversations_invite(self, params: dict[str, Any]) -> dict[str, Any]:
+        conversation = self._open_channel(params, archived="is_archived")
         user_ids = split_ids(params.get("users"))
         if not user_ids:
             raise SlackError("no_user")
@@ -196,11 +201,7 @@ class ConversationMethods:
         return {"members": page, "response_metadata": {"next_cursor": next_cursor}}
 
     def _conversations_archive(self, params: dict[str, Any]) -> dict[str, Any]:
-        conversation = self._conversation(params.get("channel"))
-        if conversation.kind in ("im", "mpim"):
-            raise SlackError("method_not_supported_for_channel_type")
-        if conversation.is_archived:
-            raise SlackError("already_archived")
+        conversation = self._open_channel(params, archived="already_archived")
         conversation.is_archived = True
         return {}
 

@@ -181,17 +181,8 @@ class SlackDriver:
         block, element = find_element(source.get("blocks", []), action_id, block_id)
         action = build_action(block, element, value, selected_option=selected_option,
                               selected_options=selected_options, action_ts=self._ts())
-        payload: dict[str, Any] = {
-            "type": "block_actions",
-            "user": self._user(user_id),
-            "api_app_id": self.api_app_id,
-            "token": "local-verification-token",
-            "trigger_id": self.fake.issue_trigger(user_id),
-            "team": {"id": self.team_id, "domain": self.team_domain},
-            "enterprise": None,
-            "is_enterprise_install": False,
-            "actions": [action],
-        }
+        payload = self._interaction("block_actions", user_id, trigger_id=self.fake.issue_trigger(user_id),
+                                    actions=[action])
         if message is not None:
             channel_id = message["channel"]
             ephemeral = bool(message.get("is_ephemeral"))
@@ -236,18 +227,8 @@ class SlackDriver:
         self.fake.record_view_state(view["id"], state)
         submitted = copy.deepcopy(view)
         submitted["state"] = state
-        payload = {
-            "type": "view_submission",
-            "team": {"id": self.team_id, "domain": self.team_domain},
-            "user": self._user(user_id),
-            "api_app_id": self.api_app_id,
-            "token": "local-verification-token",
-            "trigger_id": self.fake.issue_trigger(user_id),
-            "view": submitted,
-            "response_urls": [],
-            "is_enterprise_install": False,
-            "enterprise": None,
-        }
+        payload = self._interaction("view_submission", user_id, trigger_id=self.fake.issue_trigger(user_id),
+                                    view=submitted, response_urls=[])
 
         def apply_ack(result: DispatchResult, ack: dict[str, Any] | None) -> None:
             if result.status == 200:
@@ -260,17 +241,7 @@ class SlackDriver:
         self.fake.close_view(user_id, view["id"])
         if not view.get("notify_on_close"):
             return Reply(status=None, ack=None, calls=[])
-        payload = {
-            "type": "view_closed",
-            "team": {"id": self.team_id, "domain": self.team_domain},
-            "user": self._user(user_id),
-            "api_app_id": self.api_app_id,
-            "token": "local-verification-token",
-            "view": copy.deepcopy(view),
-            "is_cleared": False,
-            "is_enterprise_install": False,
-            "enterprise": None,
-        }
+        payload = self._interaction("view_closed", user_id, view=copy.deepcopy(view), is_cleared=False)
         return await self._interact(_form_payload(payload), FORM, settle=settle)
 
     # ------------------------------------------------------------------ events
@@ -418,6 +389,12 @@ class SlackDriver:
         return Reply(result.status, ack, self.fake.calls[first_call:], result.body, result.headers)
 
     # ------------------------------------------------------------------ helpers
+
+    def _interaction(self, kind: str, user_id: str, **fields: Any) -> dict[str, Any]:
+        """An interactive payload of `kind` from `user_id` in this workspace, with `fields`."""
+        return {"type": kind, "team": {"id": self.team_id, "domain": self.team_domain}, "user": self._user(user_id),
+                "api_app_id": self.api_app_id, "token": "local-verification-token", "enterprise": None,
+                "is_enterprise_install": False, **fields}
 
     def _user(self, user_id: str) -> dict[str, Any]:
         name = self._user_name(user_id)

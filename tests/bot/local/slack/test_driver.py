@@ -94,6 +94,21 @@ def driver(fake, seen) -> SlackDriver:
     return SlackDriver(fake, dispatch_to_app(app), SECRET)
 
 
+@pytest.fixture
+def sent() -> list[tuple[str, dict]]:
+    return []
+
+
+@pytest.fixture
+def recording_driver(fake, sent) -> SlackDriver:
+    """A driver whose requests reach no app: each is kept in `sent` as (body, headers) and answered 200."""
+    async def dispatch(body, headers):
+        sent.append((body, headers))
+        return DispatchResult(200, "")
+
+    return SlackDriver(fake, dispatch, SECRET)
+
+
 async def test_command_returns_the_ack_and_settle_waits_for_the_dm(fake, driver):
     reply = await driver.command("U1", "")
 
@@ -163,16 +178,10 @@ async def test_open_home_publishes_the_home_tab(fake, driver):
     assert fake.home_view("U1")["blocks"][0]["text"]["text"] == "ホーム"
 
 
-async def test_retried_events_carry_slack_retry_headers(fake, seen):
-    captured: list[dict] = []
-
-    async def dispatch(body, headers):
-        captured.append(headers)
-        return DispatchResult(200, "")
-
-    driver = SlackDriver(fake, dispatch, SECRET)
-    await driver.event({"type": "app_mention", "user": "U1", "text": "hi"}, retry_num=1, event_id="Ev1")
-    assert captured[0]["X-Slack-Retry-Num"] == "1" and captured[0]["X-Slack-Retry-Reason"] == "http_timeout"
+async def test_retried_events_carry_slack_retry_headers(recording_driver, sent):
+    await recording_driver.event({"type": "app_mention", "user": "U1", "text": "hi"}, retry_num=1, event_id="Ev1")
+    (_, headers), = sent
+    assert headers["X-Slack-Retry-Num"] == "1" and headers["X-Slack-Retry-Reason"] == "http_timeout"
 
 
 async def test_bad_signature_and_stale_timestamp_get_401(driver, fake):
@@ -240,18 +249,12 @@ async def test_settle_leaves_tasks_that_existed_before_alone(fake, driver):
     assert len(fake.dm_messages("U1")) == 1
 
 
-async def test_clicking_a_select_inside_a_modal_sends_the_view(fake, seen):
-    captured: list[str] = []
-
-    async def dispatch(body, headers):
-        captured.append(body)
-        return DispatchResult(200, "")
-
-    driver = SlackDriver(fake, dispatch, SECRET)
+async def test_clicking_a_select_inside_a_modal_sends_the_view(fake, recording_driver, sent):
+    driver = recording_driver
     await fake_open(fake, "U1")
     await driver.click("U1", "pick", "osaka", view=fake.current_view("U1"))
 
-    payload = json.loads(parse_qs(captured[0])["payload"][0])
+    payload = json.loads(parse_qs(sent[0][0])["payload"][0])
     assert payload["container"] == {"type": "view", "view_id": fake.current_view("U1")["id"]}
     assert payload["actions"][0]["selected_option"]["value"] == "osaka"
     assert payload["actions"][0]["block_id"] == "bureau" and "response_url" not in payload
@@ -324,21 +327,15 @@ async def test_a_file_submitted_in_a_modal_is_downloaded_by_the_bot(fake, upload
     assert [m["text"] for m in fake.dm_messages("U1")] == [f"{len(content)} bytes"]
 
 
-async def test_file_input_state_is_slacks_shape_and_a_dict_overrides_fields(fake, seen):
-    captured: list[str] = []
-
-    async def dispatch(body, headers):
-        captured.append(body)
-        return DispatchResult(200, "")
-
-    driver = SlackDriver(fake, dispatch, SECRET)
+async def test_file_input_state_is_slacks_shape_and_a_dict_overrides_fields(fake, recording_driver, sent):
+    driver = recording_driver
     file_id = fake.add_user_file("U1", "case.pdf", b"%PDF")
     await AsyncWebClient(token="xoxb-local", base_url=fake.base_url).views_open(
         trigger_id=fake.issue_trigger("U1"), view=UPLOAD_MODAL)
 
     await driver.submit_view("U1", fake.current_view("U1"), {"material": {"file": [{"id": file_id, "title": "報告"}]}})
 
-    payload = json.loads(parse_qs(captured[0])["payload"][0])
+    payload = json.loads(parse_qs(sent[0][0])["payload"][0])
     state = payload["view"]["state"]["values"]["material"]["file"]
     assert state["type"] == "file_input" and [f["id"] for f in state["files"]] == [file_id]
     assert state["files"][0]["title"] == "報告" and state["files"][0]["size"] == 4
