@@ -60,8 +60,10 @@ async def ws(db_url):
 
 
 async def add_coordinators(ws: LocalWorkspace, count: int, *, prefecture: str = "東京都", prefix: str = "UX",
-                           pledged: bool = True, affiliation_cycle=("public", "private")) -> list[str]:
-    """More coordinators than the seed has, with profiles (and the pledge)."""
+                           pledged: bool = True, affiliation_cycle=("public", "private"),
+                           themes=("医療・福祉",)) -> list[str]:
+    """More coordinators than the seed has, with profiles (and the pledge); affiliations and themes
+    (each a comma-separated choice) go round their cycles."""
     users = []
     now = ws.clock.now()
     async with ws.deps.uow() as uow:
@@ -70,7 +72,7 @@ async def add_coordinators(ws: LocalWorkspace, count: int, *, prefecture: str = 
             ws.fake.add_user(user_id, f"テスト {i}")
             change = people.validate_profile({"name": f"テスト {i}", "prefecture": prefecture,
                                               "affiliation": affiliation_cycle[i % len(affiliation_cycle)],
-                                              "themes": "医療・福祉"})
+                                              "themes": themes[i % len(themes)]})
             await people.update_profile(uow, now, user_id, change)
             if pledged:
                 await people.accept_pledge(uow, now, user_id)

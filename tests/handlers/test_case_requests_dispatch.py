@@ -9,7 +9,7 @@ from bot import ids
 from bot.local import seed
 from bot.requests.service import reminder_moment
 from tests.handlers.conftest import JST, add_coordinators, texts
-from tests.handlers.test_materials_dispatch import CLEAN, received_material
+from tests.handlers.test_materials_dispatch import CLEAN, TOKYO_SESSION, received_material
 
 SECOND_ADMIN = "UADMIN02"
 DUE = date(2027, 4, 20)  # a Tuesday; the test clock starts on Thursday 1 April 2027, 9:00
@@ -181,9 +181,12 @@ async def test_no_reminder_once_material_arrived_or_the_request_was_withdrawn(ws
     assert "取り下げられる状態ではありません" in texts(reply.answer)
 
 
-async def plan_session(ws) -> list[str]:
-    await ws.driver.command(seed.ADMIN, "admin session new case=C1 bureau=tokyo start=2027-05-15T14:00 minutes=120 "
-                                        "capacity=10 min=2 deadline=2027-05-01T17:00 release=2027-05-07T09:00")
+async def accepted_and_planned(ws) -> list[str]:
+    """Q1 asked and accepted (its case is C1), S1 on it announced, two coordinators joined; who they are."""
+    await ask(ws)
+    await ws.run_due()
+    await accept(ws)
+    await ws.driver.command(seed.ADMIN, TOKYO_SESSION)
     await ws.driver.command(seed.ADMIN, "admin announce S1")
     joined = await add_coordinators(ws, 2, prefix="UREQ")
     for user in joined:
@@ -192,10 +195,7 @@ async def plan_session(ws) -> list[str]:
 
 
 async def test_material_of_a_requested_case_is_not_released_before_the_secretariat_approves_it(ws):
-    await ask(ws)
-    await ws.run_due()
-    await accept(ws)
-    joined = await plan_session(ws)
+    joined = await accepted_and_planned(ws)
     await lecturer_uploads(ws)
     async with ws.deps.uow() as uow:
         assert (await uow.case_requests.by_code("Q1")).status == "submitted"
@@ -211,10 +211,7 @@ async def test_material_of_a_requested_case_is_not_released_before_the_secretari
 async def test_four_eyes_the_uploader_cannot_approve_another_admin_does(ws):
     ws.fake.add_user(SECOND_ADMIN, "事務局 二人目")
     await ws.driver.command(seed.ADMIN, f"admin role <@{SECOND_ADMIN}> admin")
-    await ask(ws)
-    await ws.run_due()
-    await accept(ws)
-    joined = await plan_session(ws)
+    joined = await accepted_and_planned(ws)
     # the admin who asked uploads the material on the lecturer's behalf: the other admin is asked
     await lecturer_uploads(ws, lecturer=seed.ADMIN)
     assert with_word(ws, seed.ADMIN, "承認をお願いします") == []
@@ -233,10 +230,7 @@ async def test_four_eyes_the_uploader_cannot_approve_another_admin_does(ws):
 
 
 async def test_a_returned_material_goes_back_with_a_note_and_is_not_released(ws):
-    await ask(ws)
-    await ws.run_due()
-    await accept(ws)
-    joined = await plan_session(ws)
+    joined = await accepted_and_planned(ws)
     await lecturer_uploads(ws)
     (review,) = with_word(ws, seed.ADMIN, "承認をお願いします")
     await ws.driver.press(seed.ADMIN, review, ids.REQUEST_RETURN)

@@ -16,7 +16,7 @@ from tests.handlers.conftest import add_coordinators, texts
 from tests.handlers.test_checks_dispatch import rendered
 from tests.handlers.test_guard_dispatch import FLAGGED as GUARD_FLAGGED
 from tests.handlers.test_material_proposal_dispatch import FLAGGED as UPLOAD_FLAGGED
-from tests.handlers.test_materials_dispatch import SESSION
+from tests.handlers.test_materials_dispatch import TOKYO_SESSION
 from tests.handlers.test_study_groups_dispatch import form_group
 
 # 1 MB of "ア・" (the run the checker once walked back over to its start, for every word), with
@@ -42,8 +42,7 @@ async def test_twenty_checks_guarded_messages_and_an_upload_while_a_megabyte_is_
     caplog.set_level(logging.INFO)
     group, members = await form_group(ws)
     await ws.driver.command(seed.ADMIN, 'admin case new title="避難" theme=家庭・DV')
-    await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
-                                                       deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
+    await ws.driver.command(seed.ADMIN, TOKYO_SESSION)
     users = await add_coordinators(ws, 20, prefix="UCHK")
     big = seed.COORDINATORS[0][0]
     forms = {}

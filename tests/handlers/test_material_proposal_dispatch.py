@@ -19,7 +19,7 @@ from bot.local import seed
 from bot.materials import service as materials
 from storage.models import Material
 from tests.handlers.conftest import add_coordinators, announced, texts
-from tests.handlers.test_materials_dispatch import SESSION, received_material, upload
+from tests.handlers.test_materials_dispatch import TOKYO_SESSION, received_material, upload
 
 FLAGGED = "【事例】相談者の山田花子さん（電話 090-1234-5678）は、夫の暴力から避難している。\n"
 ANONYMISED = "【事例】相談者のAさん（電話 ***-****-****）は、夫の暴力から避難している。\n"
@@ -27,8 +27,7 @@ ANONYMISED = "【事例】相談者のAさん（電話 ***-****-****）は、夫
 
 async def flagged_upload(ws) -> dict:
     await ws.driver.command(seed.ADMIN, 'admin case new title="避難" theme=家庭・DV')
-    await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
-                                                       deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
+    await ws.driver.command(seed.ADMIN, TOKYO_SESSION)
     await upload(ws, FLAGGED.encode())
     return ws.fake.dm_messages(seed.ADMIN)[-1]
 
@@ -83,8 +82,7 @@ async def test_after_accepting_nothing_of_the_original_is_left_in_the_database_f
     """The operator who copies the database file and its write-ahead log right after the accept
     finds neither the original's text nor its own file name nor its SHA-256."""
     await ws.driver.command(seed.ADMIN, 'admin case new title="避難" theme=家庭・DV')
-    await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
-                                                       deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
+    await ws.driver.command(seed.ADMIN, TOKYO_SESSION)
     original_name = "避難の事例メモ.txt"
     await upload(ws, FLAGGED.encode(), filename=original_name)
     findings = ws.fake.dm_messages(seed.ADMIN)[-1]
@@ -141,8 +139,7 @@ async def test_only_the_uploader_side_may_accept(ws):
 async def test_a_link_is_released_only_once_its_uploader_confirms_it_was_checked(ws):
     lecturer = seed.LECTURER
     await ws.driver.command(seed.ADMIN, f'admin case new title="避難" theme=家庭・DV lecturer=<@{lecturer}>')
-    await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
-                                                       deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
+    await ws.driver.command(seed.ADMIN, TOKYO_SESSION)
     await ws.driver.command(lecturer, "admin material add C1 url=https://files.example.jp/c1.pdf")
     (answer,) = [m for m in ws.fake.ephemerals(lecturer) if ids.MATERIAL_LINK_CHECK_OPEN in str(m)]
     await ws.driver.open_home(lecturer)

@@ -19,6 +19,15 @@ from tests.handlers.conftest import add_coordinators, announced, texts
 CLEAN = "【事例】Aさん（30代）は市役所で医療通訳の手配を相談した。\n".encode()
 SESSION = ("admin session new case=C1 bureau={bureau} start={start} minutes=120 capacity={capacity} min=2 "
            "deadline={deadline} release={release}")
+# S1 in Tokyo on 15 May 2027 at 14:00, ten seats, its material released on 7 May at 9:00.
+TOKYO_SESSION = SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10, deadline="2027-05-01T17:00",
+                               release="2027-05-07T09:00")
+
+
+async def case_and_tokyo_session(ws) -> None:
+    """C1, and S1 on it (TOKYO_SESSION)."""
+    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行" theme=医療・福祉')
+    await ws.driver.command(seed.ADMIN, TOKYO_SESSION)
 
 
 async def upload(ws, data: bytes = CLEAN, filename: str = "case.txt", *, check_seconds: float | None = None) -> None:
@@ -38,9 +47,7 @@ def received_material(ws, user: str) -> list[dict]:
 
 
 async def test_ten_confirmed_receive_it_once_and_nobody_else(ws):
-    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行" theme=医療・福祉')
-    await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
-                                                       deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
+    await case_and_tokyo_session(ws)
     await upload(ws)
     await announced(ws)
     confirmed = await add_coordinators(ws, 10, prefix="UCF")
@@ -75,9 +82,7 @@ async def test_ten_confirmed_receive_it_once_and_nobody_else(ws):
 
 
 async def test_without_the_pledge_nothing_arrives_even_when_confirmed(ws):
-    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行" theme=医療・福祉')
-    await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
-                                                       deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
+    await case_and_tokyo_session(ws)
     await upload(ws)
     await announced(ws)
     user, other = await add_coordinators(ws, 2, prefix="UPL")
@@ -90,9 +95,7 @@ async def test_without_the_pledge_nothing_arrives_even_when_confirmed(ws):
 
 
 async def test_a_material_with_findings_is_not_released_until_confirmed(ws):
-    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行" theme=医療・福祉')
-    await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
-                                                       deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
+    await case_and_tokyo_session(ws)
     await upload(ws, "相談者の電話番号は090-1234-5678です。".encode())
     findings = ws.fake.dm_messages(seed.ADMIN)[-1]
     assert "090-1234-5678" in texts([findings])  # shown to the uploader only
@@ -111,9 +114,7 @@ async def test_a_material_with_findings_is_not_released_until_confirmed(ws):
 
 
 async def test_publication_waits_for_every_bureau_not_just_the_sessions_created(ws):
-    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行" theme=医療・福祉')
-    await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
-                                                       deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
+    await case_and_tokyo_session(ws)
     await ws.driver.command(seed.ADMIN, SESSION.format(bureau="osaka", start="2027-06-12T14:00", capacity=10,
                                                        deadline="2027-05-29T17:00", release="2027-06-05T09:00"))
     for code in ("S1", "S2"):
@@ -133,9 +134,7 @@ async def test_publication_waits_for_every_bureau_not_just_the_sessions_created(
 
 
 async def test_read_cannot_be_recorded_before_the_material_is_released(ws):
-    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行" theme=医療・福祉')
-    await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
-                                                       deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
+    await case_and_tokyo_session(ws)
     await upload(ws)
     people = await add_coordinators(ws, 2, prefix="URD")
     await announced(ws)
@@ -238,9 +237,7 @@ NAMED = "相談者_山田太郎_在留カードAB12345678CD.txt"
 
 
 async def test_a_file_name_with_personal_data_is_never_stored_or_sent(ws):
-    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行" theme=医療・福祉')
-    await ws.driver.command(seed.ADMIN, SESSION.format(bureau="tokyo", start="2027-05-15T14:00", capacity=10,
-                                                       deadline="2027-05-01T17:00", release="2027-05-07T09:00"))
+    await case_and_tokyo_session(ws)
     await upload(ws, CLEAN, NAMED)
     findings = ws.fake.dm_messages(seed.ADMIN)[-1]
     shown = texts([findings])

@@ -17,25 +17,14 @@ from bot.core.i18n import t
 from bot.people import service as people
 from bot.study_groups.service import INVITATION_KIND, proposal_counter, study_group_metrics
 from storage.models import CaseSession, Delivery, Nudge, ProposalCount, StudyGroup, SurveyInvite, SurveyRun
-from tests.handlers.conftest import JST, announced, texts
+from tests.handlers.conftest import JST, add_coordinators, announced, texts
 
 OSAKA_THEMES = ("医療・福祉,教育", "医療・福祉,労働", "医療・福祉", "医療・福祉,教育", "医療・福祉,家庭・DV")
 
 
-async def add_people(ws, count: int, *, prefix: str, prefecture: str = "大阪府", themes=OSAKA_THEMES) -> list[str]:
-    users = []
-    now = ws.clock.now()
-    async with ws.deps.uow() as uow:
-        for i in range(count):
-            user_id = f"{prefix}{i:03d}"
-            ws.fake.add_user(user_id, f"{prefix.lower()}{i}")
-            change = people.validate_profile({"name": f"大阪 {i}", "prefecture": prefecture,
-                                              "affiliation": ("public", "private")[i % 2],
-                                              "themes": themes[i % len(themes)]})
-            await people.update_profile(uow, now, user_id, change)
-            await people.accept_pledge(uow, now, user_id)
-            users.append(user_id)
-    return users
+async def add_people(ws, count: int, *, prefix: str, themes=OSAKA_THEMES) -> list[str]:
+    """Coordinators in Osaka, sharing some of their themes."""
+    return await add_coordinators(ws, count, prefix=prefix, prefecture="大阪府", themes=themes)
 
 
 async def seeded_nudges_off(ws) -> None:
@@ -69,13 +58,18 @@ async def accept(ws, users: list[str]) -> None:
     await ws.run_due()
 
 
-async def form_group(ws) -> tuple[StudyGroup, list[str]]:
-    """Ten Osaka coordinators nudged; the first group's first three accept."""
+async def first_group_nudged(ws) -> list[str]:
+    """Ten Osaka coordinators matched and nudged; the members of the first group."""
     await seeded_nudges_off(ws)
     await add_people(ws, 10, prefix="UOSA")
     await nudge_now(ws)
     await ws.advance(timedelta(hours=1))  # 09:00 → 10:00 on a Thursday: nudges go out
-    members = next(iter((await groups_and_members(ws)).values()))
+    return next(iter((await groups_and_members(ws)).values()))
+
+
+async def form_group(ws) -> tuple[StudyGroup, list[str]]:
+    """The first group's first three accept its nudge."""
+    members = await first_group_nudged(ws)
     await accept(ws, members[:3])
     async with ws.deps.uow() as uow:
         group = (await uow.study_groups.with_status("active"))[0]
@@ -123,11 +117,7 @@ async def test_accepting_opens_a_private_channel_with_the_starter_kit(ws):
 
 
 async def test_a_space_another_process_is_opening_is_not_opened_twice(ws):
-    await seeded_nudges_off(ws)
-    await add_people(ws, 10, prefix="UOSA")
-    await nudge_now(ws)
-    await ws.advance(timedelta(hours=1))
-    members = next(iter((await groups_and_members(ws)).values()))
+    members = await first_group_nudged(ws)
     async with ws.deps.uow() as uow:  # another process claimed the space and is talking to Slack
         group = (await uow.study_groups.with_status("forming"))[0]
         group.space_claimed_until = ws.clock.now() + timedelta(minutes=10)
@@ -141,11 +131,7 @@ async def test_a_space_another_process_is_opening_is_not_opened_twice(ws):
 
 
 async def test_only_the_person_nudged_can_answer_and_not_now_does_not_count(ws):
-    await seeded_nudges_off(ws)
-    await add_people(ws, 10, prefix="UOSA")
-    await nudge_now(ws)
-    await ws.advance(timedelta(hours=1))
-    members = next(iter((await groups_and_members(ws)).values()))
+    members = await first_group_nudged(ws)
     someone_elses = nudge_message(ws, members[0])
     await ws.driver.press(members[1], someone_elses, ids.NUDGE_ACCEPT)
     assert "あなた宛てではありません" in texts(ws.fake.ephemerals(members[1])[-1:])
@@ -279,7 +265,7 @@ async def test_a_self_run_session_goes_through_registration_and_reminders(ws):
     assert "S1" in texts(ws.fake.messages(group.channel_id)[-1:])  # announced in the group's space
     assert "S1" in texts(ws.fake.dm_messages(proposer)[-1:])
     # nearby coordinators outside the group are invited by DM, with a Join button
-    outsider = next(f"UOSA{i:03d}" for i in range(10) if f"UOSA{i:03d}" not in members)
+    outsider = next(f"UOSA{i:04d}" for i in range(10) if f"UOSA{i:04d}" not in members)
     invitation = next(m for m in reversed(ws.fake.dm_messages(outsider)) if ids.SESSION_JOIN in str(m.get("blocks")))
     await ws.driver.press(outsider, invitation, ids.SESSION_JOIN)
     await ws.driver.command(second, "join S1")
@@ -351,7 +337,7 @@ async def test_proposals_are_capped_per_person_per_month(ws):
     for day, form in enumerate(forms[:2]):
         await ws.driver.submit_view(proposer, form, proposal_values(start + timedelta(days=day)))
         await ws.run_due()
-    invitations = sum(len(ws.fake.dm_messages(u)) for u in (f"UOSA{i:03d}" for i in range(10)) if u != proposer)
+    invitations = sum(len(ws.fake.dm_messages(u)) for u in (f"UOSA{i:04d}" for i in range(10)) if u != proposer)
 
     await ws.driver.command(proposer, "propose")
     refusal = texts(ws.fake.ephemerals(proposer)[-1:])
@@ -361,7 +347,7 @@ async def test_proposals_are_capped_per_person_per_month(ws):
     assert "月2件まで" in texts(ws.fake.dm_messages(proposer)[-1:])
     async with ws.deps.uow() as uow:
         assert len([s for s in await uow.sessions.all() if s.kind == "self_run"]) == 2
-    assert sum(len(ws.fake.dm_messages(u)) for u in (f"UOSA{i:03d}" for i in range(10)) if u != proposer) == invitations
+    assert sum(len(ws.fake.dm_messages(u)) for u in (f"UOSA{i:04d}" for i in range(10)) if u != proposer) == invitations
 
     await ws.driver.command(proposer, "profile set lang=en")
     await ws.driver.command(proposer, "propose")
@@ -460,7 +446,7 @@ async def test_six_simultaneous_proposals_make_exactly_the_cap_and_the_rest_are_
     assert len(made) == cap
     async with ws.deps.uow() as uow:
         invitations = list(await uow.session.scalars(select(Delivery).where(Delivery.kind == INVITATION_KIND)))
-    neighbours = [f"UOSA{i:03d}" for i in range(10) if f"UOSA{i:03d}" not in members[:3]]
+    neighbours = [f"UOSA{i:04d}" for i in range(10) if f"UOSA{i:04d}" not in members[:3]]
     assert sorted((d.session_id, d.recipient) for d in invitations) == sorted(
         (item.id, user) for item in made for user in neighbours)
     answers = texts(ws.fake.dm_messages(proposer)[dms_before:])

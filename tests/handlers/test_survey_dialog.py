@@ -276,13 +276,19 @@ SESSION = ("admin session new case=C1 bureau=tokyo start=2027-05-15T14:00 minute
            "deadline=2027-05-01T17:00 release=2027-05-07T09:00")
 
 
-async def test_a_held_session_sends_its_attendees_the_post_session_survey(ws):
+async def six_joined(ws) -> list[str]:
+    """S1 announced, and six Tokyo coordinators in it; who they are."""
     await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
     await ws.driver.command(seed.ADMIN, SESSION)
     await announced(ws)
     tokyo = COORDINATORS[:6]
     for user in tokyo:
         await ws.driver.command(user, "join S1")
+    return tokyo
+
+
+async def test_a_held_session_sends_its_attendees_the_post_session_survey(ws):
+    tokyo = await six_joined(ws)
     await ws.driver.command(seed.STAFF_TOKYO, "admin survey send S1")
     assert "開催済みになっていません" in texts(ws.fake.ephemerals(seed.STAFF_TOKYO)[-1:])
     await ws.driver.command(seed.STAFF_TOKYO, "admin report S1")
@@ -335,12 +341,7 @@ async def test_survey_commands_are_for_the_secretariat(ws):
 
 
 async def _held_session_run(ws) -> tuple[list[str], str]:
-    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
-    await ws.driver.command(seed.ADMIN, SESSION)
-    await announced(ws)
-    tokyo = COORDINATORS[:6]
-    for user in tokyo:
-        await ws.driver.command(user, "join S1")
+    tokyo = await six_joined(ws)
     await ws.advance(timedelta(days=44, hours=7))
     async with ws.deps.uow() as uow:
         run = (await uow.surveys.runs_for_session(1, "post_session"))[0]
