@@ -150,24 +150,13 @@ class PrivacyRepository:
             .values(dedupe_key=func.replace(Delivery.dedupe_key, user_id, tombstone))
             .execution_options(synchronize_session=False))
         # The channel a direct message went to is the person's own DM channel: an id of theirs.
-        result = await self.session.execute(
-            update(Delivery).where(Delivery.recipient == tombstone, Delivery.slack_channel.is_not(None))
-            .values(slack_channel=None).execution_options(synchronize_session=False))
-        counts["deliveries.slack_channel"] = result.rowcount or 0
-        result = await self.session.execute(
-            update(FanoutBatch).where(FanoutBatch.admin_user_id == tombstone, FanoutBatch.progress_channel.is_not(None))
-            .values(progress_channel=None).execution_options(synchronize_session=False))
-        counts["fanout_batches.progress_channel"] = result.rowcount or 0
+        counts.update(await self._empty(Delivery.slack_channel, where=Delivery.recipient == tombstone))
+        counts.update(await self._empty(FanoutBatch.progress_channel, where=FanoutBatch.admin_user_id == tombstone))
         # What a lecturer wrote declining a request is their own text: it goes with them.
-        result = await self.session.execute(
-            update(CaseRequest).where(CaseRequest.lecturer_user_id == tombstone, CaseRequest.reason_encrypted.is_not(None))
-            .values(reason_encrypted=None).execution_options(synchronize_session=False))
-        counts["case_requests.reason_encrypted"] = result.rowcount or 0
+        counts.update(await self._empty(CaseRequest.reason_encrypted,
+                                        where=CaseRequest.lecturer_user_id == tombstone))
         # A date poll's note is its organiser's own text: it goes with them.
-        result = await self.session.execute(
-            update(DatePoll).where(DatePoll.organiser_user_id == tombstone, DatePoll.note_encrypted.is_not(None))
-            .values(note_encrypted=None).execution_options(synchronize_session=False))
-        counts["date_polls.note_encrypted"] = result.rowcount or 0
+        counts.update(await self._empty(DatePoll.note_encrypted, where=DatePoll.organiser_user_id == tombstone))
         for column in JSON_COLUMNS:
             rows = await self.session.scalars(
                 select(column.class_).where(_names(column, user_id)).execution_options(populate_existing=True))
@@ -178,6 +167,13 @@ class PrivacyRepository:
             counts[f"{column.class_.__tablename__}.{column.key}"] = changed
         await self.session.flush()
         return counts
+
+    async def _empty(self, column, *, where) -> dict[str, int]:
+        """Set `column` to NULL in the rows `where` picks that have a value; {"table.column": how many}."""
+        result = await self.session.execute(
+            update(column.class_).where(where, column.is_not(None)).values({column.key: None})
+            .execution_options(synchronize_session=False))
+        return {f"{column.class_.__tablename__}.{column.key}": result.rowcount or 0}
 
     async def blur_times(self, tombstone: str, tz: tzinfo) -> int:
         """Cut the times of what the person did, in the rows now carrying `tombstone`, to the day
