@@ -3,10 +3,10 @@ hundreds of sessions costs a handful of statements rather than several per sessi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -24,14 +24,19 @@ from storage.models import (
 _CHUNK = 500
 
 
-def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start:start + _CHUNK]
 
 
 class ReviewRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def _in_chunks(self, ids: Iterable[int], query_for: Callable[[Sequence[int]], Select]) -> list[Row]:
+        """The rows of `query_for(chunk)` over the distinct ids in ascending order, at most _CHUNK a query."""
+        values = sorted(set(ids))
+        rows: list[Row] = []
+        for start in range(0, len(values), _CHUNK):
+            rows += (await self.session.execute(query_for(values[start:start + _CHUNK]))).all()
+        return rows
 
     # --- sessions and registrations -------------------------------------------------------
 
@@ -51,14 +56,12 @@ class ReviewRepository:
 
     async def registration_counts(self, session_ids: Iterable[int]) -> dict[int, dict[str, int]]:
         """session id -> {registration status: count}; sessions without registrations are absent."""
-        ids = sorted(set(session_ids))
+        rows = await self._in_chunks(session_ids, lambda chunk: (
+            select(Registration.session_id, Registration.status, func.count())
+            .where(Registration.session_id.in_(chunk)).group_by(Registration.session_id, Registration.status)))
         counts: dict[int, dict[str, int]] = {}
-        for chunk in _chunks(ids):
-            query = (select(Registration.session_id, Registration.status, func.count())
-                     .where(Registration.session_id.in_(chunk))
-                     .group_by(Registration.session_id, Registration.status))
-            for session_id, status, n in (await self.session.execute(query)).all():
-                counts.setdefault(session_id, {})[status] = n
+        for session_id, status, n in rows:
+            counts.setdefault(session_id, {})[status] = n
         return counts
 
     async def registrations_of(self, user_id: str, *statuses: str) -> list[tuple[Registration, CaseSession]]:
@@ -89,27 +92,19 @@ class ReviewRepository:
 
     async def invite_counts(self, run_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
         """run id -> (invited, completed)."""
-        ids = sorted(set(run_ids))
-        counts: dict[int, tuple[int, int]] = {}
-        for chunk in _chunks(ids):
-            query = (select(SurveyInvite.run_id, func.count(),
-                            func.count().filter(SurveyInvite.completed.is_(True)))
-                     .where(SurveyInvite.run_id.in_(chunk)).group_by(SurveyInvite.run_id))
-            for run_id, invited, completed in (await self.session.execute(query)).all():
-                counts[run_id] = (invited, completed)
-        return counts
+        rows = await self._in_chunks(run_ids, lambda chunk: (
+            select(SurveyInvite.run_id, func.count(), func.count().filter(SurveyInvite.completed.is_(True)))
+            .where(SurveyInvite.run_id.in_(chunk)).group_by(SurveyInvite.run_id)))
+        return {run_id: (invited, completed) for run_id, invited, completed in rows}
 
     async def responses_of_runs(self, run_ids: Iterable[int]) -> list[tuple[int, str | None, bytes]]:
         """(run id, clear bureau, encrypted response) of every response of these runs. The bureau
         is in clear only on responses written before the batches; since then it is inside the
         ciphertext."""
-        ids = sorted(set(run_ids))
-        rows: list[tuple[int, str | None, bytes]] = []
-        for chunk in _chunks(ids):
-            query = (select(SurveyResponse.run_id, SurveyResponse.bureau, SurveyResponse.answers_encrypted)
-                     .where(SurveyResponse.run_id.in_(chunk)).order_by(SurveyResponse.id))
-            rows += [(run_id, bureau, blob) for run_id, bureau, blob in (await self.session.execute(query)).all()]
-        return rows
+        rows = await self._in_chunks(run_ids, lambda chunk: (
+            select(SurveyResponse.run_id, SurveyResponse.bureau, SurveyResponse.answers_encrypted)
+            .where(SurveyResponse.run_id.in_(chunk)).order_by(SurveyResponse.id)))
+        return [(run_id, bureau, blob) for run_id, bureau, blob in rows]
 
     # --- study groups ----------------------------------------------------------------------------
 
@@ -119,11 +114,8 @@ class ReviewRepository:
         return list(await self.session.scalars(query))
 
     async def accepted_members(self, group_ids: Iterable[int]) -> dict[int, int]:
-        ids = sorted(set(group_ids))
-        counts: dict[int, int] = {}
-        for chunk in _chunks(ids):
-            query = (select(StudyGroupMember.group_id, func.count())
-                     .where(StudyGroupMember.group_id.in_(chunk), StudyGroupMember.status == "accepted")
-                     .group_by(StudyGroupMember.group_id))
-            counts.update({group_id: n for group_id, n in (await self.session.execute(query)).all()})
-        return counts
+        rows = await self._in_chunks(group_ids, lambda chunk: (
+            select(StudyGroupMember.group_id, func.count())
+            .where(StudyGroupMember.group_id.in_(chunk), StudyGroupMember.status == "accepted")
+            .group_by(StudyGroupMember.group_id)))
+        return {group_id: n for group_id, n in rows}
