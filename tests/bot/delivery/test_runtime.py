@@ -99,10 +99,7 @@ async def test_started_runtime_delivers_when_woken_and_stops_cleanly(deps, fake,
     try:
         await enqueue_notes(deps, ["URWAKE"], due_at=clock.now() + timedelta(minutes=5))
         clock.advance(timedelta(minutes=5))  # a ManualClock move wakes the dispatcher
-        for _ in range(200):
-            if dm_texts(fake, "URWAKE"):
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: dm_texts(fake, "URWAKE"))
     finally:
         await runtime.stop()
     assert dm_texts(fake, "URWAKE") == ["note 0"]
@@ -120,16 +117,10 @@ async def test_a_wake_up_after_a_command_dispatches_without_running_the_jobs(dep
     runtime = make_runtime(deps, wiring=wire([TEST_NOTES, Feature("counted", jobs=(Job("counted", counted, every=DAY),))]))
     await runtime.start()  # the first look runs the jobs (work may have come due while down)
     try:
-        for _ in range(200):
-            if runs:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: bool(runs))
         await enqueue_notes(deps, ["URCMD"], due_at=clock.now())
         deps.wake_dispatcher()  # what a command does after queueing a message
-        for _ in range(200):
-            if dm_texts(fake, "URCMD"):
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: dm_texts(fake, "URCMD"))
     finally:
         await runtime.stop()
     assert dm_texts(fake, "URCMD") == ["note 0"]
