@@ -12,10 +12,17 @@ from bot.core.timefmt import format_datetime
 from bot.kit import (actions, button, channel as channel_link, context, escape, header, mention, modal, option, plain,
                      section)
 from bot.polls.results import ANSWERS, MAX_SLOTS, NOTE_MAX, TITLE_MAX, PollTable, SlotLine
+from bot.privacy.results import TOMBSTONE_PREFIX
 from config.reference import find_theme
 from storage.models import CaseSession, DatePoll, DatePollSlot, StudyGroup
 
 MARKS = {"yes": "○", "maybe": "△", "no": "×"}
+
+
+def person(user_id: str, lang: str) -> str:
+    """A mention, or "a person whose data was deleted" for someone who asked to be forgotten: their id is
+    a tombstone of no Slack user, and a mention of it would show as raw text."""
+    return t("polls.forgotten_person", lang) if user_id.startswith(TOMBSTONE_PREFIX) else mention(user_id)
 
 
 def slot_block(n: int) -> str:
@@ -70,9 +77,9 @@ def _slot_text(line: SlotLine, best: bool, chosen: bool, lang: str, tz: ZoneInfo
     counts = t("polls.table.counts", lang, yes=len(line.yes), maybe=len(line.maybe), no=len(line.no))
     text = f"*{when}*{mark}\n{counts}"
     if line.yes:
-        text += "\n" + t("polls.table.can_come", lang, people=" ".join(mention(u) for u in line.yes))
+        text += "\n" + t("polls.table.can_come", lang, people=" ".join(person(u, lang) for u in line.yes))
     if line.maybe:
-        text += "\n" + t("polls.table.may_come", lang, people=" ".join(mention(u) for u in line.maybe))
+        text += "\n" + t("polls.table.may_come", lang, people=" ".join(person(u, lang) for u in line.maybe))
     return text
 
 
@@ -82,7 +89,7 @@ def build_table(table: PollTable, note: str, lang: str, tz: ZoneInfo) -> list[di
     poll = table.poll
     is_open = poll.status == "open"
     blocks = [header(t("polls.table.heading", lang, title=poll.title)),
-              context(t("polls.table.by", lang, organiser=mention(poll.organiser_user_id)))]
+              context(t("polls.table.by", lang, organiser=person(poll.organiser_user_id, lang)))]
     if note:
         blocks.append(section(escape(note)))
     for line in table.lines:
@@ -116,7 +123,7 @@ def build_ballot(table: PollTable, user_id: str, note: str, lang: str, tz: ZoneI
     poll = table.poll
     is_open = poll.status == "open"
     channel_id = table.group.channel_id if table.group is not None else None
-    by = t("polls.ballot.by", lang, organiser=mention(poll.organiser_user_id),
+    by = t("polls.ballot.by", lang, organiser=person(poll.organiser_user_id, lang),
            channel=channel_link(channel_id) if channel_id else t("polls.ballot.no_channel", lang))
     blocks = [header(t("polls.table.heading", lang, title=poll.title)), context(by)]
     if note:
@@ -163,7 +170,7 @@ def build_created(poll: DatePoll, channel_id: str, slots: int, lang: str) -> lis
 
 
 def build_nudge(poll: DatePoll, channel_id: str, lang: str) -> list[dict]:
-    return [section(t("polls.nudge", lang, title=escape(poll.title), organiser=mention(poll.organiser_user_id),
+    return [section(t("polls.nudge", lang, title=escape(poll.title), organiser=person(poll.organiser_user_id, lang),
                       channel=channel_link(channel_id)))]
 
 
@@ -177,7 +184,7 @@ def build_decided(poll: DatePoll, slot: DatePollSlot, line: SlotLine | None, ses
         blocks.append(section(t("polls.decided.reminder", lang)))
     people = [*(line.yes if line else []), *(line.maybe if line else [])]
     if people:
-        blocks.append(context(t("polls.decided.people", lang, people=" ".join(mention(u) for u in people))))
+        blocks.append(context(t("polls.decided.people", lang, people=" ".join(person(u, lang) for u in people))))
     return blocks
 
 

@@ -7,11 +7,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import ids
+from bot.core.i18n import t as t_
 from bot.local.slack.blockkit import validate_message_blocks, validate_view
-from bot.local.slack.escaping import mrkdwn_texts
+from bot.local.slack.escaping import mrkdwn_texts, text_faults
 from bot.polls import blocks
 from bot.polls.results import PollTable, SlotLine
 from bot.polls.service import MAX_SLOTS, PollFieldError, PollForm, best_slot, validate_poll
+from bot.privacy.results import TOMBSTONE_PREFIX
 from storage.models import CaseSession, DatePoll, DatePollSlot, StudyGroup
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -143,3 +145,20 @@ def test_an_answer_value_is_read_back_or_refused():
     assert blocks.parse_answer_value(blocks.answer_value(3, 14, "maybe")) == (3, 14, "maybe")
     for bad in ("", "3:14", "3:14:perhaps", "x:14:yes", "3:14:yes:1"):
         assert blocks.parse_answer_value(bad) is None
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_forgotten_organiser_or_member_is_named_as_deleted_never_mentioned(lang):
+    # Found by the year simulator (invariant 6): after the organiser's forget-me, the table's refresh
+    # mentioned their tombstone id, which is no Slack user and shows as raw text.
+    gone = TOMBSTONE_PREFIX + "A1DFAE35F209"
+    table = full_table()
+    table.poll.organiser_user_id = gone
+    table.lines[0].yes = [gone, "U0001"]
+    built = (blocks.build_table(table, "", lang, JST) + blocks.build_ballot(table, "U0001", "", lang, JST)
+             + blocks.build_nudge(table.poll, "C0GROUP", lang))
+    users = {f"U{i:04d}" for i in range(30)}
+    text = "\n".join(t for _place, t in mrkdwn_texts({"blocks": built}))
+    assert gone not in text and "<@U0001>" in text
+    assert text.count(t_("polls.forgotten_person", lang)) >= 3
+    assert text_faults(text, users=users, channels={"C0GROUP"}) == []
