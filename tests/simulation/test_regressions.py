@@ -99,3 +99,26 @@ def test_a_date_poll_answered_in_the_channel_and_by_dm_then_closed_takes_no_old_
         assert answers == {("UC02", 1): "yes", ("UC03", 2): "maybe"}
     finally:
         state.teardown()
+
+
+def test_a_change_notice_still_waiting_when_its_session_is_cancelled_is_superseded():
+    """Invariant 3 (the model, not the bot): a change notice Slack refused once waits for its retry; the
+    session is cancelled meanwhile, so the bot drops it for the cancellation notice. The invariant owed it
+    still (a 5-year soak, seed 407)."""
+    state = YearSimulation()
+    try:
+        state.everything_that_must_hold()
+        state.case_new(theme='教育', lecturer=False)
+        state.everything_that_must_hold()
+        state.session_new(case='C1', bureau='tokyo', days=30, capacity=5, minimum=1, by_staff=False, announce=True)
+        state.everything_that_must_hold()
+        state.join(person='UC01', session='S1', confirm=True)
+        state.everything_that_must_hold()
+        state.slack_hiccup(method='chat.postMessage')
+        state.everything_that_must_hold()
+        state.edit(session='S1', change='minutes', by_staff=False)
+        state.everything_that_must_hold()
+        state.cancel(session='S1', reason='')
+        state.everything_that_must_hold()
+    finally:
+        state.teardown()
