@@ -126,6 +126,23 @@ class YearSimulation(RuleBasedStateMachine):
         self.step.replies.append((user, reply))
         return reply
 
+    def open_form(self, user: str, callback_id: str) -> dict | None:
+        """The form `user` has open, when it is `callback_id`'s (a refusal opens none)."""
+        form = self.world.fake.current_view(user)
+        return form if form is not None and form.get("callback_id") == callback_id else None
+
+    async def submit(self, user: str, form: dict, values: dict):
+        submitted = await self.ws.driver.submit_view(user, form, values)
+        self.step.replies.append((user, submitted))
+        return submitted
+
+    async def press_and_fill(self, user: str, message: dict, action_id: str, callback_id: str, values: dict) -> None:
+        """Press a button that opens a form, and submit the form with `values` when it opened."""
+        await self.press(user, message, action_id)
+        form = self.open_form(user, callback_id)
+        if form is not None:
+            await self.submit(user, form, values)
+
     def existing(self, session: str) -> str:
         """Rules name sessions S1…S6: they stand for the sessions that exist, in order and cyclically
         (S2 of three is the second, S5 the second again), so a random year acts on real sessions;
@@ -363,16 +380,15 @@ class YearSimulation(RuleBasedStateMachine):
 
         async def upload():
             reply = await self.command(uploader, f"admin material add {case}")
-            form = self.world.fake.current_view(uploader)
-            if form is None or form.get("callback_id") != ids.MATERIAL_UPLOAD_VIEW:
+            form = self.open_form(uploader, ids.MATERIAL_UPLOAD_VIEW)
+            if form is None:
                 return reply
             file_id = self.world.fake.add_user_file(uploader, "case.txt", FLAGGED if flagged else CLEAN)
-            submitted = await self.ws.driver.submit_view(uploader, form, {
+            await self.submit(uploader, form, {
                 ids.MATERIAL_CASE_BLOCK: {ids.MATERIAL_CASE_INPUT: case},
                 ids.MATERIAL_KIND_BLOCK: {ids.MATERIAL_KIND_INPUT: "material"},
                 ids.MATERIAL_FILE_BLOCK: {ids.MATERIAL_FILE_INPUT: [file_id]},
             })
-            self.step.replies.append((uploader, submitted))
         self.act("upload", upload())
 
     @rule(by_lecturer=st.booleans(), action=st.sampled_from((ids.MATERIAL_ACCEPT_PROPOSAL, ids.MATERIAL_CONFIRM,
@@ -397,53 +413,41 @@ class YearSimulation(RuleBasedStateMachine):
 
         async def ask():
             await self.command(actor, "admin request")
-            form = self.world.fake.current_view(actor)
-            if form is None or form.get("callback_id") != ids.REQUEST_VIEW:
+            form = self.open_form(actor, ids.REQUEST_VIEW)
+            if form is None:
                 return
             due = self.world.clock.now().astimezone(START.tzinfo).date() + timedelta(days=days)
             typed = {"theme": theme, "title": f"依頼の事例 {self.model.requests_made}", "lecturer": seed.LECTURER,
                      "due": due.isoformat(), "note": "外来での通訳の手配を中心に"}
-            submitted = await self.ws.driver.submit_view(actor, form, {
+            await self.submit(actor, form, {
                 ids.REQUEST_FIELD_BLOCKS[name][0]: {ids.REQUEST_FIELD_BLOCKS[name][1]: value}
                 for name, value in typed.items()})
-            self.step.replies.append((actor, submitted))
         self.act("request", ask())
 
     @rule(accept=st.booleans(), pick=st.integers(0, 5))
     def answer_request(self, accept, pick):
         """The lecturer accepts, or declines with a reason, one of the requests in their DM."""
-        found = [m for m in self.world.fake.dm_messages(seed.LECTURER)
-                 if ids.REQUEST_ACCEPT in json.dumps(m.get("blocks") or [])]
-        if not found:
-            return
-        message = dict(found[pick % len(found)], channel=self.world.fake.dm_channel_id(seed.LECTURER))
-
-        async def answer():
-            await self.press(seed.LECTURER, message, ids.REQUEST_ACCEPT if accept else ids.REQUEST_DECLINE)
-            form = self.world.fake.current_view(seed.LECTURER)
-            if not accept and form is not None and form.get("callback_id") == ids.REQUEST_DECLINE_VIEW:
-                submitted = await self.ws.driver.submit_view(seed.LECTURER, form, {
-                    ids.REQUEST_REASON_BLOCK: {ids.REQUEST_REASON_INPUT: "今年度は時間が取れません"}})
-                self.step.replies.append((seed.LECTURER, submitted))
-        self.act("answer_request", answer())
+        self.yes_or_no_with_a_form("answer_request", seed.LECTURER, pick, accept, ids.REQUEST_ACCEPT,
+                                   ids.REQUEST_DECLINE, ids.REQUEST_DECLINE_VIEW,
+                                   {ids.REQUEST_REASON_BLOCK: {ids.REQUEST_REASON_INPUT: "今年度は時間が取れません"}})
 
     @rule(approve=st.booleans(), pick=st.integers(0, 5))
     def review_request(self, approve, pick):
         """The secretariat approves, or returns with a note, material that arrived on a requested case."""
-        found = [m for m in self.world.fake.dm_messages(seed.ADMIN)
-                 if ids.REQUEST_APPROVE in json.dumps(m.get("blocks") or [])]
+        self.yes_or_no_with_a_form("review_request", seed.ADMIN, pick, approve, ids.REQUEST_APPROVE,
+                                   ids.REQUEST_RETURN, ids.REQUEST_RETURN_VIEW,
+                                   {ids.REQUEST_RETURN_BLOCK: {ids.REQUEST_RETURN_INPUT: "経過をもう少し詳しく"}})
+
+    def yes_or_no_with_a_form(self, name: str, user: str, pick: int, yes: bool, yes_button: str, no_button: str,
+                              no_form: str, no_values: dict) -> None:
+        """One of the messages in `user`'s DM with a yes button: yes pressed, or no pressed and the form it
+        opens submitted with `no_values`."""
+        found = [m for m in self.world.fake.dm_messages(user) if yes_button in json.dumps(m.get("blocks") or [])]
         if not found:
             return
-        message = dict(found[pick % len(found)], channel=self.world.fake.dm_channel_id(seed.ADMIN))
-
-        async def review():
-            await self.press(seed.ADMIN, message, ids.REQUEST_APPROVE if approve else ids.REQUEST_RETURN)
-            form = self.world.fake.current_view(seed.ADMIN)
-            if not approve and form is not None and form.get("callback_id") == ids.REQUEST_RETURN_VIEW:
-                submitted = await self.ws.driver.submit_view(seed.ADMIN, form, {
-                    ids.REQUEST_RETURN_BLOCK: {ids.REQUEST_RETURN_INPUT: "経過をもう少し詳しく"}})
-                self.step.replies.append((seed.ADMIN, submitted))
-        self.act("review_request", review())
+        message = dict(found[pick % len(found)], channel=self.world.fake.dm_channel_id(user))
+        self.act(name, self.press(user, message, yes_button) if yes else
+                 self.press_and_fill(user, message, no_button, no_form, no_values))
 
     # --- the case library ------------------------------------------------------------------------------
 
@@ -555,15 +559,15 @@ class YearSimulation(RuleBasedStateMachine):
         async def open_poll():
             reply = await self.ws.driver.command(organiser, "poll", channel_id=group.channel_id)
             self.step.replies.append((organiser, reply))
-            form = self.world.fake.current_view(organiser)
-            if form is None or form.get("callback_id") != ids.POLL_VIEW:
+            form = self.open_form(organiser, ids.POLL_VIEW)
+            if form is None:
                 return
             day = self.world.clock.now().astimezone(START.tzinfo).replace(hour=14, minute=0, second=0, microsecond=0)
             values = {ids.POLL_TITLE_BLOCK: {ids.POLL_TITLE_INPUT: f"勉強会 {opened + 1}"},
                       ids.POLL_GROUP_BLOCK: {ids.POLL_GROUP_INPUT: group.code}}
             for n, days in enumerate((1, 3, 5) if when == "soon" else (9, 10, 12), start=1):
                 values[ids.POLL_SLOT_BLOCK.format(n=n)] = {ids.POLL_SLOT_INPUT: int((day + timedelta(days=days)).timestamp())}
-            self.step.replies.append((organiser, await self.ws.driver.submit_view(organiser, form, values)))
+            await self.submit(organiser, form, values)
         self.act("poll_open", open_poll())
 
     @rule(poll_pick=st.integers(0, 3), person_pick=st.integers(0, 3), slot_pick=st.integers(0, 2),
@@ -620,13 +624,12 @@ class YearSimulation(RuleBasedStateMachine):
 
         async def close():
             await self.press(organiser, table, ids.POLL_CLOSE)
-            form = self.world.fake.current_view(organiser)
-            if form is None or form.get("callback_id") != ids.POLL_CLOSE_VIEW:
+            form = self.open_form(organiser, ids.POLL_CLOSE_VIEW)
+            if form is None:
                 return
-            submitted = await self.ws.driver.submit_view(organiser, form, {
+            submitted = await self.submit(organiser, form, {
                 ids.POLL_CLOSE_SLOT_BLOCK: {ids.POLL_CLOSE_SLOT_INPUT: str(slots[slot_pick % len(slots)].id)},
                 ids.POLL_CLOSE_OUTCOME_BLOCK: {ids.POLL_CLOSE_OUTCOME_INPUT: outcome}})
-            self.step.replies.append((organiser, submitted))
             if (submitted.ack or {}).get("response_action") == "errors":
                 await self.ws.driver.close_view(organiser, form)
         self.act("poll_close", close())
