@@ -71,6 +71,12 @@ def dm_select(message: dict, slot_id: int) -> dict:
     return block.get("accessory") or {}
 
 
+async def choose_english(ws, *users: str) -> None:
+    async with ws.deps.uow() as uow:
+        for user in users:
+            await people.update_profile(uow, ws.clock.now(), user, people.ProfileChange({"lang": "en"}))
+
+
 async def slot_ids(ws, poll: DatePoll) -> list[int]:
     async with ws.deps.uow() as uow:
         return [s.id for s in await uow.date_polls.slots(poll.id)]
@@ -246,9 +252,7 @@ async def test_a_nudge_waits_for_office_hours(ws):
 
 async def test_in_english_for_a_group_that_chose_english(ws):
     group, members = await form_group(ws)
-    async with ws.deps.uow() as uow:
-        for user in members:
-            await people.update_profile(uow, ws.clock.now(), user, people.ProfileChange({"lang": "en"}))
+    await choose_english(ws, *members)
     organiser, second = members[:2]
     view = await open_form(ws, organiser, group.channel_id)
     assert view["title"]["text"] == "Date poll"
@@ -337,8 +341,7 @@ async def test_after_the_close_a_select_in_the_dm_or_the_channel_says_the_poll_i
 async def test_the_dm_is_in_each_members_own_language(ws):
     group, members = await form_group(ws)
     organiser, second = members[:2]
-    async with ws.deps.uow() as uow:
-        await people.update_profile(uow, ws.clock.now(), second, people.ProfileChange({"lang": "en"}))
+    await choose_english(ws, second)
     poll = await start_poll(ws, group, organiser)
     first = (await slot_ids(ws, poll))[0]
     assert "I can come" in str(ballot(ws, second)["blocks"]) and "same answer" in texts([ballot(ws, second)])
@@ -452,9 +455,7 @@ async def test_an_organiser_without_the_pledge_is_told_in_the_form_and_may_still
 
 async def test_in_english_a_dm_answer_reaches_the_table_and_a_slot_too_soon_is_explained(ws):
     group, members = await form_group(ws)
-    async with ws.deps.uow() as uow:
-        for user in members:
-            await people.update_profile(uow, ws.clock.now(), user, people.ProfileChange({"lang": "en"}))
+    await choose_english(ws, *members)
     organiser, second = members[:2]
     now = ws.clock.now().astimezone(JST)
     poll = await start_poll(ws, group, organiser, slots=[now + timedelta(days=1, hours=5), now + timedelta(days=8)])
