@@ -18,6 +18,11 @@ from bot.core.i18n import t
 from bot.core.pseudonymisation import propose_document
 
 
+# What a file that cannot be checked raises; each gets one line on the error stream and exit status 2.
+CANNOT_CHECK = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError, NotRegularFile, FileTooLarge,
+                UnsupportedDocument, UnreadableDocument, TextTooLong)
+
+
 def main_check_anonymisation(path: str, fmt: str = "text", lang: str = "ja", out: TextIO | None = None,
                              err: TextIO | None = None, propose: bool = False, output: str | None = None,
                              force: bool = False, clock: Clock | None = None, include_checks: bool = False) -> int:
@@ -34,30 +39,8 @@ def main_check_anonymisation(path: str, fmt: str = "text", lang: str = "ja", out
         data = read_regular_file(file, MAX_FILE_BYTES)
         document = read_document(data, file.name)
         findings = document.locate(check_text(document.text, lang=lang))
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        print(t("anonymisation.cli.missing", lang, path=path), file=err)
-        return 2
-    except PermissionError:
-        print(t("anonymisation.cli.unreadable", lang, path=path), file=err)
-        return 2
-    except NotRegularFile:
-        print(t("anonymisation.cli.not_a_file", lang, path=path), file=err)
-        return 2
-    except FileTooLarge as too_large:
-        print(t("anonymisation.cli.too_large", lang, path=path, mb=too_large.limit // (1024 * 1024)), file=err)
-        return 2
-    except DocumentTooLarge:
-        print(t("anonymisation.cli.too_big_to_read", lang, path=path, pages=MAX_PDF_PAGES,
-                mb=MAX_DOCX_BYTES // (1024 * 1024)), file=err)
-        return 2
-    except UnsupportedDocument as unsupported:
-        print(t("anonymisation.cli.unsupported", lang, path=path, kind=unsupported.kind), file=err)
-        return 2
-    except UnreadableDocument:
-        print(t("anonymisation.cli.unreadable", lang, path=path), file=err)
-        return 2
-    except TextTooLong as too_long:
-        print(t("anonymisation.cli.too_long", lang, path=path, limit=too_long.limit), file=err)
+    except CANNOT_CHECK as error:
+        print(_cannot_check(error, path, lang), file=err)
         return 2
     if fmt == "json":
         print(json.dumps(findings_as_json(findings), ensure_ascii=False, indent=2), file=out)
@@ -71,6 +54,24 @@ def main_check_anonymisation(path: str, fmt: str = "text", lang: str = "ja", out
         return _write_proposal(data, file.name, document, findings, lang, out, err, output, force, include_checks,
                                clock or SystemClock()) or (1 if findings else 0)
     return 1 if findings else 0
+
+
+def _cannot_check(error: Exception, path: str, lang: str) -> str:
+    """The line for one of CANNOT_CHECK (a DocumentTooLarge is an UnreadableDocument: it is asked first)."""
+    if isinstance(error, (FileNotFoundError, IsADirectoryError, NotADirectoryError)):
+        return t("anonymisation.cli.missing", lang, path=path)
+    if isinstance(error, NotRegularFile):
+        return t("anonymisation.cli.not_a_file", lang, path=path)
+    if isinstance(error, FileTooLarge):
+        return t("anonymisation.cli.too_large", lang, path=path, mb=error.limit // (1024 * 1024))
+    if isinstance(error, DocumentTooLarge):
+        return t("anonymisation.cli.too_big_to_read", lang, path=path, pages=MAX_PDF_PAGES,
+                 mb=MAX_DOCX_BYTES // (1024 * 1024))
+    if isinstance(error, UnsupportedDocument):
+        return t("anonymisation.cli.unsupported", lang, path=path, kind=error.kind)
+    if isinstance(error, TextTooLong):
+        return t("anonymisation.cli.too_long", lang, path=path, limit=error.limit)
+    return t("anonymisation.cli.unreadable", lang, path=path)  # PermissionError, UnreadableDocument
 
 
 def _write_proposal(data: bytes, filename: str, document, findings: list[Finding], lang: str, out: TextIO,

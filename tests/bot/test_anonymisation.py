@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from collections import Counter
 from dataclasses import FrozenInstanceError, dataclass
@@ -373,23 +374,45 @@ def test_cli_exit_codes_and_output(tmp_path, capsys):
     assert json.loads(out.getvalue()) == {"findings": []}
 
 
-@pytest.mark.parametrize("setup", ["missing", "unsupported", "corrupt_pdf", "directory"])
-def test_cli_errors_are_one_line_and_exit_2(tmp_path, setup):
+@pytest.mark.parametrize("setup, key", [("missing", "anonymisation.cli.missing"),
+                                        ("unsupported", "anonymisation.cli.unsupported"),
+                                        ("corrupt_pdf", "anonymisation.cli.unreadable"),
+                                        ("directory", "anonymisation.cli.not_a_file"),
+                                        ("fifo", "anonymisation.cli.not_a_file"),
+                                        ("too_large", "anonymisation.cli.too_large"),
+                                        ("too_many_pages", "anonymisation.cli.too_big_to_read")])
+def test_cli_errors_are_one_line_and_exit_2(tmp_path, monkeypatch, setup, key):
+    from bot.core import anonymisation_cli, documents
+
+    path = tmp_path / "case.txt"
+    params = {}
     if setup == "missing":
         path = tmp_path / "nothing.txt"
     elif setup == "unsupported":
         path = tmp_path / "sheet.xlsx"
         path.write_bytes(b"PK\x03\x04 not really")
+        params = {"kind": "xlsx"}
     elif setup == "corrupt_pdf":
         path = tmp_path / "broken.pdf"
         path.write_bytes(b"%PDF-1.4\nthis is not a pdf at all")
-    else:
+    elif setup == "directory":
         path = tmp_path
+    elif setup == "fifo":
+        os.mkfifo(path)
+    elif setup == "too_large":
+        monkeypatch.setattr(anonymisation_cli, "MAX_FILE_BYTES", 3 * 1024 * 1024)
+        path.write_bytes(b"a" * (3 * 1024 * 1024 + 1))
+        params = {"mb": 3}
+    else:
+        def too_many_pages(data, filename):
+            raise documents.DocumentTooLarge("pdf", "pages")
+        monkeypatch.setattr(anonymisation_cli, "read_document", too_many_pages)
+        path.write_text("一頁", encoding="utf-8")
+        params = {"pages": documents.MAX_PDF_PAGES, "mb": documents.MAX_DOCX_BYTES // (1024 * 1024)}
     out, err = io.StringIO(), io.StringIO()
     assert main_check_anonymisation(str(path), fmt="json", out=out, err=err) == 2
     assert out.getvalue() == ""
-    assert len(err.getvalue().strip().splitlines()) == 1
-    assert "Traceback" not in err.getvalue()
+    assert err.getvalue() == t(key, "ja", path=str(path), **params) + "\n"
 
 
 def test_check_document_reads_a_docx(tmp_path):
