@@ -515,6 +515,35 @@ def _machine_keys(folded: str) -> Iterator[tuple[str, int, int, str, bool]]:
         yield kind, start, start + len(value), CONFIDENT, kind == "case_number"
 
 
+# A machine export's key naming a person's name, in any of its forms: ``"name_fa": "…"``, ``<nameKm>…</nameKm>``,
+# ``<name lang="fa">…</name>``, ``"pt_name" value="…"``. Keys of things (file, app, host, company, school…)
+# are not people's names; a value in identifier style (``pt_name``) is another key, not a name.
+_PERSON_NAME_KEY = (r"(?i:(?:(?:full|first|last|given|family|middle|sur|pt|patient|client|child|student|member|person|applicant"
+                    r"|mother|father|guardian|parent|spouse|contact|emergency|staff|worker|caseworker|display|legal|native"
+                    r"|local|alias|holder|resident|head|owner|tenant|sender|recipient)[_\-]?)?name"
+                    r"(?:[_\-]?(?:[a-z]{2}|kana|kanji|romaji|native|local|latin|alphabet|en|ja|full|alt)){0,2})")
+_NAME_KEY_VALUE = re.compile(
+    r"\"(?P<key>" + _PERSON_NAME_KEY + r")\"[ \t]*:[ \t]*\"(?P<value>[^\"\n]{1,60})\""
+    r"|<(?P<tag>" + _PERSON_NAME_KEY + r")(?:[ \t][^<>\n]{0,60})?>(?P<element>[^<>\n]{1,60})</(?P=tag)>"
+    r"|name=\"(?P<field>" + _PERSON_NAME_KEY + r")\"[^<>\n]{0,40}?value=\"(?P<attribute>[^\"\n]{1,60})\"")
+_THING_BEFORE = re.compile(r"(?i:employer|company|school|hospital|clinic|facility|org|agency|office|bank|workplace"
+                           r"|branch|shop|store|church|temple|mosque|file|project|event)|勤務先|会社|学校|病院|施設|機関")
+_IDENTIFIER_STYLE = re.compile(r"[a-z0-9_\-.]+|[A-Z0-9_]+_[A-Z0-9_]+")
+
+
+def _name_keys(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _NAME_KEY_VALUE.finditer(folded):
+        group = next(g for g in ("value", "element", "attribute") if match.group(g) is not None)
+        start, end = _strip(folded, match.start(group), match.end(group))
+        value = folded[start:end]
+        if _IDENTIFIER_STYLE.fullmatch(value) or not _looks_like_a_name(value):
+            continue
+        key = match.group("key") or match.group("tag") or match.group("field")
+        if key.lower() == "name" and _THING_BEFORE.search(folded, max(0, match.start() - 120), match.start()):
+            continue  # {"employer": {"name": …}}: the name of a thing, left to the workplace and school rules
+        yield "person_name", start, end, CONFIDENT
+
+
 # A reference code of the shape offices give their files, with no label: letters, the year and a serial
 # ("KS-2024-0311", "DV-24-0173", "M3-2021-087"). A standard's or model's name has one number, not two.
 _CASE_SHAPE = re.compile(r"(?<![A-Za-z0-9\-./])[A-Z]{1,3}[0-9]?-(?:(?:19|20)[0-9]{2}|[0-9]{2})-[0-9]{3,6}(?![A-Za-z0-9\-/]|\.[0-9])")
@@ -528,6 +557,7 @@ def _case_shapes(folded: str) -> Iterator[tuple[str, int, int, str, bool]]:
 def labelled_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
     """Every value read through its label, as ``(kind, start, end, tier)``."""
     yield from _person_fields(folded)
+    yield from _name_keys(folded)
     yield from _address_fields(folded)
     yield from _place_fields(folded)
     yield from _birth_fields(folded)

@@ -253,6 +253,14 @@ _NOT_A_SPEAKER = re.compile(r"公式|センター|事務局|協会|相談員$|�
                             r"|スタンプ|You$|自分")
 _SPEAKER_TIME_LINE = re.compile(r"^[ \t]*(?P<speaker>[A-Za-zÀ-ÖØ-öø-ɏ][A-Za-zÀ-ÖØ-öø-ɏ0-9._\-]*(?: [A-Za-zÀ-ÖØ-öø-ɏ][A-Za-z"
                                 r"À-ÖØ-öø-ɏ.]*){0,2})[ \t]+" + _TIME + r"[ \t]*$", re.MULTILINE)
+# "11/11 21:30 松下" then the message on the next line (SMS and LINE pasted from a phone): a line of a stamp
+# and a speaker alone. A timetable has such lines too ("9:30 開会"), but a log names each speaker again:
+# read as speakers only when two of them each head two lines or more.
+_TIME_SPEAKER_LINE = re.compile(r"^[ \t]*\[?(?:(?:[0-9]{2,4}[/\-.])?[0-9]{1,2}[/\-.][0-9]{1,2}(?:\([^)\n]{1,3}\))?,? )?"
+                                + _TIME + r"\]?[ \t]+(?P<speaker>[^\t\n:：\]\[()（）]{1,30}?)[ \t]*$", re.MULTILINE)
+_SCHEDULE_WORD = re.compile(r"(?:休憩|昼食|食事|開会|閉会|開始|終了|受付|移動|集合|解散|説明|講演|質疑|挨拶|あいさつ|交流|発表|練習"
+                            r"|準備|片付け|会議|面談|面接|相談|予約|送迎|入浴|就寝|起床|朝食|夕食|散歩|体操|掃除|会|式)$"
+                            r"|(?i:^(?:break|lunch|dinner|breakfast|opening|closing|start|end|meeting|talk|q&a)$)")
 _MESSENGER_NAME = re.compile(r"^(?P<name>[A-ZÀ-Ý][^\n]{2,40})\n(?:[a-zç]{3}\.,|[0-9]{1,2}:[0-9]{2}$)", re.MULTILINE)
 
 
@@ -286,6 +294,23 @@ def _chat_speakers(folded: str) -> Iterator[tuple[str, int, int, str]]:
             handle = re.fullmatch(r"[A-Za-z][A-Za-z0-9]*(?:[._][A-Za-z0-9]+)+", speaker) is not None and len(speaker) >= 5
             if (handle or not all(_is_common(w) for w in words)) and not _NOT_A_SPEAKER.search(speaker):
                 yield "person_name", match.start("speaker"), match.end("speaker"), CONFIDENT
+    heads: dict[str, list[re.Match]] = {}
+    for match in _TIME_SPEAKER_LINE.finditer(folded):
+        # the message follows on the next line; a timetable's next line is often the next time
+        following = folded[match.end() + 1:match.end() + 41].split("\n", 1)[0].strip()
+        if following and not _TIME_SPEAKER_LINE.match(following) and not re.match(r"\[?[0-9]{1,4}[/:\-.]", following):
+            heads.setdefault(match.group("speaker"), []).append(match)
+    speakers = [s for s, lines in heads.items() if len(lines) >= 2 and not _NOT_A_SPEAKER.search(s)
+                and not _SCHEDULE_WORD.search(s)
+                and not re.search(r"[0-9@。、!?！？]", s) and len(s.split()) <= 3 and not is_not_a_person(s)
+                and not all(_is_common(w) for w in s.split())]
+    if len(speakers) >= 2:
+        for speaker in speakers:
+            # a Japanese word heading lines may still be an activity ("9:00 見学"): one to check, unless
+            # the person is named elsewhere (found again from there)
+            tier = CHECK if _JAPANESE_LETTER.search(speaker) else CONFIDENT
+            for match in heads[speaker]:
+                yield "person_name", match.start("speaker"), match.end("speaker"), tier
     for match in _MESSENGER_NAME.finditer(folded):
         name = match.group("name").strip()
         if len(name.split()) >= 2 and not any(_is_common(w) for w in name.split()):
@@ -299,7 +324,7 @@ _LETTER_SELF = re.compile(
 _NOT_SELF = re.compile(r"(?:課|係|部|室|局|所|署|院|会|団|庁|担当|事務|件|方|予定|問題|必要|大丈夫|以上|結構|本人|相談"
                        r"|確認|本日|今日|明日|昨日|今回|次回|前回|時間|状況|通り|とおり|はず|こと|もの|ため|よう|そう"
                        r"|ところ|ばかり|だけ|まで|から|など|さん|様|者|員|長|任|師|後|前|的|用|名|方々)$")
-_NAME_AFTER_TITLE = re.compile(r"(?:^|\s)(?:MSW|行政書士|弁護士|社会福祉士|精神保健福祉士|司法書士|税理士|医師|看護師|通訳|教務"
+_NAME_AFTER_TITLE = re.compile(r"(?:^|\s)(?:MSW|支援員|相談員|社労士|保健師|行政書士|弁護士|社会福祉士|精神保健福祉士|司法書士|税理士|医師|看護師|通訳|教務"
                                r"|担任|校長|院長|所長|理事長|代表|主任|係長|課長|部長)[ 　]+(?P<name>[一-龥々]{1,3} [一-龥々]{1,3})"
                                r"(?=\s|$|（|\()", re.MULTILINE)
 
@@ -507,6 +532,51 @@ COUNTRIES_IN_KANA = frozenset("""ブラジル ペルー フィリピン ベト�
 _NEVER_A_MENTION = frozenset("本人 相談者 申請者 子ども 家族 先生 さん 通訳 担当".split())
 
 
+# The same name written again in another script right after it: in brackets, even on the next line
+# ("Heng Pisey（ហេង ពិសី）", "申立人 シャルミン・アクテル（শারমিন আক্তার、バングラデシュ国籍", "氏名 X\n（Y ／ Z）"),
+# after a slash ("Gholamreza Hosseini／غلامرضا حسینی") or in the next cell of a row ("LONG Sreyneang","ឡុង ស្រីនាង").
+# A bracket's pieces (split at ／ 、 , ;) are names while they are runs of another script or capitalised
+# words that are not common words; the first piece that is not one (a nationality, a date) ends them.
+_SCRIPT_RUN_WHOLE = re.compile(_SCRIPT_WORD + "(?: " + _SCRIPT_WORD + "){0,4}")
+_CAPITALISED_WORDS = re.compile(r"[" + _LATIN_LETTER + r"][" + _LATIN_LETTER + r"'’.\-]*(?: [" + _LATIN_LETTER + r"][" + _LATIN_LETTER
+                                + r"'’.\-]*){0,4}")
+_ALTERNATE_BRACKET = re.compile(r"[ \t]*(?:\n[ \t]*)?\((?P<inner>[^()\n]{1,100})")
+_ALTERNATE_CELL = re.compile(r"[ \t]*(?:/|\t|\",\"|,|\|)[ \t]*(?P<inner>" + _SCRIPT_WORD + "(?: " + _SCRIPT_WORD + "){0,4})"
+                             r"(?=[ \t]*(?:[\"\t|)\n]|$))")
+_PIECE = re.compile(r"[^/、,，;]+")
+
+
+def _alternate_forms(folded: str, name_start: int, end: int) -> Iterator[tuple[str, int, int, str]]:
+    name = folded[name_start:end]
+    latin_name = re.search(r"[" + _LATIN_LETTER + r"]", name) is not None
+    # A katakana name may be a festival or a dish the rules took for a person ("プチュム・バン（ភ្ជុំបិណ្ឌ）"):
+    # its form in another script is then one to check.
+    tier = CHECK if re.fullmatch(r"[ァ-ヴー・=＝ ]+", name) else CONFIDENT
+    cell = _ALTERNATE_CELL.match(folded, end)
+    if cell:
+        yield "person_name", cell.start("inner"), cell.end("inner"), tier
+        return
+    bracket = _ALTERNATE_BRACKET.match(folded, end)
+    if not bracket:
+        return
+    for piece in _PIECE.finditer(folded, bracket.start("inner"), bracket.end("inner")):
+        start, stop = piece.start(), piece.end()
+        while start < stop and folded[start] == " ":
+            start += 1
+        while stop > start and folded[stop - 1] == " ":
+            stop -= 1
+        value = folded[start:stop]
+        if _SCRIPT_RUN_WHOLE.fullmatch(value):
+            yield "person_name", start, stop, tier
+        elif (not latin_name and _CAPITALISED_WORDS.fullmatch(value) and all(w[0].isupper() for w in value.split())
+              and not all(_is_common(w) for w in value.split())):
+            # a name in Latin letters after one in another script ("ミン・テッ・ナイン（MIN THET NAING"), not
+            # a second Latin run after a Latin one ("Contact Notebook (Renrakuchō)")
+            yield "person_name", start, stop, tier
+        else:
+            return
+
+
 def _word_pairs(name: str) -> list[str]:
     words = name.split()
     return [f"{a} {b}" for a, b in zip(words, words[1:])]
@@ -536,6 +606,7 @@ def mentions_again(folded: str, found: Iterable[tuple[str, int, int, str]],
             reading = _READING.match(folded, end)
             if reading and reading.group("reading") not in COUNTRIES_IN_KANA:
                 yield "person_name", reading.start("reading"), reading.end("reading"), CONFIDENT
+            yield from _alternate_forms(folded, start, end)
     for match in _MENTION_WORD.finditer(folded):
         word, start, end = match.group(), match.start(), match.end()
         if word[0] in _LATIN_LETTER_SET:
