@@ -17,7 +17,6 @@ from bot.observability import install_observability
 from bot.signing import VERIFIED, Admission, Signatures
 from bot.wiring import Wiring
 from handlers.context import actor_of, install_actor_middleware
-from handlers.events.people import register_direct_messages
 
 log = logging.getLogger("jirei.app")
 # Bolt gives each of its loggers the level of the logger it is handed (else the root's, whatever is
@@ -50,10 +49,8 @@ def build_app(deps: Deps, wiring: Wiring, *, signing_secret: str, bot_token: str
     install_observability(app, deps)  # first: the request id and the timing ack cover the rest
     install_pooled_respond(app, deps)
     install_event_dedupe(app, deps)
-    install_actor_middleware(app, deps)
-    for register in wiring.listeners:
-        register(app, deps)
-    register_direct_messages(app, deps, wiring.dm_handlers)
+    install_actor_middleware(app, deps, wiring)
+    register_listeners(app, wiring)
 
     @app.error
     async def on_error(error, body, context, respond, logger):
@@ -68,6 +65,18 @@ def build_app(deps: Deps, wiring: Wiring, *, signing_secret: str, bot_token: str
                 log.warning("could not tell the user about the error: %s", type(reply_error).__name__)
 
     return app
+
+
+def register_listeners(app: AsyncApp, wiring: Wiring) -> None:
+    """Hand Bolt every listener bot/features.py declares, with Bolt's own decorators."""
+    for command, listener in wiring.slash_commands.items():
+        app.command(command)(listener)
+    for action_id, listener in wiring.actions.items():
+        app.action(action_id)(listener)
+    for callback_id, listener in wiring.views.items():
+        app.view(callback_id)(listener)
+    for event in wiring.events:
+        app.event(event.type, matchers=list(event.matchers) or None)(event.listener)
 
 
 def _request_kind(body: dict) -> str:

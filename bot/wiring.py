@@ -2,22 +2,31 @@
 
     SESSIONS = Feature(
         name="sessions",
-        listeners=(actions.sessions.register, views.sessions.register),
+        commands={grammar.Join: session_commands.join, ...},           # /jirei join S1
+        actions={ids.SESSION_JOIN: session_actions.join_button, ...},  # a button's action_id
+        views={ids.SESSION_NEW_VIEW: session_views.submit_session},    # a modal's callback_id
         renderers={DeliveryKind.SESSION_CONFIRMED: session_messages.render_confirmed, ...},
-        jobs=(Job("session_decisions", jobs.decide_due_sessions), ...),
+        jobs=(Job("session_decisions", jobs.decide_due_sessions, every=MINUTE), ...),
     )
 
-`wire(features)` merges them into one `Wiring` and refuses two renderers for one delivery kind or
-two jobs of one name. The bot's delivery kinds are the members of `DeliveryKind`
-(bot/delivery/kinds.py); the dispatcher takes any string, so tests may wire kinds of their own. Nothing registers itself on import.
+Each listener is a module-level function in handlers/ taking what Bolt passes by name (ack, body,
+context, …); it reads the Deps with `deps_of(context)`. `wire(features)` merges the features into one
+`Wiring`, the route table: it refuses two handlers for one slash command, /jirei command, action id,
+view or delivery kind, and two jobs of one name. bot/app.py registers the table's listeners with
+Bolt's own `app.command`, `app.action`, `app.view` and `app.event`; bot/runtime.py runs the jobs and
+hands the renderers to the dispatcher. The bot's delivery kinds are the members of `DeliveryKind`
+(bot/delivery/kinds.py); the dispatcher takes any string, so tests may wire kinds of their own.
+Nothing registers itself on import.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from itertools import chain
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -28,7 +37,12 @@ if TYPE_CHECKING:
     from bot.deps import Deps
     from storage.uow import UnitOfWork
 
-Listener = Callable[[Any, "Deps"], None]  # register(app, deps): adds the feature's Bolt listeners
+# A Bolt listener: Bolt passes the arguments it names (ack, body, context, respond, client, event, …).
+Listener = Callable[..., Awaitable[Any]]
+# The handler of one /jirei command: (the parsed command, handlers.commands.request.CommandRequest).
+CommandHandler = Callable[[Any, Any], Awaitable[None]]
+# A Bolt matcher narrowing an event (a DM, a private channel): True when the listener takes it.
+Matcher = Callable[..., Awaitable[bool]]
 JobRun = Callable[["Deps"], Awaitable[Any]]
 # The next moment something scheduled happens in a feature (console and tests jump the clock to it).
 NextDue = Callable[["UnitOfWork", datetime], Awaitable[datetime | None]]
@@ -59,10 +73,25 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Event:
+    """An Events API event (`app_home_opened`, `message`) and its listener, narrowed by matchers."""
+
+    type: str
+    listener: Listener
+    matchers: tuple[Matcher, ...] = ()
+
+
+@dataclass(frozen=True)
 class Feature:
+    """Everything one feature does: what Slack sends it, what it delivers, what it runs on a clock."""
+
     name: str
-    listeners: tuple[Listener, ...] = ()
-    renderers: Mapping[str, "Renderer"] = field(default_factory=dict)
+    slash_commands: Mapping[str, Listener] = field(default_factory=dict)  # "/jirei" → its listener
+    commands: Mapping[type, CommandHandler] = field(default_factory=dict)  # grammar class → handler
+    actions: Mapping[str | re.Pattern[str], Listener] = field(default_factory=dict)  # action_id → listener
+    views: Mapping[str, Listener] = field(default_factory=dict)  # a modal's callback_id → its submission
+    events: tuple[Event, ...] = ()
+    renderers: Mapping[str, "Renderer"] = field(default_factory=dict)  # delivery kind → renderer
     jobs: tuple[Job, ...] = ()
     next_due: tuple[NextDue, ...] = ()
     dm_handlers: tuple[DmHandler, ...] = ()
@@ -70,7 +99,13 @@ class Feature:
 
 @dataclass(frozen=True)
 class Wiring:
-    listeners: tuple[Listener, ...] = ()
+    """The features merged: the route table bot/app.py and bot/runtime.py read."""
+
+    slash_commands: Mapping[str, Listener] = field(default_factory=dict)
+    commands: Mapping[type, CommandHandler] = field(default_factory=dict)
+    actions: Mapping[str | re.Pattern[str], Listener] = field(default_factory=dict)
+    views: Mapping[str, Listener] = field(default_factory=dict)
+    events: tuple[Event, ...] = ()
     renderers: Mapping[str, "Renderer"] = field(default_factory=dict)
     jobs: tuple[Job, ...] = ()
     next_due: tuple[NextDue, ...] = ()
@@ -78,21 +113,32 @@ class Wiring:
 
 
 def wire(features: Sequence[Feature]) -> Wiring:
-    renderers: dict[str, Renderer] = {}
-    jobs: dict[str, Job] = {}
-    for feature in features:
-        for kind, render in feature.renderers.items():
-            if kind in renderers:
-                raise ValueError(f"two renderers for delivery kind {kind!r} ({feature.name})")
-            renderers[kind] = render
-        for job in feature.jobs:
-            if job.name in jobs:
-                raise ValueError(f"two periodic jobs named {job.name!r} ({feature.name})")
-            jobs[job.name] = job
+    def merged(table: str) -> Mapping:
+        return _merge(((feature.name, getattr(feature, table).items()) for feature in features), table)
+
+    jobs = _merge(((feature.name, ((job.name, job) for job in feature.jobs)) for feature in features), "jobs")
     return Wiring(
-        listeners=tuple(listener for feature in features for listener in feature.listeners),
-        renderers=MappingProxyType(renderers),
+        slash_commands=merged("slash_commands"),
+        commands=merged("commands"),
+        actions=merged("actions"),
+        views=merged("views"),
+        events=tuple(chain.from_iterable(feature.events for feature in features)),
+        renderers=merged("renderers"),
         jobs=tuple(jobs.values()),
-        next_due=tuple(provider for feature in features for provider in feature.next_due),
-        dm_handlers=tuple(handler for feature in features for handler in feature.dm_handlers),
+        next_due=tuple(chain.from_iterable(feature.next_due for feature in features)),
+        dm_handlers=tuple(chain.from_iterable(feature.dm_handlers for feature in features)),
     )
+
+
+K = TypeVar("K")
+
+
+def _merge(tables: Iterable[tuple[str, Iterable[tuple[K, Any]]]], what: str) -> Mapping[K, Any]:
+    """One table from the features' own; a key two features (or one, twice) claim is refused."""
+    merged: dict[K, Any] = {}
+    for name, table in tables:
+        for key, value in table:
+            if key in merged:
+                raise ValueError(f"{what}: {key!r} is handed over twice ({name})")
+            merged[key] = value
+    return MappingProxyType(merged)

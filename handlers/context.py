@@ -14,6 +14,7 @@ from bot.people.results import Actor
 from bot.core import grammar
 from bot.core.i18n import t
 from bot.core.refusal import Refusal
+from bot.wiring import Wiring
 
 
 def actor_of(context: AsyncBoltContext) -> Actor:
@@ -26,17 +27,24 @@ def deps_of(context: AsyncBoltContext) -> Deps:
     return context["deps"]
 
 
+def wiring_of(context: AsyncBoltContext) -> Wiring:
+    """What bot/features.py declares (the /jirei route table, the features' DM handlers), put in every
+    request's context by the middleware below."""
+    return context["wiring"]
+
+
 def message(blocks: list[dict], fallback: str) -> dict[str, Any]:
     """Keyword arguments for ack/respond/chat.postMessage: blocks plus the notification text."""
     return {"blocks": blocks, "text": notification_text(fallback)}
 
 
-def install_actor_middleware(app, deps: Deps) -> None:
-    """Give every request the deps, and resolve the person behind it once, from the payload's user id."""
+def install_actor_middleware(app, deps: Deps, wiring: Wiring) -> None:
+    """Give every request the deps and the wiring, and resolve the person behind it once, from the payload's user id."""
 
     @app.middleware
     async def load_actor_middleware(body, context: AsyncBoltContext, next: Callable[[], Awaitable[None]]):
         context["deps"] = deps  # handlers read it with deps_of(context)
+        context["wiring"] = wiring  # and this with wiring_of(context)
         # A slash command acks before anything else and resolves its actor after the ack.
         is_command = isinstance(body, dict) and "command" in body
         if not is_command:

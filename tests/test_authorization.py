@@ -5,7 +5,7 @@ case C1; a coordinator with a profile and the pledge; a stranger without a profi
 
 Expected outcomes: "ok" (answered, not refused), "refused" (an authorization refusal), or None
 where the design leaves the rule to the feature (then only a clean answer is required). Every
-command class has a row here and a handler in the /jirei router, or a test fails.
+command class has a row here and a handler a feature in bot/features.py declares, or a test fails.
 Whoever acts is always the payload's user: forged values naming someone else change nothing.
 """
 
@@ -21,10 +21,10 @@ from bot.core import grammar
 from bot.local import seed
 from bot.core.clock import ManualClock
 from bot.core.i18n import t
+from bot.features import WIRING
 from bot.local.workspace import LocalWorkspace
 from bot.materials import service as materials
 from bot.people.results import Actor
-from handlers.commands import jirei
 from storage.crypto import Cipher, generate_key
 from tests.handlers.conftest import announced
 
@@ -92,7 +92,7 @@ COMMANDS = [
     (grammar.SurveyPlanning, "admin survey planning", STAFF_UNSPECIFIED),
     (grammar.SurveySummary, "admin survey summary", ADMIN_ONLY),
     (grammar.Report, "admin report R1", STAFF_UNSPECIFIED),
-    (grammar.Report, "admin report year", STAFF_UNSPECIFIED),
+    (grammar.YearReport, "admin report year", STAFF_UNSPECIFIED),
     (grammar.Publish, "admin publish C1", ADMIN_ONLY),
     (grammar.NudgeNow, "admin nudge", STAFF_UNSPECIFIED),
     (grammar.RoleGrantCmd, f"admin role {OTHER} lecturer", ADMIN_ONLY),
@@ -192,7 +192,7 @@ def test_every_command_class_is_in_the_table():
 
 
 def test_every_command_class_has_a_handler():
-    assert set(jirei.ROUTES) == COMMAND_CLASSES
+    assert set(WIRING.commands) == COMMAND_CLASSES
 
 
 @pytest.mark.parametrize("role", ORDER)

@@ -39,7 +39,7 @@ JST = ZoneInfo("Asia/Tokyo")
     ("admin report S1", grammar.Report(code="S1")),
     ("ｊｏｉｎ　Ｓ１", grammar.Join(code="S1")),
     ("ＪＯＩＮ ｓ２", grammar.Join(code="S2")),
-    ("admin report year FY2027", grammar.Report(code="year", fiscal_year=2027)),
+    ("admin report year FY2027", grammar.YearReport(fiscal_year=2027)),
     ("admin publish C1", grammar.Publish(case="C1")),
     ("admin publish c1 confirm", grammar.Publish(case="C1", confirmed=True)),
     ("admin nudge", grammar.NudgeNow()),
@@ -117,7 +117,7 @@ def test_a_session_format_by_its_code_or_its_name_in_either_catalog(word, code):
     ("R8", 2026), ("ｒ９", 2027), ("令和８年度", 2026),
 ])
 def test_a_fiscal_year_as_people_write_it(word, year):
-    assert parse(f"admin report year {word}", JST) == grammar.Report(code="year", fiscal_year=year)
+    assert parse(f"admin report year {word}", JST) == grammar.YearReport(fiscal_year=year)
 
 
 @pytest.mark.parametrize("text, key", [

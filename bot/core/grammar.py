@@ -247,9 +247,18 @@ class SurveyClose(Command):
 
 
 class Report(Command):
+    """`admin report R1`: a survey run's report (a session's S1 names its post-session survey)."""
+
     admin: ClassVar[bool] = True
     name: ClassVar[str] = "admin report"
-    code: str  # R1, a session's S1 (its post-session survey), or "year"
+    code: str
+
+
+class YearReport(Command):
+    """`admin report year [FY2027]`: the yearly review (the current fiscal year when none is given)."""
+
+    admin: ClassVar[bool] = True
+    name: ClassVar[str] = "admin report"
     fiscal_year: int | None = None
 
 
@@ -634,12 +643,12 @@ def _parse_survey_summary(rest: list[str], tz) -> SurveySummary:
     return SurveySummary(fiscal_year=_summary_year(rest[0]) if rest else None)
 
 
-def _parse_report(rest: list[str], tz) -> Report:
+def _parse_report(rest: list[str], tz) -> Report | YearReport:
     if rest and rest[0].lower() == "year":
         if len(rest) > 2:
             raise CommandError("usage.report")
         year = parse_fiscal_year(rest[1]) if len(rest) == 2 else None
-        return Report(code="year", fiscal_year=year)
+        return YearReport(fiscal_year=year)
     # A session's code names its post-session survey (the service finds the run).
     return Report(code=_require_code(rest, ("run", "session"), "usage.report"))
 

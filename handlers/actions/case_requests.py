@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import re
 
-from slack_bolt.async_app import AsyncApp
-
-from bot import ids
 from bot.core.i18n import t
 from bot.core.refusal import Refusal
 from bot.deps import Deps
@@ -86,10 +83,3 @@ async def give_back(ack, body, context, respond, client):
                                 view=build_return_modal(request.code, material.id, actor.lang))
 
     await _on_button(body, context, respond, client, _REVIEW, open_note)
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.action(ids.REQUEST_ACCEPT)(accept)
-    app.action(ids.REQUEST_DECLINE)(decline)
-    app.action(ids.REQUEST_APPROVE)(approve)
-    app.action(ids.REQUEST_RETURN)(give_back)

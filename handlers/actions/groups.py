@@ -5,18 +5,11 @@ from __future__ import annotations
 
 import re
 
-from slack_bolt.async_app import AsyncApp
-
-from bot import ids
 from bot.study_groups.blocks import build_nudge_answered
-from bot.deps import Deps
 from bot.core.i18n import t
 from bot.study_groups import service as study_groups
 from bot.core.refusal import Refusal
 from handlers.context import actor_of, deps_of, message
-
-ANSWERS = {ids.NUDGE_ACCEPT: "accept", ids.NUDGE_LATER: "later", ids.NUDGE_STOP: "stop"}
-
 
 def _nudge_id(body: dict) -> int | None:
     value = str((body.get("actions") or [{}])[0].get("value", ""))[:20]
@@ -24,7 +17,7 @@ def _nudge_id(body: dict) -> int | None:
     return int(match.group(1)) if match else None
 
 
-async def answer(ack, body, context, respond, action_id: str) -> None:
+async def _answer(ack, body, context, respond, choice: str) -> None:
     deps = deps_of(context)
     await ack()
     actor = actor_of(context)
@@ -35,7 +28,7 @@ async def answer(ack, body, context, respond, action_id: str) -> None:
         return
     try:
         async with deps.uow() as uow:
-            result = await study_groups.answer_nudge(uow, deps.clock.now(), actor, nudge_id, ANSWERS[action_id])
+            result = await study_groups.answer_nudge(uow, deps.clock.now(), actor, nudge_id, choice)
     except Refusal as err:
         await respond(response_type="ephemeral", replace_original=False, text=t(err.key, actor.lang, **err.params))
         return
@@ -45,13 +38,13 @@ async def answer(ack, body, context, respond, action_id: str) -> None:
     await respond(replace_original=True, **message(blocks, blocks[0]["text"]["text"]))
 
 
-def listener_for(action_id: str):
-    # Bolt passes arguments by name, so the action is bound here rather than as a parameter.
-    async def listener(ack, body, context, respond):
-        await answer(ack, body, context, respond, action_id)
-    return listener
+async def accept_nudge(ack, body, context, respond):
+    await _answer(ack, body, context, respond, "accept")
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    for action_id in ANSWERS:
-        app.action(action_id)(listener_for(action_id))
+async def nudge_later(ack, body, context, respond):
+    await _answer(ack, body, context, respond, "later")
+
+
+async def stop_nudges(ack, body, context, respond):
+    await _answer(ack, body, context, respond, "stop")

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from slack_bolt.async_app import AsyncApp
-
-from bot import ids
 from bot.core import grammar
 from bot.core.i18n import t
 from bot.core.refusal import Refusal
-from bot.deps import Deps
 from bot.library import service as library
 from bot.library.blocks import build_needs_pledge, build_share_findings
 from handlers.context import actor_of, answer, deps_of, message
@@ -79,9 +75,3 @@ async def share_case(ack, body, context, respond, client):
 async def share_anonymised(ack, body, context, respond, client):
     await ack()
     await _share(body, context, respond, client, accept_proposal=True)
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.action(ids.LIBRARY_OPEN)(open_case)
-    app.action(ids.LIBRARY_SHARE)(share_case)
-    app.action(ids.LIBRARY_SHARE_ACCEPT)(share_anonymised)

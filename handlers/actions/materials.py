@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import re
 
-from slack_bolt.async_app import AsyncApp
-
-from bot import ids
 from bot.core import grammar
 from bot.materials.blocks import build_link_check_modal, build_upload_modal
 from bot.deps import Deps
@@ -130,13 +127,3 @@ async def open_upload(ack, body, context, client):
     async with deps_of(context).uow() as uow:
         codes = await materials.uploadable_case_codes(uow, actor, first=_value(body))
     await client.views_open(trigger_id=body["trigger_id"], view=build_upload_modal(actor.lang, codes))
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.action(ids.MATERIAL_READ)(mark_read)
-    app.action(ids.MATERIAL_CONFIRM)(confirm_findings)
-    app.action(ids.MATERIAL_ACCEPT_PROPOSAL)(accept_proposal)
-    app.action(ids.MATERIAL_WITHDRAW)(withdraw)
-    app.action(ids.MATERIAL_LINK_CHECK_OPEN)(open_link_check)
-    app.action(ids.PUBLISH_EARLY)(publish_early)
-    app.action(ids.MATERIAL_UPLOAD_OPEN)(open_upload)

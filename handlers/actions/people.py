@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
-
-from bot import ids
 from bot.people.blocks import build_pledge_accepted, build_profile_modal
-from bot.deps import Deps
 from bot.core.i18n import t
 from bot.people import service as people
 from handlers.context import actor_of, deps_of, message
@@ -34,8 +30,3 @@ async def accept_pledge(ack, body, context, client, respond):
     else:
         await respond(replace_original=False, response_type="ephemeral",
                       **message(blocks, t("pledge.accepted", actor.lang)))
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.action(ids.OPEN_PROFILE)(open_profile)
-    app.action(ids.ACCEPT_PLEDGE)(accept_pledge)

@@ -4,56 +4,52 @@ may answer or close is decided by the service."""
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
-
-from bot import ids
 from bot.core.i18n import t
 from bot.core.refusal import Refusal
-from bot.deps import Deps
 from bot.polls import service as polls
 from bot.polls.blocks import build_close_modal, parse_answer_value
-from handlers.context import actor_of, answer
+from handlers.context import actor_of, answer, deps_of
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    async def answer_slot(body, context, respond, client, source: str) -> None:
-        actor = actor_of(context)
-        action = (body.get("actions") or [{}])[0]
-        parsed = parse_answer_value(str((action.get("selected_option") or {}).get("value", ""))[:40])
-        if parsed is None:
-            await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
-            return
-        poll_id, slot_id, choice = parsed
-        try:
-            async with deps.uow() as uow:
-                await polls.answer(uow, deps.clock.now(), actor, poll_id, slot_id, choice, source=source)
-        except Refusal as err:
-            await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
-            return
-        deps.wake_dispatcher()
+async def answer_in_channel(ack, body, context, respond, client):
+    await ack()
+    await _answer_slot(body, context, respond, client, "channel")
 
-    @app.action(ids.POLL_ANSWER)
-    async def answer_in_channel(ack, body, context, respond, client):
-        await ack()
-        await answer_slot(body, context, respond, client, "channel")
 
-    @app.action(ids.POLL_DM_ANSWER)
-    async def answer_in_dm(ack, body, context, respond, client):
-        await ack()
-        await answer_slot(body, context, respond, client, "dm")
+async def answer_in_dm(ack, body, context, respond, client):
+    await ack()
+    await _answer_slot(body, context, respond, client, "dm")
 
-    @app.action(ids.POLL_CLOSE)
-    async def open_close_form(ack, body, context, respond, client):
-        await ack()
-        actor = actor_of(context)
-        value = str((body.get("actions") or [{}])[0].get("value", ""))[:12]
-        if not value.isdigit():
-            await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
-            return
-        try:
-            async with deps.uow() as uow:
-                table = await polls.check_may_close(uow, deps.clock.now(), actor, int(value))
-        except Refusal as err:
-            await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
-            return
-        await client.views_open(trigger_id=body["trigger_id"], view=build_close_modal(table, actor.lang, deps.tz))
+
+async def open_close_form(ack, body, context, respond, client):
+    deps = deps_of(context)
+    await ack()
+    actor = actor_of(context)
+    value = str((body.get("actions") or [{}])[0].get("value", ""))[:12]
+    if not value.isdigit():
+        await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
+        return
+    try:
+        async with deps.uow() as uow:
+            table = await polls.check_may_close(uow, deps.clock.now(), actor, int(value))
+    except Refusal as err:
+        await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
+        return
+    await client.views_open(trigger_id=body["trigger_id"], view=build_close_modal(table, actor.lang, deps.tz))
+
+
+async def _answer_slot(body, context, respond, client, source: str) -> None:
+    deps, actor = deps_of(context), actor_of(context)
+    action = (body.get("actions") or [{}])[0]
+    parsed = parse_answer_value(str((action.get("selected_option") or {}).get("value", ""))[:40])
+    if parsed is None:
+        await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
+        return
+    poll_id, slot_id, choice = parsed
+    try:
+        async with deps.uow() as uow:
+            await polls.answer(uow, deps.clock.now(), actor, poll_id, slot_id, choice, source=source)
+    except Refusal as err:
+        await answer(body, respond, client, actor.user_id, text=t(err.key, actor.lang, **err.params))
+        return
+    deps.wake_dispatcher()

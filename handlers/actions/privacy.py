@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
-
-from bot import ids
-from bot.deps import Deps
 from handlers.commands.privacy import done_text, forget
 from handlers.context import actor_of, deps_of
 
@@ -18,7 +14,3 @@ async def confirm_forget_me(ack, context, respond):
         return  # not a payload Slack sends: there is nobody to forget
     result = await forget(deps, actor)
     await respond(response_type="ephemeral", replace_original=True, text=done_text(result, actor.lang))
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.action(ids.FORGET_ME_CONFIRM)(confirm_forget_me)

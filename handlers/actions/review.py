@@ -5,11 +5,7 @@ republished tab itself."""
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
-
-from bot import ids
 from bot.sessions.blocks import build_roster
-from bot.deps import Deps
 from bot.core.i18n import t
 from bot.materials import service as materials
 from bot.sessions import service as sessions
@@ -36,8 +32,3 @@ async def material_read_button(ack, body, context, client, respond):
     actor = actor_of(context)
     # The tab is the answer: the material leaves the "to read" list.
     await refresh_home(deps, client, actor.user_id)
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.action(ids.SESSION_ROSTER)(roster_button)
-    app.action(ids.HOME_MATERIAL_READ)(material_read_button)

@@ -3,13 +3,10 @@ from the button; who clicked comes from the payload."""
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
-
 from bot import ids
 from bot.core import grammar
 from bot.kit import mention, section
 from bot.sessions.blocks import attended_text, build_join_result, build_roster
-from bot.deps import Deps
 from bot.core.i18n import t
 from bot.sessions import service as sessions
 from bot.core.refusal import Refusal
@@ -129,12 +126,3 @@ async def redraw(body: dict, respond, client, blocks: list[dict], text: str) -> 
         await respond(replace_original=True, text=text, blocks=blocks)
         return
     await client.chat_update(channel=container["channel_id"], ts=container["message_ts"], text=text, blocks=blocks)
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.action(ids.SESSION_JOIN)(join_button)
-    app.action(ids.SESSION_JOIN_ELSEWHERE)(join_button)
-    app.action(ids.SESSION_NEW_DUPLICATE)(create_duplicate)
-    app.action(ids.SESSION_LEAVE)(leave_button)
-    app.action(ids.SESSION_CHECKIN)(checkin_button)
-    app.action(ids.SESSION_CHECKIN_UNDO)(undo_button)

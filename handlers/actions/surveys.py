@@ -9,10 +9,8 @@ who answers is always the payload's user. Each answer updates the dialog message
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot import ids
@@ -445,23 +443,27 @@ async def open_text(ack, body, context, client, respond):
     await _open_text_modal(deps, body, actor_of(context), client, respond)
 
 
-def answering(step: str):
-    async def handle(ack, body, context, client, respond):
-        await ack()
-        await _answer(deps_of(context), step, body, actor_of(context), client, respond)
-    return handle
+# Every answer button takes the same path; only the dialog step differs.
+async def choose(ack, body, context, client, respond):
+    await _answer_step(ack, "choose", body, context, client, respond)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.action(ids.SURVEY_START)(start)
-    # Every answer button takes the same path; only the dialog step differs.
-    for action, step in ((re.compile(ids.SURVEY_CHOOSE_PATTERN), "choose"), (ids.SURVEY_MULTI, "multi"),
-                         (ids.SURVEY_NEXT, "next"), (ids.SURVEY_SKIP, "skip"), (ids.SURVEY_BACK, "back")):
-        app.action(action)(answering(step))
-    app.action(ids.SURVEY_CANCEL)(cancel)
-    app.action(ids.SURVEY_TEXT_USE_PROPOSAL)(use_proposal)
-    app.action(ids.SURVEY_TEXT_KEEP_CONFIRM)(keep_confirmed)
-    app.action(ids.SURVEY_TEXT_KEEP)(keep)
-    app.action(ids.SURVEY_TEXT_KEEP_BACK)(keep_back)
-    app.action(ids.SURVEY_TEXT_EDIT)(edit)
-    app.action(ids.SURVEY_TEXT_OPEN)(open_text)
+async def choose_several(ack, body, context, client, respond):
+    await _answer_step(ack, "multi", body, context, client, respond)
+
+
+async def next_question(ack, body, context, client, respond):
+    await _answer_step(ack, "next", body, context, client, respond)
+
+
+async def skip(ack, body, context, client, respond):
+    await _answer_step(ack, "skip", body, context, client, respond)
+
+
+async def back(ack, body, context, client, respond):
+    await _answer_step(ack, "back", body, context, client, respond)
+
+
+async def _answer_step(ack, step: str, body, context, client, respond) -> None:
+    await ack()
+    await _answer(deps_of(context), step, body, actor_of(context), client, respond)

@@ -12,7 +12,7 @@ from handlers.commands.request import CommandRequest
 
 async def add_material(cmd: grammar.MaterialAdd, request: CommandRequest) -> None:
     if cmd.url is None:
-        await open_upload_form(cmd, request)
+        await _open_upload_form(cmd, request)
         return
     async with request.deps.uow() as uow:
         result = await materials.add_material_link(uow, request.deps.clock.now(), request.actor, cmd.case,
@@ -38,7 +38,7 @@ async def publish(cmd: grammar.Publish, request: CommandRequest) -> None:
                                  code=check.case.code, to_go=bureau_names(check.to_go, lang))
 
 
-async def open_upload_form(cmd: grammar.MaterialAdd, request: CommandRequest) -> None:
+async def _open_upload_form(cmd: grammar.MaterialAdd, request: CommandRequest) -> None:
     actor = request.actor
     async with request.deps.uow() as uow:
         codes = await materials.uploadable_case_codes(uow, actor, first=cmd.case)

@@ -1,6 +1,5 @@
 """`admin report year [FY]`: the secretariat's yearly review as a message, an .xlsx and a chart.
-
-`grammar.Report` also carries survey codes (R1): the /jirei router sends `code == "year"` here.
+(`admin report R1`, a survey run's report, is handlers/commands/surveys.py.)
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ log = logging.getLogger(__name__)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
-async def year_report(cmd: grammar.Report, request: CommandRequest) -> None:
+async def year_report(cmd: grammar.YearReport, request: CommandRequest) -> None:
     deps, actor, lang = request.deps, request.actor, request.lang
     now = deps.clock.now()
     if not actor.is_admin:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.checks.blocks import build_guard_note
-from bot.deps import Deps
 from bot.core.i18n import t
 from bot.checks import service as guard
 from handlers.context import actor_of, deps_of
@@ -34,7 +31,3 @@ async def guard_message(event, client, context):
     await client.chat_postEphemeral(
         channel=event["channel"], user=event["user"], text=t("guard.found_fallback", actor.lang),
         blocks=build_guard_note(note.kinds, note.proposal, link.get("permalink"), actor.lang))
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.event("message", matchers=[in_private_channel])(guard_message)

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Sequence
-
-from slack_bolt.async_app import AsyncApp
-
-from bot.deps import Deps
 from bot.core.i18n import t
 from bot.core.text import normalise
-from bot.wiring import DmHandler
-from handlers.context import actor_of, deps_of
+from handlers.context import actor_of, deps_of, wiring_of
 from handlers.home import refresh_home
 
 
@@ -21,27 +15,21 @@ async def home_opened(event, client, context):
     await refresh_home(deps, client, event["user"])
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.event("app_home_opened")(home_opened)
-
-
 async def in_direct_message(event) -> bool:
     return event.get("channel_type") == "im"
 
 
-def register_direct_messages(app: AsyncApp, deps: Deps, dm_handlers: Sequence[DmHandler]) -> None:
-    """Features (the survey dialog) may claim a DM first, in order; they return True when they did.
-    Only DMs: messages in private channels go to the personal-data guard (handlers/events/checks.py)."""
-
-    @app.event("message", matchers=[in_direct_message])
-    async def direct_message(event, client, context, say):
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+async def direct_message(event, client, context):
+    """Features (the survey dialog) may claim a DM first, in the order bot/features.py lists them; they
+    return True when they did. Only DMs: messages in private channels go to the personal-data guard
+    (handlers/events/checks.py)."""
+    if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        return
+    deps, actor = deps_of(context), actor_of(context)
+    for handler in wiring_of(context).dm_handlers:
+        if await handler(deps, actor, event, client):
             return
-        actor = actor_of(context)
-        for handler in dm_handlers:
-            if await handler(deps, actor, event, client):
-                return
-        text = normalise(str(event.get("text") or "")).strip()
-        # `／jirei my` typed as a message: a command only when it starts the message box, in ASCII.
-        key = "dm.command_hint" if text.lower().startswith("/jirei") else "dm.hint"
-        await client.chat_postMessage(channel=event["channel"], text=t(key, actor.lang))
+    text = normalise(str(event.get("text") or "")).strip()
+    # `／jirei my` typed as a message: a command only when it starts the message box, in ASCII.
+    key = "dm.command_hint" if text.lower().startswith("/jirei") else "dm.hint"
+    await client.chat_postMessage(channel=event["channel"], text=t(key, actor.lang))

@@ -6,12 +6,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from slack_bolt.async_app import AsyncApp
-
 from bot import ids
 from bot.core.i18n import t
 from bot.core.refusal import Refusal
-from bot.deps import Deps
 from bot.requests import service as requests
 from handlers.context import actor_of, deps_of
 
@@ -99,9 +96,3 @@ async def submit_return(ack, body, context, client):
     await ack()
     deps.wake_dispatcher()
     await client.chat_postMessage(channel=actor.user_id, text=t("requests.returned", actor.lang, code=request.code))
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.view(ids.REQUEST_VIEW)(submit_request)
-    app.view(ids.REQUEST_DECLINE_VIEW)(submit_decline)
-    app.view(ids.REQUEST_RETURN_VIEW)(submit_return)

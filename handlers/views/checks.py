@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 
-from slack_bolt.async_app import AsyncApp
-
 from bot import ids
 from bot.core.anonymisation import TextTooLong
 from bot.checks.blocks import build_check_result, build_checking_view, build_refusal_view
@@ -42,10 +40,6 @@ async def submit_check(ack, body, context, client):
         return
     await ack(response_action="update", view=build_checking_view(lang))
     await client.views_update(view_id=body["view"]["id"], view=await work)
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.view(ids.CHECK_VIEW)(submit_check)
 
 
 async def _check(deps: Deps, client, lang: str, pasted: str, files: list[dict]) -> dict:

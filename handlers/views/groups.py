@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from slack_bolt.async_app import AsyncApp
-
 from bot import ids
 from bot.study_groups.blocks import build_proposed
-from bot.deps import Deps
 from bot.core.i18n import t
 from bot.study_groups import service as study_groups
 from bot.core.refusal import Refusal
@@ -67,7 +64,3 @@ async def submit_proposal(ack, body, context, client):
     blocks = build_proposed(result.session, result.case, result.invited,
                             result.group.channel_id if result.group else None, actor.lang, deps.tz, now)
     await client.chat_postMessage(channel=actor.user_id, **message(blocks, blocks[0]["text"]["text"]))
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.view(ids.PROPOSE_VIEW)(submit_proposal)

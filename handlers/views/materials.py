@@ -8,7 +8,6 @@ import asyncio
 import re
 
 import aiohttp
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import ids
@@ -123,8 +122,3 @@ async def submit_link_check(ack, body, context, client):
         return
     await client.chat_postMessage(channel=actor.user_id, text=t("materials.link_checked", actor.lang,
                                                                 version=material.version))
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.view(ids.MATERIAL_UPLOAD_VIEW)(submit_upload)
-    app.view(ids.MATERIAL_LINK_CHECK_VIEW)(submit_link_check)

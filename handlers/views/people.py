@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
-
 from bot import ids
 from bot.people.blocks import build_profile_saved
-from bot.deps import Deps
 from bot.core.i18n import t
 from bot.people import service as people
 from handlers.context import actor_of, deps_of, message
@@ -57,7 +54,3 @@ async def submit_profile(ack, body, context, client):
     await client.chat_postMessage(channel=actor.user_id,
                                   **message(build_profile_saved(person, person.lang), t("profile.saved", person.lang)))
     await refresh_home(deps, client, actor.user_id)
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.view(ids.PROFILE_VIEW)(submit_profile)

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from slack_bolt.async_app import AsyncApp
-
 from bot import ids
 from bot.core.i18n import t
 from bot.core.refusal import Refusal
-from bot.deps import Deps
 from bot.polls import service as polls
 from bot.polls.blocks import build_created, slot_block
 from bot.study_groups.blocks import build_proposed
@@ -115,8 +112,3 @@ async def submit_close(ack, body, context, client):
         blocks = build_proposed(result.session, result.case, result.invited,
                                 result.group.channel_id if result.group else None, actor.lang, deps.tz, now)
         await client.chat_postMessage(channel=actor.user_id, **message(blocks, blocks[0]["text"]["text"]))
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.view(ids.POLL_VIEW)(submit_poll)
-    app.view(ids.POLL_CLOSE_VIEW)(submit_close)

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from slack_bolt.async_app import AsyncApp
-
 from bot import ids
-from bot.deps import Deps
 from bot.core.i18n import t
 from bot.sessions import service as sessions
 from bot.core.refusal import Refusal
@@ -69,7 +66,3 @@ async def submit_session(ack, body, context, client):
         return
     await ack()
     await client.chat_postMessage(channel=actor.user_id, text=t("sessions.session_created", actor.lang, code=item.code))
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.view(ids.SESSION_NEW_VIEW)(submit_session)

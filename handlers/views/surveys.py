@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
-
 from bot import ids
 from bot.surveys.blocks import build_text_proposal, parse_survey_value
-from bot.deps import Deps
 from bot.core.i18n import t
 from bot.surveys import service as surveys
 from bot.core.refusal import Refusal
@@ -67,7 +64,3 @@ async def submit_text(ack, body, view, context, client):
         return
     await ack()
     await show_dialog(deps, client, actor, state)
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    app.view(ids.SURVEY_TEXT_VIEW)(submit_text)
