@@ -157,13 +157,13 @@ def answer_text(reply) -> str:
 # --- 1. material ------------------------------------------------------------------------------------
 
 
-@invariant(1, "material reaches only confirmed participants who gave the pledge, exactly once per version")
-async def material_once_to_the_pledged(world, model: Model, step: Step) -> None:
-    sent = await rows(world, Delivery, Delivery.kind == "material", Delivery.status == "sent")
-    per_version = Counter((d.recipient, d.payload.get("session_id"), d.payload.get("material_id")) for d in sent)
-    twice = [key for key, n in per_version.items() if n > 1]
-    if twice:
-        fail(1, f"sent more than once: {twice}")
+async def material_sent_to_the_entitled(world, model: Model, sent: list | None = None) -> None:
+    """Each material delivery sent since the last look went to someone confirmed (or attended) and
+    pledged as things stand now. The clock rule looks at every moment it stops at, as the sends are
+    made: a session called off two days after its release cancels registrations whose material went
+    out rightly (a 5-year soak, seed 451, judged that send by the status at the step's end)."""
+    if sent is None:
+        sent = await rows(world, Delivery, Delivery.kind == "material", Delivery.status == "sent")
     fresh = [d for d in sent if d.id not in model.material_seen]
     if fresh:
         async with world.ws.deps.uow(read_only=True) as uow:
@@ -179,6 +179,16 @@ async def material_once_to_the_pledged(world, model: Model, step: Step) -> None:
                 if person is None or person.pledge_accepted_at is None:
                     fail(1, f"material {delivery.payload} went to {delivery.recipient} without the pledge")
                 model.material_seen.add(delivery.id)
+
+
+@invariant(1, "material reaches only confirmed participants who gave the pledge, exactly once per version")
+async def material_once_to_the_pledged(world, model: Model, step: Step) -> None:
+    sent = await rows(world, Delivery, Delivery.kind == "material", Delivery.status == "sent")
+    per_version = Counter((d.recipient, d.payload.get("session_id"), d.payload.get("material_id")) for d in sent)
+    twice = [key for key, n in per_version.items() if n > 1]
+    if twice:
+        fail(1, f"sent more than once: {twice}")
+    await material_sent_to_the_entitled(world, model, sent)
     # … and it reaches every one of them: once the release time has passed, each confirmed, pledged
     # participant of a session whose case has a releasable material has been sent its newest version.
     now = world.clock.now()

@@ -664,7 +664,10 @@ class YearSimulation(RuleBasedStateMachine):
             result = await self.ws.runtime.drain()
             await self.ws.driver.settle()
             if not result.claimed and not result.due_after:
-                return
+                break
+        # Material sent at this moment is judged by who was entitled at this moment, not at the end
+        # of a move of two weeks, when a session called off since may have cancelled its registrations.
+        await inv.material_sent_to_the_entitled(self.world, self.model)
 
     @rule()
     def restart(self):

@@ -102,3 +102,27 @@ def test_a_change_notice_still_waiting_when_its_session_is_cancelled_is_supersed
         state.slack_hiccup(method='chat.postMessage')
         state.edit(session='S1', change='minutes', by_staff=False)
         state.cancel(session='S1', reason='')
+
+
+def test_material_sent_at_release_to_a_session_called_off_later_went_out_rightly():
+    """Invariant 1 (the model, not the bot): a self-run session's material went to its confirmed, pledged
+    organiser at the release, three days before the start; a day before the start the session was called
+    off (one of the three it needs), which cancelled the registration. A clock move of two weeks judged the
+    send by the registration as it stood at the move's end, "registered as cancelled" (a 5-year soak, seed
+    451; Hypothesis could not shrink its 95 steps, so this is the same path written short). Sends are now
+    judged at each moment the clock stops at."""
+    with simulated_year() as state:
+        state.poll_groups_formed()
+        state.poll_open(pick=1, when='later')
+        state.poll_close(outcome='session', poll_pick=0, slot_pick=0)
+        state.upload(by_lecturer=False, case='C1', flagged=False)
+        state.clock(by='2w')
+
+        machine = state.machine
+
+        async def read():
+            async with machine.ws.deps.uow(read_only=True) as uow:
+                item = await uow.sessions.by_code('S1')
+                return item.status, (await uow.registrations.get(item.id, 'UC06')).status
+        assert machine.run(read()) == ('cancelled', 'cancelled')  # the path the soak took: called off after release
+        assert machine.model.material_seen  # … and the send was judged
