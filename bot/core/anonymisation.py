@@ -757,7 +757,7 @@ _FACILITY_SUFFIXES = ("病院|クリニック|医院|診療所|医療センタ�
                       "|株式会社|有限会社|合同会社|工業|製作所|精工|縫製|食品|水産|建設|運輸|物流|商事|産業|工場|農園|農場"
                       "|商店|店|ストア|マート|食堂|レストラン|寺院|教会|モスク|自治会|町内会"
                       "|整骨院|接骨院|鍼灸院|治療院|作業所|デイサービス|デイケア|グループホーム|牧場|商会|興業|電機|化成"
-                      "|製菓|鉄工所|旅館|美容室|託児所|礼拝堂")
+                      "|製菓|鉄工所|旅館|美容室|託児所|礼拝堂|ネットワーク|サロン|クラブ|ひろば|の会(?![一-龥])")
 _FACILITY_PREFIXES = ("株式会社|有限会社|合同会社|\\(株\\)|（株）|㈱|\\(有\\)|（有）|㈲|グループホーム|老人ホーム"
                       "|特別養護老人ホーム|有料老人ホーム|シェルター|女性シェルター|マスジド|モスク|レストラン|カフェ"
                       "|特定非営利活動法人|NPO法人|一般社団法人|一般財団法人|公益社団法人|公益財団法人|社会福祉法人"
@@ -770,6 +770,16 @@ _NAME_BEFORE = re.compile(r"[" + _KANJI + _KATAKANA + r"ぁ-んA-Za-z・ ]{1,24}
 _NAMED_PREFIX = re.compile(r"(?P<type>" + _FACILITY_PREFIXES + r") ?(?P<after>[" + _KANJI + _KATAKANA
                            + r"ぁ-んA-Za-z・0-9 ｦ-ﾟ]{1,20})")
 _SCHOOL_TYPE = re.compile("(?:" + _SCHOOL_TYPES + ")$")
+# A name that begins with a word in hiragana, at the start of a line, a cell or a phrase: a town written in
+# kana, or a name of its own ("こまき中央保育園", "ぎふ多文化ネットワーク", "はしま中央整形外科"). Words that end like
+# a particle, an adjective or a verb ("あたらしい病院", "いつもの店") describe, they do not name.
+_KANA_HEADED = re.compile(r"(?:^|(?<=[\s>「『(,、:\"|│/・]))(?P<head>[ぁ-ゖ]{2,8})(?P<rest>[" + _KANJI + _KATAKANA + r"・]{0,14}?)"
+                          r"(?P<type>" + _SCHOOL_TYPES + "|" + _FACILITY_SUFFIXES + r")(?![" + _KANJI + _KATAKANA + r"])",
+                          re.MULTILINE)
+_NAME_GOES_ON = re.compile(r"[ぁ-ん" + _KANJI + _KATAKANA + r"]{0,10}?(?:の会|会|協会|ネットワーク|センター|クラブ|ひろば|の家|ハウス"
+                           r"|の里|の森|の郷)(?![" + _KANJI + _KATAKANA + r"])")
+_KANA_NOT_A_NAME = re.compile(r"[いなのたるくてにをはがでともへやかよねだ]$|^(?:この|その|あの|どの|ある|かかりつけ|ちかく|となり"
+                              r"|いつも|おなじ|ほか|べつ|まち|みんな|こども|こころ|おとな|ことば|にほんご)")
 _NURSERY = re.compile("(?:保育園|保育所|こども園|幼稚園)$")
 _LEGAL_FORMS = ("株式会社", "有限会社", "合同会社", "(株)", "（株）", "㈱", "(有)", "（有）", "㈲", "特定非営利活動法人", "NPO法人",
                 "一般社団法人", "一般財団法人", "公益社団法人", "公益財団法人", "社会福祉法人", "医療法人", "医療法人社団",
@@ -778,7 +788,7 @@ _GENERIC_BEFORE_LEGAL_FORM = ("企業", "会社", "メーカー", "業者", "大
                               "取引先", "勤務先", "就職先", "中小", "零細")
 _KANA_WORD = re.compile(r"^[ぁ-んァ-ヴー]{2,}$")
 # Kana words that describe rather than name ("こども病院", "ケアハウス" are types, not names).
-_GENERIC_KANA = frozenset("こども こころ おとな ことば みんな にほんご ケア デイ ショート ナイト メンタル レディース "
+_GENERIC_KANA = frozenset("こども こころ おとな ことば みんな にほんご かかりつけ ケア デイ ショート ナイト メンタル レディース "
                           "ファミリー シルバー コンビニ スーパー ドラッグ ペット カレー ラーメン パン".split()
                           # denominations: "カトリック教会" is a kind of church, not its name
                           + "カトリック プロテスタント ルーテル バプテスト 聖公会 正教会 イスラム ヒンドゥー 仏教 "
@@ -833,10 +843,12 @@ def _legal_name_tokens(tokens: list[_Token]) -> list[_Token]:
         # "・" between two words of a name joins them: "株式会社ナカハラ・ハラルフーズ".
         joined_by_dot = (token.surface in ("・", "=", "＝") and kept and i + 1 < len(tokens)
                          and re.match(r"[" + _KATAKANA + _KANJI + r"A-Za-z]", tokens[i + 1].surface) is not None)
-        if ((token.pos[0] in ("助詞", "補助記号") and not joined_by_no and not joined_by_dot)
+        # "ちゃんどまん静岡": "ん" inside a name is no particle
+        inside_name = token.surface == "ん" and kept and i + 1 < len(tokens) and tokens[i + 1].pos[0] == "名詞"
+        if ((token.pos[0] in ("助詞", "補助記号") and not joined_by_no and not joined_by_dot and not inside_name)
                 or (token.pos[0] == "助動詞" and (not kept or token.surface in ("です", "だ", "で", "でした", "ます")))):
             break
-        if not kept and re.fullmatch(r"[ぁ-ん]{1,2}", token.surface):
+        if not kept and re.fullmatch(r"[ぁ-ん]{1,2}", token.surface) and token.pos[1] != "固有名詞":
             break  # "協同組合とも面談": a particle the dictionary did not call one
         if token.pos[0] == "空白":
             if kept:
@@ -879,7 +891,9 @@ def _named_facilities(folded: str) -> Iterator[_Hit]:
         # Nouns right before a legal form are the company's name ("東洋縫製株式会社"), unless they say
         # what kind of company it is: "IT企業株式会社テックブリッジ" is named after it.
         if (not named and match.group("type") in _LEGAL_FORMS and words
-                and not words[-1].surface.endswith(_GENERIC_BEFORE_LEGAL_FORM)
+                and not words[-1].surface.strip().endswith(_GENERIC_BEFORE_LEGAL_FORM)
+                and not (words[-1].surface.isspace() and len(words) > 1
+                         and words[-2].surface.endswith(_GENERIC_BEFORE_LEGAL_FORM))
                 and not re.match(r" ?[" + _KANJI + _KATAKANA + r"A-Za-zｦ-ﾟ「『（(]", folded[match.end():match.end() + 2])):
             # (a legal form followed by a name is that name's prefix: "実習先 有限会社 北勢縫製")
             named = True
@@ -891,6 +905,15 @@ def _named_facilities(folded: str) -> Iterator[_Hit]:
             continue
         start += len(name) - len(name.lstrip())
         yield _Hit(kind, start, match.end())
+    for match in _KANA_HEADED.finditer(folded):
+        if _KANA_NOT_A_NAME.search(match.group("head")) or (not match.group("rest") and len(match.group("head")) < 3):
+            continue
+        name = match.group()
+        if any(body in name for body in PUBLIC_BODY_SUFFIXES):
+            continue
+        kind = ("school" if _SCHOOL_TYPE.search(match.group("type")) and not _NURSERY.search(match.group("type"))
+                else "facility")
+        yield _Hit(kind, match.start(), match.end())
     for match in _NAMED_PREFIX.finditer(folded):
         sentences = _tokens(match.group("after"))
         legal = match.group("type") in _LEGAL_FORMS
@@ -900,6 +923,11 @@ def _named_facilities(folded: str) -> Iterator[_Hit]:
         if not words or not (legal or any(_is_proper_word(w) for w in words)):
             continue
         end = match.start("after") + words[-1].end
+        if legal:
+            # "NPO法人 川口ともに生きる会": a name that is a phrase runs on to the word that says what it is
+            goes_on = _NAME_GOES_ON.match(folded, end)
+            if goes_on:
+                end = goes_on.end()
         if any(body in folded[match.start():end] for body in PUBLIC_BODY_SUFFIXES):
             continue  # "公益財団法人静岡県国際交流協会": a public body whatever its legal form
         yield _Hit("facility", match.start(), end)

@@ -128,3 +128,39 @@ def test_a_name_after_a_support_role_is_a_person_and_found_again_bare():
     text = "支援員 松下 葵（2024/11/11〜11/15）\n11/11 21:30 松下\n確認しました。"
     found = findings(text)
     assert found.get("松下 葵") == CONFIDENT and found.get("松下") == CONFIDENT
+
+
+HIRAGANA_TOWN = st.sampled_from(["こまき", "しんこいわ", "はしま", "さなげ", "ふくやま", "おおやば", "ぎふ", "かわぐち"])
+KANA_FACILITY_TYPE = st.sampled_from(["中央保育園", "在宅クリニック", "中央整形外科", "日本語の会", "東放課後児童クラブ",
+                                      "多文化ネットワーク", "日本語ひろば", "国際交流サロン"])
+
+
+@SETTINGS
+@given(town=HIRAGANA_TOWN, rest=KANA_FACILITY_TYPE, before=st.sampled_from(["長女は ", ",", "<nursery>", "・", "\n"]))
+def test_a_facility_named_after_a_town_in_hiragana_is_found_whole(town, rest, before):
+    name = town + rest
+    assert findings(f"{before}{name} に通っている。", "facility").get(name) == CONFIDENT
+
+
+@SETTINGS
+@given(word=st.sampled_from(["あたらしい", "いつもの", "ちかくの", "その", "かかりつけ", "おおきな"]),
+       kind=st.sampled_from(["病院", "クリニック", "の会"]))
+def test_a_hiragana_word_that_describes_names_no_facility(word, kind):
+    assert findings(f"母は {word}{kind} に行った。", "facility") == {}
+
+
+@SETTINGS
+@given(phrase=st.sampled_from(["ともに生きる", "みんなでつくる", "外国人と歩む"]), place=st.sampled_from(["川口", "浜松", "豊橋"]),
+       kind=st.sampled_from(["会", "ネットワーク", "の家"]), form=st.sampled_from(["NPO法人 ", "一般社団法人"]))
+def test_a_legal_form_takes_a_name_that_is_a_phrase_up_to_its_type_word(phrase, place, kind, form):
+    name = f"{form}{place}{phrase}{kind}"
+    assert findings(f"{name} に相談した。", "facility").get(name) == CONFIDENT
+
+
+def test_a_company_after_a_workplace_label_starts_at_its_legal_form():
+    found = findings("勤務先 株式会社ちばスリランカ・トレーディング（倉庫）", "facility")
+    assert found == {"株式会社ちばスリランカ・トレーディング": CONFIDENT}
+
+
+def test_a_conversation_is_no_gathering():
+    assert findings("WhatsApp の会話（ネパール語）", "facility") == {}
