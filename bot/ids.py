@@ -1,7 +1,10 @@
 """Every action_id, callback_id and block_id the app uses, in one place.
 
-Builders, handler registration and tests import these names; nothing spells the
-strings twice. Sections are grouped by feature.
+Builders, the features' declarations (bot/features.py) and tests import these names; nothing
+spells the strings twice. Sections are grouped by feature. A name says what the id is: *_VIEW a
+modal's callback_id, *_BLOCK a block_id, *_INPUT a form field's action_id (its value comes with the
+view's submission, never as an action of its own); any other is an action_id a button or select
+sends, which a feature must declare (tests/test_wiring.py reads the builders and fails otherwise).
 """
 
 # --- profile and pledge -----------------------------------------------------

@@ -8,6 +8,7 @@ a string (`importlib.import_module`, `__import__`), and none swallows a failed i
 from __future__ import annotations
 
 import ast
+import re
 import importlib
 import inspect
 from dataclasses import replace
@@ -201,3 +202,130 @@ def test_commands_go_to_their_handler_through_the_table():
     with pytest.raises(ValueError, match="Join"):
         wire([Feature("a", commands={grammar.Join: session_commands.join}),
               Feature("b", commands={grammar.Join: session_commands.leave})])
+
+
+# --- what the builders send: every id Slack sends back has a listener ------------------------------------
+
+
+def builder_sources() -> list[Path]:
+    """Everything that builds blocks or modals: bot/ (but the local fake Slack, the ids and the wiring
+    themselves) and handlers/."""
+    skipped = {ROOT / "bot" / "ids.py", ROOT / "bot" / "features.py"}
+    return sorted(path for package in ("bot", "handlers") for path in (ROOT / package).rglob("*.py")
+                  if path not in skipped and "local" not in path.relative_to(ROOT).parts)
+
+
+def _callee(call: ast.Call) -> str:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+
+
+def _id_of(node: ast.AST) -> tuple[str, str] | None:
+    """(name in bot/ids.py, the id as Slack sees it) for `ids.NAME` or `f"{ids.NAME}:{…}"`, else None."""
+    if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.FormattedValue):
+        found = _id_of(node.values[0].value)
+        rest = "".join(part.value if isinstance(part, ast.Constant) else "x" for part in node.values[1:])
+        return (found[0], found[1] + rest) if found else None
+    if isinstance(node, ast.Attribute) and getattr(node.value, "id", None) == "ids":
+        return node.attr, getattr(ids, node.attr)
+    return None
+
+
+def _argument(call: ast.Call, position: int, keyword: str) -> ast.AST | None:
+    if len(call.args) > position:
+        return call.args[position]
+    return next((kw.value for kw in call.keywords if kw.arg == keyword), None)
+
+
+def _own_nodes(function: ast.AST):
+    """The nodes of a function's body, but those of the functions defined inside it."""
+    for child in ast.iter_child_nodes(function):
+        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            yield child
+            yield from _own_nodes(child)
+
+
+def sent_ids(tree: ast.AST) -> tuple[set[str], set[str], list[int]]:
+    """(action ids, callback ids, lines where an id could not be read) that a module's builders put
+    into what Slack sends back: a button's action_id; an element's "action_id" that is not a form
+    field's (bot/ids.py names those *_INPUT: their values come with the view's submission, not as an
+    action), also when a helper takes it as a parameter; a modal's callback_id when it has a submit
+    button. A value that is none of bot/ids.py's names is reported, so nothing passes unread."""
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    actions, views, unread = set(), set(), []
+    # kit.button itself: its action_id is read where it is called
+    button_defs = [node for node in ast.walk(tree) if getattr(node, "name", None) == "button"]
+
+    def read(node: ast.AST, into: set[str], function: str | None = None, position: int = 0) -> None:
+        if isinstance(node, ast.Name) and function:  # a helper's parameter: read it at each call
+            for call in calls:
+                if _callee(call) == function:
+                    read(_argument(call, position, node.id), into)
+            return
+        found = _id_of(node) if node is not None else None
+        if found is None:
+            unread.append(getattr(node, "lineno", 0))
+        elif not found[0].endswith("_INPUT"):
+            into.add(found[1])
+
+    functions = [node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    for function in [tree, *functions]:
+        parameters = [arg.arg for arg in function.args.args] if function is not tree else []
+        for node in _own_nodes(function):
+            if isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values):
+                    if isinstance(key, ast.Constant) and key.value == "action_id" and function not in button_defs:
+                        owner = getattr(value, "id", None)
+                        read(value, actions, function.name if owner in parameters else None,
+                             parameters.index(owner) if owner in parameters else 0)
+    for call in calls:
+        if _callee(call) == "button":
+            read(_argument(call, 1, "action_id"), actions)
+        elif _callee(call) == "modal" and any(kw.arg == "submit" for kw in call.keywords):
+            read(_argument(call, 0, "callback_id"), views)
+    return actions, views, unread
+
+
+def undeclared_ids(wiring: Wiring) -> list[str]:
+    missing = []
+    for path in builder_sources():
+        actions, views, unread = sent_ids(ast.parse(path.read_text(encoding="utf-8")))
+        where = path.relative_to(ROOT)
+        missing += [f"{where}:{line} an id not read from bot/ids.py" for line in unread]
+        missing += [f"{where}: action {action_id!r}" for action_id in sorted(actions)
+                    if action_id not in wiring.actions
+                    and not any(isinstance(key, re.Pattern) and key.search(action_id) for key in wiring.actions)]
+        missing += [f"{where}: view {callback_id!r}" for callback_id in sorted(views)
+                    if callback_id not in wiring.views]
+    return missing
+
+
+def test_every_id_the_builders_send_is_declared_by_a_feature():
+    """A button, select or form whose action Slack sends back to an id no feature declares would be
+    answered by nobody (Bolt's 404, a warning sign beside the button)."""
+    sent = [sent_ids(ast.parse(path.read_text(encoding="utf-8"))) for path in builder_sources()]
+    assert sum(len(actions) for actions, _, _ in sent) > 40 and sum(len(views) for _, views, _ in sent) > 10
+    assert undeclared_ids(WIRING) == []
+
+
+def test_the_builder_reader_sees_what_it_looks_for():
+    source = '''
+def _pick(action_id, options):
+    return {"type": "static_select", "action_id": action_id, "options": options}
+
+def build(lang, option_id):
+    return [actions(button("x", ids.SESSION_JOIN), button("y", f"{ids.SURVEY_CHOOSE}:{option_id}")),
+            section("z", accessory=_pick(ids.POLL_ANSWER, [])),
+            {"type": "input", "element": {"type": "plain_text_input", "action_id": ids.POLL_NOTE_INPUT}},
+            {"type": "input", "element": _pick(ids.POLL_GROUP_INPUT, [])},
+            button("w", "made_up"),
+            modal(ids.POLL_VIEW, "t", [], close="c", submit="s"), modal(ids.CHECK_RESULT_VIEW, "t", [], close="c")]
+'''
+    actions, views, unread = sent_ids(ast.parse(source))
+    assert actions == {ids.SESSION_JOIN, f"{ids.SURVEY_CHOOSE}:x", ids.POLL_ANSWER}
+    assert views == {ids.POLL_VIEW}
+    assert unread == [10]
+    less = wire([replace(feature, actions={key: listener for key, listener in feature.actions.items()
+                                           if key != ids.POLL_CLOSE},
+                         views={key: listener for key, listener in feature.views.items() if key != ids.POLL_VIEW})
+                 for feature in FEATURES])
+    assert undeclared_ids(less) == ["bot/polls/blocks.py: action 'poll_close'", "bot/polls/blocks.py: view 'poll_view'"]
