@@ -95,6 +95,10 @@ class Model:
     planning_sent: bool = False
     forget_requests: int = 0
     requests_made: int = 0
+    # Invariant 2's memory: each registration's status at the last check (by row id, which forget-me
+    # keeps), and the attendance records of people who held no seat when they were checked in.
+    registration_seen: dict[int, str] = field(default_factory=dict)
+    walk_ins: set[int] = field(default_factory=set)
 
 
 def fail(number: int, detail: str) -> None:
@@ -219,7 +223,19 @@ async def capacity_and_order(world, model: Model, step: Step) -> None:
         sessions = list(await uow.session.scalars(select(CaseSession)))
         for item in sessions:
             regs = sorted(await uow.registrations.for_session(item.id), key=lambda r: (r.registered_at, r.id))
-            confirmed = [r for r in regs if r.status in ("confirmed", "attended", "no_show")]
+            # Attendance records who came: someone without a seat (waitlisted, left, never registered) who
+            # turned up is recorded too, on the day or afterwards (README), and holds no seat by it. Only
+            # a seat given by registration counts: confirmed, no-show, or checked in from a seat.
+            for reg in regs:
+                before = model.registration_seen.get(reg.id)
+                if reg.status == "attended" and before != "attended":
+                    if before in ("confirmed", "no_show"):
+                        model.walk_ins.discard(reg.id)
+                    else:
+                        model.walk_ins.add(reg.id)
+                model.registration_seen[reg.id] = reg.status
+            confirmed = [r for r in regs if r.status in ("confirmed", "no_show")
+                         or r.status == "attended" and r.id not in model.walk_ins]
             if len(confirmed) > item.capacity:
                 fail(2, f"{item.code}: {len(confirmed)} confirmed for {item.capacity} seats")
             if item.lottery or item.status not in ("open", "confirmed"):

@@ -126,3 +126,27 @@ def test_material_sent_at_release_to_a_session_called_off_later_went_out_rightly
                 return item.status, (await uow.registrations.get(item.id, 'UC06')).status
         assert machine.run(read()) == ('cancelled', 'cancelled')  # the path the soak took: called off after release
         assert machine.model.material_seen  # … and the send was judged
+
+
+def test_someone_without_a_seat_recorded_as_attending_takes_no_seat():
+    """Invariant 2 (the model, not the bot): after a full session was held, the secretariat recorded with
+    `admin attend` someone waitlisted and someone never registered who came (walk-ins, as the README says
+    the bot records them). The invariant counted every attendance record as a seat: "S1: 2 confirmed for
+    1 seats" (5-year soaks, seeds 436, 470 and 480, each an unregistered walk-in on a held session)."""
+    with simulated_year() as state:
+        state.case_new(theme='教育', lecturer=False)
+        state.session_new(case='C1', bureau='sapporo', days=9, capacity=1, minimum=1, by_staff=False, announce=True)
+        state.join(person='UC01', session='S1', confirm=True)
+        state.join(person='UC02', session='S1', confirm=True)  # waitlisted
+        state.clock(by='1w')
+        state.clock(by='3d')  # the session was held yesterday
+        state.attend(session='S1', person='UC02')
+        state.attend(session='S1', person='UC07')
+
+        machine = state.machine
+
+        async def read():
+            async with machine.ws.deps.uow(read_only=True) as uow:
+                item = await uow.sessions.by_code('S1')
+                return item.status, {r.user_id: r.status for r in await uow.registrations.for_session(item.id)}
+        assert machine.run(read()) == ('held', {'UC01': 'confirmed', 'UC02': 'attended', 'UC07': 'attended'})
