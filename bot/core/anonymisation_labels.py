@@ -362,7 +362,9 @@ _COLUMN_KINDS = (
     ("sns_id", re.compile(r"LINE|SNS|Facebook|FB|Instagram|WeChat|(?i:kakao)")),
     ("phone", re.compile(r"電話|携帯|TEL|Tel|(?i:phone|mobile)")),
     ("address", re.compile(r"住所|居住地|所在地|(?i:address)")),
-    ("person_name", re.compile(r"氏名|名前|フリガナ|カナ|代表者|対応者|担当者|相談者|利用者|(?i:^name|full name)")),
+    ("person_name", re.compile(r"氏名|名前|フリガナ|カナ|代表者|対応者|担当者|相談者|利用者|(?i:^name|full name)"
+                               r"|^担当$|通訳者?$|記録者|支援員|相談員|保護者|申請者|申請人|児童名|生徒名|患者名"
+                               r"|(?i:^(?:interpreter|staff|worker|caseworker|guardian|parent|patient|client)(?: name)?$)")),
 )
 _DATE_CELL = re.compile(r"^(?:[0-9]{4}[/.\-][0-9]{1,2}[/.\-][0-9]{1,2}|[0-9]{1,2}[/.\-][0-9]{1,2}[/.\-][0-9]{4}"
                         r"|(?:[0-9]{4}|(?:明治|大正|昭和|平成|令和|[MTSHR]\.?)[0-9元]{1,2})[年./][0-9]{1,2}[月./][0-9]{1,2}日?)")

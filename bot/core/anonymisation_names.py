@@ -490,7 +490,33 @@ def _script_runs(folded: str) -> Iterator[tuple[str, int, int, str]]:
             yield "person_name", start, end, CHECK
 
 
+# A katakana name joined by ・ or ＝ and its own form in brackets after it, in another script or in Latin
+# letters ("ヌエ・ヌエ・エー（နွယ်နွယ်အေး）", "ガンゾリグ・アヌジン（Ганзоригийн Анужин）"): a person, for sure when a
+# person cue stands before ("申立人シャルミン・アクテル（শারমিন…"), else to check (a festival is written so too).
+_KATAKANA_THEN_FORM = re.compile(
+    r"(?<![ァ-ヴー・=＝])(?P<name>[ァ-ヴー]{2,12}(?:[・=＝][ァ-ヴー]{1,12}){1,4})[ \t]*\((?P<form>" + _SCRIPT_WORD + "(?: "
+    + _SCRIPT_WORD + r"){0,4}|[" + _LATIN_LETTER + r"][" + _LATIN_LETTER + r"'’\-]+(?: [" + _LATIN_LETTER + r"][" + _LATIN_LETTER
+    + r"'’\-]+){1,4})(?=[)、,/ ])")
+_PERSON_CUE_BEFORE = re.compile(r"(?:氏名|名前|本人|申立人|申請人|申請者|相談者|児童|生徒|保護者|配偶者|妻|夫|長男|長女|次男|次女"
+                                r"|息子|娘|母|父|兄|姉|弟|妹|(?i:name))[：: \t]*$")
+
+
+def _katakana_names_with_forms(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _KATAKANA_THEN_FORM.finditer(folded):
+        name, form = match.group("name"), match.group("form")
+        if any(w in COUNTRIES_IN_KANA for w in re.split(r"[・=＝]", name)) or is_not_a_person(name):
+            continue
+        if re.match("[" + _LATIN_LETTER + "]", form) and (all(_is_common(w) for w in form.split())
+                                                        or not all(w[0].isupper() for w in form.split())):
+            continue
+        cued = _PERSON_CUE_BEFORE.search(folded, max(0, match.start() - 12), match.start())
+        tier = CONFIDENT if cued else CHECK
+        yield "person_name", match.start("name"), match.end("name"), tier
+        yield "person_name", match.start("form"), match.end("form"), tier
+
+
 def name_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    yield from _katakana_names_with_forms(folded)
     yield from _latin_names(folded)
     for match in _ROMAJI_SCHOOL.finditer(folded):
         yield "school", match.start(), match.end(), CONFIDENT
@@ -544,6 +570,7 @@ _ALTERNATE_BRACKET = re.compile(r"[ \t]*(?:\n[ \t]*)?\((?P<inner>[^()\n]{1,100})
 _ALTERNATE_CELL = re.compile(r"[ \t]*(?:/|\t|\",\"|,|\|)[ \t]*(?P<inner>" + _SCRIPT_WORD + "(?: " + _SCRIPT_WORD + "){0,4})"
                              r"(?=[ \t]*(?:[\"\t|)\n]|$))")
 _PIECE = re.compile(r"[^/、,，;]+")
+_KATAKANA_FORM = re.compile(r"[ァ-ヴー]{2,12}(?:[・=＝ ][ァ-ヴー]{1,12}){0,4}")
 
 
 def _alternate_forms(folded: str, name_start: int, end: int) -> Iterator[tuple[str, int, int, str]]:
@@ -566,7 +593,9 @@ def _alternate_forms(folded: str, name_start: int, end: int) -> Iterator[tuple[s
         while stop > start and folded[stop - 1] == " ":
             stop -= 1
         value = folded[start:stop]
-        if _SCRIPT_RUN_WHOLE.fullmatch(value):
+        if _SCRIPT_RUN_WHOLE.fullmatch(value) or (not re.search(r"[ァ-ヴぁ-ん一-龥]", name) and _KATAKANA_FORM.fullmatch(value)
+                                                  and not any(w in COUNTRIES_IN_KANA for w in re.split(r"[・=＝ ]", value))):
+            # (its reading in katakana, after a name in another script: "นงลักษณ์ ศรีสุข（ノンラック・シースック、通称…")
             yield "person_name", start, stop, tier
         elif (not latin_name and _CAPITALISED_WORDS.fullmatch(value) and all(w[0].isupper() for w in value.split())
               and not all(_is_common(w) for w in value.split())):

@@ -164,3 +164,33 @@ def test_a_company_after_a_workplace_label_starts_at_its_legal_form():
 
 def test_a_conversation_is_no_gathering():
     assert findings("WhatsApp の会話（ネパール語）", "facility") == {}
+
+
+@SETTINGS
+@given(native=SCRIPT_NAME, reading=KATAKANA_NAME, cue=st.sampled_from(["本人：", "氏名 ", "Name: "]))
+def test_a_katakana_reading_after_a_name_in_another_script_is_the_same_person(native, reading, cue):
+    found = findings(f"{cue}{native}（{reading}、通称「ヌン」）")
+    assert found.get(native) == CONFIDENT
+    assert found.get(reading) == CONFIDENT
+
+
+def test_a_role_in_brackets_after_a_japanese_name_is_no_reading():
+    assert "ケアマネ" not in findings("記録者：竹中 ひろみ（ケアマネ、ケアプランセンター）")
+
+
+@SETTINGS
+@given(name=KATAKANA_NAME, native=SCRIPT_NAME, cue=st.sampled_from(["申立人", "申込児童　", "本人：", "長女 "]))
+def test_a_katakana_name_with_its_own_form_in_brackets_is_a_person(name, native, cue):
+    found = findings(f"当職は、{cue}{name}（{native}、2021年生）から相談を受けた。")
+    assert found.get(name) == CONFIDENT and found.get(native) == CONFIDENT
+    # with no person cue before it, the pair may be a festival or a dish: both are to check
+    found = findings(f"同じ出身の{name}（{native}）と婚姻し")
+    assert found.get(native) in (CHECK, CONFIDENT) and name in found
+
+
+@SETTINGS
+@given(header=st.sampled_from(["担当", "通訳者", "支援員", "保護者", "Interpreter", "Staff"]),
+       person=st.sampled_from(["森", "安藤 恵", "ヒガ・レナータ", "Ana Souza"]))
+def test_a_column_headed_by_a_role_holds_people(header, person):
+    table = f"No,受付日,国籍,相談内容,{header}\n1,2025/01/06,フィリピン,更新,{person}\n2,2025/01/09,中国,就労,{person}"
+    assert findings(table).get(person) == CONFIDENT
