@@ -38,6 +38,16 @@ def message(blocks: list[dict], fallback: str) -> dict[str, Any]:
     return {"blocks": blocks, "text": notification_text(fallback)}
 
 
+async def refuse_in_form(ack, block_id: str, err: Refusal, lang: str) -> None:
+    """Keep the form open, the refusal said under the field it is about (Slack shows 150 characters there)."""
+    await ack(response_action="errors", errors={block_id: t(err.key, lang, **err.params)[:150]})
+
+
+async def refuse_in_dm(client, actor: Actor, err: Refusal) -> None:
+    """Say a refusal in the person's DM: the form it came from is closed (or cannot show it)."""
+    await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
+
+
 def install_actor_middleware(app, deps: Deps, wiring: Wiring) -> None:
     """Give every request the deps and the wiring, and resolve the person behind it once, from the payload's user id."""
 

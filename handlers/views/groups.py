@@ -6,10 +6,12 @@ from datetime import datetime, timezone
 
 from bot import ids
 from bot.study_groups.blocks import build_proposed
-from bot.core.i18n import t
+from bot.deps import Deps
+from bot.people.results import Actor
 from bot.study_groups import service as study_groups
+from bot.study_groups.results import ProposeResult
 from bot.core.refusal import Refusal
-from handlers.context import actor_of, deps_of, message
+from handlers.context import actor_of, deps_of, message, refuse_in_dm, refuse_in_form
 
 FIELD_BLOCKS = {
     "title": ids.PROPOSE_TITLE_BLOCK,
@@ -49,8 +51,7 @@ async def submit_proposal(ack, body, context, client):
     try:
         proposal = study_groups.validate_proposal(parse_form(body["view"]["state"]["values"]), now)
     except study_groups.ProposalError as err:
-        await ack(response_action="errors",
-                  errors={FIELD_BLOCKS[err.field]: t(err.key, actor.lang, **err.params)[:150]})
+        await refuse_in_form(ack, FIELD_BLOCKS[err.field], err, actor.lang)
         return
     await ack()
     try:
@@ -58,9 +59,14 @@ async def submit_proposal(ack, body, context, client):
             result = await study_groups.propose_session(uow, now, deps.tz, actor, proposal,
                                                         per_month=deps.settings.proposals_per_month)
     except Refusal as err:
-        await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
+        await refuse_in_dm(client, actor, err)
         return
     deps.wake_dispatcher()
+    await tell_proposed(client, deps, actor, result, now)
+
+
+async def tell_proposed(client, deps: Deps, actor: Actor, result: ProposeResult, now: datetime) -> None:
+    """The proposer's DM about their new self-run session, and how to attach its material."""
     blocks = build_proposed(result.session, result.case, result.invited,
                             result.group.channel_id if result.group else None, actor.lang, deps.tz, now)
     await client.chat_postMessage(channel=actor.user_id, **message(blocks, blocks[0]["text"]["text"]))

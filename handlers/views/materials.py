@@ -18,7 +18,7 @@ from bot.core.pseudonymisation import propose_file
 from bot.materials import service as materials
 from bot.people.results import Actor
 from bot.core.refusal import Refusal
-from handlers.context import actor_of, deps_of, message
+from handlers.context import actor_of, deps_of, message, refuse_in_dm
 
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
 DOWNLOAD_PAUSE_SECONDS = 30.0  # the longest Slack may go without sending a byte of the file
@@ -87,7 +87,7 @@ async def submit_upload(ack, body, context, client):
     try:
         result, checked = await receive_upload(deps, client, actor, case_code, files[0]["id"], kind)
     except Refusal as err:
-        await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
+        await refuse_in_dm(client, actor, err)
         return
     proposal = None
     if result.findings:  # the anonymised version to offer, made off the event loop
@@ -118,7 +118,7 @@ async def submit_link_check(ack, body, context, client):
             material = await materials.link_material(uow, deps.clock.now(), actor, int(match.group(1)))
             await materials.confirm_material(uow, deps.clock.now(), actor, material.id)
     except Refusal as err:
-        await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
+        await refuse_in_dm(client, actor, err)
         return
     await client.chat_postMessage(channel=actor.user_id, text=t("materials.link_checked", actor.lang,
                                                                 version=material.version))

@@ -11,8 +11,8 @@ from bot.core.i18n import t
 from bot.core.refusal import Refusal
 from bot.polls import service as polls
 from bot.polls.blocks import build_created, slot_block
-from bot.study_groups.blocks import build_proposed
-from handlers.context import actor_of, deps_of, message
+from handlers.context import actor_of, deps_of, message, refuse_in_dm, refuse_in_form
+from handlers.views.groups import tell_proposed
 
 
 def _field(values: dict, block: str, action: str) -> dict:
@@ -55,7 +55,7 @@ async def submit_poll(ack, body, context, client):
     try:
         draft = polls.validate_poll(parse_form(body["view"]["state"]["values"]), now)
     except polls.PollFieldError as err:
-        await ack(response_action="errors", errors={field_block(err.field): t(err.key, actor.lang, **err.params)[:150]})
+        await refuse_in_form(ack, field_block(err.field), err, actor.lang)
         return
     await ack()
     try:
@@ -63,7 +63,7 @@ async def submit_poll(ack, body, context, client):
             poll = await polls.create_poll(uow, now, deps.tz, actor, draft)
             group = await uow.study_groups.get(poll.group_id)
     except Refusal as err:
-        await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
+        await refuse_in_dm(client, actor, err)
         return
     deps.wake_dispatcher()
     blocks = build_created(poll, group.channel_id, len(draft.starts), actor.lang)
@@ -93,22 +93,20 @@ async def submit_close(ack, body, context, client):
         async with deps.uow() as uow:
             await polls.check_decision(uow, now, deps.tz, actor, **decide)
     except polls.PollFieldError as err:
-        await ack(response_action="errors", errors={CLOSE_FIELDS[err.field]: t(err.key, actor.lang, **err.params)[:150]})
+        await refuse_in_form(ack, CLOSE_FIELDS[err.field], err, actor.lang)
         return
     except Refusal as err:
         await ack()
-        await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
+        await refuse_in_dm(client, actor, err)
         return
     await ack()
     try:
         async with deps.uow() as uow:
             closed = await polls.close_poll(uow, now, deps.tz, actor, **decide)
     except Refusal as err:
-        await client.chat_postMessage(channel=actor.user_id, text=t(err.key, actor.lang, **err.params))
+        await refuse_in_dm(client, actor, err)
         return
     deps.wake_dispatcher()
     if closed.proposal is not None:  # as /jirei propose does: the session, and how to attach its material
-        result = closed.proposal
-        blocks = build_proposed(result.session, result.case, result.invited,
-                                result.group.channel_id if result.group else None, actor.lang, deps.tz, now)
-        await client.chat_postMessage(channel=actor.user_id, **message(blocks, blocks[0]["text"]["text"]))
+        await tell_proposed(client, deps, actor, closed.proposal, now)
+

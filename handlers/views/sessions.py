@@ -9,7 +9,7 @@ from bot.core.i18n import t
 from bot.sessions import service as sessions
 from bot.core.refusal import Refusal
 from bot.core.session_spec import SessionSpec
-from handlers.context import actor_of, deps_of
+from handlers.context import actor_of, deps_of, refuse_in_form
 
 def read_form(state: dict) -> dict:
     values = state.get("values", {})
@@ -61,8 +61,7 @@ async def submit_session(ack, body, context, client):
         # Shown under the field it is about (a SpecError names it).
         field = getattr(err, "field", None)
         field = field if field in ids.SESSION_FIELD_BLOCKS else "case"
-        await ack(response_action="errors",
-                  errors={ids.SESSION_FIELD_BLOCKS[field][0]: t(err.key, actor.lang, **err.params)[:150]})
+        await refuse_in_form(ack, ids.SESSION_FIELD_BLOCKS[field][0], err, actor.lang)
         return
     await ack()
     await client.chat_postMessage(channel=actor.user_id, text=t("sessions.session_created", actor.lang, code=item.code))
