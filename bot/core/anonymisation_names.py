@@ -71,7 +71,7 @@ international exchange association society foundation committee network union fe
 ministry government department section division unit national public private general memorial
 japão ano novo mula tiệc tết thông báo nhiều lưu ý thành phố nội hà đà nẵng hồ chí minh nghệ an việt nhật bản gunma
 ōta cộng đồng người lunch bring dates wednesdays tuesdays mondays thursdays fridays weekends disyembre magkakaroon
-follow-up forwarded message spanish-speaking igbo msw ob og reply original attached attachment regarding
+follow-up forwarded message spanish-speaking igbo msw cw sw psw ssw ob og reply original attached attachment regarding
 summary points point client numbers foreign clients medical education residence resident residents number individual permanent
 long-term specified skilled worker workers act law lives life status visa card insurance health pension tax
 income child allowance benefit benefits contract employment dismissal wage wages overtime salary payment rent housing
@@ -515,8 +515,51 @@ def _katakana_names_with_forms(folded: str) -> Iterator[tuple[str, int, int, str
         yield "person_name", match.start("form"), match.end("form"), tier
 
 
+# Minutes and hand-overs: a surname with the person's role in brackets ("森（社労士）", "堀（保健センター 保健師）",
+# "北川（子ども家庭課CW・進行）"), a surname with a role's abbreviation ("宮内CW → 堀江CW"), and the speakers of
+# minutes, a surname heading two lines or more ("森：…", "①森：…").
+_ROLE = (r"(?:社労士|保健師|看護師|弁護士|医師|司法書士|行政書士|社会福祉士|精神保健福祉士|通訳|相談員|支援員|書記長|委員長|進行"
+         r"|司会|記録|園長|校長|教頭|担任|教諭|主任|課長|係長|ケースワーカー|ソーシャルワーカー|保育士|理事|事務局長|所長|院長"
+         r"|部長|社長|店長|スタッフ|ボランティア|職員|CW|SW|MSW|PSW|SSW|Ns|Dr)")
+_NAME_WITH_ROLE = re.compile(r"(?:^|(?<=[\s、，,:：(・/]))(?P<name>[一-龥々]{1,3})\((?P<role>[^()\n]{0,16}?" + _ROLE
+                             + r")(?:[・、 ][^()\n]{0,10})?\)", re.MULTILINE)
+_NAME_THEN_ABBREVIATION = re.compile(r"(?:^|(?<=[\s、，,:：(・/→】」』)]))(?P<name>[一-龥々]{2,3})(?:CW|SW|MSW|PSW|SSW|Ns)(?![A-Za-z])",
+                                     re.MULTILINE)
+_SPEAKER_LABEL = re.compile(r"^[ \t]*(?:[①-⑳・\-*•]|[0-9]{1,2}[.)])?[ \t]*(?P<name>[一-龥々]{1,3})[ \t]*[：:](?![0-9/])",
+                            re.MULTILINE)
+_NOT_A_SURNAME = re.compile(r"(?:[課係部室局所署院会団庁市区町村県都府道校園省社店科班組]|父|母|夫|妻|兄|姉|弟|妹|娘|息子|祖父|祖母"
+                            r"|本人|本児|子|家族|世帯|師|士|員|者|長|手|医|局|官)$|^(?:" + _ROLE + r")$")
+# Words that head lines of forms, minutes and notes: labels, not speakers.
+_LABEL_WORDS = frozenset("""日時 日付 時間 場所 内容 目的 結果 対応 方針 課題 経過 概要 備考 メモ 連絡 予定 次回 今後 決定 合意 確認 注意
+    補足 質問 回答 結論 要望 意見 所見 出席 欠席 議題 件名 宛先 送信 受信 主訴 相談 支援 状況 背景 評価 計画 目標 理由 件 例 注 答 問
+    住所 電話 氏名 名前 国籍 性別 年齢 職業 学校 勤務 勤務先 在留 資格 期限 番号 記録 担当 通訳 本人 母 父 夫 妻 子 児 済 未 可 否
+    午前 午後 朝 昼 夜 今日 明日 昨日 今週 来週 先週 前回 今回 初回 以上 以下 合計 小計 金額 費用 収入 支出 家賃 病名 診断 処方 服薬
+    症状 検査 治療 入院 退院 通院 受診 健診 保険 年金 手当 申請 提出 結果 TEL 電 話 済み 会議 議事 要旨 決定事項 宿題 次 他 全体""".split())
+
+
+def _minutes_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _NAME_WITH_ROLE.finditer(folded):
+        name = match.group("name")
+        if not _NOT_A_SURNAME.search(name) and name not in _LABEL_WORDS and not is_not_a_person(name):
+            yield "person_name", match.start("name"), match.end("name"), CONFIDENT
+    for match in _NAME_THEN_ABBREVIATION.finditer(folded):
+        name = match.group("name")
+        if not _NOT_A_SURNAME.search(name) and name not in _LABEL_WORDS:
+            yield "person_name", match.start("name"), match.end("name"), CONFIDENT
+    heads: dict[str, list[re.Match]] = {}
+    for match in _SPEAKER_LABEL.finditer(folded):
+        heads.setdefault(match.group("name"), []).append(match)
+    speakers = [name for name, lines in heads.items() if len(lines) >= 2 and name not in _LABEL_WORDS
+                and not _NOT_A_SURNAME.search(name) and not is_not_a_person(name)]
+    if len(speakers) >= 2:  # minutes have two speakers at least
+        for name in speakers:
+            for match in heads[name]:
+                yield "person_name", match.start("name"), match.end("name"), CHECK
+
+
 def name_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
     yield from _katakana_names_with_forms(folded)
+    yield from _minutes_names(folded)
     yield from _latin_names(folded)
     for match in _ROMAJI_SCHOOL.finditer(folded):
         yield "school", match.start(), match.end(), CONFIDENT
@@ -654,13 +697,21 @@ def mentions_again(folded: str, found: Iterable[tuple[str, int, int, str]],
                     continue
                 if rest and not rest.startswith(_TITLE_KANJI):
                     continue
-                if size == 1 and not (rest or after.startswith(_HONORIFIC_AFTER)):
+                if size == 1 and not (rest or after.startswith(_HONORIFIC_AFTER) or _speaker_at(folded, start, end)):
                     continue
                 yield "person_name", start, start + size, CONFIDENT
                 break
             continue
         if word in parts:
             yield "person_name", start, end, CONFIDENT
+
+
+_SPEAKER_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[①-⑳・\-*•]|[0-9]{1,2}[.)])?[ \t]*$")
+
+
+def _speaker_at(folded: str, start: int, end: int) -> bool:
+    """A word standing as a speaker or a list item's owner: at a line's start, before "：" ("森：", "④堀：")."""
+    return folded[end:end + 1] in (":", "：") and _SPEAKER_BEFORE.search(folded, max(0, start - 8), start) is not None
 
 
 _LATIN_LETTER_SET = frozenset(chr(c) for c in range(0x41, 0x5B)) | frozenset(chr(c) for c in range(0x61, 0x7B)) | \

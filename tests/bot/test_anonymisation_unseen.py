@@ -194,3 +194,43 @@ def test_a_katakana_name_with_its_own_form_in_brackets_is_a_person(name, native,
 def test_a_column_headed_by_a_role_holds_people(header, person):
     table = f"No,受付日,国籍,相談内容,{header}\n1,2025/01/06,フィリピン,更新,{person}\n2,2025/01/09,中国,就労,{person}"
     assert findings(table).get(person) == CONFIDENT
+
+
+SURNAME = st.sampled_from(["森", "堀", "青柳", "北川", "松永", "宮内", "堀江"])
+ROLE = st.sampled_from(["社労士", "保健センター 保健師", "子ども家庭課CW・進行", "ユニオン書記長", "あおば保育園 園長", "通訳"])
+
+
+@SETTINGS
+@given(first=SURNAME, second=SURNAME, role=ROLE, other_role=ROLE)
+def test_minutes_name_their_attendees_by_role_and_their_speakers_by_surname(first, second, role, other_role):
+    if first == second:
+        return
+    minutes = (f"出席：{first}（{role}）、{second}（{other_role}）、相談者3名\n\n"
+               f"{first}：まず経緯を。\n{second}：タイムカードの写真はありますか。\n{first}：了解。\n"
+               f"{second}：賃金はどこの口座に？\n\n■ アクションアイテム\n①{first}：一覧表を作る\n②{second}：申入れ")
+    found = [f for f in check_text(minutes) if f.kind == "person_name"]
+    # every mention, the one-kanji surnames too, is found, and with confidence once the list named them
+    assert sum(f.text == first for f in found) == 4 and sum(f.text == second for f in found) == 4
+    assert all(f.tier == CONFIDENT for f in found)
+
+
+@SETTINGS
+@given(labels=st.lists(st.sampled_from(["住所", "電話", "日時", "場所", "内容", "備考", "対応", "結果"]), min_size=4,
+                       max_size=8))
+def test_labels_heading_lines_are_no_speakers(labels):
+    form = "\n".join(f"{label}：{i}" for i, label in enumerate(labels * 2))
+    assert findings(form) == {}
+
+
+@SETTINGS
+@given(first=SURNAME.filter(lambda s: len(s) > 1), second=SURNAME.filter(lambda s: len(s) > 1),
+       role=st.sampled_from(["CW", "SW", "MSW"]))
+def test_a_surname_with_a_roles_abbreviation_is_a_person(first, second, role):
+    found = findings(f"【申し送り】生活保護 担当替え {first}{role} → {second}{role}　2024/12/6")
+    assert found.get(first) == CONFIDENT and found.get(second) == CONFIDENT
+
+
+@SETTINGS
+@given(word=st.sampled_from(["母", "本人", "市役所", "医師", "保健師", "病院", "家族"]), role=ROLE)
+def test_a_kin_word_an_office_or_a_role_with_a_role_in_brackets_is_no_name(word, role):
+    assert word not in findings(f"出席：{word}（{role}）")
