@@ -516,8 +516,8 @@ def _katakana_names_with_forms(folded: str) -> Iterator[tuple[str, int, int, str
 
 
 # Minutes and hand-overs: a surname with the person's role in brackets ("森（社労士）", "堀（保健センター 保健師）",
-# "北川（子ども家庭課CW・進行）"), a surname with a role's abbreviation ("宮内CW → 堀江CW"), and the speakers of
-# minutes, a surname heading two lines or more ("森：…", "①森：…").
+# "北川（子ども家庭課CW・進行）"), a surname with a role's abbreviation ("宮内CW → 堀江CW"); found so, a surname is
+# found again as a speaker of the minutes ("森：…", "①森：…", see _speaker_at).
 _ROLE = (r"(?:社労士|保健師|看護師|弁護士|医師|司法書士|行政書士|社会福祉士|精神保健福祉士|通訳|相談員|支援員|書記長|委員長|進行"
          r"|司会|記録|園長|校長|教頭|担任|教諭|主任|課長|係長|ケースワーカー|ソーシャルワーカー|保育士|理事|事務局長|所長|院長"
          r"|部長|社長|店長|スタッフ|ボランティア|職員|CW|SW|MSW|PSW|SSW|Ns|Dr)")
@@ -525,8 +525,6 @@ _NAME_WITH_ROLE = re.compile(r"(?:^|(?<=[\s、，,:：(・/]))(?P<name>[一-龥�
                              + r")(?:[・、 ][^()\n]{0,10})?\)", re.MULTILINE)
 _NAME_THEN_ABBREVIATION = re.compile(r"(?:^|(?<=[\s、，,:：(・/→】」』)]))(?P<name>[一-龥々]{2,3})(?:CW|SW|MSW|PSW|SSW|Ns)(?![A-Za-z])",
                                      re.MULTILINE)
-_SPEAKER_LABEL = re.compile(r"^[ \t]*(?:[①-⑳・\-*•]|[0-9]{1,2}[.)])?[ \t]*(?P<name>[一-龥々]{1,3})[ \t]*[：:](?![0-9/])",
-                            re.MULTILINE)
 _NOT_A_SURNAME = re.compile(r"(?:[課係部室局所署院会団庁市区町村県都府道校園省社店科班組]|父|母|夫|妻|兄|姉|弟|妹|娘|息子|祖父|祖母"
                             r"|本人|本児|子|家族|世帯|師|士|員|者|長|手|医|局|官)$|^(?:" + _ROLE + r")$")
 # Words that head lines of forms, minutes and notes: labels, not speakers.
@@ -546,15 +544,6 @@ def _minutes_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
         name = match.group("name")
         if not _NOT_A_SURNAME.search(name) and name not in _LABEL_WORDS:
             yield "person_name", match.start("name"), match.end("name"), CONFIDENT
-    heads: dict[str, list[re.Match]] = {}
-    for match in _SPEAKER_LABEL.finditer(folded):
-        heads.setdefault(match.group("name"), []).append(match)
-    speakers = [name for name, lines in heads.items() if len(lines) >= 2 and name not in _LABEL_WORDS
-                and not _NOT_A_SURNAME.search(name) and not is_not_a_person(name)]
-    if len(speakers) >= 2:  # minutes have two speakers at least
-        for name in speakers:
-            for match in heads[name]:
-                yield "person_name", match.start("name"), match.end("name"), CHECK
 
 
 def name_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
