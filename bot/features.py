@@ -146,10 +146,10 @@ SESSIONS = Feature(
         DeliveryKind.SESSION_CHANGED: session_messages.render_changed,
         DeliveryKind.WAITLIST_SESSION_CONFIRMED: session_messages.render_waitlist_confirmed,
         DeliveryKind.STAFF_SESSION_NOTICE: session_messages.render_staff_notice,
-        session_changes.REFRESH_KIND: session_messages.render_post_refresh,
-        session_changes.ROSTER_CHANGED_KIND: session_messages.render_roster_changed,
-        session_changes.MESSAGE_KIND: session_messages.render_session_message,
-        reminders.REMINDER_KIND: session_messages.render_session_reminder,
+        DeliveryKind.SESSION_POST_REFRESH: session_messages.render_post_refresh,
+        DeliveryKind.FACILITATOR_ROSTER_CHANGED: session_messages.render_roster_changed,
+        DeliveryKind.SESSION_MESSAGE: session_messages.render_session_message,
+        DeliveryKind.SESSION_REMINDER: session_messages.render_session_reminder,
     },
     jobs=(
         # A deadline is decided within a minute; a session ends and its follow-ups start within one.
@@ -179,9 +179,9 @@ MATERIALS = Feature(
     renderers={
         DeliveryKind.MATERIAL: material_messages.render_material,
         DeliveryKind.PORTAL_PUBLICATION: material_messages.render_publication,
-        material_service.INCOMPLETE_KIND: material_messages.render_incomplete,
-        material_service.PUBLISHED_KIND: material_messages.render_published,
-        material_service.MATERIAL_DUE_KIND: material_messages.render_material_due,
+        DeliveryKind.CASE_INCOMPLETE: material_messages.render_incomplete,
+        DeliveryKind.CASE_PUBLISHED: material_messages.render_published,
+        DeliveryKind.MATERIAL_DUE: material_messages.render_material_due,
     },
     jobs=(
         Job("materials_release", material_jobs.release_due_materials, every=MINUTE),
@@ -222,9 +222,9 @@ SURVEYS = Feature(
     },
     views={ids.SURVEY_TEXT_VIEW: survey_views.submit_text},
     renderers={
-        surveys.INVITATION_KIND: survey_messages.render_invitation,
-        surveys.REMINDER_KIND: survey_messages.render_reminder,
-        surveys.CLOSED_KIND: survey_messages.render_closed,
+        DeliveryKind.SURVEY_INVITATION: survey_messages.render_invitation,
+        DeliveryKind.SURVEY_REMINDER: survey_messages.render_reminder,
+        DeliveryKind.SURVEY_CLOSED: survey_messages.render_closed,
     },
     jobs=(Job("survey_runs_closing", survey_jobs.close_due_runs, every=5 * MINUTE),),
     next_due=(surveys.next_survey_deadline,),
@@ -246,13 +246,13 @@ STUDY_GROUPS = Feature(
     },
     views={ids.PROPOSE_VIEW: group_views.submit_proposal},
     renderers={
-        study_groups.NUDGE_KIND: study_group_messages.render_nudge,
-        study_groups.UNMATCHED_KIND: study_group_messages.render_unmatched,
-        study_groups.KIT_KIND: study_group_messages.render_kit,
-        study_groups.WELCOME_KIND: study_group_messages.render_welcome,
-        study_groups.INTRODUCTION_KIND: study_group_messages.render_introduction,
-        study_groups.INVITATION_KIND: study_group_messages.render_self_run_invitation,
-        study_groups.ANNOUNCEMENT_KIND: study_group_messages.render_self_run_announcement,
+        DeliveryKind.STUDY_GROUP_NUDGE: study_group_messages.render_nudge,
+        DeliveryKind.STUDY_GROUP_UNMATCHED: study_group_messages.render_unmatched,
+        DeliveryKind.STUDY_GROUP_KIT: study_group_messages.render_kit,
+        DeliveryKind.STUDY_GROUP_WELCOME: study_group_messages.render_welcome,
+        DeliveryKind.GROUP_INTRODUCTION: study_group_messages.render_introduction,
+        DeliveryKind.SELF_RUN_INVITATION: study_group_messages.render_self_run_invitation,
+        DeliveryKind.SELF_RUN_ANNOUNCEMENT: study_group_messages.render_self_run_announcement,
     },
     jobs=(
         # The monthly matching looks each weekday morning whether a month has passed since the last.
@@ -311,12 +311,12 @@ REQUESTS = Feature(
         ids.REQUEST_RETURN_VIEW: request_views.submit_return,
     },
     renderers={
-        case_requests.ASKED_KIND: request_messages.render_asked,
-        case_requests.ANSWERED_KIND: request_messages.render_answered,
-        case_requests.DUE_KIND: request_messages.render_due,
-        case_requests.REVIEW_KIND: request_messages.render_review,
-        case_requests.REVIEWED_KIND: request_messages.render_reviewed,
-        case_requests.WITHDRAWN_KIND: request_messages.render_withdrawn,
+        DeliveryKind.CASE_REQUEST: request_messages.render_asked,
+        DeliveryKind.CASE_REQUEST_ANSWERED: request_messages.render_answered,
+        DeliveryKind.CASE_REQUEST_DUE: request_messages.render_due,
+        DeliveryKind.CASE_REQUEST_REVIEW: request_messages.render_review,
+        DeliveryKind.CASE_REQUEST_REVIEWED: request_messages.render_reviewed,
+        DeliveryKind.CASE_REQUEST_WITHDRAWN: request_messages.render_withdrawn,
     },
 )
 
@@ -330,8 +330,8 @@ LIBRARY = Feature(
         ids.LIBRARY_SHARE_ACCEPT: library_actions.share_anonymised,
     },
     renderers={
-        library.OPEN_KIND: library_messages.render_case,
-        library.SHARE_OFFER_KIND: library_messages.render_share_offer,
+        DeliveryKind.LIBRARY_CASE: library_messages.render_case,
+        DeliveryKind.LIBRARY_SHARE_OFFER: library_messages.render_share_offer,
     },
     # A published case is in the library within a minute; so is a change to it.
     jobs=(Job("library_index", library_jobs.index_library, every=MINUTE),),
@@ -349,13 +349,13 @@ POLLS = Feature(
     },
     views={ids.POLL_VIEW: poll_views.submit_poll, ids.POLL_CLOSE_VIEW: poll_views.submit_close},
     renderers={
-        polls.TABLE_KIND: poll_messages.render_table,
-        polls.REFRESH_KIND: poll_messages.render_table_refresh,
-        polls.NUDGE_KIND: poll_messages.render_nudge,
-        polls.DECIDED_KIND: poll_messages.render_decided,
-        polls.REMINDER_KIND: poll_messages.render_reminder,
-        polls.BALLOT_KIND: poll_messages.render_ballot,
-        polls.BALLOT_REFRESH_KIND: poll_messages.render_ballot_refresh,
+        DeliveryKind.POLL_TABLE: poll_messages.render_table,
+        DeliveryKind.POLL_TABLE_REFRESH: poll_messages.render_table_refresh,
+        DeliveryKind.POLL_NUDGE: poll_messages.render_nudge,
+        DeliveryKind.POLL_DECIDED: poll_messages.render_decided,
+        DeliveryKind.POLL_REMINDER: poll_messages.render_reminder,
+        DeliveryKind.POLL_BALLOT: poll_messages.render_ballot,
+        DeliveryKind.POLL_BALLOT_REFRESH: poll_messages.render_ballot_refresh,
     },
 )
 

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from bot import ids
 from bot.core import lottery
+from bot.delivery.kinds import DeliveryKind
 from bot.local import seed
 from bot.core.clock import ManualClock
 from bot.local.demo import Demo
@@ -22,7 +23,6 @@ from bot.local.demo_steps import STEPS, step_survey
 from bot.local.workspace import LocalWorkspace
 from bot.materials import service as materials
 from bot.privacy import service as privacy
-from bot.study_groups.service import INTRODUCTION_KIND
 from bot.people.results import Actor
 from storage.crypto import Cipher, generate_key
 from storage.models import UtcDateTime
@@ -376,7 +376,7 @@ async def _in_everything(ws) -> str:
                    for m in await uow.study_groups.members(g.id) if m.status == "accepted"}
         nudged = set(await uow.session.scalars(select(Nudge.user_id)))
         completed = set(await uow.session.scalars(select(SurveyInvite.user_id).where(SurveyInvite.completed.is_(True))))
-        introduced = {u for d in await uow.session.scalars(select(Delivery).where(Delivery.kind == INTRODUCTION_KIND))
+        introduced = {u for d in await uow.session.scalars(select(Delivery).where(Delivery.kind == DeliveryKind.GROUP_INTRODUCTION))
                       for u in d.payload.get("members", [])}
     everywhere = sorted(attended & members & nudged & completed & introduced)
     assert everywhere, (attended, members, nudged, completed, introduced)

@@ -38,8 +38,6 @@ MAX_WORDS = 8
 MAX_WORD_CHARS = 50
 # The commentary's text indexed (and shown when its file is gone): enough for any commentary.
 MAX_INDEXED_CHARS = 200_000
-OPEN_KIND = DeliveryKind.LIBRARY_CASE
-SHARE_OFFER_KIND = DeliveryKind.LIBRARY_SHARE_OFFER
 
 
 def searchable(text: str) -> str:
@@ -100,8 +98,8 @@ async def open_case(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str
     versions = f"M{material.id if material else 0}.M{commentary.id if commentary else 0}.{entry.indexed_at:%Y%m%d%H%M%S}"
     queued = 0
     for part in parts:
-        queued += await outbox.enqueue(uow, kind=OPEN_KIND, recipient=actor.user_id, due_at=now, now=now,
-                                       dedupe_key=f"library:{entry.code}:{actor.user_id}:{part}:{versions}",
+        queued += await outbox.enqueue(uow, kind=DeliveryKind.LIBRARY_CASE, recipient=actor.user_id, due_at=now,
+                                       now=now, dedupe_key=f"library:{entry.code}:{actor.user_id}:{part}:{versions}",
                                        payload={"case_id": case.id, "part": part})
     await uow.audit.record(now, actor.user_id, "library.open", "ok", target=entry.code, sent=queued)
     return OpenResult(entry, queued=queued)
@@ -175,7 +173,8 @@ async def offer_share(uow: UnitOfWork, now: datetime, item: CaseSession) -> None
     shares the case with the library."""
     if item.kind != "self_run" or item.case_id is None or not item.facilitator_user_id:
         return
-    await outbox.enqueue(uow, kind=SHARE_OFFER_KIND, recipient=item.facilitator_user_id, due_at=now, now=now,
+    await outbox.enqueue(uow, kind=DeliveryKind.LIBRARY_SHARE_OFFER, recipient=item.facilitator_user_id, due_at=now,
+                         now=now,
                          dedupe_key=f"library_share_offer:{item.code}", payload={"session_id": item.id},
                          session_id=item.id)
 

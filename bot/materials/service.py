@@ -355,7 +355,6 @@ async def mark_read(uow: UnitOfWork, now: datetime, actor: Actor, session_code: 
 
 # --- material due: reminders to the lecturer, a warning to the secretariat -------------------------
 
-MATERIAL_DUE_KIND = DeliveryKind.MATERIAL_DUE
 # The stage a missing material is at, latest first: past the release time, a day before, a week before.
 DUE_STAGES = (("late", timedelta(0)), ("day", timedelta(days=1)), ("week", timedelta(days=7)))
 SECRETARIAT_STAGES = ("week", "late")
@@ -395,7 +394,7 @@ async def remind_missing_materials(uow: UnitOfWork, now: datetime, secretariat: 
             people.update({user: "secretariat" for user in await secretariat_of(uow, secretariat) if user != bringer})
         for user, role in people.items():
             queued += await outbox.enqueue(
-                uow, kind=MATERIAL_DUE_KIND, recipient=user, due_at=now,
+                uow, kind=DeliveryKind.MATERIAL_DUE, recipient=user, due_at=now,
                 dedupe_key=f"material_due:{case.code}:{stage}:{user}@{release_stamp(item.release_at)}", now=now,
                 payload={"case_id": case.id, "session_id": item.id, "stage": stage, "role": role,
                          "release_at": release_stamp(item.release_at)})
@@ -409,8 +408,6 @@ LIVE_STATUSES = ("open", "confirmed")
 # A session needs about three weeks from its announcement (deadline, then the meeting): a bureau
 # with none planned this close to the end of the fiscal year will not hold the case in it.
 LAST_CHANCE = timedelta(days=21)
-INCOMPLETE_KIND = DeliveryKind.CASE_INCOMPLETE
-PUBLISHED_KIND = DeliveryKind.CASE_PUBLISHED
 
 
 async def bureaus_done(uow: UnitOfWork, case: Case, now: datetime | None = None, tz: ZoneInfo = JST) -> PublishCheck:
@@ -461,7 +458,7 @@ async def report_if_incomplete(uow: UnitOfWork, now: datetime, case: Case, secre
     state = ",".join(f"{code}.{reason[0]}" for code, reason in check.stalled.items())
     reported = 0
     for user in await secretariat_of(uow, secretariat):
-        reported += await outbox.enqueue(uow, kind=INCOMPLETE_KIND, recipient=user, due_at=now,
+        reported += await outbox.enqueue(uow, kind=DeliveryKind.CASE_INCOMPLETE, recipient=user, due_at=now,
                                          dedupe_key=f"incomplete:{case.code}:{state}:{user}", now=now,
                                          payload={"case_id": case.id, "stalled": check.stalled})
     if reported:
@@ -485,7 +482,7 @@ async def publish(uow: UnitOfWork, now: datetime, actor: Actor | None, case: Cas
                          payload={"case_id": case.id, "part": "material", "early": not check.ready})
     for user in await secretariat_of(uow, secretariat):
         if actor is None or user != actor.user_id:
-            await outbox.enqueue(uow, kind=PUBLISHED_KIND, recipient=user, due_at=now,
+            await outbox.enqueue(uow, kind=DeliveryKind.CASE_PUBLISHED, recipient=user, due_at=now,
                                  dedupe_key=f"published:{case.code}:{user}", now=now,
                                  payload={"case_id": case.id, "early": not check.ready, "to_go": check.to_go,
                                           "by": actor.user_id if actor else None})

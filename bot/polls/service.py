@@ -28,13 +28,6 @@ from bot.study_groups.results import Proposal
 from storage.models import DatePoll, StudyGroup
 from storage.uow import UnitOfWork
 
-TABLE_KIND = DeliveryKind.POLL_TABLE
-REFRESH_KIND = DeliveryKind.POLL_TABLE_REFRESH
-NUDGE_KIND = DeliveryKind.POLL_NUDGE
-DECIDED_KIND = DeliveryKind.POLL_DECIDED
-REMINDER_KIND = DeliveryKind.POLL_REMINDER
-BALLOT_KIND = DeliveryKind.POLL_BALLOT
-BALLOT_REFRESH_KIND = DeliveryKind.POLL_BALLOT_REFRESH
 SOURCES = ("channel", "dm")  # where an answer was given: the table in the group's space, or a DM
 
 REFRESH_WINDOW = timedelta(seconds=10)  # one chat.update per window, however many answer (Tier 3)
@@ -120,14 +113,15 @@ async def create_poll(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor
     poll = await uow.date_polls.add(DatePoll(
         group_id=group.id, organiser_user_id=actor.user_id, title=draft.title, status="open", created_at=now,
         note_encrypted=uow.cipher.encrypt(draft.note.encode()) if draft.note else None), list(draft.starts))
-    await outbox.enqueue(uow, kind=TABLE_KIND, recipient=group.channel_id, due_at=now,
+    await outbox.enqueue(uow, kind=DeliveryKind.POLL_TABLE, recipient=group.channel_id, due_at=now,
                          dedupe_key=table_key(poll), now=now, payload={"poll_id": poll.id})
     nudge_at = study_groups.next_sensible_time(now + NUDGE_AFTER, tz)
     for user_id in await _members(uow, group.id):
-        await outbox.enqueue(uow, kind=BALLOT_KIND, recipient=user_id, due_at=now, dedupe_key=ballot_key(poll, user_id),
+        await outbox.enqueue(uow, kind=DeliveryKind.POLL_BALLOT, recipient=user_id, due_at=now,
+                             dedupe_key=ballot_key(poll, user_id),
                              now=now, payload={"poll_id": poll.id})
         if user_id != actor.user_id:
-            await outbox.enqueue(uow, kind=NUDGE_KIND, recipient=user_id, due_at=nudge_at,
+            await outbox.enqueue(uow, kind=DeliveryKind.POLL_NUDGE, recipient=user_id, due_at=nudge_at,
                                  dedupe_key=f"poll:{poll.id}:nudge:{user_id}", now=now, payload={"poll_id": poll.id})
     await uow.audit.record(now, actor.user_id, "poll.create", "ok", target=poll.code, group=group.code,
                            slots=len(draft.starts))
@@ -210,7 +204,7 @@ async def schedule_ballot_refresh(uow: UnitOfWork, now: datetime, poll: DatePoll
     window = int(REFRESH_WINDOW.total_seconds())
     bucket = int(now.timestamp()) // window
     due = datetime.fromtimestamp((bucket + 1) * window, tz=timezone.utc)
-    await outbox.enqueue(uow, kind=BALLOT_REFRESH_KIND, recipient=user_id, due_at=due, now=now,
+    await outbox.enqueue(uow, kind=DeliveryKind.POLL_BALLOT_REFRESH, recipient=user_id, due_at=due, now=now,
                          dedupe_key=f"{ballot_key(poll, user_id)}:refresh:{bucket}", payload={"poll_id": poll.id})
 
 
@@ -218,7 +212,8 @@ async def _enqueue_refresh(uow: UnitOfWork, now: datetime, poll: DatePoll, due: 
     group = await uow.study_groups.get(poll.group_id)
     if group is None or not group.channel_id:
         return
-    await outbox.enqueue(uow, kind=REFRESH_KIND, recipient=group.channel_id, due_at=due, dedupe_key=key, now=now,
+    await outbox.enqueue(uow, kind=DeliveryKind.POLL_TABLE_REFRESH, recipient=group.channel_id, due_at=due,
+                         dedupe_key=key, now=now,
                          payload={"poll_id": poll.id})
 
 
@@ -279,16 +274,16 @@ async def close_poll(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor,
         for before in REMINDERS_BEFORE:
             due = slot.starts_at - before
             if due > now and group is not None and group.channel_id:
-                await outbox.enqueue(uow, kind=REMINDER_KIND, recipient=group.channel_id, due_at=due,
+                await outbox.enqueue(uow, kind=DeliveryKind.POLL_REMINDER, recipient=group.channel_id, due_at=due,
                                      dedupe_key=f"poll:{poll.id}:reminder:{int(before.total_seconds())}", now=now,
                                      payload={"poll_id": poll.id})
     poll.status, poll.outcome, poll.chosen_slot_id, poll.closed_at = "closed", outcome, slot.id, now
     if group is not None and group.channel_id:
-        await outbox.enqueue(uow, kind=DECIDED_KIND, recipient=group.channel_id, due_at=now,
+        await outbox.enqueue(uow, kind=DeliveryKind.POLL_DECIDED, recipient=group.channel_id, due_at=now,
                              dedupe_key=f"poll:{poll.id}:decided", now=now, payload={"poll_id": poll.id})
     await _enqueue_refresh(uow, now, poll, now, f"poll:{poll.id}:refresh:closed")
     for user_id in await _members(uow, poll.group_id):  # each DM shows the poll closed, its selects gone
-        await outbox.enqueue(uow, kind=BALLOT_REFRESH_KIND, recipient=user_id, due_at=now, now=now,
+        await outbox.enqueue(uow, kind=DeliveryKind.POLL_BALLOT_REFRESH, recipient=user_id, due_at=now, now=now,
                              dedupe_key=f"{ballot_key(poll, user_id)}:closed", payload={"poll_id": poll.id})
     await uow.audit.record(now, actor.user_id, "poll.close", "ok", target=poll.code, decided=outcome,
                            session=session.code if session else None)

@@ -21,12 +21,6 @@ from config.reference import find_theme
 from storage.models import CaseRequest, Material
 from storage.uow import UnitOfWork
 
-ASKED_KIND = DeliveryKind.CASE_REQUEST
-ANSWERED_KIND = DeliveryKind.CASE_REQUEST_ANSWERED
-DUE_KIND = DeliveryKind.CASE_REQUEST_DUE
-REVIEW_KIND = DeliveryKind.CASE_REQUEST_REVIEW
-REVIEWED_KIND = DeliveryKind.CASE_REQUEST_REVIEWED
-WITHDRAWN_KIND = DeliveryKind.CASE_REQUEST_WITHDRAWN
 
 # Reminders before the due date, sent at 10:00 Japan time on a weekday (a Saturday's or Sunday's
 # moves to the Friday before, so the reminder a day before never comes on the due date itself).
@@ -87,7 +81,8 @@ async def create_request(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Ac
     request = await uow.case_requests.add(CaseRequest(
         theme=found.code, title=title, lecturer_user_id=lecturer, requested_by=actor.user_id, due_on=due_on,
         note_encrypted=uow.cipher.encrypt(note.encode()) if note else None, status="asked", created_at=now))
-    await outbox.enqueue(uow, kind=ASKED_KIND, recipient=lecturer, due_at=now, dedupe_key=_key(request, "asked"),
+    await outbox.enqueue(uow, kind=DeliveryKind.CASE_REQUEST, recipient=lecturer, due_at=now,
+                         dedupe_key=_key(request, "asked"),
                          now=now, payload={"request_id": request.id})
     await uow.audit.record(now, actor.user_id, "case_request.create", "ok", target=request.code, theme=found.code)
     return request
@@ -129,14 +124,15 @@ async def answer_request(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Ac
         for stage, days in REMINDER_STAGES:
             moment = reminder_moment(request.due_on, days, tz)
             if moment > now:
-                await outbox.enqueue(uow, kind=DUE_KIND, recipient=request.lecturer_user_id, due_at=moment,
+                await outbox.enqueue(uow, kind=DeliveryKind.CASE_REQUEST_DUE, recipient=request.lecturer_user_id,
+                                     due_at=moment,
                                      dedupe_key=_key(request, "due", stage), now=now,
                                      payload={"request_id": request.id, "stage": stage})
     else:
         request.status = "declined"
         request.reason_encrypted = uow.cipher.encrypt(reason.encode()) if reason else None
     for user in await secretariat_of(uow, secretariat):
-        await outbox.enqueue(uow, kind=ANSWERED_KIND, recipient=user, due_at=now,
+        await outbox.enqueue(uow, kind=DeliveryKind.CASE_REQUEST_ANSWERED, recipient=user, due_at=now,
                              dedupe_key=_key(request, request.status, user), now=now,
                              payload={"request_id": request.id})
     await uow.audit.record(now, actor.user_id, "case_request.answer", "ok", target=request.code, status=request.status)
@@ -152,7 +148,7 @@ async def withdraw_request(uow: UnitOfWork, now: datetime, actor: Actor, code: s
         raise Refusal("requests.error.not_open", code=request.code)
     request.status = "withdrawn"
     await uow.outbox.cancel_pending(key_prefix=_key(request, "due", ""))
-    await outbox.enqueue(uow, kind=WITHDRAWN_KIND, recipient=request.lecturer_user_id, due_at=now,
+    await outbox.enqueue(uow, kind=DeliveryKind.CASE_REQUEST_WITHDRAWN, recipient=request.lecturer_user_id, due_at=now,
                          dedupe_key=_key(request, "withdrawn"), now=now, payload={"request_id": request.id})
     await uow.audit.record(now, actor.user_id, "case_request.withdraw", "ok", target=request.code)
     return request
@@ -174,7 +170,7 @@ async def material_arrived(uow: UnitOfWork, now: datetime, material: Material) -
     reviewers = [request.requested_by] if request.requested_by != material.uploaded_by else [
         user for user in await uow.roles.holders("admin") if user != material.uploaded_by]
     for user in reviewers:
-        await outbox.enqueue(uow, kind=REVIEW_KIND, recipient=user, due_at=now,
+        await outbox.enqueue(uow, kind=DeliveryKind.CASE_REQUEST_REVIEW, recipient=user, due_at=now,
                              dedupe_key=_key(request, "review", f"M{material.id}", user), now=now,
                              payload={"request_id": request.id, "material_id": material.id})
 
@@ -219,7 +215,7 @@ async def review_material(uow: UnitOfWork, now: datetime, actor: Actor, code: st
         request.status, request.review_note_encrypted = "approved", None
     else:
         request.status, request.review_note_encrypted = "accepted", uow.cipher.encrypt(note.encode())
-    await outbox.enqueue(uow, kind=REVIEWED_KIND, recipient=request.lecturer_user_id, due_at=now,
+    await outbox.enqueue(uow, kind=DeliveryKind.CASE_REQUEST_REVIEWED, recipient=request.lecturer_user_id, due_at=now,
                          dedupe_key=_key(request, "reviewed", f"M{material_id}"), now=now,
                          payload={"request_id": request.id, "material_id": material_id, "approved": approve})
     await uow.audit.record(now, actor.user_id, "case_request.review", "ok", target=request.code,

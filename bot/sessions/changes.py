@@ -22,11 +22,6 @@ from bot.delivery.kinds import DeliveryKind
 from storage.models import CaseSession
 from storage.uow import UnitOfWork
 
-REFRESH_KIND = DeliveryKind.SESSION_POST_REFRESH
-ROSTER_CHANGED_KIND = DeliveryKind.FACILITATOR_ROSTER_CHANGED
-MESSAGE_KIND = DeliveryKind.SESSION_MESSAGE
-ANNOUNCEMENT_KIND = DeliveryKind.SESSION_ANNOUNCEMENT
-INVITATION_KIND = DeliveryKind.SESSION_INVITATION
 SEATS_WINDOW = timedelta(seconds=20)
 # Who a change or a message concerns: everyone still registered.
 REGISTERED = ("confirmed", "waitlisted", "applied", "attended")
@@ -90,8 +85,10 @@ async def tell_registrants_of_edit(uow: UnitOfWork, now: datetime, item: CaseSes
 async def refresh_posts(uow: UnitOfWork, now: datetime, item: CaseSession, change: str) -> int:
     """The announcement and the invitations already posted are brought up to date in place."""
     refreshed = 0
-    for post in await uow.outbox.posted_for_session(item.id, (ANNOUNCEMENT_KIND, INVITATION_KIND)):
-        refreshed += await outbox.enqueue(uow, kind=REFRESH_KIND, recipient=post.recipient, due_at=now,
+    posts = (DeliveryKind.SESSION_ANNOUNCEMENT, DeliveryKind.SESSION_INVITATION)
+    for post in await uow.outbox.posted_for_session(item.id, posts):
+        refreshed += await outbox.enqueue(uow, kind=DeliveryKind.SESSION_POST_REFRESH, recipient=post.recipient,
+                                          due_at=now,
                                           dedupe_key=f"refresh:{post.id}:{change}", now=now,
                                           payload={"session_id": item.id, "post_id": post.id}, session_id=item.id)
     return refreshed
@@ -108,7 +105,7 @@ async def seats_changed(uow: UnitOfWork, now: datetime, item: CaseSession) -> No
     window = int(SEATS_WINDOW.total_seconds())
     bucket = int(now.timestamp()) // window
     due = datetime.fromtimestamp((bucket + 1) * window, tz=timezone.utc)
-    await outbox.enqueue(uow, kind=REFRESH_KIND, recipient=post.recipient, due_at=due,
+    await outbox.enqueue(uow, kind=DeliveryKind.SESSION_POST_REFRESH, recipient=post.recipient, due_at=due,
                          dedupe_key=f"seats:{item.code}:{bucket}", now=now,
                          payload={"session_id": item.id, "post_id": post.id}, session_id=item.id)
 
@@ -121,7 +118,8 @@ async def roster_changed(uow: UnitOfWork, now: datetime, item: CaseSession, user
     `change`: joined | waitlisted | left | promoted."""
     if item.status != "confirmed" or not item.facilitator_user_id or item.facilitator_user_id == user_id:
         return
-    await outbox.enqueue(uow, kind=ROSTER_CHANGED_KIND, recipient=item.facilitator_user_id, due_at=now,
+    await outbox.enqueue(uow, kind=DeliveryKind.FACILITATOR_ROSTER_CHANGED, recipient=item.facilitator_user_id,
+                         due_at=now,
                          dedupe_key=f"roster:{item.code}:{change_id()}", now=now,
                          payload={"session_id": item.id, "user_id": user_id, "change": change}, session_id=item.id)
 
@@ -135,7 +133,7 @@ async def message_registrants(uow: UnitOfWork, now: datetime, item: CaseSession,
     sealed = uow.cipher.encrypt(text.encode()).decode()
     sent = 0
     for reg in await uow.registrations.for_session(item.id, *REGISTERED):
-        sent += await outbox.enqueue(uow, kind=MESSAGE_KIND, recipient=reg.user_id, due_at=now,
+        sent += await outbox.enqueue(uow, kind=DeliveryKind.SESSION_MESSAGE, recipient=reg.user_id, due_at=now,
                                      dedupe_key=f"message:{item.code}:{message}:{reg.user_id}", now=now,
                                      payload={"session_id": item.id, "sender": sender, "text_encrypted": sealed},
                                      session_id=item.id)

@@ -8,6 +8,7 @@ import logging
 from bot.sessions import blocks, changes
 from bot.sessions.reminder_blocks import ReminderView, build_reminder
 from bot.core.calendar import session_ics
+from bot.delivery.kinds import DeliveryKind
 from bot.delivery.renderers import FileUpload, Message, RenderContext
 from bot.core.i18n import t
 from bot.kit import notification_text
@@ -67,7 +68,7 @@ async def render_post_refresh(ctx: RenderContext) -> Message | None:
     if post is None or item is None or not (post.slack_channel and post.slack_ts):
         return None  # not out yet: it will be rendered as the session is when it goes
     case = await ctx.uow.cases.get(item.case_id) if item.case_id else None
-    if post.kind == changes.ANNOUNCEMENT_KIND:
+    if post.kind == DeliveryKind.SESSION_ANNOUNCEMENT:
         built = blocks.build_announcement(item, case, "ja", ctx.deps.tz, await _confirmed(ctx, item))
         lang = "ja"
     else:

@@ -21,7 +21,6 @@ from bot.delivery.kinds import DeliveryKind
 from storage.models import CaseSession, Delivery
 from storage.uow import UnitOfWork
 
-REMINDER_KIND = DeliveryKind.SESSION_REMINDER
 DEFAULT_OFFSETS_MINUTES = (7 * 24 * 60, 24 * 60, 60)
 ACTIVE_SESSION_STATUSES = ("open", "confirmed")
 MAX_GRACE_SECONDS = 12 * 3600
@@ -73,8 +72,8 @@ async def schedule_person_reminders(uow: UnitOfWork, session: CaseSession, user_
         payload = {"session_id": session.id, "role": role, "offset_minutes": offset,
                    "starts_at": utc(session.starts_at).isoformat()}
         if key not in existing:
-            new.append(outbox.pending_delivery(kind=REMINDER_KIND, recipient=user_id, due_at=due_at, dedupe_key=key,
-                                               now=now, payload=payload, session_id=session.id,
+            new.append(outbox.pending_delivery(kind=DeliveryKind.SESSION_REMINDER, recipient=user_id, due_at=due_at,
+                                               dedupe_key=key, now=now, payload=payload, session_id=session.id,
                                                grace_seconds=grace_seconds_for(offset)))
         elif _revive(existing[key], due_at=due_at, payload=payload, grace_seconds=grace_seconds_for(offset)):
             revived += 1
@@ -117,12 +116,12 @@ async def reschedule_session(uow: UnitOfWork, session: CaseSession, now: datetim
 
 async def cancel_session(uow: UnitOfWork, session_id: int) -> int:
     """Drop every pending reminder of a session (called off, or about to be rescheduled)."""
-    return await uow.outbox.cancel_pending(session_id=session_id, kinds=(REMINDER_KIND,))
+    return await uow.outbox.cancel_pending(session_id=session_id, kinds=(DeliveryKind.SESSION_REMINDER,))
 
 
 async def cancel_person(uow: UnitOfWork, session_id: int, user_id: str) -> int:
     """Someone left: drop their participant reminders (a facilitator's own reminders stay)."""
-    rows = await uow.outbox.pending_to(user_id, session_id=session_id, kind=REMINDER_KIND)
+    rows = await uow.outbox.pending_to(user_id, session_id=session_id, kind=DeliveryKind.SESSION_REMINDER)
     cancelled = 0
     for row in rows:
         if (row.payload or {}).get("role", "participant") == "participant":

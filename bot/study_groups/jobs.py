@@ -18,9 +18,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.delivery import outbox
+from bot.delivery.kinds import DeliveryKind
 from bot.deps import Deps
-from bot.study_groups.service import (INTRODUCTION_KIND, KIT_KIND, MATCHING_ACTION, MAX_GROUP_DM,
-                                      WELCOME_KIND, matching_due, run_matching)
+from bot.study_groups.service import MATCHING_ACTION, MAX_GROUP_DM, matching_due, run_matching
 from bot.study_groups.results import MIN_GROUP
 from storage.models import StudyGroup
 
@@ -111,7 +111,7 @@ async def open_study_group_spaces(deps: Deps) -> int:
 async def _address_introductions(deps: Deps, now: datetime) -> int:
     async with deps.uow() as uow:
         waiting = [(row.id, list((row.payload or {}).get("members", [])))
-                   for row in await uow.study_group_activity.pending_deliveries(INTRODUCTION_KIND)
+                   for row in await uow.study_group_activity.pending_deliveries(DeliveryKind.GROUP_INTRODUCTION)
                    if not (row.payload or {}).get("channel")]
     addressed = 0
     for delivery_id, members in waiting:
@@ -155,7 +155,7 @@ async def _open_group_spaces(deps: Deps, now: datetime) -> int:
                     if member.user_id in user_ids:
                         member.joined_at = now
             # Otherwise the newcomers step invites them on a later run; the kit waits in the channel.
-            await outbox.enqueue(uow, kind=KIT_KIND, recipient=space.channel_id, due_at=now,
+            await outbox.enqueue(uow, kind=DeliveryKind.STUDY_GROUP_KIT, recipient=space.channel_id, due_at=now,
                                  dedupe_key=f"kit:{group.code}:{space.channel_id}", now=now,
                                  payload={"group_id": group.id})
             await uow.audit.record(now, "system", "study_group.space", "ok", target=group.code, kind=space.kind,
@@ -188,7 +188,7 @@ async def _invite(client, group: StudyGroup, channel: str, user_ids: list[str]) 
 @dataclass(frozen=True)
 class NewcomersAdded:
     channel: str  # where the newcomers are now
-    kind: str | None  # KIT_KIND (a new space: the kit goes there), WELCOME_KIND, None (refused for good)
+    kind: str | None  # STUDY_GROUP_KIT (a new space: the kit goes there), STUDY_GROUP_WELCOME, None (refused for good)
     error: str | None = None
 
 
@@ -215,12 +215,12 @@ async def _add_newcomers(deps: Deps, now: datetime) -> int:
             for member in await uow.study_groups.members(current.id, "accepted"):
                 if member.user_id in newcomers:
                     member.joined_at = now
-            if outcome.kind == KIT_KIND:
-                await outbox.enqueue(uow, kind=KIT_KIND, recipient=outcome.channel, due_at=now,
+            if outcome.kind == DeliveryKind.STUDY_GROUP_KIT:
+                await outbox.enqueue(uow, kind=DeliveryKind.STUDY_GROUP_KIT, recipient=outcome.channel, due_at=now,
                                      dedupe_key=f"kit:{current.code}:{outcome.channel}", now=now,
                                      payload={"group_id": current.id})
-            elif outcome.kind == WELCOME_KIND:
-                await outbox.enqueue(uow, kind=WELCOME_KIND, recipient=outcome.channel, due_at=now,
+            elif outcome.kind == DeliveryKind.STUDY_GROUP_WELCOME:
+                await outbox.enqueue(uow, kind=DeliveryKind.STUDY_GROUP_WELCOME, recipient=outcome.channel, due_at=now,
                                      dedupe_key=f"welcome:{current.code}:{'-'.join(sorted(newcomers))}"[:200],
                                      now=now, payload={"group_id": current.id, "users": sorted(newcomers)})
             added += len(newcomers)
@@ -234,17 +234,17 @@ async def _bring_in(deps: Deps, group: StudyGroup, newcomers: list[str]) -> Newc
     with the same people returns the same conversation."""
     try:
         await deps.client.conversations_invite(channel=group.channel_id, users=",".join(newcomers))
-        return NewcomersAdded(group.channel_id, WELCOME_KIND)
+        return NewcomersAdded(group.channel_id, DeliveryKind.STUDY_GROUP_WELCOME)
     except SLACK_FAILURES as exc:
         error = _slack_error(exc)
     if error == "already_in_channel":
-        return NewcomersAdded(group.channel_id, WELCOME_KIND)
+        return NewcomersAdded(group.channel_id, DeliveryKind.STUDY_GROUP_WELCOME)
     if error == "method_not_supported_for_channel_type":
         # A group DM cannot grow: open a new one with everyone and hand out the kit there.
         async with deps.uow() as uow:
             everyone = [m.user_id for m in await uow.study_groups.members(group.id, "accepted")]
         channel = await open_space_dm_only(deps.client, everyone)
-        return NewcomersAdded(channel, KIT_KIND) if channel else None
+        return NewcomersAdded(channel, DeliveryKind.STUDY_GROUP_KIT) if channel else None
     if error in TRANSIENT_SLACK_ERRORS:
         log.warning("study group %s: invite failed: %s", group.id, error)
         return None

@@ -52,13 +52,6 @@ MATCHING_ACTION = "study_groups.matching"
 # Nudges go out on weekdays in office hours, Japan time: a nudge at 22:00 is a nudge ignored.
 NUDGE_HOURS = (time(10, 0), time(18, 0))
 
-INTRODUCTION_KIND = DeliveryKind.GROUP_INTRODUCTION
-NUDGE_KIND = DeliveryKind.STUDY_GROUP_NUDGE
-UNMATCHED_KIND = DeliveryKind.STUDY_GROUP_UNMATCHED
-KIT_KIND = DeliveryKind.STUDY_GROUP_KIT
-WELCOME_KIND = DeliveryKind.STUDY_GROUP_WELCOME
-INVITATION_KIND = DeliveryKind.SELF_RUN_INVITATION
-ANNOUNCEMENT_KIND = DeliveryKind.SELF_RUN_ANNOUNCEMENT
 
 # A group DM holds at most 8 people besides the bot.
 MAX_GROUP_DM = 8
@@ -113,8 +106,8 @@ async def introduce_discussion_groups(uow: UnitOfWork, now: datetime, item: Case
             log.info("introduction skipped", extra={"session": item.code, "group": group_no, "size": len(members)})
             continue
         # The recipient is a placeholder until the space job opens the group DM (see below).
-        added = await outbox.enqueue(uow, kind=INTRODUCTION_KIND, recipient=f"{item.code}:{group_no}", due_at=now,
-                                     dedupe_key=f"intro:{item.code}:{group_no}", now=now,
+        added = await outbox.enqueue(uow, kind=DeliveryKind.GROUP_INTRODUCTION, recipient=f"{item.code}:{group_no}",
+                                     due_at=now, dedupe_key=f"intro:{item.code}:{group_no}", now=now,
                                      payload={"session_id": item.id, "group_no": group_no, "members": sorted(members)},
                                      session_id=item.id)
         introduced += int(added)
@@ -173,15 +166,15 @@ async def run_matching(uow: UnitOfWork, now: datetime, tz: ZoneInfo, *, actor_id
         for user_id in proposed.members:
             await uow.study_groups.add_member(group.id, user_id)
             nudge = await uow.nudges.add(Nudge(group_id=group.id, user_id=user_id, status="sent", sent_at=now))
-            await outbox.enqueue(uow, kind=NUDGE_KIND, recipient=user_id, due_at=due_at,
+            await outbox.enqueue(uow, kind=DeliveryKind.STUDY_GROUP_NUDGE, recipient=user_id, due_at=due_at,
                                  dedupe_key=f"nudge:{group.code}:{user_id}", now=now, payload={"nudge_id": nudge.id})
             report.nudged += 1
-    already_told = await uow.study_group_activity.users_told_since(UNMATCHED_KIND, now - COOL_DOWN)
+    already_told = await uow.study_group_activity.users_told_since(DeliveryKind.STUDY_GROUP_UNMATCHED, now - COOL_DOWN)
     for left_out in result.unmatched:
         report.unmatched[left_out.reason.value] += 1
         if left_out.user_id in already_told:
             continue  # told once per cool-down is enough; they are considered again every month
-        await outbox.enqueue(uow, kind=UNMATCHED_KIND, recipient=left_out.user_id, due_at=due_at,
+        await outbox.enqueue(uow, kind=DeliveryKind.STUDY_GROUP_UNMATCHED, recipient=left_out.user_id, due_at=due_at,
                              dedupe_key=f"unmatched:{left_out.user_id}:{now:%Y%m%d}", now=now,
                              payload={"reason": left_out.reason.value})
         report.told += 1
@@ -262,7 +255,8 @@ async def _stop(uow: UnitOfWork, now: datetime, actor: Actor, nudge: Nudge, memb
             member.status = "declined"
     for other in await uow.nudges.open_for_user(actor.user_id):
         other.status, other.responded_at = "stopped", now
-    await uow.outbox.cancel_pending(kinds=(NUDGE_KIND, UNMATCHED_KIND, INVITATION_KIND), recipient=actor.user_id)
+    await uow.outbox.cancel_pending(kinds=(DeliveryKind.STUDY_GROUP_NUDGE, DeliveryKind.STUDY_GROUP_UNMATCHED,
+                                           DeliveryKind.SELF_RUN_INVITATION), recipient=actor.user_id)
     await uow.audit.record(now, actor.user_id, "study_group.stop", "ok", target=code)
     return NudgeAnswer("stopped", code)
 
@@ -414,15 +408,15 @@ async def propose_session(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: A
     item.announced_at = now  # announced below, to the group and nearby
     await sessions.join(uow, now, actor, item.code, elsewhere_ok=True)
     if group is not None and group.channel_id:
-        await outbox.enqueue(uow, kind=ANNOUNCEMENT_KIND, recipient=group.channel_id, due_at=now,
+        await outbox.enqueue(uow, kind=DeliveryKind.SELF_RUN_ANNOUNCEMENT, recipient=group.channel_id, due_at=now,
                              dedupe_key=f"self_run:{item.code}:{group.channel_id}", now=now,
                              payload={"session_id": item.id}, session_id=item.id)
     invited = 0
     due_at = next_sensible_time(now, tz)
     for neighbour in await _neighbours(uow, person, group):
         invited += int(await outbox.enqueue(
-            uow, kind=INVITATION_KIND, recipient=neighbour, due_at=due_at, dedupe_key=f"invite:{item.code}:{neighbour}",
-            now=now, payload={"session_id": item.id}, session_id=item.id))
+            uow, kind=DeliveryKind.SELF_RUN_INVITATION, recipient=neighbour, due_at=due_at,
+            dedupe_key=f"invite:{item.code}:{neighbour}", now=now, payload={"session_id": item.id}, session_id=item.id))
     await uow.audit.record(now, actor.user_id, "study_group.propose", "ok", target=item.code,
                            group=group.code if group else None, invited=invited)
     return ProposeResult(item, group, invited, case)

@@ -55,10 +55,7 @@ POST_SESSION_OPEN_FOR = timedelta(days=7)
 BATCH_SIZE = MIN_CELL
 # Stored responses are padded to a multiple of this many bytes before encryption.
 RESPONSE_PAD_BYTES = 256
-INVITATION_KIND = DeliveryKind.SURVEY_INVITATION
-REMINDER_KIND = DeliveryKind.SURVEY_REMINDER
 # To the secretariat when a run closes: its headline figures.
-CLOSED_KIND = DeliveryKind.SURVEY_CLOSED
 
 
 class SurveyError(Refusal):
@@ -130,19 +127,20 @@ async def _open_run(uow: UnitOfWork, now: datetime, survey_id: str, user_ids: li
     await uow.surveys.add_invites(run.id, people)
     batch_id = None
     if batch_admin is not None:
-        batch = FanoutBatch(kind=INVITATION_KIND, total=len(people), admin_user_id=batch_admin, created_at=now)
+        batch = FanoutBatch(kind=DeliveryKind.SURVEY_INVITATION, total=len(people), admin_user_id=batch_admin,
+                            created_at=now)
         batch_id = (await uow.outbox.add_batch(batch)).id
     until_deadline = int((deadline - now).total_seconds())
     for user in people:
-        await outbox.enqueue(uow, kind=INVITATION_KIND, recipient=user, due_at=now,
-                             dedupe_key=f"{INVITATION_KIND}:{run.code}:{user}", now=now, payload={"run_id": run.id},
-                             batch_id=batch_id, grace_seconds=until_deadline)
+        await outbox.enqueue(uow, kind=DeliveryKind.SURVEY_INVITATION, recipient=user, due_at=now,
+                             dedupe_key=f"{DeliveryKind.SURVEY_INVITATION}:{run.code}:{user}", now=now,
+                             payload={"run_id": run.id}, batch_id=batch_id, grace_seconds=until_deadline)
         for offset in run.reminder_offsets_minutes or []:
             due = deadline - timedelta(minutes=int(offset))
             if due <= now:
                 continue  # a short run has no room for its earliest reminders
-            await outbox.enqueue(uow, kind=REMINDER_KIND, recipient=user, due_at=due,
-                                 dedupe_key=f"{REMINDER_KIND}:{run.code}:{user}:{int(offset)}", now=now,
+            await outbox.enqueue(uow, kind=DeliveryKind.SURVEY_REMINDER, recipient=user, due_at=due,
+                                 dedupe_key=f"{DeliveryKind.SURVEY_REMINDER}:{run.code}:{user}:{int(offset)}", now=now,
                                  payload={"run_id": run.id}, grace_seconds=int(offset) * 60)
     return RunStarted(run, len(people), batch_id)
 
@@ -410,11 +408,11 @@ async def close_run(uow: UnitOfWork, now: datetime, run_id: int, secretariat: fr
     # What waits for a batch is written now, and every earlier response of the run again with it.
     await write_due_batch(uow, run.id)
     dropped = await uow.surveys.delete_run_progress(run.id)
-    for kind in (INVITATION_KIND, REMINDER_KIND):
+    for kind in (DeliveryKind.SURVEY_INVITATION, DeliveryKind.SURVEY_REMINDER):
         await uow.outbox.cancel_pending(kinds=(kind,), key_prefix=f"{kind}:{run.code}:")
     for user in sorted(set(secretariat) | set(await uow.roles.holders("admin"))):
-        await outbox.enqueue(uow, kind=CLOSED_KIND, recipient=user, due_at=now,
-                             dedupe_key=f"{CLOSED_KIND}:{run.code}:{user}", now=now,
+        await outbox.enqueue(uow, kind=DeliveryKind.SURVEY_CLOSED, recipient=user, due_at=now,
+                             dedupe_key=f"{DeliveryKind.SURVEY_CLOSED}:{run.code}:{user}", now=now,
                              payload={"run_id": run.id, "by": None if by == "system" else by})
     await uow.audit.record(now, by, "survey.close", "ok", target=run.code, unfinished=dropped)
     return True

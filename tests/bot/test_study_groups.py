@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk.errors import SlackApiError
 
+from bot.delivery.kinds import DeliveryKind
 from bot.study_groups import blocks
 from bot.study_groups import jobs as study_group_jobs
 from bot.local.slack.blockkit import validate_message_blocks, validate_view
@@ -156,7 +157,8 @@ async def test_matching_nudges_everyone_eligible_or_tells_them_why_not(uow_facto
     assert report.nudges_due_at == jst(2027, 4, 1, 10, 0)
     async with uow_factory() as uow:
         nudged = await uow.nudges.users_nudged_since(now - timedelta(days=1))
-        told = await uow.study_group_activity.users_told_since(study_groups.UNMATCHED_KIND, now - timedelta(days=1))
+        told = await uow.study_group_activity.users_told_since(DeliveryKind.STUDY_GROUP_UNMATCHED,
+                                                               now - timedelta(days=1))
         # the frequency cap: a second run the same month nudges nobody again
         again = await study_groups.run_matching(uow, now + timedelta(days=3), JST)
     assert nudged == set(osaka) and told == set(lonely)

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import features
+from bot.delivery.kinds import DeliveryKind
 from bot.delivery.renderers import RenderContext
 from bot.surveys import messages as survey_messages
 from bot.people import service as people
@@ -79,10 +80,10 @@ async def test_planning_invites_every_coordinator_with_a_profile_and_schedules_r
         deliveries = list(await uow.session.scalars(select(Delivery).order_by(Delivery.id)))
         assert await uow.surveys.count_invites(run.id) == 3
     assert run.deadline_at == now + surveys.PLANNING_OPEN_FOR and run.survey_id == "planning"
-    invitations = [d for d in deliveries if d.kind == surveys.INVITATION_KIND]
+    invitations = [d for d in deliveries if d.kind == DeliveryKind.SURVEY_INVITATION]
     assert sorted(d.recipient for d in invitations) == users
     assert all(d.due_at == now and d.batch_id is not None and d.payload == {"run_id": run.id} for d in invitations)
-    reminders = sorted((d.recipient, d.due_at) for d in deliveries if d.kind == surveys.REMINDER_KIND)
+    reminders = sorted((d.recipient, d.due_at) for d in deliveries if d.kind == DeliveryKind.SURVEY_REMINDER)
     assert reminders == sorted((u, run.deadline_at - timedelta(minutes=m)) for u in users
                                for m in run.reminder_offsets_minutes)
 
@@ -362,7 +363,7 @@ async def render(uow_factory, now, delivery_id: int):
     async with uow_factory() as uow:
         delivery = await uow.session.get(Delivery, delivery_id)
         ctx = RenderContext(FakeDeps(FakeClock(now)), uow, delivery)
-        if delivery.kind == surveys.REMINDER_KIND:
+        if delivery.kind == DeliveryKind.SURVEY_REMINDER:
             return await survey_messages.render_reminder(ctx)
         return await survey_messages.render_invitation(ctx)
 
@@ -375,7 +376,7 @@ async def test_reminders_render_only_for_those_not_finished_and_the_run_closes_a
     await answer(uow_factory, now, halfway, code, NOT_NEEDED[:2])
     async with uow_factory() as uow:
         reminders = {d.recipient: d.id for d in await uow.session.scalars(
-            select(Delivery).where(Delivery.kind == surveys.REMINDER_KIND).order_by(Delivery.id.desc()))}
+            select(Delivery).where(Delivery.kind == DeliveryKind.SURVEY_REMINDER).order_by(Delivery.id.desc()))}
         run = await uow.surveys.run_by_code(code)
     later = run.deadline_at - timedelta(days=1)
     assert await render(uow_factory, later, reminders[done]) is None

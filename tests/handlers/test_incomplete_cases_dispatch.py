@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bot import ids
+from bot.delivery.kinds import DeliveryKind
 from bot.local import seed
 from bot.materials import service as materials
 from storage.models import Delivery
@@ -19,7 +20,7 @@ SESSION = ("admin session new case=C1 bureau={bureau} start=2027-05-15T14:00 min
 async def reports(ws) -> list[Delivery]:
     async with ws.deps.uow() as uow:
         return list(await uow.session.scalars(select(Delivery).where(
-            Delivery.kind == materials.INCOMPLETE_KIND).order_by(Delivery.id)))
+            Delivery.kind == DeliveryKind.CASE_INCOMPLETE).order_by(Delivery.id)))
 
 
 def report_dms(ws, word: str = "全局での実施に届きません") -> list[dict]:

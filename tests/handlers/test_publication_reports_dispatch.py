@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot import ids
+from bot.delivery.kinds import DeliveryKind
 from bot.local import seed
 from bot.materials import service as materials
 from config.reference import bureaus
@@ -29,7 +30,7 @@ async def with_second_admin(ws) -> None:
 async def notices(ws) -> list[Delivery]:
     async with ws.deps.uow() as uow:
         return list(await uow.session.scalars(select(Delivery).where(
-            Delivery.kind == materials.PUBLISHED_KIND).order_by(Delivery.id)))
+            Delivery.kind == DeliveryKind.CASE_PUBLISHED).order_by(Delivery.id)))
 
 
 async def test_a_case_published_by_itself_is_reported_and_posted_with_its_theme_and_summary(ws):

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot import ids
+from bot.delivery.kinds import DeliveryKind
 from bot.local import seed
 from bot.study_groups import service as study_groups
 from storage.models import CaseSession, Delivery
@@ -196,7 +197,7 @@ async def test_the_check_in_sheet_follows_presses_with_undo_and_walk_ins_join_th
     async with ws.deps.uow() as uow:
         assert (await uow.registrations.get(1, walk_in)).group_no is not None
     await ws.advance(timedelta(hours=5))  # the session ends: the groups are introduced
-    intros = await deliveries(ws, study_groups.INTRODUCTION_KIND)
+    intros = await deliveries(ws, DeliveryKind.GROUP_INTRODUCTION)
     assert intros and walk_in in intros[0].payload["members"]
 
 

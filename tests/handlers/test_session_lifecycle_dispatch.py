@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot import ids
+from bot.delivery.kinds import DeliveryKind
 from bot.local import seed
 from bot.sessions import reminders
 from storage.models import Delivery
@@ -25,7 +26,7 @@ async def plan(ws, bureau: str = "tokyo", capacity: int = 10) -> None:
 async def pending_reminders(ws, user: str) -> list[Delivery]:
     async with ws.deps.uow() as uow:
         return list(await uow.session.scalars(select(Delivery).where(
-            Delivery.kind == reminders.REMINDER_KIND, Delivery.recipient == user, Delivery.status == "pending")
+            Delivery.kind == DeliveryKind.SESSION_REMINDER, Delivery.recipient == user, Delivery.status == "pending")
             .order_by(Delivery.due_at)))
 
 

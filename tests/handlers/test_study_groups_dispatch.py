@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot import ids
+from bot.delivery.kinds import DeliveryKind
 from bot.local import seed
 from bot.core.i18n import t
 from bot.people import service as people
-from bot.study_groups.service import INVITATION_KIND, proposal_counter, study_group_metrics
+from bot.study_groups.service import proposal_counter, study_group_metrics
 from storage.models import CaseSession, Delivery, Nudge, ProposalCount, StudyGroup, SurveyInvite, SurveyRun
 from tests.handlers.conftest import JST, add_coordinators, announced, texts
 
@@ -445,7 +446,7 @@ async def test_six_simultaneous_proposals_make_exactly_the_cap_and_the_rest_are_
     made = await self_run_sessions(ws)
     assert len(made) == cap
     async with ws.deps.uow() as uow:
-        invitations = list(await uow.session.scalars(select(Delivery).where(Delivery.kind == INVITATION_KIND)))
+        invitations = list(await uow.session.scalars(select(Delivery).where(Delivery.kind == DeliveryKind.SELF_RUN_INVITATION)))
     neighbours = [f"UOSA{i:04d}" for i in range(10) if f"UOSA{i:04d}" not in members[:3]]
     assert sorted((d.session_id, d.recipient) for d in invitations) == sorted(
         (item.id, user) for item in made for user in neighbours)

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.delivery.kinds import DeliveryKind
 from bot.sessions import reminders
 from storage.models import Case, CaseSession, Coordinator, Delivery, Registration
 from tests.bot.delivery.conftest import make_runtime
@@ -42,7 +43,7 @@ async def session_id(deps, fake, clock):
 
 async def reminder_rows(deps) -> list[Delivery]:
     async with deps.uow() as uow:
-        return list(await uow.session.scalars(select(Delivery).where(Delivery.kind == reminders.REMINDER_KIND)
+        return list(await uow.session.scalars(select(Delivery).where(Delivery.kind == DeliveryKind.SESSION_REMINDER)
                                               .order_by(Delivery.id)))
 
 
