@@ -19,6 +19,7 @@ from bot.core.pseudonymisation import check_proposed, propose_file
 from bot.delivery import outbox
 from bot.delivery.kinds import DeliveryKind
 from bot.people.results import Actor
+from bot.people.service import require_admin
 from bot.core.refusal import Refusal
 from bot.core.text import clean_input
 from bot.core.timefmt import JST, fiscal_year_bounds, fiscal_year_of
@@ -495,9 +496,7 @@ async def publish_case(uow: UnitOfWork, now: datetime, actor: Actor, case_code: 
                        *, early: bool, secretariat: frozenset[str] = frozenset()) -> PublishCheck:
     """`admin publish CASE [confirm]`: the case's standing, and its publication when every bureau
     has held it or when the admin confirmed publishing before they have."""
-    if not actor.is_admin:
-        await uow.audit.record(now, actor.user_id, "case.publish", "refused", target=case_code)
-        raise Refusal("auth.admin_only")
+    await require_admin(uow, now, actor, "case.publish", case_code)
     case = await uow.cases.by_code(case_code)
     if case is None:
         raise Refusal("sessions.error.unknown_case", code=case_code)

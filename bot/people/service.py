@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.i18n import LANGUAGES, t
+from bot.core.refusal import Refusal
 from bot.core.text import escape, same_words
 from bot.people.results import (ROLE_ADMIN, ROLE_BUREAU_STAFF, ROLE_LECTURER, ROLE_COORDINATOR, Actor,
                                 ProfileChange)
@@ -14,6 +15,15 @@ from storage.uow import UnitOfWork
 
 PLEDGE_VERSION = "2026-1"
 MAX_NAME = 100
+
+
+async def require_admin(uow: UnitOfWork, now: datetime, actor: Actor, action: str, target: str | None = None,
+                        *, refusal: type[Refusal] = Refusal) -> None:
+    """The secretariat's own actions: anyone else is refused (`auth.admin_only`, as the feature's own
+    kind of refusal) and the attempt is audited under `action`."""
+    if not actor.is_admin:
+        await uow.audit.record(now, actor.user_id, action, "refused", target=target)
+        raise refusal("auth.admin_only")
 
 
 async def load_actor(uow: UnitOfWork, admin_ids: frozenset[str], user_id: str) -> Actor:

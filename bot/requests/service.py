@@ -14,6 +14,7 @@ from bot.core.text import clean_input
 from bot.delivery import outbox
 from bot.delivery.kinds import DeliveryKind
 from bot.people.results import Actor
+from bot.people.service import require_admin
 from bot.requests.results import (NOTE_MAX, OPEN_STATES, REASON_MAX, STATES, TITLE_MAX, RequestLine,
                                  approval_given)
 from bot.sessions.cases import create_case
@@ -38,9 +39,7 @@ class RequestFieldError(Refusal):
 
 async def check_may_request(uow: UnitOfWork, now: datetime, actor: Actor) -> None:
     """Only the secretariat asks lecturers for cases."""
-    if not actor.is_admin:
-        await uow.audit.record(now, actor.user_id, "case_request.create", "refused")
-        raise Refusal("auth.admin_only")
+    await require_admin(uow, now, actor, "case_request.create")
 
 
 def reminder_moment(due_on: date, days_before: int, tz: ZoneInfo) -> datetime:
@@ -185,9 +184,7 @@ async def review_target(uow: UnitOfWork, now: datetime, actor: Actor, code: str,
                         material_id: int) -> tuple[CaseRequest, Material]:
     """The request and the version waiting for approval, if `actor` may review it: an admin who did
     not upload that version (four eyes). Asked again when the review is recorded."""
-    if not actor.is_admin:
-        await uow.audit.record(now, actor.user_id, "case_request.review", "refused", target=code)
-        raise Refusal("auth.admin_only")
+    await require_admin(uow, now, actor, "case_request.review", code)
     request = await _request(uow, code)
     material = await uow.materials.get(material_id)
     if (request.status != "submitted" or request.material_id != material_id or material is None

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.core.refusal import Refusal
 from bot.people.results import Actor
+from bot.people.service import require_admin
 from storage.models import Case
 from storage.uow import UnitOfWork
 
 
 async def create_case(uow: UnitOfWork, now: datetime, actor: Actor, *, title: str, theme: str,
                       lecturer: str | None, summary: str | None = None) -> Case:
-    if not actor.is_admin:
-        await uow.audit.record(now, actor.user_id, "case.create", "refused")
-        raise Refusal("auth.admin_only")
+    await require_admin(uow, now, actor, "case.create")
     case = await uow.cases.add(Case(title=title, theme=theme, lecturer_user_id=lecturer, summary=summary,
                                     created_by=actor.user_id, created_at=now))
     if lecturer:

@@ -20,6 +20,7 @@ from bot.delivery.kinds import DeliveryKind
 from bot.materials import service as materials
 from bot.sessions import changes as notices, reminders
 from bot.people.results import Actor
+from bot.people.service import require_admin
 from bot.core.refusal import Refusal
 from bot.core.session_spec import SessionSpec, SpecError
 from bot.sessions.results import (EditResult, CancelResult, AnnounceResult, SessionSummary, SessionPage,
@@ -190,9 +191,7 @@ async def cancel_session(uow: UnitOfWork, now: datetime, actor: Actor, code: str
 
 async def edit_case(uow: UnitOfWork, now: datetime, actor: Actor, code: str, changes: dict) -> Case:
     """`admin case edit`: title, theme, lecturer, summary. A new lecturer gets the role and the reminders."""
-    if not actor.is_admin:
-        await uow.audit.record(now, actor.user_id, "case.edit", "refused", target=code)
-        raise Refusal("auth.admin_only")
+    await require_admin(uow, now, actor, "case.edit", code)
     case = await uow.cases.by_code(code)
     if case is None:
         raise Refusal("sessions.error.unknown_case", code=code)

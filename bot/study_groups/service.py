@@ -34,6 +34,7 @@ from bot.delivery import outbox
 from bot.delivery.kinds import DeliveryKind
 from bot.sessions import service as sessions
 from bot.people.results import Actor
+from bot.people.service import require_admin
 from bot.core.refusal import Refusal
 from bot.core.session_spec import SessionSpec
 from bot.core.timefmt import format_date
@@ -186,9 +187,7 @@ async def run_matching(uow: UnitOfWork, now: datetime, tz: ZoneInfo, *, actor_id
 
 async def run_matching_now(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor) -> MatchingReport:
     """`admin nudge`: the secretariat's on-demand run (admins only; it writes to many people)."""
-    if not actor.is_admin:
-        await uow.audit.record(now, actor.user_id, MATCHING_ACTION, "refused")
-        raise StudyGroupError("auth.admin_only")
+    await require_admin(uow, now, actor, MATCHING_ACTION, refusal=StudyGroupError)
     return await run_matching(uow, now, tz, actor_id=actor.user_id)
 
 

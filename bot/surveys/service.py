@@ -33,6 +33,7 @@ from bot.delivery import outbox
 from bot.delivery.kinds import DeliveryKind
 from bot.sessions import service as sessions
 from bot.people.results import Actor
+from bot.people.service import require_admin
 from bot.core.pseudonymisation import Proposal, propose_text
 from bot.core.refusal import Refusal
 from bot.surveys import dialog
@@ -68,9 +69,7 @@ class SurveyError(Refusal):
 async def start_planning_survey(uow: UnitOfWork, now: datetime, actor: Actor,
                                 open_for: timedelta = PLANNING_OPEN_FOR) -> RunStarted:
     """`admin survey planning`: the planning survey to every active coordinator with a profile."""
-    if not actor.is_admin:
-        await uow.audit.record(now, actor.user_id, "survey.planning", "refused")
-        raise SurveyError("auth.admin_only")
+    await require_admin(uow, now, actor, "survey.planning", refusal=SurveyError)
     already = await uow.surveys.open_runs(PLANNING_SURVEY)
     if already:
         # A second planning run while one is open would ask everyone twice.
@@ -422,9 +421,7 @@ async def close_now(uow: UnitOfWork, now: datetime, actor: Actor, code: str,
                     secretariat: frozenset[str] = frozenset()) -> RunReport:
     """`admin survey close R1` (or a session's S1): the run stops taking answers now, as at its
     deadline; the figures as they stand after the close."""
-    if not actor.is_admin:
-        await uow.audit.record(now, actor.user_id, "survey.close", "refused", target=code)
-        raise SurveyError("auth.admin_only")
+    await require_admin(uow, now, actor, "survey.close", code, refusal=SurveyError)
     run = await _run_named(uow, code)
     if run.status != "open":
         raise SurveyError("survey_runs.error.already_closed", code=run.code)
@@ -508,9 +505,7 @@ async def year_summary(uow: UnitOfWork, now: datetime, actor: Actor, fiscal_year
                        tz: ZoneInfo = JST) -> YearSummary:
     """`admin survey summary [year]`: the post-session survey across every session of the fiscal
     year (the current one by default), per bureau where 5 or more answered; small sessions merged."""
-    if not actor.is_admin:
-        await uow.audit.record(now, actor.user_id, "survey.summary", "refused")
-        raise SurveyError("auth.admin_only")
+    await require_admin(uow, now, actor, "survey.summary", refusal=SurveyError)
     year = fiscal_year if fiscal_year is not None else fiscal_year_of(now, tz)
     summary = await _summarise(uow, year, tz)
     await uow.audit.record(now, actor.user_id, "survey.summary", "ok", target=f"FY{year}",
