@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Case, CaseSession, LibraryEntry
+from storage.repositories import Repository
 
 TRIGRAM = 3  # a trigram index can serve words of at least this many characters
 
@@ -42,14 +42,7 @@ def _phrase(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-class Library:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    @property
-    def _sqlite(self) -> bool:
-        return self.session.bind.dialect.name == "sqlite"
-
+class Library(Repository[LibraryEntry]):
     async def get(self, case_id: int) -> LibraryEntry | None:
         return await self.session.get(LibraryEntry, case_id)
 
@@ -57,21 +50,21 @@ class Library:
         """Add or replace an entry and its row in the index, in the caller's transaction. One
         INSERT … ON CONFLICT DO UPDATE, so two processes indexing the same case at once both succeed."""
         values = {column.key: getattr(entry, column.key) for column in LibraryEntry.__table__.columns}
-        insert = postgresql_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        insert = postgresql_insert if self.on_postgresql else sqlite_insert
         statement = insert(LibraryEntry).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=[LibraryEntry.case_id],
             set_={key: statement.excluded[key] for key in values if key != "case_id"})
         await self.session.execute(statement)
         entry = await self.session.get(LibraryEntry, entry.case_id, populate_existing=True)
-        if self._sqlite:
+        if not self.on_postgresql:
             await self.session.execute(text("DELETE FROM library_fts WHERE rowid = :id"), {"id": entry.case_id})
             await self.session.execute(text("INSERT INTO library_fts (rowid, search_text) VALUES (:id, :text)"),
                                        {"id": entry.case_id, "text": entry.search_text})
         return entry
 
     async def remove(self, case_id: int) -> None:
-        if self._sqlite:
+        if not self.on_postgresql:
             await self.session.execute(text("DELETE FROM library_fts WHERE rowid = :id"), {"id": case_id})
         await self.session.execute(delete(LibraryEntry).where(LibraryEntry.case_id == case_id))
 
@@ -84,7 +77,7 @@ class Library:
         conditions = []
         long_words = [w for w in query.words if len(w) >= TRIGRAM]
         short_words = [w for w in query.words if len(w) < TRIGRAM]
-        if self._sqlite and long_words:
+        if not self.on_postgresql and long_words:
             matching = (select(literal_column("rowid")).select_from(text("library_fts"))
                         .where(literal_column("library_fts").op("MATCH")(" AND ".join(map(_phrase, long_words)))))
             conditions.append(LibraryEntry.case_id.in_(matching))

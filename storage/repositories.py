@@ -34,6 +34,12 @@ class Repository(Generic[Row]):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    @property
+    def on_postgresql(self) -> bool:
+        """PostgreSQL rather than SQLite: where rows are locked (SQLite serialises writers instead,
+        storage/db.py) and where the dialect's own INSERT … ON CONFLICT is taken."""
+        return self.session.bind.dialect.name == "postgresql"
+
     async def add(self, row: Row) -> Row:
         self.session.add(row)
         await self.session.flush()

@@ -58,7 +58,7 @@ class Sessions(Repository[CaseSession]):
 
     async def get(self, session_id: int, *, lock: bool = False) -> CaseSession | None:
         query = select(CaseSession).where(CaseSession.id == session_id)
-        if lock and self.session.bind.dialect.name == "postgresql":
+        if lock and self.on_postgresql:
             # Serialises registrations per session; SQLite's BEGIN IMMEDIATE already does.
             query = query.with_for_update()
         return await self.session.scalar(query.execution_options(populate_existing=True))

@@ -15,7 +15,7 @@ from storage.session_repos import code_id
 class StudyGroups(Repository[StudyGroup]):
     async def get(self, group_id: int, *, lock: bool = False) -> StudyGroup | None:
         query = select(StudyGroup).where(StudyGroup.id == group_id)
-        if lock and self.session.bind.dialect.name == "postgresql":
+        if lock and self.on_postgresql:
             # Two bot processes must not both open a Slack space for one group.
             query = query.with_for_update(skip_locked=True)
         return await self.session.scalar(query.execution_options(populate_existing=True))

@@ -10,31 +10,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import SurveyInvite, SurveyProgress, SurveyResponse, SurveyRun
-from storage.repositories import insert_unless_present
+from storage.repositories import Repository, insert_unless_present
 from storage.session_repos import code_id
 
 
-class Surveys:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    @property
-    def _postgres(self) -> bool:
-        return self.session.bind.dialect.name == "postgresql"
-
+class Surveys(Repository[SurveyRun]):
     # --- runs ---------------------------------------------------------------------------------
 
     async def add_run(self, run: SurveyRun) -> SurveyRun:
-        self.session.add(run)
-        await self.session.flush()
-        return run
+        return await self.add(run)
 
     async def run(self, run_id: int, *, lock: bool = False) -> SurveyRun | None:
         query = select(SurveyRun).where(SurveyRun.id == run_id)
-        if lock and self._postgres:
+        if lock and self.on_postgresql:
             query = query.with_for_update()
         return await self.session.scalar(query.execution_options(populate_existing=True))
 
@@ -92,7 +82,7 @@ class Surveys:
 
     async def progress(self, run_id: int, user_id: str, *, lock: bool = False) -> SurveyProgress | None:
         query = select(SurveyProgress).where(SurveyProgress.run_id == run_id, SurveyProgress.user_id == user_id)
-        if lock and self._postgres:
+        if lock and self.on_postgresql:
             # Serialises one person's clicks (a checkbox change racing Next) on PostgreSQL;
             # SQLite's BEGIN IMMEDIATE already does.
             query = query.with_for_update()
@@ -121,7 +111,7 @@ class Surveys:
         lock the close holds; it writes its response itself, and anything else left is deleted
         by the next tick (delete_progress_of_closed_runs)."""
         doomed = select(SurveyProgress.id).where(SurveyProgress.run_id == run_id)
-        if self._postgres:
+        if self.on_postgresql:
             doomed = doomed.with_for_update(skip_locked=True)
         result = await self.session.execute(delete(SurveyProgress).where(SurveyProgress.id.in_(doomed)))
         return result.rowcount or 0
