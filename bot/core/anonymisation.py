@@ -1171,15 +1171,37 @@ def _rule_hits_as_found(text: str, folded: str) -> Iterator[_Hit]:
     yield from _person_names(text, folded)
 
 
-def _merged_names(hits: Iterable[_Hit]) -> list[_Hit]:
+def _adjacent_parts(text: str, first: _Hit, second: _Hit) -> bool:
+    """Two names one space apart in the same script, or two katakana names joined by ・ or ＝, are the parts of
+    one: "吉川 瑞穂", "ボロルマー・ガンゾリグ", "ラナシンハ アーラッチゲ". Kanji joined by ・ are two people (山田・佐藤)."""
+    if second.start - first.end != 1:
+        return False
+    gap, left, right = text[first.end], text[first.end - 1], text[second.start]
+    if gap in " 　":
+        return _script_of(left) == _script_of(right) != ""
+    return gap in "・=＝" and _script_of(left) == _script_of(right) == "katakana"
+
+
+def _script_of(char: str) -> str:
+    if re.match("[" + _KANJI + "]", char):
+        return "kanji"
+    if re.match("[" + _KATAKANA + "]", char):
+        return "katakana"
+    if re.match("[ぁ-ん]", char):
+        return "hiragana"
+    return ""
+
+
+def _merged_names(hits: Iterable[_Hit], text: str = "") -> list[_Hit]:
     """Confident names found by two rules that overlap are one name: "Ms. Hannah" and "Hannah K. Weber"
-    give "Ms. Hannah K. Weber" (otherwise the earlier one would win and cut the name)."""
+    give "Ms. Hannah K. Weber" (otherwise the earlier one would win and cut the name); so are the parts of
+    a name found apart, one space or (katakana) one ・ between them."""
     names, others = [], []
     for hit in hits:
         (names if hit.kind == "person_name" and hit.tier == CONFIDENT and not hit.fallback else others).append(hit)
     merged: list[_Hit] = []
     for hit in sorted(names, key=lambda h: h.start):
-        if merged and hit.start < merged[-1].end:
+        if merged and (hit.start < merged[-1].end or (text and _adjacent_parts(text, merged[-1], hit))):
             if hit.end > merged[-1].end:
                 merged[-1] = _Hit("person_name", merged[-1].start, hit.end)
             continue
@@ -1188,13 +1210,13 @@ def _merged_names(hits: Iterable[_Hit]) -> list[_Hit]:
     return others + merged + names
 
 
-def _without_overlaps(hits: Iterable[_Hit], length: int) -> list[_Hit]:
+def _without_overlaps(hits: Iterable[_Hit], length: int, text: str = "") -> list[_Hit]:
     """The hits that overlap no hit of a more specific kind (or an earlier, longer one of the same
     kind). A map of taken characters makes each test cost the hit's length, not the number of hits
     kept, so the whole check stays linear in the text."""
     taken = bytearray(length)
     kept: list[_Hit] = []
-    hits = _merged_names(hits)
+    hits = _merged_names(hits, text)
     for hit in sorted(hits, key=lambda h: (h.tier != CONFIDENT, _FALLBACK_RANK if h.fallback else _PRIORITY[h.kind],
                                            h.start, -(h.end - h.start))):
         if taken.find(1, hit.start, hit.end) == -1:
@@ -1214,7 +1236,7 @@ def check_text(text: str, lang: str = "ja") -> list[Finding]:
     suggestions = {kind: t(f"anonymisation.suggestion.{kind}", lang) for kind in {hit.kind for hit in hits}}
     findings = []
     line, line_start, position = 1, 0, 0
-    for hit in _without_overlaps(hits, len(text)):  # in reading order: lines are counted as we go
+    for hit in _without_overlaps(hits, len(text), text):  # in reading order: lines are counted as we go
         newlines = text.count("\n", position, hit.start)
         if newlines:
             line += newlines

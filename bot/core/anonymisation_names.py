@@ -496,9 +496,9 @@ def _script_runs(folded: str) -> Iterator[tuple[str, int, int, str]]:
 _KATAKANA_THEN_FORM = re.compile(
     r"(?<![ァ-ヴー・=＝])(?P<name>[ァ-ヴー]{2,12}(?:[・=＝][ァ-ヴー]{1,12}){1,4})[ \t]*\((?P<form>" + _SCRIPT_WORD + "(?: "
     + _SCRIPT_WORD + r"){0,4}|[" + _LATIN_LETTER + r"][" + _LATIN_LETTER + r"'’\-]+(?: [" + _LATIN_LETTER + r"][" + _LATIN_LETTER
-    + r"'’\-]+){1,4})(?=[)、,/ ])")
+    + r"'’\-]+){0,4})(?=[)、,/ ])")
 _PERSON_CUE_BEFORE = re.compile(r"(?:氏名|名前|本人|申立人|申請人|申請者|相談者|児童|生徒|保護者|配偶者|妻|夫|長男|長女|次男|次女"
-                                r"|息子|娘|母|父|兄|姉|弟|妹|(?i:name))[：: \t]*$")
+                                r"|息子|娘|母|父|兄|姉|弟|妹|(?i:name))(?:\([^()\n]{1,6}\))?[：: \t]*$")
 
 
 def _katakana_names_with_forms(folded: str) -> Iterator[tuple[str, int, int, str]]:
@@ -509,7 +509,9 @@ def _katakana_names_with_forms(folded: str) -> Iterator[tuple[str, int, int, str
         if re.match("[" + _LATIN_LETTER + "]", form) and (all(_is_common(w) for w in form.split())
                                                         or not all(w[0].isupper() for w in form.split())):
             continue
-        cued = _PERSON_CUE_BEFORE.search(folded, max(0, match.start() - 12), match.start())
+        cued = _PERSON_CUE_BEFORE.search(folded, max(0, match.start() - 16), match.start())
+        if not cued and " " not in form and re.match("[" + _LATIN_LETTER + "]", form):
+            continue  # one Latin word in brackets may be any word's spelling ("ビザ（Visa）")
         tier = CONFIDENT if cued else CHECK
         yield "person_name", match.start("name"), match.end("name"), tier
         yield "person_name", match.start("form"), match.end("form"), tier

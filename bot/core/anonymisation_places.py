@@ -167,6 +167,10 @@ def place_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
         if not re.search(r"[のにはをでへ]$", match.group("name")):  # "近くの保育園" names none
             yield "facility", match.start(), match.end(), CONFIDENT
     for match in _WORSHIP_THEN_NAME.finditer(folded):
+        head = folded[match.start():match.start("name")].rstrip()
+        if (head.endswith("寺") and not head.endswith("寺院") and re.fullmatch(r"[一-龥]{1,3}", match.group("name"))
+                and match.group("name") not in ("住職", "副住職", "和尚", "僧侶", "境内", "本堂")):
+            continue  # "小野寺 瑞穂": a surname ending in 寺 and a given name, not a temple
         yield "facility", match.start(), match.end(), CONFIDENT
     for match in _TYPE_THEN_NAME.finditer(folded):
         if match.group("latin"):

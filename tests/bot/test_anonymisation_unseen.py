@@ -234,3 +234,25 @@ def test_a_surname_with_a_roles_abbreviation_is_a_person(first, second, role):
 @given(word=st.sampled_from(["母", "本人", "市役所", "医師", "保健師", "病院", "家族"]), role=ROLE)
 def test_a_kin_word_an_office_or_a_role_with_a_role_in_brackets_is_no_name(word, role):
     assert word not in findings(f"出席：{word}（{role}）")
+
+
+@SETTINGS
+@given(surname=st.sampled_from(["吉川", "平田", "津田", "小野寺"]), given_name=st.sampled_from(["瑞穂", "誠一郎", "直樹", "真理"]),
+       space=st.sampled_from([" ", "　"]))
+def test_the_parts_of_a_name_found_apart_are_one_name(surname, given_name, space):
+    found = findings(f"担任 {surname}{space}{given_name} 先生と面談した。")
+    assert found == {f"{surname}{space}{given_name}": CONFIDENT}
+
+
+@SETTINGS
+@given(first=st.text(alphabet=KATAKANA, min_size=3, max_size=5), second=st.text(alphabet=KATAKANA, min_size=3, max_size=5),
+       native=st.sampled_from(["Болормаа", "Narangerel", "Тэмүүлэн"]), kin=st.sampled_from(["保護者（母）", "母 ", "本人："]))
+def test_a_katakana_name_with_one_word_of_its_own_after_a_person_cue(first, second, native, kin):
+    found = findings(f"{kin}{first}・{second}（{native}）")
+    assert found.get(f"{first}・{second}") == CONFIDENT and found.get(native) == CONFIDENT
+
+
+def test_two_people_joined_by_a_dot_in_kanji_stay_two_parts_to_the_rule():
+    # "・" between kanji names joins two people: the join of names found apart leaves them as found
+    found = [f.text for f in check_text("担当 山田さん・佐藤さんの両名") if f.kind == "person_name"]
+    assert "山田さん・佐藤" not in found
