@@ -720,7 +720,36 @@ _SNS = re.compile(
     r"[A-Za-z0-9][A-Za-z0-9._]{3,29}[A-Za-z0-9])(?![A-Za-z0-9@/]|\.[A-Za-z0-9])")
 
 
+# A passport's number or a messenger handle a few words after its cue, not right after a label: "母のパスポート
+# 番号（コピーあり）AQ590317", "旅券の保管は…番号は分かりますか。\nYoga：C4718265", "<passport country="IR">X48317265",
+# "RC …／PP E1295834"; "アカウント名はdilshani.perera.5492", "LINE は作り直して rathana_k2024 です". The cue is looked
+# for in the 80 (a handle: 40) characters before, with no other number's label between.
+_PASSPORT_CUE = re.compile(r"旅券|パスポート|(?i:passport|passeport|pasaporte|passaporte|paspor|hộ chiếu)|(?<![A-Za-z])PP(?![A-Za-z])")
+_PASSPORT_SHAPE = re.compile(r"(?<![0-9A-Za-z\-])(?:[A-Z]{2} ?[0-9]{6,8}|[A-Z] ?[0-9]{7,8})(?![0-9A-Za-z\-])")
+_OTHER_NUMBER_LABEL = re.compile(r"在留|カード|受付|ケース|事件|口座|保険|社員|学籍|管理|患者|電話|携帯|TEL|(?i:card|tel|phone|case|ID)")
+_HANDLE_CUE = re.compile(r"(?:" + _SNS_SERVICES + r"|アカウント|ユーザー名|ユーザーネーム|(?i:account|user ?name|handle))")
+_HANDLE_SHAPE = re.compile(r"(?<![A-Za-z0-9._@/\-])[a-z][a-z0-9]*(?:[._][a-z0-9]+)+(?![A-Za-z0-9@/]|\.[A-Za-z0-9])")
+_NOT_A_HANDLE_END = re.compile(r"\.(?:com|net|org|jp|co|ne|or|go|ac|me|io|info|pdf|docx?|xlsx?|csv|txt|png|jpe?g|gif|html?|zip"
+                               r"|py|js|json|xml)$|^www\.")
+
+
+def _cued_numbers(folded: str) -> Iterator[_Hit]:
+    for match in _PASSPORT_SHAPE.finditer(folded):
+        before = folded[max(0, match.start() - 80):match.start()]
+        cues = list(_PASSPORT_CUE.finditer(before))
+        if cues and not _OTHER_NUMBER_LABEL.search(before, cues[-1].end()):
+            yield _Hit("passport", match.start(), match.end())
+    for match in _HANDLE_SHAPE.finditer(folded):
+        handle = match.group()
+        if len(handle) < 6 or _NOT_A_HANDLE_END.search(handle):
+            continue
+        line_start = folded.rfind("\n", max(0, match.start() - 40), match.start()) + 1 or max(0, match.start() - 40)
+        if _HANDLE_CUE.search(folded, line_start, match.start()):
+            yield _Hit("sns_id", match.start(), match.end())
+
+
 def _labelled_numbers(folded: str) -> Iterator[_Hit]:
+    yield from _cued_numbers(folded)
     for kind, pattern, groups in (("passport", _PASSPORT, ("value", "bare")),
                                   ("bank_account", _BANK_ACCOUNT, ("value",)),
                                   ("insurance_number", _INSURANCE, ("value", "pair")),

@@ -256,3 +256,45 @@ def test_two_people_joined_by_a_dot_in_kanji_stay_two_parts_to_the_rule():
     # "・" between kanji names joins two people: the join of names found apart leaves them as found
     found = [f.text for f in check_text("担当 山田さん・佐藤さんの両名") if f.kind == "person_name"]
     assert "山田さん・佐藤" not in found
+
+
+PASSPORT_NUMBER = st.one_of(
+    st.builds(lambda a, n: f"{a}{n}", st.text(alphabet="ABCDEFGHJKLMNPRSTUVWXYZ", min_size=2, max_size=2),
+              st.integers(100000, 99999999).map(str)),
+    st.builds(lambda a, n: f"{a}{n}", st.sampled_from(list("ACEGKTXZ")), st.integers(1000000, 99999999).map(str)))
+
+
+@SETTINGS
+@given(number=PASSPORT_NUMBER, shape=st.sampled_from(["words", "next line", "xml", "abbreviation"]))
+def test_a_passport_number_a_few_words_after_its_cue(number, shape):
+    text = {
+        "words": f"母のパスポート番号（コピーあり）{number}、在留カードは本人が持つ。",
+        "next line": f"旅券の保管は禁止されている。番号は分かりますか。\nYoga：{number}。コピーはあります。",
+        "xml": f'<passport country="IR">{number}</passport>',
+        "abbreviation": f"本人 RC TK83920517MN／PP {number}（2026/8迄）",
+    }[shape]
+    assert findings(text, "passport").get(number) == CONFIDENT
+
+
+@SETTINGS
+@given(number=st.builds(lambda a, n: f"{a}{n}", st.sampled_from(list("ACEGKTXZ")), st.integers(10000000, 99999999).map(str)),
+       label=st.sampled_from(["受付番号", "在留カード", "社員番号", "電話"]))
+def test_another_numbers_label_after_the_passport_cue_takes_the_number(number, label):
+    # (two letters and seven digits are a passport's shape whatever stands before: not generated here)
+    assert number not in findings(f"パスポートは更新済み。{label} {number} で照会。", "passport")
+
+
+HANDLE = st.builds(lambda a, b, n: f"{a}{b}{n}", st.sampled_from(["dilshani", "rathana", "chinedu", "takashi"]),
+                   st.sampled_from([".perera.", "_k", ".okafor.", ".iizuka."]), st.integers(1, 9999).map(str))
+
+
+@SETTINGS
+@given(handle=HANDLE, cue=st.sampled_from(["アカウント名は", "LINE は作り直して ", "Facebookのアカウントは「", '"facebook": "']))
+def test_a_handle_a_few_words_after_its_service_is_an_sns_id(handle, cue):
+    assert findings(f"{cue}{handle}」です", "sns_id").get(handle) == CONFIDENT
+
+
+@SETTINGS
+@given(name=st.sampled_from(["report_final", "minutes.v2", "scan_0412"]), ext=st.sampled_from(["pdf", "docx", "jpg"]))
+def test_a_file_name_after_a_service_is_no_handle(name, ext):
+    assert findings(f"LINEで {name}.{ext} を送った", "sns_id") == {}
