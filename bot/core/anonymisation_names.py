@@ -548,7 +548,41 @@ def _minutes_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
             yield "person_name", match.start("name"), match.end("name"), CONFIDENT
 
 
+# A name in brackets after a Japanese word for the person ("パパ（Ernesto）", "子ども（Sanduni、2歳）"); a name with
+# its country in brackets ("12/3(火) Bolormaa（モンゴル）", to check: a town is written so too); a name alone on the
+# line after a letter's closing ("Abraço,\nGabi").
+_KIN_THEN_BRACKET = re.compile(
+    r"(?:パパ|ママ|父親?|母親?|夫|妻|息子|娘|子ども|子供|長男|長女|次男|次女|三男|三女|兄|姉|弟|妹|本人|本児|祖父|祖母|彼女?|友人|上司"
+    r"|同僚|婚約者|恋人|元夫|元妻|内縁の夫|内縁の妻|赤ちゃん|乳児|幼児)\((?P<name>[" + _LATIN_LETTER + r"][" + _LATIN_LETTER
+    + r"'’\-]+(?: [" + _LATIN_LETTER + r"][" + _LATIN_LETTER + r"'’\-]+){0,3}|" + _SCRIPT_WORD + r"(?: " + _SCRIPT_WORD
+    + r"){0,3})(?=[、,)/ ])")
+_NAME_THEN_COUNTRY = re.compile(r"(?<![" + _LATIN_LETTER + r"])(?P<name>[A-Z][" + _LATIN_LETTER + r"'’\-]{2,}(?: [A-Z]["
+                                + _LATIN_LETTER + r"'’\-]+){0,2})[ \t]?\((?P<country>[ァ-ヴー]{2,10})[)、,]")
+_CLOSING_THEN_NAME = re.compile(
+    r"^[ \t]*(?:(?i:regards|best regards|kind regards|best|cheers|thanks|thank you|sincerely|abraço|abraços|atenciosamente"
+    r"|saludos|un saludo|cordialmente|salamat|trân trọng|cảm ơn|hormat saya|salam|terima kasih))[,.!]?[ \t]*\n"
+    r"[ \t]*(?P<name>[A-Z][" + _LATIN_LETTER + r"'’\-]+(?: [A-Z][" + _LATIN_LETTER + r"'’.\-]*){0,2})[ \t]*$", re.MULTILINE)
+
+
+def _names_by_their_place(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _KIN_THEN_BRACKET.finditer(folded):
+        name = match.group("name")
+        if not all(_is_common(w) for w in name.split()) and name[0] not in "0123456789":
+            if re.match("[" + _LATIN_LETTER + "]", name) and not name[0].isupper():
+                continue
+            yield "person_name", match.start("name"), match.end("name"), CONFIDENT
+    for match in _NAME_THEN_COUNTRY.finditer(folded):
+        name = match.group("name")
+        if match.group("country") in COUNTRIES_IN_KANA and not any(_is_common(w) for w in name.split()):
+            yield "person_name", match.start("name"), match.end("name"), CHECK
+    for match in _CLOSING_THEN_NAME.finditer(folded):
+        name = match.group("name")
+        if not all(_is_common(w) for w in name.split()):
+            yield "person_name", match.start("name"), match.end("name"), CONFIDENT
+
+
 def name_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    yield from _names_by_their_place(folded)
     yield from _katakana_names_with_forms(folded)
     yield from _minutes_names(folded)
     yield from _latin_names(folded)

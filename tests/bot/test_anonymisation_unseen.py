@@ -298,3 +298,30 @@ def test_a_handle_a_few_words_after_its_service_is_an_sns_id(handle, cue):
 @given(name=st.sampled_from(["report_final", "minutes.v2", "scan_0412"]), ext=st.sampled_from(["pdf", "docx", "jpg"]))
 def test_a_file_name_after_a_service_is_no_handle(name, ext):
     assert findings(f"LINEで {name}.{ext} を送った", "sns_id") == {}
+
+
+LATIN_GIVEN = st.sampled_from(["Ernesto", "Sanduni", "Bolormaa", "Gabi", "Thiago", "Nodira"])
+
+
+@SETTINGS
+@given(name=LATIN_GIVEN, kin=st.sampled_from(["パパ", "子ども", "母", "夫", "長女", "友人"]),
+       after=st.sampled_from(["）は来れない", "、2歳）が起きて泣く", "）と同居"]))
+def test_a_name_in_brackets_after_a_word_for_the_person(name, kin, after):
+    assert findings(f"本人によると{kin}（{name}{after}。").get(name) == CONFIDENT
+
+
+@SETTINGS
+@given(name=LATIN_GIVEN, country=st.sampled_from(["モンゴル", "インドネシア", "ペルー", "ネパール"]))
+def test_a_name_with_its_country_in_brackets_is_one_to_check(name, country):
+    assert findings(f"12/3(火) {name}（{country}）介護 夜勤明けに日勤").get(name) in (CHECK, CONFIDENT)
+
+
+@SETTINGS
+@given(name=LATIN_GIVEN, closing=st.sampled_from(["Abraço,", "Best regards,", "Saludos,", "Terima kasih,", "Thanks!"]))
+def test_a_name_alone_after_a_letters_closing_is_its_writer(name, closing):
+    assert findings(f"Please call me tomorrow.\n\n{closing}\n{name}\n地域合同労組 相談員").get(name) == CONFIDENT
+
+
+def test_a_word_after_a_closing_or_a_place_with_its_country_is_no_name():
+    assert findings("Best regards,\nThe Team") == {}
+    assert findings("Manila（フィリピン）から来日した。") == {}
