@@ -225,9 +225,14 @@ _PLACE_START = re.compile(
     "(?:" + "|".join(PREFECTURES) + "|(?:" + _HIRAGANA_PLACES + ")市"
     "|[" + _KANJI + _KATAKANA + "A-Za-z]{1,5}(?:市|区|郡))")
 _KANJI_NUMERAL = "[一二三四五六七八九十〇]+"
+# A lot number read out in kanji with hundreds or thousands ("千五百二十の三", "三百二十の八の二"): long enough
+# to be a number of an address after the town, with one の or more.
+_LONG_KANJI_NUMBER = "[一二三四五六七八九]?[千百][〇一二三四五六七八九十百]*"
 _NUMBER = r"(?:[0-9]+|" + _KANJI_NUMERAL + r")"
 _BLOCK_NUMBERS = (
-    r"(?:" + _NUMBER + r"丁目 ?(?:" + _NUMBER + r"(?:(?:番地?)?(?:の" + _NUMBER + r"){1,2}|番地?|-)?(?:" + _NUMBER + r"号?)?)?"
+    r"(?:" + _NUMBER + r"丁目 ?の?(?:(?:" + _LONG_KANJI_NUMBER + r"|" + _NUMBER + r")(?:(?:番地?)?(?:の" + _NUMBER
+    + r"){1,3}(?:号室?)?|番地?|-)?(?:" + _NUMBER + r"号?)?)?"
+    r"|" + _LONG_KANJI_NUMBER + r"(?:の" + _NUMBER + r"){1,3}(?:号室?)?(?![0-9一二三四五六七八九十〇])"
     r"|" + _NUMBER + r"(?:の" + _NUMBER + r"){2}(?![0-9一二三四五六七八九十〇])"
     r"|字[" + _KANJI + _KATAKANA + r"]{1,6}[0-9]{1,5}(?:番地?)?(?:-[0-9]{1,4})?(?![0-9])"
     r"|" + _NUMBER + r"番地(?:の" + _NUMBER + r"|" + _NUMBER + r"号?|-[0-9]+)?"
@@ -237,7 +242,8 @@ _BLOCK_NUMBERS = (
 # floor or room ("201号室", "3号棟504", "12-305", "5F", "12階"), or only a room ("-203").
 _BUILDING_WORDS = ("マンション|ハイツ|コーポ|アパート|荘|ビル|レジデンス|メゾン|ハイム|団地|住宅|寮|タワー|ヒルズ"
                    "|コート|パレス|プラザ|館|棟|ハウス|ヴィラ|シャトー|カーサ")
-_ROOM = r"(?:[0-9]{1,3}号棟 ?)?(?:[0-9]{1,4}号室|[0-9]{1,4}-[0-9]{2,4}|[0-9]{1,3}(?:F|階)|[0-9]{1,4}号|[0-9]{2,4})"
+_ROOM = (r"(?:[0-9]{1,3}号棟 ?)?(?:[0-9]{1,4}号室|[0-9]{1,4}-[0-9]{2,4}|[0-9]{1,3}(?:F|階)|[0-9]{1,4}号|[0-9]{2,4}"
+         r"|の?[〇一二三四五六七八九]{3,4}(?:号室?)?)")  # a room read out digit by digit: "三〇五号室"
 _BUILDING = (r"(?: ?(?!TEL|Tel|tel|FAX|Fax|電話|携帯|Mail|mail|E-mail)(?:(?:[" + _KANJI + _KATAKANA + r"A-Za-z・]{0,14}?| [ぁ-ん" + _KANJI + _KATAKANA
              + r"]{1,14}?)(?:" + _BUILDING_WORDS + r")[" + _KANJI + _KATAKANA
              + r"A-Za-z]{0,8}(?: ?" + _ROOM + r")?|[" + _KANJI + _KATAKANA + r"A-Za-z・]{1,14}? ?" + _ROOM
@@ -247,7 +253,7 @@ _ADDRESS = re.compile(
     # words and no numbers ("区区区…") costs one short scan per character, not every way of reading it.
     "(?=[^\n]{0,48}?[0-9一二三四五六七八九十〇])"
     "(?:" + _PLACE_START.pattern + ")"
-    "(?:[" + _KANJI + _KATAKANA + "ノの]|[0-9]+(?:条|線|地割)|" + _HIRAGANA_PLACES + "){0,16}?"
+    "(?:[" + _KANJI + _KATAKANA + "ノの]|が(?=[丘岡原浜崎谷森関台池島])|[0-9]+(?:条|線|地割)|" + _HIRAGANA_PLACES + "){0,16}?"
     " ?" + _BLOCK_NUMBERS + _BUILDING +
     r"(?![0-9])(?![回件人名歳才日月年時分%％割倍円])")
 # Labels that the loose place-name pattern can swallow when they run straight into an address.
@@ -733,7 +739,14 @@ _NOT_A_HANDLE_END = re.compile(r"\.(?:com|net|org|jp|co|ne|or|go|ac|me|io|info|p
                                r"|py|js|json|xml)$|^www\.")
 
 
+# A health insurance card's 記号・番号 as written on the card: the insurer's place in kanji and its digits, then
+# the number ("練43・201877", "小牧41・208175", "千稲12・0338517").
+_INSURANCE_SYMBOL = re.compile(r"(?<![" + _KANJI + r"0-9])[" + _KANJI + r"]{1,3}[0-9]{1,3}・[0-9]{6,8}(?![0-9])")
+
+
 def _cued_numbers(folded: str) -> Iterator[_Hit]:
+    for match in _INSURANCE_SYMBOL.finditer(folded):
+        yield _Hit("insurance_number", match.start(), match.end())
     for match in _PASSPORT_SHAPE.finditer(folded):
         before = folded[max(0, match.start() - 80):match.start()]
         cues = list(_PASSPORT_CUE.finditer(before))

@@ -325,3 +325,42 @@ def test_a_name_alone_after_a_letters_closing_is_its_writer(name, closing):
 def test_a_word_after_a_closing_or_a_place_with_its_country_is_no_name():
     assert findings("Best regards,\nThe Team") == {}
     assert findings("Manila（フィリピン）から来日した。") == {}
+
+
+KANJI_DIGITS = "〇一二三四五六七八九"
+
+
+def kanji_number(n: int) -> str:
+    """A number as Japanese reads it out: 1520 → 千五百二十."""
+    units = [(1000, "千"), (100, "百"), (10, "十")]
+    out = ""
+    for value, mark in units:
+        digit, n = divmod(n, value)
+        if digit:
+            out += ("" if digit == 1 else KANJI_DIGITS[digit]) + mark
+    return out + (KANJI_DIGITS[n] if n else "")
+
+
+@SETTINGS
+@given(lot=st.integers(100, 2999), parts=st.lists(st.integers(1, 30), min_size=1, max_size=2),
+       block=st.sampled_from(["", "五丁目の"]), room=st.sampled_from(["", "号室", "メゾン富塚の三〇二号室"]))
+def test_an_address_read_out_in_kanji_with_hundreds_and_the_particle_no(lot, parts, block, room):
+    number = kanji_number(lot) + "".join("の" + kanji_number(p) for p in parts)
+    address = f"桐生市相生町{block}{number}{room}"
+    assert findings(f"新しい住所は{address}です", "address").get(address) == CONFIDENT
+
+
+def test_a_town_with_ga_between_its_kanji_is_read_whole():
+    assert findings("住所 練馬区光が丘3-9-2-1104", "address") == {"練馬区光が丘3-9-2-1104": CONFIDENT}
+
+
+@SETTINGS
+@given(place=st.sampled_from(["練", "小牧", "千稲", "川口", "葛飾"]), symbol=st.integers(1, 999),
+       number=st.integers(100000, 99999999))
+def test_a_health_insurance_symbol_and_number_as_on_the_card(place, symbol, number):
+    value = f"{place}{symbol}・{number}"
+    assert findings(f"国保 {value}（世帯主）", "insurance_number").get(value) == CONFIDENT
+
+
+def test_numbers_joined_by_a_dot_that_are_no_insurance():
+    assert findings("千葉市の会議は第3・4回、昭和55・1980年", "insurance_number") == {}
