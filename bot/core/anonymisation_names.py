@@ -97,6 +97,11 @@ _FACILITY_WORDS = frozenset("""co co. ltd ltd. inc inc. corp corp. llc gmbh comp
     masjid ministries koujou kojo kōjō geka naika shika byouin byoin iin kurinikku keisatsusho hoikuen famima relax
     kitchen salon""".split())
 # A school's type word that comes first, as in Portuguese and Spanish: "Colegio Municipal Higashi-Kōyō".
+# A workplace's or a place of worship's type word that comes first: "Masjid Al-Ikhlas Toyohashi", "Igreja Evangélica
+# Nova Vida", "Taller Mecánico Hermanos Tamashiro", "Transportadora Irmãos Rocha".
+_FACILITY_FIRST = frozenset("""masjid mesjid igreja iglesia templo wat pagoda gurdwara taller transportadora restaurante
+    restaurant tienda loja mercado mercearia padaria panadería panaderia pousada fábrica fabrica oficina empresa
+    comercial construtora constructora clínica clinica farmacia farmácia hotel salão salon""".split())
 _SCHOOL_FIRST = frozenset("colegio colégio escola escuela instituto universidad universidade université école scuola".split())
 _SCHOOL_WORDS = frozenset("""elementary school academy university college kindergarten institute shogakko
     chugakko shougakkou chuugakkou koko koukou kotogakko""".split())
@@ -167,6 +172,17 @@ def _latin_place(folded: str, run: list[re.Match], words: list[str], lowered: li
             return kind, start, end, CONFIDENT
     if lowered[0] in _SCHOOL_FIRST and len(run) >= 2:
         return "school", start, end, CONFIDENT
+    if lowered[0] in _FACILITY_FIRST and len(run) >= 2 and not all(_is_common(w) for w in words[1:]):
+        legal = re.match(r",? ?(?:S\.A\.C\.|S\.A\.|S\.R\.L\.|Ltda\.?|LTDA|E\.I\.R\.L\.|\(Pvt\) Ltd\.?|Pvt\.? Ltd\.?"
+                         r"|Sdn\.? Bhd\.?)", folded[end:end + 14])
+        if legal:
+            end += legal.end()
+        elif len(run) > 2 and re.fullmatch(r"[A-Z]\.", run[-1].group()):
+            # the run took the legal form's first letter as an initial: "… Tamashiro S.A.C."
+            legal = re.match(r"S\.A\.C\.|S\.A\.|S\.R\.L\.", folded[run[-1].start():run[-1].start() + 8])
+            if legal:
+                end = run[-1].start() + legal.end()
+        return "facility", start, end, CONFIDENT
     if any(text.endswith(tail) for tail in _SCHOOL_TAILS) and len(run) > 2:
         return "school", start, end, CONFIDENT
     return None

@@ -364,3 +364,16 @@ def test_a_health_insurance_symbol_and_number_as_on_the_card(place, symbol, numb
 
 def test_numbers_joined_by_a_dot_that_are_no_insurance():
     assert findings("千葉市の会議は第3・4回、昭和55・1980年", "insurance_number") == {}
+
+
+@SETTINGS
+@given(kind=st.sampled_from(["Masjid", "Igreja", "Taller", "Transportadora", "Wat", "Padaria"]),
+       name=st.sampled_from(["Al-Ikhlas Toyohashi", "Nova Vida", "Hermanos Tamashiro", "Irmãos Rocha", "Khmer Saitama"]),
+       legal=st.sampled_from(["", " S.A.C.", " Ltda.", " (Pvt) Ltd"]))
+def test_a_latin_name_that_begins_with_its_type_word_is_a_workplace_or_a_place_of_worship(kind, name, legal):
+    value = f"{kind} {name}{legal}"
+    assert findings(f"勤務先は {value} （リマ）です。", "facility").get(value) == CONFIDENT
+
+
+def test_a_type_word_before_common_words_names_nothing():
+    assert findings("We met at the hotel. Restaurant Week starts today.", "facility") == {}
