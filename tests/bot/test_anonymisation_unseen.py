@@ -377,3 +377,15 @@ def test_a_latin_name_that_begins_with_its_type_word_is_a_workplace_or_a_place_o
 
 def test_a_type_word_before_common_words_names_nothing():
     assert findings("We met at the hotel. Restaurant Week starts today.", "facility") == {}
+
+
+@SETTINGS
+@given(name=st.sampled_from(["金沢ステーションイン", "リバーサイド天満橋", "サンルート豊橋"]), after=st.sampled_from(["で清掃", "の客室係"]))
+def test_a_hotel_named_after_its_type_word(name, after):
+    assert findings(f"妻はホテル{name}{after}をしている。", "facility").get(f"ホテル{name}") == CONFIDENT
+
+
+@SETTINGS
+@given(after=st.sampled_from(["で働いている", "勤務の夫", "に泊まった"]))
+def test_a_hotel_named_by_nothing_is_no_facility(after):
+    assert findings(f"ホテル{after}。", "facility") == {}
