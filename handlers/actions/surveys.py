@@ -217,8 +217,10 @@ async def _run_dialog(deps: Deps, body: dict, actor: Actor, respond, service, cl
         return None
 
 
-async def _start(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
+async def start(ack, body, context, client, respond):
     """回答を始める / 続きから回答する, from the invitation, a reminder, the paused note or the Home tab."""
+    await ack()
+    deps, actor = deps_of(context), actor_of(context)
     state = await _run_dialog(deps, body, actor, respond, surveys.begin, client)
     if state is None:
         return
@@ -231,17 +233,29 @@ async def _start(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
     await post_dialog(deps, client, actor, state)
 
 
-async def _open_text_modal(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
-    state = await _run_dialog(deps, body, actor, respond, surveys.current)
+async def open_text(ack, body, context, client, respond):
+    """回答を入力する: the free-text answer form for the question the person is at."""
+    await ack()
+    deps, actor = deps_of(context), actor_of(context)
+    state, at_it = await _at_text_question(deps, body, actor, respond)
     if state is None:
         return
-    question = current_question(state.survey, state.progress) if state.answering else None
-    target = _element_value(_action(body))
-    if question is None or question.id != target.question_id or question.kind != "text":
+    if not at_it:
         await show_dialog(deps, client, actor, state, respond)  # a stale message: show where they are
         return
     view = build_text_answer_modal(state.survey, state.progress, state.run_code, actor.lang)
     await client.views_open(trigger_id=body.get("trigger_id"), view=view)
+
+
+async def _at_text_question(deps: Deps, body: dict, actor: Actor, respond) -> tuple[DialogState | None, bool]:
+    """The dialog as it stands (None: the person was told why not), and whether the free-text
+    question the button is for is still the one it is at."""
+    state = await _run_dialog(deps, body, actor, respond, surveys.current)
+    if state is None:
+        return None, False
+    question = current_question(state.survey, state.progress) if state.answering else None
+    target = _element_value(_action(body))
+    return state, question is not None and question.id == target.question_id and question.kind == "text"
 
 
 _CANCEL_WORDS = {"キャンセル", "cancel", "中断", "やめる", "stop"}
@@ -331,8 +345,10 @@ async def _replace(respond, blocks: list[dict]) -> None:
     await respond(replace_original=True, **message(blocks, blocks[0]["text"]["text"]))
 
 
-async def _store_chosen(deps: Deps, body: dict, actor: Actor, client, respond, block_id: str, done_key: str) -> None:
+async def _store_chosen(ack, body, context, client, respond, block_id: str, done_key: str) -> None:
     """提案の文で回答する / はい、このまま回答する: the chosen text is the answer, unchecked again."""
+    await ack()
+    deps, actor = deps_of(context), actor_of(context)
     target = _element_value(_action(body))
     chosen = _block_text(body, block_id)
     if target is None or chosen is None:
@@ -357,8 +373,10 @@ async def _store_chosen(deps: Deps, body: dict, actor: Actor, client, respond, b
     await post_dialog(deps, client, actor, state)
 
 
-async def _keep_step(deps: Deps, body: dict, actor: Actor, respond, confirming: bool) -> None:
+async def _keep_step(ack, body, context, respond, confirming: bool) -> None:
     """このまま回答する asks once more; 戻る shows the three choices again."""
+    await ack()
+    deps, actor = deps_of(context), actor_of(context)
     target = _element_value(_action(body))
     original = _block_text(body, ids.SURVEY_ORIGINAL_BLOCK)
     if target is None or original is None:
@@ -369,14 +387,14 @@ async def _keep_step(deps: Deps, body: dict, actor: Actor, respond, confirming: 
                                                 confirming=confirming))
 
 
-async def _edit(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
+async def edit(ack, body, context, client, respond):
     """編集する: the answer form again, holding what the person wrote; what they send is checked again."""
-    state = await _run_dialog(deps, body, actor, respond, surveys.current)
+    await ack()
+    deps, actor = deps_of(context), actor_of(context)
+    state, at_it = await _at_text_question(deps, body, actor, respond)
     if state is None:
         return
-    target = _element_value(_action(body))
-    question = current_question(state.survey, state.progress) if state.answering else None
-    if question is None or question.id != target.question_id or question.kind != "text":
+    if not at_it:
         await _replace(respond, build_proposal_done("surveys.proposal.stale", actor.lang))
         return
     original = _block_text(body, ids.SURVEY_ORIGINAL_BLOCK)
@@ -385,7 +403,10 @@ async def _edit(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
     await _replace(respond, build_proposal_done("surveys.proposal.editing", actor.lang))
 
 
-async def _pause(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
+async def cancel(ack, body, context, client, respond):
+    """中断する: the dialog paused where it stopped."""
+    await ack()
+    deps, actor = deps_of(context), actor_of(context)
     state = await _run_dialog(deps, body, actor, respond, surveys.pause)
     if state is None:
         return
@@ -393,54 +414,21 @@ async def _pause(deps: Deps, body: dict, actor: Actor, client, respond) -> None:
                       blocks=build_paused(state.run_code, actor.lang) if state.answering else None)
 
 
-async def start(ack, body, context, client, respond):
-    deps = deps_of(context)
-    await ack()
-    await _start(deps, body, actor_of(context), client, respond)
-
-
-async def cancel(ack, body, context, client, respond):
-    deps = deps_of(context)
-    await ack()
-    await _pause(deps, body, actor_of(context), client, respond)
-
-
 async def use_proposal(ack, body, context, client, respond):
-    deps = deps_of(context)
-    await ack()
-    await _store_chosen(deps, body, actor_of(context), client, respond, ids.SURVEY_PROPOSAL_BLOCK,
+    await _store_chosen(ack, body, context, client, respond, ids.SURVEY_PROPOSAL_BLOCK,
                         "surveys.proposal.stored_proposal")
 
 
 async def keep_confirmed(ack, body, context, client, respond):
-    deps = deps_of(context)
-    await ack()
-    await _store_chosen(deps, body, actor_of(context), client, respond, ids.SURVEY_ORIGINAL_BLOCK,
-                        "surveys.proposal.stored_own")
+    await _store_chosen(ack, body, context, client, respond, ids.SURVEY_ORIGINAL_BLOCK, "surveys.proposal.stored_own")
 
 
 async def keep(ack, body, context, respond):
-    deps = deps_of(context)
-    await ack()
-    await _keep_step(deps, body, actor_of(context), respond, confirming=True)
+    await _keep_step(ack, body, context, respond, confirming=True)
 
 
 async def keep_back(ack, body, context, respond):
-    deps = deps_of(context)
-    await ack()
-    await _keep_step(deps, body, actor_of(context), respond, confirming=False)
-
-
-async def edit(ack, body, context, client, respond):
-    deps = deps_of(context)
-    await ack()
-    await _edit(deps, body, actor_of(context), client, respond)
-
-
-async def open_text(ack, body, context, client, respond):
-    deps = deps_of(context)
-    await ack()
-    await _open_text_modal(deps, body, actor_of(context), client, respond)
+    await _keep_step(ack, body, context, respond, confirming=False)
 
 
 # Every answer button takes the same path; only the dialog step differs.
