@@ -63,6 +63,16 @@ async def uploadable_case_codes(uow: UnitOfWork, actor: Actor, first: str | None
     return codes
 
 
+async def upload_form_cases(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str) -> list[str]:
+    """The cases the upload form offers for `admin material add <case>`, that case first; a case that
+    does not exist is refused as unknown, one `actor` may not add to as not theirs (case_for_upload),
+    not the secretariat told that only the secretariat may add to a code it mistyped."""
+    codes = await uploadable_case_codes(uow, actor, first=case_code)
+    if case_code not in codes:
+        await case_for_upload(uow, now, actor, case_code)
+    return codes
+
+
 async def case_for_upload(uow: UnitOfWork, now: datetime, actor: Actor, case_code: str) -> Case:
     """The case `actor` may add material to (see may_upload); else a refusal.
 

@@ -6,6 +6,7 @@ from bot.core import grammar
 from bot.materials.blocks import (bureau_names, build_link_added, build_publication_standing,
                                   build_upload_modal)
 from bot.core.i18n import t
+from bot.core.refusal import Refusal
 from bot.materials import service as materials
 from handlers.commands.request import CommandRequest
 
@@ -39,10 +40,13 @@ async def publish(cmd: grammar.Publish, request: CommandRequest) -> None:
 
 
 async def _open_upload_form(cmd: grammar.MaterialAdd, request: CommandRequest) -> None:
-    actor = request.actor
+    actor, refused = request.actor, None
     async with request.deps.uow() as uow:
-        codes = await materials.uploadable_case_codes(uow, actor, first=cmd.case)
-    if cmd.case not in codes:
-        await request.reply_text("materials.error.not_allowed", code=cmd.case)
+        try:
+            codes = await materials.upload_form_cases(uow, request.deps.clock.now(), actor, cmd.case)
+        except Refusal as refusal:  # answered once the refusal's audit row is committed
+            refused = refusal
+    if refused is not None:
+        await request.reply_text(refused.key, **refused.params)
         return
     await request.client.views_open(trigger_id=request.body["trigger_id"], view=build_upload_modal(request.lang, codes))

@@ -233,6 +233,27 @@ async def test_the_right_to_upload_is_checked_before_the_file_is_fetched(ws):
     assert downloads(ws) == [] and await stored_materials(ws) == []
 
 
+async def test_the_upload_form_for_a_case_that_does_not_exist_says_so_and_opens_nothing(ws):
+    """`admin material add C9` told even the secretariat that only the secretariat and the lecturer may
+    add to C9; a case of someone else's is still refused as not theirs, with its audit row kept."""
+    await ws.driver.command(seed.ADMIN, f'admin case new title="受診同行" theme=医療・福祉 lecturer=<@{seed.LECTURER}>')
+    await ws.driver.command(seed.ADMIN, 'admin case new title="就学相談" theme=教育')
+    for user in (seed.ADMIN, seed.LECTURER):
+        reply = await ws.driver.command(user, "admin material add C9")
+        assert "事例 C9 が見つかりません。" in texts(reply.answer) and "追加できるのは" not in texts(reply.answer)
+        assert ws.fake.current_view(user) is None
+    reply = await ws.driver.command(seed.LECTURER, "admin material add C2")
+    assert "C2 の資料を追加できるのは事務局と担当講師" in texts(reply.answer)
+    assert ws.fake.current_view(seed.LECTURER) is None
+    async with ws.deps.uow() as uow:
+        refused = await uow.audit.entries(actor=seed.LECTURER, action="material.add")
+    assert [(e.target, e.outcome) for e in refused] == [("C2", "refused")]
+    await ws.driver.command(seed.LECTURER, "admin material add C1")  # theirs: the form, their case offered
+    form = ws.fake.current_view(seed.LECTURER)
+    case_select = next(b for b in form["blocks"] if b.get("block_id") == ids.MATERIAL_CASE_BLOCK)["element"]
+    assert [o["value"] for o in case_select["options"]] == ["C1"]
+
+
 NAMED = "相談者_山田太郎_在留カードAB12345678CD.txt"
 
 
