@@ -127,9 +127,15 @@ class YearSimulation(RuleBasedStateMachine):
         return reply
 
     def open_form(self, user: str, callback_id: str) -> dict | None:
-        """The form `user` has open, when it is `callback_id`'s (a refusal opens none)."""
+        """The form `user` has open, when it is `callback_id`'s and this step opened it (a refusal opens
+        none; one an earlier step left open, a button pressed and its form never sent, is not the answer
+        to this step: submitting it typed a case the stale form did not offer, soak seed 450)."""
         form = self.world.fake.current_view(user)
-        return form if form is not None and form.get("callback_id") == callback_id else None
+        if form is None or form.get("callback_id") != callback_id:
+            return None
+        opened = {(call.response.get("view") or {}).get("id") for call in inv.new_calls(self.world, self.step)
+                  if call.method in ("views.open", "views.push", "views.update") and isinstance(call.response, dict)}
+        return form if form.get("id") in opened else None
 
     async def submit(self, user: str, form: dict, values: dict):
         submitted = await self.ws.driver.submit_view(user, form, values)
@@ -381,7 +387,9 @@ class YearSimulation(RuleBasedStateMachine):
         async def upload():
             reply = await self.command(uploader, f"admin material add {case}")
             form = self.open_form(uploader, ids.MATERIAL_UPLOAD_VIEW)
-            if form is None:
+            if form is None:  # a case that does not exist, or not the uploader's: the bot says which
+                if case not in inv.answer_text(reply):
+                    inv.fail(9, f"{uploader}'s `admin material add {case}` opened no form and said nothing of {case}")
                 return reply
             file_id = self.world.fake.add_user_file(uploader, "case.txt", FLAGGED if flagged else CLEAN)
             await self.submit(uploader, form, {

@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from bot import ids
+from bot.local import seed
+from tests.simulation import invariants as inv
 from tests.simulation.machine import YearSimulation
 
 
@@ -150,3 +153,20 @@ def test_someone_without_a_seat_recorded_as_attending_takes_no_seat():
                 item = await uow.sessions.by_code('S1')
                 return item.status, {r.user_id: r.status for r in await uow.registrations.for_session(item.id)}
         assert machine.run(read()) == ('held', {'UC01': 'confirmed', 'UC02': 'attended', 'UC07': 'attended'})
+
+
+def test_a_refused_upload_command_is_answered_not_by_a_form_left_open_earlier():
+    """The simulator, not the bot: the lecturer pressed the upload button of a due reminder and left its form
+    open; later `admin material add C3` (no such case) was rightly answered with words and no form, but the
+    upload rule took the form left open for this command's and typed C3 into it, which the form never
+    offered: `LookupError: no option 'C3'` (a 5-year soak, seed 450; written short). A rule now fills only
+    a form its own step opened, and a refusal must name the case it refuses."""
+    with simulated_year() as state:
+        state.request(by_staff=False, days=9, theme='immigration')
+        state.answer_request(accept=True, pick=0)
+        state.clock(by='3d')  # the reminder a week before the due date, with its upload button
+        state.press_a_button(pick=2)
+        machine = state.machine
+        assert machine.world.fake.current_view(seed.LECTURER)["callback_id"] == ids.MATERIAL_UPLOAD_VIEW
+        state.upload(by_lecturer=True, case='C3', flagged=False)
+        assert "事例 C3 が見つかりません。" in inv.answer_text(machine.step.replies[-1][1])
