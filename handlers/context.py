@@ -96,6 +96,28 @@ async def answer(body: dict, respond, client, user_id: str, **msg: Any) -> None:
         await client.chat_postMessage(channel=user_id, **msg)
 
 
+def button_value(body: dict, limit: int) -> str:
+    """The pressed button's value, cut to `limit` characters (the only thing taken from a button)."""
+    return str((body.get("actions") or [{}])[0].get("value", ""))[:limit]
+
+
+async def on_button(body: dict, context: AsyncBoltContext, respond, client, pattern, work) -> None:
+    """A button whose value names something (Q1, Q1:M5, M12): ``work(deps, actor, match)`` returns the
+    answer's text (None: nothing to say). A value `pattern` does not match, or a refusal, is answered
+    instead."""
+    actor = actor_of(context)
+    match = pattern.fullmatch(button_value(body, 40))
+    if match is None:
+        text = t("sessions.error.bad_button", actor.lang)
+    else:
+        try:
+            text = await work(deps_of(context), actor, match)
+        except Refusal as err:
+            text = t(err.key, actor.lang, **err.params)
+    if text is not None:
+        await answer(body, respond, client, actor.user_id, text=text)
+
+
 # What session_button returns when it has already answered the presser (a bad code, a refusal).
 NOT_DONE = object()
 
@@ -105,8 +127,7 @@ async def session_button(deps: Deps, body: dict, context: AsyncBoltContext, resp
     run `act(uow, now, actor, code)` in one unit of work and return its result. A bad code or a
     refusal is answered to the presser, and NOT_DONE is returned."""
     actor = actor_of(context)
-    value = str((body.get("actions") or [{}])[0].get("value", ""))[:20]
-    code = grammar.parse_code(value, "session")
+    code = grammar.parse_code(button_value(body, 20), "session")
     if code is None:
         await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
         return NOT_DONE

@@ -5,34 +5,13 @@ from __future__ import annotations
 import re
 
 from bot.core.i18n import t
-from bot.core.refusal import Refusal
 from bot.deps import Deps
 from bot.requests import service as requests
 from bot.requests.blocks import build_reason_modal, build_return_modal
-from handlers.context import actor_of, answer, deps_of
+from handlers.context import on_button
 
 _REQUEST = re.compile(r"Q[1-9][0-9]{0,8}")
 _REVIEW = re.compile(r"(Q[1-9][0-9]{0,8}):M([1-9][0-9]{0,8})")
-
-
-def _value(body: dict) -> str:
-    return str((body.get("actions") or [{}])[0].get("value", ""))[:40]
-
-
-async def _on_button(body, context, respond, client, pattern: re.Pattern, work) -> None:
-    """A button naming a request (Q1) or a version of its material (Q1:M5): ``work(deps, actor, match)``
-    returns the answer's text (None: nothing to say); a refusal is answered instead."""
-    actor = actor_of(context)
-    match = pattern.fullmatch(_value(body))
-    if match is None:
-        text = t("sessions.error.bad_button", actor.lang)
-    else:
-        try:
-            text = await work(deps_of(context), actor, match)
-        except Refusal as err:
-            text = t(err.key, actor.lang, **err.params)
-    if text is not None:
-        await answer(body, respond, client, actor.user_id, text=text)
 
 
 async def _take_on(deps: Deps, actor, match) -> str:
@@ -45,7 +24,7 @@ async def _take_on(deps: Deps, actor, match) -> str:
 
 async def accept(ack, body, context, respond, client):
     await ack()
-    await _on_button(body, context, respond, client, _REQUEST, _take_on)
+    await on_button(body, context, respond, client, _REQUEST, _take_on)
 
 
 async def decline(ack, body, context, respond, client):
@@ -56,7 +35,7 @@ async def decline(ack, body, context, respond, client):
             request = await requests.request_to_answer(uow, deps.clock.now(), actor, match.group(0))
         await client.views_open(trigger_id=body["trigger_id"], view=build_reason_modal(request.code, actor.lang))
 
-    await _on_button(body, context, respond, client, _REQUEST, open_reason)
+    await on_button(body, context, respond, client, _REQUEST, open_reason)
 
 
 async def _approve_version(deps: Deps, actor, match) -> str:
@@ -69,7 +48,7 @@ async def _approve_version(deps: Deps, actor, match) -> str:
 
 async def approve(ack, body, context, respond, client):
     await ack()
-    await _on_button(body, context, respond, client, _REVIEW, _approve_version)
+    await on_button(body, context, respond, client, _REVIEW, _approve_version)
 
 
 async def give_back(ack, body, context, respond, client):
@@ -82,4 +61,4 @@ async def give_back(ack, body, context, respond, client):
         await client.views_open(trigger_id=body["trigger_id"],
                                 view=build_return_modal(request.code, material.id, actor.lang))
 
-    await _on_button(body, context, respond, client, _REVIEW, open_note)
+    await on_button(body, context, respond, client, _REVIEW, open_note)

@@ -9,17 +9,13 @@ from bot.core.i18n import t
 from bot.core.refusal import Refusal
 from bot.library import service as library
 from bot.library.blocks import build_needs_pledge, build_share_findings
-from handlers.context import actor_of, answer, deps_of, message
-
-
-def _value(body: dict) -> str:
-    return str((body.get("actions") or [{}])[0].get("value", ""))[:20]
+from handlers.context import actor_of, answer, button_value, deps_of, message
 
 
 async def open_case(ack, body, context, respond, client):
     await ack()
     deps, actor = deps_of(context), actor_of(context)
-    code = grammar.parse_code(_value(body), "case")
+    code = grammar.parse_code(button_value(body, 20), "case")
     if code is None:
         await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
         return
@@ -41,7 +37,7 @@ async def open_case(ack, body, context, respond, client):
 
 async def _share(body, context, respond, client, *, accept_proposal: bool) -> None:
     deps, actor = deps_of(context), actor_of(context)
-    code = grammar.parse_code(_value(body), "session")
+    code = grammar.parse_code(button_value(body, 20), "session")
     if code is None:
         await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
         return

@@ -12,35 +12,10 @@ from bot.materials import service as materials
 from bot.core.refusal import Refusal
 from handlers.commands.request import CommandRequest
 from handlers.commands.materials import publish
-from handlers.context import NOT_DONE, actor_of, answer, deps_of, session_button
+from handlers.context import NOT_DONE, actor_of, answer, button_value, deps_of, on_button, session_button
 
 
-def _value(body: dict) -> str:
-    return str((body.get("actions") or [{}])[0].get("value", ""))[:40]
-
-
-async def _material_id(body: dict, respond, client, actor) -> int | None:
-    """The material a button names ("M12"); a malformed value is answered and gives None."""
-    match = re.fullmatch(r"M([1-9][0-9]{0,8})", _value(body))
-    if match is None:
-        await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
-        return None
-    return int(match.group(1))
-
-
-async def _on_material_button(body, context, respond, client, work) -> None:
-    """A button naming a material ("M12"): ``work(deps, actor, material_id)`` returns the answer's
-    text (None: nothing to say); a refusal (Refusal) is answered instead."""
-    actor = actor_of(context)
-    material_id = await _material_id(body, respond, client, actor)
-    if material_id is None:
-        return
-    try:
-        text = await work(deps_of(context), actor, material_id)
-    except Refusal as err:
-        text = t(err.key, actor.lang, **err.params)
-    if text is not None:
-        await answer(body, respond, client, actor.user_id, text=text)
+_MATERIAL = re.compile(r"M([1-9][0-9]{0,8})")
 
 
 async def mark_read(ack, body, context, respond, client):
@@ -53,7 +28,8 @@ async def mark_read(ack, body, context, respond, client):
                  text=t("materials.read_thanks" if first else "materials.read_already", actor.lang))
 
 
-async def _confirm(deps: Deps, actor, material_id: int) -> str:
+async def _confirm(deps: Deps, actor, match: re.Match) -> str:
+    material_id = int(match.group(1))
     async with deps.uow() as uow:
         material = await materials.confirm_material(uow, deps.clock.now(), actor, material_id)
     return t("materials.confirmed", actor.lang, version=material.version)
@@ -61,10 +37,11 @@ async def _confirm(deps: Deps, actor, material_id: int) -> str:
 
 async def confirm_findings(ack, body, context, respond, client):
     await ack()
-    await _on_material_button(body, context, respond, client, _confirm)
+    await on_button(body, context, respond, client, _MATERIAL, _confirm)
 
 
-async def _accept(deps: Deps, actor, material_id: int) -> str:
+async def _accept(deps: Deps, actor, match: re.Match) -> str:
+    material_id = int(match.group(1))
     async with deps.uow() as uow:
         data, filename, replaced = await materials.material_content(uow, deps.clock.now(), actor, material_id)
     today = deps.clock.now().astimezone(deps.tz).date()
@@ -78,10 +55,11 @@ async def _accept(deps: Deps, actor, material_id: int) -> str:
 
 async def accept_proposal(ack, body, context, respond, client):
     await ack()
-    await _on_material_button(body, context, respond, client, _accept)
+    await on_button(body, context, respond, client, _MATERIAL, _accept)
 
 
-async def _take_back(deps: Deps, actor, material_id: int) -> str:
+async def _take_back(deps: Deps, actor, match: re.Match) -> str:
+    material_id = int(match.group(1))
     async with deps.uow() as uow:
         material = await materials.withdraw_material(uow, deps.clock.now(), actor, material_id)
     return t("materials.withdrawn", actor.lang, version=material.version)
@@ -89,27 +67,27 @@ async def _take_back(deps: Deps, actor, material_id: int) -> str:
 
 async def withdraw(ack, body, context, respond, client):
     await ack()
-    await _on_material_button(body, context, respond, client, _take_back)
+    await on_button(body, context, respond, client, _MATERIAL, _take_back)
 
 
 async def open_link_check(ack, body, context, respond, client):
     await ack()
 
-    async def open_form(deps: Deps, actor, material_id: int) -> str | None:
+    async def open_form(deps: Deps, actor, match: re.Match) -> None:
         async with deps.uow() as uow:
-            material = await materials.link_material(uow, deps.clock.now(), actor, material_id)
+            material = await materials.link_material(uow, deps.clock.now(), actor, int(match.group(1)))
         await client.views_open(trigger_id=body["trigger_id"],
                                 view=build_link_check_modal(material.id, material.url or "", actor.lang))
         return None
 
-    await _on_material_button(body, context, respond, client, open_form)
+    await on_button(body, context, respond, client, _MATERIAL, open_form)
 
 
 async def publish_early(ack, body, context, respond, client):
     """The confirm step of `admin publish`: the same command, confirmed (the service checks the admin)."""
     await ack()
     actor = actor_of(context)
-    code = grammar.parse_code(_value(body), "case")
+    code = grammar.parse_code(button_value(body, 40), "case")
     if code is None:
         await answer(body, respond, client, actor.user_id, text=t("sessions.error.bad_button", actor.lang))
         return
@@ -125,5 +103,5 @@ async def open_upload(ack, body, context, client):
     await ack()
     actor = actor_of(context)
     async with deps_of(context).uow() as uow:
-        codes = await materials.uploadable_case_codes(uow, actor, first=_value(body))
+        codes = await materials.uploadable_case_codes(uow, actor, first=button_value(body, 40))
     await client.views_open(trigger_id=body["trigger_id"], view=build_upload_modal(actor.lang, codes))

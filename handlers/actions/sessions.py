@@ -12,11 +12,7 @@ from bot.sessions import service as sessions
 from bot.core.refusal import Refusal
 from handlers.commands.jirei import CommandRequest
 from handlers.commands.sessions import new_session
-from handlers.context import NOT_DONE, actor_of, answer, deps_of, message, session_button
-
-
-def _value(body: dict, limit: int = 20) -> str:
-    return str((body.get("actions") or [{}])[0].get("value", ""))[:limit]
+from handlers.context import NOT_DONE, actor_of, answer, button_value, deps_of, message, session_button
 
 
 async def _say(body, respond, client, user_id: str, text: str) -> None:
@@ -49,7 +45,7 @@ async def create_duplicate(ack, body, context, respond, client):
     await ack()
     deps, actor = deps_of(context), actor_of(context)
     try:
-        cmd = grammar.parse(_value(body, 2000), deps.tz)
+        cmd = grammar.parse(button_value(body, 2000), deps.tz)
     except grammar.CommandError:
         cmd = None
     if not isinstance(cmd, grammar.SessionNew) or not cmd.allow_duplicate:
@@ -75,7 +71,7 @@ async def leave_button(ack, body, context, respond, client):
 async def _press_on_sheet(body, context, respond, client, act) -> None:
     """A press on the check-in sheet (value "S1|U123"): record it, then redraw the sheet in place."""
     deps, actor = deps_of(context), actor_of(context)
-    code_text, _, user_text = _value(body, 80).partition("|")
+    code_text, _, user_text = button_value(body, 80).partition("|")
     code, user = grammar.parse_code(code_text, "session"), grammar.parse_user(user_text)
     if code is None or user is None:
         await _say(body, respond, client, actor.user_id, t("sessions.error.bad_button", actor.lang))
