@@ -14,6 +14,7 @@ from bot.kit import (actions, button, channel as channel_link, context, divider,
                      plain, section)
 from bot.core.i18n import t
 from bot.core.timefmt import format_datetime
+from bot.privacy.results import TOMBSTONE_PREFIX
 from config.reference import bureaus, find_theme, themes
 from storage.models import Case, CaseSession
 
@@ -45,8 +46,14 @@ def where_label(bureau: str | None, lang: str) -> str:
     return t("groups.where.region", lang, bureau=found.name(lang) if found else bureau)
 
 
+def person(user_id: str, lang: str) -> str:
+    """A mention, or "a person whose data was deleted" for someone who asked to be forgotten: their id is
+    a tombstone of no Slack user, and a mention of it would show as raw text."""
+    return t("groups.forgotten_person", lang) if user_id.startswith(TOMBSTONE_PREFIX) else mention(user_id)
+
+
 def mentions(user_ids: Iterable[str], lang: str) -> str:
-    return _join((mention(u) for u in user_ids), lang)
+    return _join((person(u, lang) for u in user_ids), lang)
 
 
 def nudge_value(nudge_id: int) -> str:
@@ -145,7 +152,7 @@ def self_run_facts(item: CaseSession, lang: str, tz: ZoneInfo, *, confirmed: int
         t("groups.card.deadline", lang, when=format_datetime(item.deadline_at, lang, tz)),
     ]
     if item.facilitator_user_id:
-        lines.append(t("groups.card.facilitator", lang, user=mention(item.facilitator_user_id)))
+        lines.append(t("groups.card.facilitator", lang, user=person(item.facilitator_user_id, lang)))
     if confirmed is not None:
         lines.append(t("groups.card.seats", lang, taken=confirmed, capacity=item.capacity))
     return "\n".join(lines)

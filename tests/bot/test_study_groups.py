@@ -240,3 +240,24 @@ def test_builders_make_valid_block_kit(lang):
     assert validate_view(blocks.build_propose_modal(lang, NOW, JST, "G1")) == []
     nudge = blocks.build_nudge(3, 4, "osaka", ["medical_welfare"], lang)
     assert [e["value"] for e in nudge[3]["elements"]] == ["N3", "N3", "N3"]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_self_run_card_names_a_forgotten_facilitator_as_deleted_never_mentioned(lang):
+    # Found by the year simulator (invariant 6, soak seed 606): after the organiser of a poll closed into a
+    # self-run session asked to be forgotten, its invitations wrote 「🎙 進行役: <@UFORGOT…>」, a mention of
+    # a tombstone id, which is no Slack user and shows as raw text.
+    from bot.core.i18n import t
+    from bot.local.slack.escaping import mrkdwn_texts, text_faults
+    from bot.privacy.results import TOMBSTONE_PREFIX
+
+    gone = TOMBSTONE_PREFIX + "BAB93AC5572F"
+    item = CaseSession(id=1, kind="self_run", status="open", title="勉強会 2", bureau="tokyo", starts_at=jst(2027, 4, 11, 14),
+                       minutes=90, capacity=5, deadline_at=jst(2027, 4, 10, 14), format="online", theme="medical_welfare",
+                       facilitator_user_id=gone)
+    built = blocks.self_run_card(item, lang, JST)
+    shown = "\n".join(text for _place, text in mrkdwn_texts({"blocks": built}))
+    assert gone not in shown and t("groups.forgotten_person", lang) in shown
+    assert text_faults(shown, users={"U0001"}, channels=()) == []
+    assert blocks.mentions([gone, "U0001"], lang).count("<@U0001>") == 1
+    assert gone not in blocks.mentions([gone, "U0001"], lang)
