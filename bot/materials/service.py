@@ -21,6 +21,7 @@ from bot.delivery.kinds import DeliveryKind
 from bot.people.results import Actor
 from bot.people.service import require_admin
 from bot.core.refusal import Refusal
+from bot.privacy.results import TOMBSTONE_PREFIX
 from bot.core.text import clean_input
 from bot.core.timefmt import JST, fiscal_year_bounds, fiscal_year_of
 from bot.materials.results import MaterialResult, is_releasable, PublishCheck, sent_filename
@@ -400,7 +401,8 @@ async def remind_missing_materials(uow: UnitOfWork, now: datetime, secretariat: 
         if case is None:
             continue
         bringer = case.created_by if item.kind == "self_run" else case.lecturer_user_id
-        people = {bringer: "lecturer"} if bringer else {}
+        # Someone who asked to be forgotten is a tombstone id, no Slack user: nobody to remind.
+        people = {bringer: "lecturer"} if bringer and not bringer.startswith(TOMBSTONE_PREFIX) else {}
         if item.kind != "self_run" and stage in SECRETARIAT_STAGES:
             people.update({user: "secretariat" for user in await secretariat_of(uow, secretariat) if user != bringer})
         for user, role in people.items():

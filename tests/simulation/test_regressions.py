@@ -170,3 +170,16 @@ def test_a_refused_upload_command_is_answered_not_by_a_form_left_open_earlier():
         assert machine.world.fake.current_view(seed.LECTURER)["callback_id"] == ids.MATERIAL_UPLOAD_VIEW
         state.upload(by_lecturer=True, case='C3', flagged=False)
         assert "事例 C3 が見つかりません。" in inv.answer_text(machine.step.replies[-1][1])
+
+
+def test_no_material_reminder_goes_to_a_self_run_organiser_who_was_forgotten():
+    """Invariant 10: a poll closed into a self-run session, then its organiser asked to be forgotten; a
+    week before the release the bot reminded the case's proposer, now a tombstone id, to bring the
+    material, and Slack refused the post, channel_not_found (a 5-year soak, seed 606; written short)."""
+    with simulated_year() as state:
+        state.poll_groups_formed()
+        state.poll_open(pick=1, when='later')  # UC06 organises
+        state.poll_close(outcome='session', poll_pick=0, slot_pick=1)
+        state.forget_me(person='UC06')
+        state.clock(by='1d')  # a week before the release
+        assert 'UC06' in state.machine.model.forgotten
