@@ -260,6 +260,9 @@ class Registration(Base):
     group_no: Mapped[int | None] = mapped_column(Integer)
     registered_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # While attended: the status the check-in replaced (cancelled for someone with no registration), so
+    # undoing it gives back what they held, a seat or a place on the waitlist; None before this was kept.
+    checked_in_from: Mapped[str | None] = mapped_column(String(16))
 
 
 class MaterialRead(Base):

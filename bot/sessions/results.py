@@ -84,7 +84,7 @@ class AttendResult:
 class UndoResult:
     session: CaseSession
     user_id: str
-    status: str  # what the registration is now (confirmed; cancelled for someone who only walked in)
+    status: str  # what the registration is now: what the check-in replaced (cancelled for someone who only walked in)
     undone: bool  # False: the person was not checked in
 
 

@@ -641,10 +641,13 @@ async def attend(uow: UnitOfWork, now: datetime, actor: Actor, code: str, users:
             continue
         if reg is None:
             reg = await uow.registrations.add(Registration(session_id=session.id, user_id=user, status="attended",
-                                                           registered_at=now, updated_at=now))
+                                                           registered_at=now, updated_at=now,
+                                                           checked_in_from="cancelled"))
             walk_ins.append(user)
-        elif reg.status not in ("confirmed", "no_show"):
-            walk_ins.append(user)
+        else:
+            if reg.status not in ("confirmed", "no_show"):
+                walk_ins.append(user)
+            reg.checked_in_from = reg.status
         if reg.group_no is None:  # a walk-in joins a group, so the introductions afterwards include them
             await uow.flush()
             reg.group_no = await _smallest_group(uow, session)
@@ -656,18 +659,25 @@ async def attend(uow: UnitOfWork, now: datetime, actor: Actor, code: str, users:
 
 
 async def undo_attend(uow: UnitOfWork, now: datetime, actor: Actor, code: str, user: str) -> UndoResult:
-    """The check-in sheet's 取消: a check-in pressed by mistake. Someone with a registration from
-    before the day keeps their seat (confirmed); someone who only walked in is taken off again."""
+    """The check-in sheet's 取消: a check-in pressed by mistake gives back what the person held before
+    it. A seat stays theirs; someone waitlisted (or who had left) returns to that, out of the group the
+    check-in put them in, and takes no seat; someone who only walked in is taken off again. A seat the
+    check-in held goes to the waitlist while the session has not started."""
     session = await managed_session(uow, now, actor, code, "session.attend")
     if session.status not in ("confirmed", "held"):
         raise Refusal("sessions.error.not_confirmed", code=session.code)
     reg = await uow.registrations.get(session.id, user)
     if reg is None or reg.status != "attended":
         return UndoResult(session, user, reg.status if reg else "cancelled", False)
-    walked_in = reg.registered_at >= session.starts_at - ATTENDANCE_OPENS_BEFORE
-    reg.status, reg.updated_at = ("cancelled" if walked_in else "confirmed"), now
-    if walked_in:
+    before = reg.checked_in_from
+    if before is None:  # checked in before the status it replaced was kept
+        before = "cancelled" if reg.registered_at >= session.starts_at - ATTENDANCE_OPENS_BEFORE else "confirmed"
+    reg.status, reg.checked_in_from, reg.updated_at = before, None, now
+    if before not in ("confirmed", "no_show"):
         reg.group_no = None
+        await uow.flush()
+        if session.status == "confirmed" and now < session.starts_at:
+            await promote_next(uow, now, session)
     await uow.audit.record(now, actor.user_id, "session.attend_undo", "ok", target=session.code)
     return UndoResult(session, user, reg.status, True)
 

@@ -201,6 +201,45 @@ async def test_the_check_in_sheet_follows_presses_with_undo_and_walk_ins_join_th
     assert intros and walk_in in intros[0].payload["members"]
 
 
+async def test_undoing_the_check_in_of_someone_waitlisted_gives_back_their_place_not_a_seat(ws):
+    """A waitlisted person checked in by mistake, then 取消: back on the waitlist, out of the group, the
+    session's seats as they were (the undo used to seat anyone registered before the day, over capacity).
+    A seat their check-in held while someone left goes to the waitlist once it is undone."""
+    await plan(ws, capacity=2, extra=f" facilitator=<@{seed.STAFF_TOKYO}>")
+    first, second, third = await add_coordinators(ws, 3)
+    for user in (first, second, third):
+        await ws.driver.command(user, "join S1")  # the third is waitlisted
+    await ws.advance(PAST_DEADLINE + timedelta(days=13, hours=19))  # 15 May 12:05, the day itself
+    groups = [m for m in ws.fake.dm_messages(seed.STAFF_TOKYO) if ids.SESSION_ROSTER in str(m.get("blocks"))][-1]
+    await ws.driver.press(seed.STAFF_TOKYO, groups, ids.SESSION_ROSTER)
+    sheet = ws.fake.dm_messages(seed.STAFF_TOKYO)[-1]
+    channel, ts = sheet["channel"], sheet["ts"]
+
+    async def statuses() -> dict[str, tuple[str, int | None]]:
+        async with ws.deps.uow() as uow:
+            return {r.user_id: (r.status, r.group_no) for r in await uow.registrations.for_session(1)}
+
+    async def press(action: str) -> None:
+        await ws.driver.click(seed.STAFF_TOKYO, action, message=ws.fake.message(channel, ts), block_id=f"checkin_{third}")
+
+    await press(ids.SESSION_CHECKIN)
+    assert (await statuses())[third][0] == "attended"
+    await press(ids.SESSION_CHECKIN_UNDO)
+    now = await statuses()
+    assert now[third] == ("waitlisted", None)
+    assert [status for status, _ in now.values()].count("confirmed") == 2
+    row = next(b for b in ws.fake.message(channel, ts)["blocks"] if b.get("block_id") == f"checkin_{third}")
+    assert row["accessory"]["action_id"] == ids.SESSION_CHECKIN and "キャンセル待ち" in texts([{"blocks": [row]}])
+    # checked in again; the first leaves before the start; the undo frees the seat the check-in held
+    await press(ids.SESSION_CHECKIN)
+    await ws.driver.command(first, "leave S1")
+    assert (await statuses())[third][0] == "attended"
+    await press(ids.SESSION_CHECKIN_UNDO)
+    assert (await statuses())[third][0] == "confirmed" and (await statuses())[third][1] is not None
+    await ws.run_due()
+    assert [d.recipient for d in await deliveries(ws, "waitlist_promoted")] == [third]
+
+
 async def test_a_self_run_session_is_changed_only_by_its_proposer_or_the_secretariat(ws):
     proposer, other = await add_coordinators(ws, 2)
     start = ws.clock.now() + timedelta(days=20)

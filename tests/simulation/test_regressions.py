@@ -183,3 +183,29 @@ def test_no_material_reminder_goes_to_a_self_run_organiser_who_was_forgotten():
         state.forget_me(person='UC06')
         state.clock(by='1d')  # a week before the release
         assert 'UC06' in state.machine.model.forgotten
+
+
+def test_undoing_a_waitlisted_persons_check_in_gives_them_no_seat():
+    """Invariant 2 (a bot fault): on the day of a full session, someone waitlisted who came was checked in
+    on the sheet, then 取消 pressed: the undo seated anyone registered before the day, "S1: 2 confirmed for
+    1 seats". Not drawn by the soaks: seen while reading their sessions (seed 436's S2 had someone waiting),
+    written short. The undo now gives back what the check-in replaced."""
+    with simulated_year() as state:
+        state.case_new(theme='教育', lecturer=False)
+        state.session_new(case='C1', bureau='sapporo', days=9, capacity=1, minimum=1, by_staff=False, announce=True)
+        state.join(person='UC01', session='S1', confirm=True)
+        state.join(person='UC02', session='S1', confirm=True)  # waitlisted
+        state.clock(by='1w')
+        state.clock(by='1d')
+        state.clock(by='1d')
+        state.clock(by='6h')  # the session's day, an hour after its start
+        state.check_in(session='S1', pick=1, undo=False)  # UC02, waitlisted, checked in
+        state.check_in(session='S1', pick=0, undo=True)
+
+        machine = state.machine
+
+        async def read():
+            async with machine.ws.deps.uow(read_only=True) as uow:
+                item = await uow.sessions.by_code('S1')
+                return {r.user_id: r.status for r in await uow.registrations.for_session(item.id)}
+        assert machine.run(read()) == {'UC01': 'confirmed', 'UC02': 'waitlisted'}
