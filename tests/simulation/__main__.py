@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", action="store_true",
                         help="on PostgreSQL (JIREI_TEST_POSTGRES_URL; a fresh database per year)")
     parser.add_argument("--no-shrink", action="store_true", help="report a violation as found, unshrunk")
+    parser.add_argument("--shrink-rounds", type=int, default=12,
+                        help="rounds of Hypothesis' five-minute shrinking at most, each resuming the last")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.CRITICAL)  # the report is the output
     url = postgres_from_env() if args.postgres else None
@@ -28,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         print("set JIREI_TEST_POSTGRES_URL for --postgres", file=sys.stderr)
         return 2
     outcome = simulate(years=args.years, steps_per_year=args.steps, seed=args.seed, postgres_url=url,
-                       shrink=not args.no_shrink)
+                       shrink=not args.no_shrink, shrink_rounds=args.shrink_rounds)
     print(report(outcome))
     return 0 if outcome.failure is None else 1
 

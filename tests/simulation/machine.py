@@ -31,7 +31,7 @@ from bot.sessions.service import ATTENDANCE_OPENS_BEFORE
 from config.reference import bureaus
 from storage.models import CaseSession, Registration
 from tests.simulation import invariants as inv
-from tests.simulation.world import START, YEAR_END, Databases, World
+from tests.simulation.world import PREFECTURE, START, YEAR_END, Databases, World
 
 COORDINATORS = tuple(f"UC{n:02d}" for n in range(1, 19))
 EVERYONE = COORDINATORS + (seed.STAFF_TOKYO, seed.STAFF_OSAKA, seed.LECTURER, seed.ADMIN)
@@ -149,20 +149,23 @@ class YearSimulation(RuleBasedStateMachine):
         if form is not None:
             await self.submit(user, form, values)
 
-    def existing(self, session: str) -> str:
-        """Rules name sessions S1…S6: they stand for the sessions that exist, in order and cyclically
-        (S2 of three is the second, S5 the second again), so a random year acts on real sessions;
-        S99 stays a code that never exists."""
+    def existing(self, session: str, *statuses: str) -> str:
+        """Rules name sessions S1…S6: they stand for the sessions that exist (in one of `statuses`, if
+        given), in order and cyclically (S2 of three is the second, S5 the second again), so a random year
+        acts on real sessions; S99 stays a code that never exists."""
         if session == "S99":
             return session
-        codes = self.run(self._codes())
+        codes = self.run(self._codes(statuses))
         return codes[(int(session[1:]) - 1) % len(codes)] if codes else session
 
-    async def _codes(self) -> list[str]:
+    async def _codes(self, statuses: tuple[str, ...] = ()) -> list[str]:
         from sqlalchemy import select
 
+        query = select(CaseSession).order_by(CaseSession.id)
+        if statuses:
+            query = query.where(CaseSession.status.in_(statuses))
         async with self.ws.deps.uow(read_only=True) as uow:
-            return [item.code for item in await uow.session.scalars(select(CaseSession).order_by(CaseSession.id))]
+            return [item.code for item in await uow.session.scalars(query)]
 
     def forgotten(self, user: str) -> bool:
         return user in self.model.forgotten
@@ -225,6 +228,25 @@ class YearSimulation(RuleBasedStateMachine):
         value = {"moves": "prefecture=大阪府" if person != "UC09" else "prefecture=東京都",
                  "themes": "themes=教育,労働"}.get(what, what)
         self.act("profile", self.command(person, f"profile set {value}"))
+
+    @rule(person=st.sampled_from(COORDINATORS), session=st.sampled_from(SESSIONS))
+    def relocate(self, person, session):
+        """A coordinator moves to the region a session is held in (a transfer, a new post), or one who never
+        filled in a profile fills it in there: someone the session was not for becomes one it is for, as
+        people join a region during a real year (announcing it again must reach them, and only them)."""
+        if self.forgotten(person):
+            return
+        item = self.run(self.session_row(self.existing(session)))
+        if item is None or item.bureau not in PREFECTURE:
+            return
+
+        async def move():
+            async with self.ws.deps.uow(read_only=True) as uow:
+                known = await uow.coordinators.get(person)
+            rest = "" if known is not None and known.profile_complete else \
+                f' name="認証者 {person[2:]}" affiliation=public themes=教育'
+            await self.command(person, f"profile set prefecture={PREFECTURE[item.bureau]}{rest}")
+        self.act("relocate", move())
 
     @rule(person=st.sampled_from(COORDINATORS))
     def pledge(self, person):
@@ -343,8 +365,9 @@ class YearSimulation(RuleBasedStateMachine):
 
     @rule(session=st.sampled_from(SESSIONS), pick=st.integers(0, 5), undo=st.booleans())
     def check_in(self, session, pick, undo):
-        """The day-of check-in sheet: whoever is pressed is recorded as attending (undo takes it back)."""
-        session = self.existing(session)
+        """The day-of check-in sheet: whoever is pressed is recorded as attending (undo takes it back).
+        Only a confirmed (or held) session has a sheet, so S1… name those here."""
+        session = self.existing(session, "confirmed", "held")
         async def check_in():
             reply = await self.command(seed.ADMIN, f"admin roster {session}")
             sheets = [m for m in reply.answer if ids.SESSION_CHECKIN in json.dumps(m.get("blocks") or [])]
@@ -644,13 +667,24 @@ class YearSimulation(RuleBasedStateMachine):
 
     # --- time, the process, Slack --------------------------------------------------------------------------
 
-    @rule(by=st.sampled_from(tuple(MOVES)))
+    @rule(by=st.sampled_from(tuple(MOVES) + ("next session",)))
     def clock(self, by):
+        """Time passes: by a span, or to the start of the next session still to come (a real year has
+        the days its sessions happen, when attendance is open and the sheet is used)."""
         if not (self.world.clock.now() < YEAR_END):  # never a precondition: a replay must offer the same rules
+            return
+        delta = MOVES.get(by) or self.run(self._until_next_session())
+        if delta is None:
             return
         self.begin("clock")
         self.step.clock_moved = True
-        self.run(self.advance(MOVES[by]))
+        self.run(self.advance(delta))
+
+    async def _until_next_session(self) -> timedelta | None:
+        now = self.world.clock.now()
+        async with self.ws.deps.uow(read_only=True) as uow:
+            starts = [s.starts_at for s in await uow.sessions.with_status("open", "confirmed") if s.starts_at > now]
+        return min(starts) - now if starts else None
 
     async def advance(self, delta: timedelta) -> None:
         """The clock moves from one scheduled moment to the next (as the local workspace's advance),
