@@ -255,7 +255,9 @@ class YearSimulation(RuleBasedStateMachine):
 
     @rule(person=st.sampled_from(COORDINATORS), session=st.sampled_from(SESSIONS), confirm=st.booleans())
     def join(self, person, session, confirm):
-        session = self.existing(session)
+        """Someone joins a session from those still taking people (open or confirmed, as the list shows
+        them); a closed one is still tried through the old buttons (press_a_button)."""
+        session = self.existing(session, "open", "confirmed")
         if not self.forgotten(person):
             self.act("join", self.command(person, f"join {session}" + (" confirm" if confirm else "")))
 
