@@ -158,6 +158,18 @@ class YearSimulation(RuleBasedStateMachine):
         codes = self.run(self._codes(statuses))
         return codes[(int(session[1:]) - 1) % len(codes)] if codes else session
 
+    def existing_case(self, case: str) -> str:
+        """C1…C3 stand for the cases that exist, in order and cyclically, as S1… for sessions (a random
+        year made sessions of a case only when its C-number happened to be one already created)."""
+        from sqlalchemy import select
+        from storage.models import Case
+
+        async def codes() -> list[str]:
+            async with self.ws.deps.uow(read_only=True) as uow:
+                return [item.code for item in await uow.session.scalars(select(Case).order_by(Case.id))]
+        found = self.run(codes())
+        return found[(int(case[1:]) - 1) % len(found)] if found else case
+
     async def _codes(self, statuses: tuple[str, ...] = ()) -> list[str]:
         from sqlalchemy import select
 
@@ -308,6 +320,7 @@ class YearSimulation(RuleBasedStateMachine):
     def session_new(self, case, bureau, days, capacity, minimum, by_staff, announce):
         if not (self.model.sessions_created < len(SESSIONS)):  # never a precondition: a replay must offer the same rules
             return
+        case = self.existing_case(case)
         now = self.world.clock.now().astimezone(START.tzinfo)
         start = (now + timedelta(days=days)).replace(hour=14, minute=0, second=0, microsecond=0)
         deadline = start - timedelta(days=min(7, max(1, days // 2)))
@@ -408,6 +421,7 @@ class YearSimulation(RuleBasedStateMachine):
     @rule(case=st.sampled_from(CASES), flagged=st.booleans(), by_lecturer=st.booleans())
     def upload(self, case, flagged, by_lecturer):
         uploader = seed.LECTURER if by_lecturer else seed.ADMIN
+        case = self.existing_case(case)
 
         async def upload():
             reply = await self.command(uploader, f"admin material add {case}")
@@ -487,6 +501,7 @@ class YearSimulation(RuleBasedStateMachine):
     @rule(case=st.sampled_from(CASES))
     def publish_early(self, case):
         """The secretariat publishes a case before every bureau held it (so the library has something)."""
+        case = self.existing_case(case)
         self.act("publish_early", self.command(seed.ADMIN, f"admin publish {case} confirm"))
 
     @rule(person=st.sampled_from(COORDINATORS), query=st.sampled_from(LIBRARY_QUERIES), open_first=st.booleans())
