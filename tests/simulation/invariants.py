@@ -21,6 +21,7 @@ from sqlalchemy import String, or_, select
 
 from bot.core.i18n import catalog
 from bot.local.slack.escaping import payload_faults
+from bot.privacy.results import TOMBSTONE_PREFIX
 from config.reference import bureaus, themes
 from storage.models import (AuditEntry, Base, Case, CaseRequest, CaseSession, Coordinator, Delivery, LibraryEntry,
                             Material, Registration, SurveyInvite, SurveyResponse, SurveyRun)
@@ -95,10 +96,18 @@ class Model:
     planning_sent: bool = False
     forget_requests: int = 0
     requests_made: int = 0
+    # poll id → its close as first seen: forget-me of the organiser coarsens the poll's closed_at to the day
+    polls_closed_at: dict[int, datetime] = field(default_factory=dict)
     # Invariant 2's memory: each registration's status at the last check (by row id, which forget-me
     # keeps), and the attendance records of people who held no seat when they were checked in.
     registration_seen: dict[int, str] = field(default_factory=dict)
     walk_ins: set[int] = field(default_factory=set)
+
+
+def forgotten(model: Model, user_id: str) -> bool:
+    """Someone who asked to be forgotten: by their id, or by the tombstone id that took its place in the
+    rows kept (deliveries among them) once they were."""
+    return user_id in model.forgotten or user_id.startswith(TOMBSTONE_PREFIX)
 
 
 def fail(number: int, detail: str) -> None:
@@ -271,13 +280,13 @@ async def every_change_once(world, model: Model, step: Step) -> None:
             if user not in model.forgotten:
                 expected[(sessions[edit.session_code], user)] += 1
     for key in set(expected) | set(by_person):
-        if key[1] in model.forgotten:
+        if forgotten(model, key[1]):
             continue
         if by_person[key] != expected[key]:
             code = next(c for c, i in sessions.items() if i == key[0])
             fail(3, f"{key[1]} was owed {expected[key]} change notice(s) for {code}, the outbox holds {by_person[key]}")
     unsent = [d for d in changed if d.status not in ("sent", "cancelled") and d.due_at <= world.clock.now()
-              and d.recipient not in model.forgotten]
+              and not forgotten(model, d.recipient)]
     if unsent:
         fail(3, f"change notices due and not sent: {[(d.recipient, d.status, d.last_error) for d in unsent]}")
     for call in new_calls(world, step):
@@ -588,7 +597,7 @@ async def library_only_published_and_pledged(world, model: Model, step: Step) ->
         [d.recipient for d in sent]))} if sent else {}
     for delivery in sent:
         person = people.get(delivery.recipient)
-        if delivery.recipient in model.forgotten and person is None:
+        if forgotten(model, delivery.recipient) and person is None:
             continue
         if person is None or person.pledge_accepted_at is None or person.pledge_accepted_at > delivery.sent_at:
             fail(12, f"a library case went to {delivery.recipient}, who had not given the pledge")
@@ -635,7 +644,8 @@ async def poll_table_shows_the_answers(world, model: Model, step: Step) -> None:
         if poll.status == "closed" and any(b.get("accessory") for b in blocks.values()):
             fail(13, f"the table of closed poll {poll.id} still offers its selects")
     for poll in (p for p in polls if p.status == "closed" and p.closed_at is not None):
+        closed_at = model.polls_closed_at.setdefault(poll.id, poll.closed_at)
         late = [a for a in answers if a.poll_id == poll.id and a.updated_at.replace(tzinfo=None)
-                > poll.closed_at.replace(tzinfo=None)]
+                > closed_at.replace(tzinfo=None)]
         if late:
             fail(13, f"closed poll {poll.id} took an answer after its close: {late[0].user_id} {late[0].answer}")

@@ -209,3 +209,27 @@ def test_undoing_a_waitlisted_persons_check_in_gives_them_no_seat():
                 item = await uow.sessions.by_code('S1')
                 return {r.user_id: r.status for r in await uow.registrations.for_session(item.id)}
         assert machine.run(read()) == {'UC01': 'confirmed', 'UC02': 'waitlisted'}
+
+
+def test_rows_a_forgotten_person_left_under_a_tombstone_are_not_owed_to_anyone():
+    """Invariants 3, 12 and 13 (the model, not the bot): forget-me puts a tombstone id in the place of the
+    person's id in the rows it keeps, and coarsens their times to the day. The invariants knew the person
+    only by their id: a change notice and a library case sent to them before were "owed to nobody" under
+    the tombstone, and the poll they organised, its close now coarsened to the day, "took an answer after
+    its close" made before it (5-year soaks, seeds 609 and 616; written short)."""
+    with simulated_year() as state:
+        state.case_new(theme='教育', lecturer=False)
+        state.upload(by_lecturer=False, case='C1', flagged=False)
+        state.publish_early(case='C1')
+        state.clock(by='1d')  # in the library
+        state.session_new(case='C1', bureau='tokyo', days=30, capacity=5, minimum=1, by_staff=False, announce=True)
+        state.join(person='UC01', session='S1', confirm=True)
+        state.edit(session='S1', change='minutes', by_staff=False)
+        state.library(person='UC01', query='', open_first=True)
+        state.poll_groups_formed()
+        state.poll_open(pick=1, when='later')  # UC06 organises
+        state.poll_answer(poll_pick=0, person_pick=0, slot_pick=0, choice='yes', where='channel', stale=False)
+        state.poll_close(outcome='reminder', poll_pick=0, slot_pick=0)
+        state.forget_me(person='UC01')
+        state.forget_me(person='UC06')
+        assert set(state.machine.model.forgotten) == {'UC01', 'UC06'}
