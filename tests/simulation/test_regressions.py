@@ -48,11 +48,23 @@ def test_bureau_staff_help_names_their_bureau_not_its_code():
 
 
 def test_announcing_again_states_only_the_invitations_it_queues():
-    """Invariant 5: announcing a session again said 「まだ届いていない 2 人に送ります」 and queued none."""
+    """Invariant 5: announcing a session again said 「まだ届いていない 2 人に送ります」 and queued none. The
+    sequence Hypothesis printed on the code without the fix (`--years 5 --steps 100 --seed 6`, one round of
+    shrinking; REVERTS.md): runs of restart() are kept as counted loops (only the first three restart the bot;
+    answer_request finds no request and does nothing)."""
     with simulated_year() as state:
-        state.case_new(theme='教育', lecturer=False)
-        state.session_new(case='C1', bureau='tokyo', days=30, capacity=5, minimum=1, by_staff=False, announce=True)
-        state.announce(session='S1', by_staff=False)
+        state.poll_groups_formed()
+        state.answer_request(accept=False, pick=0)
+        for _ in range(28):
+            state.restart()
+        state.case_new(lecturer=False, theme='医療・福祉')
+        for _ in range(2):
+            state.restart()
+        state.answer_request(accept=False, pick=0)
+        state.session_new(announce=True, bureau='sapporo', by_staff=False, capacity=1, case='C1', days=3, minimum=1)
+        for _ in range(6):
+            state.restart()
+        state.announce(by_staff=False, session='S1')
 
 
 def test_a_press_on_the_check_in_sheet_records_attendance():
