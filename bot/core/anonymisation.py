@@ -947,6 +947,12 @@ def _named_facilities(folded: str) -> Iterator[_Hit]:
             continue
         start += len(name) - len(name.lstrip())
         yield _Hit(kind, start, match.end())
+    yield from _kana_headed_facilities(folded)
+    yield from _prefixed_facilities(folded)
+
+
+def _kana_headed_facilities(folded: str) -> Iterator[_Hit]:
+    """Workplaces named after a town in hiragana or katakana before their type ("こまき中央保育園")."""
     for match in _KANA_HEADED.finditer(folded):
         if _KANA_NOT_A_NAME.search(match.group("head")) or (not match.group("rest") and len(match.group("head")) < 3):
             continue
@@ -956,6 +962,10 @@ def _named_facilities(folded: str) -> Iterator[_Hit]:
         kind = ("school" if _SCHOOL_TYPE.search(match.group("type")) and not _NURSERY.search(match.group("type"))
                 else "facility")
         yield _Hit(kind, match.start(), match.end())
+
+
+def _prefixed_facilities(folded: str) -> Iterator[_Hit]:
+    """Workplaces named after their type or legal form ("NPO法人 住まいるネット三河")."""
     for match in _NAMED_PREFIX.finditer(folded):
         sentences = _tokens(match.group("after"))
         legal = match.group("type") in _LEGAL_FORMS
