@@ -274,6 +274,28 @@ class YearSimulation(RuleBasedStateMachine):
         if not self.forgotten(person):
             self.act("join", self.command(person, f"join {session}" + (" confirm" if confirm else "")))
 
+    @rule(session=st.sampled_from(SESSIONS), how_many=st.sampled_from((1, 3, 18)))
+    def answer_invitations(self, session, how_many):
+        """People answer the invitation in their DMs: up to `how_many` of those invited to a session press
+        its join button, one after another, as a region does in the days after an announcement. (It is
+        what fills sessions to their minimum, so check-in sheets, material and surveys are reached.)"""
+        session = self.existing(session, "open", "confirmed")
+        invited = []
+        for person in COORDINATORS:
+            if self.forgotten(person):
+                continue
+            invitation = next((m for m in reversed(self.world.fake.dm_messages(person))
+                               if any(e.get("action_id") == ids.SESSION_JOIN and e.get("value") == session
+                                      for _, e in interactive(m))), None)
+            if invitation is not None:
+                invited.append((person, dict(invitation, channel=self.world.fake.dm_channel_id(person))))
+
+        async def answer():
+            for person, invitation in invited[:how_many]:
+                await self.press(person, invitation, ids.SESSION_JOIN, value=session, block_id=next(
+                    b.get("block_id") for b, e in interactive(invitation) if e.get("action_id") == ids.SESSION_JOIN))
+        self.act("answer_invitations", answer())
+
     @rule(person=st.sampled_from(COORDINATORS), session=st.sampled_from(SESSIONS))
     def leave(self, person, session):
         session = self.existing(session)
