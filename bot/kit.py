@@ -13,10 +13,12 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
+from bot.core.i18n import t
 from bot.core.text import escape
+from bot.privacy.results import TOMBSTONE_PREFIX
 
 __all__ = ["Block", "TextTooLong", "actions", "button", "channel", "code_block", "context", "divider", "escape",
-           "fields", "fit", "header", "lines_within", "link", "mention", "mrkdwn", "notification_text", "option", "plain", "section"]
+           "fields", "fit", "header", "lines_within", "link", "mention", "mrkdwn", "notification_text", "option", "person", "plain", "section"]
 
 Block = dict[str, Any]
 
@@ -38,6 +40,12 @@ def mention(user_id: str) -> str:
     """``<@U…>`` for a user id the bot holds (stored or parsed from Slack's own mention syntax);
     anything that is not a user id is shown as inert text, never as a mention."""
     return f"<@{user_id}>" if _USER_ID.match(user_id or "") else escape(user_id or "")
+
+
+def person(user_id: str, lang: str) -> str:
+    """A mention, or "a person whose data was deleted" for someone who asked to be forgotten: their id is
+    a tombstone of no Slack user, and a mention of it would show as raw text."""
+    return t("common.forgotten_person", lang) if user_id.startswith(TOMBSTONE_PREFIX) else mention(user_id)
 
 
 def channel(channel_id: str) -> str:

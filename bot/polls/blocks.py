@@ -9,20 +9,13 @@ from zoneinfo import ZoneInfo
 from bot import ids
 from bot.core.i18n import t
 from bot.core.timefmt import format_datetime
-from bot.kit import (actions, button, channel as channel_link, context, escape, header, mention, modal, option, plain,
+from bot.kit import (actions, button, channel as channel_link, context, escape, header, modal, option, person, plain,
                      section)
 from bot.polls.results import ANSWERS, MAX_SLOTS, NOTE_MAX, TITLE_MAX, PollTable, SlotLine
-from bot.privacy.results import TOMBSTONE_PREFIX
 from config.reference import find_theme
 from storage.models import CaseSession, DatePoll, DatePollSlot, StudyGroup
 
 MARKS = {"yes": "○", "maybe": "△", "no": "×"}
-
-
-def person(user_id: str, lang: str) -> str:
-    """A mention, or "a person whose data was deleted" for someone who asked to be forgotten: their id is
-    a tombstone of no Slack user, and a mention of it would show as raw text."""
-    return t("polls.forgotten_person", lang) if user_id.startswith(TOMBSTONE_PREFIX) else mention(user_id)
 
 
 def slot_block(n: int) -> str:

@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 from bot import ids
 from bot.core.i18n import t
 from bot.core.timefmt import format_date
-from bot.privacy.results import TOMBSTONE_PREFIX
-from bot.kit import (actions, button, context, escape, fit, header, lines_within, mention, modal, option, plain,
+from bot.kit import (actions, button, context, escape, fit, header, lines_within, modal, option, person, plain,
                      section)
 from bot.requests.results import NOTE_MAX, REASON_MAX, STATES, TITLE_MAX, RequestLine
 from config.reference import find_theme, themes
@@ -28,12 +27,6 @@ def due_text(due_on: date, lang: str, tz: ZoneInfo) -> str:
 def theme_name(code: str, lang: str) -> str:
     found = find_theme(code)
     return found.name(lang) if found else code
-
-
-def person(user_id: str, lang: str) -> str:
-    """A mention, or "someone who left" for a person who asked to be forgotten (their id is a tombstone
-    of no Slack user)."""
-    return t("requests.forgotten_person", lang) if user_id.startswith(TOMBSTONE_PREFIX) else mention(user_id)
 
 
 def _note(text: str) -> str:

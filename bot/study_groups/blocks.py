@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot import ids
-from bot.kit import (actions, button, channel as channel_link, context, divider, escape, header, mention, modal, option,
+from bot.kit import (actions, button, channel as channel_link, context, divider, escape, header, modal, option, person,
                      plain, section)
 from bot.core.i18n import t
 from bot.core.timefmt import format_datetime
-from bot.privacy.results import TOMBSTONE_PREFIX
 from config.reference import bureaus, find_theme, themes
 from storage.models import Case, CaseSession
 
@@ -44,12 +43,6 @@ def where_label(bureau: str | None, lang: str) -> str:
         return t("groups.where.online", lang)
     found = next((b for b in bureaus() if b.code == bureau), None)
     return t("groups.where.region", lang, bureau=found.name(lang) if found else bureau)
-
-
-def person(user_id: str, lang: str) -> str:
-    """A mention, or "a person whose data was deleted" for someone who asked to be forgotten: their id is
-    a tombstone of no Slack user, and a mention of it would show as raw text."""
-    return t("groups.forgotten_person", lang) if user_id.startswith(TOMBSTONE_PREFIX) else mention(user_id)
 
 
 def mentions(user_ids: Iterable[str], lang: str) -> str:

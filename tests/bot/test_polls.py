@@ -160,5 +160,5 @@ def test_a_forgotten_organiser_or_member_is_named_as_deleted_never_mentioned(lan
     users = {f"U{i:04d}" for i in range(30)}
     text = "\n".join(t for _place, t in mrkdwn_texts({"blocks": built}))
     assert gone not in text and "<@U0001>" in text
-    assert text.count(t_("polls.forgotten_person", lang)) >= 3
+    assert text.count(t_("common.forgotten_person", lang)) >= 3
     assert text_faults(text, users=users, channels={"C0GROUP"}) == []

@@ -257,7 +257,7 @@ def test_a_self_run_card_names_a_forgotten_facilitator_as_deleted_never_mentione
                        facilitator_user_id=gone)
     built = blocks.self_run_card(item, lang, JST)
     shown = "\n".join(text for _place, text in mrkdwn_texts({"blocks": built}))
-    assert gone not in shown and t("groups.forgotten_person", lang) in shown
+    assert gone not in shown and t("common.forgotten_person", lang) in shown
     assert text_faults(shown, users={"U0001"}, channels=()) == []
     assert blocks.mentions([gone, "U0001"], lang).count("<@U0001>") == 1
     assert gone not in blocks.mentions([gone, "U0001"], lang)
