@@ -131,8 +131,36 @@ def _looks_like_a_name(value: str) -> bool:
     return not (_PARTICLES.search(value) and re.search(r"[一-龥ァ-ヴ]", value))
 
 
+# An interview written down turn by turn: "相談者:…", "通訳(中):…", "相談員:…" heading the lines. A label that
+# heads two lines or more, most of them speech (a sentence, not a value), beside another such label, is a
+# speaker: what follows it is what was said, not a field's value (a form repeats 氏名: for each person, but
+# with values, not sentences).
+_TURN = re.compile(r"^[ \t]*(?P<label>[一-龥ァ-ヴーA-Za-z]{1,12}(?:[（(][^）)\n]{1,8}[）)])?)[ \t]*[:：][ \t]*(?P<said>[^\n]*)",
+                   re.MULTILINE)
+_SPEECH = re.compile(r"[。？?！!။।]|[.,] |[.…]$")
+
+
+def _is_speech(said: str) -> bool:
+    return bool(_SPEECH.search(said)) or said.count(" ") >= 4
+
+
+def speech_starts(folded: str) -> frozenset[int]:
+    """Where the speech of each turn begins, in a text written as a dialogue between speakers (see _TURN)."""
+    turns: dict[str, list[re.Match]] = {}
+    for match in _TURN.finditer(folded):
+        turns.setdefault(match.group("label"), []).append(match)
+    speakers = [lines for lines in turns.values()
+                if len(lines) >= 2 and sum(_is_speech(m.group("said")) for m in lines) * 2 >= len(lines)]
+    if len(speakers) < 2:
+        return frozenset()
+    return frozenset(match.start("said") for lines in speakers for match in lines)
+
+
 def _person_fields(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    speech = speech_starts(folded)
     for match in _PERSON_FIELD.finditer(folded):
+        if match.start("value") in speech:
+            continue
         start = match.start("value")
         end = _value_end(folded, start, match.end("value"))
         value = folded[start:end]

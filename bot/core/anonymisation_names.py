@@ -21,6 +21,8 @@ import functools
 import re
 from typing import Iterable, Iterator
 
+from bot.core.anonymisation_labels import speech_starts
+
 CONFIDENT = "confident"
 CHECK = "check"
 
@@ -446,7 +448,7 @@ _NATIVE_CUE_BEFORE = re.compile(
     r"|ชื่อ|คุณ|นาย|นางสาว|นาง|ลูกสาว|ลูกชาย|สามี|ภรรยา"  # Thai
     r"|اسمي|اسمه|اسمها|السيد|السيدة|زوجي|زوجتي|ابني|ابنتي|أمي|أبي"  # Arabic
     r"|नाम|श्रीमती|श्रीमान|छोरा|छोरी|बुबा|आमा|दाइ|दिदी|भाइ|बहिनी"  # Nepali
-    r"|နာမည်|ဦး|ဒေါ်|မောင်"  # Burmese
+    r"|နာမည်|ဦး|ဒေါ်|မောင်|သမီး|သား|ခင်ပွန်း|ဇနီး|အမေ|အဖေ"  # Burmese
     r"|ឈ្មោះ|លោក|លោកស្រី"  # Khmer
     r"|නම)[ \t]?$")  # Sinhala
 # Words after a name in its own language that are not part of it ("… ပါ", "… हो", "… ครับ").
@@ -461,6 +463,7 @@ _HANGUL_SENTENCE_END = re.compile(r"(?:요|다|까|죠|네|세요)$")
 
 def _script_runs(folded: str) -> Iterator[tuple[str, int, int, str]]:
     runs = list(_SCRIPT_RUN.finditer(folded))
+    speech = speech_starts(folded) if runs else frozenset()
     for index, match in enumerate(runs):
         words = match.group().split(" ")
         start = match.start()
@@ -485,6 +488,8 @@ def _script_runs(folded: str) -> Iterator[tuple[str, int, int, str]]:
         # other kana ("あ 가 あ 가…") is looked at no further for one.
         last = before.rstrip(" \t")[-1:]
         cue_possible = not ("ぁ" <= last <= "ゖ" and last not in "のはがとん")
+        # A speaker's turn ("相談者:ရှိပါတယ်။") begins with what they said, not with a name after a label.
+        cue_possible = cue_possible and start not in speech
         if ((cue_possible and (_JA_CUE_BEFORE.search(before) or _NATIVE_CUE_BEFORE.search(before)))
                 or _JA_CUE_AFTER.match(after)
                 or told is not None

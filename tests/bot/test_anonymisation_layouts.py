@@ -1,0 +1,59 @@
+"""Kinds of text the blind batches 12 and 13 showed (issue 21): interviews written down turn by turn through an
+interpreter, notes written in romanised Japanese, letter-spaced headings of scanned forms. Inputs are
+generated, so each rule is shown on a kind of text, not on a string of a batch."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.core.anonymisation import CONFIDENT, check_text
+
+SETTINGS = settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+
+MYANMAR = "ကခဂဃငစဆဇဈညတထဒဓနပဖဗဘမယရလဝသဟအ"
+DEVANAGARI = "अआइईउएओकखगघचछजझटठडढतथदधनपफबभमयरलवशसह"
+SCRIPT_WORD = st.sampled_from([MYANMAR, DEVANAGARI]).flatmap(lambda letters: st.text(alphabet=letters, min_size=2,
+                                                                                      max_size=7))
+# Sentences of the languages residents answer in, built from their ordinary words, capitalised at the start.
+LATIN_WORDS = ("saya kerja di pabrik sudah bulan gaji belum dibayar ada foto kirim ke rekening "
+               "em làm ở công ty số của là hết hạn năm chưa được trả lương "
+               "ako pumunta sa noong pero hindi siya nag-post ng litrato oo kotse").split()
+LATIN_SENTENCE = st.lists(st.sampled_from(LATIN_WORDS), min_size=2, max_size=7).map(
+    lambda words: " ".join(words).capitalize() + ".")
+SCRIPT_SENTENCE = st.lists(SCRIPT_WORD, min_size=1, max_size=4).map(lambda words: " ".join(words) + "။")
+JAPANESE_QUESTION = st.sampled_from(["いつからですか。", "会社の名前は?", "保険証はお持ちですか。", "はい、わかりました。",
+                                     "通帳のコピーはありますか。"])
+ROLES = st.sampled_from([("相談者", "相談員"), ("相談者", "通訳"), ("本人", "支援員"), ("相談者", "通訳(中)")])
+
+
+def confident_names(text: str) -> list[str]:
+    return [f.text for f in check_text(text) if f.kind == "person_name" and f.tier == CONFIDENT]
+
+
+@SETTINGS
+@given(roles=ROLES, answers=st.lists(st.one_of(LATIN_SENTENCE, SCRIPT_SENTENCE), min_size=2, max_size=4),
+       questions=st.lists(JAPANESE_QUESTION, min_size=2, max_size=4))
+def test_in_an_interview_written_turn_by_turn_the_speakers_label_heads_speech_not_a_name(roles, answers, questions):
+    asker, answerer = roles
+    lines = []
+    for question, answer in zip(questions, answers):
+        lines += [f"{answerer}:{question}", f"{asker}:{answer}"]
+    assert confident_names("\n".join(lines)) == []
+
+
+@SETTINGS
+@given(names=st.lists(st.sampled_from(["陳 偉", "林 美玲", "GURUNG Sujan", "Maung Kyaw", "グエン・ヴァン・アン"]),
+                      min_size=2, max_size=3, unique=True))
+def test_a_form_that_repeats_its_name_field_for_each_person_still_names_them(names):
+    text = "\n".join(f"氏名:{name}\n続柄:子\n生年月日:2015年1月8日" for name in names)
+    assert set(names) <= set(confident_names(text))
+
+
+@SETTINGS
+@given(word=SCRIPT_WORD, kin=st.sampled_from(["သမီး", "သား", "ဇနီး"]))
+def test_a_name_after_a_burmese_kinship_word_in_a_turn_is_found(word, kin):
+    name = "မေ" + word.replace(" ", "")
+    text = (f"相談員:ご家族は?\n相談者:{kin} {name} ပါ။ ကျောင်းသွားတယ်။\n相談員:わかりました。\n"
+            f"相談者:ဟုတ်ကဲ့။ ကျေးဇူးတင်ပါတယ်။")
+    assert name in confident_names(text) or any(name in found for found in confident_names(text))
