@@ -27,8 +27,6 @@ from typing import Mapping
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot import metrics
@@ -89,8 +87,10 @@ def bolt_request(raw: str, *, headers: Mapping[str, str], query: str | None = No
     body = parse_body(raw, request.content_type)
     if not isinstance(body, dict):
         raise ValueError("the payload is not an object")
-    request.raw_body, request.body = raw, body
-    request.context = build_async_context(AsyncBoltContext(), body)
+    # Bolt's constructor builds the context (ids, response_url) from a body handed over as a dict,
+    # which it takes in Socket Mode only: the HTTP request borrows that context.
+    context = AsyncBoltRequest(body=body, mode="socket_mode").context
+    request.raw_body, request.body, request.context = raw, body, context
     return request
 
 

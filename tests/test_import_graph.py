@@ -13,7 +13,8 @@
 - Block Kit builders (a feature's blocks.py) import no service: they build from results and core;
   a renderer (messages.py) imports none beyond the ones listed as still to move;
 - shared delivery (bot/delivery/) imports no feature;
-- no module imports a project module inside a function but bot/cli.py, and no import circle is left.
+- no module imports a project module inside a function but bot/cli.py, and no import circle is left;
+- bot/ and handlers/ use Bolt's public modules only (no `internals`, no name starting with `_`).
 """
 
 from __future__ import annotations
@@ -247,3 +248,31 @@ def test_block_kit_builders_and_renderers_import_no_service():
     found = services_imported_by_builders()
     assert sorted(edge for edge in found if edge not in RENDERERS_READING_A_SERVICE) == []
     assert sorted(RENDERERS_READING_A_SERVICE - found) == []  # one moved: take it off the list
+
+
+def private_bolt_imports(path: Path) -> list[str]:
+    """What `path` imports from Bolt that Bolt does not publish: a module whose path says
+    `internals`, or any part of the name starting with `_`."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                 else [f"{node.module}.{alias.name}" for alias in node.names]
+                 if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
+        found += [name for name in names if name.split(".")[0] == "slack_bolt"
+                  and any("internals" in part or part.startswith("_") for part in name.split("."))]
+    return sorted(found)
+
+
+def test_no_private_bolt_import():
+    found = {name: bad for name, path in modules().items() if within(name, ("bot", "handlers"))
+             if (bad := private_bolt_imports(path))}
+    assert found == {}
+
+
+def test_the_private_bolt_import_finder_finds_them(tmp_path):
+    example = tmp_path / "example.py"
+    example.write_text("from slack_bolt.request.async_internals import build_async_context\n"
+                       "from slack_bolt.request.async_request import AsyncBoltRequest\n"
+                       "from slack_bolt.app import _private\nimport slack_bolt._utils\n", encoding="utf-8")
+    assert private_bolt_imports(example) == ["slack_bolt._utils", "slack_bolt.app._private",
+                                             "slack_bolt.request.async_internals.build_async_context"]
