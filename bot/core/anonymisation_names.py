@@ -69,6 +69,12 @@ si ni ang mga sa ng kay nang ay numero pakitawagan ulit lunes memo tumawag anak 
 ghi chú tư vấn chị anh em ông bà cô chú đang chồng số điện thoại quê sinh ngày và của có không là một nói
 namaste didi mero ko ma ra ho cha pani
 shogakko chugakko kuritsu shiritsu kenritsu okaasan otousan obaachan ojiichan oneesan oniisan sensei
+kinou kyou ashita asatte ototoi ima mou mada demo dakara sorede soshite shikashi jaa watashi watashitachi boku ore
+kore sore are kono sono ano doko dare nani itsu hai iie ee sumimasen gomen gomennasai arigatou arigatougozaimasu
+onegaishimasu yoroshiku konnichiwa ohayou ohayougozaimasu konbanwa moshimoshi otsukaresama shitsurei desu masu
+mashita deshita kudasai raishuu senshuu konshuu shuumatsu kotoshi rainen kyonen raigetsu sengetsu kongetsu tanjoubi
+imouto otouto haha chichi musuko musume otto tsuma kazoku kodomo tomodachi shigoto kaisha gakkou byouki okane
+zenbu minna mazu tabun zettai chotto sukoshi totemo
 international exchange association society foundation committee network union federation organisation organization
 ministry government department section division unit national public private general memorial
 japão ano novo mula tiệc tết thông báo nhiều lưu ý thành phố nội hà đà nẵng hồ chí minh nghệ an việt nhật bản gunma
@@ -110,6 +116,29 @@ _SCHOOL_WORDS = frozenset("""elementary school academy university college kinder
 _SCHOOL_TAILS = ("Junior High School", "Junior High", "Senior High School", "High School", "Secondary School",
                  "Primary School", "Elementary School")
 
+# Romanised Japanese writes a long vowel as ou, oo, uu, ō or ū, or not at all (shougakkou, shōgakkō,
+# shogakko; kougyou, kōgyō): type words are compared with their long vowels written short.
+_LONG_VOWELS = str.maketrans("āēīōūâêîôû", "aeiouaeiou")
+
+
+def _short_vowels(word: str) -> str:
+    return re.sub(r"ou|oo|uu|ii|aa|ee", lambda m: m.group()[0], word.translate(_LONG_VOWELS))
+
+
+# (a key of two letters would be an ordinary word: iin → in)
+def _keys(words: Iterable[str]) -> frozenset[str]:
+    return frozenset(words) | frozenset(k for k in map(_short_vowels, words) if len(k) > 3)
+
+
+_FACILITY_KEYS = _keys(_FACILITY_WORDS)
+_SCHOOL_KEYS = _keys(_SCHOOL_WORDS)
+# Romanised Japanese type words, often written in lowercase after the capitalised name: "Homi Higashi shougakko".
+_ROMAJI_SCHOOL_KEYS = _keys("shogakko chugakko koko kotogakko gakko yochien daigaku nihongo-gakko".split())
+_ROMAJI_FACILITY_KEYS = _keys("""kasei denshi seimitsu kensetsu kogyo seisakusho shoji sangyo unyu butsuryu shokuhin
+    suisan kojo geka naika shika byoin iin kurinikku keisatsusho hoikuen""".split())
+_ROMAJI_TYPE_AFTER = re.compile(r" (?P<type>[a-zāēīōū]+(?:-[a-zāēīōū]+)?)(?![" + _LATIN_LETTER + r"])")
+
+
 # Capitalised words in running text: the words of one run are separated by one space, or by ", "
 # when the first is all capitals ("DELA CRUZ, Ramon").
 def _latin_runs(folded: str) -> Iterator[list[re.Match]]:
@@ -146,6 +175,9 @@ _ORGANISATION_WORDS = frozenset("""bank agency office association services servi
 
 def _is_common(word: str) -> bool:
     lowered = re.sub(r"['’]s$", "", word.lower().rstrip("."))
+    kin = re.match(r"(.+)-(?:san|chan|sama|kun|sensei)$", lowered)  # "Okaa-san", "Obaa-chan"
+    if kin and kin.group(1) in _ROMAJI_KIN_AND_ROLES:
+        return True
     return lowered in COMMON_WORDS or (lowered.endswith("s") and lowered[:-1] in COMMON_WORDS)
 
 
@@ -158,8 +190,14 @@ def _latin_place(folded: str, run: list[re.Match], words: list[str], lowered: li
                  end: int) -> tuple[str, int, int, str] | None:
     """A run of Latin words naming a workplace or a school, or None."""
     text = folded[start:end]
+    after = _ROMAJI_TYPE_AFTER.match(folded, end, end + 24)
+    if after and not all(_is_common(w) for w in words):
+        key = _short_vowels(after.group("type"))
+        if key in _ROMAJI_SCHOOL_KEYS or key in _ROMAJI_FACILITY_KEYS:
+            return "school" if key in _ROMAJI_SCHOOL_KEYS else "facility", start, after.end(), CONFIDENT
     # A workplace or school: a type word after at least one other word, or "&" in the run.
-    type_at = next((i for i, w in enumerate(lowered) if i > 0 and (w in _FACILITY_WORDS or w in _SCHOOL_WORDS)), -1)
+    keys = [_short_vowels(w) for w in lowered]
+    type_at = next((i for i, w in enumerate(keys) if i > 0 and (w in _FACILITY_KEYS or w in _SCHOOL_KEYS)), -1)
     if type_at > 0 or ("&" in text and len(run) >= 2 and all(len(w) >= 2 for w in words)):
         tail = folded[end:end + 12]
         legal = re.match(r",? ?(?:Co\.,? ?Ltd\.|Co\.|Ltd\.|Inc\.|Corp\.|LLC)", tail)
@@ -169,7 +207,7 @@ def _latin_place(folded: str, run: list[re.Match], words: list[str], lowered: li
         if shop:
             end += shop.end()
         if not all(_is_common(w) for w in words[:max(type_at, 1)]):
-            kind = "school" if any(w in _SCHOOL_WORDS for w in lowered) else "facility"
+            kind = "school" if any(w in _SCHOOL_KEYS for w in keys) else "facility"
             # "Junior High" and "High School" end a school name that the loop did not see as a type
             return kind, start, end, CONFIDENT
     if lowered[0] in _SCHOOL_FIRST and len(run) >= 2:
@@ -245,6 +283,24 @@ def _latin_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
             yield "person_name", start, end, CHECK
 
 
+# A romanised Japanese honorific after a word makes it a person ("Yamamoto sensei", "Kimura-san"), unless the
+# word is a kin or a role (okaa-san, isha-san, tannin no sensei); a lowercase word is one to check.
+_ROMAJI_HONORIFIC = re.compile(r"(?<![" + _LATIN_LETTER + r"'’\-])(?P<name>[" + _LATIN_LETTER + r"]{2,}(?:-[A-Z][a-z]+)?)"
+                               r"[ \-](?:san|sama|sensei|kun|chan|senpai)(?![" + _LATIN_LETTER + r"])")
+_ROMAJI_KIN_AND_ROLES = frozenset("""okaa otou obaa ojii oba oji onee onii nee nii ane ani isha oisha haisha tannin
+    kouchou kocho koucho kyoutou kangoshi bengoshi omawari tenin tenchou tencho shachou shacho buchou bucho kachou
+    kacho ooya oya minna mina anata kanojo kare okyaku kyaku untenshu eigo nihongo suugaku sugaku ongaku taiiku
+    kokugo juku piano aka ojou obou no wa ga to ni de mo""".split())
+
+
+def _romaji_honorific_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
+    for match in _ROMAJI_HONORIFIC.finditer(folded):
+        name = match.group("name")
+        if name.lower() in _ROMAJI_KIN_AND_ROLES or _is_common(name):
+            continue
+        yield "person_name", match.start("name"), match.end("name"), CONFIDENT if name[0].isupper() else CHECK
+
+
 def _word_before(folded: str, start: int) -> str:
     match = re.search(r"([" + _LATIN_LETTER + r"]+)[ ,]*$", folded[max(0, start - 20):start])
     return match.group(1).lower() if match else ""
@@ -253,7 +309,8 @@ def _word_before(folded: str, start: int) -> str:
 # --- romanised Japanese school names ("Ota kuritsu Kamata Minami shogakko", "Higashi-Hamamatsu shogakko")
 _ROMAJI_SCHOOL = re.compile(
     r"(?<![A-Za-z])[A-Z][a-z]+(?:-[A-Z]?[a-z]+)?(?: [A-Za-z]+(?:-[A-Za-z]+)?){0,4}? "
-    r"(?:shogakko|shougakkou|chugakko|chuugakkou|koko|koukou|kotogakko|hoikuen|youchien)(?![a-z])")
+    r"(?:sh[oō]u?gakk[oō]u?|ch[uū]u?gakk[oō]u?|k[oō]u?k[oō]u?|k[oō]u?t[oō]u?gakk[oō]u?|hoikuen|y[oō]u?chien)(?![a-z])")
+_ROMAJI_PARTICLE = re.compile(r" (?:wa|ga|wo|o|no|ni|de|e|to|mo|kara|made|ya) ")
 
 
 # --- chat display names -------------------------------------------------------------------------
@@ -607,8 +664,15 @@ def name_hits(folded: str) -> Iterator[tuple[str, int, int, str]]:
     yield from _katakana_names_with_forms(folded)
     yield from _minutes_names(folded)
     yield from _latin_names(folded)
+    yield from _romaji_honorific_names(folded)
     for match in _ROMAJI_SCHOOL.finditer(folded):
-        yield "school", match.start(), match.end(), CONFIDENT
+        # a particle ends the phrase before it: "Kodomo wa | Minami shogakko"
+        particle = None
+        for particle in _ROMAJI_PARTICLE.finditer(match.group()):
+            pass
+        start = match.start() + particle.end() if particle else match.start()
+        if start < match.end() and folded[start].isupper():
+            yield "school", start, match.end(), CONFIDENT
     yield from _chat_speakers(folded)
     yield from _letter_names(folded)
     yield from _script_names(folded)

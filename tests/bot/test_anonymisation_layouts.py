@@ -57,3 +57,45 @@ def test_a_name_after_a_burmese_kinship_word_in_a_turn_is_found(word, kin):
     text = (f"相談員:ご家族は?\n相談者:{kin} {name} ပါ။ ကျောင်းသွားတယ်။\n相談員:わかりました。\n"
             f"相談者:ဟုတ်ကဲ့။ ကျေးဇူးတင်ပါတယ်။")
     assert name in confident_names(text) or any(name in found for found in confident_names(text))
+
+
+SYLLABLES = "ka ki ku ke ko sa shi su se so ta chi tsu te to na ni nu ne no ha hi fu ho ma mi mu me mo ya yu yo ra ri ru re ro wa".split()
+ROMAJI_SURNAME = st.lists(st.sampled_from(SYLLABLES), min_size=3, max_size=4).map("".join).filter(
+    lambda word: word not in ("kokoro", "sakura", "tokoro")).map(str.capitalize)
+ROMAJI_SENTENCE = st.sampled_from(["{} ni denwa shimashita.", "Kinou {} to hanashimashita.",
+                                   "Ashita {} ga kimasu kara, yoroshiku onegaishimasu.", "{} e\nOtegami arigatou."])
+
+
+@SETTINGS
+@given(surname=ROMAJI_SURNAME, honorific=st.sampled_from([" sensei", "-san", " san", " sama", "-chan", " kun"]),
+       sentence=ROMAJI_SENTENCE)
+def test_a_word_before_a_romanised_honorific_is_a_person(surname, honorific, sentence):
+    found = {f.text: f.tier for f in check_text(sentence.format(surname + honorific)) if f.kind == "person_name"}
+    assert found.get(surname) == CONFIDENT
+
+
+@SETTINGS
+@given(surname=ROMAJI_SURNAME, honorific=st.sampled_from([" sensei", " san"]))
+def test_a_lowercase_word_before_a_romanised_honorific_is_one_to_check(surname, honorific):
+    found = {f.text: f.tier for f in check_text(f"konnichiwa {surname.lower()}{honorific}\ngenki desu ka")
+             if f.kind == "person_name"}
+    assert found.get(surname.lower()) is not None
+
+
+@SETTINGS
+@given(kin=st.sampled_from(["Okaa", "Otou", "Obaa", "Ojii", "Onee", "Isha", "Tannin", "Kouchou"]),
+       honorific=st.sampled_from(["-san", " san", "-chan", " sensei"]))
+def test_a_kin_or_role_before_a_romanised_honorific_is_no_person(kin, honorific):
+    assert confident_names(f"Kinou {kin}{honorific} ni denwa shimashita.") == []
+
+
+@SETTINGS
+@given(name=st.lists(ROMAJI_SURNAME, min_size=1, max_size=2).map(" ".join),
+       kind_and_word=st.sampled_from([("school", "shougakko"), ("school", "shōgakkō"), ("school", "chuugakkou"),
+                                      ("school", "Shogakko"), ("facility", "Kōgyō"), ("facility", "kougyou"),
+                                      ("facility", "Byouin"), ("facility", "seisakusho")]))
+def test_a_romanised_type_word_in_any_spelling_of_its_long_vowels_ends_a_place(name, kind_and_word):
+    kind, word = kind_and_word
+    place = f"{name} {word}"
+    found = {f.text for f in check_text(f"Kodomo wa {place} ni kayotte imasu.") if f.kind == kind}
+    assert place in found
