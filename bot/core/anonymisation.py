@@ -595,7 +595,8 @@ def _japanese_names(text: str, start: int, end: int) -> Iterator[_Hit]:
             if walk != first:
                 walked_from, walked_to, first = first, walk, walk
             before = text[max(0, first - 6):first]
-            if _is_person_name(run, before, text[last:last + 6]):
+            if _is_person_name(run, before, text[last:last + 6]) and not (
+                    " " in text[first:last] and anonymisation_names.letter_spaced(text, first, last)):
                 yield _Hit("person_name", first, last)
         yield from _surnames_tagged_as_places(text, sentence)
         # A Chinese surname the dictionary takes for a word ("王" is also "king"), with its given name

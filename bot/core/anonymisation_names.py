@@ -420,6 +420,22 @@ _LISTED_PERSON = re.compile(r"^[ \t]*[・\-*•][ \t]*(?P<name>[A-Za-zÀ-ɏḀ-�
                             r"|[一-龥]{1,2} [一-龥]{1,2})[ \t]*[:：]", re.MULTILINE)
 
 
+# A heading or a scanned form spaced letter by letter ("多 文 化 フ ェ ス タ", "保 護 命 令 申 立 書"): one space
+# between any two characters says nothing of a name there. Five characters or more so spaced make such a run.
+
+def letter_spaced(folded: str, start: int, end: int) -> bool:
+    """Whether folded[start:end] lies in a run of five or more characters each one space apart."""
+    lo = start
+    while lo >= 2 and start - lo < 16 and folded[lo - 1] == " " and not folded[lo - 2].isspace() \
+            and (lo < 3 or folded[lo - 3].isspace()):
+        lo -= 2
+    hi = end
+    while hi + 1 < len(folded) and hi - end < 16 and folded[hi] == " " and not folded[hi + 1].isspace() \
+            and (hi + 2 >= len(folded) or folded[hi + 2].isspace()):
+        hi += 2
+    return all(len(part) == 1 for part in folded[lo:hi].split(" ")) and folded[lo:hi].count(" ") >= 4
+
+
 def _letter_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
     for match in _LETTER_SELF.finditer(folded):
         name = match.group("name")
@@ -435,7 +451,12 @@ def _letter_names(folded: str) -> Iterator[tuple[str, int, int, str]]:
         for match in pattern.finditer(folded):
             if match.group("name") in ("先生", "さん") or is_not_a_person(match.group("name")):
                 continue
-            yield "person_name", match.start("name"), match.end("name"), CONFIDENT
+            end = match.end("name")
+            if pattern is _SPACED_CHINESE:
+                if letter_spaced(folded, match.start("name"), end):
+                    continue
+                end -= folded[end - 1] in "様氏君"  # "陳 偉様"
+            yield "person_name", match.start("name"), end, CONFIDENT
 
 
 # --- Hangul, Devanagari and Chinese cues ----------------------------------------------------------
@@ -866,4 +887,8 @@ def is_not_a_person(name: str, following: str = "") -> bool:
     if len(parts) > 1 and all(p in HISTORICAL_FIGURES for p in parts):
         return True  # "孫文・魯迅"
     return (bare in HISTORICAL_FIGURES or bare.endswith(JOB_TITLES) or bare in _NOT_PEOPLE
-            or bare in COUNTRIES_IN_KANA)
+            or bare in COUNTRIES_IN_KANA or _FORM_VERB.fullmatch(bare) is not None)
+
+
+# 申 is a surname too, but before these it is a form's verb: 申請, 申込, 申立(書), 申告, 申出.
+_FORM_VERB = re.compile(r"申(?:請|込|立|告|出|入)(?:書|日|先|者|人|て|み)?")

@@ -99,3 +99,31 @@ def test_a_romanised_type_word_in_any_spelling_of_its_long_vowels_ends_a_place(n
     place = f"{name} {word}"
     found = {f.text for f in check_text(f"Kodomo wa {place} ni kayotte imasu.") if f.kind == kind}
     assert place in found
+
+
+# Words of forms' and notices' headings, several of them led by a kanji that is also a Chinese surname.
+HEADING_WORDS = "申請 文化 許可 変更 在留 資格 就学 援助 受給 保護 命令 連絡 多文化 届出 証明 交付 周知 方針 林業 金融 高校".split()
+HEADING = st.lists(st.sampled_from(HEADING_WORDS), min_size=3, max_size=6).map(lambda words: " ".join("".join(words)))
+
+
+@SETTINGS
+@given(heading=HEADING, tail=st.sampled_from(["書", "票", "届", "（記入例）", ""]))
+def test_a_heading_spaced_letter_by_letter_holds_no_name(heading, tail):
+    text = f"  {heading} {' '.join(tail)}\n\n受付日:2026年4月17日\n"
+    assert [name for name in confident_names(text) if name.replace(" ", "") in heading.replace(" ", "")] == []
+
+
+@SETTINGS
+@given(surname=st.sampled_from("陳林王張周孫"), given=st.text(alphabet="偉美明華強軍", min_size=1, max_size=2),
+       honorific=st.sampled_from(["さん", "様", "（母）", ""]))
+def test_a_chinese_name_with_one_space_outside_a_spaced_heading_is_still_found(surname, given, honorific):
+    name = f"{surname} {given}"
+    assert name in confident_names(f"面談には {name}{honorific} が来た。\n")
+
+
+@SETTINGS
+@given(verb=st.sampled_from(["申請", "申込", "申立", "申告", "申出"]), spaced=st.booleans(),
+       after=st.sampled_from(["書", "日:2026年4月1日", "ての趣旨:", "の内容"]))
+def test_a_forms_verb_led_by_the_surname_shin_is_no_name(verb, spaced, after):
+    written = " ".join(verb) if spaced else verb
+    assert confident_names(f"{written}{after}\n") == []
