@@ -86,8 +86,25 @@ _FOLD.update({0x0660 + d: str(d) for d in range(10)} | {0x06F0 + d: str(d) for d
 _FOLD.update({ord(dash): "-" for dash in "‐‑‒–—―−﹣"})
 
 
+# OCR of a fax or a scan reads digits as the letters that look like them (O for 0, l or I for 1) and a dash as
+# 一 or ー: in a run of digits and such letters, with a digit among them and no other letter beside, the letters
+# are read as the digits, and 一 or ー between two digits as a dash ("O9O一 6ll2一 38O5", "2Ol2. O9. 25").
+_OCR_DIGITS = re.compile(r"(?<![A-Za-z0-9])(?:(?=[0-9OlI]*[OlI])(?=[0-9OlI]*[0-9])[0-9OlI]+(?![A-Za-z0-9])"
+                         r"|(?<![A-Za-z])[OlI]{1,2}(?= ?(?:丁目|番地|号|年|月|日))"  # "美濃町 l 丁目"
+                         # a group of such letters alone, beside a group of digits: "O7O一l000一OOOO", "l96O.Ol.Ol"
+                         r"|(?:(?<=[0-9OlI][.\-/一ー])|(?<=[0-9OlI][.\-/一ー] ))[OlI]{1,4}(?![A-Za-z0-9])"
+                         r"|[OlI]{1,4}(?= ?[.\-/一ー] ?[0-9OlI]{1,4}[.\-/一ー] ?[0-9]))")
+_OCR_DASH = re.compile(r"(?:(?<=[0-9])|(?<=[0-9] ))[一ー](?= ?[0-9])")
+_OCR_LETTERS = str.maketrans("OlI", "011")
+
+
 def _fold(text: str) -> str:
-    return text.translate(_FOLD)
+    folded = text.translate(_FOLD)
+    if "O" in folded or "l" in folded or "I" in folded:
+        folded = _OCR_DIGITS.sub(lambda m: m.group().translate(_OCR_LETTERS), folded)
+    if "一" in folded or "ー" in folded:
+        folded = _OCR_DASH.sub("-", folded)
+    return folded
 
 
 # --- My Number ---------------------------------------------------------------------------------
@@ -237,7 +254,7 @@ _BLOCK_NUMBERS = (
     r"|字[" + _KANJI + _KATAKANA + r"]{1,6}[0-9]{1,5}(?:番地?)?(?:-[0-9]{1,4})?(?![0-9])"
     r"|" + _NUMBER + r"番地(?:の" + _NUMBER + r"|" + _NUMBER + r"号?|-[0-9]+)?"
     r"|" + _NUMBER + r"番" + _NUMBER + r"号?"
-    r"|[0-9]+(?:-[0-9]+){1,2}号?)")
+    r"|[0-9]+(?:- ?[0-9]+){1,2}号?)")  # "5- 18- 7": a scan read with a space after each dash
 # What follows the street number: a building ("グリーンハイツ", "保見団地", "サンライズビル") and a
 # floor or room ("201号室", "3号棟504", "12-305", "5F", "12階"), or only a room ("-203").
 _BUILDING_WORDS = ("マンション|ハイツ|コーポ|アパート|荘|ビル|レジデンス|メゾン|ハイム|団地|住宅|寮|タワー|ヒルズ"

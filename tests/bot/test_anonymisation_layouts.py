@@ -127,3 +127,38 @@ def test_a_chinese_name_with_one_space_outside_a_spaced_heading_is_still_found(s
 def test_a_forms_verb_led_by_the_surname_shin_is_no_name(verb, spaced, after):
     written = " ".join(verb) if spaced else verb
     assert confident_names(f"{written}{after}\n") == []
+
+
+def ocr(digits: str, choices: list[int]) -> str:
+    """``digits`` as a scan reads them: some 0 as O, some 1 as l or I, some dashes as 一 (choices pick which)."""
+    misread = {"0": "O", "1": "l", "-": "一"}
+    return "".join(misread[c] if c in misread and choices[i % len(choices)] else c for i, c in enumerate(digits))
+
+
+MOBILE = st.builds(lambda a, b, c: f"0{a}0-{b:04d}-{c:04d}", st.sampled_from("789"), st.integers(1000, 9999),
+                   st.integers(0, 9999)).filter(lambda p: "0" in p[4:] or "1" in p)
+CHOICES = st.lists(st.integers(0, 1), min_size=1, max_size=5).filter(any)
+
+
+@SETTINGS
+@given(phone=MOBILE, choices=CHOICES, label=st.sampled_from(["携帯", "TEL:", "電話番号:", "連絡先 "]))
+def test_a_phone_number_read_by_ocr_with_letters_for_digits_is_found(phone, choices, label):
+    written = ocr(phone, choices)
+    found = {f.text for f in check_text(f"{label}{written}\n") if f.kind == "phone"}
+    assert written in found
+
+
+@SETTINGS
+@given(year=st.integers(1960, 2019), month=st.integers(1, 12), day=st.integers(1, 28), choices=CHOICES,
+       shape=st.sampled_from(["{y}年{m}月{d}日", "{y}.{m:02d}.{d:02d}", "{y}/{m:02d}/{d:02d}"]))
+def test_a_birth_date_read_by_ocr_is_found(year, month, day, choices, shape):
+    written = ocr(shape.format(y=year, m=month, d=day), choices)
+    found = {f.text for f in check_text(f"生年月日:{written}\n") if f.kind == "birth_date"}
+    assert any(written in text for text in found)
+
+
+@SETTINGS
+@given(word=st.sampled_from(["Olga", "Ilona", "Lola", "Iowa", "Oslo"]), number=st.integers(2, 99))
+def test_letters_that_look_like_digits_inside_a_word_stay_letters(word, number):
+    text = f"Her friend {word}{number} and {word} {number} came.\n"
+    assert [f for f in check_text(text) if f.kind not in ("person_name", "sns_id")] == []
