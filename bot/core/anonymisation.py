@@ -1114,6 +1114,11 @@ _SAMPLED_KINDS = frozenset({"residence_card", "my_number", "passport", "insuranc
 _SAMPLE_CUE = re.compile(r"例|見本|サンプル|架空|(?i:e\.g\.|for example|looks like|(?<![@./])\b(?:sample|example)\b(?![.@/]))")
 
 
+_PLACEHOLDER = re.compile(r"[○〇×△□]{2}|XX|ＸＸ|(?<![A-Za-z])X(?= ?(?:丁目|番|号))")
+_SAMPLE_NAMES = tuple("山田太郎 山田花子 ヤマダタロウ ヤマダハナコ やまだたろう やまだはなこ 日本太郎 日本花子".split())
+_FILLED_IN_EXAMPLE = re.compile(r"記入例|記載例|見本|サンプル|例[）)：:]|(?i:\bsample\b|\bexample\b)")
+
+
 def _not_personal(folded: str, hit: _Hit) -> bool:
     """Public bodies' addresses and numbers, organisations' general inboxes, historical figures and
     job titles: found by some rule, but nobody's personal data."""
@@ -1126,6 +1131,11 @@ def _not_personal(folded: str, hit: _Hit) -> bool:
         return True  # "000-000-0000", "〒000-0000": a blank of a form or a template
     if "例" in folded[max(0, hit.start - 4):hit.start]:
         return True  # "例：AB12345678CD": an example of the shape, in a Q&A or a form's instructions
+    if hit.kind in ("address", "postal_code") and len(_PLACEHOLDER.findall(folded, hit.start, hit.end)) >= 2:
+        return True  # "〒000-0000 〇〇県〇〇市〇〇町0-0-0": a template's blanks
+    if (hit.kind == "person_name" and re.sub(r"[\s・]", "", folded[hit.start:hit.end]).endswith(_SAMPLE_NAMES)
+            and _FILLED_IN_EXAMPLE.search(folded)):
+        return True  # the names every Japanese form's example is filled in with, in a text that says it is one
     if hit.kind in _SAMPLED_KINDS:
         line_start = max(folded.rfind("\n", 0, hit.start) + 1, hit.start - 30)
         line_end = folded.find("\n", hit.end, hit.end + 40)

@@ -121,6 +121,7 @@ _SCHOOL_TAILS = ("Junior High School", "Junior High", "Senior High School", "Hig
 _LONG_VOWELS = str.maketrans("āēīōūâêîôû", "aeiouaeiou")
 
 
+@functools.lru_cache(maxsize=4096)  # pure; the same words recur
 def _short_vowels(word: str) -> str:
     return re.sub(r"ou|oo|uu|ii|aa|ee", lambda m: m.group()[0], word.translate(_LONG_VOWELS))
 

@@ -162,3 +162,28 @@ def test_a_birth_date_read_by_ocr_is_found(year, month, day, choices, shape):
 def test_letters_that_look_like_digits_inside_a_word_stay_letters(word, number):
     text = f"Her friend {word}{number} and {word} {number} came.\n"
     assert [f for f in check_text(text) if f.kind not in ("person_name", "sns_id")] == []
+
+
+PLACE_BLANK = st.sampled_from(["〇〇", "○○", "XX", "××"])
+
+
+@SETTINGS
+@given(blank=PLACE_BLANK, numbers=st.sampled_from(["0-0-0", "X 丁目 X 番 X 号", "X-X-X"]),
+       postal=st.sampled_from(["〒000-0000", "〒XXX-XXXX", ""]))
+def test_an_address_of_a_templates_blanks_is_nobodys(blank, numbers, postal):
+    text = f"住所:{postal} {blank}県{blank}市{blank}町{numbers}\n"
+    assert [f for f in check_text(text) if f.kind in ("address", "postal_code")] == []
+
+
+@SETTINGS
+@given(name=st.sampled_from(["山田 太郎", "山田 花子", "ヤマダ ハナコ", "ヤマダ タロウ"]),
+       cue=st.sampled_from(["（記入例）", "記載例", "見本", "例）"]), line=st.sampled_from(["氏名:{}", "申立人 {} さん"]))
+def test_the_sample_names_of_a_filled_in_example_are_nobodys(name, cue, line):
+    text = f"保護命令申立書{cue}\n" + line.format(name) + "\n"
+    assert confident_names(text) == []
+
+
+@SETTINGS
+@given(name=st.sampled_from(["山田 太郎", "山田 花子"]), line=st.sampled_from(["氏名:{}", "相談者 {} さん"]))
+def test_the_sample_names_are_people_in_a_text_that_is_no_example(name, line):
+    assert name in confident_names(line.format(name) + "\n来所。\n")
