@@ -24,7 +24,7 @@ from bot.delivery.kinds import DeliveryKind
 from bot.library.results import (IndexDraft, LibrarySearch, OpenResult, SearchResult, ShareCheck, ShareDraft,
                                  Shelf)
 from bot.materials.results import is_releasable
-from bot.materials.service import HELD_STATUSES, bureaus_done
+from bot.materials.views import HELD_STATUSES, bureaus_done
 from bot.people.results import Actor
 from config.reference import themes
 from storage.library_repo import LibraryQuery

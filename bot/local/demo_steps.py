@@ -15,6 +15,7 @@ from bot.study_groups.service import next_sensible_time
 from bot.polls.blocks import answer_value as poll_answer_value, slot_block as poll_slot_block
 from bot.surveys.blocks import survey_value
 from bot.surveys import service as surveys
+from bot.surveys import views as survey_views
 from bot.surveys.report import render_text
 from bot.people.roster import import_roster, parse_roster
 from bot.surveys.definitions import load_survey
@@ -22,7 +23,7 @@ from bot.sessions.plan import load_plan, parse_plan
 from config.reference import bureau_for_prefecture
 from bot.core.bureaus import bureau_label
 from bot.local.slack.render import render_view
-from bot.materials.service import releasable_material
+from bot.materials.views import releasable_material
 from bot.requests.blocks import due_text
 
 S1_START = START.replace(month=5, day=15, hour=14)
@@ -518,7 +519,7 @@ async def step_survey(demo) -> None:
     written = len(people) - len(people) % surveys.BATCH_SIZE
     async with demo.ws.deps.uow() as uow:
         invites = {user: await uow.surveys.invite(run.id, user) for user in people}
-        answered = [user for user in people if await surveys.answered(uow, run.id, user)]
+        answered = [user for user in people if await survey_views.answered(uow, run.id, user)]
         completed = [user for user, invite in invites.items() if invite is not None and invite.completed]
         linked = [user for user in completed if await uow.surveys.progress(run.id, user) is not None]
         _, survey, report = await surveys.export_run(uow, run.code)

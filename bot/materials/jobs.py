@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.deps import Deps
-from bot.materials.service import (RELEASE_STATUSES, publish, queue_commentaries, release_for_session,
-                                   remind_missing_materials, report_if_incomplete)
+from bot.materials.results import RELEASE_STATUSES
+from bot.materials.service import (publish, queue_commentaries, release_for_session, remind_missing_materials,
+                                   report_if_incomplete)
 
 
 async def release_due_materials(deps: Deps) -> int:

@@ -5,10 +5,8 @@ from __future__ import annotations
 from bot.materials import blocks
 from bot.delivery.renderers import FileUpload, Message, RenderContext
 from bot.core.i18n import t
-from bot.materials.service import (RELEASE_STATUSES, release_stamp, bureaus_done, due_stage, releasable_material,
-                                   sent_filename, version_replaced)
-from bot.materials.results import is_releasable
-from bot.requests.service import approved_for_release
+from bot.materials.results import RELEASE_STATUSES, due_stage, is_releasable, release_stamp, sent_filename
+from bot.materials.views import approved_for_release, bureaus_done, releasable_material, version_replaced
 
 
 async def render_material(ctx: RenderContext) -> Message | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 from bot.core import anonymisation
 from storage.crypto import Cipher
@@ -48,3 +49,17 @@ def sent_filename(cipher: Cipher, material: Material) -> str:
     if material.filename_encrypted is not None:
         return cipher.decrypt(material.filename_encrypted).decode()
     return material.filename or "case.txt"
+
+
+# A session's material goes out only while the session is on.
+RELEASE_STATUSES = ("open", "confirmed")
+# The stage a missing material is at, latest first: past the release time, a day before, a week before.
+DUE_STAGES = (("late", timedelta(0)), ("day", timedelta(days=1)), ("week", timedelta(days=7)))
+
+
+def release_stamp(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%MZ")
+
+
+def due_stage(release_at: datetime, now: datetime) -> str | None:
+    return next((stage for stage, before in DUE_STAGES if now >= release_at - before), None)

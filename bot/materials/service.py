@@ -9,7 +9,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import PurePath
 from zoneinfo import ZoneInfo
 
@@ -23,8 +23,9 @@ from bot.people.service import require_admin
 from bot.core.refusal import Refusal
 from bot.privacy.results import TOMBSTONE_PREFIX
 from bot.core.text import clean_input
-from bot.core.timefmt import JST, fiscal_year_bounds, fiscal_year_of
-from bot.materials.results import MaterialResult, is_releasable, PublishCheck, sent_filename
+from bot.core.timefmt import JST
+from bot.materials.results import RELEASE_STATUSES, MaterialResult, PublishCheck, due_stage, release_stamp, sent_filename
+from bot.materials.views import bureaus_done, material_key, releasable_material
 from bot.requests import service as requests
 from config.reference import bureaus
 from storage.models import Case, CaseSession, Material
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = documents.MAX_FILE_BYTES
 MAX_FILENAME_CHARS = 255
-RELEASE_STATUSES = ("open", "confirmed")
 _SAFE_EXTENSION = re.compile(r"\.[a-z0-9]{1,8}")
 
 
@@ -289,32 +289,7 @@ async def _confirm(uow: UnitOfWork, now: datetime, actor: Actor, material: Mater
     await uow.library.mark_stale(material.case_id)
 
 
-async def releasable_material(uow: UnitOfWork, case_id: int, *, approved: bool = True) -> Material | None:
-    """The version to release. A requested case's needs the secretariat's approval of that very
-    version (four eyes, bot/requests); `approved=False` asks only whether material has arrived."""
-    material = await uow.materials.latest(case_id, "material")
-    if material is None or not is_releasable(material):
-        return None
-    if approved and not await requests.approved_for_release(uow, material):
-        return None
-    return material
-
-
 # --- release ------------------------------------------------------------------------------
-
-
-def material_key(item: CaseSession, user_id: str, material_id: int) -> str:
-    return f"material:{item.code}:{user_id}:M{material_id}"
-
-
-async def version_replaced(uow: UnitOfWork, item: CaseSession, material: Material, user_id: str) -> int | None:
-    """The version `material` replaces for this person: the newest earlier one they were sent."""
-    earlier = [m for m in await uow.materials.for_case(material.case_id)
-               if m.kind == material.kind and m.version < material.version]
-    sent = await uow.outbox.by_dedupe_keys(material_key(item, user_id, m.id) for m in earlier)
-    return max((m.version for m in earlier
-                if (row := sent.get(material_key(item, user_id, m.id))) is not None and row.status == "sent"),
-               default=None)
 
 
 async def _enqueue_material(uow: UnitOfWork, now: datetime, item: CaseSession, material: Material, user_id: str) -> bool:
@@ -367,17 +342,7 @@ async def mark_read(uow: UnitOfWork, now: datetime, actor: Actor, session_code: 
 
 # --- material due: reminders to the lecturer, a warning to the secretariat -------------------------
 
-# The stage a missing material is at, latest first: past the release time, a day before, a week before.
-DUE_STAGES = (("late", timedelta(0)), ("day", timedelta(days=1)), ("week", timedelta(days=7)))
 SECRETARIAT_STAGES = ("week", "late")
-
-
-def release_stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%MZ")
-
-
-def due_stage(release_at: datetime, now: datetime) -> str | None:
-    return next((stage for stage, before in DUE_STAGES if now >= release_at - before), None)
 
 
 async def remind_missing_materials(uow: UnitOfWork, now: datetime, secretariat: frozenset[str]) -> int:
@@ -415,44 +380,6 @@ async def remind_missing_materials(uow: UnitOfWork, now: datetime, secretariat: 
 
 
 # --- publication ----------------------------------------------------------------------------
-
-HELD_STATUSES = ("held", "closed")
-LIVE_STATUSES = ("open", "confirmed")
-# A session needs about three weeks from its announcement (deadline, then the meeting): a bureau
-# with none planned this close to the end of the fiscal year will not hold the case in it.
-LAST_CHANCE = timedelta(days=21)
-
-
-async def bureaus_done(uow: UnitOfWork, case: Case, now: datetime | None = None, tz: ZoneInfo = JST) -> PublishCheck:
-    """A bureau has held a case when one of its sessions on the case was held, or when its session
-    was called off and the substitute 意見交換会 created for it was held (DESIGN §2 item 9).
-
-    With `now`, also which bureaus still to go can no longer hold it (`stalled`): one whose
-    sessions on the case, and their substitutes, are all over without being held; one with none
-    planned when the case's fiscal year ends within LAST_CHANCE."""
-    everything = await uow.sessions.for_case(case.id)
-    sessions = [s for s in everything if s.kind == "official"]
-    substitutes = await uow.sessions.substitutes_of([s.id for s in sessions if s.status == "cancelled"])
-    held_substitutes = {s.substitute_of_id for s in substitutes if s.status in HELD_STATUSES}
-    live_substitutes = {s.substitute_of_id for s in substitutes if s.status in LIVE_STATUSES}
-    done = {s.bureau for s in sessions if s.status in HELD_STATUSES or s.id in held_substitutes}
-    order = [b.code for b in bureaus()]
-    to_go = [code for code in order if code not in done]
-    stalled: dict[str, str] = {}
-    if now is not None and sessions:
-        first = min(s.starts_at for s in sessions)
-        year_end = fiscal_year_bounds(fiscal_year_of(first, tz), tz)[1]
-        for code in to_go:
-            tried = [s for s in sessions if s.bureau == code]
-            if any(s.status in LIVE_STATUSES or s.id in live_substitutes for s in tried):
-                continue  # still on its way
-            if tried:
-                stalled[code] = "called_off"
-            elif now >= year_end - LAST_CHANCE:
-                stalled[code] = "no_time"
-    return PublishCheck(case, [code for code in order if code in done], to_go, case.published_at is not None,
-                        self_run=bool(everything) and all(s.kind == "self_run" for s in everything),
-                        stalled=stalled)
 
 
 async def secretariat_of(uow: UnitOfWork, secretariat: frozenset[str]) -> list[str]:

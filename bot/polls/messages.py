@@ -6,7 +6,7 @@ from bot.core.i18n import t
 from bot.delivery.renderers import Message, RenderContext
 from bot.kit import escape
 from bot.polls import blocks
-from bot.polls import service as polls
+from bot.polls import views
 from storage.models import DatePoll
 
 
@@ -20,9 +20,9 @@ async def _space_lang(ctx: RenderContext, poll: DatePoll) -> str:
 
 async def _table_message(ctx: RenderContext, poll: DatePoll) -> Message:
     lang = await _space_lang(ctx, poll)
-    table = await polls.table(ctx.uow, poll)
+    table = await views.table(ctx.uow, poll)
     return Message(text=t("polls.table.text", lang, title=escape(poll.title)), channel=ctx.delivery.recipient,
-                   blocks=blocks.build_table(table, polls.note_of(ctx.uow, poll), lang, ctx.deps.tz))
+                   blocks=blocks.build_table(table, views.note_of(ctx.uow, poll), lang, ctx.deps.tz))
 
 
 async def render_table(ctx: RenderContext) -> Message | None:
@@ -35,7 +35,7 @@ async def render_table_refresh(ctx: RenderContext) -> Message | None:
     poll = await ctx.uow.date_polls.get(int(ctx.payload.get("poll_id", 0)))
     if poll is None:
         return None
-    post = (await ctx.uow.outbox.by_dedupe_keys([polls.table_key(poll)])).get(polls.table_key(poll))
+    post = (await ctx.uow.outbox.by_dedupe_keys([views.table_key(poll)])).get(views.table_key(poll))
     if post is None or not (post.slack_channel and post.slack_ts):
         return None  # not out yet: it shows the answers of the moment it goes
     message = await _table_message(ctx, poll)
@@ -46,14 +46,14 @@ async def render_table_refresh(ctx: RenderContext) -> Message | None:
 async def _ballot_message(ctx: RenderContext, poll: DatePoll) -> Message:
     user_id = ctx.delivery.recipient
     lang = await ctx.uow.coordinators.lang_of(user_id)
-    table = await polls.table(ctx.uow, poll)
+    table = await views.table(ctx.uow, poll)
     return Message(text=t("polls.ballot.text", lang, title=escape(poll.title)),
-                   blocks=blocks.build_ballot(table, user_id, polls.note_of(ctx.uow, poll), lang, ctx.deps.tz))
+                   blocks=blocks.build_ballot(table, user_id, views.note_of(ctx.uow, poll), lang, ctx.deps.tz))
 
 
 async def render_ballot(ctx: RenderContext) -> Message | None:
     """The member's own DM with the poll's selects; not owed once the poll closed or they left the group."""
-    poll = await polls.ballot_of(ctx.uow, int(ctx.payload.get("poll_id", 0)), ctx.delivery.recipient)
+    poll = await views.ballot_of(ctx.uow, int(ctx.payload.get("poll_id", 0)), ctx.delivery.recipient)
     if poll is None or poll.status != "open":
         return None
     return await _ballot_message(ctx, poll)
@@ -61,10 +61,10 @@ async def render_ballot(ctx: RenderContext) -> Message | None:
 
 async def render_ballot_refresh(ctx: RenderContext) -> Message | None:
     """That DM brought up to date in place (chat.update): the member's answers, or the poll closed."""
-    poll = await polls.ballot_of(ctx.uow, int(ctx.payload.get("poll_id", 0)), ctx.delivery.recipient)
+    poll = await views.ballot_of(ctx.uow, int(ctx.payload.get("poll_id", 0)), ctx.delivery.recipient)
     if poll is None:
         return None
-    key = polls.ballot_key(poll, ctx.delivery.recipient)
+    key = views.ballot_key(poll, ctx.delivery.recipient)
     post = (await ctx.uow.outbox.by_dedupe_keys([key])).get(key)
     if post is None or not (post.slack_channel and post.slack_ts):
         return None  # not out yet (it shows the answers of the moment it goes), or never sent
@@ -75,7 +75,7 @@ async def render_ballot_refresh(ctx: RenderContext) -> Message | None:
 
 async def render_nudge(ctx: RenderContext) -> Message | None:
     """Once, to a member still silent: skipped if they answered meanwhile or the poll closed."""
-    poll = await polls.still_silent(ctx.uow, int(ctx.payload.get("poll_id", 0)), ctx.delivery.recipient)
+    poll = await views.still_silent(ctx.uow, int(ctx.payload.get("poll_id", 0)), ctx.delivery.recipient)
     group = await ctx.uow.study_groups.get(poll.group_id) if poll else None
     if poll is None or group is None or not group.channel_id:
         return None
@@ -97,7 +97,7 @@ async def render_decided(ctx: RenderContext) -> Message | None:
     if poll is None or slot is None:
         return None
     lang = await _space_lang(ctx, poll)
-    table = await polls.table(ctx.uow, poll)
+    table = await views.table(ctx.uow, poll)
     session = await ctx.uow.sessions.get(poll.session_id) if poll.session_id else None
     return Message(text=t("polls.decided.text", lang, title=escape(poll.title)), channel=ctx.delivery.recipient,
                    blocks=blocks.build_decided(poll, slot, table.line(slot.id), session, lang, ctx.deps.tz))

@@ -21,8 +21,8 @@ from bot.core.refusal import Refusal
 from bot.delivery import outbox
 from bot.delivery.kinds import DeliveryKind
 from bot.people.results import Actor
-from bot.polls.results import (ANSWERS, MAX_SLOTS, MIN_SLOTS, NOTE_MAX, TITLE_MAX, PollClosed, PollDraft, PollTable,
-                               SlotLine)
+from bot.polls.views import ballot_key, members_of, table, table_key
+from bot.polls.results import ANSWERS, MAX_SLOTS, MIN_SLOTS, NOTE_MAX, TITLE_MAX, PollClosed, PollDraft, PollTable
 from bot.study_groups import service as study_groups
 from bot.study_groups.results import Proposal
 from storage.models import DatePoll, StudyGroup
@@ -99,10 +99,6 @@ async def check_may_poll(uow: UnitOfWork, actor: Actor) -> list[StudyGroup]:
     return groups
 
 
-async def _members(uow: UnitOfWork, group_id: int) -> list[str]:
-    return [m.user_id for m in await uow.study_groups.members(group_id, "accepted")]
-
-
 async def create_poll(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor, draft: PollDraft) -> DatePoll:
     """The poll, its table posted to the group's space, the same selects to each member by DM, and one
     nudge per silent member a day later (all through the outbox, paced like every other DM)."""
@@ -116,7 +112,7 @@ async def create_poll(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor
     await outbox.enqueue(uow, kind=DeliveryKind.POLL_TABLE, recipient=group.channel_id, due_at=now,
                          dedupe_key=table_key(poll), now=now, payload={"poll_id": poll.id})
     nudge_at = study_groups.next_sensible_time(now + NUDGE_AFTER, tz)
-    for user_id in await _members(uow, group.id):
+    for user_id in await members_of(uow, group.id):
         await outbox.enqueue(uow, kind=DeliveryKind.POLL_BALLOT, recipient=user_id, due_at=now,
                              dedupe_key=ballot_key(poll, user_id),
                              now=now, payload={"poll_id": poll.id})
@@ -126,39 +122,6 @@ async def create_poll(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor
     await uow.audit.record(now, actor.user_id, "poll.create", "ok", target=poll.code, group=group.code,
                            slots=len(draft.starts))
     return poll
-
-
-def table_key(poll: DatePoll) -> str:
-    return f"poll:{poll.id}:table"
-
-
-def ballot_key(poll: DatePoll, user_id: str) -> str:
-    return f"poll:{poll.id}:ballot:{user_id}"
-
-
-def note_of(uow: UnitOfWork, poll: DatePoll) -> str:
-    return uow.cipher.decrypt(poll.note_encrypted).decode() if poll.note_encrypted else ""
-
-
-async def table(uow: UnitOfWork, poll: DatePoll) -> PollTable:
-    """Per slot who answered ○ △ ×, and the best slot (most ○, then △, then fewest ×, then earliest)."""
-    lines = [SlotLine(slot) for slot in await uow.date_polls.slots(poll.id)]
-    by_slot = {line.slot.id: line for line in lines}
-    for answer in await uow.date_polls.answers(poll.id):
-        line = by_slot.get(answer.slot_id)
-        if line is not None and answer.answer in ANSWERS:
-            getattr(line, answer.answer).append(answer.user_id)
-    group = await uow.study_groups.get(poll.group_id)
-    return PollTable(poll=poll, group=group, lines=lines, members=await _members(uow, poll.group_id),
-                     best_slot_id=best_slot(lines))
-
-
-def best_slot(lines: list[SlotLine]) -> int | None:
-    candidates = [line for line in lines if line.yes or line.maybe]
-    if not candidates:
-        return None
-    # max() keeps the first of equals: slots are in time order, so the earliest wins a tie.
-    return max(candidates, key=lambda line: line.score).slot.id
 
 
 async def _open_poll(uow: UnitOfWork, poll_id: int, *, lock: bool = False) -> DatePoll:
@@ -178,7 +141,7 @@ async def answer(uow: UnitOfWork, now: datetime, actor: Actor, poll_id: int, slo
     if choice not in ANSWERS or source not in SOURCES:
         raise PollError("polls.error.bad_answer")
     poll = await _open_poll(uow, poll_id)
-    if actor.user_id not in await _members(uow, poll.group_id):
+    if actor.user_id not in await members_of(uow, poll.group_id):
         await uow.audit.record(now, actor.user_id, "poll.answer", "refused", target=poll.code)
         raise PollError("polls.error.not_member")
     if slot_id not in {slot.id for slot in await uow.date_polls.slots(poll.id)}:
@@ -263,7 +226,7 @@ async def close_poll(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor,
     group = await uow.study_groups.get(poll.group_id)
     session = result = None
     if outcome == "session":
-        members = await _members(uow, poll.group_id)
+        members = await members_of(uow, poll.group_id)
         capacity = min(SELF_RUN_MAX_CAPACITY, max(study_groups.PROPOSAL_MIN_PARTICIPANTS, len(members)))
         theme = (group.themes or ["other"])[0] if group else "other"
         proposal = Proposal(title=poll.title, theme=theme, place=None, start=slot.starts_at, capacity=capacity)
@@ -282,7 +245,7 @@ async def close_poll(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor,
         await outbox.enqueue(uow, kind=DeliveryKind.POLL_DECIDED, recipient=group.channel_id, due_at=now,
                              dedupe_key=f"poll:{poll.id}:decided", now=now, payload={"poll_id": poll.id})
     await _enqueue_refresh(uow, now, poll, now, f"poll:{poll.id}:refresh:closed")
-    for user_id in await _members(uow, poll.group_id):  # each DM shows the poll closed, its selects gone
+    for user_id in await members_of(uow, poll.group_id):  # each DM shows the poll closed, its selects gone
         await outbox.enqueue(uow, kind=DeliveryKind.POLL_BALLOT_REFRESH, recipient=user_id, due_at=now, now=now,
                              dedupe_key=f"{ballot_key(poll, user_id)}:closed", payload={"poll_id": poll.id})
     await uow.audit.record(now, actor.user_id, "poll.close", "ok", target=poll.code, decided=outcome,
@@ -290,19 +253,3 @@ async def close_poll(uow: UnitOfWork, now: datetime, tz: ZoneInfo, actor: Actor,
     return PollClosed(poll, slot, session, result)
 
 
-async def ballot_of(uow: UnitOfWork, poll_id: int, user_id: str) -> DatePoll | None:
-    """The poll, if the person is (still) a member of its group: their DM with its selects is owed."""
-    poll = await uow.date_polls.get(poll_id)
-    if poll is None or user_id not in await _members(uow, poll.group_id):
-        return None
-    return poll
-
-
-async def still_silent(uow: UnitOfWork, poll_id: int, user_id: str) -> DatePoll | None:
-    """The poll, if it is open and the person (still a member) has not answered: a nudge is owed."""
-    poll = await uow.date_polls.get(poll_id)
-    if poll is None or poll.status != "open":
-        return None
-    if user_id not in await _members(uow, poll.group_id) or await uow.date_polls.has_answered(poll.id, user_id):
-        return None
-    return poll

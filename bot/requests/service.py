@@ -15,8 +15,7 @@ from bot.delivery import outbox
 from bot.delivery.kinds import DeliveryKind
 from bot.people.results import Actor
 from bot.people.service import require_admin
-from bot.requests.results import (NOTE_MAX, OPEN_STATES, REASON_MAX, STATES, TITLE_MAX, RequestLine,
-                                 approval_given)
+from bot.requests.results import NOTE_MAX, OPEN_STATES, REASON_MAX, STATES, TITLE_MAX, RequestLine
 from bot.sessions.cases import create_case
 from config.reference import find_theme
 from storage.models import CaseRequest, Material
@@ -172,12 +171,6 @@ async def material_arrived(uow: UnitOfWork, now: datetime, material: Material) -
         await outbox.enqueue(uow, kind=DeliveryKind.CASE_REQUEST_REVIEW, recipient=user, due_at=now,
                              dedupe_key=_key(request, "review", f"M{material.id}", user), now=now,
                              payload={"request_id": request.id, "material_id": material.id})
-
-
-async def approved_for_release(uow: UnitOfWork, material: Material) -> bool:
-    """The release gate the materials service asks: see results.approval_given."""
-    request = await uow.case_requests.for_case(material.case_id)
-    return approval_given(request.status if request else None, request.material_id if request else None, material.id)
 
 
 async def review_target(uow: UnitOfWork, now: datetime, actor: Actor, code: str,

@@ -22,7 +22,7 @@ from bot.sessions.service import waitlist_position
 from bot.sessions.results import SessionSummary
 from bot.surveys.definitions import survey_title
 from bot.surveys.report import MIN_CELL, response_bureau
-from bot.surveys.service import answered as surveys_answered
+from bot.surveys.views import answered as surveys_answered
 from bot.surveys.service import dialog_started as surveys_started
 from bot.review.results import (breakdown_text, SessionRow, MaterialToRead, SurveyToAnswer, MyStudyGroup, CoordinatorHome,
                                 StaffHome, MaterialVersion, LecturerCase, LecturerHome, BureauGlance,
@@ -31,7 +31,8 @@ from bot.review.results import (breakdown_text, SessionRow, MaterialToRead, Surv
 from config.reference import bureaus, find_theme, themes
 from storage.models import Case, CaseSession, Material, SurveyRun
 from storage.uow import UnitOfWork
-from bot.materials.service import RELEASE_STATUSES, releasable_material, bureaus_done
+from bot.materials.results import RELEASE_STATUSES
+from bot.materials.views import bureaus_done, releasable_material
 from bot.surveys.chart import japanese_font
 
 SEAT_STATUSES = ("confirmed", "attended")

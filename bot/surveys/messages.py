@@ -6,7 +6,7 @@ from bot.surveys.blocks import build_closed_notice, build_invitation, build_merg
 from bot.delivery.renderers import Message, RenderContext
 from bot.core.i18n import t
 from bot.surveys.definitions import Survey, load_survey
-from bot.surveys.service import answered, closed_report
+from bot.surveys.views import answered, closed_report
 from bot.core.timefmt import format_datetime
 from storage.models import SurveyRun
 

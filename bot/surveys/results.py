@@ -11,6 +11,8 @@ from bot.surveys.dialog import Outcome, Progress
 from bot.surveys.report import SurveyReport
 from storage.models import SurveyRun
 
+POST_SESSION_SURVEY = "post_session"  # the survey sent after each session (config/surveys/)
+
 
 @dataclass(frozen=True)
 class RunStarted:

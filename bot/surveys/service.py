@@ -40,16 +40,14 @@ from bot.surveys import dialog
 from bot.surveys.definitions import Survey, load_survey
 from bot.surveys.dialog import Outcome, Progress
 from bot.surveys.exports import report_json
-from bot.surveys.report import (MIN_CELL, RESPONSE_BUREAU_KEY, SessionAnswers, SurveyReport, YearSummary, breakdown,
-                                response_bureau, summarise_year, tally)
-from bot.core.timefmt import JST, fiscal_year_bounds, fiscal_year_of, format_datetime
-from bot.surveys.results import RunStarted, DialogStatus, Step, DialogState, RunReport, SessionMerge
-from config.reference import bureaus
+from bot.surveys.report import MIN_CELL, RESPONSE_BUREAU_KEY, SurveyReport, YearSummary, response_bureau
+from bot.core.timefmt import JST, fiscal_year_of, format_datetime
+from bot.surveys.results import POST_SESSION_SURVEY, RunStarted, DialogStatus, Step, DialogState, RunReport
+from bot.surveys.views import decode_progress, summarise, tally_run, with_merge
 from storage.models import CaseSession, FanoutBatch, SurveyRun
 from storage.uow import UnitOfWork
 
 PLANNING_SURVEY = "planning"
-POST_SESSION_SURVEY = "post_session"
 PLANNING_OPEN_FOR = timedelta(days=14)
 POST_SESSION_OPEN_FOR = timedelta(days=7)
 # Responses are written this many at a time at least (the run's close writes what is left).
@@ -233,7 +231,7 @@ async def active_dialog(uow: UnitOfWork, now: datetime,
         run = await uow.surveys.run(row.run_id)
         if run is None or run.deadline_at <= now:
             continue
-        progress = _decode(uow, row)
+        progress = decode_progress(uow, row)
         survey = load_survey(run.survey_id)
         if dialog.current_question(survey, progress) is not None and not progress.paused:
             return run, survey, progress
@@ -253,7 +251,7 @@ async def dialog_started(uow: UnitOfWork, run_id: int, user_id: str) -> bool:
     row = await uow.surveys.progress(run_id, user_id)
     if row is None:
         return False
-    progress = _decode(uow, row)
+    progress = decode_progress(uow, row)
     return progress.step > 0 or bool(progress.answers) or progress.paused
 
 
@@ -310,7 +308,7 @@ async def _checked(uow: UnitOfWork, now: datetime, user_id: str,
     if invite is None:
         raise SurveyError("survey_runs.error.not_invited", code=run.code)
     survey = load_survey(run.survey_id)
-    if invite.completed or (row is not None and _decode(uow, row).done):
+    if invite.completed or (row is not None and decode_progress(uow, row).done):
         return run, survey, DialogStatus.COMPLETED  # written, or waiting for its batch
     if run.status != "open" or run.deadline_at <= now:
         return run, survey, DialogStatus.CLOSED
@@ -335,19 +333,6 @@ async def _save_progress(uow: UnitOfWork, now: datetime, run: SurveyRun, user_id
     await uow.flush()
 
 
-def _decode(uow: UnitOfWork, row) -> Progress:
-    return Progress.model_validate(uow.cipher.decrypt_json(row.state_encrypted))
-
-
-async def answered(uow: UnitOfWork, run_id: int, user_id: str) -> bool:
-    """The person finished this run: their response is written, or waits for its batch."""
-    invite = await uow.surveys.invite(run_id, user_id)
-    if invite is not None and invite.completed:
-        return True
-    row = await uow.surveys.progress(run_id, user_id)
-    return row is not None and _decode(uow, row).done
-
-
 async def _complete(uow: UnitOfWork, now: datetime, run: SurveyRun, user_id: str, progress: Progress) -> None:
     """The dialog is finished: it waits, encrypted and still the person's own, for its batch.
     The invite stays as it was until the batch is written, so nothing in the file changes but
@@ -366,7 +351,7 @@ async def write_due_batch(uow: UnitOfWork, run_id: int) -> int:
         return 0
     closing = run.status == "closed"
     finished = [(row.user_id, progress) for row in await uow.surveys.run_progress(run.id)
-                if (progress := _decode(uow, row)).done]
+                if (progress := decode_progress(uow, row)).done]
     if not finished or (len(finished) < BATCH_SIZE and not closing):
         return 0
     survey = load_survey(run.survey_id)
@@ -438,23 +423,6 @@ async def next_survey_deadline(uow: UnitOfWork, now: datetime) -> datetime | Non
 # --- reports and exports -----------------------------------------------------------------------------
 
 
-async def tally_run(uow: UnitOfWork, run: SurveyRun) -> RunReport:
-    """Decrypt and count every response of the run (one pass each)."""
-    survey = load_survey(run.survey_id)
-    rows = await uow.surveys.responses(run.id)
-    decrypt = uow.cipher.decrypt_json
-    answers = []
-    groups: dict[str, list[dict]] = {}
-    for stored_bureau, blob in rows:
-        answer = decrypt(blob)
-        bureau = answer.pop(RESPONSE_BUREAU_KEY, None) or stored_bureau  # see report.response_bureau
-        answers.append(answer)
-        if bureau:
-            groups.setdefault(bureau, []).append(answer)
-    report = tally(survey, answers, await uow.surveys.count_invites(run.id))
-    return RunReport(run, survey, report, breakdown(survey, groups))
-
-
 async def run_report(uow: UnitOfWork, now: datetime, actor: Actor, code: str) -> RunReport:
     """`admin report R1` (or `S1`, its session's post-session survey): admins; bureau staff for
     runs of their own bureau's sessions."""
@@ -468,34 +436,10 @@ async def run_report(uow: UnitOfWork, now: datetime, actor: Actor, code: str) ->
         raise SurveyError("survey_runs.error.not_yours", code=run.code)
     result = await tally_run(uow, run)
     if run.survey_id == POST_SESSION_SURVEY and 0 < result.report.respondents < MIN_CELL:
-        result = await _with_merge(uow, result)
+        result = await with_merge(uow, result)
     await uow.audit.record(now, actor.user_id, "survey.report", "ok", target=run.code,
                            respondents=result.report.respondents)
     return result
-
-
-async def closed_report(uow: UnitOfWork, run_id: int,
-                        tz: ZoneInfo = JST) -> tuple[RunReport, str | None, str | None] | None:
-    """A closed run's figures for the secretariat's notice: (report, session code, its bureau)."""
-    run = await uow.surveys.run(run_id)
-    if run is None or run.status != "closed":
-        return None
-    result = await tally_run(uow, run)
-    item = await uow.sessions.get(run.session_id) if run.session_id is not None else None
-    if item is not None and 0 < result.report.respondents < MIN_CELL:
-        result = await _with_merge(uow, result, tz)
-    return result, item.code if item else None, item.bureau if item else None
-
-
-async def _with_merge(uow: UnitOfWork, result: RunReport, tz: ZoneInfo = JST) -> RunReport:
-    """A small session's report says where its answers are counted instead."""
-    year = fiscal_year_of(result.run.opens_at, tz)
-    summary = await _summarise(uow, year, tz)
-    line = next((line for line in summary.sessions if line.run_code == result.run.code), None)
-    if line is None:
-        return result
-    return RunReport(result.run, result.survey, result.report, result.by_bureau,
-                     merge=SessionMerge(year, line.shown, line.bureau))
 
 
 # --- the yearly summary --------------------------------------------------------------------------------
@@ -507,31 +451,10 @@ async def year_summary(uow: UnitOfWork, now: datetime, actor: Actor, fiscal_year
     year (the current one by default), per bureau where 5 or more answered; small sessions merged."""
     await require_admin(uow, now, actor, "survey.summary", refusal=SurveyError)
     year = fiscal_year if fiscal_year is not None else fiscal_year_of(now, tz)
-    summary = await _summarise(uow, year, tz)
+    summary = await summarise(uow, year, tz)
     await uow.audit.record(now, actor.user_id, "survey.summary", "ok", target=f"FY{year}",
                            respondents=summary.total.respondents)
     return summary
-
-
-async def _summarise(uow: UnitOfWork, fiscal_year: int, tz: ZoneInfo) -> YearSummary:
-    start, end = fiscal_year_bounds(fiscal_year, tz)
-    runs = await uow.surveys.runs_opening_between(POST_SESSION_SURVEY, start, end)
-    run_ids = [run.id for run in runs]
-    items = await uow.sessions.many([run.session_id for run in runs if run.session_id is not None])
-    invited = await uow.surveys.count_invites_of_runs(run_ids)
-    answers: dict[int, list[dict]] = {}
-    for run_id, stored_bureau, blob in await uow.surveys.responses_of_runs(run_ids):
-        answer, _ = response_bureau(uow.cipher.decrypt_json(blob), stored_bureau)
-        answers.setdefault(run_id, []).append(answer)
-    known = {bureau.code for bureau in bureaus()}
-    sessions = []
-    # In the sessions' order (S1, S2…), whenever each survey was sent.
-    for run in sorted(runs, key=lambda run: (run.session_id or 0, run.id)):
-        item = items.get(run.session_id) if run.session_id is not None else None
-        bureau = item.bureau if item is not None and item.bureau in known else None
-        sessions.append(SessionAnswers(run.code, item.code if item is not None else None, bureau,
-                                       invited.get(run.id, 0), tuple(answers.get(run.id, ()))))
-    return summarise_year(load_survey(POST_SESSION_SURVEY), fiscal_year, sessions)
 
 
 async def _run_named(uow: UnitOfWork, code: str) -> SurveyRun:

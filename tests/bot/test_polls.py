@@ -12,7 +12,8 @@ from bot.local.slack.blockkit import validate_message_blocks, validate_view
 from bot.local.slack.escaping import mrkdwn_texts, text_faults
 from bot.polls import blocks
 from bot.polls.results import PollTable, SlotLine
-from bot.polls.service import MAX_SLOTS, PollFieldError, PollForm, best_slot, validate_poll
+from bot.polls.service import MAX_SLOTS, PollFieldError, PollForm, validate_poll
+from bot.polls.views import best_slot
 from bot.privacy.results import TOMBSTONE_PREFIX
 from storage.models import CaseSession, DatePoll, DatePollSlot, StudyGroup
 

@@ -18,6 +18,7 @@ from bot.delivery.renderers import RenderContext
 from bot.surveys import messages as survey_messages
 from bot.people import service as people
 from bot.surveys import service as surveys
+from bot.surveys import views as survey_views
 from bot.people.results import Actor
 from bot.surveys.service import SurveyError
 from bot.surveys.results import DialogStatus, Step
@@ -167,8 +168,8 @@ async def test_finished_dialogs_wait_for_a_batch_of_five_written_in_one_transact
         # Finished, and still waiting: no response, no completed invite, the dialog kept (encrypted).
         assert await uow.surveys.responses(run.id) == []
         assert not [u for u in users if (await uow.surveys.invite(run.id, u)).completed]
-        assert all([await surveys.answered(uow, run.id, u) for u in users[:-1]])
-        assert not await surveys.answered(uow, run.id, users[-1])
+        assert all([await survey_views.answered(uow, run.id, u) for u in users[:-1]])
+        assert not await survey_views.answered(uow, run.id, users[-1])
     assert again.outcome is Outcome.IGNORED and restart.status is DialogStatus.COMPLETED
 
     await answer(uow_factory, now, users[-1], code, NOT_NEEDED)  # the fifth: the batch is written
@@ -239,7 +240,7 @@ async def test_people_finishing_at_once_are_written_in_whole_batches(uow_factory
     async with uow_factory() as uow:
         run = await uow.surveys.run_by_code(code)
         completed = [u for u in users if (await uow.surveys.invite(run.id, u)).completed]
-        waiting = [u for u in users if await surveys.answered(uow, run.id, u) and u not in completed]
+        waiting = [u for u in users if await survey_views.answered(uow, run.id, u) and u not in completed]
     # Two whole batches written (in whatever grouping the race made), the rest waiting.
     assert await response_count(uow_factory) == len(completed) == 2 * surveys.BATCH_SIZE
     assert len(waiting) == surveys.BATCH_SIZE - 1
@@ -330,7 +331,7 @@ async def test_the_bureau_is_inside_the_ciphertext_and_the_breakdown_counts_ever
     async with uow_factory() as uow:
         stored = await uow.surveys.responses(run.id)
         inside = sorted(uow.cipher.decrypt_json(blob)["@bureau"] for _, blob in stored)
-        result = await surveys.tally_run(uow, run)
+        result = await survey_views.tally_run(uow, run)
     # Nothing in clear beside a response: the same (no bureau) whoever finished when.
     assert {bureau for bureau, _ in stored} == {None}
     assert inside == ["osaka"] * 2 + ["tokyo"] * len(tokyo)

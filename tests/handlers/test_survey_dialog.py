@@ -11,6 +11,7 @@ from bot import ids
 from bot.local import seed
 from bot.surveys.blocks import survey_value
 from bot.surveys import service as surveys
+from bot.surveys import views as survey_views
 from bot.surveys.definitions import load_survey
 from bot.surveys.report import render_text
 from tests.bot.surveys.seed_data import drive_seed_respondents, seed_tables
@@ -388,7 +389,7 @@ async def test_help_typed_during_a_text_question_is_not_the_answer_and_cancel_pa
     assert "ご回答ありがとうございました" in texts(ws.fake.dm_messages(user)[-1:])
     async with ws.deps.uow() as uow:
         run = await uow.surveys.run_by_code(code)
-        assert await surveys.answered(uow, run.id, user)  # finished; written with its batch
+        assert await survey_views.answered(uow, run.id, user)  # finished; written with its batch
 
 
 async def test_the_cancel_button_pauses_the_dialog_in_place(ws):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.people.results import Actor
 from bot.polls import service as polls
+from bot.polls import views as poll_views
 from bot.polls.results import PollDraft
 from storage.models import DatePollAnswer, Delivery, StudyGroup
 
@@ -44,9 +45,9 @@ async def test_a_poll_posts_its_table_and_owes_one_nudge_per_silent_member(uow_f
         nudge_at = rows[3].due_at.astimezone(JST)
         assert nudge_at == datetime(2027, 4, 2, 11, 0, tzinfo=JST)  # a day later, a Friday in office hours
         stored = await uow.date_polls.get(poll.id)
-        assert b"\xe7\xa7\x98" not in stored.note_encrypted and polls.note_of(uow, stored) == "秘密のメモ"
-        assert await polls.still_silent(uow, poll.id, "UMEM1") is not None
-        assert await polls.still_silent(uow, poll.id, "UINVITED") is None  # not a member
+        assert b"\xe7\xa7\x98" not in stored.note_encrypted and poll_views.note_of(uow, stored) == "秘密のメモ"
+        assert await poll_views.still_silent(uow, poll.id, "UMEM1") is not None
+        assert await poll_views.still_silent(uow, poll.id, "UINVITED") is None  # not a member
 
 
 async def test_presses_at_once_leave_one_answer_per_person_and_slot(uow_factory):
@@ -62,9 +63,9 @@ async def test_presses_at_once_leave_one_answer_per_person_and_slot(uow_factory)
     async with uow_factory() as uow:
         answers = list(await uow.session.scalars(select(DatePollAnswer)))
         assert len({(a.slot_id, a.user_id) for a in answers}) == len(answers) == 6
-        table = await polls.table(uow, await uow.date_polls.get(poll.id))
+        table = await poll_views.table(uow, await uow.date_polls.get(poll.id))
         assert table.unanswered == []
-        assert await polls.still_silent(uow, poll.id, "UMEM1") is None  # answered: no nudge owed
+        assert await poll_views.still_silent(uow, poll.id, "UMEM1") is None  # answered: no nudge owed
         refreshes = list(await uow.session.scalars(select(Delivery).where(Delivery.kind == "poll_table_refresh")))
         assert len(refreshes) == 1  # twenty presses in one window: one update
 
@@ -87,7 +88,7 @@ async def test_outsiders_cannot_answer_and_only_the_organiser_closes(uow_factory
             select(Delivery).where(Delivery.kind.in_(("poll_reminder", "poll_decided"))).order_by(Delivery.due_at))]
         assert kinds == [("poll_decided", NOW), ("poll_reminder", STARTS[0] - timedelta(days=1)),
                          ("poll_reminder", STARTS[0] - timedelta(hours=1))]
-        assert await polls.still_silent(uow, poll.id, "UMEM1") is None  # closed: no nudge owed
+        assert await poll_views.still_silent(uow, poll.id, "UMEM1") is None  # closed: no nudge owed
     with pytest.raises(polls.PollError) as err:
         async with uow_factory() as uow:
             await polls.answer(uow, NOW, Actor("UMEM1"), poll.id, slots[0], "yes")

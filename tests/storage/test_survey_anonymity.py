@@ -22,6 +22,7 @@ from bot.local import seed
 from bot.core.clock import ManualClock
 from bot.local.workspace import LocalWorkspace
 from bot.surveys import service as surveys
+from bot.surveys import views as survey_views
 from storage.crypto import Cipher, generate_key
 from storage.db import wipe_owed
 from storage.models import Base
@@ -313,7 +314,7 @@ async def test_six_finishing_one_after_another_cannot_be_tied_to_their_responses
         snapshots.append(await snapshot())
         async with ws.deps.uow() as uow:
             closed = await uow.surveys.run(run.id)
-            report = (await surveys.tally_run(uow, closed))
+            report = (await survey_views.tally_run(uow, closed))
         assert closed.status == "closed" and report.report.respondents == len(order)
         # With the key, the breakdown still counts every response by bureau.
         assert {b: r.respondents for b, r in report.by_bureau.items()} == {"tokyo": 5, "osaka": 1}
