@@ -38,6 +38,23 @@ async def deliveries(ws, kind: str) -> list[Delivery]:
         return list(await uow.session.scalars(select(Delivery).where(Delivery.kind == kind).order_by(Delivery.id)))
 
 
+async def full_with_a_facilitator(ws) -> list[str]:
+    """S1 for two, with a facilitator, and three who join it (the third waitlisted)."""
+    await plan(ws, capacity=2, extra=f" facilitator=<@{seed.STAFF_TOKYO}>")
+    joiners = await add_coordinators(ws, 3)
+    for user in joiners:
+        await ws.driver.command(user, "join S1")
+    return joiners
+
+
+async def check_in_sheet(ws) -> dict:
+    """On the day itself (15 May 12:05), the check-in sheet the facilitator opens from their groups message."""
+    await ws.advance(PAST_DEADLINE + timedelta(days=13, hours=19))
+    groups = [m for m in ws.fake.dm_messages(seed.STAFF_TOKYO) if ids.SESSION_ROSTER in str(m.get("blocks"))][-1]
+    await ws.driver.press(seed.STAFF_TOKYO, groups, ids.SESSION_ROSTER)
+    return ws.fake.dm_messages(seed.STAFF_TOKYO)[-1]
+
+
 def change_notices(ws, user: str) -> list[dict]:
     return [m for m in ws.fake.dm_messages(user) if "内容が変わりました" in texts([m])]
 
@@ -124,10 +141,7 @@ async def test_admin_message_reaches_every_registrant_and_says_how_many(ws):
 
 
 async def test_the_facilitator_hears_of_roster_changes_after_the_deadline(ws):
-    await plan(ws, capacity=2, extra=f" facilitator=<@{seed.STAFF_TOKYO}>")
-    first, second, third = await add_coordinators(ws, 3)
-    for user in (first, second, third):
-        await ws.driver.command(user, "join S1")
+    first, second, third = await full_with_a_facilitator(ws)
     await ws.advance(PAST_DEADLINE)
     told_before = [m for m in ws.fake.dm_messages(seed.STAFF_TOKYO) if "締切後に変わりました" in texts([m])]
     assert told_before == []  # joins before the deadline are no news: the groups come at the deadline
@@ -161,14 +175,8 @@ async def test_announcing_again_invites_only_those_not_yet_invited(ws):
 
 
 async def test_the_check_in_sheet_follows_presses_with_undo_and_walk_ins_join_the_groups(ws):
-    await plan(ws, capacity=2, extra=f" facilitator=<@{seed.STAFF_TOKYO}>")
-    first, second, walk_in = await add_coordinators(ws, 3)
-    for user in (first, second, walk_in):
-        await ws.driver.command(user, "join S1")  # the third is waitlisted
-    await ws.advance(PAST_DEADLINE + timedelta(days=13, hours=19))  # 15 May 12:05, the day itself
-    groups = [m for m in ws.fake.dm_messages(seed.STAFF_TOKYO) if ids.SESSION_ROSTER in str(m.get("blocks"))][-1]
-    await ws.driver.press(seed.STAFF_TOKYO, groups, ids.SESSION_ROSTER)
-    sheet = ws.fake.dm_messages(seed.STAFF_TOKYO)[-1]
+    first, second, walk_in = await full_with_a_facilitator(ws)  # the third is waitlisted
+    sheet = await check_in_sheet(ws)
     channel, ts = sheet["channel"], sheet["ts"]
     assert "出席 " not in texts([sheet])  # nobody checked in yet
 
@@ -205,14 +213,8 @@ async def test_undoing_the_check_in_of_someone_waitlisted_gives_back_their_place
     """A waitlisted person checked in by mistake, then 取消: back on the waitlist, out of the group, the
     session's seats as they were (the undo used to seat anyone registered before the day, over capacity).
     A seat their check-in held while someone left goes to the waitlist once it is undone."""
-    await plan(ws, capacity=2, extra=f" facilitator=<@{seed.STAFF_TOKYO}>")
-    first, second, third = await add_coordinators(ws, 3)
-    for user in (first, second, third):
-        await ws.driver.command(user, "join S1")  # the third is waitlisted
-    await ws.advance(PAST_DEADLINE + timedelta(days=13, hours=19))  # 15 May 12:05, the day itself
-    groups = [m for m in ws.fake.dm_messages(seed.STAFF_TOKYO) if ids.SESSION_ROSTER in str(m.get("blocks"))][-1]
-    await ws.driver.press(seed.STAFF_TOKYO, groups, ids.SESSION_ROSTER)
-    sheet = ws.fake.dm_messages(seed.STAFF_TOKYO)[-1]
+    first, second, third = await full_with_a_facilitator(ws)  # the third is waitlisted
+    sheet = await check_in_sheet(ws)
     channel, ts = sheet["channel"], sheet["ts"]
 
     async def statuses() -> dict[str, tuple[str, int | None]]:
