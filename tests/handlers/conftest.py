@@ -84,6 +84,12 @@ def texts(messages: list[dict]) -> str:
     return "\n".join(str(m.get("text", "")) + str(m.get("blocks", "")) for m in messages)
 
 
+async def reply_to(ws: LocalWorkspace, user: str, command: str) -> str:
+    """What `user` was answered (the last message only they see) when they typed `/jirei command`."""
+    await ws.driver.command(user, command)
+    return texts(ws.fake.ephemerals(user)[-1:])
+
+
 async def announced(ws: LocalWorkspace) -> None:
     """Every session planned so far is announced (sessions are invisible and unjoinable until then);
     for tests whose subject is not the announcement itself, so no invitations are sent."""

@@ -12,7 +12,7 @@ from bot.delivery.kinds import DeliveryKind
 from bot.local import seed
 from bot.sessions import reminders
 from storage.models import Delivery
-from tests.handlers.conftest import add_coordinators, texts
+from tests.handlers.conftest import add_coordinators, reply_to, texts
 
 SESSION = ("admin session new case=C1 bureau={bureau} start=2027-05-15T14:00 minutes=120 capacity={capacity} min=2 "
            'deadline=2027-05-01T17:00 release=2027-05-07T09:00 place="東京出入国在留管理局 5階会議室"')
@@ -33,10 +33,8 @@ async def pending_reminders(ws, user: str) -> list[Delivery]:
 async def test_a_session_is_invisible_and_unjoinable_until_announced(ws):
     await plan(ws)
     user = seed.COORDINATORS[0][0]
-    await ws.driver.command(user, "sessions")
-    assert "S1" not in texts(ws.fake.ephemerals(user)[-1:])
-    await ws.driver.command(user, "join S1")
-    assert "見つかりません" in texts(ws.fake.ephemerals(user)[-1:])
+    assert "S1" not in await reply_to(ws, user, "sessions")
+    assert "見つかりません" in await reply_to(ws, user, "join S1")
     async with ws.deps.uow() as uow:
         assert await uow.registrations.for_session(1) == []
     await ws.driver.command(seed.ADMIN, "admin announce S1")
@@ -87,12 +85,9 @@ async def test_edit_moves_the_session_and_its_reminders_and_tells_the_registrant
     told = texts(ws.fake.dm_messages(first)[-2:])
     assert "変わりました" in told and "東京局 3階" in told and "5月22日" in told
     # the rules of a new session still hold
-    await ws.driver.command(seed.ADMIN, "admin session edit S1 start=2027-04-01T08:00")
-    assert "過去" in texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
-    await ws.driver.command(seed.ADMIN, "admin session edit S1 capacity=2")
-    assert "3 人" in texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
-    await ws.driver.command(seed.ADMIN, "admin session edit S1 bureau=osaka")
-    assert "bureau" in texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
+    assert "過去" in await reply_to(ws, seed.ADMIN, "admin session edit S1 start=2027-04-01T08:00")
+    assert "3 人" in await reply_to(ws, seed.ADMIN, "admin session edit S1 capacity=2")
+    assert "bureau" in await reply_to(ws, seed.ADMIN, "admin session edit S1 bureau=osaka")
 
 
 async def test_cancel_tells_everyone_concerned_and_drops_the_reminders(ws):
@@ -102,8 +97,7 @@ async def test_cancel_tells_everyone_concerned_and_drops_the_reminders(ws):
     for user in joiners:
         await ws.driver.command(user, "join S1")
     assert await pending_reminders(ws, joiners[0])
-    await ws.driver.command(seed.STAFF_TOKYO, "admin session cancel S1 講師の急病のため")
-    assert "申込者 3 人" in texts(ws.fake.ephemerals(seed.STAFF_TOKYO)[-1:])
+    assert "申込者 3 人" in await reply_to(ws, seed.STAFF_TOKYO, "admin session cancel S1 講師の急病のため")
     await ws.run_due()
     for user in joiners:
         told = texts(ws.fake.dm_messages(user)[-1:])
@@ -123,15 +117,13 @@ async def test_cancel_tells_everyone_concerned_and_drops_the_reminders(ws):
     await ws.advance(timedelta(days=60))  # nothing more is sent for it: no reminders, no material, no survey
     assert all("S1" not in texts(ws.fake.dm_messages(u)[-1:]) or "中止" in texts(ws.fake.dm_messages(u)[-1:])
                for u in joiners)
-    await ws.driver.command(seed.ADMIN, "admin session cancel S1")
-    assert "変更・中止できません" in texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
+    assert "変更・中止できません" in await reply_to(ws, seed.ADMIN, "admin session cancel S1")
 
 
 async def test_case_edit_changes_the_case_and_hands_the_reminders_to_the_new_lecturer(ws):
     await plan(ws)
     ws.fake.add_user("UNEWLECT", "講師 新井")
-    await ws.driver.command(seed.ADMIN, 'admin case edit C1 title="受診同行と医療通訳" theme=入管手続 lecturer=<@UNEWLECT>')
-    assert "C1" in texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
+    assert "C1" in await reply_to(ws, seed.ADMIN, 'admin case edit C1 title="受診同行と医療通訳" theme=入管手続 lecturer=<@UNEWLECT>')
     async with ws.deps.uow() as uow:
         case = await uow.cases.get(1)
         item = await uow.sessions.get(1)

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from bot.local import seed
 from bot.surveys.definitions import load_survey
-from tests.handlers.conftest import add_coordinators, announced, texts
+from tests.handlers.conftest import add_coordinators, announced, reply_to, texts
 from tests.handlers.test_survey_dialog import answer_survey
 
 POST = load_survey("post_session")
@@ -75,8 +75,7 @@ async def test_the_yearly_summary_counts_every_answer_and_says_which_sessions_we
     assert "大きい回の感想" not in shown
     assert "満足度 平均" in shown
     # The same year written another way, and the English reply.
-    await ws.driver.command(seed.ADMIN, "admin survey summary year=2027")
-    assert "回答者 17人" in texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
+    assert "回答者 17人" in await reply_to(ws, seed.ADMIN, "admin survey summary year=2027")
     await ws.driver.command(seed.ADMIN, "profile set lang=en")
     await ws.driver.command(seed.ADMIN, "admin survey summary FY2027")
     english = texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
@@ -88,16 +87,11 @@ async def test_the_yearly_summary_counts_every_answer_and_says_which_sessions_we
     report = texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
     assert "回答者 3人" in report and "名古屋の感想" not in report
     assert "2027年度の全国の合計に含めて集計" in report
-    await ws.driver.command(seed.ADMIN, "admin report S2")
-    assert "2027年度の東京の合計に含めて集計" in texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
-    await ws.driver.command(seed.ADMIN, f"admin report {runs['S1']}")
-    assert "合計に含めて集計" not in texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
+    assert "2027年度の東京の合計に含めて集計" in await reply_to(ws, seed.ADMIN, "admin report S2")
+    assert "合計に含めて集計" not in await reply_to(ws, seed.ADMIN, f"admin report {runs['S1']}")
 
 
 async def test_the_summary_is_for_the_secretariat_and_an_empty_year_says_so(ws):
-    await ws.driver.command(seed.STAFF_TOKYO, "admin survey summary")
-    assert "管理者" in texts(ws.fake.ephemerals(seed.STAFF_TOKYO)[-1:])
-    await ws.driver.command(seed.ADMIN, "admin survey summary")
-    assert "送信した参加者アンケートはありません" in texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
-    await ws.driver.command(seed.ADMIN, "admin survey summary someday")
-    assert "someday" in texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
+    assert "管理者" in await reply_to(ws, seed.STAFF_TOKYO, "admin survey summary")
+    assert "送信した参加者アンケートはありません" in await reply_to(ws, seed.ADMIN, "admin survey summary")
+    assert "someday" in await reply_to(ws, seed.ADMIN, "admin survey summary someday")
