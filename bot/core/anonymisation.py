@@ -1114,6 +1114,7 @@ _SAMPLED_KINDS = frozenset({"residence_card", "my_number", "passport", "insuranc
 _SAMPLE_CUE = re.compile(r"例|見本|サンプル|架空|(?i:e\.g\.|for example|looks like|(?<![@./])\b(?:sample|example)\b(?![.@/]))")
 
 
+_TALLY = re.compile(r"正*[一丅丁下F止T]?")
 _PLACEHOLDER = re.compile(r"[○〇×△□]{2}|XX|ＸＸ|(?<![A-Za-z])X(?= ?(?:丁目|番|号))")
 _SAMPLE_NAMES = tuple("山田太郎 山田花子 ヤマダタロウ ヤマダハナコ やまだたろう やまだはなこ 日本太郎 日本花子".split())
 _FILLED_IN_EXAMPLE = re.compile(r"記入例|記載例|見本|サンプル|例[）)：:]|(?i:\bsample\b|\bexample\b)")
@@ -1136,6 +1137,9 @@ def _not_personal(folded: str, hit: _Hit) -> bool:
     if (hit.kind == "person_name" and re.sub(r"[\s・]", "", folded[hit.start:hit.end]).endswith(_SAMPLE_NAMES)
             and _FILLED_IN_EXAMPLE.search(folded)):
         return True  # the names every Japanese form's example is filled in with, in a text that says it is one
+    if (hit.kind == "person_name" and _TALLY.fullmatch(folded, hit.start, hit.end)
+            and ("正の字" in folded or "正正" in folded)):
+        return True  # a ledger counting in 正 strokes (正一 is six), not a given name
     if hit.kind in _SAMPLED_KINDS:
         line_start = max(folded.rfind("\n", 0, hit.start) + 1, hit.start - 30)
         line_end = folded.find("\n", hit.end, hit.end + 40)

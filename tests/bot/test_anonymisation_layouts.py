@@ -187,3 +187,18 @@ def test_the_sample_names_of_a_filled_in_example_are_nobodys(name, cue, line):
 @given(name=st.sampled_from(["山田 太郎", "山田 花子"]), line=st.sampled_from(["氏名:{}", "相談者 {} さん"]))
 def test_the_sample_names_are_people_in_a_text_that_is_no_example(name, line):
     assert name in confident_names(line.format(name) + "\n来所。\n")
+
+
+@SETTINGS
+@given(counts=st.lists(st.tuples(st.integers(0, 6), st.sampled_from(["", "一", "丅", "下", "F"])), min_size=2, max_size=5),
+       names=st.lists(st.sampled_from(["マリア・サントス", "グエン・ヴァン・ロン", "ダンテ・クルス", "アラフ・ホセイン"]),
+                      min_size=2, max_size=5))
+def test_a_ledger_counting_in_sho_strokes_names_no_one_by_its_tallies(counts, names):
+    rows = [f"{i:02d} {name}　　受取 {'正' * full + stroke}（{full * 5 + len(stroke)}回）"
+            for i, (name, (full, stroke)) in enumerate(zip(names, counts), 1) if full or stroke]
+    text = "受取欄は回数（正の字）\n" + "\n".join(rows) + "\n"
+    assert [name for name in confident_names(text) if name.startswith(("正", "丅", "下"))] == []
+
+
+def test_a_given_name_written_like_a_tally_is_a_name_outside_a_ledger():
+    assert "田中 正一" in confident_names("担当の田中 正一さんに連絡した。\n")
