@@ -214,9 +214,13 @@ async def material_once_to_the_pledged(world, model: Model, step: Step) -> None:
             material = await releasable_material(uow, item.case_id)
             if material is None:
                 continue
-            for reg in await uow.registrations.for_session(item.id, "confirmed", "attended"):
+            # A walk-in recorded as attending held no seat when the material went out: it owes them none
+            # (a 5-year soak, seed 946: someone recorded as attending after the release).
+            regs = await uow.registrations.for_session(item.id, "confirmed", "attended")
+            note_walk_ins(model, regs)
+            for reg in regs:
                 person = await uow.coordinators.get(reg.user_id)
-                if person is None or person.pledge_accepted_at is None:
+                if person is None or person.pledge_accepted_at is None or reg.id in model.walk_ins:
                     continue
                 if (reg.user_id, item.id, material.id) not in sent_keys:
                     fail(1, f"{reg.user_id} confirmed and pledged in {item.code} has not been sent "
@@ -224,6 +228,20 @@ async def material_once_to_the_pledged(world, model: Model, step: Step) -> None:
 
 
 # --- 2. capacity and the waitlist ----------------------------------------------------------------------
+
+
+def note_walk_ins(model: Model, regs) -> None:
+    """Attendance records who came: someone without a seat (waitlisted, left, never registered) who
+    turned up is recorded too, on the day or afterwards (README). The model remembers each registration's
+    status at the last look, so it knows which attendance records came from a seat and which did not."""
+    for reg in regs:
+        before = model.registration_seen.get(reg.id)
+        if reg.status == "attended" and before != "attended":
+            if before in ("confirmed", "no_show"):
+                model.walk_ins.discard(reg.id)
+            else:
+                model.walk_ins.add(reg.id)
+        model.registration_seen[reg.id] = reg.status
 
 
 @invariant(2, "capacity is never exceeded; the waitlist is served in order")
@@ -235,14 +253,7 @@ async def capacity_and_order(world, model: Model, step: Step) -> None:
             # Attendance records who came: someone without a seat (waitlisted, left, never registered) who
             # turned up is recorded too, on the day or afterwards (README), and holds no seat by it. Only
             # a seat given by registration counts: confirmed, no-show, or checked in from a seat.
-            for reg in regs:
-                before = model.registration_seen.get(reg.id)
-                if reg.status == "attended" and before != "attended":
-                    if before in ("confirmed", "no_show"):
-                        model.walk_ins.discard(reg.id)
-                    else:
-                        model.walk_ins.add(reg.id)
-                model.registration_seen[reg.id] = reg.status
+            note_walk_ins(model, regs)
             confirmed = [r for r in regs if r.status in ("confirmed", "no_show")
                          or r.status == "attended" and r.id not in model.walk_ins]
             if len(confirmed) > item.capacity:

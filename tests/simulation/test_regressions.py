@@ -262,3 +262,18 @@ def test_rows_a_forgotten_person_left_under_a_tombstone_are_not_owed_to_anyone()
         state.forget_me(person='UC01')
         state.forget_me(person='UC06')
         assert set(state.machine.model.forgotten) == {'UC01', 'UC06'}
+
+
+def test_someone_recorded_as_attending_without_a_seat_after_the_release_is_owed_no_material():
+    """Invariant 1 (a model fault): a 5-year soak (seed 946) recorded someone who held no seat as attending
+    after the release, and the model expected the material to have reached them. The bot sends material
+    to those with seats; a walk-in holds none. Written from the printed sequence's last steps."""
+    with simulated_year() as state:
+        state.case_new(theme='労働', lecturer=False)
+        state.upload(by_lecturer=False, case='C1', flagged=False)
+        state.pledge(person='UC01')
+        state.pledge(person='UC09')
+        state.session_new(announce=True, bureau='sapporo', by_staff=False, capacity=5, case='C1', days=3, minimum=1)
+        state.answer_invitations(how_many=18, session='S1')
+        state.clock(by='next session')
+        state.attend(person='UC09', session='S1')
