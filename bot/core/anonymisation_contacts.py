@@ -122,8 +122,18 @@ def _spoken_identifiers(folded: str) -> Iterator[tuple[str, int, int, str]]:
         yield "bank_account", match.start(), match.end(), CONFIDENT
 
 
+# Domains reserved for examples and tests (RFC 2606, RFC 6761), with a placeholder before the @: a form's
+# sample ("sample@example.com", "xxxxx@example.com"); a person's name there is still found (notes write
+# pseudonymised addresses at example.org).
+_EXAMPLE_DOMAIN = re.compile(r"(?:^|\.)example\.(?:com|net|org)$|\.(?:example|test|invalid|localhost)$")
+_PLACEHOLDER_LOCAL = re.compile(r"x+|sample|example|test|dummy|user|name|your_?\.?name|foo|bar|abc|aaa+")
+
+
 def is_general_inbox(address: str) -> bool:
-    local = re.split(r"@| ?\(at\) ?", address, maxsplit=1)[0].lower()
+    parts = re.split(r"@| ?\(at\) ?", address, maxsplit=1)
+    local = parts[0].lower()
+    if len(parts) == 2 and _PLACEHOLDER_LOCAL.fullmatch(local) and _EXAMPLE_DOMAIN.search(parts[1].lower().rstrip(".")):
+        return True
     return local in GENERAL_INBOXES or local.split(".")[0].split("-")[0] in GENERAL_INBOXES
 
 

@@ -860,7 +860,8 @@ HISTORICAL_FIGURES = frozenset(re.sub(r"[\s・＝=]", "", w) for w in """
 """.split())
 # Words that stand where a name stands: labels of forms, prayers and events.
 _NOT_PEOPLE = frozenset("""申立人 相手方 申請人 申請者 相談者 相談員 本人 対象者 保護者 依頼者 記録者 代理人 ジュマ ジュムア
-    リーマンショック 番号 代表番号 フリガナ ふりがな 代表取締役 取締役 コーディネーター パート アルバイト""".split())
+    リーマンショック 番号 代表番号 フリガナ ふりがな 代表取締役 取締役 コーディネーター パート アルバイト
+    同上 同右 同左 同前""".split())  # a ledger's ditto words
 JOB_TITLES = ("主任", "課長", "係長", "部長", "班長", "工場長", "事務局長", "局長", "所長", "院長", "校長", "教頭", "担任",
               "課長補佐", "社長", "店長", "室長", "理事長", "会長", "園長", "看護師長", "師長", "学年主任", "ライン主任",
               "ホール主任", "Manager", "Director", "Chief", "Supervisor", "Leader")

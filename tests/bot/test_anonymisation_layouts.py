@@ -202,3 +202,25 @@ def test_a_ledger_counting_in_sho_strokes_names_no_one_by_its_tallies(counts, na
 
 def test_a_given_name_written_like_a_tally_is_a_name_outside_a_ledger():
     assert "田中 正一" in confident_names("担当の田中 正一さんに連絡した。\n")
+
+
+@SETTINGS
+@given(local=st.sampled_from(["sample", "example", "xxxxx", "test", "dummy", "your.name"]),
+       domain=st.sampled_from(["example.com", "example.org", "mail.example.net", "foo.test", "bar.example"]))
+def test_a_placeholder_at_a_domain_reserved_for_examples_is_nobodys(local, domain):
+    assert [f for f in check_text(f"メール:{local}@{domain}\n") if f.kind == "email"] == []
+
+
+@SETTINGS
+@given(local=st.builds("{}.{}".format, st.sampled_from(["maria", "jc", "siti"]), st.sampled_from(["santos", "aisyah"])),
+       domain=st.sampled_from(["example.com", "example.org"]))
+def test_a_persons_address_at_an_example_domain_is_still_found(local, domain):
+    assert [f.text for f in check_text(f"メール:{local}@{domain}\n") if f.kind == "email"] == [f"{local}@{domain}"]
+
+
+@SETTINGS
+@given(ditto=st.sampled_from(["同上", "同右", "同左"]), names=st.lists(st.sampled_from(["マリア・サントス", "ダンテ・クルス"]),
+                                                                       min_size=2, max_size=2))
+def test_a_ledgers_ditto_word_is_no_name(ditto, names):
+    text = f"No 氏名 住所 備考\n1 {names[0]} 川崎区 米2kg\n2 {names[1]} {ditto} {ditto}\n"
+    assert [name for name in confident_names(text) if ditto in name] == []
