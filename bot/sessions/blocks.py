@@ -421,6 +421,8 @@ def attended_text(result: AttendResult, lang: str) -> str:
                           users=", ".join(mention(u) for u in result.already))
     if result.walk_ins:
         text += "\n" + t("sessions.attended_walk_ins", lang, users=", ".join(mention(u) for u in result.walk_ins))
+    if result.forgotten:
+        text += "\n" + t("sessions.attended_forgotten", lang, users=", ".join(mention(u) for u in result.forgotten))
     return text
 
 

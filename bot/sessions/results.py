@@ -78,6 +78,7 @@ class AttendResult:
     # or never registered); they are recorded as attended all the same.
     walk_ins: list[str]
     already: list[str] = field(default_factory=list)  # checked in before: nothing recorded again
+    forgotten: list[str] = field(default_factory=list)  # asked to be forgotten: nothing recorded
 
 
 @dataclass

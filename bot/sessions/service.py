@@ -27,6 +27,7 @@ from bot.sessions.results import (EditResult, CancelResult, AnnounceResult, Sess
                                   JoinResult, LeaveResult, Decision, AttendResult, RosterLine, Roster,
                                   UndoResult, MessageResult)
 from storage.models import Case, CaseSession, Coordinator, FanoutBatch, Registration
+from storage.privacy_repos import FORGET_ME_ACTION
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -633,11 +634,14 @@ async def attend(uow: UnitOfWork, now: datetime, actor: Actor, code: str, users:
         raise Refusal("sessions.error.not_confirmed", code=session.code)
     if now < session.starts_at - ATTENDANCE_OPENS_BEFORE:
         raise Refusal("sessions.error.too_early_to_attend", code=session.code)
-    marked, walk_ins, already = [], [], []
+    marked, walk_ins, already, forgotten = [], [], [], []
     for user in dict.fromkeys(users):
         reg = await uow.registrations.get(session.id, user)
         if reg is not None and reg.status == "attended":
             already.append(user)  # a second press: nothing to record again
+            continue
+        if reg is None and await asked_to_be_forgotten(uow, user):
+            forgotten.append(user)  # no row of theirs again, not even from an old sheet (README: forget-me)
             continue
         if reg is None:
             reg = await uow.registrations.add(Registration(session_id=session.id, user_id=user, status="attended",
@@ -654,8 +658,15 @@ async def attend(uow: UnitOfWork, now: datetime, actor: Actor, code: str, users:
         reg.status, reg.updated_at = "attended", now
         marked.append(user)
     await uow.audit.record(now, actor.user_id, "session.attend", "ok", target=session.code, marked=len(marked),
-                           walk_ins=len(walk_ins), already=len(already))
-    return AttendResult(session, marked, walk_ins, already)
+                           walk_ins=len(walk_ins), already=len(already), forgotten=len(forgotten))
+    return AttendResult(session, marked, walk_ins, already, forgotten)
+
+
+async def asked_to_be_forgotten(uow: UnitOfWork, user: str) -> bool:
+    """Someone who asked to be forgotten and has not come back since (no profile): the forget-me audit
+    entry is the one row left with their id."""
+    return (await uow.coordinators.get(user) is None
+            and bool(await uow.audit.entries(actor=user, action=FORGET_ME_ACTION)))
 
 
 async def undo_attend(uow: UnitOfWork, now: datetime, actor: Actor, code: str, user: str) -> UndoResult:

@@ -93,7 +93,7 @@ async def _press_on_sheet(body, context, respond, client, act) -> None:
 async def _check_in(uow, now, actor, code, user) -> str | None:
     result = await sessions.attend(uow, now, actor, code, [user])
     # The sheet shows the check-in; words only for what it cannot show.
-    return attended_text(result, actor.lang) if result.walk_ins or result.already else None
+    return attended_text(result, actor.lang) if result.walk_ins or result.already or result.forgotten else None
 
 
 async def checkin_button(ack, body, context, respond, client):

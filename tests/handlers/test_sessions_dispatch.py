@@ -343,6 +343,26 @@ async def test_a_waitlisted_person_and_a_walk_in_who_came_are_recorded_as_attend
         assert (await uow.registrations.get(1, walk_in)).status == "attended"
 
 
+async def test_someone_who_asked_to_be_forgotten_is_not_recorded_as_attending_again(ws):
+    """Forget-me leaves one row with the person's id (its audit entry): recording them as a walk-in
+    afterwards (a name typed from an old list, an old sheet) must not make a new one."""
+    await ws.driver.command(seed.ADMIN, 'admin case new title="受診同行の事例" theme=医療・福祉')
+    await ws.driver.command(seed.ADMIN, SESSION.format(capacity=3, minimum=1))
+    await announced(ws)
+    stays, goes = seed.COORDINATORS[0][0], seed.COORDINATORS[1][0]
+    for user in (stays, goes):
+        await ws.driver.command(user, "join S1")
+    await ws.driver.command(goes, "forget-me confirm")
+    await ws.advance(timedelta(days=44, hours=4))  # the session day, 13:00 Japan time
+    await ws.driver.command(seed.ADMIN, f"admin attend S1 <@{stays}> <@{goes}>")
+    answer = texts(ws.fake.ephemerals(seed.ADMIN)[-1:])
+    assert "1 人の出席を記録しました" in answer
+    assert f"<@{goes}> はデータの削除を依頼済みのため、出席を記録していません。" in answer
+    async with ws.deps.uow() as uow:
+        assert (await uow.registrations.get(1, stays)).status == "attended"
+        assert await uow.registrations.get(1, goes) is None
+
+
 async def test_my_shows_the_waitlist_place_and_a_withdraw_button(ws):
     await plan(ws, capacity=1, minimum=1)
     first, second, third = [c[0] for c in seed.COORDINATORS[:3]]
