@@ -22,6 +22,7 @@ from bot.local.seed import TOKYO
 from bot.local.demo_steps import STEPS, step_survey
 from bot.local.workspace import LocalWorkspace
 from bot.materials import service as materials
+from bot.materials.results import is_releasable
 from bot.privacy import service as privacy
 from bot.people.results import Actor
 from storage.crypto import Cipher, generate_key
@@ -264,7 +265,7 @@ async def test_material_is_deleted_the_configured_days_after_publication(ws):
     assert not has_content and deleted_at == ws.clock.now()
     async with ws.deps.uow() as uow:
         audit = await uow.audit.entries(action="material.retention_delete")
-        assert not materials.is_releasable((await uow.materials.for_case(1))[0])
+        assert not is_releasable((await uow.materials.for_case(1))[0])
     assert [(e.target, e.detail["retention_days"]) for e in audit] == [("C1", 90)]
 
 
