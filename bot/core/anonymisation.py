@@ -1117,7 +1117,8 @@ _SAMPLE_CUE = re.compile(r"例|見本|サンプル|架空|(?i:e\.g\.|for example
 _TALLY = re.compile(r"正*[一丅丁下F止T]?")
 _PLACEHOLDER = re.compile(r"[○〇×△□]{2}|XX|ＸＸ|(?<![A-Za-z])X(?= ?(?:丁目|番|号))")
 _SAMPLE_NAMES = tuple("山田太郎 山田花子 ヤマダタロウ ヤマダハナコ やまだたろう やまだはなこ 日本太郎 日本花子".split())
-_FILLED_IN_EXAMPLE = re.compile(r"記入例|記載例|見本|サンプル|例[）)：:]|(?i:\bsample\b|\bexample\b)")
+# (not a domain: "footer@example.jp" says nothing about the text it is in)
+_FILLED_IN_EXAMPLE = re.compile(r"記入例|記載例|見本|サンプル|例[）)：:]|(?i:(?<![@./])\b(?:sample|example)\b(?![.@/]))")
 
 
 def _not_personal(folded: str, hit: _Hit) -> bool:
