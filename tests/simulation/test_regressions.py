@@ -277,3 +277,16 @@ def test_someone_recorded_as_attending_without_a_seat_after_the_release_is_owed_
         state.answer_invitations(how_many=18, session='S1')
         state.clock(by='next session')
         state.attend(person='UC09', session='S1')
+
+
+def test_someone_who_asked_to_be_forgotten_is_not_recorded_as_attending_afterwards():
+    """Invariant 8: after forget-me, `admin attend` of the person made a new registration under their id.
+    A 5-year soak (seed 946, on the code with the walk-in model fixed) printed 185 steps; `minimise` took
+    them to these 6, which fail on the code before the fix (115b7cf)."""
+    with simulated_year() as state:
+        state.case_new(lecturer=False, theme='労働')
+        state.session_new(announce=True, bureau='sapporo', by_staff=False, capacity=5, case='C2', days=3, minimum=1)
+        state.answer_invitations(how_many=18, session='S1')
+        state.forget_me(person='UC05')
+        state.clock(by='next session')
+        state.attend(person='UC05', session='S1')
