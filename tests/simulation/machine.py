@@ -813,7 +813,11 @@ class YearSimulation(RuleBasedStateMachine):
                     options = element.get("options") or []
                     await self.ws.driver.click(person, ids.SURVEY_MULTI, [options[0]["value"]] if options else [],
                                                message=dialog, block_id=block.get("block_id"))
-                    await self.press(person, self.world.fake.message(dialog["channel"], dialog["ts"]), ids.SURVEY_NEXT)
+                    redrawn = dict(self.world.fake.message(dialog["channel"], dialog["ts"]), channel=dialog["channel"])
+                    # A redraw Slack refused (slack_hiccup) can leave an old question showing; ticking it, the
+                    # bot shows the current one instead, with no 次へ: the loop reads the dialog again.
+                    if any(e.get("action_id") == ids.SURVEY_NEXT for _, e in interactive(redrawn)):
+                        await self.press(person, redrawn, ids.SURVEY_NEXT)
                 elif skip:
                     await self.press(person, dialog, ids.SURVEY_SKIP)
                 else:
