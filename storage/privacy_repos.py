@@ -208,6 +208,11 @@ class PrivacyRepository:
             .order_by(Material.id))
         return list(rows)
 
+    async def asked_to_be_forgotten(self, user_id: str) -> bool:
+        """Whether this user id ever used forget-me: its audit entry is the one row kept under their id."""
+        return bool(await self.session.scalar(select(select(AuditEntry.id).where(
+            AuditEntry.actor == user_id, AuditEntry.action == FORGET_ME_ACTION).exists())))
+
     async def count_rows(self, user_id: str) -> int:
         """Rows anywhere that still carry this user id (0 after forgetting, bar the audit of it)."""
         total = 0

@@ -27,7 +27,6 @@ from bot.sessions.results import (EditResult, CancelResult, AnnounceResult, Sess
                                   JoinResult, LeaveResult, Decision, AttendResult, RosterLine, Roster,
                                   UndoResult, MessageResult)
 from storage.models import Case, CaseSession, Coordinator, FanoutBatch, Registration
-from storage.privacy_repos import FORGET_ME_ACTION
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -665,8 +664,7 @@ async def attend(uow: UnitOfWork, now: datetime, actor: Actor, code: str, users:
 async def asked_to_be_forgotten(uow: UnitOfWork, user: str) -> bool:
     """Someone who asked to be forgotten and has not come back since (no profile): the forget-me audit
     entry is the one row left with their id."""
-    return (await uow.coordinators.get(user) is None
-            and bool(await uow.audit.entries(actor=user, action=FORGET_ME_ACTION)))
+    return await uow.coordinators.get(user) is None and await uow.privacy.asked_to_be_forgotten(user)
 
 
 async def undo_attend(uow: UnitOfWork, now: datetime, actor: Actor, code: str, user: str) -> UndoResult:
