@@ -411,19 +411,17 @@ def build_session_modal(case_codes: list[tuple[str, str]], bureau_codes: list[tu
 
 
 def attended_text(result: AttendResult, lang: str) -> str:
-    """`admin attend` and the check-in button: how many were recorded, and who came unexpected."""
-    if result.already and not result.marked:
-        return t("sessions.attended_already", lang, code=result.session.code,
-                 users=", ".join(mention(u) for u in result.already))
-    text = t("sessions.attended", lang, code=result.session.code, count=len(result.marked))
-    if result.already:
-        text += "\n" + t("sessions.attended_already", lang, code=result.session.code,
-                          users=", ".join(mention(u) for u in result.already))
-    if result.walk_ins:
-        text += "\n" + t("sessions.attended_walk_ins", lang, users=", ".join(mention(u) for u in result.walk_ins))
-    if result.forgotten:
-        text += "\n" + t("sessions.attended_forgotten", lang, users=", ".join(mention(u) for u in result.forgotten))
-    return text
+    """`admin attend` and the check-in button: how many were recorded, who was already, who came
+    unexpected, and who could not be recorded (asked to be forgotten). The count is left out when
+    nothing was recorded and a line below says why."""
+    lines = []
+    if result.marked or not (result.already or result.forgotten):
+        lines.append(t("sessions.attended", lang, code=result.session.code, count=len(result.marked)))
+    for key, users in (("sessions.attended_already", result.already), ("sessions.attended_walk_ins", result.walk_ins),
+                       ("sessions.attended_forgotten", result.forgotten)):
+        if users:
+            lines.append(t(key, lang, code=result.session.code, users=", ".join(mention(u) for u in users)))
+    return "\n".join(lines)
 
 
 def build_roster_changed(item: CaseSession, case: Case | None, user_id: str, change: str, group_no: int | None,
