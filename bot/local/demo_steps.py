@@ -868,6 +868,8 @@ async def step_forget_me(demo) -> None:
     """A coordinator asks Jirei to forget them."""
     demo.heading("demo.step.forget_me")
     user = ROSTER[-1][0]
+    async with demo.ws.deps.uow() as uow:
+        held = [await uow.sessions.get(r.session_id) for r in await uow.registrations.of_user(user)]
     await demo.command(user, "forget-me")
     await demo.command(user, "forget-me confirm")
     async with demo.ws.deps.uow() as uow:
@@ -875,6 +877,13 @@ async def step_forget_me(demo) -> None:
         registrations = await uow.registrations.of_user(user)
     demo.expect(person is None and all(r.user_id != user or r.status in ("attended", "no_show")
                                        for r in registrations), t("demo.check.forgotten", demo.lang))
+    # The secretariat records them as attending from an old list: nothing is made under their id again.
+    held = [s for s in held if s is not None and s.status == "held"]
+    if held:
+        await demo.command(seed.ADMIN, f"admin attend {held[0].code} <@{user}>")
+        async with demo.ws.deps.uow() as uow:
+            again = await uow.registrations.of_user(user)
+        demo.expect(not again, t("demo.check.forgotten_not_recorded", demo.lang))
 
 
 STEPS[:] = [step_help, step_roster, step_profile, step_plan, step_announce, step_join, step_change, step_material,
